@@ -1,0 +1,31 @@
+"""GET /health: proves the request path (HTTP API → Lambda → response) end to end."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import settings
+from shared.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    body = {
+        "status": "ok",
+        "service": "ecomops",
+        "stage": settings.stage(),
+        "version": settings.code_version(),
+        "function": context.function_name,
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json", "cache-control": "no-store"},
+        "body": json.dumps(body),
+    }

@@ -1,0 +1,81 @@
+"""Deployment configuration, read from CDK context (``cdk.json`` or ``-c key=value``).
+
+Everything a deployment varies by lives here so that constructs never read context themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+
+
+class TenantConfig(BaseModel):
+    """A client shop served by this deployment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    # Name of the Secrets Manager secret holding this tenant's webhook secrets and API keys.
+    # Defaults to ``ecomops/<stage>/tenants/<id>``.
+    secret_name: str | None = None
+    alert_emails: tuple[str, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not _TENANT_ID.match(value):
+            raise ValueError(
+                f"tenant id {value!r} must be 3-40 characters of a-z, 0-9 and '-', "
+                "starting and ending with a letter or digit"
+            )
+        return value
+
+
+class StackConfig(BaseModel):
+    """The whole deployment's settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage: str = Field(default="dev", pattern=r"^[a-z][a-z0-9]{1,15}$")
+    tenants: tuple[TenantConfig, ...] = ()
+    alert_emails: tuple[str, ...] = ()
+    log_retention_days: int = 30
+    # Days raw payloads stay in the archive bucket before moving to Infrequent Access / expiring.
+    archive_ia_days: int = 30
+    archive_expire_days: int = 2555
+    report_expire_days: int = 400
+    dlq_alarm_threshold: int = 1
+
+    def tenant_secret_name(self, tenant: TenantConfig) -> str:
+        return tenant.secret_name or f"ecomops/{self.stage}/tenants/{tenant.id}"
+
+    @classmethod
+    def from_context(cls, get: Any) -> StackConfig:
+        """Build from a ``node.try_get_context``-like getter.
+
+        Values given on the command line (``-c tenants='[...]'``) arrive as strings; JSON is
+        accepted there so that every setting can be given either way.
+        """
+        raw: dict[str, Any] = {}
+        for key, field in (
+            ("stage", "stage"),
+            ("tenants", "tenants"),
+            ("alertEmails", "alert_emails"),
+            ("logRetentionDays", "log_retention_days"),
+            ("archiveIaDays", "archive_ia_days"),
+            ("archiveExpireDays", "archive_expire_days"),
+            ("reportExpireDays", "report_expire_days"),
+            ("dlqAlarmThreshold", "dlq_alarm_threshold"),
+        ):
+            value = get(key)
+            if value is None:
+                continue
+            if isinstance(value, str) and field in {"tenants", "alert_emails"}:
+                value = json.loads(value)
+            raw[field] = value
+        return cls.model_validate(raw)

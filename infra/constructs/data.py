@@ -1,0 +1,57 @@
+"""The single DynamoDB table every bounded context keys by tenant.
+
+Keys: ``PK``/``SK`` always begin with the tenant (``T#<tenant>#…``) except system records.
+GSIs answer the questions the design asks by something other than the primary key:
+- ``ByCustomer`` (GSI1): a customer's orders, payments and history, newest first;
+- ``ByStatus`` (GSI2): orders in a status by date (review queue, not-dispatched, open breaks);
+- ``ByGatewayRef`` (GSI3): a gateway object (charge, payment intent, payout, dispute) to its order.
+The stream (NEW_AND_OLD_IMAGES) is the outbox the processor reads.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+TTL_ATTRIBUTE = "expires_at"
+GSIS = (("ByCustomer", "GSI1PK", "GSI1SK"), ("ByStatus", "GSI2PK", "GSI2SK"),
+        ("ByGatewayRef", "GSI3PK", "GSI3SK"))
+
+
+class DataStore(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "TableKey",
+            description="ecomops table encryption",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # dynamodb.Table, not TableV2: TableV2 synthesizes AWS::DynamoDB::GlobalTable, which
+        # the local stack (moto CloudFormation) cannot create.
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            time_to_live_attribute=TTL_ATTRIBUTE,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        for index_name, pk, sk in GSIS:
+            self.table.add_global_secondary_index(
+                index_name=index_name,
+                partition_key=dynamodb.Attribute(name=pk, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=sk, type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )

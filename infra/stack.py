@@ -1,0 +1,35 @@
+"""The one stack: a construct per bounded context, wired together here and nowhere else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.alerting import Alerting
+from infra.constructs.api import HttpApi
+from infra.constructs.data import DataStore
+from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.platform import Platform
+from infra.constructs.storage import Storage
+
+
+class EcomOpsStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig,
+                 **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.data = DataStore(self, "Data")
+        self.storage = Storage(self, "Storage", config=config)
+        self.alerting = Alerting(self, "Alerting", config=config)
+        self.api = HttpApi(self, "Http", config=config)
+        self.toolkit = LambdaToolkit(self, "Lambda", config=config)
+        self.platform = Platform(self, "Platform", toolkit=self.toolkit, api=self.api,
+                                 data=self.data)
+
+        CfnOutput(self, "ApiUrl", value=self.api.url)
+        CfnOutput(self, "TableName", value=self.data.table.table_name)
+        CfnOutput(self, "BankStatementsBucket", value=self.storage.bank_statements.bucket_name)
+        CfnOutput(self, "ReportsBucket", value=self.storage.reports.bucket_name)
