@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from aws_cdk import App, Aspects, Environment, Tags
+from aws_cdk import App, Aspects, Environment
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import StackConfig
@@ -29,10 +29,9 @@ def build_app(outdir: str | None = None, context: dict[str, object] | None = Non
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account and region else None
-    stack = EcomOpsStack(app, STACK_NAME, config=config, env=env,
-                         description="Ecom OPS back office")
-    Tags.of(stack).add("project", "ecomops")
-    Tags.of(stack).add("stage", config.stage)
+    # Stack-level tags: CloudFormation propagates them to every resource at deploy time.
+    EcomOpsStack(app, STACK_NAME, config=config, env=env, description="Ecom OPS back office",
+                 tags={"project": "ecomops", "stage": config.stage})
     # Every synth runs the AwsSolutions pack; findings surface as error annotations.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app

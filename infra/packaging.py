@@ -47,6 +47,15 @@ def build_code_asset() -> Path:
     return target
 
 
+def tree_digest(directory: Path) -> str:
+    """A short content hash of a directory: the code version functions report."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _layer_stamp() -> str:
     text = "\n".join((LAMBDA_PYTHON, LAMBDA_PLATFORM, *LAYER_REQUIREMENTS))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -30,6 +30,7 @@ class LambdaToolkit(Construct):
         code_dir = packaging.build_code_asset()
         layer_dir = packaging.build_dependency_layer()
         self.code = lambda_.Code.from_asset(str(code_dir))
+        self.code_version = packaging.tree_digest(code_dir)
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
@@ -69,6 +70,7 @@ class LambdaToolkit(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "STAGE": self._config.stage,
+            "CODE_VERSION": self.code_version,
             **(environment or {}),
         }
         fn = lambda_.Function(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -75,3 +77,16 @@ class Platform(Construct):
               "appliesTo": ["Resource::*", {"regex": "/^Resource::<.*SelfCheck.*\\.Arn>:\\*$/g"}]}],
             apply_to_children=True,
         )
+
+        # A daily canary: the same proof, on a schedule, so a broken deploy is seen before
+        # the morning's reconciliation depends on it.
+        self.daily_selfcheck = events.Rule(
+            self,
+            "DailySelfCheck",
+            description="Run the self-check workflow every morning",
+            schedule=events.Schedule.cron(minute="0", hour="4"),
+        )
+        self.daily_selfcheck.add_target(targets.SfnStateMachine(
+            self.selfcheck_flow,
+            input=events.RuleTargetInput.from_object({"run_id": events.EventField.event_id}),
+        ))

@@ -1,0 +1,180 @@
+"""Run project Lambda handlers in-process whenever moto invokes a function.
+
+moto (``lambda.use_docker = False``) routes every Invoke API call through
+``LambdaSimpleBackend.invoke``; Step Functions ``lambda:invoke`` tasks reach it too. Replacing
+that one method with a dispatcher that imports the module named by the function's ``Handler``
+runs the real code with the function's own environment. This module is the only place that
+touches moto's Lambda internals.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+# Handlers of these packages are ours to run; anything else (CDK's inline custom-resource code)
+# has no local implementation and is answered with an error the caller can see.
+RUNNABLE_PACKAGES = ("functions.",)
+
+# Lambda runs one invocation per environment at a time; one process shares os.environ, so
+# invocations are serialised to give each the environment its function was deployed with.
+_INVOKE_LOCK = threading.RLock()
+
+
+@dataclass
+class LambdaContext:
+    """What the Lambda runtime hands a handler as ``context``."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    arn: str
+    handler: str
+    environment: Mapping[str, str]
+    memory_mb: int
+    timeout_s: int
+
+
+class FunctionError(Exception):
+    """A handler raised: carries the payload Lambda would return with ``FunctionError``."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("errorMessage", "function error"))
+        self.payload = payload
+
+
+@dataclass
+class Invocation:
+    function: str
+    duration_ms: float
+    error: str | None
+
+
+class Dispatcher:
+    """Calls handlers in-process; ``overrides`` are set after the function's own environment."""
+
+    def __init__(self, overrides: Mapping[str, str] | None = None) -> None:
+        self.overrides = dict(overrides or {})
+        self.invocations: list[Invocation] = []
+        self.listeners: list[Callable[[Invocation], None]] = []
+
+    @staticmethod
+    def resolve(handler: str) -> Callable[[Any, Any], Any]:
+        if not handler.startswith(RUNNABLE_PACKAGES):
+            raise LookupError(f"handler {handler!r} is not project code; it cannot run locally")
+        module_name, _, attribute = handler.rpartition(".")
+        module = importlib.import_module(module_name)
+        fn: Callable[[Any, Any], Any] = getattr(module, attribute)
+        return fn
+
+    @contextmanager
+    def _environment(self, spec: FunctionSpec) -> Iterator[None]:
+        saved = dict(os.environ)
+        os.environ.update(spec.environment)
+        os.environ.update(self.overrides)
+        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = spec.name
+        os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(spec.memory_mb)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def invoke(self, spec: FunctionSpec, event: Any) -> Any:
+        """Run the handler; return its result or raise ``FunctionError`` with Lambda's payload."""
+        started = time.perf_counter()
+        error: str | None = None
+        with _INVOKE_LOCK, self._environment(spec):
+            context = LambdaContext(spec.name, spec.arn, spec.memory_mb, spec.timeout_s)
+            try:
+                return self.resolve(spec.handler)(event, context)
+            except Exception as exc:
+                error = type(exc).__name__
+                raise FunctionError({
+                    "errorMessage": str(exc),
+                    "errorType": type(exc).__name__,
+                    "requestId": context.aws_request_id,
+                    "stackTrace": traceback.format_exception(exc)[-8:],
+                }) from exc
+            finally:
+                record = Invocation(spec.name, (time.perf_counter() - started) * 1000, error)
+                self.invocations.append(record)
+                for listener in self.listeners:
+                    listener(record)
+
+
+def spec_of(function: Any) -> FunctionSpec:
+    """A moto ``LambdaFunction`` as the dispatcher needs it."""
+    return FunctionSpec(
+        name=function.function_name,
+        arn=function.function_arn,
+        handler=function.handler,
+        environment=dict(function.environment_vars or {}),
+        memory_mb=int(function.memory_size or 128),
+        timeout_s=int(function.timeout or 3),
+    )
+
+
+def install(dispatcher: Dispatcher) -> Callable[[], None]:
+    """Patch moto so Lambda invocations run through ``dispatcher``; returns an uninstaller."""
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    original_invoke = LambdaSimpleBackend.invoke
+    original_stream = LambdaBackend.send_dynamodb_items
+
+    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any,
+               headers: Any, response_headers: Any) -> bytes:
+        spec = spec_of(self.get_function(function_name, qualifier))
+        event = json.loads(body) if body else {}
+        try:
+            result = dispatcher.invoke(spec, event)
+        except FunctionError as failure:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(failure.payload).encode()
+        except LookupError as missing:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorMessage": str(missing), "errorType": "NotRunnableLocally"}).encode()
+        return json.dumps(result).encode()
+
+    def no_stream_trigger(self: Any, function_arn: str, items: Any, source: str) -> None:
+        # The local runtime reads the stream itself with Lambda's semantics (batches, retries,
+        # bisection, on-failure destination); moto's trigger would call synchronously inside
+        # the writer's PutItem and drop the records.
+        return None
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    LambdaBackend.send_dynamodb_items = no_stream_trigger  # type: ignore[method-assign]
+
+    def uninstall() -> None:
+        LambdaSimpleBackend.invoke = original_invoke  # type: ignore[method-assign]
+        LambdaBackend.send_dynamodb_items = original_stream  # type: ignore[method-assign]
+
+    return uninstall

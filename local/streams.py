@@ -1,0 +1,218 @@
+"""DynamoDB stream event source mappings, driven the way Lambda drives them.
+
+moto would call the function synchronously inside the writer's PutItem (and drop the records on
+failure). Here each mapping in the template gets a poller thread that reads the stream with
+GetRecords and delivers batches asynchronously: filter criteria, batch size, partial batch
+responses (``ReportBatchItemFailures``), bisection on error, bounded retries, and the on-failure
+destination (an SQS message with the batch's stream coordinates, as Lambda sends it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from local import template as tpl
+from local.lambda_shim import FunctionError
+
+if TYPE_CHECKING:
+    from local.stack import LocalStack
+
+IDLE_SLEEP_S = 0.05
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda/EventBridge filter pattern matching (exact values, prefix, exists, anything-but)."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(_matches_field(p, value.get(k), k in value) for k, p in pattern.items())
+    return bool(pattern == value)
+
+
+def _matches_field(pattern: Any, value: Any, present: bool) -> bool:
+    if isinstance(pattern, dict):
+        return present and matches(pattern, value)
+    if isinstance(pattern, list):
+        return any(_matches_one(option, value, present) for option in pattern)
+    return bool(pattern == value)
+
+
+def _matches_one(option: Any, value: Any, present: bool) -> bool:
+    if isinstance(option, dict):
+        if "exists" in option:
+            return present is bool(option["exists"])
+        if "prefix" in option:
+            return isinstance(value, str) and value.startswith(option["prefix"])
+        if "anything-but" in option:
+            excluded = option["anything-but"]
+            excluded = excluded if isinstance(excluded, list) else [excluded]
+            return present and value not in excluded
+        raise ValueError(f"filter operator {option} is not supported locally")
+    return present and option == value
+
+
+class _MappingPoller:
+    def __init__(self, stack: LocalStack, mapping: tpl.StreamMapping) -> None:
+        assert stack.deployment is not None
+        self.stack = stack
+        self.mapping = mapping
+        self.function = stack.deployment.physical[mapping.function_logical_id]
+        self.table = stack.deployment.physical[mapping.source_logical_id]
+        self.patterns = [json.loads(p) for p in mapping.filter_patterns]
+        self.pending: deque[dict[str, Any]] = deque()
+        self.busy = False
+        self.delivered = 0
+        self.dead_lettered = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"stream-{self.function}",
+                                        daemon=True)
+        self.stream_arn = ""
+
+    def start(self) -> None:
+        streams = self.stack.client("dynamodbstreams")
+        table = self.stack.client("dynamodb").describe_table(TableName=self.table)["Table"]
+        self.stream_arn = table["LatestStreamArn"]
+        self._streams = streams
+        self._iterators = {}
+        for shard in streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]:
+            self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard["ShardId"],
+                ShardIteratorType=self.mapping.starting_position,
+            )["ShardIterator"]
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    @property
+    def idle(self) -> bool:
+        return not self.pending and not self.busy
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.busy = True
+            try:
+                self._fetch()
+                if self.pending:
+                    batch = [self.pending.popleft()
+                             for _ in range(min(self.mapping.batch_size, len(self.pending)))]
+                    self._deliver(batch)
+            finally:
+                self.busy = False
+            if not self.pending:
+                self._stop.wait(IDLE_SLEEP_S)
+
+    def _fetch(self) -> None:
+        for shard_id, iterator in list(self._iterators.items()):
+            answer = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+            self._iterators[shard_id] = answer["NextShardIterator"]
+            for record in answer["Records"]:
+                record["eventSourceARN"] = self.stream_arn
+                if not self.patterns or any(matches(p, record) for p in self.patterns):
+                    self.pending.append(record)
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        attempts = 0
+        work: deque[list[dict[str, Any]]] = deque([batch])
+        while work and not self._stop.is_set():
+            current = work.popleft()
+            failed_from = self._invoke(current)
+            if failed_from is None:
+                self.delivered += len(current)
+                continue
+            attempts += 1
+            retry = current[failed_from:]
+            exhausted = 0 <= self.mapping.max_retries < attempts
+            if exhausted:
+                self._dead_letter(retry, attempts)
+                continue
+            if self.mapping.bisect_on_error and len(retry) > 1 and failed_from == 0:
+                middle = len(retry) // 2
+                work.extendleft([retry[middle:], retry[:middle]])
+            else:
+                work.appendleft(retry)
+            time.sleep(min(0.01 * attempts, 0.2))
+
+    def _invoke(self, records: list[dict[str, Any]]) -> int | None:
+        """Deliver; None when all succeeded, else the index the retry starts from."""
+        try:
+            result = self.stack.invoke(self.function, {"Records": records})
+        except FunctionError as failure:
+            print(f"stream batch of {len(records)} to {self.function} failed: {failure}", flush=True)
+            return 0
+        if not self.mapping.report_batch_item_failures or not isinstance(result, dict):
+            return None
+        failures = result.get("batchItemFailures") or []
+        if not failures:
+            return None
+        # Lambda checkpoints at the lowest failed sequence number and retries from there.
+        sequence = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(records)}
+        positions = [sequence.get(f.get("itemIdentifier"), 0) for f in failures]
+        return min(positions)
+
+    def _dead_letter(self, records: list[dict[str, Any]], attempts: int) -> None:
+        self.dead_lettered += len(records)
+        queue = self.mapping.on_failure_queue_logical_id
+        if queue is None:
+            print(f"dropped {len(records)} records for {self.function}: no on-failure destination",
+                  flush=True)
+            return
+        assert self.stack.deployment is not None
+        queue_url = self.stack.deployment.physical[queue]
+        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+        message = {
+            "requestContext": {
+                "requestId": f"local-{first['SequenceNumber']}",
+                "functionArn": self.stack.function_arn(self.mapping.function_logical_id),
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "DDBStreamBatchInfo": {
+                "shardId": next(iter(self._iterators), ""),
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": str(first.get("ApproximateCreationDateTime", "")),
+                "approximateArrivalOfLastRecord": str(last.get("ApproximateCreationDateTime", "")),
+                "batchSize": len(records),
+                "streamArn": self.stream_arn,
+            },
+            # Lambda sends only the coordinates; the local runtime adds the keys so replay does
+            # not depend on the stream's 24-hour retention.
+            "keys": [r["dynamodb"].get("Keys") for r in records],
+        }
+        self.stack.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+
+
+class StreamPoller:
+    def __init__(self, stack: LocalStack) -> None:
+        assert stack.deployment is not None
+        self.pollers = [
+            _MappingPoller(stack, m) for m in tpl.stream_mappings(stack.deployment.template)
+            if m.source_kind == "dynamodb"
+        ]
+
+    def start(self) -> None:
+        for poller in self.pollers:
+            poller.start()
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+
+    def wait_idle(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        quiet_rounds = 0
+        while time.monotonic() < deadline:
+            quiet_rounds = quiet_rounds + 1 if all(p.idle for p in self.pollers) else 0
+            if quiet_rounds >= 3:  # idle across a few fetch cycles: nothing in flight
+                return
+            time.sleep(IDLE_SLEEP_S * 2)
+        raise TimeoutError(f"stream pollers still busy after {timeout_s}s")
