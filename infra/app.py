@@ -30,8 +30,14 @@ def build_app(outdir: str | None = None, context: dict[str, object] | None = Non
     region = os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account and region else None
     # Stack-level tags: CloudFormation propagates them to every resource at deploy time.
-    EcomOpsStack(app, STACK_NAME, config=config, env=env, description="Ecom OPS back office",
-                 tags={"project": "ecomops", "stage": config.stage})
+    EcomOpsStack(
+        app,
+        STACK_NAME,
+        config=config,
+        env=env,
+        description="Ecom OPS back office",
+        tags={"project": "ecomops", "stage": config.stage},
+    )
     # Every synth runs the AwsSolutions pack; findings surface as error annotations.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app

@@ -73,13 +73,22 @@ def build_dependency_layer() -> Path:
     site = target / "python"
     site.mkdir(parents=True)
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
         "--no-compile",
-        "--platform", LAMBDA_PLATFORM,
-        "--implementation", "cp",
-        "--python-version", LAMBDA_PYTHON,
+        "--platform",
+        LAMBDA_PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON,
         "--only-binary=:all:",
-        "--target", str(site),
+        "--target",
+        str(site),
         *LAYER_REQUIREMENTS,
     ]
     subprocess.run(command, check=True)  # noqa: S603 - fixed argument list, no shell

@@ -17,8 +17,9 @@ from infra.constructs.storage import Storage
 
 
 class EcomOpsStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.data = DataStore(self, "Data")
@@ -26,8 +27,9 @@ class EcomOpsStack(Stack):
         self.alerting = Alerting(self, "Alerting", config=config)
         self.api = HttpApi(self, "Http", config=config)
         self.toolkit = LambdaToolkit(self, "Lambda", config=config)
-        self.platform = Platform(self, "Platform", toolkit=self.toolkit, api=self.api,
-                                 data=self.data)
+        self.platform = Platform(
+            self, "Platform", toolkit=self.toolkit, api=self.api, data=self.data
+        )
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)

@@ -40,7 +40,9 @@ class Synthesis:
         return tuple(f for f in self.findings if f.level == "error")
 
 
-def synthesize(outdir: Path = DEFAULT_OUTDIR, context: dict[str, object] | None = None) -> Synthesis:
+def synthesize(
+    outdir: Path = DEFAULT_OUTDIR, context: dict[str, object] | None = None
+) -> Synthesis:
     app = build_app(outdir=str(outdir), context=context)
     app.synth()
     # Read the manifest as JSON: walking it through jsii objects is slow and brittle.
@@ -67,8 +69,10 @@ def main() -> int:
     result = synthesize()
     for finding in result.findings:
         print(f"{finding.level.upper():7} {finding.path}\n        {finding.message}")
-    print(f"synthesized {result.template_path.relative_to(ROOT)}: "
-          f"{len(result.errors)} errors, {len(result.findings) - len(result.errors)} warnings")
+    print(
+        f"synthesized {result.template_path.relative_to(ROOT)}: "
+        f"{len(result.errors)} errors, {len(result.findings) - len(result.errors)} warnings"
+    )
     return 1 if result.errors else 0
 
 

@@ -13,7 +13,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from local import template as tpl
 
@@ -24,9 +24,17 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
 
 
-def api_gateway_event(route: tpl.Route, params: dict[str, str], method: str, raw_path: str,
-                      query: str, headers: dict[str, str], body: bytes, source_ip: str,
-                      stage: str = "$default") -> dict[str, Any]:
+def api_gateway_event(
+    route: tpl.Route,
+    params: dict[str, str],
+    method: str,
+    raw_path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str,
+    stage: str = "$default",
+) -> dict[str, Any]:
     content_type = headers.get("content-type", "")
     is_text = any(content_type.startswith(t) for t in _TEXT_TYPES) or not body
     event: dict[str, Any] = {
@@ -41,8 +49,11 @@ def api_gateway_event(route: tpl.Route, params: dict[str, str], method: str, raw
             "domainName": headers.get("host", "127.0.0.1"),
             "domainPrefix": "local",
             "http": {
-                "method": method, "path": raw_path, "protocol": "HTTP/1.1",
-                "sourceIp": source_ip, "userAgent": headers.get("user-agent", ""),
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
             },
             "requestId": str(uuid.uuid4()),
             "routeKey": route.route_key,
@@ -55,9 +66,11 @@ def api_gateway_event(route: tpl.Route, params: dict[str, str], method: str, raw
     if headers.get("cookie"):
         event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
     if query:
-        event["queryStringParameters"] = dict(
-            part.split("=", 1) if "=" in part else (part, "") for part in query.split("&") if part
-        )
+        # API Gateway joins repeated keys with commas.
+        parsed: dict[str, str] = {}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            parsed[key] = f"{parsed[key]},{value}" if key in parsed else value
+        event["queryStringParameters"] = parsed
     if params:
         event["pathParameters"] = params
     if body:
@@ -72,8 +85,9 @@ class HttpFrontDoor:
         self.routes = tpl.routes(stack.deployment.template)
         self.server = ThreadingHTTPServer(("127.0.0.1", stack.port), self._handler_class())
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="http-front-door",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="http-front-door", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -82,8 +96,9 @@ class HttpFrontDoor:
         self.server.shutdown()
         self.server.server_close()
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes,
-               source_ip: str) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
         if parts.path.startswith("/_local/"):
             return self._admin(method, parts.path, body)
@@ -93,8 +108,9 @@ class HttpFrontDoor:
                 continue
             if route.authorization == "AWS_IAM" and "authorization" not in headers:
                 return _json(403, {"message": "Forbidden: this route needs SigV4 (AWS_IAM)"})
-            event = api_gateway_event(route, params, method, parts.path, parts.query, headers,
-                                      body, source_ip)
+            event = api_gateway_event(
+                route, params, method, parts.path, parts.query, headers, body, source_ip
+            )
             return self._call(route, event)
         return _json(404, {"message": "Not Found"})
 
@@ -104,21 +120,29 @@ class HttpFrontDoor:
         answer = self.stack.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event))
         payload = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError"):
-            print(f"{route.route_key} → {name} failed: {payload.get('errorType')}: "
-                  f"{payload.get('errorMessage')}", flush=True)
+            print(
+                f"{route.route_key} → {name} failed: {payload.get('errorType')}: "
+                f"{payload.get('errorMessage')}",
+                flush=True,
+            )
             return _json(500, {"message": "Internal Server Error"})
         return to_http_response(payload)
 
     def _admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         assert self.stack.deployment is not None
         if method == "GET" and path == "/_local/status":
-            return _json(200, {
-                "outputs": self.stack.deployment.outputs,
-                "routes": [r.route_key for r in self.routes],
-                "schedules": [s.rule_logical_id for s in tpl.schedules(self.stack.deployment.template)],
-                "invocations": len(self.stack.dispatcher.invocations),
-                "moto_endpoint": self.stack.endpoint,
-            })
+            return _json(
+                200,
+                {
+                    "outputs": self.stack.deployment.outputs,
+                    "routes": [r.route_key for r in self.routes],
+                    "schedules": [
+                        s.rule_logical_id for s in tpl.schedules(self.stack.deployment.template)
+                    ],
+                    "invocations": len(self.stack.dispatcher.invocations),
+                    "moto_endpoint": self.stack.endpoint,
+                },
+            )
         if method == "POST" and path.startswith("/_local/fire/"):
             try:
                 started = self.stack.fire(path.removeprefix("/_local/fire/"))
@@ -141,9 +165,9 @@ class HttpFrontDoor:
                     raw = self.rfile.read(length) if length else b""
                     request_headers = {k.lower(): v for k, v in self.headers.items()}
                     try:
-                        status, headers, body = door.handle(self.command, self.path,
-                                                            request_headers, raw,
-                                                            self.client_address[0])
+                        status, headers, body = door.handle(
+                            self.command, self.path, request_headers, raw, self.client_address[0]
+                        )
                     except Exception as exc:  # the front door answers, whatever broke behind it
                         print(f"local HTTP error: {exc!r}", flush=True)
                         status, headers, body = _json(502, {"message": "Bad Gateway"})

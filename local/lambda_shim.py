@@ -117,12 +117,14 @@ class Dispatcher:
                 return self.resolve(spec.handler)(event, context)
             except Exception as exc:
                 error = type(exc).__name__
-                raise FunctionError({
-                    "errorMessage": str(exc),
-                    "errorType": type(exc).__name__,
-                    "requestId": context.aws_request_id,
-                    "stackTrace": traceback.format_exception(exc)[-8:],
-                }) from exc
+                raise FunctionError(
+                    {
+                        "errorMessage": str(exc),
+                        "errorType": type(exc).__name__,
+                        "requestId": context.aws_request_id,
+                        "stackTrace": traceback.format_exception(exc)[-8:],
+                    }
+                ) from exc
             finally:
                 record = Invocation(spec.name, (time.perf_counter() - started) * 1000, error)
                 self.invocations.append(record)
@@ -150,8 +152,14 @@ def install(dispatcher: Dispatcher) -> Callable[[], None]:
     original_invoke = LambdaSimpleBackend.invoke
     original_stream = LambdaBackend.send_dynamodb_items
 
-    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any,
-               headers: Any, response_headers: Any) -> bytes:
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
         spec = spec_of(self.get_function(function_name, qualifier))
         event = json.loads(body) if body else {}
         try:
@@ -161,7 +169,9 @@ def install(dispatcher: Dispatcher) -> Callable[[], None]:
             return json.dumps(failure.payload).encode()
         except LookupError as missing:
             response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorMessage": str(missing), "errorType": "NotRunnableLocally"}).encode()
+            return json.dumps(
+                {"errorMessage": str(missing), "errorType": "NotRunnableLocally"}
+            ).encode()
         return json.dumps(result).encode()
 
     def no_stream_trigger(self: Any, function_arn: str, items: Any, source: str) -> None:
@@ -171,7 +181,7 @@ def install(dispatcher: Dispatcher) -> Callable[[], None]:
         return None
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
-    LambdaBackend.send_dynamodb_items = no_stream_trigger  # type: ignore[method-assign]
+    LambdaBackend.send_dynamodb_items = no_stream_trigger  # type: ignore[method-assign,assignment]
 
     def uninstall() -> None:
         LambdaSimpleBackend.invoke = original_invoke  # type: ignore[method-assign]

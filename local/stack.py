@@ -60,8 +60,11 @@ class Deployment:
     skipped: dict[str, str] = field(default_factory=dict)
 
     def of_type(self, kind: str) -> dict[str, str]:
-        return {lid: self.physical[lid] for lid, t in self.types.items()
-                if t == kind and lid in self.physical}
+        return {
+            lid: self.physical[lid]
+            for lid, t in self.types.items()
+            if t == kind and lid in self.physical
+        }
 
 
 class LocalStack:
@@ -96,7 +99,9 @@ class LocalStack:
         default_user_config["lambda"] = {"use_docker": False}
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         self._uninstall = install(self.dispatcher)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._server = ThreadedMotoServer(
+            ip_address="127.0.0.1", port=self.moto_port, verbose=False
+        )
         self._server.start()
         self.deployment = self._deploy()
         self._wire()
@@ -132,12 +137,14 @@ class LocalStack:
         # The Step Functions executor calls Lambda through the server on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
         os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
-        self.dispatcher.overrides.update({
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": self.log_level,
-            "AWS_ENDPOINT_URL": self.endpoint,
-        })
+        self.dispatcher.overrides.update(
+            {
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": self.log_level,
+                "AWS_ENDPOINT_URL": self.endpoint,
+            }
+        )
         from shared import aws
 
         aws.reset()
@@ -162,23 +169,28 @@ class LocalStack:
         )
         stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise RuntimeError(f"local deploy ended in {stack['StackStatus']}: "
-                               f"{stack.get('StackStatusReason', '')}")
+            raise RuntimeError(
+                f"local deploy ended in {stack['StackStatus']}: "
+                f"{stack.get('StackStatusReason', '')}"
+            )
         deployment = Deployment(template=template)
         deployment.types = {lid: res["Type"] for lid, res in template["Resources"].items()}
         for resource in cfn.describe_stack_resources(StackName=STACK_NAME)["StackResources"]:
             if resource.get("PhysicalResourceId"):
                 deployment.physical[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
         # What moto has no model for (docs/local-stack.md lists them): wired here or absent.
-        deployment.skipped = {lid: kind for lid, kind in deployment.types.items()
-                              if lid not in deployment.physical}
+        deployment.skipped = {
+            lid: kind for lid, kind in deployment.types.items() if lid not in deployment.physical
+        }
         deployment.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         self._copy_state_machines(template)
         return deployment
 
     def _bootstrap(self) -> None:
         self.client("ssm").put_parameter(
-            Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value="30", Type="String",
+            Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
+            Value="30",
+            Type="String",
             Overwrite=True,
         )
         self.client("s3").create_bucket(Bucket=self.assets_bucket)
@@ -239,13 +251,16 @@ class LocalStack:
 
     def _wire_bucket_notifications(self) -> None:
         assert self.deployment is not None
-        import moto.s3.notifications as notifications
+        from moto.s3 import notifications
 
         s3 = self.client("s3")
         configs: dict[str, list[dict[str, Any]]] = {}
         for item in tpl.bucket_notifications(self.deployment.template):
-            rules = [{"Name": n, "Value": v} for n, v in (("prefix", item.prefix),
-                                                            ("suffix", item.suffix)) if v]
+            rules = [
+                {"Name": n, "Value": v}
+                for n, v in (("prefix", item.prefix), ("suffix", item.suffix))
+                if v
+            ]
             config: dict[str, Any] = {
                 "LambdaFunctionArn": self.function_arn(item.function_logical_id),
                 "Events": list(item.events),
@@ -263,11 +278,13 @@ class LocalStack:
             # S3 invokes asynchronously: the writer's PutObject must not wait or fail with it.
             function = fn_arn.split(":")[6]
             threading.Thread(
-                target=self.invoke_quietly, args=(function, event_body),
-                name=f"s3-notify-{function}", daemon=True,
+                target=self.invoke_quietly,
+                args=(function, event_body),
+                name=f"s3-notify-{function}",
+                daemon=True,
             ).start()
 
-        notifications._invoke_awslambda = deliver  # type: ignore[attr-defined]
+        notifications._invoke_awslambda = deliver
 
     # -- invoking --------------------------------------------------------------------------------
 
@@ -297,17 +314,25 @@ class LocalStack:
         """Fire a schedule rule (logical id or physical name) as EventBridge would."""
         assert self.deployment is not None
         for schedule in tpl.schedules(self.deployment.template):
-            names = {schedule.rule_logical_id, self.deployment.physical.get(schedule.rule_logical_id)}
+            names = {
+                schedule.rule_logical_id,
+                self.deployment.physical.get(schedule.rule_logical_id),
+            }
             if rule in names:
                 break
         else:
             known = [s.rule_logical_id for s in tpl.schedules(self.deployment.template)]
             raise KeyError(f"no schedule rule {rule!r}; the template has {known}")
         event = {
-            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-            "source": "aws.events", "account": ACCOUNT, "region": REGION,
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT,
+            "region": REGION,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"], "detail": {},
+            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"],
+            "detail": {},
         }
         started = []
         for kind, logical_id, target_input in schedule.targets:
@@ -319,7 +344,8 @@ class LocalStack:
                 sfn = self.client("stepfunctions")
                 execution = sfn.start_execution(
                     stateMachineArn=self.deployment.physical[logical_id],
-                    name=f"schedule-{event['id']}", input=json.dumps(payload),
+                    name=f"schedule-{event['id']}",
+                    input=json.dumps(payload),
                 )
                 started.append(execution["executionArn"])
         return started

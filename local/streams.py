@@ -69,8 +69,9 @@ class _MappingPoller:
         self.delivered = 0
         self.dead_lettered = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"stream-{self.function}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"stream-{self.function}", daemon=True
+        )
         self.stream_arn = ""
 
     def start(self) -> None:
@@ -79,9 +80,12 @@ class _MappingPoller:
         self.stream_arn = table["LatestStreamArn"]
         self._streams = streams
         self._iterators = {}
-        for shard in streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]:
+        for shard in streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
+            "Shards"
+        ]:
             self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard["ShardId"],
+                StreamArn=self.stream_arn,
+                ShardId=shard["ShardId"],
                 ShardIteratorType=self.mapping.starting_position,
             )["ShardIterator"]
         self._thread.start()
@@ -100,8 +104,10 @@ class _MappingPoller:
             try:
                 self._fetch()
                 if self.pending:
-                    batch = [self.pending.popleft()
-                             for _ in range(min(self.mapping.batch_size, len(self.pending)))]
+                    batch = [
+                        self.pending.popleft()
+                        for _ in range(min(self.mapping.batch_size, len(self.pending)))
+                    ]
                     self._deliver(batch)
             finally:
                 self.busy = False
@@ -144,7 +150,9 @@ class _MappingPoller:
         try:
             result = self.stack.invoke(self.function, {"Records": records})
         except FunctionError as failure:
-            print(f"stream batch of {len(records)} to {self.function} failed: {failure}", flush=True)
+            print(
+                f"stream batch of {len(records)} to {self.function} failed: {failure}", flush=True
+            )
             return 0
         if not self.mapping.report_batch_item_failures or not isinstance(result, dict):
             return None
@@ -160,8 +168,10 @@ class _MappingPoller:
         self.dead_lettered += len(records)
         queue = self.mapping.on_failure_queue_logical_id
         if queue is None:
-            print(f"dropped {len(records)} records for {self.function}: no on-failure destination",
-                  flush=True)
+            print(
+                f"dropped {len(records)} records for {self.function}: no on-failure destination",
+                flush=True,
+            )
             return
         assert self.stack.deployment is not None
         queue_url = self.stack.deployment.physical[queue]
@@ -179,7 +189,9 @@ class _MappingPoller:
                 "shardId": next(iter(self._iterators), ""),
                 "startSequenceNumber": first["SequenceNumber"],
                 "endSequenceNumber": last["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": str(first.get("ApproximateCreationDateTime", "")),
+                "approximateArrivalOfFirstRecord": str(
+                    first.get("ApproximateCreationDateTime", "")
+                ),
                 "approximateArrivalOfLastRecord": str(last.get("ApproximateCreationDateTime", "")),
                 "batchSize": len(records),
                 "streamArn": self.stream_arn,
@@ -195,7 +207,8 @@ class StreamPoller:
     def __init__(self, stack: LocalStack) -> None:
         assert stack.deployment is not None
         self.pollers = [
-            _MappingPoller(stack, m) for m in tpl.stream_mappings(stack.deployment.template)
+            _MappingPoller(stack, m)
+            for m in tpl.stream_mappings(stack.deployment.template)
             if m.source_kind == "dynamodb"
         ]
 

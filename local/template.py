@@ -114,6 +114,7 @@ def routes(template: Template) -> list[Route]:
         if function is None:
             raise ValueError(f"route {props['RouteKey']} has no Lambda integration in the template")
         found.append(Route(method, path, function, props.get("AuthorizationType", "NONE")))
+
     # Most specific first, as API Gateway does: literal segments beat parameters beat greedy.
     def rank(route: Route) -> tuple[int, int, int]:
         segments = route.path.strip("/").split("/")
@@ -140,8 +141,14 @@ def schedules(template: Template) -> list[Schedule]:
             if kind in name:
                 given = target.get("Input") or target.get("InputTransformer")
                 targets.append((name[kind], ref, given))
-        found.append(Schedule(lid, props["ScheduleExpression"], props.get("State", "ENABLED") ==
-                              "ENABLED", tuple(targets)))
+        found.append(
+            Schedule(
+                lid,
+                props["ScheduleExpression"],
+                props.get("State", "ENABLED") == "ENABLED",
+                tuple(targets),
+            )
+        )
     return found
 
 
@@ -152,22 +159,29 @@ def stream_mappings(template: Template) -> list[StreamMapping]:
         source = logical_id_of(props["EventSourceArn"])
         if source is None:
             continue
-        source_kind = "sqs" if template["Resources"][source]["Type"] == "AWS::SQS::Queue" else "dynamodb"
+        source_kind = (
+            "sqs" if template["Resources"][source]["Type"] == "AWS::SQS::Queue" else "dynamodb"
+        )
         on_failure = (props.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
-        patterns = tuple(f["Pattern"] for f in (props.get("FilterCriteria") or {}).get("Filters", []))
-        found.append(StreamMapping(
-            logical_id=lid,
-            function_logical_id=logical_id_of(props["FunctionName"]) or "",
-            source_logical_id=source,
-            source_kind=source_kind,
-            batch_size=int(props.get("BatchSize", 100 if source_kind == "dynamodb" else 10)),
-            starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
-            bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
-            max_retries=int(props.get("MaximumRetryAttempts", -1)),
-            report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-            on_failure_queue_logical_id=logical_id_of(on_failure) if on_failure else None,
-            filter_patterns=patterns,
-        ))
+        patterns = tuple(
+            f["Pattern"] for f in (props.get("FilterCriteria") or {}).get("Filters", [])
+        )
+        found.append(
+            StreamMapping(
+                logical_id=lid,
+                function_logical_id=logical_id_of(props["FunctionName"]) or "",
+                source_logical_id=source,
+                source_kind=source_kind,
+                batch_size=int(props.get("BatchSize", 100 if source_kind == "dynamodb" else 10)),
+                starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+                bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+                max_retries=int(props.get("MaximumRetryAttempts", -1)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in props.get("FunctionResponseTypes", []),
+                on_failure_queue_logical_id=logical_id_of(on_failure) if on_failure else None,
+                filter_patterns=patterns,
+            )
+        )
     return found
 
 
@@ -186,7 +200,9 @@ def bucket_notifications(template: Template) -> list[BucketNotification]:
                     suffix = rule["Value"]
             function = logical_id_of(item["LambdaFunctionArn"])
             if bucket and function:
-                found.append(BucketNotification(bucket, function, tuple(item["Events"]), prefix, suffix))
+                found.append(
+                    BucketNotification(bucket, function, tuple(item["Events"]), prefix, suffix)
+                )
     return found
 
 
@@ -200,7 +216,7 @@ def _json_path(document: Any, path: str) -> Any:
 
 
 def render_target_input(target_input: Any, event: dict[str, Any]) -> Any:
-    """What EventBridge hands a target: the event, a constant ``Input`` or an ``InputTransformer``."""
+    """What EventBridge hands a target: the event, a constant Input, or an InputTransformer."""
     if target_input is None:
         return event
     if isinstance(target_input, str):

@@ -16,7 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from shared import aws, settings
-from shared.observability import logger, tracer
+from shared.observability import logger
+from shared.tracing import tracer
 
 PROOF_SALT = "ecomops-selfcheck-v1"
 

@@ -31,13 +31,19 @@ class Alerting(Construct):
         # What client teams act on (potential fraud, breaks, disputes); messages carry the tenant
         # as an attribute so each client team can subscribe with a filter policy.
         self.client_alerts = sns.Topic(
-            self, "ClientAlerts", display_name="Ecom OPS client alerts",
-            master_key=self.key, enforce_ssl=True,
+            self,
+            "ClientAlerts",
+            display_name="Ecom OPS client alerts",
+            master_key=self.key,
+            enforce_ssl=True,
         )
         # What the managed-services team acts on: dead letters, stuck workflows, failed jobs.
         self.ops_alerts = sns.Topic(
-            self, "OpsAlerts", display_name="Ecom OPS operations alerts",
-            master_key=self.key, enforce_ssl=True,
+            self,
+            "OpsAlerts",
+            display_name="Ecom OPS operations alerts",
+            master_key=self.key,
+            enforce_ssl=True,
         )
         for email in config.alert_emails:
             self.ops_alerts.add_subscription(subscriptions.EmailSubscription(email))
@@ -46,8 +52,9 @@ class Alerting(Construct):
                 self.client_alerts.add_subscription(
                     subscriptions.EmailSubscription(
                         email,
-                        filter_policy={"tenant": sns.SubscriptionFilter.string_filter(
-                            allowlist=[tenant.id])},
+                        filter_policy={
+                            "tenant": sns.SubscriptionFilter.string_filter(allowlist=[tenant.id])
+                        },
                     )
                 )
 

@@ -34,11 +34,15 @@ class HttpApi(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id)
         self.api = apigw.HttpApi(
-            self, "Api", api_name=f"ecomops-{config.stage}",
+            self,
+            "Api",
+            api_name=f"ecomops-{config.stage}",
             description="Ecom OPS webhooks and operator API",
         )
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR,
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=RemovalPolicy.DESTROY,
         )
         stage = self.api.default_stage
@@ -50,7 +54,8 @@ class HttpApi(Construct):
             format=json.dumps(_ACCESS_LOG_FORMAT),
         )
         cfn_stage.default_route_settings = apigw.CfnStage.RouteSettingsProperty(
-            throttling_burst_limit=500, throttling_rate_limit=1000,
+            throttling_burst_limit=500,
+            throttling_rate_limit=1000,
         )
 
     @property
@@ -72,10 +77,13 @@ class HttpApi(Construct):
             path=path,
             methods=list(methods),
             integration=integrations.HttpLambdaIntegration(
-                f"{function.node.id}Integration", function,
+                f"{function.node.id}Integration",
+                function,
             ),
         )
         for route in routes:
             NagSuppressions.add_resource_suppressions(
-                route, [{"id": "AwsSolutions-APIG4", "reason": why_public}], apply_to_children=True,
+                route,
+                [{"id": "AwsSolutions-APIG4", "reason": why_public}],
+                apply_to_children=True,
             )

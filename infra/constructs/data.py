@@ -16,8 +16,11 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 TTL_ATTRIBUTE = "expires_at"
-GSIS = (("ByCustomer", "GSI1PK", "GSI1SK"), ("ByStatus", "GSI2PK", "GSI2SK"),
-        ("ByGatewayRef", "GSI3PK", "GSI3SK"))
+GSIS = (
+    ("ByCustomer", "GSI1PK", "GSI1SK"),
+    ("ByStatus", "GSI2PK", "GSI2SK"),
+    ("ByGatewayRef", "GSI3PK", "GSI3SK"),
+)
 
 
 class DataStore(Construct):

@@ -24,13 +24,19 @@ class Storage(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(365))],
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(365))
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         NagSuppressions.add_resource_suppressions(
             self.access_logs,
-            [{"id": "AwsSolutions-S1", "reason": "This is the access-log bucket; logging it "
-              "into itself would loop."}],
+            [
+                {
+                    "id": "AwsSolutions-S1",
+                    "reason": "This is the access-log bucket; logging it into itself would loop.",
+                }
+            ],
         )
         self.bank_statements = self._bucket(
             "BankStatements",
@@ -38,8 +44,12 @@ class Storage(Construct):
             rules=[
                 s3.LifecycleRule(
                     id="statements-to-ia",
-                    transitions=[s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                                               transition_after=Duration.days(90))],
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                            transition_after=Duration.days(90),
+                        )
+                    ],
                     noncurrent_version_expiration=Duration.days(90),
                 )
             ],
@@ -61,15 +71,21 @@ class Storage(Construct):
             rules=[
                 s3.LifecycleRule(
                     id="archive-tiering",
-                    transitions=[s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                                               transition_after=Duration.days(config.archive_ia_days))],
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                            transition_after=Duration.days(config.archive_ia_days),
+                        )
+                    ],
                     expiration=Duration.days(config.archive_expire_days),
                     noncurrent_version_expiration=Duration.days(30),
                 )
             ],
         )
 
-    def _bucket(self, construct_id: str, *, prefix: str, rules: list[s3.LifecycleRule]) -> s3.Bucket:
+    def _bucket(
+        self, construct_id: str, *, prefix: str, rules: list[s3.LifecycleRule]
+    ) -> s3.Bucket:
         return s3.Bucket(
             self,
             construct_id,
@@ -81,8 +97,10 @@ class Storage(Construct):
             server_access_logs_prefix=f"{prefix}/",
             lifecycle_rules=[
                 *rules,
-                s3.LifecycleRule(id="abort-incomplete-uploads",
-                                 abort_incomplete_multipart_upload_after=Duration.days(7)),
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                ),
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )

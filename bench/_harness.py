@@ -1,0 +1,50 @@
+"""Shared by the benchmarks: fresh-interpreter import timing and the RESULT line."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The environment a deployed function imports under (tracing on, as in Lambda).
+LAMBDA_LIKE_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "EcomOps",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "TABLE_NAME": "bench",
+}
+
+_PROBE = (
+    "import time, importlib; t = time.perf_counter(); importlib.import_module({module!r}); "
+    "print((time.perf_counter() - t) * 1000)"
+)
+
+
+def import_ms(module: str, runs: int = 7) -> float:
+    """Median import time of ``module`` in a fresh interpreter, in milliseconds."""
+    env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONDONTWRITEBYTECODE": "0"}
+    samples = []
+    for _ in range(runs + 1):
+        out = subprocess.run(
+            [sys.executable, "-c", _PROBE.format(module=module)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        samples.append(float(out.strip().splitlines()[-1]))
+    return statistics.median(samples[1:])  # the first run warms the bytecode cache
+
+
+def result_line(**values: float | int | str) -> str:
+    parts = " ".join(
+        f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}"
+        for key, value in values.items()
+    )
+    return f"RESULT {parts}"
