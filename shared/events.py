@@ -1,0 +1,253 @@
+"""Domain events: what the normalisers make of every source's payloads.
+
+Every event names its tenant, the source it came from and the provider's own event id (our
+deduplication key), and when the provider says it happened (``occurred_at``, for ordering
+within an aggregate; never the time we received it). Amounts are ``Money``. Card data is only
+what a token-free record may hold: fingerprint, BIN (first six), last four, brand, country.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.money import Currency, Money
+
+
+class Source(StrEnum):
+    STRIPE = "stripe"
+    EASYPOST = "easypost"
+    AFTERSHIP = "aftership"
+    SHIPPO = "shippo"
+    SHOP = "shop"
+    SHOPIFY = "shopify"
+
+
+class ShipmentStatus(StrEnum):
+    """One carrier-neutral vocabulary for every tracking provider."""
+
+    PRE_TRANSIT = "pre_transit"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    AVAILABLE_FOR_PICKUP = "available_for_pickup"
+    FAILURE = "failure"
+    RETURN_TO_SENDER = "return_to_sender"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Address(_Model):
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, upper case")
+
+
+class Customer(_Model):
+    customer_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+class Card(_Model):
+    fingerprint: str | None = None
+    bin: str | None = Field(default=None, pattern=r"^[0-9]{6,8}$")
+    last4: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    brand: str | None = None
+    country: str | None = None
+    funding: str | None = None
+    wallet: str | None = None
+
+
+class LineItem(_Model):
+    line_id: str
+    sku: str | None = None
+    name: str
+    quantity: int = Field(ge=1)
+    unit_price: Money
+    vendor_id: str
+    category: str | None = None
+
+
+class _Event(_Model):
+    tenant: str
+    source: Source
+    source_event_id: str
+    occurred_at: datetime
+
+
+class OrderPlaced(_Event):
+    kind: Literal["OrderPlaced"] = "OrderPlaced"
+    order_id: str
+    currency: Currency
+    total: Money
+    lines: tuple[LineItem, ...]
+    customer: Customer
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    business_category: str | None = None
+    shipping: Money | None = None
+    tax: Money | None = None
+    discount: Money | None = None
+
+
+class OrderCancelled(_Event):
+    kind: Literal["OrderCancelled"] = "OrderCancelled"
+    order_id: str
+    reason: str | None = None
+
+
+class _PaymentEvent(_Event):
+    order_id: str | None = Field(default=None, description="from the gateway's metadata.order_id")
+    payment_id: str = Field(description="the payment intent (or charge when there is none)")
+    charge_id: str | None = None
+    amount: Money
+    customer: Customer | None = None
+    card: Card | None = None
+
+
+class PaymentAuthorized(_PaymentEvent):
+    kind: Literal["PaymentAuthorized"] = "PaymentAuthorized"
+
+
+class PaymentSucceeded(_PaymentEvent):
+    kind: Literal["PaymentSucceeded"] = "PaymentSucceeded"
+    amount_captured: Money | None = None
+    balance_transaction_id: str | None = None
+
+
+class PaymentFailed(_PaymentEvent):
+    kind: Literal["PaymentFailed"] = "PaymentFailed"
+    failure_code: str | None = None
+    failure_message: str | None = None
+    decline_code: str | None = None
+
+
+class CheckoutExpired(_Event):
+    kind: Literal["CheckoutExpired"] = "CheckoutExpired"
+    session_id: str
+    order_id: str | None = None
+    payment_id: str | None = None
+
+
+class Refund(_Model):
+    refund_id: str
+    amount: Money
+    status: str
+    reason: str | None = None
+    created_at: datetime | None = None
+
+
+class ChargeRefunded(_Event):
+    kind: Literal["ChargeRefunded"] = "ChargeRefunded"
+    order_id: str | None = None
+    payment_id: str | None = None
+    charge_id: str
+    amount_refunded: Money = Field(description="cumulative, as the gateway reports it")
+    refunds: tuple[Refund, ...] = ()
+
+
+class _DisputeEvent(_Event):
+    dispute_id: str
+    charge_id: str
+    payment_id: str | None = None
+    order_id: str | None = None
+    amount: Money
+    reason: str | None = None
+    status: str
+    evidence_due_by: datetime | None = None
+
+
+class DisputeOpened(_DisputeEvent):
+    kind: Literal["DisputeOpened"] = "DisputeOpened"
+
+
+class DisputeUpdated(_DisputeEvent):
+    kind: Literal["DisputeUpdated"] = "DisputeUpdated"
+
+
+class DisputeClosed(_DisputeEvent):
+    kind: Literal["DisputeClosed"] = "DisputeClosed"
+
+
+class DisputeFundsWithdrawn(_DisputeEvent):
+    kind: Literal["DisputeFundsWithdrawn"] = "DisputeFundsWithdrawn"
+
+
+class DisputeFundsReinstated(_DisputeEvent):
+    kind: Literal["DisputeFundsReinstated"] = "DisputeFundsReinstated"
+
+
+class _PayoutEvent(_Event):
+    payout_id: str
+    amount: Money
+    arrival_date: datetime | None = None
+    status: str
+    statement_descriptor: str | None = None
+    balance_transaction_id: str | None = None
+
+
+class PayoutPaid(_PayoutEvent):
+    kind: Literal["PayoutPaid"] = "PayoutPaid"
+    reconciliation_completed: bool = False
+
+
+class PayoutFailed(_PayoutEvent):
+    kind: Literal["PayoutFailed"] = "PayoutFailed"
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+
+class ShipmentUpdated(_Event):
+    kind: Literal["ShipmentUpdated"] = "ShipmentUpdated"
+    carrier: str | None = None
+    tracking_code: str
+    status: ShipmentStatus
+    status_detail: str | None = None
+    order_id: str | None = Field(default=None, description="from the shipment's reference/metadata")
+    shipment_id: str | None = None
+    location: str | None = None
+    estimated_delivery: datetime | None = None
+    tracking_url: str | None = None
+
+
+DomainEvent = Annotated[
+    OrderPlaced
+    | OrderCancelled
+    | PaymentAuthorized
+    | PaymentSucceeded
+    | PaymentFailed
+    | CheckoutExpired
+    | ChargeRefunded
+    | DisputeOpened
+    | DisputeUpdated
+    | DisputeClosed
+    | DisputeFundsWithdrawn
+    | DisputeFundsReinstated
+    | PayoutPaid
+    | PayoutFailed
+    | ShipmentUpdated,
+    Field(discriminator="kind"),
+]
+
+
+class Ignored(Exception):
+    """A payload we store but do not act on (an event type with no domain meaning for us)."""
+
+
+class Malformed(ValueError):
+    """A payload that claims a known type but lacks what that type must carry."""

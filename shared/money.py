@@ -1,0 +1,121 @@
+"""Money: an integer of minor units and an ISO 4217 currency. Never a float.
+
+Mixing currencies is an error, not a conversion. Decimal strings from shops (``"199.00"``) are
+converted exactly or refused.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+# ISO 4217 minor-unit exponents that differ from 2. Everything else has two decimals.
+_EXPONENTS = {
+    **dict.fromkeys(
+        (
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    "CLF": 4,
+    "UYW": 4,
+}
+
+
+class CurrencyMismatch(ValueError):
+    pass
+
+
+def exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+Currency = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")]
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    amount: int  # minor units
+    currency: Currency
+
+    @classmethod
+    def of(cls, amount: int, currency: str) -> Self:
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise TypeError(f"money amounts are integers of minor units, not {type(amount)!r}")
+        return cls(amount=amount, currency=currency.upper())
+
+    @classmethod
+    def from_decimal(cls, value: str | Decimal, currency: str) -> Self:
+        """``"19.99"`` USD → 1999. Refuses more decimals than the currency has."""
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal amount") from None
+        if not number.is_finite():
+            raise ValueError(f"{value!r} is not a finite amount")
+        scaled = number.scaleb(exponent(currency))
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more decimals than {currency.upper()} allows")
+        return cls.of(int(scaled), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Self:
+        return cls.of(0, currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money.of(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money.of(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money.of(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def to_decimal(self) -> Decimal:
+        return Decimal(self.amount).scaleb(-exponent(self.currency))
+
+    def format(self) -> str:
+        """``USD 19.99``, ``JPY 1500``, ``KWD 1.250``."""
+        digits = exponent(self.currency)
+        return f"{self.currency} {self.to_decimal():.{digits}f}"
+
+    def __str__(self) -> str:
+        return self.format()
