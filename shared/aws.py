@@ -1,34 +1,51 @@
-"""boto3 clients, created once per process and only when first used.
+"""AWS clients, created once per process and only when first used.
 
-Creating a client costs tens of milliseconds; Lambda keeps the process warm, so each handler
-pays it once. ``AWS_ENDPOINT_URL`` (honoured by boto3 itself) points every client at the local
-stack when it runs on moto.
+Clients come from botocore directly: ``import boto3`` also loads s3transfer, which costs a Lambda
+cold start tens of milliseconds that no handler here needs. ``AWS_ENDPOINT_URL`` (honoured by
+botocore) points every client at the local stack when it runs on moto.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
+from botocore.session import Session
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30
 )
+_lock = threading.Lock()
+_session: Session | None = None
+
+
+def _botocore_session() -> Session:
+    global _session  # noqa: PLW0603 - one session per process, like boto3's default session
+    with _lock:
+        if _session is None:
+            _session = Session()
+        return _session
 
 
 @cache
 def client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return _botocore_session().create_client(service, config=_CONFIG)
 
 
 @cache
 def dynamodb_table(name: str) -> Any:
+    """A boto3 resource table, for code that prefers plain Python values over typed items."""
+    import boto3
+
     return boto3.resource("dynamodb", config=_CONFIG).Table(name)
 
 
 def reset() -> None:
     """Forget cached clients (tests and the local stack change endpoints between runs)."""
+    global _session  # noqa: PLW0603
+    with _lock:
+        _session = None
     client.cache_clear()
     dynamodb_table.cache_clear()
