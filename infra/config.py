@@ -51,8 +51,12 @@ class StackConfig(BaseModel):
     report_expire_days: int = 400
     dlq_alarm_threshold: int = 1
 
+    @property
+    def tenant_secret_prefix(self) -> str:
+        return f"ecomops/{self.stage}/tenants/"
+
     def tenant_secret_name(self, tenant: TenantConfig) -> str:
-        return tenant.secret_name or f"ecomops/{self.stage}/tenants/{tenant.id}"
+        return tenant.secret_name or f"{self.tenant_secret_prefix}{tenant.id}"
 
     @classmethod
     def from_context(cls, get: Any) -> StackConfig:

@@ -11,6 +11,7 @@ from infra.config import StackConfig
 from infra.constructs.alerting import Alerting
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
+from infra.constructs.ingestion import Ingestion
 from infra.constructs.lambdas import LambdaToolkit
 from infra.constructs.platform import Platform
 from infra.constructs.storage import Storage
@@ -31,7 +32,13 @@ class EcomOpsStack(Stack):
             self, "Platform", toolkit=self.toolkit, api=self.api, data=self.data
         )
 
+        self.ingestion = Ingestion(self, "Ingestion", config=config, toolkit=self.toolkit,
+                                   api=self.api, data=self.data, storage=self.storage,
+                                   alerting=self.alerting)
+
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BankStatementsBucket", value=self.storage.bank_statements.bucket_name)
         CfnOutput(self, "ReportsBucket", value=self.storage.reports.bucket_name)
+        CfnOutput(self, "ArchiveBucket", value=self.storage.archive.bucket_name)
+        CfnOutput(self, "DeadLetterQueue", value=self.alerting.dead_letters.queue_url)

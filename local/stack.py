@@ -68,8 +68,11 @@ class Deployment:
 
 
 class LocalStack:
-    def __init__(self, cdk_out: Path, *, port: int = 0, log_level: str = "WARNING") -> None:
+    def __init__(self, cdk_out: Path, *, port: int = 0, log_level: str = "WARNING",
+                 tenants: Path | None = None, stripe_api_base: str | None = None) -> None:
         self.cdk_out = cdk_out
+        self.tenants_file = tenants
+        self.stripe_api_base = stripe_api_base
         self.port = port or free_port()
         self.moto_port = free_port()
         self.log_level = log_level
@@ -104,8 +107,29 @@ class LocalStack:
         )
         self._server.start()
         self.deployment = self._deploy()
+        self.install_tenants(self.tenants_file)
         self._wire()
         return self
+
+    def install_tenants(self, path: Path | None = None) -> list[str]:
+        """Load tenants (default: the demo tenant) into the table and Secrets Manager."""
+        from local import tenants
+
+        assert self.deployment is not None
+        loaded = tenants.read(path)
+        tenants.install(loaded, table_name=self.deployment.outputs["TableName"],
+                        secret_prefix=self.tenant_secret_prefix,
+                        secrets_client=self.client("secretsmanager"))
+        return [t.settings.id for t in loaded.tenants]
+
+    @property
+    def tenant_secret_prefix(self) -> str:
+        assert self.deployment is not None
+        for res in self.deployment.template["Resources"].values():
+            env = (res.get("Properties", {}).get("Environment") or {}).get("Variables") or {}
+            if "TENANT_SECRET_PREFIX" in env:
+                return str(env["TENANT_SECRET_PREFIX"])
+        return "ecomops/dev/tenants/"
 
     def stop(self) -> None:
         if self._http is not None:
@@ -145,6 +169,8 @@ class LocalStack:
                 "AWS_ENDPOINT_URL": self.endpoint,
             }
         )
+        if self.stripe_api_base:
+            self.dispatcher.overrides["STRIPE_API_BASE"] = self.stripe_api_base
         from shared import aws
 
         aws.reset()

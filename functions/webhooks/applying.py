@@ -1,0 +1,107 @@
+"""Applying domain events to order aggregates, exactly once in effect, in any arrival order.
+
+An event that names its order (shop events, payments with ``metadata.order_id``, carriers with
+an order reference) goes straight to it. One that names only a gateway or carrier reference
+(a refund by charge, a dispute) finds the order through the reference a previous event linked;
+if no event has linked it yet, it is parked under the reference and applied as soon as one does.
+Both sides write before they look, so a park racing a link is always seen by one of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+from shared.events import OrderPlaced, ShipmentUpdated
+from shared.order_aggregate import OrderState, apply, references
+from shared.order_store import Outcome, TimelineEntry
+
+MAX_ATTEMPTS = 25
+
+Result = Literal["applied", "duplicate", "parked"]
+
+
+class OrderRepository(Protocol):
+    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
+    def commit(self, state: OrderState, expected_version: int,
+               entry: TimelineEntry) -> Outcome: ...
+    def resolve(self, tenant: str, ref: str) -> str | None: ...
+    def link(self, tenant: str, ref: str, order_id: str) -> str: ...
+    def park(self, tenant: str, ref: str, event_id: str, event: dict[str, Any]) -> None: ...
+    def parked(self, tenant: str, ref: str) -> list[tuple[str, dict[str, Any]]]: ...
+    def unpark(self, tenant: str, ref: str, event_id: str) -> None: ...
+
+
+class ConcurrentUpdates(RuntimeError):
+    """The aggregate kept moving under us; the batch is retried (the stream keeps the event)."""
+
+
+def summary(event: Any) -> str:
+    kind = event.kind
+    amount = getattr(event, "amount", None) or getattr(event, "amount_refunded", None)
+    if isinstance(event, OrderPlaced):
+        return f"order placed: {event.total} in {len(event.lines)} lines"
+    if isinstance(event, ShipmentUpdated):
+        return f"shipment {event.tracking_code} ({event.carrier or 'carrier'}): {event.status}"
+    return f"{kind}: {amount}" if amount is not None else kind
+
+
+def timeline_entry(event: Any) -> TimelineEntry:
+    return TimelineEntry(occurred_at=event.occurred_at, source=str(event.source),
+                         event_id=event.source_event_id, kind=event.kind,
+                         summary=summary(event), event=event.model_dump(mode="json"))
+
+
+def apply_to_order(event: Any, order_id: str, repo: OrderRepository) -> Result:
+    entry = timeline_entry(event)
+    for _ in range(MAX_ATTEMPTS):
+        state, version = repo.load(event.tenant, order_id)
+        outcome = repo.commit(apply(state, event), version, entry)
+        if outcome != "conflict":
+            break
+    else:
+        raise ConcurrentUpdates(f"order {order_id} changed {MAX_ATTEMPTS} times while applying "
+                                f"{event.source_event_id}")
+    _link_and_drain(event, order_id, repo)
+    return outcome
+
+
+def _link_and_drain(event: Any, order_id: str, repo: OrderRepository) -> None:
+    from functions.webhooks.routing import event_from_json
+
+    for ref in references(event):
+        owner = repo.link(event.tenant, ref, order_id)
+        if owner != order_id:
+            # The reference belongs to another order (a reused payment, a re-shipped parcel):
+            # its parked events stay with the first owner.
+            continue
+        for event_id, parked in repo.parked(event.tenant, ref):
+            apply_to_order(event_from_json(parked), order_id, repo)
+            repo.unpark(event.tenant, ref, event_id)
+
+
+def route(event: Any, repo: OrderRepository) -> Result:
+    order_id = getattr(event, "order_id", None)
+    if order_id:
+        return apply_to_order(event, order_id, repo)
+    refs = references(event)
+    for ref in refs:
+        found = repo.resolve(event.tenant, ref)
+        if found:
+            return apply_to_order(event, found, repo)
+    if not refs:
+        raise ValueError(f"{event.kind} {event.source_event_id} names neither an order nor a "
+                         "reference")
+    # Parked under every reference it carries: whichever is linked first drains it (the others
+    # then find it applied and just clear it).
+    document = event.model_dump(mode="json")
+    for ref in refs:
+        repo.park(event.tenant, ref, event.source_event_id, document)
+    # Look again after parking: a link written meanwhile would otherwise miss this event.
+    for ref in refs:
+        found = repo.resolve(event.tenant, ref)
+        if found:
+            apply_to_order(event, found, repo)
+            for parked_ref in refs:
+                repo.unpark(event.tenant, parked_ref, event.source_event_id)
+            return "applied"
+    return "parked"

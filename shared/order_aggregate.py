@@ -1,0 +1,341 @@
+"""The order aggregate: every fact the sources told us about one order, merged order-free.
+
+Gateways and carriers duplicate and reorder. Each merge here is commutative, associative and
+idempotent (a join of facts): flags are OR-ed, first times take the minimum, cumulative amounts
+the maximum, and changing values are last-writer-wins registers ordered by the provider's own
+time, then a rank, then the event id. Applying the same events in any order, any number of
+times, gives the same state, and the status is derived from that state, never stored as a
+transition. (Exactly-once effects on the timeline are the repository's job.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import (
+    ChargeRefunded,
+    CheckoutExpired,
+    DisputeClosed,
+    DisputeFundsReinstated,
+    DisputeFundsWithdrawn,
+    DisputeOpened,
+    DisputeUpdated,
+    OrderCancelled,
+    OrderPlaced,
+    PaymentAuthorized,
+    PaymentFailed,
+    PaymentSucceeded,
+    ShipmentStatus,
+    ShipmentUpdated,
+)
+from shared.money import Money
+
+T = TypeVar("T")
+
+# When two updates carry the same provider time, the later stage of a journey wins.
+SHIPMENT_RANK = {
+    ShipmentStatus.UNKNOWN: 0, ShipmentStatus.PRE_TRANSIT: 1, ShipmentStatus.IN_TRANSIT: 2,
+    ShipmentStatus.OUT_FOR_DELIVERY: 3, ShipmentStatus.AVAILABLE_FOR_PICKUP: 4,
+    ShipmentStatus.FAILURE: 5, ShipmentStatus.RETURN_TO_SENDER: 6, ShipmentStatus.CANCELLED: 7,
+    ShipmentStatus.DELIVERED: 8,
+}
+DISPUTE_RANK = {"warning_needs_response": 0, "warning_under_review": 1, "needs_response": 2,
+                "under_review": 3, "warning_closed": 4, "charge_refunded": 5, "won": 6, "lost": 6}
+OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response",
+                "under_review"}
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Register(_State, Generic[T]):
+    """A last-writer-wins value ordered by (provider time, rank, event id)."""
+
+    value: T
+    at: datetime
+    rank: int = 0
+    event_id: str
+
+    def key(self) -> tuple[datetime, int, str]:
+        return (self.at, self.rank, self.event_id)
+
+
+def _lww(current: Register[T] | None, new: Register[T]) -> Register[T]:
+    return new if current is None or new.key() > current.key() else current
+
+
+def _min(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _least(a: str | None, b: str | None) -> str | None:
+    """Of two optional values, a deterministic choice whatever the order they came in."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+class RefundFacts(_State):
+    amount: int
+    status: Register[str]
+
+
+class PaymentFacts(_State):
+    payment_id: str
+    currency: str
+    amount: int = 0
+    charge_ids: list[str] = Field(default_factory=list)
+    authorized_at: datetime | None = None
+    succeeded_at: datetime | None = None
+    failed_at: datetime | None = None
+    failure: Register[str] | None = None
+    captured: int = 0
+    refunded: int = 0
+    refunds: dict[str, RefundFacts] = Field(default_factory=dict)
+    card: Register[dict[str, Any]] | None = None
+    customer: Register[dict[str, Any]] | None = None
+
+    @property
+    def status(self) -> str:
+        if self.succeeded_at is not None:
+            return "succeeded"
+        if self.authorized_at is not None:
+            return "authorized"
+        return "failed" if self.failed_at is not None else "pending"
+
+    @property
+    def settled_amount(self) -> int:
+        """What the customer actually paid: captured, or the amount when success says no more."""
+        return self.captured or (self.amount if self.succeeded_at else 0)
+
+
+class DisputeFacts(_State):
+    dispute_id: str
+    charge_id: str
+    currency: str
+    amount: int
+    reason: str | None = None
+    status: Register[str]
+    opened_at: datetime | None = None
+    evidence_due_by: datetime | None = None
+    funds_withdrawn: bool = False
+    funds_reinstated: bool = False
+
+
+class ShipmentFacts(_State):
+    tracking_code: str
+    carrier: str | None = None
+    status: Register[str]
+    first_seen_at: datetime
+    tracking_url: str | None = None
+    estimated_delivery: Register[str] | None = None
+
+
+class OrderState(_State):
+    tenant: str
+    order_id: str
+    placed: Register[dict[str, Any]] | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: Register[str] | None = None
+    checkout_expired: bool = False
+    payments: dict[str, PaymentFacts] = Field(default_factory=dict)
+    disputes: dict[str, DisputeFacts] = Field(default_factory=dict)
+    shipments: dict[str, ShipmentFacts] = Field(default_factory=dict)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    @property
+    def order(self) -> OrderPlaced | None:
+        return OrderPlaced.model_validate(self.placed.value) if self.placed else None
+
+    @property
+    def currency(self) -> str | None:
+        if self.placed:
+            return str(self.placed.value["currency"])
+        return next((p.currency for p in self.payments.values()), None)
+
+    def paid(self) -> int:
+        return sum(p.settled_amount for p in self.payments.values())
+
+    def refunded(self) -> int:
+        return sum(p.refunded for p in self.payments.values())
+
+    def successful_payments(self) -> list[PaymentFacts]:
+        return [p for p in self.payments.values() if p.succeeded_at is not None]
+
+    def shipment_status(self) -> str | None:
+        if not self.shipments:
+            return None
+        latest = max(self.shipments.values(), key=lambda s: s.status.key())
+        return latest.status.value
+
+    def status(self) -> str:
+        """The order's status, derived from the facts alone (so arrival order cannot matter)."""
+        if self.placed is None:
+            return "awaiting_order"
+        disputes = [d.status.value for d in self.disputes.values()]
+        if any(s in OPEN_DISPUTE for s in disputes):
+            return "disputed"
+        if "lost" in disputes:
+            return "chargeback"
+        paid, refunded = self.paid(), self.refunded()
+        if paid and refunded >= paid:
+            return "refunded"
+        if self.cancelled_at is not None:
+            return "cancelled"
+        shipment = self.shipment_status()
+        if shipment == ShipmentStatus.DELIVERED:
+            return "delivered"
+        if shipment in (ShipmentStatus.FAILURE, ShipmentStatus.RETURN_TO_SENDER):
+            return "delivery_exception"
+        if shipment is not None and shipment not in (ShipmentStatus.UNKNOWN,
+                                                     ShipmentStatus.CANCELLED):
+            return "shipped"
+        if refunded:
+            return "partially_refunded"
+        total = int(self.placed.value["total"]["amount"])
+        if paid and paid >= total:
+            return "paid"
+        if paid:
+            return "underpaid"
+        if any(p.status == "authorized" for p in self.payments.values()):
+            return "authorized"
+        if any(p.status == "failed" for p in self.payments.values()):
+            return "payment_failed"
+        if self.checkout_expired:
+            return "abandoned"
+        return "pending_payment"
+
+    def placed_at(self) -> datetime | None:
+        return self.placed.at if self.placed else None
+
+
+# -- applying ---------------------------------------------------------------------------------
+
+
+def _payment(state: OrderState, payment_id: str, amount: Money) -> PaymentFacts:
+    facts = state.payments.get(payment_id)
+    if facts is None:
+        facts = PaymentFacts(payment_id=payment_id, currency=amount.currency)
+        state.payments[payment_id] = facts
+    return facts
+
+
+def _add_charge(facts: PaymentFacts, charge_id: str | None) -> None:
+    if charge_id and charge_id not in facts.charge_ids:
+        facts.charge_ids = sorted([*facts.charge_ids, charge_id])
+
+
+def _payment_common(facts: PaymentFacts,
+                    event: PaymentAuthorized | PaymentSucceeded | PaymentFailed) -> None:
+    facts.amount = max(facts.amount, event.amount.amount)
+    _add_charge(facts, event.charge_id)
+    if event.card is not None:
+        facts.card = _lww(facts.card, Register(value=event.card.model_dump(exclude_none=True),
+                                               at=event.occurred_at,
+                                               event_id=event.source_event_id))
+    if event.customer is not None:
+        facts.customer = _lww(facts.customer, Register(
+            value=event.customer.model_dump(exclude_none=True), at=event.occurred_at,
+            event_id=event.source_event_id))
+
+
+def apply(state: OrderState, event: Any) -> OrderState:
+    """Merge one domain event into a copy of ``state``."""
+    new = state.model_copy(deep=True)
+    at, eid = event.occurred_at, event.source_event_id
+    match event:
+        case OrderPlaced():
+            new.placed = _lww(new.placed, Register(value=event.model_dump(mode="json"), at=at,
+                                                   event_id=eid))
+        case OrderCancelled():
+            new.cancelled_at = _min(new.cancelled_at, at)
+            if event.reason:
+                new.cancel_reason = _lww(new.cancel_reason, Register(value=event.reason, at=at,
+                                                                     event_id=eid))
+        case CheckoutExpired():
+            new.checkout_expired = True
+        case PaymentAuthorized():
+            facts = _payment(new, event.payment_id, event.amount)
+            _payment_common(facts, event)
+            facts.authorized_at = _min(facts.authorized_at, at)
+        case PaymentSucceeded():
+            facts = _payment(new, event.payment_id, event.amount)
+            _payment_common(facts, event)
+            facts.succeeded_at = _min(facts.succeeded_at, at)
+            captured = event.amount_captured or event.amount
+            facts.captured = max(facts.captured, captured.amount)
+        case PaymentFailed():
+            facts = _payment(new, event.payment_id, event.amount)
+            _payment_common(facts, event)
+            facts.failed_at = max(facts.failed_at or at, at)
+            facts.failure = _lww(facts.failure, Register(
+                value=event.failure_code or "failed", at=at, event_id=eid))
+        case ChargeRefunded():
+            facts = _payment(new, event.payment_id or event.charge_id, event.amount_refunded)
+            _add_charge(facts, event.charge_id)
+            facts.refunded = max(facts.refunded, event.amount_refunded.amount)
+            for refund in event.refunds:
+                known = facts.refunds.get(refund.refund_id)
+                status = Register(value=refund.status, at=at, event_id=eid)
+                facts.refunds[refund.refund_id] = RefundFacts(
+                    amount=max(refund.amount.amount, known.amount if known else 0),
+                    status=_lww(known.status if known else None, status))
+        case (DisputeOpened() | DisputeUpdated() | DisputeClosed() | DisputeFundsWithdrawn()
+              | DisputeFundsReinstated()):
+            _apply_dispute(new, event)
+        case ShipmentUpdated():
+            rank = SHIPMENT_RANK[event.status]
+            status = Register(value=str(event.status), at=at, rank=rank, event_id=eid)
+            eta = (Register(value=event.estimated_delivery.isoformat(), at=at, rank=rank,
+                            event_id=eid) if event.estimated_delivery else None)
+            known = new.shipments.get(event.tracking_code)
+            if known is None:
+                new.shipments[event.tracking_code] = ShipmentFacts(
+                    tracking_code=event.tracking_code, carrier=event.carrier, status=status,
+                    first_seen_at=at, tracking_url=event.tracking_url, estimated_delivery=eta)
+            else:
+                known.status = _lww(known.status, status)
+                known.first_seen_at = min(known.first_seen_at, at)
+                known.carrier = _least(known.carrier, event.carrier)
+                known.tracking_url = _least(known.tracking_url, event.tracking_url)
+                if eta is not None:
+                    known.estimated_delivery = _lww(known.estimated_delivery, eta)
+        case _:
+            raise TypeError(f"{type(event).__name__} does not apply to an order")
+    return new
+
+
+def _apply_dispute(state: OrderState, event: Any) -> None:
+    rank = DISPUTE_RANK.get(event.status, 0)
+    status = Register(value=event.status, at=event.occurred_at, rank=rank,
+                      event_id=event.source_event_id)
+    known = state.disputes.get(event.dispute_id)
+    if known is None:
+        known = DisputeFacts(dispute_id=event.dispute_id, charge_id=event.charge_id,
+                             currency=event.amount.currency, amount=event.amount.amount,
+                             reason=event.reason, status=status)
+        state.disputes[event.dispute_id] = known
+    else:
+        known.status = _lww(known.status, status)
+        known.amount = max(known.amount, event.amount.amount)
+        known.reason = known.reason or event.reason
+    if isinstance(event, DisputeOpened):
+        known.opened_at = _min(known.opened_at, event.occurred_at)
+    if event.evidence_due_by is not None:
+        known.evidence_due_by = max(known.evidence_due_by or event.evidence_due_by,
+                                    event.evidence_due_by)
+    known.funds_withdrawn |= isinstance(event, DisputeFundsWithdrawn)
+    known.funds_reinstated |= isinstance(event, DisputeFundsReinstated)
+
+
+def references(event: Any) -> list[str]:
+    """Gateway and carrier references an event carries, by which later events find the order."""
+    refs: list[str] = []
+    for name in ("payment_id", "charge_id", "tracking_code", "session_id"):
+        value = getattr(event, name, None)
+        if value:
+            refs.append(f"{name.split('_')[0]}:{value}")
+    return refs

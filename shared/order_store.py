@@ -1,0 +1,189 @@
+"""Orders in the table: the aggregate item, its timeline, gateway references and parked events.
+
+Keys (all under the tenant):
+- ``T#<t>#ORDER#<order>`` / ``ORDER``: the aggregate (``state`` JSON, ``version``, projections);
+- ``T#<t>#ORDER#<order>`` / ``TL#<occurred>#<source>#<event id>``: one timeline entry per event;
+- ``T#<t>#REF#<kind>:<id>`` / ``REF``: a payment, charge or tracking code → its order;
+- ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event id>``: an event waiting for its order to be known.
+
+An event is applied with one transaction: the timeline entry (only if absent) and the aggregate
+(only at the version it was read at). A present timeline entry means "already applied"; a moved
+version means "someone applied another event first": read again and retry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from shared.order_aggregate import OrderState
+from shared import aws
+
+Outcome = Literal["applied", "duplicate", "conflict"]
+
+
+def order_pk(tenant: str, order_id: str) -> str:
+    return f"T#{tenant}#ORDER#{order_id}"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    occurred_at: datetime
+    source: str
+    event_id: str
+    kind: str
+    summary: str
+    event: dict[str, Any]
+
+    @property
+    def sort_key(self) -> str:
+        return f"TL#{self.occurred_at.astimezone(UTC).isoformat()}#{self.source}#{self.event_id}"
+
+
+class OrderStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _ddb(self) -> Any:
+        return aws.client("dynamodb")
+
+    # -- aggregate -----------------------------------------------------------------------------
+
+    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
+        answer = self._ddb.get_item(
+            TableName=self.table_name, ConsistentRead=True,
+            Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": "ORDER"}},
+            ProjectionExpression="#s, version", ExpressionAttributeNames={"#s": "state"},
+        )
+        item = answer.get("Item")
+        if item is None:
+            return OrderState(tenant=tenant, order_id=order_id), 0
+        return (OrderState.model_validate_json(item["state"]["S"]),
+                int(item["version"]["N"]))
+
+    def commit(self, state: OrderState, expected_version: int, entry: TimelineEntry) -> Outcome:
+        pk = order_pk(state.tenant, state.order_id)
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        status = state.status()
+        placed = state.placed_at()
+        since = (placed.astimezone(UTC).isoformat() if placed else now)
+        item: dict[str, Any] = {
+            "PK": {"S": pk}, "SK": {"S": "ORDER"}, "kind": {"S": "order"},
+            "tenant": {"S": state.tenant}, "order_id": {"S": state.order_id},
+            "status": {"S": status}, "version": {"N": str(expected_version + 1)},
+            "state": {"S": state.model_dump_json(exclude_none=True)},
+            "updated_at": {"S": now},
+            "paid": {"N": str(state.paid())}, "refunded": {"N": str(state.refunded())},
+            "GSI2PK": {"S": f"T#{state.tenant}#STATUS#{status}"},
+            "GSI2SK": {"S": f"{since}#{state.order_id}"},
+        }
+        if state.currency:
+            item["currency"] = {"S": state.currency}
+        order = state.placed.value if state.placed else None
+        if order:
+            item["total"] = {"N": str(order["total"]["amount"])}
+            item["placed_at"] = {"S": since}
+            email = (order.get("customer") or {}).get("email")
+            if email:
+                item["customer_email"] = {"S": email.lower()}
+                item["GSI1PK"] = {"S": f"T#{state.tenant}#CUST#{email.lower()}"}
+                item["GSI1SK"] = {"S": f"{since}#{state.order_id}"}
+        order_put: dict[str, Any] = {"TableName": self.table_name, "Item": item}
+        if expected_version == 0:
+            order_put["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            order_put["ConditionExpression"] = "version = :v"
+            order_put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
+        timeline_put = {
+            "TableName": self.table_name,
+            "Item": {
+                "PK": {"S": pk}, "SK": {"S": entry.sort_key}, "kind": {"S": "timeline"},
+                "tenant": {"S": state.tenant}, "order_id": {"S": state.order_id},
+                "event_kind": {"S": entry.kind}, "source": {"S": entry.source},
+                "event_id": {"S": entry.event_id}, "summary": {"S": entry.summary},
+                "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
+                "event": {"S": json.dumps(entry.event, default=str)},
+            },
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+        try:
+            self._ddb.transact_write_items(TransactItems=[{"Put": timeline_put},
+                                                          {"Put": order_put}])
+        except self._ddb.exceptions.TransactionCanceledException as cancelled:
+            reasons = [r.get("Code") for r in
+                       cancelled.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return "duplicate"
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                return "conflict"
+            raise
+        return "applied"
+
+    def timeline(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        entries = []
+        for item in self._query(order_pk(tenant, order_id), "TL#"):
+            entries.append({k: next(iter(v.values())) for k, v in item.items()})
+        return entries
+
+    def by_status(self, tenant: str, status: str) -> Iterator[dict[str, Any]]:
+        paginator = self._ddb.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name, IndexName="ByStatus",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#STATUS#{status}"}},
+        ):
+            yield from page["Items"]
+
+    # -- references and parked events ----------------------------------------------------------
+
+    def resolve(self, tenant: str, ref: str) -> str | None:
+        answer = self._ddb.get_item(
+            TableName=self.table_name, ConsistentRead=True,
+            Key={"PK": {"S": f"T#{tenant}#REF#{ref}"}, "SK": {"S": "REF"}},
+        )
+        item = answer.get("Item")
+        return item["order_id"]["S"] if item else None
+
+    def link(self, tenant: str, ref: str, order_id: str) -> str:
+        """Point ``ref`` at ``order_id`` unless it already points somewhere; return the order."""
+        try:
+            self._ddb.put_item(
+                TableName=self.table_name,
+                Item={"PK": {"S": f"T#{tenant}#REF#{ref}"}, "SK": {"S": "REF"},
+                      "kind": {"S": "ref"}, "order_id": {"S": order_id}},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return self.resolve(tenant, ref) or order_id
+        return order_id
+
+    def park(self, tenant: str, ref: str, event_id: str, event: dict[str, Any]) -> None:
+        self._ddb.put_item(
+            TableName=self.table_name,
+            Item={"PK": {"S": f"T#{tenant}#PARK#{ref}"}, "SK": {"S": f"EVT#{event_id}"},
+                  "kind": {"S": "parked"}, "event": {"S": json.dumps(event, default=str)},
+                  "parked_at": {"S": datetime.now(UTC).isoformat()}},
+        )
+
+    def parked(self, tenant: str, ref: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(item["SK"]["S"].removeprefix("EVT#"), json.loads(item["event"]["S"]))
+                for item in self._query(f"T#{tenant}#PARK#{ref}", "EVT#", consistent=True)]
+
+    def unpark(self, tenant: str, ref: str, event_id: str) -> None:
+        self._ddb.delete_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": f"T#{tenant}#PARK#{ref}"}, "SK": {"S": f"EVT#{event_id}"}},
+        )
+
+    def _query(self, pk: str, prefix: str, consistent: bool = False) -> Iterator[dict[str, Any]]:
+        paginator = self._ddb.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name, ConsistentRead=consistent,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": prefix}},
+        ):
+            yield from page["Items"]
