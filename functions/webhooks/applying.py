@@ -51,7 +51,8 @@ def timeline_entry(event: Any) -> TimelineEntry:
                          summary=summary(event), event=event.model_dump(mode="json"))
 
 
-def apply_to_order(event: Any, order_id: str, repo: OrderRepository) -> Result:
+def apply_to_order(event: Any, order_id: str, repo: OrderRepository,
+                   _draining: frozenset[str] = frozenset()) -> Result:
     entry = timeline_entry(event)
     for _ in range(MAX_ATTEMPTS):
         state, version = repo.load(event.tenant, order_id)
@@ -61,11 +62,14 @@ def apply_to_order(event: Any, order_id: str, repo: OrderRepository) -> Result:
     else:
         raise ConcurrentUpdates(f"order {order_id} changed {MAX_ATTEMPTS} times while applying "
                                 f"{event.source_event_id}")
-    _link_and_drain(event, order_id, repo)
+    # Linking and draining run for duplicates too: a first pass that stopped after its commit
+    # must still release what waits on its references.
+    _link_and_drain(event, order_id, repo, _draining | {event.source_event_id})
     return outcome
 
 
-def _link_and_drain(event: Any, order_id: str, repo: OrderRepository) -> None:
+def _link_and_drain(event: Any, order_id: str, repo: OrderRepository,
+                    draining: frozenset[str]) -> None:
     from functions.webhooks.routing import event_from_json
 
     for ref in references(event):
@@ -75,7 +79,8 @@ def _link_and_drain(event: Any, order_id: str, repo: OrderRepository) -> None:
             # its parked events stay with the first owner.
             continue
         for event_id, parked in repo.parked(event.tenant, ref):
-            apply_to_order(event_from_json(parked), order_id, repo)
+            if event_id not in draining:
+                apply_to_order(event_from_json(parked), order_id, repo, draining)
             repo.unpark(event.tenant, ref, event_id)
 
 

@@ -1,0 +1,68 @@
+"""moto-backed AWS for component tests: the table as the stack defines it, buckets, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shared import aws
+
+TABLE = "ecomops-test"
+ARCHIVE = "ecomops-archive-test"
+PREFIX = "ecomops/test/tenants/"
+
+TENANT_SECRETS = {
+    "stripe": {"webhook_secrets": ["whsec_new", "whsec_old"], "api_key": "sk_test_x"},
+    "easypost": {"webhook_secrets": ["ep_new", "ep_old"]},
+    "aftership": {"webhook_secrets": ["as_new", "as_old"]},
+    "shippo": {"tokens": ["tok_new", "tok_old"], "webhook_secrets": ["sh_new", "sh_old"]},
+    "shop": {"webhook_secrets": ["shop_new", "shop_old"]},
+    "shopify": {"webhook_secrets": ["sfy_new", "sfy_old"]},
+}
+
+
+def create_table(client: Any, name: str = TABLE) -> None:
+    client.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in
+                              ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK",
+                               "GSI3SK")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                   {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": index, "Projection": {"ProjectionType": "ALL"},
+             "KeySchema": [{"AttributeName": f"{gsi}PK", "KeyType": "HASH"},
+                           {"AttributeName": f"{gsi}SK", "KeyType": "RANGE"}]}
+            for index, gsi in (("ByCustomer", "GSI1"), ("ByStatus", "GSI2"),
+                               ("ByGatewayRef", "GSI3"))
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+
+
+@pytest.fixture
+def aws_env() -> Iterator[dict[str, Any]]:
+    saved = dict(os.environ)
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1", "TABLE_NAME": TABLE,
+                       "ARCHIVE_BUCKET": ARCHIVE, "TENANT_SECRET_PREFIX": PREFIX,
+                       "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    aws.reset()
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        create_table(ddb)
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=ARCHIVE)
+        sm = boto3.client("secretsmanager")
+        sm.create_secret(Name=f"{PREFIX}acme", SecretString=json.dumps(TENANT_SECRETS))
+        yield {"ddb": ddb, "s3": s3, "secrets": sm}
+    aws.reset()
+    os.environ.clear()
+    os.environ.update(saved)
