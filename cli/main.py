@@ -62,7 +62,15 @@ def local() -> None:
     """Run the stack on this machine: moto in-process, no Docker, no AWS account."""
 
 
-def start_local_stack(port: int, *, synth: bool, verbose: bool, cdk_out: Path | None = None) -> Any:
+def start_local_stack(
+    port: int,
+    *,
+    synth: bool,
+    verbose: bool,
+    cdk_out: Path | None = None,
+    tenants: Path | None = None,
+    stripe_api_base: str | None = None,
+) -> Any:
     use_project_node()
     from infra.synth import DEFAULT_OUTDIR, synthesize
     from local.stack import LocalStack
@@ -74,7 +82,13 @@ def start_local_stack(port: int, *, synth: bool, verbose: bool, cdk_out: Path | 
             raise click.ClickException(
                 f"synth reported {len(result.errors)} errors; run `ecomops stack synth`"
             )
-    return LocalStack(outdir, port=port, log_level="INFO" if verbose else "WARNING").start()
+    return LocalStack(
+        outdir,
+        port=port,
+        log_level="INFO" if verbose else "WARNING",
+        tenants=tenants,
+        stripe_api_base=stripe_api_base,
+    ).start()
 
 
 @local.command("up")
@@ -86,10 +100,21 @@ def start_local_stack(port: int, *, synth: bool, verbose: bool, cdk_out: Path | 
     default=None,
     help="Cloud assembly to deploy (default: cdk.out).",
 )
+@click.option(
+    "--tenants",
+    "tenants_file",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Tenants file (JSON/YAML); default: the demo tenant.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show the functions' INFO logs.")
-def local_up(port: int, no_synth: bool, cdk_out: Path | None, verbose: bool) -> None:
+def local_up(
+    port: int, no_synth: bool, cdk_out: Path | None, tenants_file: Path | None, verbose: bool
+) -> None:
     """Synthesize, deploy into moto and serve the HTTP API until Ctrl-C or SIGTERM."""
-    running = start_local_stack(port, synth=not no_synth, verbose=verbose, cdk_out=cdk_out)
+    running = start_local_stack(
+        port, synth=not no_synth, verbose=verbose, cdk_out=cdk_out, tenants=tenants_file
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -131,6 +156,149 @@ def local_fire(rule: str, url: str) -> None:
 def local_status(url: str) -> None:
     """Show a running local stack's routes, schedules and outputs."""
     click.echo(json.dumps(_admin(url, "/_local/status"), indent=2))
+
+
+# -- orders and events -------------------------------------------------------------------------
+
+LOCAL_OPTION = click.option(
+    "--local",
+    "local_url",
+    default=None,
+    envvar="ECOMOPS_LOCAL",
+    metavar="URL",
+    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
+)
+
+
+def _dependencies(target: Any) -> Any:
+    from functions.reconcile.settlements import SettlementStore
+    from functions.webhooks.processing import Dependencies
+    from shared.gateway import StripeGateway
+    from shared.order_store import OrderStore
+    from shared.raw_events import RawEventStore
+    from shared.tenant_secrets import TenantSecrets
+
+    secrets = TenantSecrets(prefix=target.tenant_secret_prefix)
+    return Dependencies(
+        raw_events=RawEventStore(target.table, target.outputs.get("ArchiveBucket")),
+        orders=OrderStore(target.table),
+        settlements=SettlementStore(target.table),
+        gateway_for=lambda tenant: StripeGateway(
+            secrets.get(tenant)["stripe"]["api_key"], target.stripe_api_base
+        ),
+    )
+
+
+@main.group()
+def orders() -> None:
+    """Look at orders: status, payments, shipments, timeline."""
+
+
+@orders.command("show")
+@click.option("--tenant", required=True)
+@click.argument("order_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@LOCAL_OPTION
+def orders_show(tenant: str, order_id: str, as_json: bool, local_url: str | None) -> None:
+    """Show ORDER_ID of TENANT with its payments, shipments and timeline."""
+    from cli.target import resolve
+    from functions.webhooks.inspect import order_view
+    from shared.order_store import OrderStore
+
+    target = resolve(local_url)
+    view = order_view(OrderStore(target.table), tenant, order_id)
+    if view is None:
+        raise click.ClickException(f"no order {order_id!r} for tenant {tenant!r}")
+    if as_json:
+        click.echo(json.dumps(view, indent=2, default=str))
+        return
+    click.echo(
+        f"order {view['order_id']} ({tenant}): {view['status']}  "
+        f"total {view['total']} {view['currency']}  paid {view['paid']}  "
+        f"refunded {view['refunded']}"
+    )
+    for payment in view["payments"]:
+        click.echo(
+            f"  payment {payment['payment_id']}: {payment['status']} "
+            f"{payment['amount']} refunded {payment['refunded']}"
+        )
+    for shipment in view["shipments"]:
+        click.echo(
+            f"  shipment {shipment['tracking_code']} ({shipment['carrier']}): "
+            f"{shipment['status']} since {shipment['since']}"
+        )
+    for dispute in view["disputes"]:
+        click.echo(f"  dispute {dispute['dispute_id']}: {dispute['status']} {dispute['amount']}")
+    click.echo("  timeline:")
+    for entry in view["timeline"]:
+        click.echo(f"    {entry['occurred_at']}  {entry['source']:9}  {entry['summary']}")
+
+
+@main.group()
+def events() -> None:
+    """Inspect and replay the events webhooks delivered."""
+
+
+@events.command("stats")
+@click.option("--tenant", required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@LOCAL_OPTION
+def events_stats(tenant: str, as_json: bool, local_url: str | None) -> None:
+    """Counts of stored events by source and status, orders by status, dead letters."""
+    from cli.target import resolve
+    from functions.webhooks.inspect import event_stats
+
+    target = resolve(local_url)
+    stats = event_stats(target.table, tenant, target.outputs.get("DeadLetterQueue"))
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(f"tenant {tenant}: {stats['raw_events_total']} stored events")
+    for source, counts in stats["raw_events"].items():
+        click.echo(f"  {source:10} " + "  ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    click.echo(
+        "orders by status: " + "  ".join(f"{k}={v}" for k, v in stats["orders_by_status"].items())
+    )
+    if "dead_letters" in stats:
+        click.echo(f"dead letters waiting: {stats['dead_letters']}")
+
+
+@events.command("replay")
+@click.option("--from-dlq", is_flag=True, help="Re-drive what the dead-letter queue holds.")
+@click.option("--tenant", default=None)
+@click.option(
+    "--source",
+    type=click.Choice(["stripe", "easypost", "aftership", "shippo", "shop", "shopify"]),
+    default=None,
+)
+@click.option("--since", default=None, metavar="TIME", help="ISO 8601 time, e.g. 2026-11-23T00:00")
+@LOCAL_OPTION
+def events_replay(
+    from_dlq: bool, tenant: str | None, source: str | None, since: str | None, local_url: str | None
+) -> None:
+    """Apply stored events again. Applied events change nothing; the others are applied once."""
+    from cli.target import resolve
+    from functions.webhooks.replay import replay_dead_letters, replay_since
+
+    if from_dlq == bool(tenant or source or since):
+        raise click.UsageError("give either --from-dlq, or --tenant, --source and --since")
+    target = resolve(local_url)
+    deps = _dependencies(target)
+    if from_dlq:
+        report = replay_dead_letters(target.outputs["DeadLetterQueue"], target.table, deps)
+    else:
+        if not (tenant and source and since):
+            raise click.UsageError("--tenant, --source and --since go together")
+        report = replay_since(tenant, source, since, deps)
+    click.echo(
+        "replayed: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(report.outcomes.items()))
+        + (f"; dead-letter messages cleared: {report.messages_deleted}" if from_dlq else "")
+    )
+    for event_id, error in report.failures:
+        click.echo(f"  failed {event_id}: {error}")
+    if report.failures:
+        sys.exit(1)
 
 
 # -- demo -------------------------------------------------------------------------------------

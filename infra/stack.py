@@ -32,9 +32,16 @@ class EcomOpsStack(Stack):
             self, "Platform", toolkit=self.toolkit, api=self.api, data=self.data
         )
 
-        self.ingestion = Ingestion(self, "Ingestion", config=config, toolkit=self.toolkit,
-                                   api=self.api, data=self.data, storage=self.storage,
-                                   alerting=self.alerting)
+        self.ingestion = Ingestion(
+            self,
+            "Ingestion",
+            config=config,
+            toolkit=self.toolkit,
+            api=self.api,
+            data=self.data,
+            storage=self.storage,
+            alerting=self.alerting,
+        )
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)

@@ -141,6 +141,8 @@ class HttpFrontDoor:
                     ],
                     "invocations": len(self.stack.dispatcher.invocations),
                     "moto_endpoint": self.stack.endpoint,
+                    "tenant_secret_prefix": self.stack.tenant_secret_prefix,
+                    "stripe_api_base": self.stack.stripe_api_base,
                 },
             )
         if method == "POST" and path.startswith("/_local/fire/"):

@@ -68,8 +68,15 @@ class Deployment:
 
 
 class LocalStack:
-    def __init__(self, cdk_out: Path, *, port: int = 0, log_level: str = "WARNING",
-                 tenants: Path | None = None, stripe_api_base: str | None = None) -> None:
+    def __init__(
+        self,
+        cdk_out: Path,
+        *,
+        port: int = 0,
+        log_level: str = "WARNING",
+        tenants: Path | None = None,
+        stripe_api_base: str | None = None,
+    ) -> None:
         self.cdk_out = cdk_out
         self.tenants_file = tenants
         self.stripe_api_base = stripe_api_base
@@ -117,9 +124,12 @@ class LocalStack:
 
         assert self.deployment is not None
         loaded = tenants.read(path)
-        tenants.install(loaded, table_name=self.deployment.outputs["TableName"],
-                        secret_prefix=self.tenant_secret_prefix,
-                        secrets_client=self.client("secretsmanager"))
+        tenants.install(
+            loaded,
+            table_name=self.deployment.outputs["TableName"],
+            secret_prefix=self.tenant_secret_prefix,
+            secrets_client=self.client("secretsmanager"),
+        )
         return [t.settings.id for t in loaded.tenants]
 
     @property

@@ -12,8 +12,9 @@ from typing import Any
 
 
 class StripeGateway:
-    def __init__(self, api_key: str, api_base: str | None = None,
-                 max_network_retries: int = 3) -> None:
+    def __init__(
+        self, api_key: str, api_base: str | None = None, max_network_retries: int = 3
+    ) -> None:
         import stripe
 
         base = api_base or os.environ.get("STRIPE_API_BASE")
@@ -25,8 +26,7 @@ class StripeGateway:
 
     def balance_transactions_for_payout(self, payout_id: str) -> Iterator[dict[str, Any]]:
         """Every balance transaction a payout settled, following Stripe's pagination."""
-        page = self._client.v1.balance_transactions.list(params={"payout": payout_id,
-                                                                 "limit": 100})
+        page = self._client.v1.balance_transactions.list(params={"payout": payout_id, "limit": 100})
         for transaction in page.auto_paging_iter():
             yield transaction.to_dict()
 

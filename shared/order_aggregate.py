@@ -37,15 +37,27 @@ T = TypeVar("T")
 
 # When two updates carry the same provider time, the later stage of a journey wins.
 SHIPMENT_RANK = {
-    ShipmentStatus.UNKNOWN: 0, ShipmentStatus.PRE_TRANSIT: 1, ShipmentStatus.IN_TRANSIT: 2,
-    ShipmentStatus.OUT_FOR_DELIVERY: 3, ShipmentStatus.AVAILABLE_FOR_PICKUP: 4,
-    ShipmentStatus.FAILURE: 5, ShipmentStatus.RETURN_TO_SENDER: 6, ShipmentStatus.CANCELLED: 7,
+    ShipmentStatus.UNKNOWN: 0,
+    ShipmentStatus.PRE_TRANSIT: 1,
+    ShipmentStatus.IN_TRANSIT: 2,
+    ShipmentStatus.OUT_FOR_DELIVERY: 3,
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: 4,
+    ShipmentStatus.FAILURE: 5,
+    ShipmentStatus.RETURN_TO_SENDER: 6,
+    ShipmentStatus.CANCELLED: 7,
     ShipmentStatus.DELIVERED: 8,
 }
-DISPUTE_RANK = {"warning_needs_response": 0, "warning_under_review": 1, "needs_response": 2,
-                "under_review": 3, "warning_closed": 4, "charge_refunded": 5, "won": 6, "lost": 6}
-OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response",
-                "under_review"}
+DISPUTE_RANK = {
+    "warning_needs_response": 0,
+    "warning_under_review": 1,
+    "needs_response": 2,
+    "under_review": 3,
+    "warning_closed": 4,
+    "charge_refunded": 5,
+    "won": 6,
+    "lost": 6,
+}
+OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
 
 
 class _State(BaseModel):
@@ -190,8 +202,10 @@ class OrderState(_State):
             return "delivered"
         if shipment in (ShipmentStatus.FAILURE, ShipmentStatus.RETURN_TO_SENDER):
             return "delivery_exception"
-        if shipment is not None and shipment not in (ShipmentStatus.UNKNOWN,
-                                                     ShipmentStatus.CANCELLED):
+        if shipment is not None and shipment not in (
+            ShipmentStatus.UNKNOWN,
+            ShipmentStatus.CANCELLED,
+        ):
             return "shipped"
         if refunded:
             return "partially_refunded"
@@ -228,18 +242,29 @@ def _add_charge(facts: PaymentFacts, charge_id: str | None) -> None:
         facts.charge_ids = sorted([*facts.charge_ids, charge_id])
 
 
-def _payment_common(facts: PaymentFacts,
-                    event: PaymentAuthorized | PaymentSucceeded | PaymentFailed) -> None:
+def _payment_common(
+    facts: PaymentFacts, event: PaymentAuthorized | PaymentSucceeded | PaymentFailed
+) -> None:
     facts.amount = max(facts.amount, event.amount.amount)
     _add_charge(facts, event.charge_id)
     if event.card is not None:
-        facts.card = _lww(facts.card, Register(value=event.card.model_dump(exclude_none=True),
-                                               at=event.occurred_at,
-                                               event_id=event.source_event_id))
+        facts.card = _lww(
+            facts.card,
+            Register(
+                value=event.card.model_dump(exclude_none=True),
+                at=event.occurred_at,
+                event_id=event.source_event_id,
+            ),
+        )
     if event.customer is not None:
-        facts.customer = _lww(facts.customer, Register(
-            value=event.customer.model_dump(exclude_none=True), at=event.occurred_at,
-            event_id=event.source_event_id))
+        facts.customer = _lww(
+            facts.customer,
+            Register(
+                value=event.customer.model_dump(exclude_none=True),
+                at=event.occurred_at,
+                event_id=event.source_event_id,
+            ),
+        )
 
 
 def apply(state: OrderState, event: Any) -> OrderState:
@@ -248,13 +273,15 @@ def apply(state: OrderState, event: Any) -> OrderState:
     at, eid = event.occurred_at, event.source_event_id
     match event:
         case OrderPlaced():
-            new.placed = _lww(new.placed, Register(value=event.model_dump(mode="json"), at=at,
-                                                   event_id=eid))
+            new.placed = _lww(
+                new.placed, Register(value=event.model_dump(mode="json"), at=at, event_id=eid)
+            )
         case OrderCancelled():
             new.cancelled_at = _min(new.cancelled_at, at)
             if event.reason:
-                new.cancel_reason = _lww(new.cancel_reason, Register(value=event.reason, at=at,
-                                                                     event_id=eid))
+                new.cancel_reason = _lww(
+                    new.cancel_reason, Register(value=event.reason, at=at, event_id=eid)
+                )
         case CheckoutExpired():
             new.checkout_expired = True
         case PaymentAuthorized():
@@ -271,31 +298,48 @@ def apply(state: OrderState, event: Any) -> OrderState:
             facts = _payment(new, event.payment_id, event.amount)
             _payment_common(facts, event)
             facts.failed_at = max(facts.failed_at or at, at)
-            facts.failure = _lww(facts.failure, Register(
-                value=event.failure_code or "failed", at=at, event_id=eid))
+            facts.failure = _lww(
+                facts.failure, Register(value=event.failure_code or "failed", at=at, event_id=eid)
+            )
         case ChargeRefunded():
             facts = _payment(new, event.payment_id or event.charge_id, event.amount_refunded)
             _add_charge(facts, event.charge_id)
             facts.refunded = max(facts.refunded, event.amount_refunded.amount)
             for refund in event.refunds:
-                known = facts.refunds.get(refund.refund_id)
-                status = Register(value=refund.status, at=at, event_id=eid)
+                seen = facts.refunds.get(refund.refund_id)
+                refund_status: Register[str] = Register(value=refund.status, at=at, event_id=eid)
                 facts.refunds[refund.refund_id] = RefundFacts(
-                    amount=max(refund.amount.amount, known.amount if known else 0),
-                    status=_lww(known.status if known else None, status))
-        case (DisputeOpened() | DisputeUpdated() | DisputeClosed() | DisputeFundsWithdrawn()
-              | DisputeFundsReinstated()):
+                    amount=max(refund.amount.amount, seen.amount if seen else 0),
+                    status=_lww(seen.status if seen else None, refund_status),
+                )
+        case (
+            DisputeOpened()
+            | DisputeUpdated()
+            | DisputeClosed()
+            | DisputeFundsWithdrawn()
+            | DisputeFundsReinstated()
+        ):
             _apply_dispute(new, event)
         case ShipmentUpdated():
             rank = SHIPMENT_RANK[event.status]
-            status = Register(value=str(event.status), at=at, rank=rank, event_id=eid)
-            eta = (Register(value=event.estimated_delivery.isoformat(), at=at, rank=rank,
-                            event_id=eid) if event.estimated_delivery else None)
+            status: Register[str] = Register(
+                value=str(event.status), at=at, rank=rank, event_id=eid
+            )
+            eta: Register[str] | None = (
+                Register(value=event.estimated_delivery.isoformat(), at=at, rank=rank, event_id=eid)
+                if event.estimated_delivery
+                else None
+            )
             known = new.shipments.get(event.tracking_code)
             if known is None:
                 new.shipments[event.tracking_code] = ShipmentFacts(
-                    tracking_code=event.tracking_code, carrier=event.carrier, status=status,
-                    first_seen_at=at, tracking_url=event.tracking_url, estimated_delivery=eta)
+                    tracking_code=event.tracking_code,
+                    carrier=event.carrier,
+                    status=status,
+                    first_seen_at=at,
+                    tracking_url=event.tracking_url,
+                    estimated_delivery=eta,
+                )
             else:
                 known.status = _lww(known.status, status)
                 known.first_seen_at = min(known.first_seen_at, at)
@@ -310,13 +354,19 @@ def apply(state: OrderState, event: Any) -> OrderState:
 
 def _apply_dispute(state: OrderState, event: Any) -> None:
     rank = DISPUTE_RANK.get(event.status, 0)
-    status = Register(value=event.status, at=event.occurred_at, rank=rank,
-                      event_id=event.source_event_id)
+    status: Register[str] = Register(
+        value=event.status, at=event.occurred_at, rank=rank, event_id=event.source_event_id
+    )
     known = state.disputes.get(event.dispute_id)
     if known is None:
-        known = DisputeFacts(dispute_id=event.dispute_id, charge_id=event.charge_id,
-                             currency=event.amount.currency, amount=event.amount.amount,
-                             reason=event.reason, status=status)
+        known = DisputeFacts(
+            dispute_id=event.dispute_id,
+            charge_id=event.charge_id,
+            currency=event.amount.currency,
+            amount=event.amount.amount,
+            reason=event.reason,
+            status=status,
+        )
         state.disputes[event.dispute_id] = known
     else:
         known.status = _lww(known.status, status)
@@ -325,8 +375,9 @@ def _apply_dispute(state: OrderState, event: Any) -> None:
     if isinstance(event, DisputeOpened):
         known.opened_at = _min(known.opened_at, event.occurred_at)
     if event.evidence_due_by is not None:
-        known.evidence_due_by = max(known.evidence_due_by or event.evidence_due_by,
-                                    event.evidence_due_by)
+        known.evidence_due_by = max(
+            known.evidence_due_by or event.evidence_due_by, event.evidence_due_by
+        )
     known.funds_withdrawn |= isinstance(event, DisputeFundsWithdrawn)
     known.funds_reinstated |= isinstance(event, DisputeFundsReinstated)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared.order_aggregate import OrderState
 from shared import aws
+from shared.order_aggregate import OrderState
 
 Outcome = Literal["applied", "duplicate", "conflict"]
 
@@ -55,29 +55,35 @@ class OrderStore:
 
     def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
         answer = self._ddb.get_item(
-            TableName=self.table_name, ConsistentRead=True,
+            TableName=self.table_name,
+            ConsistentRead=True,
             Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": "ORDER"}},
-            ProjectionExpression="#s, version", ExpressionAttributeNames={"#s": "state"},
+            ProjectionExpression="#s, version",
+            ExpressionAttributeNames={"#s": "state"},
         )
         item = answer.get("Item")
         if item is None:
             return OrderState(tenant=tenant, order_id=order_id), 0
-        return (OrderState.model_validate_json(item["state"]["S"]),
-                int(item["version"]["N"]))
+        return (OrderState.model_validate_json(item["state"]["S"]), int(item["version"]["N"]))
 
     def commit(self, state: OrderState, expected_version: int, entry: TimelineEntry) -> Outcome:
         pk = order_pk(state.tenant, state.order_id)
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         status = state.status()
         placed = state.placed_at()
-        since = (placed.astimezone(UTC).isoformat() if placed else now)
+        since = placed.astimezone(UTC).isoformat() if placed else now
         item: dict[str, Any] = {
-            "PK": {"S": pk}, "SK": {"S": "ORDER"}, "kind": {"S": "order"},
-            "tenant": {"S": state.tenant}, "order_id": {"S": state.order_id},
-            "status": {"S": status}, "version": {"N": str(expected_version + 1)},
+            "PK": {"S": pk},
+            "SK": {"S": "ORDER"},
+            "kind": {"S": "order"},
+            "tenant": {"S": state.tenant},
+            "order_id": {"S": state.order_id},
+            "status": {"S": status},
+            "version": {"N": str(expected_version + 1)},
             "state": {"S": state.model_dump_json(exclude_none=True)},
             "updated_at": {"S": now},
-            "paid": {"N": str(state.paid())}, "refunded": {"N": str(state.refunded())},
+            "paid": {"N": str(state.paid())},
+            "refunded": {"N": str(state.refunded())},
             "GSI2PK": {"S": f"T#{state.tenant}#STATUS#{status}"},
             "GSI2SK": {"S": f"{since}#{state.order_id}"},
         }
@@ -101,21 +107,26 @@ class OrderStore:
         timeline_put = {
             "TableName": self.table_name,
             "Item": {
-                "PK": {"S": pk}, "SK": {"S": entry.sort_key}, "kind": {"S": "timeline"},
-                "tenant": {"S": state.tenant}, "order_id": {"S": state.order_id},
-                "event_kind": {"S": entry.kind}, "source": {"S": entry.source},
-                "event_id": {"S": entry.event_id}, "summary": {"S": entry.summary},
+                "PK": {"S": pk},
+                "SK": {"S": entry.sort_key},
+                "kind": {"S": "timeline"},
+                "tenant": {"S": state.tenant},
+                "order_id": {"S": state.order_id},
+                "event_kind": {"S": entry.kind},
+                "source": {"S": entry.source},
+                "event_id": {"S": entry.event_id},
+                "summary": {"S": entry.summary},
                 "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
                 "event": {"S": json.dumps(entry.event, default=str)},
             },
             "ConditionExpression": "attribute_not_exists(PK)",
         }
         try:
-            self._ddb.transact_write_items(TransactItems=[{"Put": timeline_put},
-                                                          {"Put": order_put}])
+            self._ddb.transact_write_items(
+                TransactItems=[{"Put": timeline_put}, {"Put": order_put}]
+            )
         except self._ddb.exceptions.TransactionCanceledException as cancelled:
-            reasons = [r.get("Code") for r in
-                       cancelled.response.get("CancellationReasons", [])]
+            reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return "duplicate"
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
@@ -132,7 +143,8 @@ class OrderStore:
     def by_status(self, tenant: str, status: str) -> Iterator[dict[str, Any]]:
         paginator = self._ddb.get_paginator("query")
         for page in paginator.paginate(
-            TableName=self.table_name, IndexName="ByStatus",
+            TableName=self.table_name,
+            IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
             ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#STATUS#{status}"}},
         ):
@@ -142,7 +154,8 @@ class OrderStore:
 
     def resolve(self, tenant: str, ref: str) -> str | None:
         answer = self._ddb.get_item(
-            TableName=self.table_name, ConsistentRead=True,
+            TableName=self.table_name,
+            ConsistentRead=True,
             Key={"PK": {"S": f"T#{tenant}#REF#{ref}"}, "SK": {"S": "REF"}},
         )
         item = answer.get("Item")
@@ -153,8 +166,12 @@ class OrderStore:
         try:
             self._ddb.put_item(
                 TableName=self.table_name,
-                Item={"PK": {"S": f"T#{tenant}#REF#{ref}"}, "SK": {"S": "REF"},
-                      "kind": {"S": "ref"}, "order_id": {"S": order_id}},
+                Item={
+                    "PK": {"S": f"T#{tenant}#REF#{ref}"},
+                    "SK": {"S": "REF"},
+                    "kind": {"S": "ref"},
+                    "order_id": {"S": order_id},
+                },
                 ConditionExpression="attribute_not_exists(PK)",
             )
         except self._ddb.exceptions.ConditionalCheckFailedException:
@@ -164,14 +181,20 @@ class OrderStore:
     def park(self, tenant: str, ref: str, event_id: str, event: dict[str, Any]) -> None:
         self._ddb.put_item(
             TableName=self.table_name,
-            Item={"PK": {"S": f"T#{tenant}#PARK#{ref}"}, "SK": {"S": f"EVT#{event_id}"},
-                  "kind": {"S": "parked"}, "event": {"S": json.dumps(event, default=str)},
-                  "parked_at": {"S": datetime.now(UTC).isoformat()}},
+            Item={
+                "PK": {"S": f"T#{tenant}#PARK#{ref}"},
+                "SK": {"S": f"EVT#{event_id}"},
+                "kind": {"S": "parked"},
+                "event": {"S": json.dumps(event, default=str)},
+                "parked_at": {"S": datetime.now(UTC).isoformat()},
+            },
         )
 
     def parked(self, tenant: str, ref: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(item["SK"]["S"].removeprefix("EVT#"), json.loads(item["event"]["S"]))
-                for item in self._query(f"T#{tenant}#PARK#{ref}", "EVT#", consistent=True)]
+        return [
+            (item["SK"]["S"].removeprefix("EVT#"), json.loads(item["event"]["S"]))
+            for item in self._query(f"T#{tenant}#PARK#{ref}", "EVT#", consistent=True)
+        ]
 
     def unpark(self, tenant: str, ref: str, event_id: str) -> None:
         self._ddb.delete_item(
@@ -182,7 +205,8 @@ class OrderStore:
     def _query(self, pk: str, prefix: str, consistent: bool = False) -> Iterator[dict[str, Any]]:
         paginator = self._ddb.get_paginator("query")
         for page in paginator.paginate(
-            TableName=self.table_name, ConsistentRead=consistent,
+            TableName=self.table_name,
+            ConsistentRead=consistent,
             KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
             ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": prefix}},
         ):

@@ -48,37 +48,57 @@ class RawEvent:
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> RawEvent:
         """From a low-level (typed) item, as GetItem and the stream give it."""
+
         def text(name: str) -> str | None:
             value = item.get(name)
             return value.get("S") if isinstance(value, dict) else None
 
         return cls(
-            tenant=text("tenant") or "", source=text("source") or "",
-            event_id=text("event_id") or "", event_type=text("event_type") or "",
-            received_at=text("received_at") or "", status=text("status") or "",
-            body=text("body"), archive_key=text("archive_key"), topic=text("topic"),
+            tenant=text("tenant") or "",
+            source=text("source") or "",
+            event_id=text("event_id") or "",
+            event_type=text("event_type") or "",
+            received_at=text("received_at") or "",
+            status=text("status") or "",
+            body=text("body"),
+            archive_key=text("archive_key"),
+            topic=text("topic"),
             detail=text("detail"),
         )
 
 
 class RawEventStore:
-    def __init__(self, table_name: str, archive_bucket: str | None = None,
-                 inline_limit: int = INLINE_LIMIT) -> None:
+    def __init__(
+        self, table_name: str, archive_bucket: str | None = None, inline_limit: int = INLINE_LIMIT
+    ) -> None:
         self.table_name = table_name
         self.archive_bucket = archive_bucket
         self.inline_limit = inline_limit
 
-    def put_new(self, *, tenant: str, source: str, event_id: str, event_type: str, body: bytes,
-                received_at: str, topic: str | None = None) -> bool:
+    def put_new(
+        self,
+        *,
+        tenant: str,
+        source: str,
+        event_id: str,
+        event_type: str,
+        body: bytes,
+        received_at: str,
+        topic: str | None = None,
+    ) -> bool:
         """Store the event unless it is stored already; True if this call stored it."""
         ddb = aws.client("dynamodb")
         pk = raw_pk(tenant, source, event_id)
         item: dict[str, Any] = {
-            "PK": {"S": pk}, "SK": {"S": "RAW"},
+            "PK": {"S": pk},
+            "SK": {"S": "RAW"},
             "kind": {"S": RAW_KIND},
-            "tenant": {"S": tenant}, "source": {"S": source},
-            "event_id": {"S": event_id}, "event_type": {"S": event_type},
-            "received_at": {"S": received_at}, "status": {"S": STATUS_RECEIVED},
+            "tenant": {"S": tenant},
+            "source": {"S": source},
+            "event_id": {"S": event_id},
+            "event_type": {"S": event_type},
+            "received_at": {"S": received_at},
+            "status": {"S": STATUS_RECEIVED},
             "size": {"N": str(len(body))},
             "GSI2PK": {"S": f"T#{tenant}#RAW#{source}"},
             "GSI2SK": {"S": f"{received_at}#{event_id}"},
@@ -93,28 +113,32 @@ class RawEventStore:
             if self.exists(tenant, source, event_id):
                 return False
             key = archive_key(tenant, source, received_at, event_id)
-            aws.client("s3").put_object(Bucket=self.archive_bucket, Key=key, Body=body,
-                                        ContentType="application/json")
+            aws.client("s3").put_object(
+                Bucket=self.archive_bucket, Key=key, Body=body, ContentType="application/json"
+            )
             item["archive_key"] = {"S": key}
         else:
             item["body"] = {"S": body.decode("utf-8")}
         try:
-            ddb.put_item(TableName=self.table_name, Item=item,
-                         ConditionExpression="attribute_not_exists(PK)")
+            ddb.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
+            )
         except ddb.exceptions.ConditionalCheckFailedException:
             return False
         return True
 
     def exists(self, tenant: str, source: str, event_id: str) -> bool:
         answer = aws.client("dynamodb").get_item(
-            TableName=self.table_name, ProjectionExpression="PK",
+            TableName=self.table_name,
+            ProjectionExpression="PK",
             Key={"PK": {"S": raw_pk(tenant, source, event_id)}, "SK": {"S": "RAW"}},
         )
         return "Item" in answer
 
     def get(self, tenant: str, source: str, event_id: str) -> RawEvent | None:
         answer = aws.client("dynamodb").get_item(
-            TableName=self.table_name, ConsistentRead=True,
+            TableName=self.table_name,
+            ConsistentRead=True,
             Key={"PK": {"S": raw_pk(tenant, source, event_id)}, "SK": {"S": "RAW"}},
         )
         return RawEvent.from_item(answer["Item"]) if "Item" in answer else None
@@ -137,9 +161,12 @@ class RawEventStore:
             values[":d"] = {"S": detail[:1000]}
         aws.client("dynamodb").update_item(
             TableName=self.table_name,
-            Key={"PK": {"S": raw_pk(event.tenant, event.source, event.event_id)},
-                 "SK": {"S": "RAW"}},
-            UpdateExpression=expression, ExpressionAttributeNames=names,
+            Key={
+                "PK": {"S": raw_pk(event.tenant, event.source, event.event_id)},
+                "SK": {"S": "RAW"},
+            },
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
 
@@ -147,10 +174,13 @@ class RawEventStore:
         """Stored events of a tenant and source received at or after ``since`` (ISO 8601)."""
         paginator = aws.client("dynamodb").get_paginator("query")
         for page in paginator.paginate(
-            TableName=self.table_name, IndexName="ByStatus",
+            TableName=self.table_name,
+            IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk AND GSI2SK >= :since",
-            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#RAW#{source}"},
-                                       ":since": {"S": since}},
+            ExpressionAttributeValues={
+                ":pk": {"S": f"T#{tenant}#RAW#{source}"},
+                ":since": {"S": since},
+            },
         ):
             for item in page["Items"]:
                 yield RawEvent.from_item(item)

@@ -34,10 +34,14 @@ class UnknownTenant(LookupError):
 
 
 class TenantSecrets:
-    def __init__(self, prefix: str | None = None, client: Any = None,
-                 cache_seconds: float = CACHE_SECONDS) -> None:
-        self.prefix = prefix if prefix is not None else os.environ.get(
-            "TENANT_SECRET_PREFIX", "ecomops/dev/tenants/")
+    def __init__(
+        self, prefix: str | None = None, client: Any = None, cache_seconds: float = CACHE_SECONDS
+    ) -> None:
+        self.prefix = (
+            prefix
+            if prefix is not None
+            else os.environ.get("TENANT_SECRET_PREFIX", "ecomops/dev/tenants/")
+        )
         self._client = client
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}

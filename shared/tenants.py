@@ -50,11 +50,16 @@ class TenantDirectory:
         self.table_name = table_name
 
     def save(self, settings: TenantSettings) -> None:
-        aws.client("dynamodb").put_item(TableName=self.table_name, Item={
-            **config_key(settings.id), "kind": {"S": "tenant"},
-            "settings": {"S": settings.model_dump_json()},
-            "GSI2PK": {"S": "TENANTS"}, "GSI2SK": {"S": settings.id},
-        })
+        aws.client("dynamodb").put_item(
+            TableName=self.table_name,
+            Item={
+                **config_key(settings.id),
+                "kind": {"S": "tenant"},
+                "settings": {"S": settings.model_dump_json()},
+                "GSI2PK": {"S": "TENANTS"},
+                "GSI2SK": {"S": settings.id},
+            },
+        )
 
     def get(self, tenant: str) -> TenantSettings | None:
         answer = aws.client("dynamodb").get_item(TableName=self.table_name, Key=config_key(tenant))
@@ -63,7 +68,8 @@ class TenantDirectory:
 
     def all(self) -> list[TenantSettings]:
         answer = aws.client("dynamodb").query(
-            TableName=self.table_name, IndexName="ByStatus",
+            TableName=self.table_name,
+            IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
             ExpressionAttributeValues={":pk": {"S": "TENANTS"}},
         )

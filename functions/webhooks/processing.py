@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from functions.reconcile.settlements import GatewayPort, SettlementStore
 from functions.webhooks.applying import OrderRepository, route
 from functions.webhooks.normalise import normalise
-from functions.reconcile.settlements import GatewayPort, SettlementStore
 from shared.events import Ignored, Malformed, PayoutFailed, PayoutPaid, Source
+from shared.observability import logger
 from shared.raw_events import (
     STATUS_APPLIED,
     STATUS_IGNORED,
@@ -23,7 +24,6 @@ from shared.raw_events import (
     RawEvent,
     RawEventStore,
 )
-from shared.observability import logger
 
 
 @dataclass
@@ -43,16 +43,28 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
     body = deps.raw_events.body_of(raw)
     try:
         document = json.loads(body)
-        events = normalise(Source(raw.source), raw.tenant, document, event_id=raw.event_id,
-                           received_at=datetime.fromisoformat(raw.received_at), topic=raw.topic)
+        events = normalise(
+            Source(raw.source),
+            raw.tenant,
+            document,
+            event_id=raw.event_id,
+            received_at=datetime.fromisoformat(raw.received_at),
+            topic=raw.topic,
+        )
     except Ignored as ignored:
         deps.raw_events.mark(raw, STATUS_IGNORED, str(ignored))
         return "ignored"
     except (Malformed, json.JSONDecodeError) as malformed:
         # Signed by the source but unusable: retrying cannot help. Kept, marked, alerted on.
-        logger.error("rejected stored event", extra={"tenant": raw.tenant, "source": raw.source,
-                                                     "event_id": raw.event_id,
-                                                     "reason": str(malformed)})
+        logger.error(
+            "rejected stored event",
+            extra={
+                "tenant": raw.tenant,
+                "source": raw.source,
+                "event_id": raw.event_id,
+                "reason": str(malformed),
+            },
+        )
         deps.raw_events.mark(raw, STATUS_REJECTED, str(malformed))
         return "rejected"
     outcomes = []
@@ -60,8 +72,9 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
         if isinstance(event, PayoutPaid | PayoutFailed):
             outcomes.append(deps.settlements.apply(event))
             if isinstance(event, PayoutPaid):
-                deps.settlements.file_balance_transactions(event.tenant, event.payout_id,
-                                                           deps.gateway_for(event.tenant))
+                deps.settlements.file_balance_transactions(
+                    event.tenant, event.payout_id, deps.gateway_for(event.tenant)
+                )
         else:
             outcomes.append(route(event, deps.orders))
     deps.raw_events.mark(raw, STATUS_APPLIED, ",".join(outcomes))

@@ -24,22 +24,36 @@ WEBHOOK_PATHS = (
     "/webhooks/{tenant}/shop",
     "/webhooks/{tenant}/shopify",
 )
-RAW_EVENT_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["raw_event"]}}}}
+RAW_EVENT_FILTER = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {"kind": {"S": ["raw_event"]}}},
+}
 
 
 def tenant_secrets_statement(scope: Construct, config: StackConfig) -> iam.PolicyStatement:
     stack = Stack.of(scope)
     return iam.PolicyStatement(
         actions=["secretsmanager:GetSecretValue"],
-        resources=[f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:"
-                   f"{config.tenant_secret_prefix}*"],
+        resources=[
+            f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:"
+            f"{config.tenant_secret_prefix}*"
+        ],
     )
 
 
 class Ingestion(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig,
-                 toolkit: LambdaToolkit, api: HttpApi, data: DataStore, storage: Storage,
-                 alerting: Alerting) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        toolkit: LambdaToolkit,
+        api: HttpApi,
+        data: DataStore,
+        storage: Storage,
+        alerting: Alerting,
+    ) -> None:
         super().__init__(scope, construct_id)
         env = {
             "TABLE_NAME": data.table.table_name,
@@ -47,54 +61,83 @@ class Ingestion(Construct):
             "TENANT_SECRET_PREFIX": config.tenant_secret_prefix,
         }
         self.ingress = toolkit.function(
-            self, "Ingress", handler="functions.webhooks.ingress.handler", service="ingestion",
+            self,
+            "Ingress",
+            handler="functions.webhooks.ingress.handler",
+            service="ingestion",
             description="Webhook front door: verify, store first, answer",
-            environment={**env, "MAX_BODY_BYTES": "1000000"}, memory_mb=512,
+            environment={**env, "MAX_BODY_BYTES": "1000000"},
+            memory_mb=512,
             timeout=Duration.seconds(10),
         )
         # The front door only stores: it may put and read raw events, and write the archive.
-        self.ingress.add_to_role_policy(iam.PolicyStatement(
-            actions=["dynamodb:PutItem", "dynamodb:GetItem"], resources=[data.table.table_arn]))
+        self.ingress.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:GetItem"], resources=[data.table.table_arn]
+            )
+        )
         data.key.grant_encrypt_decrypt(self.ingress)
         storage.archive.grant_put(self.ingress, "raw/*")
         self.ingress.add_to_role_policy(tenant_secrets_statement(self, config))
         for path in WEBHOOK_PATHS:
             api.add_public_route(
-                path, [apigw.HttpMethod.POST], self.ingress,
+                path,
+                [apigw.HttpMethod.POST],
+                self.ingress,
                 why_public="Webhook senders (Stripe, carriers, shops) cannot sign AWS requests; "
                 "each request is authenticated by its source's HMAC signature against the "
                 "tenant's secret before anything is stored.",
             )
 
         self.processor = toolkit.function(
-            self, "Processor", handler="functions.webhooks.processor.handler",
-            service="ingestion", description="Applies stored raw events to orders and payouts",
-            environment=env, memory_mb=1024, timeout=Duration.seconds(60),
+            self,
+            "Processor",
+            handler="functions.webhooks.processor.handler",
+            service="ingestion",
+            description="Applies stored raw events to orders and payouts",
+            environment=env,
+            memory_mb=1024,
+            timeout=Duration.seconds(60),
         )
         data.table.grant_read_write_data(self.processor)
         storage.archive.grant_read(self.processor, "raw/*")
         self.processor.add_to_role_policy(tenant_secrets_statement(self, config))
-        self.processor.add_event_source(sources.DynamoEventSource(
-            data.table,
-            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-            batch_size=25,
-            bisect_batch_on_error=True,
-            retry_attempts=4,
-            report_batch_item_failures=True,
-            max_record_age=Duration.days(1),
-            on_failure=sources.SqsDlq(alerting.dead_letters),
-            filters=[lambda_.FilterCriteria.filter(RAW_EVENT_FILTER)],
-        ))
+        self.processor.add_event_source(
+            sources.DynamoEventSource(
+                data.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=25,
+                bisect_batch_on_error=True,
+                retry_attempts=4,
+                report_batch_item_failures=True,
+                max_record_age=Duration.days(1),
+                on_failure=sources.SqsDlq(alerting.dead_letters),
+                filters=[lambda_.FilterCriteria.filter(RAW_EVENT_FILTER)],
+            )
+        )
         alerting.key.grant_encrypt_decrypt(self.processor)
         for fn in (self.ingress, self.processor):
             nag.acknowledge_table_grant(fn.role)  # type: ignore[arg-type]
-            NagSuppressions.add_resource_suppressions(fn.role, [NagPackSuppression(  # type: ignore[arg-type]
-                id="AwsSolutions-IAM5",
-                reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so tenants "
-                "can be added without a deploy; archive grants are limited to the raw/ prefix.",
-                applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"},
+            assert fn.role is not None
+            NagSuppressions.add_resource_suppressions(
+                fn.role,
+                [
+                    NagPackSuppression(
+                        id="AwsSolutions-IAM5",
+                        reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) "
+                        "so tenants can be added without a deploy; archive grants are limited "
+                        "to the raw/ prefix.",
+                        applies_to=[
+                            {"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"},
                             {"regex": "/^Resource::<StorageRawArchive.*\\.Arn>/raw/\\*$/g"},
-                            "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
-                            "Action::s3:Abort*", "Action::kms:ReEncrypt*",
-                            "Action::kms:GenerateDataKey*"],
-            )], apply_to_children=True)
+                            "Action::s3:GetObject*",
+                            "Action::s3:GetBucket*",
+                            "Action::s3:List*",
+                            "Action::s3:Abort*",
+                            "Action::kms:ReEncrypt*",
+                            "Action::kms:GenerateDataKey*",
+                        ],
+                    )
+                ],
+                apply_to_children=True,
+            )

@@ -17,24 +17,39 @@ from shared import signing
 
 Signer = Callable[[bytes, str, int], tuple[dict[str, str], dict[str, str]]]
 
-STRIPE_EVENT = {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded",
-                "created": 1763888400, "data": {"object": {"id": "pi_1", "object":
-                                                           "payment_intent"}}}
+STRIPE_EVENT = {
+    "id": "evt_1",
+    "object": "event",
+    "type": "payment_intent.succeeded",
+    "created": 1763888400,
+    "data": {"object": {"id": "pi_1", "object": "payment_intent"}},
+}
 BODIES = {
     "stripe": STRIPE_EVENT,
-    "easypost": {"id": "evt_ep1", "object": "Event", "description": "tracker.updated",
-                 "result": {"tracking_code": "EZ1"}},
+    "easypost": {
+        "id": "evt_ep1",
+        "object": "Event",
+        "description": "tracker.updated",
+        "result": {"tracking_code": "EZ1"},
+    },
     "aftership": {"event": "tracking_update", "event_id": "as-1", "msg": {"tracking_number": "A"}},
     "shippo": {"event": "track_updated", "data": {"tracking_number": "S1"}},
     "shop": {"event_id": "shop-1", "type": "order.created", "order": {"order_id": "o-1"}},
     "shopify": {"id": 450789469, "email": "bob@example.com"},
 }
-PATHS = {"stripe": "stripe", "easypost": "carriers/easypost", "aftership": "carriers/aftership",
-         "shippo": "carriers/shippo", "shop": "shop", "shopify": "shopify"}
+PATHS = {
+    "stripe": "stripe",
+    "easypost": "carriers/easypost",
+    "aftership": "carriers/aftership",
+    "shippo": "carriers/shippo",
+    "shop": "shop",
+    "shopify": "shopify",
+}
 
 
-def sign(source: str, body: bytes, secret: str, timestamp: int) -> tuple[dict[str, str],
-                                                                          dict[str, str]]:
+def sign(
+    source: str, body: bytes, secret: str, timestamp: int
+) -> tuple[dict[str, str], dict[str, str]]:
     """Headers and query parameters a genuine sender would attach."""
     if source == "stripe":
         return {"stripe-signature": signing.sign_stripe(body, secret, timestamp)}, {}
@@ -45,26 +60,41 @@ def sign(source: str, body: bytes, secret: str, timestamp: int) -> tuple[dict[st
     if source == "aftership":
         return {"aftership-hmac-sha256": signing.sign_aftership(body, secret)}, {}
     if source == "shopify":
-        return {"x-shopify-hmac-sha256": signing.sign_shopify(body, secret),
-                "x-shopify-topic": "orders/create", "x-shopify-webhook-id": "wh-1"}, {}
+        return {
+            "x-shopify-hmac-sha256": signing.sign_shopify(body, secret),
+            "x-shopify-topic": "orders/create",
+            "x-shopify-webhook-id": "wh-1",
+        }, {}
     token = "tok_old" if secret.endswith("old") else "tok_new"
-    return ({"x-shippo-signature": signing.sign_shippo(body, secret, timestamp)},
-            {"token": token})
+    return ({"x-shippo-signature": signing.sign_shippo(body, secret, timestamp)}, {"token": token})
 
 
-SECRETS = {"stripe": "whsec_new", "easypost": "ep_new", "aftership": "as_new",
-           "shippo": "sh_new", "shop": "shop_new", "shopify": "sfy_new"}
+SECRETS = {
+    "stripe": "whsec_new",
+    "easypost": "ep_new",
+    "aftership": "as_new",
+    "shippo": "sh_new",
+    "shop": "shop_new",
+    "shopify": "sfy_new",
+}
 TIMESTAMPED = ("stripe", "shop", "shippo")
 
 
-def call(source: str, body: bytes, headers: dict[str, str], query: dict[str, str] | None = None,
-         tenant: str = "acme", base64_body: bool = False,
-         content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
+def call(
+    source: str,
+    body: bytes,
+    headers: dict[str, str],
+    query: dict[str, str] | None = None,
+    tenant: str = "acme",
+    base64_body: bool = False,
+    content_type: str = "application/json",
+) -> tuple[int, dict[str, Any]]:
     from functions.webhooks import ingress
 
     ingress._secrets.forget()
     event = {
-        "version": "2.0", "routeKey": "POST /webhooks/{tenant}/...",
+        "version": "2.0",
+        "routeKey": "POST /webhooks/{tenant}/...",
         "rawPath": f"/webhooks/{tenant}/{PATHS[source]}",
         "headers": {"content-type": content_type, **headers},
         "queryStringParameters": query or {},
@@ -87,8 +117,8 @@ class _Context:
 def untouched(aws_env: dict[str, Any]) -> bool:
     from tests.component.conftest import ARCHIVE, TABLE
 
-    items = aws_env["ddb"].scan(TableName=TABLE)["Count"]
-    objects = aws_env["s3"].list_objects_v2(Bucket=ARCHIVE).get("KeyCount", 0)
+    items: int = aws_env["ddb"].scan(TableName=TABLE)["Count"]
+    objects: int = aws_env["s3"].list_objects_v2(Bucket=ARCHIVE).get("KeyCount", 0)
     return items == 0 and objects == 0
 
 
@@ -104,7 +134,8 @@ SOURCES = list(BODIES)
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_valid_request_is_stored_once_and_a_duplicate_writes_nothing(
-        aws_env: dict[str, Any], source: str) -> None:
+    aws_env: dict[str, Any], source: str
+) -> None:
     body = json.dumps(BODIES[source]).encode()
     headers, query = sign(source, body, SECRETS[source], int(time.time()))
     status, answer = call(source, body, headers, query)
@@ -156,8 +187,9 @@ def test_stale_timestamp_is_refused(aws_env: dict[str, Any], source: str) -> Non
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_previous_secret_still_verifies_during_rotation(aws_env: dict[str, Any],
-                                                        source: str) -> None:
+def test_previous_secret_still_verifies_during_rotation(
+    aws_env: dict[str, Any], source: str
+) -> None:
     body = json.dumps(BODIES[source]).encode()
     old = SECRETS[source].replace("_new", "_old").replace("whsec_new", "whsec_old")
     headers, query = sign(source, body, old, int(time.time()))
@@ -176,8 +208,9 @@ def test_stripe_header_with_one_v1_per_secret_during_rotation(aws_env: dict[str,
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_base64_encoded_body_is_verified_on_the_decoded_bytes(aws_env: dict[str, Any],
-                                                              source: str) -> None:
+def test_base64_encoded_body_is_verified_on_the_decoded_bytes(
+    aws_env: dict[str, Any], source: str
+) -> None:
     body = json.dumps(BODIES[source]).encode()
     headers, query = sign(source, body, SECRETS[source], int(time.time()))
     status, _ = call(source, body, headers, query, base64_body=True)

@@ -1,0 +1,138 @@
+"""What operators ask of ingestion: one order in full, and the counts of what came in."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from functions.webhooks.sources import SOURCES
+from shared import aws
+from shared.order_store import OrderStore
+
+ORDER_STATUSES = (
+    "awaiting_order",
+    "pending_payment",
+    "authorized",
+    "paid",
+    "underpaid",
+    "payment_failed",
+    "abandoned",
+    "shipped",
+    "delivered",
+    "delivery_exception",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+    "disputed",
+    "chargeback",
+)
+
+
+def order_view(store: OrderStore, tenant: str, order_id: str) -> dict[str, Any] | None:
+    state, version = store.load(tenant, order_id)
+    if version == 0:
+        return None
+    order = state.order
+    return {
+        "tenant": tenant,
+        "order_id": order_id,
+        "status": state.status(),
+        "version": version,
+        "currency": state.currency,
+        "total": order.total.amount if order else None,
+        "paid": state.paid(),
+        "refunded": state.refunded(),
+        "customer": order.customer.model_dump(exclude_none=True) if order else None,
+        "lines": [line.model_dump(mode="json") for line in order.lines] if order else [],
+        "payments": [
+            {
+                "payment_id": p.payment_id,
+                "status": p.status,
+                "amount": p.amount,
+                "captured": p.captured,
+                "refunded": p.refunded,
+                "charges": p.charge_ids,
+                "card": p.card.value if p.card else None,
+            }
+            for p in state.payments.values()
+        ],
+        "disputes": [
+            {
+                "dispute_id": d.dispute_id,
+                "status": d.status.value,
+                "amount": d.amount,
+                "reason": d.reason,
+            }
+            for d in state.disputes.values()
+        ],
+        "shipments": [
+            {
+                "tracking_code": s.tracking_code,
+                "carrier": s.carrier,
+                "status": s.status.value,
+                "since": s.status.at.isoformat(),
+                "tracking_url": s.tracking_url,
+            }
+            for s in state.shipments.values()
+        ],
+        "timeline": [
+            {
+                "occurred_at": e["occurred_at"],
+                "source": e["source"],
+                "kind": e["event_kind"],
+                "event_id": e["event_id"],
+                "summary": e["summary"],
+            }
+            for e in store.timeline(tenant, order_id)
+        ],
+    }
+
+
+def _count(index_pk: str, table: str) -> int:
+    paginator = aws.client("dynamodb").get_paginator("query")
+    total = 0
+    for page in paginator.paginate(
+        TableName=table,
+        IndexName="ByStatus",
+        Select="COUNT",
+        KeyConditionExpression="GSI2PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": index_pk}},
+    ):
+        total += page["Count"]
+    return total
+
+
+def event_stats(table: str, tenant: str, dead_letter_queue: str | None = None) -> dict[str, Any]:
+    paginator = aws.client("dynamodb").get_paginator("query")
+    by_source: dict[str, Counter[str]] = {}
+    by_type: Counter[str] = Counter()
+    for source in SOURCES:
+        counts: Counter[str] = Counter()
+        for page in paginator.paginate(
+            TableName=table,
+            IndexName="ByStatus",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#RAW#{source}"}},
+            ProjectionExpression="#s, event_type",
+            ExpressionAttributeNames={"#s": "status"},
+        ):
+            for item in page["Items"]:
+                counts[item["status"]["S"]] += 1
+                by_type[f"{source}:{item['event_type']['S']}"] += 1
+        if counts:
+            by_source[source] = counts
+    stats: dict[str, Any] = {
+        "tenant": tenant,
+        "raw_events": {s: dict(c) for s, c in by_source.items()},
+        "raw_events_total": sum(sum(c.values()) for c in by_source.values()),
+        "event_types": dict(by_type.most_common()),
+        "orders_by_status": {
+            s: n for s in ORDER_STATUSES if (n := _count(f"T#{tenant}#STATUS#{s}", table))
+        },
+    }
+    if dead_letter_queue:
+        attributes = aws.client("sqs").get_queue_attributes(
+            QueueUrl=dead_letter_queue, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        stats["dead_letters"] = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+    return stats
