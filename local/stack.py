@@ -386,6 +386,10 @@ class LocalStack:
                 started.append(execution["executionArn"])
         return started
 
+    @property
+    def streams(self) -> Any:
+        return self._streams
+
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until the stream pollers have nothing left to deliver."""
         if self._streams is not None:

@@ -66,6 +66,8 @@ class _MappingPoller:
         self.patterns = [json.loads(p) for p in mapping.filter_patterns]
         self.pending: deque[dict[str, Any]] = deque()
         self.busy = False
+        self.paused = threading.Event()
+        self.errors: list[str] = []
         self.delivered = 0
         self.dead_lettered = 0
         self._stop = threading.Event()
@@ -80,6 +82,7 @@ class _MappingPoller:
         self.stream_arn = table["LatestStreamArn"]
         self._streams = streams
         self._iterators = {}
+        self._last_sequence: dict[str, str] = {}
         for shard in streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
             "Shards"
         ]:
@@ -100,6 +103,9 @@ class _MappingPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self.paused.is_set():
+                self._stop.wait(IDLE_SLEEP_S)
+                continue
             self.busy = True
             try:
                 self._fetch()
@@ -109,40 +115,56 @@ class _MappingPoller:
                         for _ in range(min(self.mapping.batch_size, len(self.pending)))
                     ]
                     self._deliver(batch)
+            except Exception as error:  # the poller must outlive anything one batch does
+                self.errors.append(repr(error))
+                print(f"stream poller for {self.function}: {error!r}", flush=True)
             finally:
                 self.busy = False
             if not self.pending:
                 self._stop.wait(IDLE_SLEEP_S)
 
     def _fetch(self) -> None:
-        for shard_id, iterator in list(self._iterators.items()):
+        for shard_id, previous in list(self._iterators.items()):
+            iterator = previous
+            last = self._last_sequence.get(shard_id)
+            if last is not None:
+                # A fresh iterator from the last sequence number each time: moto replaces a
+                # table's stream object when it rolls back a failed transaction, leaving
+                # iterators that point at the old one.
+                iterator = self._streams.get_shard_iterator(
+                    StreamArn=self.stream_arn,
+                    ShardId=shard_id,
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=last,
+                )["ShardIterator"]
             answer = self._streams.get_records(ShardIterator=iterator, Limit=1000)
             self._iterators[shard_id] = answer["NextShardIterator"]
             for record in answer["Records"]:
+                self._last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
                 record["eventSourceARN"] = self.stream_arn
                 if not self.patterns or any(matches(p, record) for p in self.patterns):
                     self.pending.append(record)
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
-        attempts = 0
-        work: deque[list[dict[str, Any]]] = deque([batch])
+        # Each chunk carries its own attempt count. A failure retries from the first failed
+        # record; with bisection the retry is split in halves, so good records next to a poison
+        # one are applied and only the poison one exhausts its retries into the destination.
+        work: deque[tuple[list[dict[str, Any]], int]] = deque([(batch, 0)])
         while work and not self._stop.is_set():
-            current = work.popleft()
+            current, attempts = work.popleft()
             failed_from = self._invoke(current)
             if failed_from is None:
                 self.delivered += len(current)
                 continue
-            attempts += 1
-            retry = current[failed_from:]
-            exhausted = 0 <= self.mapping.max_retries < attempts
-            if exhausted:
-                self._dead_letter(retry, attempts)
-                continue
-            if self.mapping.bisect_on_error and len(retry) > 1 and failed_from == 0:
+            self.delivered += failed_from
+            retry, attempts = current[failed_from:], attempts + 1
+            if self.mapping.bisect_on_error and len(retry) > 1:
                 middle = len(retry) // 2
-                work.extendleft([retry[middle:], retry[:middle]])
+                work.extendleft([(retry[middle:], attempts), (retry[:middle], attempts)])
+            elif 0 <= self.mapping.max_retries < attempts:
+                self._dead_letter(retry, attempts)
             else:
-                work.appendleft(retry)
+                work.appendleft((retry, attempts))
             time.sleep(min(0.01 * attempts, 0.2))
 
     def _invoke(self, records: list[dict[str, Any]]) -> int | None:
@@ -219,6 +241,15 @@ class StreamPoller:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
+
+    def pause(self) -> None:
+        """Hold deliveries (records keep accumulating), e.g. to let a test build one batch."""
+        for poller in self.pollers:
+            poller.paused.set()
+
+    def resume(self) -> None:
+        for poller in self.pollers:
+            poller.paused.clear()
 
     def wait_idle(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -37,7 +37,9 @@ def read(path: Path | None = None) -> TenantsFile:
     return TenantsFile.model_validate(yaml.safe_load(text))
 
 
-def install(tenants: TenantsFile, *, table_name: str, secret_prefix: str, secrets_client: Any) -> None:
+def install(
+    tenants: TenantsFile, *, table_name: str, secret_prefix: str, secrets_client: Any
+) -> None:
     directory = TenantDirectory(table_name)
     for tenant in tenants.tenants:
         directory.save(tenant.settings)

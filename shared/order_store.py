@@ -6,9 +6,11 @@ Keys (all under the tenant):
 - ``T#<t>#REF#<kind>:<id>`` / ``REF``: a payment, charge or tracking code → its order;
 - ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event id>``: an event waiting for its order to be known.
 
-An event is applied with one transaction: the timeline entry (only if absent) and the aggregate
-(only at the version it was read at). A present timeline entry means "already applied"; a moved
-version means "someone applied another event first": read again and retry.
+An event is applied by one conditional write of the aggregate (only at the version it was read
+at), which also records the event among the aggregate's applied events; the timeline entry
+follows. An event already among the applied ones is a duplicate; a moved version means someone
+applied another event first: read again and retry. (No TransactWriteItems: one conditional
+write is cheaper, and atomic enough when the dedupe set lives on the item it guards.)
 """
 
 from __future__ import annotations
@@ -54,19 +56,35 @@ class OrderStore:
     # -- aggregate -----------------------------------------------------------------------------
 
     def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
+        state, version, _ = self.load_with_applied(tenant, order_id)
+        return state, version
+
+    def load_with_applied(self, tenant: str, order_id: str) -> tuple[OrderState, int, set[str]]:
         answer = self._ddb.get_item(
             TableName=self.table_name,
             ConsistentRead=True,
             Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": "ORDER"}},
-            ProjectionExpression="#s, version",
+            ProjectionExpression="#s, version, applied",
             ExpressionAttributeNames={"#s": "state"},
         )
         item = answer.get("Item")
         if item is None:
-            return OrderState(tenant=tenant, order_id=order_id), 0
-        return (OrderState.model_validate_json(item["state"]["S"]), int(item["version"]["N"]))
+            return OrderState(tenant=tenant, order_id=order_id), 0, set()
+        return (
+            OrderState.model_validate_json(item["state"]["S"]),
+            int(item["version"]["N"]),
+            set(item.get("applied", {}).get("SS", [])),
+        )
 
     def commit(self, state: OrderState, expected_version: int, entry: TimelineEntry) -> Outcome:
+        """Write the aggregate at ``expected_version`` with ``entry`` among its applied events,
+        then the timeline entry.
+
+        The aggregate's conditional write is the one that decides: the set of applied events
+        lives on the aggregate item itself, so "applied" and "recorded as applied" cannot part.
+        The timeline entry has a deterministic key and is written after, for duplicates too, so
+        a pass interrupted between the two writes is completed by the next delivery.
+        """
         pk = order_pk(state.tenant, state.order_id)
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         status = state.status()
@@ -98,16 +116,42 @@ class OrderStore:
                 item["customer_email"] = {"S": email.lower()}
                 item["GSI1PK"] = {"S": f"T#{state.tenant}#CUST#{email.lower()}"}
                 item["GSI1SK"] = {"S": f"{since}#{state.order_id}"}
-        order_put: dict[str, Any] = {"TableName": self.table_name, "Item": item}
+        # An update (not a put) so the applied-events set grows by ADD without being read.
+        names = {f"#{i}": name for i, name in enumerate(item) if name not in ("PK", "SK")}
+        values = {f":{i}": item[name] for i, name in enumerate(item) if name not in ("PK", "SK")}
+        assignments = ", ".join(
+            f"#{i} = :{i}" for i, name in enumerate(item) if name not in ("PK", "SK")
+        )
+        values[":entry"] = {"SS": [entry.sort_key]}
         if expected_version == 0:
-            order_put["ConditionExpression"] = "attribute_not_exists(PK)"
+            condition = "attribute_not_exists(PK)"
         else:
-            order_put["ConditionExpression"] = "version = :v"
-            order_put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
-        timeline_put = {
-            "TableName": self.table_name,
-            "Item": {
-                "PK": {"S": pk},
+            condition = "version = :expected AND NOT contains(applied, :entry_id)"
+            values[":expected"] = {"N": str(expected_version)}
+            values[":entry_id"] = {"S": entry.sort_key}
+        try:
+            self._ddb.update_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": pk}, "SK": {"S": "ORDER"}},
+                UpdateExpression=f"SET {assignments} ADD applied :entry",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            _, _, applied = self.load_with_applied(state.tenant, state.order_id)
+            if entry.sort_key not in applied:
+                return "conflict"
+            self._put_timeline(state, entry)
+            return "duplicate"
+        self._put_timeline(state, entry)
+        return "applied"
+
+    def _put_timeline(self, state: OrderState, entry: TimelineEntry) -> None:
+        self._ddb.put_item(
+            TableName=self.table_name,
+            Item={
+                "PK": {"S": order_pk(state.tenant, state.order_id)},
                 "SK": {"S": entry.sort_key},
                 "kind": {"S": "timeline"},
                 "tenant": {"S": state.tenant},
@@ -119,20 +163,7 @@ class OrderStore:
                 "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
                 "event": {"S": json.dumps(entry.event, default=str)},
             },
-            "ConditionExpression": "attribute_not_exists(PK)",
-        }
-        try:
-            self._ddb.transact_write_items(
-                TransactItems=[{"Put": timeline_put}, {"Put": order_put}]
-            )
-        except self._ddb.exceptions.TransactionCanceledException as cancelled:
-            reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return "duplicate"
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                return "conflict"
-            raise
-        return "applied"
+        )
 
     def timeline(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         entries = []

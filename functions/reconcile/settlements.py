@@ -59,8 +59,9 @@ def apply_payout(state: PayoutState, event: PayoutPaid | PayoutFailed) -> Payout
 
 def summarise(transactions: Iterable[BalanceTransaction]) -> dict[str, dict[str, int]]:
     """Per reporting category: count, gross amount, fees and net, in minor units."""
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"count": 0, "amount": 0, "fee": 0,
-                                                             "net": 0})
+    totals: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"count": 0, "amount": 0, "fee": 0, "net": 0}
+    )
     for txn in transactions:
         row = totals[txn.reporting_category or txn.type]
         row["count"] += 1
@@ -82,74 +83,106 @@ class SettlementStore:
         return f"T#{tenant}#PAYOUT#{payout_id}"
 
     def apply(self, event: PayoutPaid | PayoutFailed, attempts: int = 25) -> str:
+        """Merge a payout event once: the payout item records the events it has applied."""
         ddb = aws.client("dynamodb")
-        pk = self.pk(event.tenant, event.payout_id)
+        key = {"PK": {"S": self.pk(event.tenant, event.payout_id)}, "SK": {"S": "PAYOUT"}}
         for _ in range(attempts):
-            answer = ddb.get_item(TableName=self.table_name, ConsistentRead=True,
-                                  Key={"PK": {"S": pk}, "SK": {"S": "PAYOUT"}})
-            item = answer.get("Item")
+            item = ddb.get_item(TableName=self.table_name, ConsistentRead=True, Key=key).get("Item")
+            if item and event.source_event_id in item.get("applied", {}).get("SS", []):
+                return "duplicate"
             version = int(item["version"]["N"]) if item else 0
-            state = (PayoutState.model_validate_json(item["state"]["S"]) if item else
-                     PayoutState(tenant=event.tenant, payout_id=event.payout_id))
+            state = (
+                PayoutState.model_validate_json(item["state"]["S"])
+                if item
+                else PayoutState(tenant=event.tenant, payout_id=event.payout_id)
+            )
             new = apply_payout(state, event)
-            put: dict[str, Any] = {"TableName": self.table_name, "Item": {
-                "PK": {"S": pk}, "SK": {"S": "PAYOUT"}, "kind": {"S": "payout"},
-                "tenant": {"S": event.tenant}, "payout_id": {"S": event.payout_id},
-                "status": {"S": new.status}, "amount": {"N": str(new.amount)},
-                "currency": {"S": new.currency or ""}, "version": {"N": str(version + 1)},
-                "state": {"S": new.model_dump_json()},
-                "GSI2PK": {"S": f"T#{event.tenant}#PAYOUTS"},
-                "GSI2SK": {"S": f"{(new.arrival_date or event.occurred_at).isoformat()}"
-                                f"#{event.payout_id}"},
-            }}
+            values: dict[str, Any] = {
+                ":kind": {"S": "payout"},
+                ":tenant": {"S": event.tenant},
+                ":payout": {"S": event.payout_id},
+                ":status": {"S": new.status},
+                ":amount": {"N": str(new.amount)},
+                ":currency": {"S": new.currency or ""},
+                ":version": {"N": str(version + 1)},
+                ":state": {"S": new.model_dump_json()},
+                ":gsi_pk": {"S": f"T#{event.tenant}#PAYOUTS"},
+                ":gsi_sk": {
+                    "S": f"{(new.arrival_date or event.occurred_at).isoformat()}#{event.payout_id}"
+                },
+                ":applied": {"SS": [event.source_event_id]},
+            }
             if version:
-                put["ConditionExpression"] = "version = :v"
-                put["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
+                condition = "version = :expected"
+                values[":expected"] = {"N": str(version)}
             else:
-                put["ConditionExpression"] = "attribute_not_exists(PK)"
-            marker = {"TableName": self.table_name, "Item": {
-                "PK": {"S": pk}, "SK": {"S": f"EVT#{event.source_event_id}"},
-                "kind": {"S": "payout_event"}, "event_kind": {"S": event.kind},
-                "occurred_at": {"S": event.occurred_at.isoformat()}},
-                "ConditionExpression": "attribute_not_exists(PK)"}
+                condition = "attribute_not_exists(PK)"
             try:
-                ddb.transact_write_items(TransactItems=[{"Put": marker}, {"Put": put}])
-            except ddb.exceptions.TransactionCanceledException as cancelled:
-                reasons = [r.get("Code") for r in
-                           cancelled.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return "duplicate"
-                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                    continue
-                raise
+                ddb.update_item(
+                    TableName=self.table_name,
+                    Key=key,
+                    UpdateExpression=(
+                        "SET kind = :kind, tenant = :tenant, payout_id = :payout, "
+                        "#status = :status, amount = :amount, currency = :currency, "
+                        "version = :version, #state = :state, GSI2PK = :gsi_pk, "
+                        "GSI2SK = :gsi_sk ADD applied :applied"
+                    ),
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames={"#status": "status", "#state": "state"},
+                    ExpressionAttributeValues=values,
+                )
+            except ddb.exceptions.ConditionalCheckFailedException:
+                continue
             return "applied"
         raise RuntimeError(f"payout {event.payout_id} kept changing while applying an event")
 
-    def file_balance_transactions(self, tenant: str, payout_id: str,
-                                  gateway: GatewayPort) -> dict[str, dict[str, int]]:
+    def file_balance_transactions(
+        self, tenant: str, payout_id: str, gateway: GatewayPort
+    ) -> dict[str, dict[str, int]]:
         """Fetch and store every balance transaction of a payout; return the per-category sums."""
         ddb = aws.client("dynamodb")
         pk = self.pk(tenant, payout_id)
-        transactions = [balance_transaction_from_stripe(raw, payout_id=payout_id)
-                        for raw in gateway.balance_transactions_for_payout(payout_id)]
+        transactions = [
+            balance_transaction_from_stripe(raw, payout_id=payout_id)
+            for raw in gateway.balance_transactions_for_payout(payout_id)
+        ]
         for start in range(0, len(transactions), 25):
-            requests = [{"PutRequest": {"Item": {
-                "PK": {"S": pk},
-                "SK": {"S": f"BT#{txn.reporting_category or txn.type}#{txn.id}"},
-                "kind": {"S": "balance_transaction"},
-                "txn": {"S": txn.model_dump_json()},
-            }}} for txn in transactions[start:start + 25]]
+            requests = [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            "PK": {"S": pk},
+                            "SK": {"S": f"BT#{txn.reporting_category or txn.type}#{txn.id}"},
+                            "kind": {"S": "balance_transaction"},
+                            "txn": {"S": txn.model_dump_json()},
+                        }
+                    }
+                }
+                for txn in transactions[start : start + 25]
+            ]
             pending: dict[str, Any] = {self.table_name: requests}
             while pending:
                 answer = ddb.batch_write_item(RequestItems=pending)
                 pending = answer.get("UnprocessedItems") or {}
         totals = summarise(transactions)
-        ddb.put_item(TableName=self.table_name, Item={
-            "PK": {"S": pk}, "SK": {"S": "SUMMARY"}, "kind": {"S": "payout_summary"},
-            "categories": {"S": json.dumps(totals, sort_keys=True)},
-            "transactions": {"N": str(len(transactions))},
-            "net": {"N": str(sum(t.net.amount for t in transactions
-                                 if (t.reporting_category or t.type) != "payout"))},
-            "filed_at": {"S": datetime.now(UTC).isoformat()},
-        })
+        ddb.put_item(
+            TableName=self.table_name,
+            Item={
+                "PK": {"S": pk},
+                "SK": {"S": "SUMMARY"},
+                "kind": {"S": "payout_summary"},
+                "categories": {"S": json.dumps(totals, sort_keys=True)},
+                "transactions": {"N": str(len(transactions))},
+                "net": {
+                    "N": str(
+                        sum(
+                            t.net.amount
+                            for t in transactions
+                            if (t.reporting_category or t.type) != "payout"
+                        )
+                    )
+                },
+                "filed_at": {"S": datetime.now(UTC).isoformat()},
+            },
+        )
         return totals
