@@ -27,6 +27,8 @@ LAYER_REQUIREMENTS = (
     "aws-lambda-powertools[tracer]==3.37.0",
     "pydantic==2.14.3",
     "stripe==16.1.0",
+    "jinja2==3.1.6",
+    "babel==2.18.0",
 )
 
 CODE_PACKAGES = ("functions", "shared")

@@ -90,6 +90,7 @@ class LocalStack:
         self._http: Any = None
         self._streams: Any = None
         self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -167,6 +168,8 @@ class LocalStack:
             logging.getLogger(name).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         os.environ.update(_BASE_ENV)
+        # Loggers take their level when a handler module is first imported.
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", self.log_level)
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
         # The Step Functions executor calls Lambda through the server on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
@@ -186,9 +189,18 @@ class LocalStack:
         aws.reset()
 
     def client(self, service: str) -> Any:
-        import boto3
+        """A boto3 client for moto, one per service (creating one costs tens of milliseconds;
+        boto3 clients are thread-safe)."""
+        with self._lock:
+            found = self._clients.get(service)
+            if found is None:
+                import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)  # type: ignore[call-overload]
+                found = boto3.client(  # type: ignore[call-overload]
+                    service, endpoint_url=self.endpoint, region_name=REGION
+                )
+                self._clients[service] = found
+            return found
 
     # -- deploy --------------------------------------------------------------------------------
 

@@ -111,6 +111,18 @@ class OrderCancelled(_Event):
     reason: str | None = None
 
 
+class OrderFulfilled(_Event):
+    """The shop handed the order to a carrier: the link from a tracking code to its order (an
+    EasyPost tracker names no order)."""
+
+    kind: Literal["OrderFulfilled"] = "OrderFulfilled"
+    order_id: str
+    tracking_code: str
+    carrier: str | None = None
+    tracking_provider: str | None = None
+    tracking_url: str | None = None
+
+
 class _PaymentEvent(_Event):
     order_id: str | None = Field(default=None, description="from the gateway's metadata.order_id")
     payment_id: str = Field(description="the payment intent (or charge when there is none)")
@@ -228,6 +240,7 @@ class ShipmentUpdated(_Event):
 DomainEvent = Annotated[
     OrderPlaced
     | OrderCancelled
+    | OrderFulfilled
     | PaymentAuthorized
     | PaymentSucceeded
     | PaymentFailed

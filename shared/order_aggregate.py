@@ -24,6 +24,7 @@ from shared.events import (
     DisputeOpened,
     DisputeUpdated,
     OrderCancelled,
+    OrderFulfilled,
     OrderPlaced,
     PaymentAuthorized,
     PaymentFailed,
@@ -139,7 +140,8 @@ class DisputeFacts(_State):
 class ShipmentFacts(_State):
     tracking_code: str
     carrier: str | None = None
-    status: Register[str]
+    status: Register[str] | None = None  # None until the carrier's first scan
+    fulfilled_at: datetime | None = None
     first_seen_at: datetime
     tracking_url: str | None = None
     estimated_delivery: Register[str] | None = None
@@ -178,10 +180,10 @@ class OrderState(_State):
         return [p for p in self.payments.values() if p.succeeded_at is not None]
 
     def shipment_status(self) -> str | None:
-        if not self.shipments:
-            return None
-        latest = max(self.shipments.values(), key=lambda s: s.status.key())
-        return latest.status.value
+        scanned = [s.status for s in self.shipments.values() if s.status is not None]
+        if not scanned:
+            return "fulfilled" if self.shipments else None
+        return max(scanned, key=lambda r: r.key()).value
 
     def status(self) -> str:
         """The order's status, derived from the facts alone (so arrival order cannot matter)."""
@@ -205,8 +207,11 @@ class OrderState(_State):
         if shipment is not None and shipment not in (
             ShipmentStatus.UNKNOWN,
             ShipmentStatus.CANCELLED,
+            "fulfilled",
         ):
             return "shipped"
+        if shipment == "fulfilled":
+            return "fulfilled"
         if refunded:
             return "partially_refunded"
         total = int(self.placed.value["total"]["amount"])
@@ -320,6 +325,21 @@ def apply(state: OrderState, event: Any) -> OrderState:
             | DisputeFundsReinstated()
         ):
             _apply_dispute(new, event)
+        case OrderFulfilled():
+            fulfilled = new.shipments.get(event.tracking_code)
+            if fulfilled is None:
+                new.shipments[event.tracking_code] = ShipmentFacts(
+                    tracking_code=event.tracking_code,
+                    carrier=event.carrier,
+                    fulfilled_at=at,
+                    first_seen_at=at,
+                    tracking_url=event.tracking_url,
+                )
+            else:
+                fulfilled.fulfilled_at = _min(fulfilled.fulfilled_at, at)
+                fulfilled.first_seen_at = min(fulfilled.first_seen_at, at)
+                fulfilled.carrier = _least(fulfilled.carrier, event.carrier)
+                fulfilled.tracking_url = _least(fulfilled.tracking_url, event.tracking_url)
         case ShipmentUpdated():
             rank = SHIPMENT_RANK[event.status]
             status: Register[str] = Register(

@@ -8,9 +8,11 @@ Keys (all under the tenant):
 
 An event is applied by one conditional write of the aggregate (only at the version it was read
 at), which also records the event among the aggregate's applied events; the timeline entry
-follows. An event already among the applied ones is a duplicate; a moved version means someone
-applied another event first: read again and retry. (No TransactWriteItems: one conditional
-write is cheaper, and atomic enough when the dedupe set lives on the item it guards.)
+follows. An event already among the applied ones is a duplicate; a moved version means
+someone applied another event first: read again and retry. (No TransactWriteItems: one
+conditional write is cheaper, and atomic enough when the dedupe set lives on the item it
+guards.) Aggregates this process wrote are cached for the next update: a stale copy fails the
+version condition and is read again, so the cache saves reads without ever deciding anything.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from shared import aws
 from shared.order_aggregate import OrderState
 
 Outcome = Literal["applied", "duplicate", "conflict"]
+LINK_CACHE_SIZE = 100_000
+STATE_CACHE_SIZE = 10_000
 
 
 def order_pk(tenant: str, order_id: str) -> str:
@@ -45,9 +49,18 @@ class TimelineEntry:
         return f"TL#{self.occurred_at.astimezone(UTC).isoformat()}#{self.source}#{self.event_id}"
 
 
+@dataclass(frozen=True)
+class _Cached:
+    state: OrderState
+    version: int
+    applied: frozenset[str]
+
+
 class OrderStore:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
+        self._links: dict[tuple[str, str], str] = {}
+        self._cache: dict[tuple[str, str], _Cached] = {}
 
     @property
     def _ddb(self) -> Any:
@@ -56,10 +69,25 @@ class OrderStore:
     # -- aggregate -----------------------------------------------------------------------------
 
     def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
-        state, version, _ = self.load_with_applied(tenant, order_id)
-        return state, version
+        """The aggregate as stored now, and its version."""
+        cached = self._read(tenant, order_id)
+        return cached.state.model_copy(deep=True), cached.version
+
+    def load_for_update(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
+        """The aggregate and its version, from this process's cache when it has it.
+
+        A cached copy may be stale (another container applied an event since); the commit's
+        version condition then fails, the entry is dropped, and the caller reads again."""
+        cached = self._cache.get((tenant, order_id))
+        if cached is None:
+            cached = self._read(tenant, order_id)
+        return cached.state.model_copy(deep=True), cached.version
 
     def load_with_applied(self, tenant: str, order_id: str) -> tuple[OrderState, int, set[str]]:
+        cached = self._read(tenant, order_id)
+        return cached.state.model_copy(deep=True), cached.version, set(cached.applied)
+
+    def _read(self, tenant: str, order_id: str) -> _Cached:
         answer = self._ddb.get_item(
             TableName=self.table_name,
             ConsistentRead=True,
@@ -69,36 +97,73 @@ class OrderStore:
         )
         item = answer.get("Item")
         if item is None:
-            return OrderState(tenant=tenant, order_id=order_id), 0, set()
-        return (
-            OrderState.model_validate_json(item["state"]["S"]),
-            int(item["version"]["N"]),
-            set(item.get("applied", {}).get("SS", [])),
-        )
+            cached = _Cached(OrderState(tenant=tenant, order_id=order_id), 0, frozenset())
+        else:
+            cached = _Cached(
+                OrderState.model_validate_json(item["state"]["S"]),
+                int(item["version"]["N"]),
+                frozenset(item.get("applied", {}).get("SS", [])),
+            )
+        self._keep(tenant, order_id, cached)
+        return cached
+
+    def _keep(self, tenant: str, order_id: str, cached: _Cached) -> None:
+        if len(self._cache) >= STATE_CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[(tenant, order_id)] = cached
 
     def commit(self, state: OrderState, expected_version: int, entry: TimelineEntry) -> Outcome:
         """Write the aggregate at ``expected_version`` with ``entry`` among its applied events,
         then the timeline entry.
 
-        The aggregate's conditional write is the one that decides: the set of applied events
-        lives on the aggregate item itself, so "applied" and "recorded as applied" cannot part.
-        The timeline entry has a deterministic key and is written after, for duplicates too, so
-        a pass interrupted between the two writes is completed by the next delivery.
+        The aggregate's conditional write decides: the set of applied events lives on the
+        aggregate item itself, so "applied" and "recorded as applied" cannot part. The timeline
+        entry has a deterministic key and is written after, for duplicates too, so a pass
+        interrupted between the two writes is completed by the next delivery.
         """
-        pk = order_pk(state.tenant, state.order_id)
+        key = (state.tenant, state.order_id)
+        known = self._cache.get(key)
+        if known is None or known.version != expected_version:
+            known = self._read(*key)
+            if known.version != expected_version:
+                return "conflict"
+        if entry.sort_key in known.applied:
+            self._put_timeline(state, entry)
+            return "duplicate"
+        applied = known.applied | {entry.sort_key}
+        item = self._item(state, expected_version + 1, applied)
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(PK)"}
+            if expected_version == 0
+            else {
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        )
+        try:
+            self._ddb.put_item(TableName=self.table_name, Item=item, **condition)
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            self._cache.pop(key, None)
+            return "conflict"
+        self._keep(*key, _Cached(state.model_copy(deep=True), expected_version + 1, applied))
+        self._put_timeline(state, entry)
+        return "applied"
+
+    def _item(self, state: OrderState, version: int, applied: frozenset[str]) -> dict[str, Any]:
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         status = state.status()
         placed = state.placed_at()
         since = placed.astimezone(UTC).isoformat() if placed else now
         item: dict[str, Any] = {
-            "PK": {"S": pk},
+            "PK": {"S": order_pk(state.tenant, state.order_id)},
             "SK": {"S": "ORDER"},
             "kind": {"S": "order"},
             "tenant": {"S": state.tenant},
             "order_id": {"S": state.order_id},
             "status": {"S": status},
-            "version": {"N": str(expected_version + 1)},
+            "version": {"N": str(version)},
             "state": {"S": state.model_dump_json(exclude_none=True)},
+            "applied": {"SS": sorted(applied)},
             "updated_at": {"S": now},
             "paid": {"N": str(state.paid())},
             "refunded": {"N": str(state.refunded())},
@@ -116,36 +181,7 @@ class OrderStore:
                 item["customer_email"] = {"S": email.lower()}
                 item["GSI1PK"] = {"S": f"T#{state.tenant}#CUST#{email.lower()}"}
                 item["GSI1SK"] = {"S": f"{since}#{state.order_id}"}
-        # An update (not a put) so the applied-events set grows by ADD without being read.
-        names = {f"#{i}": name for i, name in enumerate(item) if name not in ("PK", "SK")}
-        values = {f":{i}": item[name] for i, name in enumerate(item) if name not in ("PK", "SK")}
-        assignments = ", ".join(
-            f"#{i} = :{i}" for i, name in enumerate(item) if name not in ("PK", "SK")
-        )
-        values[":entry"] = {"SS": [entry.sort_key]}
-        if expected_version == 0:
-            condition = "attribute_not_exists(PK)"
-        else:
-            condition = "version = :expected AND NOT contains(applied, :entry_id)"
-            values[":expected"] = {"N": str(expected_version)}
-            values[":entry_id"] = {"S": entry.sort_key}
-        try:
-            self._ddb.update_item(
-                TableName=self.table_name,
-                Key={"PK": {"S": pk}, "SK": {"S": "ORDER"}},
-                UpdateExpression=f"SET {assignments} ADD applied :entry",
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except self._ddb.exceptions.ConditionalCheckFailedException:
-            _, _, applied = self.load_with_applied(state.tenant, state.order_id)
-            if entry.sort_key not in applied:
-                return "conflict"
-            self._put_timeline(state, entry)
-            return "duplicate"
-        self._put_timeline(state, entry)
-        return "applied"
+        return item
 
     def _put_timeline(self, state: OrderState, entry: TimelineEntry) -> None:
         self._ddb.put_item(
@@ -184,16 +220,33 @@ class OrderStore:
     # -- references and parked events ----------------------------------------------------------
 
     def resolve(self, tenant: str, ref: str) -> str | None:
+        # A reference, once linked, never moves: what this process has seen it can trust.
+        known = self._links.get((tenant, ref))
+        if known is not None:
+            return known
         answer = self._ddb.get_item(
             TableName=self.table_name,
             ConsistentRead=True,
             Key={"PK": {"S": f"T#{tenant}#REF#{ref}"}, "SK": {"S": "REF"}},
         )
         item = answer.get("Item")
-        return item["order_id"]["S"] if item else None
+        if item is None:
+            return None
+        return self._remember(tenant, ref, item["order_id"]["S"])
 
-    def link(self, tenant: str, ref: str, order_id: str) -> str:
-        """Point ``ref`` at ``order_id`` unless it already points somewhere; return the order."""
+    def _remember(self, tenant: str, ref: str, order_id: str) -> str:
+        if len(self._links) >= LINK_CACHE_SIZE:
+            self._links.pop(next(iter(self._links)))
+        self._links[(tenant, ref)] = order_id
+        return order_id
+
+    def link(self, tenant: str, ref: str, order_id: str) -> tuple[str, bool]:
+        """Point ``ref`` at ``order_id`` unless it already points somewhere.
+
+        Returns the order the reference belongs to and whether this call linked it."""
+        known = self._links.get((tenant, ref))
+        if known is not None:
+            return known, False
         try:
             self._ddb.put_item(
                 TableName=self.table_name,
@@ -206,8 +259,8 @@ class OrderStore:
                 ConditionExpression="attribute_not_exists(PK)",
             )
         except self._ddb.exceptions.ConditionalCheckFailedException:
-            return self.resolve(tenant, ref) or order_id
-        return order_id
+            return self.resolve(tenant, ref) or order_id, False
+        return self._remember(tenant, ref, order_id), True
 
     def park(self, tenant: str, ref: str, event_id: str, event: dict[str, Any]) -> None:
         self._ddb.put_item(

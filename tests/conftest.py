@@ -12,6 +12,12 @@ from cli.toolchain import ROOT, use_project_node
 
 TEST_CDK_OUT = ROOT / "build" / "test-cdk.out"
 
+# Handlers' loggers take their level when first imported, which is at collection: keep the
+# functions' logs to warnings so thousands of local invocations do not flood the output.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
 
 @pytest.fixture(scope="session")
 def synthesis():  # type: ignore[no-untyped-def]

@@ -26,6 +26,9 @@ class InMemoryOrders:
             return OrderState(tenant=tenant, order_id=order_id), 0
         return found[0].model_copy(deep=True), found[1]
 
+    def load_for_update(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
+        return self.load(tenant, order_id)
+
     def commit(self, state: OrderState, expected_version: int, entry: TimelineEntry) -> Outcome:
         key = (state.tenant, state.order_id)
         with self._lock:
@@ -43,9 +46,12 @@ class InMemoryOrders:
         with self._lock:
             return self.refs.get((tenant, ref))
 
-    def link(self, tenant: str, ref: str, order_id: str) -> str:
+    def link(self, tenant: str, ref: str, order_id: str) -> tuple[str, bool]:
         with self._lock:
-            return self.refs.setdefault((tenant, ref), order_id)
+            if (tenant, ref) in self.refs:
+                return self.refs[(tenant, ref)], False
+            self.refs[(tenant, ref)] = order_id
+            return order_id, True
 
     def park(self, tenant: str, ref: str, event_id: str, event: dict[str, Any]) -> None:
         with self._lock:

@@ -21,11 +21,10 @@ Result = Literal["applied", "duplicate", "parked"]
 
 
 class OrderRepository(Protocol):
-    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
-    def commit(self, state: OrderState, expected_version: int,
-               entry: TimelineEntry) -> Outcome: ...
+    def load_for_update(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
+    def commit(self, state: OrderState, expected_version: int, entry: TimelineEntry) -> Outcome: ...
     def resolve(self, tenant: str, ref: str) -> str | None: ...
-    def link(self, tenant: str, ref: str, order_id: str) -> str: ...
+    def link(self, tenant: str, ref: str, order_id: str) -> tuple[str, bool]: ...
     def park(self, tenant: str, ref: str, event_id: str, event: dict[str, Any]) -> None: ...
     def parked(self, tenant: str, ref: str) -> list[tuple[str, dict[str, Any]]]: ...
     def unpark(self, tenant: str, ref: str, event_id: str) -> None: ...
@@ -46,37 +45,60 @@ def summary(event: Any) -> str:
 
 
 def timeline_entry(event: Any) -> TimelineEntry:
-    return TimelineEntry(occurred_at=event.occurred_at, source=str(event.source),
-                         event_id=event.source_event_id, kind=event.kind,
-                         summary=summary(event), event=event.model_dump(mode="json"))
+    return TimelineEntry(
+        occurred_at=event.occurred_at,
+        source=str(event.source),
+        event_id=event.source_event_id,
+        kind=event.kind,
+        summary=summary(event),
+        event=event.model_dump(mode="json"),
+    )
 
 
-def apply_to_order(event: Any, order_id: str, repo: OrderRepository,
-                   _draining: frozenset[str] = frozenset()) -> Result:
+def apply_to_order(
+    event: Any, order_id: str, repo: OrderRepository, _draining: frozenset[str] = frozenset()
+) -> Result:
     entry = timeline_entry(event)
     for _ in range(MAX_ATTEMPTS):
-        state, version = repo.load(event.tenant, order_id)
+        state, version = repo.load_for_update(event.tenant, order_id)
         outcome = repo.commit(apply(state, event), version, entry)
         if outcome != "conflict":
             break
     else:
-        raise ConcurrentUpdates(f"order {order_id} changed {MAX_ATTEMPTS} times while applying "
-                                f"{event.source_event_id}")
+        raise ConcurrentUpdates(
+            f"order {order_id} changed {MAX_ATTEMPTS} times while applying {event.source_event_id}"
+        )
     # Linking and draining run for duplicates too: a first pass that stopped after its commit
     # must still release what waits on its references.
-    _link_and_drain(event, order_id, repo, _draining | {event.source_event_id})
+    _link_and_drain(
+        event,
+        order_id,
+        repo,
+        _draining | {event.source_event_id},
+        redelivered=outcome == "duplicate",
+    )
     return outcome
 
 
-def _link_and_drain(event: Any, order_id: str, repo: OrderRepository,
-                    draining: frozenset[str]) -> None:
+def _link_and_drain(
+    event: Any,
+    order_id: str,
+    repo: OrderRepository,
+    draining: frozenset[str],
+    redelivered: bool,
+) -> None:
     from functions.webhooks.routing import event_from_json
 
     for ref in references(event):
-        owner = repo.link(event.tenant, ref, order_id)
+        owner, linked_now = repo.link(event.tenant, ref, order_id)
         if owner != order_id:
             # The reference belongs to another order (a reused payment, a re-shipped parcel):
             # its parked events stay with the first owner.
+            continue
+        # Anything parked before the link was written is drained by whoever wrote it (parkers
+        # look again after parking, so later ones find the link themselves). A redelivered
+        # event drains too, in case its first pass stopped between linking and draining.
+        if not (linked_now or redelivered):
             continue
         for event_id, parked in repo.parked(event.tenant, ref):
             if event_id not in draining:
@@ -94,8 +116,9 @@ def route(event: Any, repo: OrderRepository) -> Result:
         if found:
             return apply_to_order(event, found, repo)
     if not refs:
-        raise ValueError(f"{event.kind} {event.source_event_id} names neither an order nor a "
-                         "reference")
+        raise ValueError(
+            f"{event.kind} {event.source_event_id} names neither an order nor a reference"
+        )
     # Parked under every reference it carries: whichever is linked first drains it (the others
     # then find it applied and just clear it).
     document = event.model_dump(mode="json")

@@ -33,8 +33,11 @@ def source_of(path: str) -> str:
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"content-type": "application/json"},
-            "body": json.dumps(body)}
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+    }
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -47,10 +50,26 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
     except BadRequest as bad:
         return _response(400, {"error": "malformed", "message": str(bad)})
-    request = WebhookRequest(tenant=tenant, source=source, body=body, headers=headers,
-                             query=event.get("queryStringParameters") or {})
-    answer = accept(request, _secrets, _raw_store(),
-                    max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", "1000000")))
-    logger.info("webhook", extra={"outcome": answer.outcome, "status": answer.status,
-                                  "event_id": answer.body.get("event_id"), "bytes": len(body)})
+    request = WebhookRequest(
+        tenant=tenant,
+        source=source,
+        body=body,
+        headers=headers,
+        query=event.get("queryStringParameters") or {},
+    )
+    answer = accept(
+        request,
+        _secrets,
+        _raw_store(),
+        max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", "1000000")),
+    )
+    logger.info(
+        "webhook",
+        extra={
+            "outcome": answer.outcome,
+            "status": answer.status,
+            "event_id": answer.body.get("event_id"),
+            "bytes": len(body),
+        },
+    )
     return _response(answer.status, answer.body)

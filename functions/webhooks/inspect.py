@@ -10,6 +10,7 @@ from shared import aws
 from shared.order_store import OrderStore
 
 ORDER_STATUSES = (
+    "fulfilled",
     "awaiting_order",
     "pending_payment",
     "authorized",
@@ -69,8 +70,8 @@ def order_view(store: OrderStore, tenant: str, order_id: str) -> dict[str, Any] 
             {
                 "tracking_code": s.tracking_code,
                 "carrier": s.carrier,
-                "status": s.status.value,
-                "since": s.status.at.isoformat(),
+                "status": s.status.value if s.status else "fulfilled",
+                "since": (s.status.at if s.status else s.first_seen_at).isoformat(),
                 "tracking_url": s.tracking_url,
             }
             for s in state.shipments.values()

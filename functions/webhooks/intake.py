@@ -26,8 +26,17 @@ class SecretsPort(Protocol):
 
 
 class StorePort(Protocol):
-    def put_new(self, *, tenant: str, source: str, event_id: str, event_type: str, body: bytes,
-                received_at: str, topic: str | None = None) -> bool: ...
+    def put_new(
+        self,
+        *,
+        tenant: str,
+        source: str,
+        event_id: str,
+        event_type: str,
+        body: bytes,
+        received_at: str,
+        topic: str | None = None,
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -61,25 +70,30 @@ def _reject(status: int, reason: str, kind: str) -> Answer:
     return Answer(status, {"error": kind, "message": reason}, f"rejected:{kind}")
 
 
-def accept(request: WebhookRequest, secrets: SecretsPort, store: StorePort,
-           now: Callable[[], datetime] = lambda: datetime.now(UTC),
-           max_body_bytes: int = MAX_BODY_BYTES) -> Answer:
+def accept(
+    request: WebhookRequest,
+    secrets: SecretsPort,
+    store: StorePort,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> Answer:
     if request.source not in sources.SOURCES:
         return _reject(404, f"unknown webhook source {request.source!r}", "unknown_source")
     if len(request.body) > max_body_bytes:
-        return _reject(413, f"body of {len(request.body)} bytes exceeds {max_body_bytes}",
-                       "too_large")
+        return _reject(
+            413, f"body of {len(request.body)} bytes exceeds {max_body_bytes}", "too_large"
+        )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        return _reject(400, f"content type must be application/json, not {content_type!r}",
-                       "content_type")
+        return _reject(
+            400, f"content type must be application/json, not {content_type!r}", "content_type"
+        )
     try:
         tenant_secrets = secrets.get(request.tenant)
     except UnknownTenant as unknown:
         return _reject(400, str(unknown), "unknown_tenant")
     try:
-        sources.verify(request.source, request.body, request.headers, request.query,
-                       tenant_secrets)
+        sources.verify(request.source, request.body, request.headers, request.query, tenant_secrets)
     except StaleTimestamp as stale:
         return _reject(401, str(stale), "stale_timestamp")
     except SignatureError as bad:
@@ -90,12 +104,17 @@ def accept(request: WebhookRequest, secrets: SecretsPort, store: StorePort,
     except sources.BadRequest as bad_request:
         return _reject(400, str(bad_request), "malformed")
     stored = store.put_new(
-        tenant=request.tenant, source=request.source, event_id=identified.event_id,
-        event_type=identified.event_type, body=request.body,
+        tenant=request.tenant,
+        source=request.source,
+        event_id=identified.event_id,
+        event_type=identified.event_type,
+        body=request.body,
         received_at=now().isoformat(timespec="microseconds"),
         topic=request.headers.get("x-shopify-topic"),
     )
     # A duplicate is a success for the sender: it must stop retrying.
-    return Answer(200, {"received": True, "event_id": identified.event_id,
-                        "duplicate": not stored},
-                  "stored" if stored else "duplicate")
+    return Answer(
+        200,
+        {"received": True, "event_id": identified.event_id, "duplicate": not stored},
+        "stored" if stored else "duplicate",
+    )

@@ -56,5 +56,6 @@ def _record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=_record, processor=_processor,
-                                    context=context)
+    return process_partial_response(
+        event=event, record_handler=_record, processor=_processor, context=context
+    )

@@ -36,33 +36,57 @@ def _secrets(tenant_secrets: dict[str, Any], source: str, field: str) -> list[st
     return [str(v) for v in values if v]
 
 
-def verify(source: str, body: bytes, headers: dict[str, str], query: dict[str, str],
-           tenant_secrets: dict[str, Any], now: float | None = None) -> None:
+def verify(
+    source: str,
+    body: bytes,
+    headers: dict[str, str],
+    query: dict[str, str],
+    tenant_secrets: dict[str, Any],
+    now: float | None = None,
+) -> None:
     """Raise ``SignatureError`` unless the request is provably from ``source`` for this tenant."""
     if source == "stripe":
-        _verify_stripe(body, headers.get("stripe-signature"),
-                       _secrets(tenant_secrets, "stripe", "webhook_secrets"))
+        _verify_stripe(
+            body,
+            headers.get("stripe-signature"),
+            _secrets(tenant_secrets, "stripe", "webhook_secrets"),
+        )
         return
     if source == "shop":
-        signing.verify_shop(body, headers.get("x-ecomops-timestamp"),
-                            headers.get("x-ecomops-signature"),
-                            _require(_secrets(tenant_secrets, "shop", "webhook_secrets"), source),
-                            now=now)
+        signing.verify_shop(
+            body,
+            headers.get("x-ecomops-timestamp"),
+            headers.get("x-ecomops-signature"),
+            _require(_secrets(tenant_secrets, "shop", "webhook_secrets"), source),
+            now=now,
+        )
     elif source == "easypost":
-        signing.verify_easypost(body, headers.get("x-hmac-signature"),
-                                _require(_secrets(tenant_secrets, source, "webhook_secrets"), source))
+        signing.verify_easypost(
+            body,
+            headers.get("x-hmac-signature"),
+            _require(_secrets(tenant_secrets, source, "webhook_secrets"), source),
+        )
     elif source == "aftership":
-        signing.verify_aftership(body, headers.get("aftership-hmac-sha256"),
-                                 _require(_secrets(tenant_secrets, source, "webhook_secrets"),
-                                          source))
+        signing.verify_aftership(
+            body,
+            headers.get("aftership-hmac-sha256"),
+            _require(_secrets(tenant_secrets, source, "webhook_secrets"), source),
+        )
     elif source == "shopify":
-        signing.verify_shopify(body, headers.get("x-shopify-hmac-sha256"),
-                               _require(_secrets(tenant_secrets, source, "webhook_secrets"), source))
+        signing.verify_shopify(
+            body,
+            headers.get("x-shopify-hmac-sha256"),
+            _require(_secrets(tenant_secrets, source, "webhook_secrets"), source),
+        )
     elif source == "shippo":
-        signing.verify_shippo(body, query.get("token"),
-                              _require(_secrets(tenant_secrets, source, "tokens"), source),
-                              headers.get("x-shippo-signature"),
-                              _secrets(tenant_secrets, source, "webhook_secrets"), now=now)
+        signing.verify_shippo(
+            body,
+            query.get("token"),
+            _require(_secrets(tenant_secrets, source, "tokens"), source),
+            headers.get("x-shippo-signature"),
+            _secrets(tenant_secrets, source, "webhook_secrets"),
+            now=now,
+        )
     else:
         raise BadRequest(f"unknown source {source!r}")
 
@@ -108,18 +132,22 @@ def identify(source: str, document: Any, body: bytes, headers: dict[str, str]) -
     if source == "stripe":
         return Identified(_field(document, "id", source), _field(document, "type", source))
     if source == "easypost":
-        return Identified(_field(document, "id", source),
-                          str(document.get("description") or "unknown"))
+        return Identified(
+            _field(document, "id", source), str(document.get("description") or "unknown")
+        )
     if source == "aftership":
-        return Identified(str(document.get("event_id") or content_hash),
-                          str(document.get("event") or "unknown"))
+        return Identified(
+            str(document.get("event_id") or content_hash), str(document.get("event") or "unknown")
+        )
     if source == "shippo":
         return Identified(content_hash, str(document.get("event") or "unknown"))
     if source == "shop":
         return Identified(_field(document, "event_id", source), _field(document, "type", source))
     if source == "shopify":
-        return Identified(headers.get("x-shopify-webhook-id") or content_hash,
-                          headers.get("x-shopify-topic") or "unknown")
+        return Identified(
+            headers.get("x-shopify-webhook-id") or content_hash,
+            headers.get("x-shopify-topic") or "unknown",
+        )
     raise BadRequest(f"unknown source {source!r}")
 
 

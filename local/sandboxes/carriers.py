@@ -298,7 +298,9 @@ def easypost_event(journey: Journey, upto: int, *, event_id: str, user_id: str) 
         "object": "Event",
         "mode": "test",
         "description": "tracker.updated",
-        "previous_attributes": {"status": previous} if previous != latest.status else {},
+        "previous_attributes": (
+            {"status": previous} if previous not in (None, latest.status) else {}
+        ),
         "created_at": _z(latest.at),
         "updated_at": _z(latest.at),
         "pending_urls": [],

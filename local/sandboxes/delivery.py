@@ -234,7 +234,7 @@ class Deliverer:
                 status = self._send(job.delivery)
                 with lock:
                     report.sent += 1
-                    report.retries += attempt > 1
+                    report.retries += int(attempt > 1)
                     report.by_status[status] = report.by_status.get(status, 0) + 1
                     report.attempts.append(
                         Attempt(job.delivery.event_id, job.copy, attempt, status, time.monotonic())

@@ -18,7 +18,7 @@ import heapq
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -336,11 +336,17 @@ class _Day:
             )
             plan = self.plan()
             if index in dispute_rank:
-                plan = _Plan(
-                    plan.shopify, False, False, False, False, False, False, False, "",
-                    Outcome.DELIVERED, plan.provider,
-                    DISPUTE_OUTCOMES[dispute_rank[index] % len(DISPUTE_OUTCOMES)],
-                )  # fmt: skip
+                # A disputed order is a plain, paid, delivered one: the chargeback is the story.
+                plan = replace(
+                    plan,
+                    declined=False,
+                    manual=False,
+                    cancel=False,
+                    duplicate=False,
+                    refund="",
+                    outcome=Outcome.DELIVERED,
+                    dispute=DISPUTE_OUTCOMES[dispute_rank[index] % len(DISPUTE_OUTCOMES)],
+                )
             self.at(when, self._placer(when, plan))
         for _ in range(mix.orphan_payments):
             when = cfg.start + timedelta(seconds=round(self.rng.uniform(0, cfg.day_hours * 3600)))

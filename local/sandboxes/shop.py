@@ -312,7 +312,6 @@ def order_document(order: Order) -> JSON:
         "order_id": order.order_id,
         "currency": currency.upper(),
         "total": decimal_string(order.total, currency),
-        "subtotal": decimal_string(order.subtotal, currency),
         "shipping": decimal_string(order.shipping, currency),
         "tax": decimal_string(order.tax, currency),
         "discount": decimal_string(order.discount, currency),
@@ -355,8 +354,7 @@ def order_cancelled(order: Order, *, event_id: str, at: datetime, reason: str) -
         "event_id": event_id,
         "type": "order.cancelled",
         "occurred_at": iso(at),
-        "order": {"order_id": order.order_id},
-        "reason": reason,
+        "order": {"order_id": order.order_id, "reason": reason},
     }
 
 

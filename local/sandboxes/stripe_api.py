@@ -727,8 +727,8 @@ class StripeSandbox:
     def pay_out(
         self,
         currency: str,
-        *,
         arrival_date: int | None = None,
+        *,
         as_of: float | None = None,
         fail: str | None = None,
     ) -> JSON | None:
@@ -1332,7 +1332,9 @@ class StripeSandbox:
         pi["latest_charge"] = charge["id"]
         if card.declines:
             code = card.error_code
-            message = _DECLINE_MESSAGES.get(code, "Your card was declined.")
+            message = _DECLINE_MESSAGES.get(
+                card.decline_code or "", _DECLINE_MESSAGES.get(code, "Your card was declined.")
+            )
             charge.update(
                 status="failed",
                 paid=False,
@@ -1890,13 +1892,14 @@ class StripeSandbox:
         return self._store("payout", payout)
 
     def _settle(self, ctx: _Ctx, payout: JSON, fail: str | None) -> None:
+        previous = {"status": payout["status"]}
         if fail is None:
             payout["status"] = "paid"
             payout["trace_id"] = {
                 "status": "supported",
                 "value": f"TRACE{self._rng.randrange(10**10):010d}",
             }
-            self._emit(ctx, "payout.paid", payout, {"status": "in_transit"})
+            self._emit(ctx, "payout.paid", payout, previous)
             if payout["automatic"]:
                 payout["reconciliation_status"] = "completed"
                 self._emit(
@@ -1924,7 +1927,7 @@ class StripeSandbox:
             failure_balance_transaction=failure["id"],
             reconciliation_status="not_applicable",
         )
-        self._emit(ctx, "payout.failed", payout, {"status": "in_transit"})
+        self._emit(ctx, "payout.failed", payout, previous)
 
     def _payout_create(self, ctx: _Ctx, p: JSON) -> JSON:
         self._allow(
@@ -2218,6 +2221,8 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, each answer waits for a delayed ACK.
+    disable_nagle_algorithm = True
     # An idle keep-alive connection from a client must not pin a thread for long.
     timeout = 10
     server_version = "stripe-sandbox"

@@ -29,18 +29,30 @@ TENANT_SECRETS = {
 
 def create_table(client: Any, name: str = TABLE) -> None:
     client.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in
-                              ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK",
-                               "GSI3SK")],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
-                   {"AttributeName": "SK", "KeyType": "RANGE"}],
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"}
+            for n in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+        ],
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
         GlobalSecondaryIndexes=[
-            {"IndexName": index, "Projection": {"ProjectionType": "ALL"},
-             "KeySchema": [{"AttributeName": f"{gsi}PK", "KeyType": "HASH"},
-                           {"AttributeName": f"{gsi}SK", "KeyType": "RANGE"}]}
-            for index, gsi in (("ByCustomer", "GSI1"), ("ByStatus", "GSI2"),
-                               ("ByGatewayRef", "GSI3"))
+            {
+                "IndexName": index,
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": f"{gsi}PK", "KeyType": "HASH"},
+                    {"AttributeName": f"{gsi}SK", "KeyType": "RANGE"},
+                ],
+            }
+            for index, gsi in (
+                ("ByCustomer", "GSI1"),
+                ("ByStatus", "GSI2"),
+                ("ByGatewayRef", "GSI3"),
+            )
         ],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
@@ -49,10 +61,18 @@ def create_table(client: Any, name: str = TABLE) -> None:
 @pytest.fixture
 def aws_env() -> Iterator[dict[str, Any]]:
     saved = dict(os.environ)
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "TABLE_NAME": TABLE,
-                       "ARCHIVE_BUCKET": ARCHIVE, "TENANT_SECRET_PREFIX": PREFIX,
-                       "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "TABLE_NAME": TABLE,
+            "ARCHIVE_BUCKET": ARCHIVE,
+            "TENANT_SECRET_PREFIX": PREFIX,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        }
+    )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     aws.reset()
     with mock_aws():

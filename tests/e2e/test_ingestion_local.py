@@ -106,3 +106,28 @@ def test_duplicate_delivery_is_acknowledged_and_stored_once(
     raw = RawEventStore(local_stack.deployment.outputs["TableName"]).get(tenant, "shop", "evt-dup")
     assert raw is not None and raw.status == "applied"
     assert len(store.timeline(tenant, "o-dup")) == 1
+
+
+def install_scenario_tenant(stack: Any, tmp_path: Path, tenant: str, scenario: Any) -> None:
+    """A tenant whose secrets are the ones the scenario's sandboxes sign with."""
+    import json
+
+    path = tmp_path / f"{tenant}-scenario.json"
+    path.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "settings": {
+                            "id": tenant,
+                            "name": f"Tenant {tenant}",
+                            "currency": "USD",
+                            "customer_sender": f"orders@{tenant}.example",
+                        },
+                        "secrets": scenario.config.secrets.tenant_secret_document(),
+                    }
+                ]
+            }
+        )
+    )
+    stack.install_tenants(path)

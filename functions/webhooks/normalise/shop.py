@@ -60,6 +60,7 @@ from shared.events import (
     LineItem,
     Malformed,
     OrderCancelled,
+    OrderFulfilled,
     OrderPlaced,
 )
 from shared.money import Money
@@ -153,6 +154,25 @@ class ShopCancellation(_Strict):
     reason: NonEmpty
 
 
+class ShopFulfilmentRef(_Strict):
+    order_id: NonEmpty
+
+
+class ShopFulfilment(_Strict):
+    tracking_code: NonEmpty
+    carrier: OptionalText = None
+    tracking_provider: OptionalText = None
+    tracking_url: OptionalText = None
+
+
+class ShopOrderFulfilled(_Strict):
+    event_id: NonEmpty
+    type: Literal["order.fulfilled"]
+    occurred_at: Timestamp
+    order: ShopFulfilmentRef
+    fulfillment: ShopFulfilment
+
+
 class ShopOrderCreated(_Strict):
     event_id: NonEmpty
     type: Literal["order.created"]
@@ -167,12 +187,13 @@ class ShopOrderCancelled(_Strict):
     order: ShopCancellation
 
 
-ShopEnvelope = Annotated[ShopOrderCreated | ShopOrderCancelled, Field(discriminator="type")]
-_ENVELOPE: TypeAdapter[ShopOrderCreated | ShopOrderCancelled] = TypeAdapter(ShopEnvelope)
-_SHOP_TYPES = {"order.created", "order.cancelled"}
+ShopEnvelopes = ShopOrderCreated | ShopOrderCancelled | ShopOrderFulfilled
+ShopEnvelope = Annotated[ShopEnvelopes, Field(discriminator="type")]
+_ENVELOPE: TypeAdapter[ShopEnvelopes] = TypeAdapter(ShopEnvelope)
+_SHOP_TYPES = {"order.created", "order.cancelled", "order.fulfilled"}
 
 
-def parse_shop_envelope(payload: Any) -> ShopOrderCreated | ShopOrderCancelled:
+def parse_shop_envelope(payload: Any) -> ShopEnvelopes:
     """Validate against the pydantic mirror of the schema; raises ``ValidationError``."""
     return _ENVELOPE.validate_python(payload)
 
@@ -189,6 +210,17 @@ def normalise_shop(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]:
             f"shop order does not match shop-order.schema.json: {_errors(exc)}"
         ) from None
     occurred_at = need_iso_time(envelope.occurred_at, "shop occurred_at")
+    if isinstance(envelope, ShopOrderFulfilled):
+        return [
+            OrderFulfilled(
+                **ctx.common(occurred_at),
+                order_id=envelope.order.order_id,
+                tracking_code=envelope.fulfillment.tracking_code,
+                carrier=envelope.fulfillment.carrier,
+                tracking_provider=envelope.fulfillment.tracking_provider,
+                tracking_url=envelope.fulfillment.tracking_url,
+            )
+        ]
     if isinstance(envelope, ShopOrderCancelled):
         return [
             OrderCancelled(
@@ -245,7 +277,7 @@ def _errors(exc: ValidationError) -> str:
 
 # --- Shopify ------------------------------------------------------------------------------------
 
-_SHOPIFY_TOPICS = {"orders/create", "orders/cancelled"}
+_SHOPIFY_TOPICS = {"orders/create", "orders/cancelled", "fulfillments/create"}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -257,6 +289,8 @@ def normalise_shopify(
     if topic not in _SHOPIFY_TOPICS:
         raise Ignored(f"shopify topic {topic!r} is stored but not acted on")
     where = f"shopify {topic}"
+    if topic == "fulfillments/create":
+        return _shopify_fulfilled(payload, ctx, where)
     order_id = need_text(payload.get("id"), f"{where}: id")
     if topic == "orders/cancelled":
         return [_shopify_cancelled(payload, ctx, order_id, where)]
@@ -264,6 +298,32 @@ def normalise_shopify(
     if iso_time(payload.get("cancelled_at")) is None:
         return [placed]
     return [placed, _shopify_cancelled(payload, ctx, order_id, where)]
+
+
+def _shopify_fulfilled(payload: dict[str, Any], ctx: Context, where: str) -> list[DomainEvent]:
+    order_id = need_text(payload.get("order_id"), f"{where}: order_id")
+    occurred_at = iso_time(payload.get("created_at")) or need_iso_time(
+        payload.get("updated_at"), f"{where}: created_at"
+    )
+    codes = [text(c) for c in as_list(payload.get("tracking_numbers"))] or [
+        text(payload.get("tracking_number"))
+    ]
+    urls = [text(u) for u in as_list(payload.get("tracking_urls"))]
+    carrier = text(payload.get("tracking_company"))
+    events: list[DomainEvent] = [
+        OrderFulfilled(
+            **ctx.common(occurred_at),
+            order_id=order_id,
+            tracking_code=code,
+            carrier=carrier,
+            tracking_url=urls[index] if index < len(urls) else text(payload.get("tracking_url")),
+        )
+        for index, code in enumerate(codes)
+        if code
+    ]
+    if not events:
+        raise Ignored(f"{where}: a fulfilment without a tracking number links no parcel")
+    return events
 
 
 def _shopify_cancelled(
