@@ -35,6 +35,7 @@ def run_demo(outdir: Path, *, port: int, echo: Echo, start: Callable[..., Any]) 
         )
         ok &= _health_round_trip(stack, outdir, echo)
         ok &= _selfcheck(stack, outdir, echo)
+        ok &= _business_day(stack, outdir, echo)
     finally:
         stack.stop()
     return ok
@@ -94,3 +95,113 @@ def _selfcheck(stack: Any, outdir: Path, echo: Echo) -> bool:
         f"{'written by the real handler' if proven else 'MISSING'}"
     )
     return described["status"] == "SUCCEEDED" and proven
+
+
+DEMO_ORDERS = 60
+
+
+def _demo_secrets() -> Any:
+    """The sandboxes sign with the demo tenant's documented test secrets."""
+    from local import tenants
+    from local.sandboxes.scenario import WebhookSecrets
+
+    (demo,) = [t for t in tenants.read().tenants if t.settings.id == "demo"]
+    secrets = demo.secrets
+    return WebhookSecrets(
+        stripe=secrets["stripe"]["webhook_secrets"][0],
+        stripe_api_key=secrets["stripe"]["api_key"],
+        shop=secrets["shop"]["webhook_secrets"][0],
+        shopify=secrets["shopify"]["webhook_secrets"][0],
+        easypost=secrets["easypost"]["webhook_secrets"][0],
+        aftership=secrets["aftership"]["webhook_secrets"][0],
+        shippo_token=secrets["shippo"]["tokens"][0],
+        shippo_secret=(secrets["shippo"]["webhook_secrets"] or [None])[0],
+    )
+
+
+def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
+    """The sandboxes play a day: shop and Shopify orders, Stripe payments, refunds, disputes and
+    a payout, carrier tracking from EasyPost, AfterShip and Shippo, delivered with duplicates and
+    out of order, as the real senders do."""
+    from functions.webhooks.inspect import event_stats
+    from local.sandboxes.delivery import Deliverer
+    from local.sandboxes.scenario import ScenarioConfig, business_day
+    from local.sandboxes.stripe_api import StripeSandbox
+
+    t = time.monotonic()
+    table = stack.deployment.outputs["TableName"]
+    with StripeSandbox(seed=7) as stripe_sandbox:
+        stack.dispatcher.overrides["STRIPE_API_BASE"] = stripe_sandbox.base_url
+        config = ScenarioConfig(
+            base_url=stack.base_url,
+            tenant="demo",
+            orders=DEMO_ORDERS,
+            seed=7,
+            secrets=_demo_secrets(),
+        )
+        scenario = business_day(config, stripe=stripe_sandbox)
+        echo(
+            f"sandboxes planned a day of {len(scenario.orders)} orders: "
+            f"{scenario.unique_deliveries()} webhooks "
+            + ", ".join(f"{k}={v}" for k, v in scenario.counts().items())
+        )
+        report = Deliverer(
+            duplicate_rate=0.2, reorder="window", reorder_window=25, concurrency=4, seed=7
+        ).deliver(scenario.deliveries)
+        echo(f"delivered: {report.summary()}")
+        stack.wait_idle(300)
+        stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+    stats = event_stats(table, "demo", stack.deployment.outputs.get("DeadLetterQueue"))
+    (outdir / "events-stats.json").write_text(json.dumps(stats, indent=2))
+    echo(
+        f"stored {stats['raw_events_total']} events (duplicates stored once); "
+        f"dead letters: {stats.get('dead_letters', 0)}"
+    )
+    echo("orders by status:")
+    for status, count in sorted(stats["orders_by_status"].items(), key=lambda kv: -kv[1]):
+        echo(f"  {status:20} {count:5}")
+    payouts = _payout_summaries(stack, table)
+    (outdir / "payouts.json").write_text(json.dumps(payouts, indent=2))
+    for payout in payouts:
+        echo(
+            f"payout {payout['payout_id']}: {payout['status']} {payout['amount']} "
+            f"{payout['currency']}, {payout['transactions']} balance transactions filed by "
+            f"category {payout['categories']}"
+        )
+    echo(
+        f"business day took {time.monotonic() - t:.1f}s; try "
+        "`ecomops orders show --tenant demo <order> --local <url>` on a running `local up`"
+    )
+    expected_orders = {o.order_id for o in scenario.orders}
+    return (
+        report.all_acknowledged
+        and stats.get("dead_letters", 0) == 0
+        and sum(stats["orders_by_status"].values()) >= len(expected_orders)
+    )
+
+
+def _payout_summaries(stack: Any, table: str) -> list[dict[str, Any]]:
+    ddb = stack.client("dynamodb")
+    items = ddb.query(
+        TableName=table,
+        IndexName="ByStatus",
+        KeyConditionExpression="GSI2PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "T#demo#PAYOUTS"}},
+    )["Items"]
+    summaries = []
+    for item in items:
+        pk = f"T#demo#PAYOUT#{item['payout_id']['S']}"
+        summary = ddb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": "SUMMARY"}}).get(
+            "Item", {}
+        )
+        summaries.append(
+            {
+                "payout_id": item["payout_id"]["S"],
+                "status": item["status"]["S"],
+                "amount": int(item["amount"]["N"]),
+                "currency": item["currency"]["S"],
+                "transactions": int(summary.get("transactions", {}).get("N", "0")),
+                "categories": json.loads(summary.get("categories", {}).get("S", "{}")),
+            }
+        )
+    return summaries

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local import template as tpl
+from local.lambda_shim import FunctionError
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -117,16 +118,18 @@ class HttpFrontDoor:
     def _call(self, route: tpl.Route, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         assert self.stack.deployment is not None
         name = self.stack.deployment.physical[route.function_logical_id]
-        answer = self.stack.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event))
-        payload = json.loads(answer["Payload"].read() or b"null")
-        if answer.get("FunctionError"):
+        # Straight to the dispatcher, as API Gateway calls Lambda's service directly; the event
+        # goes through JSON both ways so the handler sees exactly what it would on AWS.
+        try:
+            result = self.stack.invoke(name, json.loads(json.dumps(event)))
+        except FunctionError as failure:
             print(
-                f"{route.route_key} → {name} failed: {payload.get('errorType')}: "
-                f"{payload.get('errorMessage')}",
+                f"{route.route_key} → {name} failed: {failure.payload.get('errorType')}: "
+                f"{failure.payload.get('errorMessage')}",
                 flush=True,
             )
             return _json(500, {"message": "Internal Server Error"})
-        return to_http_response(payload)
+        return to_http_response(json.loads(json.dumps(result)))
 
     def _admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         assert self.stack.deployment is not None

@@ -37,15 +37,18 @@ class TenantSecrets:
     def __init__(
         self, prefix: str | None = None, client: Any = None, cache_seconds: float = CACHE_SECONDS
     ) -> None:
-        self.prefix = (
-            prefix
-            if prefix is not None
-            else os.environ.get("TENANT_SECRET_PREFIX", "ecomops/dev/tenants/")
-        )
+        self._prefix = prefix
         self._client = client
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def prefix(self) -> str:
+        # Read on use: one process (the local stack, a test run) may host several deployments.
+        if self._prefix is not None:
+            return self._prefix
+        return os.environ.get("TENANT_SECRET_PREFIX", "ecomops/dev/tenants/")
 
     @property
     def client(self) -> Any:
@@ -54,18 +57,19 @@ class TenantSecrets:
     def get(self, tenant: str) -> dict[str, Any]:
         if not _TENANT.match(tenant):
             raise UnknownTenant(f"{tenant!r} is not a tenant id")
+        name = f"{self.prefix}{tenant}"
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(tenant)
+            cached = self._cache.get(name)
             if cached and cached[0] > now:
                 return cached[1]
         try:
-            answer = self.client.get_secret_value(SecretId=f"{self.prefix}{tenant}")
+            answer = self.client.get_secret_value(SecretId=name)
         except self.client.exceptions.ResourceNotFoundException:
             raise UnknownTenant(f"unknown tenant {tenant!r}") from None
         document: dict[str, Any] = json.loads(answer["SecretString"])
         with self._lock:
-            self._cache[tenant] = (now + self.cache_seconds, document)
+            self._cache[name] = (now + self.cache_seconds, document)
         return document
 
     def forget(self, tenant: str | None = None) -> None:
@@ -73,4 +77,4 @@ class TenantSecrets:
             if tenant is None:
                 self._cache.clear()
             else:
-                self._cache.pop(tenant, None)
+                self._cache.pop(f"{self.prefix}{tenant}", None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from typing import Any
 
 from functions.webhooks.intake import WebhookRequest, accept, decode_body
@@ -17,14 +18,16 @@ from shared.raw_events import RawEventStore
 from shared.tenant_secrets import TenantSecrets
 
 _secrets = TenantSecrets()
-_store: RawEventStore | None = None
+
+
+@cache
+def _store_for(table: str, archive: str | None) -> RawEventStore:
+    return RawEventStore(table, archive)
 
 
 def _raw_store() -> RawEventStore:
-    global _store  # noqa: PLW0603 - one store per warm container
-    if _store is None:
-        _store = RawEventStore(os.environ["TABLE_NAME"], os.environ.get("ARCHIVE_BUCKET"))
-    return _store
+    # Keyed by the environment, read on use: one process may host several deployments.
+    return _store_for(os.environ["TABLE_NAME"], os.environ.get("ARCHIVE_BUCKET"))
 
 
 def source_of(path: str) -> str:

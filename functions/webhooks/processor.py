@@ -36,11 +36,15 @@ def _gateway(tenant: str) -> StripeGateway:
     return StripeGateway(_secrets.get(tenant)["stripe"]["api_key"])
 
 
-@cache
 def dependencies() -> Dependencies:
-    table = os.environ["TABLE_NAME"]
+    # Keyed by the environment, read on use: one process may host several deployments.
+    return _dependencies(os.environ["TABLE_NAME"], os.environ.get("ARCHIVE_BUCKET"))
+
+
+@cache
+def _dependencies(table: str, archive: str | None) -> Dependencies:
     return Dependencies(
-        raw_events=RawEventStore(table, os.environ.get("ARCHIVE_BUCKET")),
+        raw_events=RawEventStore(table, archive),
         orders=OrderStore(table),
         settlements=SettlementStore(table),
         gateway_for=_gateway,
