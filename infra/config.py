@@ -50,6 +50,9 @@ class StackConfig(BaseModel):
     archive_expire_days: int = 2555
     report_expire_days: int = 400
     dlq_alarm_threshold: int = 1
+    # Seconds a lifecycle "day" lasts: 86400 deployed; small in tests and the local stack so a
+    # lifecycle (review timeout, dispatch SLA, return window) runs in seconds.
+    lifecycle_seconds_per_day: int = Field(default=86400, ge=1)
 
     @property
     def tenant_secret_prefix(self) -> str:
@@ -75,6 +78,7 @@ class StackConfig(BaseModel):
             ("archiveExpireDays", "archive_expire_days"),
             ("reportExpireDays", "report_expire_days"),
             ("dlqAlarmThreshold", "dlq_alarm_threshold"),
+            ("lifecycleSecondsPerDay", "lifecycle_seconds_per_day"),
         ):
             value = get(key)
             if value is None:

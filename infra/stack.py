@@ -13,6 +13,7 @@ from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
 from infra.constructs.ingestion import Ingestion
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.orders import OrderLifecycle
 from infra.constructs.platform import Platform
 from infra.constructs.storage import Storage
 
@@ -43,9 +44,23 @@ class EcomOpsStack(Stack):
             alerting=self.alerting,
         )
 
+        self.lifecycle = OrderLifecycle(
+            self,
+            "OrdersLifecycle",
+            config=config,
+            toolkit=self.toolkit,
+            data=self.data,
+            client_alerts=self.alerting.client_alerts,
+            api_url=self.api.url,
+        )
+        self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
+
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BankStatementsBucket", value=self.storage.bank_statements.bucket_name)
         CfnOutput(self, "ReportsBucket", value=self.storage.reports.bucket_name)
         CfnOutput(self, "ArchiveBucket", value=self.storage.archive.bucket_name)
         CfnOutput(self, "DeadLetterQueue", value=self.alerting.dead_letters.queue_url)
+        CfnOutput(
+            self, "LifecycleStateMachine", value=self.lifecycle.state_machine.state_machine_arn
+        )

@@ -76,10 +76,14 @@ class LocalStack:
         log_level: str = "WARNING",
         tenants: Path | None = None,
         stripe_api_base: str | None = None,
+        mail_dir: Path | None = None,
+        seconds_per_day: int = 1,
     ) -> None:
         self.cdk_out = cdk_out
         self.tenants_file = tenants
         self.stripe_api_base = stripe_api_base
+        self.mail_dir = mail_dir or (ASSET_CACHE.parent / "local-mail")
+        self.seconds_per_day = seconds_per_day
         self.port = port or free_port()
         self.moto_port = free_port()
         self.log_level = log_level
@@ -184,6 +188,15 @@ class LocalStack:
         )
         if self.stripe_api_base:
             self.dispatcher.overrides["STRIPE_API_BASE"] = self.stripe_api_base
+        # Locally a lifecycle "day" lasts seconds, e-mails are files and links point here.
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        self.dispatcher.overrides.update(
+            {
+                "LIFECYCLE_SECONDS_PER_DAY": str(self.seconds_per_day),
+                "MAIL_DIR": str(self.mail_dir),
+                "PUBLIC_API_URL": self.base_url,
+            }
+        )
         from shared import aws
 
         aws.reset()

@@ -6,7 +6,7 @@ Secrets (webhook secrets, API keys) are not here: they live in Secrets Manager
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,6 +39,9 @@ class TenantSettings(BaseModel):
     dispatch_sla_days: int = Field(default=3, ge=1)
     return_window_days: int = Field(default=14, ge=0)
     review_timeout_hours: int = Field(default=48, ge=1)
+    delivery_timeout_days: int = Field(default=14, ge=1)
+    # Lists and thresholds the screening applies (functions/risk/screening.py's RiskSettings).
+    risk: dict[str, Any] = Field(default_factory=dict)
 
 
 def config_key(tenant: str) -> dict[str, dict[str, str]]:

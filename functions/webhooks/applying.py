@@ -107,14 +107,19 @@ def _link_and_drain(
 
 
 def route(event: Any, repo: OrderRepository) -> Result:
+    return route_to_order(event, repo)[0]
+
+
+def route_to_order(event: Any, repo: OrderRepository) -> tuple[Result, str | None]:
+    """Apply or park ``event``; returns what happened and the order it went to (if any)."""
     order_id = getattr(event, "order_id", None)
     if order_id:
-        return apply_to_order(event, order_id, repo)
+        return apply_to_order(event, order_id, repo), order_id
     refs = references(event)
     for ref in refs:
         found = repo.resolve(event.tenant, ref)
         if found:
-            return apply_to_order(event, found, repo)
+            return apply_to_order(event, found, repo), found
     if not refs:
         raise ValueError(
             f"{event.kind} {event.source_event_id} names neither an order nor a reference"
@@ -131,5 +136,5 @@ def route(event: Any, repo: OrderRepository) -> Result:
             apply_to_order(event, found, repo)
             for parked_ref in refs:
                 repo.unpark(event.tenant, parked_ref, event.source_event_id)
-            return "applied"
-    return "parked"
+            return "applied", found
+    return "parked", None

@@ -10,10 +10,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from functions.reconcile.settlements import GatewayPort, SettlementStore
-from functions.webhooks.applying import OrderRepository, route
+from functions.webhooks.applying import OrderRepository, route_to_order
 from functions.webhooks.normalise import normalise
 from shared.events import Ignored, Malformed, PayoutFailed, PayoutPaid, Source
 from shared.observability import logger
@@ -26,12 +26,17 @@ from shared.raw_events import (
 )
 
 
+class LifecyclePort(Protocol):
+    def order_changed(self, event: Any, order_id: str, result: str) -> None: ...
+
+
 @dataclass
 class Dependencies:
     raw_events: RawEventStore
     orders: OrderRepository
     settlements: SettlementStore
     gateway_for: Callable[[str], GatewayPort]  # tenant → gateway client
+    lifecycle: LifecyclePort | None = None
 
 
 def process(raw: RawEvent, deps: Dependencies) -> str:
@@ -76,7 +81,10 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
                     event.tenant, event.payout_id, deps.gateway_for(event.tenant)
                 )
         else:
-            outcomes.append(route(event, deps.orders))
+            result, order_id = route_to_order(event, deps.orders)
+            outcomes.append(result)
+            if order_id and deps.lifecycle is not None:
+                deps.lifecycle.order_changed(event, order_id, result)
     deps.raw_events.mark(raw, STATUS_APPLIED, ",".join(outcomes))
     return "applied"
 

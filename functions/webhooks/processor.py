@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from functions.orders.starter import LifecycleStarter
 from functions.reconcile.settlements import SettlementStore
 from functions.webhooks.processing import Dependencies, process, raw_event_from_stream
 from shared.gateway import StripeGateway
@@ -48,7 +49,15 @@ def _dependencies(table: str, archive: str | None) -> Dependencies:
         orders=OrderStore(table),
         settlements=SettlementStore(table),
         gateway_for=_gateway,
+        lifecycle=_starter(table),
     )
+
+
+def _starter(table: str) -> LifecycleStarter | None:
+    arn = os.environ.get("LIFECYCLE_STATE_MACHINE")
+    if not arn:
+        return None
+    return LifecycleStarter(table, arn, int(os.environ.get("LIFECYCLE_SECONDS_PER_DAY", "86400")))
 
 
 def _record(record: DynamoDBRecord) -> None:

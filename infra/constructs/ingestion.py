@@ -7,6 +7,7 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
@@ -141,3 +142,12 @@ class Ingestion(Construct):
                 ],
                 apply_to_children=True,
             )
+
+    def start_lifecycles(self, state_machine: sfn.IStateMachine, config: StackConfig) -> None:
+        """The processor starts each order's lifecycle and resumes its waits."""
+        self.processor.add_environment("LIFECYCLE_STATE_MACHINE", state_machine.state_machine_arn)
+        self.processor.add_environment(
+            "LIFECYCLE_SECONDS_PER_DAY", str(config.lifecycle_seconds_per_day)
+        )
+        state_machine.grant_start_execution(self.processor)
+        state_machine.grant_task_response(self.processor)

@@ -1,0 +1,359 @@
+"""The order lifecycle's steps: one Lambda the state machine calls with an ``action``.
+
+Each action is small and idempotent (the state machine retries them): screening, holding for
+review, confirming, waiting for a fact (the task token is parked on the order and the processor
+redeems it when the fact arrives, or at once if it already has), notifying, cancelling and
+releasing funds. Notifications never fail the lifecycle: a failed e-mail is logged, recorded
+on the order and retried by the next delivery of the same step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from functions.risk.screening import RiskSettings, screen
+from shared import aws, workflows
+from shared.lifecycle_store import LifecycleStore
+from shared.observability import logger
+from shared.order_aggregate import OrderState
+from shared.order_store import OrderStore
+from shared.tenant_secrets import TenantSecrets
+from shared.tenants import TenantDirectory, TenantSettings
+
+SHIPPED = {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
+DELIVERY_PROBLEMS = {"failure", "return_to_sender", "cancelled"}
+
+
+@dataclass
+class Deps:
+    orders: OrderStore
+    lifecycle: LifecycleStore
+    tenants: TenantDirectory
+    secrets: TenantSecrets
+
+
+@cache
+def _deps(table: str) -> Deps:
+    return Deps(OrderStore(table), LifecycleStore(table), TenantDirectory(table), TenantSecrets())
+
+
+def wait_outcome(state: OrderState, wait: str) -> dict[str, Any] | None:
+    """What resumes a wait, if the order already shows it; None while it should go on waiting."""
+    shipment = state.shipment_status()
+    if wait == "shipment" and (shipment in SHIPPED or shipment == "fulfilled"):
+        return {"outcome": "shipped", "shipment": shipment}
+    if wait == "delivery":
+        if shipment == "delivered":
+            return {"outcome": "delivered"}
+        if shipment in DELIVERY_PROBLEMS:
+            return {"outcome": "problem", "shipment": shipment}
+    return None
+
+
+def resume_waits(tenant: str, order_id: str, state: OrderState, store: LifecycleStore) -> list[str]:
+    """Called after an event changed the order: redeem the waits it satisfies."""
+    resumed = []
+    for wait in ("shipment", "delivery"):
+        outcome = wait_outcome(state, wait)
+        if outcome is None:
+            continue
+        token = store.take_wait(tenant, order_id, wait)
+        if token and workflows.resume(token, outcome):
+            resumed.append(wait)
+    return resumed
+
+
+# -- notifications -------------------------------------------------------------------------------
+
+
+def _mailer() -> Any:
+    from shared.notify.mailers import FileMailer, SesMailer
+
+    folder = os.environ.get("MAIL_DIR")
+    return FileMailer(Path(folder)) if folder else SesMailer()
+
+
+def _order_context(state: OrderState) -> dict[str, Any]:
+    order = state.order
+    assert order is not None
+    return {
+        "order_id": state.order_id,
+        "customer_name": order.customer.name,
+        "customer_email": order.customer.email,
+        "placed_at": order.occurred_at,
+        "lines": [
+            {
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "vendor": line.vendor_id,
+                "sku": line.sku,
+            }
+            for line in order.lines
+        ],
+        "total": order.total,
+        "shipping": order.shipping,
+        "tax": order.tax,
+        "discount": order.discount,
+        "shipping_address": order.shipping_address.model_dump() if order.shipping_address else None,
+    }
+
+
+def send_email(
+    kind: str,
+    state: OrderState,
+    tenant: TenantSettings,
+    to: list[str],
+    extra: dict[str, Any] | None = None,
+    sender: str | None = None,
+) -> str | None:
+    """Render and send once per order and kind; never raises (the lifecycle goes on)."""
+    from shared.notify.render import EmailKind, render
+
+    recipients = [r for r in to if r]
+    if not recipients:
+        return None
+    try:
+        email = render(
+            EmailKind(kind),
+            {**_order_context(state), **(extra or {})},
+            tenant,
+            recipients,
+            sender=sender,
+        )
+        return str(_mailer().send(email, f"{tenant.id}:{state.order_id}:{kind}"))
+    except Exception as error:  # recorded; a notification must not stop the order
+        logger.exception("notification failed", extra={"kind": kind, "error": str(error)})
+        return None
+
+
+def alert_client_team(tenant: TenantSettings, subject: str, message: dict[str, Any]) -> None:
+    topic = os.environ.get("CLIENT_ALERTS_TOPIC")
+    if not topic:
+        return
+    try:
+        aws.client("sns").publish(
+            TopicArn=topic,
+            Subject=subject[:100],
+            Message=json.dumps(message, default=str),
+            MessageAttributes={"tenant": {"DataType": "String", "StringValue": tenant.id}},
+        )
+    except Exception as error:  # alerting must not stop the order either
+        logger.exception("alert failed", extra={"error": str(error)})
+
+
+# -- actions -------------------------------------------------------------------------------------
+
+
+def _load(deps: Deps, event: dict[str, Any]) -> tuple[OrderState, TenantSettings]:
+    tenant = deps.tenants.get(event["tenant"])
+    if tenant is None:
+        raise LookupError(f"tenant {event['tenant']!r} has no settings")
+    state, version = deps.orders.load(event["tenant"], event["order_id"])
+    if version == 0 or state.order is None:
+        raise LookupError(f"order {event['order_id']!r} is not known (yet)")
+    return state, tenant
+
+
+def act_screen(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    state, tenant = _load(deps, event)
+    assert state.order is not None
+    result = screen(state.order, RiskSettings.model_validate(tenant.risk))
+    deps.lifecycle.save_screening(tenant.id, state.order_id, result.model_dump())
+    return {"decision": result.decision, "score": result.score, "reasons": list(result.reasons)}
+
+
+def act_hold(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    """Potential fraud: the order waits for the client team; the customer is asked to confirm."""
+    from shared.signed_links import sign_decision_links
+
+    state, tenant = _load(deps, event)
+    deps.lifecycle.put_wait(tenant.id, state.order_id, "review", event["task_token"])
+    deps.lifecycle.set_stage(tenant.id, state.order_id, "potential_fraud")
+    order = state.order
+    assert order is not None
+    days = max(1, tenant.review_timeout_hours // 24)
+    send_email(
+        "payment_verification",
+        state,
+        tenant,
+        [order.customer.email or ""],
+        {"days": days, "contact_email": tenant.branding.support_email if tenant.branding else None},
+    )
+    screening = deps.lifecycle.screening(tenant.id, state.order_id) or {}
+    expires_at = int(time.time()) + tenant.review_timeout_hours * 3600
+    keys = deps.secrets.get(tenant.id).get("links", {}).get("signing_keys") or []
+    base = os.environ.get("PUBLIC_API_URL", "https://api.example.invalid").rstrip("/")
+    links = (
+        sign_decision_links(
+            key=keys[0], tenant=tenant.id, order_id=state.order_id, expires_at=expires_at
+        )
+        if keys
+        else {}
+    )
+    urls = {d: f"{base}/links/{tenant.id}/{state.order_id}/{d}?token={t}" for d, t in links.items()}
+    reasons = screening.get("reasons") or ["held for review"]
+    send_email(
+        "review_needed",
+        state,
+        tenant,
+        list(tenant.alert_emails),
+        {
+            "reasons": reasons,
+            "risk_score": screening.get("score"),
+            "approve_url": urls.get("approve", f"{base}/orders"),
+            "reject_url": urls.get("reject", f"{base}/orders"),
+            "customer_ip": order.customer.ip,
+        },
+        sender=tenant.customer_sender,
+    )
+    alert_client_team(
+        tenant,
+        f"Potential fraud: order {state.order_id}",
+        {
+            "tenant": tenant.id,
+            "order_id": state.order_id,
+            "reasons": reasons,
+            "approve_url": urls.get("approve"),
+            "reject_url": urls.get("reject"),
+        },
+    )
+    return {"held": True}
+
+
+def act_decide(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    """An operator's decision (the operator API and the signed-link route call this)."""
+    if event["decision"] not in ("approve", "reject"):
+        raise ValueError("decision is approve or reject")
+    token = deps.lifecycle.take_wait(event["tenant"], event["order_id"], "review")
+    if token is None:
+        return {"resumed": False, "reason": "no review is waiting for this order"}
+    resumed = workflows.resume(
+        token, {"decision": event["decision"], "by": event.get("by", "operator")}
+    )
+    return {"resumed": resumed}
+
+
+def act_wait(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    wait = event["wait"]
+    deps.lifecycle.put_wait(event["tenant"], event["order_id"], wait, event["task_token"])
+    deps.lifecycle.set_stage(event["tenant"], event["order_id"], f"awaiting_{wait}")
+    # The fact may have arrived before the lifecycle got here: resume at once.
+    state, _ = deps.orders.load(event["tenant"], event["order_id"])
+    resume_waits(event["tenant"], event["order_id"], state, deps.lifecycle)
+    return {"waiting": wait}
+
+
+def act_stage(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    """Record a stage and tell the customer what it means for them."""
+    state, tenant = _load(deps, event)
+    stage = event["stage"]
+    deps.lifecycle.set_stage(tenant.id, state.order_id, stage, event.get("detail", ""))
+    customer = [state.order.customer.email or ""] if state.order else []
+    shipment = next(iter(state.shipments.values()), None)
+    if stage == "confirmed":
+        send_email("order_confirmation", state, tenant, customer)
+    elif stage == "shipped" and shipment is not None:
+        send_email(
+            "order_shipped",
+            state,
+            tenant,
+            customer,
+            {
+                "carrier": shipment.carrier or "the carrier",
+                "tracking_code": shipment.tracking_code,
+                "tracking_url": shipment.tracking_url,
+            },
+        )
+    elif stage == "delivered":
+        send_email(
+            "order_delivered",
+            state,
+            tenant,
+            customer,
+            {"return_window_days": tenant.return_window_days},
+        )
+    elif stage == "delivery_problem":
+        problem = {"return_to_sender": "returned_to_sender"}.get(event.get("shipment", ""), "lost")
+        send_email(
+            "delivery_problem",
+            state,
+            tenant,
+            customer,
+            {
+                "problem": problem,
+                "tracking_code": shipment.tracking_code if shipment else None,
+                "carrier": shipment.carrier if shipment else None,
+            },
+        )
+        alert_client_team(
+            tenant,
+            f"Delivery problem: order {state.order_id}",
+            {"tenant": tenant.id, "order_id": state.order_id, "shipment": event.get("shipment")},
+        )
+    elif stage == "not_dispatched":
+        alert_client_team(
+            tenant,
+            f"Not dispatched: order {state.order_id}",
+            {"tenant": tenant.id, "order_id": state.order_id, "days": tenant.dispatch_sla_days},
+        )
+    return {"stage": stage}
+
+
+def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    state, tenant = _load(deps, event)
+    reason = event.get("reason", "cancelled")
+    deps.lifecycle.set_stage(tenant.id, state.order_id, "cancelled", reason)
+    paid = state.paid() - state.refunded()
+    customer = [state.order.customer.email or ""] if state.order else []
+    extra: dict[str, Any] = {"reason": None}
+    if paid > 0 and state.currency:
+        extra["refund"] = {"amount": paid, "currency": state.currency}
+    send_email("order_cancelled", state, tenant, customer, extra)
+    return {"cancelled": True, "refund_due": max(paid, 0), "reason": reason}
+
+
+def act_release(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    state, tenant = _load(deps, event)
+    order = state.order
+    assert order is not None
+    lines = [
+        {
+            "line_id": line.line_id,
+            "vendor_id": line.vendor_id,
+            "amount": line.unit_price.amount * line.quantity,
+            "currency": line.unit_price.currency,
+        }
+        for line in order.lines
+    ]
+    deps.lifecycle.release_funds(tenant.id, state.order_id, lines)
+    deps.lifecycle.set_stage(tenant.id, state.order_id, "closed")
+    return {"released": len(lines)}
+
+
+ACTIONS = {
+    "screen": act_screen,
+    "hold": act_hold,
+    "decide": act_decide,
+    "wait": act_wait,
+    "stage": act_stage,
+    "cancel": act_cancel,
+    "release": act_release,
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(
+        tenant=event.get("tenant"), order_id=event.get("order_id"), action=event.get("action")
+    )
+    action = ACTIONS.get(event.get("action", ""))
+    if action is None:
+        raise ValueError(f"unknown lifecycle action {event.get('action')!r}")
+    return action(_deps(os.environ["TABLE_NAME"]), event)

@@ -1,0 +1,47 @@
+"""Starting each order's lifecycle and resuming its waits, as order events are applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.orders.lifecycle import resume_waits
+from shared import workflows
+from shared.events import OrderPlaced
+from shared.lifecycle_store import LifecycleStore
+from shared.order_store import OrderStore
+from shared.tenants import TenantDirectory, TenantSettings
+
+
+def waits_for(tenant: TenantSettings, seconds_per_day: int) -> dict[str, int]:
+    """The lifecycle's waits in seconds: the tenant's days and hours on the deployment's scale."""
+    return {
+        "review_s": max(1, tenant.review_timeout_hours * seconds_per_day // 24),
+        "dispatch_s": max(1, tenant.dispatch_sla_days * seconds_per_day),
+        "delivery_s": max(1, tenant.delivery_timeout_days * seconds_per_day),
+        "return_window_s": max(1, tenant.return_window_days * seconds_per_day),
+    }
+
+
+class LifecycleStarter:
+    def __init__(self, table: str, state_machine_arn: str, seconds_per_day: int) -> None:
+        self.orders = OrderStore(table)
+        self.lifecycle = LifecycleStore(table)
+        self.tenants = TenantDirectory(table)
+        self.state_machine_arn = state_machine_arn
+        self.seconds_per_day = seconds_per_day
+
+    def order_changed(self, event: Any, order_id: str, result: str) -> None:
+        if isinstance(event, OrderPlaced) and result in ("applied", "duplicate"):
+            tenant = self.tenants.get(event.tenant)
+            if tenant is not None:
+                workflows.start_once(
+                    self.state_machine_arn,
+                    workflows.execution_name(event.tenant, order_id),
+                    {
+                        "tenant": event.tenant,
+                        "order_id": order_id,
+                        "waits": waits_for(tenant, self.seconds_per_day),
+                    },
+                )
+        state, _ = self.orders.load(event.tenant, order_id)
+        resume_waits(event.tenant, order_id, state, self.lifecycle)

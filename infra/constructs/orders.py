@@ -1,0 +1,232 @@
+"""The order lifecycle: a Standard state machine per order, and the Lambda its steps call.
+
+Every wait (review, dispatch, delivery, return window) comes from the execution's input, which
+the processor computes from the tenant's settings and the deployment's time scale, so tests and
+the local stack run a whole lifecycle in seconds.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from infra import nag
+from infra.config import StackConfig
+from infra.constructs.data import DataStore
+from infra.constructs.ingestion import tenant_secrets_statement
+from infra.constructs.lambdas import LambdaToolkit
+
+ORDER = {
+    "tenant": sfn.JsonPath.string_at("$.tenant"),
+    "order_id": sfn.JsonPath.string_at("$.order_id"),
+}
+
+
+class OrderLifecycle(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        toolkit: LambdaToolkit,
+        data: DataStore,
+        client_alerts: sns.ITopic,
+        api_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.steps = toolkit.function(
+            self,
+            "Steps",
+            handler="functions.orders.lifecycle.handler",
+            service="orders",
+            description="Order lifecycle steps: screen, hold, wait, notify, cancel, release",
+            environment={
+                "TABLE_NAME": data.table.table_name,
+                "CLIENT_ALERTS_TOPIC": client_alerts.topic_arn,
+                "TENANT_SECRET_PREFIX": config.tenant_secret_prefix,
+                "PUBLIC_API_URL": api_url,
+            },
+            memory_mb=512,
+            timeout=Duration.seconds(30),
+        )
+        data.table.grant_read_write_data(self.steps)
+        client_alerts.grant_publish(self.steps)
+        self.steps.add_to_role_policy(tenant_secrets_statement(self, config))
+
+        def step(
+            name: str, payload: dict[str, object], result_path: str | None = None
+        ) -> tasks.LambdaInvoke:
+            return tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=self.steps,
+                payload_response_only=True,
+                payload=sfn.TaskInput.from_object({**ORDER, **payload}),
+                result_path=result_path or sfn.JsonPath.DISCARD,
+                retry_on_service_exceptions=True,
+            )
+
+        def wait_for(
+            name: str, payload: dict[str, object], timeout_path: str, result_path: str
+        ) -> tasks.LambdaInvoke:
+            return tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=self.steps,
+                integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+                payload=sfn.TaskInput.from_object(
+                    {**ORDER, **payload, "task_token": sfn.JsonPath.task_token}
+                ),
+                task_timeout=sfn.Timeout.at(timeout_path),
+                result_path=result_path,
+            )
+
+        def cancel(name: str, reason: str) -> sfn.IChainable:
+            return step(name, {"action": "cancel", "reason": reason}).next(
+                sfn.Succeed(self, f"{name}Done", comment=f"cancelled: {reason}")
+            )
+
+        screen = step("Screen", {"action": "screen"}, "$.screening")
+        hold = wait_for("HoldForReview", {"action": "hold"}, "$.waits.review_s", "$.review")
+        hold.add_catch(
+            cancel("CancelReviewTimedOut", "review_timed_out"),
+            errors=["States.Timeout"],
+            result_path="$.error",
+        )
+        confirm = step("Confirm", {"action": "stage", "stage": "confirmed"})
+        wait_shipment = wait_for(
+            "WaitForShipment",
+            {"action": "wait", "wait": "shipment"},
+            "$.waits.dispatch_s",
+            "$.shipment",
+        )
+        not_dispatched = step("NotDispatched", {"action": "stage", "stage": "not_dispatched"})
+        wait_shipment_late = wait_for(
+            "WaitForLateShipment",
+            {"action": "wait", "wait": "shipment"},
+            "$.waits.delivery_s",
+            "$.shipment",
+        )
+        shipped = step("Shipped", {"action": "stage", "stage": "shipped"})
+        wait_delivery = wait_for(
+            "WaitForDelivery",
+            {"action": "wait", "wait": "delivery"},
+            "$.waits.delivery_s",
+            "$.delivery",
+        )
+        problem = step(
+            "DeliveryProblem",
+            {
+                "action": "stage",
+                "stage": "delivery_problem",
+                "shipment": sfn.JsonPath.string_at("$.delivery.shipment"),
+            },
+        )
+        no_movement = step(
+            "NoMovement",
+            {"action": "stage", "stage": "delivery_problem", "shipment": "no_movement"},
+        )
+        delivered = step("Delivered", {"action": "stage", "stage": "delivered"})
+        return_window = sfn.Wait(
+            self, "ReturnWindow", time=sfn.WaitTime.seconds_path("$.waits.return_window_s")
+        )
+        release = step("ReleaseFunds", {"action": "release"})
+        closed = sfn.Succeed(self, "Closed")
+        exception = sfn.Succeed(
+            self, "DeliveryException", comment="an operator decides refund or reship"
+        )
+        not_shipped = sfn.Succeed(self, "NeverShipped", comment="ops were alerted")
+
+        wait_shipment.add_catch(not_dispatched, errors=["States.Timeout"], result_path="$.error")
+        not_dispatched.next(wait_shipment_late)
+        wait_shipment_late.add_catch(not_shipped, errors=["States.Timeout"], result_path="$.error")
+        wait_shipment_late.next(shipped)
+        wait_delivery.add_catch(no_movement, errors=["States.Timeout"], result_path="$.error")
+        no_movement.next(exception)
+        problem.next(exception)
+
+        after_screening = (
+            confirm.next(wait_shipment)
+            .next(shipped)
+            .next(wait_delivery)
+            .next(
+                sfn.Choice(self, "DeliveryOutcome")
+                .when(
+                    sfn.Condition.string_equals("$.delivery.outcome", "delivered"),
+                    delivered.next(return_window).next(release).next(closed),
+                )
+                .otherwise(problem)
+            )
+        )
+        definition = screen.next(
+            sfn.Choice(self, "RiskDecision")
+            .when(
+                sfn.Condition.string_equals("$.screening.decision", "block"),
+                cancel("CancelBlocked", "blocked_by_screening"),
+            )
+            .when(
+                sfn.Condition.string_equals("$.screening.decision", "review"),
+                hold.next(
+                    sfn.Choice(self, "ReviewDecision")
+                    .when(
+                        sfn.Condition.string_equals("$.review.decision", "approve"), after_screening
+                    )
+                    .otherwise(cancel("CancelRejected", "rejected_in_review"))
+                ),
+            )
+            .otherwise(after_screening)
+        )
+
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=Duration.days(120),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+        )
+        assert self.steps.role is not None
+        nag.acknowledge_table_grant(self.steps.role)
+        nag.acknowledge_kms_grant(self.steps.role, "the client alerts topic")
+        NagSuppressions.add_resource_suppressions(
+            self.steps.role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so tenants "
+                    "can be added without a deploy.",
+                    applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"}],
+                )
+            ],
+            apply_to_children=True,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.state_machine,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Step Functions log delivery and X-Ray need '*'; the Lambda grant covers "
+                    "the steps function's versions (<arn>:*), nothing else.",
+                    applies_to=[
+                        "Resource::*",
+                        {"regex": "/^Resource::<OrdersLifecycleSteps.*\\.Arn>:\\*$/g"},
+                    ],
+                )
+            ],
+            apply_to_children=True,
+        )

@@ -1,0 +1,82 @@
+"""What the order lifecycle keeps beside the aggregate: its stage, screening and waits.
+
+- ``T#<t>#ORDER#<order>`` / ``WORKFLOW``: the lifecycle stage (potential_fraud, confirmed, …);
+- ``T#<t>#ORDER#<order>`` / ``SCREENING``: the last screening result;
+- ``T#<t>#ORDER#<order>`` / ``WAIT#<kind>``: a Step Functions task token waiting for a fact
+  (shipment, delivery, review decision); the processor redeems it when the fact arrives;
+- ``T#<t>#ORDER#<order>`` / ``RELEASE``: funds releasable to the vendors (the ledger's input).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import aws
+from shared.order_store import order_pk
+
+
+class LifecycleStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def _put(self, tenant: str, order_id: str, sk: str, fields: dict[str, Any]) -> None:
+        item = {
+            "PK": {"S": order_pk(tenant, order_id)},
+            "SK": {"S": sk},
+            "tenant": {"S": tenant},
+            "order_id": {"S": order_id},
+            "updated_at": {"S": datetime.now(UTC).isoformat()},
+        }
+        item.update(
+            {
+                k: {"S": v if isinstance(v, str) else json.dumps(v, default=str)}
+                for k, v in fields.items()
+            }
+        )
+        aws.client("dynamodb").put_item(TableName=self.table_name, Item=item)
+
+    def _get(self, tenant: str, order_id: str, sk: str) -> dict[str, str] | None:
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table_name,
+                ConsistentRead=True,
+                Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": sk}},
+            )
+            .get("Item")
+        )
+        return {k: v["S"] for k, v in item.items() if "S" in v} if item else None
+
+    def set_stage(self, tenant: str, order_id: str, stage: str, detail: str = "") -> None:
+        self._put(
+            tenant, order_id, "WORKFLOW", {"kind": "workflow", "stage": stage, "detail": detail}
+        )
+
+    def stage(self, tenant: str, order_id: str) -> str | None:
+        item = self._get(tenant, order_id, "WORKFLOW")
+        return item["stage"] if item else None
+
+    def save_screening(self, tenant: str, order_id: str, screening: dict[str, Any]) -> None:
+        self._put(tenant, order_id, "SCREENING", {"kind": "screening", "result": screening})
+
+    def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        item = self._get(tenant, order_id, "SCREENING")
+        return json.loads(item["result"]) if item else None
+
+    def put_wait(self, tenant: str, order_id: str, wait: str, token: str) -> None:
+        self._put(tenant, order_id, f"WAIT#{wait}", {"kind": "wait", "wait": wait, "token": token})
+
+    def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None:
+        """Remove and return the waiting token (only one caller gets it)."""
+        answer = aws.client("dynamodb").delete_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": f"WAIT#{wait}"}},
+            ReturnValues="ALL_OLD",
+        )
+        old = answer.get("Attributes")
+        return old["token"]["S"] if old else None
+
+    def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
+        self._put(tenant, order_id, "RELEASE", {"kind": "funds_releasable", "lines": lines})
