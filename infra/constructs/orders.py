@@ -208,8 +208,8 @@ class OrderLifecycle(Construct):
             [
                 NagPackSuppression(
                     id="AwsSolutions-IAM5",
-                    reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so tenants "
-                    "can be added without a deploy.",
+                    reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so "
+                    "tenants can be added without a deploy.",
                     applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"}],
                 )
             ],
@@ -220,8 +220,8 @@ class OrderLifecycle(Construct):
             [
                 NagPackSuppression(
                     id="AwsSolutions-IAM5",
-                    reason="Step Functions log delivery and X-Ray need '*'; the Lambda grant covers "
-                    "the steps function's versions (<arn>:*), nothing else.",
+                    reason="Step Functions log delivery and X-Ray need '*'; the Lambda grant "
+                    "covers the steps function's versions (<arn>:*), nothing else.",
                     applies_to=[
                         "Resource::*",
                         {"regex": "/^Resource::<OrdersLifecycleSteps.*\\.Arn>:\\*$/g"},
