@@ -1,0 +1,253 @@
+"""The order lifecycle state machine, executed by moto from the synthesized template.
+
+A lifecycle "day" lasts one second in the local stack, so review timeouts, dispatch SLAs and
+return windows pass in seconds. Orders come in through the webhook front door, carrier updates
+resume the waits, and decisions go through the steps function as the operator API does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import signing
+from shared.lifecycle_store import LifecycleStore
+from shared.workflows import execution_name
+from tests.e2e.helpers import post_shop, shop_order, tenant_file
+
+pytestmark = pytest.mark.local
+
+
+def make_tenant(stack: Any, tmp_path: Path, tenant: str, **settings: Any) -> None:
+    path = tenant_file(tmp_path, tenant)
+    document = json.loads(path.read_text())
+    document["tenants"][0]["settings"].update(
+        {
+            "review_timeout_hours": 72,
+            "dispatch_sla_days": 6,
+            "delivery_timeout_days": 8,
+            "return_window_days": 1,
+            "alert_emails": [f"ops@{tenant}.example"],
+            **settings,
+        }
+    )
+    document["tenants"][0]["secrets"]["links"] = {"signing_keys": ["links-key-1"]}
+    path.write_text(json.dumps(document))
+    stack.install_tenants(path)
+
+
+def place(stack: Any, tenant: str, order_id: str, **order: Any) -> None:
+    document = shop_order(order_id, f"{order_id}-placed")
+    document["order"].update(order)
+    status, answer = post_shop(stack.base_url, tenant, document)
+    assert status == 200, answer
+
+
+def fulfil(stack: Any, tenant: str, order_id: str, tracking: str) -> None:
+    status, answer = post_shop(
+        stack.base_url,
+        tenant,
+        {
+            "event_id": f"{order_id}-fulfilled",
+            "type": "order.fulfilled",
+            "occurred_at": "2026-11-23T11:00:00Z",
+            "order": {"order_id": order_id},
+            "fulfillment": {"tracking_code": tracking, "carrier": "UPS"},
+        },
+    )
+    assert status == 200, answer
+
+
+def carrier_update(stack: Any, tenant: str, tracking: str, status: str, minute: int) -> None:
+    at = f"2026-11-23T12:{minute:02d}:00Z"
+    body = json.dumps(
+        {
+            "id": f"evt_{tracking}_{status}",
+            "object": "Event",
+            "description": "tracker.updated",
+            "created_at": at,
+            "result": {
+                "object": "Tracker",
+                "id": f"trk_{tracking}",
+                "tracking_code": tracking,
+                "status": status,
+                "carrier": "UPS",
+                "updated_at": at,
+                "tracking_details": [{"status": status, "datetime": at, "message": status}],
+            },
+        },
+    ).encode()
+    request = urllib.request.Request(
+        f"{stack.base_url}/webhooks/{tenant}/carriers/easypost",
+        data=body,
+        method="POST",
+        headers={
+            "content-type": "application/json",
+            "x-hmac-signature": signing.sign_easypost(body, "easypost_e2e"),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+
+
+def execution(stack: Any, tenant: str, order_id: str) -> str:
+    arn = stack.deployment.outputs["LifecycleStateMachine"]
+    return str(
+        arn.replace(":stateMachine:", ":execution:") + ":" + execution_name(tenant, order_id)
+    )
+
+
+def wait_for_stage(
+    stack: Any, tenant: str, order_id: str, *stages: str, timeout_s: float = 30
+) -> str:
+    store = LifecycleStore(stack.deployment.outputs["TableName"])
+    deadline = time.monotonic() + timeout_s
+    stage = None
+    while time.monotonic() < deadline:
+        stack.wait_idle(30)
+        stage = store.stage(tenant, order_id)
+        if stage in stages:
+            return stage
+        time.sleep(0.2)
+    raise AssertionError(f"{order_id} stayed in {stage!r}, expected one of {stages}")
+
+
+def finished(stack: Any, tenant: str, order_id: str, timeout_s: float = 30) -> dict[str, Any]:
+    sfn = stack.client("stepfunctions")
+    stack.wait_idle(30)  # the processor starts the execution
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            described: dict[str, Any] = sfn.describe_execution(
+                executionArn=execution(stack, tenant, order_id)
+            )
+        except sfn.exceptions.ExecutionDoesNotExist:
+            described = {"status": "NOT_STARTED"}
+        if described["status"] not in ("RUNNING", "NOT_STARTED") or time.monotonic() > deadline:
+            return described
+        time.sleep(0.2)
+
+
+def final_state(stack: Any, tenant: str, order_id: str) -> str:
+    history = stack.client("stepfunctions").get_execution_history(
+        executionArn=execution(stack, tenant, order_id),
+        reverseOrder=True,
+        maxResults=20,
+    )["events"]
+    for event in history:
+        details = event.get("stateEnteredEventDetails")
+        if details and event["type"] == "SucceedStateEntered":
+            return str(details["name"])
+    raise AssertionError("the execution did not end in a Succeed state")
+
+
+def mails(stack: Any, order_id: str) -> set[str]:
+    return {p.name.split(f"-{order_id}-")[0] for p in Path(stack.mail_dir).glob(f"*-{order_id}-*")}
+
+
+def decide(stack: Any, tenant: str, order_id: str, decision: str) -> dict[str, Any]:
+    steps = next(
+        name
+        for lid, name in stack.deployment.physical.items()
+        if lid.startswith("OrdersLifecycleSteps")
+        and stack.deployment.types[lid] == "AWS::Lambda::Function"
+    )
+    answer: dict[str, Any] = stack.invoke(
+        steps, {"action": "decide", "tenant": tenant, "order_id": order_id, "decision": decision}
+    )
+    return answer
+
+
+def test_happy_path_runs_to_close_and_releases_funds(local_stack: Any, tmp_path: Path) -> None:
+    make_tenant(local_stack, tmp_path, "life-happy")
+    place(local_stack, "life-happy", "o-1")
+    wait_for_stage(local_stack, "life-happy", "o-1", "awaiting_shipment")
+    fulfil(local_stack, "life-happy", "o-1", "1ZHAPPY")
+    wait_for_stage(local_stack, "life-happy", "o-1", "awaiting_delivery")
+    carrier_update(local_stack, "life-happy", "1ZHAPPY", "in_transit", 1)
+    carrier_update(local_stack, "life-happy", "1ZHAPPY", "delivered", 30)
+    assert finished(local_stack, "life-happy", "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, "life-happy", "o-1") == "Closed"
+    assert (
+        LifecycleStore(local_stack.deployment.outputs["TableName"]).stage("life-happy", "o-1")
+        == "closed"
+    )
+    assert {"order_confirmation", "order_shipped", "order_delivered"} <= mails(local_stack, "o-1")
+
+
+def test_a_second_start_for_the_same_order_is_a_no_op(local_stack: Any, tmp_path: Path) -> None:
+    from shared.workflows import start_once
+
+    make_tenant(local_stack, tmp_path, "life-once")
+    place(local_stack, "life-once", "o-1")
+    wait_for_stage(local_stack, "life-once", "o-1", "awaiting_shipment")
+    assert not start_once(
+        local_stack.deployment.outputs["LifecycleStateMachine"],
+        execution_name("life-once", "o-1"),
+        {"tenant": "life-once", "order_id": "o-1"},
+    )
+
+
+def test_blocked_order_is_cancelled_before_anything_ships(local_stack: Any, tmp_path: Path) -> None:
+    make_tenant(
+        local_stack, tmp_path, "life-block", risk={"block": {"email_domains": ["example.com"]}}
+    )
+    place(local_stack, "life-block", "o-1")
+    assert finished(local_stack, "life-block", "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, "life-block", "o-1") == "CancelBlockedDone"
+    assert "order_cancelled" in mails(local_stack, "o-1")
+
+
+@pytest.mark.parametrize(("decision", "end"), [("approve", None), ("reject", "CancelRejectedDone")])
+def test_review_decision(local_stack: Any, tmp_path: Path, decision: str, end: str | None) -> None:
+    tenant = f"life-review-{decision}"
+    make_tenant(local_stack, tmp_path, tenant, risk={"review_over": 1000})
+    place(local_stack, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+    assert "payment_verification" in mails(local_stack, "o-1")
+    review_mail = next(Path(local_stack.mail_dir).glob("review_needed-o-1-*")).read_text()
+    assert "/links/" in review_mail  # signed approve/reject links for the client team
+    assert decide(local_stack, tenant, "o-1", decision) == {"resumed": True}
+    if end is None:
+        wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
+    else:
+        assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
+        assert final_state(local_stack, tenant, "o-1") == end
+    # A second decision finds nothing waiting.
+    assert decide(local_stack, tenant, "o-1", decision)["resumed"] is False
+
+
+def test_review_that_times_out_cancels(local_stack: Any, tmp_path: Path) -> None:
+    make_tenant(
+        local_stack, tmp_path, "life-timeout", risk={"review_over": 1000}, review_timeout_hours=24
+    )
+    place(local_stack, "life-timeout", "o-1")
+    assert finished(local_stack, "life-timeout", "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, "life-timeout", "o-1") == "CancelReviewTimedOutDone"
+
+
+def test_lost_package_takes_the_exception_path(local_stack: Any, tmp_path: Path) -> None:
+    make_tenant(local_stack, tmp_path, "life-lost")
+    place(local_stack, "life-lost", "o-1")
+    fulfil(local_stack, "life-lost", "o-1", "1ZLOST")
+    wait_for_stage(local_stack, "life-lost", "o-1", "awaiting_delivery")
+    carrier_update(local_stack, "life-lost", "1ZLOST", "failure", 5)
+    assert finished(local_stack, "life-lost", "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, "life-lost", "o-1") == "DeliveryException"
+    assert "delivery_problem" in mails(local_stack, "o-1")
+
+
+def test_not_dispatched_within_the_sla_alerts_then_still_ships(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, "life-late", dispatch_sla_days=1)
+    place(local_stack, "life-late", "o-1")
+    wait_for_stage(local_stack, "life-late", "o-1", "not_dispatched", "awaiting_shipment")
+    wait_for_stage(local_stack, "life-late", "o-1", "awaiting_shipment", timeout_s=10)
+    fulfil(local_stack, "life-late", "o-1", "1ZLATE")
+    wait_for_stage(local_stack, "life-late", "o-1", "awaiting_delivery")
