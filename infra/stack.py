@@ -15,6 +15,7 @@ from infra.constructs.ingestion import Ingestion
 from infra.constructs.lambdas import LambdaToolkit
 from infra.constructs.orders import OrderLifecycle
 from infra.constructs.platform import Platform
+from infra.constructs.refunds import RefundWorkflow
 from infra.constructs.storage import Storage
 
 
@@ -53,7 +54,17 @@ class EcomOpsStack(Stack):
             client_alerts=self.alerting.client_alerts,
             api_url=self.api.url,
         )
+        self.refunds = RefundWorkflow(
+            self,
+            "OrdersRefunds",
+            config=config,
+            toolkit=self.toolkit,
+            data=self.data,
+            client_alerts=self.alerting.client_alerts,
+        )
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
+        self.ingestion.start_refunds(self.refunds.state_machine)
+        self.lifecycle.start_refunds(self.refunds.state_machine)
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
@@ -64,3 +75,4 @@ class EcomOpsStack(Stack):
         CfnOutput(
             self, "LifecycleStateMachine", value=self.lifecycle.state_machine.state_machine_arn
         )
+        CfnOutput(self, "RefundStateMachine", value=self.refunds.state_machine.state_machine_arn)

@@ -96,16 +96,24 @@ class Dispatcher:
 
     @contextmanager
     def _environment(self, spec: FunctionSpec) -> Iterator[None]:
-        saved = dict(os.environ)
-        os.environ.update(spec.environment)
-        os.environ.update(self.overrides)
-        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = spec.name
-        os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(spec.memory_mb)
+        wanted = {
+            **spec.environment,
+            **self.overrides,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        }
+        # Only the keys this function sets are touched (never a clear()): other threads of the
+        # process (moto's Step Functions executor) read the environment meanwhile.
+        saved = {key: os.environ.get(key) for key in wanted}
+        os.environ.update(wanted)
         try:
             yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     def invoke(self, spec: FunctionSpec, event: Any) -> Any:
         """Run the handler; return its result or raise ``FunctionError`` with Lambda's payload."""

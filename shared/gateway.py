@@ -33,3 +33,73 @@ class StripeGateway:
     def retrieve_payout(self, payout_id: str) -> dict[str, Any]:
         payout: dict[str, Any] = self._client.v1.payouts.retrieve(payout_id).to_dict()
         return payout
+
+
+class GatewayRetryable(Exception):
+    """The gateway did not answer or asked us to slow down (5xx, 429, network): retry."""
+
+
+class GatewayRefused(Exception):
+    """The gateway said no (4xx other than 429): retrying the same request cannot help."""
+
+
+def _translate(error: Exception) -> Exception:
+    import stripe
+
+    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError):
+        return GatewayRetryable(str(error))
+    if isinstance(error, stripe.StripeError):
+        status = getattr(error, "http_status", None) or 500
+        if status >= 500 or status == 429:
+            return GatewayRetryable(f"{status}: {error.user_message or error}")
+        return GatewayRefused(f"{status}: {error.user_message or error}")
+    return error
+
+
+class MoneyMovements:
+    """Refunds, captures and voids: each call carries the caller's idempotency key, so a retry
+    of the same request (ours or the client library's) moves money once."""
+
+    def __init__(self, gateway: StripeGateway) -> None:
+        self._client = gateway._client
+
+    def _call(self, fn: Any, params: dict[str, Any], key: str) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = fn(params=params, options={"idempotency_key": key}).to_dict()
+        except Exception as error:
+            raise _translate(error) from error
+        return result
+
+    def refund(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        key: str,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"amount": amount, "metadata": metadata or {}}
+        params["payment_intent" if payment_id.startswith("pi_") else "charge"] = payment_id
+        if reason in ("duplicate", "fraudulent", "requested_by_customer"):
+            params["reason"] = reason
+        return self._call(self._client.v1.refunds.create, params, key)
+
+    def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]:
+        params = {"amount_to_capture": amount} if amount else {}
+        return self._call(
+            lambda params, options: self._client.v1.payment_intents.capture(
+                payment_id, params=params, options=options
+            ),
+            params,
+            key,
+        )
+
+    def void(self, *, payment_id: str, key: str, reason: str = "fraudulent") -> dict[str, Any]:
+        return self._call(
+            lambda params, options: self._client.v1.payment_intents.cancel(
+                payment_id, params=params, options=options
+            ),
+            {"cancellation_reason": reason},
+            key,
+        )

@@ -316,7 +316,17 @@ def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     if paid > 0 and state.currency:
         extra["refund"] = {"amount": paid, "currency": state.currency}
     send_email("order_cancelled", state, tenant, customer, extra)
-    return {"cancelled": True, "refund_due": max(paid, 0), "reason": reason}
+    refund = None
+    if paid > 0 and os.environ.get("REFUND_STATE_MACHINE"):
+        from functions.orders.operations import request_refund
+
+        refund = request_refund(
+            tenant.id,
+            state.order_id,
+            reason="requested_by_customer" if reason != "blocked_by_screening" else "fraudulent",
+            refund_id="cancellation",
+        )
+    return {"cancelled": True, "refund_due": max(paid, 0), "reason": reason, "refund": refund}
 
 
 def act_release(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:

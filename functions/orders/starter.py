@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from functions.orders.lifecycle import resume_waits
+from functions.orders.operations import OperationRefused, cancel_order
+from functions.orders.refunds import resume_refund_waits
 from shared import workflows
-from shared.events import OrderPlaced
+from shared.events import ChargeRefunded, OrderCancelled, OrderPlaced
 from shared.lifecycle_store import LifecycleStore
 from shared.order_store import OrderStore
 from shared.tenants import TenantDirectory, TenantSettings
@@ -43,5 +46,16 @@ class LifecycleStarter:
                         "waits": waits_for(tenant, self.seconds_per_day),
                     },
                 )
+        if isinstance(event, OrderCancelled) and result == "applied":
+            # Shipped already: the shop's cancellation stays on the timeline for an operator.
+            with contextlib.suppress(OperationRefused):
+                cancel_order(
+                    self.orders.table_name,
+                    event.tenant,
+                    order_id,
+                    event.reason or "cancelled by the shop",
+                )
         state, _ = self.orders.load(event.tenant, order_id)
         resume_waits(event.tenant, order_id, state, self.lifecycle)
+        if isinstance(event, ChargeRefunded):
+            resume_refund_waits(event.tenant, order_id, state, self.lifecycle)

@@ -151,3 +151,30 @@ class Ingestion(Construct):
         )
         state_machine.grant_start_execution(self.processor)
         state_machine.grant_task_response(self.processor)
+        # A shop's cancellation before shipment stops the order's lifecycle.
+        state_machine.grant_execution(self.processor, "states:StopExecution")
+        assert self.processor.role is not None
+        NagSuppressions.add_resource_suppressions(
+            self.processor.role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Executions of the order lifecycle state machine (one per order) are "
+                    "only known by name at run time: <lifecycle>:* names those, nothing else.",
+                    applies_to=[
+                        {
+                            "regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*"
+                            "OrdersLifecycleStateMachine.*:\\*$/g"
+                        }
+                    ],
+                )
+            ],
+            apply_to_children=True,
+        )
+
+    def start_refunds(self, state_machine: sfn.IStateMachine) -> None:
+        """The processor resumes refund workflows when the gateway confirms a refund, and
+        starts one when a shop cancels a paid order."""
+        self.processor.add_environment("REFUND_STATE_MACHINE", state_machine.state_machine_arn)
+        state_machine.grant_start_execution(self.processor)
+        state_machine.grant_task_response(self.processor)

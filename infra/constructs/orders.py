@@ -51,6 +51,7 @@ class OrderLifecycle(Construct):
                 "CLIENT_ALERTS_TOPIC": client_alerts.topic_arn,
                 "TENANT_SECRET_PREFIX": config.tenant_secret_prefix,
                 "PUBLIC_API_URL": api_url,
+                "LIFECYCLE_SECONDS_PER_DAY": str(config.lifecycle_seconds_per_day),
             },
             memory_mb=512,
             timeout=Duration.seconds(30),
@@ -230,3 +231,8 @@ class OrderLifecycle(Construct):
             ],
             apply_to_children=True,
         )
+
+    def start_refunds(self, state_machine: sfn.IStateMachine) -> None:
+        """Cancellations of paid orders start the refund workflow."""
+        self.steps.add_environment("REFUND_STATE_MACHINE", state_machine.state_machine_arn)
+        state_machine.grant_start_execution(self.steps)

@@ -1,0 +1,90 @@
+"""What operators and shops do to an order: cancel it, refund it, open a return, decide a review.
+
+Used by the operator API, the signed-link route, the processor (a shop's cancellation) and the
+lifecycle's own cancellations. Each refuses clearly when the order's state does not allow it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from typing import Any
+
+from functions.orders.lifecycle import SHIPPED
+from shared import aws, workflows
+from shared.lifecycle_store import LifecycleStore
+from shared.order_store import OrderStore
+
+
+class OperationRefused(Exception):
+    """The order's state does not allow this (409 for the API)."""
+
+
+def refund_waits() -> dict[str, int]:
+    seconds_per_day = int(os.environ.get("LIFECYCLE_SECONDS_PER_DAY", "86400"))
+    return {"confirm_s": max(1, 2 * seconds_per_day)}
+
+
+def request_refund(
+    tenant: str,
+    order_id: str,
+    *,
+    amount: int | None = None,
+    lines: list[dict[str, Any]] | None = None,
+    reason: str | None = None,
+    refund_id: str | None = None,
+) -> dict[str, Any]:
+    """Start the refund workflow once per refund request (a repeated request id is a no-op)."""
+    arn = os.environ.get("REFUND_STATE_MACHINE")
+    if not arn:
+        raise OperationRefused("refunds are not configured in this deployment")
+    if amount is not None and amount <= 0:
+        raise OperationRefused("a refund amount must be positive (minor units)")
+    refund_id = refund_id or uuid.uuid4().hex[:16]
+    started = workflows.start_once(
+        arn,
+        workflows.execution_name(tenant, f"{order_id}--refund--{refund_id}"),
+        {
+            "tenant": tenant,
+            "order_id": order_id,
+            "refund_id": refund_id,
+            "amount": amount,
+            "lines": lines,
+            "reason": reason or "requested_by_customer",
+            "waits": refund_waits(),
+        },
+    )
+    return {"refund_id": refund_id, "started": started}
+
+
+def cancel_order(
+    table: str, tenant: str, order_id: str, reason: str, *, stop_lifecycle: bool = True
+) -> dict[str, Any]:
+    """Cancel before shipment: stop the lifecycle, refund what was paid."""
+    orders, lifecycle = OrderStore(table), LifecycleStore(table)
+    state, version = orders.load(tenant, order_id)
+    if version == 0:
+        raise OperationRefused(f"order {order_id!r} is not known")
+    if state.shipment_status() in SHIPPED:
+        raise OperationRefused("the order has shipped: open a return instead")
+    if stop_lifecycle and (arn := os.environ.get("LIFECYCLE_STATE_MACHINE")):
+        execution = (
+            arn.replace(":stateMachine:", ":execution:")
+            + ":"
+            + workflows.execution_name(tenant, order_id)
+        )
+        client = aws.client("stepfunctions")
+        # Already over (or never started): nothing to stop.
+        with contextlib.suppress(client.exceptions.ExecutionDoesNotExist):
+            client.stop_execution(
+                executionArn=execution, error="OrderCancelled", cause=reason[:256]
+            )
+    lifecycle.set_stage(tenant, order_id, "cancelled", reason)
+    due = max(0, state.paid() - state.refunded())
+    refund = (
+        request_refund(tenant, order_id, reason="requested_by_customer", refund_id="cancellation")
+        if due
+        else None
+    )
+    return {"cancelled": True, "refund_due": due, "refund": refund}

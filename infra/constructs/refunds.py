@@ -1,0 +1,192 @@
+"""The refund workflow: prepare, submit to the gateway (retried with backoff), await the
+gateway's confirmation (task token, with a timeout that alerts), complete and tell the customer."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from infra import nag
+from infra.config import StackConfig
+from infra.constructs.data import DataStore
+from infra.constructs.ingestion import tenant_secrets_statement
+from infra.constructs.lambdas import LambdaToolkit
+
+REQUEST = {
+    "tenant": sfn.JsonPath.string_at("$.tenant"),
+    "order_id": sfn.JsonPath.string_at("$.order_id"),
+    "refund_id": sfn.JsonPath.string_at("$.refund_id"),
+}
+
+
+class RefundWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        toolkit: LambdaToolkit,
+        data: DataStore,
+        client_alerts: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.steps = toolkit.function(
+            self,
+            "Steps",
+            handler="functions.orders.refunds.handler",
+            service="refunds",
+            description="Refund workflow steps: prepare, submit, wait, complete",
+            environment={
+                "TABLE_NAME": data.table.table_name,
+                "CLIENT_ALERTS_TOPIC": client_alerts.topic_arn,
+                "TENANT_SECRET_PREFIX": config.tenant_secret_prefix,
+            },
+            memory_mb=512,
+            timeout=Duration.seconds(30),
+        )
+        data.table.grant_read_write_data(self.steps)
+        client_alerts.grant_publish(self.steps)
+        self.steps.add_to_role_policy(tenant_secrets_statement(self, config))
+
+        def step(
+            name: str, payload: dict[str, object], result_path: str | None = None
+        ) -> tasks.LambdaInvoke:
+            return tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=self.steps,
+                payload_response_only=True,
+                payload=sfn.TaskInput.from_object({**REQUEST, **payload}),
+                result_path=result_path or sfn.JsonPath.DISCARD,
+                retry_on_service_exceptions=True,
+            )
+
+        prepare = step(
+            "Prepare",
+            {
+                "action": "prepare",
+                "amount": sfn.JsonPath.string_at("$.amount"),
+                "lines": sfn.JsonPath.string_at("$.lines"),
+                "reason": sfn.JsonPath.string_at("$.reason"),
+            },
+            "$.prepared",
+        )
+        submit = step(
+            "Submit",
+            {
+                "action": "submit",
+                "prepared": sfn.JsonPath.object_at("$.prepared"),
+                "reason": sfn.JsonPath.string_at("$.reason"),
+            },
+            "$.submitted",
+        )
+        # 5xx and rate limits: back off and try again; the idempotency key makes it one refund.
+        submit.add_retry(
+            errors=["GatewayRetryable"],
+            interval=Duration.seconds(1),
+            backoff_rate=2,
+            max_attempts=5,
+        )
+        wait = tasks.LambdaInvoke(
+            self,
+            "AwaitConfirmation",
+            lambda_function=self.steps,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {
+                    **REQUEST,
+                    "action": "wait",
+                    "task_token": sfn.JsonPath.task_token,
+                    "submitted": sfn.JsonPath.object_at("$.submitted"),
+                }
+            ),
+            task_timeout=sfn.Timeout.at("$.waits.confirm_s"),
+            result_path="$.confirmation",
+        )
+        complete = step(
+            "Complete",
+            {
+                "action": "complete",
+                "prepared": sfn.JsonPath.object_at("$.prepared"),
+                "reason": sfn.JsonPath.string_at("$.reason"),
+            },
+        )
+        unconfirmed = step("Unconfirmed", {"action": "unconfirmed"})
+        refused = sfn.Fail(
+            self,
+            "NotRefundable",
+            error="NotRefundable",
+            cause="the amount exceeds what was captured and not yet refunded",
+        )
+        gateway_refused = sfn.Fail(
+            self,
+            "GatewayRefusedRefund",
+            error="GatewayRefused",
+            cause="the gateway refused the refund",
+        )
+        prepare.add_catch(refused, errors=["NotRefundable"], result_path="$.error")
+        submit.add_catch(
+            gateway_refused, errors=["GatewayRefused", "GatewayRetryable"], result_path="$.error"
+        )
+        wait.add_catch(
+            unconfirmed.next(sfn.Succeed(self, "LeftUnconfirmed")),
+            errors=["States.Timeout"],
+            result_path="$.error",
+        )
+        definition = (
+            prepare.next(submit).next(wait).next(complete).next(sfn.Succeed(self, "Refunded"))
+        )
+
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=Duration.days(30),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+        )
+        assert self.steps.role is not None
+        nag.acknowledge_table_grant(self.steps.role)
+        nag.acknowledge_kms_grant(self.steps.role, "the client alerts topic")
+        NagSuppressions.add_resource_suppressions(
+            self.steps.role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so "
+                    "tenants can be added without a deploy.",
+                    applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"}],
+                )
+            ],
+            apply_to_children=True,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.state_machine,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Step Functions log delivery and X-Ray need '*'; the Lambda grant "
+                    "covers the steps function's versions (<arn>:*), nothing else.",
+                    applies_to=[
+                        "Resource::*",
+                        {"regex": "/^Resource::<OrdersRefundsSteps.*\\.Arn>:\\*$/g"},
+                    ],
+                )
+            ],
+            apply_to_children=True,
+        )

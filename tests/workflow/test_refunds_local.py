@@ -1,0 +1,206 @@
+"""The refund workflow on moto against the Stripe sandbox: amounts, retries, confirmation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+
+from functions.orders.operations import OperationRefused, cancel_order, request_refund
+from local.sandboxes.delivery import Deliverer
+from local.sandboxes.stripe_api import StripeSandbox
+from local.sandboxes.stripe_events import stripe_deliveries
+from shared.order_store import OrderStore
+from shared.workflows import execution_name
+from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_stage
+
+pytestmark = pytest.mark.local
+
+STRIPE_KEY = "sk_test_e2e"
+
+
+@pytest.fixture
+def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeSandbox]:
+    monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
+    monkeypatch.setattr(stripe.HTTPClient, "MAX_DELAY", 0.05)
+    with StripeSandbox(seed=21) as running:
+        assert running.base_url is not None
+        local_stack.dispatcher.overrides["STRIPE_API_BASE"] = running.base_url
+        monkeypatch.setenv(
+            "REFUND_STATE_MACHINE", local_stack.deployment.outputs["RefundStateMachine"]
+        )
+        monkeypatch.setenv(
+            "LIFECYCLE_STATE_MACHINE", local_stack.deployment.outputs["LifecycleStateMachine"]
+        )
+        monkeypatch.setenv("LIFECYCLE_SECONDS_PER_DAY", "3")
+        yield running
+        local_stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+
+
+def forward(stack: Any, sandbox: StripeSandbox, tenant: str) -> None:
+    """Deliver what the gateway has to say to the webhook, as Stripe would."""
+    events = sandbox.drain_events()
+    if events:
+        report = Deliverer(seed=1).deliver(
+            stripe_deliveries(events, base_url=stack.base_url, tenant=tenant, secret="whsec_e2e")
+        )
+        assert report.all_acknowledged, report.summary()
+    stack.wait_idle(30)
+
+
+def paid_order(
+    stack: Any, sandbox: StripeSandbox, tenant: str, order_id: str, total: str = "50.00"
+) -> str:
+    place(
+        stack,
+        tenant,
+        order_id,
+        total=total,
+        lines=[
+            {
+                "line_id": "l1",
+                "sku": "S1",
+                "name": "Boots",
+                "quantity": 2,
+                "unit_price": f"{int(float(total) * 100) // 2 / 100:.2f}",
+                "vendor_id": "v1",
+            }
+        ],
+    )
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": int(float(total) * 100),
+            "currency": "usd",
+            "confirm": True,
+            "payment_method": "pm_card_visa",
+            "metadata": {"order_id": order_id},
+        }
+    )
+    forward(stack, sandbox, tenant)
+    return str(intent.id)
+
+
+def refund_execution(stack: Any, tenant: str, order_id: str, refund_id: str) -> dict[str, Any]:
+    arn = stack.deployment.outputs["RefundStateMachine"].replace(":stateMachine:", ":execution:")
+    sfn = stack.client("stepfunctions")
+    execution = f"{arn}:{execution_name(tenant, f'{order_id}--refund--{refund_id}')}"
+    deadline = time.monotonic() + 30
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.2)
+
+
+def wait_refund_submitted(stack: Any, sandbox: StripeSandbox, tenant: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if any(e["type"] == "charge.refunded" for e in sandbox.events()):
+            return
+        time.sleep(0.1)
+    raise AssertionError("no refund reached the gateway")
+
+
+def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, "refund-part")
+    paid_order(local_stack, sandbox, "refund-part", "o-1")
+    started = request_refund("refund-part", "o-1", amount=1500, refund_id="r1")
+    assert started["started"]
+    wait_refund_submitted(local_stack, sandbox, "refund-part")
+    forward(local_stack, sandbox, "refund-part")
+    assert refund_execution(local_stack, "refund-part", "o-1", "r1")["status"] == "SUCCEEDED"
+    state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load("refund-part", "o-1")
+    assert state.refunded() == 1500 and state.status() == "partially_refunded"
+    assert any(Path(local_stack.mail_dir).glob("refund_issued-o-1-*"))
+    # The same request again starts nothing.
+    assert not request_refund("refund-part", "o-1", amount=1500, refund_id="r1")["started"]
+
+
+def test_refund_by_lines(local_stack: Any, sandbox: StripeSandbox, tmp_path: Path) -> None:
+    make_tenant(local_stack, tmp_path, "refund-lines")
+    paid_order(local_stack, sandbox, "refund-lines", "o-1")
+    request_refund("refund-lines", "o-1", lines=[{"line_id": "l1", "quantity": 1}], refund_id="r1")
+    wait_refund_submitted(local_stack, sandbox, "refund-lines")
+    forward(local_stack, sandbox, "refund-lines")
+    assert refund_execution(local_stack, "refund-lines", "o-1", "r1")["status"] == "SUCCEEDED"
+    state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load("refund-lines", "o-1")
+    assert state.refunded() == 2500
+
+
+def test_more_than_captured_is_refused(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, "refund-over")
+    paid_order(local_stack, sandbox, "refund-over", "o-1")
+    request_refund("refund-over", "o-1", amount=6000, refund_id="r1")
+    described = refund_execution(local_stack, "refund-over", "o-1", "r1")
+    assert described["status"] == "FAILED" and described.get("error") == "NotRefundable"
+    assert not [e for e in sandbox.events() if e["type"] == "charge.refunded"]
+
+
+def test_gateway_500_twice_then_success_makes_exactly_one_refund(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, "refund-flaky")
+    intent = paid_order(local_stack, sandbox, "refund-flaky", "o-1")
+    sandbox.fail_next("/v1/refunds", status=500, times=2, method="POST")
+    request_refund("refund-flaky", "o-1", amount=1000, refund_id="r1")
+    wait_refund_submitted(local_stack, sandbox, "refund-flaky")
+    forward(local_stack, sandbox, "refund-flaky")
+    assert refund_execution(local_stack, "refund-flaky", "o-1", "r1")["status"] == "SUCCEEDED"
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    refunds = client.v1.refunds.list(params={"payment_intent": intent}).data
+    assert len(refunds) == 1 and refunds[0].amount == 1000
+
+
+def test_cancelled_before_shipment_stops_the_lifecycle_and_refunds(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, "refund-cancel")
+    paid_order(local_stack, sandbox, "refund-cancel", "o-1")
+    wait_for_stage(local_stack, "refund-cancel", "o-1", "awaiting_shipment")
+    table = local_stack.deployment.outputs["TableName"]
+    result = cancel_order(table, "refund-cancel", "o-1", "customer changed their mind")
+    assert result["refund_due"] == 5000
+    arn = (
+        local_stack.deployment.outputs["LifecycleStateMachine"].replace(
+            ":stateMachine:", ":execution:"
+        )
+        + ":"
+        + execution_name("refund-cancel", "o-1")
+    )
+    deadline = time.monotonic() + 10
+    status = "RUNNING"
+    while status == "RUNNING" and time.monotonic() < deadline:
+        status = local_stack.client("stepfunctions").describe_execution(executionArn=arn)["status"]
+        time.sleep(0.2)
+    assert status in {"ABORTED", "FAILED"}  # moto reports a stopped execution as FAILED
+    wait_refund_submitted(local_stack, sandbox, "refund-cancel")
+    forward(local_stack, sandbox, "refund-cancel")
+    assert (
+        refund_execution(local_stack, "refund-cancel", "o-1", "cancellation")["status"]
+        == "SUCCEEDED"
+    )
+    state, _ = OrderStore(table).load("refund-cancel", "o-1")
+    assert state.status() == "refunded"
+
+
+def test_a_shipped_order_cannot_be_cancelled(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    from tests.workflow.test_lifecycle_local import carrier_update, fulfil
+
+    make_tenant(local_stack, tmp_path, "refund-shipped")
+    paid_order(local_stack, sandbox, "refund-shipped", "o-1")
+    fulfil(local_stack, "refund-shipped", "o-1", "1ZSHIP")
+    carrier_update(local_stack, "refund-shipped", "1ZSHIP", "in_transit", 3)
+    local_stack.wait_idle(30)
+    with pytest.raises(OperationRefused, match="shipped"):
+        cancel_order(local_stack.deployment.outputs["TableName"], "refund-shipped", "o-1", "x")
