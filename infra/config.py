@@ -53,6 +53,10 @@ class StackConfig(BaseModel):
     # Seconds a lifecycle "day" lasts: 86400 deployed; small in tests and the local stack so a
     # lifecycle (review timeout, dispatch SLA, return window) runs in seconds.
     lifecycle_seconds_per_day: int = Field(default=86400, ge=1)
+    # The identity provider whose JWTs the operator API's authorizer accepts (API Gateway
+    # fetches its keys from <issuer>/.well-known/openid-configuration, so it must be https).
+    operator_jwt_issuer: str = Field(default="https://auth.example.invalid/", pattern=r"^https://")
+    operator_jwt_audience: tuple[str, ...] = Field(default=("ecomops-operators",), min_length=1)
 
     @property
     def tenant_secret_prefix(self) -> str:
@@ -79,11 +83,17 @@ class StackConfig(BaseModel):
             ("reportExpireDays", "report_expire_days"),
             ("dlqAlarmThreshold", "dlq_alarm_threshold"),
             ("lifecycleSecondsPerDay", "lifecycle_seconds_per_day"),
+            ("operatorJwtIssuer", "operator_jwt_issuer"),
+            ("operatorJwtAudience", "operator_jwt_audience"),
         ):
             value = get(key)
             if value is None:
                 continue
-            if isinstance(value, str) and field in {"tenants", "alert_emails"}:
+            if isinstance(value, str) and field in {
+                "tenants",
+                "alert_emails",
+                "operator_jwt_audience",
+            }:
                 value = json.loads(value)
             raw[field] = value
         return cls.model_validate(raw)

@@ -315,6 +315,7 @@ def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {"reason": None}
     if paid > 0 and state.currency:
         extra["refund"] = {"amount": paid, "currency": state.currency}
+    voided = void_authorizations(deps, state, tenant)
     send_email("order_cancelled", state, tenant, customer, extra)
     refund = None
     if paid > 0 and os.environ.get("REFUND_STATE_MACHINE"):
@@ -326,7 +327,54 @@ def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
             reason="requested_by_customer" if reason != "blocked_by_screening" else "fraudulent",
             refund_id="cancellation",
         )
-    return {"cancelled": True, "refund_due": max(paid, 0), "reason": reason, "refund": refund}
+    return {
+        "cancelled": True,
+        "refund_due": max(paid, 0),
+        "reason": reason,
+        "refund": refund,
+        "voided": voided,
+    }
+
+
+class PaymentNotAuthorizedYet(Exception):
+    """Manual capture: no authorized payment yet (the gateway's event may still be on its way)."""
+
+
+def _money_movements(deps: Deps, tenant: str) -> Any:
+    from shared.gateway import MoneyMovements, StripeGateway
+
+    return MoneyMovements(StripeGateway(deps.secrets.get(tenant)["stripe"]["api_key"]))
+
+
+def act_capture(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    """Manual capture mode: take the money only now that screening (or a reviewer) allowed it."""
+    state, tenant = _load(deps, event)
+    authorized = [p for p in state.payments.values() if p.status == "authorized"]
+    if not authorized:
+        if state.successful_payments():
+            return {"captured": 0, "note": "already captured"}
+        raise PaymentNotAuthorizedYet(f"order {state.order_id} has no authorized payment yet")
+    gateway = _money_movements(deps, tenant.id)
+    for payment in authorized:
+        gateway.capture(
+            payment_id=payment.payment_id,
+            amount=None,
+            key=f"{tenant.id}:{state.order_id}:capture:{payment.payment_id}",
+        )
+    return {"captured": len(authorized)}
+
+
+def void_authorizations(deps: Deps, state: OrderState, tenant: TenantSettings) -> int:
+    """Cancel authorizations that were never captured: the customer is never charged."""
+    voided = 0
+    for payment in state.payments.values():
+        if payment.status == "authorized":
+            _money_movements(deps, tenant.id).void(
+                payment_id=payment.payment_id,
+                key=f"{tenant.id}:{state.order_id}:void:{payment.payment_id}",
+            )
+            voided += 1
+    return voided
 
 
 def act_release(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
@@ -348,6 +396,7 @@ def act_release(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
 
 
 ACTIONS = {
+    "capture": act_capture,
     "screen": act_screen,
     "hold": act_hold,
     "decide": act_decide,

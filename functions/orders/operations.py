@@ -7,6 +7,7 @@ lifecycle's own cancellations. Each refuses clearly when the order's state does 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import uuid
 from typing import Any
@@ -88,3 +89,97 @@ def cancel_order(
         else None
     )
     return {"cancelled": True, "refund_due": due, "refund": refund}
+
+
+def open_return(
+    table: str,
+    tenant: str,
+    order_id: str,
+    lines: list[dict[str, Any]],
+    reason: str,
+    tracking_code: str | None = None,
+) -> dict[str, Any]:
+    """Open a return for some lines: the parcel coming back is tracked like any shipment, and
+    when the carrier reports it delivered to the shop those lines are refunded."""
+    from functions.orders.lifecycle import send_email
+    from functions.orders.refunds import NotRefundable, amount_for_lines
+    from shared.tenants import TenantDirectory
+
+    orders = OrderStore(table)
+    state, version = orders.load(tenant, order_id)
+    if version == 0 or state.order is None:
+        raise OperationRefused(f"order {order_id!r} is not known")
+    if state.shipment_status() != "delivered":
+        raise OperationRefused("only a delivered order can be returned; cancel it instead")
+    try:
+        amount = amount_for_lines(state, lines)
+    except NotRefundable as bad:
+        raise OperationRefused(str(bad)) from None
+    return_id = uuid.uuid4().hex[:12]
+    tracking = tracking_code or f"RET{return_id.upper()}"
+    # The return parcel's updates find the order through its tracking code, like an outbound
+    # parcel's; the RETURN item says which lines it carries back.
+    orders.link(tenant, f"tracking:{tracking}", order_id)
+    aws.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": f"T#{tenant}#ORDER#{order_id}"},
+            "SK": {"S": f"RETURN#{return_id}"},
+            "kind": {"S": "return"},
+            "status": {"S": "opened"},
+            "tracking_code": {"S": tracking},
+            "lines": {"S": json.dumps(lines)},
+            "amount": {"N": str(amount)},
+            "reason": {"S": reason},
+        },
+    )
+    settings = TenantDirectory(table).get(tenant)
+    if settings is not None:
+        send_email(
+            "return_opened",
+            state,
+            settings,
+            [state.order.customer.email or ""],
+            {
+                "return_id": return_id,
+                "instructions": (f"Pack the items and ship them with tracking code {tracking}.",),
+            },
+        )
+    return {"return_id": return_id, "tracking_code": tracking, "amount": amount}
+
+
+def receive_returns(table: str, tenant: str, order_id: str, state: Any) -> list[str]:
+    """Refund the lines of every open return whose parcel the carrier delivered back."""
+    answer = aws.client("dynamodb").query(
+        TableName=table,
+        ConsistentRead=True,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"T#{tenant}#ORDER#{order_id}"},
+            ":p": {"S": "RETURN#"},
+        },
+    )
+    refunded = []
+    for item in answer["Items"]:
+        if item["status"]["S"] != "opened":
+            continue
+        parcel = state.shipments.get(item["tracking_code"]["S"])
+        if parcel is None or parcel.status is None or parcel.status.value != "delivered":
+            continue
+        return_id = item["SK"]["S"].removeprefix("RETURN#")
+        request_refund(
+            tenant,
+            order_id,
+            lines=json.loads(item["lines"]["S"]),
+            reason="requested_by_customer",
+            refund_id=f"return-{return_id}",
+        )
+        aws.client("dynamodb").update_item(
+            TableName=table,
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "received"}},
+        )
+        refunded.append(return_id)
+    return refunded

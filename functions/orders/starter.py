@@ -6,10 +6,10 @@ import contextlib
 from typing import Any
 
 from functions.orders.lifecycle import resume_waits
-from functions.orders.operations import OperationRefused, cancel_order
+from functions.orders.operations import OperationRefused, cancel_order, receive_returns
 from functions.orders.refunds import resume_refund_waits
 from shared import workflows
-from shared.events import ChargeRefunded, OrderCancelled, OrderPlaced
+from shared.events import ChargeRefunded, OrderCancelled, OrderPlaced, ShipmentUpdated
 from shared.lifecycle_store import LifecycleStore
 from shared.order_store import OrderStore
 from shared.tenants import TenantDirectory, TenantSettings
@@ -43,6 +43,7 @@ class LifecycleStarter:
                     {
                         "tenant": event.tenant,
                         "order_id": order_id,
+                        "capture_mode": tenant.capture_mode,
                         "waits": waits_for(tenant, self.seconds_per_day),
                     },
                 )
@@ -59,3 +60,5 @@ class LifecycleStarter:
         resume_waits(event.tenant, order_id, state, self.lifecycle)
         if isinstance(event, ChargeRefunded):
             resume_refund_waits(event.tenant, order_id, state, self.lifecycle)
+        if isinstance(event, ShipmentUpdated) and event.status == "delivered":
+            receive_returns(self.orders.table_name, event.tenant, order_id, state)

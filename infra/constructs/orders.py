@@ -165,6 +165,31 @@ class OrderLifecycle(Construct):
                 .otherwise(problem)
             )
         )
+        capture = step("Capture", {"action": "capture"})
+        # The gateway's authorization may arrive after the order: wait for it a little.
+        capture.add_retry(
+            errors=["PaymentNotAuthorizedYet"],
+            interval=Duration.seconds(1),
+            backoff_rate=2,
+            max_attempts=5,
+        )
+        capture.add_catch(
+            cancel("CancelNotAuthorized", "payment_not_authorized"),
+            errors=["PaymentNotAuthorizedYet", "GatewayRefused"],
+            result_path="$.error",
+        )
+        capture.next(confirm)
+        capture_mode = (
+            sfn.Choice(self, "CaptureMode")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.capture_mode"),
+                    sfn.Condition.string_equals("$.capture_mode", "manual"),
+                ),
+                capture,
+            )
+            .otherwise(after_screening)
+        )
         definition = screen.next(
             sfn.Choice(self, "RiskDecision")
             .when(
@@ -175,13 +200,11 @@ class OrderLifecycle(Construct):
                 sfn.Condition.string_equals("$.screening.decision", "review"),
                 hold.next(
                     sfn.Choice(self, "ReviewDecision")
-                    .when(
-                        sfn.Condition.string_equals("$.review.decision", "approve"), after_screening
-                    )
+                    .when(sfn.Condition.string_equals("$.review.decision", "approve"), capture_mode)
                     .otherwise(cancel("CancelRejected", "rejected_in_review"))
                 ),
             )
-            .otherwise(after_screening)
+            .otherwise(capture_mode)
         )
 
         log_group = logs.LogGroup(

@@ -37,6 +37,7 @@ def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Strip
             "LIFECYCLE_STATE_MACHINE", local_stack.deployment.outputs["LifecycleStateMachine"]
         )
         monkeypatch.setenv("LIFECYCLE_SECONDS_PER_DAY", "3")
+        monkeypatch.setenv("MAIL_DIR", str(local_stack.mail_dir))
         yield running
         local_stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
 
@@ -204,3 +205,96 @@ def test_a_shipped_order_cannot_be_cancelled(
     local_stack.wait_idle(30)
     with pytest.raises(OperationRefused, match="shipped"):
         cancel_order(local_stack.deployment.outputs["TableName"], "refund-shipped", "o-1", "x")
+
+
+def authorized_order(stack: Any, sandbox: StripeSandbox, tenant: str, order_id: str) -> str:
+    place(
+        stack,
+        tenant,
+        order_id,
+        total="50.00",
+        lines=[
+            {
+                "line_id": "l1",
+                "sku": "S1",
+                "name": "Boots",
+                "quantity": 2,
+                "unit_price": "25.00",
+                "vendor_id": "v1",
+            }
+        ],
+    )
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 5000,
+            "currency": "usd",
+            "confirm": True,
+            "capture_method": "manual",
+            "payment_method": "pm_card_visa",
+            "metadata": {"order_id": order_id},
+        }
+    )
+    forward(stack, sandbox, tenant)
+    return str(intent.id)
+
+
+@pytest.mark.parametrize(
+    ("decision", "expected"), [("approve", "succeeded"), ("reject", "canceled")]
+)
+def test_manual_capture_follows_the_review(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path, decision: str, expected: str
+) -> None:
+    from tests.workflow.test_lifecycle_local import decide
+
+    tenant = f"capture-{decision}"
+    make_tenant(local_stack, tmp_path, tenant, capture_mode="manual", risk={"review_over": 1000})
+    intent = authorized_order(local_stack, sandbox, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+    assert decide(local_stack, tenant, "o-1", decision)["resumed"] is True
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    deadline = time.monotonic() + 20
+    status = ""
+    while time.monotonic() < deadline:
+        status = client.v1.payment_intents.retrieve(intent).status
+        if status == expected:
+            break
+        time.sleep(0.2)
+    assert status == expected
+    forward(local_stack, sandbox, tenant)
+    state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load(tenant, "o-1")
+    assert state.paid() == (5000 if decision == "approve" else 0)
+
+
+def test_return_of_a_delivered_line_is_refunded_when_the_parcel_is_back(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    from functions.orders.operations import open_return
+    from tests.workflow.test_lifecycle_local import carrier_update, fulfil
+
+    make_tenant(local_stack, tmp_path, "returns")
+    paid_order(local_stack, sandbox, "returns", "o-1")
+    fulfil(local_stack, "returns", "o-1", "1ZOUT")
+    carrier_update(local_stack, "returns", "1ZOUT", "delivered", 10)
+    local_stack.wait_idle(30)
+    table = local_stack.deployment.outputs["TableName"]
+    with pytest.raises(OperationRefused):
+        open_return(table, "returns", "o-1", [{"line_id": "nope"}], "wrong size")
+    opened = open_return(
+        table,
+        "returns",
+        "o-1",
+        [{"line_id": "l1", "quantity": 1}],
+        "wrong size",
+        tracking_code="1ZBACK",
+    )
+    assert opened["amount"] == 2500
+    assert any(Path(local_stack.mail_dir).glob("return_opened-o-1-*"))
+    carrier_update(local_stack, "returns", "1ZBACK", "in_transit", 40)
+    carrier_update(local_stack, "returns", "1ZBACK", "delivered", 50)
+    wait_refund_submitted(local_stack, sandbox, "returns")
+    forward(local_stack, sandbox, "returns")
+    refund_id = f"return-{opened['return_id']}"
+    assert refund_execution(local_stack, "returns", "o-1", refund_id)["status"] == "SUCCEEDED"
+    state, _ = OrderStore(table).load("returns", "o-1")
+    assert state.refunded() == 2500
