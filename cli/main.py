@@ -70,6 +70,7 @@ def start_local_stack(
     cdk_out: Path | None = None,
     tenants: Path | None = None,
     stripe_api_base: str | None = None,
+    mail_dir: Path | None = None,
 ) -> Any:
     use_project_node()
     from infra.synth import DEFAULT_OUTDIR, synthesize
@@ -88,6 +89,7 @@ def start_local_stack(
         log_level="INFO" if verbose else "WARNING",
         tenants=tenants,
         stripe_api_base=stripe_api_base,
+        mail_dir=mail_dir,
     ).start()
 
 

@@ -12,7 +12,8 @@ from infra.constructs.alerting import Alerting
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
 from infra.constructs.ingestion import Ingestion
-from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.lambdas import LambdaToolkit, grant_send_email
+from infra.constructs.operator_api import OperatorApi
 from infra.constructs.orders import OrderLifecycle
 from infra.constructs.platform import Platform
 from infra.constructs.refunds import RefundWorkflow
@@ -62,6 +63,20 @@ class EcomOpsStack(Stack):
             data=self.data,
             client_alerts=self.alerting.client_alerts,
         )
+        self.operator_api = OperatorApi(
+            self,
+            "OperatorApi",
+            config=config,
+            toolkit=self.toolkit,
+            api=self.api,
+            data=self.data,
+            lifecycle_state_machine=self.lifecycle.state_machine,
+            refund_state_machine=self.refunds.state_machine,
+            issuer=config.operator_jwt_issuer,
+            audience=list(config.operator_jwt_audience),
+        )
+        for sender in (self.lifecycle.steps, self.refunds.steps, self.operator_api.operator):
+            grant_send_email(sender)
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
         self.lifecycle.start_refunds(self.refunds.state_machine)

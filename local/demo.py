@@ -26,7 +26,7 @@ def run_demo(outdir: Path, *, port: int, echo: Echo, start: Callable[..., Any]) 
     outdir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     echo("synthesizing the CDK app and deploying it into moto…")
-    stack = start(port, synth=True, verbose=False)
+    stack = start(port, synth=True, verbose=False, mail_dir=outdir / "emails")
     ok = True
     try:
         echo(
@@ -36,6 +36,7 @@ def run_demo(outdir: Path, *, port: int, echo: Echo, start: Callable[..., Any]) 
         ok &= _health_round_trip(stack, outdir, echo)
         ok &= _selfcheck(stack, outdir, echo)
         ok &= _business_day(stack, outdir, echo)
+        ok &= _lifecycles(stack, outdir, echo)
     finally:
         stack.stop()
     return ok
@@ -97,7 +98,7 @@ def _selfcheck(stack: Any, outdir: Path, echo: Echo) -> bool:
     return described["status"] == "SUCCEEDED" and proven
 
 
-DEMO_ORDERS = 60
+DEMO_ORDERS = 40
 
 
 def _demo_secrets() -> Any:
@@ -145,9 +146,15 @@ def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
             f"{scenario.unique_deliveries()} webhooks "
             + ", ".join(f"{k}={v}" for k, v in scenario.counts().items())
         )
-        report = Deliverer(
-            duplicate_rate=0.2, reorder="window", reorder_window=25, concurrency=4, seed=7
-        ).deliver(scenario.deliveries)
+        reviewer = _Reviewer(stack)
+        reviewer.start()
+        try:
+            report = Deliverer(
+                duplicate_rate=0.2, reorder="window", reorder_window=25, concurrency=4, seed=7
+            ).deliver(scenario.deliveries)
+        finally:
+            reviewer.stop()
+        echo(f"client team during the day: {reviewer.summary()}")
         echo(f"delivered: {report.summary()}")
         stack.wait_idle(300)
         stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
@@ -205,3 +212,116 @@ def _payout_summaries(stack: Any, table: str) -> list[dict[str, Any]]:
             }
         )
     return summaries
+
+
+def _lifecycles(stack: Any, outdir: Path, echo: Echo) -> bool:
+    """Let every order's lifecycle run out, and show where each ended."""
+    from collections import Counter
+
+    t = time.monotonic()
+    sfn = stack.client("stepfunctions")
+    machine = stack.deployment.outputs["LifecycleStateMachine"]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")
+        if not running["executions"]:
+            break
+        time.sleep(1)
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    ends: Counter[str] = Counter()
+    rows = []
+    for execution in executions:
+        end = _final_state(sfn, execution)
+        ends[end] += 1
+        rows.append(
+            {"execution": execution["name"], "status": execution["status"], "final_state": end}
+        )
+    (outdir / "lifecycles.json").write_text(json.dumps(rows, indent=2))
+    echo(
+        f"order lifecycles ({len(executions)}) by final state, after "
+        f"{time.monotonic() - t:.0f}s (a lifecycle day lasts {stack.seconds_per_day}s here):"
+    )
+    for end, count in ends.most_common():
+        echo(f"  {end:28} {count:5}")
+    emails = Counter(p.name.split("-")[0] for p in (outdir / "emails").glob("*.eml"))
+    echo(
+        f"e-mails written to {outdir / 'emails'}: "
+        + ", ".join(f"{kind}={count}" for kind, count in sorted(emails.items()))
+    )
+    return bool(executions) and "RUNNING" not in {row["status"] for row in rows}
+
+
+def _final_state(sfn: Any, execution: dict[str, Any]) -> str:
+    if execution["status"] in ("ABORTED", "FAILED") and "stopDate" in execution:
+        history = sfn.get_execution_history(
+            executionArn=execution["executionArn"], reverseOrder=True, maxResults=5
+        )["events"]
+        if any(e["type"] in ("ExecutionAborted", "ExecutionFailed") for e in history):
+            # A stopped lifecycle: the shop or an operator cancelled the order.
+            return "Cancelled by shop/operator"
+    history = sfn.get_execution_history(
+        executionArn=execution["executionArn"], reverseOrder=True, maxResults=25
+    )["events"]
+    for event in history:
+        if event["type"] == "SucceedStateEntered":
+            return str(event["stateEnteredEventDetails"]["name"])
+    return str(execution["status"])
+
+
+class _Reviewer:
+    """The client team at work during the day: of the orders held as potential fraud it approves
+    most, rejects one in four and leaves one in five to time out (cancelled and refunded)."""
+
+    def __init__(self, stack: Any) -> None:
+        import threading
+
+        from shared.lifecycle_store import LifecycleStore
+
+        self.stack = stack
+        self.store = LifecycleStore(stack.deployment.outputs["TableName"])
+        self.steps = next(
+            name
+            for lid, name in stack.deployment.physical.items()
+            if lid.startswith("OrdersLifecycleSteps")
+            and stack.deployment.types[lid] == "AWS::Lambda::Function"
+        )
+        self.decided: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="demo-reviewer")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            for item in self.store.in_stage("demo", "potential_fraud"):
+                order_id = item["order_id"]
+                if order_id in self.decided:
+                    continue
+                n = len(self.decided)
+                decision = "ignore" if n % 5 == 4 else "reject" if n % 4 == 1 else "approve"
+                self.decided[order_id] = decision
+                if decision != "ignore":
+                    self.stack.invoke(
+                        self.steps,
+                        {
+                            "action": "decide",
+                            "tenant": "demo",
+                            "order_id": order_id,
+                            "decision": decision,
+                            "by": "demo",
+                        },
+                    )
+
+    def summary(self) -> str:
+        from collections import Counter
+
+        counts = Counter(self.decided.values())
+        return (
+            f"{len(self.decided)} held as potential fraud: {counts['approve']} approved, "
+            f"{counts['reject']} rejected, {counts['ignore']} left to time out"
+        )

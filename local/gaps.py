@@ -12,6 +12,9 @@ WIRED_BY_RUNTIME = {
     "AWS::ApiGatewayV2::Route": "local/http.py matches them, most specific first",
     "AWS::ApiGatewayV2::Integration": "local/http.py invokes the integration's function",
     "AWS::ApiGatewayV2::Stage": "local/http.py serves the $default stage",
+    "AWS::ApiGatewayV2::Authorizer": (
+        "local/http.py requires the bearer JWT and passes its claims (signature not verified)"
+    ),
     "Custom::S3BucketNotifications": (
         "local/stack.py configures moto's notifications; delivery is asynchronous"
     ),

@@ -7,6 +7,7 @@ the same dispatcher Step Functions uses). ``/_local/*`` holds the runtime's own 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import threading
 import time
@@ -109,9 +110,14 @@ class HttpFrontDoor:
                 continue
             if route.authorization == "AWS_IAM" and "authorization" not in headers:
                 return _json(403, {"message": "Forbidden: this route needs SigV4 (AWS_IAM)"})
+            claims = jwt_claims(headers) if route.authorization == "JWT" else None
+            if route.authorization == "JWT" and claims is None:
+                return _json(401, {"message": "Unauthorized"})
             event = api_gateway_event(
                 route, params, method, parts.path, parts.query, headers, body, source_ip
             )
+            if claims is not None:
+                event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
             return self._call(route, event)
         return _json(404, {"message": "Not Found"})
 
@@ -189,6 +195,34 @@ class HttpFrontDoor:
                 return None
 
         return Handler
+
+
+def jwt_claims(headers: dict[str, str]) -> dict[str, str] | None:
+    """The claims of the request's ``Authorization: Bearer <jwt>``, as a JWT authorizer passes
+    them on (every value a string, arrays as ``"[a b]"``); None without a decodable token.
+
+    The signature, issuer, audience and expiry are NOT verified: locally there is no identity
+    provider to fetch keys from (docs/local-stack.md lists this gap).
+    """
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    parts = token.strip().split(".")
+    if scheme.lower() != "bearer" or len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    return {str(k): _claim_text(v) for k, v in payload.items()}
+
+
+def _claim_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + " ".join(_claim_text(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def to_http_response(payload: Any) -> tuple[int, dict[str, str], bytes]:

@@ -170,6 +170,9 @@ class LocalStack:
         # reports what matters itself.
         for name in ("moto", "werkzeug"):
             logging.getLogger(name).setLevel(logging.ERROR)
+        # The ASL interpreter logs every failed execution as an error with its whole state;
+        # executions' outcomes are read through the API instead.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         os.environ.update(_BASE_ENV)
         # Loggers take their level when a handler module is first imported.

@@ -50,9 +50,31 @@ class LifecycleStore:
         return {k: v["S"] for k, v in item.items() if "S" in v} if item else None
 
     def set_stage(self, tenant: str, order_id: str, stage: str, detail: str = "") -> None:
+        # Indexed by stage so operators can list the review queue, stuck orders and the like.
         self._put(
-            tenant, order_id, "WORKFLOW", {"kind": "workflow", "stage": stage, "detail": detail}
+            tenant,
+            order_id,
+            "WORKFLOW",
+            {
+                "kind": "workflow",
+                "stage": stage,
+                "detail": detail,
+                "GSI2PK": f"T#{tenant}#STAGE#{stage}",
+                "GSI2SK": order_id,
+            },
         )
+
+    def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        found = []
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            IndexName="ByStatus",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#STAGE#{stage}"}},
+        ):
+            found += [{k: v["S"] for k, v in item.items() if "S" in v} for item in page["Items"]]
+        return found
 
     def stage(self, tenant: str, order_id: str) -> str | None:
         item = self._get(tenant, order_id, "WORKFLOW")

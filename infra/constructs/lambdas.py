@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra import nag, packaging
@@ -126,3 +127,35 @@ def _retention(days: int) -> logs.RetentionDays:
         raise ValueError(
             f"logRetentionDays={days} is not one CloudWatch Logs offers: {sorted(_RETENTION)}"
         ) from None
+
+
+def grant_send_email(function: lambda_.Function) -> None:
+    """Customer and team e-mail through SES, from any verified identity of the account: each
+    tenant has its own sender domain, added without a deploy."""
+    stack = Stack.of(function)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["ses:SendEmail", "ses:SendRawEmail"],
+            resources=[
+                f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:identity/*",
+                f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:configuration-set/*",
+            ],
+        )
+    )
+    assert function.role is not None
+    NagSuppressions.add_resource_suppressions(
+        function.role,
+        [
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="Tenants' sender identities are verified in SES per tenant and added "
+                "without a deploy; the grant covers this account's identities, nothing else.",
+                applies_to=[
+                    "Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*",
+                    "Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:"
+                    "configuration-set/*",
+                ],
+            )
+        ],
+        apply_to_children=True,
+    )

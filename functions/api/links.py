@@ -1,0 +1,254 @@
+"""GET/POST /links/{tenant}/{order_id}/{decision}: the one-click review links of the e-mail.
+
+A public route: the signed token in the link is the credential (shared/signed_links.py). The
+GET only shows what the link would do and a button; mail scanners and link previews fetch
+every URL in a message, so a GET that decided would let a scanner approve a suspicious order.
+The button POSTs the token back; the POST spends the link (single use, shared with its
+companion link) and resumes the order's review exactly as the operator API does.
+
+Every answer is a small HTML page for a person who clicked a link: refusals say why in plain
+words and never carry a stack trace. Imports stay light: the lifecycle module (and botocore)
+are loaded only once a link has verified.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from shared.observability import logger
+from shared.signed_links import (
+    DECISIONS,
+    DynamoLinkLedger,
+    LinkAlreadyUsed,
+    LinkBadSignature,
+    LinkClaims,
+    LinkExpired,
+    LinkMalformed,
+    LinkRefused,
+    LinkUnknownKey,
+    LinkWrongDecision,
+    LinkWrongOrder,
+    LinkWrongTenant,
+    keyring,
+    redeem,
+    verify_link,
+)
+from shared.tenant_secrets import TenantSecrets, UnknownTenant
+
+MAX_FORM_BYTES = 4096  # a token is at most 1 KB; anything larger is not our form
+BY = "signed-link"
+
+_secrets = TenantSecrets()
+
+_REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
+    LinkMalformed: (
+        400,
+        "This link is incomplete or damaged. Open it again from the e-mail, making sure the "
+        "whole address was copied.",
+    ),
+    LinkUnknownKey: (
+        403,
+        "This link was signed with a key this shop no longer accepts; it may come from an old "
+        "e-mail.",
+    ),
+    LinkBadSignature: (403, "This link has been altered: its signature does not match."),
+    LinkExpired: (403, "This link has expired: the time to review this order is over."),
+    LinkWrongTenant: (403, "This link belongs to another shop."),
+    LinkWrongOrder: (403, "This link belongs to another order."),
+    LinkWrongDecision: (403, "This link is for the other decision on this order."),
+    LinkAlreadyUsed: (
+        409,
+        "This link has already been used: the order was decided with it or with its companion "
+        "link.",
+    ),
+}
+
+_HEADERS = {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    # A confirmation button must not be framed by another site (clickjacking), and the page
+    # loads nothing, so the token in its URL cannot leak through a Referer.
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+}
+
+_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
+    "color:#1f2933}h1{font-size:1.4rem}dt{font-weight:600}dd{margin:0 0 .5rem}"
+    "button{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:6px;color:#fff;"
+    "background:#15803d;cursor:pointer}button.reject{background:#b91c1c}"
+)
+
+
+def _page(status: int, title: str, message: str, extra_html: str = "") -> dict[str, Any]:
+    """``extra_html`` is markup the caller built from escaped values; the rest is escaped here."""
+    document = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{html.escape(title)} · Ecom OPS</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{extra_html}"
+        "</body></html>"
+    )
+    return {"statusCode": status, "headers": dict(_HEADERS), "body": document}
+
+
+def _refusal_page(refused: LinkRefused) -> dict[str, Any]:
+    status, message = _REFUSALS.get(type(refused), (400, f"This link was refused: {refused}."))
+    logger.info("link refused", extra={"refusal": refused.reason, "status": status})
+    return _page(status, "This link cannot be used", message)
+
+
+def _keys(tenant: str) -> dict[str, str]:
+    document = _secrets.get(tenant)
+    return keyring(*((document.get("links") or {}).get("signing_keys") or []))
+
+
+def _table() -> str:
+    # Read on use: the local stack and the tests host several deployments in one process.
+    return os.environ["TABLE_NAME"]
+
+
+def _already_spent(claims: LinkClaims) -> bool:
+    """Whether the ledger holds the link's nonce: a read, so the GET still changes nothing."""
+    from shared import aws
+
+    item = aws.client("dynamodb").get_item(
+        TableName=_table(),
+        Key=DynamoLinkLedger.key(claims.tenant, claims.nonce),
+        ConsistentRead=True,
+    )
+    return "Item" in item
+
+
+def _confirm_page(
+    tenant: str, order_id: str, decision: str, token: str, claims: LinkClaims
+) -> dict[str, Any]:
+    expires = datetime.fromtimestamp(claims.expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    verb = html.escape(decision)
+    # A relative action: the page is /…/<decision>?token=…, so "<decision>" posts to the same
+    # route without the query string, whatever prefix (stage, custom domain path) serves it.
+    form = (
+        f"<dl><dt>Shop</dt><dd>{html.escape(tenant)}</dd>"
+        f"<dt>Order</dt><dd>{html.escape(order_id)}</dd>"
+        f"<dt>Decision</dt><dd>{verb}</dd>"
+        f"<dt>Link valid until</dt><dd>{expires}</dd></dl>"
+        f'<form method="post" action="{verb}">'
+        f'<input type="hidden" name="token" value="{html.escape(token)}">'
+        f'<button type="submit" class="{verb}">Confirm {verb}</button></form>'
+    )
+    return _page(
+        200,
+        f"{decision.capitalize()} order {order_id}?",
+        "Nothing has been decided yet. Confirm below; the link can be used only once.",
+        form,
+    )
+
+
+def _form_token(event: dict[str, Any]) -> str | None:
+    raw = event.get("body") or ""
+    try:
+        data = (
+            base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+        )
+        if len(data) > MAX_FORM_BYTES:
+            return None
+        fields = parse_qs(data.decode("utf-8"), max_num_fields=10)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    values = fields.get("token") or []
+    return values[0] if len(values) == 1 else None
+
+
+def _get(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> dict[str, Any]:
+    token = (event.get("queryStringParameters") or {}).get("token")
+    if not token:
+        return _page(400, "This link cannot be used", "The link has no token: open it again.")
+    try:
+        claims = verify_link(
+            token,
+            keys=_keys(tenant),
+            tenant=tenant,
+            order_id=order_id,
+            decision=decision,
+            now=int(time.time()),
+        )
+    except LinkRefused as refused:
+        return _refusal_page(refused)
+    if _already_spent(claims):
+        return _refusal_page(LinkAlreadyUsed())
+    logger.info("link shown")
+    return _confirm_page(tenant, order_id, decision, token, claims)
+
+
+def _post(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> dict[str, Any]:
+    token = _form_token(event)
+    if not token:
+        return _page(
+            400, "This link cannot be used", "The form carried no token: open the link again."
+        )
+    try:
+        redeem(
+            token,
+            keys=_keys(tenant),
+            tenant=tenant,
+            order_id=order_id,
+            decision=decision,
+            now=int(time.time()),
+            ledger=DynamoLinkLedger(_table()),
+        )
+    except LinkRefused as refused:
+        return _refusal_page(refused)
+    from functions.orders.lifecycle import _deps, act_decide
+
+    result = act_decide(
+        _deps(_table()),
+        {"tenant": tenant, "order_id": order_id, "decision": decision, "by": BY},
+    )
+    logger.info("link redeemed", extra={"by": BY, **result})
+    done = "approved" if decision == "approve" else "rejected"
+    if not result.get("resumed"):
+        return _page(
+            409,
+            f"Order {order_id} was not {done}",
+            "No review is waiting for this order: it was decided in the back office, or the "
+            "time to review it ran out.",
+        )
+    return _page(200, f"Order {order_id} {done}", f"Thank you: order {order_id} was {done}.")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    params = event.get("pathParameters") or {}
+    tenant, order_id = params.get("tenant", ""), params.get("order_id", "")
+    decision = params.get("decision", "")
+    method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET")
+    logger.append_keys(tenant=tenant, order_id=order_id, decision=decision)
+    if decision not in DECISIONS:
+        return _page(404, "No such link", "A review link is either approve or reject.")
+    try:
+        if method == "GET":
+            return _get(tenant, order_id, decision, event)
+        if method == "POST":
+            return _post(tenant, order_id, decision, event)
+        return _page(405, "Not allowed", "Open the link from the e-mail.")
+    except UnknownTenant:
+        return _page(404, "This link cannot be used", "This link names a shop we do not serve.")
+    except Exception:  # a person is reading this page: say so plainly, keep the trace in logs
+        logger.exception("link handling failed")
+        return _page(
+            500,
+            "Something went wrong",
+            "This request could not be completed. Open the order in the back office to see "
+            "where it stands.",
+        )

@@ -1,0 +1,276 @@
+"""The operator API: what the managed-services team and client teams do to one tenant's orders.
+
+Every route is behind the HTTP API's JWT authorizer, which has checked the token's signature,
+issuer, audience and expiry before we are called; what it cannot check is *which tenants* the
+caller may touch. That is the ``ecomops:tenants`` claim (space- or comma-separated ids, ``*``
+for the managed-services team), compared with the tenant in the path before anything is read,
+so a caller learns nothing about another tenant's orders, not even whether one exists.
+
+Environment: ``TABLE_NAME``; ``LIFECYCLE_STATE_MACHINE`` (cancel stops the lifecycle),
+``REFUND_STATE_MACHINE`` (refunds), ``LIFECYCLE_SECONDS_PER_DAY``, ``TENANT_SECRET_PREFIX``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from http import HTTPStatus
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.exceptions import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceError,
+    UnauthorizedError,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from functions.orders import operations
+from functions.orders.lifecycle import _deps, act_decide
+from functions.webhooks.inspect import order_view
+from shared.lifecycle_store import LifecycleStore
+from shared.observability import logger
+from shared.order_store import OrderStore
+
+TENANTS_CLAIM = "ecomops:tenants"
+ALL_TENANTS = "*"
+_SEPARATORS = re.compile(r"[\s,]+")
+
+app = APIGatewayHttpResolver()
+
+# -- request bodies ------------------------------------------------------------------------------
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class _Body(BaseModel):
+    # Strict: "amount": "10" or a typo'd field is the caller's mistake, not something to guess.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Line(_Body):
+    line_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    # Absent: the whole line (what ``refunds.amount_for_lines`` does with it).
+    quantity: int | None = Field(default=None, ge=1)
+
+
+class CancelBody(_Body):
+    reason: Text
+
+
+class RefundBody(_Body):
+    amount: int | None = Field(default=None, gt=0, description="minor units")
+    lines: list[Line] | None = Field(default=None, min_length=1)
+    # Stripe's own reasons: anything else would be dropped on the way to the gateway.
+    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
+    # Part of the refund's execution name, so a retried request is the same refund.
+    refund_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
+
+    @model_validator(mode="after")
+    def _amount_or_lines(self) -> RefundBody:
+        if (self.amount is None) == (self.lines is None):
+            raise ValueError("give exactly one of 'amount' (minor units) or 'lines'")
+        return self
+
+
+class ReturnBody(_Body):
+    lines: list[Line] = Field(min_length=1)
+    reason: Text
+
+
+class ReviewBody(_Body):
+    decision: Literal["approve", "reject"]
+
+
+Body = TypeVar("Body", bound=_Body)
+
+
+def _body(model: type[Body]) -> Body:
+    try:
+        document = json.loads(app.current_event.decoded_body or "")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequestError("the body must be a JSON object") from None
+    if not isinstance(document, dict):
+        raise BadRequestError("the body must be a JSON object")
+    try:
+        return model.model_validate(document)
+    except ValidationError as invalid:
+        raise BadRequestError(_explain(invalid)) from None
+
+
+def _explain(invalid: ValidationError) -> str:
+    problems = []
+    for error in invalid.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
+# -- who is asking -------------------------------------------------------------------------------
+
+
+def allowed_tenants(claim: Any) -> set[str]:
+    """The tenants a ``ecomops:tenants`` claim grants.
+
+    API Gateway hands a JWT array claim to Lambda flattened as ``"[a b]"``; a string claim
+    arrives as it was. Both spellings, and a real list, read the same.
+    """
+    if isinstance(claim, list):
+        values = [str(v) for v in claim]
+    elif isinstance(claim, str):
+        values = _SEPARATORS.split(claim.strip().removeprefix("[").removesuffix("]"))
+    else:
+        return set()
+    return {v for v in values if v}
+
+
+def _authorize(tenant: str, action: str) -> str:
+    """Who is asking (``email`` or ``sub``), once the token's claims grant ``tenant``."""
+    claims = app.current_event.request_context.authorizer.jwt_claim
+    who = str(claims.get("email") or claims.get("sub") or "")
+    if not claims or not who:
+        raise UnauthorizedError("a bearer token with the caller's claims is required")
+    logger.append_keys(tenant=tenant, by=who, action=action)
+    allowed = allowed_tenants(claims.get(TENANTS_CLAIM))
+    if ALL_TENANTS not in allowed and tenant not in allowed:
+        logger.warning("tenant not granted", extra={"granted": sorted(allowed)})
+        raise ForbiddenError(
+            f"your token does not grant tenant {tenant!r} (claim {TENANTS_CLAIM!r})"
+        )
+    return who
+
+
+def _table() -> str:
+    # Read on use: the local stack and the tests host several deployments in one process.
+    return os.environ["TABLE_NAME"]
+
+
+def _require_order(tenant: str, order_id: str) -> None:
+    _, version = OrderStore(_table()).load(tenant, order_id)
+    if version == 0:
+        raise NotFoundError(f"order {order_id!r} is not known for tenant {tenant!r}")
+
+
+def _conflict(message: str) -> ServiceError:
+    return ServiceError(HTTPStatus.CONFLICT, message)
+
+
+def _refused(refused: operations.OperationRefused) -> NoReturn:
+    logger.info("operation refused", extra={"refusal": str(refused)})
+    raise _conflict(str(refused))
+
+
+# Registered by call: Powertools' decorator is untyped, and would untype the function for mypy.
+app.exception_handler(operations.OperationRefused)(_refused)
+
+
+# -- routes --------------------------------------------------------------------------------------
+
+ORDER = "/ops/tenants/<tenant>/orders/<order_id>"
+
+
+@app.get(ORDER)
+def get_order(tenant: str, order_id: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    table = _table()
+    view = order_view(OrderStore(table), tenant, order_id)
+    if view is None:
+        raise NotFoundError(f"order {order_id!r} is not known for tenant {tenant!r}")
+    lifecycle = LifecycleStore(table)
+    return {
+        **view,
+        "stage": lifecycle.stage(tenant, order_id),
+        "screening": lifecycle.screening(tenant, order_id),
+    }
+
+
+@app.post(f"{ORDER}/cancel")
+def cancel(tenant: str, order_id: str) -> dict[str, Any]:
+    who = _authorize(tenant, "cancel")
+    body = _body(CancelBody)
+    _require_order(tenant, order_id)
+    # The reason is what the lifecycle records (stage detail, execution stop cause): the
+    # operator's name travels with it, since cancel_order takes no separate author.
+    result = operations.cancel_order(_table(), tenant, order_id, f"{body.reason} (by {who})")
+    logger.info("order cancelled", extra={"order_id": order_id, "refund_due": result["refund_due"]})
+    return result
+
+
+@app.post(f"{ORDER}/refunds")
+def refund(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
+    _authorize(tenant, "refund")
+    body = _body(RefundBody)
+    _require_order(tenant, order_id)
+    result = operations.request_refund(
+        tenant,
+        order_id,
+        amount=body.amount,
+        lines=[line.model_dump(exclude_none=True) for line in body.lines] if body.lines else None,
+        reason=body.reason,
+        refund_id=body.refund_id,
+    )
+    # request_refund has no author field: the log line is the record of who asked.
+    logger.info(
+        "refund requested",
+        extra={"order_id": order_id, "refund_id": result["refund_id"], "amount": body.amount},
+    )
+    return {"refund_id": result["refund_id"], "started": result["started"]}, HTTPStatus.ACCEPTED
+
+
+@app.post(f"{ORDER}/returns")
+def open_return(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
+    who = _authorize(tenant, "return")
+    body = _body(ReturnBody)
+    _require_order(tenant, order_id)
+    result = operations.open_return(
+        _table(),
+        tenant,
+        order_id,
+        [line.model_dump(exclude_none=True) for line in body.lines],
+        f"{body.reason} (by {who})",
+    )
+    logger.info("return opened", extra={"order_id": order_id, "return": result})
+    return result, HTTPStatus.CREATED
+
+
+@app.post(f"{ORDER}/review")
+def review(tenant: str, order_id: str) -> dict[str, Any]:
+    who = _authorize(tenant, "review")
+    body = _body(ReviewBody)
+    _require_order(tenant, order_id)
+    return decide(tenant, order_id, body.decision, who)
+
+
+def decide(tenant: str, order_id: str, decision: str, by: str) -> dict[str, Any]:
+    """Resume the order's review wait; a 409 when no review waits (decided, timed out)."""
+    result = act_decide(
+        _deps(_table()),
+        {"tenant": tenant, "order_id": order_id, "decision": decision, "by": by},
+    )
+    logger.info("review decided", extra={"order_id": order_id, "decision": decision, **result})
+    if not result.get("resumed"):
+        raise _conflict(
+            result.get("reason")
+            or "the review is no longer waiting (it timed out or was decided already)"
+        )
+    return {"order_id": order_id, "decision": decision, **result}
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
