@@ -105,6 +105,9 @@ def _order_context(state: OrderState) -> dict[str, Any]:
     }
 
 
+SEND_ATTEMPTS = 3
+
+
 def send_email(
     kind: str,
     state: OrderState,
@@ -113,24 +116,98 @@ def send_email(
     extra: dict[str, Any] | None = None,
     sender: str | None = None,
 ) -> str | None:
-    """Render and send once per order and kind; never raises (the lifecycle goes on)."""
+    """Render and send once per order and kind, recorded on the order's timeline.
+
+    A notification already recorded as sent is not sent again (SES has no idempotency key of
+    its own). Failures are retried a few times, then recorded as failed: an e-mail never
+    stops the order (the next delivery of the same step tries again)."""
     from shared.notify.render import EmailKind, render
 
     recipients = [r for r in to if r]
     if not recipients:
         return None
-    try:
-        email = render(
-            EmailKind(kind),
-            {**_order_context(state), **(extra or {})},
-            tenant,
-            recipients,
-            sender=sender,
-        )
-        return str(_mailer().send(email, f"{tenant.id}:{state.order_id}:{kind}"))
-    except Exception as error:  # recorded; a notification must not stop the order
-        logger.exception("notification failed", extra={"kind": kind, "error": str(error)})
+    table = os.environ.get("TABLE_NAME")
+    notes = NotificationLog(table) if table else None
+    if notes is not None and notes.sent(tenant.id, state.order_id, kind):
         return None
+    error: Exception | None = None
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            email = render(
+                EmailKind(kind),
+                {**_order_context(state), **(extra or {})},
+                tenant,
+                recipients,
+                sender=sender,
+            )
+            message_id = str(_mailer().send(email, f"{tenant.id}:{state.order_id}:{kind}"))
+        except Exception as failure:  # recorded below; a notification must not stop the order
+            error = failure
+            time.sleep(0.2 * (attempt + 1))
+            continue
+        if notes is not None:
+            notes.record(tenant.id, state.order_id, kind, "sent", message_id, email.subject)
+        return message_id
+    logger.error("notification failed", extra={"kind": kind, "error": str(error)})
+    if notes is not None:
+        notes.record(tenant.id, state.order_id, kind, "failed", "", str(error)[:300])
+    return None
+
+
+class NotificationLog:
+    """``T#<t>#ORDER#<order>`` / ``NOTIFY#<kind>``, and a timeline entry per e-mail sent."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def sent(self, tenant: str, order_id: str, kind: str) -> bool:
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table,
+                ConsistentRead=True,
+                Key={"PK": {"S": f"T#{tenant}#ORDER#{order_id}"}, "SK": {"S": f"NOTIFY#{kind}"}},
+            )
+            .get("Item")
+        )
+        return bool(item) and item["status"]["S"] == "sent"
+
+    def record(
+        self, tenant: str, order_id: str, kind: str, status: str, message_id: str, summary: str
+    ) -> None:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC).isoformat()
+        pk = {"S": f"T#{tenant}#ORDER#{order_id}"}
+        ddb = aws.client("dynamodb")
+        ddb.put_item(
+            TableName=self.table,
+            Item={
+                "PK": pk,
+                "SK": {"S": f"NOTIFY#{kind}"},
+                "kind": {"S": "notification"},
+                "status": {"S": status},
+                "message_id": {"S": message_id},
+                "at": {"S": now},
+            },
+        )
+        if status == "sent":
+            ddb.put_item(
+                TableName=self.table,
+                Item={
+                    "PK": pk,
+                    "SK": {"S": f"TL#{now}#notify#{kind}"},
+                    "kind": {"S": "timeline"},
+                    "tenant": {"S": tenant},
+                    "order_id": {"S": order_id},
+                    "event_kind": {"S": "NotificationSent"},
+                    "source": {"S": "notify"},
+                    "event_id": {"S": message_id or kind},
+                    "occurred_at": {"S": now},
+                    "summary": {"S": f"e-mail {kind}: {summary}"},
+                    "event": {"S": "{}"},
+                },
+            )
 
 
 def alert_client_team(tenant: TenantSettings, subject: str, message: dict[str, Any]) -> None:

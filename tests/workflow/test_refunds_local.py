@@ -298,3 +298,29 @@ def test_return_of_a_delivered_line_is_refunded_when_the_parcel_is_back(
     assert refund_execution(local_stack, "returns", "o-1", refund_id)["status"] == "SUCCEEDED"
     state, _ = OrderStore(table).load("returns", "o-1")
     assert state.refunded() == 2500
+
+
+def test_review_rejected_after_payment_refunds_the_customer(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    from tests.workflow.test_lifecycle_local import decide
+
+    make_tenant(local_stack, tmp_path, "reject-refund", risk={"review_over": 1000})
+    paid_order(local_stack, sandbox, "reject-refund", "o-1")
+    wait_for_stage(local_stack, "reject-refund", "o-1", "potential_fraud")
+    assert decide(local_stack, "reject-refund", "o-1", "reject")["resumed"] is True
+    wait_refund_submitted(local_stack, sandbox, "reject-refund")
+    forward(local_stack, sandbox, "reject-refund")
+    assert (
+        refund_execution(local_stack, "reject-refund", "o-1", "cancellation")["status"]
+        == "SUCCEEDED"
+    )
+    state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load("reject-refund", "o-1")
+    assert state.status() == "refunded"
+    # Each e-mail went out once and is on the order's timeline.
+    timeline = OrderStore(local_stack.deployment.outputs["TableName"]).timeline(
+        "reject-refund", "o-1"
+    )
+    sent = [e["summary"] for e in timeline if e["source"] == "notify"]
+    assert any("order_cancelled" in s for s in sent)
+    assert len(sent) == len(set(sent))
