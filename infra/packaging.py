@@ -29,6 +29,9 @@ LAYER_REQUIREMENTS = (
     "stripe==16.1.0",
     "jinja2==3.1.6",
     "babel==2.18.0",
+    "common-expression-language==0.10.0",
+    "disposable-email-domains==0.0.293",
+    "iptocc==3.3.170",
 )
 
 CODE_PACKAGES = ("functions", "shared")

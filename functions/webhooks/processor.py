@@ -39,25 +39,27 @@ def _gateway(tenant: str) -> StripeGateway:
 
 def dependencies() -> Dependencies:
     # Keyed by the environment, read on use: one process may host several deployments.
-    return _dependencies(os.environ["TABLE_NAME"], os.environ.get("ARCHIVE_BUCKET"))
+    return _dependencies(
+        os.environ["TABLE_NAME"],
+        os.environ.get("ARCHIVE_BUCKET"),
+        os.environ.get("LIFECYCLE_STATE_MACHINE") or None,
+        int(os.environ.get("LIFECYCLE_SECONDS_PER_DAY", "86400")),
+    )
 
 
 @cache
-def _dependencies(table: str, archive: str | None) -> Dependencies:
+def _dependencies(
+    table: str, archive: str | None, lifecycle_arn: str | None, seconds_per_day: int
+) -> Dependencies:
     return Dependencies(
         raw_events=RawEventStore(table, archive),
         orders=OrderStore(table),
         settlements=SettlementStore(table),
         gateway_for=_gateway,
-        lifecycle=_starter(table),
+        lifecycle=(
+            LifecycleStarter(table, lifecycle_arn, seconds_per_day) if lifecycle_arn else None
+        ),
     )
-
-
-def _starter(table: str) -> LifecycleStarter | None:
-    arn = os.environ.get("LIFECYCLE_STATE_MACHINE")
-    if not arn:
-        return None
-    return LifecycleStarter(table, arn, int(os.environ.get("LIFECYCLE_SECONDS_PER_DAY", "86400")))
 
 
 def _record(record: DynamoDBRecord) -> None:
