@@ -303,6 +303,61 @@ def events_replay(
         sys.exit(1)
 
 
+# -- risk -------------------------------------------------------------------------------------
+
+
+@main.group()
+def risk() -> None:
+    """Fraud screening rules: check them, and try them on history before they go live."""
+
+
+@risk.command("check")
+@click.option("--rules", "rules_file", required=True, type=click.Path(exists=True, path_type=Path))
+def risk_check(rules_file: Path) -> None:
+    """Validate a rules file as saving it would: syntax, attributes, types."""
+    from functions.risk.rules import check_rules_file
+
+    errors = check_rules_file(rules_file)
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors:
+        sys.exit(1)
+    click.echo(f"{rules_file}: ok")
+
+
+@risk.command("backtest")
+@click.option("--rules", "rules_file", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(exists=True, path_type=Path),
+    help="Labelled orders (JSON lines); default: a generated history with planted fraud patterns.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="The ruleset in force, to list the orders whose decision would change.",
+)
+@click.option(
+    "--orders",
+    default=50_000,
+    show_default=True,
+    help="Size of the generated history when no --history is given.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def risk_backtest(
+    rules_file: Path, history_file: Path | None, baseline: Path | None, orders: int, as_json: bool
+) -> None:
+    """Evaluate a ruleset over labelled history with each order's signals as they were then."""
+    from functions.risk.backtest import backtest_file, format_report, report_json
+    from functions.risk.history_gen import generate
+
+    history = history_file if history_file is not None else generate(orders)
+    report = backtest_file(rules_file, history, baseline)
+    click.echo(report_json(report) if as_json else format_report(report))
+
+
 # -- demo -------------------------------------------------------------------------------------
 
 

@@ -35,9 +35,12 @@ def request_refund(
     lines: list[dict[str, Any]] | None = None,
     reason: str | None = None,
     refund_id: str | None = None,
+    refund_state_machine: str | None = None,
 ) -> dict[str, Any]:
-    """Start the refund workflow once per refund request (a repeated request id is a no-op)."""
-    arn = os.environ.get("REFUND_STATE_MACHINE")
+    """Start the refund workflow once per refund request (a repeated request id is a no-op).
+
+    The state machine defaults to the deployment's (``REFUND_STATE_MACHINE``)."""
+    arn = refund_state_machine or os.environ.get("REFUND_STATE_MACHINE")
     if not arn:
         raise OperationRefused("refunds are not configured in this deployment")
     if amount is not None and amount <= 0:
@@ -60,7 +63,14 @@ def request_refund(
 
 
 def cancel_order(
-    table: str, tenant: str, order_id: str, reason: str, *, stop_lifecycle: bool = True
+    table: str,
+    tenant: str,
+    order_id: str,
+    reason: str,
+    *,
+    stop_lifecycle: bool = True,
+    lifecycle_state_machine: str | None = None,
+    refund_state_machine: str | None = None,
 ) -> dict[str, Any]:
     """Cancel before shipment: stop the lifecycle, refund what was paid."""
     orders, lifecycle = OrderStore(table), LifecycleStore(table)
@@ -69,7 +79,8 @@ def cancel_order(
         raise OperationRefused(f"order {order_id!r} is not known")
     if state.shipment_status() in SHIPPED:
         raise OperationRefused("the order has shipped: open a return instead")
-    if stop_lifecycle and (arn := os.environ.get("LIFECYCLE_STATE_MACHINE")):
+    arn = lifecycle_state_machine or os.environ.get("LIFECYCLE_STATE_MACHINE")
+    if stop_lifecycle and arn:
         execution = (
             arn.replace(":stateMachine:", ":execution:")
             + ":"
@@ -84,7 +95,13 @@ def cancel_order(
     lifecycle.set_stage(tenant, order_id, "cancelled", reason)
     due = max(0, state.paid() - state.refunded())
     refund = (
-        request_refund(tenant, order_id, reason="requested_by_customer", refund_id="cancellation")
+        request_refund(
+            tenant,
+            order_id,
+            reason="requested_by_customer",
+            refund_id="cancellation",
+            refund_state_machine=refund_state_machine,
+        )
         if due
         else None
     )

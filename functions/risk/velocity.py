@@ -231,6 +231,10 @@ class DynamoVelocity:
             )
             for item in answer["Responses"].get(self.table_name, []):
                 slot = by_key[item["PK"]["S"], item["SK"]["S"]]
-                values[slot] = Counter(int(item["orders"]["N"]), int(item["amount"]["N"]))
+                # An item another writer is creating may not carry its counters yet.
+                values[slot] = Counter(
+                    int(item.get("orders", {}).get("N", "0")),
+                    int(item.get("amount", {}).get("N", "0")),
+                )
             pending = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
         return VelocityCounts(values)

@@ -18,7 +18,10 @@ from functions.risk.rules import DEFAULT_RULESET_YAML, compile_ruleset, evaluate
 from functions.risk.signals import ListSet, SignalConfig
 
 CONFIG = SignalConfig(block=ListSet(bins=(history_gen.PLANTED_BIN,)))
-BASELINE = "tenant: demo\nversion: base\nrules:\n  - {id: big, action: review, when: 'amount > 80000', reason: big}\n"
+BASELINE = (
+    "tenant: demo\nversion: base\nrules:\n"
+    "  - {id: big, action: review, when: 'amount > 80000', reason: big}\n"
+)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,12 @@ pytestmark = pytest.mark.local
 STRIPE_KEY = "sk_test_e2e"
 
 
+def refund_machine(stack: Any) -> str:
+    # Passed explicitly: the local stack's functions run in this process and set and restore
+    # their own environment, so the test thread must not rely on os.environ for these.
+    return str(stack.deployment.outputs["RefundStateMachine"])
+
+
 @pytest.fixture
 def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeSandbox]:
     monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
@@ -112,7 +118,13 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
 ) -> None:
     make_tenant(local_stack, tmp_path, "refund-part")
     paid_order(local_stack, sandbox, "refund-part", "o-1")
-    started = request_refund("refund-part", "o-1", amount=1500, refund_id="r1")
+    started = request_refund(
+        "refund-part",
+        "o-1",
+        amount=1500,
+        refund_id="r1",
+        refund_state_machine=refund_machine(local_stack),
+    )
     assert started["started"]
     wait_refund_submitted(local_stack, sandbox, "refund-part")
     forward(local_stack, sandbox, "refund-part")
@@ -121,13 +133,25 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
     assert state.refunded() == 1500 and state.status() == "partially_refunded"
     assert any(Path(local_stack.mail_dir).glob("refund_issued-o-1-*"))
     # The same request again starts nothing.
-    assert not request_refund("refund-part", "o-1", amount=1500, refund_id="r1")["started"]
+    assert not request_refund(
+        "refund-part",
+        "o-1",
+        amount=1500,
+        refund_id="r1",
+        refund_state_machine=refund_machine(local_stack),
+    )["started"]
 
 
 def test_refund_by_lines(local_stack: Any, sandbox: StripeSandbox, tmp_path: Path) -> None:
     make_tenant(local_stack, tmp_path, "refund-lines")
     paid_order(local_stack, sandbox, "refund-lines", "o-1")
-    request_refund("refund-lines", "o-1", lines=[{"line_id": "l1", "quantity": 1}], refund_id="r1")
+    request_refund(
+        "refund-lines",
+        "o-1",
+        lines=[{"line_id": "l1", "quantity": 1}],
+        refund_id="r1",
+        refund_state_machine=refund_machine(local_stack),
+    )
     wait_refund_submitted(local_stack, sandbox, "refund-lines")
     forward(local_stack, sandbox, "refund-lines")
     assert refund_execution(local_stack, "refund-lines", "o-1", "r1")["status"] == "SUCCEEDED"
@@ -140,7 +164,13 @@ def test_more_than_captured_is_refused(
 ) -> None:
     make_tenant(local_stack, tmp_path, "refund-over")
     paid_order(local_stack, sandbox, "refund-over", "o-1")
-    request_refund("refund-over", "o-1", amount=6000, refund_id="r1")
+    request_refund(
+        "refund-over",
+        "o-1",
+        amount=6000,
+        refund_id="r1",
+        refund_state_machine=refund_machine(local_stack),
+    )
     described = refund_execution(local_stack, "refund-over", "o-1", "r1")
     assert described["status"] == "FAILED" and described.get("error") == "NotRefundable"
     assert not [e for e in sandbox.events() if e["type"] == "charge.refunded"]
@@ -152,7 +182,13 @@ def test_gateway_500_twice_then_success_makes_exactly_one_refund(
     make_tenant(local_stack, tmp_path, "refund-flaky")
     intent = paid_order(local_stack, sandbox, "refund-flaky", "o-1")
     sandbox.fail_next("/v1/refunds", status=500, times=2, method="POST")
-    request_refund("refund-flaky", "o-1", amount=1000, refund_id="r1")
+    request_refund(
+        "refund-flaky",
+        "o-1",
+        amount=1000,
+        refund_id="r1",
+        refund_state_machine=refund_machine(local_stack),
+    )
     wait_refund_submitted(local_stack, sandbox, "refund-flaky")
     forward(local_stack, sandbox, "refund-flaky")
     assert refund_execution(local_stack, "refund-flaky", "o-1", "r1")["status"] == "SUCCEEDED"
@@ -168,7 +204,14 @@ def test_cancelled_before_shipment_stops_the_lifecycle_and_refunds(
     paid_order(local_stack, sandbox, "refund-cancel", "o-1")
     wait_for_stage(local_stack, "refund-cancel", "o-1", "awaiting_shipment")
     table = local_stack.deployment.outputs["TableName"]
-    result = cancel_order(table, "refund-cancel", "o-1", "customer changed their mind")
+    result = cancel_order(
+        table,
+        "refund-cancel",
+        "o-1",
+        "customer changed their mind",
+        lifecycle_state_machine=local_stack.deployment.outputs["LifecycleStateMachine"],
+        refund_state_machine=refund_machine(local_stack),
+    )
     assert result["refund_due"] == 5000
     arn = (
         local_stack.deployment.outputs["LifecycleStateMachine"].replace(
