@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import result_line
+
 from functions.risk import history_gen
 from functions.risk.backtest import replay
 from functions.risk.rules import default_ruleset, evaluate
