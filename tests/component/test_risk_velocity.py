@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,21 @@ AT = datetime(2026, 11, 23, 10, 59, 30, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture
-def ddb() -> Iterator[Any]:
+def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # DynamoDB applies one UpdateItem's ADD atomically; moto reads, modifies and writes without
+    # a lock, so concurrent updates of one item lose counts there. Serialise moto's writes to
+    # test our code against the store's real guarantee.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    for name in ("update_item", "put_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
     saved = dict(os.environ)
     os.environ.update(
         {
