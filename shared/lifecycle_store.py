@@ -100,5 +100,32 @@ class LifecycleStore:
         old = answer.get("Attributes")
         return old["token"]["S"] if old else None
 
+    def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> None:
+        """A carrier claim for a lost or returned parcel (one per order and parcel)."""
+        parcel = claim.get("tracking_code") or "unknown"
+        self._put(
+            tenant,
+            order_id,
+            f"CLAIM#{parcel}",
+            {
+                "kind": "carrier_claim",
+                "claim": claim,
+                "GSI2PK": f"T#{tenant}#CLAIMS#open",
+                "GSI2SK": order_id,
+            },
+        )
+
+    def claims(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        answer = aws.client("dynamodb").query(
+            TableName=self.table_name,
+            ConsistentRead=True,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+            ExpressionAttributeValues={
+                ":pk": {"S": order_pk(tenant, order_id)},
+                ":p": {"S": "CLAIM#"},
+            },
+        )
+        return [json.loads(item["claim"]["S"]) for item in answer["Items"]]
+
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
         self._put(tenant, order_id, "RELEASE", {"kind": "funds_releasable", "lines": lines})

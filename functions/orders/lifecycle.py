@@ -369,10 +369,27 @@ def act_stage(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
                 "carrier": shipment.carrier if shipment else None,
             },
         )
+        # A claim against the carrier, for the operator who decides to refund or reship.
+        deps.lifecycle.open_claim(
+            tenant.id,
+            state.order_id,
+            {
+                "tracking_code": shipment.tracking_code if shipment else None,
+                "carrier": shipment.carrier if shipment else None,
+                "problem": event.get("shipment") or "unknown",
+                "status": "open",
+                "decision": "pending: refund or reship",
+            },
+        )
         alert_client_team(
             tenant,
             f"Delivery problem: order {state.order_id}",
-            {"tenant": tenant.id, "order_id": state.order_id, "shipment": event.get("shipment")},
+            {
+                "tenant": tenant.id,
+                "order_id": state.order_id,
+                "shipment": event.get("shipment"),
+                "claim": "opened; decide refund (ops API refunds) or reship",
+            },
         )
     elif stage == "not_dispatched":
         alert_client_team(

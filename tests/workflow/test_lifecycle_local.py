@@ -240,6 +240,10 @@ def test_lost_package_takes_the_exception_path(local_stack: Any, tmp_path: Path)
     assert finished(local_stack, "life-lost", "o-1")["status"] == "SUCCEEDED"
     assert final_state(local_stack, "life-lost", "o-1") == "DeliveryException"
     assert "delivery_problem" in mails(local_stack, "o-1")
+    (claim,) = LifecycleStore(local_stack.deployment.outputs["TableName"]).claims(
+        "life-lost", "o-1"
+    )
+    assert claim["tracking_code"] == "1ZLOST" and claim["status"] == "open"
 
 
 def test_not_dispatched_within_the_sla_alerts_then_still_ships(
