@@ -58,3 +58,18 @@ def acknowledge_function_basics(role: IConstruct, log_group_id: str) -> None:
         ],
         apply_to_children=True,
     )
+
+
+def acknowledge_tenant_secrets(role: IConstruct) -> None:
+    NagSuppressions.add_resource_suppressions(
+        role,
+        [
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so "
+                "tenants can be added without a deploy.",
+                applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"}],
+            )
+        ],
+        apply_to_children=True,
+    )

@@ -3,19 +3,17 @@ gateway's confirmation (task token, with a timeout that alerts), complete and te
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_logs as logs
+from aws_cdk import Duration
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from infra import nag
 from infra.config import StackConfig
 from infra.constructs.data import DataStore
 from infra.constructs.ingestion import tenant_secrets_statement
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.workflow import acknowledge_steps_grants, standard_state_machine
 
 REQUEST = {
     "tenant": sfn.JsonPath.string_at("$.tenant"),
@@ -143,50 +141,7 @@ class RefundWorkflow(Construct):
             prepare.next(submit).next(wait).next(complete).next(sfn.Succeed(self, "Refunded"))
         )
 
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
+        self.state_machine = standard_state_machine(
+            self, definition, timeout=Duration.days(30), steps_id="OrdersRefundsSteps"
         )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=Duration.days(30),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False
-            ),
-        )
-        assert self.steps.role is not None
-        nag.acknowledge_table_grant(self.steps.role)
-        nag.acknowledge_kms_grant(self.steps.role, "the client alerts topic")
-        NagSuppressions.add_resource_suppressions(
-            self.steps.role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so "
-                    "tenants can be added without a deploy.",
-                    applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"}],
-                )
-            ],
-            apply_to_children=True,
-        )
-        NagSuppressions.add_resource_suppressions(
-            self.state_machine,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="Step Functions log delivery and X-Ray need '*'; the Lambda grant "
-                    "covers the steps function's versions (<arn>:*), nothing else.",
-                    applies_to=[
-                        "Resource::*",
-                        {"regex": "/^Resource::<OrdersRefundsSteps.*\\.Arn>:\\*$/g"},
-                    ],
-                )
-            ],
-            apply_to_children=True,
-        )
+        acknowledge_steps_grants(self.steps)

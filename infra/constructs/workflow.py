@@ -1,0 +1,57 @@
+"""What every Standard workflow of the stack shares: logging, tracing, its steps' grants."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from infra import nag
+
+
+def standard_state_machine(
+    scope: Construct, definition: sfn.IChainable, *, timeout: Duration, steps_id: str
+) -> sfn.StateMachine:
+    """A Standard state machine logging every event (without execution data: it holds
+    customers' details) and traced with X-Ray."""
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(
+            destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+        ),
+    )
+    NagSuppressions.add_resource_suppressions(
+        machine,
+        [
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="Step Functions log delivery and X-Ray need '*'; the Lambda grant "
+                "covers the steps function's versions (<arn>:*), nothing else.",
+                applies_to=["Resource::*", {"regex": f"/^Resource::<{steps_id}.*\\.Arn>:\\*$/g"}],
+            )
+        ],
+        apply_to_children=True,
+    )
+    return machine
+
+
+def acknowledge_steps_grants(steps: lambda_.Function) -> None:
+    """A workflow's steps read and write the table, alert client teams, read tenants' secrets."""
+    assert steps.role is not None
+    nag.acknowledge_table_grant(steps.role)
+    nag.acknowledge_kms_grant(steps.role, "the client alerts topic")
+    nag.acknowledge_tenant_secrets(steps.role)
