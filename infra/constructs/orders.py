@@ -17,7 +17,12 @@ from infra.config import StackConfig
 from infra.constructs.data import DataStore
 from infra.constructs.ingestion import tenant_secrets_statement
 from infra.constructs.lambdas import LambdaToolkit
-from infra.constructs.workflow import acknowledge_steps_grants, standard_state_machine
+from infra.constructs.workflow import (
+    acknowledge_steps_grants,
+    grant_steps,
+    standard_state_machine,
+    step_factory,
+)
 
 ORDER = {
     "tenant": sfn.JsonPath.string_at("$.tenant"),
@@ -54,22 +59,13 @@ class OrderLifecycle(Construct):
             memory_mb=512,
             timeout=Duration.seconds(30),
         )
-        data.table.grant_read_write_data(self.steps)
-        client_alerts.grant_publish(self.steps)
-        self.steps.add_to_role_policy(tenant_secrets_statement(self, config))
-
-        def step(
-            name: str, payload: dict[str, object], result_path: str | None = None
-        ) -> tasks.LambdaInvoke:
-            return tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=self.steps,
-                payload_response_only=True,
-                payload=sfn.TaskInput.from_object({**ORDER, **payload}),
-                result_path=result_path or sfn.JsonPath.DISCARD,
-                retry_on_service_exceptions=True,
-            )
+        grant_steps(
+            self.steps,
+            data=data,
+            client_alerts=client_alerts,
+            secrets=tenant_secrets_statement(self, config),
+        )
+        step = step_factory(self, self.steps, ORDER)
 
         def wait_for(
             name: str, payload: dict[str, object], timeout_path: str, result_path: str

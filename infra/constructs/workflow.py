@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra import nag
+from infra.constructs.data import DataStore
+
+Step = Callable[..., tasks.LambdaInvoke]
+
+
+def step_factory(scope: Construct, steps: lambda_.IFunction, base: Mapping[str, object]) -> Step:
+    """Tasks that call the workflow's steps function with ``base`` (its ids) plus a payload,
+    keeping only what ``result_path`` names of the result, retried on Lambda service errors."""
+
+    def step(
+        name: str, payload: dict[str, object], result_path: str | None = None
+    ) -> tasks.LambdaInvoke:
+        return tasks.LambdaInvoke(
+            scope,
+            name,
+            lambda_function=steps,
+            payload_response_only=True,
+            payload=sfn.TaskInput.from_object({**base, **payload}),
+            result_path=result_path or sfn.JsonPath.DISCARD,
+            retry_on_service_exceptions=True,
+        )
+
+    return step
+
+
+def grant_steps(
+    steps: lambda_.Function,
+    *,
+    data: DataStore,
+    client_alerts: sns.ITopic,
+    secrets: iam.PolicyStatement,
+) -> None:
+    data.table.grant_read_write_data(steps)
+    client_alerts.grant_publish(steps)
+    steps.add_to_role_policy(secrets)
 
 
 def standard_state_machine(
