@@ -26,8 +26,16 @@ def waits_for(tenant: TenantSettings, seconds_per_day: int) -> dict[str, int]:
 
 
 class LifecycleStarter:
-    def __init__(self, table: str, state_machine_arn: str, seconds_per_day: int) -> None:
-        self.orders = OrderStore(table)
+    def __init__(
+        self,
+        table: str,
+        state_machine_arn: str,
+        seconds_per_day: int,
+        orders: OrderStore | None = None,
+    ) -> None:
+        # Given the processor's own store, the aggregate it just wrote is read from that
+        # store's cache instead of being fetched again for every event.
+        self.orders = orders or OrderStore(table)
         self.lifecycle = LifecycleStore(table)
         self.tenants = TenantDirectory(table)
         self.state_machine_arn = state_machine_arn
@@ -56,7 +64,7 @@ class LifecycleStarter:
                     order_id,
                     event.reason or "cancelled by the shop",
                 )
-        state, _ = self.orders.load(event.tenant, order_id)
+        state, _ = self.orders.load_for_update(event.tenant, order_id)
         resume_waits(event.tenant, order_id, state, self.lifecycle)
         if isinstance(event, ChargeRefunded):
             resume_refund_waits(event.tenant, order_id, state, self.lifecycle)

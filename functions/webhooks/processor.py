@@ -51,13 +51,16 @@ def dependencies() -> Dependencies:
 def _dependencies(
     table: str, archive: str | None, lifecycle_arn: str | None, seconds_per_day: int
 ) -> Dependencies:
+    orders = OrderStore(table)
     return Dependencies(
         raw_events=RawEventStore(table, archive),
-        orders=OrderStore(table),
+        orders=orders,
         settlements=SettlementStore(table),
         gateway_for=_gateway,
         lifecycle=(
-            LifecycleStarter(table, lifecycle_arn, seconds_per_day) if lifecycle_arn else None
+            LifecycleStarter(table, lifecycle_arn, seconds_per_day, orders)
+            if lifecycle_arn
+            else None
         ),
     )
 

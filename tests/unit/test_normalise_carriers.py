@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,31 +13,19 @@ from functions.webhooks.normalise import normalise
 from functions.webhooks.normalise.carriers import shipment_from_easypost_tracker, shippo_order_id
 from shared.events import DomainEvent, Ignored, Malformed, ShipmentStatus, ShipmentUpdated, Source
 from tests.hostile import assert_only_documented_failures
+from tests.samples import SAMPLES, load_sample, sample_names
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
 CARRIERS = SAMPLES / "carriers"
 TENANT = "acme"
 EVENT_ID = "carrier-evt-1"
 RECEIVED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def _sample_names() -> list[str]:
-    # Missing samples must fail the run, not quietly parametrize nothing.
-    if not CARRIERS.is_dir():
-        raise FileNotFoundError(f"carrier samples not found at {CARRIERS}")
-    names = sorted(p.relative_to(CARRIERS).as_posix() for p in CARRIERS.rglob("*.json"))
-    if not names:
-        raise FileNotFoundError(f"no carrier samples under {CARRIERS}")
-    return names
-
-
-SAMPLE_NAMES = _sample_names()
+SAMPLE_NAMES = sample_names(CARRIERS, "carrier")
 
 
 def load(name: str) -> dict[str, Any]:
-    doc = json.loads((CARRIERS / name).read_text(encoding="utf-8"))
-    assert isinstance(doc, dict)
-    return doc
+    return load_sample(CARRIERS, name)
 
 
 def run(source: Source, payload: dict[str, Any]) -> list[DomainEvent]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -32,8 +30,8 @@ from shared.events import (
 )
 from shared.money import Money
 from tests.hostile import assert_only_documented_failures
+from tests.samples import SAMPLES, load_sample, sample_names
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
 STRIPE_EVENTS = SAMPLES / "stripe" / "events"
 TENANT = "acme"
 EVENT_ID = "evt_test_1"
@@ -42,23 +40,11 @@ RECEIVED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 E = TypeVar("E")
 
 
-def _sample_names() -> list[str]:
-    # Missing samples must fail the run, not quietly parametrize nothing.
-    if not STRIPE_EVENTS.is_dir():
-        raise FileNotFoundError(f"Stripe samples not found at {STRIPE_EVENTS}")
-    names = sorted(p.relative_to(STRIPE_EVENTS).as_posix() for p in STRIPE_EVENTS.rglob("*.json"))
-    if not names:
-        raise FileNotFoundError(f"no Stripe samples under {STRIPE_EVENTS}")
-    return names
-
-
-SAMPLE_NAMES = _sample_names()
+SAMPLE_NAMES = sample_names(STRIPE_EVENTS, "Stripe")
 
 
 def load(name: str) -> dict[str, Any]:
-    doc = json.loads((STRIPE_EVENTS / name).read_text(encoding="utf-8"))
-    assert isinstance(doc, dict)
-    return doc
+    return load_sample(STRIPE_EVENTS, name)
 
 
 def run(payload: dict[str, Any]) -> list[DomainEvent]:
