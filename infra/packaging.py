@@ -32,6 +32,7 @@ LAYER_REQUIREMENTS = (
     "common-expression-language==0.10.0",
     "disposable-email-domains==0.0.293",
     "iptocc==3.3.170",
+    "pyyaml==6.0.3",
 )
 
 CODE_PACKAGES = ("functions", "shared")
