@@ -39,10 +39,15 @@ from pydantic import (
 
 from functions.orders import operations
 from functions.orders.lifecycle import _deps, act_decide
+from functions.risk.management import RiskAdmin, parse_list_changes
+from functions.risk.review_queue import review_queue
+from functions.risk.rules import RulesetInvalid
 from functions.webhooks.inspect import order_view
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
 from shared.order_store import OrderStore
+from shared.risk_store import RiskStore, VersionConflict
+from shared.tenants import TenantDirectory, TenantSettings
 
 TENANTS_CLAIM = "ecomops:tenants"
 ALL_TENANTS = "*"
@@ -173,8 +178,47 @@ def _refused(refused: operations.OperationRefused) -> NoReturn:
     raise _conflict(str(refused))
 
 
+def _stale(conflict: VersionConflict) -> NoReturn:
+    raise _conflict(str(conflict))
+
+
+def _invalid_rules(invalid: RulesetInvalid) -> NoReturn:
+    raise BadRequestError("the ruleset was not saved: " + "; ".join(invalid.errors))
+
+
 # Registered by call: Powertools' decorator is untyped, and would untype the function for mypy.
 app.exception_handler(operations.OperationRefused)(_refused)
+app.exception_handler(VersionConflict)(_stale)
+app.exception_handler(RulesetInvalid)(_invalid_rules)
+
+
+def _json_document() -> Any:
+    try:
+        return json.loads(app.current_event.decoded_body or "")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequestError("the body must be JSON") from None
+
+
+def _expected_version() -> int | None:
+    """``If-Match: <version>`` makes a change conditional on the version the caller read."""
+    value = app.current_event.headers.get("if-match")
+    if value is None:
+        return None
+    try:
+        return int(value.strip().strip('"'))
+    except ValueError:
+        raise BadRequestError("If-Match must be the version number you read") from None
+
+
+def _tenant_settings(tenant: str) -> TenantSettings:
+    settings = TenantDirectory(_table()).get(tenant)
+    if settings is None:
+        raise NotFoundError(f"tenant {tenant!r} has no settings")
+    return settings
+
+
+def _risk() -> RiskAdmin:
+    return RiskAdmin(RiskStore(_table()))
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -267,6 +311,98 @@ def decide(tenant: str, order_id: str, decision: str, by: str) -> dict[str, Any]
             or "the review is no longer waiting (it timed out or was decided already)"
         )
     return {"order_id": order_id, "decision": decision, **result}
+
+
+# -- review queue and risk management ------------------------------------------------------------
+
+RISK = "/ops/tenants/<tenant>/risk"
+
+
+@app.get("/ops/tenants/<tenant>/reviews")
+def reviews(tenant: str) -> dict[str, Any]:
+    """Orders held as potential fraud, oldest first, with their reasons and age."""
+    _authorize(tenant, "view")
+    table = _table()
+    queue = review_queue(LifecycleStore(table), OrderStore(table), tenant)
+    return {"tenant": tenant, "count": len(queue), "orders": queue}
+
+
+@app.get(f"{RISK}/rules/<category>")
+def get_rules(tenant: str, category: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    try:
+        stored = _risk().rules(tenant, category)
+    except ValueError as error:
+        raise BadRequestError(str(error)) from None
+    if stored is None:
+        raise NotFoundError(
+            f"no rules saved for {tenant!r} category {category!r}: the built-in default applies"
+        )
+    return {
+        "category": category,
+        "version": stored.version,
+        "saved_by": stored.saved_by,
+        "saved_at": stored.saved_at,
+        "ruleset": stored.body,
+    }
+
+
+@app.put(f"{RISK}/rules/<category>")
+def put_rules(tenant: str, category: str) -> tuple[dict[str, Any], int]:
+    who = _authorize(tenant, "change rules")
+    document = _json_document()
+    if not isinstance(document, dict):
+        raise BadRequestError("the body must be a ruleset: an object with rules")
+    try:
+        stored = _risk().save_rules(tenant, category, document, who, _expected_version())
+    except RulesetInvalid:
+        raise
+    except ValueError as error:
+        raise BadRequestError(str(error)) from None
+    logger.info("rules saved", extra={"category": category, "version": stored.version})
+    return {"category": category, "version": stored.version, "saved_by": who}, HTTPStatus.CREATED
+
+
+@app.get(f"{RISK}/lists")
+def get_lists(tenant: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    version, lists = _risk().lists(_tenant_settings(tenant))
+    return {"version": version, **lists.model_dump(mode="json")}
+
+
+@app.post(f"{RISK}/lists")
+def change_lists(tenant: str) -> dict[str, Any]:
+    who = _authorize(tenant, "change lists")
+    try:
+        changes = parse_list_changes(_json_document())
+        stored = _risk().change_lists(_tenant_settings(tenant), changes, who, _expected_version())
+    except VersionConflict:
+        raise
+    except ValueError as error:
+        raise BadRequestError(f"the lists were not changed: {error}") from None
+    logger.info("lists changed", extra={"version": stored.version, "changes": stored.change})
+    return {"version": stored.version, **stored.body}
+
+
+@app.get(f"{RISK}/audit")
+def audit(tenant: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    entries = _risk().audit(tenant)
+    return {
+        "tenant": tenant,
+        "changes": [
+            {
+                "subject": e.subject,
+                "version": e.version,
+                "who": e.who,
+                "when": e.when,
+                "before": e.before,
+                "after": e.after,
+                "change": e.change,
+            }
+            for e in reversed(entries)
+        ],
+    }
 
 
 @logger.inject_lambda_context(

@@ -13,21 +13,31 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from functions.risk.screening import RiskSettings, screen
+from functions.risk.history import DynamoHistory
+from functions.risk.management import RiskAdmin
+from functions.risk.rules import evaluate
+from functions.risk.signals import collect, customer_key
+from functions.risk.velocity import DynamoVelocity, VelocityPort
 from shared import aws, workflows
+from shared.events import Card
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.order_store import OrderStore
+from shared.risk_store import RiskStore
 from shared.tenant_secrets import TenantSecrets
 from shared.tenants import TenantDirectory, TenantSettings
 
 SHIPPED = {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
 DELIVERY_PROBLEMS = {"failure", "return_to_sender", "cancelled"}
+
+
+FRAUD_CANCELLATIONS = {"blocked_by_screening", "rejected_in_review"}
 
 
 @dataclass
@@ -36,11 +46,22 @@ class Deps:
     lifecycle: LifecycleStore
     tenants: TenantDirectory
     secrets: TenantSecrets
+    risk: RiskAdmin
+    velocity: VelocityPort
+    history: DynamoHistory
 
 
 @cache
 def _deps(table: str) -> Deps:
-    return Deps(OrderStore(table), LifecycleStore(table), TenantDirectory(table), TenantSecrets())
+    return Deps(
+        OrderStore(table),
+        LifecycleStore(table),
+        TenantDirectory(table),
+        TenantSecrets(),
+        RiskAdmin(RiskStore(table)),
+        DynamoVelocity(table),
+        DynamoHistory(table),
+    )
 
 
 def wait_outcome(state: OrderState, wait: str) -> dict[str, Any] | None:
@@ -238,12 +259,49 @@ def _load(deps: Deps, event: dict[str, Any]) -> tuple[OrderState, TenantSettings
     return state, tenant
 
 
+def _card(state: OrderState) -> Card | None:
+    """The card of the order's payment, when the gateway has told us already."""
+    for payment in sorted(state.payments.values(), key=lambda p: p.payment_id):
+        if payment.card is not None:
+            return Card.model_validate(payment.card.value)
+    return None
+
+
 def act_screen(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
+    """Signals (lists, velocity, geography, history) and the tenant's CEL rules → a decision.
+
+    Retries are safe: velocity returns the counts recorded at the first attempt and history
+    is read strictly before the order's time, so a retry decides on the same attributes."""
     state, tenant = _load(deps, event)
-    assert state.order is not None
-    result = screen(state.order, RiskSettings.model_validate(tenant.risk))
-    deps.lifecycle.save_screening(tenant.id, state.order_id, result.model_dump())
-    return {"decision": result.decision, "score": result.score, "reasons": list(result.reasons)}
+    order = state.order
+    assert order is not None
+    config = deps.risk.signal_config(tenant)
+    attributes = collect(order, config, deps.velocity, deps.history, _card(state))
+    ruleset = deps.risk.ruleset_for(tenant.id, attributes["category"])
+    decision = evaluate(ruleset, attributes)
+    screening = decision.to_screening(attributes).model_dump(mode="json")
+    screening["matched_rules"] = [m.rule_id for m in decision.matched]
+    screening["rule_errors"] = list(decision.errors)
+    deps.lifecycle.save_screening(tenant.id, state.order_id, screening)
+    who = customer_key(order)
+    deps.history.record(
+        tenant.id, who, order.occurred_at, "order", state.order_id, order.total.amount
+    )
+    logger.info(
+        "screened",
+        extra={
+            "decision": decision.decision,
+            "score": decision.score,
+            "rules": screening["matched_rules"],
+            "ruleset": decision.ruleset_version,
+        },
+    )
+    return {
+        "decision": decision.decision,
+        "score": decision.score,
+        "reasons": list(decision.reasons),
+        "ruleset_version": decision.ruleset_version,
+    }
 
 
 def act_hold(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
@@ -404,6 +462,15 @@ def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     state, tenant = _load(deps, event)
     reason = event.get("reason", "cancelled")
     deps.lifecycle.set_stage(tenant.id, state.order_id, "cancelled", reason)
+    if reason in FRAUD_CANCELLATIONS and state.order is not None:
+        # The customer's later orders see this decision in their history.
+        deps.history.record(
+            tenant.id,
+            customer_key(state.order),
+            datetime.now(UTC),
+            "fraud_decision",
+            state.order_id,
+        )
     paid = state.paid() - state.refunded()
     customer = [state.order.customer.email or ""] if state.order else []
     extra: dict[str, Any] = {"reason": None}

@@ -8,8 +8,15 @@ from typing import Any
 from functions.orders.lifecycle import resume_waits
 from functions.orders.operations import OperationRefused, cancel_order, receive_returns
 from functions.orders.refunds import resume_refund_waits
+from functions.risk.history import DynamoHistory
 from shared import workflows
-from shared.events import ChargeRefunded, OrderCancelled, OrderPlaced, ShipmentUpdated
+from shared.events import (
+    ChargeRefunded,
+    DisputeOpened,
+    OrderCancelled,
+    OrderPlaced,
+    ShipmentUpdated,
+)
 from shared.lifecycle_store import LifecycleStore
 from shared.order_store import OrderStore
 from shared.tenants import TenantDirectory, TenantSettings
@@ -38,6 +45,7 @@ class LifecycleStarter:
         self.orders = orders or OrderStore(table)
         self.lifecycle = LifecycleStore(table)
         self.tenants = TenantDirectory(table)
+        self.history = DynamoHistory(table)
         self.state_machine_arn = state_machine_arn
         self.seconds_per_day = seconds_per_day
 
@@ -68,5 +76,9 @@ class LifecycleStarter:
         resume_waits(event.tenant, order_id, state, self.lifecycle)
         if isinstance(event, ChargeRefunded):
             resume_refund_waits(event.tenant, order_id, state, self.lifecycle)
+        if isinstance(event, ChargeRefunded | DisputeOpened | OrderPlaced) and result == "applied":
+            # Screening of the customer's later orders counts refunds and chargebacks; filed
+            # whichever of the order and its outcome arrived first.
+            self.history.record_outcomes(state)
         if isinstance(event, ShipmentUpdated) and event.status == "delivered":
             receive_returns(self.orders.table_name, event.tenant, order_id, state)

@@ -18,6 +18,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -311,5 +312,6 @@ rules:
 """
 
 
+@cache
 def default_ruleset() -> CompiledRuleset:
     return compile_ruleset(load_ruleset_text(DEFAULT_RULESET_YAML))

@@ -31,6 +31,12 @@ OPERATOR_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
     (f"{ORDER_PATH}/refunds", apigw.HttpMethod.POST),
     (f"{ORDER_PATH}/returns", apigw.HttpMethod.POST),
     (f"{ORDER_PATH}/review", apigw.HttpMethod.POST),
+    ("/ops/tenants/{tenant}/reviews", apigw.HttpMethod.GET),
+    ("/ops/tenants/{tenant}/risk/rules/{category}", apigw.HttpMethod.GET),
+    ("/ops/tenants/{tenant}/risk/rules/{category}", apigw.HttpMethod.PUT),
+    ("/ops/tenants/{tenant}/risk/lists", apigw.HttpMethod.GET),
+    ("/ops/tenants/{tenant}/risk/lists", apigw.HttpMethod.POST),
+    ("/ops/tenants/{tenant}/risk/audit", apigw.HttpMethod.GET),
 )
 LINK_PATH = "/links/{tenant}/{order_id}/{decision}"
 

@@ -782,3 +782,197 @@ def test_local_front_door_needs_a_bearer_token_on_jwt_routes(
     assert event["requestContext"]["authorizer"] == {
         "jwt": {"claims": {"sub": "u-1", "ecomops:tenants": "acme"}, "scopes": None}
     }
+
+
+# -- risk management and the review queue ---------------------------------------------------------
+
+RULES = {
+    "rules": [
+        {
+            "id": "block-disposable",
+            "action": "block",
+            "when": "email_disposable",
+            "reason": "disposable e-mail ({email_domain})",
+        },
+        {"id": "review-big", "action": "review", "when": "amount > 50000", "reason": "big order"},
+    ]
+}
+
+
+def risk(
+    method: str,
+    tenant: str,
+    path: str,
+    body: Any = None,
+    claims: dict[str, Any] | None = ALICE,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    from functions.api import operator
+
+    event = http_event(
+        method,
+        f"/ops/tenants/{tenant}/{path}",
+        claims=claims,
+        body=None if body is None else json.dumps(body),
+    )
+    event["headers"].update(headers or {})
+    answer = operator.handler(event, _Context())  # type: ignore[arg-type]
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def install_acme() -> None:
+    from shared.tenants import TenantDirectory, TenantSettings
+
+    TenantDirectory(TABLE).save(
+        TenantSettings(
+            id="acme",
+            name="Acme",
+            currency="EUR",
+            customer_sender="shop@acme.example",
+            risk={"block": {"countries": ["KP"]}},
+        )
+    )
+
+
+def test_a_valid_ruleset_is_saved_as_the_next_version_by_the_caller(env: dict[str, Any]) -> None:
+    status, body = risk("PUT", "acme", "risk/rules/electronics", RULES)
+    assert (status, body["version"], body["saved_by"]) == (201, 1, "alice@acme.example")
+    status, body = risk("PUT", "acme", "risk/rules/electronics", RULES)
+    assert body["version"] == 2
+
+    status, body = risk("GET", "acme", "risk/rules/electronics")
+    assert status == 200
+    assert body["version"] == 2
+    assert body["ruleset"]["version"] == "electronics-v2"
+    assert [r["id"] for r in body["ruleset"]["rules"]] == ["block-disposable", "review-big"]
+
+
+def test_a_ruleset_naming_an_unknown_attribute_is_refused_and_nothing_is_stored(
+    env: dict[str, Any],
+) -> None:
+    bad = {"rules": [{"id": "r1", "action": "block", "when": "shoe_size > 3", "reason": "x"}]}
+    status, body = risk("PUT", "acme", "risk/rules/*", bad)
+    assert status == 400
+    assert "unknown attribute 'shoe_size'" in body["message"]
+    status, body = risk(
+        "PUT",
+        "acme",
+        "risk/rules/*",
+        {"rules": [{"id": "r", "action": "block", "when": "amount >", "reason": "x"}]},
+    )
+    assert status == 400
+    assert "does not compile" in body["message"]
+    assert risk("GET", "acme", "risk/rules/*")[0] == 404
+    assert not [i for i in table_items(env) if i["PK"]["S"] == "T#acme#RISK"]
+
+
+def test_a_change_based_on_a_stale_version_is_409(env: dict[str, Any]) -> None:
+    risk("PUT", "acme", "risk/rules/*", RULES)
+    status, body = risk("PUT", "acme", "risk/rules/*", RULES, headers={"if-match": "0"})
+    assert status == 409
+    assert "version 1, not 0" in body["message"]
+    assert risk("PUT", "acme", "risk/rules/*", RULES, headers={"if-match": "1"})[0] == 201
+
+
+def test_rules_of_another_tenant_are_403(env: dict[str, Any]) -> None:
+    assert risk("PUT", "globex", "risk/rules/*", RULES)[0] == 403
+    assert risk("GET", "globex", "risk/audit")[0] == 403
+    assert risk("GET", "globex", "reviews")[0] == 403
+
+
+def test_lists_start_from_the_tenant_settings_and_entries_are_validated(
+    env: dict[str, Any],
+) -> None:
+    install_acme()
+    status, body = risk("GET", "acme", "risk/lists")
+    assert (status, body["version"], body["block"]["countries"]) == (200, 0, ["KP"])
+
+    status, body = risk(
+        "POST",
+        "acme",
+        "risk/lists",
+        [
+            {"action": "add", "list": "block", "kind": "ips", "values": ["203.0.113.7/24"]},
+            {"action": "add", "list": "block", "kind": "bins", "values": ["424242"]},
+        ],
+    )
+    assert status == 200
+    assert body["version"] == 1
+    assert body["block"]["ips"] == ["203.0.113.0/24"]
+    assert body["block"]["countries"] == ["KP"]
+
+    status, body = risk(
+        "POST",
+        "acme",
+        "risk/lists",
+        [
+            {"action": "add", "list": "block", "kind": "emails", "values": ["fine@x.example"]},
+            {"action": "add", "list": "block", "kind": "bins", "values": ["42"]},
+        ],
+    )
+    assert status == 400
+    assert "'42' is not a card BIN" in body["message"]
+    assert risk("GET", "acme", "risk/lists")[1]["block"]["emails"] == []  # all or nothing
+
+    status, body = risk(
+        "POST",
+        "acme",
+        "risk/lists",
+        {"action": "remove", "list": "block", "kind": "countries", "values": ["kp"]},
+    )
+    assert (status, body["block"]["countries"]) == (200, [])
+
+
+def test_the_audit_says_who_when_before_and_after(env: dict[str, Any]) -> None:
+    install_acme()
+    risk("PUT", "acme", "risk/rules/*", RULES)
+    risk(
+        "POST",
+        "acme",
+        "risk/lists",
+        {"action": "add", "list": "allow", "kind": "emails", "values": ["VIP@acme.example"]},
+        claims=OPS,
+    )
+    risk("PUT", "acme", "risk/rules/*", {"rules": RULES["rules"][:1]})
+
+    status, body = risk("GET", "acme", "risk/audit")
+    assert status == 200
+    newest, lists, first = body["changes"]
+    assert (newest["subject"], newest["version"], newest["who"]) == ("rules:*", 2, ALICE["email"])
+    assert [r["id"] for r in newest["before"]["rules"]] == ["block-disposable", "review-big"]
+    assert [r["id"] for r in newest["after"]["rules"]] == ["block-disposable"]
+    assert (lists["subject"], lists["who"]) == ("lists", OPS["email"])
+    assert lists["after"]["allow"]["emails"] == ["vip@acme.example"]
+    assert lists["change"]["changes"][0]["action"] == "add"
+    assert first["before"] is None
+    assert newest["when"] >= lists["when"] >= first["when"]
+
+
+def test_the_review_queue_lists_held_orders_with_reasons_and_age(env: dict[str, Any]) -> None:
+    place("acme", "o-1")
+    place("acme", "o-2")
+    store = LifecycleStore(TABLE)
+    store.set_stage("acme", "o-1", "potential_fraud")
+    store.save_screening(
+        "acme",
+        "o-1",
+        {
+            "decision": "review",
+            "score": 75,
+            "reasons": ["IP in NG, billing in DE, shipping to US"],
+            "matched_rules": ["review-geo-mismatch"],
+            "signals": {"ip_country": "NG", "billing_country": "DE", "shipping_country": "US"},
+        },
+    )
+    store.set_stage("acme", "o-2", "confirmed")
+
+    status, body = risk("GET", "acme", "reviews")
+
+    assert status == 200
+    assert body["count"] == 1
+    (held,) = body["orders"]
+    assert held["order_id"] == "o-1"
+    assert held["reasons"] == ["IP in NG, billing in DE, shipping to US"]
+    assert held["rules"] == ["review-geo-mismatch"]
+    assert (held["amount"], held["currency"], held["ip_country"]) == (2500, "EUR", "NG")
+    assert 0 <= held["age_hours"] < 1

@@ -1,0 +1,58 @@
+"""The review queue: orders held as potential fraud, oldest first, with reasons and age."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from shared.order_aggregate import OrderState
+
+
+class StagePort(Protocol):
+    def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]: ...
+    def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None: ...
+
+
+class OrderPort(Protocol):
+    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
+
+
+def _age_hours(since: str | None, now: datetime) -> float | None:
+    if not since:
+        return None
+    held = datetime.fromisoformat(since)
+    if held.tzinfo is None:
+        held = held.replace(tzinfo=UTC)
+    return round((now - held).total_seconds() / 3600, 1)
+
+
+def review_queue(
+    stages: StagePort, orders: OrderPort, tenant: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    now = now or datetime.now(UTC)
+    queue = []
+    for held in stages.in_stage(tenant, "potential_fraud"):
+        order_id = held["order_id"]
+        screening = stages.screening(tenant, order_id) or {}
+        state, _ = orders.load(tenant, order_id)
+        order = state.order
+        signals = screening.get("signals") or {}
+        queue.append(
+            {
+                "order_id": order_id,
+                "held_since": held.get("updated_at"),
+                "age_hours": _age_hours(held.get("updated_at"), now),
+                "score": screening.get("score"),
+                "reasons": screening.get("reasons") or [],
+                "rules": screening.get("matched_rules") or [],
+                "ruleset_version": screening.get("ruleset_version"),
+                "amount": order.total.amount if order else None,
+                "currency": order.total.currency if order else None,
+                "customer_email": order.customer.email if order else None,
+                "ip_country": signals.get("ip_country"),
+                "billing_country": signals.get("billing_country"),
+                "shipping_country": signals.get("shipping_country"),
+            }
+        )
+    queue.sort(key=lambda entry: entry["held_since"] or "")
+    return queue

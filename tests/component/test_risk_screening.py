@@ -1,0 +1,206 @@
+"""Screening in the lifecycle on moto: the tenant's stored rules and lists, velocity counters
+and the customer history the table keeps (orders, refunds, chargebacks, fraud decisions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.orders.lifecycle import _deps, act_cancel, act_screen
+from functions.risk.history import DynamoHistory
+from functions.risk.management import ListChange, RiskAdmin
+from functions.webhooks.applying import route
+from shared.events import (
+    Address,
+    ChargeRefunded,
+    Customer,
+    DisputeOpened,
+    LineItem,
+    OrderPlaced,
+    Refund,
+    Source,
+)
+from shared.money import Money
+from shared.order_store import OrderStore
+from shared.risk_store import RiskStore
+from shared.tenants import TenantDirectory, TenantSettings
+from tests.component.conftest import TABLE
+
+T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+ACME = TenantSettings(
+    id="acme",
+    name="Acme",
+    currency="EUR",
+    customer_sender="shop@acme.example",
+    business_category="electronics",
+    risk={"block": {"emails": ["banned@example.com"]}},
+)
+
+
+def _eur(amount: int) -> Money:
+    return Money(amount=amount, currency="EUR")
+
+
+def place(
+    order_id: str,
+    *,
+    email: str = "ann@example.com",
+    at: datetime = T0,
+    amount: int = 2500,
+    ip: str = "81.2.69.142",
+    ship_to: str = "GB",
+) -> None:
+    event = OrderPlaced(
+        tenant="acme",
+        source=Source.SHOP,
+        source_event_id=f"{order_id}-placed",
+        occurred_at=at,
+        order_id=order_id,
+        currency="EUR",
+        total=_eur(amount),
+        lines=(
+            LineItem(
+                line_id="l1", name="Phone", quantity=1, unit_price=_eur(amount), vendor_id="v1"
+            ),
+        ),
+        customer=Customer(email=email, name="Ann", ip=ip),
+        billing_address=Address(line1="1 High St", postal_code="N1", country="GB"),
+        shipping_address=Address(line1="1 High St", postal_code="N1", country=ship_to),
+    )
+    assert route(event, OrderStore(TABLE)) == "applied"
+
+
+def screen(order_id: str) -> dict[str, Any]:
+    return act_screen(_deps(TABLE), {"tenant": "acme", "order_id": order_id})
+
+
+def setup() -> None:
+    _deps.cache_clear()
+    TenantDirectory(TABLE).save(ACME)
+
+
+def test_without_stored_rules_the_default_ruleset_screens_with_the_settings_lists(
+    aws_env: dict[str, Any],
+) -> None:
+    setup()
+    place("o-1", email="banned@example.com")
+    result = screen("o-1")
+    assert result["decision"] == "block"
+    assert result["ruleset_version"] == "default/1"
+    stored = _deps(TABLE).lifecycle.screening("acme", "o-1")
+    assert stored is not None
+    assert stored["matched_rules"] == ["block-lists"]
+    assert stored["signals"]["email_blocked"] is True
+
+
+def test_the_categorys_stored_rules_and_managed_lists_decide(aws_env: dict[str, Any]) -> None:
+    setup()
+    admin = RiskAdmin(RiskStore(TABLE))
+    admin.save_rules(
+        "acme",
+        "electronics",
+        {
+            "rules": [
+                {
+                    "id": "review-mismatch",
+                    "action": "review",
+                    "when": "billing_shipping_mismatch",
+                    "reason": "billing in {billing_country}, shipping to {shipping_country}",
+                }
+            ]
+        },
+        "alice",
+    )
+    admin.change_lists(
+        ACME, [ListChange(action="add", list="block", kind="countries", values=("FR",))], "alice"
+    )
+    place("o-1", ship_to="US")
+    place("o-2", email="other@example.com", ship_to="FR")
+
+    first = screen("o-1")
+    assert (first["decision"], first["ruleset_version"]) == ("review", "acme/electronics-v1")
+    assert first["reasons"] == ["billing in GB, shipping to US"]
+    # The stored ruleset replaces the default, but the managed lists feed its attributes.
+    stored = _deps(TABLE).lifecycle.screening("acme", "o-2")
+    assert stored is None
+    screen("o-2")
+    stored = _deps(TABLE).lifecycle.screening("acme", "o-2")
+    assert stored is not None and stored["signals"]["country_blocked"] is True
+
+
+def test_history_counts_earlier_orders_refunds_chargebacks_and_fraud_decisions(
+    aws_env: dict[str, Any],
+) -> None:
+    setup()
+    store = OrderStore(TABLE)
+    place("o-1", at=T0)
+    screen("o-1")
+    route(
+        ChargeRefunded(
+            tenant="acme",
+            source=Source.STRIPE,
+            source_event_id="re-1",
+            occurred_at=T0 + timedelta(hours=2),
+            order_id="o-1",
+            charge_id="ch_1",
+            amount_refunded=_eur(2500),
+            refunds=(
+                Refund(
+                    refund_id="re_1",
+                    amount=_eur(2500),
+                    status="succeeded",
+                    created_at=T0 + timedelta(hours=2),
+                ),
+            ),
+        ),
+        store,
+    )
+    route(
+        DisputeOpened(
+            tenant="acme",
+            source=Source.STRIPE,
+            source_event_id="dp-1",
+            occurred_at=T0 + timedelta(hours=3),
+            order_id="o-1",
+            charge_id="ch_1",
+            dispute_id="dp_1",
+            amount=_eur(2500),
+            reason="fraudulent",
+            status="needs_response",
+        ),
+        store,
+    )
+    state, _ = store.load("acme", "o-1")
+    history = DynamoHistory(TABLE)
+    assert history.record_outcomes(state) == 2
+    assert history.record_outcomes(state) == 2  # idempotent: still one of each
+
+    place("o-2", at=T0 + timedelta(hours=1))
+    place("o-3", at=T0 + timedelta(days=1))
+    screen("o-2")
+    act_cancel(_deps(TABLE), {"tenant": "acme", "order_id": "o-2", "reason": "rejected_in_review"})
+    screen("o-3")
+
+    o2 = _deps(TABLE).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
+    o3 = _deps(TABLE).lifecycle.screening("acme", "o-3")["signals"]  # type: ignore[index]
+    # o-2 was placed before the refund and the chargeback happened: it must not see them.
+    assert (o2["customer_orders"], o2["customer_refunds"], o2["customer_chargebacks"]) == (1, 0, 0)
+    assert o3["customer_orders"] == 2
+    assert o3["customer_amount"] == 5000
+    assert (o3["customer_refunds"], o3["customer_chargebacks"]) == (1, 1)
+    assert o3["customer_fraud_decisions"] == 1
+    assert o3["customer_first_order"] is False
+
+
+def test_a_retried_screening_decides_on_the_same_counts(aws_env: dict[str, Any]) -> None:
+    setup()
+    place("o-1", at=T0)
+    place("o-2", at=T0 + timedelta(minutes=5))
+    screen("o-1")
+    first = screen("o-2")
+    again = screen("o-2")
+    assert first == again
+    stored = _deps(TABLE).lifecycle.screening("acme", "o-2")
+    assert stored is not None
+    assert stored["signals"]["email_orders_1h"] == 1
+    assert stored["signals"]["customer_orders"] == 1
