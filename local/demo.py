@@ -126,11 +126,12 @@ def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
     out of order, as the real senders do."""
     from functions.webhooks.inspect import event_stats
     from local.sandboxes.delivery import Deliverer
-    from local.sandboxes.scenario import ScenarioConfig, business_day
+    from local.sandboxes.scenario import Mix, ScenarioConfig, business_day
     from local.sandboxes.stripe_api import StripeSandbox
 
     t = time.monotonic()
     table = stack.deployment.outputs["TableName"]
+    _install_rules(table, echo)
     with StripeSandbox(seed=7) as stripe_sandbox:
         stack.dispatcher.overrides["STRIPE_API_BASE"] = stripe_sandbox.base_url
         config = ScenarioConfig(
@@ -139,6 +140,7 @@ def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
             orders=DEMO_ORDERS,
             seed=7,
             secrets=_demo_secrets(),
+            mix=Mix(fraud=PLANTED_FRAUD),
         )
         scenario = business_day(config, stripe=stripe_sandbox)
         echo(
@@ -158,6 +160,7 @@ def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
         echo(f"delivered: {report.summary()}")
         stack.wait_idle(300)
         stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+    _screenings(table, scenario, outdir, echo)
     stats = event_stats(table, "demo", stack.deployment.outputs.get("DeadLetterQueue"))
     (outdir / "events-stats.json").write_text(json.dumps(stats, indent=2))
     echo(
@@ -185,6 +188,76 @@ def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
         and stats.get("dead_letters", 0) == 0
         and sum(stats["orders_by_status"].values()) >= len(expected_orders)
     )
+
+
+PLANTED_FRAUD = (("card_testing", 7), ("disposable", 2), ("geo_ring", 3))
+DEMO_RULES = Path(__file__).with_name("rules.demo.yaml")
+
+
+def _install_rules(table: str, echo: Echo) -> None:
+    """The demo tenant's rules, saved as an operator saves them (validated, versioned)."""
+    import yaml
+
+    from functions.risk.management import RiskAdmin
+    from shared.risk_store import RiskStore
+
+    stored = RiskAdmin(RiskStore(table)).save_rules(
+        "demo", "*", yaml.safe_load(DEMO_RULES.read_text()), "demo (make demo)"
+    )
+    echo(
+        f"screening rules for demo saved as version {stored.version} "
+        f"({len(stored.body['rules'])} CEL rules, {DEMO_RULES.name})"
+    )
+
+
+def _planted_pattern(order: Any) -> str | None:
+    if order.customer.ip == "185.220.101.7":
+        return "card_testing"
+    if order.customer.email.endswith("@guerrillamail.com"):
+        return "disposable"
+    if order.customer.ip.startswith("105.112."):
+        return "geo_ring"
+    return None
+
+
+def _screenings(table: str, scenario: Any, outdir: Path, echo: Echo) -> None:
+    """Every order's screening: decisions counted, each review and block with its reasons."""
+    from collections import Counter
+
+    from shared.lifecycle_store import LifecycleStore
+
+    store = LifecycleStore(table)
+    decisions: Counter[str] = Counter()
+    flagged = []
+    rows = []
+    for order in scenario.orders:
+        screening = store.screening("demo", order.order_id)
+        if screening is None:
+            continue
+        pattern = _planted_pattern(order)
+        decisions[screening["decision"]] += 1
+        row = {
+            "order_id": order.order_id,
+            "planted": pattern,
+            "decision": screening["decision"],
+            "score": screening["score"],
+            "reasons": screening["reasons"],
+            "rules": screening.get("matched_rules", []),
+            "ruleset": screening.get("ruleset_version"),
+        }
+        rows.append(row)
+        if screening["decision"] != "allow" or pattern:
+            flagged.append(row)
+    (outdir / "screenings.json").write_text(json.dumps(rows, indent=2))
+    version = next((r["ruleset"] for r in rows), "?")
+    echo(
+        f"screened {len(rows)} orders with {version}: "
+        + ", ".join(f"{d} {decisions[d]}" for d in ("allow", "review", "block"))
+    )
+    for row in sorted(flagged, key=lambda r: (r["planted"] or "~", r["order_id"])):
+        planted = f"[{row['planted']}]" if row["planted"] else "[organic]"
+        reasons = "; ".join(row["reasons"]) or "no rule matched"
+        echo(f"  {row['decision']:6} {row['score']:>3} {row['order_id']:16} {planted:15} {reasons}")
 
 
 def _payout_summaries(stack: Any, table: str) -> list[dict[str, Any]]:

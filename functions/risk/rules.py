@@ -55,8 +55,9 @@ class Rule(BaseModel):
 class Ruleset(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tenant: str
-    version: str = Field(min_length=1)
+    # A file being drafted need not say whose or which version; saving fills both in.
+    tenant: str = "draft"
+    version: str = Field(default="draft", min_length=1)
     description: str = ""
     rules: tuple[Rule, ...]
 

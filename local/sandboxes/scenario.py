@@ -113,6 +113,8 @@ class Mix:
     pickup: float = 0.04
     failure: float = 0.02
     providers: tuple[float, float, float] = (0.4, 0.3, 0.3)  # EasyPost, AfterShip, Shippo
+    # Planted fraud patterns (OrderFactory.planted), on top of ``orders``: counts per pattern.
+    fraud: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -348,6 +350,7 @@ class _Day:
                     dispute=DISPUTE_OUTCOMES[dispute_rank[index] % len(DISPUTE_OUTCOMES)],
                 )
             self.at(when, self._placer(when, plan))
+        self._plant_fraud()
         for _ in range(mix.orphan_payments):
             when = cfg.start + timedelta(seconds=round(self.rng.uniform(0, cfg.day_hours * 3600)))
             self.at(when, self._orphan_payment(when))
@@ -365,6 +368,29 @@ class _Day:
             orders=self.orders,
             journeys=self.journeys,
         )
+
+    def _plant_fraud(self) -> None:
+        """Fraud patterns at mid-day: each order pays normally; screening has to catch it."""
+        clean = _Plan(
+            shopify=False,
+            declined=False,
+            recovers=False,
+            cancel_unpaid=False,
+            manual=False,
+            partial_capture=False,
+            cancel=False,
+            duplicate=False,
+            refund="",
+            outcome=Outcome.DELIVERED,
+            provider=Provider.EASYPOST,
+        )
+        middle = self.cfg.start + timedelta(hours=self.cfg.day_hours / 2)
+        for pattern, count in self.mix.fraud:
+            for index in range(count):
+                # Two minutes apart: a burst inside one hour, as card testers work.
+                when = middle + timedelta(minutes=2 * index, seconds=len(pattern))
+                order = self.factory.planted(when, pattern, index)
+                self.at(when, self._planted_placer(when, clean, order))
 
     def plan(self) -> _Plan:
         mix, r = self.mix, self.rng.random
@@ -402,11 +428,14 @@ class _Day:
             provider=self.rng.choices(list(Provider), weights=mix.providers)[0],
         )
 
+    def _planted_placer(self, when: datetime, plan: _Plan, order: Order) -> Callable[[], None]:
+        return lambda: self.place(when, plan, order)
+
     def _placer(self, when: datetime, plan: _Plan) -> Callable[[], None]:
         return lambda: self.place(when, plan)
 
-    def place(self, when: datetime, plan: _Plan) -> None:
-        order = self.factory.order(when, shopify=plan.shopify)
+    def place(self, when: datetime, plan: _Plan, order: Order | None = None) -> None:
+        order = order or self.factory.order(when, shopify=plan.shopify)
         self.orders.append(order)
         self.expect[order.order_id] = OrderExpectation(
             order_id=order.order_id,

@@ -17,7 +17,7 @@ import json
 import random
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -283,6 +283,54 @@ class OrderFactory:
             shopify_id=shopify_id,
             shopify_number=shopify_number,
         )
+
+    def planted(self, at: datetime, pattern: str, index: int) -> Order:
+        """An order of a known fraud pattern, for demos and tests of screening:
+
+        - ``card_testing``: tiny digital orders from one IP, a new e-mail each time;
+        - ``disposable``: a first order from a disposable-mail domain;
+        - ``geo_ring``: IP in Nigeria, billing in the US, shipping to one drop address in GB.
+        """
+        order = self.order(at)
+        customer = order.customer
+        if pattern == "card_testing":
+            line = Line(
+                line_id=self._id("li_"),
+                sku="GFT-0001",
+                name="E-gift card $5",
+                quantity=1,
+                unit_price=self._minor(5.0),
+                vendor_id=VENDORS[0],
+                category="gift_cards",
+            )
+            tester = replace(customer, ip="185.220.101.7", email=f"t{index}.{customer.email}")
+            return replace(
+                order,
+                lines=(line,),
+                customer=tester,
+                shipping=0,
+                tax=0,
+                discount=0,
+                business_category="gift_cards",
+            )
+        if pattern == "disposable":
+            handle = customer.email.split("@", 1)[0]
+            return replace(order, customer=replace(customer, email=f"{handle}@guerrillamail.com"))
+        if pattern == "geo_ring":
+            drop = Address(
+                name=customer.name,
+                line1="14 Canal Wharf",
+                city="London",
+                postal_code="E14 5AB",
+                country="GB",
+            )
+            return replace(
+                order,
+                customer=replace(customer, ip=f"105.112.{index}.{10 + index}"),
+                billing_address=replace(self.address(customer.name, "US"), name=customer.name),
+                shipping_address=drop,
+            )
+        raise ValueError(f"unknown fraud pattern {pattern!r}")
 
 
 # Stable SKUs per catalog item, so the same product always has the same SKU.
