@@ -40,7 +40,7 @@ class TenantSettings(BaseModel):
     return_window_days: int = Field(default=14, ge=0)
     review_timeout_hours: int = Field(default=48, ge=1)
     delivery_timeout_days: int = Field(default=14, ge=1)
-    # Lists and thresholds the screening applies (functions/risk/screening.py's RiskSettings).
+    # Lists and thresholds screening starts from (functions/risk/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
 
 
