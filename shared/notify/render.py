@@ -620,6 +620,35 @@ def validate_context(kind: EmailKind, context: Mapping[str, Any]) -> _Context:
         raise ContextError(f"{kind} e-mail: " + "; ".join(problems)) from None
 
 
+def render_pair(
+    template: str,
+    variables: Mapping[str, Any],
+    tenant: TenantSettings,
+    *,
+    subject: str,
+    team: bool,
+    locale: str = DEFAULT_LOCALE,
+) -> tuple[str, str]:
+    """``(html, text)`` of ``template``.html/.txt with the tenant's branding, zone and locale
+    (the filters need them). ``render`` uses it for the e-mail kinds; documents that are not a
+    kind (the reconciliation report) call it with a context of their own making."""
+    brand = brand_of(tenant)
+    full: dict[str, Any] = {
+        **variables,
+        "subject": subject,
+        "brand": brand,
+        "tenant": tenant,
+        "team": team,
+        "tz": ZoneInfo(tenant.timezone),
+        "locale": locale,
+    }
+    env = _environment()
+    html = env.get_template(f"{template}.html").render(full)
+    # Optional sections leave blank runs behind; plain-text readers deserve tidy paragraphs.
+    text = _BLANK_RUNS.sub("\n\n", env.get_template(f"{template}.txt").render(full)).strip()
+    return html, text + "\n"
+
+
 def render(
     kind: EmailKind,
     context: Mapping[str, Any],
@@ -639,25 +668,12 @@ def render(
         raise ValueError("an e-mail needs at least one recipient")
     ctx = validate_context(kind, context)
     brand = brand_of(tenant)
-    tz = ZoneInfo(tenant.timezone)
-
     subject = _subject(kind, ctx, brand, lambda value: format_money(value, locale))
     variables: dict[str, Any] = {name: getattr(ctx, name) for name in type(ctx).model_fields}
-    variables.update(
-        c=ctx,
-        kind=str(kind),
-        subject=subject,
-        brand=brand,
-        tenant=tenant,
-        team=kind in TEAM_KINDS,
-        tz=tz,
-        locale=locale,
+    variables.update(c=ctx, kind=str(kind))
+    html, text = render_pair(
+        str(kind), variables, tenant, subject=subject, team=kind in TEAM_KINDS, locale=locale
     )
-    env = _environment()
-    html = env.get_template(f"{kind}.html").render(variables)
-    # Optional sections leave blank runs behind; plain-text readers deserve tidy paragraphs.
-    text = _BLANK_RUNS.sub("\n\n", env.get_template(f"{kind}.txt").render(variables)).strip()
-    text += "\n"
     reply_to = brand.support_email if kind not in TEAM_KINDS else None
     return RenderedEmail(
         kind=kind,
