@@ -89,6 +89,8 @@ class StatementSummary:
     # our parsed lines agree with it. None where the file declares nothing to check against.
     declared: dict[str, int] = field(default_factory=dict)
     control_ok: bool | None = None
+    # Why control_ok is False, in words an operator can act on (one item per failed check).
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -98,6 +100,14 @@ class ParsedFile:
     lines: list[BankLine] = field(default_factory=list)
     quarantined: list[QuarantinedLine] = field(default_factory=list)
     statements: list[StatementSummary] = field(default_factory=list)
+    # Entries read correctly but not landed on purpose (not booked yet, zero amount): listed so
+    # that nothing leaves the file unaccounted for, yet not errors like the quarantine.
+    skipped: list[QuarantinedLine] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """Nothing quarantined and no statement failed a check the file declared."""
+        return not self.quarantined and all(s.control_ok is not False for s in self.statements)
 
     def totals(self) -> dict[str, dict[str, int]]:
         """Per currency: credit and debit counts and sums of the lines that landed."""

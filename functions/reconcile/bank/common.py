@@ -1,0 +1,181 @@
+"""What every format's parser shares: the error for unreadable files, exact amounts, trace ids
+found in free text, and the statement checks (balances, declared counts and sums)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+
+from functions.reconcile.bank.model import BankLine, StatementSummary
+from shared.money import exponent
+
+
+class BankFileError(ValueError):
+    """The file cannot be read at all: not the format it claims, undecodable, no statement in
+    it, or unsafe (an XML DTD). Lines are never half-landed from such a file."""
+
+    def __init__(self, reason: str, *, line_no: int | None = None) -> None:
+        self.reason = reason
+        self.line_no = line_no
+        super().__init__(reason if line_no is None else f"line {line_no}: {reason}")
+
+
+class AmountError(ValueError):
+    pass
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_UNSIGNED = re.compile(r"(\d*)(?:\.(\d*))?")
+
+
+def check_currency(code: str | None) -> str:
+    if code is None or not _CURRENCY.fullmatch(code):
+        raise AmountError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+def minor_units(text: str | None, currency: str) -> int:
+    """``"1234.5"`` EUR → 123450, exactly: digit strings and integers, never a float. Refuses
+    signs, exponents, and more decimals than the currency has (trailing zeros aside)."""
+    if text is None:
+        raise AmountError("no amount")
+    match = _UNSIGNED.fullmatch(text.strip())
+    if match is None or not (match.group(1) or match.group(2)):
+        raise AmountError(f"{text!r} is not an amount")
+    whole, fraction = match.group(1), (match.group(2) or "").rstrip("0")
+    places = exponent(currency)
+    if len(fraction) > places:
+        raise AmountError(f"{text!r} has more decimals than {currency} has ({places})")
+    scale: int = 10**places
+    return int(whole or "0") * scale + int(fraction.ljust(places, "0") or "0")
+
+
+def format_minor(amount: int, currency: str) -> str:
+    """Minor units back to the decimal a person reads: -123450 EUR → ``-1234.50 EUR``."""
+    places = exponent(currency)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**places)
+    number = f"{whole}.{fraction:0{places}d}" if places else str(whole)
+    return f"{sign}{number} {currency}"
+
+
+def decimal_text(amount: int, currency: str, separator: str = ".") -> str:
+    """Unsigned minor units as the plain decimal bank files carry: 123450 EUR → ``1234.50``."""
+    places = exponent(currency)
+    whole, fraction = divmod(abs(amount), 10**places)
+    return f"{whole}{separator}{fraction:0{places}d}" if places else str(whole)
+
+
+# How banks print an ACH or gateway trace in free text: "TRACE NO: 091000012345678",
+# "TRACE# 0910…", "TRACE ID: TRACE0123456789". A label and a colon or hash are required, so
+# a company called "Trace Ltd" in the text is not taken for one.
+_TRACE = re.compile(
+    r"\bTRACE(?:\s*(?:NO|NUMBER|NBR|ID)\b\.?)?\s*[:#]\s*([A-Z0-9][A-Z0-9-]{4,})", re.IGNORECASE
+)
+
+
+def find_trace(text: str | None) -> str | None:
+    if not text:
+        return None
+    match = _TRACE.search(text)
+    return match.group(1) if match else None
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def squeeze(text: str | None) -> str:
+    """Runs of whitespace (line breaks of the format, padding) to one space, ends trimmed."""
+    return _SPACES.sub(" ", text).strip() if text else ""
+
+
+def count_line(summary: StatementSummary, line: BankLine) -> None:
+    if line.direction == "credit":
+        summary.credit_count += 1
+        summary.credit_total += line.amount
+    else:
+        summary.debit_count += 1
+        summary.debit_total += line.amount
+
+
+_LABELS = {
+    "opening_balance": "opening balance",
+    "closing_balance": "closing balance",
+    "credit_count": "number of credits",
+    "credit_total": "sum of credits",
+    "debit_count": "number of debits",
+    "debit_total": "sum of debits",
+    "entry_count": "number of entries",
+    "net_total": "net sum of entries",
+    "control_total": "control total",
+    "record_count": "number of records",
+}
+_AMOUNTS = {
+    "opening_balance",
+    "closing_balance",
+    "credit_total",
+    "debit_total",
+    "net_total",
+    "control_total",
+}
+
+
+def _show(key: str, value: int, currency: str) -> str:
+    if key in _AMOUNTS or key.endswith("_total"):
+        return format_minor(value, currency)
+    return str(value)
+
+
+def settle(summary: StatementSummary, computed: Mapping[str, int] | None = None) -> None:
+    """Compare what the file declares with what landed, and set ``control_ok``.
+
+    ``computed`` holds our own figures for the declared keys (``credit_count``, ``control_total``
+    …); where it has none, the statement's line tallies are used. Opening + credits - debits must
+    equal the closing balance when the file gives both. Problems already recorded (a truncated
+    statement, a foreign currency) make the check fail too. Nothing declared and no problem:
+    ``control_ok`` stays None, there was nothing to check against."""
+    own = {
+        "credit_count": summary.credit_count,
+        "credit_total": summary.credit_total,
+        "debit_count": summary.debit_count,
+        "debit_total": summary.debit_total,
+        "entry_count": summary.credit_count + summary.debit_count,
+        "net_total": summary.credit_total - summary.debit_total,
+    }
+    if computed:
+        own.update(computed)
+    currency = summary.currency
+    checked = False
+    for key, declared in summary.declared.items():
+        if key in ("opening_balance", "closing_balance") or key not in own:
+            continue
+        checked = True
+        if own[key] != declared:
+            summary.problems.append(
+                f"{_LABELS.get(key, key)}: the file declares {_show(key, declared, currency)}, "
+                f"the lines give {_show(key, own[key], currency)}"
+            )
+    opening = summary.declared.get("opening_balance")
+    closing = summary.declared.get("closing_balance")
+    summary.opening_balance = opening
+    summary.closing_balance = closing
+    if opening is not None and closing is not None:
+        checked = True
+        expected = opening + summary.credit_total - summary.debit_total
+        if expected != closing:
+            summary.problems.append(
+                f"balances: opening {format_minor(opening, currency)} + credits "
+                f"{format_minor(summary.credit_total, currency)} - debits "
+                f"{format_minor(summary.debit_total, currency)} = "
+                f"{format_minor(expected, currency)}, but the closing balance is "
+                f"{format_minor(closing, currency)}"
+            )
+    if summary.problems:
+        summary.control_ok = False
+    elif checked:
+        summary.control_ok = True

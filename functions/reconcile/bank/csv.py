@@ -1,0 +1,422 @@
+"""CSV statement exports: every bank has its own columns, so a mapping says which is which.
+
+A ``CsvMapping`` belongs to a tenant's bank account (the tenant config names a preset or gives
+a full mapping). It fixes the delimiter and encoding, the header row, which columns hold the
+dates, the amount (one signed column, a column plus a credit/debit indicator, or separate
+credit and debit columns), the currency and account (a column or a fixed value), and the
+references, counterparty and remittance columns. See ``docs/bank-files.md``.
+
+CSV exports declare no balances or control totals, so their statements have nothing to check
+(``control_ok`` None) unless the mapping names opening/closing balance columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from functions.reconcile.bank.common import (
+    AmountError,
+    BankFileError,
+    check_currency,
+    count_line,
+    find_trace,
+    minor_units,
+    settle,
+    squeeze,
+)
+from functions.reconcile.bank.model import (
+    BankLine,
+    Direction,
+    ParsedFile,
+    QuarantinedLine,
+    SourcePosition,
+    StatementSummary,
+)
+
+SignConvention = Literal["negative_is_debit", "negative_is_credit", "indicator"]
+
+
+class CsvMapping(BaseModel):
+    """Which column of a bank's CSV export means what. Column names match the header
+    case-insensitively, surrounding spaces ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "custom"
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    quotechar: str = Field('"', min_length=1, max_length=1)
+    encoding: str = "utf-8-sig"
+    header_row: int = Field(
+        1,
+        ge=1,
+        description="1-based line of the header; lines above it (a bank's banner) are skipped",
+    )
+    booking_date: str
+    value_date: str | None = None
+    date_format: str = "%Y-%m-%d"
+    amount: str | None = None
+    credit: str | None = None
+    debit: str | None = None
+    sign: SignConvention = "negative_is_debit"
+    indicator: str | None = None
+    credit_marks: tuple[str, ...] = ("C", "CR", "CRDT", "CREDIT", "H")
+    debit_marks: tuple[str, ...] = ("D", "DR", "DBIT", "DEBIT", "S")
+    decimal_separator: Literal[".", ","] = "."
+    thousands_separator: Literal["", ",", ".", " ", "'"] = ""
+    currency_column: str | None = None
+    currency: str | None = None
+    account_column: str | None = None
+    account: str | None = None
+    end_to_end_id: str | None = None
+    bank_ref: str | None = None
+    customer_ref: str | None = None
+    trace_id: str | None = None
+    counterparty: str | None = None
+    remittance: tuple[str, ...] = ()
+    bank_code: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.amount is None) == (self.credit is None or self.debit is None):
+            raise ValueError("give either an amount column or both credit and debit columns")
+        if (self.credit is None) != (self.debit is None):
+            raise ValueError("credit and debit columns go together")
+        if self.sign == "indicator" and not self.indicator:
+            raise ValueError("sign 'indicator' needs the indicator column")
+        if self.currency_column is None and self.currency is None:
+            raise ValueError("give a currency column or a fixed currency")
+        if self.decimal_separator == self.thousands_separator:
+            raise ValueError("decimal and thousands separators must differ")
+        return self
+
+    def with_account(self, account: str) -> CsvMapping:
+        """The same mapping for an export without an account column."""
+        return self.model_copy(update={"account": account})
+
+
+CSV_PRESETS: dict[str, CsvMapping] = {
+    # Our own layout, and what the bank sandbox writes: ISO dates, signed amounts with a point.
+    "generic": CsvMapping(
+        name="generic",
+        booking_date="booking_date",
+        value_date="value_date",
+        amount="amount",
+        currency_column="currency",
+        account_column="account",
+        end_to_end_id="end_to_end_id",
+        bank_ref="bank_ref",
+        customer_ref="customer_ref",
+        trace_id="trace_id",
+        counterparty="counterparty",
+        remittance=("remittance",),
+        bank_code="bank_code",
+    ),
+    # German savings banks' "CSV-CAMT V2" export: semicolons, Windows-1252, dd.mm.yy, signed
+    # amounts with a decimal comma.
+    "de_sparkasse_csv_camt": CsvMapping(
+        name="de_sparkasse_csv_camt",
+        delimiter=";",
+        encoding="cp1252",
+        booking_date="Buchungstag",
+        value_date="Valutadatum",
+        date_format="%d.%m.%y",
+        amount="Betrag",
+        decimal_separator=",",
+        currency_column="Waehrung",
+        account_column="Auftragskonto",
+        end_to_end_id="Kundenreferenz (End-to-End)",
+        counterparty="Beguenstigter/Zahlungspflichtiger",
+        remittance=("Verwendungszweck",),
+        bank_code="Buchungstext",
+    ),
+    # UK high-street style (Date, Type, Description, Paid out, Paid in, Balance): dd/mm/yyyy,
+    # separate money-in and money-out columns, pounds, no account column (give it with
+    # ``with_account``).
+    "uk_paid_in_out": CsvMapping(
+        name="uk_paid_in_out",
+        booking_date="Date",
+        date_format="%d/%m/%Y",
+        credit="Paid in",
+        debit="Paid out",
+        thousands_separator=",",
+        currency="GBP",
+        remittance=("Description",),
+        bank_code="Type",
+    ),
+    # US online-banking style (Details, Posting Date, Description, Amount, Type, Balance,
+    # Check or Slip #): MM/DD/YYYY, CREDIT/DEBIT in "Details", dollars, no account column.
+    "us_credit_debit": CsvMapping(
+        name="us_credit_debit",
+        booking_date="Posting Date",
+        date_format="%m/%d/%Y",
+        amount="Amount",
+        sign="indicator",
+        indicator="Details",
+        thousands_separator=",",
+        currency="USD",
+        bank_ref="Check or Slip #",
+        remittance=("Description",),
+        bank_code="Type",
+    ),
+}
+
+
+def preset(name: str) -> CsvMapping:
+    try:
+        return CSV_PRESETS[name]
+    except KeyError:
+        known = ", ".join(sorted(CSV_PRESETS))
+        raise BankFileError(f"no CSV preset {name!r} (known: {known})") from None
+
+
+_SIGNED = re.compile(r"([+-]?)\s*(\(?)\s*([0-9.,' ]*[0-9][0-9.,' ]*)\s*(\)?)\s*([+-]?)")
+
+
+def parse_amount(text: str, mapping: CsvMapping, currency: str) -> int:
+    """A CSV amount to signed minor units: ``-1.234,50`` with a decimal comma is -123450;
+    ``(12.50)`` and ``12.50-`` are negative too."""
+    match = _SIGNED.fullmatch(text.strip())
+    if match is None or (match.group(1) and match.group(5)):
+        raise AmountError(f"{text!r} is not an amount")
+    lead, opening, digits, closing, trail = match.groups()
+    if bool(opening) != bool(closing):
+        raise AmountError(f"{text!r} is not an amount")
+    body = digits.replace(" ", "")
+    if mapping.thousands_separator:
+        body = body.replace(mapping.thousands_separator, "")
+    if mapping.decimal_separator == ",":
+        if "." in body:
+            raise AmountError(f"{text!r}: a point in an amount with a decimal comma")
+        body = body.replace(",", ".")
+    elif "," in body:
+        raise AmountError(f"{text!r}: a comma in an amount with a decimal point")
+    if body.count(".") > 1:
+        raise AmountError(f"{text!r} is not an amount")
+    value = minor_units(body, currency)
+    negative = "-" in (lead, trail) or bool(opening)
+    return -value if negative else value
+
+
+class CsvParser:
+    def __init__(
+        self, data: bytes, mapping: CsvMapping, *, tenant: str, file: str, sha: str
+    ) -> None:
+        self.data = data
+        self.mapping = mapping
+        self.tenant = tenant
+        self.file = file
+        self.sha = sha
+        self.out = ParsedFile(format="csv", file_sha256=sha)
+
+    def _text(self) -> str:
+        try:
+            return self.data.decode(self.mapping.encoding)
+        except UnicodeDecodeError as error:
+            raise BankFileError(
+                f"not {self.mapping.encoding} text at byte {error.start}; the CSV mapping "
+                f"{self.mapping.name!r} may have the wrong encoding"
+            ) from None
+        except LookupError:
+            raise BankFileError(f"unknown encoding {self.mapping.encoding!r}") from None
+
+    def _rows(self, text: str) -> Iterator[tuple[int, int, list[str]]]:
+        """(first line, last line, cells) per record; quoted cells may span lines."""
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=self.mapping.delimiter,
+            quotechar=self.mapping.quotechar,
+        )
+        last = 0
+        try:
+            for cells in reader:
+                first, last = last + 1, reader.line_num
+                yield first, last, cells
+        except csv.Error as error:
+            raise BankFileError(f"CSV unreadable: {error}", line_no=reader.line_num) from None
+
+    def parse(self) -> ParsedFile:
+        mapping = self.mapping
+        text = self._text()
+        columns: dict[str, int] | None = None
+        raw_lines = io.StringIO(text, newline="").readlines()
+        statements: dict[tuple[str, str], StatementSummary] = {}
+        positions: dict[str, int] = {}
+        for first, last, cells in self._rows(text):
+            if last < mapping.header_row:
+                continue
+            if columns is None:
+                columns = self._header(cells, first)
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            raw = "".join(raw_lines[first - 1 : last]).rstrip("\r\n")
+            self._row(cells, columns, first, raw, statements, positions)
+        if columns is None:
+            raise BankFileError(f"no header row (line {mapping.header_row}) in the CSV file")
+        for summary in statements.values():
+            settle(summary)
+            self.out.statements.append(summary)
+        return self.out
+
+    def _header(self, cells: list[str], line_no: int) -> dict[str, int]:
+        mapping = self.mapping
+        found = {cell.strip().lower(): n for n, cell in enumerate(cells)}
+        wanted = [
+            mapping.booking_date,
+            mapping.value_date,
+            mapping.amount,
+            mapping.credit,
+            mapping.debit,
+            mapping.indicator,
+            mapping.currency_column,
+            mapping.account_column,
+            mapping.end_to_end_id,
+            mapping.bank_ref,
+            mapping.customer_ref,
+            mapping.trace_id,
+            mapping.counterparty,
+            mapping.bank_code,
+            *mapping.remittance,
+        ]
+        missing = [w for w in wanted if w is not None and w.strip().lower() not in found]
+        if missing:
+            raise BankFileError(
+                f"the CSV header lacks {', '.join(repr(m) for m in missing)} required by the "
+                f"mapping {mapping.name!r}",
+                line_no=line_no,
+            )
+        if mapping.account_column is None and mapping.account is None:
+            raise BankFileError(
+                f"the mapping {mapping.name!r} has no account column: give the account "
+                "(CsvMapping.with_account / --account)"
+            )
+        return found
+
+    def _row(
+        self,
+        cells: list[str],
+        columns: dict[str, int],
+        line_no: int,
+        raw: str,
+        statements: dict[tuple[str, str], StatementSummary],
+        positions: dict[str, int],
+    ) -> None:
+        mapping = self.mapping
+
+        def cell(name: str | None) -> str:
+            if name is None:
+                return ""
+            at = columns[name.strip().lower()]
+            return cells[at].strip() if at < len(cells) else ""
+
+        account = cell(mapping.account_column) or mapping.account or ""
+        # Position per account, counting bad rows too, so a corrected file keeps the others'
+        # positions.
+        index = positions.get(account, 0)
+        positions[account] = index + 1
+        try:
+            currency = check_currency(
+                (cell(mapping.currency_column) or mapping.currency or "").upper()
+            )
+            amount, direction = self._amount(cell, currency)
+            booking_date = self._date(cell(mapping.booking_date), "booking date")
+            value_text = cell(mapping.value_date)
+            value_date = self._date(value_text, "value date") if value_text else None
+        except (AmountError, ValueError) as error:
+            self.out.quarantined.append(QuarantinedLine(line_no, str(error), raw))
+            return
+        if len(cells) < len(columns) and any(c.strip() for c in cells):
+            self.out.quarantined.append(
+                QuarantinedLine(
+                    line_no,
+                    f"{len(cells)} cells where the header has {len(columns)}: a cut-off row?",
+                    raw,
+                )
+            )
+            return
+        if not account:
+            self.out.quarantined.append(QuarantinedLine(line_no, "no account", raw))
+            return
+        if amount == 0:
+            self.out.skipped.append(QuarantinedLine(line_no, "zero amount", raw))
+            return
+        summary = statements.get((account, currency))
+        if summary is None:
+            summary = statements[(account, currency)] = StatementSummary(
+                account=account, currency=currency, statement_id=None
+            )
+        remittance = squeeze(" ".join(cell(c) for c in mapping.remittance))
+        trace = cell(mapping.trace_id) or find_trace(remittance)
+        line = BankLine(
+            tenant=self.tenant,
+            account=account,
+            currency=currency,
+            amount=amount,
+            direction=direction,
+            booking_date=booking_date,
+            value_date=value_date,
+            source=SourcePosition(self.file, self.sha, "csv", line_no, index, None),
+            end_to_end_id=cell(mapping.end_to_end_id) or None,
+            bank_ref=cell(mapping.bank_ref) or None,
+            customer_ref=cell(mapping.customer_ref) or None,
+            trace_id=trace or None,
+            counterparty=squeeze(cell(mapping.counterparty)) or None,
+            remittance=remittance,
+            bank_code=cell(mapping.bank_code) or None,
+        )
+        self.out.lines.append(line)
+        count_line(summary, line)
+
+    def _amount(self, cell: Callable[[str | None], str], currency: str) -> tuple[int, Direction]:
+        mapping = self.mapping
+        if mapping.amount is None:
+            credit, debit = cell(mapping.credit), cell(mapping.debit)
+            credit_value = parse_amount(credit, mapping, currency) if credit else 0
+            debit_value = parse_amount(debit, mapping, currency) if debit else 0
+            if credit_value and debit_value:
+                raise AmountError(f"both credit {credit!r} and debit {debit!r} are given")
+            if credit_value < 0:
+                raise AmountError(f"negative amount {credit!r} in the credit column")
+            if not credit and not debit:
+                raise AmountError("neither a credit nor a debit amount")
+            if credit_value:
+                return credit_value, "credit"
+            return abs(debit_value), "debit"
+        text = cell(mapping.amount)
+        if not text:
+            raise AmountError("no amount")
+        value = parse_amount(text, mapping, currency)
+        if mapping.sign == "indicator":
+            mark = cell(mapping.indicator).upper()
+            if mark in (m.upper() for m in mapping.credit_marks):
+                if value < 0:
+                    raise AmountError(f"negative amount {text!r} marked as a credit")
+                return value, "credit"
+            if mark in (m.upper() for m in mapping.debit_marks):
+                # Some exports also sign their debits; the mark says which way it went.
+                return abs(value), "debit"
+            raise AmountError(f"credit/debit indicator {mark!r} is neither")
+        negative_direction: Direction = "debit" if mapping.sign == "negative_is_debit" else "credit"
+        positive_direction: Direction = "credit" if negative_direction == "debit" else "debit"
+        return abs(value), negative_direction if value < 0 else positive_direction
+
+    def _date(self, text: str, what: str) -> date:
+        if not text:
+            raise ValueError(f"no {what}")
+        try:
+            return datetime.strptime(text, self.mapping.date_format).date()
+        except ValueError:
+            raise ValueError(
+                f"{what} {text!r} does not match {self.mapping.date_format!r}"
+            ) from None
+
+
+def parse_csv(data: bytes, mapping: CsvMapping, *, tenant: str, file: str, sha: str) -> ParsedFile:
+    return CsvParser(data, mapping, tenant=tenant, file=file, sha=sha).parse()
