@@ -33,6 +33,8 @@ LAYER_REQUIREMENTS = (
     "disposable-email-domains==0.0.293",
     "iptocc==3.3.170",
     "pyyaml==6.0.3",
+    "lxml==6.1.3",
+    "bai2==0.15.0",
 )
 
 CODE_PACKAGES = ("functions", "shared")
