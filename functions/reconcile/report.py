@@ -82,7 +82,7 @@ from typing import Any, Literal
 
 from functions.reconcile.engine import CarryResult, ReconResult, SettlementMatch
 from functions.reconcile.explain import PayoutExplanation, format_money
-from functions.reconcile.model import Break, BreakClass, Priority
+from functions.reconcile.model import PAYOUT_PAID, PAYOUT_PENDING, Break, BreakClass, Priority
 from shared.money import exponent
 from shared.notify.render import DEFAULT_LOCALE, brand_of, render_pair
 from shared.tenants import TenantSettings
@@ -278,6 +278,16 @@ def _shares(values: Sequence[int]) -> list[int]:
     return shares
 
 
+def _matched_share(matched: int, broken: int) -> str | None:
+    """Matched as a share of what had to match (matched plus broken), as ``99.3``: waiting
+    and closed records are not failures. Rounded down, so a day with a break never reads 100."""
+    due = matched + broken
+    if due <= 0:
+        return None
+    tenths = 1000 * matched // due
+    return str(tenths // 10) if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
+
+
 def _decimal(amount: int, currency: str) -> str:
     digits = exponent(currency)
     return f"{Decimal(amount).scaleb(-digits):.{digits}f}"
@@ -442,9 +452,7 @@ def _figures(result: ReconResult) -> list[Json]:
                         for bucket, share in zip(BUCKETS, shares, strict=True)
                         if split[bucket][0] or split[bucket][1]
                     ],
-                    "matched_share": (
-                        round(100 * amounts[0] / sum(amounts)) if sum(amounts) else None
-                    ),
+                    "matched_share": _matched_share(amounts[0], amounts[1]),
                 }
             )
         refund_count, refunded = refunds.get(currency, [0, 0])
@@ -481,9 +489,23 @@ def _payout_row(
         if settlement is not None
         else None
     )
+    if settlement is not None:
+        bank_state = "settled"
+    elif any(
+        brk.break_class in (BreakClass.MISSING_SETTLEMENT, BreakClass.PAYOUT_FAILED_AFTER_PAID)
+        for brk in naming
+    ):
+        bank_state = "missing"
+    elif payout.status == PAYOUT_PAID:
+        bank_state = "awaiting"  # within the grace days: not a break yet
+    elif payout.status == PAYOUT_PENDING:
+        bank_state = "pending"
+    else:
+        bank_state = "not_sent"
     return {
         "payout_id": payout.payout_id,
         "status": payout.status,
+        "bank_state": bank_state,
         "currency": currency,
         "arrival_date": payout.arrival_date.isoformat(),
         "amount": _money(payout.payout_amount, currency),
