@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import result_line
 
-from functions.reconcile.bank.model import BankLine, SourcePosition
+from functions.reconcile.bank import parse
+from functions.reconcile.bank.model import BankLine
 from functions.reconcile.engine import ReconConfig, ReconResult, reconcile
 from functions.reconcile.model import (
     BalanceTxnRecord,
@@ -46,6 +47,7 @@ from functions.reconcile.model import (
     PayoutStatus,
     RefundRecord,
 )
+from local.sandboxes.bank import Entry, Statement, write_camt053, write_csv
 
 TENANT = "bench-shop"
 DAY = date(2026, 3, 16)
@@ -62,7 +64,7 @@ T = TypeVar("T")
 class Generated:
     inputs: DayInputs
     planted: set[tuple[BreakClass, str]] = field(default_factory=set)
-    bank_lines: list[BankLine] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
 
 
 def _fresh(text: str) -> str:
@@ -201,7 +203,7 @@ def generate(orders_wanted: int, seed: int = 7) -> Generated:
     )
     planted.add((BreakClass.CHARGED_ORDER_NOT_COMPLETED, "ch_orphan"))
 
-    payouts, txns, bank_lines = _settle(charges, disputes, rng, planted)
+    payouts, txns, entries = _settle(charges, disputes, rng, planted)
     inputs = DayInputs(
         tenant=TENANT,
         day=DAY,
@@ -212,7 +214,7 @@ def generate(orders_wanted: int, seed: int = 7) -> Generated:
         payouts=payouts,
         balance_txns=txns,
     )
-    return Generated(inputs=inputs, planted=planted, bank_lines=bank_lines)
+    return Generated(inputs=inputs, planted=planted, statements=daily_statements(entries))
 
 
 def _settle(
@@ -220,18 +222,14 @@ def _settle(
     disputes: list[DisputeRecord],
     rng: random.Random,
     planted: set[tuple[BreakClass, str]],
-) -> tuple[list[PayoutRecord], list[BalanceTxnRecord], list[BankLine]]:
+) -> tuple[list[PayoutRecord], list[BalanceTxnRecord], list[Entry]]:
     """Payouts of CHARGES_PER_PAYOUT succeeded charges each, their balance transactions, and
     the bank credits (plus unrelated bank traffic)."""
     succeeded = [c for c in charges if c.status == "succeeded"]
     disputed = {d.charge_id: d for d in disputes}
     payouts: list[PayoutRecord] = []
     txns: list[BalanceTxnRecord] = []
-    lines: list[BankLine] = []
-
-    def position() -> SourcePosition:
-        return SourcePosition("generated", "0" * 64, "csv", len(lines) + 1, len(lines))
-
+    lines: list[Entry] = []
     paid: PayoutStatus = "paid"
     count = (len(succeeded) + CHARGES_PER_PAYOUT - 1) // CHARGES_PER_PAYOUT
     plant_at = {k: (count * (k + 1)) // 9 for k in range(8)}
@@ -323,15 +321,11 @@ def _settle(
         )
         if shown:
             lines.append(
-                BankLine(
-                    tenant=TENANT,
-                    account=ACCOUNT,
-                    currency=CURRENCY,
+                Entry(
                     amount=credit,
                     direction="credit",
                     booking_date=booked if k != plant_at[3] else arrival,
                     value_date=booked,
-                    source=position(),
                     end_to_end_id=payout_id if k % 3 == 1 else None,
                     trace_id=trace,
                     counterparty="STRIPE PAYMENTS EUROPE LTD",
@@ -340,15 +334,11 @@ def _settle(
             )
     # A settlement-looking credit that no payout explains.
     lines.append(
-        BankLine(
-            tenant=TENANT,
-            account=ACCOUNT,
-            currency=CURRENCY,
+        Entry(
             amount=777_777,
             direction="credit",
             booking_date=DAY - timedelta(days=1),
             value_date=None,
-            source=position(),
             counterparty="STRIPE PAYMENTS EUROPE LTD",
             remittance="STRIPE",
             end_to_end_id="UNEXPLAINED-1",
@@ -359,21 +349,33 @@ def _settle(
     for n in range(max(10, len(succeeded) // 40)):
         credit_line = n % 3 != 0
         lines.append(
-            BankLine(
-                tenant=TENANT,
-                account=ACCOUNT,
-                currency=CURRENCY,
+            Entry(
                 amount=rng.randrange(100, 5_000_000),
                 direction="credit" if credit_line else "debit",
                 booking_date=DAY - timedelta(days=n % 6),
                 value_date=None,
-                source=position(),
                 end_to_end_id=f"E2E{n:09d}",
                 counterparty=f"CUSTOMER {n % 997}" if credit_line else "LANDLORD GMBH",
                 remittance=f"INVOICE {n}" if credit_line else "RENT",
             )
         )
     return payouts, txns, lines
+
+
+def daily_statements(entries: list[Entry]) -> list[Statement]:
+    """One statement per booking day, balances running from one day into the next."""
+    by_day: dict[date, list[Entry]] = {}
+    for entry in entries:
+        by_day.setdefault(entry.booking_date, []).append(entry)
+    statements = []
+    balance = 250_000_000
+    for sequence, day in enumerate(sorted(by_day), start=1):
+        statement = Statement(
+            ACCOUNT, CURRENCY, f"STMT-{day:%Y%m%d}", balance, by_day[day], sequence=sequence
+        )
+        statements.append(statement)
+        balance = statement.closing_balance
+    return statements
 
 
 # -- the pandas baseline ---------------------------------------------------------------------
@@ -479,6 +481,34 @@ def found_keys(result: ReconResult) -> set[tuple[BreakClass, str]]:
     return found
 
 
+def bank_files(statements: list[Statement], directory: Path) -> tuple[list[BankLine], float]:
+    """The statements written as CSV and camt.053 files by the bank sandbox and parsed back;
+    returns the camt lines and the camt parser's entries per second."""
+    entries = sum(len(s.entries) for s in statements)
+    csv_path, camt_path = directory / "statement.csv", directory / "statement.xml"
+    timed("bank: write CSV", 1, lambda: csv_path.write_bytes(write_csv(statements)))
+    timed("bank: write camt.053", 1, lambda: camt_path.write_bytes(write_camt053(statements)))
+    csv_data, camt_data = csv_path.read_bytes(), camt_path.read_bytes()
+    csv_s, from_csv = timed(
+        "bank: parse CSV", 1, lambda: parse(csv_data, tenant=TENANT, file=str(csv_path))
+    )
+    camt_s, from_camt = timed(
+        "bank: parse camt.053",
+        1,
+        lambda: parse(camt_data, tenant=TENANT, file=str(camt_path), format="camt053"),
+    )
+    for name, parsed, seconds, size in (
+        ("CSV", from_csv, csv_s, len(csv_data)),
+        ("camt.053", from_camt, camt_s, len(camt_data)),
+    ):
+        print(
+            f"  {name:<9} {len(parsed.lines):>9,} lines of {entries:,} entries, "
+            f"{len(parsed.quarantined)} quarantined, checks {'pass' if parsed.clean else 'FAIL'}, "
+            f"{size / 1e6:,.1f} MB, {entries / seconds:>10,.0f} entries/s"
+        )
+    return from_camt.lines, entries / camt_s
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
@@ -486,25 +516,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    generation_s, generated = timed("generate", 1, lambda: generate(args.orders, args.seed))
-    del generation_s
-    inputs = generated.inputs
-    lines = generated.bank_lines
-    inputs = DayInputs(**{**{f: getattr(inputs, f) for f in inputs.__slots__}, "bank_lines": lines})
+    _, generated = timed("generate", 1, lambda: generate(args.orders, args.seed))
+    # The day's records live for the whole run: a Lambda would freeze them after loading too,
+    # so that garbage collections do not walk millions of objects that cannot be garbage.
+    gc.collect()
+    gc.freeze()
+    with tempfile.TemporaryDirectory() as directory:
+        lines, camt_rate = bank_files(generated.statements, Path(directory))
+    generated.statements.clear()
+    inputs = replace(generated.inputs, bank_lines=lines)
     print(
         f"{len(inputs.orders):,} orders, {len(inputs.charges):,} charges, "
         f"{len(inputs.balance_txns):,} balance transactions, {len(inputs.payouts):,} payouts, "
         f"{len(lines):,} bank lines"
     )
-    camt_rate = 0.0
-    with tempfile.TemporaryDirectory() as _tmp:
-        pass
 
     gc.collect()
-    gc.freeze()  # the day's records live for the whole run; collections need not walk them
+    gc.freeze()
+    rss_before = peak_rss_mb()
     config = ReconConfig()
     reconcile_s, result = timed("reconcile", args.runs, lambda: reconcile(inputs, config=config))
     rss = peak_rss_mb()
+    print(f"peak RSS: {rss_before:,.0f} MB with the day loaded, {rss:,.0f} MB after reconcile")
     found = found_keys(result)
     print(f"breaks: {len(result.breaks)} found, {len(generated.planted)} planted")
     for cls in BreakClass:
@@ -517,7 +550,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not exact:
         print(f"  missed: {sorted(generated.planted - found)[:10]}")
         print(f"  extra:  {sorted(found - generated.planted)[:10]}")
-    print(f"peak RSS after reconcile: {rss:,.0f} MB")
 
     _, frames = timed("pandas: frames from the records", 1, lambda: pandas_frames(inputs, lines))
     pandas_s, rows = timed("pandas: key joins only", args.runs, lambda: pandas_joins(frames))
