@@ -19,50 +19,47 @@ CSV columns (``CSV_COLUMNS``), one row per break, per settlement (a payout paire
 line that paid it) and per payout explanation, in that order; a column that means nothing for a
 row's type is empty. Amounts are integers of minor units unless the name says otherwise.
 
-=====================  ==========================================================================
-``record_type``        ``break``, ``settlement`` or ``payout``
-``tenant``, ``day``    the tenant id and the reconciled day (ISO)
-``record_id``          the break id; the payout id for settlements and payouts
-``priority``           break: P1 (act today), P2 (explain this week), P3 (bookkeeping)
-``break_class``        break: the engine's class (``duplicate_payment``, ``short_payment``, …)
-``status``             break: ``new``, ``still_open`` (carried from an earlier day) or ``open``
-                       (no carry-forward given); settlement: how it was paired (``id``,
-                       ``amount``, ``short``, ``excess``); payout: the gateway's payout status
-``currency``           ISO 4217
-``amount``             break: the money at stake; settlement and payout: the payout's amount
-``amount_decimal``     ``amount`` in major units with the currency's exact digits (``12.500``)
-``amount_formatted``   ``amount`` for people (``KWD 12.500``)
-``expected``           break: what one side said (minor units), where a comparison was made
-``actual``             break: what the other side said
-``first_seen``         break: the day it was first found (ISO)
-``age_days``           break: days since ``first_seen``
-``order_id``           the order named, if any
-``charge_ids``         charges named, space-separated
-``dispute_id``         the dispute named, if any
-``payout_id``          the payout named, if any
-``line_id``            the bank line named (settlement and payout rows: the line that paid it)
-``keys``               break: every key involved, ``name=value`` separated by ``; ``
-``explanation``        one line for people: why it broke, how it was paired, what it is made of
-``suggested_action``   break: what to do, in words
-``refund_instructions`` break: each suggested refund as ``charge amount key=idempotency-key``
-``actions_taken``      break: what the daily run did about it (``status charge amount: detail``)
-``arrival_date``       settlement and payout: the day the gateway said the money arrives
-``booking_date``       settlement and payout: the day the bank booked it
-``bank_amount``        settlement and payout: what the bank line shows
-``transaction_count``  payout: the balance transactions it swept
-``gross_charges``      payout: charges in it (signed contribution to the payout, as are the next)
-``fees``               payout: processing and gateway fees
-``refunds``            payout: refunds taken out of it
-``disputes``           payout: disputed amounts taken out of it
-``dispute_reversals``  payout: disputes won and given back
-``dispute_fees``       payout: the gateway's dispute fees
-``adjustments``        payout: every other category (reserves, transfers, tax, …)
-``net``                payout: the transactions' own net; settlement: the bank amount less the
-                       payout amount
-``difference``         payout: payout amount less ``net`` (0 when fully explained);
-                       settlement: bank amount less payout amount
-``unknown_charge_count`` payout: charges it settled that we hold no record of
-=====================  ==========================================================================
+- ``record_type``: ``break``, ``settlement`` or ``payout``
+- ``tenant``, ``day``: the tenant id and the reconciled day (ISO)
+- ``record_id``: the break id; the payout id for settlements and payouts
+- ``priority``: break: P1 (act today), P2 (explain this week), P3 (bookkeeping)
+- ``break_class``: break: the engine's class (``duplicate_payment``, ``short_payment``, …)
+- ``status``: break: ``new``, ``still_open`` (carried from an earlier day) or ``open`` (no
+  carry-forward given); settlement: how it was paired (``id``, ``amount``, ``short``,
+  ``excess``); payout: the gateway's payout status
+- ``currency``: ISO 4217
+- ``amount``: break: the money at stake; settlement and payout: the payout's amount
+- ``amount_decimal``: ``amount`` in major units with the currency's exact digits (``12.500``)
+- ``amount_formatted``: ``amount`` for people (``KWD 12.500``)
+- ``expected``: break: what one side said (minor units), where a comparison was made
+- ``actual``: break: what the other side said
+- ``first_seen``: break: the day it was first found (ISO)
+- ``age_days``: break: days since ``first_seen``
+- ``order_id``: the order named, if any
+- ``charge_ids``: charges named, space-separated
+- ``dispute_id``: the dispute named, if any
+- ``payout_id``: the payout named, if any
+- ``line_id``: the bank line named (settlement and payout rows: the line that paid it)
+- ``keys``: break: every key involved, ``name=value`` separated by ``; ``
+- ``explanation``: one line for people: why it broke, how it was paired, what it is made of
+- ``suggested_action``: break: what to do, in words
+- ``refund_instructions``: break: each suggested refund as ``charge amount key=idempotency-key``
+- ``actions_taken``: break: what the daily run did about it (``status charge amount: detail``)
+- ``arrival_date``: settlement and payout: the day the gateway said the money arrives
+- ``booking_date``: settlement and payout: the day the bank booked it
+- ``bank_amount``: settlement and payout: what the bank line shows
+- ``transaction_count``: payout: the balance transactions it swept
+- ``gross_charges``: payout: charges in it (signed contribution to the payout, as are the next)
+- ``fees``: payout: processing and gateway fees
+- ``refunds``: payout: refunds taken out of it
+- ``disputes``: payout: disputed amounts taken out of it
+- ``dispute_reversals``: payout: disputes won and given back
+- ``dispute_fees``: payout: the gateway's dispute fees
+- ``adjustments``: payout: every other category (reserves, transfers, tax, …)
+- ``net``: payout: the transactions' own net
+- ``difference``: payout: payout amount less ``net`` (0 when fully explained); settlement: bank
+  amount less payout amount
+- ``unknown_charge_count``: payout: charges it settled that we hold no record of
 
 Text cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``)
 get a leading apostrophe: bank remittance text and shop order ids are outside input.
@@ -889,7 +886,6 @@ def _csv_rows(
             "arrival_date": match.arrival_date.isoformat(),
             "booking_date": match.booking_date.isoformat(),
             "bank_amount": match.bank_amount,
-            "net": match.bank_amount - match.payout_amount,
             "difference": match.bank_amount - match.payout_amount,
         }
     settlement_of = {s.payout_id: s for s in result.settlements}
