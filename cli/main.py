@@ -613,5 +613,14 @@ def demo(outdir: Path, port: int) -> None:
         sys.exit(1)
 
 
+def _register_groups() -> None:
+    from cli.reconcile import reconcile
+
+    main.add_command(reconcile)
+
+
+_register_groups()
+
+
 if __name__ == "__main__":
     main()

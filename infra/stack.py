@@ -16,6 +16,7 @@ from infra.constructs.lambdas import LambdaToolkit, grant_send_email
 from infra.constructs.operator_api import OperatorApi
 from infra.constructs.orders import OrderLifecycle
 from infra.constructs.platform import Platform
+from infra.constructs.reconciliation import Reconciliation
 from infra.constructs.refunds import RefundWorkflow
 from infra.constructs.storage import Storage
 
@@ -77,6 +78,15 @@ class EcomOpsStack(Stack):
         )
         for sender in (self.lifecycle.steps, self.refunds.steps, self.operator_api.operator):
             grant_send_email(sender)
+        self.reconciliation = Reconciliation(
+            self,
+            "Reconciliation",
+            toolkit=self.toolkit,
+            data=self.data,
+            storage=self.storage,
+            alerting=self.alerting,
+            refund_state_machine=self.refunds.state_machine,
+        )
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
         self.lifecycle.start_refunds(self.refunds.state_machine)
@@ -91,3 +101,4 @@ class EcomOpsStack(Stack):
             self, "LifecycleStateMachine", value=self.lifecycle.state_machine.state_machine_arn
         )
         CfnOutput(self, "RefundStateMachine", value=self.refunds.state_machine.state_machine_arn)
+        CfnOutput(self, "ReconcileFunction", value=self.reconciliation.daily.function_name)

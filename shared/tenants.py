@@ -23,6 +23,25 @@ class Branding(BaseModel):
     support_email: str | None = None
 
 
+class ReconciliationSettings(BaseModel):
+    """How the daily three-way reconciliation treats this tenant (functions/reconcile/)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Local hour (tenant time zone) at which yesterday is reconciled.
+    run_hour: int = Field(default=6, ge=0, le=23)
+    # Refunds of duplicate payments and of payments for cancelled or failed orders: off unless
+    # switched on; dry run lists what would be refunded; above max_refund an operator decides.
+    auto_refund: bool = False
+    dry_run: bool = True
+    max_refund: int | None = Field(default=None, ge=0, description="minor units")
+    grace_days: int = Field(default=2, ge=0)
+    date_window_days: int = Field(default=3, ge=0)
+    settlement_patterns: tuple[str, ...] = ("STRIPE",)
+    # The bank's CSV exports: a preset name or a column mapping (docs/bank-files.md).
+    bank_csv: str | dict[str, Any] | None = None
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,6 +61,7 @@ class TenantSettings(BaseModel):
     delivery_timeout_days: int = Field(default=14, ge=1)
     # Lists and thresholds screening starts from (functions/risk/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
+    reconciliation: ReconciliationSettings = ReconciliationSettings()
 
 
 def config_key(tenant: str) -> dict[str, dict[str, str]]:

@@ -36,10 +36,13 @@ def request_refund(
     reason: str | None = None,
     refund_id: str | None = None,
     refund_state_machine: str | None = None,
+    payment_id: str | None = None,
 ) -> dict[str, Any]:
     """Start the refund workflow once per refund request (a repeated request id is a no-op).
 
-    The state machine defaults to the deployment's (``REFUND_STATE_MACHINE``)."""
+    ``payment_id`` refunds that payment of the order (a duplicate charge), else the payment
+    with the most left to refund. The state machine defaults to the deployment's
+    (``REFUND_STATE_MACHINE``)."""
     arn = refund_state_machine or os.environ.get("REFUND_STATE_MACHINE")
     if not arn:
         raise OperationRefused("refunds are not configured in this deployment")
@@ -56,6 +59,7 @@ def request_refund(
             "amount": amount,
             "lines": lines,
             "reason": reason or "requested_by_customer",
+            "payment_id": payment_id,
             "waits": refund_waits(),
         },
     )

@@ -111,6 +111,10 @@ def act_prepare(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     if amount <= 0 or amount > available:
         raise NotRefundable(f"refund of {amount} exceeds the refundable {available}")
     payments = [p for p in state.successful_payments() if p.settled_amount > p.refunded]
+    if event.get("payment_id"):
+        payments = [p for p in payments if p.payment_id == event["payment_id"]]
+        if not payments:
+            raise NotRefundable(f"payment {event['payment_id']} has nothing left to refund")
     if not payments:
         raise NotRefundable("no captured payment to refund")
     payment = max(payments, key=lambda p: p.settled_amount - p.refunded)

@@ -68,6 +68,7 @@ class RefundWorkflow(Construct):
                 "amount": sfn.JsonPath.string_at("$.amount"),
                 "lines": sfn.JsonPath.string_at("$.lines"),
                 "reason": sfn.JsonPath.string_at("$.reason"),
+                "payment_id": sfn.JsonPath.string_at("$.payment_id"),
             },
             "$.prepared",
         )

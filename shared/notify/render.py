@@ -551,7 +551,8 @@ def _subject(kind: EmailKind, ctx: Any, brand: Brand, money: Any) -> str:
 
 @dataclass(frozen=True)
 class RenderedEmail:
-    kind: EmailKind
+    # An EmailKind, or the name of a document sent as mail (the reconciliation report).
+    kind: str
     subject: str
     html: str
     text: str

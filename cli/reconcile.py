@@ -1,0 +1,70 @@
+"""``ecomops reconcile``: run a tenant's day on demand and look at its breaks."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import click
+
+from cli.target import resolve
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    counts = summary["counts"]
+    click.echo(
+        f"reconciled {summary['tenant']} {summary['day']}: {counts['breaks_open']} open breaks "
+        f"({counts['breaks_opened']} new, {counts['breaks_closed']} closed), "
+        f"{counts['settlements_matched']} payouts settled in the bank of {counts['payouts']}"
+    )
+    for name, value in sorted(summary.get("by_class", {}).items()):
+        click.echo(f"  {name:30} {value:5}")
+    if summary.get("actions"):
+        click.echo(
+            "  actions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["actions"].items()))
+        )
+    report = summary.get("report", {})
+    if report:
+        click.echo(f"  report: s3://…/{report.get('html')} (+ .csv, .json)")
+
+
+@click.group()
+def reconcile() -> None:
+    """Daily three-way reconciliation: orders and payments, payouts, bank lines."""
+
+
+@reconcile.command("run")
+@click.option("--tenant", required=True)
+@click.option("--date", "day", required=True, help="The day to reconcile, YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--local",
+    "local_url",
+    default=None,
+    metavar="URL",
+    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
+)
+def reconcile_run(tenant: str, day: str, as_json: bool, local_url: str | None) -> None:
+    """Reconcile TENANT's DATE now, through the deployed reconciliation function."""
+    from shared import aws
+
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise click.BadParameter("expected YYYY-MM-DD", param_hint="--date") from None
+    target = resolve(local_url)
+    answer = aws.client("lambda").invoke(
+        FunctionName=target.outputs["ReconcileFunction"],
+        Payload=json.dumps({"tenant": tenant, "day": day}).encode(),
+    )
+    payload = json.loads(answer["Payload"].read() or b"{}")
+    if answer.get("FunctionError"):
+        raise click.ClickException(
+            f"reconciliation failed: {payload.get('errorType')}: {payload.get('errorMessage')}"
+        )
+    (summary,) = payload["reconciled"]
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        _print_summary(summary)

@@ -1,0 +1,153 @@
+"""Bank statement lines and the files they came from, in the single table.
+
+- ``T#<t>#BANK#<booking date>`` / ``L#<account>#<line id>``: one normalised line. The line id
+  is stable (statement and position), so the same file dropped twice writes the same items
+  again and adds nothing, while two identical payments at two positions stay two. One partition
+  per booking day makes "the lines around a payout's arrival date" a few key-range queries.
+- ``T#<t>#BANKFILE#<sha256>`` / ``FILE``: what was received (key, format, counts, totals, the
+  statements' control checks) and the quarantined lines with their line numbers and reasons;
+  indexed as ``T#<t>#BANKFILES`` by arrival time for the operators' list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from functions.reconcile.bank.model import BankLine, ParsedFile, SourcePosition
+from shared import aws
+
+QUARANTINE_KEPT = 500  # lines listed on the file record; the count is always complete
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def line_to_json(line: BankLine) -> str:
+    return json.dumps(dataclasses.asdict(line), default=_jsonable, sort_keys=True)
+
+
+def line_from_json(text: str) -> BankLine:
+    data = json.loads(text)
+    source = SourcePosition(**data.pop("source"))
+    data["booking_date"] = date.fromisoformat(data["booking_date"])
+    if data.get("value_date"):
+        data["value_date"] = date.fromisoformat(data["value_date"])
+    return BankLine(source=source, **data)
+
+
+def day_pk(tenant: str, day: date) -> str:
+    return f"T#{tenant}#BANK#{day.isoformat()}"
+
+
+def file_pk(tenant: str, sha256: str) -> str:
+    return f"T#{tenant}#BANKFILE#{sha256}"
+
+
+class BankStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def file_record(self, tenant: str, sha256: str) -> dict[str, Any] | None:
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": file_pk(tenant, sha256)}, "SK": {"S": "FILE"}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        return json.loads(item["record"]["S"]) if item else None
+
+    def put_lines(self, lines: Iterable[BankLine]) -> int:
+        client = aws.client("dynamodb")
+        written = 0
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            pending: dict[str, Any] = {self.table_name: list(batch)}
+            while pending:
+                answer = client.batch_write_item(RequestItems=pending)
+                pending = answer.get("UnprocessedItems") or {}
+            batch.clear()
+
+        seen: set[tuple[str, str]] = set()
+        for line in lines:
+            key = (day_pk(line.tenant, line.booking_date), f"L#{line.account}#{line.line_id}")
+            if key in seen:  # one batch may not name an item twice
+                continue
+            seen.add(key)
+            batch.append(
+                {
+                    "PutRequest": {
+                        "Item": {
+                            "PK": {"S": key[0]},
+                            "SK": {"S": key[1]},
+                            "kind": {"S": "bank_line"},
+                            "tenant": {"S": line.tenant},
+                            "line": {"S": line_to_json(line)},
+                        }
+                    }
+                }
+            )
+            written += 1
+            if len(batch) == 25:
+                flush()
+        if batch:
+            flush()
+        return written
+
+    def put_file_record(self, tenant: str, sha256: str, key: str, record: dict[str, Any]) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        document = {**record, "tenant": tenant, "file_sha256": sha256, "key": key}
+        aws.client("dynamodb").put_item(
+            TableName=self.table_name,
+            Item={
+                "PK": {"S": file_pk(tenant, sha256)},
+                "SK": {"S": "FILE"},
+                "kind": {"S": "bank_file"},
+                "tenant": {"S": tenant},
+                "status": {"S": str(record.get("status", ""))},
+                "record": {"S": json.dumps(document, default=_jsonable, sort_keys=True)},
+                "GSI2PK": {"S": f"T#{tenant}#BANKFILES"},
+                "GSI2SK": {"S": f"{now}#{sha256}"},
+            },
+        )
+
+    def lines_between(self, tenant: str, first: date, last: date) -> Iterator[BankLine]:
+        """Every line booked from ``first`` to ``last`` (inclusive), one query per day."""
+        client = aws.client("dynamodb")
+        paginator = client.get_paginator("query")
+        day = first
+        while day <= last:
+            for page in paginator.paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": day_pk(tenant, day)}},
+                ProjectionExpression="line",
+            ):
+                for item in page["Items"]:
+                    yield line_from_json(item["line"]["S"])
+            day += timedelta(days=1)
+
+
+def file_summary(parsed: ParsedFile) -> dict[str, Any]:
+    """What the file record and the operator alert say about a parsed file."""
+    failed_controls = [s for s in parsed.statements if s.control_ok is False]
+    return {
+        "format": parsed.format,
+        "lines": len(parsed.lines),
+        "totals": parsed.totals(),
+        "statements": [dataclasses.asdict(s) for s in parsed.statements],
+        "failed_controls": len(failed_controls),
+        "quarantined_count": len(parsed.quarantined),
+        "quarantined": [dataclasses.asdict(q) for q in parsed.quarantined[:QUARANTINE_KEPT]],
+        "status": ("stored_with_quarantine" if parsed.quarantined or failed_controls else "stored"),
+    }

@@ -1,0 +1,167 @@
+"""Breaks across days, the refunds reconciliation asked for, and each day's run.
+
+- ``T#<t>#BREAK#<break id>`` / ``BREAK``: the break as last seen, open or closed, indexed as
+  ``T#<t>#BREAKS#open`` (or ``#closed``) by first-seen date. The id is stable, so a break seen
+  again tomorrow updates the same item (its age grows) and one that resolved is closed, never
+  duplicated.
+- ``T#<t>#RECONACTION#<idempotency key>`` / ``ACTION``: a refund reconciliation started; the
+  conditional put is what makes re-running a day never refund twice.
+- ``T#<t>#RECON#<day>`` / ``RUN``: the day's summary and where its report is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from functions.reconcile.model import (
+    Break,
+    BreakClass,
+    Priority,
+    RefundInstruction,
+    SuggestedAction,
+)
+from shared import aws
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def break_to_json(brk: Break) -> str:
+    return json.dumps(dataclasses.asdict(brk), default=_default, sort_keys=True)
+
+
+def break_from_json(text: str) -> Break:
+    data = json.loads(text)
+    action = data.pop("suggested_action", None)
+    suggested = None
+    if action is not None:
+        suggested = SuggestedAction(
+            kind=action["kind"],
+            description=action["description"],
+            refunds=tuple(RefundInstruction(**r) for r in action.get("refunds") or ()),
+        )
+    return Break(
+        **{
+            **data,
+            "break_class": BreakClass(data["break_class"]),
+            "priority": Priority(data["priority"]),
+            "keys": tuple((k, v) for k, v in data["keys"]),
+            "first_seen": date.fromisoformat(data["first_seen"]),
+            "suggested_action": suggested,
+        }
+    )
+
+
+class BreakStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def _pk(self, tenant: str, break_id: str) -> str:
+        return f"T#{tenant}#BREAK#{break_id}"
+
+    def open_breaks(self, tenant: str) -> list[Break]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        found = []
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            IndexName="ByStatus",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#BREAKS#open"}},
+            ProjectionExpression="#b",
+            ExpressionAttributeNames={"#b": "break"},
+        ):
+            found += [break_from_json(item["break"]["S"]) for item in page["Items"]]
+        return found
+
+    def save(
+        self, tenant: str, day: date, open_now: Iterable[Break], closed: Iterable[Break]
+    ) -> None:
+        client = aws.client("dynamodb")
+        items = []
+        for status, breaks in (("open", open_now), ("closed", closed)):
+            for brk in breaks:
+                items.append(
+                    {
+                        "PK": {"S": self._pk(tenant, brk.break_id)},
+                        "SK": {"S": "BREAK"},
+                        "kind": {"S": "recon_break"},
+                        "tenant": {"S": tenant},
+                        "status": {"S": status},
+                        "break_class": {"S": brk.break_class.value},
+                        "priority": {"S": brk.priority.value},
+                        "last_run": {"S": day.isoformat()},
+                        "break": {"S": break_to_json(brk)},
+                        "GSI2PK": {"S": f"T#{tenant}#BREAKS#{status}"},
+                        "GSI2SK": {"S": f"{brk.first_seen.isoformat()}#{brk.break_id}"},
+                    }
+                )
+        for start in range(0, len(items), 25):
+            pending: dict[str, Any] = {
+                self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
+            }
+            while pending:
+                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                pending = pending or {}
+
+    def claim_action(self, tenant: str, key: str, record: dict[str, Any]) -> dict[str, Any] | None:
+        """Record an action once; returns the earlier record when it was taken already."""
+        client = aws.client("dynamodb")
+        item_key = {"PK": {"S": f"T#{tenant}#RECONACTION#{key}"}, "SK": {"S": "ACTION"}}
+        try:
+            client.put_item(
+                TableName=self.table_name,
+                Item={
+                    **item_key,
+                    "kind": {"S": "recon_action"},
+                    "record": {"S": json.dumps(record, default=_default, sort_keys=True)},
+                    "claimed_at": {"S": datetime.now(UTC).isoformat()},
+                },
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            earlier = client.get_item(TableName=self.table_name, Key=item_key, ConsistentRead=True)
+            return dict(json.loads(earlier["Item"]["record"]["S"]))
+        return None
+
+    def update_action(self, tenant: str, key: str, record: dict[str, Any]) -> None:
+        aws.client("dynamodb").update_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": f"T#{tenant}#RECONACTION#{key}"}, "SK": {"S": "ACTION"}},
+            UpdateExpression="SET #r = :r",
+            ExpressionAttributeNames={"#r": "record"},
+            ExpressionAttributeValues={
+                ":r": {"S": json.dumps(record, default=_default, sort_keys=True)}
+            },
+        )
+
+    def save_run(self, tenant: str, day: date, summary: dict[str, Any]) -> None:
+        aws.client("dynamodb").put_item(
+            TableName=self.table_name,
+            Item={
+                "PK": {"S": f"T#{tenant}#RECON#{day.isoformat()}"},
+                "SK": {"S": "RUN"},
+                "kind": {"S": "recon_run"},
+                "tenant": {"S": tenant},
+                "summary": {"S": json.dumps(summary, default=_default, sort_keys=True)},
+                "ran_at": {"S": datetime.now(UTC).isoformat()},
+            },
+        )
+
+    def run(self, tenant: str, day: date) -> dict[str, Any] | None:
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": f"T#{tenant}#RECON#{day.isoformat()}"}, "SK": {"S": "RUN"}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        return json.loads(item["summary"]["S"]) if item else None

@@ -1,0 +1,248 @@
+"""One tenant's daily reconciliation: load, reconcile, carry breaks, act, report.
+
+Re-running a day is safe: breaks keep their ids (updated, not duplicated), a refund is claimed
+once per idempotency key before the refund workflow is started (whose execution name and
+gateway idempotency key come from the same key), and the report is overwritten in place.
+
+Refunds are taken only for breaks the engine says to refund (duplicate payments, payments for
+cancelled or failed orders), and only when the tenant switched them on; in dry run they are
+listed, above the tenant's maximum they are left to an operator.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Protocol
+
+from functions.reconcile.break_store import BreakStore
+from functions.reconcile.engine import ReconConfig, ReconResult, carry_forward, reconcile
+from functions.reconcile.loader import DayLoader, LoadWindow
+from functions.reconcile.model import Break, DayInputs, Priority
+from functions.reconcile.report import ActionTaken, render_report, report_csv, report_key
+from shared.observability import logger
+from shared.tenants import TenantSettings
+
+
+class RefundStarter(Protocol):
+    def __call__(
+        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
+    ) -> dict[str, Any]: ...
+
+
+class ReportSink(Protocol):
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+class Notifier(Protocol):
+    def email(
+        self, tenant: TenantSettings, subject: str, html: str, text: str, key: str
+    ) -> str | None: ...
+
+    def alert(self, tenant: TenantSettings, subject: str, message: dict[str, Any]) -> None: ...
+
+
+def _in_scope(brk: Break, inputs: DayInputs) -> bool:
+    """Whether today's inputs hold everything a break names, so its absence means resolved."""
+    loaded = {
+        "order_id": {o.order_id for o in inputs.orders}
+        | {c.order_id or "" for c in inputs.charges},
+        "payment_id": {c.payment_id for c in inputs.charges},
+        "charge_id": {c.charge_id for c in inputs.charges},
+        "payout_id": {p.payout_id for p in inputs.payouts},
+        "line_id": {line.line_id for line in inputs.bank_lines},
+        "dispute_id": {d.dispute_id for d in inputs.disputes},
+    }
+    return all(value in loaded[name] for name, value in brk.keys if name in loaded)
+
+
+def refund_id_for(key: str) -> str:
+    # The refund workflow's ids are at most 40 of [A-Za-z0-9_-]; the key is a hex digest.
+    return f"recon-{key[:34]}"
+
+
+@dataclass
+class DailyReconciliation:
+    loader: DayLoader
+    breaks: BreakStore
+    start_refund: RefundStarter
+    reports: ReportSink
+    notifier: Notifier
+    engine: Callable[..., ReconResult] = reconcile
+
+    def run(self, tenant: TenantSettings, day: date) -> dict[str, Any]:
+        settings = tenant.reconciliation
+        previous = self.breaks.open_breaks(tenant.id)
+        inputs = self.loader.load(
+            tenant.id,
+            day,
+            tenant.timezone,
+            LoadWindow(settings.grace_days, settings.date_window_days),
+            previous,
+        )
+        result = self.engine(
+            inputs,
+            config=ReconConfig(
+                grace_days=settings.grace_days,
+                date_window_days=settings.date_window_days,
+                settlement_patterns=settings.settlement_patterns,
+            ),
+        )
+        in_scope = [b for b in previous if _in_scope(b, inputs)]
+        untouched = [
+            replace(b, age_days=max(0, (day - b.first_seen).days))
+            for b in previous
+            if not _in_scope(b, inputs)
+        ]
+        carried = carry_forward(in_scope, result.breaks, day)
+        open_now = carried.opened + carried.still_open
+        actions = self._act(tenant, open_now)
+        self.breaks.save(tenant.id, day, open_now + untouched, carried.closed)
+
+        subject, html, text = render_report(result, carried, actions, tenant)
+        csv_text = report_csv(result, actions, carried=carried)
+        keys = {
+            "html": report_key(tenant.id, day, "report.html"),
+            "csv": report_key(tenant.id, day, "report.csv"),
+            "json": report_key(tenant.id, day, "summary.json"),
+        }
+        summary = self._summary(result, carried, actions, untouched, keys)
+        self.reports.put(keys["html"], html.encode(), "text/html; charset=utf-8")
+        self.reports.put(keys["csv"], csv_text.encode(), "text/csv; charset=utf-8")
+        self.reports.put(
+            keys["json"], json.dumps(summary, indent=1, default=str).encode(), "application/json"
+        )
+        summary["email_message_id"] = self.notifier.email(
+            tenant, subject, html, text, f"{tenant.id}:reconciliation:{day.isoformat()}"
+        )
+        urgent = [b for b in carried.opened if b.priority == Priority.P1]
+        if urgent:
+            self.notifier.alert(
+                tenant,
+                f"Reconciliation {day}: {len(urgent)} new top-priority breaks",
+                {
+                    "tenant": tenant.id,
+                    "day": day.isoformat(),
+                    "report": keys["html"],
+                    "breaks": [
+                        {
+                            "break_id": b.break_id,
+                            "class": b.break_class.value,
+                            "amount": b.amount,
+                            "currency": b.currency,
+                            "explanation": b.explanation,
+                        }
+                        for b in urgent[:50]
+                    ],
+                },
+            )
+        self.breaks.save_run(tenant.id, day, summary)
+        logger.info("reconciled", extra={"day": day.isoformat(), **summary["counts"]})
+        return summary
+
+    def _act(self, tenant: TenantSettings, breaks: Sequence[Break]) -> list[ActionTaken]:
+        settings = tenant.reconciliation
+        actions: list[ActionTaken] = []
+        for brk in breaks:
+            action = brk.suggested_action
+            if action is None or action.kind != "refund":
+                continue
+            order_id = brk.key("order_id")
+            for instruction in action.refunds:
+                planned = ActionTaken(
+                    break_id=brk.break_id,
+                    kind="refund",
+                    payment_id=instruction.payment_id,
+                    charge_id=instruction.charge_id,
+                    amount=instruction.amount,
+                    currency=instruction.currency,
+                    status="dry_run",
+                )
+                if not settings.auto_refund:
+                    actions.append(replace(planned, status="skipped_switch_off"))
+                elif settings.max_refund is not None and instruction.amount > settings.max_refund:
+                    actions.append(
+                        replace(
+                            planned,
+                            status="skipped_over_max",
+                            detail=f"over the automatic maximum {settings.max_refund}",
+                        )
+                    )
+                elif settings.dry_run:
+                    actions.append(replace(planned, detail="dry run: nothing refunded"))
+                elif order_id is None:
+                    actions.append(
+                        replace(planned, status="failed", detail="no order holds this payment")
+                    )
+                else:
+                    actions.append(
+                        self._refund(tenant, order_id, instruction.idempotency_key, planned)
+                    )
+        return actions
+
+    def _refund(
+        self, tenant: TenantSettings, order_id: str, key: str, planned: ActionTaken
+    ) -> ActionTaken:
+        refund_id = refund_id_for(key)
+        record: dict[str, Any] = {
+            "break_id": planned.break_id,
+            "order_id": order_id,
+            "payment_id": planned.payment_id,
+            "amount": planned.amount,
+            "currency": planned.currency,
+            "refund_id": refund_id,
+            "status": "claimed",
+        }
+        earlier = self.breaks.claim_action(tenant.id, key, record)
+        if earlier is not None and earlier.get("status") != "failed":
+            return replace(planned, status="already_done", detail=f"refund {refund_id}")
+        try:
+            started = self.start_refund(
+                tenant.id,
+                order_id,
+                amount=planned.amount,
+                payment_id=planned.payment_id,
+                refund_id=refund_id,
+            )
+        except Exception as error:  # recorded; the next run tries again under the same key
+            logger.exception("reconciliation refund failed", extra={"order_id": order_id})
+            self.breaks.update_action(
+                tenant.id, key, {**record, "status": "failed", "error": str(error)[:300]}
+            )
+            return replace(planned, status="failed", detail=str(error)[:200])
+        self.breaks.update_action(tenant.id, key, {**record, "status": "requested"})
+        note = "started" if started.get("started") else "already running"
+        return replace(planned, status="requested", detail=f"refund {refund_id} {note}")
+
+    @staticmethod
+    def _summary(
+        result: ReconResult,
+        carried: Any,
+        actions: list[ActionTaken],
+        untouched: list[Break],
+        keys: dict[str, str],
+    ) -> dict[str, Any]:
+        open_now = carried.opened + carried.still_open
+        return {
+            "tenant": result.tenant,
+            "day": result.day.isoformat(),
+            "counts": {
+                "breaks_open": len(open_now) + len(untouched),
+                "breaks_opened": len(carried.opened),
+                "breaks_closed": len(carried.closed),
+                "settlements_matched": len(result.settlements),
+                "payouts": len(result.payouts),
+                "actions": len(actions),
+            },
+            "by_class": dict(Counter(b.break_class.value for b in open_now)),
+            "by_priority": dict(Counter(b.priority.value for b in open_now)),
+            "actions": dict(Counter(a.status for a in actions)),
+            "totals": {
+                currency: {name: [t.count, t.amount] for name, t in rows.items()}
+                for currency, rows in result.totals.items()
+            },
+            "report": keys,
+        }

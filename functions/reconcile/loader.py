@@ -1,0 +1,311 @@
+"""Building one tenant's day for the engine from the table, by key ranges.
+
+What "the day" reads:
+
+- orders placed on the day (tenant time zone): one range query per status on the status index
+  (``T#<t>#STATUS#<s>`` / placed time); every order with payments but no order yet
+  (``awaiting_order``, whatever its date: a charge without an order stays a break until
+  resolved); and every order named by a break still open from earlier days, so a break that
+  resolved meanwhile is seen resolved;
+- the payments, refunds and disputes of those orders (they live on the order aggregate);
+- payouts arriving from ``day - grace - window`` to ``day + window`` (``T#<t>#PAYOUTS`` by
+  arrival date) and those named by open breaks, with their balance transactions;
+- bank lines booked in the same window (``functions.reconcile.bank_store``).
+
+The mapping from stored aggregates onto the engine's records follows the docstrings of
+``functions.reconcile.model``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from functions.reconcile.bank_store import BankStore
+from functions.reconcile.model import (
+    BalanceTxnRecord,
+    Break,
+    ChargeRecord,
+    DayInputs,
+    DisputeRecord,
+    OrderRecord,
+    PayoutRecord,
+    RefundRecord,
+)
+from functions.reconcile.settlements import PayoutState
+from functions.webhooks.inspect import ORDER_STATUSES
+from functions.webhooks.normalise.stripe import BalanceTransaction
+from shared import aws
+from shared.order_aggregate import OrderState
+from shared.order_store import order_pk
+
+# A dispute the merchant has not answered yet has no case; one answered (under review) or
+# closed has been handled. Until the chargeback desk keeps cases, that is what "case" means.
+_UNANSWERED = frozenset({"needs_response", "warning_needs_response"})
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, time.min, zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def order_record(state: OrderState) -> OrderRecord | None:
+    placed = state.placed
+    if placed is None:
+        if not state.checkout_expired:
+            return None
+        return OrderRecord(
+            tenant=state.tenant,
+            order_id=state.order_id,
+            status="failed",
+            amount=0,
+            currency=state.currency or "",
+            placed_at=datetime.min.replace(tzinfo=UTC),
+        )
+    if state.cancelled_at is not None:
+        status = "cancelled"
+    elif state.checkout_expired:
+        status = "failed"
+    elif state.shipments:
+        status = "completed"
+    else:
+        status = "placed"
+    value = placed.value
+    return OrderRecord(
+        tenant=state.tenant,
+        order_id=state.order_id,
+        status=status,  # type: ignore[arg-type]
+        amount=int(value["total"]["amount"]),
+        currency=str(value["total"]["currency"]),
+        placed_at=placed.at,
+        customer_email=(value.get("customer") or {}).get("email"),
+    )
+
+
+def payment_records(
+    state: OrderState,
+) -> tuple[list[ChargeRecord], list[RefundRecord], list[DisputeRecord]]:
+    charges, refunds, disputes = [], [], []
+    fallback = state.placed_at() or datetime.min.replace(tzinfo=UTC)
+    order_id = state.order_id if state.placed is not None or state.payments else None
+    for payment in state.payments.values():
+        status = {"succeeded": "succeeded", "failed": "failed"}.get(payment.status, "pending")
+        charges.append(
+            ChargeRecord(
+                payment_id=payment.payment_id,
+                charge_id=payment.charge_ids[-1] if payment.charge_ids else payment.payment_id,
+                order_id=order_id,
+                amount=payment.amount,
+                currency=payment.currency,
+                status=status,  # type: ignore[arg-type]
+                captured=payment.settled_amount,
+                refunded=payment.refunded,
+                created_at=payment.succeeded_at
+                or payment.authorized_at
+                or payment.failed_at
+                or fallback,
+            )
+        )
+        for refund_id, refund in payment.refunds.items():
+            refunds.append(
+                RefundRecord(
+                    refund_id=refund_id,
+                    payment_id=payment.payment_id,
+                    amount=refund.amount,
+                    currency=payment.currency,
+                    status=refund.status.value,  # type: ignore[arg-type]
+                    created_at=refund.status.at,
+                )
+            )
+    for dispute in state.disputes.values():
+        disputes.append(
+            DisputeRecord(
+                dispute_id=dispute.dispute_id,
+                charge_id=dispute.charge_id,
+                amount=dispute.amount,
+                currency=dispute.currency,
+                status=dispute.status.value,
+                has_case=dispute.status.value not in _UNANSWERED,
+                opened_at=dispute.opened_at,
+                order_id=state.order_id,
+                reason=dispute.reason,
+            )
+        )
+    return charges, refunds, disputes
+
+
+def payout_record(state: PayoutState) -> PayoutRecord | None:
+    if state.arrival_date is None or state.currency is None:
+        return None
+    return PayoutRecord(
+        payout_id=state.payout_id,
+        amount=state.amount,
+        currency=state.currency,
+        arrival_date=state.arrival_date.date(),
+        status=state.status,  # type: ignore[arg-type]
+        statement_descriptor=state.statement_descriptor,
+    )
+
+
+def balance_txn_record(payout_id: str, txn: BalanceTransaction) -> BalanceTxnRecord:
+    return BalanceTxnRecord(
+        txn_id=txn.id,
+        payout_id=payout_id,
+        source_id=txn.source_id,
+        reporting_category=txn.reporting_category or txn.type,
+        amount=txn.amount.amount,
+        fee=txn.fee.amount,
+        net=txn.net.amount,
+        currency=txn.amount.currency,
+    )
+
+
+@dataclass(frozen=True)
+class LoadWindow:
+    grace_days: int
+    date_window_days: int
+
+
+class DayLoader:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self.bank = BankStore(table_name)
+
+    def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        for page in paginator.paginate(TableName=self.table_name, **args):
+            yield from page["Items"]
+
+    def _states_placed(self, tenant: str, start: datetime, end: datetime) -> Iterator[OrderState]:
+        for status in ORDER_STATUSES:
+            pk = f"T#{tenant}#STATUS#{status}"
+            if status == "awaiting_order":
+                condition = "GSI2PK = :pk"
+                values: dict[str, Any] = {":pk": {"S": pk}}
+            else:
+                condition = "GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b"
+                values = {
+                    ":pk": {"S": pk},
+                    ":a": {"S": start.isoformat()},
+                    ":b": {"S": (end - timedelta(microseconds=1)).isoformat() + "#~"},
+                }
+            for item in self._query(
+                IndexName="ByStatus",
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ProjectionExpression="#s",
+                ExpressionAttributeNames={"#s": "state"},
+            ):
+                yield OrderState.model_validate_json(item["state"]["S"])
+
+    def _states_by_id(self, tenant: str, order_ids: Iterable[str]) -> Iterator[OrderState]:
+        client = aws.client("dynamodb")
+        keys = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]
+        for start in range(0, len(keys), 100):
+            pending: list[dict[str, Any]] = keys[start : start + 100]
+            while pending:
+                answer = client.batch_get_item(
+                    RequestItems={
+                        self.table_name: {
+                            "Keys": pending,
+                            "ProjectionExpression": "#s",
+                            "ExpressionAttributeNames": {"#s": "state"},
+                        }
+                    }
+                )
+                for item in answer["Responses"].get(self.table_name, []):
+                    yield OrderState.model_validate_json(item["state"]["S"])
+                pending = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+
+    def _payouts(
+        self, tenant: str, first: date, last: date, extra_ids: Iterable[str]
+    ) -> list[PayoutState]:
+        found: dict[str, PayoutState] = {}
+        for item in self._query(
+            IndexName="ByStatus",
+            KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"T#{tenant}#PAYOUTS"},
+                ":a": {"S": first.isoformat()},
+                ":b": {"S": f"{last.isoformat()}~"},
+            },
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "state"},
+        ):
+            state = PayoutState.model_validate_json(item["state"]["S"])
+            found[state.payout_id] = state
+        client = aws.client("dynamodb")
+        for payout_id in set(extra_ids) - set(found):
+            item = client.get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": f"T#{tenant}#PAYOUT#{payout_id}"}, "SK": {"S": "PAYOUT"}},
+            ).get("Item")
+            if item:
+                found[payout_id] = PayoutState.model_validate_json(item["state"]["S"])
+        return list(found.values())
+
+    def _balance_txns(self, tenant: str, payout_id: str) -> Iterator[BalanceTxnRecord]:
+        for item in self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :bt)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"T#{tenant}#PAYOUT#{payout_id}"},
+                ":bt": {"S": "BT#"},
+            },
+        ):
+            txn = BalanceTransaction.model_validate(json.loads(item["txn"]["S"]))
+            yield balance_txn_record(payout_id, txn)
+
+    def load(
+        self,
+        tenant: str,
+        day: date,
+        timezone: str,
+        window: LoadWindow,
+        open_breaks: Iterable[Break] = (),
+    ) -> DayInputs:
+        start, end = day_bounds(day, timezone)
+        states: dict[str, OrderState] = {}
+        for state in self._states_placed(tenant, start, end):
+            states[state.order_id] = state
+        named_orders = set()
+        named_payouts = set()
+        for brk in open_breaks:
+            if (order_id := brk.key("order_id")) is not None:
+                named_orders.add(order_id)
+            if (payout_id := brk.key("payout_id")) is not None:
+                named_payouts.add(payout_id)
+        for state in self._states_by_id(tenant, named_orders - set(states)):
+            states[state.order_id] = state
+        orders, charges, refunds, disputes = [], [], [], []
+        for state in states.values():
+            if (record := order_record(state)) is not None:
+                orders.append(record)
+            c, r, d = payment_records(state)
+            charges += c
+            refunds += r
+            disputes += d
+        first = day - timedelta(days=window.grace_days + window.date_window_days)
+        last = day + timedelta(days=window.date_window_days)
+        payouts, txns = [], []
+        for payout_state in self._payouts(tenant, first, last, named_payouts):
+            if (payout := payout_record(payout_state)) is not None:
+                payouts.append(payout)
+                txns += list(self._balance_txns(tenant, payout.payout_id))
+        lines = list(self.bank.lines_between(tenant, first, last))
+        return DayInputs(
+            tenant=tenant,
+            day=day,
+            orders=orders,
+            charges=charges,
+            refunds=refunds,
+            disputes=disputes,
+            payouts=payouts,
+            balance_txns=txns,
+            bank_lines=lines,
+        )

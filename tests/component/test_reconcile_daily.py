@@ -1,0 +1,352 @@
+"""The daily reconciliation on moto: a bank file dropped in S3, orders, payments and a payout
+written by the real write paths, the run, its breaks across days and its refunds."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions.reconcile.bank_intake import Intake, S3Objects
+from functions.reconcile.bank_store import BankStore
+from functions.reconcile.break_store import BreakStore
+from functions.reconcile.daily import DailyReconciliation
+from functions.reconcile.handler import S3Reports, due_tenants
+from functions.reconcile.loader import DayLoader
+from functions.reconcile.settlements import SettlementStore
+from functions.webhooks.applying import route
+from local.sandboxes.bank import Entry, Statement, write_csv
+from shared.events import (
+    ChargeRefunded,
+    Customer,
+    LineItem,
+    OrderCancelled,
+    OrderPlaced,
+    PaymentSucceeded,
+    PayoutPaid,
+    Refund,
+    ShipmentStatus,
+    ShipmentUpdated,
+    Source,
+)
+from shared.money import Money
+from shared.order_store import OrderStore
+from shared.tenants import ReconciliationSettings, TenantDirectory, TenantSettings
+from tests.component.conftest import TABLE
+
+DAY = date(2026, 11, 20)
+T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
+REPORTS = "ecomops-reports-test"
+BANK = "ecomops-bank-test"
+ACME = TenantSettings(
+    id="acme",
+    name="Acme",
+    currency="EUR",
+    customer_sender="shop@acme.example",
+    alert_emails=("ops@acme.example",),
+    reconciliation=ReconciliationSettings(
+        auto_refund=True, dry_run=False, max_refund=10_000, bank_csv="generic"
+    ),
+)
+
+
+def eur(amount: int) -> Money:
+    return Money(amount=amount, currency="EUR")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.refunds: list[dict[str, Any]] = []
+        self.emails: list[str] = []
+        self.alerts: list[dict[str, Any]] = []
+        self.files: list[dict[str, Any]] = []
+
+    def start_refund(
+        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
+    ) -> dict[str, Any]:
+        self.refunds.append(
+            {"order_id": order_id, "amount": amount, "payment_id": payment_id, "id": refund_id}
+        )
+        return {"refund_id": refund_id, "started": True}
+
+    def email(self, tenant: TenantSettings, subject: str, html: str, text: str, key: str) -> str:
+        self.emails.append(subject)
+        return f"msg-{len(self.emails)}"
+
+    def alert(self, tenant: Any, subject: str, message: dict[str, Any]) -> None:
+        self.alerts.append({"subject": subject, **message})
+
+
+def apply(event: Any) -> None:
+    assert route(event, OrderStore(TABLE)) in ("applied", "duplicate")
+
+
+def order(order_id: str, amount: int, at: datetime) -> None:
+    apply(
+        OrderPlaced(
+            tenant="acme",
+            source=Source.SHOP,
+            source_event_id=f"{order_id}-placed",
+            occurred_at=at,
+            order_id=order_id,
+            currency="EUR",
+            total=eur(amount),
+            lines=(
+                LineItem(
+                    line_id="l1", name="Lamp", quantity=1, unit_price=eur(amount), vendor_id="v1"
+                ),
+            ),
+            customer=Customer(email=f"{order_id}@example.com"),
+        )
+    )
+
+
+def paid(order_id: str, payment: str, amount: int, at: datetime) -> None:
+    apply(
+        PaymentSucceeded(
+            tenant="acme",
+            source=Source.STRIPE,
+            source_event_id=f"evt-{payment}",
+            occurred_at=at,
+            order_id=order_id,
+            payment_id=payment,
+            charge_id=f"ch_{payment}",
+            amount=eur(amount),
+        )
+    )
+
+
+def shipped(order_id: str, at: datetime) -> None:
+    apply(
+        ShipmentUpdated(
+            tenant="acme",
+            source=Source.EASYPOST,
+            source_event_id=f"{order_id}-shipped",
+            occurred_at=at,
+            tracking_code=f"1Z{order_id}",
+            status=ShipmentStatus.IN_TRANSIT,
+            order_id=order_id,
+        )
+    )
+
+
+class Gateway:
+    def __init__(self, txns: list[dict[str, Any]]) -> None:
+        self.txns = txns
+
+    def balance_transactions_for_payout(self, payout_id: str) -> list[dict[str, Any]]:
+        return self.txns
+
+
+def txn(txn_id: str, source: str, amount: int, fee: int, category: str) -> dict[str, Any]:
+    return {
+        "object": "balance_transaction",
+        "id": txn_id,
+        "amount": amount,
+        "fee": fee,
+        "net": amount - fee,
+        "currency": "eur",
+        "type": category,
+        "reporting_category": category,
+        "source": source,
+        "created": int(T0.timestamp()),
+        "status": "available",
+    }
+
+
+@pytest.fixture
+def day(aws_env: dict[str, Any]) -> dict[str, Any]:
+    """A day with one clean order, a duplicate payment, a cancelled order still charged, and
+    a payout the bank credited short."""
+    s3 = aws_env["s3"]
+    for bucket in (REPORTS, BANK):
+        s3.create_bucket(Bucket=bucket)
+    TenantDirectory(TABLE).save(ACME)
+    order("o-ok", 5000, T0)
+    paid("o-ok", "pi_ok", 5000, T0 + timedelta(minutes=1))
+    shipped("o-ok", T0 + timedelta(hours=3))
+    order("o-dup", 3000, T0 + timedelta(hours=1))
+    paid("o-dup", "pi_d1", 3000, T0 + timedelta(hours=1, minutes=1))
+    paid("o-dup", "pi_d2", 3000, T0 + timedelta(hours=1, minutes=2))
+    shipped("o-dup", T0 + timedelta(hours=4))
+    order("o-cancel", 2000, T0 + timedelta(hours=2))
+    paid("o-cancel", "pi_c", 2000, T0 + timedelta(hours=2, minutes=1))
+    apply(
+        OrderCancelled(
+            tenant="acme",
+            source=Source.SHOP,
+            source_event_id="o-cancel-cancelled",
+            occurred_at=T0 + timedelta(hours=5),
+            order_id="o-cancel",
+            reason="customer changed their mind",
+        )
+    )
+    txns = [
+        txn("txn_ok", "ch_pi_ok", 5000, 175, "charge"),
+        txn("txn_d1", "ch_pi_d1", 3000, 117, "charge"),
+        txn("txn_d2", "ch_pi_d2", 3000, 117, "charge"),
+        txn("txn_c", "ch_pi_c", 2000, 88, "charge"),
+    ]
+    net = sum(t["net"] for t in txns)
+    settlements = SettlementStore(TABLE)
+    settlements.apply(
+        PayoutPaid(
+            tenant="acme",
+            source=Source.STRIPE,
+            source_event_id="evt-po1",
+            occurred_at=T0 + timedelta(hours=20),
+            payout_id="po_1",
+            amount=eur(net),
+            arrival_date=datetime(2026, 11, 20, tzinfo=UTC),
+            status="paid",
+            statement_descriptor="STRIPE PAYOUT",
+        )
+    )
+    settlements.file_balance_transactions("acme", "po_1", Gateway(txns))
+    return {"s3": s3, "net": net}
+
+
+def drop_bank_file(env: dict[str, Any], credit: int, name: str = "stmt-20.csv") -> dict[str, Any]:
+    statement = Statement(
+        account="NL91ABNA0417164300",
+        currency="EUR",
+        statement_id="2026-11-20",
+        opening_balance=0,
+        entries=[
+            Entry(
+                amount=credit,
+                direction="credit",
+                booking_date=DAY,
+                value_date=DAY,
+                counterparty="STRIPE",
+                remittance="STRIPE PAYOUT po_1",
+            )
+        ],
+    )
+    key = f"bank-statements/acme/{name}"
+    env["s3"].put_object(Bucket=BANK, Key=key, Body=write_csv([statement]))
+    intake = Intake(
+        BankStore(TABLE), TenantDirectory(TABLE), S3Objects(), recorder_alerts(Recorder())
+    )
+    return intake.receive(BANK, key)
+
+
+def recorder_alerts(recorder: Recorder) -> Any:
+    class Alerts:
+        def alert(self, subject: str, message: dict[str, Any]) -> None:
+            recorder.files.append({"subject": subject, **message})
+
+    return Alerts()
+
+
+def reconciliation(recorder: Recorder) -> DailyReconciliation:
+    return DailyReconciliation(
+        loader=DayLoader(TABLE),
+        breaks=BreakStore(TABLE),
+        start_refund=recorder.start_refund,
+        reports=S3Reports(REPORTS),
+        notifier=recorder,
+    )
+
+
+def test_a_bank_file_is_stored_once_however_often_it_is_dropped(day: dict[str, Any]) -> None:
+    first = drop_bank_file(day, day["net"] - 150)
+    again = drop_bank_file(day, day["net"] - 150, name="stmt-20-copy.csv")
+    assert first["status"] == "stored" and first["lines"] == 1
+    assert again["status"] == "duplicate"
+    assert len(list(BankStore(TABLE).lines_between("acme", DAY, DAY))) == 1
+
+
+def test_the_day_names_each_break_refunds_once_and_closes_what_resolved(
+    day: dict[str, Any],
+) -> None:
+    drop_bank_file(day, day["net"] - 150)
+    recorder = Recorder()
+
+    summary = reconciliation(recorder).run(ACME, DAY)
+
+    assert summary["by_class"] == {
+        "duplicate_payment": 1,
+        "cancelled_not_refunded": 1,
+        "short_payment": 1,
+    }
+    refunded = sorted((r["order_id"], r["payment_id"], r["amount"]) for r in recorder.refunds)
+    assert [r[0] for r in refunded] == ["o-cancel", "o-dup"]
+    assert ("o-cancel", "pi_c", 2000) in refunded
+    assert summary["actions"] == {"requested": 2}
+    assert len(recorder.emails) == 1
+    assert recorder.alerts[0]["subject"].startswith("Reconciliation 2026-11-20")
+    assert {b["class"] for b in recorder.alerts[0]["breaks"]} == {
+        "duplicate_payment",
+        "cancelled_not_refunded",
+        "short_payment",
+    }
+    keys = {o["Key"] for o in day["s3"].list_objects_v2(Bucket=REPORTS)["Contents"]}
+    assert keys == {
+        "reports/acme/reconciliation/2026/11/20/report.html",
+        "reports/acme/reconciliation/2026/11/20/report.csv",
+        "reports/acme/reconciliation/2026/11/20/summary.json",
+    }
+    first_ids = {b.break_id for b in BreakStore(TABLE).open_breaks("acme")}
+    assert len(first_ids) == 3
+
+    # The same day again: the same breaks, no second refund.
+    again = reconciliation(recorder).run(ACME, DAY)
+    assert len(recorder.refunds) == 2
+    assert again["actions"] == {"already_done": 2}
+    assert {b.break_id for b in BreakStore(TABLE).open_breaks("acme")} == first_ids
+    assert again["counts"]["breaks_opened"] == 0
+
+    # The duplicate is refunded at the gateway; the next day sees it resolved.
+    apply(
+        ChargeRefunded(
+            tenant="acme",
+            source=Source.STRIPE,
+            source_event_id="evt-re-d2",
+            occurred_at=T0 + timedelta(days=1),
+            order_id="o-dup",
+            payment_id="pi_d2",
+            charge_id="ch_pi_d2",
+            amount_refunded=eur(3000),
+            refunds=(Refund(refund_id="re_d2", amount=eur(3000), status="succeeded"),),
+        )
+    )
+    next_day = reconciliation(recorder).run(ACME, DAY + timedelta(days=1))
+    assert next_day["counts"]["breaks_closed"] == 1
+    still = {b.break_class.value: b for b in BreakStore(TABLE).open_breaks("acme")}
+    assert set(still) == {"cancelled_not_refunded", "short_payment"}
+    assert all(b.age_days == 1 for b in still.values())
+    assert len(recorder.refunds) == 2
+
+
+def test_refunds_wait_for_the_switch_and_respect_the_maximum(day: dict[str, Any]) -> None:
+    drop_bank_file(day, day["net"])
+    recorder = Recorder()
+    dry = ACME.model_copy(
+        update={"reconciliation": ReconciliationSettings(auto_refund=True, dry_run=True)}
+    )
+    off = ACME.model_copy(update={"reconciliation": ReconciliationSettings()})
+    capped = ACME.model_copy(
+        update={
+            "reconciliation": ReconciliationSettings(
+                auto_refund=True, dry_run=False, max_refund=2500
+            )
+        }
+    )
+    assert reconciliation(recorder).run(dry, DAY)["actions"] == {"dry_run": 2}
+    assert reconciliation(recorder).run(off, DAY)["actions"] == {"skipped_switch_off": 2}
+    assert reconciliation(recorder).run(capped, DAY)["actions"] == {
+        "requested": 1,
+        "skipped_over_max": 1,
+    }
+    assert [r["order_id"] for r in recorder.refunds] == ["o-cancel"]
+
+
+def test_the_hourly_tick_picks_tenants_at_their_local_run_hour() -> None:
+    tokyo = ACME.model_copy(update={"id": "tokyo", "timezone": "Asia/Tokyo"})
+    berlin = ACME.model_copy(update={"id": "berlin", "timezone": "Europe/Berlin"})
+    now = datetime(2026, 11, 23, 21, 5, tzinfo=UTC)  # 06:05 in Tokyo, 22:05 in Berlin
+    assert [(t.id, d) for t, d in due_tenants([tokyo, berlin], now)] == [
+        ("tokyo", date(2026, 11, 23))
+    ]
