@@ -483,7 +483,6 @@ class _Day:
         status = order.status if order is not None else None
         charge_keys = tuple(("charge_id", c.charge_id) for c in charges)
         identity: BreakKeys = (("order_id", order_id),) if order_id is not None else charge_keys[:1]
-        held = sum(amount for _, amount in holding)
 
         if status is None or status == ORDER_FAILED:
             if order is not None:
@@ -497,7 +496,7 @@ class _Day:
                 return
             for c, _ in holding:
                 ledger.add("charges.order_not_completed", c.currency, 1, c.captured)
-            currency = holding[0][0].currency
+            currency, held = _stake(order.currency if order else None, holding)
             why = (
                 f"order {order_id} failed"
                 if status == ORDER_FAILED
@@ -539,17 +538,18 @@ class _Day:
                 return
             for c, _ in holding:
                 ledger.add("charges.cancelled_not_refunded", c.currency, 1, c.captured)
+            currency, held = _stake(order.currency, holding)
             self.add_break(
                 BreakClass.CANCELLED_NOT_REFUNDED,
                 identity,
                 keys=charge_keys,
-                currency=order.currency,
+                currency=currency,
                 amount=held,
                 expected=0,
                 actual=held,
                 action=self.refund_action(identity, BreakClass.CANCELLED_NOT_REFUNDED, holding),
                 explanation=(
-                    f"Order {order_id} is {status} but {_money(held, order.currency)} of its "
+                    f"Order {order_id} is {status} but {_money(held, currency)} of its "
                     f"payment is still held ({_charges(holding)})."
                 ),
             )
@@ -558,12 +558,12 @@ class _Day:
         if not holding:
             # Every succeeded charge went back (or is going back) while the order goes ahead.
             ledger.add("orders.with_break", order.currency, 1, order.amount)
-            returned = sum(c.captured for c in charges)
+            currency, returned = _stake(order.currency, [(c, c.captured) for c in charges])
             self.add_break(
                 BreakClass.REFUNDED_STILL_ACTIVE,
                 identity,
                 keys=charge_keys,
-                currency=order.currency,
+                currency=currency,
                 amount=returned,
                 expected=order.amount,
                 actual=0,
@@ -574,7 +574,7 @@ class _Day:
                 ),
                 explanation=(
                     f"Order {order_id} is {status} but its payment of "
-                    f"{_money(returned, order.currency)} was refunded in full "
+                    f"{_money(returned, currency)} was refunded in full "
                     f"({', '.join(c.charge_id for c in charges)})."
                 ),
             )
@@ -582,20 +582,16 @@ class _Day:
 
         broken = False
         keep = holding
-        paid_total = sum(c.captured for c, _ in holding)
-        if len(holding) >= 2 and paid_total > order.amount + tol:
-            # Two payments where one pays the order: keep the earliest that pays it exactly
-            # (else the earliest) and give the others back.
-            kept = next(
-                (
-                    x
-                    for x in holding
-                    if abs(x[0].captured - order.amount) <= tol and x[0].currency == order.currency
-                ),
-                holding[0],
-            )
-            keep = [kept]
-            extras = [x for x in holding if x is not kept]
+        # Payments in another currency cannot be added to the order's: they are never taken
+        # for duplicates, and leave the order mismatched below.
+        same = [x for x in holding if x[0].currency == order.currency]
+        paid_total = sum(c.captured for c, _ in same)
+        if len(same) >= 2 and paid_total > order.amount + tol:
+            # More payments than the order needs: keep the earliest that pays it exactly (else
+            # the earliest) and give the others back.
+            kept = next((x for x in same if abs(x[0].captured - order.amount) <= tol), same[0])
+            keep = [x for x in holding if x is kept or x not in same]
+            extras = [x for x in same if x is not kept]
             extra = sum(amount for _, amount in extras)
             for c, _ in extras:
                 ledger.add("charges.duplicate", c.currency, 1, c.captured)
@@ -610,7 +606,7 @@ class _Day:
                 action=self.refund_action(identity, BreakClass.DUPLICATE_PAYMENT, extras),
                 explanation=(
                     f"Order {order_id} ({_money(order.amount, order.currency)}) was paid "
-                    f"{len(holding)} times: kept {kept[0].charge_id}, "
+                    f"{len(same)} times: kept {kept[0].charge_id}, "
                     f"{_money(extra, order.currency)} to give back ({_charges(extras)})."
                 ),
             )
@@ -1090,6 +1086,15 @@ def _norm(text: str) -> str:
 
 def _money(amount: int, currency: str) -> str:
     return format_money(amount, currency)
+
+
+def _stake(preferred: str | None, owed: Sequence[tuple[ChargeRecord, int]]) -> tuple[str, int]:
+    """The currency a break is told in (``preferred`` when some of the money is in it) and the
+    money at stake in that currency: amounts of different currencies are never added."""
+    currencies = {c.currency for c, _ in owed}
+    currency = preferred if preferred in currencies else min(currencies)
+    assert currency is not None
+    return currency, sum(amount for c, amount in owed if c.currency == currency)
 
 
 def _charges(owed: Sequence[tuple[ChargeRecord, int]]) -> str:

@@ -707,3 +707,24 @@ def test_the_explanation_names_settled_charges_we_do_not_know() -> None:
     (explanation,) = reconcile(inputs).payouts
     assert explanation.unknown_charge_ids == ("ch_stranger",)
     assert "ch_stranger" in explanation.text()
+
+
+def test_a_payment_in_another_currency_is_never_added_to_the_order() -> None:
+    result = reconcile(
+        day_of(orders=[order("o")], charges=[charge("a", "o"), charge("b", "o", currency="USD")])
+    )
+    (brk,) = result.breaks  # not a duplicate: 1,000 EUR and 1,000 USD are not 2,000 of anything
+    assert brk.break_class is BreakClass.AMOUNT_MISMATCH and "EUR, USD" in brk.explanation
+
+
+def test_money_held_in_two_currencies_is_told_in_one() -> None:
+    result = reconcile(
+        day_of(
+            orders=[order("o", "cancelled")],
+            charges=[charge("a", "o", 700, currency="USD"), charge("b", "o", 300)],
+        )
+    )
+    (brk,) = result.breaks
+    assert (brk.currency, brk.amount) == (EUR, 300)
+    refunds = brk.suggested_action.refunds  # type: ignore[union-attr]
+    assert sorted((r.currency, r.amount) for r in refunds) == [(EUR, 300), ("USD", 700)]
