@@ -744,7 +744,7 @@ class _Day:
                 actual=explanation.net,
                 explanation=(
                     f"Payout {payout.payout_id} is {_money(payout.amount, payout.currency)} but "
-                    f"its {explanation.transaction_count} balance transactions net to "
+                    f"its {_counted(explanation.transaction_count, 'balance transaction')} net to "
                     f"{_money(explanation.net, payout.currency)}."
                     if explanation.transaction_count
                     else f"Payout {payout.payout_id} of "
@@ -1086,6 +1086,10 @@ def _norm(text: str) -> str:
 
 def _money(amount: int, currency: str) -> str:
     return format_money(amount, currency)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _stake(preferred: str | None, owed: Sequence[tuple[ChargeRecord, int]]) -> tuple[str, int]:

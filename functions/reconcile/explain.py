@@ -104,7 +104,7 @@ class PayoutExplanation:
             f"{self.transaction_count} balance transactions:"
         ]
         for label, count, amount in self.components:
-            if count == 0 and amount == 0:
+            if not count and amount == 0:
                 continue
             counted = f"{count:>9,} x" if count is not None else " " * 11
             lines.append(f"  {label:<18}{counted} {format_money(amount, money, signed=True):>22}")
