@@ -195,7 +195,15 @@ def generate(orders_wanted: int, seed: int = 7) -> Generated:
                 planted.add((BreakClass.DISPUTE_WITHOUT_CASE, f"dp_{n:08d}"))
         if plant == 10:  # a refund on its way: the order stays matched, no refund suggested
             refunds.append(
-                RefundRecord(f"re_{n:08d}", f"pi_{n:08d}", amount // 2, CURRENCY, "pending", at)
+                RefundRecord(
+                    f"re_{n:08d}",
+                    f"pi_{n:08d}",
+                    amount // 2,
+                    CURRENCY,
+                    "pending",
+                    at,
+                    order_id=f"ord_{n:08d}",
+                )
             )
     # A payment naming no order at all.
     charges.append(

@@ -274,9 +274,11 @@ class _Day:
         self.explanations: list[PayoutExplanation] = []
         # Refunds on their way are not money we still hold: never suggest refunding it twice.
         self.pending_refunds: dict[str, int] = defaultdict(int)
+        self.pending_orders: set[str | None] = set()
         for refund in inputs.refunds:
             if refund.status == "pending":
                 self.pending_refunds[refund.payment_id] += refund.amount
+                self.pending_orders.add(refund.order_id)
 
     def add_break(
         self,
@@ -344,10 +346,13 @@ class _Day:
             if put(c.order_id, c) is not c:
                 later[c.order_id].append(c)
         several: set[str | None] = set(later)
-        # Orders whose charge has a refund on its way need the careful judgement too.
-        if self.pending_refunds:
+        # Orders whose charge has a refund on its way need the careful judgement too: named by
+        # the refunds themselves, or else found by payment id.
+        if None in self.pending_orders:
             pending = self.pending_refunds
             several |= {c.order_id for c in succeeded if c.payment_id in pending}
+        else:
+            several |= self.pending_orders
 
         # The tight loop decides the usual orders with one dict lookup and a few comparisons,
         # exactly as ``judge`` would: an active order paid once, in full (partial refunds are

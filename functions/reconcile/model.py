@@ -103,7 +103,9 @@ class RefundRecord:
     Succeeded refunds are already in ``ChargeRecord.refunded``; the engine reads these records
     for refunds *in flight* (``pending``), so that it never suggests refunding money a refund
     already on its way will return. ``charge_id`` is optional because the aggregate files
-    refunds by payment.
+    refunds by payment. ``order_id`` is the order whose aggregate holds the payment: when every
+    pending refund names it, the engine finds the orders concerned without reading a million
+    payment ids.
     """
 
     refund_id: str
@@ -113,6 +115,7 @@ class RefundRecord:
     status: RefundStatus
     created_at: datetime
     charge_id: str | None = None
+    order_id: str | None = None
 
 
 # Stripe's dispute statuses in which the merchant can still act (``OPEN_DISPUTE`` in the

@@ -155,7 +155,11 @@ def planted_day() -> tuple[DayInputs, set[tuple[BreakClass, str]]]:
         charge("refunded-active", "o-refunded-active", refunded=1_000),
         charge("shop-refunded", "o-shop-refunded", refunded=250),
     ]
-    refunds = [RefundRecord("re_1", "pi_refund-on-way", 1_000, EUR, "pending", AT)]
+    refunds = [
+        RefundRecord(
+            "re_1", "pi_refund-on-way", 1_000, EUR, "pending", AT, order_id="o-refund-on-way"
+        )
+    ]
     disputes = [
         DisputeRecord("dp_case", "ch_paid", 1_000, EUR, "needs_response", True, AT),
         DisputeRecord("dp_nocase", "ch_placed", 1_000, EUR, "needs_response", False, AT),
@@ -518,6 +522,12 @@ def test_a_refund_on_its_way_is_never_suggested_twice() -> None:
     (brk,) = result.breaks
     assert brk.break_class is BreakClass.CANCELLED_NOT_REFUNDED
     assert [r.amount for r in brk.suggested_action.refunds] == [400]  # type: ignore[union-attr]
+
+
+def test_a_refund_on_its_way_found_by_payment_when_it_names_no_order() -> None:
+    inputs, _ = planted_day()
+    anonymous = replace(inputs, refunds=[replace(r, order_id=None) for r in inputs.refunds])
+    assert reconcile(anonymous) == reconcile(inputs)
 
 
 def test_amount_tolerance() -> None:

@@ -73,17 +73,23 @@ def days(draw: st.DrawFn) -> DayInputs:
                 created_at=AT + timedelta(minutes=draw(st.integers(0, 3))),
             )
         )
-    refunds = [
-        RefundRecord(
-            f"re{n}",
-            f"pi{draw(st.integers(0, 14))}",
-            draw(st.sampled_from((100, 500, 1_000))),
-            "EUR",
-            draw(st.sampled_from(["pending", "succeeded", "failed"])),
-            AT,
+    # Refunds name their payment's order (as the loader knows it) or, sometimes, not at all.
+    order_of = {c.payment_id: c.order_id for c in charges}
+    named = draw(st.booleans())
+    refunds = []
+    for n in range(draw(st.integers(0, 3))):
+        payment_id = f"pi{draw(st.integers(0, 14))}"
+        refunds.append(
+            RefundRecord(
+                f"re{n}",
+                payment_id,
+                draw(st.sampled_from((100, 500, 1_000))),
+                "EUR",
+                draw(st.sampled_from(["pending", "succeeded", "failed"])),
+                AT,
+                order_id=order_of.get(payment_id) if named else None,
+            )
         )
-        for n in range(draw(st.integers(0, 3)))
-    ]
     disputes = [
         DisputeRecord(f"dp{n}", f"ch{n}", 500, "EUR", "needs_response", draw(st.booleans()))
         for n in range(draw(st.integers(0, 2)))
