@@ -214,19 +214,12 @@ _EXPECTED_IN_BANK = frozenset({PAYOUT_PAID, PAYOUT_FAILED_AFTER_PAID, PAYOUT_PEN
 class _Pairing:
     """One-to-one pairing of payouts (by index) with bank lines (by index)."""
 
-    def __init__(
-        self,
-        expected: list[PayoutRecord],
-        payout_days: list[int],
-        lines: list[BankLine],
-        line_days: list[int],
-        config: ReconConfig,
-    ) -> None:
-        self.payout_count = len(expected)
-        self.line_count = len(lines)
+    def __init__(self, payout_days: list[int], line_days: list[int], window: int) -> None:
+        self.payout_count = len(payout_days)
+        self.line_count = len(line_days)
         self.payout_days = payout_days
         self.line_days = line_days
-        self.window = config.date_window_days
+        self.window = window
         self.line_of: dict[int, int] = {}
         self.payout_of: dict[int, int] = {}
         self.method: dict[int, str] = {}
@@ -804,7 +797,7 @@ class _Day:
             key=attrgetter("payout_id"),
         )
         payout_days = [p.arrival_date.toordinal() for p in expected]
-        match = _Pairing(expected, payout_days, lines, line_days, config)
+        match = _Pairing(payout_days, line_days, config.date_window_days)
 
         # 1. By identity: the payout id, its trace id, or a descriptor no other payout shares.
         for i, j in self.identity_claims(expected, lines, line_days, payout_days, line_ids):
