@@ -685,6 +685,7 @@ class _Day:
         # each run at C speed, charges (most of a run) as the run less its other categories.
         # Runs of the same payout apart from each other add up all the same.
         sums: dict[str, dict[str, list[int]]] = defaultdict(dict)
+        currency_of: dict[str, str] = {}
         for payout_id, run in groupby(txns, key=attrgetter("payout_id")):
             run_txns = list(run)
             charge_row = [
@@ -694,6 +695,7 @@ class _Day:
                 sum(map(attrgetter("net"), run_txns)),
             ]
             rows = sums[payout_id]
+            currency_of.setdefault(payout_id, run_txns[0].currency)
             for txn in [t for t in run_txns if t.reporting_category != CATEGORY_CHARGE]:
                 values = (1, txn.amount, txn.fee, txn.net)
                 row = rows.setdefault(txn.reporting_category, [0, 0, 0, 0])
@@ -721,7 +723,12 @@ class _Day:
         for payout_id in sorted(per_payout.keys() - by_id.keys()):
             for category, orphan in per_payout[payout_id].items():
                 if category != CATEGORY_PAYOUT:
-                    self.ledger.add("balance_txns.unknown_payout", "", orphan.count, orphan.net)
+                    self.ledger.add(
+                        "balance_txns.unknown_payout",
+                        currency_of[payout_id],
+                        orphan.count,
+                        orphan.net,
+                    )
         for payout in sorted(payouts, key=attrgetter("payout_id")):
             explanation = explain_payout(
                 payout, per_payout.get(payout.payout_id, {}), unknown.get(payout.payout_id, ())

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from functions.reconcile.bank.model import BankLine, SourcePosition
-from functions.reconcile.engine import ReconConfig, ReconResult, carry_forward, reconcile
+from functions.reconcile.engine import ReconConfig, ReconResult, Tally, carry_forward, reconcile
 from functions.reconcile.model import (
     PRIORITY,
     BalanceTxnRecord,
@@ -738,3 +738,10 @@ def test_money_held_in_two_currencies_is_told_in_one() -> None:
     assert (brk.currency, brk.amount) == (EUR, 300)
     refunds = brk.suggested_action.refunds  # type: ignore[union-attr]
     assert sorted((r.currency, r.amount) for r in refunds) == [(EUR, 300), ("USD", 700)]
+
+
+def test_transactions_of_a_payout_not_in_the_day_are_counted_apart() -> None:
+    inputs = day_of(balance_txns=txns("po_elsewhere", 5_000))
+    result = reconcile(inputs)
+    assert result.breaks == [] and result.payouts == []
+    assert result.matches["balance_txns.unknown_payout"][EUR] == Tally(1, 5_000)
