@@ -35,8 +35,17 @@ def run_demo(outdir: Path, *, port: int, echo: Echo, start: Callable[..., Any]) 
         )
         ok &= _health_round_trip(stack, outdir, echo)
         ok &= _selfcheck(stack, outdir, echo)
-        ok &= _business_day(stack, outdir, echo)
-        ok &= _lifecycles(stack, outdir, echo)
+        from local.sandboxes.stripe_api import StripeSandbox
+
+        # One gateway for the whole demo: the reconciliation's refunds go to the same Stripe.
+        with StripeSandbox(seed=7) as stripe_sandbox:
+            stack.dispatcher.overrides["STRIPE_API_BASE"] = stripe_sandbox.base_url
+            day = _business_day(stack, outdir, echo, stripe_sandbox)
+            ok &= day is not None
+            ok &= _lifecycles(stack, outdir, echo)
+            if day is not None:
+                ok &= _reconciliation(stack, outdir, echo, stripe_sandbox, day)
+            stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
     finally:
         stack.stop()
     return ok
@@ -120,46 +129,42 @@ def _demo_secrets() -> Any:
     )
 
 
-def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
+def _business_day(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any) -> Any:
     """The sandboxes play a day: shop and Shopify orders, Stripe payments, refunds, disputes and
     a payout, carrier tracking from EasyPost, AfterShip and Shippo, delivered with duplicates and
     out of order, as the real senders do."""
     from functions.webhooks.inspect import event_stats
     from local.sandboxes.delivery import Deliverer
     from local.sandboxes.scenario import Mix, ScenarioConfig, business_day
-    from local.sandboxes.stripe_api import StripeSandbox
 
     t = time.monotonic()
     table = stack.deployment.outputs["TableName"]
     _install_rules(table, echo)
-    with StripeSandbox(seed=7) as stripe_sandbox:
-        stack.dispatcher.overrides["STRIPE_API_BASE"] = stripe_sandbox.base_url
-        config = ScenarioConfig(
-            base_url=stack.base_url,
-            tenant="demo",
-            orders=DEMO_ORDERS,
-            seed=7,
-            secrets=_demo_secrets(),
-            mix=Mix(fraud=PLANTED_FRAUD),
-        )
-        scenario = business_day(config, stripe=stripe_sandbox)
-        echo(
-            f"sandboxes planned a day of {len(scenario.orders)} orders: "
-            f"{scenario.unique_deliveries()} webhooks "
-            + ", ".join(f"{k}={v}" for k, v in scenario.counts().items())
-        )
-        reviewer = _Reviewer(stack)
-        reviewer.start()
-        try:
-            report = Deliverer(
-                duplicate_rate=0.2, reorder="window", reorder_window=25, concurrency=4, seed=7
-            ).deliver(scenario.deliveries)
-        finally:
-            reviewer.stop()
-        echo(f"client team during the day: {reviewer.summary()}")
-        echo(f"delivered: {report.summary()}")
-        stack.wait_idle(300)
-        stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+    config = ScenarioConfig(
+        base_url=stack.base_url,
+        tenant="demo",
+        orders=DEMO_ORDERS,
+        seed=7,
+        secrets=_demo_secrets(),
+        mix=Mix(fraud=PLANTED_FRAUD),
+    )
+    scenario = business_day(config, stripe=stripe_sandbox)
+    echo(
+        f"sandboxes planned a day of {len(scenario.orders)} orders: "
+        f"{scenario.unique_deliveries()} webhooks "
+        + ", ".join(f"{k}={v}" for k, v in scenario.counts().items())
+    )
+    reviewer = _Reviewer(stack)
+    reviewer.start()
+    try:
+        report = Deliverer(
+            duplicate_rate=0.2, reorder="window", reorder_window=25, concurrency=4, seed=7
+        ).deliver(scenario.deliveries)
+    finally:
+        reviewer.stop()
+    echo(f"client team during the day: {reviewer.summary()}")
+    echo(f"delivered: {report.summary()}")
+    stack.wait_idle(300)
     _screenings(table, scenario, outdir, echo)
     stats = event_stats(table, "demo", stack.deployment.outputs.get("DeadLetterQueue"))
     (outdir / "events-stats.json").write_text(json.dumps(stats, indent=2))
@@ -183,11 +188,12 @@ def _business_day(stack: Any, outdir: Path, echo: Echo) -> bool:
         "`ecomops orders show --tenant demo <order> --local <url>` on a running `local up`"
     )
     expected_orders = {o.order_id for o in scenario.orders}
-    return (
+    ok = (
         report.all_acknowledged
         and stats.get("dead_letters", 0) == 0
         and sum(stats["orders_by_status"].values()) >= len(expected_orders)
     )
+    return scenario if ok else None
 
 
 PLANTED_FRAUD = (("card_testing", 7), ("disposable", 2), ("geo_ring", 3))
@@ -258,6 +264,131 @@ def _screenings(table: str, scenario: Any, outdir: Path, echo: Echo) -> None:
         planted = f"[{row['planted']}]" if row["planted"] else "[organic]"
         reasons = "; ".join(row["reasons"]) or "no rule matched"
         echo(f"  {row['decision']:6} {row['score']:>3} {row['order_id']:16} {planted:15} {reasons}")
+
+
+def _deliver_gateway_events(stack: Any, stripe_sandbox: Any, wait_s: float = 0.0) -> int:
+    """What the gateway did since the day's deliveries (refunds asked by lifecycles and by
+    reconciliation) reaches the stack as Stripe's signed webhooks. ``wait_s``: how long to
+    wait for the refund workflows to reach the gateway first."""
+    from local.sandboxes.delivery import Deliverer
+    from local.sandboxes.stripe_events import stripe_deliveries
+
+    deadline = time.monotonic() + wait_s
+    events = stripe_sandbox.drain_events()
+    while not events and time.monotonic() < deadline:
+        time.sleep(0.5)
+        events = stripe_sandbox.drain_events()
+    if not events:
+        return 0
+    deliveries = stripe_deliveries(
+        events, base_url=stack.base_url, tenant="demo", secret=_demo_secrets().stripe
+    )
+    Deliverer(concurrency=2, seed=7).deliver(deliveries)
+    stack.wait_idle(120)
+    return len(events)
+
+
+def _reconciliation(
+    stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any, scenario: Any
+) -> bool:
+    """The bank's statement for the payout (short by a fee the bank took), a copy of the same
+    file dropped again and a damaged file, then the day reconciled, its duplicates refunded
+    through the refund workflow and Stripe, and the day re-run without refunding twice."""
+    from datetime import UTC, datetime
+
+    from local.sandboxes.bank import BankSandbox
+
+    t = time.monotonic()
+    outputs = stack.deployment.outputs
+    s3 = stack.client("s3")
+    bucket = outputs["BankStatementsBucket"]
+    delivered = _deliver_gateway_events(stack, stripe_sandbox)
+    if delivered:
+        echo(f"gateway events since the day (refunds of cancelled orders): {delivered} delivered")
+    payout_id = scenario.expected.payout_id
+    payout = stripe_sandbox.get(payout_id)
+    arrival = datetime.fromtimestamp(payout["arrival_date"], UTC).date()
+    bank = BankSandbox(tenant="demo", seed=7)
+    statement = bank.day(arrival, [payout], anomalies={payout_id: "short"}, unknown_credits=2)
+    camt = statement.write("camt053")
+    for name, body in (
+        (f"{arrival}-camt053.xml", camt),
+        (f"{arrival}-camt053-resent.xml", camt),
+        (f"{arrival}-damaged.sta", b":20:STMT\n:25:DE89370400440532013000\n:61:garbage\n"),
+    ):
+        s3.put_object(Bucket=bucket, Key=f"bank-statements/demo/{name}", Body=body)
+    stack.wait_idle(60)
+    time.sleep(1.0)  # S3 notifications are delivered on their own thread
+    files = _bank_files(outputs["TableName"])
+    for record in files:
+        echo(
+            f"bank file {record['key'].rsplit('/', 1)[-1]}: {record['status']}"
+            + (f", {record['lines']} lines" if "lines" in record else "")
+            + (
+                f", {record['quarantined_count']} quarantined"
+                if record.get("quarantined_count")
+                else ""
+            )
+            + (f" ({record['reason']})" if record.get("reason") else "")
+        )
+    planted = ", ".join(f"{a.kind} {a.payout_id or ''}".strip() for a in statement.anomalies)
+    echo(f"bank sandbox planted: {planted}")
+
+    function = outputs["ReconcileFunction"]
+    day = scenario.config.start.date()
+    days = sorted({day, arrival})
+    summaries = []
+    for each in days:
+        result = stack.invoke(function, {"tenant": "demo", "day": each.isoformat()})
+        summaries.append(result["reconciled"][0])
+    refunded = _deliver_gateway_events(stack, stripe_sandbox, wait_s=30)
+    again = stack.invoke(function, {"tenant": "demo", "day": days[-1].isoformat()})
+    (outdir / "reconciliation.json").write_text(
+        json.dumps({"runs": summaries, "rerun": again}, indent=2, default=str)
+    )
+    last = summaries[-1]
+    echo(
+        f"reconciliation of {', '.join(d.isoformat() for d in days)} "
+        f"({time.monotonic() - t:.0f}s): {last['counts']['breaks_open']} open breaks, "
+        f"{last['counts']['settlements_matched']} of {last['counts']['payouts']} payouts "
+        "settled in the bank"
+    )
+    for name, count in sorted(last["by_class"].items(), key=lambda kv: -kv[1]):
+        echo(f"  {name:30} {count:5}")
+    taken: dict[str, int] = {}
+    for summary in summaries:
+        for status, count in summary.get("actions", {}).items():
+            taken[status] = taken.get(status, 0) + count
+    echo(
+        "  actions: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(taken.items())) or "none")
+        + f"; gateway confirmed {refunded} refund events"
+    )
+    rerun = again["reconciled"][0]
+    echo(
+        f"  re-run of {days[-1]}: {rerun['counts']['breaks_opened']} new breaks, actions "
+        + (", ".join(f"{k} {v}" for k, v in sorted(rerun.get("actions", {}).items())) or "none")
+    )
+    reports = s3.list_objects_v2(Bucket=outputs["ReportsBucket"], Prefix="reports/demo/")
+    for obj in reports.get("Contents", []):
+        if obj["Key"].endswith("report.html"):
+            body = s3.get_object(Bucket=outputs["ReportsBucket"], Key=obj["Key"])["Body"].read()
+            target = outdir / ("reconciliation-" + "-".join(obj["Key"].split("/")[-4:-1]) + ".html")
+            target.write_bytes(body)
+            echo(f"  report: {target}")
+    return len(summaries) == len(days) and not rerun.get("actions", {}).get("requested")
+
+
+def _bank_files(table: str) -> list[dict[str, Any]]:
+    from shared import aws
+
+    items = aws.client("dynamodb").query(
+        TableName=table,
+        IndexName="ByStatus",
+        KeyConditionExpression="GSI2PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "T#demo#BANKFILES"}},
+    )["Items"]
+    return [json.loads(item["record"]["S"]) for item in items]
 
 
 def _payout_summaries(stack: Any, table: str) -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ WIRED_BY_RUNTIME = {
         "local/http.py requires the bearer JWT and passes its claims (signature not verified)"
     ),
     "Custom::S3BucketNotifications": (
-        "local/stack.py configures moto's notifications; delivery is asynchronous"
+        "left out of moto's deploy (it would need Docker); local/stack.py configures the "
+        "bucket's notifications and delivers them asynchronously"
     ),
     "AWS::Lambda::Permission": "invocations are in-process; nothing to permit",
 }

@@ -76,6 +76,7 @@ class Intake:
         previous = self.store.file_record(tenant, sha)
         if previous is not None and previous.get("status") != "rejected":
             logger.info("bank file already stored", extra={"key": key, "first": previous["key"]})
+            self.store.note_duplicate(tenant, sha, key, previous["key"])
             return {"status": "duplicate", "first_key": previous["key"], "lines": 0}
         configured = settings.reconciliation.bank_csv
         try:

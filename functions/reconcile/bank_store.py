@@ -121,6 +121,23 @@ class BankStore:
             },
         )
 
+    def note_duplicate(self, tenant: str, sha256: str, key: str, first_key: str) -> None:
+        """A later drop of a file already stored: listed with the files, nothing else."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        record = {"status": "duplicate", "key": key, "first_key": first_key, "lines": 0}
+        aws.client("dynamodb").put_item(
+            TableName=self.table_name,
+            Item={
+                "PK": {"S": file_pk(tenant, sha256)},
+                "SK": {"S": f"DROP#{key}"},
+                "kind": {"S": "bank_file_drop"},
+                "tenant": {"S": tenant},
+                "record": {"S": json.dumps(record, sort_keys=True)},
+                "GSI2PK": {"S": f"T#{tenant}#BANKFILES"},
+                "GSI2SK": {"S": f"{now}#{sha256}#{key}"},
+            },
+        )
+
     def lines_between(self, tenant: str, first: date, last: date) -> Iterator[BankLine]:
         """Every line booked from ``first`` to ``last`` (inclusive), one query per day."""
         client = aws.client("dynamodb")

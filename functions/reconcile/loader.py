@@ -55,7 +55,10 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def order_record(state: OrderState) -> OrderRecord | None:
+def order_record(state: OrderState, stage: str | None = None) -> OrderRecord | None:
+    """``stage`` is the lifecycle's (``WORKFLOW`` item): an order our lifecycle cancelled
+    (blocked, rejected in review, not authorised, cancelled by an operator) is cancelled
+    whatever the shop has said so far."""
     placed = state.placed
     if placed is None:
         if not state.checkout_expired:
@@ -68,7 +71,7 @@ def order_record(state: OrderState) -> OrderRecord | None:
             currency=state.currency or "",
             placed_at=datetime.min.replace(tzinfo=UTC),
         )
-    if state.cancelled_at is not None:
+    if state.cancelled_at is not None or stage == "cancelled":
         status = "cancelled"
     elif state.checkout_expired:
         status = "failed"
@@ -223,6 +226,28 @@ class DayLoader:
                     yield OrderState.model_validate_json(item["state"]["S"])
                 pending = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
 
+    def _stages(self, tenant: str, order_ids: list[str]) -> dict[str, str]:
+        client = aws.client("dynamodb")
+        stages: dict[str, str] = {}
+        keys = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "WORKFLOW"}} for o in order_ids]
+        for start in range(0, len(keys), 100):
+            pending: list[dict[str, Any]] = keys[start : start + 100]
+            while pending:
+                answer = client.batch_get_item(
+                    RequestItems={
+                        self.table_name: {
+                            "Keys": pending,
+                            "ProjectionExpression": "order_id, stage",
+                        }
+                    }
+                )
+                for item in answer["Responses"].get(self.table_name, []):
+                    stages[item["order_id"]["S"]] = item["stage"]["S"]
+                pending = (
+                    answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                )
+        return stages
+
     def _payouts(
         self, tenant: str, first: date, last: date, extra_ids: Iterable[str]
     ) -> list[PayoutState]:
@@ -282,9 +307,10 @@ class DayLoader:
                 named_payouts.add(payout_id)
         for state in self._states_by_id(tenant, named_orders - set(states)):
             states[state.order_id] = state
+        stages = self._stages(tenant, list(states))
         orders, charges, refunds, disputes = [], [], [], []
         for state in states.values():
-            if (record := order_record(state)) is not None:
+            if (record := order_record(state, stages.get(state.order_id))) is not None:
                 orders.append(record)
             c, r, d = payment_records(state)
             charges += c
