@@ -205,3 +205,74 @@ def test_selfcheck_function_may_write_the_table_and_nothing_else(template: dict[
 def test_every_policy_resource_is_named_or_acknowledged(synthesis) -> None:  # type: ignore[no-untyped-def]
     # Wildcards in policies exist only where cdk-nag findings were acknowledged with a reason.
     assert synthesis.errors == ()
+
+
+def test_bank_files_reach_the_intake_only_from_their_prefix(template: dict[str, Any]) -> None:
+    (notifications,) = resources(template, "Custom::S3BucketNotifications").values()
+    config = notifications["Properties"]["NotificationConfiguration"]
+    (target,) = config["LambdaFunctionConfigurations"]
+    assert target["Events"] == ["s3:ObjectCreated:*"]
+    assert target["Filter"]["Key"]["FilterRules"] == [
+        {"Name": "prefix", "Value": "bank-statements/"}
+    ]
+    bucket = notifications["Properties"]["BucketName"]["Ref"]
+    assert bucket.startswith("StorageBankStatements")
+    intake = target["LambdaFunctionArn"]["Fn::GetAtt"][0]
+    assert template["Resources"][intake]["Properties"]["Handler"] == (
+        "functions.reconcile.bank_intake.handler"
+    )
+
+
+def test_the_intake_reads_bank_statements_and_writes_nothing_else_in_s3(
+    template: dict[str, Any],
+) -> None:
+    role = _function_role(template, "functions.reconcile.bank_intake.handler")
+    referenced: set[str] = set()
+    s3_actions: set[str] = set()
+    for policy in _policies_of_role(template, role):
+        document = policy["Properties"]["PolicyDocument"]
+        referenced |= _referenced(document)
+        for statement in document["Statement"]:
+            acts = statement["Action"]
+            s3_actions |= {a for a in (acts if isinstance(acts, list) else [acts]) if "s3:" in a}
+    buckets = referenced & set(resources(template, "AWS::S3::Bucket"))
+    assert len(buckets) == 1
+    assert next(iter(buckets)).startswith("StorageBankStatements")
+    assert not {a for a in s3_actions if a.startswith(("s3:Put", "s3:Delete"))}
+
+
+def test_reconciliation_runs_hourly_with_room_for_a_million_orders(
+    template: dict[str, Any],
+) -> None:
+    role = _function_role(template, "functions.reconcile.handler.handler")
+    (daily,) = [
+        fn
+        for fn in resources(template, "AWS::Lambda::Function").values()
+        if fn["Properties"].get("Handler") == "functions.reconcile.handler.handler"
+    ]
+    props = daily["Properties"]
+    assert props["Timeout"] == 900
+    assert props["MemorySize"] >= 3008
+    env = props["Environment"]["Variables"]
+    assert {"TABLE_NAME", "REPORTS_BUCKET", "REFUND_STATE_MACHINE", "CLIENT_ALERTS_TOPIC"} <= set(
+        env
+    )
+    function = next(
+        lid
+        for lid, fn in resources(template, "AWS::Lambda::Function").items()
+        if fn["Properties"].get("Handler") == "functions.reconcile.handler.handler"
+    )
+    rules = [
+        r
+        for r in resources(template, "AWS::Events::Rule").values()
+        if function in _referenced(r["Properties"].get("Targets", []))
+    ]
+    assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["cron(5 * * * ? *)"]
+    actions: set[str] = set()
+    for policy in _policies_of_role(template, role):
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            acts = statement["Action"]
+            actions |= set(acts if isinstance(acts, list) else [acts])
+    assert "states:StartExecution" in actions
+    assert {"ses:SendEmail", "sns:Publish"} <= actions
+    assert not {a for a in actions if a.startswith("s3:") and a.startswith("s3:Delete")}
