@@ -8,6 +8,7 @@ botocore) points every client at the local stack when it runs on moto.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -49,3 +50,25 @@ def reset() -> None:
         _session = None
     client.cache_clear()
     dynamodb_table.cache_clear()
+
+
+def batch_get(
+    table: str,
+    keys: list[dict[str, Any]],
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every item of ``keys`` that exists, 100 keys a request, re-asking for the keys DynamoDB
+    hands back unprocessed. ``names`` stands in for reserved words in ``projection``."""
+    ddb = client("dynamodb")
+    for start in range(0, len(keys), 100):
+        pending = keys[start : start + 100]
+        while pending:
+            request: dict[str, Any] = {"Keys": pending}
+            if projection:
+                request["ProjectionExpression"] = projection
+            if names:
+                request["ExpressionAttributeNames"] = names
+            answer = ddb.batch_get_item(RequestItems={table: request})
+            yield from answer["Responses"].get(table, [])
+            pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])

@@ -208,45 +208,16 @@ class DayLoader:
                 yield OrderState.model_validate_json(item["state"]["S"])
 
     def _states_by_id(self, tenant: str, order_ids: Iterable[str]) -> Iterator[OrderState]:
-        client = aws.client("dynamodb")
         keys = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]
-        for start in range(0, len(keys), 100):
-            pending: list[dict[str, Any]] = keys[start : start + 100]
-            while pending:
-                answer = client.batch_get_item(
-                    RequestItems={
-                        self.table_name: {
-                            "Keys": pending,
-                            "ProjectionExpression": "#s",
-                            "ExpressionAttributeNames": {"#s": "state"},
-                        }
-                    }
-                )
-                for item in answer["Responses"].get(self.table_name, []):
-                    yield OrderState.model_validate_json(item["state"]["S"])
-                pending = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+        for item in aws.batch_get(self.table_name, keys, "#s", {"#s": "state"}):
+            yield OrderState.model_validate_json(item["state"]["S"])
 
     def _stages(self, tenant: str, order_ids: list[str]) -> dict[str, str]:
-        client = aws.client("dynamodb")
-        stages: dict[str, str] = {}
         keys = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "WORKFLOW"}} for o in order_ids]
-        for start in range(0, len(keys), 100):
-            pending: list[dict[str, Any]] = keys[start : start + 100]
-            while pending:
-                answer = client.batch_get_item(
-                    RequestItems={
-                        self.table_name: {
-                            "Keys": pending,
-                            "ProjectionExpression": "order_id, stage",
-                        }
-                    }
-                )
-                for item in answer["Responses"].get(self.table_name, []):
-                    stages[item["order_id"]["S"]] = item["stage"]["S"]
-                pending = (
-                    answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
-                )
-        return stages
+        return {
+            item["order_id"]["S"]: item["stage"]["S"]
+            for item in aws.batch_get(self.table_name, keys, "order_id, stage")
+        }
 
     def _payouts(
         self, tenant: str, first: date, last: date, extra_ids: Iterable[str]

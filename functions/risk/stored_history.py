@@ -89,21 +89,15 @@ class StoredOrders:
     def _lifecycle(
         self, tenant: str, order_ids: list[str]
     ) -> dict[tuple[str, str], dict[str, Any]]:
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        client = aws.client("dynamodb")
         keys = [
             {"PK": {"S": order_pk(tenant, o)}, "SK": {"S": sk}}
             for o in order_ids
             for sk in ("WORKFLOW", "SCREENING")
         ]
-        for start in range(0, len(keys), 100):
-            pending: list[dict[str, Any]] = keys[start : start + 100]
-            while pending:
-                answer = client.batch_get_item(RequestItems={self.table_name: {"Keys": pending}})
-                for item in answer["Responses"].get(self.table_name, []):
-                    values = {k: v["S"] for k, v in item.items() if "S" in v}
-                    found[values["order_id"], values["SK"]] = values
-                pending = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for item in aws.batch_get(self.table_name, keys):
+            values = {k: v["S"] for k, v in item.items() if "S" in v}
+            found[values["order_id"], values["SK"]] = values
         return found
 
     def labeled(self, tenant: str) -> list[LabeledOrder]:
