@@ -15,24 +15,18 @@ from functions.reconcile.daily import DailyReconciliation
 from functions.reconcile.handler import S3Reports, due_tenants
 from functions.reconcile.loader import DayLoader
 from functions.reconcile.settlements import SettlementStore
-from functions.webhooks.applying import route
 from local.sandboxes.bank import Entry, Statement, write_csv
 from shared.events import (
     ChargeRefunded,
-    Customer,
-    LineItem,
     OrderCancelled,
-    OrderPlaced,
-    PaymentSucceeded,
     PayoutPaid,
     Refund,
     ShipmentStatus,
     ShipmentUpdated,
     Source,
 )
-from shared.money import Money
-from shared.order_store import OrderStore
 from shared.tenants import ReconciliationSettings, TenantDirectory, TenantSettings
+from tests.component import orders
 from tests.component.conftest import TABLE
 
 DAY = date(2026, 11, 20)
@@ -49,10 +43,6 @@ ACME = TenantSettings(
         auto_refund=True, dry_run=False, max_refund=10_000, bank_csv="generic"
     ),
 )
-
-
-def eur(amount: int) -> Money:
-    return Money(amount=amount, currency="EUR")
 
 
 class Recorder:
@@ -78,43 +68,15 @@ class Recorder:
         self.alerts.append({"subject": subject, **message})
 
 
-def apply(event: Any) -> None:
-    assert route(event, OrderStore(TABLE)) in ("applied", "duplicate")
+apply, eur = orders.apply, orders.eur
 
 
 def order(order_id: str, amount: int, at: datetime) -> None:
-    apply(
-        OrderPlaced(
-            tenant="acme",
-            source=Source.SHOP,
-            source_event_id=f"{order_id}-placed",
-            occurred_at=at,
-            order_id=order_id,
-            currency="EUR",
-            total=eur(amount),
-            lines=(
-                LineItem(
-                    line_id="l1", name="Lamp", quantity=1, unit_price=eur(amount), vendor_id="v1"
-                ),
-            ),
-            customer=Customer(email=f"{order_id}@example.com"),
-        )
-    )
+    orders.place(order_id, at=at, amount=amount)
 
 
 def paid(order_id: str, payment: str, amount: int, at: datetime) -> None:
-    apply(
-        PaymentSucceeded(
-            tenant="acme",
-            source=Source.STRIPE,
-            source_event_id=f"evt-{payment}",
-            occurred_at=at,
-            order_id=order_id,
-            payment_id=payment,
-            charge_id=f"ch_{payment}",
-            amount=eur(amount),
-        )
-    )
+    orders.pay(order_id, payment, amount, at)
 
 
 def shipped(order_id: str, at: datetime) -> None:

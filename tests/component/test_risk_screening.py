@@ -11,19 +11,15 @@ from functions.risk.history import DynamoHistory
 from functions.risk.management import ListChange, RiskAdmin
 from functions.webhooks.applying import route
 from shared.events import (
-    Address,
     ChargeRefunded,
-    Customer,
     DisputeOpened,
-    LineItem,
-    OrderPlaced,
     Refund,
     Source,
 )
-from shared.money import Money
 from shared.order_store import OrderStore
 from shared.risk_store import RiskStore
 from shared.tenants import TenantDirectory, TenantSettings
+from tests.component import orders
 from tests.component.conftest import TABLE
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -37,37 +33,15 @@ ACME = TenantSettings(
 )
 
 
-def _eur(amount: int) -> Money:
-    return Money(amount=amount, currency="EUR")
-
-
 def place(
     order_id: str,
     *,
     email: str = "ann@example.com",
     at: datetime = T0,
     amount: int = 2500,
-    ip: str = "81.2.69.142",
     ship_to: str = "GB",
 ) -> None:
-    event = OrderPlaced(
-        tenant="acme",
-        source=Source.SHOP,
-        source_event_id=f"{order_id}-placed",
-        occurred_at=at,
-        order_id=order_id,
-        currency="EUR",
-        total=_eur(amount),
-        lines=(
-            LineItem(
-                line_id="l1", name="Phone", quantity=1, unit_price=_eur(amount), vendor_id="v1"
-            ),
-        ),
-        customer=Customer(email=email, name="Ann", ip=ip),
-        billing_address=Address(line1="1 High St", postal_code="N1", country="GB"),
-        shipping_address=Address(line1="1 High St", postal_code="N1", country=ship_to),
-    )
-    assert route(event, OrderStore(TABLE)) == "applied"
+    orders.place(order_id, at=at, amount=amount, email=email, bill_to="GB", ship_to=ship_to)
 
 
 def screen(order_id: str) -> dict[str, Any]:
@@ -143,11 +117,11 @@ def test_history_counts_earlier_orders_refunds_chargebacks_and_fraud_decisions(
             occurred_at=T0 + timedelta(hours=2),
             order_id="o-1",
             charge_id="ch_1",
-            amount_refunded=_eur(2500),
+            amount_refunded=orders.eur(2500),
             refunds=(
                 Refund(
                     refund_id="re_1",
-                    amount=_eur(2500),
+                    amount=orders.eur(2500),
                     status="succeeded",
                     created_at=T0 + timedelta(hours=2),
                 ),
@@ -164,7 +138,7 @@ def test_history_counts_earlier_orders_refunds_chargebacks_and_fraud_decisions(
             order_id="o-1",
             charge_id="ch_1",
             dispute_id="dp_1",
-            amount=_eur(2500),
+            amount=orders.eur(2500),
             reason="fraudulent",
             status="needs_response",
         ),

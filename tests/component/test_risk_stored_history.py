@@ -10,33 +10,18 @@ from functions.risk.rules import compile_ruleset, default_ruleset, parse_ruleset
 from functions.risk.signals import SignalConfig
 from functions.risk.stored_history import StoredOrders
 from functions.webhooks.applying import route
-from shared.events import Customer, DisputeOpened, LineItem, OrderPlaced, Source
+from shared.events import DisputeOpened, Source
 from shared.lifecycle_store import LifecycleStore
 from shared.money import Money
 from shared.order_store import OrderStore
+from tests.component import orders
 from tests.component.conftest import TABLE
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def place(order_id: str, email: str, at: datetime) -> None:
-    amount = Money(amount=3000, currency="EUR")
-    route(
-        OrderPlaced(
-            tenant="acme",
-            source=Source.SHOP,
-            source_event_id=f"{order_id}-placed",
-            occurred_at=at,
-            order_id=order_id,
-            currency="EUR",
-            total=amount,
-            lines=(
-                LineItem(line_id="l1", name="Lamp", quantity=1, unit_price=amount, vendor_id="v"),
-            ),
-            customer=Customer(email=email, ip="81.2.69.142"),
-        ),
-        OrderStore(TABLE),
-    )
+    orders.place(order_id, at=at, amount=3000, email=email)
 
 
 def test_labels_and_a_backtest_over_stored_orders(aws_env: dict[str, Any]) -> None:
