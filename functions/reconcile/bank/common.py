@@ -30,25 +30,41 @@ def sha256_hex(data: bytes) -> str:
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_UNSIGNED = re.compile(r"(\d*)(?:\.(\d*))?")
+
+
+# Decimals of each currency code met so far (only valid codes get in): a dict lookup on the
+# hot path instead of validating the code again.
+CURRENCY_PLACES: dict[str, int] = {}
 
 
 def check_currency(code: str | None) -> str:
+    if code in CURRENCY_PLACES:
+        return code  # only valid codes get in
     if code is None or not _CURRENCY.fullmatch(code):
         raise AmountError(f"{code!r} is not an ISO 4217 currency code")
+    CURRENCY_PLACES[code] = exponent(code)
     return code
 
 
 def minor_units(text: str | None, currency: str) -> int:
     """``"1234.5"`` EUR → 123450, exactly: digit strings and integers, never a float. Refuses
-    signs, exponents, and more decimals than the currency has (trailing zeros aside)."""
+    signs, exponents, non-ASCII digits, and more decimals than the currency has (trailing zeros
+    aside)."""
     if text is None:
         raise AmountError("no amount")
-    match = _UNSIGNED.fullmatch(text.strip())
-    if match is None or not (match.group(1) or match.group(2)):
+    body = text.strip()
+    whole, _, fraction = body.partition(".")
+    if not (
+        body.isascii()
+        and (whole or fraction)
+        and (not whole or whole.isdigit())
+        and (not fraction or fraction.isdigit())
+    ):
         raise AmountError(f"{text!r} is not an amount")
-    whole, fraction = match.group(1), (match.group(2) or "").rstrip("0")
-    places = exponent(currency)
+    fraction = fraction.rstrip("0")
+    places = CURRENCY_PLACES.get(currency)
+    if places is None:
+        places = exponent(currency)
     if len(fraction) > places:
         raise AmountError(f"{text!r} has more decimals than {currency} has ({places})")
     scale: int = 10**places
