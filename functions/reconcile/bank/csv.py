@@ -119,7 +119,7 @@ CSV_PRESETS: dict[str, CsvMapping] = {
         bank_code="bank_code",
     ),
     # German savings banks' "CSV-CAMT V2" export: semicolons, Windows-1252, dd.mm.yy, signed
-    # amounts with a decimal comma.
+    # amounts with a decimal comma (a point between thousands is read too).
     "de_sparkasse_csv_camt": CsvMapping(
         name="de_sparkasse_csv_camt",
         delimiter=";",
@@ -129,6 +129,7 @@ CSV_PRESETS: dict[str, CsvMapping] = {
         date_format="%d.%m.%y",
         amount="Betrag",
         decimal_separator=",",
+        thousands_separator=".",
         currency_column="Waehrung",
         account_column="Auftragskonto",
         end_to_end_id="Kundenreferenz (End-to-End)",
