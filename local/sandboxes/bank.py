@@ -191,7 +191,7 @@ def _camt_entry(group: Sequence[Entry], currency: str, v8: bool, status: str) ->
     batch = len(group) > 1 or first.batch is not None
     amount = sum(e.amount for e in group)
     booked = first.booking_date.isoformat()
-    valued = (first.value_date or first.booking_date).isoformat()
+    valued = f"<ValDt><Dt>{first.value_date.isoformat()}</Dt></ValDt>" if first.value_date else ""
     indicator = "CRDT" if first.direction == "credit" else "DBIT"
     ref = first.batch if batch else first.bank_ref
     code = first.bank_code if not batch else None
@@ -204,7 +204,7 @@ def _camt_entry(group: Sequence[Entry], currency: str, v8: bool, status: str) ->
     return (
         f'    <Ntry>\n      <Amt Ccy="{currency}">{decimal_text(amount, currency)}</Amt>'
         f"<CdtDbtInd>{indicator}</CdtDbtInd>{status}\n"
-        f"      <BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{valued}</Dt></ValDt>"
+        f"      <BookgDt><Dt>{booked}</Dt></BookgDt>{valued}"
         + (f"<AcctSvcrRef>{_xml(ref)}</AcctSvcrRef>" if ref else "")
         + "\n      "
         + _camt_code(code or CAMT_DEFAULT_CODES[first.direction])
@@ -373,7 +373,8 @@ def _swift(text: str, what: str, *, in_details: bool = False) -> str:
 
 
 def _mt940_amount(amount: int, currency: str) -> str:
-    return decimal_text(amount, currency, ",")
+    text = decimal_text(amount, currency, ",")
+    return text if "," in text else f"{text},"  # SWIFT amounts always carry the comma
 
 
 def _yymmdd(day: date) -> str:
