@@ -617,6 +617,7 @@ def _register_groups() -> None:
     from cli.reconcile import reconcile
 
     main.add_command(reconcile)
+    main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
 
 
 _register_groups()
