@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import html
 import io
 import re
 from collections.abc import Callable
@@ -72,9 +71,6 @@ _FORMATS: dict[str, FileFormat] = {"053": "camt053", "054": "camt054"}
 _NOT_BOOKED = {"PDNG": "pending", "INFO": "information only", "FUTR": "future-dated"}
 _RAW_LIMIT = 4000
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
-_NOT_XML = bytes([*range(9), 11, 12, *range(14, 32)])  # control characters XML forbids
-# Character references and anything but the five predefined entities: lxml reads those.
-_UNUSUAL_REFERENCE = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)")
 _DIRECTIONS: dict[str, Direction] = {"CRDT": "credit", "DBIT": "debit"}
 _COUNT_KEYS = {"credit": "credit_count", "debit": "debit_count"}
 _TOTAL_KEYS = {"credit": "credit_total", "debit": "debit_total"}
@@ -84,39 +80,46 @@ _USTRD = re.compile(r"<Ustrd>([^<]*)</Ustrd>")
 # One entry as banks commonly write it: optional NtryRef, amount, indicator, reversal flag,
 # status (text or Cd), dates (Dt or DtTm), the bank's reference, a domain or proprietary bank
 # transaction code, at most one transaction with plain references, one named party and
-# unstructured remittance, and additional entry information. Whitespace between elements is
-# free; anything else makes the entry go through lxml. Possessive quantifiers: nothing a
-# pattern consumed is ever given back, so a match costs one pass.
-_D = r"(?:<Dt>([^<]*+)</Dt>|<DtTm>([^<]*+)</DtTm>)"
-_T = r"([^<]*+)"
+# unstructured remittance, and additional entry information, with XML whitespace between
+# elements. Every element the expression opens it closes, and text may hold no "<", "&", "]"
+# or character XML forbids, so a matched entry is well-formed XML with nothing to unescape;
+# anything else makes the entry go through lxml. Possessive quantifiers: nothing consumed is
+# ever given back, so a match costs one pass.
+_W = r"[ \t\n\r]*+"
+_C = r"[^<&\]\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # a character of plain text
+_T = f"({_C}*+)"
+_D = f"(?:<Dt>{_T}</Dt>|<DtTm>{_T}</DtTm>)"
 _LEAN_ENTRY = re.compile(
-    r"\s*+(?:<NtryRef>[^<]*+</NtryRef>\s*+)?"
-    r'<Amt Ccy="([^"<]*)">' + _T + r"</Amt>\s*+"  # 1 currency, 2 amount
-    r"<CdtDbtInd>" + _T + r"</CdtDbtInd>\s*+"  # 3
-    r"(?:<RvslInd>[^<]*+</RvslInd>\s*+)?"
-    r"<Sts>(?:" + _T + r"|\s*+<Cd>" + _T + r"</Cd>\s*+)</Sts>\s*+"  # 4, 5
-    r"(?:<BookgDt>\s*+" + _D + r"\s*+</BookgDt>\s*+)?"  # 6, 7
-    r"(?:<ValDt>\s*+" + _D + r"\s*+</ValDt>\s*+)?"  # 8, 9
-    r"(?:<AcctSvcrRef>" + _T + r"</AcctSvcrRef>\s*+)?"  # 10
-    r"(?:<BkTxCd>\s*+(?:<Domn>\s*+<Cd>" + _T + r"</Cd>\s*+<Fmly>\s*+<Cd>" + _T + r"</Cd>\s*+"
-    r"<SubFmlyCd>" + _T + r"</SubFmlyCd>\s*+</Fmly>\s*+</Domn>"  # 11, 12, 13
-    r"|<Prtry>\s*+<Cd>" + _T + r"</Cd>\s*+</Prtry>)\s*+</BkTxCd>\s*+)?"  # 14
-    r"(?:<NtryDtls>\s*+<TxDtls>\s*+"
-    r"(?:<Refs>\s*+(?:<MsgId>[^<]*+</MsgId>\s*+)?"
-    r"(?:<AcctSvcrRef>" + _T + r"</AcctSvcrRef>\s*+)?"  # 15
-    r"(?:<PmtInfId>[^<]*+</PmtInfId>\s*+)?"
-    r"(?:<InstrId>" + _T + r"</InstrId>\s*+)?"  # 16
-    r"(?:<EndToEndId>" + _T + r"</EndToEndId>\s*+)?"  # 17
-    r"(?:<UETR>[^<]*+</UETR>\s*+)?(?:<TxId>[^<]*+</TxId>\s*+)?(?:<MndtId>[^<]*+</MndtId>\s*+)?"
-    r"(?:<ChqNb>[^<]*+</ChqNb>\s*+)?"
-    r"(?:<ClrSysRef>" + _T + r"</ClrSysRef>\s*+)?"  # 18
-    r"</Refs>\s*+)?"
-    r'(?:<Amt Ccy="[^"<]*+">[^<]*+</Amt>\s*+<CdtDbtInd>[^<]*+</CdtDbtInd>\s*+)?'
-    r"(?:<RltdPties>\s*+<(Dbtr|Cdtr)>\s*+(?:<Pty>\s*+)?<Nm>" + _T + r"</Nm>\s*+"  # 19, 20
-    r"(?:</Pty>\s*+)?</(?:Dbtr|Cdtr)>\s*+</RltdPties>\s*+)?"
-    r"(?:<RmtInf>((?:\s*+<Ustrd>[^<]*+</Ustrd>)+)\s*+</RmtInf>\s*+)?"  # 21
-    r"</TxDtls>\s*+</NtryDtls>\s*+)?"
-    r"(?:<AddtlNtryInf>" + _T + r"</AddtlNtryInf>\s*+)?"  # 22
+    (
+        r"~(?:<NtryRef>" + _C + r"*+</NtryRef>~)?"
+        r'<Amt Ccy="([A-Z]{3})">' + _T + r"</Amt>~"  # 1 currency, 2 amount
+        r"<CdtDbtInd>" + _T + r"</CdtDbtInd>~"  # 3
+        r"(?:<RvslInd>" + _C + r"*+</RvslInd>~)?"
+        r"<Sts>(?:" + _T + r"|~<Cd>" + _T + r"</Cd>~)</Sts>~"  # 4, 5
+        r"(?:<BookgDt>~" + _D + r"~</BookgDt>~)?"  # 6, 7
+        r"(?:<ValDt>~" + _D + r"~</ValDt>~)?"  # 8, 9
+        r"(?:<AcctSvcrRef>" + _T + r"</AcctSvcrRef>~)?"  # 10
+        r"(?:<BkTxCd>~(?:<Domn>~<Cd>" + _T + r"</Cd>~<Fmly>~<Cd>" + _T + r"</Cd>~"
+        r"<SubFmlyCd>" + _T + r"</SubFmlyCd>~</Fmly>~</Domn>"  # 11, 12, 13
+        r"|<Prtry>~<Cd>" + _T + r"</Cd>~</Prtry>)~</BkTxCd>~)?"  # 14
+        r"(?:<NtryDtls>~<TxDtls>~"
+        r"(?:<Refs>~(?:<MsgId>" + _C + r"*+</MsgId>~)?"
+        r"(?:<AcctSvcrRef>" + _T + r"</AcctSvcrRef>~)?"  # 15
+        r"(?:<PmtInfId>" + _C + r"*+</PmtInfId>~)?"
+        r"(?:<InstrId>" + _T + r"</InstrId>~)?"  # 16
+        r"(?:<EndToEndId>" + _T + r"</EndToEndId>~)?"  # 17
+        r"(?:<UETR>" + _C + r"*+</UETR>~)?(?:<TxId>" + _C + r"*+</TxId>~)?"
+        r"(?:<MndtId>" + _C + r"*+</MndtId>~)?(?:<ChqNb>" + _C + r"*+</ChqNb>~)?"
+        r"(?:<ClrSysRef>" + _T + r"</ClrSysRef>~)?"  # 18
+        r"</Refs>~)?"
+        r'(?:<Amt Ccy="[A-Z]{3}">' + _C + r"*+</Amt>~<CdtDbtInd>" + _C + r"*+</CdtDbtInd>~)?"
+        r"(?:<RltdPties>~<(Dbtr|Cdtr)>~"  # 19
+        r"(?:<Pty>~<Nm>" + _T + r"</Nm>~</Pty>|<Nm>" + _T + r"</Nm>)~"  # 20, 21
+        r"</\19>~</RltdPties>~)?"
+        r"(?:<RmtInf>((?:~<Ustrd>" + _C + r"*+</Ustrd>)+)~</RmtInf>~)?"  # 22
+        r"</TxDtls>~</NtryDtls>~)?"
+        r"(?:<AddtlNtryInf>" + _T + r"</AddtlNtryInf>~)?"  # 23
+    ).replace("~", _W)
 )
 
 
@@ -447,10 +450,6 @@ class CamtParser:
         text = text.removeprefix("\ufeff")
         if "\r" in text:  # what every XML parser does to line ends before reading
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if len(self.data.translate(None, _NOT_XML)) != len(self.data) or (
-            b"\xef\xbf\xbe" in self.data or b"\xef\xbf\xbf" in self.data
-        ):
-            return None  # characters XML forbids: the tree path says where
         return text
 
     def _parse_lean(self, text: str) -> None:
@@ -458,24 +457,27 @@ class CamtParser:
         with one empty ``<Ntry/>`` where each run of entries was) is parsed by lxml, which
         checks that everything around the entries is well-formed and that every run of
         entries sits directly in a statement. Anything unexpected raises ``_NotLean``."""
-        parts = text.split("<Ntry>")
-        pieces = [parts[0]]
-        runs: list[list[tuple[str, int]]] = []  # per run: (entry text, line it starts on)
-        line = 1 + parts[0].count("\n")
-        joined = False  # whether the next entry continues the current run
-        for part in parts[1:]:
-            inner, closed, gap = part.partition("</Ntry>")
-            if not closed:
+        runs: list[list[tuple[int, int, int]]] = []  # per run: (start, stop, line) of entries
+        pieces: list[str] = []
+        find, count = text.find, text.count
+        cursor = counted = 0
+        line = 1
+        at = find("<Ntry>")
+        while at >= 0:
+            stop = find("</Ntry>", at)
+            if stop < 0:
                 raise _NotLean
-            if joined:
-                runs[-1].append((inner, line))
+            line += count("\n", counted, at)
+            counted = at
+            gap = text[cursor:at]
+            if runs and cursor and (not gap or gap.isspace()):
+                runs[-1].append((at + 6, stop, line))
             else:
-                pieces.append("<Ntry/>")
-                runs.append([(inner, line)])
-            line += part.count("\n")
-            joined = not gap.strip()
-            if not joined:
-                pieces.append(gap)
+                pieces += (gap, "<Ntry/>")
+                runs.append([(at + 6, stop, line)])
+            cursor = stop + 7
+            at = find("<Ntry>", cursor)
+        pieces.append(text[cursor:])
         parser = _safe_parser()
         try:
             root = etree.fromstring("".join(pieces).encode(), parser)
@@ -499,72 +501,73 @@ class CamtParser:
                     continue
                 if run >= len(runs) or len(child):
                     raise _NotLean
-                self._lean_run(runs[run], statement, parser)
+                self._lean_run(text, runs[run], statement, parser)
                 run += 1
             self._finish(statement)
         if run != len(runs):
             raise _NotLean  # entries outside any statement
 
-    def _lean_run(self, entries: list[tuple[str, int]], statement: _Statement, parser: Any) -> None:
-        """A run of entries. The plain case (booked, readable, one line, in the statement's
-        currency, nothing escaped) is done inline; every other entry goes to ``_lean_entry``
-        and from there to ``_assemble``, the reference for what an entry becomes. Tests hold
-        the lean and tree paths to the same lines."""
+    def _lean_run(
+        self, text: str, entries: list[tuple[int, int, int]], statement: _Statement, parser: Any
+    ) -> None:
+        """A run of entries, each ``(start, stop, line)`` in ``text``. The plain
+        case (booked, readable, one line, in the statement's currency, nothing escaped) is
+        done inline; every other entry goes to ``_lean_entry`` and from there to
+        ``_assemble``, the reference for what an entry becomes. Tests hold the lean and tree
+        paths to the same lines."""
         summary = statement.summary
         tenant, file, sha, fmt = self.tenant, self.file, self.sha, self.format
         account, statement_id = summary.account, summary.statement_id
-        lines = self.out.lines
-        tallies = statement.entries
+        append = self.out.lines.append
         dates = self.dates
         codes = self.codes
+        known = _KNOWN_CURRENCIES
         match_entry = _LEAN_ENTRY.fullmatch
         new_line, new_position = _new_line, _new_position
-        for inner, line in entries:
-            match = match_entry(inner)
+        current = summary.currency
+        credits = credit_total = debits = debit_total = 0
+        for start, stop, line in entries:
+            match = match_entry(text, start, stop)
             currency = match.group(1) if match else None
-            if (
-                match is None
-                or "&" in inner
-                or "]" in inner
-                or currency not in _KNOWN_CURRENCIES
-                or currency != (summary.currency or currency)
-            ):
-                self._lean_entry(inner, line, statement, parser)
+            if match is None or currency not in known or (current and currency != current):
+                self._lean_entry(text[start:stop], line, statement, parser)
+                current = summary.currency
                 continue
             g = match.groups()
             direction = _DIRECTIONS.get(g[2])
             status = g[3] if g[3] is not None else g[4]
             booked, valued = g[5] or g[6], g[7] or g[8]
-            amount_text = g[1]
-            whole, _, fraction = amount_text.partition(".")
+            whole, _, fraction = g[1].partition(".")
             if (
                 direction is None
                 or (status is not None and status != "BOOK")
                 or not (whole.isascii() and whole.isdigit() and fraction.isdigit())
-                or len(fraction) != _KNOWN_CURRENCIES[currency]
+                or len(fraction) != known[currency]
                 or booked not in dates
                 or valued not in dates
             ):
                 # Unusual shapes, new dates, other precision: the general entry reads them
                 # (and caches the dates for the next entries).
-                self._lean_entry(inner, line, statement, parser)
+                self._lean_entry(text[start:stop], line, statement, parser)
+                current = summary.currency
                 continue
             amount = int(whole + fraction)
             booking_date = dates[booked] or dates[valued]
             if not amount or booking_date is None:
-                self._lean_entry(inner, line, statement, parser)
+                self._lean_entry(text[start:stop], line, statement, parser)
+                current = summary.currency
                 continue
             key = (g[10], g[11], g[12], g[13])
             bank_code = codes.get(key)
             if bank_code is None:
                 bank_code = self._code(key)
-            block = g[20]
+            block = g[21]
             if not block:
-                remittance = g[21] or ""
+                remittance = g[22] or ""
             elif block.count("<Ustrd>") == 1:
-                remittance = block.strip()[7:-8] or g[21] or ""
+                remittance = block.strip()[7:-8] or g[22] or ""
             else:
-                remittance = " ".join(u for u in _USTRD.findall(block) if u) or g[21] or ""
+                remittance = " ".join(u for u in _USTRD.findall(block) if u) or g[22] or ""
             if (
                 "  " in remittance
                 or not remittance.isprintable()
@@ -572,15 +575,16 @@ class CamtParser:
                 or remittance[-1:] == " "
             ):
                 remittance = squeeze(remittance)
-            role = g[18]
-            name = None
-            if role == ("Dbtr" if direction == "credit" else "Cdtr") and g[19]:
-                name = _tidy(g[19]) or None
+            name = g[19] or g[20]
+            if name and g[18] == ("Dbtr" if direction == "credit" else "Cdtr"):
+                name = _tidy(name) or None
+            else:
+                name = None
             e2e, tx_ref, instruction, trace, bank_ref = g[16], g[14], g[15], g[17], g[9]
             e2e = e2e.strip() or None if e2e else None
             index = statement.next_index
             statement.next_index = index + 1
-            lines.append(
+            append(
                 new_line(
                     tenant,
                     account,
@@ -601,17 +605,23 @@ class CamtParser:
                     bank_code or None,
                 )
             )
-            summary.currency = currency
+            if not current:
+                summary.currency = current = currency
             if direction == "credit":
-                tallies["credit_count"] += 1
-                tallies["credit_total"] += amount
-                summary.credit_count += 1
-                summary.credit_total += amount
+                credits += 1
+                credit_total += amount
             else:
-                tallies["debit_count"] += 1
-                tallies["debit_total"] += amount
-                summary.debit_count += 1
-                summary.debit_total += amount
+                debits += 1
+                debit_total += amount
+        tallies = statement.entries
+        tallies["credit_count"] += credits
+        tallies["credit_total"] += credit_total
+        tallies["debit_count"] += debits
+        tallies["debit_total"] += debit_total
+        summary.credit_count += credits
+        summary.credit_total += credit_total
+        summary.debit_count += debits
+        summary.debit_total += debit_total
 
     def _code(self, key: tuple[str | None, ...]) -> str:
         domain, family, sub, proprietary = key
@@ -628,8 +638,7 @@ class CamtParser:
         """One entry on the lean path, any outcome: matched fields go to ``_assemble``; an
         entry the expression does not know, or with unusual references, goes to lxml."""
         match = _LEAN_ENTRY.fullmatch(inner)
-        special = "&" in inner or "]" in inner
-        if match is None or (special and (_UNUSUAL_REFERENCE.search(inner) or "]]>" in inner)):
+        if match is None:
             try:
                 ntry = etree.fromstring(f'<Ntry xmlns="{self.namespace}">{inner}</Ntry>', parser)
             except etree.XMLSyntaxError:
@@ -637,11 +646,9 @@ class CamtParser:
             self._entry(ntry, statement, line_no - 1)
             return
         g = match.groups()
-        ustrd = [u for u in _USTRD.findall(g[20]) if u] if g[20] else []
-        if special:
-            g = tuple(html.unescape(v) if v else v for v in g)
-            ustrd = [html.unescape(u) for u in ustrd]
-        name = (_tidy(g[19]) or None) if g[19] else None
+        ustrd = [u for u in _USTRD.findall(g[21]) if u] if g[21] else []
+        raw_name = g[19] or g[20]
+        name = (_tidy(raw_name) or None) if raw_name else None
         # An empty TxDtls and none at all make the same line, so "no match groups" is enough.
         tx = _Tx(
             line_no,
@@ -675,7 +682,7 @@ class CamtParser:
             g[9],
             self._code((g[10], g[11], g[12], g[13])) or None,
             [tx],
-            g[21],
+            g[22],
             lambda: f"<Ntry>{inner}</Ntry>",
         )
 
