@@ -450,10 +450,18 @@ def write_mt940(statements: Sequence[Statement]) -> bytes:
             if not re.fullmatch(r"[NSF][A-Z0-9]{3}", kind) or not re.fullmatch(r"\d{3}", gvc):
                 kind, _, gvc = MT940_DEFAULT_CODES[entry.direction].partition("/")
             customer = entry.customer_ref or ""
-            short_ref = customer if customer and len(customer) <= 16 else "NONREF"
-            if "//" in short_ref:
+            # SWIFT: a :61: reference has at most 16 characters, neither starts nor ends with
+            # "/" nor holds "//" (that marks the bank's reference). Others go in KREF only.
+            short_ref = customer
+            if (
+                not 0 < len(customer) <= 16
+                or "//" in customer
+                or "/" in (customer[0], customer[-1])
+            ):
                 short_ref = "NONREF"
             bank_ref = entry.bank_ref or ""
+            if bank_ref.startswith("/"):
+                raise ValueError(f"MT940 bank reference {bank_ref!r} may not start with '/'")
             if len(bank_ref) > 16:
                 raise ValueError(f"MT940 bank reference takes 16 characters, not {bank_ref!r}")
             value = entry.value_date or entry.booking_date

@@ -88,16 +88,15 @@ _USTRD = re.compile(r"<Ustrd>([^<]*)</Ustrd>")
 _W = r"[ \t\n\r]*+"
 _C = r"[^<&\]\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # a character of plain text
 _T = f"({_C}*+)"
-_D = f"(?:<Dt>{_T}</Dt>|<DtTm>{_T}</DtTm>)"
 _LEAN_ENTRY = re.compile(
     (
         r"~(?:<NtryRef>" + _C + r"*+</NtryRef>~)?"
         r'<Amt Ccy="([A-Z]{3})">' + _T + r"</Amt>~"  # 1 currency, 2 amount
         r"<CdtDbtInd>" + _T + r"</CdtDbtInd>~"  # 3
         r"(?:<RvslInd>" + _C + r"*+</RvslInd>~)?"
-        r"<Sts>(?:" + _T + r"|~<Cd>" + _T + r"</Cd>~)</Sts>~"  # 4, 5
-        r"(?:<BookgDt>~" + _D + r"~</BookgDt>~)?"  # 6, 7
-        r"(?:<ValDt>~" + _D + r"~</ValDt>~)?"  # 8, 9
+        r"<Sts>(~<Cd>)?+" + _T + r"(?(4)</Cd>~)</Sts>~"  # 4 Cd or not, 5 status
+        r"(?:<BookgDt>~<(Dt|DtTm)>" + _T + r"</\6>~</BookgDt>~)?"  # 6, 7 booked
+        r"(?:<ValDt>~<(Dt|DtTm)>" + _T + r"</\8>~</ValDt>~)?"  # 8, 9 valued
         r"(?:<AcctSvcrRef>" + _T + r"</AcctSvcrRef>~)?"  # 10
         r"(?:<BkTxCd>~(?:<Domn>~<Cd>" + _T + r"</Cd>~<Fmly>~<Cd>" + _T + r"</Cd>~"
         r"<SubFmlyCd>" + _T + r"</SubFmlyCd>~</Fmly>~</Domn>"  # 11, 12, 13
@@ -116,9 +115,10 @@ _LEAN_ENTRY = re.compile(
         r"(?:<RltdPties>~<(Dbtr|Cdtr)>~"  # 19
         r"(?:<Pty>~<Nm>" + _T + r"</Nm>~</Pty>|<Nm>" + _T + r"</Nm>)~"  # 20, 21
         r"</\19>~</RltdPties>~)?"
-        r"(?:<RmtInf>((?:~<Ustrd>" + _C + r"*+</Ustrd>)+)~</RmtInf>~)?"  # 22
+        r"(?:<RmtInf>~<Ustrd>" + _T + r"</Ustrd>"  # 22 the first Ustrd
+        r"((?:~<Ustrd>" + _C + r"*+</Ustrd>)*+)~</RmtInf>~)?"  # 23 any more
         r"</TxDtls>~</NtryDtls>~)?"
-        r"(?:<AddtlNtryInf>" + _T + r"</AddtlNtryInf>~)?"  # 23
+        r"(?:<AddtlNtryInf>" + _T + r"</AddtlNtryInf>~)?"  # 24
     ).replace("~", _W)
 )
 
@@ -159,7 +159,7 @@ _L = [getattr(BankLine, name).__set__ for name in _LINE_FIELDS]
 _P = [getattr(SourcePosition, name).__set__ for name in _POSITION_FIELDS]
 
 
-def _make_line(
+def _make_line_at(
     tenant: str,
     account: str,
     currency: str,
@@ -167,7 +167,12 @@ def _make_line(
     direction: Direction,
     booking_date: date,
     value_date: date | None,
-    source: SourcePosition,
+    file: str,
+    file_sha256: str,
+    format: FileFormat,
+    line_no: int,
+    entry_index: int,
+    statement_id: str | None,
     end_to_end_id: str | None,
     bank_ref: str | None,
     customer_ref: str | None,
@@ -176,6 +181,14 @@ def _make_line(
     remittance: str,
     bank_code: str | None,
 ) -> BankLine:
+    """A line and its source position in one call (the lean path's hot loop)."""
+    position: SourcePosition = object.__new__(SourcePosition)
+    _P[0](position, file)
+    _P[1](position, file_sha256)
+    _P[2](position, format)
+    _P[3](position, line_no)
+    _P[4](position, entry_index)
+    _P[5](position, statement_id)
     line: BankLine = object.__new__(BankLine)
     _L[0](line, tenant)
     _L[1](line, account)
@@ -184,7 +197,7 @@ def _make_line(
     _L[4](line, direction)
     _L[5](line, booking_date)
     _L[6](line, value_date)
-    _L[7](line, source)
+    _L[7](line, position)
     _L[8](line, end_to_end_id)
     _L[9](line, bank_ref)
     _L[10](line, customer_ref)
@@ -195,28 +208,29 @@ def _make_line(
     return line
 
 
-def _make_position(
+def _slow_line_at(
+    tenant: str,
+    account: str,
+    currency: str,
+    amount: int,
+    direction: Direction,
+    booking_date: date,
+    value_date: date | None,
     file: str,
     file_sha256: str,
     format: FileFormat,
     line_no: int,
     entry_index: int,
     statement_id: str | None,
-) -> SourcePosition:
-    position: SourcePosition = object.__new__(SourcePosition)
-    _P[0](position, file)
-    _P[1](position, file_sha256)
-    _P[2](position, format)
-    _P[3](position, line_no)
-    _P[4](position, entry_index)
-    _P[5](position, statement_id)
-    return position
+    *rest: Any,
+) -> BankLine:
+    position = SourcePosition(file, file_sha256, format, line_no, entry_index, statement_id)
+    return BankLine(
+        tenant, account, currency, amount, direction, booking_date, value_date, position, *rest
+    )
 
 
-_new_line: Callable[..., BankLine] = _make_line if _SLOTS_AS_EXPECTED else BankLine
-_new_position: Callable[..., SourcePosition] = (
-    _make_position if _SLOTS_AS_EXPECTED else SourcePosition
-)
+_new_line_at: Callable[..., BankLine] = _make_line_at if _SLOTS_AS_EXPECTED else _slow_line_at
 
 
 class _Tags:
@@ -523,7 +537,8 @@ class CamtParser:
         codes = self.codes
         known = _KNOWN_CURRENCIES
         match_entry = _LEAN_ENTRY.fullmatch
-        new_line, new_position = _new_line, _new_position
+        new_line = _new_line_at
+        directions = _DIRECTIONS
         current = summary.currency
         credits = credit_total = debits = debit_total = 0
         for start, stop, line in entries:
@@ -534,13 +549,12 @@ class CamtParser:
                 current = summary.currency
                 continue
             g = match.groups()
-            direction = _DIRECTIONS.get(g[2])
-            status = g[3] if g[3] is not None else g[4]
-            booked, valued = g[5] or g[6], g[7] or g[8]
+            direction = directions.get(g[2])
+            booked, valued = g[6], g[8]
             whole, _, fraction = g[1].partition(".")
             if (
                 direction is None
-                or (status is not None and status != "BOOK")
+                or g[4] != "BOOK"
                 or not (whole.isascii() and whole.isdigit() and fraction.isdigit())
                 or len(fraction) != known[currency]
                 or booked not in dates
@@ -557,17 +571,14 @@ class CamtParser:
                 self._lean_entry(text[start:stop], line, statement, parser)
                 current = summary.currency
                 continue
-            key = (g[10], g[11], g[12], g[13])
+            key = g[10:14]
             bank_code = codes.get(key)
             if bank_code is None:
                 bank_code = self._code(key)
-            block = g[21]
-            if not block:
-                remittance = g[22] or ""
-            elif block.count("<Ustrd>") == 1:
-                remittance = block.strip()[7:-8] or g[22] or ""
-            else:
-                remittance = " ".join(u for u in _USTRD.findall(block) if u) or g[22] or ""
+            remittance = g[21]
+            if g[22]:
+                remittance = " ".join(filter(None, [remittance, *_USTRD.findall(g[22])]))
+            remittance = remittance or g[23] or ""
             if (
                 "  " in remittance
                 or not remittance.isprintable()
@@ -576,10 +587,10 @@ class CamtParser:
             ):
                 remittance = squeeze(remittance)
             name = g[19] or g[20]
-            if name and g[18] == ("Dbtr" if direction == "credit" else "Cdtr"):
-                name = _tidy(name) or None
-            else:
+            if not name or g[18] != ("Dbtr" if direction == "credit" else "Cdtr"):
                 name = None
+            elif "  " in name or not name.isprintable() or name[:1] == " " or name[-1:] == " ":
+                name = squeeze(name) or None
             e2e, tx_ref, instruction, trace, bank_ref = g[16], g[14], g[15], g[17], g[9]
             e2e = e2e.strip() or None if e2e else None
             index = statement.next_index
@@ -593,7 +604,12 @@ class CamtParser:
                     direction,
                     booking_date,
                     dates[valued],
-                    new_position(file, sha, fmt, line, index, statement_id),
+                    file,
+                    sha,
+                    fmt,
+                    line,
+                    index,
+                    statement_id,
                     None if e2e == "NOTPROVIDED" else e2e,
                     (tx_ref.strip() or None if tx_ref else None)
                     or (bank_ref.strip() or None if bank_ref else None),
@@ -646,7 +662,7 @@ class CamtParser:
             self._entry(ntry, statement, line_no - 1)
             return
         g = match.groups()
-        ustrd = [u for u in _USTRD.findall(g[21]) if u] if g[21] else []
+        ustrd = [u for u in (g[21], *(_USTRD.findall(g[22]) if g[22] else ())) if u]
         raw_name = g[19] or g[20]
         name = (_tidy(raw_name) or None) if raw_name else None
         # An empty TxDtls and none at all make the same line, so "no match groups" is enough.
@@ -663,9 +679,7 @@ class CamtParser:
             name if g[18] == "Cdtr" else None,
             ustrd,
         )
-        status = g[3] if g[3] is not None else g[4]
-        booked = g[5] if g[5] is not None else g[6]
-        valued = g[7] if g[7] is not None else g[8]
+        status, booked, valued = g[4], g[6], g[8]
         for text_date in (booked, valued):
             if text_date not in self.dates:
                 with contextlib.suppress(ValueError):  # _assemble quarantines it
@@ -682,7 +696,7 @@ class CamtParser:
             g[9],
             self._code((g[10], g[11], g[12], g[13])) or None,
             [tx],
-            g[22],
+            g[23],
             lambda: f"<Ntry>{inner}</Ntry>",
         )
 
