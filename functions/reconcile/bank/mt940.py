@@ -1,7 +1,10 @@
 """SWIFT MT940 customer statements, several per file, with German SEPA ``:86:`` details.
 
 Read line by line so that every entry keeps the line it starts on and a bad ``:61:`` is
-quarantined alone (its ``:86:`` with it) while the rest of the statement lands. The opening
+quarantined alone (its ``:86:`` with it) while the rest of the statement lands. The ``mt-940``
+package was weighed and not taken: release 5.1.1 silently drops a ``:61:`` its pattern does not
+match (``D1.5,70``), reads ``15,7O`` as 15.70 and a balance of ``4975X09`` as 4975, runs free
+text (``MTLG:``) into EREF/KREF, and keeps no line numbers. The opening
 (``:60F:``/``:60M:``) and closing (``:62F:``/``:62M:``) balances must agree with the lines.
 
 ``:61:`` marks: ``C`` and ``RD`` (reversal of a debit) are credits, ``D`` and ``RC`` debits;
