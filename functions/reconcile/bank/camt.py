@@ -72,8 +72,6 @@ _NOT_BOOKED = {"PDNG": "pending", "INFO": "information only", "FUTR": "future-da
 _RAW_LIMIT = 4000
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 _DIRECTIONS: dict[str, Direction] = {"CRDT": "credit", "DBIT": "debit"}
-_COUNT_KEYS = {"credit": "credit_count", "debit": "debit_count"}
-_TOTAL_KEYS = {"credit": "credit_total", "debit": "debit_total"}
 _KNOWN_CURRENCIES = CURRENCY_PLACES  # every code check_currency has accepted so far
 _USTRD = re.compile(r"<Ustrd>([^<]*)</Ustrd>")
 
