@@ -23,14 +23,15 @@ from shared import aws
 QUARANTINE_KEPT = 500  # lines listed on the file record; the count is always complete
 
 
-def _jsonable(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """Dates as ISO strings in the JSON documents the reconciliation stores."""
     if isinstance(value, date | datetime):
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
 def line_to_json(line: BankLine) -> str:
-    return json.dumps(dataclasses.asdict(line), default=_jsonable, sort_keys=True)
+    return json.dumps(dataclasses.asdict(line), default=json_default, sort_keys=True)
 
 
 def line_from_json(text: str) -> BankLine:
@@ -115,7 +116,7 @@ class BankStore:
                 "kind": {"S": "bank_file"},
                 "tenant": {"S": tenant},
                 "status": {"S": str(record.get("status", ""))},
-                "record": {"S": json.dumps(document, default=_jsonable, sort_keys=True)},
+                "record": {"S": json.dumps(document, default=json_default, sort_keys=True)},
                 "GSI2PK": {"S": f"T#{tenant}#BANKFILES"},
                 "GSI2SK": {"S": f"{now}#{sha256}"},
             },

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from functions.reconcile.bank_store import json_default
 from functions.reconcile.model import (
     Break,
     BreakClass,
@@ -27,14 +28,8 @@ from functions.reconcile.model import (
 from shared import aws
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
 def break_to_json(brk: Break) -> str:
-    return json.dumps(dataclasses.asdict(brk), default=_default, sort_keys=True)
+    return json.dumps(dataclasses.asdict(brk), default=json_default, sort_keys=True)
 
 
 def break_from_json(text: str) -> Break:
@@ -120,7 +115,7 @@ class BreakStore:
                 Item={
                     **item_key,
                     "kind": {"S": "recon_action"},
-                    "record": {"S": json.dumps(record, default=_default, sort_keys=True)},
+                    "record": {"S": json.dumps(record, default=json_default, sort_keys=True)},
                     "claimed_at": {"S": datetime.now(UTC).isoformat()},
                 },
                 ConditionExpression="attribute_not_exists(PK)",
@@ -137,7 +132,7 @@ class BreakStore:
             UpdateExpression="SET #r = :r",
             ExpressionAttributeNames={"#r": "record"},
             ExpressionAttributeValues={
-                ":r": {"S": json.dumps(record, default=_default, sort_keys=True)}
+                ":r": {"S": json.dumps(record, default=json_default, sort_keys=True)}
             },
         )
 
@@ -149,7 +144,7 @@ class BreakStore:
                 "SK": {"S": "RUN"},
                 "kind": {"S": "recon_run"},
                 "tenant": {"S": tenant},
-                "summary": {"S": json.dumps(summary, default=_default, sort_keys=True)},
+                "summary": {"S": json.dumps(summary, default=json_default, sort_keys=True)},
                 "ran_at": {"S": datetime.now(UTC).isoformat()},
             },
         )
