@@ -2,11 +2,12 @@
 
 Generates N orders (default 1,000,000) with their charges, refunds and disputes, payouts that
 sweep them with their balance transactions, and the bank account that received the payouts,
-with a sprinkling of planted breaks of every class. The bank lines go through the real files:
-written as CSV and as camt.053 by the bank sandbox and parsed back by the bank parsers, whose
-throughput is printed too. Then it reconciles the day with the engine and times a pandas
-baseline doing only the key joins on the same data (orders ⋈ charges on order id, charges ⋈
-balance transactions on charge id, payouts ⋈ bank on currency and amount and on trace id).
+with a sprinkling of planted breaks of every class (``local.sandboxes.recon_day.generate``).
+The bank lines go through the real files: written as CSV and as camt.053 by the bank sandbox
+and parsed back by the bank parsers, whose throughput is printed too. Then it reconciles the
+day with the engine and times a pandas baseline doing only the key joins on the same data
+(orders ⋈ charges on order id, charges ⋈ balance transactions on charge id, payouts ⋈ bank on
+currency and amount and on trace id).
 
 Nothing here asserts a time. The breaks found are compared with the ones planted and printed.
 The baseline uses pandas as installed (the dev extras bring no pyarrow, so its strings are
@@ -17,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import random
 import resource
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,355 +36,11 @@ from _harness import result_line
 from functions.reconcile.bank import parse
 from functions.reconcile.bank.model import BankLine
 from functions.reconcile.engine import ReconConfig, ReconResult, reconcile
-from functions.reconcile.model import (
-    BalanceTxnRecord,
-    BreakClass,
-    ChargeRecord,
-    DayInputs,
-    DisputeRecord,
-    OrderRecord,
-    OrderStatus,
-    PayoutRecord,
-    PayoutStatus,
-    RefundRecord,
-)
-from local.sandboxes.bank import Entry, Statement, write_camt053, write_csv
-
-TENANT = "bench-shop"
-DAY = date(2026, 3, 16)
-CURRENCY = "EUR"
-ACCOUNT = "DE89370400440532013000"
-CHARGES_PER_PAYOUT = 500
-# One planted break of each orders ↔ payments class per this many orders (and at least one).
-PLANT_EVERY = 20_000
+from functions.reconcile.model import BreakClass, DayInputs
+from local.sandboxes.bank import Statement, write_camt053, write_csv
+from local.sandboxes.recon_day import generate, named_as_planted
 
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class Generated:
-    inputs: DayInputs
-    planted: set[tuple[BreakClass, str]] = field(default_factory=set)
-    statements: list[Statement] = field(default_factory=list)
-
-
-def _fresh(text: str) -> str:
-    """An equal string that is another object (its hash not computed yet), as read from a
-    store: the engine must not profit from the generator sharing one id object."""
-    return text.encode().decode()
-
-
-def _fee(amount: int) -> int:
-    return 25 + amount * 14 // 1000
-
-
-def generate(orders_wanted: int, seed: int = 7) -> Generated:
-    """The day's records, with every break class planted; ``planted`` names each by its class
-    and identifying key (order, dispute, payout or bank line reference)."""
-    rng = random.Random(seed)
-    planted: set[tuple[BreakClass, str]] = set()
-    # Shared objects: a million orders need not carry a million equal datetimes or amounts.
-    start = datetime.combine(DAY, datetime.min.time(), tzinfo=UTC)
-    moments = [start + timedelta(seconds=s) for s in range(0, 86_400, 7)]
-    amounts = list(range(500, 60_000, 7))
-    completed: OrderStatus = "completed"
-    placed: OrderStatus = "placed"
-
-    orders: list[OrderRecord] = []
-    charges: list[ChargeRecord] = []
-    refunds: list[RefundRecord] = []
-    disputes: list[DisputeRecord] = []
-    every = max(1, min(PLANT_EVERY, orders_wanted // 40))
-    choice = rng.random
-    for n in range(orders_wanted):
-        oid = f"ord_{n:08d}"
-        # The gateway's copy of the order id: another string, as a loader would read it.
-        ref = f"ord_{n:08d}"
-        amount = amounts[int(choice() * len(amounts))]
-        at = moments[int(choice() * len(moments))]
-        plant = n % every
-        roll = choice()
-        status: OrderStatus = completed if roll < 0.62 else placed if roll < 0.95 else "cancelled"
-        refunded = 0
-        if status == "cancelled":
-            refunded = amount  # cancelled and refunded: clean
-        elif roll < 0.05:
-            refunded = amount // 4  # a partial refund for a returned item: clean
-        if roll > 0.985:
-            status = "failed"  # checkout failed, nothing charged: clean
-            orders.append(OrderRecord(TENANT, oid, status, amount, CURRENCY, at))
-            continue
-        captured = amount
-        if plant == 1:
-            status = completed
-            planted.add((BreakClass.COMPLETED_NOT_PAID, oid))
-            orders.append(OrderRecord(TENANT, oid, status, amount, CURRENCY, at))
-            continue
-        if plant == 2:
-            captured = amount - 100
-            status = completed
-            refunded = 0
-            planted.add((BreakClass.AMOUNT_MISMATCH, oid))
-        elif plant == 3:
-            status, refunded = "cancelled", 0
-            planted.add((BreakClass.CANCELLED_NOT_REFUNDED, oid))
-        elif plant == 4:
-            status, refunded = completed, amount
-            planted.add((BreakClass.REFUNDED_STILL_ACTIVE, oid))
-        elif plant == 5:
-            status, refunded = "failed", 0
-            planted.add((BreakClass.CHARGED_ORDER_NOT_COMPLETED, oid))
-        elif plant == 6:
-            status, refunded = completed, 0
-            planted.add((BreakClass.DUPLICATE_PAYMENT, oid))
-            charges.append(
-                ChargeRecord(
-                    f"pi_{n:08d}b",
-                    f"ch_{n:08d}b",
-                    ref,
-                    amount,
-                    CURRENCY,
-                    "succeeded",
-                    amount,
-                    0,
-                    at + timedelta(seconds=40),
-                )
-            )
-        if plant == 7:  # a charge for an order the shop never sent
-            refunded = 0
-            planted.add((BreakClass.CHARGED_ORDER_NOT_COMPLETED, oid))
-        else:
-            orders.append(OrderRecord(TENANT, oid, status, amount, CURRENCY, at))
-        if roll < 0.03:  # a declined first attempt before the payment that went through
-            charges.append(
-                ChargeRecord(
-                    f"pi_{n:08d}f", f"ch_{n:08d}f", ref, amount, CURRENCY, "failed", 0, 0, at
-                )
-            )
-        charges.append(
-            ChargeRecord(
-                f"pi_{n:08d}",
-                f"ch_{n:08d}",
-                ref,
-                amount,
-                CURRENCY,
-                "succeeded",
-                captured,
-                refunded,
-                at,
-            )
-        )
-        if plant == 8 or n % (every * 2) == 9:
-            has_case = plant != 8
-            disputes.append(
-                DisputeRecord(
-                    f"dp_{n:08d}",
-                    f"ch_{n:08d}",
-                    amount,
-                    CURRENCY,
-                    "needs_response",
-                    has_case,
-                    at,
-                    f"pi_{n:08d}",
-                    oid,
-                    "fraudulent",
-                )
-            )
-            if not has_case:
-                planted.add((BreakClass.DISPUTE_WITHOUT_CASE, f"dp_{n:08d}"))
-        if plant == 10:  # a refund on its way: the order stays matched, no refund suggested
-            refunds.append(
-                RefundRecord(
-                    f"re_{n:08d}",
-                    f"pi_{n:08d}",
-                    amount // 2,
-                    CURRENCY,
-                    "pending",
-                    at,
-                    order_id=f"ord_{n:08d}",
-                )
-            )
-    # A payment naming no order at all.
-    charges.append(
-        ChargeRecord(
-            "pi_orphan", "ch_orphan", None, 4_200, CURRENCY, "succeeded", 4_200, 0, moments[5]
-        )
-    )
-    planted.add((BreakClass.CHARGED_ORDER_NOT_COMPLETED, "ch_orphan"))
-
-    payouts, txns, entries = _settle(charges, disputes, rng, planted)
-    inputs = DayInputs(
-        tenant=TENANT,
-        day=DAY,
-        orders=orders,
-        charges=charges,
-        refunds=refunds,
-        disputes=disputes,
-        payouts=payouts,
-        balance_txns=txns,
-    )
-    return Generated(inputs=inputs, planted=planted, statements=daily_statements(entries))
-
-
-def _settle(
-    charges: list[ChargeRecord],
-    disputes: list[DisputeRecord],
-    rng: random.Random,
-    planted: set[tuple[BreakClass, str]],
-) -> tuple[list[PayoutRecord], list[BalanceTxnRecord], list[Entry]]:
-    """Payouts of CHARGES_PER_PAYOUT succeeded charges each, their balance transactions, and
-    the bank credits (plus unrelated bank traffic)."""
-    succeeded = [c for c in charges if c.status == "succeeded"]
-    disputed = {d.charge_id: d for d in disputes}
-    payouts: list[PayoutRecord] = []
-    txns: list[BalanceTxnRecord] = []
-    lines: list[Entry] = []
-    paid: PayoutStatus = "paid"
-    count = (len(succeeded) + CHARGES_PER_PAYOUT - 1) // CHARGES_PER_PAYOUT
-    plant_at = {k: (count * (k + 1)) // 9 for k in range(8)}
-    for k in range(count):
-        batch = succeeded[k * CHARGES_PER_PAYOUT : (k + 1) * CHARGES_PER_PAYOUT]
-        payout_id = f"po_{k:06d}"
-        net = 0
-        for c in batch:
-            fee = _fee(c.captured)
-            txns.append(
-                BalanceTxnRecord(
-                    f"txn_{c.charge_id}",
-                    payout_id,
-                    _fresh(c.charge_id),
-                    "charge",
-                    c.captured,
-                    fee,
-                    c.captured - fee,
-                    CURRENCY,
-                )
-            )
-            net += c.captured - fee
-            if c.refunded:
-                txns.append(
-                    BalanceTxnRecord(
-                        f"txn_re_{c.charge_id}",
-                        payout_id,
-                        f"re_{c.charge_id}",
-                        "refund",
-                        -c.refunded,
-                        0,
-                        -c.refunded,
-                        CURRENCY,
-                    )
-                )
-                net -= c.refunded
-            dispute = disputed.get(c.charge_id)
-            if dispute is not None:
-                txns.append(
-                    BalanceTxnRecord(
-                        f"txn_{dispute.dispute_id}",
-                        payout_id,
-                        dispute.dispute_id,
-                        "dispute",
-                        -dispute.amount,
-                        1_500,
-                        -dispute.amount - 1_500,
-                        CURRENCY,
-                    )
-                )
-                net -= dispute.amount + 1_500
-        if k % 50 == 3:
-            txns.append(
-                BalanceTxnRecord(
-                    f"txn_adj_{k}", payout_id, None, "adjustment", -250, 0, -250, CURRENCY
-                )
-            )
-            net -= 250
-        arrival = DAY - timedelta(days=k % 5)
-        status: PayoutStatus = paid
-        amount = net
-        trace = f"TRC{k:08d}" if k % 3 == 0 else None
-        descriptor = "STRIPE" if k % 3 else f"STRIPE PAYOUT {k:06d}"
-        booked = arrival + timedelta(days=k % 2)
-        credit = net
-        shown = True
-        if k == plant_at[0]:
-            amount = net + 1  # the gateway's payout disagrees with its own transactions
-            credit = amount
-            planted.add((BreakClass.PAYOUT_COMPOSITION_MISMATCH, payout_id))
-        elif k == plant_at[1]:
-            credit = net - 1_500  # the receiving bank took a fee
-            planted.add((BreakClass.SHORT_PAYMENT, payout_id))
-        elif k == plant_at[2]:
-            credit = net + 900
-            planted.add((BreakClass.EXCESS_PAYMENT, payout_id))
-        elif k == plant_at[3]:
-            arrival = DAY - timedelta(days=4)
-            shown = False
-            planted.add((BreakClass.MISSING_SETTLEMENT, payout_id))
-        elif k == plant_at[4]:
-            status = "failed_after_paid"
-            planted.add((BreakClass.PAYOUT_FAILED_AFTER_PAID, payout_id))
-        elif k == plant_at[5]:
-            arrival = DAY  # paid today, the bank has not booked it yet: within grace, no break
-            shown = False
-        payouts.append(
-            PayoutRecord(payout_id, amount, CURRENCY, arrival, status, descriptor, trace)
-        )
-        if shown:
-            lines.append(
-                Entry(
-                    amount=credit,
-                    direction="credit",
-                    booking_date=booked if k != plant_at[3] else arrival,
-                    value_date=booked,
-                    end_to_end_id=payout_id if k % 3 == 1 else None,
-                    trace_id=trace,
-                    counterparty="STRIPE PAYMENTS EUROPE LTD",
-                    remittance=descriptor,
-                )
-            )
-    # A settlement-looking credit that no payout explains.
-    lines.append(
-        Entry(
-            amount=777_777,
-            direction="credit",
-            booking_date=DAY - timedelta(days=1),
-            value_date=None,
-            counterparty="STRIPE PAYMENTS EUROPE LTD",
-            remittance="STRIPE",
-            end_to_end_id="UNEXPLAINED-1",
-        )
-    )
-    planted.add((BreakClass.UNKNOWN_BANK_CREDIT, "UNEXPLAINED-1"))
-    # Everything else an account sees: customers' transfers, rent, card fees. Not gateway money.
-    for n in range(max(10, len(succeeded) // 40)):
-        credit_line = n % 3 != 0
-        lines.append(
-            Entry(
-                amount=rng.randrange(100, 5_000_000),
-                direction="credit" if credit_line else "debit",
-                booking_date=DAY - timedelta(days=n % 6),
-                value_date=None,
-                end_to_end_id=f"E2E{n:09d}",
-                counterparty=f"CUSTOMER {n % 997}" if credit_line else "LANDLORD GMBH",
-                remittance=f"INVOICE {n}" if credit_line else "RENT",
-            )
-        )
-    return payouts, txns, lines
-
-
-def daily_statements(entries: list[Entry]) -> list[Statement]:
-    """One statement per booking day, balances running from one day into the next."""
-    by_day: dict[date, list[Entry]] = {}
-    for entry in entries:
-        by_day.setdefault(entry.booking_date, []).append(entry)
-    statements = []
-    balance = 250_000_000
-    for sequence, day in enumerate(sorted(by_day), start=1):
-        statement = Statement(
-            ACCOUNT, CURRENCY, f"STMT-{day:%Y%m%d}", balance, by_day[day], sequence=sequence
-        )
-        statements.append(statement)
-        balance = statement.closing_balance
-    return statements
 
 
 # -- the pandas baseline ---------------------------------------------------------------------
@@ -479,19 +134,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def found_keys(result: ReconResult) -> set[tuple[BreakClass, str]]:
-    found = set()
-    for brk in result.breaks:
-        key = next(
-            v
-            for name, v in brk.keys
-            if name in ("order_id", "dispute_id", "payout_id", "end_to_end_id", "charge_id")
-        )
-        found.add((brk.break_class, key))
-    return found
-
-
-def bank_files(statements: list[Statement], directory: Path) -> tuple[list[BankLine], float]:
+def bank_files(
+    statements: list[Statement], tenant: str, directory: Path
+) -> tuple[list[BankLine], float]:
     """The statements written as CSV and camt.053 files by the bank sandbox and parsed back;
     returns the camt lines and the camt parser's entries per second."""
     entries = sum(len(s.entries) for s in statements)
@@ -500,12 +145,12 @@ def bank_files(statements: list[Statement], directory: Path) -> tuple[list[BankL
     timed("bank: write camt.053", 1, lambda: camt_path.write_bytes(write_camt053(statements)))
     csv_data, camt_data = csv_path.read_bytes(), camt_path.read_bytes()
     csv_s, from_csv = timed(
-        "bank: parse CSV", 1, lambda: parse(csv_data, tenant=TENANT, file=str(csv_path))
+        "bank: parse CSV", 1, lambda: parse(csv_data, tenant=tenant, file=str(csv_path))
     )
     camt_s, from_camt = timed(
         "bank: parse camt.053",
         1,
-        lambda: parse(camt_data, tenant=TENANT, file=str(camt_path), format="camt053"),
+        lambda: parse(camt_data, tenant=tenant, file=str(camt_path), format="camt053"),
     )
     for name, parsed, seconds, size in (
         ("CSV", from_csv, csv_s, len(csv_data)),
@@ -532,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     gc.collect()
     gc.freeze()
     with tempfile.TemporaryDirectory() as directory:
-        lines, camt_rate = bank_files(generated.statements, Path(directory))
+        lines, camt_rate = bank_files(
+            generated.statements, generated.inputs.tenant, Path(directory)
+        )
     generated.statements.clear()
     inputs = replace(generated.inputs, bank_lines=lines)
     print(
@@ -561,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rss = peak_rss_mb()
     print(f"reconcile, first run                     {engine_runs[0]:>8.3f} s")
     print(f"peak RSS: {rss_before:,.0f} MB with the day loaded, {rss:,.0f} MB after reconcile")
-    found = found_keys(result)
+    found = named_as_planted(result.breaks)
     print(f"breaks: {len(result.breaks)} found, {len(generated.planted)} planted")
     for cls in BreakClass:
         planted_n = sum(1 for c, _ in generated.planted if c is cls)

@@ -3,14 +3,14 @@
     .venv/bin/python scripts/screenshot_report.py [--out docs/reconciliation-report.png]
         [--html report.html] [--chromium PATH] [--seed 11]
 
-The day is generated, not drawn: two thousand orders of a USD shop with their charges, refunds
-and disputes, six payouts sweeping them (fees, refunds, a dispute, an adjustment) and a bank
-account that received most of them among its other traffic. Breaks are planted (a duplicate
-payment, cancelled orders still holding money, a shipped order never paid, a short and a
-missing settlement, an unknown credit, …) and yesterday's run of the same shop gives the
-carry-forward, so the report shows ages, new and closed breaks. The engine reconciles both
-days; the daily run's refunds are simulated with one of each outcome. Needs Debian's
-``chromium`` package.
+The day is generated (``local.sandboxes.recon_day.ReconDay``), not drawn: two thousand orders
+of a USD shop with their charges, refunds and disputes, six payouts sweeping them (fees,
+refunds, disputes, a reserve released) and a bank account that received most of them among its
+other traffic. Breaks are planted (a duplicate payment, cancelled orders still holding money, a
+shipped order never paid, a short and a missing settlement, an unknown credit, …) and
+yesterday's run of the same shop gives the carry-forward, so the report shows ages, new and
+closed breaks. The engine reconciles both days; the daily run's refunds are simulated with one
+of each outcome. Needs Debian's ``chromium`` package.
 """
 
 from __future__ import annotations
@@ -22,28 +22,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from functions.reconcile.bank.model import BankLine, SourcePosition  # noqa: E402
 from functions.reconcile.engine import carry_forward, reconcile  # noqa: E402
-from functions.reconcile.model import (  # noqa: E402
-    BalanceTxnRecord,
-    Break,
-    BreakClass,
-    ChargeRecord,
-    DayInputs,
-    DisputeRecord,
-    OrderRecord,
-    OrderStatus,
-    PayoutRecord,
-    PayoutStatus,
+from functions.reconcile.model import BreakClass, DayInputs, PayoutStatus  # noqa: E402
+from functions.reconcile.report import ActionStatus, render_report  # noqa: E402
+from local.sandboxes.recon_day import (  # noqa: E402
+    US_CARDS,
+    Movement,
+    ReconDay,
+    StatementFile,
+    refund_outcomes,
 )
-from functions.reconcile.report import ActionStatus, ActionTaken, render_report  # noqa: E402
 from shared.tenants import Branding, TenantSettings  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,7 +46,15 @@ WIDTH = 700
 DAY = date(2026, 3, 16)
 CURRENCY = "USD"
 ACCOUNT = "021000021-4471882093"
-STATEMENT = "bank-statements/northwind/2026-03-16.camt053.xml"
+# Where the bank lines say they come from: a camt.053 entry takes 31 lines of the file.
+STATEMENT = StatementFile(
+    "bank-statements/northwind/2026-03-16.camt053.xml",
+    "ab" * 32,
+    "camt053",
+    "STMT-0316",
+    first_line=40,
+    lines_per_entry=31,
+)
 
 TENANT = TenantSettings(
     id="northwind",
@@ -64,92 +67,22 @@ TENANT = TenantSettings(
 )
 
 
-@dataclass(slots=True)
-class Shop:
-    """The shop's records for a day, built up order by order."""
-
-    tenant: str
-    day: date
-    orders: list[OrderRecord] = field(default_factory=list)
-    charges: list[ChargeRecord] = field(default_factory=list)
-    disputes: list[DisputeRecord] = field(default_factory=list)
-    payouts: list[PayoutRecord] = field(default_factory=list)
-    txns: list[BalanceTxnRecord] = field(default_factory=list)
-    lines: list[BankLine] = field(default_factory=list)
-
-    def order(self, oid: str, amount: int, status: OrderStatus, at: datetime) -> None:
-        self.orders.append(OrderRecord(self.tenant, oid, status, amount, CURRENCY, at))
-
-    def charge(
-        self, key: str, oid: str | None, amount: int, at: datetime, refunded: int = 0
-    ) -> None:
-        self.charges.append(
-            ChargeRecord(
-                payment_id=f"pi_3Pq{key}",
-                charge_id=f"ch_3Pq{key}",
-                order_id=oid,
-                amount=amount,
-                currency=CURRENCY,
-                status="succeeded",
-                captured=amount,
-                refunded=refunded,
-                created_at=at,
-            )
-        )
-
-    def credit(
-        self,
-        amount: int,
-        booked: date,
-        counterparty: str,
-        remittance: str,
-        *,
-        trace_id: str | None = None,
-        end_to_end_id: str | None = None,
-        direction: str = "credit",
-    ) -> None:
-        n = len(self.lines)
-        self.lines.append(
-            BankLine(
-                tenant=self.tenant,
-                account=ACCOUNT,
-                currency=CURRENCY,
-                amount=amount,
-                direction="debit" if direction == "debit" else "credit",
-                booking_date=booked,
-                value_date=booked,
-                source=SourcePosition(STATEMENT, "ab" * 32, "camt053", 40 + 31 * n, n, "STMT-0316"),
-                end_to_end_id=end_to_end_id,
-                trace_id=trace_id,
-                counterparty=counterparty,
-                remittance=remittance,
-            )
-        )
-
-    def inputs(self) -> DayInputs:
-        return DayInputs(
-            tenant=self.tenant,
-            day=self.day,
-            orders=self.orders,
-            charges=self.charges,
-            disputes=self.disputes,
-            payouts=self.payouts,
-            balance_txns=self.txns,
-            bank_lines=self.lines,
-        )
-
-
-def _fee(amount: int) -> int:
-    return 30 + amount * 29 // 1000  # 2.9% + 30¢, the card rate
-
-
 def scenario(day: date, seed: int, *, yesterday: bool) -> DayInputs:
     """The shop as seen on ``day``. Yesterday's view differs the way a real day does: two
     problems were since fixed (a late charge arrived, a dispute got its case) and three are new
     today (a settlement arrived short, an unknown credit was booked, a cancelled order)."""
     rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
-    shop = Shop(TENANT.id, day)
     start = datetime.combine(DAY - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    shop = ReconDay(
+        TENANT.id,
+        day,
+        CURRENCY,
+        start,
+        fee=US_CARDS,
+        account=ACCOUNT,
+        statement=STATEMENT,
+        key_prefix="3Pq",
+    )
 
     def at() -> datetime:
         return start + timedelta(seconds=rng.randrange(86_400))
@@ -198,34 +131,17 @@ def scenario(day: date, seed: int, *, yesterday: bool) -> DayInputs:
     if not yesterday:
         shop.charge("LATE1", "NW-19888", 6_480, at())
     clean = [c for c in shop.charges if c.order_id and not c.refunded]
-    for dispute_id, charge, has_case in (
-        ("dp_1Qa7", clean[40], False),  # nobody opened a case
-        ("dp_1Qb2", clean[41], not yesterday),  # the desk opened its case today
-        ("dp_1Qc9", clean[42], True),
-    ):
-        shop.disputes.append(
-            DisputeRecord(
-                dispute_id=dispute_id,
-                charge_id=charge.charge_id,
-                amount=charge.captured,
-                currency=CURRENCY,
-                status="needs_response",
-                has_case=has_case,
-                opened_at=at(),
-                payment_id=charge.payment_id,
-                order_id=charge.order_id,
-                reason="fraudulent" if dispute_id != "dp_1Qc9" else "product_not_received",
-            )
-        )
+    shop.dispute("dp_1Qa7", clean[40], has_case=False, at=at())  # nobody opened a case
+    shop.dispute("dp_1Qb2", clean[41], has_case=not yesterday, at=at())  # opened today
+    shop.dispute("dp_1Qc9", clean[42], has_case=True, at=at(), reason="product_not_received")
 
     _settle(shop, yesterday=yesterday)
     return shop.inputs()
 
 
-def _settle(shop: Shop, *, yesterday: bool) -> None:
+def _settle(shop: ReconDay, *, yesterday: bool) -> None:
     """Six payouts sweep the charges, each with its balance transactions, and the bank
     account books what arrived among its other traffic."""
-    disputed = {d.charge_id: d for d in shop.disputes}
     charges = sorted(shop.charges, key=lambda c: c.charge_id)
     plan: list[tuple[str, int, PayoutStatus, str]] = [
         # payout id, days before DAY it arrives, status, what the bank did with it
@@ -237,74 +153,28 @@ def _settle(shop: Shop, *, yesterday: bool) -> None:
         ("po_1OvZ4r", 0, "paid", "later"),  # arrives today: the bank has not booked it yet
     ]
     size = (len(charges) + len(plan) - 1) // len(plan)
+    # A rolling reserve released into the second payout.
+    reserve = Movement("txn_rsv_0316", "reserve_release", 25_000)
     for k, (payout_id, back, status, fate) in enumerate(plan):
-        batch = charges[k * size : (k + 1) * size]
-        net = 0
-        for c in batch:
-            fee = _fee(c.captured)
-            shop.txns.append(
-                BalanceTxnRecord(
-                    f"txn_{c.charge_id}",
-                    payout_id,
-                    c.charge_id,
-                    "charge",
-                    c.captured,
-                    fee,
-                    c.captured - fee,
-                    CURRENCY,
-                )
-            )
-            net += c.captured - fee
-            if c.refunded:
-                shop.txns.append(
-                    BalanceTxnRecord(
-                        f"txn_re_{c.charge_id}",
-                        payout_id,
-                        f"re_{c.charge_id[3:]}",
-                        "refund",
-                        -c.refunded,
-                        0,
-                        -c.refunded,
-                        CURRENCY,
-                    )
-                )
-                net -= c.refunded
-            dispute = disputed.get(c.charge_id)
-            if dispute is not None:
-                shop.txns.append(
-                    BalanceTxnRecord(
-                        f"txn_{dispute.dispute_id}",
-                        payout_id,
-                        dispute.dispute_id,
-                        "dispute",
-                        -dispute.amount,
-                        1_500,
-                        -dispute.amount - 1_500,
-                        CURRENCY,
-                    )
-                )
-                net -= dispute.amount + 1_500
-        if k == 1:  # a rolling reserve released into this payout
-            shop.txns.append(
-                BalanceTxnRecord(
-                    "txn_rsv_0316", payout_id, None, "reserve_release", 25_000, 0, 25_000, CURRENCY
-                )
-            )
-            net += 25_000
-        amount = net + (1_200 if fate == "odd" else 0)
         arrival = DAY - timedelta(days=back)
         trace = f"0210000{k}4471{k:03d}" if fate == "trace" else None
-        shop.payouts.append(
-            PayoutRecord(payout_id, amount, CURRENCY, arrival, status, "STRIPE", trace)
+        payout = shop.settle(
+            payout_id,
+            charges[k * size : (k + 1) * size],
+            arrival=arrival,
+            status=status,
+            trace=trace,
+            extra=1_200 if fate == "odd" else 0,
+            movements=[reserve] if k == 1 else (),
         )
         if fate in ("missing", "later"):
             continue
-        credit = amount - (2_500 if fate == "short" else 0)  # the receiving bank's wire fee
-        shop.credit(
+        credit = payout.amount - (2_500 if fate == "short" else 0)  # the receiving bank's fee
+        shop.line(
             credit,
             arrival + timedelta(days=1 if fate == "amount" else 0),
-            "STRIPE PAYMENTS COMPANY",
             f"STRIPE {payout_id}" if fate != "amount" else "STRIPE TRANSFER",
+            counterparty="STRIPE PAYMENTS COMPANY",
             trace_id=trace,
         )
 
@@ -313,27 +183,27 @@ def _settle(shop: Shop, *, yesterday: bool) -> None:
     for n in range(40):
         booked = DAY - timedelta(days=n % 5)
         if n % 4 == 0:
-            shop.credit(
+            shop.line(
                 rng.randrange(50_000, 900_000, 100),
                 booked,
-                "MERIDIAN PROPERTY LLC",
                 f"RENT MARCH UNIT {n}",
+                counterparty="MERIDIAN PROPERTY LLC",
                 direction="debit",
             )
         else:
-            shop.credit(
+            shop.line(
                 rng.randrange(2_000, 250_000, 5),
                 booked,
-                f"WHOLESALE CUSTOMER {n % 7}",
                 f"INVOICE NW-INV-{4_000 + n}",
+                counterparty=f"WHOLESALE CUSTOMER {n % 7}",
                 end_to_end_id=f"E2E{n:08d}",
             )
     if not yesterday:
-        shop.credit(
+        shop.line(
             48_210,
             DAY - timedelta(days=1),
-            "STRIPE PAYMENTS COMPANY",
             "STRIPE TRANSFER REF 88231",
+            counterparty="STRIPE PAYMENTS COMPANY",
             end_to_end_id="NOTPROVIDED",
         )
 
@@ -349,28 +219,6 @@ OUTCOMES: dict[str, tuple[ActionStatus, str]] = {
 }
 
 
-def simulated_actions(breaks: list[Break]) -> list[ActionTaken]:
-    taken: list[ActionTaken] = []
-    for brk in breaks:
-        if brk.suggested_action is None:
-            continue
-        for refund in brk.suggested_action.refunds:
-            status, detail = OUTCOMES.get(refund.charge_id, ("dry_run", ""))
-            taken.append(
-                ActionTaken(
-                    break_id=brk.break_id,
-                    kind="refund",
-                    payment_id=refund.payment_id,
-                    charge_id=refund.charge_id,
-                    amount=refund.amount,
-                    currency=refund.currency,
-                    status=status,
-                    detail=detail,
-                )
-            )
-    return taken
-
-
 def build(seed: int) -> tuple[str, str, str]:
     before = reconcile(scenario(DAY - timedelta(days=1), seed, yesterday=True))
     today = reconcile(scenario(DAY, seed, yesterday=False))
@@ -383,7 +231,10 @@ def build(seed: int) -> tuple[str, str, str]:
         for brk in before.breaks
     ]
     carried = carry_forward(previous, today.breaks, DAY)
-    return render_report(today, carried, simulated_actions(list(today.breaks)), TENANT)
+    actions = refund_outcomes(
+        today.breaks, lambda refund: OUTCOMES.get(refund.charge_id, ("dry_run", ""))
+    )
+    return render_report(today, carried, actions, TENANT)
 
 
 # -- Chromium --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from functions.reconcile.bank.model import BankLine, SourcePosition
+from functions.reconcile.bank.model import BankLine, Direction
 from functions.reconcile.engine import ReconConfig, ReconResult, Tally, carry_forward, reconcile
 from functions.reconcile.model import (
     PRIORITY,
@@ -16,6 +16,7 @@ from functions.reconcile.model import (
     Break,
     BreakClass,
     ChargeRecord,
+    ChargeStatus,
     DayInputs,
     DisputeRecord,
     OrderRecord,
@@ -25,11 +26,15 @@ from functions.reconcile.model import (
     Priority,
     RefundRecord,
 )
+from local.sandboxes.bank import Entry
+from local.sandboxes.recon_day import StatementFile, bank_line, gateway_charge
 
 TENANT = "t-shop"
 DAY = date(2026, 3, 16)
 AT = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
 EUR = "EUR"
+ACCOUNT = "DE89370400440532013000"
+STATEMENT = StatementFile("s3://bank/day.xml", "a" * 64, "camt053", "STMT1", first_line=10)
 _positions = itertools.count()
 
 
@@ -43,21 +48,12 @@ def charge(
     captured: int = 1_000,
     *,
     refunded: int = 0,
-    status: str = "succeeded",
+    status: ChargeStatus = "succeeded",
     minutes: int = 0,
     currency: str = EUR,
 ) -> ChargeRecord:
-    return ChargeRecord(
-        payment_id=f"pi_{cid}",
-        charge_id=f"ch_{cid}",
-        order_id=order_id,
-        amount=captured,
-        currency=currency,
-        status=status,  # type: ignore[arg-type]
-        captured=captured if status == "succeeded" else 0,
-        refunded=refunded,
-        created_at=AT + timedelta(minutes=minutes),
-    )
+    at = AT + timedelta(minutes=minutes)
+    return gateway_charge(cid, order_id, captured, currency, at, refunded=refunded, status=status)
 
 
 def payout(
@@ -92,23 +88,23 @@ def line(
     counterparty: str | None = "STRIPE PAYMENTS EUROPE LTD",
     trace: str | None = None,
     end_to_end: str | None = None,
-    direction: str = "credit",
+    direction: Direction = "credit",
 ) -> BankLine:
-    index = next(_positions)
-    return BankLine(
-        tenant=TENANT,
-        account="DE89370400440532013000",
-        currency=EUR,
-        amount=amount,
-        direction=direction,  # type: ignore[arg-type]
-        booking_date=DAY - timedelta(days=days_ago),
-        value_date=None,
-        source=SourcePosition("s3://bank/day.xml", "a" * 64, "camt053", 10 + index, index, "STMT1"),
+    entry = Entry(
+        amount,
+        direction,
+        DAY - timedelta(days=days_ago),
         end_to_end_id=end_to_end,
         trace_id=trace,
         counterparty=counterparty,
         remittance=remittance,
     )
+    source = STATEMENT.position(next(_positions))
+    return bank_line(entry, tenant=TENANT, account=ACCOUNT, currency=EUR, source=source)
+
+
+def day_of(**parts: object) -> DayInputs:
+    return DayInputs(tenant=TENANT, day=DAY, **parts)  # type: ignore[arg-type]
 
 
 def identity(brk: Break) -> tuple[BreakClass, str]:
@@ -200,9 +196,7 @@ def planted_day() -> tuple[DayInputs, set[tuple[BreakClass, str]]]:
         line(12_345, 1, remittance="INVOICE 2211", counterparty="A CUSTOMER"),  # not gateway money
         line(99_000, 1, remittance="RENT", counterparty="LANDLORD", direction="debit"),
     ]
-    inputs = DayInputs(
-        tenant=TENANT,
-        day=DAY,
+    inputs = day_of(
         orders=orders,
         charges=charges,
         refunds=refunds,
@@ -455,10 +449,6 @@ def test_carry_forward_keeps_todays_amounts_and_the_earliest_first_seen() -> Non
 
 
 # -- orders ↔ payments, one rule at a time ------------------------------------------------------
-
-
-def day_of(**parts: object) -> DayInputs:
-    return DayInputs(tenant=TENANT, day=DAY, **parts)  # type: ignore[arg-type]
 
 
 def classes(result: ReconResult) -> list[BreakClass]:

@@ -12,13 +12,11 @@ from typing import TypeVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.reconcile.bank.model import BankLine, SourcePosition
 from functions.reconcile.engine import ReconResult, carry_forward, reconcile
 from functions.reconcile.explain import CategorySums, explain_payout
 from functions.reconcile.model import (
     BalanceTxnRecord,
     BreakClass,
-    ChargeRecord,
     ChargeStatus,
     DayInputs,
     DisputeRecord,
@@ -26,6 +24,8 @@ from functions.reconcile.model import (
     PayoutRecord,
     RefundRecord,
 )
+from local.sandboxes.bank import Entry
+from local.sandboxes.recon_day import StatementFile, bank_line, gateway_charge
 
 T = TypeVar("T")
 TENANT = "t-prop"
@@ -34,6 +34,7 @@ AT = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 CURRENCIES = ("EUR", "USD")
 AMOUNTS = (500, 1_000, 1_500)
 PAYOUT_AMOUNTS = (9_800, 10_000, 10_000, 12_000, 20_000, 20_500)
+STATEMENT = StatementFile("f.csv", "b" * 64, "csv", first_line=2)
 CATEGORIES = ("charge", "refund", "dispute", "dispute_reversal", "fee", "adjustment", "payout")
 
 money = st.integers(min_value=-(10**9), max_value=10**9)
@@ -61,16 +62,14 @@ def days(draw: st.DrawFn) -> DayInputs:
             st.sampled_from(["succeeded", "succeeded", "succeeded", "failed", "pending"])
         )
         charges.append(
-            ChargeRecord(
-                payment_id=f"pi{n}",
-                charge_id=f"ch{n}",
-                order_id=draw(st.sampled_from([*(f"o{k}" for k in range(12)), None])),
-                amount=captured,
-                currency=draw(currency),
-                status=status,
-                captured=captured if status == "succeeded" else 0,
+            gateway_charge(
+                str(n),
+                draw(st.sampled_from([*(f"o{k}" for k in range(12)), None])),
+                captured,
+                draw(currency),
+                AT + timedelta(minutes=draw(st.integers(0, 3))),
                 refunded=draw(st.sampled_from([0, 0, captured // 2, captured])),
-                created_at=AT + timedelta(minutes=draw(st.integers(0, 3))),
+                status=status,
             )
         )
     # Refunds name their payment's order (as the loader knows it) or, sometimes, not at all.
@@ -78,7 +77,7 @@ def days(draw: st.DrawFn) -> DayInputs:
     named = draw(st.booleans())
     refunds = []
     for n in range(draw(st.integers(0, 3))):
-        payment_id = f"pi{draw(st.integers(0, 14))}"
+        payment_id = f"pi_{draw(st.integers(0, 14))}"
         refunds.append(
             RefundRecord(
                 f"re{n}",
@@ -91,7 +90,7 @@ def days(draw: st.DrawFn) -> DayInputs:
             )
         )
     disputes = [
-        DisputeRecord(f"dp{n}", f"ch{n}", 500, "EUR", "needs_response", draw(st.booleans()))
+        DisputeRecord(f"dp{n}", f"ch_{n}", 500, "EUR", "needs_response", draw(st.booleans()))
         for n in range(draw(st.integers(0, 2)))
     ]
     payouts = [
@@ -115,7 +114,7 @@ def days(draw: st.DrawFn) -> DayInputs:
                 BalanceTxnRecord(
                     f"txn_{p.payout_id}_{k}",
                     p.payout_id,
-                    draw(st.sampled_from(["ch0", "ch1", "ch_x", None])),
+                    draw(st.sampled_from(["ch_0", "ch_1", "ch_x", None])),
                     draw(st.sampled_from(CATEGORIES)),
                     amount,
                     fee,
@@ -126,21 +125,17 @@ def days(draw: st.DrawFn) -> DayInputs:
     bank = []
     for n in range(draw(st.integers(0, 8))):
         remittance = draw(st.sampled_from(["STRIPE", "INVOICE 1", "STRIPE PO_1", "STRIPE 2 X"]))
-        bank.append(
-            BankLine(
-                tenant=TENANT,
-                account="ACC",
-                currency=draw(currency),
-                amount=draw(st.sampled_from(PAYOUT_AMOUNTS)),
-                direction=draw(st.sampled_from(["credit", "credit", "debit"])),
-                booking_date=DAY - timedelta(days=draw(st.integers(0, 6))),
-                value_date=None,
-                source=SourcePosition("f.csv", "b" * 64, "csv", n + 2, n),
-                trace_id=draw(st.sampled_from([None, None, "T0", "T1"])),
-                counterparty=draw(st.sampled_from(["STRIPE PAYMENTS", "SOMEONE", None])),
-                remittance=remittance,
-            )
+        code = draw(currency)
+        entry = Entry(
+            amount=draw(st.sampled_from(PAYOUT_AMOUNTS)),
+            direction=draw(st.sampled_from(["credit", "credit", "debit"])),
+            booking_date=DAY - timedelta(days=draw(st.integers(0, 6))),
+            trace_id=draw(st.sampled_from([None, None, "T0", "T1"])),
+            counterparty=draw(st.sampled_from(["STRIPE PAYMENTS", "SOMEONE", None])),
+            remittance=remittance,
         )
+        source = STATEMENT.position(n)
+        bank.append(bank_line(entry, tenant=TENANT, account="ACC", currency=code, source=source))
     return DayInputs(
         tenant=TENANT,
         day=DAY,

@@ -11,26 +11,17 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from functions.reconcile.bank.model import BankLine, SourcePosition
 from functions.reconcile.engine import CarryResult, ReconResult, carry_forward, reconcile
-from functions.reconcile.model import (
-    BalanceTxnRecord,
-    BreakClass,
-    ChargeRecord,
-    DayInputs,
-    DisputeRecord,
-    OrderRecord,
-    OrderStatus,
-    PayoutRecord,
-    PayoutStatus,
-)
+from functions.reconcile.model import BreakClass, PayoutStatus, RefundInstruction
 from functions.reconcile.report import (
     CSV_COLUMNS,
+    ActionStatus,
     ActionTaken,
     render_report,
     report_context,
@@ -38,11 +29,13 @@ from functions.reconcile.report import (
     report_key,
     report_summary,
 )
+from local.sandboxes.recon_day import US_CARDS, ReconDay, StatementFile, refund_outcomes
 from shared.tenants import Branding, TenantSettings
 
 DAY = date(2026, 3, 16)
 AT = datetime(2026, 3, 15, 10, 0, tzinfo=UTC)
 HOSTILE = "<script>alert('x')</script> STRIPE"
+STATEMENT = StatementFile("bank/2026-03-16.csv", "0" * 64, "csv", first_line=2)
 
 
 def tenant(tenant_id: str = "northwind", currency: str = "USD") -> TenantSettings:
@@ -57,30 +50,12 @@ def tenant(tenant_id: str = "northwind", currency: str = "USD") -> TenantSetting
     )
 
 
-class Day:
-    """A tenant's day built record by record: orders with their charges, payouts sweeping
-    charges (with fees) into the bank."""
+class Day(ReconDay):
+    """A tenant's small day: orders with their charges, payouts sweeping charges (with fees,
+    not their disputes) into the bank."""
 
     def __init__(self, tenant_id: str = "northwind", currency: str = "USD") -> None:
-        self.tenant = tenant_id
-        self.currency = currency
-        self.orders: list[OrderRecord] = []
-        self.charges: list[ChargeRecord] = []
-        self.disputes: list[DisputeRecord] = []
-        self.payouts: list[PayoutRecord] = []
-        self.txns: list[BalanceTxnRecord] = []
-        self.lines: list[BankLine] = []
-
-    def order(self, oid: str, amount: int, status: OrderStatus = "completed") -> None:
-        self.orders.append(OrderRecord(self.tenant, oid, status, amount, self.currency, AT))
-
-    def charge(self, cid: str, oid: str | None, amount: int, refunded: int = 0) -> None:
-        self.charges.append(
-            ChargeRecord(
-                f"pi_{cid}", f"ch_{cid}", oid, amount, self.currency, "succeeded", amount,
-                refunded, AT,
-            )
-        )  # fmt: skip
+        super().__init__(tenant_id, DAY, currency, AT, fee=US_CARDS, statement=STATEMENT)
 
     def paid_order(self, oid: str, amount: int) -> None:
         self.order(oid, amount)
@@ -89,7 +64,7 @@ class Day:
     def payout(
         self,
         payout_id: str,
-        charge_ids: list[str],
+        charge_keys: list[str],
         *,
         arrival: date = DAY - timedelta(days=1),
         status: PayoutStatus = "paid",
@@ -99,61 +74,13 @@ class Day:
     ) -> int:
         """Sweep the charges into a payout; ``extra`` makes the payout disagree with its
         transactions; ``bank`` is added to the credit (None: no credit at all)."""
-        net = 0
-        for cid in charge_ids:
-            charge = next(c for c in self.charges if c.charge_id == f"ch_{cid}")
-            fee = 30 + charge.captured * 29 // 1000
-            self.txns.append(
-                BalanceTxnRecord(
-                    f"txn_{cid}", payout_id, charge.charge_id, "charge", charge.captured, fee,
-                    charge.captured - fee, self.currency,
-                )
-            )  # fmt: skip
-            net += charge.captured - fee
-            if charge.refunded:
-                self.txns.append(
-                    BalanceTxnRecord(
-                        f"txn_re_{cid}", payout_id, f"re_{cid}", "refund", -charge.refunded, 0,
-                        -charge.refunded, self.currency,
-                    )
-                )  # fmt: skip
-                net -= charge.refunded
-        amount = net + extra
-        self.payouts.append(
-            PayoutRecord(payout_id, amount, self.currency, arrival, status, "STRIPE")
+        charges = [self.charge_of(key) for key in charge_keys]
+        paid = self.settle(
+            payout_id, charges, arrival=arrival, status=status, extra=extra, with_disputes=False
         )
         if bank is not None:
-            self.credit(amount + bank, arrival, remittance or f"STRIPE PAYOUT {payout_id}")
-        return amount
-
-    def credit(self, amount: int, booked: date, remittance: str) -> None:
-        n = len(self.lines)
-        self.lines.append(
-            BankLine(
-                tenant=self.tenant,
-                account="US00BANK0001",
-                currency=self.currency,
-                amount=amount,
-                direction="credit",
-                booking_date=booked,
-                value_date=booked,
-                source=SourcePosition("bank/2026-03-16.csv", "0" * 64, "csv", n + 2, n),
-                counterparty="STRIPE PAYMENTS",
-                remittance=remittance,
-            )
-        )
-
-    def inputs(self, day: date = DAY) -> DayInputs:
-        return DayInputs(
-            tenant=self.tenant,
-            day=day,
-            orders=self.orders,
-            charges=self.charges,
-            disputes=self.disputes,
-            payouts=self.payouts,
-            balance_txns=self.txns,
-            bank_lines=self.lines,
-        )
+            self.line(paid.amount + bank, arrival, remittance or f"STRIPE PAYOUT {payout_id}")
+        return paid.amount
 
 
 def usd_day(*, dispute_has_case: bool = False) -> Day:
@@ -167,17 +94,12 @@ def usd_day(*, dispute_has_case: bool = False) -> Day:
     day.charge("NW-CANCEL", "NW-CANCEL", 3_000)  # cancelled, money kept
     day.order("NW-SHORT", 9_900)
     day.charge("NW-SHORT", "NW-SHORT", 9_000)  # charged less than the order
-    day.disputes.append(
-        DisputeRecord(
-            "dp_1", "ch_NW-1", 5_000, "USD", "needs_response", dispute_has_case, AT,
-            "pi_NW-1", "NW-1", "fraudulent",
-        )
-    )  # fmt: skip
+    day.dispute("dp_1", day.charge_of("NW-1"), has_case=dispute_has_case)
     day.payout("po_clean", ["NW-1", "NW-2", "NW-3"])
     day.payout("po_short", ["NW-4", "NW-5"], bank=-1_500)  # the bank took a fee
     day.payout("po_missing", ["NW-DUP"], arrival=DAY - timedelta(days=5), bank=None)
     day.payout("po_odd", ["NW-DUP-2", "NW-CANCEL"], extra=700)  # disagrees with its txns
-    day.credit(55_500, DAY - timedelta(days=1), HOSTILE)  # settlement-looking, matches nothing
+    day.line(55_500, DAY - timedelta(days=1), HOSTILE)  # settlement-looking, matches nothing
     return day
 
 
@@ -206,26 +128,13 @@ def carried(today: ReconResult) -> CarryResult:
 
 
 def actions_for(result: ReconResult) -> list[ActionTaken]:
-    out: list[ActionTaken] = []
-    statuses = iter(("refunded", "failed", "skipped_over_max"))
-    for brk in result.breaks:
-        if brk.suggested_action is None:
-            continue
-        for refund in brk.suggested_action.refunds:
-            status = next(statuses, "dry_run")
-            out.append(
-                ActionTaken(
-                    break_id=brk.break_id,
-                    kind="refund",
-                    payment_id=refund.payment_id,
-                    charge_id=refund.charge_id,
-                    amount=refund.amount,
-                    currency=refund.currency,
-                    status=status,  # type: ignore[arg-type]
-                    detail="card_declined <b>now</b>" if status == "failed" else "",
-                )
-            )
-    return out
+    statuses: Iterator[ActionStatus] = iter(("refunded", "failed", "skipped_over_max"))
+
+    def outcome(_: RefundInstruction) -> tuple[ActionStatus, str]:
+        status: ActionStatus = next(statuses, "dry_run")
+        return status, "card_declined <b>now</b>" if status == "failed" else ""
+
+    return refund_outcomes(result.breaks, outcome)
 
 
 def test_the_planted_breaks_are_found(result: ReconResult) -> None:
