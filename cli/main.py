@@ -371,8 +371,9 @@ def risk_backtest(
 ) -> None:
     """Evaluate a ruleset over labelled history with each order's signals as they were then."""
     from functions.risk.backtest import backtest, backtest_file, format_report, report_json
+    from functions.risk.errors import RulesetInvalid
     from functions.risk.history_gen import generate
-    from functions.risk.rules import RulesetInvalid, load_ruleset
+    from functions.risk.rules import load_ruleset
 
     start = datetime.fromisoformat(since) if since else None
     if start is not None and start.tzinfo is None:
@@ -470,7 +471,7 @@ def risk_rules_save(
     """Validate RULES_FILE and store it as the next version (what screening uses at once)."""
     import yaml
 
-    from functions.risk.rules import RulesetInvalid
+    from functions.risk.errors import RulesetInvalid
     from shared.risk_store import VersionConflict
 
     data = yaml.safe_load(rules_file.read_text())

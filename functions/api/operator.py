@@ -16,7 +16,7 @@ import json
 import os
 import re
 from http import HTTPStatus
-from typing import Annotated, Any, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.exceptions import (
@@ -39,15 +39,16 @@ from pydantic import (
 
 from functions.orders import operations
 from functions.orders.lifecycle import _deps, act_decide
-from functions.risk.management import RiskAdmin, parse_list_changes
-from functions.risk.review_queue import review_queue
-from functions.risk.rules import RulesetInvalid
+from functions.risk.errors import RulesetInvalid
 from functions.webhooks.inspect import order_view
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
 from shared.order_store import OrderStore
 from shared.risk_store import RiskStore, VersionConflict
 from shared.tenants import TenantDirectory, TenantSettings
+
+if TYPE_CHECKING:
+    from functions.risk.management import RiskAdmin
 
 TENANTS_CLAIM = "ecomops:tenants"
 ALL_TENANTS = "*"
@@ -218,6 +219,9 @@ def _tenant_settings(tenant: str) -> TenantSettings:
 
 
 def _risk() -> RiskAdmin:
+    # The rule engine (CEL, signal tables) loads only for the risk routes, not for every call.
+    from functions.risk.management import RiskAdmin
+
     return RiskAdmin(RiskStore(_table()))
 
 
@@ -322,6 +326,8 @@ RISK = "/ops/tenants/<tenant>/risk"
 def reviews(tenant: str) -> dict[str, Any]:
     """Orders held as potential fraud, oldest first, with their reasons and age."""
     _authorize(tenant, "view")
+    from functions.risk.review_queue import review_queue
+
     table = _table()
     queue = review_queue(LifecycleStore(table), OrderStore(table), tenant)
     return {"tenant": tenant, "count": len(queue), "orders": queue}
@@ -373,6 +379,8 @@ def get_lists(tenant: str) -> dict[str, Any]:
 @app.post(f"{RISK}/lists")
 def change_lists(tenant: str) -> dict[str, Any]:
     who = _authorize(tenant, "change lists")
+    from functions.risk.management import parse_list_changes
+
     try:
         changes = parse_list_changes(_json_document())
         stored = _risk().change_lists(_tenant_settings(tenant), changes, who, _expected_version())

@@ -14,24 +14,24 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from functions.risk.customers import customer_key
 from functions.risk.history import DynamoHistory
-from functions.risk.management import RiskAdmin
-from functions.risk.rules import evaluate
-from functions.risk.signals import collect, customer_key
-from functions.risk.velocity import DynamoVelocity, VelocityPort
 from shared import aws, workflows
 from shared.events import Card
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.order_store import OrderStore
-from shared.risk_store import RiskStore
 from shared.tenant_secrets import TenantSecrets
 from shared.tenants import TenantDirectory, TenantSettings
+
+if TYPE_CHECKING:
+    from functions.risk.management import RiskAdmin
+    from functions.risk.velocity import VelocityPort
 
 SHIPPED = {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
 DELIVERY_PROBLEMS = {"failure", "return_to_sender", "cancelled"}
@@ -46,9 +46,22 @@ class Deps:
     lifecycle: LifecycleStore
     tenants: TenantDirectory
     secrets: TenantSecrets
-    risk: RiskAdmin
-    velocity: VelocityPort
     history: DynamoHistory
+
+    # Only the screen step needs the rule engine (CEL, IP and disposable-domain tables): the
+    # other steps of the same function do not pay for loading it.
+    @cached_property
+    def risk(self) -> RiskAdmin:
+        from functions.risk.management import RiskAdmin
+        from shared.risk_store import RiskStore
+
+        return RiskAdmin(RiskStore(self.orders.table_name))
+
+    @cached_property
+    def velocity(self) -> VelocityPort:
+        from functions.risk.velocity import DynamoVelocity
+
+        return DynamoVelocity(self.orders.table_name)
 
 
 @cache
@@ -58,8 +71,6 @@ def _deps(table: str) -> Deps:
         LifecycleStore(table),
         TenantDirectory(table),
         TenantSecrets(),
-        RiskAdmin(RiskStore(table)),
-        DynamoVelocity(table),
         DynamoHistory(table),
     )
 
@@ -272,6 +283,9 @@ def act_screen(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
 
     Retries are safe: velocity returns the counts recorded at the first attempt and history
     is read strictly before the order's time, so a retry decides on the same attributes."""
+    from functions.risk.rules import evaluate
+    from functions.risk.signals import collect
+
     state, tenant = _load(deps, event)
     order = state.order
     assert order is not None

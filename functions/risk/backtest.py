@@ -22,8 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from functions.risk.customers import customer_key
 from functions.risk.rules import CompiledRuleset, Decision, evaluate, load_ruleset
-from functions.risk.signals import InMemoryHistory, SignalConfig, collect, customer_key
+from functions.risk.signals import InMemoryHistory, SignalConfig, collect
 from functions.risk.velocity import InMemoryVelocity
 from shared.events import Card, OrderPlaced
 

@@ -13,7 +13,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.risk.signals import CustomerHistory, HistoryEvent, customer_key
+from functions.risk.customers import CustomerHistory, HistoryEvent, customer_key
 from shared import aws
 from shared.order_aggregate import OrderState
 

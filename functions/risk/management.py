@@ -22,9 +22,9 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from functions.risk.errors import RulesetInvalid
 from functions.risk.rules import (
     CompiledRuleset,
-    RulesetInvalid,
     compile_ruleset,
     default_ruleset,
     parse_ruleset,

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import cel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from functions.risk.errors import RulesetInvalid
 from functions.risk.screening import Screening
 from functions.risk.signals import VOCABULARY
 
@@ -60,12 +61,6 @@ class Ruleset(BaseModel):
     version: str = Field(default="draft", min_length=1)
     description: str = ""
     rules: tuple[Rule, ...]
-
-
-class RulesetInvalid(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

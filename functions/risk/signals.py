@@ -25,6 +25,7 @@ from disposable_email_domains import blocklist as _disposable_domains
 from iptocc import country_code
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.risk.customers import CustomerHistory, HistoryEvent, customer_key
 from functions.risk.velocity import DIMENSIONS, WINDOWS, VelocityCounts, VelocityPort
 from shared.events import Address, Card, OrderPlaced
 
@@ -152,22 +153,10 @@ class SignalConfig(BaseModel):
         )
 
 
-@dataclass(frozen=True)
-class CustomerHistory:
-    orders: int = 0
-    amount: int = 0
-    refunds: int = 0
-    chargebacks: int = 0
-    fraud_decisions: int = 0
-
-
 class HistoryPort(Protocol):
     def history(self, tenant: str, customer_key: str, before: datetime) -> CustomerHistory:
         """What was known about the customer strictly before ``before``."""
         ...
-
-
-HistoryEvent = Literal["order", "refund", "chargeback", "fraud_decision"]
 
 
 @dataclass
@@ -250,14 +239,6 @@ def _address_key(address: Address | None) -> str:
         return ""
     parts = (address.line1, address.line2, address.postal_code, address.country)
     return "|".join(" ".join((p or "").lower().split()) for p in parts)
-
-
-def customer_key(order: OrderPlaced) -> str:
-    """Who "the customer" is for history: the shop's id, else the e-mail."""
-    if order.customer.customer_id:
-        return f"id:{order.customer.customer_id}"
-    email = (order.customer.email or "").strip().lower()
-    return f"email:{email}" if email else ""
 
 
 def velocity_keys(order: OrderPlaced, card: Card | None = None) -> dict[str, str]:

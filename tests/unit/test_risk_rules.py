@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
+from functions.risk.errors import RulesetInvalid
 from functions.risk.rules import (
     Rule,
     Ruleset,
-    RulesetInvalid,
     check_rules_file,
     compile_ruleset,
     default_ruleset,

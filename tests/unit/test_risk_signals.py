@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.risk.customers import CustomerHistory
 from functions.risk.signals import (
     VOCABULARY,
-    CustomerHistory,
     InMemoryHistory,
     ListSet,
     SignalConfig,
