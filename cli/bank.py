@@ -200,3 +200,25 @@ def bank_parse(
         _print(parsed, file, max_lines)
     if not parsed.clean:
         sys.exit(1)
+
+
+@bank.command("files")
+@click.option("--tenant", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--local", "local_url", default=None, metavar="URL", help="A running local stack.")
+def bank_files(tenant: str, as_json: bool, local_url: str | None) -> None:
+    """Files received for TENANT, newest first: stored, re-sent copies, rejected, quarantined."""
+    from cli.target import resolve
+    from functions.reconcile.bank_store import BankStore
+
+    records = BankStore(resolve(local_url).table).files(tenant)
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    for record in records:
+        detail = record.get("reason") or (
+            f"{record.get('lines', 0)} lines, {record.get('quarantined_count', 0)} quarantined"
+        )
+        click.echo(f"{record['received']}  {record['status']:22} {record['key']}  {detail}")
+        for bad in record.get("quarantined", [])[:10]:
+            click.echo(f"    line {bad['line_no']}: {bad['reason']}")

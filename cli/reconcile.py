@@ -68,3 +68,28 @@ def reconcile_run(tenant: str, day: str, as_json: bool, local_url: str | None) -
         click.echo(json.dumps(summary, indent=2))
     else:
         _print_summary(summary)
+
+
+@reconcile.command("breaks")
+@click.option("--tenant", required=True)
+@click.option("--closed", is_flag=True, help="The breaks resolved since, instead of the open ones.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--local", "local_url", default=None, metavar="URL", help="A running local stack.")
+def reconcile_breaks(tenant: str, closed: bool, as_json: bool, local_url: str | None) -> None:
+    """The tenant's breaks, P1 first, with their age, amount and what to do."""
+    from functions.reconcile.break_store import BreakStore, break_to_json
+
+    target = resolve(local_url)
+    found = BreakStore(target.table).breaks(tenant, "closed" if closed else "open")
+    found.sort(key=lambda b: (b.priority.value, -b.age_days, b.break_class.value))
+    if as_json:
+        click.echo("[" + ",\n".join(break_to_json(b) for b in found) + "]")
+        return
+    click.echo(f"{len(found)} {'closed' if closed else 'open'} breaks for {tenant}")
+    for b in found:
+        action = b.suggested_action.description if b.suggested_action else ""
+        click.echo(
+            f"  {b.priority.value} {b.break_class.value:28} {b.age_days:>3}d "
+            f"{b.amount:>12} {b.currency or '':3}  {b.explanation}"
+            + (f"  → {action}" if action else "")
+        )

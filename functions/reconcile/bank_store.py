@@ -139,6 +139,21 @@ class BankStore:
             },
         )
 
+    def files(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest files received (and re-sent copies), newest first."""
+        answer = aws.client("dynamodb").query(
+            TableName=self.table_name,
+            IndexName="ByStatus",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#BANKFILES"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [
+            {**json.loads(item["record"]["S"]), "received": item["GSI2SK"]["S"].split("#")[0]}
+            for item in answer["Items"]
+        ]
+
     def lines_between(self, tenant: str, first: date, last: date) -> Iterator[BankLine]:
         """Every line booked from ``first`` to ``last`` (inclusive), one query per day."""
         client = aws.client("dynamodb")

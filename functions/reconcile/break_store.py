@@ -62,13 +62,17 @@ class BreakStore:
         return f"T#{tenant}#BREAK#{break_id}"
 
     def open_breaks(self, tenant: str) -> list[Break]:
+        return self.breaks(tenant, "open")
+
+    def breaks(self, tenant: str, status: str) -> list[Break]:
+        """Open or closed breaks, oldest first seen first."""
         paginator = aws.client("dynamodb").get_paginator("query")
         found = []
         for page in paginator.paginate(
             TableName=self.table_name,
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#BREAKS#open"}},
+            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#BREAKS#{status}"}},
             ProjectionExpression="#b",
             ExpressionAttributeNames={"#b": "break"},
         ):

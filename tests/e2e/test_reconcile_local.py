@@ -42,11 +42,11 @@ def install_tenant(stack: Any, tmp_path: Path, tenant: str) -> None:
     stack.install_tenants(path)
 
 
-def test_a_dropped_statement_is_parsed_and_the_day_reported(
-    local_stack: Any, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def reconciled(local_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A camt.053 dropped in the local stack's bucket, then the day reconciled."""
     tenant = "banktest"
-    install_tenant(local_stack, tmp_path, tenant)
+    install_tenant(local_stack, tmp_path_factory.mktemp("tenants"), tenant)
     outputs = local_stack.deployment.outputs
     payout = {
         "id": "po_local_1",
@@ -67,21 +67,28 @@ def test_a_dropped_statement_is_parsed_and_the_day_reported(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and store.file_record(tenant, _sha(statement)) is None:
         time.sleep(0.2)
-    lines = list(store.lines_between(tenant, DAY, DAY))
-    expected = sum(len(s.entries) for s in statement.statements)
-    assert len(lines) == expected
-    assert any(line.amount == 125_000 and line.direction == "credit" for line in lines)
-
     answer = local_stack.client("lambda").invoke(
         FunctionName=outputs["ReconcileFunction"],
         Payload=json.dumps({"tenant": tenant, "day": DAY.isoformat()}).encode(),
     )
     assert "FunctionError" not in answer, answer["Payload"].read()
     (summary,) = json.loads(answer["Payload"].read())["reconciled"]
+    return {"statement": statement, "store": store, "summary": summary}
+
+
+def test_a_dropped_statement_is_parsed_and_the_day_reported(
+    local_stack: Any, reconciled: dict[str, Any]
+) -> None:
+    statement, summary = reconciled["statement"], reconciled["summary"]
+    lines = list(reconciled["store"].lines_between("banktest", DAY, DAY))
+    assert len(lines) == sum(len(s.entries) for s in statement.statements)
+    assert any(line.amount == 125_000 and line.direction == "credit" for line in lines)
     # The payout is unknown to the table (no gateway events for this tenant): its credit is
     # an unknown bank credit, and nothing else is wrong.
     assert summary["by_class"] == {"unknown_bank_credit": 1}
-    report = s3.get_object(Bucket=outputs["ReportsBucket"], Key=summary["report"]["html"])
+    report = local_stack.client("s3").get_object(
+        Bucket=local_stack.deployment.outputs["ReportsBucket"], Key=summary["report"]["html"]
+    )
     assert b"unknown" in report["Body"].read().lower()
 
 
@@ -89,3 +96,25 @@ def _sha(statement: Any) -> str:
     import hashlib
 
     return hashlib.sha256(statement.write("camt053")).hexdigest()
+
+
+def test_operators_list_the_files_received_and_the_open_breaks(
+    local_stack: Any, reconciled: dict[str, Any]
+) -> None:
+    """What an operator sees from the command line after the day above."""
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    runner = CliRunner()
+    files = runner.invoke(
+        main, ["bank", "files", "--tenant", "banktest", "--local", local_stack.base_url]
+    )
+    assert files.exit_code == 0, files.output
+    assert "stored" in files.output and f"bank-statements/banktest/{DAY}.xml" in files.output
+    breaks = runner.invoke(
+        main, ["reconcile", "breaks", "--tenant", "banktest", "--local", local_stack.base_url]
+    )
+    assert breaks.exit_code == 0, breaks.output
+    assert "1 open breaks for banktest" in breaks.output
+    assert "unknown_bank_credit" in breaks.output
