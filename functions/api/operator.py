@@ -413,6 +413,37 @@ def audit(tenant: str) -> dict[str, Any]:
     }
 
 
+# -- reconciliation -------------------------------------------------------------------------------
+
+
+@app.get("/ops/tenants/<tenant>/reconciliation/breaks")
+def reconciliation_breaks(tenant: str) -> dict[str, Any]:
+    """Open breaks (``?status=closed`` for resolved ones), P1 first, oldest first."""
+    from functions.reconcile.break_store import BreakStore, break_to_json
+
+    _authorize(tenant, "view")
+    status = app.current_event.get_query_string_value("status", "open") or "open"
+    if status not in ("open", "closed"):
+        raise BadRequestError("status is open or closed")
+    found = BreakStore(_table()).breaks(tenant, status)
+    found.sort(key=lambda b: (b.priority.value, -b.age_days, b.break_class.value, b.break_id))
+    return {
+        "tenant": tenant,
+        "status": status,
+        "count": len(found),
+        "breaks": [json.loads(break_to_json(b)) for b in found],
+    }
+
+
+@app.get("/ops/tenants/<tenant>/reconciliation/bank-files")
+def bank_files(tenant: str) -> dict[str, Any]:
+    """Bank files received, newest first, with quarantined lines and control checks."""
+    from functions.reconcile.bank_store import BankStore
+
+    _authorize(tenant, "view")
+    return {"tenant": tenant, "files": BankStore(_table()).files(tenant)}
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )

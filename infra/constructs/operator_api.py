@@ -37,6 +37,8 @@ OPERATOR_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
     ("/ops/tenants/{tenant}/risk/lists", apigw.HttpMethod.GET),
     ("/ops/tenants/{tenant}/risk/lists", apigw.HttpMethod.POST),
     ("/ops/tenants/{tenant}/risk/audit", apigw.HttpMethod.GET),
+    ("/ops/tenants/{tenant}/reconciliation/breaks", apigw.HttpMethod.GET),
+    ("/ops/tenants/{tenant}/reconciliation/bank-files", apigw.HttpMethod.GET),
 )
 LINK_PATH = "/links/{tenant}/{order_id}/{decision}"
 

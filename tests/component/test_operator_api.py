@@ -809,11 +809,13 @@ def risk(
 ) -> tuple[int, dict[str, Any]]:
     from functions.api import operator
 
+    path, _, query = path.partition("?")
     event = http_event(
         method,
         f"/ops/tenants/{tenant}/{path}",
         claims=claims,
         body=None if body is None else json.dumps(body),
+        query=dict(pair.split("=", 1) for pair in query.split("&")) if query else None,
     )
     event["headers"].update(headers or {})
     answer = operator.handler(event, _Context())  # type: ignore[arg-type]
@@ -976,3 +978,49 @@ def test_the_review_queue_lists_held_orders_with_reasons_and_age(env: dict[str, 
     assert held["rules"] == ["review-geo-mismatch"]
     assert (held["amount"], held["currency"], held["ip_country"]) == (2500, "EUR", "NG")
     assert 0 <= held["age_hours"] < 1
+
+
+# -- reconciliation -----------------------------------------------------------------------------
+
+
+def test_operators_see_open_breaks_p1_first_and_bank_files(env: dict[str, Any]) -> None:
+    from datetime import date
+
+    from functions.reconcile.bank_store import BankStore
+    from functions.reconcile.break_store import BreakStore
+    from functions.reconcile.model import Break, BreakClass, Priority, break_id
+
+    def brk(cls: BreakClass, priority: Priority, key: str) -> Break:
+        keys = (("order_id", key),)
+        return Break(
+            break_id=break_id("acme", cls, keys),
+            tenant="acme",
+            break_class=cls,
+            priority=priority,
+            currency="EUR",
+            amount=1000,
+            keys=keys,
+            explanation=f"{cls.value} on {key}",
+            first_seen=date(2026, 11, 20),
+        )
+
+    minor = brk(BreakClass.AMOUNT_MISMATCH, Priority.P2, "o-2")
+    urgent = brk(BreakClass.DUPLICATE_PAYMENT, Priority.P1, "o-1")
+    gone = brk(BreakClass.CANCELLED_NOT_REFUNDED, Priority.P1, "o-3")
+    BreakStore(TABLE).save("acme", date(2026, 11, 21), [minor, urgent], [gone])
+    BankStore(TABLE).put_file_record(
+        "acme", "ab" * 32, "bank-statements/acme/x.sta", {"status": "rejected", "reason": "empty"}
+    )
+
+    status, body = risk("GET", "acme", "reconciliation/breaks")
+    assert status == 200
+    assert [b["break_class"] for b in body["breaks"]] == ["duplicate_payment", "amount_mismatch"]
+    status, body = risk("GET", "acme", "reconciliation/breaks?status=closed")
+    assert [b["break_id"] for b in body["breaks"]] == [gone.break_id]
+    status, body = risk("GET", "acme", "reconciliation/bank-files")
+    assert (status, body["files"][0]["status"], body["files"][0]["reason"]) == (
+        200,
+        "rejected",
+        "empty",
+    )
+    assert risk("GET", "globex", "reconciliation/breaks")[0] == 403
