@@ -405,27 +405,28 @@ class _Day:
                 self.judge(None, orphan, [charge, *later.get(orphan, ())])
 
         # What the tight loop passed is matched: the day's totals less everything judged apart.
-        for currency, (count, amount) in _sum_by_currency(
-            orders, attrgetter("currency"), attrgetter("amount")
-        ).items():
-            rest = [ledger.get(f"orders.{n}", currency) for n in _ORDER_CATEGORIES]
-            ledger.add(
-                "orders.matched",
-                currency,
-                count - sum(c for c, _ in rest),
-                amount - sum(a for _, a in rest),
-            )
-        for currency, (count, amount) in _sum_by_currency(
-            succeeded, attrgetter("currency"), attrgetter("captured")
-        ).items():
-            rest = [ledger.get(f"charges.{n}", currency) for n in _CHARGE_CATEGORIES]
-            ledger.add(
-                "charges.matched",
-                currency,
-                count - sum(c for c, _ in rest),
-                amount - sum(a for _, a in rest),
-            )
+        self._matched_rest("orders", orders, attrgetter("amount"), _ORDER_CATEGORIES)
+        self._matched_rest("charges", succeeded, attrgetter("captured"), _CHARGE_CATEGORIES)
         self.disputes()
+
+    def _matched_rest(
+        self,
+        kind: str,
+        records: Sequence[object],
+        amount_of: attrgetter[int],
+        categories: Sequence[str],
+    ) -> None:
+        ledger = self.ledger
+        for currency, (count, amount) in _sum_by_currency(
+            records, attrgetter("currency"), amount_of
+        ).items():
+            rest = [ledger.get(f"{kind}.{n}", currency) for n in categories]
+            ledger.add(
+                f"{kind}.matched",
+                currency,
+                count - sum(c for c, _ in rest),
+                amount - sum(a for _, a in rest),
+            )
 
     def completed_not_paid(self, order: OrderRecord) -> None:
         self.ledger.add("orders.with_break", order.currency, 1, order.amount)
