@@ -45,8 +45,11 @@ class Notifier(Protocol):
     def alert(self, tenant: TenantSettings, subject: str, message: dict[str, Any]) -> None: ...
 
 
-def _in_scope(brk: Break, inputs: DayInputs) -> bool:
-    """Whether today's inputs hold everything a break names, so its absence means resolved."""
+def split_by_scope(previous: list[Break], inputs: DayInputs) -> tuple[list[Break], list[Break]]:
+    """Earlier breaks whose every key today's inputs hold (so their absence today means
+    resolved), and the others. The key sets are built once per run, not per break."""
+    if not previous:
+        return [], []
     loaded = {
         "order_id": {o.order_id for o in inputs.orders}
         | {c.order_id or "" for c in inputs.charges},
@@ -56,7 +59,12 @@ def _in_scope(brk: Break, inputs: DayInputs) -> bool:
         "line_id": {line.line_id for line in inputs.bank_lines},
         "dispute_id": {d.dispute_id for d in inputs.disputes},
     }
-    return all(value in loaded[name] for name, value in brk.keys if name in loaded)
+    in_scope: list[Break] = []
+    out_of_scope: list[Break] = []
+    for brk in previous:
+        held = all(value in loaded[name] for name, value in brk.keys if name in loaded)
+        (in_scope if held else out_of_scope).append(brk)
+    return in_scope, out_of_scope
 
 
 def refund_id_for(key: str) -> str:
@@ -91,12 +99,8 @@ class DailyReconciliation:
                 settlement_patterns=settings.settlement_patterns,
             ),
         )
-        in_scope = [b for b in previous if _in_scope(b, inputs)]
-        untouched = [
-            replace(b, age_days=max(0, (day - b.first_seen).days))
-            for b in previous
-            if not _in_scope(b, inputs)
-        ]
+        in_scope, out_of_scope = split_by_scope(previous, inputs)
+        untouched = [replace(b, age_days=max(0, (day - b.first_seen).days)) for b in out_of_scope]
         carried = carry_forward(in_scope, result.breaks, day)
         open_now = carried.opened + carried.still_open
         actions = self._act(tenant, open_now)
