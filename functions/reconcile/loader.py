@@ -236,14 +236,13 @@ class DayLoader:
         ):
             state = PayoutState.model_validate_json(item["state"]["S"])
             found[state.payout_id] = state
-        client = aws.client("dynamodb")
-        for payout_id in set(extra_ids) - set(found):
-            item = client.get_item(
-                TableName=self.table_name,
-                Key={"PK": {"S": f"T#{tenant}#PAYOUT#{payout_id}"}, "SK": {"S": "PAYOUT"}},
-            ).get("Item")
-            if item:
-                found[payout_id] = PayoutState.model_validate_json(item["state"]["S"])
+        keys = [
+            {"PK": {"S": f"T#{tenant}#PAYOUT#{payout_id}"}, "SK": {"S": "PAYOUT"}}
+            for payout_id in sorted(set(extra_ids) - set(found))
+        ]
+        for item in aws.batch_get(self.table_name, keys, "#s", {"#s": "state"}):
+            state = PayoutState.model_validate_json(item["state"]["S"])
+            found[state.payout_id] = state
         return list(found.values())
 
     def _balance_txns(self, tenant: str, payout_id: str) -> Iterator[BalanceTxnRecord]:
