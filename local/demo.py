@@ -317,9 +317,12 @@ def _reconciliation(
         (f"{arrival}-damaged.sta", b":20:STMT\n:25:DE89370400440532013000\n:61:garbage\n"),
     ):
         s3.put_object(Bucket=bucket, Key=f"bank-statements/demo/{name}", Body=body)
-    stack.wait_idle(60)
-    time.sleep(1.0)  # S3 notifications are delivered on their own thread
+    # S3 notifies on its own thread, as S3 does: wait until the intake has recorded each drop.
+    deadline = time.monotonic() + 60
     files = _bank_files(outputs["TableName"])
+    while len(files) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        files = _bank_files(outputs["TableName"])
     for record in files:
         echo(
             f"bank file {record['key'].rsplit('/', 1)[-1]}: {record['status']}"

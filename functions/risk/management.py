@@ -30,7 +30,7 @@ from functions.risk.rules import (
     parse_ruleset,
 )
 from functions.risk.signals import ListSet, SignalConfig
-from shared.risk_store import StoredVersion
+from shared.risk_store import StoredVersion, VersionConflict
 from shared.tenants import TenantSettings
 
 ANY_CATEGORY = "*"
@@ -175,8 +175,6 @@ class RiskAdmin:
         current = self.store.latest_rules(tenant, category)
         latest = current.version if current else 0
         if expected_version is not None and expected_version != latest:
-            from shared.risk_store import VersionConflict
-
             raise VersionConflict(
                 f"rules for {tenant}/{category} are at version {latest}, not {expected_version}"
             )
@@ -229,8 +227,6 @@ class RiskAdmin:
     ) -> StoredVersion:
         version, lists = self.lists(tenant)
         if expected_version is not None and expected_version != version:
-            from shared.risk_store import VersionConflict
-
             raise VersionConflict(
                 f"lists of {tenant.id} are at version {version}, not {expected_version}"
             )
