@@ -530,28 +530,26 @@ def _change_lists(
 LIST_KINDS = ["emails", "email_domains", "ips", "card_fingerprints", "bins", "countries"]
 
 
-@risk_lists.command("add")
-@click.option("--tenant", required=True)
-@click.option("--list", "list_name", type=click.Choice(["block", "allow"]), required=True)
-@click.option("--kind", type=click.Choice(LIST_KINDS), required=True)
-@click.argument("values", nargs=-1, required=True)
-@LOCAL_OPTION
-def risk_lists_add(
-    tenant: str, list_name: str, kind: str, values: tuple[str, ...], local_url: str | None
-) -> None:
-    _change_lists("add", tenant, list_name, kind, values, local_url)
+def _list_change_command(action: str) -> None:
+    """``risk lists add`` and ``risk lists remove``: the same options, one action each."""
+
+    @click.option("--tenant", required=True)
+    @click.option("--list", "list_name", type=click.Choice(["block", "allow"]), required=True)
+    @click.option("--kind", type=click.Choice(LIST_KINDS), required=True)
+    @click.argument("values", nargs=-1, required=True)
+    @LOCAL_OPTION
+    def change(
+        tenant: str, list_name: str, kind: str, values: tuple[str, ...], local_url: str | None
+    ) -> None:
+        _change_lists(action, tenant, list_name, kind, values, local_url)
+
+    where = "to" if action == "add" else "from"
+    change.__doc__ = f"{action.capitalize()} VALUES {where} a tenant's block or allow list."
+    risk_lists.command(action)(change)
 
 
-@risk_lists.command("remove")
-@click.option("--tenant", required=True)
-@click.option("--list", "list_name", type=click.Choice(["block", "allow"]), required=True)
-@click.option("--kind", type=click.Choice(LIST_KINDS), required=True)
-@click.argument("values", nargs=-1, required=True)
-@LOCAL_OPTION
-def risk_lists_remove(
-    tenant: str, list_name: str, kind: str, values: tuple[str, ...], local_url: str | None
-) -> None:
-    _change_lists("remove", tenant, list_name, kind, values, local_url)
+_list_change_command("add")
+_list_change_command("remove")
 
 
 @risk.command("audit")
