@@ -569,11 +569,14 @@ def risk_audit(tenant: str, local_url: str | None) -> None:
 def risk_queue(tenant: str, as_json: bool, local_url: str | None) -> None:
     """Orders held as potential fraud, oldest first, with their reasons and age."""
     from functions.risk.review_queue import review_queue
+    from shared.clock import SYSTEM_CLOCK
     from shared.lifecycle_store import LifecycleStore
     from shared.order_store import OrderStore
 
     target = resolve_target(local_url)
-    queue = review_queue(LifecycleStore(target.table), OrderStore(target.table), tenant)
+    queue = review_queue(
+        LifecycleStore(target.table), OrderStore(target.table), tenant, SYSTEM_CLOCK.now()
+    )
     if as_json:
         click.echo(json.dumps(queue, indent=2, default=str))
         return

@@ -10,7 +10,6 @@ import base64
 import binascii
 import json
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local import template as tpl
 from local.lambda_shim import FunctionError
+from shared.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -37,6 +37,7 @@ def api_gateway_event(
     source_ip: str,
     stage: str = "$default",
 ) -> dict[str, Any]:
+    received = SYSTEM_CLOCK.now()
     content_type = headers.get("content-type", "")
     is_text = any(content_type.startswith(t) for t in _TEXT_TYPES) or not body
     event: dict[str, Any] = {
@@ -60,8 +61,8 @@ def api_gateway_event(
             "requestId": str(uuid.uuid4()),
             "routeKey": route.route_key,
             "stage": stage,
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-            "timeEpoch": int(time.time() * 1000),
+            "time": received.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(received.timestamp() * 1000),
         },
         "isBase64Encoded": not is_text,
     }

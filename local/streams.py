@@ -13,11 +13,11 @@ import json
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from local import template as tpl
 from local.lambda_shim import FunctionError
+from shared.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -206,7 +206,7 @@ class _MappingPoller:
                 "approximateInvokeCount": attempts,
             },
             "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(),
+            "timestamp": SYSTEM_CLOCK.now().isoformat(),
             "DDBStreamBatchInfo": {
                 "shardId": next(iter(self._iterators), ""),
                 "startSequenceNumber": first["SequenceNumber"],

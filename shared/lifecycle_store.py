@@ -10,16 +10,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from shared import aws
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_store import order_pk
 
 
 class LifecycleStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table_name = table_name
+        self.clock = clock
 
     def _put(self, tenant: str, order_id: str, sk: str, fields: dict[str, Any]) -> None:
         item = {
@@ -27,7 +28,7 @@ class LifecycleStore:
             "SK": {"S": sk},
             "tenant": {"S": tenant},
             "order_id": {"S": order_id},
-            "updated_at": {"S": datetime.now(UTC).isoformat()},
+            "updated_at": {"S": self.clock.now().isoformat()},
         }
         item.update(
             {

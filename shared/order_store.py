@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from shared import aws
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState
 
 Outcome = Literal["applied", "duplicate", "conflict"]
@@ -57,8 +58,9 @@ class _Cached:
 
 
 class OrderStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table_name = table_name
+        self.clock = clock
         self._links: dict[tuple[str, str], str] = {}
         self._cache: dict[tuple[str, str], _Cached] = {}
 
@@ -150,7 +152,7 @@ class OrderStore:
         return "applied"
 
     def _item(self, state: OrderState, version: int, applied: frozenset[str]) -> dict[str, Any]:
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        now = self.clock.now().isoformat(timespec="milliseconds")
         status = state.status()
         placed = state.placed_at()
         since = placed.astimezone(UTC).isoformat() if placed else now
@@ -270,7 +272,7 @@ class OrderStore:
                 "SK": {"S": f"EVT#{event_id}"},
                 "kind": {"S": "parked"},
                 "event": {"S": json.dumps(event, default=str)},
-                "parked_at": {"S": datetime.now(UTC).isoformat()},
+                "parked_at": {"S": self.clock.now().isoformat()},
             },
         )
 

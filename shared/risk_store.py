@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from shared import aws
+from shared.clock import SYSTEM_CLOCK, Clock
 
 
 class VersionConflict(RuntimeError):
@@ -49,8 +49,9 @@ _LISTS_PREFIX = "LISTS#V#"
 
 
 class RiskStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table_name = table_name
+        self.clock = clock
 
     def _query(
         self, tenant: str, prefix: str, newest_first: bool, limit: int | None
@@ -93,7 +94,7 @@ class RiskStore:
         who: str,
         change: dict[str, Any],
     ) -> StoredVersion:
-        saved_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        saved_at = self.clock.now().isoformat(timespec="milliseconds")
         client = aws.client("dynamodb")
         try:
             client.put_item(

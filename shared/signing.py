@@ -9,10 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 from collections.abc import Iterable
 
+from shared.clock import SYSTEM_CLOCK, epoch_seconds
+
 DEFAULT_TOLERANCE_S = 300
+# A signature dated ahead of our clock by more than this is refused: a sender's clock may run a
+# little fast, but a timestamp far in the future would let a captured request be replayed
+# long after the age tolerance should have ended it.
+MAX_FUTURE_SKEW_S = 60
 
 
 class SignatureError(Exception):
@@ -39,17 +44,26 @@ def _any_equal(candidate: str, expected: Iterable[str]) -> bool:
     return found
 
 
-def _check_age(timestamp: int, tolerance_s: int, now: float | None) -> None:
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > tolerance_s:
+def check_age(timestamp: int, tolerance_s: int, now: float) -> None:
+    if now - timestamp > tolerance_s:
         raise StaleTimestamp(f"timestamp {timestamp} is outside the {tolerance_s}s tolerance")
+    if timestamp - now > MAX_FUTURE_SKEW_S:
+        raise StaleTimestamp(
+            f"timestamp {timestamp} is {int(timestamp - now)}s ahead of our clock "
+            f"(at most {MAX_FUTURE_SKEW_S}s is accepted)"
+        )
+
+
+def _signed_now() -> int:
+    # Signing is what the senders (sandboxes, tests) do, on their own clock: the machine's.
+    return epoch_seconds(SYSTEM_CLOCK)
 
 
 # -- Stripe: "Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]" over "<t>.<body>" -------------------
 
 
 def sign_stripe(body: bytes, secret: str, timestamp: int | None = None) -> str:
-    t = int(time.time()) if timestamp is None else timestamp
+    t = _signed_now() if timestamp is None else timestamp
     return f"t={t},v1={_hmac_hex(secret, f'{t}.'.encode() + body)}"
 
 
@@ -57,7 +71,7 @@ def sign_stripe(body: bytes, secret: str, timestamp: int | None = None) -> str:
 
 
 def sign_shop(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    t = int(time.time()) if timestamp is None else timestamp
+    t = _signed_now() if timestamp is None else timestamp
     return {
         "X-EcomOps-Timestamp": str(t),
         "X-EcomOps-Signature": f"v1={_hmac_hex(secret, f'{t}.'.encode() + body)}",
@@ -70,7 +84,8 @@ def verify_shop(
     signature_header: str | None,
     secrets: Iterable[str],
     tolerance_s: int = DEFAULT_TOLERANCE_S,
-    now: float | None = None,
+    *,
+    now: float,
 ) -> None:
     if not timestamp_header or not signature_header:
         raise SignatureError("X-EcomOps-Timestamp and X-EcomOps-Signature are required")
@@ -86,7 +101,7 @@ def verify_shop(
     expected = [_hmac_hex(s, f"{timestamp}.".encode() + body) for s in secrets]
     if not any(_any_equal(sig, expected) for sig in signatures):
         raise SignatureError("X-EcomOps-Signature does not match")
-    _check_age(timestamp, tolerance_s, now)
+    check_age(timestamp, tolerance_s, now)
 
 
 # -- EasyPost: "X-Hmac-Signature: hmac-sha256-hex=<hex>" over the body -------------------------
@@ -137,7 +152,7 @@ def verify_shopify(body: bytes, header: str | None, secrets: Iterable[str]) -> N
 
 
 def sign_shippo(body: bytes, secret: str, timestamp: int | None = None) -> str:
-    t = int(time.time()) if timestamp is None else timestamp
+    t = _signed_now() if timestamp is None else timestamp
     return f"t={t},v1={_hmac_hex(secret, f'{t}.'.encode() + body)}"
 
 
@@ -148,7 +163,8 @@ def verify_shippo(
     signature: str | None,
     secrets: Iterable[str],
     tolerance_s: int = DEFAULT_TOLERANCE_S,
-    now: float | None = None,
+    *,
+    now: float,
 ) -> None:
     if not token or not _any_equal(token, list(tokens)):
         raise SignatureError("the webhook URL's token is missing or wrong")
@@ -165,4 +181,4 @@ def verify_shippo(
     expected = [_hmac_hex(s, f"{timestamp}.".encode() + body) for s in secrets]
     if not _any_equal(parts.get("v1", ""), expected):
         raise SignatureError("X-Shippo-Signature does not match")
-    _check_age(timestamp, tolerance_s, now)
+    check_age(timestamp, tolerance_s, now)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import settings
+from shared.clock import SYSTEM_CLOCK
 from shared.observability import logger
 
 
@@ -20,7 +20,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "stage": settings.stage(),
         "version": settings.code_version(),
         "function": context.function_name,
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "time": SYSTEM_CLOCK.now().isoformat(timespec="seconds"),
     }
     return {
         "statusCode": 200,

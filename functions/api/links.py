@@ -17,11 +17,11 @@ import base64
 import binascii
 import html
 import os
-import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from shared.clock import SYSTEM_CLOCK, epoch_seconds
 from shared.observability import logger
 from shared.signed_links import (
     DECISIONS,
@@ -181,7 +181,7 @@ def _get(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> di
             tenant=tenant,
             order_id=order_id,
             decision=decision,
-            now=int(time.time()),
+            now=epoch_seconds(SYSTEM_CLOCK),
         )
     except LinkRefused as refused:
         return _refusal_page(refused)
@@ -204,7 +204,7 @@ def _post(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> d
             tenant=tenant,
             order_id=order_id,
             decision=decision,
-            now=int(time.time()),
+            now=epoch_seconds(SYSTEM_CLOCK),
             ledger=DynamoLinkLedger(_table()),
         )
     except LinkRefused as refused:

@@ -41,6 +41,7 @@ from functions.orders import operations
 from functions.orders.lifecycle import _deps, act_decide
 from functions.risk.errors import RulesetInvalid
 from functions.webhooks.inspect import order_view
+from shared.clock import SYSTEM_CLOCK
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
 from shared.order_store import OrderStore
@@ -329,7 +330,7 @@ def reviews(tenant: str) -> dict[str, Any]:
     from functions.risk.review_queue import review_queue
 
     table = _table()
-    queue = review_queue(LifecycleStore(table), OrderStore(table), tenant)
+    queue = review_queue(LifecycleStore(table), OrderStore(table), tenant, SYSTEM_CLOCK.now())
     return {"tenant": tenant, "count": len(queue), "orders": queue}
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from shared import aws, settings
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.observability import logger
 from shared.tracing import tracer
 
@@ -30,7 +30,9 @@ def proof_for(run_id: str) -> str:
     return hashlib.sha256(f"{PROOF_SALT}:{run_id}".encode()).hexdigest()
 
 
-def record_selfcheck(run_id: str, table: Any, function_name: str) -> dict[str, Any]:
+def record_selfcheck(
+    run_id: str, table: Any, function_name: str, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, Any]:
     item = {
         "PK": f"SYSTEM#selfcheck#{run_id}",
         "SK": "PROOF",
@@ -38,7 +40,7 @@ def record_selfcheck(run_id: str, table: Any, function_name: str) -> dict[str, A
         "function": function_name,
         "python": platform.python_version(),
         "code_version": settings.code_version(),
-        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "written_at": clock.now().isoformat(timespec="seconds"),
     }
     table.put_item(Item=item)
     return item

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from functions.risk.customers import customer_key
 from functions.risk.history import DynamoHistory
 from shared import aws, workflows
+from shared.clock import SYSTEM_CLOCK, Clock, decided_at, epoch_seconds
 from shared.events import Card
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
@@ -47,6 +47,7 @@ class Deps:
     tenants: TenantDirectory
     secrets: TenantSecrets
     history: DynamoHistory
+    clock: Clock = field(default=SYSTEM_CLOCK)
 
     # Only the screen step needs the rule engine (CEL, IP and disposable-domain tables): the
     # other steps of the same function do not pay for loading it.
@@ -65,13 +66,14 @@ class Deps:
 
 
 @cache
-def _deps(table: str) -> Deps:
+def _deps(table: str, clock: Clock = SYSTEM_CLOCK) -> Deps:
     return Deps(
-        OrderStore(table),
-        LifecycleStore(table),
+        OrderStore(table, clock),
+        LifecycleStore(table, clock),
         TenantDirectory(table),
         TenantSecrets(),
         DynamoHistory(table),
+        clock,
     )
 
 
@@ -104,11 +106,11 @@ def resume_waits(tenant: str, order_id: str, state: OrderState, store: Lifecycle
 # -- notifications -------------------------------------------------------------------------------
 
 
-def _mailer() -> Any:
+def _mailer(clock: Clock) -> Any:
     from shared.notify.mailers import FileMailer, SesMailer
 
     folder = os.environ.get("MAIL_DIR")
-    return FileMailer(Path(folder)) if folder else SesMailer()
+    return FileMailer(Path(folder), clock) if folder else SesMailer(clock=clock)
 
 
 def _order_context(state: OrderState) -> dict[str, Any]:
@@ -147,6 +149,7 @@ def send_email(
     to: list[str],
     extra: dict[str, Any] | None = None,
     sender: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> str | None:
     """Render and send once per order and kind, recorded on the order's timeline.
 
@@ -159,7 +162,7 @@ def send_email(
     if not recipients:
         return None
     table = os.environ.get("TABLE_NAME")
-    notes = NotificationLog(table) if table else None
+    notes = NotificationLog(table, clock) if table else None
     if notes is not None and notes.sent(tenant.id, state.order_id, kind):
         return None
     error: Exception | None = None
@@ -172,7 +175,7 @@ def send_email(
                 recipients,
                 sender=sender,
             )
-            message_id = str(_mailer().send(email, f"{tenant.id}:{state.order_id}:{kind}"))
+            message_id = str(_mailer(clock).send(email, f"{tenant.id}:{state.order_id}:{kind}"))
         except Exception as failure:  # recorded below; a notification must not stop the order
             error = failure
             time.sleep(0.2 * (attempt + 1))
@@ -189,8 +192,9 @@ def send_email(
 class NotificationLog:
     """``T#<t>#ORDER#<order>`` / ``NOTIFY#<kind>``, and a timeline entry per e-mail sent."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table = table
+        self.clock = clock
 
     def sent(self, tenant: str, order_id: str, kind: str) -> bool:
         item = (
@@ -207,9 +211,7 @@ class NotificationLog:
     def record(
         self, tenant: str, order_id: str, kind: str, status: str, message_id: str, summary: str
     ) -> None:
-        from datetime import UTC, datetime
-
-        now = datetime.now(UTC).isoformat()
+        now = self.clock.now().isoformat()
         pk = {"S": f"T#{tenant}#ORDER#{order_id}"}
         ddb = aws.client("dynamodb")
         ddb.put_item(
@@ -334,9 +336,10 @@ def act_hold(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
         tenant,
         [order.customer.email or ""],
         {"days": days, "contact_email": tenant.branding.support_email if tenant.branding else None},
+        clock=deps.clock,
     )
     screening = deps.lifecycle.screening(tenant.id, state.order_id) or {}
-    expires_at = int(time.time()) + tenant.review_timeout_hours * 3600
+    expires_at = epoch_seconds(deps.clock) + tenant.review_timeout_hours * 3600
     keys = deps.secrets.get(tenant.id).get("links", {}).get("signing_keys") or []
     base = os.environ.get("PUBLIC_API_URL", "https://api.example.invalid").rstrip("/")
     links = (
@@ -361,6 +364,7 @@ def act_hold(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
             "customer_ip": order.customer.ip,
         },
         sender=tenant.customer_sender,
+        clock=deps.clock,
     )
     alert_client_team(
         tenant,
@@ -407,7 +411,7 @@ def act_stage(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     customer = [state.order.customer.email or ""] if state.order else []
     shipment = next(iter(state.shipments.values()), None)
     if stage == "confirmed":
-        send_email("order_confirmation", state, tenant, customer)
+        send_email("order_confirmation", state, tenant, customer, clock=deps.clock)
     elif stage == "shipped" and shipment is not None:
         send_email(
             "order_shipped",
@@ -419,6 +423,7 @@ def act_stage(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
                 "tracking_code": shipment.tracking_code,
                 "tracking_url": shipment.tracking_url,
             },
+            clock=deps.clock,
         )
     elif stage == "delivered":
         send_email(
@@ -427,6 +432,7 @@ def act_stage(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
             tenant,
             customer,
             {"return_window_days": tenant.return_window_days},
+            clock=deps.clock,
         )
     elif stage == "delivery_problem":
         problem = {"return_to_sender": "returned_to_sender"}.get(event.get("shipment", ""), "lost")
@@ -440,6 +446,7 @@ def act_stage(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
                 "tracking_code": shipment.tracking_code if shipment else None,
                 "carrier": shipment.carrier if shipment else None,
             },
+            clock=deps.clock,
         )
         # A claim against the carrier, for the operator who decides to refund or reship.
         deps.lifecycle.open_claim(
@@ -477,11 +484,12 @@ def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     reason = event.get("reason", "cancelled")
     deps.lifecycle.set_stage(tenant.id, state.order_id, "cancelled", reason)
     if reason in FRAUD_CANCELLATIONS and state.order is not None:
-        # The customer's later orders see this decision in their history.
+        # The customer's later orders see this decision in their history, from the moment it
+        # was taken (see shared.clock for which time a fact carries).
         deps.history.record(
             tenant.id,
             customer_key(state.order),
-            datetime.now(UTC),
+            decided_at(deps.clock, state.order.occurred_at),
             "fraud_decision",
             state.order_id,
         )
@@ -491,7 +499,7 @@ def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     if paid > 0 and state.currency:
         extra["refund"] = {"amount": paid, "currency": state.currency}
     voided = void_authorizations(deps, state, tenant)
-    send_email("order_cancelled", state, tenant, customer, extra)
+    send_email("order_cancelled", state, tenant, customer, extra, clock=deps.clock)
     refund = None
     if paid > 0 and os.environ.get("REFUND_STATE_MACHINE"):
         from functions.orders.operations import request_refund

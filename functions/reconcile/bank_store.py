@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from functions.reconcile.bank.model import BankLine, ParsedFile, SourcePosition
 from shared import aws
+from shared.clock import SYSTEM_CLOCK, Clock
 
 QUARANTINE_KEPT = 500  # lines listed on the file record; the count is always complete
 
@@ -52,8 +53,9 @@ def file_pk(tenant: str, sha256: str) -> str:
 
 
 class BankStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table_name = table_name
+        self.clock = clock
 
     def file_record(self, tenant: str, sha256: str) -> dict[str, Any] | None:
         item = (
@@ -106,7 +108,7 @@ class BankStore:
         return written
 
     def put_file_record(self, tenant: str, sha256: str, key: str, record: dict[str, Any]) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = self.clock.now().isoformat(timespec="seconds")
         document = {**record, "tenant": tenant, "file_sha256": sha256, "key": key}
         aws.client("dynamodb").put_item(
             TableName=self.table_name,
@@ -124,7 +126,7 @@ class BankStore:
 
     def note_duplicate(self, tenant: str, sha256: str, key: str, first_key: str) -> None:
         """A later drop of a file already stored: listed with the files, nothing else."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = self.clock.now().isoformat(timespec="seconds")
         record = {"status": "duplicate", "key": key, "first_key": first_key, "lines": 0}
         aws.client("dynamodb").put_item(
             TableName=self.table_name,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from functions.reconcile.bank_store import json_default
@@ -26,6 +26,7 @@ from functions.reconcile.model import (
     SuggestedAction,
 )
 from shared import aws
+from shared.clock import SYSTEM_CLOCK, Clock
 
 
 def break_to_json(brk: Break) -> str:
@@ -55,8 +56,9 @@ def break_from_json(text: str) -> Break:
 
 
 class BreakStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table_name = table_name
+        self.clock = clock
 
     def _pk(self, tenant: str, break_id: str) -> str:
         return f"T#{tenant}#BREAK#{break_id}"
@@ -120,7 +122,7 @@ class BreakStore:
                     **item_key,
                     "kind": {"S": "recon_action"},
                     "record": {"S": json.dumps(record, default=json_default, sort_keys=True)},
-                    "claimed_at": {"S": datetime.now(UTC).isoformat()},
+                    "claimed_at": {"S": self.clock.now().isoformat()},
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )
@@ -149,7 +151,7 @@ class BreakStore:
                 "kind": {"S": "recon_run"},
                 "tenant": {"S": tenant},
                 "summary": {"S": json.dumps(summary, default=json_default, sort_keys=True)},
-                "ran_at": {"S": datetime.now(UTC).isoformat()},
+                "ran_at": {"S": self.clock.now().isoformat()},
             },
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from functions.reconcile.break_store import BreakStore
 from functions.reconcile.daily import DailyReconciliation
 from functions.reconcile.loader import DayLoader
 from shared import aws
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.observability import logger
 from shared.tenants import TenantDirectory, TenantSettings
 
@@ -37,9 +38,12 @@ class TeamNotifier:
     """The report to the tenant's operators and finance (SES, or .eml files locally) and
     top-priority alerts on the client-alerts topic (tenant as a message attribute)."""
 
-    def __init__(self, topic: str | None, mail_dir: str | None) -> None:
+    def __init__(
+        self, topic: str | None, mail_dir: str | None, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.topic = topic
         self.mail_dir = mail_dir
+        self.clock = clock
 
     def email(
         self, tenant: TenantSettings, subject: str, html: str, text: str, key: str
@@ -60,7 +64,11 @@ class TeamNotifier:
             reply_to=None,
             tenant=tenant.id,
         )
-        mailer = FileMailer(Path(self.mail_dir)) if self.mail_dir else SesMailer()
+        mailer = (
+            FileMailer(Path(self.mail_dir), self.clock)
+            if self.mail_dir
+            else SesMailer(clock=self.clock)
+        )
         try:
             return str(mailer.send(email, key))
         except Exception:  # the report is in S3 either way; the alert below still goes out
@@ -124,7 +132,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             raise LookupError(f"tenant {event['tenant']!r} has no settings")
         work = [(tenant, date.fromisoformat(event["day"]))]
     else:
-        now = datetime.fromisoformat(event["time"]) if event.get("time") else datetime.now(UTC)
+        now = datetime.fromisoformat(event["time"]) if event.get("time") else SYSTEM_CLOCK.now()
         work = due_tenants(directory.all(), now)
     daily = daily_reconciliation(table)
     results = []

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from functions.webhooks.normalise.stripe import BalanceTransaction, balance_transaction_from_stripe
 from shared import aws
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import PayoutFailed, PayoutPaid
 
 
@@ -76,8 +77,9 @@ class GatewayPort(Protocol):
 
 
 class SettlementStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table_name = table_name
+        self.clock = clock
 
     def pk(self, tenant: str, payout_id: str) -> str:
         return f"T#{tenant}#PAYOUT#{payout_id}"
@@ -182,7 +184,7 @@ class SettlementStore:
                         )
                     )
                 },
-                "filed_at": {"S": datetime.now(UTC).isoformat()},
+                "filed_at": {"S": self.clock.now().isoformat()},
             },
         )
         return totals

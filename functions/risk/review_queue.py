@@ -27,9 +27,8 @@ def _age_hours(since: str | None, now: datetime) -> float | None:
 
 
 def review_queue(
-    stages: StagePort, orders: OrderPort, tenant: str, now: datetime | None = None
+    stages: StagePort, orders: OrderPort, tenant: str, now: datetime
 ) -> list[dict[str, Any]]:
-    now = now or datetime.now(UTC)
     queue = []
     for held in stages.in_stage(tenant, "potential_fraud"):
         order_id = held["order_id"]

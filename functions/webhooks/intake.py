@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from functions.webhooks import sources
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.signing import SignatureError, StaleTimestamp
 from shared.tenant_secrets import UnknownTenant
 
@@ -74,7 +73,7 @@ def accept(
     request: WebhookRequest,
     secrets: SecretsPort,
     store: StorePort,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = SYSTEM_CLOCK,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Answer:
     if request.source not in sources.SOURCES:
@@ -92,8 +91,16 @@ def accept(
         tenant_secrets = secrets.get(request.tenant)
     except UnknownTenant as unknown:
         return _reject(400, str(unknown), "unknown_tenant")
+    now = clock.now()
     try:
-        sources.verify(request.source, request.body, request.headers, request.query, tenant_secrets)
+        sources.verify(
+            request.source,
+            request.body,
+            request.headers,
+            request.query,
+            tenant_secrets,
+            now=now.timestamp(),
+        )
     except StaleTimestamp as stale:
         return _reject(401, str(stale), "stale_timestamp")
     except SignatureError as bad:
@@ -109,7 +116,7 @@ def accept(
         event_id=identified.event_id,
         event_type=identified.event_type,
         body=request.body,
-        received_at=now().isoformat(timespec="microseconds"),
+        received_at=now.isoformat(timespec="microseconds"),
         topic=request.headers.get("x-shopify-topic"),
     )
     # A duplicate is a success for the sender: it must stop retrying.

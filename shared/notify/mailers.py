@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.notify.render import RenderedEmail
 
 _TAG_VALUE = re.compile(r"[^A-Za-z0-9_-]")
@@ -47,13 +48,16 @@ class SesMailer:
     header so duplicates can be told apart.
     """
 
-    def __init__(self, configuration_set: str | None = None) -> None:
+    def __init__(self, configuration_set: str | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.configuration_set = configuration_set
+        self.clock = clock
 
     def send(self, email: RenderedEmail, idempotency_key: str) -> str:
         from shared import aws
 
-        message = email.to_mime(message_id=message_id_for(email, idempotency_key))
+        message = email.to_mime(
+            message_id=message_id_for(email, idempotency_key), date=self.clock.now()
+        )
         message["X-EcomOps-Idempotency"] = _digest(idempotency_key)[:32]
         request: dict[str, object] = {
             "FromEmailAddress": email.sender_address,
@@ -79,8 +83,9 @@ class FileMailer:
     returns the first message id without writing anything.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, clock: Clock = SYSTEM_CLOCK) -> None:
         self.folder = Path(folder)
+        self.clock = clock
 
     def _existing(self, short: str) -> Path | None:
         return next(iter(sorted(self.folder.glob(f"*-{short}.eml"))), None)
@@ -101,7 +106,7 @@ class FileMailer:
         label = _TAG_VALUE.sub("_", label)[:60]
         path = self.folder / f"{email.kind}-{label}-{short}.eml"
         message_id = message_id_for(email, idempotency_key)
-        data = email.to_eml(message_id=message_id)
+        data = email.to_eml(message_id=message_id, date=self.clock.now())
         # Write aside and link into place: a crash never leaves half a message under the
         # final name, and of two racing senders with one key only one file wins.
         scratch = path.with_suffix(f".{os.getpid()}.tmp")

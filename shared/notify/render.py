@@ -46,6 +46,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.clock import SYSTEM_CLOCK
 from shared.money import Money, exponent
 from shared.tenants import TenantSettings
 
@@ -581,7 +582,7 @@ class RenderedEmail:
         message["To"] = ", ".join(self.to)
         if self.reply_to:
             message["Reply-To"] = self.reply_to
-        message["Date"] = rfc2822_date(date or datetime.now(UTC))
+        message["Date"] = rfc2822_date(date or SYSTEM_CLOCK.now())
         domain = self.sender_address.rpartition("@")[2] or None
         message["Message-ID"] = message_id or make_msgid(domain=domain)
         message["X-EcomOps-Kind"] = str(self.kind)

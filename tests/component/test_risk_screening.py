@@ -19,6 +19,7 @@ from shared.events import (
 from shared.order_store import OrderStore
 from shared.risk_store import RiskStore
 from shared.tenants import TenantDirectory, TenantSettings
+from tests.clocks import FixedClock
 from tests.component import orders
 from tests.component.conftest import TABLE
 
@@ -44,12 +45,18 @@ def place(
     orders.place(order_id, at=at, amount=amount, email=email, bill_to="GB", ship_to=ship_to)
 
 
+# Screening reads history and velocity at the order's own time; the clock dates what the
+# lifecycle decides (a rejection, a stage), so each test says what time it is.
+CLOCK = FixedClock(T0)
+
+
 def screen(order_id: str) -> dict[str, Any]:
-    return act_screen(_deps(TABLE), {"tenant": "acme", "order_id": order_id})
+    return act_screen(_deps(TABLE, CLOCK), {"tenant": "acme", "order_id": order_id})
 
 
 def setup() -> None:
     _deps.cache_clear()
+    CLOCK.set(T0)
     TenantDirectory(TABLE).save(ACME)
 
 
@@ -61,7 +68,7 @@ def test_without_stored_rules_the_default_ruleset_screens_with_the_settings_list
     result = screen("o-1")
     assert result["decision"] == "block"
     assert result["ruleset_version"] == "default/1"
-    stored = _deps(TABLE).lifecycle.screening("acme", "o-1")
+    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-1")
     assert stored is not None
     assert stored["matched_rules"] == ["block-lists"]
     assert stored["signals"]["email_blocked"] is True
@@ -95,10 +102,10 @@ def test_the_categorys_stored_rules_and_managed_lists_decide(aws_env: dict[str, 
     assert (first["decision"], first["ruleset_version"]) == ("review", "acme/electronics-v1")
     assert first["reasons"] == ["billing in GB, shipping to US"]
     # The stored ruleset replaces the default, but the managed lists feed its attributes.
-    stored = _deps(TABLE).lifecycle.screening("acme", "o-2")
+    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")
     assert stored is None
     screen("o-2")
-    stored = _deps(TABLE).lifecycle.screening("acme", "o-2")
+    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")
     assert stored is not None and stored["signals"]["country_blocked"] is True
 
 
@@ -152,11 +159,16 @@ def test_history_counts_earlier_orders_refunds_chargebacks_and_fraud_decisions(
     place("o-2", at=T0 + timedelta(hours=1))
     place("o-3", at=T0 + timedelta(days=1))
     screen("o-2")
-    act_cancel(_deps(TABLE), {"tenant": "acme", "order_id": "o-2", "reason": "rejected_in_review"})
+    # The reviewer rejects o-2 an hour after it was placed, long before o-3 is placed.
+    CLOCK.set(T0 + timedelta(hours=2))
+    act_cancel(
+        _deps(TABLE, CLOCK), {"tenant": "acme", "order_id": "o-2", "reason": "rejected_in_review"}
+    )
+    CLOCK.set(T0 + timedelta(days=1))
     screen("o-3")
 
-    o2 = _deps(TABLE).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
-    o3 = _deps(TABLE).lifecycle.screening("acme", "o-3")["signals"]  # type: ignore[index]
+    o2 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
+    o3 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-3")["signals"]  # type: ignore[index]
     # o-2 was placed before the refund and the chargeback happened: it must not see them.
     assert (o2["customer_orders"], o2["customer_refunds"], o2["customer_chargebacks"]) == (1, 0, 0)
     assert o3["customer_orders"] == 2
@@ -174,7 +186,46 @@ def test_a_retried_screening_decides_on_the_same_counts(aws_env: dict[str, Any])
     first = screen("o-2")
     again = screen("o-2")
     assert first == again
-    stored = _deps(TABLE).lifecycle.screening("acme", "o-2")
+    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")
     assert stored is not None
     assert stored["signals"]["email_orders_1h"] == 1
     assert stored["signals"]["customer_orders"] == 1
+
+
+def test_a_fraud_decision_is_seen_only_by_orders_placed_after_it_was_taken(
+    aws_env: dict[str, Any],
+) -> None:
+    setup()
+    place("o-1", at=T0)
+    place("o-2", at=T0 + timedelta(hours=3))
+    place("o-3", at=T0 + timedelta(hours=5))
+    screen("o-1")
+    # o-1 is rejected four hours after it was placed: o-2 (placed at +3 h) was placed before
+    # the decision existed, o-3 (at +5 h) after it.
+    CLOCK.set(T0 + timedelta(hours=4))
+    act_cancel(
+        _deps(TABLE, CLOCK), {"tenant": "acme", "order_id": "o-1", "reason": "rejected_in_review"}
+    )
+    CLOCK.set(T0 + timedelta(hours=6))
+    screen("o-2")
+    screen("o-3")
+    o2 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
+    o3 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-3")["signals"]  # type: ignore[index]
+    assert o2["customer_fraud_decisions"] == 0
+    assert o3["customer_fraud_decisions"] == 1
+
+
+def test_a_decision_is_never_dated_before_the_order_it_judges(aws_env: dict[str, Any]) -> None:
+    """The shop's clock may run ahead of ours: the rejection of an order stamped a minute in
+    our future is dated at the order, so the next order placed after it still sees it."""
+    setup()
+    place("o-1", at=T0 + timedelta(minutes=1))
+    place("o-2", at=T0 + timedelta(minutes=1, seconds=1))
+    screen("o-1")
+    CLOCK.set(T0)
+    act_cancel(
+        _deps(TABLE, CLOCK), {"tenant": "acme", "order_id": "o-1", "reason": "blocked_by_screening"}
+    )
+    screen("o-2")
+    o2 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
+    assert o2["customer_fraud_decisions"] == 1

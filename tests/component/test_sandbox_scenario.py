@@ -6,7 +6,6 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +17,7 @@ import stripe
 from local.sandboxes.delivery import Deliverer, Delivery
 from local.sandboxes.scenario import Scenario, ScenarioConfig, WebhookSecrets, business_day
 from shared import signing
+from shared.clock import SYSTEM_CLOCK
 from shared.money import exponent
 
 BASE = "http://127.0.0.1:8787"
@@ -104,7 +104,7 @@ def test_order_totals_add_up_in_minor_units(day: Scenario) -> None:
 
 
 def test_every_signature_verifies(day: Scenario) -> None:
-    now = datetime.now().timestamp()
+    now = SYSTEM_CLOCK.now().timestamp()  # the deliveries are signed as they are sent
     for delivery in day.deliveries:
         headers = delivery.headers_now()
         body = delivery.body
@@ -136,7 +136,7 @@ def test_every_signature_verifies(day: Scenario) -> None:
                                   now=now)  # fmt: skip
     tampered = day.deliveries[0]
     with pytest.raises(signing.SignatureError):
-        signing.verify_shop(tampered.body + b" ", *_shop_headers(tampered), [SECRETS.shop])
+        signing.verify_shop(tampered.body + b" ", *_shop_headers(tampered), [SECRETS.shop], now=now)
 
 
 def _shop_headers(delivery: Delivery) -> tuple[str, str]:
