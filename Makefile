@@ -37,8 +37,18 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The whole suite on both cores, then the date-sensitive tests (component and workflow) again
+# with the clock moved, one destination per worker (tests/travel.py): a year ahead, a month
+# back, into 29 February, and through the night Amsterdam (the demo tenant's zone) moves to
+# summer time.
+TEST_WORKERS ?= 2
+TRAVEL ?= +365d,-30d,2028-02-28T23:59:00+00:00,2027-03-28T00:59:00+00:00
+comma := ,
+TRAVEL_WORKERS = $(words $(subst $(comma), ,$(TRAVEL)))
+
 test: setup lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TRAVEL_WORKERS) --dist each --travel=$(TRAVEL) tests/component tests/workflow
 
 bench: setup
 	$(BIN)/python bench/cold_start.py

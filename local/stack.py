@@ -452,7 +452,8 @@ def _zip_cached(directory: Path, asset_hash: str) -> Path:
     target = ASSET_CACHE / f"{asset_hash}.zip"
     if target.exists():
         return target
-    partial = target.with_suffix(".partial")
+    # Another process (an xdist worker) may zip the same asset at the same time.
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for path in sorted(directory.rglob("*")):
             if path.is_file():

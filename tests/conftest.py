@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +12,13 @@ import pytest
 
 from cli.toolchain import ROOT, use_project_node
 
-TEST_CDK_OUT = ROOT / "build" / "test-cdk.out"
+pytest_plugins = ["tests.travel", "pytester"]
+
+BUILD = ROOT / "build"
+# Each xdist worker synthesizes into its own folder; packaging the Lambda code (build/lambda)
+# is shared, so synthesis takes a lock.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+TEST_CDK_OUT = BUILD / (f"test-cdk.out-{_WORKER}" if _WORKER else "test-cdk.out")
 
 # Handlers' loggers take their level when first imported, which is at collection: keep the
 # functions' logs to warnings so thousands of local invocations do not flood the output.
@@ -24,7 +32,10 @@ def synthesis():  # type: ignore[no-untyped-def]
     use_project_node()
     from infra.synth import synthesize
 
-    return synthesize(TEST_CDK_OUT)
+    BUILD.mkdir(exist_ok=True)
+    with (BUILD / ".synth.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return synthesize(TEST_CDK_OUT)
 
 
 @pytest.fixture(scope="session")
@@ -37,10 +48,19 @@ def local_stack(synthesis) -> Iterator[object]:  # type: ignore[no-untyped-def]
     from local.stack import LocalStack
 
     saved = dict(os.environ)
-    stack = LocalStack(Path(synthesis.outdir)).start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
+    # A mail folder of its own: the file mailer is idempotent per key, and another session
+    # (an xdist worker) may send the same kind for the same order id.
+    with tempfile.TemporaryDirectory(prefix="ecomops-mail-") as mail:
+        stack = LocalStack(Path(synthesis.outdir), mail_dir=Path(mail)).start()
+        try:
+            yield stack
+        finally:
+            stack.stop()
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest tests first: under xdist one worker takes them while the others share the
+    rest, instead of a long test starting last and the run waiting for it alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

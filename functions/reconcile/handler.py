@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,13 +112,31 @@ def daily_reconciliation(table: str) -> DailyReconciliation:
     )
 
 
+TICK = timedelta(hours=1)
+
+
+def run_instant(tenant: TenantSettings, local_day: date) -> datetime:
+    """When the tenant's run hour begins on ``local_day``, in UTC.
+
+    On the night clocks go forward the run hour may not exist (02:00 in Amsterdam): the run
+    is then at the first instant after the gap. On the night they go back it happens twice:
+    the run is at the first."""
+    wall = datetime.combine(local_day, time(tenant.reconciliation.run_hour))
+    # fold=0 reads a missing wall time with the offset before the change (so it lands at the
+    # end of the gap) and a repeated one as its first occurrence.
+    return wall.replace(tzinfo=ZoneInfo(tenant.timezone), fold=0).astimezone(UTC)
+
+
 def due_tenants(tenants: list[TenantSettings], now: datetime) -> list[tuple[TenantSettings, date]]:
-    """Tenants whose local hour is their run hour now, each with its local yesterday."""
+    """Tenants whose run instant fell in the hour up to this tick, each with its local
+    yesterday: every tenant is due exactly once per local day, whatever its zone does."""
     due = []
     for tenant in tenants:
-        local = now.astimezone(ZoneInfo(tenant.timezone))
-        if local.hour == tenant.reconciliation.run_hour:
-            due.append((tenant, local.date() - timedelta(days=1)))
+        zone = ZoneInfo(tenant.timezone)
+        days = {now.astimezone(zone).date(), (now - TICK).astimezone(zone).date()}
+        for day in sorted(days):
+            if now - TICK < run_instant(tenant, day) <= now:
+                due.append((tenant, day - timedelta(days=1)))
     return due
 
 

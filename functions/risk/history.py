@@ -5,6 +5,17 @@ refund, chargeback and fraud decision (a block, or a reviewer's rejection). The 
 with the time the fact happened, so "what was known before this order" is one key-range query,
 and a fact learned late (a chargeback weeks after the order) is seen by orders placed after it
 happened, never by earlier ones. Writes are idempotent puts: re-recording is harmless.
+
+Which time each fact carries (the rule is in ``shared.clock``):
+
+- an order: its ``occurred_at`` (when the shop says it was placed);
+- a refund: when the gateway says it was created; a chargeback: when the dispute was opened;
+- a fraud decision: when we took it (the lifecycle's clock at the block or the rejection),
+  never earlier than the order it judges.
+
+A screening reads strictly before the screened order's ``occurred_at``, so replayed traffic
+files every reported fact where it belongs, and a decision taken during a replay (dated at the
+replay) is seen by no order that was placed before it.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ written by the real write paths, the run, its breaks across days and its refunds
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -312,3 +313,52 @@ def test_the_hourly_tick_picks_tenants_at_their_local_run_hour() -> None:
     assert [(t.id, d) for t, d in due_tenants([tokyo, berlin], now)] == [
         ("tokyo", date(2026, 11, 23))
     ]
+
+
+def _ticks(start: datetime, hours: int) -> list[datetime]:
+    return [start + timedelta(hours=h) for h in range(hours)]
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Amsterdam", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
+)
+@pytest.mark.parametrize("run_hour", [0, 2, 3, 6, 23])
+def test_every_tenant_is_due_once_per_local_day_across_a_year_of_ticks(
+    zone: str, run_hour: int
+) -> None:
+    """Both DST nights, 29 February and zones with half-hour offsets: one run per local day,
+    always for the local day before."""
+    tenant = ACME.model_copy(
+        update={
+            "timezone": zone,
+            "reconciliation": ACME.reconciliation.model_copy(update={"run_hour": run_hour}),
+        }
+    )
+    runs: Counter[date] = Counter()
+    for tick in _ticks(datetime(2027, 6, 1, tzinfo=UTC), 24 * 366):
+        for _, day in due_tenants([tenant], tick):
+            runs[day] += 1
+    days = sorted(runs)
+    assert all(count == 1 for count in runs.values())
+    assert days == [days[0] + timedelta(days=i) for i in range(len(days))]
+    assert date(2028, 2, 29) in runs
+    assert len(days) >= 365
+
+
+def test_the_run_hour_skipped_by_the_clocks_going_forward_runs_at_the_end_of_the_gap() -> None:
+    amsterdam = ACME.model_copy(
+        update={
+            "timezone": "Europe/Amsterdam",
+            "reconciliation": ACME.reconciliation.model_copy(update={"run_hour": 2}),
+        }
+    )
+    # 28 March 2027: 02:00 CET is 03:00 CEST, at 01:00 UTC.
+    assert due_tenants([amsterdam], datetime(2027, 3, 28, 0, tzinfo=UTC)) == []
+    assert due_tenants([amsterdam], datetime(2027, 3, 28, 1, tzinfo=UTC)) == [
+        (amsterdam, date(2027, 3, 27))
+    ]
+    # 31 October 2027: 02:00 happens twice; the first (CEST, 00:00 UTC) runs, the second not.
+    assert due_tenants([amsterdam], datetime(2027, 10, 31, 0, tzinfo=UTC)) == [
+        (amsterdam, date(2027, 10, 30))
+    ]
+    assert due_tenants([amsterdam], datetime(2027, 10, 31, 1, tzinfo=UTC)) == []

@@ -24,7 +24,7 @@ from shared.order_store import OrderStore
 from tests.e2e.ingestion_passes import in_order_pass
 from tests.e2e.test_ingestion_local import install_scenario_tenant
 
-pytestmark = pytest.mark.local
+pytestmark = [pytest.mark.local, pytest.mark.long]
 
 TENANT = "chaos"
 ORDERS = int(os.environ.get("CHAOS_ORDERS", "200"))  # fewer only to iterate by hand

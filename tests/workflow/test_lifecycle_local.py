@@ -7,9 +7,12 @@ resume the waits, and decisions go through the steps function as the operator AP
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import time
 import urllib.request
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +29,13 @@ pytestmark = pytest.mark.local
 def make_tenant(stack: Any, tmp_path: Path, tenant: str, **settings: Any) -> None:
     path = tenant_file(tmp_path, tenant)
     document = json.loads(path.read_text())
+    # Waits long enough (20 s, 30 s, 40 s here) that a loaded machine never times a test out
+    # by accident; the tests about timeouts shorten the one they are about.
     document["tenants"][0]["settings"].update(
         {
-            "review_timeout_hours": 72,
-            "dispatch_sla_days": 6,
-            "delivery_timeout_days": 8,
+            "review_timeout_hours": 480,
+            "dispatch_sla_days": 30,
+            "delivery_timeout_days": 40,
             "return_window_days": 1,
             "alert_emails": [f"ops@{tenant}.example"],
             **settings,
@@ -146,8 +151,32 @@ def final_state(stack: Any, tenant: str, order_id: str) -> str:
     raise AssertionError("the execution did not end in a Succeed state")
 
 
-def mails(stack: Any, order_id: str) -> set[str]:
-    return {p.name.split(f"-{order_id}-")[0] for p in Path(stack.mail_dir).glob(f"*-{order_id}-*")}
+def sent_mail(stack: Any, tenant: str, order_id: str) -> dict[str, EmailMessage]:
+    """This tenant's order's e-mails by kind (other tests use the same order ids)."""
+    found: dict[str, EmailMessage] = {}
+    for path in Path(stack.mail_dir).glob(f"*-{order_id}-*.eml"):
+        with path.open("rb") as handle:
+            message = email.message_from_binary_file(handle, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        if message["X-EcomOps-Tenant"] == tenant:
+            found[str(message["X-EcomOps-Kind"])] = message
+    return found
+
+
+def mails(stack: Any, tenant: str, order_id: str) -> set[str]:
+    return set(sent_mail(stack, tenant, order_id))
+
+
+def wait_for_mail(
+    stack: Any, tenant: str, order_id: str, kind: str, timeout_s: float = 30
+) -> set[str]:
+    """The step records its stage before it sends the e-mail: wait for the e-mail itself."""
+    deadline = time.monotonic() + timeout_s
+    while kind not in (sent := mails(stack, tenant, order_id)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{tenant}/{order_id} was sent {sorted(sent)}, not {kind}")
+        time.sleep(0.1)
+    return sent
 
 
 def decide(stack: Any, tenant: str, order_id: str, decision: str) -> dict[str, Any]:
@@ -177,7 +206,8 @@ def test_happy_path_runs_to_close_and_releases_funds(local_stack: Any, tmp_path:
         LifecycleStore(local_stack.deployment.outputs["TableName"]).stage("life-happy", "o-1")
         == "closed"
     )
-    assert {"order_confirmation", "order_shipped", "order_delivered"} <= mails(local_stack, "o-1")
+    sent = wait_for_mail(local_stack, "life-happy", "o-1", "order_delivered")
+    assert {"order_confirmation", "order_shipped", "order_delivered"} <= sent
 
 
 def test_a_second_start_for_the_same_order_is_a_no_op(local_stack: Any, tmp_path: Path) -> None:
@@ -200,7 +230,7 @@ def test_blocked_order_is_cancelled_before_anything_ships(local_stack: Any, tmp_
     place(local_stack, "life-block", "o-1")
     assert finished(local_stack, "life-block", "o-1")["status"] == "SUCCEEDED"
     assert final_state(local_stack, "life-block", "o-1") == "CancelBlockedDone"
-    assert "order_cancelled" in mails(local_stack, "o-1")
+    wait_for_mail(local_stack, "life-block", "o-1", "order_cancelled")
 
 
 @pytest.mark.parametrize(("decision", "end"), [("approve", None), ("reject", "CancelRejectedDone")])
@@ -209,8 +239,9 @@ def test_review_decision(local_stack: Any, tmp_path: Path, decision: str, end: s
     make_tenant(local_stack, tmp_path, tenant, risk={"review_over": 1000})
     place(local_stack, tenant, "o-1")
     wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
-    assert "payment_verification" in mails(local_stack, "o-1")
-    review_mail = next(Path(local_stack.mail_dir).glob("review_needed-o-1-*")).read_text()
+    wait_for_mail(local_stack, tenant, "o-1", "payment_verification")
+    wait_for_mail(local_stack, tenant, "o-1", "review_needed")
+    review_mail = sent_mail(local_stack, tenant, "o-1")["review_needed"].as_string()
     assert "/links/" in review_mail  # signed approve/reject links for the client team
     assert decide(local_stack, tenant, "o-1", decision) == {"resumed": True}
     if end is None:
@@ -239,7 +270,7 @@ def test_lost_package_takes_the_exception_path(local_stack: Any, tmp_path: Path)
     carrier_update(local_stack, "life-lost", "1ZLOST", "failure", 5)
     assert finished(local_stack, "life-lost", "o-1")["status"] == "SUCCEEDED"
     assert final_state(local_stack, "life-lost", "o-1") == "DeliveryException"
-    assert "delivery_problem" in mails(local_stack, "o-1")
+    wait_for_mail(local_stack, "life-lost", "o-1", "delivery_problem")
     (claim,) = LifecycleStore(local_stack.deployment.outputs["TableName"]).claims(
         "life-lost", "o-1"
     )
