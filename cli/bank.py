@@ -14,6 +14,20 @@ if TYPE_CHECKING:
     from functions.reconcile.bank import ParsedFile
 
 FORMATS = ("auto", "csv", "mt940", "camt", "bai2")
+# The longest message an error prints: a hostile file can put 100,000 characters in a field.
+_MESSAGE_WIDTH = 300
+
+
+class InternalError(click.ClickException):
+    """A bug of ours, not a bad file: reported on one line like the others, exit code 2."""
+
+    exit_code = 2
+
+
+def _one_line(text: str) -> str:
+    """An error message on one line of at most ``_MESSAGE_WIDTH`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _MESSAGE_WIDTH else flat[: _MESSAGE_WIDTH - 1] + "…"
 
 
 @click.group()
@@ -124,15 +138,15 @@ def _print(parsed: ParsedFile, path: Path, max_lines: int) -> None:
                 f"{_money(s.closing_balance, s.currency)}"
             )
         click.echo(
-            f"  {s.statement_id or '(file)'}  {s.account} {s.currency}  "
+            f"  {_clip(s.statement_id or '(file)', 60)}  {_clip(s.account, 40)} {s.currency}  "
             f"{s.credit_count} credits, {s.debit_count} debits{balances}  check: {verdict}"
         )
         for problem in s.problems:
-            click.echo(f"      {problem}")
+            click.echo(f"      {_clip(problem, _MESSAGE_WIDTH)}")
     if parsed.quarantined:
         click.echo("quarantined:")
         for q in parsed.quarantined:
-            click.echo(f"  line {q.line_no}: {q.reason}")
+            click.echo(f"  line {q.line_no}: {_clip(q.reason, _MESSAGE_WIDTH)}")
             if q.raw:
                 click.echo(f"      {_clip(q.raw.splitlines()[0], 100)}")
     if parsed.skipped:
@@ -178,26 +192,37 @@ def bank_parse(
     """Parse FILE: the normalised lines, per-currency totals, each statement's check against
     what the file declares, and quarantined lines with their line numbers and reasons.
 
-    Exits 1 if a line was quarantined or a statement's check failed."""
+    Exits 1 if a line was quarantined or a statement's check failed, or if the file cannot be
+    read at all (one line saying why); 2 on an internal error (never a traceback)."""
     from functions.reconcile.bank import BankFileError, parse, preset
 
+    try:
+        if not file.is_file():  # a FIFO or a device (/dev/zero) would never end
+            raise click.ClickException(f"{file}: not a regular file")
+        data = file.read_bytes()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise click.ClickException(_one_line(f"{file}: cannot read the file: {reason}")) from None
     try:
         mapping = preset(csv_preset) if csv_preset else None
         if account:
             mapping = (mapping or preset("generic")).with_account(account)
-        parsed = parse(
-            file.read_bytes(),
-            tenant=tenant,
-            file=str(file),
-            format=file_format,
-            csv_mapping=mapping,
-        )
+        parsed = parse(data, tenant=tenant, file=str(file), format=file_format, csv_mapping=mapping)
     except BankFileError as error:
-        raise click.ClickException(f"{file}: {error}") from None
-    if as_json:
-        click.echo(json.dumps(_report(parsed, file), indent=2))
-    else:
-        _print(parsed, file, max_lines)
+        raise click.ClickException(_one_line(f"{file}: {error}")) from None
+    except Exception as error:  # a bug of ours: still one line, not a traceback
+        raise InternalError(
+            _one_line(f"{file}: internal error while parsing: {type(error).__name__}: {error}")
+        ) from None
+    try:
+        if as_json:
+            click.echo(json.dumps(_report(parsed, file), indent=2))
+        else:
+            _print(parsed, file, max_lines)
+    except Exception as error:  # likewise
+        raise InternalError(
+            _one_line(f"{file}: internal error while reporting: {type(error).__name__}: {error}")
+        ) from None
     if not parsed.clean:
         sys.exit(1)
 

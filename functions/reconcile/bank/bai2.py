@@ -25,10 +25,13 @@ from bai2.constants import (  # type: ignore[import-untyped]
 
 from functions.reconcile.bank.common import (
     BankFileError,
+    clip_raw,
     count_line,
     find_trace,
     settle,
+    shown,
     squeeze,
+    whole_number,
 )
 from functions.reconcile.bank.model import (
     BankLine,
@@ -81,21 +84,31 @@ class _Group:
     records: int = 1
 
 
-def _signed(text: str) -> int:
+def _signed(text: str, what: str = "amount") -> int:
+    """An optionally signed BAI2 number (``+00000000000834000``): ASCII digits, at most
+    ``MAX_AMOUNT_DIGITS`` of them leading zeros aside; blank is 0."""
     body = text.strip()
     if not body:
         return 0
     sign = -1 if body[0] == "-" else 1
     digits = body[1:] if body[0] in "+-" else body
-    if not digits.isdigit():
-        raise ValueError(f"{text!r} is not a BAI2 amount")
-    return sign * int(digits)
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{what} {shown(text)} is not a BAI2 number")
+    return sign * whole_number(digits, what)
 
 
 def _yymmdd(text: str) -> date:
-    if len(text) != 6 or not text.isdigit():
-        raise ValueError(f"{text!r} is not a YYMMDD date")
-    return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
+    if len(text) != 6 or not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{shown(text)} is not a YYMMDD date")
+    try:
+        return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a date ({error})") from None
+
+
+def is_type_code(text: str) -> bool:
+    """BAI2 type codes are three ASCII digits."""
+    return len(text) == 3 and text.isascii() and text.isdigit()
 
 
 def _availability(funds: str, fields: list[str], at: int) -> tuple[date | None, int]:
@@ -106,7 +119,7 @@ def _availability(funds: str, fields: list[str], at: int) -> tuple[date | None, 
     if funds == "S":
         return None, at + 3
     if funds == "D":
-        count = int(fields[at] or "0") if at < len(fields) else 0
+        count = whole_number(fields[at] or "0", "availability count") if at < len(fields) else 0
         return None, at + 1 + 2 * count
     return None, at
 
@@ -120,7 +133,7 @@ def direction_of(type_code: str) -> Direction | None:
         TypeCodeTransaction.debit,
     ):
         return "credit" if known.transaction is TypeCodeTransaction.credit else "debit"
-    if known is None and type_code.isdigit():
+    if known is None and is_type_code(type_code):
         number = int(type_code)
         if 100 <= number <= 399:
             return "credit"
@@ -161,7 +174,7 @@ class Bai2Parser:
         return records
 
     def _quarantine(self, record: _Record, reason: str) -> None:
-        self.out.quarantined.append(QuarantinedLine(record.line_no, reason, record.raw))
+        self.out.quarantined.append(QuarantinedLine(record.line_no, reason, clip_raw(record.raw)))
 
     def parse(self) -> ParsedFile:
         records = self._records()
@@ -169,7 +182,7 @@ class Bai2Parser:
             raise BankFileError("not a BAI2 file: it does not start with a 01 file header")
         header = records[0].content().split(",")
         if len(header) > 7 and header[7].strip() not in ("", "2"):
-            raise BankFileError(f"BAI version {header[7]!r}; only version 2 is read")
+            raise BankFileError(f"BAI version {shown(header[7])}; only version 2 is read")
         sender = header[0] if header else ""
         created = header[2] if len(header) > 2 else ""
         file_id = header[4] if len(header) > 4 else ""
@@ -280,7 +293,9 @@ class Bai2Parser:
                     side = "credit" if code == "100" else "debit"
                     summary.declared[f"{side}_total"] = amount
                     if count:
-                        summary.declared[f"{side}_count"] = int(count)
+                        summary.declared[f"{side}_count"] = whole_number(
+                            count, f"item count of {code}"
+                        )
         except (ValueError, IndexError) as error:
             summary.problems.append(f"account record (03) unreadable: {error}")
             self._quarantine(record, f"account record (03) unreadable: {error}")
@@ -298,9 +313,11 @@ class Bai2Parser:
         fields = first.split(",")
         try:
             type_code = fields[0].strip()
-            if not fields[1:] or not fields[1].strip().isdigit():
-                raise ValueError(f"amount {fields[1] if len(fields) > 1 else ''!r} is not digits")
-            amount = int(fields[1])
+            if not is_type_code(type_code):
+                raise ValueError(f"type code {shown(type_code)} is not 3 digits")
+            if len(fields) < 2:
+                raise ValueError("no amount")
+            amount = whole_number(fields[1], "amount")
             funds = fields[2].strip() if len(fields) > 2 else ""
             value_date, at = _availability(funds, fields, 3)
         except (ValueError, IndexError) as error:
@@ -355,7 +372,11 @@ class Bai2Parser:
 
     def _trailer(self, record: _Record, what: str) -> list[int] | None:
         try:
-            return [_signed(f) for f in record.content().split(",")[:3]]
+            fields = record.content().split(",")[:3]
+            return [
+                _signed(text, "control total" if n == 0 else "count")
+                for n, text in enumerate(fields)
+            ]
         except ValueError as error:
             self._quarantine(record, f"{what} unreadable: {error}")
             return None

@@ -40,6 +40,8 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from functions.reconcile.bank.common import (
     CURRENCY_PLACES,
+    MAX_AMOUNT_DIGITS,
+    RAW_LIMIT,
     AmountError,
     BankFileError,
     check_currency,
@@ -47,7 +49,9 @@ from functions.reconcile.bank.common import (
     find_trace,
     minor_units,
     settle,
+    shown,
     squeeze,
+    whole_number,
 )
 from functions.reconcile.bank.model import (
     BankLine,
@@ -69,7 +73,6 @@ _FORBIDDEN = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _CONTAINERS = {"053": ("BkToCstmrStmt", "Stmt"), "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
 _FORMATS: dict[str, FileFormat] = {"053": "camt053", "054": "camt054"}
 _NOT_BOOKED = {"PDNG": "pending", "INFO": "information only", "FUTR": "future-dated"}
-_RAW_LIMIT = 4000
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 _DIRECTIONS: dict[str, Direction] = {"CRDT": "credit", "DBIT": "debit"}
 _KNOWN_CURRENCIES = CURRENCY_PLACES  # every code check_currency has accepted so far
@@ -442,7 +445,7 @@ class CamtParser:
             QuarantinedLine(
                 line_no=line_no,
                 reason=f"XML breaks off here ({error.msg}); nothing after it was read",
-                raw=raw[:_RAW_LIMIT],
+                raw=raw[:RAW_LIMIT],
             )
         )
         if self.statement is not None:
@@ -563,6 +566,8 @@ class CamtParser:
                 or g[4] != "BOOK"
                 or not (whole.isascii() and whole.isdigit() and fraction.isdigit())
                 or len(fraction) != known[currency]
+                # More digits than any amount has (a hostile 100,000): minor_units says why.
+                or len(whole) + len(fraction) > MAX_AMOUNT_DIGITS
                 or booked not in dates
                 or valued not in dates
             ):
@@ -716,7 +721,9 @@ class CamtParser:
         if not self.root_checked:
             root = element.getroottree().getroot()
             if root.tag != self.t.Document:
-                raise BankFileError(f"root element is {root.tag}, not the camt Document")
+                raise BankFileError(
+                    f"root element is {shown(str(root.tag), 80)}, not the camt Document"
+                )
             self.root_checked = True
         self.seen_statements += 1
         t = self.t
@@ -824,9 +831,9 @@ class CamtParser:
             total = _text(_child(part, t.Sum))
             if number is not None:
                 try:
-                    summary.declared[count_key] = int(number)
-                except ValueError:
-                    summary.problems.append(f"transaction summary: {number!r} is not a count")
+                    summary.declared[count_key] = whole_number(number, "number of entries")
+                except ValueError as error:
+                    summary.problems.append(f"transaction summary: {error}")
             if total is not None:
                 statement.summary_texts.append((sum_key, total, False))
 
@@ -915,7 +922,7 @@ class CamtParser:
         statement.next_index += 1
 
         def quarantine(reason: str) -> None:
-            self.out.quarantined.append(QuarantinedLine(line_no, reason, raw()[:_RAW_LIMIT]))
+            self.out.quarantined.append(QuarantinedLine(line_no, reason, raw()[:RAW_LIMIT]))
 
         if status and status != "BOOK":
             if status in _NOT_BOOKED:
@@ -925,7 +932,7 @@ class CamtParser:
                     )
                 )
             else:
-                quarantine(f"unknown entry status {status!r}")
+                quarantine(f"unknown entry status {shown(status)}")
             return
         try:
             currency = check_currency(currency)
@@ -936,7 +943,7 @@ class CamtParser:
             quarantine(f"entry unreadable: {error}")
             return
         if direction not in ("CRDT", "DBIT"):
-            quarantine(f"credit/debit indicator is {direction!r}, not CRDT or DBIT")
+            quarantine(f"credit/debit indicator is {shown(direction)}, not CRDT or DBIT")
             return
         if booking_date is None:
             quarantine("entry has neither a booking date nor a value date")

@@ -25,6 +25,49 @@ class AmountError(ValueError):
     pass
 
 
+# Bounds on what a field read as a number may hold. A file is untrusted input: a 100,000-digit
+# amount must become a quarantined entry with a reason, not Python's "Exceeds the limit (4300
+# digits) for integer string conversion" escaping from the parser (or a regular expression
+# working through it for minutes).
+#
+# An amount is at most 18 digits of minor units (below 10**18, what a signed 64-bit integer
+# holds and as many digits as ISO 20022 allows in an amount): 16 before the decimal point for
+# a currency with two decimals, leading zeros not counted. Counts and other whole numbers have
+# at most 18 digits too. No number field may be longer than 40 characters in all (padding
+# zeros, separators and signs included).
+MAX_AMOUNT_DIGITS = 18
+MAX_NUMBER_CHARS = 40
+# How much of a quarantined entry's text is kept (the reason says what was wrong with it).
+RAW_LIMIT = 4000
+
+
+def shown(text: str | None, width: int = 40) -> str:
+    """A value as a reason quotes it: ``repr``, clipped so that a hostile 100,000-character
+    field does not make a 100,000-character reason."""
+    if text is None or len(text) <= width:
+        return repr(text)
+    return f"{text[:width]!r}… ({len(text):,} characters)"
+
+
+def clip_raw(raw: str) -> str:
+    """A quarantined entry's text, at most ``RAW_LIMIT`` characters."""
+    return raw if len(raw) <= RAW_LIMIT else raw[:RAW_LIMIT] + "…"
+
+
+def whole_number(text: str, what: str, *, digits: int = MAX_AMOUNT_DIGITS) -> int:
+    """A field of plain ASCII digits (leading zeros allowed) to an int, at most ``digits``
+    significant digits and ``MAX_NUMBER_CHARS`` characters; ``ValueError`` saying which field
+    and why otherwise."""
+    body = text.strip()
+    if not (body.isascii() and body.isdigit()):
+        raise ValueError(f"{what} {shown(text)} is not a number")
+    if len(body) > MAX_NUMBER_CHARS:
+        raise ValueError(f"{what} {shown(text)} is over {MAX_NUMBER_CHARS} characters")
+    if len(body.lstrip("0")) > digits:
+        raise ValueError(f"{what} {shown(text)} has more than {digits} digits")
+    return int(body)
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -41,18 +84,20 @@ def check_currency(code: str | None) -> str:
     if code in CURRENCY_PLACES:
         return code  # only valid codes get in
     if code is None or not _CURRENCY.fullmatch(code):
-        raise AmountError(f"{code!r} is not an ISO 4217 currency code")
+        raise AmountError(f"{shown(code)} is not an ISO 4217 currency code")
     CURRENCY_PLACES[code] = exponent(code)
     return code
 
 
 def minor_units(text: str | None, currency: str) -> int:
     """``"1234.5"`` EUR → 123450, exactly: digit strings and integers, never a float. Refuses
-    signs, exponents, non-ASCII digits, and more decimals than the currency has (trailing zeros
-    aside)."""
+    signs, exponents, non-ASCII digits, more decimals than the currency has (trailing zeros
+    aside), and amounts of more than ``MAX_AMOUNT_DIGITS`` digits in minor units."""
     if text is None:
         raise AmountError("no amount")
     body = text.strip()
+    if len(body) > MAX_NUMBER_CHARS:
+        raise AmountError(f"{shown(text)} is not an amount (over {MAX_NUMBER_CHARS} characters)")
     whole, _, fraction = body.partition(".")
     if not (
         body.isascii()
@@ -60,13 +105,17 @@ def minor_units(text: str | None, currency: str) -> int:
         and (not whole or whole.isdigit())
         and (not fraction or fraction.isdigit())
     ):
-        raise AmountError(f"{text!r} is not an amount")
+        raise AmountError(f"{shown(text)} is not an amount")
     fraction = fraction.rstrip("0")
     places = CURRENCY_PLACES.get(currency)
     if places is None:
         places = exponent(currency)
     if len(fraction) > places:
-        raise AmountError(f"{text!r} has more decimals than {currency} has ({places})")
+        raise AmountError(f"{shown(text)} has more decimals than {currency} has ({places})")
+    if len(whole.lstrip("0")) + places > MAX_AMOUNT_DIGITS:
+        raise AmountError(
+            f"{shown(text)} is too large: more than {MAX_AMOUNT_DIGITS} digits in minor units"
+        )
     scale: int = 10**places
     return int(whole or "0") * scale + int(fraction.ljust(places, "0") or "0")
 

@@ -22,13 +22,16 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.reconcile.bank.common import (
+    MAX_NUMBER_CHARS,
     AmountError,
     BankFileError,
     check_currency,
+    clip_raw,
     count_line,
     find_trace,
     minor_units,
     settle,
+    shown,
     squeeze,
 )
 from functions.reconcile.bank.model import (
@@ -182,24 +185,28 @@ _SIGNED = re.compile(r"([+-]?)\s*(\(?)\s*([0-9.,' ]*[0-9][0-9.,' ]*)\s*(\)?)\s*(
 
 def parse_amount(text: str, mapping: CsvMapping, currency: str) -> int:
     """A CSV amount to signed minor units: ``-1.234,50`` with a decimal comma is -123450;
-    ``(12.50)`` and ``12.50-`` are negative too."""
-    match = _SIGNED.fullmatch(text.strip())
+    ``(12.50)`` and ``12.50-`` are negative too. Longer than ``MAX_NUMBER_CHARS`` is no amount
+    (and would cost the pattern quadratic time: a 130,000-digit cell took minutes)."""
+    body = text.strip()
+    if len(body) > MAX_NUMBER_CHARS:
+        raise AmountError(f"{shown(text)} is not an amount (over {MAX_NUMBER_CHARS} characters)")
+    match = _SIGNED.fullmatch(body)
     if match is None or (match.group(1) and match.group(5)):
-        raise AmountError(f"{text!r} is not an amount")
+        raise AmountError(f"{shown(text)} is not an amount")
     lead, opening, digits, closing, trail = match.groups()
     if bool(opening) != bool(closing):
-        raise AmountError(f"{text!r} is not an amount")
+        raise AmountError(f"{shown(text)} is not an amount")
     body = digits.replace(" ", "")
     if mapping.thousands_separator:
         body = body.replace(mapping.thousands_separator, "")
     if mapping.decimal_separator == ",":
         if "." in body:
-            raise AmountError(f"{text!r}: a point in an amount with a decimal comma")
+            raise AmountError(f"{shown(text)}: a point in an amount with a decimal comma")
         body = body.replace(",", ".")
     elif "," in body:
-        raise AmountError(f"{text!r}: a comma in an amount with a decimal point")
+        raise AmountError(f"{shown(text)}: a comma in an amount with a decimal point")
     if body.count(".") > 1:
-        raise AmountError(f"{text!r} is not an amount")
+        raise AmountError(f"{shown(text)} is not an amount")
     value = minor_units(body, currency)
     negative = "-" in (lead, trail) or bool(opening)
     return -value if negative else value
@@ -331,19 +338,19 @@ class CsvParser:
             value_text = cell(mapping.value_date)
             value_date = self._date(value_text, "value date") if value_text else None
         except (AmountError, ValueError) as error:
-            self.out.quarantined.append(QuarantinedLine(line_no, str(error), raw))
+            self.out.quarantined.append(QuarantinedLine(line_no, str(error), clip_raw(raw)))
             return
         if len(cells) < len(columns) and any(c.strip() for c in cells):
             self.out.quarantined.append(
                 QuarantinedLine(
                     line_no,
                     f"{len(cells)} cells where the header has {len(columns)}: a cut-off row?",
-                    raw,
+                    clip_raw(raw),
                 )
             )
             return
         if not account:
-            self.out.quarantined.append(QuarantinedLine(line_no, "no account", raw))
+            self.out.quarantined.append(QuarantinedLine(line_no, "no account", clip_raw(raw)))
             return
         if amount == 0:
             self.out.skipped.append(QuarantinedLine(line_no, "zero amount", raw))
@@ -382,9 +389,9 @@ class CsvParser:
             credit_value = parse_amount(credit, mapping, currency) if credit else 0
             debit_value = parse_amount(debit, mapping, currency) if debit else 0
             if credit_value and debit_value:
-                raise AmountError(f"both credit {credit!r} and debit {debit!r} are given")
+                raise AmountError(f"both credit {shown(credit)} and debit {shown(debit)} are given")
             if credit_value < 0:
-                raise AmountError(f"negative amount {credit!r} in the credit column")
+                raise AmountError(f"negative amount {shown(credit)} in the credit column")
             if not credit and not debit:
                 raise AmountError("neither a credit nor a debit amount")
             if credit_value:
@@ -398,12 +405,12 @@ class CsvParser:
             mark = cell(mapping.indicator).upper()
             if mark in (m.upper() for m in mapping.credit_marks):
                 if value < 0:
-                    raise AmountError(f"negative amount {text!r} marked as a credit")
+                    raise AmountError(f"negative amount {shown(text)} marked as a credit")
                 return value, "credit"
             if mark in (m.upper() for m in mapping.debit_marks):
                 # Some exports also sign their debits; the mark says which way it went.
                 return abs(value), "debit"
-            raise AmountError(f"credit/debit indicator {mark!r} is neither")
+            raise AmountError(f"credit/debit indicator {shown(mark)} is neither")
         negative_direction: Direction = "debit" if mapping.sign == "negative_is_debit" else "credit"
         positive_direction: Direction = "credit" if negative_direction == "debit" else "debit"
         return abs(value), negative_direction if value < 0 else positive_direction
@@ -415,7 +422,7 @@ class CsvParser:
             return datetime.strptime(text, self.mapping.date_format).date()
         except ValueError:
             raise ValueError(
-                f"{what} {text!r} does not match {self.mapping.date_format!r}"
+                f"{what} {shown(text)} does not match {self.mapping.date_format!r}"
             ) from None
 
 

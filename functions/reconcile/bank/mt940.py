@@ -30,10 +30,12 @@ from functions.reconcile.bank.common import (
     AmountError,
     BankFileError,
     check_currency,
+    clip_raw,
     count_line,
     find_trace,
     minor_units,
     settle,
+    shown,
     squeeze,
 )
 from functions.reconcile.bank.model import (
@@ -45,13 +47,17 @@ from functions.reconcile.bank.model import (
     StatementSummary,
 )
 
-_TAG = re.compile(r":(\d{2}[A-Z]?|NS):")
+# re.ASCII: in a str pattern \d would match any Unicode digit (Arabic-Indic, fullwidth…).
+_TAG = re.compile(r":(\d{2}[A-Z]?|NS):", re.ASCII)
 _STATEMENT_LINE = re.compile(
     r"(?P<value>\d{6})(?P<entry>\d{4})?(?P<mark>R?[CD])(?P<funds>[A-Z])?"
-    r"(?P<amount>\d[\d,]{0,14})(?P<type>[NSF][A-Z0-9]{3})(?P<rest>.*)"
+    r"(?P<amount>\d[\d,]{0,14})(?P<type>[NSF][A-Z0-9]{3})(?P<rest>.*)",
+    re.ASCII,
 )
-_BALANCE = re.compile(r"(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>\d[\d,]*)")
-_STRUCTURED = re.compile(r"(\d{3})([?>])\d{2}")
+_BALANCE = re.compile(
+    r"(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>\d[\d,]*)", re.ASCII
+)
+_STRUCTURED = re.compile(r"(\d{3})([?>])\d{2}", re.ASCII)
 _KEYWORD = re.compile(
     r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT|PURP|SQTP|ORCR|ORMR|DDAT)\+"
 )
@@ -120,7 +126,7 @@ def _messages(text: str) -> list[_Message]:
 
 def _amount(text: str, currency: str) -> int:
     if text.count(",") != 1:
-        raise AmountError(f"{text!r} is not an MT940 amount (one decimal comma)")
+        raise AmountError(f"{shown(text)} is not an MT940 amount (one decimal comma)")
     return minor_units(text.replace(",", "."), currency)
 
 
@@ -208,13 +214,13 @@ class Mt940Parser:
 
     def _quarantine(self, fields: list[_Field], reason: str) -> None:
         raw = "\n".join(f":{f.tag}:{f.text}" for f in fields)
-        self.out.quarantined.append(QuarantinedLine(fields[0].line_no, reason, raw))
+        self.out.quarantined.append(QuarantinedLine(fields[0].line_no, reason, clip_raw(raw)))
 
     def _balance(self, found: _Field, summary: StatementSummary, key: str, what: str) -> str | None:
         match = _BALANCE.fullmatch(found.text.strip())
         try:
             if match is None:
-                raise AmountError(f"{found.text.strip()!r} is not a balance")
+                raise AmountError(f"{shown(found.text.strip())} is not a balance")
             currency = check_currency(match.group("currency"))
             value = _amount(match.group("amount"), currency)
             _yymmdd(match.group("date"))
@@ -277,7 +283,7 @@ class Mt940Parser:
                 QuarantinedLine(
                     message.last_line,
                     "statement ends without a closing balance (:62F:); truncated file?",
-                    f":{last.tag}:{last.text}".split("\n")[-1],
+                    clip_raw(f":{last.tag}:{last.text}".split("\n")[-1]),
                 )
             )
         if not account:
