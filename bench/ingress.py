@@ -100,20 +100,19 @@ def warm_handler_on_moto_ms(n: int = 300) -> float:
             "AWS_SECRET_ACCESS_KEY": "x",
             "AWS_DEFAULT_REGION": "us-east-1",
             "TABLE_NAME": "bench",
-            "TENANT_SECRET_PREFIX": "bench/",
+            "TENANT_SECRET_PREFIX": "/bench/tenants/",
             "POWERTOOLS_LOG_LEVEL": "ERROR",
         }
     )
     import boto3
     from moto import mock_aws
 
+    from shared.tenant_secrets import put_tenant_secrets
     from tests.component.conftest import create_table
 
     with mock_aws():
         create_table(boto3.client("dynamodb"), "bench")
-        boto3.client("secretsmanager").create_secret(
-            Name="bench/bench", SecretString=json.dumps(SECRETS)
-        )
+        put_tenant_secrets(boto3.client("ssm"), "bench", SECRETS, "/bench/tenants/")
         from functions.webhooks import ingress
 
         class Context:

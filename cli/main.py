@@ -181,7 +181,7 @@ def _dependencies(target: Any) -> Any:
     from shared.raw_events import RawEventStore
     from shared.tenant_secrets import TenantSecrets
 
-    secrets = TenantSecrets(prefix=target.tenant_secret_prefix)
+    secrets = TenantSecrets(parts=("api",), prefix=target.tenant_secret_prefix)
     return Dependencies(
         raw_events=RawEventStore(target.table, target.outputs.get("ArchiveBucket")),
         orders=OrderStore(target.table),

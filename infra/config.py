@@ -20,9 +20,8 @@ class TenantConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    # Name of the Secrets Manager secret holding this tenant's webhook secrets and API keys.
-    # Defaults to ``ecomops/<stage>/tenants/<id>``.
-    secret_name: str | None = None
+    # The tenant's secrets are the SSM parameters ``<tenant_secret_prefix><id>/webhooks|links|api``
+    # (shared/tenant_secrets.py); they are put there without a deploy, so they are not settings.
     alert_emails: tuple[str, ...] = ()
 
     @field_validator("id")
@@ -60,10 +59,14 @@ class StackConfig(BaseModel):
 
     @property
     def tenant_secret_prefix(self) -> str:
-        return f"ecomops/{self.stage}/tenants/"
+        """Where tenants' secrets live in Parameter Store: ``<prefix><tenant>/<part>``."""
+        return f"/ecomops/{self.stage}/tenants/"
 
-    def tenant_secret_name(self, tenant: TenantConfig) -> str:
-        return tenant.secret_name or f"{self.tenant_secret_prefix}{tenant.id}"
+    def tenant_secret_parameters(self, tenant: TenantConfig) -> tuple[str, ...]:
+        """The names of ``tenant``'s three SecureString parameters (webhooks, links, api)."""
+        from shared.tenant_secrets import PARTS, parameter_name
+
+        return tuple(parameter_name(self.tenant_secret_prefix, tenant.id, p) for p in PARTS)
 
     @classmethod
     def from_context(cls, get: Any) -> StackConfig:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import IConstruct
 
@@ -60,15 +62,25 @@ def acknowledge_function_basics(role: IConstruct, log_group_id: str) -> None:
     )
 
 
-def acknowledge_tenant_secrets(role: IConstruct) -> None:
+def acknowledge_tenant_secrets(role: IConstruct, prefix: str, parts: tuple[str, ...]) -> None:
+    """Reading ``parts`` of every tenant's secrets: ``<prefix>*/<part>`` for each part."""
+    escaped = re.escape(prefix).replace("/", "\\/")
     NagSuppressions.add_resource_suppressions(
         role,
         [
             NagPackSuppression(
                 id="AwsSolutions-IAM5",
-                reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so "
-                "tenants can be added without a deploy.",
-                applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"}],
+                reason="Tenants are added without a deploy (by putting their parameters under "
+                f"{prefix}<tenant>/), so the tenant is a wildcard; it stays inside the "
+                f"part(s) this function uses ({', '.join(parts)}): {prefix}*/<part>, never "
+                "the whole prefix, never another part.",
+                applies_to=[
+                    {
+                        "regex": "/^Resource::arn:<AWS::Partition>:ssm:(<AWS::Region>|[a-z0-9-]+):"
+                        f"(<AWS::AccountId>|[0-9]{{12}}):parameter{escaped}\\*\\/{part}$/g"
+                    }
+                    for part in parts
+                ],
             )
         ],
         apply_to_children=True,

@@ -124,7 +124,8 @@ class LocalStack:
         return self
 
     def install_tenants(self, path: Path | None = None) -> list[str]:
-        """Load tenants (default: the demo tenant) into the table and Secrets Manager."""
+        """Load tenants (default: the demo tenant): settings into the table, secrets split into
+        each tenant's three SecureString parameters in Parameter Store."""
         from local import tenants
 
         assert self.deployment is not None
@@ -133,18 +134,22 @@ class LocalStack:
             loaded,
             table_name=self.deployment.outputs["TableName"],
             secret_prefix=self.tenant_secret_prefix,
-            secrets_client=self.client("secretsmanager"),
+            ssm_client=self.client("ssm"),
         )
         return [t.settings.id for t in loaded.tenants]
 
     @property
     def tenant_secret_prefix(self) -> str:
+        """The parameters' prefix the functions are given (``TENANT_SECRET_PREFIX`` in their
+        environment, from the template), so tenants are installed where the functions read."""
+        from shared.tenant_secrets import DEFAULT_PREFIX
+
         assert self.deployment is not None
         for res in self.deployment.template["Resources"].values():
             env = (res.get("Properties", {}).get("Environment") or {}).get("Variables") or {}
             if "TENANT_SECRET_PREFIX" in env:
                 return str(env["TENANT_SECRET_PREFIX"])
-        return "ecomops/dev/tenants/"
+        return DEFAULT_PREFIX
 
     def stop(self) -> None:
         if self._http is not None:

@@ -1,19 +1,21 @@
-"""Tenants for the local stack: settings into the table, secrets into (moto's) Secrets Manager.
+"""Tenants for the local stack: settings into the table, secrets into (moto's) Parameter Store.
 
 The file (JSON or YAML) holds ``tenants: [{settings: {...}, secrets: {...}}]``: ``settings`` as
-``shared.tenants.TenantSettings``, ``secrets`` as documented in ``shared.tenant_secrets``.
+``shared.tenants.TenantSettings``, ``secrets`` one document per tenant as documented in
+``shared.tenant_secrets``, which ``install`` splits by use into the tenant's three SecureString
+parameters (``webhooks``, ``links``, ``api``), as they are stored deployed.
 ``local/tenants.demo.json`` is the default: a ``demo`` tenant with test-only secrets.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from shared.tenant_secrets import put_tenant_secrets, split
 from shared.tenants import TenantDirectory, TenantSettings
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "tenants.demo.json"
@@ -24,6 +26,12 @@ class LocalTenant(BaseModel):
 
     settings: TenantSettings
     secrets: dict[str, Any]
+
+    @field_validator("secrets")
+    @classmethod
+    def _fits_the_layout(cls, value: dict[str, Any]) -> dict[str, Any]:
+        split(value)  # refuses unknown keys by name, and values of the wrong type
+        return value
 
 
 class TenantsFile(BaseModel):
@@ -37,15 +45,10 @@ def read(path: Path | None = None) -> TenantsFile:
     return TenantsFile.model_validate(yaml.safe_load(text))
 
 
-def install(
-    tenants: TenantsFile, *, table_name: str, secret_prefix: str, secrets_client: Any
-) -> None:
+def install(tenants: TenantsFile, *, table_name: str, secret_prefix: str, ssm_client: Any) -> None:
+    """Each tenant's settings into the table and its secrets into its three parameters
+    (``<secret_prefix><id>/webhooks|links|api``, a new version of each)."""
     directory = TenantDirectory(table_name)
     for tenant in tenants.tenants:
         directory.save(tenant.settings)
-        name = f"{secret_prefix}{tenant.settings.id}"
-        value = json.dumps(tenant.secrets)
-        try:
-            secrets_client.create_secret(Name=name, SecretString=value)
-        except secrets_client.exceptions.ResourceExistsException:
-            secrets_client.put_secret_value(SecretId=name, SecretString=value)
+        put_tenant_secrets(ssm_client, tenant.settings.id, tenant.secrets, secret_prefix)

@@ -1,17 +1,43 @@
-"""Each tenant's webhook secrets and API keys, from Secrets Manager, cached per process.
+"""Each tenant's webhook secrets, link signing keys and API keys, from SSM Parameter Store.
 
-One secret per tenant, named ``<prefix><tenant>`` (``ecomops/<stage>/tenants/<tenant>``), a JSON
-document::
+A tenant's secrets are split by use into three SecureString parameters under
+``<prefix><tenant>/`` (the prefix is ``TENANT_SECRET_PREFIX``, ``/ecomops/<stage>/tenants/``
+deployed), each a JSON document::
 
-    {"stripe":    {"webhook_secrets": ["whsec_…"], "api_key": "sk_…"},
-     "easypost":  {"webhook_secrets": ["…"]},
-     "aftership": {"webhook_secrets": ["…"]},
-     "shippo":    {"tokens": ["…"], "webhook_secrets": []},
-     "shop":      {"webhook_secrets": ["…"]},
-     "shopify":   {"webhook_secrets": ["…"]},
-     "links":     {"signing_keys": ["…"]}}
+    /ecomops/<stage>/tenants/<tenant>/webhooks   what verifying inbound webhooks needs
+        {"stripe":    {"webhook_secrets": ["whsec_…"]},
+         "easypost":  {"webhook_secrets": ["…"]},
+         "aftership": {"webhook_secrets": ["…"]},
+         "shippo":    {"tokens": ["…"], "webhook_secrets": []},
+         "shop":      {"webhook_secrets": ["…"]},
+         "shopify":   {"webhook_secrets": ["…"]}}
+    /ecomops/<stage>/tenants/<tenant>/links      what signs and verifies one-click review links
+        {"links": {"signing_keys": ["…"]}}
+    /ecomops/<stage>/tenants/<tenant>/api        what calls the gateway on the tenant's behalf
+        {"stripe": {"api_key": "sk_…"}}
 
-Lists hold more than one value while a secret is being rotated: the newest first.
+Each function's role may read only the parts it uses (``infra/constructs/tenant_secrets.py``),
+so the public functions cannot read a tenant's gateway API key:
+
+============  =====================================================================
+part          read by
+============  =====================================================================
+``webhooks``  ingress (``functions/webhooks/ingress.py``, public)
+``links``     links (``functions/api/links.py``, public); lifecycle steps (sign links)
+``api``       processor, lifecycle steps, refund steps, ``ecomops events replay``
+============  =====================================================================
+
+``TenantSecrets(parts)`` reads its parts in one ``GetParameters`` call and merges them into one
+document of the shape a tenants file's ``secrets`` has (``split`` is the inverse)::
+
+    {"stripe": {"webhook_secrets": ["whsec_…"], "api_key": "sk_…"}, …, "links": {…}}
+
+Lists hold more than one value while a secret is being rotated, the newest first: rotating is
+putting a new version of the parameter; readers see it once their cache (5 minutes) expires.
+Parameters are standard tier (no charge, values up to 4 KB) and encrypted with the AWS-managed
+key ``aws/ssm``. A tenant none of whose requested parameters exists is unknown, and that answer
+is remembered for the cache period too (for at most ``MAX_MISSES`` tenant ids), so a flood of
+requests for made-up tenants costs no SSM call each.
 """
 
 from __future__ import annotations
@@ -21,26 +47,156 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from shared import aws
 
 CACHE_SECONDS = 300
-_TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+MAX_MISSES = 10_000
+DEFAULT_PREFIX = "/ecomops/dev/tenants/"
+# The standard tier's limit on a parameter's value.
+MAX_VALUE_BYTES = 4096
+
+PARTS = ("webhooks", "links", "api")
+WEBHOOKS = ("webhooks",)
+LINKS = ("links",)
+API = ("api",)
+
+# Where each field of the document is stored: source -> field -> part. A list field holds
+# non-empty strings (newest first); ``api_key`` is one string.
+LAYOUT: dict[str, dict[str, str]] = {
+    "stripe": {"webhook_secrets": "webhooks", "api_key": "api"},
+    "easypost": {"webhook_secrets": "webhooks"},
+    "aftership": {"webhook_secrets": "webhooks"},
+    "shippo": {"tokens": "webhooks", "webhook_secrets": "webhooks"},
+    "shop": {"webhook_secrets": "webhooks"},
+    "shopify": {"webhook_secrets": "webhooks"},
+    "links": {"signing_keys": "links"},
+}
+_SINGLE_VALUES = {("stripe", "api_key")}
+
+_TENANT = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 
 
 class UnknownTenant(LookupError):
     pass
 
 
+class InvalidSecrets(ValueError):
+    """A secrets document that does not fit the layout."""
+
+
+def parameter_name(prefix: str, tenant: str, part: str) -> str:
+    return f"{prefix}{tenant}/{part}"
+
+
+def split(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The three parts' documents of a tenant's secrets document (each part present, maybe
+    empty), after checking it against ``LAYOUT``: unknown sources and fields are refused by
+    name, so a misspelt key cannot silently leave a secret out."""
+    if not isinstance(document, Mapping):
+        raise InvalidSecrets("tenant secrets must be an object")
+    parts: dict[str, dict[str, Any]] = {part: {} for part in PARTS}
+    for source, fields in document.items():
+        if source not in LAYOUT:
+            raise InvalidSecrets(
+                f"unknown key {source!r} in tenant secrets (known: {', '.join(LAYOUT)})"
+            )
+        if not isinstance(fields, Mapping):
+            raise InvalidSecrets(f"{source!r} in tenant secrets must be an object")
+        for name, value in fields.items():
+            part = LAYOUT[source].get(name)
+            if part is None:
+                raise InvalidSecrets(
+                    f"unknown key {source}.{name!r} in tenant secrets "
+                    f"(known: {', '.join(LAYOUT[source])})"
+                )
+            _check_value(f"{source}.{name}", value, single=(source, name) in _SINGLE_VALUES)
+            parts[part].setdefault(source, {})[name] = value
+    for part, value in parts.items():
+        size = len(_encode(value).encode())
+        if size > MAX_VALUE_BYTES:
+            raise InvalidSecrets(
+                f"the {part!r} part of tenant secrets is {size} bytes; a parameter holds "
+                f"at most {MAX_VALUE_BYTES}"
+            )
+    return parts
+
+
+def _check_value(key: str, value: Any, *, single: bool) -> None:
+    if single:
+        if not isinstance(value, str) or not value:
+            raise InvalidSecrets(f"{key} in tenant secrets must be a non-empty string")
+    elif not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InvalidSecrets(f"{key} in tenant secrets must be a list of non-empty strings")
+
+
+def _encode(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def merge(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Parts' documents into one (the inverse of ``split``)."""
+    merged: dict[str, Any] = {}
+    for document in documents:
+        for source, fields in document.items():
+            merged.setdefault(source, {}).update(fields)
+    return merged
+
+
+def put_tenant_secrets(
+    client: Any, tenant: str, document: Mapping[str, Any], prefix: str = DEFAULT_PREFIX
+) -> list[str]:
+    """Store a tenant's secrets document as its three parameters (a new version of each),
+    with ``client`` an SSM client; returns the parameters' names. Every part is written, empty
+    or not, so a value left out of the document is removed from its part too."""
+    if not _TENANT.fullmatch(tenant):
+        raise InvalidSecrets(f"{tenant!r} is not a tenant id")
+    names = []
+    for part, value in split(document).items():
+        name = parameter_name(prefix, tenant, part)
+        client.put_parameter(
+            Name=name, Value=_encode(value), Type="SecureString", Tier="Standard", Overwrite=True
+        )
+        names.append(name)
+    return names
+
+
+def _normalise_parts(parts: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(parts, str):
+        raise TypeError(f"parts must be a tuple of part names, not the string {parts!r}")
+    given = tuple(parts)
+    if not given or any(p not in PARTS for p in given):
+        raise ValueError(f"parts must be some of {PARTS}, not {given!r}")
+    return tuple(dict.fromkeys(given))
+
+
 class TenantSecrets:
+    """The ``parts`` of tenants' secrets that one function may read, merged, cached per process.
+
+    ``monotonic`` is the clock the cache expires by (tests pass their own)."""
+
     def __init__(
-        self, prefix: str | None = None, client: Any = None, cache_seconds: float = CACHE_SECONDS
+        self,
+        parts: Iterable[str],
+        prefix: str | None = None,
+        client: Any = None,
+        cache_seconds: float = CACHE_SECONDS,
+        *,
+        max_misses: int = MAX_MISSES,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.parts = _normalise_parts(parts)
         self._prefix = prefix
         self._client = client
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.max_misses = max_misses
+        self._monotonic = monotonic
+        # Keyed by (prefix, tenant): the prefix is read on use.
+        self._cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._misses: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -48,33 +204,51 @@ class TenantSecrets:
         # Read on use: one process (the local stack, a test run) may host several deployments.
         if self._prefix is not None:
             return self._prefix
-        return os.environ.get("TENANT_SECRET_PREFIX", "ecomops/dev/tenants/")
+        return os.environ.get("TENANT_SECRET_PREFIX", DEFAULT_PREFIX)
 
     @property
     def client(self) -> Any:
-        return self._client or aws.client("secretsmanager")
+        return self._client or aws.client("ssm")
 
     def get(self, tenant: str) -> dict[str, Any]:
-        if not _TENANT.match(tenant):
+        if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
             raise UnknownTenant(f"{tenant!r} is not a tenant id")
-        name = f"{self.prefix}{tenant}"
-        now = time.monotonic()
+        key = (self.prefix, tenant)
+        now = self._monotonic()
         with self._lock:
-            cached = self._cache.get(name)
+            cached = self._cache.get(key)
             if cached and cached[0] > now:
                 return cached[1]
-        try:
-            answer = self.client.get_secret_value(SecretId=name)
-        except self.client.exceptions.ResourceNotFoundException:
-            raise UnknownTenant(f"unknown tenant {tenant!r}") from None
-        document: dict[str, Any] = json.loads(answer["SecretString"])
+            missed = self._misses.get(key)
+            if missed is not None:
+                if missed > now:
+                    raise UnknownTenant(f"unknown tenant {tenant!r}")
+                del self._misses[key]
+        names = [parameter_name(key[0], tenant, part) for part in self.parts]
+        answer = self.client.get_parameters(Names=names, WithDecryption=True)
+        values = {p["Name"]: p["Value"] for p in answer.get("Parameters", [])}
+        if not values:
+            self._remember_miss(key, now)
+            raise UnknownTenant(f"unknown tenant {tenant!r}")
+        document = merge(json.loads(values[name]) for name in names if name in values)
         with self._lock:
-            self._cache[name] = (now + self.cache_seconds, document)
+            self._cache[key] = (now + self.cache_seconds, document)
         return document
 
+    def _remember_miss(self, key: tuple[str, str], now: float) -> None:
+        with self._lock:
+            self._misses.pop(key, None)
+            self._misses[key] = now + self.cache_seconds
+            while len(self._misses) > self.max_misses:
+                self._misses.popitem(last=False)
+
     def forget(self, tenant: str | None = None) -> None:
+        """Drop what is cached (found or missed) for ``tenant``, or for every tenant."""
         with self._lock:
             if tenant is None:
                 self._cache.clear()
+                self._misses.clear()
             else:
-                self._cache.pop(f"{self.prefix}{tenant}", None)
+                key = (self.prefix, tenant)
+                self._cache.pop(key, None)
+                self._misses.pop(key, None)

@@ -1,6 +1,6 @@
 """A tenant's (client shop's) settings: what differs from one client to the next.
 
-Secrets (webhook secrets, API keys) are not here: they live in Secrets Manager
+Secrets (webhook secrets, API keys) are not here: they live in SSM Parameter Store
 (``shared.tenant_secrets``). These settings live in the table at ``TENANT#<id>`` / ``CONFIG``.
 """
 

@@ -45,7 +45,7 @@ from shared.tenant_secrets import TenantSecrets, UnknownTenant
 MAX_FORM_BYTES = 4096  # a token is at most 1 KB; anything larger is not our form
 BY = "signed-link"
 
-_secrets = TenantSecrets()
+_secrets = TenantSecrets(parts=("links",))
 
 _REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
     LinkMalformed: (

@@ -71,7 +71,7 @@ def _deps(table: str, clock: Clock = SYSTEM_CLOCK) -> Deps:
         OrderStore(table, clock),
         LifecycleStore(table, clock),
         TenantDirectory(table),
-        TenantSecrets(),
+        TenantSecrets(parts=("api", "links")),
         DynamoHistory(table),
         clock,
     )

@@ -39,7 +39,11 @@ class Deps:
 @cache
 def _deps(table: str) -> Deps:
     return Deps(
-        table, OrderStore(table), LifecycleStore(table), TenantDirectory(table), TenantSecrets()
+        table,
+        OrderStore(table),
+        LifecycleStore(table),
+        TenantDirectory(table),
+        TenantSecrets(parts=("api",)),
     )
 
 

@@ -17,7 +17,7 @@ from shared.observability import logger
 from shared.raw_events import RawEventStore
 from shared.tenant_secrets import TenantSecrets
 
-_secrets = TenantSecrets()
+_secrets = TenantSecrets(parts=("webhooks",))
 
 
 @cache

@@ -30,7 +30,7 @@ from shared.raw_events import RawEventStore
 from shared.tenant_secrets import TenantSecrets
 
 _processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-_secrets = TenantSecrets()
+_secrets = TenantSecrets(parts=("api",))
 
 
 def _gateway(tenant: str) -> StripeGateway:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -18,6 +18,7 @@ from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit
 from infra.constructs.storage import Storage
+from infra.constructs.tenant_secrets import API, WEBHOOKS, grant_tenant_secrets
 
 WEBHOOK_PATHS = (
     "/webhooks/{tenant}/stripe",
@@ -29,17 +30,6 @@ RAW_EVENT_FILTER = {
     "eventName": ["INSERT"],
     "dynamodb": {"NewImage": {"kind": {"S": ["raw_event"]}}},
 }
-
-
-def tenant_secrets_statement(scope: Construct, config: StackConfig) -> iam.PolicyStatement:
-    stack = Stack.of(scope)
-    return iam.PolicyStatement(
-        actions=["secretsmanager:GetSecretValue"],
-        resources=[
-            f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:"
-            f"{config.tenant_secret_prefix}*"
-        ],
-    )
 
 
 class Ingestion(Construct):
@@ -79,7 +69,8 @@ class Ingestion(Construct):
         )
         data.key.grant_encrypt_decrypt(self.ingress)
         storage.archive.grant_put(self.ingress, "raw/*")
-        self.ingress.add_to_role_policy(tenant_secrets_statement(self, config))
+        # Public: it reads only the webhook secrets it verifies with, never API keys.
+        grant_tenant_secrets(self.ingress, config, WEBHOOKS)
         for path in WEBHOOK_PATHS:
             api.add_public_route(
                 path,
@@ -102,7 +93,8 @@ class Ingestion(Construct):
         )
         data.table.grant_read_write_data(self.processor)
         storage.archive.grant_read(self.processor, "raw/*")
-        self.processor.add_to_role_policy(tenant_secrets_statement(self, config))
+        # The gateway's API key, to look up what an event names (never webhook secrets).
+        grant_tenant_secrets(self.processor, config, API)
         self.processor.add_event_source(
             sources.DynamoEventSource(
                 data.table,
@@ -125,11 +117,8 @@ class Ingestion(Construct):
                 [
                     NagPackSuppression(
                         id="AwsSolutions-IAM5",
-                        reason="Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) "
-                        "so tenants can be added without a deploy; archive grants are limited "
-                        "to the raw/ prefix.",
+                        reason="Archive grants are limited to the raw/ prefix.",
                         applies_to=[
-                            {"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"},
                             {"regex": "/^Resource::<StorageRawArchive.*\\.Arn>/raw/\\*$/g"},
                             "Action::s3:GetObject*",
                             "Action::s3:GetBucket*",

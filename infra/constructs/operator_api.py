@@ -21,8 +21,8 @@ from infra import nag
 from infra.config import StackConfig
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
-from infra.constructs.ingestion import tenant_secrets_statement
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.tenant_secrets import LINKS, grant_tenant_secrets
 
 ORDER_PATH = "/ops/tenants/{tenant}/orders/{order_id}"
 OPERATOR_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
@@ -42,10 +42,6 @@ OPERATOR_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
 )
 LINK_PATH = "/links/{tenant}/{order_id}/{decision}"
 
-_SECRETS_REASON = (
-    "Tenants' secrets share one prefix (ecomops/<stage>/tenants/*) so tenants can be added "
-    "without a deploy; the links function reads only their link signing keys."
-)
 _EXECUTIONS_REASON = (
     "Executions of the order lifecycle state machine (one per order) are only known by name at "
     "run time: <lifecycle>:* names those, nothing else (a cancellation stops one)."
@@ -117,7 +113,8 @@ class OperatorApi(Construct):
             )
         )
         data.key.grant_encrypt_decrypt(self.links)
-        self.links.add_to_role_policy(tenant_secrets_statement(self, config))
+        # Public: it reads only the link signing keys, never webhook secrets or API keys.
+        grant_tenant_secrets(self.links, config, LINKS)
         lifecycle_state_machine.grant_task_response(self.links)
 
         authorizer = authorizers.HttpJwtAuthorizer(
@@ -155,17 +152,6 @@ class OperatorApi(Construct):
                             "OrdersLifecycleStateMachine.*:\\*$/g"
                         }
                     ],
-                )
-            ],
-            apply_to_children=True,
-        )
-        NagSuppressions.add_resource_suppressions(
-            self.links.role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason=_SECRETS_REASON,
-                    applies_to=[{"regex": "/^Resource::arn:.*:secret:ecomops/.*\\*$/g"}],
                 )
             ],
             apply_to_children=True,

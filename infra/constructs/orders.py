@@ -15,8 +15,8 @@ from constructs import Construct
 
 from infra.config import StackConfig
 from infra.constructs.data import DataStore
-from infra.constructs.ingestion import tenant_secrets_statement
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.tenant_secrets import API_AND_LINKS
 from infra.constructs.workflow import (
     acknowledge_steps_grants,
     grant_steps,
@@ -63,7 +63,8 @@ class OrderLifecycle(Construct):
             self.steps,
             data=data,
             client_alerts=client_alerts,
-            secrets=tenant_secrets_statement(self, config),
+            config=config,
+            secret_parts=API_AND_LINKS,
         )
         step = step_factory(self, self.steps, ORDER)
 

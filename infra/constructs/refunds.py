@@ -11,8 +11,8 @@ from constructs import Construct
 
 from infra.config import StackConfig
 from infra.constructs.data import DataStore
-from infra.constructs.ingestion import tenant_secrets_statement
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.tenant_secrets import API
 from infra.constructs.workflow import (
     acknowledge_steps_grants,
     grant_steps,
@@ -57,7 +57,8 @@ class RefundWorkflow(Construct):
             self.steps,
             data=data,
             client_alerts=client_alerts,
-            secrets=tenant_secrets_statement(self, config),
+            config=config,
+            secret_parts=API,
         )
         step = step_factory(self, self.steps, REQUEST)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -15,7 +14,9 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra import nag
+from infra.config import StackConfig
 from infra.constructs.data import DataStore
+from infra.constructs.tenant_secrets import grant_tenant_secrets
 
 Step = Callable[..., tasks.LambdaInvoke]
 
@@ -45,11 +46,13 @@ def grant_steps(
     *,
     data: DataStore,
     client_alerts: sns.ITopic,
-    secrets: iam.PolicyStatement,
+    config: StackConfig,
+    secret_parts: tuple[str, ...],
 ) -> None:
+    """The table, the client alerts topic and the ``secret_parts`` of tenants' secrets."""
     data.table.grant_read_write_data(steps)
     client_alerts.grant_publish(steps)
-    steps.add_to_role_policy(secrets)
+    grant_tenant_secrets(steps, config, secret_parts)
 
 
 def standard_state_machine(
@@ -90,8 +93,8 @@ def standard_state_machine(
 
 
 def acknowledge_steps_grants(steps: lambda_.Function) -> None:
-    """A workflow's steps read and write the table, alert client teams, read tenants' secrets."""
+    """A workflow's steps read and write the table and alert client teams (reading tenants'
+    secrets is acknowledged where granted, by ``grant_tenant_secrets``)."""
     assert steps.role is not None
     nag.acknowledge_table_grant(steps.role)
     nag.acknowledge_kms_grant(steps.role, "the client alerts topic")
-    nag.acknowledge_tenant_secrets(steps.role)

@@ -78,7 +78,7 @@ class WebhookSecrets:
         return CarrierSecrets(self.easypost, self.aftership, self.shippo_token, self.shippo_secret)
 
     def tenant_secret_document(self) -> JSON:
-        """The tenant's Secrets Manager document (the shape shared/tenant_secrets.py reads)."""
+        """The tenant's secrets document, as a tenants file holds it (shared/tenant_secrets.py)."""
         return {
             "stripe": {"webhook_secrets": [self.stripe], "api_key": self.stripe_api_key},
             "easypost": {"webhook_secrets": [self.easypost]},

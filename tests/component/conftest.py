@@ -1,8 +1,8 @@
-"""moto-backed AWS for component tests: the table as the stack defines it, buckets, secrets."""
+"""moto-backed AWS for component tests: the table as the stack defines it, buckets, and the
+tenant ``acme``'s secrets in its three SSM parameters."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -12,10 +12,11 @@ import pytest
 from moto import mock_aws
 
 from shared import aws
+from shared.tenant_secrets import put_tenant_secrets
 
 TABLE = "ecomops-test"
 ARCHIVE = "ecomops-archive-test"
-PREFIX = "ecomops/test/tenants/"
+PREFIX = "/ecomops/test/tenants/"
 
 TENANT_SECRETS = {
     "stripe": {"webhook_secrets": ["whsec_new", "whsec_old"], "api_key": "sk_test_x"},
@@ -80,9 +81,10 @@ def aws_env() -> Iterator[dict[str, Any]]:
         create_table(ddb)
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=ARCHIVE)
-        sm = boto3.client("secretsmanager")
-        sm.create_secret(Name=f"{PREFIX}acme", SecretString=json.dumps(TENANT_SECRETS))
-        yield {"ddb": ddb, "s3": s3, "secrets": sm}
+        ssm = boto3.client("ssm")
+        # As ``ecomops local up`` installs a tenants file: split into webhooks, links and api.
+        put_tenant_secrets(ssm, "acme", TENANT_SECRETS, PREFIX)
+        yield {"ddb": ddb, "s3": s3, "ssm": ssm}
     aws.reset()
     os.environ.clear()
     os.environ.update(saved)

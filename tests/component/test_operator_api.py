@@ -33,6 +33,7 @@ from shared.lifecycle_store import LifecycleStore
 from shared.money import Money
 from shared.order_store import OrderStore
 from shared.signed_links import sign_decision_links, sign_link
+from shared.tenant_secrets import put_tenant_secrets
 from tests.component.conftest import PREFIX, TABLE, TENANT_SECRETS, create_table
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -73,12 +74,12 @@ def moto() -> Iterator[dict[str, Any]]:
         with mock_aws():
             ddb = boto3.client("dynamodb")
             create_table(ddb)
-            sm = boto3.client("secretsmanager")
+            ssm = boto3.client("ssm")
             for tenant, document in (
                 ("acme", {**TENANT_SECRETS, "links": {"signing_keys": ACME_KEYS}}),
                 ("globex", {"links": {"signing_keys": GLOBEX_KEYS}}),
             ):
-                sm.create_secret(Name=f"{PREFIX}{tenant}", SecretString=json.dumps(document))
+                put_tenant_secrets(ssm, tenant, document, PREFIX)
             yield {"ddb": ddb}
     finally:
         aws.reset()

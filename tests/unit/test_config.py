@@ -27,7 +27,11 @@ def test_tenants_given_as_json_on_the_command_line() -> None:
     )
     (tenant,) = config.tenants
     assert tenant.id == "acme-shop"
-    assert config.tenant_secret_name(tenant) == "ecomops/prod/tenants/acme-shop"
+    assert config.tenant_secret_parameters(tenant) == (
+        "/ecomops/prod/tenants/acme-shop/webhooks",
+        "/ecomops/prod/tenants/acme-shop/links",
+        "/ecomops/prod/tenants/acme-shop/api",
+    )
 
 
 @pytest.mark.parametrize("bad", ["A", "x", "has space", "-leading", "Upper"])
