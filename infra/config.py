@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 
 
 class TenantConfig(BaseModel):
@@ -27,7 +27,7 @@ class TenantConfig(BaseModel):
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        if not _TENANT_ID.match(value):
+        if not _TENANT_ID.fullmatch(value):
             raise ValueError(
                 f"tenant id {value!r} must be 3-40 characters of a-z, 0-9 and '-', "
                 "starting and ending with a letter or digit"
@@ -56,6 +56,16 @@ class StackConfig(BaseModel):
     # fetches its keys from <issuer>/.well-known/openid-configuration, so it must be https).
     operator_jwt_issuer: str = Field(default="https://auth.example.invalid/", pattern=r"^https://")
     operator_jwt_audience: tuple[str, ...] = Field(default=("ecomops-operators",), min_length=1)
+    # Limits on what anyone on the internet can make us run: the public functions' reserved
+    # concurrency (so a flood cannot take the concurrency the processor, the workflows and the
+    # operator API need; the account keeps at least 100 unreserved) and the request rates of
+    # the public routes (each route its own: a flood of one source does not starve another).
+    ingress_concurrency: int = Field(default=100, ge=1)
+    links_concurrency: int = Field(default=10, ge=1)
+    webhook_rate_per_route: int = Field(default=200, ge=1)
+    webhook_burst_per_route: int = Field(default=100, ge=1)
+    links_rate: int = Field(default=10, ge=1)
+    links_burst: int = Field(default=20, ge=1)
 
     @property
     def tenant_secret_prefix(self) -> str:
@@ -88,6 +98,12 @@ class StackConfig(BaseModel):
             ("lifecycleSecondsPerDay", "lifecycle_seconds_per_day"),
             ("operatorJwtIssuer", "operator_jwt_issuer"),
             ("operatorJwtAudience", "operator_jwt_audience"),
+            ("ingressConcurrency", "ingress_concurrency"),
+            ("linksConcurrency", "links_concurrency"),
+            ("webhookRatePerRoute", "webhook_rate_per_route"),
+            ("webhookBurstPerRoute", "webhook_burst_per_route"),
+            ("linksRate", "links_rate"),
+            ("linksBurst", "links_burst"),
         ):
             value = get(key)
             if value is None:

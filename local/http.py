@@ -40,6 +40,13 @@ def api_gateway_event(
     received = SYSTEM_CLOCK.now()
     content_type = headers.get("content-type", "")
     is_text = any(content_type.startswith(t) for t in _TEXT_TYPES) or not body
+    if is_text:
+        # A body that says it is text but is not UTF-8 reaches the function base64-encoded
+        # (the event's body is a JSON string), as API Gateway hands over any binary payload.
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            is_text = False
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,

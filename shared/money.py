@@ -41,6 +41,13 @@ _EXPONENTS = {
 }
 
 
+# The largest amount, in minor units, that anything here holds: fifteen digits, so every
+# amount and every sum of a tenant's year stays exact in a JSON number and in DynamoDB. No real
+# payment comes near it (Stripe refuses charges above 99,999,999 minor units); an amount above
+# it is refused as malformed input, never stored.
+MAX_MINOR_UNITS = 10**15 - 1
+
+
 class CurrencyMismatch(ValueError):
     pass
 
@@ -59,7 +66,7 @@ Currency = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")]
 class Money(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    amount: int  # minor units
+    amount: int = Field(ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS)  # minor units
     currency: Currency
 
     @classmethod
@@ -77,6 +84,9 @@ class Money(BaseModel):
             raise ValueError(f"{value!r} is not a decimal amount") from None
         if not number.is_finite():
             raise ValueError(f"{value!r} is not a finite amount")
+        # Refuse absurd magnitudes before int() would build a number of millions of digits.
+        if number and number.adjusted() + exponent(currency) >= 15:
+            raise ValueError(f"{value} is larger than any amount this system accepts")
         scaled = number.scaleb(exponent(currency))
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{value} has more decimals than {currency.upper()} allows")

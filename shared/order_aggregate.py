@@ -170,11 +170,21 @@ class OrderState(_State):
             return str(self.placed.value["currency"])
         return next((p.currency for p in self.payments.values()), None)
 
+    def _in_currency(self) -> list[PaymentFacts]:
+        """Payments in the order's currency: only these pay for it. A payment in another
+        currency is a break for reconciliation to name, never a part of "paid"."""
+        currency = self.currency
+        return [p for p in self.payments.values() if p.currency == currency]
+
     def paid(self) -> int:
-        return sum(p.settled_amount for p in self.payments.values())
+        return sum(p.settled_amount for p in self._in_currency())
 
     def refunded(self) -> int:
-        return sum(p.refunded for p in self.payments.values())
+        return sum(p.refunded for p in self._in_currency())
+
+    def foreign_payments(self) -> list[PaymentFacts]:
+        currency = self.currency
+        return [p for p in self.payments.values() if p.currency != currency]
 
     def successful_payments(self) -> list[PaymentFacts]:
         return [p for p in self.payments.values() if p.succeeded_at is not None]

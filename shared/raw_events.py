@@ -7,6 +7,7 @@ points at them. ``GSI2`` (``T#<tenant>#RAW#<source>`` by receive time) serves re
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ class RawEvent:
     status: str
     body: str | None
     archive_key: str | None
-    topic: str | None
+    # Unsigned headers kept for operators (Shopify's topic, webhook and event ids, trigger
+    # time): JSON, never used to decide what the event does.
+    hints: str | None
     detail: str | None = None
 
     @classmethod
@@ -62,7 +65,7 @@ class RawEvent:
             status=text("status") or "",
             body=text("body"),
             archive_key=text("archive_key"),
-            topic=text("topic"),
+            hints=text("hints"),
             detail=text("detail"),
         )
 
@@ -84,7 +87,7 @@ class RawEventStore:
         event_type: str,
         body: bytes,
         received_at: str,
-        topic: str | None = None,
+        hints: dict[str, str] | None = None,
     ) -> bool:
         """Store the event unless it is stored already; True if this call stored it."""
         ddb = aws.client("dynamodb")
@@ -103,8 +106,8 @@ class RawEventStore:
             "GSI2PK": {"S": f"T#{tenant}#RAW#{source}"},
             "GSI2SK": {"S": f"{received_at}#{event_id}"},
         }
-        if topic:
-            item["topic"] = {"S": topic}
+        if hints:
+            item["hints"] = {"S": json.dumps(hints, sort_keys=True)}
         if len(body) > self.inline_limit:
             if not self.archive_bucket:
                 raise RuntimeError("body exceeds the inline limit and no archive bucket is set")

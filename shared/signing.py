@@ -165,12 +165,20 @@ def verify_shippo(
     tolerance_s: int = DEFAULT_TOLERANCE_S,
     *,
     now: float,
+    token_only: bool = False,
 ) -> None:
     if not token or not _any_equal(token, list(tokens)):
         raise SignatureError("the webhook URL's token is missing or wrong")
     secrets = list(secrets)
     if not secrets:
-        return
+        if token_only:
+            return
+        # The token travels in the URL (logs, proxies, browser history): alone it would let
+        # whoever saw it post a "delivered" scan. A tenant may still choose it, explicitly.
+        raise SignatureError(
+            "this tenant has no Shippo signing secret: configure one (X-Shippo-Signature), "
+            "or switch token-only delivery on explicitly"
+        )
     if not signature:
         raise SignatureError("X-Shippo-Signature is required for this tenant")
     parts = dict(p.strip().split("=", 1) for p in signature.split(",") if "=" in p)

@@ -8,7 +8,7 @@ deployed), each a JSON document::
         {"stripe":    {"webhook_secrets": ["whsec_…"]},
          "easypost":  {"webhook_secrets": ["…"]},
          "aftership": {"webhook_secrets": ["…"]},
-         "shippo":    {"tokens": ["…"], "webhook_secrets": []},
+         "shippo":    {"tokens": ["…"], "webhook_secrets": ["…"], "token_only": false},
          "shop":      {"webhook_secrets": ["…"]},
          "shopify":   {"webhook_secrets": ["…"]}}
     /ecomops/<stage>/tenants/<tenant>/links      what signs and verifies one-click review links
@@ -70,12 +70,15 @@ LAYOUT: dict[str, dict[str, str]] = {
     "stripe": {"webhook_secrets": "webhooks", "api_key": "api"},
     "easypost": {"webhook_secrets": "webhooks"},
     "aftership": {"webhook_secrets": "webhooks"},
-    "shippo": {"tokens": "webhooks", "webhook_secrets": "webhooks"},
+    # token_only: true accepts Shippo's URL token without an X-Shippo-Signature; off unless
+    # a tenant switches it on (the token alone would let anyone who saw the URL post scans).
+    "shippo": {"tokens": "webhooks", "webhook_secrets": "webhooks", "token_only": "webhooks"},
     "shop": {"webhook_secrets": "webhooks"},
     "shopify": {"webhook_secrets": "webhooks"},
     "links": {"signing_keys": "links"},
 }
 _SINGLE_VALUES = {("stripe", "api_key")}
+_FLAGS = {("shippo", "token_only")}
 
 _TENANT = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 
@@ -113,7 +116,11 @@ def split(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                     f"unknown key {source}.{name!r} in tenant secrets "
                     f"(known: {', '.join(LAYOUT[source])})"
                 )
-            _check_value(f"{source}.{name}", value, single=(source, name) in _SINGLE_VALUES)
+            if (source, name) in _FLAGS:
+                if not isinstance(value, bool):
+                    raise InvalidSecrets(f"{source}.{name} in tenant secrets must be true or false")
+            else:
+                _check_value(f"{source}.{name}", value, single=(source, name) in _SINGLE_VALUES)
             parts[part].setdefault(source, {})[name] = value
     for part, value in parts.items():
         size = len(_encode(value).encode())

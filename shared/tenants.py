@@ -6,6 +6,7 @@ Secrets (webhook secrets, API keys) are not here: they live in SSM Parameter Sto
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +49,9 @@ class TenantSettings(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
     name: str
     currency: Currency
+    # Currencies orders may also be placed in (a shop selling in several markets); an order in
+    # any other currency is refused at the door with the reason.
+    other_currencies: tuple[Currency, ...] = ()
     timezone: str = "UTC"
     business_category: str = "general"
     capture_mode: Literal["automatic", "manual"] = "automatic"
@@ -62,6 +66,10 @@ class TenantSettings(BaseModel):
     # Lists and thresholds screening starts from (functions/risk/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
+
+    @property
+    def accepted_currencies(self) -> frozenset[str]:
+        return frozenset((self.currency, *self.other_currencies))
 
 
 def config_key(tenant: str) -> dict[str, dict[str, str]]:
@@ -97,3 +105,24 @@ class TenantDirectory:
             ExpressionAttributeValues={":pk": {"S": "TENANTS"}},
         )
         return [TenantSettings.model_validate_json(i["settings"]["S"]) for i in answer["Items"]]
+
+
+class CachedTenants:
+    """Settings by tenant, kept for a few minutes per process (the front door asks on every
+    order webhook; settings change rarely and a change is seen within ``ttl_s``)."""
+
+    def __init__(self, directory: TenantDirectory, ttl_s: float = 300) -> None:
+        self.directory = directory
+        self.ttl_s = ttl_s
+        self._cache: dict[str, tuple[float, TenantSettings | None]] = {}
+
+    def get(self, tenant: str) -> TenantSettings | None:
+        now = time.monotonic()
+        cached = self._cache.get(tenant)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        settings = self.directory.get(tenant)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[tenant] = (now + self.ttl_s, settings)
+        return settings

@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,3 +65,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The longest tests first: under xdist one worker takes them while the others share the
     rest, instead of a long test starting last and the run waiting for it alone."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
+@pytest.fixture
+def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The Stripe sandbox, wired into the local stack (its functions call it)."""
+    import stripe
+
+    from local.sandboxes.stripe_api import StripeSandbox
+
+    monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
+    monkeypatch.setattr(stripe.HTTPClient, "MAX_DELAY", 0.05)
+    with StripeSandbox(seed=21) as running:
+        assert running.base_url is not None
+        local_stack.dispatcher.overrides["STRIPE_API_BASE"] = running.base_url
+        monkeypatch.setenv(
+            "REFUND_STATE_MACHINE", local_stack.deployment.outputs["RefundStateMachine"]
+        )
+        monkeypatch.setenv(
+            "LIFECYCLE_STATE_MACHINE", local_stack.deployment.outputs["LifecycleStateMachine"]
+        )
+        monkeypatch.setenv("LIFECYCLE_SECONDS_PER_DAY", "3")
+        monkeypatch.setenv("TABLE_NAME", local_stack.deployment.outputs["TableName"])
+        monkeypatch.setenv("MAIL_DIR", str(local_stack.mail_dir))
+        yield running
+        local_stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)

@@ -270,13 +270,17 @@ def refund(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
         lines=[line.model_dump(exclude_none=True) for line in body.lines] if body.lines else None,
         reason=body.reason,
         refund_id=body.refund_id,
+        table=_table(),
     )
     # request_refund has no author field: the log line is the record of who asked.
     logger.info(
         "refund requested",
         extra={"order_id": order_id, "refund_id": result["refund_id"], "amount": body.amount},
     )
-    return {"refund_id": result["refund_id"], "started": result["started"]}, HTTPStatus.ACCEPTED
+    if not result["started"]:
+        # The same request again (a retry, a double click): it exists, nothing new started.
+        return {"refund_id": result["refund_id"], "started": False, "exists": True}, HTTPStatus.OK
+    return {"refund_id": result["refund_id"], "started": True}, HTTPStatus.ACCEPTED
 
 
 @app.post(f"{ORDER}/returns")

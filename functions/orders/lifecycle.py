@@ -500,21 +500,22 @@ def act_cancel(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
         extra["refund"] = {"amount": paid, "currency": state.currency}
     voided = void_authorizations(deps, state, tenant)
     send_email("order_cancelled", state, tenant, customer, extra, clock=deps.clock)
-    refund = None
+    refunds: list[dict[str, Any]] = []
     if paid > 0 and os.environ.get("REFUND_STATE_MACHINE"):
-        from functions.orders.operations import request_refund
+        from functions.orders.operations import refund_all_payments
 
-        refund = request_refund(
+        refunds = refund_all_payments(
+            deps.orders.table_name,
             tenant.id,
             state.order_id,
-            reason="requested_by_customer" if reason != "blocked_by_screening" else "fraudulent",
-            refund_id="cancellation",
+            state,
+            "requested_by_customer" if reason != "blocked_by_screening" else "fraudulent",
         )
     return {
         "cancelled": True,
         "refund_due": max(paid, 0),
         "reason": reason,
-        "refund": refund,
+        "refunds": refunds,
         "voided": voided,
     }
 

@@ -15,6 +15,7 @@ from typing import Any
 from functions.orders.lifecycle import SHIPPED
 from shared import aws, workflows
 from shared.lifecycle_store import LifecycleStore
+from shared.order_aggregate import OrderState
 from shared.order_store import OrderStore
 
 
@@ -37,33 +38,80 @@ def request_refund(
     refund_id: str | None = None,
     refund_state_machine: str | None = None,
     payment_id: str | None = None,
+    table: str | None = None,
 ) -> dict[str, Any]:
-    """Start the refund workflow once per refund request (a repeated request id is a no-op).
+    """Accept a refund request once per ``refund_id`` and start its workflow.
 
-    ``payment_id`` refunds that payment of the order (a duplicate charge), else the payment
-    with the most left to refund. The state machine defaults to the deployment's
-    (``REFUND_STATE_MACHINE``)."""
+    The request is claimed first (one conditional write), so of many concurrent requests
+    with one id exactly one answers ``started: True``; the others answer that it exists
+    (``started: False``), or are refused if the id was used for a different request. The
+    workflow start is idempotent (its name is the refund's identity), so a retry after a
+    crash between the two starts it. ``payment_id`` refunds that payment of the order (a
+    duplicate charge), else the payment with the most left to refund. The state machine
+    defaults to the deployment's (``REFUND_STATE_MACHINE``)."""
+    from functions.orders.refunds import RefundLedger
+
     arn = refund_state_machine or os.environ.get("REFUND_STATE_MACHINE")
     if not arn:
         raise OperationRefused("refunds are not configured in this deployment")
     if amount is not None and amount <= 0:
         raise OperationRefused("a refund amount must be positive (minor units)")
-    refund_id = refund_id or uuid.uuid4().hex[:16]
-    started = workflows.start_once(
+    refund_id = refund_id or uuid.uuid4().hex
+    request = {
+        "amount": amount,
+        "lines": lines,
+        "reason": reason or "requested_by_customer",
+        "payment_id": payment_id,
+    }
+    earlier = RefundLedger(table or os.environ["TABLE_NAME"]).claim(
+        tenant, order_id, refund_id, request
+    )
+    if earlier is not None and earlier != json.loads(json.dumps(request, default=str)):
+        raise OperationRefused(f"refund id {refund_id!r} was already used for another request")
+    workflows.start_once(
         arn,
-        workflows.execution_name(tenant, f"{order_id}--refund--{refund_id}"),
+        workflows.execution_name(tenant, order_id, "refund", refund_id),
         {
             "tenant": tenant,
             "order_id": order_id,
             "refund_id": refund_id,
-            "amount": amount,
-            "lines": lines,
-            "reason": reason or "requested_by_customer",
-            "payment_id": payment_id,
+            **request,
             "waits": refund_waits(),
         },
+        identity=(tenant, order_id, "refund", refund_id),
     )
-    return {"refund_id": refund_id, "started": started}
+    answer: dict[str, Any] = {"refund_id": refund_id, "started": earlier is None}
+    if earlier is not None:
+        answer["exists"] = True
+    return answer
+
+
+def refund_all_payments(
+    table: str,
+    tenant: str,
+    order_id: str,
+    state: OrderState,
+    reason: str,
+    refund_state_machine: str | None = None,
+) -> list[dict[str, Any]]:
+    """A cancellation gives back every payment of the order with money left, each exactly
+    once (its refund request is named after the payment)."""
+    started = []
+    for payment in sorted(state.successful_payments(), key=lambda p: p.payment_id):
+        if payment.settled_amount - payment.refunded <= 0:
+            continue
+        started.append(
+            request_refund(
+                tenant,
+                order_id,
+                reason=reason,
+                payment_id=payment.payment_id,
+                refund_id=f"cancellation-{payment.payment_id}",
+                refund_state_machine=refund_state_machine,
+                table=table,
+            )
+        )
+    return started
 
 
 def cancel_order(
@@ -85,11 +133,7 @@ def cancel_order(
         raise OperationRefused("the order has shipped: open a return instead")
     arn = lifecycle_state_machine or os.environ.get("LIFECYCLE_STATE_MACHINE")
     if stop_lifecycle and arn:
-        execution = (
-            arn.replace(":stateMachine:", ":execution:")
-            + ":"
-            + workflows.execution_name(tenant, order_id)
-        )
+        execution = workflows.execution_arn(arn, workflows.execution_name(tenant, order_id))
         client = aws.client("stepfunctions")
         # Already over (or never started): nothing to stop.
         with contextlib.suppress(client.exceptions.ExecutionDoesNotExist):
@@ -97,19 +141,31 @@ def cancel_order(
                 executionArn=execution, error="OrderCancelled", cause=reason[:256]
             )
     lifecycle.set_stage(tenant, order_id, "cancelled", reason)
-    due = max(0, state.paid() - state.refunded())
-    refund = (
-        request_refund(
-            tenant,
-            order_id,
-            reason="requested_by_customer",
-            refund_id="cancellation",
-            refund_state_machine=refund_state_machine,
-        )
-        if due
-        else None
+    # The stopped lifecycle leaves its waits behind: a late approve link or carrier scan must
+    # find nothing to resume.
+    for wait in ("review", "shipment", "delivery"):
+        lifecycle.take_wait(tenant, order_id, wait)
+    due = sum(max(0, p.settled_amount - p.refunded) for p in state.successful_payments())
+    refunds = refund_all_payments(
+        table, tenant, order_id, state, "requested_by_customer", refund_state_machine
     )
-    return {"cancelled": True, "refund_due": due, "refund": refund}
+    _tell_customer_cancelled(table, tenant, state, due)
+    return {"cancelled": True, "refund_due": due, "refunds": refunds}
+
+
+def _tell_customer_cancelled(table: str, tenant: str, state: OrderState, due: int) -> None:
+    """The customer hears of the cancellation once, whoever cancelled (operator, shop or the
+    lifecycle: the notification log keeps it to one e-mail per order)."""
+    from functions.orders.lifecycle import send_email
+    from shared.tenants import TenantDirectory
+
+    settings = TenantDirectory(table).get(tenant)
+    if settings is None or state.order is None:
+        return
+    extra: dict[str, Any] = {"reason": None}
+    if due > 0 and state.currency:
+        extra["refund"] = {"amount": due, "currency": state.currency}
+    send_email("order_cancelled", state, settings, [state.order.customer.email or ""], extra)
 
 
 def open_return(

@@ -62,6 +62,7 @@ class LifecycleStarter:
                         "capture_mode": tenant.capture_mode,
                         "waits": waits_for(tenant, self.seconds_per_day),
                     },
+                    identity=(event.tenant, order_id),
                 )
         if isinstance(event, OrderCancelled) and result == "applied":
             # Shipped already: the shop's cancellation stays on the timeline for an operator.

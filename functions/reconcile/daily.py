@@ -11,6 +11,7 @@ listed, above the tenant's maximum they are left to an operator.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -68,8 +69,10 @@ def split_by_scope(previous: list[Break], inputs: DayInputs) -> tuple[list[Break
 
 
 def refund_id_for(key: str) -> str:
-    # The refund workflow's ids are at most 40 of [A-Za-z0-9_-]; the key is a hex digest.
-    return f"recon-{key[:34]}"
+    """The refund request's id for an action's idempotency key: a hash of the whole key, so
+    two refunds of one break (one per duplicate charge) never share an id. Refund ids are at
+    most 40 of ``[A-Za-z0-9_-]``."""
+    return "recon-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 @dataclass

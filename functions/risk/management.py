@@ -88,11 +88,11 @@ def normalise_entry(kind: ListKind, value: str) -> str:
     """The canonical form of a list entry, or ValueError saying what is wrong with it."""
     text = value.strip()
     if kind == "emails":
-        if not _EMAIL.match(text):
+        if not _EMAIL.fullmatch(text):
             raise ValueError(f"{value!r} is not an e-mail address")
         return text.lower()
     if kind == "email_domains":
-        if not _DOMAIN.match(text.lower()):
+        if not _DOMAIN.fullmatch(text.lower()):
             raise ValueError(f"{value!r} is not a domain name")
         return text.lower()
     if kind == "ips":
@@ -101,20 +101,20 @@ def normalise_entry(kind: ListKind, value: str) -> str:
         except ValueError as error:
             raise ValueError(f"{value!r} is not an IP address or CIDR range") from error
     if kind == "bins":
-        if not _BIN.match(text):
+        if not _BIN.fullmatch(text):
             raise ValueError(f"{value!r} is not a card BIN (6 to 8 digits)")
         return text
     if kind == "countries":
-        if not _COUNTRY.match(text.upper()):
+        if not _COUNTRY.fullmatch(text.upper()):
             raise ValueError(f"{value!r} is not an ISO 3166 two-letter country code")
         return text.upper()
-    if not _FINGERPRINT.match(text):
+    if not _FINGERPRINT.fullmatch(text):
         raise ValueError(f"{value!r} is not a card fingerprint")
     return text
 
 
 def check_category(category: str) -> str:
-    if not _CATEGORY.match(category):
+    if not _CATEGORY.fullmatch(category):
         raise ValueError(
             f"business category {category!r}: lower-case letters, digits, '-' or '_', or '*'"
         )
@@ -195,7 +195,7 @@ class RiskAdmin:
     def ruleset_for(self, tenant: str, category: str) -> CompiledRuleset:
         """What screens an order of ``category`` now (compiled once per stored version)."""
         for candidate in (category, ANY_CATEGORY):
-            if not _CATEGORY.match(candidate):
+            if not _CATEGORY.fullmatch(candidate):
                 continue
             stored = self.store.latest_rules(tenant, candidate)
             if stored is None:

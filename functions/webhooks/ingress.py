@@ -30,6 +30,24 @@ def _raw_store() -> RawEventStore:
     return _store_for(os.environ["TABLE_NAME"], os.environ.get("ARCHIVE_BUCKET"))
 
 
+class _Tenants:
+    """Tenant settings, loaded (with pydantic) on the first order webhook only: carrier and
+    Stripe requests never need them, and the front door's cold start stays lean."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def get(self, tenant: str) -> Any:
+        return _cached_tenants(self.table).get(tenant)
+
+
+@cache
+def _cached_tenants(table: str) -> Any:
+    from shared.tenants import CachedTenants, TenantDirectory
+
+    return CachedTenants(TenantDirectory(table))
+
+
 def source_of(path: str) -> str:
     """``/webhooks/acme/carriers/easypost`` → ``easypost``; ``/webhooks/acme/shop`` → ``shop``."""
     return path.rstrip("/").rsplit("/", 1)[-1]
@@ -65,6 +83,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _secrets,
         _raw_store(),
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", "1000000")),
+        tenants=_Tenants(os.environ["TABLE_NAME"]),
     )
     logger.info(
         "webhook",

@@ -18,10 +18,19 @@ from shared.signing import SignatureError, StaleTimestamp
 from shared.tenant_secrets import UnknownTenant
 
 MAX_BODY_BYTES = 1_000_000
+# An order webhook becomes the order's item in the table, which DynamoDB caps at 400 KB: a
+# larger order body could be acknowledged yet never applied, so it is refused at the door.
+ORDER_SOURCES_MAX_BYTES = 256_000
 
 
 class SecretsPort(Protocol):
     def get(self, tenant: str) -> dict[str, Any]: ...
+
+
+class TenantsPort(Protocol):
+    def get(self, tenant: str) -> Any:
+        """The tenant's settings (``accepted_currencies``), or None if it has none."""
+        ...
 
 
 class StorePort(Protocol):
@@ -34,7 +43,7 @@ class StorePort(Protocol):
         event_type: str,
         body: bytes,
         received_at: str,
-        topic: str | None = None,
+        hints: dict[str, str] | None = None,
     ) -> bool: ...
 
 
@@ -75,17 +84,25 @@ def accept(
     store: StorePort,
     clock: Clock = SYSTEM_CLOCK,
     max_body_bytes: int = MAX_BODY_BYTES,
+    tenants: TenantsPort | None = None,
 ) -> Answer:
     if request.source not in sources.SOURCES:
         return _reject(404, f"unknown webhook source {request.source!r}", "unknown_source")
-    if len(request.body) > max_body_bytes:
-        return _reject(
-            413, f"body of {len(request.body)} bytes exceeds {max_body_bytes}", "too_large"
-        )
+    limit = max_body_bytes
+    if request.source in sources.ORDER_SOURCES:
+        limit = min(limit, ORDER_SOURCES_MAX_BYTES)
+    if len(request.body) > limit:
+        return _reject(413, f"body of {len(request.body)} bytes exceeds {limit}", "too_large")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         return _reject(
             400, f"content type must be application/json, not {content_type!r}", "content_type"
+        )
+    try:
+        request.body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _reject(
+            400, f"body is not UTF-8 JSON: {error.reason} at byte {error.start}", "encoding"
         )
     try:
         tenant_secrets = secrets.get(request.tenant)
@@ -108,6 +125,19 @@ def accept(
     try:
         document = sources.parse_json(request.body)
         identified = sources.identify(request.source, document, request.body, request.headers)
+        if request.source in sources.ORDER_SOURCES:
+            # An order we cannot take is refused now, with the reason, while the shop can
+            # still correct it: acknowledged orders must all be applicable.
+            currencies = sources.check_order(
+                request.source, request.tenant, document, identified, now
+            )
+            settings = tenants.get(request.tenant) if tenants is not None and currencies else None
+            if settings is not None and not currencies <= settings.accepted_currencies:
+                accepted = ", ".join(sorted(settings.accepted_currencies))
+                raise sources.BadRequest(
+                    f"order currency {', '.join(sorted(currencies))} is not one this shop "
+                    f"takes orders in ({accepted})"
+                )
     except sources.BadRequest as bad_request:
         return _reject(400, str(bad_request), "malformed")
     stored = store.put_new(
@@ -117,7 +147,7 @@ def accept(
         event_type=identified.event_type,
         body=request.body,
         received_at=now.isoformat(timespec="microseconds"),
-        topic=request.headers.get("x-shopify-topic"),
+        hints=sources.unsigned_hints(request.source, request.headers),
     )
     # A duplicate is a success for the sender: it must stop retrying.
     return Answer(

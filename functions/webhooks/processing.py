@@ -54,7 +54,6 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
             document,
             event_id=raw.event_id,
             received_at=datetime.fromisoformat(raw.received_at),
-            topic=raw.topic,
         )
     except Ignored as ignored:
         deps.raw_events.mark(raw, STATUS_IGNORED, str(ignored))

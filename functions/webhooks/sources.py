@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shared import signing
@@ -17,6 +18,10 @@ from shared.signing import SignatureError
 
 SOURCES = ("stripe", "easypost", "aftership", "shippo", "shop", "shopify")
 CARRIERS = ("easypost", "aftership", "shippo")
+ORDER_SOURCES = ("shop", "shopify")
+# No webhook any source sends nests deeper than a dozen levels; a hostile body nested
+# thousands deep would otherwise exhaust the parser's recursion.
+MAX_JSON_DEPTH = 64
 
 
 class BadRequest(Exception):
@@ -89,6 +94,7 @@ def verify(
             headers.get("x-shippo-signature"),
             _secrets(tenant_secrets, source, "webhook_secrets"),
             now=now,
+            token_only=(tenant_secrets.get(source) or {}).get("token_only") is True,
         )
     else:
         raise BadRequest(f"unknown source {source!r}")
@@ -161,11 +167,39 @@ def identify(source: str, document: Any, body: bytes, headers: dict[str, str]) -
     if source == "shop":
         return Identified(_field(document, "event_id", source), _field(document, "type", source))
     if source == "shopify":
-        return Identified(
-            headers.get("x-shopify-webhook-id") or content_hash,
-            headers.get("x-shopify-topic") or "unknown",
-        )
+        # Shopify's HMAC covers the body only: its headers (topic, webhook and event ids) can be
+        # swapped on a captured body, so the body's hash is the identity and the body's shape
+        # its type. A re-sent body is a duplicate whatever headers it comes with.
+        return Identified(content_hash, shopify_body_kind(document))
     raise BadRequest(f"unknown source {source!r}")
+
+
+def shopify_body_kind(payload: dict[str, Any]) -> str:
+    """What a signed Shopify body is, from the body alone: ``order``, ``order.cancelled``,
+    ``fulfillment`` or ``other``."""
+    if "order_id" in payload and ("tracking_numbers" in payload or "tracking_number" in payload):
+        return "fulfillment"
+    if "line_items" in payload and "total_price" in payload and "order_id" not in payload:
+        return "order.cancelled" if payload.get("cancelled_at") else "order"
+    return "other"
+
+
+# Headers a source sends outside its signature: kept beside the stored event for operators
+# (which topic Shopify meant, its delivery and event ids, when it fired), never decisive.
+_UNSIGNED_HINTS = {
+    "shopify": (
+        "x-shopify-topic",
+        "x-shopify-webhook-id",
+        "x-shopify-event-id",
+        "x-shopify-triggered-at",
+    )
+}
+
+
+def unsigned_hints(source: str, headers: dict[str, str]) -> dict[str, str]:
+    return {
+        name: headers[name][:200] for name in _UNSIGNED_HINTS.get(source, ()) if headers.get(name)
+    }
 
 
 def _field(document: dict[str, Any], name: str, source: str) -> str:
@@ -176,7 +210,62 @@ def _field(document: dict[str, Any], name: str, source: str) -> str:
 
 
 def parse_json(body: bytes) -> Any:
+    """The body as JSON, UTF-8 only (RFC 8259): json.loads on bytes would also guess UTF-16
+    and UTF-32, which no source sends and the rest of the pipeline does not expect."""
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"body is not UTF-8: {error.reason} at byte {error.start}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
         raise BadRequest(f"body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as error:  # e.g. an integer of 5,000 digits
+        raise BadRequest(f"body is not usable JSON: {str(error)[:200]}") from None
+    # Depth is bounded by the number of brackets: most bodies are checked by counting alone.
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and _too_deep(document):
+        raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    return document
+
+
+def _too_deep(document: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def check_order(
+    source: str, tenant: str, document: Any, identified: Identified, received_at: datetime
+) -> frozenset[str]:
+    """Refuse an order body the processor could not apply (the normaliser's own checks: the
+    schema, amounts within bounds, totals that add up), with the normaliser's reason; return
+    the currencies of the orders it places."""
+    # Loaded on the first order request only: carrier and Stripe requests never need it.
+    from functions.webhooks.normalise import Ignored, Malformed, normalise
+    from shared.events import OrderPlaced, Source
+
+    try:
+        events = normalise(
+            Source(source),
+            tenant,
+            document,
+            event_id=identified.event_id,
+            received_at=received_at,
+        )
+    except Ignored:
+        return frozenset()
+    except Malformed as malformed:
+        raise BadRequest(str(malformed)) from None
+    return frozenset(e.currency for e in events if isinstance(e, OrderPlaced))

@@ -57,6 +57,8 @@ class HttpApi(Construct):
             throttling_burst_limit=500,
             throttling_rate_limit=1000,
         )
+        self._cfn_stage = cfn_stage
+        self._route_settings: dict[str, dict[str, int]] = {}
 
     @property
     def url(self) -> str:
@@ -71,8 +73,20 @@ class HttpApi(Construct):
         function: lambda_.IFunction,
         *,
         why_public: str,
+        throttle: tuple[int, int] | None = None,
     ) -> None:
-        """A route without an API Gateway authorizer; ``why_public`` says what protects it."""
+        """A route without an API Gateway authorizer; ``why_public`` says what protects it,
+        ``throttle`` (requests per second, burst) caps it apart from every other route."""
+        if throttle is not None:
+            rate, burst = throttle
+            for method in methods:
+                # RouteSettings is plain JSON to CloudFormation: its keys as CloudFormation
+                # spells them.
+                self._route_settings[f"{method.value} {path}"] = {
+                    "ThrottlingRateLimit": rate,
+                    "ThrottlingBurstLimit": burst,
+                }
+            self._cfn_stage.route_settings = dict(self._route_settings)
         routes = self.api.add_routes(
             path=path,
             methods=list(methods),

@@ -60,6 +60,7 @@ class Ingestion(Construct):
             environment={**env, "MAX_BODY_BYTES": "1000000"},
             memory_mb=512,
             timeout=Duration.seconds(10),
+            reserved_concurrency=config.ingress_concurrency,
         )
         # The front door only stores: it may put and read raw events, and write the archive.
         self.ingress.add_to_role_policy(
@@ -76,6 +77,7 @@ class Ingestion(Construct):
                 path,
                 [apigw.HttpMethod.POST],
                 self.ingress,
+                throttle=(config.webhook_rate_per_route, config.webhook_burst_per_route),
                 why_public="Webhook senders (Stripe, carriers, shops) cannot sign AWS requests; "
                 "each request is authenticated by its source's HMAC signature against the "
                 "tenant's secret before anything is stored.",

@@ -53,6 +53,7 @@ class LambdaToolkit(Construct):
         environment: Mapping[str, str] | None = None,
         memory_mb: int = 512,
         timeout: Duration | None = None,
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             scope,
@@ -89,6 +90,7 @@ class LambdaToolkit(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             description=description,
             environment=env,
+            reserved_concurrent_executions=reserved_concurrency,
         )
         # Only this function's own log group, not logs:* on every group.
         role.add_to_policy(

@@ -103,6 +103,7 @@ class OperatorApi(Construct):
             },
             memory_mb=256,
             timeout=Duration.seconds(10),
+            reserved_concurrency=config.links_concurrency,
         )
         # Spend a link's nonce (conditional put), see whether it is spent (get), and take the
         # review's task token (delete): nothing else in the table.
@@ -131,6 +132,7 @@ class OperatorApi(Construct):
             LINK_PATH,
             [apigw.HttpMethod.GET, apigw.HttpMethod.POST],
             self.links,
+            throttle=(config.links_rate, config.links_burst),
             why_public="Review links are opened from an e-mail, which cannot carry a bearer "
             "token: each request is authenticated by the link's HMAC-signed token (tenant, "
             "order, decision, expiry) against the tenant's signing keys, and spent once.",

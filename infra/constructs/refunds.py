@@ -114,22 +114,42 @@ class RefundWorkflow(Construct):
             },
         )
         unconfirmed = step("Unconfirmed", {"action": "unconfirmed"})
-        refused = sfn.Fail(
-            self,
-            "NotRefundable",
-            error="NotRefundable",
-            cause="the amount exceeds what was captured and not yet refunded",
+        # A refund that cannot happen ends ``failed`` on its record with the reason, gives its
+        # reservation back and alerts the client team, then fails the execution (so the
+        # failed-executions alarm sees it too).
+        refused = step(
+            "RecordNotRefundable",
+            {"action": "fail", "step": "prepare", "error": sfn.JsonPath.object_at("$.error")},
+        ).next(
+            sfn.Fail(
+                self,
+                "NotRefundable",
+                error="NotRefundable",
+                cause="the amount exceeds what was captured and not yet refunded or reserved",
+            )
         )
-        gateway_refused = sfn.Fail(
-            self,
-            "GatewayRefusedRefund",
-            error="GatewayRefused",
-            cause="the gateway refused the refund",
+        gateway_refused = step(
+            "RecordGatewayRefused",
+            {
+                "action": "fail",
+                "step": "submit",
+                "prepared": sfn.JsonPath.object_at("$.prepared"),
+                "error": sfn.JsonPath.object_at("$.error"),
+            },
+        ).next(
+            sfn.Fail(
+                self,
+                "GatewayRefusedRefund",
+                error="GatewayRefused",
+                cause="the gateway refused the refund or never answered through every retry",
+            )
         )
         prepare.add_catch(refused, errors=["NotRefundable"], result_path="$.error")
+        prepare.add_catch(refused, errors=["States.ALL"], result_path="$.error")
         submit.add_catch(
             gateway_refused, errors=["GatewayRefused", "GatewayRetryable"], result_path="$.error"
         )
+        submit.add_catch(gateway_refused, errors=["States.ALL"], result_path="$.error")
         wait.add_catch(
             unconfirmed.next(sfn.Succeed(self, "LeftUnconfirmed")),
             errors=["States.Timeout"],

@@ -13,6 +13,7 @@ documentation IP ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import uuid
@@ -647,7 +648,10 @@ def shopify_delivery(
     secret: str,
     shop_domain: str | None = None,
 ) -> Delivery:
-    """``webhook_id`` is Shopify's delivery id: a resend of the same webhook keeps it."""
+    """``webhook_id`` is Shopify's delivery id: a resend of the same webhook keeps it. We
+    store Shopify events under the hash of the body (the only signed part), so that is the
+    delivery's event id."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
     return Delivery(
         url=webhook_url(base_url, tenant, "shopify"),
         headers={
@@ -661,8 +665,8 @@ def shopify_delivery(
             "X-Shopify-Triggered-At": triggered_at.astimezone(UTC).isoformat(),
             "X-Shopify-Test": "true",
         },
-        body=json.dumps(payload, separators=(",", ":")).encode(),
-        event_id=webhook_id,
+        body=body,
+        event_id="sha256:" + hashlib.sha256(body).hexdigest(),
         sign=shopify_signer(secret),
         source="shopify",
     )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from shared import signing
+from tests.e2e.helpers import shop_order
 
 Signer = Callable[[bytes, str, int], tuple[dict[str, str], dict[str, str]]]
 
@@ -34,7 +35,7 @@ BODIES = {
     },
     "aftership": {"event": "tracking_update", "event_id": "as-1", "msg": {"tracking_number": "A"}},
     "shippo": {"event": "track_updated", "data": {"tracking_number": "S1"}},
-    "shop": {"event_id": "shop-1", "type": "order.created", "order": {"order_id": "o-1"}},
+    "shop": shop_order("o-1", "shop-1"),
     "shopify": {"id": 450789469, "email": "bob@example.com"},
 }
 PATHS = {
@@ -92,6 +93,7 @@ def call(
     from functions.webhooks import ingress
 
     ingress._secrets.forget()
+    ingress._cached_tenants.cache_clear()
     event = {
         "version": "2.0",
         "routeKey": "POST /webhooks/{tenant}/...",

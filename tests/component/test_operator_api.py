@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -101,7 +102,7 @@ def env(moto: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]
     started: list[tuple[str, str, dict[str, Any]]] = []
     resumed: list[tuple[str, dict[str, Any]]] = []
 
-    def start_once(arn: str, name: str, document: dict[str, Any]) -> bool:
+    def start_once(arn: str, name: str, document: dict[str, Any], identity: Any = None) -> bool:
         started.append((arn, name, document))
         return True
 
@@ -430,7 +431,7 @@ def test_a_refund_of_an_amount_starts_the_refund_workflow_and_answers_202(
     assert body == {"refund_id": "r-1", "started": True}
     ((arn, name, document),) = env["started"]
     assert arn.endswith(":refunds")
-    assert name == "acme--o-1--refund--r-1"
+    assert name == workflows.execution_name("acme", "o-1", "refund", "r-1")
     assert document["amount"] == 500
     assert document["lines"] is None
     assert document["reason"] == "duplicate"
@@ -471,8 +472,28 @@ def test_cancelling_before_shipment_records_who_and_refunds_what_was_paid(
     )["Item"]
     assert item["stage"]["S"] == "cancelled"
     assert item["detail"]["S"] == "customer asked (by alice@acme.example)"
-    ((_, name, _),) = env["started"]
-    assert name == "acme--o-1--refund--cancellation"
+    ((_, name, document),) = env["started"]
+    assert name.startswith("acme--o-1--refund--cancellation-")
+    assert document["refund_id"] == f"cancellation-{document['payment_id']}"
+
+
+def test_an_operator_cancellation_tells_the_customer_and_leaves_no_wait_behind(
+    env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security review, 13: the customer got no e-mail and the review wait stayed."""
+    monkeypatch.setenv("MAIL_DIR", str(tmp_path))
+    install_acme()
+    place("acme", "o-1")
+    waits = LifecycleStore(TABLE)
+    waits.put_wait("acme", "o-1", "review", "token-of-a-stopped-execution")
+    status, _ = ops("POST", "acme", "o-1", "cancel", {"reason": "customer asked"})
+    assert status == 200
+    (mail,) = tmp_path.glob("order_cancelled-o-1-*.eml")
+    assert "bob@example.com" in mail.read_text()
+    assert waits.take_wait("acme", "o-1", "review") is None
+    # Cancelled again (the shop's webhook after the operator): still one e-mail.
+    assert ops("POST", "acme", "o-1", "cancel", {"reason": "again"})[0] == 200
+    assert len(list(tmp_path.glob("order_cancelled-*.eml"))) == 1
 
 
 def test_a_cancel_without_a_reason_is_400(env: dict[str, Any]) -> None:

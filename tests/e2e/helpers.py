@@ -30,7 +30,10 @@ def tenant_file(tmp: Path, tenant: str) -> Path:
                             "stripe": {"webhook_secrets": ["whsec_e2e"], "api_key": "sk_test_e2e"},
                             "easypost": {"webhook_secrets": ["easypost_e2e"]},
                             "aftership": {"webhook_secrets": ["aftership_e2e"]},
-                            "shippo": {"tokens": ["shippo_e2e"], "webhook_secrets": []},
+                            "shippo": {
+                                "tokens": ["shippo_e2e"],
+                                "webhook_secrets": ["shippo_e2e_secret"],
+                            },
                             "shop": {"webhook_secrets": [SHOP_SECRET]},
                             "shopify": {"webhook_secrets": ["shopify_e2e"]},
                         },
@@ -81,3 +84,15 @@ def post_shop(base_url: str, tenant: str, document: dict[str, Any]) -> tuple[int
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def post(
+    base_url: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    """POST raw bytes with exactly these headers; (status, JSON answer)."""
+    request = urllib.request.Request(f"{base_url}{path}", data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")

@@ -7,7 +7,6 @@ normalise, route) applied once per unique event in the order the sandboxes produ
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from functions.webhooks import sources
 from functions.webhooks.applying import route
 from functions.webhooks.normalise import normalise
 from local.sandboxes.delivery import Delivery
+from shared.clock import SYSTEM_CLOCK
 from shared.events import Ignored, OrderPlaced, PayoutFailed, PayoutPaid, Source
 from tests.fakes import InMemoryOrders
 
@@ -45,8 +45,7 @@ def in_order_pass(deliveries: list[Delivery]) -> tuple[InMemoryOrders, set[tuple
                 tenant,
                 document,
                 event_id=identified.event_id,
-                received_at=datetime.now(UTC),
-                topic=headers.get("x-shopify-topic"),
+                received_at=SYSTEM_CLOCK.now(),
             )
         except Ignored:
             continue

@@ -162,6 +162,18 @@ def test_failed_then_succeeded_payment_is_paid_whatever_the_order() -> None:
     assert fold([placed(), failed]).status() == "payment_failed"
 
 
+def test_a_payment_in_another_currency_never_pays_the_order() -> None:
+    """The defect: a JPY 5000 payment marked a USD 50.00 order paid."""
+    yen = paid().model_copy(update={"amount": Money.of(5000, "JPY"), "payment_id": "pi_jpy"})
+    state = fold([placed(total=5000), yen])
+    assert state.paid() == 0
+    assert state.status() == "pending_payment"
+    assert [p.payment_id for p in state.foreign_payments()] == ["pi_jpy"]
+    # A payment in the order's currency still pays it; the foreign one stays apart.
+    both = fold([placed(total=5000), yen, paid()])
+    assert (both.paid(), both.status()) == (5000, "paid")
+
+
 def test_dispute_open_then_lost() -> None:
     def dispute(kind: type, status: str, minute: int) -> Any:
         return kind(

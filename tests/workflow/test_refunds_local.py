@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from local.sandboxes.delivery import Deliverer
 from local.sandboxes.stripe_api import StripeSandbox
 from local.sandboxes.stripe_events import stripe_deliveries
 from shared.order_store import OrderStore
-from shared.workflows import execution_name
+from shared.workflows import execution_arn, execution_name
 from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_mail, wait_for_stage
 
 pytestmark = pytest.mark.local
@@ -27,25 +26,6 @@ def refund_machine(stack: Any) -> str:
     # Passed explicitly: the local stack's functions run in this process and set and restore
     # their own environment, so the test thread must not rely on os.environ for these.
     return str(stack.deployment.outputs["RefundStateMachine"])
-
-
-@pytest.fixture
-def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeSandbox]:
-    monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
-    monkeypatch.setattr(stripe.HTTPClient, "MAX_DELAY", 0.05)
-    with StripeSandbox(seed=21) as running:
-        assert running.base_url is not None
-        local_stack.dispatcher.overrides["STRIPE_API_BASE"] = running.base_url
-        monkeypatch.setenv(
-            "REFUND_STATE_MACHINE", local_stack.deployment.outputs["RefundStateMachine"]
-        )
-        monkeypatch.setenv(
-            "LIFECYCLE_STATE_MACHINE", local_stack.deployment.outputs["LifecycleStateMachine"]
-        )
-        monkeypatch.setenv("LIFECYCLE_SECONDS_PER_DAY", "3")
-        monkeypatch.setenv("MAIL_DIR", str(local_stack.mail_dir))
-        yield running
-        local_stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
 
 
 def forward(stack: Any, sandbox: StripeSandbox, tenant: str) -> None:
@@ -92,11 +72,13 @@ def paid_order(
     return str(intent.id)
 
 
-def refund_execution(stack: Any, tenant: str, order_id: str, refund_id: str) -> dict[str, Any]:
+def refund_execution(
+    stack: Any, tenant: str, order_id: str, refund_id: str, timeout_s: float = 30
+) -> dict[str, Any]:
     arn = stack.deployment.outputs["RefundStateMachine"].replace(":stateMachine:", ":execution:")
     sfn = stack.client("stepfunctions")
-    execution = f"{arn}:{execution_name(tenant, f'{order_id}--refund--{refund_id}')}"
-    deadline = time.monotonic() + 30
+    execution = f"{arn}:{execution_name(tenant, order_id, 'refund', refund_id)}"
+    deadline = time.monotonic() + timeout_s
     while True:
         described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
         if described["status"] != "RUNNING" or time.monotonic() > deadline:
@@ -124,6 +106,7 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
         amount=1500,
         refund_id="r1",
         refund_state_machine=refund_machine(local_stack),
+        table=local_stack.deployment.outputs["TableName"],
     )
     assert started["started"]
     wait_refund_submitted(local_stack, sandbox, "refund-part")
@@ -139,6 +122,7 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
         amount=1500,
         refund_id="r1",
         refund_state_machine=refund_machine(local_stack),
+        table=local_stack.deployment.outputs["TableName"],
     )["started"]
 
 
@@ -151,6 +135,7 @@ def test_refund_by_lines(local_stack: Any, sandbox: StripeSandbox, tmp_path: Pat
         lines=[{"line_id": "l1", "quantity": 1}],
         refund_id="r1",
         refund_state_machine=refund_machine(local_stack),
+        table=local_stack.deployment.outputs["TableName"],
     )
     wait_refund_submitted(local_stack, sandbox, "refund-lines")
     forward(local_stack, sandbox, "refund-lines")
@@ -170,6 +155,7 @@ def test_more_than_captured_is_refused(
         amount=6000,
         refund_id="r1",
         refund_state_machine=refund_machine(local_stack),
+        table=local_stack.deployment.outputs["TableName"],
     )
     described = refund_execution(local_stack, "refund-over", "o-1", "r1")
     assert described["status"] == "FAILED" and described.get("error") == "NotRefundable"
@@ -188,6 +174,7 @@ def test_gateway_500_twice_then_success_makes_exactly_one_refund(
         amount=1000,
         refund_id="r1",
         refund_state_machine=refund_machine(local_stack),
+        table=local_stack.deployment.outputs["TableName"],
     )
     wait_refund_submitted(local_stack, sandbox, "refund-flaky")
     forward(local_stack, sandbox, "refund-flaky")
@@ -202,7 +189,7 @@ def test_cancelled_before_shipment_stops_the_lifecycle_and_refunds(
 ) -> None:
     # moto ends a stopped execution only when its waiting task times out: keep that wait short.
     make_tenant(local_stack, tmp_path, "refund-cancel", dispatch_sla_days=6)
-    paid_order(local_stack, sandbox, "refund-cancel", "o-1")
+    intent = paid_order(local_stack, sandbox, "refund-cancel", "o-1")
     wait_for_stage(local_stack, "refund-cancel", "o-1", "awaiting_shipment")
     table = local_stack.deployment.outputs["TableName"]
     result = cancel_order(
@@ -214,12 +201,9 @@ def test_cancelled_before_shipment_stops_the_lifecycle_and_refunds(
         refund_state_machine=refund_machine(local_stack),
     )
     assert result["refund_due"] == 5000
-    arn = (
-        local_stack.deployment.outputs["LifecycleStateMachine"].replace(
-            ":stateMachine:", ":execution:"
-        )
-        + ":"
-        + execution_name("refund-cancel", "o-1")
+    arn = execution_arn(
+        local_stack.deployment.outputs["LifecycleStateMachine"],
+        execution_name("refund-cancel", "o-1"),
     )
     deadline = time.monotonic() + 10
     status = "RUNNING"
@@ -230,7 +214,7 @@ def test_cancelled_before_shipment_stops_the_lifecycle_and_refunds(
     wait_refund_submitted(local_stack, sandbox, "refund-cancel")
     forward(local_stack, sandbox, "refund-cancel")
     assert (
-        refund_execution(local_stack, "refund-cancel", "o-1", "cancellation")["status"]
+        refund_execution(local_stack, "refund-cancel", "o-1", f"cancellation-{intent}")["status"]
         == "SUCCEEDED"
     )
     state, _ = OrderStore(table).load("refund-cancel", "o-1")
@@ -350,13 +334,13 @@ def test_review_rejected_after_payment_refunds_the_customer(
     from tests.workflow.test_lifecycle_local import decide
 
     make_tenant(local_stack, tmp_path, "reject-refund", risk={"review_over": 1000})
-    paid_order(local_stack, sandbox, "reject-refund", "o-1")
+    intent = paid_order(local_stack, sandbox, "reject-refund", "o-1")
     wait_for_stage(local_stack, "reject-refund", "o-1", "potential_fraud")
     assert decide(local_stack, "reject-refund", "o-1", "reject")["resumed"] is True
     wait_refund_submitted(local_stack, sandbox, "reject-refund")
     forward(local_stack, sandbox, "reject-refund")
     assert (
-        refund_execution(local_stack, "reject-refund", "o-1", "cancellation")["status"]
+        refund_execution(local_stack, "reject-refund", "o-1", f"cancellation-{intent}")["status"]
         == "SUCCEEDED"
     )
     state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load("reject-refund", "o-1")

@@ -38,15 +38,14 @@ def normalise(
     *,
     event_id: str,
     received_at: datetime,
-    topic: str | None = None,
 ) -> list[DomainEvent]:
     """Turn one stored webhook payload into domain events.
 
     ``received_at`` is when the ingress stored the payload. It is carried in the ``Context`` for
     diagnostics only and deliberately never becomes ``occurred_at``: ordering within an
     aggregate must follow the provider's clock, not our delivery order (retries arrive days
-    late). ``topic`` is Shopify's ``X-Shopify-Topic``; the other sources name their event type
-    inside the payload.
+    late). Only the payload — what the source signed — decides the events: no unsigned header
+    (Shopify's ``X-Shopify-Topic`` among them) is consulted.
     """
     if not isinstance(payload, dict):
         raise Malformed(f"{source} payload is {type(payload).__name__}, not a JSON object")
@@ -54,7 +53,7 @@ def normalise(
         raise Malformed(f"{source} payload has no provider event id")
     ctx = Context(tenant=tenant, source=Source(source), event_id=event_id, received_at=received_at)
     try:
-        events = _dispatch(ctx, payload, topic)
+        events = _dispatch(ctx, payload)
     except ValidationError as exc:
         # A field the provider sent passed our parsing but not the event model (say, a
         # currency that is not three letters): that is the payload's fault, not ours.
@@ -62,7 +61,7 @@ def normalise(
     return stamp_source_event_ids(events, event_id)
 
 
-def _dispatch(ctx: Context, payload: dict[str, Any], topic: str | None) -> list[DomainEvent]:
+def _dispatch(ctx: Context, payload: dict[str, Any]) -> list[DomainEvent]:
     match ctx.source:
         case Source.STRIPE:
             from functions.webhooks.normalise import stripe
@@ -87,7 +86,7 @@ def _dispatch(ctx: Context, payload: dict[str, Any], topic: str | None) -> list[
         case Source.SHOPIFY:
             from functions.webhooks.normalise import shop
 
-            return shop.normalise_shopify(payload, ctx, topic)
+            return shop.normalise_shopify(payload, ctx)
     raise Malformed(f"no normaliser for source {ctx.source!r}")  # pragma: no cover
 
 
@@ -240,7 +239,7 @@ _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 def need_currency(value: Any, what: str) -> str:
     found = text(value)
-    if found is None or not _CURRENCY.match(found):
+    if found is None or not _CURRENCY.fullmatch(found):
         raise Malformed(f"{what} is missing or not an ISO 4217 code")
     return found.upper()
 

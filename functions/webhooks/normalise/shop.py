@@ -6,8 +6,11 @@ Two formats arrive at ``/webhooks/{tenant}/shop``:
    and mirrored by the pydantic models below (a unit test keeps the two in agreement). Amounts
    are decimal strings; one with more decimals than its currency has is ``Malformed``, never
    rounded.
-2. Shopify's ``orders/create`` and ``orders/cancelled`` webhooks, told apart by the
-   ``X-Shopify-Topic`` header (passed as ``topic``). Other topics are ``Ignored``.
+2. Shopify's order and fulfilment webhooks. Shopify signs the body only, so the body alone
+   decides what an event does: an order body places the order (and cancels it when the body
+   carries ``cancelled_at``), a fulfilment body ships its parcels, anything else is
+   ``Ignored``. The ``X-Shopify-Topic`` header is unsigned: a captured ``orders/create`` body
+   re-sent as ``orders/cancelled`` is still just the order as created.
 
 Shopify specifics:
 
@@ -52,6 +55,7 @@ from functions.webhooks.normalise import (
     need_text,
     text,
 )
+from functions.webhooks.sources import shopify_body_kind
 from shared.events import (
     Address,
     Customer,
@@ -235,35 +239,66 @@ def normalise_shop(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]:
     def money(value: str | None, what: str) -> Money | None:
         return None if value is None else decimal_money(value, currency, f"order.{what}")
 
+    lines = tuple(
+        LineItem(
+            line_id=line.line_id,
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=decimal_money(line.unit_price, currency, f"order.lines[{index}].unit_price"),
+            vendor_id=line.vendor_id,
+            category=line.category,
+        )
+        for index, line in enumerate(order.lines)
+    )
+    total = decimal_money(order.total, currency, "order.total")
+    shipping, tax, discount = (
+        money(order.shipping, "shipping"),
+        money(order.tax, "tax"),
+        money(order.discount, "discount"),
+    )
+    _check_total(total, lines, shipping, tax, discount)
     return [
         OrderPlaced(
             **ctx.common(occurred_at),
             order_id=order.order_id,
             currency=currency,
-            total=decimal_money(order.total, currency, "order.total"),
-            lines=tuple(
-                LineItem(
-                    line_id=line.line_id,
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=decimal_money(
-                        line.unit_price, currency, f"order.lines[{index}].unit_price"
-                    ),
-                    vendor_id=line.vendor_id,
-                    category=line.category,
-                )
-                for index, line in enumerate(order.lines)
-            ),
+            total=total,
+            lines=lines,
             customer=Customer(**order.customer.model_dump()),
             billing_address=Address(**order.billing_address.model_dump()),
             shipping_address=Address(**order.shipping_address.model_dump()),
             business_category=order.business_category,
-            shipping=money(order.shipping, "shipping"),
-            tax=money(order.tax, "tax"),
-            discount=money(order.discount, "discount"),
+            shipping=shipping,
+            tax=tax,
+            discount=discount,
         )
     ]
+
+
+def _check_total(
+    total: Money,
+    lines: tuple[LineItem, ...],
+    shipping: Money | None,
+    tax: Money | None,
+    discount: Money | None,
+) -> None:
+    """Our format's promise: total = Σ quantity * unit price + shipping + tax - discount.
+    An order whose total says otherwise would charge, refund and pay vendors by numbers that
+    contradict each other, so it is refused with both figures."""
+    lines_sum = sum(line.unit_price.amount * line.quantity for line in lines)
+    expected = (
+        lines_sum
+        + (shipping.amount if shipping else 0)
+        + (tax.amount if tax else 0)
+        - (discount.amount if discount else 0)
+    )
+    if expected != total.amount:
+        computed = Money.of(expected, total.currency) if abs(expected) < 10**15 else expected
+        raise Malformed(
+            f"order.total {total} does not match its lines: Σ lines + shipping + tax - "
+            f"discount = {computed}"
+        )
 
 
 def _errors(exc: ValidationError) -> str:
@@ -277,25 +312,19 @@ def _errors(exc: ValidationError) -> str:
 
 # --- Shopify ------------------------------------------------------------------------------------
 
-_SHOPIFY_TOPICS = {"orders/create", "orders/cancelled", "fulfillments/create"}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
-def normalise_shopify(
-    payload: dict[str, Any], ctx: Context, topic: str | None
-) -> list[DomainEvent]:
-    if not topic:
-        raise Malformed("shopify payload without its X-Shopify-Topic cannot be interpreted")
-    if topic not in _SHOPIFY_TOPICS:
-        raise Ignored(f"shopify topic {topic!r} is stored but not acted on")
-    where = f"shopify {topic}"
-    if topic == "fulfillments/create":
+def normalise_shopify(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]:
+    kind = shopify_body_kind(payload)
+    where = f"shopify {kind}"
+    if kind == "fulfillment":
         return _shopify_fulfilled(payload, ctx, where)
+    if kind == "other":
+        raise Ignored("shopify body is neither an order nor a fulfilment: stored, not acted on")
     order_id = need_text(payload.get("id"), f"{where}: id")
-    if topic == "orders/cancelled":
-        return [_shopify_cancelled(payload, ctx, order_id, where)]
     placed = _shopify_placed(payload, ctx, order_id, where)
-    if iso_time(payload.get("cancelled_at")) is None:
+    if kind == "order":
         return [placed]
     return [placed, _shopify_cancelled(payload, ctx, order_id, where)]
 
@@ -329,11 +358,9 @@ def _shopify_fulfilled(payload: dict[str, Any], ctx: Context, where: str) -> lis
 def _shopify_cancelled(
     payload: dict[str, Any], ctx: Context, order_id: str, where: str
 ) -> OrderCancelled:
-    # Shopify sets cancelled_at on cancellation; updated_at moves with it, so it is the
-    # closest stand-in if a payload ever lacks the former.
-    occurred_at = iso_time(payload.get("cancelled_at")) or need_iso_time(
-        payload.get("updated_at"), f"{where}: cancelled_at"
-    )
+    # Only a body that says when it was cancelled cancels: updated_at moves with every edit,
+    # so it proves nothing about a cancellation.
+    occurred_at = need_iso_time(payload.get("cancelled_at"), f"{where}: cancelled_at")
     return OrderCancelled(
         **ctx.common(occurred_at), order_id=order_id, reason=text(payload.get("cancel_reason"))
     )

@@ -539,8 +539,8 @@ def _card(*objects: dict[str, Any] | None) -> Card | None:
         last4 = text(card.get("last4"))
         return Card(
             fingerprint=text(card.get("fingerprint")),
-            bin=iin if iin and _BIN.match(iin) else None,
-            last4=last4 if last4 and _LAST4.match(last4) else None,
+            bin=iin if iin and _BIN.fullmatch(iin) else None,
+            last4=last4 if last4 and _LAST4.fullmatch(last4) else None,
             brand=brand,
             country=text(card.get("country")),
             funding=text(card.get("funding")),
