@@ -113,6 +113,9 @@ class LocalStack:
 
         default_user_config["lambda"] = {"use_docker": False}
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        from local.moto_fidelity import serialize_dynamodb_writes
+
+        serialize_dynamodb_writes()
         self._uninstall = install(self.dispatcher)
         self._server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.moto_port, verbose=False

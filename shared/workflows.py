@@ -55,8 +55,12 @@ def start_once(
 ) -> bool:
     """Start the execution unless one of this name exists; False if it did.
 
-    ``identity`` (the parts the name was made from) is written into the input as
-    ``_identity``; when the name is taken, the existing execution's must be the same."""
+    Step Functions answers a repeated start with the very same input while the first is still
+    running as a success (its own idempotency), so True means "started, or already running
+    with this input": callers that must tell the first request from its repeats claim it in
+    the table first (refund requests do). ``identity`` (the parts the name was made from) is
+    written into the input as ``_identity``; when the name is taken, the existing execution's
+    must be the same."""
     client = aws.client("stepfunctions")
     if identity is not None:
         document = {**document, "_identity": list(identity)}

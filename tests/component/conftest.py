@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.moto_fidelity import serialize_dynamodb_writes
 from shared import aws
 from shared.tenant_secrets import put_tenant_secrets
 
@@ -76,6 +77,7 @@ def aws_env() -> Iterator[dict[str, Any]]:
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     aws.reset()
+    serialize_dynamodb_writes()  # as DynamoDB: a conditional write is one atomic step
     with mock_aws():
         ddb = boto3.client("dynamodb")
         create_table(ddb)
