@@ -53,6 +53,36 @@ class _Store:
         return True
 
 
+def _shop_order(i: int) -> dict[str, Any]:
+    """A realistic order (three lines, addresses): the front door validates orders now."""
+    lines = [
+        {
+            "line_id": f"l{n}",
+            "sku": f"SKU-{n}",
+            "name": f"Item {n}",
+            "quantity": n,
+            "unit_price": "12.50",
+            "vendor_id": f"v{n}",
+        }
+        for n in (1, 2, 3)
+    ]
+    return {
+        "event_id": f"s{i}",
+        "type": "order.created",
+        "occurred_at": "2026-11-23T10:00:00Z",
+        "order": {
+            "order_id": f"o{i}",
+            "currency": "USD",
+            "total": "79.99",
+            "shipping": "4.99",
+            "lines": lines,
+            "customer": {"email": f"buyer{i}@example.com", "ip": "203.0.113.9"},
+            "billing_address": {"country": "NL"},
+            "shipping_address": {"country": "NL"},
+        },
+    }
+
+
 def _request(source: str, i: int) -> WebhookRequest:
     now = int(time.time())
     if source == "stripe":
@@ -66,9 +96,7 @@ def _request(source: str, i: int) -> WebhookRequest:
         ).encode()
         headers = {"stripe-signature": signing.sign_stripe(body, "whsec_bench", now)}
     elif source == "shop":
-        body = json.dumps(
-            {"event_id": f"s{i}", "type": "order.created", "order": {"order_id": f"o{i}"}}
-        ).encode()
+        body = json.dumps(_shop_order(i)).encode()
         headers = {k.lower(): v for k, v in signing.sign_shop(body, "shop_bench", now).items()}
     else:
         body = json.dumps(
