@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared import keys
+
 Echo = Callable[[str], None]
 
 
@@ -83,7 +85,9 @@ def _selfcheck(stack: Any, outdir: Path, echo: Echo) -> bool:
         stack.client("dynamodb")
         .get_item(
             TableName=table,
-            Key={"PK": {"S": f"SYSTEM#selfcheck#{run_id}"}, "SK": {"S": "PROOF"}},
+            Key=dict(
+                zip(("PK", "SK"), ({"S": k} for k in keys.selfcheck_proof(run_id)), strict=True)
+            ),
         )
         .get("Item")
     )
@@ -389,7 +393,7 @@ def _bank_files(table: str) -> list[dict[str, Any]]:
         TableName=table,
         IndexName="ByStatus",
         KeyConditionExpression="GSI2PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": "T#demo#BANKFILES"}},
+        ExpressionAttributeValues={":pk": {"S": keys.bank_files_index("demo")}},
     )["Items"]
     return [json.loads(item["record"]["S"]) for item in items]
 
@@ -400,11 +404,11 @@ def _payout_summaries(stack: Any, table: str) -> list[dict[str, Any]]:
         TableName=table,
         IndexName="ByStatus",
         KeyConditionExpression="GSI2PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": "T#demo#PAYOUTS"}},
+        ExpressionAttributeValues={":pk": {"S": keys.payouts_index("demo")}},
     )["Items"]
     summaries = []
     for item in items:
-        pk = f"T#demo#PAYOUT#{item['payout_id']['S']}"
+        pk = keys.payout_pk("demo", item["payout_id"]["S"])
         summary = ddb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": "SUMMARY"}}).get(
             "Item", {}
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared import aws
+from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_store import order_pk
 
@@ -60,7 +60,7 @@ class LifecycleStore:
                 "kind": "workflow",
                 "stage": stage,
                 "detail": detail,
-                "GSI2PK": f"T#{tenant}#STAGE#{stage}",
+                "GSI2PK": keys.stage_index(tenant, stage),
                 "GSI2SK": order_id,
             },
         )
@@ -72,7 +72,7 @@ class LifecycleStore:
             TableName=self.table_name,
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#STAGE#{stage}"}},
+            ExpressionAttributeValues={":pk": {"S": keys.stage_index(tenant, stage)}},
         ):
             found += [{k: v["S"] for k, v in item.items() if "S" in v} for item in page["Items"]]
         return found
@@ -111,7 +111,7 @@ class LifecycleStore:
             {
                 "kind": "carrier_claim",
                 "claim": claim,
-                "GSI2PK": f"T#{tenant}#CLAIMS#open",
+                "GSI2PK": keys.open_claims_index(tenant),
                 "GSI2SK": order_id,
             },
         )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared import aws
+from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState
 
@@ -33,7 +33,7 @@ STATE_CACHE_SIZE = 10_000
 
 
 def order_pk(tenant: str, order_id: str) -> str:
-    return f"T#{tenant}#ORDER#{order_id}"
+    return keys.order_pk(tenant, order_id)
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class OrderStore:
             "updated_at": {"S": now},
             "paid": {"N": str(state.paid())},
             "refunded": {"N": str(state.refunded())},
-            "GSI2PK": {"S": f"T#{state.tenant}#STATUS#{status}"},
+            "GSI2PK": {"S": keys.status_index(state.tenant, status)},
             "GSI2SK": {"S": f"{since}#{state.order_id}"},
         }
         if state.currency:
@@ -181,7 +181,7 @@ class OrderStore:
             email = (order.get("customer") or {}).get("email")
             if email:
                 item["customer_email"] = {"S": email.lower()}
-                item["GSI1PK"] = {"S": f"T#{state.tenant}#CUST#{email.lower()}"}
+                item["GSI1PK"] = {"S": keys.customer_index(state.tenant, email)}
                 item["GSI1SK"] = {"S": f"{since}#{state.order_id}"}
         return item
 
@@ -215,7 +215,7 @@ class OrderStore:
             TableName=self.table_name,
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#STATUS#{status}"}},
+            ExpressionAttributeValues={":pk": {"S": keys.status_index(tenant, status)}},
         ):
             yield from page["Items"]
 
@@ -229,7 +229,7 @@ class OrderStore:
         answer = self._ddb.get_item(
             TableName=self.table_name,
             ConsistentRead=True,
-            Key={"PK": {"S": f"T#{tenant}#REF#{ref}"}, "SK": {"S": "REF"}},
+            Key={"PK": {"S": keys.reference_pk(tenant, ref)}, "SK": {"S": "REF"}},
         )
         item = answer.get("Item")
         if item is None:
@@ -253,7 +253,7 @@ class OrderStore:
             self._ddb.put_item(
                 TableName=self.table_name,
                 Item={
-                    "PK": {"S": f"T#{tenant}#REF#{ref}"},
+                    "PK": {"S": keys.reference_pk(tenant, ref)},
                     "SK": {"S": "REF"},
                     "kind": {"S": "ref"},
                     "order_id": {"S": order_id},
@@ -268,7 +268,7 @@ class OrderStore:
         self._ddb.put_item(
             TableName=self.table_name,
             Item={
-                "PK": {"S": f"T#{tenant}#PARK#{ref}"},
+                "PK": {"S": keys.parked_pk(tenant, ref)},
                 "SK": {"S": f"EVT#{event_id}"},
                 "kind": {"S": "parked"},
                 "event": {"S": json.dumps(event, default=str)},
@@ -279,13 +279,13 @@ class OrderStore:
     def parked(self, tenant: str, ref: str) -> list[tuple[str, dict[str, Any]]]:
         return [
             (item["SK"]["S"].removeprefix("EVT#"), json.loads(item["event"]["S"]))
-            for item in self._query(f"T#{tenant}#PARK#{ref}", "EVT#", consistent=True)
+            for item in self._query(keys.parked_pk(tenant, ref), "EVT#", consistent=True)
         ]
 
     def unpark(self, tenant: str, ref: str, event_id: str) -> None:
         self._ddb.delete_item(
             TableName=self.table_name,
-            Key={"PK": {"S": f"T#{tenant}#PARK#{ref}"}, "SK": {"S": f"EVT#{event_id}"}},
+            Key={"PK": {"S": keys.parked_pk(tenant, ref)}, "SK": {"S": f"EVT#{event_id}"}},
         )
 
     def _query(self, pk: str, prefix: str, consistent: bool = False) -> Iterator[dict[str, Any]]:

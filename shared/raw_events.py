@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from shared import aws
+from shared import aws, keys
 
 RAW_KIND = "raw_event"
 INLINE_LIMIT = 100_000  # DynamoDB items stop at 400 KB; leave room for attributes
@@ -25,7 +25,7 @@ STATUS_REJECTED = "rejected"
 
 
 def raw_pk(tenant: str, source: str, event_id: str) -> str:
-    return f"T#{tenant}#RAW#{source}#{event_id}"
+    return keys.raw_pk(tenant, source, event_id)
 
 
 def archive_key(tenant: str, source: str, received_at: str, event_id: str) -> str:
@@ -103,7 +103,7 @@ class RawEventStore:
             "received_at": {"S": received_at},
             "status": {"S": STATUS_RECEIVED},
             "size": {"N": str(len(body))},
-            "GSI2PK": {"S": f"T#{tenant}#RAW#{source}"},
+            "GSI2PK": {"S": keys.raw_index(tenant, source)},
             "GSI2SK": {"S": f"{received_at}#{event_id}"},
         }
         if hints:
@@ -181,7 +181,7 @@ class RawEventStore:
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk AND GSI2SK >= :since",
             ExpressionAttributeValues={
-                ":pk": {"S": f"T#{tenant}#RAW#{source}"},
+                ":pk": {"S": keys.raw_index(tenant, source)},
                 ":since": {"S": since},
             },
         ):

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from shared import aws
+from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 
 
@@ -38,7 +38,7 @@ class StoredVersion:
 
 
 def risk_pk(tenant: str) -> str:
-    return f"T#{tenant}#RISK"
+    return keys.risk_pk(tenant)
 
 
 def _rules_prefix(category: str) -> str:

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from shared import keys
+
 Decision = Literal["approve", "reject"]
 DECISIONS: tuple[Decision, ...] = ("approve", "reject")
 
@@ -251,7 +253,8 @@ class DynamoLinkLedger:
 
     @staticmethod
     def key(tenant: str, nonce: str) -> dict[str, dict[str, str]]:
-        return {"PK": {"S": f"T#{tenant}#LINK#{nonce}"}, "SK": {"S": "LINK"}}
+        pk, sk = keys.spent_link(tenant, nonce)
+        return {"PK": {"S": pk}, "SK": {"S": sk}}
 
     def consume(self, tenant: str, nonce: str, expires_at: int) -> bool:
         # Deferred so that verifying a link costs no botocore import.

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import aws
+from shared import aws, keys
 from shared.money import Currency
 
 
@@ -73,7 +73,8 @@ class TenantSettings(BaseModel):
 
 
 def config_key(tenant: str) -> dict[str, dict[str, str]]:
-    return {"PK": {"S": f"TENANT#{tenant}"}, "SK": {"S": "CONFIG"}}
+    pk, sk = keys.tenant_config(tenant)
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
 
 
 class TenantDirectory:

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from shared import aws, settings
+from shared import aws, keys, settings
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.observability import logger
 from shared.tracing import tracer
@@ -33,9 +33,10 @@ def proof_for(run_id: str) -> str:
 def record_selfcheck(
     run_id: str, table: Any, function_name: str, clock: Clock = SYSTEM_CLOCK
 ) -> dict[str, Any]:
+    pk, sk = keys.selfcheck_proof(run_id)
     item = {
-        "PK": f"SYSTEM#selfcheck#{run_id}",
-        "SK": "PROOF",
+        "PK": pk,
+        "SK": sk,
         "proof": proof_for(run_id),
         "function": function_name,
         "python": platform.python_version(),

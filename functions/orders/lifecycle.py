@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.risk.customers import customer_key
 from functions.risk.history import DynamoHistory
-from shared import aws, workflows
+from shared import aws, keys, workflows
 from shared.clock import SYSTEM_CLOCK, Clock, decided_at, epoch_seconds
 from shared.events import Card
 from shared.lifecycle_store import LifecycleStore
@@ -202,7 +202,10 @@ class NotificationLog:
             .get_item(
                 TableName=self.table,
                 ConsistentRead=True,
-                Key={"PK": {"S": f"T#{tenant}#ORDER#{order_id}"}, "SK": {"S": f"NOTIFY#{kind}"}},
+                Key={
+                    "PK": {"S": keys.order_pk(tenant, order_id)},
+                    "SK": {"S": keys.notify_sk(kind)},
+                },
             )
             .get("Item")
         )
@@ -212,13 +215,13 @@ class NotificationLog:
         self, tenant: str, order_id: str, kind: str, status: str, message_id: str, summary: str
     ) -> None:
         now = self.clock.now().isoformat()
-        pk = {"S": f"T#{tenant}#ORDER#{order_id}"}
+        pk = {"S": keys.order_pk(tenant, order_id)}
         ddb = aws.client("dynamodb")
         ddb.put_item(
             TableName=self.table,
             Item={
                 "PK": pk,
-                "SK": {"S": f"NOTIFY#{kind}"},
+                "SK": {"S": keys.notify_sk(kind)},
                 "kind": {"S": "notification"},
                 "status": {"S": status},
                 "message_id": {"S": message_id},
@@ -230,7 +233,7 @@ class NotificationLog:
                 TableName=self.table,
                 Item={
                     "PK": pk,
-                    "SK": {"S": f"TL#{now}#notify#{kind}"},
+                    "SK": {"S": keys.timeline_sk(now, "notify", kind)},
                     "kind": {"S": "timeline"},
                     "tenant": {"S": tenant},
                     "order_id": {"S": order_id},

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from functions.orders.lifecycle import SHIPPED
-from shared import aws, workflows
+from shared import aws, keys, workflows
 from shared.lifecycle_store import LifecycleStore
 from shared.order_aggregate import OrderState
 from shared.order_store import OrderStore
@@ -200,8 +200,8 @@ def open_return(
     aws.client("dynamodb").put_item(
         TableName=table,
         Item={
-            "PK": {"S": f"T#{tenant}#ORDER#{order_id}"},
-            "SK": {"S": f"RETURN#{return_id}"},
+            "PK": {"S": keys.order_pk(tenant, order_id)},
+            "SK": {"S": keys.return_sk(return_id)},
             "kind": {"S": "return"},
             "status": {"S": "opened"},
             "tracking_code": {"S": tracking},
@@ -232,7 +232,7 @@ def receive_returns(table: str, tenant: str, order_id: str, state: Any) -> list[
         ConsistentRead=True,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
         ExpressionAttributeValues={
-            ":pk": {"S": f"T#{tenant}#ORDER#{order_id}"},
+            ":pk": {"S": keys.order_pk(tenant, order_id)},
             ":p": {"S": "RETURN#"},
         },
     )

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from functions.reconcile.bank.model import BankLine, ParsedFile, SourcePosition
-from shared import aws
+from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 
 QUARANTINE_KEPT = 500  # lines listed on the file record; the count is always complete
@@ -45,11 +45,11 @@ def line_from_json(text: str) -> BankLine:
 
 
 def day_pk(tenant: str, day: date) -> str:
-    return f"T#{tenant}#BANK#{day.isoformat()}"
+    return keys.bank_day_pk(tenant, day)
 
 
 def file_pk(tenant: str, sha256: str) -> str:
-    return f"T#{tenant}#BANKFILE#{sha256}"
+    return keys.bank_file_pk(tenant, sha256)
 
 
 class BankStore:
@@ -119,7 +119,7 @@ class BankStore:
                 "tenant": {"S": tenant},
                 "status": {"S": str(record.get("status", ""))},
                 "record": {"S": json.dumps(document, default=json_default, sort_keys=True)},
-                "GSI2PK": {"S": f"T#{tenant}#BANKFILES"},
+                "GSI2PK": {"S": keys.bank_files_index(tenant)},
                 "GSI2SK": {"S": f"{now}#{sha256}"},
             },
         )
@@ -136,7 +136,7 @@ class BankStore:
                 "kind": {"S": "bank_file_drop"},
                 "tenant": {"S": tenant},
                 "record": {"S": json.dumps(record, sort_keys=True)},
-                "GSI2PK": {"S": f"T#{tenant}#BANKFILES"},
+                "GSI2PK": {"S": keys.bank_files_index(tenant)},
                 "GSI2SK": {"S": f"{now}#{sha256}#{key}"},
             },
         )
@@ -147,7 +147,7 @@ class BankStore:
             TableName=self.table_name,
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#BANKFILES"}},
+            ExpressionAttributeValues={":pk": {"S": keys.bank_files_index(tenant)}},
             ScanIndexForward=False,
             Limit=limit,
         )

@@ -25,7 +25,7 @@ from functions.reconcile.model import (
     RefundInstruction,
     SuggestedAction,
 )
-from shared import aws
+from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 
 
@@ -61,7 +61,7 @@ class BreakStore:
         self.clock = clock
 
     def _pk(self, tenant: str, break_id: str) -> str:
-        return f"T#{tenant}#BREAK#{break_id}"
+        return keys.break_pk(tenant, break_id)
 
     def open_breaks(self, tenant: str) -> list[Break]:
         return self.breaks(tenant, "open")
@@ -74,7 +74,7 @@ class BreakStore:
             TableName=self.table_name,
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#BREAKS#{status}"}},
+            ExpressionAttributeValues={":pk": {"S": keys.breaks_index(tenant, status)}},
             ProjectionExpression="#b",
             ExpressionAttributeNames={"#b": "break"},
         ):
@@ -99,7 +99,7 @@ class BreakStore:
                         "priority": {"S": brk.priority.value},
                         "last_run": {"S": day.isoformat()},
                         "break": {"S": break_to_json(brk)},
-                        "GSI2PK": {"S": f"T#{tenant}#BREAKS#{status}"},
+                        "GSI2PK": {"S": keys.breaks_index(tenant, status)},
                         "GSI2SK": {"S": f"{brk.first_seen.isoformat()}#{brk.break_id}"},
                     }
                 )
@@ -114,7 +114,7 @@ class BreakStore:
     def claim_action(self, tenant: str, key: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """Record an action once; returns the earlier record when it was taken already."""
         client = aws.client("dynamodb")
-        item_key = {"PK": {"S": f"T#{tenant}#RECONACTION#{key}"}, "SK": {"S": "ACTION"}}
+        item_key = {"PK": {"S": keys.recon_action_pk(tenant, key)}, "SK": {"S": "ACTION"}}
         try:
             client.put_item(
                 TableName=self.table_name,
@@ -134,7 +134,7 @@ class BreakStore:
     def update_action(self, tenant: str, key: str, record: dict[str, Any]) -> None:
         aws.client("dynamodb").update_item(
             TableName=self.table_name,
-            Key={"PK": {"S": f"T#{tenant}#RECONACTION#{key}"}, "SK": {"S": "ACTION"}},
+            Key={"PK": {"S": keys.recon_action_pk(tenant, key)}, "SK": {"S": "ACTION"}},
             UpdateExpression="SET #r = :r",
             ExpressionAttributeNames={"#r": "record"},
             ExpressionAttributeValues={
@@ -146,7 +146,7 @@ class BreakStore:
         aws.client("dynamodb").put_item(
             TableName=self.table_name,
             Item={
-                "PK": {"S": f"T#{tenant}#RECON#{day.isoformat()}"},
+                "PK": {"S": keys.recon_run_pk(tenant, day)},
                 "SK": {"S": "RUN"},
                 "kind": {"S": "recon_run"},
                 "tenant": {"S": tenant},
@@ -160,7 +160,7 @@ class BreakStore:
             aws.client("dynamodb")
             .get_item(
                 TableName=self.table_name,
-                Key={"PK": {"S": f"T#{tenant}#RECON#{day.isoformat()}"}, "SK": {"S": "RUN"}},
+                Key={"PK": {"S": keys.recon_run_pk(tenant, day)}, "SK": {"S": "RUN"}},
                 ConsistentRead=True,
             )
             .get("Item")

@@ -39,7 +39,7 @@ from functions.reconcile.model import (
 from functions.reconcile.settlements import PayoutState
 from functions.webhooks.inspect import ORDER_STATUSES
 from functions.webhooks.normalise.stripe import BalanceTransaction
-from shared import aws
+from shared import aws, keys
 from shared.order_aggregate import OrderState
 from shared.order_store import order_pk
 
@@ -187,7 +187,7 @@ class DayLoader:
 
     def _states_placed(self, tenant: str, start: datetime, end: datetime) -> Iterator[OrderState]:
         for status in ORDER_STATUSES:
-            pk = f"T#{tenant}#STATUS#{status}"
+            pk = keys.status_index(tenant, status)
             if status == "awaiting_order":
                 condition = "GSI2PK = :pk"
                 values: dict[str, Any] = {":pk": {"S": pk}}
@@ -208,15 +208,15 @@ class DayLoader:
                 yield OrderState.model_validate_json(item["state"]["S"])
 
     def _states_by_id(self, tenant: str, order_ids: Iterable[str]) -> Iterator[OrderState]:
-        keys = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]
-        for item in aws.batch_get(self.table_name, keys, "#s", {"#s": "state"}):
+        wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]
+        for item in aws.batch_get(self.table_name, wanted, "#s", {"#s": "state"}):
             yield OrderState.model_validate_json(item["state"]["S"])
 
     def _stages(self, tenant: str, order_ids: list[str]) -> dict[str, str]:
-        keys = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "WORKFLOW"}} for o in order_ids]
+        wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "WORKFLOW"}} for o in order_ids]
         return {
             item["order_id"]["S"]: item["stage"]["S"]
-            for item in aws.batch_get(self.table_name, keys, "order_id, stage")
+            for item in aws.batch_get(self.table_name, wanted, "order_id, stage")
         }
 
     def _payouts(
@@ -227,7 +227,7 @@ class DayLoader:
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b",
             ExpressionAttributeValues={
-                ":pk": {"S": f"T#{tenant}#PAYOUTS"},
+                ":pk": {"S": keys.payouts_index(tenant)},
                 ":a": {"S": first.isoformat()},
                 ":b": {"S": f"{last.isoformat()}~"},
             },
@@ -236,11 +236,11 @@ class DayLoader:
         ):
             state = PayoutState.model_validate_json(item["state"]["S"])
             found[state.payout_id] = state
-        keys = [
-            {"PK": {"S": f"T#{tenant}#PAYOUT#{payout_id}"}, "SK": {"S": "PAYOUT"}}
+        wanted = [
+            {"PK": {"S": keys.payout_pk(tenant, payout_id)}, "SK": {"S": "PAYOUT"}}
             for payout_id in sorted(set(extra_ids) - set(found))
         ]
-        for item in aws.batch_get(self.table_name, keys, "#s", {"#s": "state"}):
+        for item in aws.batch_get(self.table_name, wanted, "#s", {"#s": "state"}):
             state = PayoutState.model_validate_json(item["state"]["S"])
             found[state.payout_id] = state
         return list(found.values())
@@ -249,7 +249,7 @@ class DayLoader:
         for item in self._query(
             KeyConditionExpression="PK = :pk AND begins_with(SK, :bt)",
             ExpressionAttributeValues={
-                ":pk": {"S": f"T#{tenant}#PAYOUT#{payout_id}"},
+                ":pk": {"S": keys.payout_pk(tenant, payout_id)},
                 ":bt": {"S": "BT#"},
             },
         ):

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from functions.webhooks.normalise.stripe import BalanceTransaction, balance_transaction_from_stripe
-from shared import aws
+from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import PayoutFailed, PayoutPaid
 
@@ -82,7 +82,7 @@ class SettlementStore:
         self.clock = clock
 
     def pk(self, tenant: str, payout_id: str) -> str:
-        return f"T#{tenant}#PAYOUT#{payout_id}"
+        return keys.payout_pk(tenant, payout_id)
 
     def apply(self, event: PayoutPaid | PayoutFailed, attempts: int = 25) -> str:
         """Merge a payout event once: the payout item records the events it has applied."""
@@ -108,7 +108,7 @@ class SettlementStore:
                 ":currency": {"S": new.currency or ""},
                 ":version": {"N": str(version + 1)},
                 ":state": {"S": new.model_dump_json()},
-                ":gsi_pk": {"S": f"T#{event.tenant}#PAYOUTS"},
+                ":gsi_pk": {"S": keys.payouts_index(event.tenant)},
                 ":gsi_sk": {
                     "S": f"{(new.arrival_date or event.occurred_at).isoformat()}#{event.payout_id}"
                 },

@@ -20,19 +20,18 @@ replay) is seen by no order that was placed before it.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.risk.customers import CustomerHistory, HistoryEvent, customer_key
-from shared import aws
+from shared import aws, keys
 from shared.order_aggregate import OrderState
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def history_pk(tenant: str, who: str) -> str:
-    return f"T#{tenant}#CUSTHIST#{hashlib.sha256(who.encode()).hexdigest()[:32]}"
+    return keys.customer_history_pk(tenant, who)
 
 
 def _at(at: datetime) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from functions.orders.lifecycle import FRAUD_CANCELLATIONS
 from functions.risk.backtest import LabeledOrder
 from functions.webhooks.inspect import ORDER_STATUSES
-from shared import aws
+from shared import aws, keys
 from shared.events import Card
 from shared.order_aggregate import OrderState
 from shared.order_store import order_pk
@@ -79,7 +79,7 @@ class StoredOrders:
                 TableName=self.table_name,
                 IndexName="ByStatus",
                 KeyConditionExpression="GSI2PK = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#STATUS#{status}"}},
+                ExpressionAttributeValues={":pk": {"S": keys.status_index(tenant, status)}},
                 ProjectionExpression="#s",
                 ExpressionAttributeNames={"#s": "state"},
             ):

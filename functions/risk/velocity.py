@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from shared import aws
+from shared import aws, keys
 
 DIMENSIONS = ("email", "ip", "card", "customer", "shipping")
 # Attribute suffix, bucket length in seconds.
@@ -90,7 +90,7 @@ def value_hash(value: str) -> str:
 
 
 def partition_key(tenant: str, dimension: str, value: str) -> str:
-    return f"T#{tenant}#VEL#{dimension}#{value_hash(value)}"
+    return keys.velocity_pk(tenant, dimension, value_hash(value))
 
 
 def sort_key(window: str, start: int) -> str:
@@ -119,7 +119,7 @@ def _slots(
 
 
 def _marker_key(tenant: str, order_id: str) -> tuple[str, str]:
-    return f"T#{tenant}#VELORDER#{order_id}", "OBSERVED"
+    return keys.velocity_marker(tenant, order_id)
 
 
 class InMemoryVelocity:

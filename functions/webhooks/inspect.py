@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from functions.webhooks.sources import SOURCES
-from shared import aws
+from shared import aws, keys
 from shared.order_store import OrderStore
 
 ORDER_STATUSES = (
@@ -113,7 +113,7 @@ def event_stats(table: str, tenant: str, dead_letter_queue: str | None = None) -
             TableName=table,
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#RAW#{source}"}},
+            ExpressionAttributeValues={":pk": {"S": keys.raw_index(tenant, source)}},
             ProjectionExpression="#s, event_type",
             ExpressionAttributeNames={"#s": "status"},
         ):
@@ -128,7 +128,7 @@ def event_stats(table: str, tenant: str, dead_letter_queue: str | None = None) -
         "raw_events_total": sum(sum(c.values()) for c in by_source.values()),
         "event_types": dict(by_type.most_common()),
         "orders_by_status": {
-            s: n for s in ORDER_STATUSES if (n := _count(f"T#{tenant}#STATUS#{s}", table))
+            s: n for s in ORDER_STATUSES if (n := _count(keys.status_index(tenant, s), table))
         },
     }
     if dead_letter_queue:

@@ -1,6 +1,7 @@
 """The single DynamoDB table every bounded context keys by tenant.
 
-Keys: ``PK``/``SK`` always begin with the tenant (``T#<tenant>#…``) except system records.
+Its keys and indexes are defined once, in ``shared/keys.py`` (with the map of every item), and
+built from that definition here and in the tests' table.
 GSIs answer the questions the design asks by something other than the primary key:
 - ``ByCustomer`` (GSI1): a customer's orders, payments and history, newest first;
 - ``ByStatus`` (GSI2): orders in a status by date (review queue, not-dispatched, open breaks);
@@ -15,12 +16,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-TTL_ATTRIBUTE = "expires_at"
-GSIS = (
-    ("ByCustomer", "GSI1PK", "GSI1SK"),
-    ("ByStatus", "GSI2PK", "GSI2SK"),
-    ("ByGatewayRef", "GSI3PK", "GSI3SK"),
-)
+from shared.keys import TABLE
+
+TTL_ATTRIBUTE = TABLE.ttl_attribute
 
 
 class DataStore(Construct):
@@ -38,8 +36,10 @@ class DataStore(Construct):
         self.table = dynamodb.Table(
             self,
             "Table",
-            partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(
+                name=TABLE.partition_key, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=TABLE.sort_key, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -51,10 +51,14 @@ class DataStore(Construct):
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        for index_name, pk, sk in GSIS:
+        for index in TABLE.indexes:
             self.table.add_global_secondary_index(
-                index_name=index_name,
-                partition_key=dynamodb.Attribute(name=pk, type=dynamodb.AttributeType.STRING),
-                sort_key=dynamodb.Attribute(name=sk, type=dynamodb.AttributeType.STRING),
+                index_name=index.name,
+                partition_key=dynamodb.Attribute(
+                    name=index.partition_key, type=dynamodb.AttributeType.STRING
+                ),
+                sort_key=dynamodb.Attribute(
+                    name=index.sort_key, type=dynamodb.AttributeType.STRING
+                ),
                 projection_type=dynamodb.ProjectionType.ALL,
             )

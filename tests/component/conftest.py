@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from local.moto_fidelity import serialize_dynamodb_writes
-from shared import aws
+from shared import aws, keys
 from shared.tenant_secrets import put_tenant_secrets
 
 TABLE = "ecomops-test"
@@ -30,31 +30,30 @@ TENANT_SECRETS = {
 
 
 def create_table(client: Any, name: str = TABLE) -> None:
+    """The table as the stack defines it (``shared.keys.TABLE``)."""
+    key_names = (
+        keys.TABLE.partition_key,
+        keys.TABLE.sort_key,
+        *(n for i in keys.TABLE.indexes for n in (i.partition_key, i.sort_key)),
+    )
     client.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"}
-            for n in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
-        ],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in key_names],
         KeySchema=[
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
+            {"AttributeName": keys.TABLE.partition_key, "KeyType": "HASH"},
+            {"AttributeName": keys.TABLE.sort_key, "KeyType": "RANGE"},
         ],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": index,
+                "IndexName": index.name,
                 "Projection": {"ProjectionType": "ALL"},
                 "KeySchema": [
-                    {"AttributeName": f"{gsi}PK", "KeyType": "HASH"},
-                    {"AttributeName": f"{gsi}SK", "KeyType": "RANGE"},
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
             }
-            for index, gsi in (
-                ("ByCustomer", "GSI1"),
-                ("ByStatus", "GSI2"),
-                ("ByGatewayRef", "GSI3"),
-            )
+            for index in keys.TABLE.indexes
         ],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )

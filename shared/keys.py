@@ -1,0 +1,242 @@
+"""The single table's key map: every partition, sort and index key is built here, nowhere else.
+
+The table (one per deployment, ``infra/constructs/data.py`` from ``TABLE`` below):
+``PK``/``SK`` strings; GSIs ``ByCustomer`` (``GSI1PK``/``GSI1SK``), ``ByStatus``
+(``GSI2PK``/``GSI2SK``) and ``ByGatewayRef`` (``GSI3PK``/``GSI3SK``); TTL attribute
+``expires_at``; stream ``NEW_AND_OLD_IMAGES`` (the processor's outbox). Every key starts with
+the tenant (``T#<t>#…``) except the tenants' own settings and system records.
+
+Orders (PK ``T#<t>#ORDER#<o>``): ``ORDER`` the aggregate (GSI2 ``T#<t>#STATUS#<status>`` /
+``<placed>#<o>``; GSI1 ``T#<t>#CUST#<email>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
+timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>`` / ``<o>``),
+``SCREENING``, ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
+``T#<t>#CLAIMS#open`` / ``<o>``), ``NOTIFY#<kind>`` e-mails sent, ``REFUND#<refund>`` refund
+requests, ``REFUNDABLE#<payment>`` refund reservations, ``LEDGER#refund#<refund>`` refunds
+completed, ``RETURN#<return>``.
+
+Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
+``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
+
+Raw webhooks: ``T#<t>#RAW#<source>#<event>`` / ``RAW`` (GSI2 ``T#<t>#RAW#<source>`` /
+``<received>#<event>``).
+
+Gateway payouts: ``T#<t>#PAYOUT#<payout>`` / ``PAYOUT``, ``BT#<category>#<txn>``, ``SUMMARY``
+(GSI2 ``T#<t>#PAYOUTS`` / ``<arrival>#<payout>``).
+
+Reconciliation: ``T#<t>#BANK#<day>`` / ``L#<account>#<line>`` bank lines;
+``T#<t>#BANKFILE#<sha256>`` / ``FILE``, ``DROP#<key>`` (GSI2 ``T#<t>#BANKFILES`` /
+``<received>#<sha256>``); ``T#<t>#BREAK#<break>`` / ``BREAK`` (GSI2 ``T#<t>#BREAKS#<open|closed>``
+/ ``<first seen>#<break>``); ``T#<t>#RECONACTION#<key>`` / ``ACTION``; ``T#<t>#RECON#<day>`` /
+``RUN``.
+
+Risk: ``T#<t>#RISK`` / ``<kind>#<name>#<version>`` rules and lists;
+``T#<t>#CUSTHIST#<hash of customer>`` / ``<time>#<kind>#<ref>`` customer history;
+``T#<t>#VEL#<dimension>#<hash of value>`` / ``<window>#<bucket>`` velocity counters;
+``T#<t>#VELORDER#<o>`` / ``OBSERVED`` the counts an order's screening saw.
+
+Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``);
+``T#<t>#LINK#<nonce>`` / ``LINK`` spent review links; ``SYSTEM#selfcheck#<run>`` / ``PROOF``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+# -- the table's definition, shared by the stack and the tests' table ----------------------------
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    partition_key: str
+    sort_key: str
+    indexes: tuple[Index, ...]
+    ttl_attribute: str
+
+
+TABLE = TableDefinition(
+    partition_key="PK",
+    sort_key="SK",
+    indexes=(
+        Index("ByCustomer", "GSI1PK", "GSI1SK"),
+        Index("ByStatus", "GSI2PK", "GSI2SK"),
+        Index("ByGatewayRef", "GSI3PK", "GSI3SK"),
+    ),
+    ttl_attribute="expires_at",
+)
+BY_CUSTOMER = "ByCustomer"
+BY_STATUS = "ByStatus"
+
+
+def digest(value: str) -> str:
+    """A fixed-length name for a free-form value (an e-mail, an address): 128 bits of
+    SHA-256 over the whole value."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+# -- tenants -------------------------------------------------------------------------------------
+
+TENANTS_INDEX = "TENANTS"
+
+
+def tenant_config(tenant: str) -> tuple[str, str]:
+    return f"TENANT#{tenant}", "CONFIG"
+
+
+# -- orders --------------------------------------------------------------------------------------
+
+ORDER_SK = "ORDER"
+WORKFLOW_SK = "WORKFLOW"
+SCREENING_SK = "SCREENING"
+RELEASE_SK = "RELEASE"
+
+
+def order_pk(tenant: str, order_id: str) -> str:
+    return f"T#{tenant}#ORDER#{order_id}"
+
+
+def timeline_sk(at_iso: str, source: str, event_id: str) -> str:
+    return f"TL#{at_iso}#{source}#{event_id}"
+
+
+def status_index(tenant: str, status: str) -> str:
+    return f"T#{tenant}#STATUS#{status}"
+
+
+def customer_index(tenant: str, email: str) -> str:
+    return f"T#{tenant}#CUST#{email.lower()}"
+
+
+def stage_index(tenant: str, stage: str) -> str:
+    return f"T#{tenant}#STAGE#{stage}"
+
+
+def open_claims_index(tenant: str) -> str:
+    return f"T#{tenant}#CLAIMS#open"
+
+
+def wait_sk(kind: str) -> str:
+    return f"WAIT#{kind}"
+
+
+def claim_sk(parcel: str) -> str:
+    return f"CLAIM#{parcel}"
+
+
+def notify_sk(kind: str) -> str:
+    return f"NOTIFY#{kind}"
+
+
+def refund_sk(refund_id: str) -> str:
+    return f"REFUND#{refund_id}"
+
+
+def refundable_sk(payment_id: str) -> str:
+    return f"REFUNDABLE#{payment_id}"
+
+
+def refund_completed_sk(refund_id: str) -> str:
+    return f"LEDGER#refund#{refund_id}"
+
+
+def return_sk(return_id: str) -> str:
+    return f"RETURN#{return_id}"
+
+
+def reference_pk(tenant: str, ref: str) -> str:
+    return f"T#{tenant}#REF#{ref}"
+
+
+def parked_pk(tenant: str, ref: str) -> str:
+    return f"T#{tenant}#PARK#{ref}"
+
+
+# -- raw webhooks --------------------------------------------------------------------------------
+
+
+def raw_pk(tenant: str, source: str, event_id: str) -> str:
+    return f"T#{tenant}#RAW#{source}#{event_id}"
+
+
+def raw_index(tenant: str, source: str) -> str:
+    return f"T#{tenant}#RAW#{source}"
+
+
+# -- gateway payouts (settlements) ---------------------------------------------------------------
+
+
+def payout_pk(tenant: str, payout_id: str) -> str:
+    return f"T#{tenant}#PAYOUT#{payout_id}"
+
+
+def payouts_index(tenant: str) -> str:
+    return f"T#{tenant}#PAYOUTS"
+
+
+# -- reconciliation ------------------------------------------------------------------------------
+
+
+def bank_day_pk(tenant: str, day: date) -> str:
+    return f"T#{tenant}#BANK#{day.isoformat()}"
+
+
+def bank_file_pk(tenant: str, sha256: str) -> str:
+    return f"T#{tenant}#BANKFILE#{sha256}"
+
+
+def bank_files_index(tenant: str) -> str:
+    return f"T#{tenant}#BANKFILES"
+
+
+def break_pk(tenant: str, break_id: str) -> str:
+    return f"T#{tenant}#BREAK#{break_id}"
+
+
+def breaks_index(tenant: str, status: str) -> str:
+    return f"T#{tenant}#BREAKS#{status}"
+
+
+def recon_action_pk(tenant: str, key: str) -> str:
+    return f"T#{tenant}#RECONACTION#{key}"
+
+
+def recon_run_pk(tenant: str, day: date) -> str:
+    return f"T#{tenant}#RECON#{day.isoformat()}"
+
+
+# -- risk ----------------------------------------------------------------------------------------
+
+
+def risk_pk(tenant: str) -> str:
+    return f"T#{tenant}#RISK"
+
+
+def customer_history_pk(tenant: str, customer: str) -> str:
+    return f"T#{tenant}#CUSTHIST#{digest(customer)}"
+
+
+def velocity_pk(tenant: str, dimension: str, value_digest: str) -> str:
+    return f"T#{tenant}#VEL#{dimension}#{value_digest}"
+
+
+def velocity_marker(tenant: str, order_id: str) -> tuple[str, str]:
+    return f"T#{tenant}#VELORDER#{order_id}", "OBSERVED"
+
+
+# -- operator links and the platform -------------------------------------------------------------
+
+
+def spent_link(tenant: str, nonce: str) -> tuple[str, str]:
+    return f"T#{tenant}#LINK#{nonce}", "LINK"
+
+
+def selfcheck_proof(run_id: str) -> tuple[str, str]:
+    return f"SYSTEM#selfcheck#{run_id}", "PROOF"
