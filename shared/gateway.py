@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 
 class StripeGateway:
@@ -33,6 +33,19 @@ class StripeGateway:
     def retrieve_payout(self, payout_id: str) -> dict[str, Any]:
         payout: dict[str, Any] = self._client.v1.payouts.retrieve(payout_id).to_dict()
         return payout
+
+
+class SecretsReader(Protocol):
+    def get(self, tenant: str) -> dict[str, Any]: ...
+
+
+def gateway_for(secrets: SecretsReader, tenant: str) -> StripeGateway:
+    """The tenant's Stripe client, from the API key in its secrets (``api`` part)."""
+    return StripeGateway(secrets.get(tenant)["stripe"]["api_key"])
+
+
+def money_movements_for(secrets: SecretsReader, tenant: str) -> MoneyMovements:
+    return MoneyMovements(gateway_for(secrets, tenant))
 
 
 class GatewayRetryable(Exception):

@@ -122,10 +122,29 @@ class Money(BaseModel):
     def to_decimal(self) -> Decimal:
         return Decimal(self.amount).scaleb(-exponent(self.currency))
 
-    def format(self) -> str:
-        """``USD 19.99``, ``JPY 1500``, ``KWD 1.250``."""
+    # -- the one place money becomes text -----------------------------------------------------
+
+    def decimal_text(self) -> str:
+        """``1234.56``, ``1500``, ``1.250``: exactly the currency's digits, no grouping (files,
+        CSV cells, the shop format)."""
         digits = exponent(self.currency)
-        return f"{self.currency} {self.to_decimal():.{digits}f}"
+        return f"{self.to_decimal():.{digits}f}"
+
+    def format(self, *, signed: bool = False, grouping: bool = False) -> str:
+        """``USD 19.99``, ``JPY 1500``, ``KWD 1.250``; with ``grouping`` ``EUR 1,234.56``; with
+        ``signed`` ``+EUR 12.00`` / ``-EUR 12.00`` (reports and operators' screens)."""
+        digits = exponent(self.currency)
+        value = Decimal(abs(self.amount)).scaleb(-digits)
+        sign = "-" if self.amount < 0 else "+" if signed else ""
+        number = f"{value:,.{digits}f}" if grouping else f"{value:.{digits}f}"
+        return f"{sign}{self.currency} {number}"
+
+    def localized(self, locale: str = "en_US") -> str:
+        """``$1,234.50``, ``¥1,500``, ``KWD\u00a01.250``: the locale's pattern (CLDR, through
+        babel) with exactly the currency's minor digits, for what customers read."""
+        from shared.money_text import localized
+
+        return localized(self.amount, self.currency, locale)
 
     def __str__(self) -> str:
         return self.format()

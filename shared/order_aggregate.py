@@ -11,6 +11,7 @@ transition. (Exactly-once effects on the timeline are the repository's job.)
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,44 @@ from shared.events import (
 from shared.money import Money
 
 T = TypeVar("T")
+
+
+class OrderStatus(StrEnum):
+    """What ``OrderState.status`` derives from the facts (the status index's values)."""
+
+    AWAITING_ORDER = "awaiting_order"
+    PENDING_PAYMENT = "pending_payment"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    UNDERPAID = "underpaid"
+    PAYMENT_FAILED = "payment_failed"
+    ABANDONED = "abandoned"
+    FULFILLED = "fulfilled"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    DELIVERY_EXCEPTION = "delivery_exception"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+    DISPUTED = "disputed"
+    CHARGEBACK = "chargeback"
+
+
+ORDER_STATUSES: tuple[str, ...] = tuple(s.value for s in OrderStatus)
+
+
+class CancelReason(StrEnum):
+    """Why the lifecycle cancelled an order (its stage detail); the fraud ones feed the
+    customer's history and the backtest's labels."""
+
+    BLOCKED_BY_SCREENING = "blocked_by_screening"
+    REJECTED_IN_REVIEW = "rejected_in_review"
+    REVIEW_TIMED_OUT = "review_timed_out"
+
+
+FRAUD_CANCELLATIONS = frozenset(
+    {CancelReason.BLOCKED_BY_SCREENING, CancelReason.REJECTED_IN_REVIEW}
+)
 
 # When two updates carry the same provider time, the later stage of a journey wins.
 SHIPMENT_RANK = {
@@ -195,47 +234,47 @@ class OrderState(_State):
             return "fulfilled" if self.shipments else None
         return max(scanned, key=lambda r: r.key()).value
 
-    def status(self) -> str:
+    def status(self) -> OrderStatus:
         """The order's status, derived from the facts alone (so arrival order cannot matter)."""
         if self.placed is None:
-            return "awaiting_order"
+            return OrderStatus.AWAITING_ORDER
         disputes = [d.status.value for d in self.disputes.values()]
         if any(s in OPEN_DISPUTE for s in disputes):
-            return "disputed"
+            return OrderStatus.DISPUTED
         if "lost" in disputes:
-            return "chargeback"
+            return OrderStatus.CHARGEBACK
         paid, refunded = self.paid(), self.refunded()
         if paid and refunded >= paid:
-            return "refunded"
+            return OrderStatus.REFUNDED
         if self.cancelled_at is not None:
-            return "cancelled"
+            return OrderStatus.CANCELLED
         shipment = self.shipment_status()
         if shipment == ShipmentStatus.DELIVERED:
-            return "delivered"
+            return OrderStatus.DELIVERED
         if shipment in (ShipmentStatus.FAILURE, ShipmentStatus.RETURN_TO_SENDER):
-            return "delivery_exception"
+            return OrderStatus.DELIVERY_EXCEPTION
         if shipment is not None and shipment not in (
             ShipmentStatus.UNKNOWN,
             ShipmentStatus.CANCELLED,
             "fulfilled",
         ):
-            return "shipped"
+            return OrderStatus.SHIPPED
         if shipment == "fulfilled":
-            return "fulfilled"
+            return OrderStatus.FULFILLED
         if refunded:
-            return "partially_refunded"
+            return OrderStatus.PARTIALLY_REFUNDED
         total = int(self.placed.value["total"]["amount"])
         if paid and paid >= total:
-            return "paid"
+            return OrderStatus.PAID
         if paid:
-            return "underpaid"
+            return OrderStatus.UNDERPAID
         if any(p.status == "authorized" for p in self.payments.values()):
-            return "authorized"
+            return OrderStatus.AUTHORIZED
         if any(p.status == "failed" for p in self.payments.values()):
-            return "payment_failed"
+            return OrderStatus.PAYMENT_FAILED
         if self.checkout_expired:
-            return "abandoned"
-        return "pending_payment"
+            return OrderStatus.ABANDONED
+        return OrderStatus.PENDING_PAYMENT
 
     def placed_at(self) -> datetime | None:
         return self.placed.at if self.placed else None

@@ -24,7 +24,7 @@ from shared.clock import SYSTEM_CLOCK, Clock, decided_at, epoch_seconds
 from shared.events import Card
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
-from shared.order_aggregate import OrderState
+from shared.order_aggregate import FRAUD_CANCELLATIONS, OrderState
 from shared.order_store import OrderStore
 from shared.tenant_secrets import TenantSecrets
 from shared.tenants import TenantDirectory, TenantSettings
@@ -35,9 +35,6 @@ if TYPE_CHECKING:
 
 SHIPPED = {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
 DELIVERY_PROBLEMS = {"failure", "return_to_sender", "cancelled"}
-
-
-FRAUD_CANCELLATIONS = {"blocked_by_screening", "rejected_in_review"}
 
 
 @dataclass

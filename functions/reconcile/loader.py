@@ -37,10 +37,9 @@ from functions.reconcile.model import (
     RefundRecord,
 )
 from functions.reconcile.settlements import PayoutState
-from functions.webhooks.inspect import ORDER_STATUSES
 from functions.webhooks.normalise.stripe import BalanceTransaction
 from shared import aws, keys
-from shared.order_aggregate import OrderState
+from shared.order_aggregate import ORDER_STATUSES, OrderState
 from shared.order_store import order_pk
 
 # A dispute the merchant has not answered yet has no case; one answered (under review) or

@@ -18,12 +18,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from functions.orders.lifecycle import FRAUD_CANCELLATIONS
 from functions.risk.backtest import LabeledOrder
-from functions.webhooks.inspect import ORDER_STATUSES
 from shared import aws, keys
 from shared.events import Card
-from shared.order_aggregate import OrderState
+from shared.order_aggregate import FRAUD_CANCELLATIONS, ORDER_STATUSES, OrderState
 from shared.order_store import order_pk
 
 

@@ -7,26 +7,8 @@ from typing import Any
 
 from functions.webhooks.sources import SOURCES
 from shared import aws, keys
+from shared.order_aggregate import ORDER_STATUSES
 from shared.order_store import OrderStore
-
-ORDER_STATUSES = (
-    "fulfilled",
-    "awaiting_order",
-    "pending_payment",
-    "authorized",
-    "paid",
-    "underpaid",
-    "payment_failed",
-    "abandoned",
-    "shipped",
-    "delivered",
-    "delivery_exception",
-    "partially_refunded",
-    "refunded",
-    "cancelled",
-    "disputed",
-    "chargeback",
-)
 
 
 def order_view(store: OrderStore, tenant: str, order_id: str) -> dict[str, Any] | None:

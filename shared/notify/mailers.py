@@ -118,3 +118,8 @@ class FileMailer:
         finally:
             scratch.unlink(missing_ok=True)
         return self._message_id(path)
+
+
+def mailer_for(mail_dir: str | None, clock: Clock = SYSTEM_CLOCK) -> Mailer:
+    """The deployment's mailer: .eml files in ``mail_dir`` (the local stack, tests), else SES."""
+    return FileMailer(Path(mail_dir), clock) if mail_dir else SesMailer(clock=clock)

@@ -9,13 +9,11 @@ are shown in the tenant's time zone.
 
 from __future__ import annotations
 
-import copy
 import email.policy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
@@ -26,9 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_gmt
-from babel.numbers import format_currency
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -47,7 +43,8 @@ from pydantic import (
 )
 
 from shared.clock import SYSTEM_CLOCK
-from shared.money import Money, exponent
+from shared.money import Money
+from shared.money_text import locale_named
 from shared.tenants import TenantSettings
 
 DEFAULT_LOCALE = "en_US"
@@ -155,7 +152,7 @@ class Address(_Model):
     def country_name(self) -> str | None:
         if not self.country:
             return None
-        return str(_locale(DEFAULT_LOCALE).territories.get(self.country.upper(), self.country))
+        return str(locale_named(DEFAULT_LOCALE).territories.get(self.country.upper(), self.country))
 
 
 def _same_currency(amounts: Iterable[Money | None]) -> None:
@@ -397,30 +394,9 @@ def _as_money(value: Any) -> Money:
     raise TypeError(f"money filter takes Money or {{amount, currency}}, not {type(value)!r}")
 
 
-@cache
-def _locale(name: str) -> Locale:
-    return Locale.parse(name)
-
-
 def format_money(value: Money | Mapping[str, Any], locale: str = DEFAULT_LOCALE) -> str:
-    """``$1,234.50``, ``¥1,500``, ``KWD1.250``: the locale's pattern with exactly the currency's
-    minor digits (CLDR rounds some currencies to fewer digits than ISO 4217 gives them, and
-    an amount in minor units must never be rounded away)."""
-    money = _as_money(value)
-    loc = _locale(locale)
-    pattern = copy.copy(loc.currency_formats["standard"])
-    digits = exponent(money.currency)
-    pattern.frac_prec = (digits, digits)
-    text = format_currency(
-        Decimal(money.amount).scaleb(-digits),
-        money.currency,
-        format=pattern,
-        locale=loc,
-        currency_digits=False,
-    )
-    # CLDR asks for a space between a letter symbol and the number ("KWD 1.250"); babel does
-    # not apply that rule, and a no-break space keeps the two on one line.
-    return _LETTER_DIGIT.sub("\u00a0", text)
+    """What customers read: ``Money.localized`` (the locale's pattern, exact minor digits)."""
+    return _as_money(value).localized(locale)
 
 
 def _local(value: datetime, tz: ZoneInfo) -> datetime:
