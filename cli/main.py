@@ -174,11 +174,11 @@ LOCAL_OPTION = click.option(
 
 
 def _dependencies(target: Any) -> Any:
-    from functions.reconcile.settlements import SettlementStore
     from functions.webhooks.processing import Dependencies
     from shared.gateway import StripeGateway
     from shared.order_store import OrderStore
     from shared.raw_events import RawEventStore
+    from shared.settlement_store import SettlementStore
     from shared.tenant_secrets import TenantSecrets
 
     secrets = TenantSecrets(parts=("api",), prefix=target.tenant_secret_prefix)

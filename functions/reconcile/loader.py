@@ -36,11 +36,10 @@ from functions.reconcile.model import (
     PayoutRecord,
     RefundRecord,
 )
-from functions.reconcile.settlements import PayoutState
-from functions.webhooks.normalise.stripe import BalanceTransaction
 from shared import aws, keys
 from shared.order_aggregate import ORDER_STATUSES, OrderState
 from shared.order_store import order_pk
+from shared.settlements import BalanceTransaction, PayoutState
 
 # A dispute the merchant has not answered yet has no case; one answered (under review) or
 # closed has been handled. Until the chargeback desk keeps cases, that is what "case" means.

@@ -7,14 +7,14 @@ pass did (and, thanks to the timeline, changes nothing when the event was applie
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from functions.reconcile.settlements import GatewayPort, SettlementStore
 from functions.webhooks.applying import OrderRepository, route_to_order
 from functions.webhooks.normalise import normalise
+from functions.webhooks.normalise.stripe import balance_transaction_from_stripe
 from shared.events import Ignored, Malformed, PayoutFailed, PayoutPaid, Source
 from shared.observability import logger
 from shared.raw_events import (
@@ -24,6 +24,11 @@ from shared.raw_events import (
     RawEvent,
     RawEventStore,
 )
+from shared.settlement_store import SettlementStore
+
+
+class GatewayPort(Protocol):
+    def balance_transactions_for_payout(self, payout_id: str) -> Iterable[dict[str, Any]]: ...
 
 
 class LifecyclePort(Protocol):
@@ -77,7 +82,14 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
             outcomes.append(deps.settlements.apply(event))
             if isinstance(event, PayoutPaid):
                 deps.settlements.file_balance_transactions(
-                    event.tenant, event.payout_id, deps.gateway_for(event.tenant)
+                    event.tenant,
+                    event.payout_id,
+                    (
+                        balance_transaction_from_stripe(obj, payout_id=event.payout_id)
+                        for obj in deps.gateway_for(event.tenant).balance_transactions_for_payout(
+                            event.payout_id
+                        )
+                    ),
                 )
         else:
             result, order_id = route_to_order(event, deps.orders)

@@ -21,12 +21,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from functions.orders.starter import LifecycleStarter
-from functions.reconcile.settlements import SettlementStore
 from functions.webhooks.processing import Dependencies, process, raw_event_from_stream
 from shared.gateway import StripeGateway
 from shared.observability import logger
 from shared.order_store import OrderStore
 from shared.raw_events import RawEventStore
+from shared.settlement_store import SettlementStore
 from shared.tenant_secrets import TenantSecrets
 
 _processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -15,7 +15,7 @@ from functions.reconcile.break_store import BreakStore
 from functions.reconcile.daily import DailyReconciliation
 from functions.reconcile.handler import S3Reports, due_tenants
 from functions.reconcile.loader import DayLoader
-from functions.reconcile.settlements import SettlementStore
+from functions.webhooks.normalise.stripe import balance_transaction_from_stripe
 from local.sandboxes.bank import Entry, Statement, write_csv
 from shared.events import (
     ChargeRefunded,
@@ -26,6 +26,7 @@ from shared.events import (
     ShipmentUpdated,
     Source,
 )
+from shared.settlement_store import SettlementStore
 from shared.tenants import ReconciliationSettings, TenantDirectory, TenantSettings
 from tests.component import orders
 from tests.component.conftest import TABLE
@@ -166,7 +167,14 @@ def day(aws_env: dict[str, Any]) -> dict[str, Any]:
             statement_descriptor="STRIPE PAYOUT",
         )
     )
-    settlements.file_balance_transactions("acme", "po_1", Gateway(txns))
+    settlements.file_balance_transactions(
+        "acme",
+        "po_1",
+        (
+            balance_transaction_from_stripe(raw, payout_id="po_1")
+            for raw in Gateway(txns).balance_transactions_for_payout("po_1")
+        ),
+    )
     return {"s3": s3, "net": net}
 
 

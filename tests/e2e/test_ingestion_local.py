@@ -18,8 +18,8 @@ pytestmark = pytest.mark.local
 
 
 def _deps(stack: Any) -> Dependencies:
-    from functions.reconcile.settlements import SettlementStore
     from shared.raw_events import RawEventStore
+    from shared.settlement_store import SettlementStore
 
     table = stack.deployment.outputs["TableName"]
     return Dependencies(

@@ -42,8 +42,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from functions.webhooks.normalise import (
     Context,
     as_list,
@@ -79,6 +77,7 @@ from shared.events import (
     Refund,
 )
 from shared.money import Money
+from shared.settlements import BalanceTransaction
 
 __all__ = ["BalanceTransaction", "balance_transaction_from_stripe", "normalise_stripe"]
 
@@ -550,29 +549,6 @@ def _card(*objects: dict[str, Any] | None) -> Card | None:
 
 
 # --- balance transactions -----------------------------------------------------------------------
-
-
-class BalanceTransaction(BaseModel):
-    """One Stripe balance transaction, as reconciliation files it (by ``reporting_category``).
-
-    ``reporting_category`` is ``None`` on objects rendered before Stripe introduced it; the
-    ``type`` is always there to fall back on.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    amount: Money
-    fee: Money
-    net: Money
-    type: str
-    reporting_category: str | None = None
-    status: str | None = None
-    description: str | None = None
-    source_id: str | None = None
-    created: datetime
-    available_on: datetime | None = None
-    payout_id: str | None = None
 
 
 def balance_transaction_from_stripe(

@@ -1,79 +1,20 @@
-"""Gateway payouts (settlements) and the balance transactions each one swept.
+"""Gateway payouts and their balance transactions in the table (``shared.keys``: payouts).
 
-Payout events merge order-free like orders do (paid and failed are facts with times; the
-status is the latest by the gateway's time, and "failed after being paid" stays visible). On
-``payout.paid`` and ``payout.reconciliation_completed`` the payout's balance transactions are
-fetched through the gateway API and filed by ``reporting_category`` for reconciliation.
+On ``payout.paid`` and ``payout.reconciliation_completed`` the processor fetches the payout's
+balance transactions through the gateway and files them here by ``reporting_category``;
+reconciliation reads them back.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from functions.webhooks.normalise.stripe import BalanceTransaction, balance_transaction_from_stripe
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import PayoutFailed, PayoutPaid
-
-
-class PayoutState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tenant: str
-    payout_id: str
-    currency: str | None = None
-    amount: int = 0
-    arrival_date: datetime | None = None
-    statement_descriptor: str | None = None
-    paid_at: datetime | None = None
-    failed_at: datetime | None = None
-    failure_code: str | None = None
-    reconciliation_completed: bool = False
-
-    @property
-    def status(self) -> str:
-        if self.failed_at and (self.paid_at is None or self.failed_at >= self.paid_at):
-            return "failed_after_paid" if self.paid_at else "failed"
-        return "paid" if self.paid_at else "pending"
-
-
-def apply_payout(state: PayoutState, event: PayoutPaid | PayoutFailed) -> PayoutState:
-    new = state.model_copy(deep=True)
-    new.currency = event.amount.currency
-    new.amount = max(new.amount, event.amount.amount)
-    new.arrival_date = max(filter(None, (new.arrival_date, event.arrival_date)), default=None)
-    new.statement_descriptor = new.statement_descriptor or event.statement_descriptor
-    if isinstance(event, PayoutPaid):
-        new.paid_at = min(filter(None, (new.paid_at, event.occurred_at)))
-        new.reconciliation_completed |= event.reconciliation_completed
-    else:
-        new.failed_at = max(filter(None, (new.failed_at, event.occurred_at)))
-        new.failure_code = event.failure_code or new.failure_code
-    return new
-
-
-def summarise(transactions: Iterable[BalanceTransaction]) -> dict[str, dict[str, int]]:
-    """Per reporting category: count, gross amount, fees and net, in minor units."""
-    totals: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"count": 0, "amount": 0, "fee": 0, "net": 0}
-    )
-    for txn in transactions:
-        row = totals[txn.reporting_category or txn.type]
-        row["count"] += 1
-        row["amount"] += txn.amount.amount
-        row["fee"] += txn.fee.amount
-        row["net"] += txn.net.amount
-    return dict(totals)
-
-
-class GatewayPort(Protocol):
-    def balance_transactions_for_payout(self, payout_id: str) -> Iterable[dict[str, Any]]: ...
+from shared.settlements import BalanceTransaction, PayoutState, apply_payout, summarise
 
 
 class SettlementStore:
@@ -139,15 +80,12 @@ class SettlementStore:
         raise RuntimeError(f"payout {event.payout_id} kept changing while applying an event")
 
     def file_balance_transactions(
-        self, tenant: str, payout_id: str, gateway: GatewayPort
+        self, tenant: str, payout_id: str, transactions: Iterable[BalanceTransaction]
     ) -> dict[str, dict[str, int]]:
-        """Fetch and store every balance transaction of a payout; return the per-category sums."""
+        """Store every balance transaction of a payout; return the per-category sums."""
         ddb = aws.client("dynamodb")
         pk = self.pk(tenant, payout_id)
-        transactions = [
-            balance_transaction_from_stripe(raw, payout_id=payout_id)
-            for raw in gateway.balance_transactions_for_payout(payout_id)
-        ]
+        transactions = list(transactions)
         for start in range(0, len(transactions), 25):
             requests = [
                 {
