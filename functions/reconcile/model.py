@@ -7,7 +7,7 @@ the stores (already-validated pydantic state), not to the engine's hot loops.
 
 Money is an integer of minor units with its ISO 4217 currency, as everywhere in the system.
 Status vocabularies are small closed sets; each record's docstring says how a loader maps the
-stored aggregates (``shared.order_aggregate.OrderState``, ``functions.reconcile.settlements``)
+stored aggregates (``shared.order_aggregate.OrderState``, ``shared.settlements``)
 onto them.
 """
 
@@ -156,7 +156,7 @@ PAYOUT_PENDING: PayoutStatus = "pending"
 class PayoutRecord:
     """One gateway payout (settlement) to the tenant's bank account.
 
-    From ``functions.reconcile.settlements.PayoutState``: ``status`` is ``PayoutState.status``
+    From ``shared.settlements.PayoutState``: ``status`` is ``PayoutState.status``
     verbatim, ``arrival_date`` its ``arrival_date.date()`` (the day the gateway says the money
     reaches the bank), ``statement_descriptor`` verbatim. ``trace_id`` is the payout's
     ``trace_id.value`` (ACH/SEPA trace the bank may show) where the gateway gives one.
