@@ -37,7 +37,7 @@ def run_demo(outdir: Path, *, port: int, echo: Echo, start: Callable[..., Any]) 
         )
         ok &= _health_round_trip(stack, outdir, echo)
         ok &= _selfcheck(stack, outdir, echo)
-        from local.sandboxes.stripe_api import StripeSandbox
+        from local.sandboxes.stripe_sandbox import StripeSandbox
 
         # One gateway for the whole demo: the reconciliation's refunds go to the same Stripe.
         with StripeSandbox(seed=7) as stripe_sandbox:

@@ -72,7 +72,7 @@ def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The Stripe sandbox, wired into the local stack (its functions call it)."""
     import stripe
 
-    from local.sandboxes.stripe_api import StripeSandbox
+    from local.sandboxes.stripe_sandbox import StripeSandbox
 
     monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
     monkeypatch.setattr(stripe.HTTPClient, "MAX_DELAY", 0.05)

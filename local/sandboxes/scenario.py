@@ -44,8 +44,8 @@ from local.sandboxes.shop import (
     shopify_fulfillment,
     shopify_order,
 )
-from local.sandboxes.stripe_api import DAY, SandboxResponse, StripeSandbox
 from local.sandboxes.stripe_events import stripe_deliveries
+from local.sandboxes.stripe_sandbox import DAY, SandboxResponse, StripeSandbox
 
 JSON = dict[str, Any]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from local.sandboxes.delivery import Deliverer, Delivery, DeliveryReport, Signer, webhook_url
-from local.sandboxes.stripe_api import StripeSandbox
+from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.signing import sign_stripe
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"

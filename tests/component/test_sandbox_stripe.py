@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import stripe
 
-from local.sandboxes.stripe_api import DISPUTE_FEE, StripeSandbox, processing_fee
 from local.sandboxes.stripe_events import stripe_deliveries
+from local.sandboxes.stripe_sandbox import DISPUTE_FEE, StripeSandbox, processing_fee
 
 API_KEY = "sk_test_sandbox_component"
 

@@ -19,7 +19,7 @@ import pytest
 
 from local.sandboxes.delivery import Deliverer
 from local.sandboxes.scenario import ScenarioConfig, business_day
-from local.sandboxes.stripe_api import StripeSandbox
+from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
 from tests.e2e.ingestion_passes import in_order_pass
 from tests.e2e.test_ingestion_local import install_scenario_tenant

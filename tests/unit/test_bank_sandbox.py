@@ -19,7 +19,7 @@ from local.sandboxes.bank import (
     write_bai2,
     write_mt940,
 )
-from local.sandboxes.stripe_api import DAY, StripeSandbox
+from local.sandboxes.stripe_sandbox import DAY, StripeSandbox
 
 ARRIVAL = date(2026, 3, 4)
 FORMATS = ("camt053", "mt940", "bai2", "csv")

@@ -17,7 +17,7 @@ import stripe
 
 from functions.orders.operations import cancel_order, request_refund
 from functions.orders.refunds import RefundLedger
-from local.sandboxes.stripe_api import StripeSandbox
+from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
 from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_stage
 from tests.workflow.test_refunds_local import (

@@ -11,8 +11,8 @@ import stripe
 
 from functions.orders.operations import OperationRefused, cancel_order, request_refund
 from local.sandboxes.delivery import Deliverer
-from local.sandboxes.stripe_api import StripeSandbox
 from local.sandboxes.stripe_events import stripe_deliveries
+from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
 from shared.workflows import execution_arn, execution_name
 from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_mail, wait_for_stage
