@@ -8,12 +8,12 @@ from __future__ import annotations
 
 # Wired by the local runtime from the same template.
 WIRED_BY_RUNTIME = {
-    "AWS::ApiGatewayV2::Api": "local/http.py serves the routes on the local port",
-    "AWS::ApiGatewayV2::Route": "local/http.py matches them, most specific first",
-    "AWS::ApiGatewayV2::Integration": "local/http.py invokes the integration's function",
-    "AWS::ApiGatewayV2::Stage": "local/http.py serves the $default stage",
+    "AWS::ApiGatewayV2::Api": "local/http_api.py serves the routes on the local port",
+    "AWS::ApiGatewayV2::Route": "local/http_api.py matches them, most specific first",
+    "AWS::ApiGatewayV2::Integration": "local/http_api.py invokes the integration's function",
+    "AWS::ApiGatewayV2::Stage": "local/http_api.py serves the $default stage",
     "AWS::ApiGatewayV2::Authorizer": (
-        "local/http.py requires the bearer JWT and passes its claims (signature not verified)"
+        "local/http_api.py requires the bearer JWT and passes its claims (signature not verified)"
     ),
     "Custom::S3BucketNotifications": (
         "left out of moto's deploy (it would need Docker); local/stack.py configures the "

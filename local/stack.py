@@ -311,7 +311,7 @@ class LocalStack:
     # -- wiring what moto's CloudFormation leaves out ---------------------------------------------
 
     def _wire(self) -> None:
-        from local.http import HttpFrontDoor
+        from local.http_api import HttpFrontDoor
         from local.streams import StreamPoller
 
         assert self.deployment is not None

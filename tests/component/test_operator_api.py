@@ -762,7 +762,7 @@ def _jwt(payload: dict[str, Any]) -> str:
 
 
 def test_local_runtime_reads_the_bearer_jwt_claims_as_api_gateway_passes_them() -> None:
-    from local.http import jwt_claims
+    from local.http_api import jwt_claims
 
     token = _jwt({"sub": "u-1", "ecomops:tenants": ["acme", "globex"], "exp": 1, "x": True})
     assert jwt_claims({"authorization": f"Bearer {token}"}) == {
@@ -782,7 +782,7 @@ def test_local_front_door_needs_a_bearer_token_on_jwt_routes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from local import template as tpl
-    from local.http import HttpFrontDoor
+    from local.http_api import HttpFrontDoor
 
     door = object.__new__(HttpFrontDoor)  # no stack, no socket: only the routing is exercised
     door.routes = [tpl.Route("GET", "/ops/tenants/{tenant}/orders/{order_id}", "Fn", "JWT")]
