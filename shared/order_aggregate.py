@@ -69,6 +69,7 @@ class CancelReason(StrEnum):
     BLOCKED_BY_SCREENING = "blocked_by_screening"
     REJECTED_IN_REVIEW = "rejected_in_review"
     REVIEW_TIMED_OUT = "review_timed_out"
+    PAYMENT_NOT_AUTHORIZED = "payment_not_authorized"
 
 
 FRAUD_CANCELLATIONS = frozenset(

@@ -209,12 +209,10 @@ def _post(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> d
         )
     except LinkRefused as refused:
         return _refusal_page(refused)
-    from functions.orders.lifecycle import _deps, act_decide
+    from functions.orders.composition import ports_with
+    from functions.orders.use_cases.operations import decide_review
 
-    result = act_decide(
-        _deps(_table()),
-        {"tenant": tenant, "order_id": order_id, "decision": decision, "by": BY},
-    )
+    result = decide_review(ports_with(table_name=_table()), tenant, order_id, decision, BY)
     logger.info("link redeemed", extra={"by": BY, **result})
     done = "approved" if decision == "approve" else "rejected"
     if not result.get("resumed"):

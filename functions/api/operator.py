@@ -37,10 +37,12 @@ from pydantic import (
     model_validator,
 )
 
-from functions.orders import operations
-from functions.orders.lifecycle import _deps, act_decide
+from functions.orders.composition import ports_with
+from functions.orders.domain import OperationRefused
+from functions.orders.ports import Ports
+from functions.orders.use_cases import operations
 from functions.risk.errors import RulesetInvalid
-from functions.webhooks.inspect import order_view
+from functions.webhooks.use_cases.views import order_view
 from shared.clock import SYSTEM_CLOCK
 from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
@@ -160,6 +162,11 @@ def _authorize(tenant: str, action: str) -> str:
     return who
 
 
+def _orders() -> Ports:
+    """The orders context's ports, on this deployment's table and state machines."""
+    return ports_with(table_name=_table())
+
+
 def _table() -> str:
     # Read on use: the local stack and the tests host several deployments in one process.
     return os.environ["TABLE_NAME"]
@@ -175,7 +182,7 @@ def _conflict(message: str) -> ServiceError:
     return ServiceError(HTTPStatus.CONFLICT, message)
 
 
-def _refused(refused: operations.OperationRefused) -> NoReturn:
+def _refused(refused: OperationRefused) -> NoReturn:
     logger.info("operation refused", extra={"refusal": str(refused)})
     raise _conflict(str(refused))
 
@@ -189,7 +196,7 @@ def _invalid_rules(invalid: RulesetInvalid) -> NoReturn:
 
 
 # Registered by call: Powertools' decorator is untyped, and would untype the function for mypy.
-app.exception_handler(operations.OperationRefused)(_refused)
+app.exception_handler(OperationRefused)(_refused)
 app.exception_handler(VersionConflict)(_stale)
 app.exception_handler(RulesetInvalid)(_invalid_rules)
 
@@ -253,7 +260,7 @@ def cancel(tenant: str, order_id: str) -> dict[str, Any]:
     _require_order(tenant, order_id)
     # The reason is what the lifecycle records (stage detail, execution stop cause): the
     # operator's name travels with it, since cancel_order takes no separate author.
-    result = operations.cancel_order(_table(), tenant, order_id, f"{body.reason} (by {who})")
+    result = operations.cancel_order(_orders(), tenant, order_id, f"{body.reason} (by {who})")
     logger.info("order cancelled", extra={"order_id": order_id, "refund_due": result["refund_due"]})
     return result
 
@@ -264,13 +271,13 @@ def refund(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
     body = _body(RefundBody)
     _require_order(tenant, order_id)
     result = operations.request_refund(
+        _orders(),
         tenant,
         order_id,
         amount=body.amount,
         lines=[line.model_dump(exclude_none=True) for line in body.lines] if body.lines else None,
         reason=body.reason,
         refund_id=body.refund_id,
-        table=_table(),
     )
     # request_refund has no author field: the log line is the record of who asked.
     logger.info(
@@ -289,7 +296,7 @@ def open_return(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
     body = _body(ReturnBody)
     _require_order(tenant, order_id)
     result = operations.open_return(
-        _table(),
+        _orders(),
         tenant,
         order_id,
         [line.model_dump(exclude_none=True) for line in body.lines],
@@ -309,10 +316,7 @@ def review(tenant: str, order_id: str) -> dict[str, Any]:
 
 def decide(tenant: str, order_id: str, decision: str, by: str) -> dict[str, Any]:
     """Resume the order's review wait; a 409 when no review waits (decided, timed out)."""
-    result = act_decide(
-        _deps(_table()),
-        {"tenant": tenant, "order_id": order_id, "decision": decision, "by": by},
-    )
+    result = operations.decide_review(_orders(), tenant, order_id, decision, by)
     logger.info("review decided", extra={"order_id": order_id, "decision": decision, **result})
     if not result.get("resumed"):
         raise _conflict(

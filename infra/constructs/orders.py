@@ -13,6 +13,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from functions.orders import contracts as c
 from infra.config import StackConfig
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit
@@ -46,7 +47,7 @@ class OrderLifecycle(Construct):
         self.steps = toolkit.function(
             self,
             "Steps",
-            handler="functions.orders.lifecycle.handler",
+            handler="functions.orders.handlers.lifecycle.handler",
             service="orders",
             description="Order lifecycle steps: screen, hold, wait, notify, cancel, release",
             environment={
@@ -83,56 +84,67 @@ class OrderLifecycle(Construct):
                 result_path=result_path,
             )
 
-        def cancel(name: str, reason: str) -> sfn.IChainable:
-            return step(name, {"action": "cancel", "reason": reason}).next(
+        def waits(field: str) -> str:
+            return c.path("$.waits", c.Waits, field)
+
+        def cancel(name: str, reason: c.CancelReason) -> sfn.IChainable:
+            return step(name, {"action": c.LifecycleAction.CANCEL, "reason": reason}).next(
                 sfn.Succeed(self, f"{name}Done", comment=f"cancelled: {reason}")
             )
 
-        screen = step("Screen", {"action": "screen"}, "$.screening")
-        hold = wait_for("HoldForReview", {"action": "hold"}, "$.waits.review_s", "$.review")
+        screen = step("Screen", {"action": c.LifecycleAction.SCREEN}, c.SCREENING_RESULT)
+        hold = wait_for(
+            "HoldForReview",
+            {"action": c.LifecycleAction.HOLD},
+            waits("review_s"),
+            c.REVIEW_RESULT,
+        )
         hold.add_catch(
-            cancel("CancelReviewTimedOut", "review_timed_out"),
+            cancel("CancelReviewTimedOut", c.CancelReason.REVIEW_TIMED_OUT),
             errors=["States.Timeout"],
             result_path="$.error",
         )
-        confirm = step("Confirm", {"action": "stage", "stage": "confirmed"})
+        stage = c.LifecycleAction.STAGE
+        confirm = step("Confirm", {"action": stage, "stage": c.Stage.CONFIRMED})
         wait_shipment = wait_for(
             "WaitForShipment",
-            {"action": "wait", "wait": "shipment"},
-            "$.waits.dispatch_s",
-            "$.shipment",
+            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.SHIPMENT},
+            waits("dispatch_s"),
+            c.SHIPMENT_RESULT,
         )
-        not_dispatched = step("NotDispatched", {"action": "stage", "stage": "not_dispatched"})
+        not_dispatched = step("NotDispatched", {"action": stage, "stage": c.Stage.NOT_DISPATCHED})
         wait_shipment_late = wait_for(
             "WaitForLateShipment",
-            {"action": "wait", "wait": "shipment"},
-            "$.waits.delivery_s",
-            "$.shipment",
+            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.SHIPMENT},
+            waits("delivery_s"),
+            c.SHIPMENT_RESULT,
         )
-        shipped = step("Shipped", {"action": "stage", "stage": "shipped"})
+        shipped = step("Shipped", {"action": stage, "stage": c.Stage.SHIPPED})
         wait_delivery = wait_for(
             "WaitForDelivery",
-            {"action": "wait", "wait": "delivery"},
-            "$.waits.delivery_s",
-            "$.delivery",
+            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.DELIVERY},
+            waits("delivery_s"),
+            c.DELIVERY_RESULT,
         )
         problem = step(
             "DeliveryProblem",
             {
-                "action": "stage",
-                "stage": "delivery_problem",
-                "shipment": sfn.JsonPath.string_at("$.delivery.shipment"),
+                "action": stage,
+                "stage": c.Stage.DELIVERY_PROBLEM,
+                "shipment": sfn.JsonPath.string_at(
+                    c.path(c.DELIVERY_RESULT, c.WaitOutcome, "shipment")
+                ),
             },
         )
         no_movement = step(
             "NoMovement",
-            {"action": "stage", "stage": "delivery_problem", "shipment": "no_movement"},
+            {"action": stage, "stage": c.Stage.DELIVERY_PROBLEM, "shipment": "no_movement"},
         )
-        delivered = step("Delivered", {"action": "stage", "stage": "delivered"})
+        delivered = step("Delivered", {"action": stage, "stage": c.Stage.DELIVERED})
         return_window = sfn.Wait(
-            self, "ReturnWindow", time=sfn.WaitTime.seconds_path("$.waits.return_window_s")
+            self, "ReturnWindow", time=sfn.WaitTime.seconds_path(waits("return_window_s"))
         )
-        release = step("ReleaseFunds", {"action": "release"})
+        release = step("ReleaseFunds", {"action": c.LifecycleAction.RELEASE})
         closed = sfn.Succeed(self, "Closed")
         exception = sfn.Succeed(
             self, "DeliveryException", comment="an operator decides refund or reship"
@@ -154,13 +166,16 @@ class OrderLifecycle(Construct):
             .next(
                 sfn.Choice(self, "DeliveryOutcome")
                 .when(
-                    sfn.Condition.string_equals("$.delivery.outcome", "delivered"),
+                    sfn.Condition.string_equals(
+                        c.path(c.DELIVERY_RESULT, c.WaitOutcome, "outcome"),
+                        c.WaitOutcomeKind.DELIVERED,
+                    ),
                     delivered.next(return_window).next(release).next(closed),
                 )
                 .otherwise(problem)
             )
         )
-        capture = step("Capture", {"action": "capture"})
+        capture = step("Capture", {"action": c.LifecycleAction.CAPTURE})
         # The gateway's authorization may arrive after the order: wait for it a little.
         capture.add_retry(
             errors=["PaymentNotAuthorizedYet"],
@@ -169,34 +184,42 @@ class OrderLifecycle(Construct):
             max_attempts=5,
         )
         capture.add_catch(
-            cancel("CancelNotAuthorized", "payment_not_authorized"),
+            cancel("CancelNotAuthorized", c.CancelReason.PAYMENT_NOT_AUTHORIZED),
             errors=["PaymentNotAuthorizedYet", "GatewayRefused"],
             result_path="$.error",
         )
         capture.next(confirm)
+        capture_mode_path = c.path("$", c.LifecycleInput, "capture_mode")
         capture_mode = (
             sfn.Choice(self, "CaptureMode")
             .when(
                 sfn.Condition.and_(
-                    sfn.Condition.is_present("$.capture_mode"),
-                    sfn.Condition.string_equals("$.capture_mode", "manual"),
+                    sfn.Condition.is_present(capture_mode_path),
+                    sfn.Condition.string_equals(capture_mode_path, "manual"),
                 ),
                 capture,
             )
             .otherwise(after_screening)
         )
+        decision = c.path(c.SCREENING_RESULT, c.ScreenResult, "decision")
         definition = screen.next(
             sfn.Choice(self, "RiskDecision")
             .when(
-                sfn.Condition.string_equals("$.screening.decision", "block"),
-                cancel("CancelBlocked", "blocked_by_screening"),
+                sfn.Condition.string_equals(decision, c.Decision.BLOCK),
+                cancel("CancelBlocked", c.CancelReason.BLOCKED_BY_SCREENING),
             )
             .when(
-                sfn.Condition.string_equals("$.screening.decision", "review"),
+                sfn.Condition.string_equals(decision, c.Decision.REVIEW),
                 hold.next(
                     sfn.Choice(self, "ReviewDecision")
-                    .when(sfn.Condition.string_equals("$.review.decision", "approve"), capture_mode)
-                    .otherwise(cancel("CancelRejected", "rejected_in_review"))
+                    .when(
+                        sfn.Condition.string_equals(
+                            c.path(c.REVIEW_RESULT, c.ReviewOutcome, "decision"),
+                            c.ReviewDecision.APPROVE,
+                        ),
+                        capture_mode,
+                    )
+                    .otherwise(cancel("CancelRejected", c.CancelReason.REJECTED_IN_REVIEW))
                 ),
             )
             .otherwise(capture_mode)

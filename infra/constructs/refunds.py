@@ -9,6 +9,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from functions.orders import contracts as c
 from infra.config import StackConfig
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit
@@ -42,7 +43,7 @@ class RefundWorkflow(Construct):
         self.steps = toolkit.function(
             self,
             "Steps",
-            handler="functions.orders.refunds.handler",
+            handler="functions.orders.handlers.refunds.handler",
             service="refunds",
             description="Refund workflow steps: prepare, submit, wait, complete",
             environment={
@@ -62,25 +63,28 @@ class RefundWorkflow(Construct):
         )
         step = step_factory(self, self.steps, REQUEST)
 
+        def given(field: str) -> str:
+            return c.path("$", c.RefundInput, field)
+
         prepare = step(
             "Prepare",
             {
-                "action": "prepare",
-                "amount": sfn.JsonPath.string_at("$.amount"),
-                "lines": sfn.JsonPath.string_at("$.lines"),
-                "reason": sfn.JsonPath.string_at("$.reason"),
-                "payment_id": sfn.JsonPath.string_at("$.payment_id"),
+                "action": c.RefundAction.PREPARE,
+                "amount": sfn.JsonPath.string_at(given("amount")),
+                "lines": sfn.JsonPath.string_at(given("lines")),
+                "reason": sfn.JsonPath.string_at(given("reason")),
+                "payment_id": sfn.JsonPath.string_at(given("payment_id")),
             },
-            "$.prepared",
+            c.PREPARED_RESULT,
         )
         submit = step(
             "Submit",
             {
-                "action": "submit",
-                "prepared": sfn.JsonPath.object_at("$.prepared"),
-                "reason": sfn.JsonPath.string_at("$.reason"),
+                "action": c.RefundAction.SUBMIT,
+                "prepared": sfn.JsonPath.object_at(c.PREPARED_RESULT),
+                "reason": sfn.JsonPath.string_at(given("reason")),
             },
-            "$.submitted",
+            c.SUBMITTED_RESULT,
         )
         # 5xx and rate limits: back off and try again; the idempotency key makes it one refund.
         submit.add_retry(
@@ -97,29 +101,33 @@ class RefundWorkflow(Construct):
             payload=sfn.TaskInput.from_object(
                 {
                     **REQUEST,
-                    "action": "wait",
+                    "action": c.RefundAction.WAIT,
                     "task_token": sfn.JsonPath.task_token,
-                    "submitted": sfn.JsonPath.object_at("$.submitted"),
+                    "submitted": sfn.JsonPath.object_at(c.SUBMITTED_RESULT),
                 }
             ),
-            task_timeout=sfn.Timeout.at("$.waits.confirm_s"),
-            result_path="$.confirmation",
+            task_timeout=sfn.Timeout.at(c.path("$.waits", c.RefundWaits, "confirm_s")),
+            result_path=c.CONFIRMATION_RESULT,
         )
         complete = step(
             "Complete",
             {
-                "action": "complete",
-                "prepared": sfn.JsonPath.object_at("$.prepared"),
-                "reason": sfn.JsonPath.string_at("$.reason"),
+                "action": c.RefundAction.COMPLETE,
+                "prepared": sfn.JsonPath.object_at(c.PREPARED_RESULT),
+                "reason": sfn.JsonPath.string_at(given("reason")),
             },
         )
-        unconfirmed = step("Unconfirmed", {"action": "unconfirmed"})
+        unconfirmed = step("Unconfirmed", {"action": c.RefundAction.UNCONFIRMED})
         # A refund that cannot happen ends ``failed`` on its record with the reason, gives its
         # reservation back and alerts the client team, then fails the execution (so the
         # failed-executions alarm sees it too).
         refused = step(
             "RecordNotRefundable",
-            {"action": "fail", "step": "prepare", "error": sfn.JsonPath.object_at("$.error")},
+            {
+                "action": c.RefundAction.FAIL,
+                "step": "prepare",
+                "error": sfn.JsonPath.object_at("$.error"),
+            },
         ).next(
             sfn.Fail(
                 self,
@@ -131,9 +139,9 @@ class RefundWorkflow(Construct):
         gateway_refused = step(
             "RecordGatewayRefused",
             {
-                "action": "fail",
+                "action": c.RefundAction.FAIL,
                 "step": "submit",
-                "prepared": sfn.JsonPath.object_at("$.prepared"),
+                "prepared": sfn.JsonPath.object_at(c.PREPARED_RESULT),
                 "error": sfn.JsonPath.object_at("$.error"),
             },
         ).next(

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.webhooks.applying import route
+from functions.webhooks.use_cases.apply import route
 from shared import aws, workflows
 from shared.events import (
     Customer,
@@ -506,14 +506,14 @@ def test_a_cancel_without_a_reason_is_400(env: dict[str, Any]) -> None:
 def test_a_return_calls_open_return_with_the_lines_and_who_asked(
     env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.orders import operations
+    from functions.orders.use_cases import operations
 
     calls: list[tuple[Any, ...]] = []
 
     def open_return(
-        table: str, tenant: str, order_id: str, lines: list[dict[str, Any]], reason: str
+        ports: Any, tenant: str, order_id: str, lines: list[dict[str, Any]], reason: str
     ) -> dict[str, Any]:
-        calls.append((table, tenant, order_id, lines, reason))
+        calls.append((ports.orders.table_name, tenant, order_id, lines, reason))
         return {"return_id": "ret-1", "tracking_code": "RET1", "amount": 1250}
 
     monkeypatch.setattr(operations, "open_return", open_return)
@@ -724,12 +724,12 @@ def test_pages_escape_what_the_url_carries(env: dict[str, Any]) -> None:
 def test_a_failure_behind_the_link_is_a_plain_page(
     env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.orders import lifecycle
+    from functions.orders.use_cases import operations
 
-    def broken(deps: Any, event: dict[str, Any]) -> dict[str, Any]:
+    def broken(*args: Any) -> dict[str, Any]:
         raise RuntimeError("states throttled")
 
-    monkeypatch.setattr(lifecycle, "act_decide", broken)
+    monkeypatch.setattr(operations, "decide_review", broken)
     place("acme", "o-1")
     hold_for_review("acme", "o-1")
     status, page = link("POST", "acme", "o-1", "approve", links_for("acme", "o-1")["approve"])

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.orders.lifecycle import _deps, act_cancel, act_screen
+from functions.orders import contracts as c
+from functions.orders.composition import OrdersSettings, ports_for
+from functions.orders.ports import Ports
+from functions.orders.use_cases import lifecycle
 from functions.risk.history import DynamoHistory
 from functions.risk.management import ListChange, RiskAdmin
 from functions.webhooks.applying import route
@@ -50,12 +53,24 @@ def place(
 CLOCK = FixedClock(T0)
 
 
+def ports() -> Ports:
+    return ports_for(OrdersSettings(table_name=TABLE), CLOCK)
+
+
 def screen(order_id: str) -> dict[str, Any]:
-    return act_screen(_deps(TABLE, CLOCK), {"tenant": "acme", "order_id": order_id})
+    step = c.ScreenInput(tenant="acme", order_id=order_id, action=c.LifecycleAction.SCREEN)
+    return lifecycle.screen(ports(), step).model_dump(mode="json")
+
+
+def cancel(order_id: str, reason: str) -> None:
+    step = c.CancelInput(
+        tenant="acme", order_id=order_id, action=c.LifecycleAction.CANCEL, reason=reason
+    )
+    lifecycle.cancel(ports(), step)
 
 
 def setup() -> None:
-    _deps.cache_clear()
+    ports_for.cache_clear()
     CLOCK.set(T0)
     TenantDirectory(TABLE).save(ACME)
 
@@ -68,7 +83,7 @@ def test_without_stored_rules_the_default_ruleset_screens_with_the_settings_list
     result = screen("o-1")
     assert result["decision"] == "block"
     assert result["ruleset_version"] == "default/1"
-    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-1")
+    stored = ports().records.screening("acme", "o-1")
     assert stored is not None
     assert stored["matched_rules"] == ["block-lists"]
     assert stored["signals"]["email_blocked"] is True
@@ -102,10 +117,10 @@ def test_the_categorys_stored_rules_and_managed_lists_decide(aws_env: dict[str, 
     assert (first["decision"], first["ruleset_version"]) == ("review", "acme/electronics-v1")
     assert first["reasons"] == ["billing in GB, shipping to US"]
     # The stored ruleset replaces the default, but the managed lists feed its attributes.
-    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")
+    stored = ports().records.screening("acme", "o-2")
     assert stored is None
     screen("o-2")
-    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")
+    stored = ports().records.screening("acme", "o-2")
     assert stored is not None and stored["signals"]["country_blocked"] is True
 
 
@@ -161,14 +176,12 @@ def test_history_counts_earlier_orders_refunds_chargebacks_and_fraud_decisions(
     screen("o-2")
     # The reviewer rejects o-2 an hour after it was placed, long before o-3 is placed.
     CLOCK.set(T0 + timedelta(hours=2))
-    act_cancel(
-        _deps(TABLE, CLOCK), {"tenant": "acme", "order_id": "o-2", "reason": "rejected_in_review"}
-    )
+    cancel("o-2", "rejected_in_review")
     CLOCK.set(T0 + timedelta(days=1))
     screen("o-3")
 
-    o2 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
-    o3 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-3")["signals"]  # type: ignore[index]
+    o2 = ports().records.screening("acme", "o-2")["signals"]  # type: ignore[index]
+    o3 = ports().records.screening("acme", "o-3")["signals"]  # type: ignore[index]
     # o-2 was placed before the refund and the chargeback happened: it must not see them.
     assert (o2["customer_orders"], o2["customer_refunds"], o2["customer_chargebacks"]) == (1, 0, 0)
     assert o3["customer_orders"] == 2
@@ -186,7 +199,7 @@ def test_a_retried_screening_decides_on_the_same_counts(aws_env: dict[str, Any])
     first = screen("o-2")
     again = screen("o-2")
     assert first == again
-    stored = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")
+    stored = ports().records.screening("acme", "o-2")
     assert stored is not None
     assert stored["signals"]["email_orders_1h"] == 1
     assert stored["signals"]["customer_orders"] == 1
@@ -203,14 +216,12 @@ def test_a_fraud_decision_is_seen_only_by_orders_placed_after_it_was_taken(
     # o-1 is rejected four hours after it was placed: o-2 (placed at +3 h) was placed before
     # the decision existed, o-3 (at +5 h) after it.
     CLOCK.set(T0 + timedelta(hours=4))
-    act_cancel(
-        _deps(TABLE, CLOCK), {"tenant": "acme", "order_id": "o-1", "reason": "rejected_in_review"}
-    )
+    cancel("o-1", "rejected_in_review")
     CLOCK.set(T0 + timedelta(hours=6))
     screen("o-2")
     screen("o-3")
-    o2 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
-    o3 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-3")["signals"]  # type: ignore[index]
+    o2 = ports().records.screening("acme", "o-2")["signals"]  # type: ignore[index]
+    o3 = ports().records.screening("acme", "o-3")["signals"]  # type: ignore[index]
     assert o2["customer_fraud_decisions"] == 0
     assert o3["customer_fraud_decisions"] == 1
 
@@ -223,9 +234,7 @@ def test_a_decision_is_never_dated_before_the_order_it_judges(aws_env: dict[str,
     place("o-2", at=T0 + timedelta(minutes=1, seconds=1))
     screen("o-1")
     CLOCK.set(T0)
-    act_cancel(
-        _deps(TABLE, CLOCK), {"tenant": "acme", "order_id": "o-1", "reason": "blocked_by_screening"}
-    )
+    cancel("o-1", "blocked_by_screening")
     screen("o-2")
-    o2 = _deps(TABLE, CLOCK).lifecycle.screening("acme", "o-2")["signals"]  # type: ignore[index]
+    o2 = ports().records.screening("acme", "o-2")["signals"]  # type: ignore[index]
     assert o2["customer_fraud_decisions"] == 1

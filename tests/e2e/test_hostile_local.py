@@ -14,16 +14,17 @@ from typing import Any
 import pytest
 import stripe
 
-from functions.orders.operations import request_refund
+from functions.orders.use_cases.operations import request_refund
 from shared import aws, signing
 from shared.lifecycle_store import LifecycleStore
 from shared.order_store import OrderStore
 from shared.workflows import execution_arn, execution_name
 from tests.e2e.helpers import SHOP_SECRET, post, shop_order
 from tests.unit.test_normalise_shop import shopify_order
+from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import make_tenant, wait_for_stage
 from tests.workflow.test_money_safety_local import pay
-from tests.workflow.test_refunds_local import STRIPE_KEY, forward, refund_machine
+from tests.workflow.test_refunds_local import STRIPE_KEY, forward
 
 pytestmark = pytest.mark.local
 
@@ -223,12 +224,11 @@ def test_two_refunds_of_a_long_id_order_are_two_workflows(
     forward(local_stack, sandbox, LONG_TENANT)
     for refund_id in ("first-partial-refund", "second-partial-refund"):
         answer = request_refund(
+            orders(local_stack),
             LONG_TENANT,
             order_id,
             amount=1000,
             refund_id=refund_id,
-            refund_state_machine=refund_machine(local_stack),
-            table=local_stack.deployment.outputs["TableName"],
         )
         assert answer["started"] is True
     deadline = time.monotonic() + 30

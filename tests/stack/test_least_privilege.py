@@ -16,15 +16,15 @@ PARAMETERS = (
     "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/ecomops/dev/tenants/"
 )
 
-INGRESS = "functions.webhooks.ingress.handler"
+INGRESS = "functions.webhooks.handlers.ingress.handler"
 LINKS = "functions.api.links.handler"
 # What each function reads of tenants' secrets; every other function reads none.
 EXPECTED_PARTS = {
     INGRESS: {"webhooks"},
     LINKS: {"links"},
-    "functions.webhooks.processor.handler": {"api"},
-    "functions.orders.lifecycle.handler": {"api", "links"},
-    "functions.orders.refunds.handler": {"api"},
+    "functions.webhooks.handlers.processor.handler": {"api"},
+    "functions.orders.handlers.lifecycle.handler": {"api", "links"},
+    "functions.orders.handlers.refunds.handler": {"api"},
 }
 
 

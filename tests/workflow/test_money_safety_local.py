@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 import stripe
 
-from functions.orders.operations import cancel_order, request_refund
-from functions.orders.refunds import RefundLedger
+from functions.orders.adapters.refund_ledger import DynamoRefundLedger as RefundLedger
+from functions.orders.use_cases.operations import cancel_order, request_refund
 from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
+from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_stage
 from tests.workflow.test_refunds_local import (
     STRIPE_KEY,
@@ -134,12 +135,11 @@ def test_a_refund_the_gateway_refuses_ends_failed_releases_its_money_and_alerts(
     _stripe(sandbox).v1.refunds.create({"payment_intent": intent})
     sandbox.drain_events()
     request_refund(
+        orders(local_stack),
         tenant,
         "o-1",
         amount=5000,
         refund_id="r1",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )
     assert refund_execution(local_stack, tenant, "o-1", "r1")["status"] == "FAILED"
     table = local_stack.deployment.outputs["TableName"]
@@ -159,22 +159,20 @@ def test_a_refused_request_releases_what_it_held_so_the_next_one_can_go(
     intent = paid_tenant(local_stack, sandbox, tmp_path, tenant)
     sandbox.fail_next("/v1/refunds", status=500, times=1000, method="POST")
     request_refund(
+        orders(local_stack),
         tenant,
         "o-1",
         amount=5000,
         refund_id="r1",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )
     assert refund_execution(local_stack, tenant, "o-1", "r1", timeout_s=60)["status"] == "FAILED"
     sandbox.clear_faults()
     request_refund(
+        orders(local_stack),
         tenant,
         "o-1",
         amount=5000,
         refund_id="r2",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )
     forward_until_done(local_stack, sandbox, tenant, "o-1", "r2")
     assert refunds_at_the_gateway(sandbox, intent) == [5000]
@@ -207,12 +205,10 @@ def test_cancelling_an_order_paid_by_two_payments_refunds_each_once(
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
     table = local_stack.deployment.outputs["TableName"]
     result = cancel_order(
-        table,
+        orders(local_stack),
         tenant,
         "o-1",
         "customer changed their mind",
-        lifecycle_state_machine=local_stack.deployment.outputs["LifecycleStateMachine"],
-        refund_state_machine=refund_machine(local_stack),
     )
     assert result["refund_due"] == 5000
     assert sorted(r["refund_id"] for r in result["refunds"]) == sorted(
@@ -224,11 +220,10 @@ def test_cancelling_an_order_paid_by_two_payments_refunds_each_once(
     assert refunds_at_the_gateway(sandbox, second) == [3000]
     # A second cancellation (the shop's webhook after the operator's) refunds nothing more.
     again = cancel_order(
-        table,
+        orders(local_stack),
         tenant,
         "o-1",
         "again",
-        refund_state_machine=refund_machine(local_stack),
     )
     assert again["refunds"] == []
     state, _ = OrderStore(table).load(tenant, "o-1")
@@ -302,29 +297,38 @@ def _prepare_in_another_process(
     env: dict[str, str], barrier: Any, tenant: str, refund_id: str, amount: int, out: Any
 ) -> None:
     os.environ.update(env)
-    from functions.orders.refunds import NotRefundable, _deps, act_prepare
+    from functions.orders import contracts as c
+    from functions.orders.composition import ports_with
+    from functions.orders.domain import NotRefundable
+    from functions.orders.use_cases.refunds import prepare
 
-    deps = _deps(env["TABLE_NAME"])
+    ports = ports_with(table_name=env["TABLE_NAME"])
+    step = c.PrepareInput(
+        tenant=tenant,
+        order_id="o-1",
+        refund_id=refund_id,
+        action=c.RefundAction.PREPARE,
+        amount=amount,
+    )
     barrier.wait(timeout=60)
     try:
-        prepared = act_prepare(
-            deps,
-            {"tenant": tenant, "order_id": "o-1", "refund_id": refund_id, "amount": amount},
-        )
+        prepared = prepare(ports, step)
     except NotRefundable as refused:
         out.put((refund_id, "refused", str(refused)))
     else:
-        out.put((refund_id, "reserved", prepared["amount"]))
+        out.put((refund_id, "reserved", prepared.amount))
 
 
 def _request_in_another_process(
     env: dict[str, str], barrier: Any, tenant: str, machine: str, out: Any
 ) -> None:
     os.environ.update(env)
-    from functions.orders.operations import request_refund as request
+    from functions.orders.composition import ports_with
+    from functions.orders.use_cases.operations import request_refund as request
 
+    ports = ports_with(table_name=env["TABLE_NAME"], refund_machine=machine)
     barrier.wait(timeout=60)
-    answer = request(tenant, "o-1", amount=1000, refund_id="same", refund_state_machine=machine)
+    answer = request(ports, tenant, "o-1", amount=1000, refund_id="same")
     out.put(answer["started"])
 
 

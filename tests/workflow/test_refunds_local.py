@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 import stripe
 
-from functions.orders.operations import OperationRefused, cancel_order, request_refund
+from functions.orders.domain import OperationRefused
+from functions.orders.use_cases.operations import cancel_order, open_return, request_refund
 from local.sandboxes.delivery import Deliverer
 from local.sandboxes.stripe_events import stripe_deliveries
 from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
 from shared.workflows import execution_arn, execution_name
+from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_mail, wait_for_stage
 
 pytestmark = pytest.mark.local
@@ -101,12 +103,11 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
     make_tenant(local_stack, tmp_path, "refund-part")
     paid_order(local_stack, sandbox, "refund-part", "o-1")
     started = request_refund(
+        orders(local_stack),
         "refund-part",
         "o-1",
         amount=1500,
         refund_id="r1",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )
     assert started["started"]
     wait_refund_submitted(local_stack, sandbox, "refund-part")
@@ -117,12 +118,11 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
     wait_for_mail(local_stack, "refund-part", "o-1", "refund_issued")
     # The same request again starts nothing.
     assert not request_refund(
+        orders(local_stack),
         "refund-part",
         "o-1",
         amount=1500,
         refund_id="r1",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )["started"]
 
 
@@ -130,12 +130,11 @@ def test_refund_by_lines(local_stack: Any, sandbox: StripeSandbox, tmp_path: Pat
     make_tenant(local_stack, tmp_path, "refund-lines")
     paid_order(local_stack, sandbox, "refund-lines", "o-1")
     request_refund(
+        orders(local_stack),
         "refund-lines",
         "o-1",
         lines=[{"line_id": "l1", "quantity": 1}],
         refund_id="r1",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )
     wait_refund_submitted(local_stack, sandbox, "refund-lines")
     forward(local_stack, sandbox, "refund-lines")
@@ -150,12 +149,11 @@ def test_more_than_captured_is_refused(
     make_tenant(local_stack, tmp_path, "refund-over")
     paid_order(local_stack, sandbox, "refund-over", "o-1")
     request_refund(
+        orders(local_stack),
         "refund-over",
         "o-1",
         amount=6000,
         refund_id="r1",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )
     described = refund_execution(local_stack, "refund-over", "o-1", "r1")
     assert described["status"] == "FAILED" and described.get("error") == "NotRefundable"
@@ -169,12 +167,11 @@ def test_gateway_500_twice_then_success_makes_exactly_one_refund(
     intent = paid_order(local_stack, sandbox, "refund-flaky", "o-1")
     sandbox.fail_next("/v1/refunds", status=500, times=2, method="POST")
     request_refund(
+        orders(local_stack),
         "refund-flaky",
         "o-1",
         amount=1000,
         refund_id="r1",
-        refund_state_machine=refund_machine(local_stack),
-        table=local_stack.deployment.outputs["TableName"],
     )
     wait_refund_submitted(local_stack, sandbox, "refund-flaky")
     forward(local_stack, sandbox, "refund-flaky")
@@ -193,12 +190,10 @@ def test_cancelled_before_shipment_stops_the_lifecycle_and_refunds(
     wait_for_stage(local_stack, "refund-cancel", "o-1", "awaiting_shipment")
     table = local_stack.deployment.outputs["TableName"]
     result = cancel_order(
-        table,
+        orders(local_stack),
         "refund-cancel",
         "o-1",
         "customer changed their mind",
-        lifecycle_state_machine=local_stack.deployment.outputs["LifecycleStateMachine"],
-        refund_state_machine=refund_machine(local_stack),
     )
     assert result["refund_due"] == 5000
     arn = execution_arn(
@@ -232,7 +227,7 @@ def test_a_shipped_order_cannot_be_cancelled(
     carrier_update(local_stack, "refund-shipped", "1ZSHIP", "in_transit", 3)
     local_stack.wait_idle(30)
     with pytest.raises(OperationRefused, match="shipped"):
-        cancel_order(local_stack.deployment.outputs["TableName"], "refund-shipped", "o-1", "x")
+        cancel_order(orders(local_stack), "refund-shipped", "o-1", "x")
 
 
 def authorized_order(stack: Any, sandbox: StripeSandbox, tenant: str, order_id: str) -> str:
@@ -297,7 +292,6 @@ def test_manual_capture_follows_the_review(
 def test_return_of_a_delivered_line_is_refunded_when_the_parcel_is_back(
     local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
 ) -> None:
-    from functions.orders.operations import open_return
     from tests.workflow.test_lifecycle_local import carrier_update, fulfil
 
     make_tenant(local_stack, tmp_path, "returns")
@@ -307,9 +301,9 @@ def test_return_of_a_delivered_line_is_refunded_when_the_parcel_is_back(
     local_stack.wait_idle(30)
     table = local_stack.deployment.outputs["TableName"]
     with pytest.raises(OperationRefused):
-        open_return(table, "returns", "o-1", [{"line_id": "nope"}], "wrong size")
+        open_return(orders(local_stack), "returns", "o-1", [{"line_id": "nope"}], "wrong size")
     opened = open_return(
-        table,
+        orders(local_stack),
         "returns",
         "o-1",
         [{"line_id": "l1", "quantity": 1}],

@@ -1,0 +1,310 @@
+"""What the orders context and its state machines agree on: action names, each step's input and
+output, and what a waiting task is resumed with.
+
+``infra/constructs/orders.py`` and ``refunds.py`` build their states from these (action names
+from the enums, result paths and the fields their Choice states test through ``path``), and the
+steps functions parse their events with them. A renamed action or field therefore fails
+synthesis or a unit test, never a workflow at run time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.order_aggregate import CancelReason
+
+__all__ = ["CancelReason"]  # the lifecycle's cancellation reasons, as the state machine names them
+
+
+class _Shape(BaseModel):
+    # Step Functions passes exactly what the state machine built; anything else is a bug.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def path(result_path: str, model: type[BaseModel], field: str) -> str:
+    """``$.screening.decision``: a field of a step's output where the state machine keeps it.
+    Raises at synthesis if the model has no such field."""
+    if field not in model.model_fields:
+        raise KeyError(f"{model.__name__} has no field {field!r}")
+    return f"{result_path}.{field}"
+
+
+# -- the order lifecycle -------------------------------------------------------------------------
+
+
+class LifecycleAction(StrEnum):
+    SCREEN = "screen"
+    HOLD = "hold"
+    DECIDE = "decide"
+    WAIT = "wait"
+    STAGE = "stage"
+    CANCEL = "cancel"
+    CAPTURE = "capture"
+    RELEASE = "release"
+
+
+class Stage(StrEnum):
+    """Where an order's lifecycle is (the ``WORKFLOW`` record, the stage index)."""
+
+    POTENTIAL_FRAUD = "potential_fraud"
+    CONFIRMED = "confirmed"
+    AWAITING_SHIPMENT = "awaiting_shipment"
+    NOT_DISPATCHED = "not_dispatched"
+    SHIPPED = "shipped"
+    AWAITING_DELIVERY = "awaiting_delivery"
+    DELIVERED = "delivered"
+    DELIVERY_PROBLEM = "delivery_problem"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+class WaitKind(StrEnum):
+    SHIPMENT = "shipment"
+    DELIVERY = "delivery"
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    REVIEW = "review"
+    BLOCK = "block"
+
+
+class ReviewDecision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class Waits(_Shape):
+    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale."""
+
+    review_s: int = Field(ge=1)
+    dispatch_s: int = Field(ge=1)
+    delivery_s: int = Field(ge=1)
+    return_window_s: int = Field(ge=1)
+
+
+class LifecycleInput(_Shape):
+    """An execution's input (one per order)."""
+
+    tenant: str
+    order_id: str
+    capture_mode: Literal["automatic", "manual"] = "automatic"
+    waits: Waits
+    identity: list[str] = Field(alias="_identity", default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class OrderStep(_Shape):
+    tenant: str
+    order_id: str
+
+
+class ScreenInput(OrderStep):
+    action: Literal[LifecycleAction.SCREEN]
+
+
+class ScreenResult(_Shape):
+    decision: Decision
+    score: int
+    reasons: list[str]
+    ruleset_version: str | None = None
+
+
+class HoldInput(OrderStep):
+    action: Literal[LifecycleAction.HOLD]
+    task_token: str
+
+
+class DecideInput(OrderStep):
+    action: Literal[LifecycleAction.DECIDE]
+    decision: ReviewDecision
+    by: str = "operator"
+
+
+class WaitInput(OrderStep):
+    action: Literal[LifecycleAction.WAIT]
+    wait: WaitKind
+    task_token: str
+
+
+class StageInput(OrderStep):
+    action: Literal[LifecycleAction.STAGE]
+    stage: Literal[
+        Stage.CONFIRMED,
+        Stage.NOT_DISPATCHED,
+        Stage.SHIPPED,
+        Stage.DELIVERED,
+        Stage.DELIVERY_PROBLEM,
+    ]
+    detail: str = ""
+    # The carrier's word for the problem (``failure``, ``return_to_sender``, ``no_movement``).
+    shipment: str | None = None
+
+
+class CancelInput(OrderStep):
+    action: Literal[LifecycleAction.CANCEL]
+    reason: CancelReason
+
+
+class CaptureInput(OrderStep):
+    action: Literal[LifecycleAction.CAPTURE]
+
+
+class ReleaseInput(OrderStep):
+    action: Literal[LifecycleAction.RELEASE]
+
+
+LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
+    LifecycleAction.SCREEN: ScreenInput,
+    LifecycleAction.HOLD: HoldInput,
+    LifecycleAction.DECIDE: DecideInput,
+    LifecycleAction.WAIT: WaitInput,
+    LifecycleAction.STAGE: StageInput,
+    LifecycleAction.CANCEL: CancelInput,
+    LifecycleAction.CAPTURE: CaptureInput,
+    LifecycleAction.RELEASE: ReleaseInput,
+}
+
+
+class ReviewOutcome(_Shape):
+    """What resumes the review wait."""
+
+    decision: ReviewDecision
+    by: str
+
+
+class WaitOutcomeKind(StrEnum):
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    PROBLEM = "problem"
+
+
+class WaitOutcome(_Shape):
+    """What resumes a shipment or delivery wait."""
+
+    outcome: WaitOutcomeKind
+    shipment: str | None = None
+
+
+# Where the lifecycle keeps each step's result in its state.
+SCREENING_RESULT = "$.screening"
+REVIEW_RESULT = "$.review"
+SHIPMENT_RESULT = "$.shipment"
+DELIVERY_RESULT = "$.delivery"
+
+# -- the refund workflow -------------------------------------------------------------------------
+
+
+class RefundAction(StrEnum):
+    PREPARE = "prepare"
+    SUBMIT = "submit"
+    WAIT = "wait"
+    COMPLETE = "complete"
+    UNCONFIRMED = "unconfirmed"
+    FAIL = "fail"
+
+
+class RefundWaits(_Shape):
+    confirm_s: int = Field(ge=1)
+
+
+class RefundReason(StrEnum):
+    """The gateway's refund reasons (anything else is dropped on the way to Stripe)."""
+
+    REQUESTED_BY_CUSTOMER = "requested_by_customer"
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+
+
+class RefundLine(_Shape):
+    line_id: str
+    quantity: int | None = Field(default=None, ge=1)
+
+
+class RefundInput(_Shape):
+    """A refund execution's input (one per refund request)."""
+
+    tenant: str
+    order_id: str
+    refund_id: str
+    amount: int | None = None
+    lines: list[RefundLine] | None = None
+    reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
+    payment_id: str | None = None
+    waits: RefundWaits
+    identity: list[str] = Field(alias="_identity", default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RefundStep(_Shape):
+    tenant: str
+    order_id: str
+    refund_id: str
+
+
+class Prepared(_Shape):
+    payment_id: str
+    amount: int
+    currency: str
+
+
+class Submitted(_Shape):
+    gateway_refund_id: str
+    status: str | None = None
+
+
+class PrepareInput(RefundStep):
+    action: Literal[RefundAction.PREPARE]
+    amount: int | None = None
+    lines: list[RefundLine] | None = None
+    reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
+    payment_id: str | None = None
+
+
+class SubmitInput(RefundStep):
+    action: Literal[RefundAction.SUBMIT]
+    prepared: Prepared
+    reason: RefundReason
+
+
+class RefundWaitInput(RefundStep):
+    action: Literal[RefundAction.WAIT]
+    task_token: str
+    submitted: Submitted
+
+
+class CompleteInput(RefundStep):
+    action: Literal[RefundAction.COMPLETE]
+    prepared: Prepared
+    reason: RefundReason
+
+
+class UnconfirmedInput(RefundStep):
+    action: Literal[RefundAction.UNCONFIRMED]
+
+
+class FailInput(RefundStep):
+    action: Literal[RefundAction.FAIL]
+    step: Literal["prepare", "submit"]
+    prepared: Prepared | None = None
+    # Step Functions' caught error: {"Error": …, "Cause": …}.
+    error: dict[str, Any] = Field(default_factory=dict)
+
+
+REFUND_INPUTS: dict[RefundAction, type[RefundStep]] = {
+    RefundAction.PREPARE: PrepareInput,
+    RefundAction.SUBMIT: SubmitInput,
+    RefundAction.WAIT: RefundWaitInput,
+    RefundAction.COMPLETE: CompleteInput,
+    RefundAction.UNCONFIRMED: UnconfirmedInput,
+    RefundAction.FAIL: FailInput,
+}
+
+PREPARED_RESULT = "$.prepared"
+SUBMITTED_RESULT = "$.submitted"
+CONFIRMATION_RESULT = "$.confirmation"

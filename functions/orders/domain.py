@@ -1,0 +1,191 @@
+"""The orders context's rules: pure functions over the order aggregate and plain values.
+
+Nothing here talks to AWS or Stripe, reads the environment or the clock: the use cases pass in
+what these need.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from functions.orders.contracts import (
+    RefundLine,
+    WaitKind,
+    WaitOutcome,
+    WaitOutcomeKind,
+    Waits,
+)
+from shared.events import Card
+from shared.order_aggregate import OrderState, PaymentFacts
+from shared.tenants import TenantSettings
+
+# Carrier states that mean the parcel has left the shop.
+SHIPPED = frozenset(
+    {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
+)
+DELIVERY_PROBLEMS = frozenset({"failure", "return_to_sender", "cancelled"})
+
+
+class OperationRefused(Exception):
+    """The order's state does not allow this (409 for the API)."""
+
+
+class NotRefundable(Exception):
+    """The refund asked for cannot be taken from what the order's payments have left."""
+
+
+def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:
+    """The lifecycle's waits in seconds: the tenant's days and hours on the deployment's scale."""
+    return Waits(
+        review_s=max(1, tenant.review_timeout_hours * seconds_per_day // 24),
+        dispatch_s=max(1, tenant.dispatch_sla_days * seconds_per_day),
+        delivery_s=max(1, tenant.delivery_timeout_days * seconds_per_day),
+        return_window_s=max(1, tenant.return_window_days * seconds_per_day),
+    )
+
+
+def wait_outcome(state: OrderState, wait: WaitKind) -> WaitOutcome | None:
+    """What resumes a wait, if the order already shows it; None while it should go on waiting."""
+    shipment = state.shipment_status()
+    if wait == WaitKind.SHIPMENT and (shipment in SHIPPED or shipment == "fulfilled"):
+        return WaitOutcome(outcome=WaitOutcomeKind.SHIPPED, shipment=shipment)
+    if wait == WaitKind.DELIVERY:
+        if shipment == "delivered":
+            return WaitOutcome(outcome=WaitOutcomeKind.DELIVERED)
+        if shipment in DELIVERY_PROBLEMS:
+            return WaitOutcome(outcome=WaitOutcomeKind.PROBLEM, shipment=shipment)
+    return None
+
+
+def card_of(state: OrderState) -> Card | None:
+    """The card of the order's payment, when the gateway has told us already."""
+    for payment in sorted(state.payments.values(), key=lambda p: p.payment_id):
+        if payment.card is not None:
+            return Card.model_validate(payment.card.value)
+    return None
+
+
+def amount_due(state: OrderState) -> int:
+    """What the order's payments hold that was not refunded: what a cancellation gives back."""
+    return sum(max(0, p.settled_amount - p.refunded) for p in state.successful_payments())
+
+
+def amount_for_lines(state: OrderState, lines: Iterable[RefundLine]) -> int:
+    order = state.order
+    if order is None:
+        raise NotRefundable("the order is not known")
+    by_id = {line.line_id: line for line in order.lines}
+    total = 0
+    for requested in lines:
+        line = by_id.get(requested.line_id)
+        if line is None:
+            raise NotRefundable(f"order has no line {requested.line_id!r}")
+        quantity = requested.quantity or line.quantity
+        if not 1 <= quantity <= line.quantity:
+            raise NotRefundable(f"line {line.line_id} has {line.quantity}, not {quantity}")
+        total += line.unit_price.amount * quantity
+    return total
+
+
+def external_refunds(payment: PaymentFacts, ours: set[str]) -> int:
+    """Refunds the gateway reports on the payment that none of our requests made (say, in the
+    gateway's dashboard): they shrink what our requests may reserve."""
+    return sum(
+        facts.amount
+        for refund_id, facts in payment.refunds.items()
+        if refund_id not in ours and facts.status.value in ("succeeded", "pending")
+    )
+
+
+def refund_room(
+    state: OrderState, payment_id: str | None, reserved: Mapping[str, int], ours: set[str]
+) -> list[tuple[PaymentFacts, int, int]]:
+    """The payments a refund may come from, each with its cap (captured minus refunds made
+    elsewhere) and what is left under it (cap minus what our refunds hold), most left first."""
+    if payment_id:
+        candidates = [p for p in state.successful_payments() if p.payment_id == payment_id]
+        if not candidates:
+            raise NotRefundable(f"payment {payment_id} has not been captured")
+    else:
+        candidates = [p for p in state.successful_payments() if p.currency == state.currency]
+        if not candidates:
+            raise NotRefundable("no captured payment to refund")
+    rooms = []
+    for payment in candidates:
+        cap = payment.settled_amount - external_refunds(payment, ours)
+        rooms.append((payment, cap, cap - reserved.get(payment.payment_id, 0)))
+    return sorted(rooms, key=lambda room: (-room[2], room[0].payment_id))
+
+
+def choose_refund(
+    rooms: list[tuple[PaymentFacts, int, int]], requested: int | None
+) -> tuple[PaymentFacts, int, int]:
+    """The payment to refund from, the amount, and the payment's cap."""
+    payment, cap, left = rooms[0]
+    amount = left if requested is None else requested
+    if amount <= 0 or amount > left:
+        if requested is not None and amount > left and len(rooms) > 1:
+            raise NotRefundable(
+                f"refund of {amount} exceeds what any one payment has left ({left}): "
+                "refund the payments one by one"
+            )
+        raise NotRefundable(f"refund of {amount} exceeds the refundable {max(left, 0)}")
+    return payment, amount, cap
+
+
+def failure_reason(error: Mapping[str, Any]) -> str:
+    """Step Functions hands a caught error over as ``{"Error": …, "Cause": …}``, the cause
+    being the Lambda's error document as JSON."""
+    cause = error.get("Cause") or ""
+    try:
+        message = json.loads(cause).get("errorMessage") or cause
+    except (json.JSONDecodeError, AttributeError):
+        message = cause
+    kind = error.get("Error") or "Error"
+    return f"{kind}: {message}"[:500] if message else str(kind)
+
+
+def order_context(state: OrderState) -> dict[str, Any]:
+    """What every e-mail about an order may show."""
+    order = state.order
+    if order is None:
+        raise ValueError(f"order {state.order_id} is not known yet")
+    return {
+        "order_id": state.order_id,
+        "customer_name": order.customer.name,
+        "customer_email": order.customer.email,
+        "placed_at": order.occurred_at,
+        "lines": [
+            {
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "vendor": line.vendor_id,
+                "sku": line.sku,
+            }
+            for line in order.lines
+        ],
+        "total": order.total,
+        "shipping": order.shipping,
+        "tax": order.tax,
+        "discount": order.discount,
+        "shipping_address": order.shipping_address.model_dump() if order.shipping_address else None,
+    }
+
+
+def released_lines(state: OrderState) -> list[dict[str, Any]]:
+    """Each line's gross, for the vendor ledger once the return window has passed."""
+    order = state.order
+    if order is None:
+        return []
+    return [
+        {
+            "line_id": line.line_id,
+            "vendor_id": line.vendor_id,
+            "amount": line.unit_price.amount * line.quantity,
+            "currency": line.unit_price.currency,
+        }
+        for line in order.lines
+    ]

@@ -1,0 +1,178 @@
+"""What the orders use cases need from outside, as protocols; adapters implement them, and the
+composition root (``composition.py``) wires them, tests wire fakes (``tests/orders_fakes.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.clock import Clock
+from shared.events import Card, OrderPlaced
+from shared.order_aggregate import OrderState
+from shared.tenants import TenantSettings
+
+
+class Orders(Protocol):
+    """The order aggregates (``shared.order_store.OrderStore``)."""
+
+    table_name: str
+
+    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
+
+    def load_for_update(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
+        """Like ``load``, from this process's cache when it has the aggregate (the processor
+        just wrote it)."""
+        ...
+
+    def link(self, tenant: str, ref: str, order_id: str) -> Any: ...
+
+
+class LifecycleRecords(Protocol):
+    """What the lifecycle keeps beside the aggregate (``shared.lifecycle_store``)."""
+
+    def set_stage(self, tenant: str, order_id: str, stage: str, detail: str = "") -> None: ...
+
+    def stage(self, tenant: str, order_id: str) -> str | None: ...
+
+    def save_screening(self, tenant: str, order_id: str, screening: dict[str, Any]) -> None: ...
+
+    def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None: ...
+
+    def put_wait(self, tenant: str, order_id: str, wait: str, token: str) -> None: ...
+
+    def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None: ...
+
+    def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> None: ...
+
+    def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None: ...
+
+
+class Tenants(Protocol):
+    def get(self, tenant: str) -> TenantSettings | None: ...
+
+
+class Payments(Protocol):
+    """Money movements at the gateway, each with our idempotency key."""
+
+    def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]: ...
+
+    def void(self, *, payment_id: str, key: str, reason: str = ...) -> dict[str, Any]: ...
+
+    def refund(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        key: str,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]: ...
+
+
+class PaymentsFor(Protocol):
+    def __call__(self, tenant: str) -> Payments: ...
+
+
+class Mailer(Protocol):
+    def send(self, email: Any, idempotency_key: str) -> str: ...
+
+
+class NotificationLog(Protocol):
+    """Which e-mails an order was sent (once per order and kind)."""
+
+    def sent(self, tenant: str, order_id: str, kind: str) -> bool: ...
+
+    def record(
+        self, tenant: str, order_id: str, kind: str, status: str, message_id: str, summary: str
+    ) -> None: ...
+
+
+class Alerts(Protocol):
+    def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None: ...
+
+
+class Workflows(Protocol):
+    """Step Functions: one execution per identity, waiting tasks resumed by token."""
+
+    def start(self, machine: str, identity: tuple[str, ...], document: dict[str, Any]) -> bool: ...
+
+    def resume(self, token: str, output: dict[str, Any]) -> bool: ...
+
+    def stop(self, machine: str, identity: tuple[str, ...], error: str, cause: str) -> None: ...
+
+
+class Screening(Protocol):
+    """Risk, as orders see it (``functions.risk.composition.RiskService``)."""
+
+    def screen(
+        self, tenant: TenantSettings, order: OrderPlaced, card: Card | None
+    ) -> dict[str, Any]: ...
+
+    def record_fraud_decision(self, order: OrderPlaced, at: datetime) -> None: ...
+
+    def record_outcomes(self, state: OrderState) -> int: ...
+
+
+class RefundLedger(Protocol):
+    """Refund requests and what they reserve on each payment (one conditional write each)."""
+
+    def requests(self, tenant: str, order_id: str) -> list[dict[str, Any]]: ...
+
+    def reserved(self, tenant: str, order_id: str, payment_id: str) -> int: ...
+
+    def reserve(
+        self, tenant: str, order_id: str, payment_id: str, refund_id: str, amount: int, cap: int
+    ) -> bool: ...
+
+    def release(self, tenant: str, order_id: str, refund_id: str) -> int: ...
+
+    def claim(
+        self, tenant: str, order_id: str, refund_id: str, request: dict[str, Any]
+    ) -> dict[str, Any] | None: ...
+
+    def record(self, tenant: str, order_id: str, refund_id: str, **fields: Any) -> None: ...
+
+    def completed(
+        self, tenant: str, order_id: str, refund_id: str, amount: int, currency: str
+    ) -> None: ...
+
+
+class Returns(Protocol):
+    def open(self, tenant: str, order_id: str, record: dict[str, Any]) -> None: ...
+
+    def opened(self, tenant: str, order_id: str) -> list[dict[str, Any]]: ...
+
+    def mark_received(self, tenant: str, order_id: str, return_id: str) -> None: ...
+
+
+class ReviewLinks(Protocol):
+    """Signed one-click approve/reject links for the client team (none without a signing key:
+    then the e-mail points at ``console_url``)."""
+
+    console_url: str
+
+    def links(self, tenant: str, order_id: str, expires_at: int) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything the orders use cases take, wired by ``composition.py`` (or by a test)."""
+
+    orders: Orders
+    records: LifecycleRecords
+    tenants: Tenants
+    payments_for: PaymentsFor
+    mailer: Mailer
+    notifications: NotificationLog
+    alerts: Alerts
+    workflows: Workflows
+    screening: Screening
+    refunds: RefundLedger
+    returns: Returns
+    review_links: ReviewLinks
+    clock: Clock
+    lifecycle_machine: str | None = None
+    refund_machine: str | None = None
+    seconds_per_day: int = 86_400

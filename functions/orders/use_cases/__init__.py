@@ -1,0 +1,1 @@
+"""What the orders context does, as functions over its ports (``functions/orders/ports.py``)."""

@@ -1,0 +1,295 @@
+"""The order lifecycle's steps, one function per action of the state machine.
+
+Each step is small and idempotent (Step Functions retries them): screening, holding for review,
+confirming, waiting for a fact (the task token is parked on the order and the processor redeems
+it when the fact arrives, or at once if it already has), telling the customer, cancelling and
+releasing funds. E-mails never fail the lifecycle (``notify``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.orders import contracts as c
+from functions.orders.domain import card_of, released_lines, wait_outcome
+from functions.orders.ports import Ports
+from functions.orders.use_cases.notify import customer_of, notify
+from functions.orders.use_cases.refund_requests import refund_all_payments
+from shared.clock import decided_at, epoch_seconds
+from shared.observability import logger
+from shared.order_aggregate import FRAUD_CANCELLATIONS, CancelReason, OrderState
+from shared.tenants import TenantSettings
+
+
+class PaymentNotAuthorizedYet(Exception):
+    """Manual capture: no authorized payment yet (the gateway's event may still be on its way)."""
+
+
+def load(ports: Ports, tenant_id: str, order_id: str) -> tuple[OrderState, TenantSettings]:
+    tenant = ports.tenants.get(tenant_id)
+    if tenant is None:
+        raise LookupError(f"tenant {tenant_id!r} has no settings")
+    state, version = ports.orders.load(tenant_id, order_id)
+    if version == 0 or state.order is None:
+        raise LookupError(f"order {order_id!r} is not known (yet)")
+    return state, tenant
+
+
+def screen(ports: Ports, step: c.ScreenInput) -> c.ScreenResult:
+    """Risk decides (``Screening`` port); the whole screening is kept beside the order."""
+    state, tenant = load(ports, step.tenant, step.order_id)
+    assert state.order is not None
+    screening = ports.screening.screen(tenant, state.order, card_of(state))
+    ports.records.save_screening(tenant.id, state.order_id, screening)
+    logger.info(
+        "screened",
+        extra={
+            "decision": screening["decision"],
+            "score": screening["score"],
+            "rules": screening.get("matched_rules"),
+            "ruleset": screening.get("ruleset_version"),
+        },
+    )
+    return c.ScreenResult(
+        decision=screening["decision"],
+        score=screening["score"],
+        reasons=list(screening.get("reasons") or []),
+        ruleset_version=screening.get("ruleset_version"),
+    )
+
+
+def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
+    """Potential fraud: the order waits for the client team; the customer is asked to confirm."""
+    state, tenant = load(ports, step.tenant, step.order_id)
+    order = state.order
+    assert order is not None
+    ports.records.put_wait(tenant.id, state.order_id, "review", step.task_token)
+    ports.records.set_stage(tenant.id, state.order_id, c.Stage.POTENTIAL_FRAUD)
+    notify(
+        ports,
+        "payment_verification",
+        state,
+        tenant,
+        customer_of(state),
+        {
+            "days": max(1, tenant.review_timeout_hours // 24),
+            "contact_email": tenant.branding.support_email if tenant.branding else None,
+        },
+    )
+    screening = ports.records.screening(tenant.id, state.order_id) or {}
+    expires_at = epoch_seconds(ports.clock) + tenant.review_timeout_hours * 3600
+    urls = ports.review_links.links(tenant.id, state.order_id, expires_at)
+    reasons = screening.get("reasons") or ["held for review"]
+    fallback = ports.review_links.console_url
+    notify(
+        ports,
+        "review_needed",
+        state,
+        tenant,
+        list(tenant.alert_emails),
+        {
+            "reasons": reasons,
+            "risk_score": screening.get("score"),
+            "approve_url": urls.get("approve", fallback),
+            "reject_url": urls.get("reject", fallback),
+            "customer_ip": order.customer.ip,
+        },
+        sender=tenant.customer_sender,
+    )
+    ports.alerts.alert(
+        tenant.id,
+        f"Potential fraud: order {state.order_id}",
+        {
+            "tenant": tenant.id,
+            "order_id": state.order_id,
+            "reasons": reasons,
+            "approve_url": urls.get("approve"),
+            "reject_url": urls.get("reject"),
+        },
+    )
+    return {"held": True}
+
+
+def decide(ports: Ports, step: c.DecideInput) -> dict[str, Any]:
+    """An operator's decision on a held order (the operator API and signed links call this)."""
+    token = ports.records.take_wait(step.tenant, step.order_id, "review")
+    if token is None:
+        return {"resumed": False, "reason": "no review is waiting for this order"}
+    outcome = c.ReviewOutcome(decision=step.decision, by=step.by)
+    return {"resumed": ports.workflows.resume(token, outcome.model_dump(mode="json"))}
+
+
+def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> list[str]:
+    """After an event changed the order: redeem the waits it satisfies."""
+    resumed = []
+    for wait in c.WaitKind:
+        outcome = wait_outcome(state, wait)
+        if outcome is None:
+            continue
+        token = ports.records.take_wait(tenant, order_id, wait)
+        if token and ports.workflows.resume(token, outcome.model_dump(mode="json")):
+            resumed.append(str(wait))
+    return resumed
+
+
+def wait(ports: Ports, step: c.WaitInput) -> dict[str, Any]:
+    ports.records.put_wait(step.tenant, step.order_id, step.wait, step.task_token)
+    ports.records.set_stage(step.tenant, step.order_id, f"awaiting_{step.wait}")
+    # The fact may have arrived before the lifecycle got here: resume at once.
+    state, _ = ports.orders.load(step.tenant, step.order_id)
+    resume_waits(ports, step.tenant, step.order_id, state)
+    return {"waiting": str(step.wait)}
+
+
+def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
+    """Record a stage and tell the customer (or the client team) what it means for them."""
+    state, tenant = load(ports, step.tenant, step.order_id)
+    ports.records.set_stage(tenant.id, state.order_id, step.stage, step.detail)
+    customer = customer_of(state)
+    shipment = next(iter(state.shipments.values()), None)
+    if step.stage == c.Stage.CONFIRMED:
+        notify(ports, "order_confirmation", state, tenant, customer)
+    elif step.stage == c.Stage.SHIPPED and shipment is not None:
+        notify(
+            ports,
+            "order_shipped",
+            state,
+            tenant,
+            customer,
+            {
+                "carrier": shipment.carrier or "the carrier",
+                "tracking_code": shipment.tracking_code,
+                "tracking_url": shipment.tracking_url,
+            },
+        )
+    elif step.stage == c.Stage.DELIVERED:
+        notify(
+            ports,
+            "order_delivered",
+            state,
+            tenant,
+            customer,
+            {"return_window_days": tenant.return_window_days},
+        )
+    elif step.stage == c.Stage.DELIVERY_PROBLEM:
+        _delivery_problem(ports, state, tenant, step.shipment)
+    elif step.stage == c.Stage.NOT_DISPATCHED:
+        ports.alerts.alert(
+            tenant.id,
+            f"Not dispatched: order {state.order_id}",
+            {"tenant": tenant.id, "order_id": state.order_id, "days": tenant.dispatch_sla_days},
+        )
+    return {"stage": str(step.stage)}
+
+
+def _delivery_problem(
+    ports: Ports, state: OrderState, tenant: TenantSettings, problem: str | None
+) -> None:
+    shipment = next(iter(state.shipments.values()), None)
+    notify(
+        ports,
+        "delivery_problem",
+        state,
+        tenant,
+        customer_of(state),
+        {
+            "problem": {"return_to_sender": "returned_to_sender"}.get(problem or "", "lost"),
+            "tracking_code": shipment.tracking_code if shipment else None,
+            "carrier": shipment.carrier if shipment else None,
+        },
+    )
+    # A claim against the carrier, for the operator who decides to refund or reship.
+    ports.records.open_claim(
+        tenant.id,
+        state.order_id,
+        {
+            "tracking_code": shipment.tracking_code if shipment else None,
+            "carrier": shipment.carrier if shipment else None,
+            "problem": problem or "unknown",
+            "status": "open",
+            "decision": "pending: refund or reship",
+        },
+    )
+    ports.alerts.alert(
+        tenant.id,
+        f"Delivery problem: order {state.order_id}",
+        {
+            "tenant": tenant.id,
+            "order_id": state.order_id,
+            "shipment": problem,
+            "claim": "opened; decide refund (ops API refunds) or reship",
+        },
+    )
+
+
+def cancel(ports: Ports, step: c.CancelInput) -> dict[str, Any]:
+    """The lifecycle cancels (blocked, rejected, review timed out, never authorized): void what
+    was only authorized, refund what was paid, tell the customer."""
+    state, tenant = load(ports, step.tenant, step.order_id)
+    ports.records.set_stage(tenant.id, state.order_id, c.Stage.CANCELLED, step.reason)
+    if step.reason in FRAUD_CANCELLATIONS and state.order is not None:
+        # The customer's later orders see this decision in their history, from the moment it
+        # was taken (see shared.clock for which time a fact carries).
+        ports.screening.record_fraud_decision(
+            state.order, decided_at(ports.clock, state.order.occurred_at)
+        )
+    paid = state.paid() - state.refunded()
+    extra: dict[str, Any] = {"reason": None}
+    if paid > 0 and state.currency:
+        extra["refund"] = {"amount": paid, "currency": state.currency}
+    voided = void_authorizations(ports, state, tenant)
+    notify(ports, "order_cancelled", state, tenant, customer_of(state), extra)
+    refunds: list[dict[str, Any]] = []
+    if paid > 0 and ports.refund_machine:
+        reason = (
+            c.RefundReason.FRAUDULENT
+            if step.reason == CancelReason.BLOCKED_BY_SCREENING
+            else c.RefundReason.REQUESTED_BY_CUSTOMER
+        )
+        refunds = refund_all_payments(ports, tenant.id, state, reason)
+    return {
+        "cancelled": True,
+        "refund_due": max(paid, 0),
+        "reason": str(step.reason),
+        "refunds": refunds,
+        "voided": voided,
+    }
+
+
+def capture(ports: Ports, step: c.CaptureInput) -> dict[str, Any]:
+    """Manual capture mode: take the money only now that screening (or a reviewer) allowed it."""
+    state, tenant = load(ports, step.tenant, step.order_id)
+    authorized = [p for p in state.payments.values() if p.status == "authorized"]
+    if not authorized:
+        if state.successful_payments():
+            return {"captured": 0, "note": "already captured"}
+        raise PaymentNotAuthorizedYet(f"order {state.order_id} has no authorized payment yet")
+    payments = ports.payments_for(tenant.id)
+    for payment in authorized:
+        payments.capture(
+            payment_id=payment.payment_id,
+            amount=None,
+            key=f"{tenant.id}:{state.order_id}:capture:{payment.payment_id}",
+        )
+    return {"captured": len(authorized)}
+
+
+def void_authorizations(ports: Ports, state: OrderState, tenant: TenantSettings) -> int:
+    """Cancel authorizations that were never captured: the customer is never charged."""
+    voided = 0
+    for payment in state.payments.values():
+        if payment.status == "authorized":
+            ports.payments_for(tenant.id).void(
+                payment_id=payment.payment_id,
+                key=f"{tenant.id}:{state.order_id}:void:{payment.payment_id}",
+            )
+            voided += 1
+    return voided
+
+
+def release(ports: Ports, step: c.ReleaseInput) -> dict[str, Any]:
+    state, tenant = load(ports, step.tenant, step.order_id)
+    lines = released_lines(state)
+    ports.records.release_funds(tenant.id, state.order_id, lines)
+    ports.records.set_stage(tenant.id, state.order_id, c.Stage.CLOSED)
+    return {"released": len(lines)}

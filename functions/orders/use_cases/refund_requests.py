@@ -1,0 +1,92 @@
+"""Refund requests: accepted once per id, each started as its own refund workflow."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from functions.orders import contracts as c
+from functions.orders.domain import OperationRefused
+from functions.orders.ports import Ports
+from shared.order_aggregate import OrderState
+
+
+def refund_waits(ports: Ports) -> c.RefundWaits:
+    return c.RefundWaits(confirm_s=max(1, 2 * ports.seconds_per_day))
+
+
+def request_refund(
+    ports: Ports,
+    tenant: str,
+    order_id: str,
+    *,
+    amount: int | None = None,
+    lines: list[dict[str, Any]] | None = None,
+    reason: str | None = None,
+    refund_id: str | None = None,
+    payment_id: str | None = None,
+) -> dict[str, Any]:
+    """Accept a refund request once per ``refund_id`` and start its workflow.
+
+    The request is claimed first (one conditional write), so of many concurrent requests with
+    one id exactly one answers ``started: True``; the others answer that it exists, or are
+    refused if the id was used for a different request. The workflow start is idempotent (its
+    name is the refund's identity), so a retry after a crash between the two starts it.
+    ``payment_id`` refunds that payment of the order (a duplicate charge), else the payment
+    with the most left to refund."""
+    if not ports.refund_machine:
+        raise OperationRefused("refunds are not configured in this deployment")
+    if amount is not None and amount <= 0:
+        raise OperationRefused("a refund amount must be positive (minor units)")
+    refund_id = refund_id or uuid.uuid4().hex
+    request = {
+        "amount": amount,
+        "lines": lines,
+        "reason": reason or c.RefundReason.REQUESTED_BY_CUSTOMER.value,
+        "payment_id": payment_id,
+    }
+    earlier = ports.refunds.claim(tenant, order_id, refund_id, request)
+    if earlier is not None and earlier != json.loads(json.dumps(request, default=str)):
+        raise OperationRefused(f"refund id {refund_id!r} was already used for another request")
+    document = c.RefundInput(
+        tenant=tenant,
+        order_id=order_id,
+        refund_id=refund_id,
+        amount=amount,
+        lines=[c.RefundLine.model_validate(line) for line in lines] if lines else None,
+        reason=c.RefundReason(str(request["reason"])),
+        payment_id=payment_id,
+        waits=refund_waits(ports),
+    )
+    execution = document.model_dump(mode="json", exclude={"identity"})
+    if document.lines:
+        # A line without a quantity means all of it: left out rather than null.
+        execution["lines"] = [line.model_dump(exclude_none=True) for line in document.lines]
+    ports.workflows.start(ports.refund_machine, (tenant, order_id, "refund", refund_id), execution)
+    answer: dict[str, Any] = {"refund_id": refund_id, "started": earlier is None}
+    if earlier is not None:
+        answer["exists"] = True
+    return answer
+
+
+def refund_all_payments(
+    ports: Ports, tenant: str, state: OrderState, reason: str
+) -> list[dict[str, Any]]:
+    """A cancellation gives back every payment of the order with money left, each exactly once
+    (its refund request is named after the payment)."""
+    started = []
+    for payment in sorted(state.successful_payments(), key=lambda p: p.payment_id):
+        if payment.settled_amount - payment.refunded <= 0:
+            continue
+        started.append(
+            request_refund(
+                ports,
+                tenant,
+                state.order_id,
+                reason=reason,
+                payment_id=payment.payment_id,
+                refund_id=f"cancellation-{payment.payment_id}",
+            )
+        )
+    return started

@@ -1,0 +1,172 @@
+"""The refund workflow's steps: prepare (reserve), submit to the gateway, await confirmation,
+complete; or fail with the reason.
+
+Never more than captured minus what other refunds hold leaves, per amount or per line: the
+reservation is one conditional write on the payment. The gateway call carries an idempotency
+key derived from tenant, order and refund request, so Step Functions' retries (5xx, rate limits)
+create exactly one refund at the gateway.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.orders import contracts as c
+from functions.orders.domain import (
+    NotRefundable,
+    amount_for_lines,
+    choose_refund,
+    failure_reason,
+    refund_room,
+)
+from functions.orders.ports import Ports
+from functions.orders.use_cases.notify import customer_of, notify
+from shared.observability import logger
+from shared.order_aggregate import OrderState
+
+__all__ = ["NotRefundable", "complete", "fail", "prepare", "submit", "unconfirmed", "wait"]
+
+
+def prepare(ports: Ports, step: c.PrepareInput) -> c.Prepared:
+    """Choose the payment and reserve the amount on it (one conditional write)."""
+    tenant, order_id, refund_id = step.tenant, step.order_id, step.refund_id
+    known = ports.refunds.requests(tenant, order_id)
+    mine = next((r for r in known if r["refund_id"] == refund_id), {})
+    if mine.get("status") in ("requested", "submitted", "completed") and mine.get("payment_id"):
+        # A retried step: the reservation was made by the first attempt.
+        return c.Prepared(
+            payment_id=mine["payment_id"], amount=int(mine["amount"]), currency=mine["currency"]
+        )
+    state, _ = ports.orders.load(tenant, order_id)
+    requested = amount_for_lines(state, step.lines) if step.lines else step.amount
+    ours = {r["gateway_refund_id"] for r in known if r.get("gateway_refund_id")}
+    reserved = {
+        p.payment_id: ports.refunds.reserved(tenant, order_id, p.payment_id)
+        for p in state.successful_payments()
+    }
+    payment, amount, cap = choose_refund(
+        refund_room(state, step.payment_id, reserved, ours), requested
+    )
+    if not ports.refunds.reserve(tenant, order_id, payment.payment_id, refund_id, amount, cap):
+        left = cap - ports.refunds.reserved(tenant, order_id, payment.payment_id)
+        raise NotRefundable(
+            f"refund of {amount} exceeds the refundable {max(left, 0)} "
+            "(another refund reserved the rest)"
+        )
+    ports.refunds.record(
+        tenant,
+        order_id,
+        refund_id,
+        status="requested",
+        amount=amount,
+        payment_id=payment.payment_id,
+        currency=payment.currency,
+        reason=step.reason.value,
+        kind="refund_request",
+    )
+    return c.Prepared(payment_id=payment.payment_id, amount=amount, currency=payment.currency)
+
+
+def submit(ports: Ports, step: c.SubmitInput) -> c.Submitted:
+    tenant, order_id, refund_id = step.tenant, step.order_id, step.refund_id
+    refund = ports.payments_for(tenant).refund(
+        payment_id=step.prepared.payment_id,
+        amount=step.prepared.amount,
+        key=f"{tenant}:{order_id}:refund:{refund_id}",
+        reason=step.reason.value,
+        metadata={"order_id": order_id, "refund_request": refund_id, "tenant": tenant},
+    )
+    ports.refunds.record(
+        tenant, order_id, refund_id, status="submitted", gateway_refund_id=refund["id"]
+    )
+    return c.Submitted(gateway_refund_id=refund["id"], status=refund.get("status"))
+
+
+def refund_confirmed(state: OrderState, gateway_refund_id: str) -> bool:
+    for payment in state.payments.values():
+        known = payment.refunds.get(gateway_refund_id)
+        if known is not None and known.status.value == "succeeded":
+            return True
+    return False
+
+
+def wait(ports: Ports, step: c.RefundWaitInput) -> dict[str, Any]:
+    gateway_id = step.submitted.gateway_refund_id
+    ports.records.put_wait(step.tenant, step.order_id, f"refund:{gateway_id}", step.task_token)
+    state, _ = ports.orders.load(step.tenant, step.order_id)
+    resume_refund_waits(ports, step.tenant, step.order_id, state)
+    return {"waiting": gateway_id}
+
+
+def resume_refund_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> None:
+    """After a charge.refunded was applied: resume the workflows it confirms."""
+    for payment in state.payments.values():
+        for refund_id, facts in payment.refunds.items():
+            if facts.status.value != "succeeded":
+                continue
+            token = ports.records.take_wait(tenant, order_id, f"refund:{refund_id}")
+            if token:
+                ports.workflows.resume(token, {"confirmed": refund_id})
+
+
+def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
+    tenant_id, order_id, refund_id = step.tenant, step.order_id, step.refund_id
+    prepared = step.prepared
+    ports.refunds.record(tenant_id, order_id, refund_id, status="completed")
+    ports.refunds.completed(tenant_id, order_id, refund_id, prepared.amount, prepared.currency)
+    tenant = ports.tenants.get(tenant_id)
+    state, _ = ports.orders.load(tenant_id, order_id)
+    if tenant is not None and state.order is not None:
+        notify(
+            ports,
+            "refund_issued",
+            state,
+            tenant,
+            customer_of(state),
+            {
+                "refund": {"amount": prepared.amount, "currency": prepared.currency},
+                "reason": step.reason.value,
+            },
+        )
+    return {"completed": refund_id}
+
+
+def unconfirmed(ports: Ports, step: c.UnconfirmedInput) -> dict[str, Any]:
+    ports.refunds.record(step.tenant, step.order_id, step.refund_id, status="unconfirmed")
+    ports.alerts.alert(
+        step.tenant,
+        f"Refund not confirmed: order {step.order_id}",
+        {"tenant": step.tenant, "order_id": step.order_id, "refund": step.refund_id},
+    )
+    return {"unconfirmed": step.refund_id}
+
+
+def fail(ports: Ports, step: c.FailInput) -> dict[str, Any]:
+    """The refund cannot happen (refused before it reached the gateway, refused by it, or the
+    gateway never answered through every retry): the request ends ``failed`` with the reason,
+    its reservation is released, and the client team is told."""
+    reason = failure_reason(step.error)
+    released = ports.refunds.release(step.tenant, step.order_id, step.refund_id)
+    ports.refunds.record(
+        step.tenant,
+        step.order_id,
+        step.refund_id,
+        status="failed",
+        failure=reason,
+        failed_step=step.step,
+    )
+    prepared = step.prepared
+    ports.alerts.alert(
+        step.tenant,
+        f"Refund failed: order {step.order_id}",
+        {
+            "tenant": step.tenant,
+            "order_id": step.order_id,
+            "refund": step.refund_id,
+            "amount": prepared.amount if prepared else None,
+            "currency": prepared.currency if prepared else None,
+            "reason": reason,
+        },
+    )
+    logger.warning("refund failed", extra={"reason": reason, "released": released})
+    return {"failed": step.refund_id, "reason": reason, "released": released}

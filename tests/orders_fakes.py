@@ -1,0 +1,322 @@
+"""In-memory fakes of the orders context's ports: the use cases' unit tests wire these."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from functions.orders.ports import Ports
+from shared.events import Card, OrderPlaced
+from shared.order_aggregate import OrderState, apply
+from shared.tenants import TenantSettings
+from tests.clocks import FixedClock
+
+
+class FakeOrders:
+    table_name = "fake"
+
+    def __init__(self) -> None:
+        self.states: dict[tuple[str, str], OrderState] = {}
+        self.links: dict[tuple[str, str], str] = {}
+
+    def add(self, *events: Any) -> OrderState:
+        for event in events:
+            key = (event.tenant, event.order_id)
+            state = self.states.get(key) or OrderState(tenant=event.tenant, order_id=event.order_id)
+            self.states[key] = apply(state, event)
+        return self.states[key]
+
+    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
+        state = self.states.get((tenant, order_id))
+        if state is None:
+            return OrderState(tenant=tenant, order_id=order_id), 0
+        return state.model_copy(deep=True), 1
+
+    load_for_update = load
+
+    def link(self, tenant: str, ref: str, order_id: str) -> None:
+        self.links[(tenant, ref)] = order_id
+
+
+class FakeRecords:
+    def __init__(self) -> None:
+        self.stages: dict[tuple[str, str], tuple[str, str]] = {}
+        self.screenings: dict[tuple[str, str], dict[str, Any]] = {}
+        self.waits: dict[tuple[str, str, str], str] = {}
+        self.claims: list[dict[str, Any]] = []
+        self.released: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def set_stage(self, tenant: str, order_id: str, stage: str, detail: str = "") -> None:
+        self.stages[(tenant, order_id)] = (str(stage), str(detail))
+
+    def stage(self, tenant: str, order_id: str) -> str | None:
+        found = self.stages.get((tenant, order_id))
+        return found[0] if found else None
+
+    def save_screening(self, tenant: str, order_id: str, screening: dict[str, Any]) -> None:
+        self.screenings[(tenant, order_id)] = screening
+
+    def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        return self.screenings.get((tenant, order_id))
+
+    def put_wait(self, tenant: str, order_id: str, wait: str, token: str) -> None:
+        self.waits[(tenant, order_id, str(wait))] = token
+
+    def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None:
+        return self.waits.pop((tenant, order_id, str(wait)), None)
+
+    def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> None:
+        self.claims.append({"tenant": tenant, "order_id": order_id, **claim})
+
+    def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
+        self.released[(tenant, order_id)] = lines
+
+
+class FakeTenants:
+    def __init__(self, *tenants: TenantSettings) -> None:
+        self.by_id = {t.id: t for t in tenants}
+
+    def get(self, tenant: str) -> TenantSettings | None:
+        return self.by_id.get(tenant)
+
+
+class FakePayments:
+    """The gateway: refunds, captures and voids, idempotent per key like Stripe's."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.refuse: str | None = None
+
+    def _call(self, kind: str, key: str, **params: Any) -> dict[str, Any]:
+        if self.refuse:
+            from shared.gateway import GatewayRefused
+
+            raise GatewayRefused(self.refuse)
+        self.calls.setdefault(key, (kind, params))
+        return {"id": f"{kind}_{len(self.calls)}", "status": "succeeded"}
+
+    def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]:
+        return self._call("capture", key, payment_id=payment_id, amount=amount)
+
+    def void(self, *, payment_id: str, key: str, reason: str = "abandoned") -> dict[str, Any]:
+        return self._call("void", key, payment_id=payment_id, reason=reason)
+
+    def refund(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        key: str,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        return self._call("re", key, payment_id=payment_id, amount=amount, reason=reason)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [params for k, params in self.calls.values() if k == kind]
+
+
+class FakeMailer:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self.fail = False
+
+    def send(self, email: Any, idempotency_key: str) -> str:
+        if self.fail:
+            raise ConnectionError("mail server down")
+        self.sent.append(email)
+        return f"msg-{len(self.sent)}"
+
+    def kinds(self) -> list[str]:
+        return [str(email.kind) for email in self.sent]
+
+
+class FakeNotificationLog:
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str, str], str] = {}
+
+    def sent(self, tenant: str, order_id: str, kind: str) -> bool:
+        return self.records.get((tenant, order_id, kind)) == "sent"
+
+    def record(
+        self, tenant: str, order_id: str, kind: str, status: str, message_id: str, summary: str
+    ) -> None:
+        self.records[(tenant, order_id, kind)] = status
+
+
+class FakeAlerts:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str | None, str, dict[str, Any]]] = []
+
+    def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None:
+        self.sent.append((tenant, subject, dict(details)))
+
+
+class FakeWorkflows:
+    def __init__(self) -> None:
+        self.started: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        self.resumed: list[tuple[str, dict[str, Any]]] = []
+        self.stopped: list[tuple[str, tuple[str, ...], str]] = []
+        self.live_tokens: set[str] = set()
+
+    def start(self, machine: str, identity: tuple[str, ...], document: dict[str, Any]) -> bool:
+        if (machine, identity) in self.started:
+            return False
+        self.started[(machine, identity)] = document
+        return True
+
+    def resume(self, token: str, output: dict[str, Any]) -> bool:
+        self.resumed.append((token, output))
+        return token in self.live_tokens if self.live_tokens else True
+
+    def stop(self, machine: str, identity: tuple[str, ...], error: str, cause: str) -> None:
+        self.stopped.append((machine, identity, error))
+
+
+@dataclass
+class FakeScreening:
+    decision: str = "allow"
+    screened: list[str] = field(default_factory=list)
+    fraud_decisions: list[tuple[str, datetime]] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+
+    def screen(
+        self, tenant: TenantSettings, order: OrderPlaced, card: Card | None
+    ) -> dict[str, Any]:
+        self.screened.append(order.order_id)
+        return {
+            "decision": self.decision,
+            "score": 80 if self.decision != "allow" else 5,
+            "reasons": [] if self.decision == "allow" else ["planted"],
+            "ruleset_version": "test/1",
+            "matched_rules": [],
+        }
+
+    def record_fraud_decision(self, order: OrderPlaced, at: datetime) -> None:
+        self.fraud_decisions.append((order.order_id, at))
+
+    def record_outcomes(self, state: OrderState) -> int:
+        self.outcomes.append(state.order_id)
+        return 0
+
+
+class FakeRefundLedger:
+    """Reservations with the same rule as the table's conditional write."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.holds: dict[tuple[str, str, str], dict[str, int]] = {}
+        self.completions: list[tuple[str, int, str]] = []
+
+    def requests(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        return [
+            {**record, "refund_id": refund_id}
+            for (t, o, refund_id), record in self.records.items()
+            if (t, o) == (tenant, order_id)
+        ]
+
+    def reserved(self, tenant: str, order_id: str, payment_id: str) -> int:
+        return sum(self.holds.get((tenant, order_id, payment_id), {}).values())
+
+    def reserve(
+        self, tenant: str, order_id: str, payment_id: str, refund_id: str, amount: int, cap: int
+    ) -> bool:
+        holds = self.holds.setdefault((tenant, order_id, payment_id), {})
+        if refund_id in holds:
+            return True
+        if sum(holds.values()) > cap - amount:
+            return False
+        holds[refund_id] = amount
+        return True
+
+    def release(self, tenant: str, order_id: str, refund_id: str) -> int:
+        released = 0
+        for (t, o, _), holds in self.holds.items():
+            if (t, o) == (tenant, order_id) and refund_id in holds:
+                released += holds.pop(refund_id)
+        return released
+
+    def claim(
+        self, tenant: str, order_id: str, refund_id: str, request: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        key = (tenant, order_id, refund_id)
+        if key in self.records:
+            return dict(self.records[key]["request"])
+        self.records[key] = {"status": "accepted", "request": request}
+        return None
+
+    def record(self, tenant: str, order_id: str, refund_id: str, **fields: Any) -> None:
+        self.records.setdefault((tenant, order_id, refund_id), {}).update(fields)
+
+    def completed(
+        self, tenant: str, order_id: str, refund_id: str, amount: int, currency: str
+    ) -> None:
+        self.completions.append((refund_id, amount, currency))
+
+
+class FakeReturns:
+    def __init__(self) -> None:
+        self.returns: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def open(self, tenant: str, order_id: str, record: dict[str, Any]) -> None:
+        self.returns[(tenant, order_id, record["return_id"])] = {**record, "status": "opened"}
+
+    def opened(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        return [
+            r
+            for (t, o, _), r in self.returns.items()
+            if (t, o) == (tenant, order_id) and r["status"] == "opened"
+        ]
+
+    def mark_received(self, tenant: str, order_id: str, return_id: str) -> None:
+        self.returns[(tenant, order_id, return_id)]["status"] = "received"
+
+
+class FakeReviewLinks:
+    console_url = "https://ops.example/orders"
+
+    def links(self, tenant: str, order_id: str, expires_at: int) -> dict[str, str]:
+        return {
+            d: f"https://ops.example/links/{tenant}/{order_id}/{d}?exp={expires_at}"
+            for d in ("approve", "reject")
+        }
+
+
+@dataclass
+class FakePorts:
+    """The fakes, and the ``Ports`` bundle made of them."""
+
+    clock: FixedClock
+    tenants: FakeTenants
+    orders: FakeOrders = field(default_factory=FakeOrders)
+    records: FakeRecords = field(default_factory=FakeRecords)
+    payments: FakePayments = field(default_factory=FakePayments)
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    notifications: FakeNotificationLog = field(default_factory=FakeNotificationLog)
+    alerts: FakeAlerts = field(default_factory=FakeAlerts)
+    workflows: FakeWorkflows = field(default_factory=FakeWorkflows)
+    screening: FakeScreening = field(default_factory=FakeScreening)
+    refunds: FakeRefundLedger = field(default_factory=FakeRefundLedger)
+    returns: FakeReturns = field(default_factory=FakeReturns)
+
+    def ports(self, **settings: Any) -> Ports:
+        return Ports(
+            orders=self.orders,
+            records=self.records,
+            tenants=self.tenants,
+            payments_for=lambda tenant: self.payments,
+            mailer=self.mailer,
+            notifications=self.notifications,
+            alerts=self.alerts,
+            workflows=self.workflows,
+            screening=self.screening,
+            refunds=self.refunds,
+            returns=self.returns,
+            review_links=FakeReviewLinks(),
+            clock=self.clock,
+            lifecycle_machine=settings.get("lifecycle_machine", "arn:lifecycle"),
+            refund_machine=settings.get("refund_machine", "arn:refunds"),
+            seconds_per_day=settings.get("seconds_per_day", 86_400),
+        )

@@ -1,0 +1,436 @@
+"""The orders use cases over fakes of their ports: no AWS, no monkeypatching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions.orders import contracts as c
+from functions.orders.domain import NotRefundable, OperationRefused
+from functions.orders.use_cases import changes, lifecycle, operations, refunds
+from functions.orders.use_cases.notify import notify
+from shared.events import (
+    ChargeRefunded,
+    Customer,
+    LineItem,
+    OrderCancelled,
+    OrderPlaced,
+    PaymentAuthorized,
+    PaymentSucceeded,
+    Refund,
+    ShipmentStatus,
+    ShipmentUpdated,
+    Source,
+)
+from shared.money import Money
+from shared.order_aggregate import CancelReason
+from shared.tenants import TenantSettings
+from tests.clocks import FixedClock
+from tests.orders_fakes import FakePorts, FakeTenants
+
+T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+ACME = TenantSettings(
+    id="acme",
+    name="Acme",
+    currency="EUR",
+    customer_sender="shop@acme.example",
+    alert_emails=("ops@acme.example",),
+)
+
+
+@pytest.fixture
+def fake() -> FakePorts:
+    return FakePorts(clock=FixedClock(T0 + timedelta(hours=1)), tenants=FakeTenants(ACME))
+
+
+def eur(amount: int) -> Money:
+    return Money.of(amount, "EUR")
+
+
+def placed(order_id: str = "o-1", total: int = 5000) -> OrderPlaced:
+    return OrderPlaced(
+        tenant="acme",
+        source=Source.SHOP,
+        source_event_id=f"{order_id}-placed",
+        occurred_at=T0,
+        order_id=order_id,
+        currency="EUR",
+        total=eur(total),
+        lines=(
+            LineItem(
+                line_id="l1", name="Mug", quantity=2, unit_price=eur(total // 2), vendor_id="v1"
+            ),
+        ),
+        customer=Customer(email="bob@example.com", name="Bob"),
+    )
+
+
+def paid(payment_id: str = "pi_1", amount: int = 5000, order_id: str = "o-1") -> PaymentSucceeded:
+    return PaymentSucceeded(
+        tenant="acme",
+        source=Source.STRIPE,
+        source_event_id=f"evt-{payment_id}",
+        occurred_at=T0 + timedelta(minutes=1),
+        order_id=order_id,
+        payment_id=payment_id,
+        charge_id=f"ch-{payment_id}",
+        amount=eur(amount),
+    )
+
+
+def step(model: type[Any], action: Any, **fields: Any) -> Any:
+    return model(tenant="acme", order_id="o-1", action=action, **fields)
+
+
+# -- screening and review ------------------------------------------------------------------------
+
+
+def test_screening_keeps_the_whole_result_and_answers_the_decision(fake: FakePorts) -> None:
+    fake.orders.add(placed())
+    fake.screening.decision = "review"
+    result = lifecycle.screen(fake.ports(), step(c.ScreenInput, c.LifecycleAction.SCREEN))
+    assert (result.decision, result.reasons) == (c.Decision.REVIEW, ["planted"])
+    assert fake.records.screening("acme", "o-1")["ruleset_version"] == "test/1"  # type: ignore[index]
+
+
+def test_an_unknown_order_is_not_screened_yet(fake: FakePorts) -> None:
+    with pytest.raises(LookupError, match="not known"):
+        lifecycle.screen(fake.ports(), step(c.ScreenInput, c.LifecycleAction.SCREEN))
+    assert fake.screening.screened == []
+
+
+def test_holding_for_review_parks_the_token_asks_the_customer_and_the_client_team(
+    fake: FakePorts,
+) -> None:
+    fake.orders.add(placed())
+    fake.records.save_screening("acme", "o-1", {"reasons": ["IP in NG"], "score": 80})
+    lifecycle.hold(fake.ports(), step(c.HoldInput, c.LifecycleAction.HOLD, task_token="tok"))
+    assert fake.records.stage("acme", "o-1") == c.Stage.POTENTIAL_FRAUD
+    assert fake.records.waits[("acme", "o-1", "review")] == "tok"
+    assert fake.mailer.kinds() == ["payment_verification", "review_needed"]
+    (tenant, subject, details) = fake.alerts.sent[0]
+    assert tenant == "acme" and "Potential fraud" in subject
+    assert details["approve_url"].startswith("https://ops.example/links/acme/o-1/approve")
+    # The links expire with the review: now (the clock) plus the tenant's review time.
+    expiry = int((T0 + timedelta(hours=1 + ACME.review_timeout_hours)).timestamp())
+    assert details["approve_url"].endswith(f"exp={expiry}")
+
+
+def test_a_decision_resumes_the_review_once(fake: FakePorts) -> None:
+    fake.records.put_wait("acme", "o-1", "review", "tok")
+    ports = fake.ports()
+    assert operations.decide_review(ports, "acme", "o-1", "approve", "alice") == {"resumed": True}
+    assert fake.workflows.resumed == [("tok", {"decision": "approve", "by": "alice"})]
+    again = operations.decide_review(ports, "acme", "o-1", "approve", "alice")
+    assert again["resumed"] is False
+
+
+# -- waits and stages ----------------------------------------------------------------------------
+
+
+def test_a_wait_for_a_fact_that_already_arrived_resumes_at_once(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid())
+    fake.orders.add(shipment("in_transit"))
+    lifecycle.wait(
+        fake.ports(),
+        step(c.WaitInput, c.LifecycleAction.WAIT, wait=c.WaitKind.SHIPMENT, task_token="tok"),
+    )
+    assert fake.workflows.resumed == [("tok", {"outcome": "shipped", "shipment": "in_transit"})]
+    assert ("acme", "o-1", "shipment") not in fake.records.waits
+
+
+def shipment(status: str, tracking: str = "1Z1", minute: int = 30) -> ShipmentUpdated:
+    return ShipmentUpdated(
+        tenant="acme",
+        source=Source.EASYPOST,
+        source_event_id=f"trk-{tracking}-{status}",
+        occurred_at=T0 + timedelta(minutes=minute),
+        tracking_code=tracking,
+        status=ShipmentStatus(status),
+        order_id="o-1",
+        carrier="UPS",
+    )
+
+
+@pytest.mark.parametrize(
+    ("stage", "mail"),
+    [
+        (c.Stage.CONFIRMED, ["order_confirmation"]),
+        (c.Stage.SHIPPED, ["order_shipped"]),
+        (c.Stage.DELIVERED, ["order_delivered"]),
+        (c.Stage.NOT_DISPATCHED, []),
+    ],
+)
+def test_each_stage_tells_the_customer_once(
+    fake: FakePorts, stage: c.Stage, mail: list[str]
+) -> None:
+    fake.orders.add(placed(), paid(), shipment("in_transit"))
+    for _ in range(2):  # a retried step sends nothing twice
+        lifecycle.stage(fake.ports(), step(c.StageInput, c.LifecycleAction.STAGE, stage=stage))
+    assert fake.mailer.kinds() == mail
+    assert fake.records.stage("acme", "o-1") == stage
+
+
+def test_a_delivery_problem_opens_a_claim_and_alerts(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid(), shipment("failure"))
+    lifecycle.stage(
+        fake.ports(),
+        step(
+            c.StageInput,
+            c.LifecycleAction.STAGE,
+            stage=c.Stage.DELIVERY_PROBLEM,
+            shipment="failure",
+        ),
+    )
+    assert fake.mailer.kinds() == ["delivery_problem"]
+    (claim,) = fake.records.claims
+    assert (claim["tracking_code"], claim["problem"], claim["status"]) == ("1Z1", "failure", "open")
+    assert "Delivery problem" in fake.alerts.sent[0][1]
+
+
+def test_a_failed_email_is_recorded_and_never_fails_the_step(fake: FakePorts) -> None:
+    fake.orders.add(placed())
+    fake.mailer.fail = True
+    state, _ = fake.orders.load("acme", "o-1")
+    assert notify(fake.ports(), "order_confirmation", state, ACME, ["bob@example.com"]) is None
+    assert fake.notifications.records[("acme", "o-1", "order_confirmation")] == "failed"
+    fake.mailer.fail = False
+    assert notify(fake.ports(), "order_confirmation", state, ACME, ["bob@example.com"])
+
+
+# -- cancellation, capture, release --------------------------------------------------------------
+
+
+def test_a_blocked_order_is_dated_in_history_voided_refunded_and_told(fake: FakePorts) -> None:
+    authorized = PaymentAuthorized(
+        tenant="acme",
+        source=Source.STRIPE,
+        source_event_id="evt-auth",
+        occurred_at=T0,
+        order_id="o-1",
+        payment_id="pi_auth",
+        amount=eur(1000),
+    )
+    fake.orders.add(placed(), paid("pi_1", 4000), authorized)
+    result = lifecycle.cancel(
+        fake.ports(),
+        step(c.CancelInput, c.LifecycleAction.CANCEL, reason=CancelReason.BLOCKED_BY_SCREENING),
+    )
+    assert fake.screening.fraud_decisions == [("o-1", T0 + timedelta(hours=1))]
+    assert [v["payment_id"] for v in fake.payments.of("void")] == ["pi_auth"]
+    assert result["voided"] == 1
+    ((_, identity), document) = next(iter(fake.workflows.started.items()))
+    assert identity == ("acme", "o-1", "refund", "cancellation-pi_1")
+    assert document["reason"] == "fraudulent" and document["payment_id"] == "pi_1"
+    assert fake.mailer.kinds() == ["order_cancelled"]
+
+
+def test_manual_capture_waits_for_the_authorization(fake: FakePorts) -> None:
+    fake.orders.add(placed())
+    with pytest.raises(lifecycle.PaymentNotAuthorizedYet):
+        lifecycle.capture(fake.ports(), step(c.CaptureInput, c.LifecycleAction.CAPTURE))
+    fake.orders.add(paid())
+    assert lifecycle.capture(fake.ports(), step(c.CaptureInput, c.LifecycleAction.CAPTURE)) == {
+        "captured": 0,
+        "note": "already captured",
+    }
+
+
+def test_release_records_each_lines_gross_and_closes(fake: FakePorts) -> None:
+    fake.orders.add(placed(total=5000))
+    lifecycle.release(fake.ports(), step(c.ReleaseInput, c.LifecycleAction.RELEASE))
+    assert fake.records.released[("acme", "o-1")] == [
+        {"line_id": "l1", "vendor_id": "v1", "amount": 5000, "currency": "EUR"}
+    ]
+    assert fake.records.stage("acme", "o-1") == c.Stage.CLOSED
+
+
+def test_an_operator_cancellation_stops_refunds_every_payment_and_clears_waits(
+    fake: FakePorts,
+) -> None:
+    fake.orders.add(placed(), paid("pi_a", 2000), paid("pi_b", 3000))
+    fake.records.put_wait("acme", "o-1", "review", "tok")
+    result = operations.cancel_order(fake.ports(), "acme", "o-1", "customer asked")
+    assert result["refund_due"] == 5000
+    assert sorted(r["refund_id"] for r in result["refunds"]) == [
+        "cancellation-pi_a",
+        "cancellation-pi_b",
+    ]
+    assert fake.workflows.stopped == [("arn:lifecycle", ("acme", "o-1"), "OrderCancelled")]
+    assert fake.records.waits == {}
+    assert fake.mailer.kinds() == ["order_cancelled"]
+
+
+def test_a_shipped_order_cannot_be_cancelled(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid(), shipment("in_transit"))
+    with pytest.raises(OperationRefused, match="shipped"):
+        operations.cancel_order(fake.ports(), "acme", "o-1", "too late")
+    assert fake.workflows.stopped == []
+
+
+# -- refund requests and the refund workflow -----------------------------------------------------
+
+
+def test_a_refund_request_is_accepted_once_per_id(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid())
+    ports = fake.ports()
+    first = operations.request_refund(ports, "acme", "o-1", amount=500, refund_id="r1")
+    again = operations.request_refund(ports, "acme", "o-1", amount=500, refund_id="r1")
+    assert (first["started"], again["started"], again["exists"]) == (True, False, True)
+    with pytest.raises(OperationRefused, match="another request"):
+        operations.request_refund(ports, "acme", "o-1", amount=900, refund_id="r1")
+    assert len(fake.workflows.started) == 1
+
+
+def prepare(fake: FakePorts, refund_id: str, **fields: Any) -> c.Prepared:
+    return refunds.prepare(
+        fake.ports(),
+        c.PrepareInput(
+            tenant="acme",
+            order_id="o-1",
+            refund_id=refund_id,
+            action=c.RefundAction.PREPARE,
+            **fields,
+        ),
+    )
+
+
+def test_reservations_never_exceed_what_was_captured(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid("pi_1", 5000))
+    assert prepare(fake, "r1", amount=3000).amount == 3000
+    with pytest.raises(NotRefundable, match="refundable 2000"):
+        prepare(fake, "r2", amount=3000)
+    # What is left can go, and by default (no amount) a refund takes all that is left.
+    assert prepare(fake, "r3").amount == 2000
+    # A retried step answers what the first attempt reserved.
+    assert prepare(fake, "r1", amount=3000).amount == 3000
+
+
+def test_refunds_made_in_the_gateways_dashboard_shrink_what_is_left(fake: FakePorts) -> None:
+    dashboard = ChargeRefunded(
+        tenant="acme",
+        source=Source.STRIPE,
+        source_event_id="evt-ref",
+        occurred_at=T0 + timedelta(minutes=5),
+        order_id="o-1",
+        payment_id="pi_1",
+        charge_id="ch-pi_1",
+        amount_refunded=eur(4000),
+        refunds=(Refund(refund_id="re_dash", amount=eur(4000), status="succeeded"),),
+    )
+    fake.orders.add(placed(), paid("pi_1", 5000), dashboard)
+    with pytest.raises(NotRefundable, match="refundable 1000"):
+        prepare(fake, "r1", amount=2000)
+
+
+def test_lines_are_refunded_by_their_price(fake: FakePorts) -> None:
+    fake.orders.add(placed(total=5000), paid())
+    prepared = prepare(fake, "r1", lines=[c.RefundLine(line_id="l1", quantity=1)])
+    assert prepared.amount == 2500
+    with pytest.raises(NotRefundable, match="has no line"):
+        prepare(fake, "r2", lines=[c.RefundLine(line_id="nope")])
+
+
+def test_a_refund_that_fails_is_recorded_released_and_alerted(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid())
+    prepared = prepare(fake, "r1", amount=5000)
+    error = {"Error": "GatewayRefused", "Cause": '{"errorMessage": "400: charge refunded"}'}
+    result = refunds.fail(
+        fake.ports(),
+        c.FailInput(
+            tenant="acme",
+            order_id="o-1",
+            refund_id="r1",
+            action=c.RefundAction.FAIL,
+            step="submit",
+            prepared=prepared,
+            error=error,
+        ),
+    )
+    assert result == {
+        "failed": "r1",
+        "reason": "GatewayRefused: 400: charge refunded",
+        "released": 5000,
+    }
+    record = fake.refunds.records[("acme", "o-1", "r1")]
+    assert (record["status"], record["failed_step"]) == ("failed", "submit")
+    assert fake.alerts.sent[-1][2]["reason"] == "GatewayRefused: 400: charge refunded"
+    # The money is free again.
+    assert prepare(fake, "r2", amount=5000).amount == 5000
+
+
+def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_customer(
+    fake: FakePorts,
+) -> None:
+    fake.orders.add(placed(), paid())
+    prepared = prepare(fake, "r1", amount=1000)
+    for _ in range(2):  # Step Functions retries: one refund at the gateway
+        refunds.submit(
+            fake.ports(),
+            c.SubmitInput(
+                tenant="acme",
+                order_id="o-1",
+                refund_id="r1",
+                action=c.RefundAction.SUBMIT,
+                prepared=prepared,
+                reason=c.RefundReason.DUPLICATE,
+            ),
+        )
+    assert len(fake.payments.of("re")) == 1
+    refunds.complete(
+        fake.ports(),
+        c.CompleteInput(
+            tenant="acme",
+            order_id="o-1",
+            refund_id="r1",
+            action=c.RefundAction.COMPLETE,
+            prepared=prepared,
+            reason=c.RefundReason.DUPLICATE,
+        ),
+    )
+    assert fake.refunds.completions == [("r1", 1000, "EUR")]
+    assert fake.mailer.kinds() == ["refund_issued"]
+
+
+# -- returns and what applied events do ----------------------------------------------------------
+
+
+def test_a_return_of_a_delivered_order_is_refunded_when_its_parcel_is_back(
+    fake: FakePorts,
+) -> None:
+    fake.orders.add(placed(), paid(), shipment("delivered"))
+    ports = fake.ports()
+    opened = operations.open_return(
+        ports, "acme", "o-1", [{"line_id": "l1", "quantity": 1}], "too small", "1ZBACK"
+    )
+    assert (opened["amount"], fake.orders.links[("acme", "tracking:1ZBACK")]) == (2500, "o-1")
+    state = fake.orders.add(shipment("delivered", tracking="1ZBACK", minute=90))
+    assert operations.receive_returns(ports, "acme", "o-1", state) == [opened["return_id"]]
+    assert operations.receive_returns(ports, "acme", "o-1", state) == []
+
+
+def test_an_order_placed_starts_its_lifecycle_once_and_a_shop_cancellation_cancels(
+    fake: FakePorts,
+) -> None:
+    ports = fake.ports(seconds_per_day=10)
+    event = placed()
+    fake.orders.add(event)
+    changes.order_changed(ports, event, "o-1", "applied")
+    changes.order_changed(ports, event, "o-1", "duplicate")
+    ((_, identity), document) = next(iter(fake.workflows.started.items()))
+    assert identity == ("acme", "o-1") and len(fake.workflows.started) == 1
+    assert document["waits"]["dispatch_s"] == ACME.dispatch_sla_days * 10
+    cancelled = OrderCancelled(
+        tenant="acme",
+        source=Source.SHOP,
+        source_event_id="o-1-cancelled",
+        occurred_at=T0 + timedelta(hours=2),
+        order_id="o-1",
+        reason="customer",
+    )
+    fake.orders.add(cancelled)
+    changes.order_changed(ports, cancelled, "o-1", "applied")
+    assert fake.records.stage("acme", "o-1") == c.Stage.CANCELLED
+    assert fake.screening.outcomes == ["o-1"]
