@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cli.target import LOCAL_OPTION
 from cli.toolchain import ROOT, use_project_node
 
 DEFAULT_PORT = 8787
@@ -162,18 +163,9 @@ def local_status(url: str) -> None:
 
 # -- orders and events -------------------------------------------------------------------------
 
-LOCAL_OPTION = click.option(
-    "--local",
-    "local_url",
-    default=None,
-    envvar="ECOMOPS_LOCAL",
-    metavar="URL",
-    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
-)
-
 
 def _dependencies(target: Any) -> Any:
-    from functions.webhooks.processing import Dependencies
+    from functions.webhooks.use_cases.process import Dependencies
     from shared.gateway import StripeGateway
     from shared.order_store import OrderStore
     from shared.raw_events import RawEventStore
@@ -204,7 +196,7 @@ def orders() -> None:
 def orders_show(tenant: str, order_id: str, as_json: bool, local_url: str | None) -> None:
     """Show ORDER_ID of TENANT with its payments, shipments and timeline."""
     from cli.target import resolve
-    from functions.webhooks.inspect import order_view
+    from functions.webhooks.use_cases.views import order_view
     from shared.order_store import OrderStore
 
     target = resolve(local_url)
@@ -248,7 +240,7 @@ def events() -> None:
 def events_stats(tenant: str, as_json: bool, local_url: str | None) -> None:
     """Counts of stored events by source and status, orders by status, dead letters."""
     from cli.target import resolve
-    from functions.webhooks.inspect import event_stats
+    from functions.webhooks.composition import event_stats
 
     target = resolve(local_url)
     stats = event_stats(target.table, tenant, target.outputs.get("DeadLetterQueue"))
@@ -280,7 +272,8 @@ def events_replay(
 ) -> None:
     """Apply stored events again. Applied events change nothing; the others are applied once."""
     from cli.target import resolve
-    from functions.webhooks.replay import replay_dead_letters, replay_since
+    from functions.webhooks.composition import replay_dead_letters
+    from functions.webhooks.use_cases.replay import replay_since
 
     if from_dlq == bool(tenant or source or since):
         raise click.UsageError("give either --from-dlq, or --tenant, --source and --since")

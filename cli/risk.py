@@ -11,15 +11,9 @@ from typing import Any
 
 import click
 
+from cli.target import LOCAL_OPTION
+
 # The same option as cli.main's (that module registers this group, so this one cannot import it).
-LOCAL_OPTION = click.option(
-    "--local",
-    "local_url",
-    default=None,
-    envvar="ECOMOPS_LOCAL",
-    metavar="URL",
-    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
-)
 
 
 @click.group()

@@ -57,3 +57,14 @@ def resolve(local_url: str | None) -> Target:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     stage = next((t["Value"] for t in stacks[0].get("Tags", []) if t["Key"] == "stage"), "dev")
     return Target(outputs, f"ecomops/{stage}/tenants/")
+
+
+# Every command that reads or changes a deployment takes it.
+LOCAL_OPTION = click.option(
+    "--local",
+    "local_url",
+    default=None,
+    envvar="ECOMOPS_LOCAL",
+    metavar="URL",
+    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
+)
