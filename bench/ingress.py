@@ -1,11 +1,11 @@
 """Webhook ingress: cold import next to ``import boto3``, and warm per-event handler time.
 
 Cold: the ingress module imported in a fresh interpreter, median of several runs, beside
-``import boto3`` alone in the same run (goal: at most 1.3 times). Warm: ``intake.accept`` per
-source with
-in-memory adapters (the verification and parsing the handler adds), and the whole handler
-against moto in-process (DynamoDB conditional put and Secrets Manager included, so moto's own
-cost is in that number; AWS answers a PutItem in single-digit milliseconds).
+``import boto3`` alone in the same run (goal: at most 1.3 times). Warm: ``accept`` (the intake
+use case) per source with in-memory adapters (the verification and parsing the handler adds),
+and the whole handler against moto in-process (DynamoDB conditional put and Secrets Manager
+included, so moto's own cost is in that number; AWS answers a PutItem in single-digit
+milliseconds).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import import_ms, result_line
 
-from functions.webhooks.intake import WebhookRequest, accept
+from functions.webhooks.adapters.stripe_signatures import check_stripe_header
+from functions.webhooks.use_cases.accept import IntakeDependencies, WebhookRequest, accept
 from shared import signing
 
 SECRETS = {
@@ -112,12 +113,12 @@ def _request(source: str, i: int) -> WebhookRequest:
 
 
 def warm_accept_us(source: str, n: int = 3000) -> float:
-    secrets, store = _Secrets(), _Store()
+    deps = IntakeDependencies(_Secrets(), _Store(), check_stripe_header)
     requests = [_request(source, i) for i in range(n)]
-    accept(requests[0], secrets, store)  # first call imports stripe for the Stripe route
+    accept(requests[0], deps)  # first call imports stripe for the Stripe route
     started = time.perf_counter()
     for request in requests[1:]:
-        accept(request, secrets, store)
+        accept(request, deps)
     return (time.perf_counter() - started) / (n - 1) * 1e6
 
 
@@ -141,7 +142,7 @@ def warm_handler_on_moto_ms(n: int = 300) -> float:
     with mock_aws():
         create_table(boto3.client("dynamodb"), "bench")
         put_tenant_secrets(boto3.client("ssm"), "bench", SECRETS, "/bench/tenants/")
-        from functions.webhooks import ingress
+        from functions.webhooks.handlers import ingress
 
         class Context:
             function_name = "ingress"
@@ -171,12 +172,12 @@ def warm_handler_on_moto_ms(n: int = 300) -> float:
 
 def main() -> None:
     baseline = import_ms("boto3")
-    ingress = import_ms("functions.webhooks.ingress")
+    ingress = import_ms("functions.webhooks.handlers.ingress")
     stripe_first = import_ms("stripe")
     print(f"{'cold import (fresh interpreter, median)':45} {'ms':>8}")
     print(f"{'import boto3 (baseline)':45} {baseline:8.1f}")
     ratio = ingress / baseline
-    print(f"{'import functions.webhooks.ingress':45} {ingress:8.1f}   ratio {ratio:.2f}")
+    print(f"{'import functions.webhooks.handlers.ingress':45} {ingress:8.1f}   ratio {ratio:.2f}")
     print(f"{'import stripe (paid on the first Stripe call)':45} {stripe_first:8.1f}")
     print()
     per_source = {s: warm_accept_us(s) for s in ("stripe", "shop", "easypost")}

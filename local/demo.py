@@ -137,7 +137,7 @@ def _business_day(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any) -> 
     """The sandboxes play a day: shop and Shopify orders, Stripe payments, refunds, disputes and
     a payout, carrier tracking from EasyPost, AfterShip and Shippo, delivered with duplicates and
     out of order, as the real senders do."""
-    from functions.webhooks.inspect import event_stats
+    from functions.webhooks.composition import event_stats
     from local.sandboxes.delivery import Deliverer
     from local.sandboxes.scenario import Mix, ScenarioConfig, business_day
 

@@ -54,7 +54,7 @@ class Ingestion(Construct):
         self.ingress = toolkit.function(
             self,
             "Ingress",
-            handler="functions.webhooks.ingress.handler",
+            handler="functions.webhooks.handlers.ingress.handler",
             service="ingestion",
             description="Webhook front door: verify, store first, answer",
             environment={**env, "MAX_BODY_BYTES": "1000000"},
@@ -86,7 +86,7 @@ class Ingestion(Construct):
         self.processor = toolkit.function(
             self,
             "Processor",
-            handler="functions.webhooks.processor.handler",
+            handler="functions.webhooks.handlers.processor.handler",
             service="ingestion",
             description="Applies stored raw events to orders and payouts",
             environment=env,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from functions.webhooks.applying import route
+from functions.webhooks.use_cases.apply import route
 from shared.events import Address, Customer, LineItem, OrderPlaced, PaymentSucceeded, Source
 from shared.money import Money
 from shared.order_store import OrderStore

@@ -90,10 +90,11 @@ def call(
     base64_body: bool = False,
     content_type: str = "application/json",
 ) -> tuple[int, dict[str, Any]]:
-    from functions.webhooks import ingress
+    from functions.webhooks import composition
+    from functions.webhooks.handlers import ingress
 
-    ingress._secrets.forget()
-    ingress._cached_tenants.cache_clear()
+    # Each test stores its own secrets and settings: start from uncached dependencies.
+    composition.intake_for.cache_clear()
     event = {
         "version": "2.0",
         "routeKey": "POST /webhooks/{tenant}/...",

@@ -15,7 +15,7 @@ from functions.reconcile.break_store import BreakStore
 from functions.reconcile.daily import DailyReconciliation
 from functions.reconcile.handler import S3Reports, due_tenants
 from functions.reconcile.loader import DayLoader
-from functions.webhooks.normalise.stripe import balance_transaction_from_stripe
+from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
 from local.sandboxes.bank import Entry, Statement, write_csv
 from shared.events import (
     ChargeRefunded,

@@ -9,7 +9,7 @@ from functions.risk.backtest import backtest
 from functions.risk.rules import compile_ruleset, default_ruleset, parse_ruleset
 from functions.risk.signals import SignalConfig
 from functions.risk.stored_history import StoredOrders
-from functions.webhooks.applying import route
+from functions.webhooks.use_cases.apply import route
 from shared.events import DisputeOpened, Source
 from shared.lifecycle_store import LifecycleStore
 from shared.money import Money

@@ -10,9 +10,9 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from functions.webhooks import sources
-from functions.webhooks.applying import route
-from functions.webhooks.normalise import normalise
+from functions.webhooks.domain import sources
+from functions.webhooks.domain.normalise import normalise
+from functions.webhooks.use_cases.apply import route
 from local.sandboxes.delivery import Delivery
 from shared.clock import SYSTEM_CLOCK
 from shared.events import Ignored, OrderPlaced, PayoutFailed, PayoutPaid, Source

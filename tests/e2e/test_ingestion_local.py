@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from functions.webhooks import processing
-from functions.webhooks.processing import Dependencies
-from functions.webhooks.replay import replay_dead_letters, replay_since
+from functions.webhooks.composition import replay_dead_letters
+from functions.webhooks.use_cases import process as processing
+from functions.webhooks.use_cases.process import Dependencies
+from functions.webhooks.use_cases.replay import replay_since
 from shared.order_store import OrderStore
 from shared.raw_events import RawEventStore
 from tests.e2e.helpers import post_shop, shop_order, tenant_file

@@ -20,10 +20,16 @@ def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_the_public_functions_have_reserved_concurrency(template: dict[str, Any]) -> None:
     functions = _functions(template)
-    assert functions["functions.webhooks.ingress.handler"]["ReservedConcurrentExecutions"] == 100
+    assert (
+        functions["functions.webhooks.handlers.ingress.handler"]["ReservedConcurrentExecutions"]
+        == 100
+    )
     assert functions["functions.api.links.handler"]["ReservedConcurrentExecutions"] == 10
     # The rest share the account's unreserved pool (which keeps at least 100).
-    assert "ReservedConcurrentExecutions" not in functions["functions.webhooks.processor.handler"]
+    assert (
+        "ReservedConcurrentExecutions"
+        not in functions["functions.webhooks.handlers.processor.handler"]
+    )
 
 
 def test_every_public_route_has_a_throttle_of_its_own(template: dict[str, Any]) -> None:

@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-from functions.webhooks.normalise import normalise
-from functions.webhooks.normalise.carriers import shipment_from_easypost_tracker, shippo_order_id
+from functions.webhooks.domain.normalise import normalise
+from functions.webhooks.domain.normalise.carriers import (
+    shipment_from_easypost_tracker,
+    shippo_order_id,
+)
 from shared.events import DomainEvent, Ignored, Malformed, ShipmentStatus, ShipmentUpdated, Source
 from tests.hostile import assert_only_documented_failures
 from tests.samples import SAMPLES, load_sample, sample_names

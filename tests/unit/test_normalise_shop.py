@@ -12,8 +12,8 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
-from functions.webhooks.normalise import normalise
-from functions.webhooks.normalise.shop import SHOPIFY_UNKNOWN_VENDOR, parse_shop_envelope
+from functions.webhooks.domain.normalise import normalise
+from functions.webhooks.domain.normalise.shop import SHOPIFY_UNKNOWN_VENDOR, parse_shop_envelope
 from shared.events import (
     DomainEvent,
     Ignored,

@@ -8,8 +8,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from functions.webhooks.normalise import normalise
-from functions.webhooks.normalise.stripe import BalanceTransaction, balance_transaction_from_stripe
+from functions.webhooks.domain.normalise import normalise
+from functions.webhooks.domain.normalise.stripe import (
+    BalanceTransaction,
+    balance_transaction_from_stripe,
+)
 from shared.events import (
     ChargeRefunded,
     CheckoutExpired,

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.webhooks.applying import route
+from functions.webhooks.use_cases.apply import route
 from shared.events import (
     ChargeRefunded,
     Customer,

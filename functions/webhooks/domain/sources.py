@@ -1,14 +1,16 @@
 """What each webhook source sends: how to verify it and what identifies one event.
 
-Pure functions over the raw body and headers, with the tenant's secrets passed in; the ingress
-handler calls them before anything is stored. Lowercased header names throughout (API Gateway
-v2 lowercases them).
+Pure functions over the raw body and headers, with the tenant's secrets passed in; the intake
+(``use_cases.accept``) calls them before anything is stored. Lowercased header names throughout
+(API Gateway v2 lowercases them). Stripe's HMAC is checked by the stripe library, which only an
+adapter imports: ``verify`` is handed that check (``StripeHeaderCheck``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +24,12 @@ ORDER_SOURCES = ("shop", "shopify")
 # No webhook any source sends nests deeper than a dozen levels; a hostile body nested
 # thousands deep would otherwise exhaust the parser's recursion.
 MAX_JSON_DEPTH = 64
+
+
+# (payload, Stripe-Signature header, one endpoint secret) → None if the header carries a valid
+# v1 signature of the payload with that secret; else SignatureError with the library's reason.
+# It does not look at the timestamp: that is checked here, on our clock.
+StripeHeaderCheck = Callable[[str, str, str], None]
 
 
 class BadRequest(Exception):
@@ -49,6 +57,7 @@ def verify(
     tenant_secrets: dict[str, Any],
     *,
     now: float,
+    stripe_check: StripeHeaderCheck,
 ) -> None:
     """Raise ``SignatureError`` unless the request is provably from ``source`` for this tenant,
     signed within the tolerance around ``now`` (seconds since the epoch, from our clock)."""
@@ -58,6 +67,7 @@ def verify(
             headers.get("stripe-signature"),
             _secrets(tenant_secrets, "stripe", "webhook_secrets"),
             now,
+            stripe_check,
         )
         return
     if source == "shop":
@@ -117,11 +127,9 @@ def _stripe_timestamp(header: str) -> int:
     raise SignatureError("Stripe-Signature has no timestamp")
 
 
-def _verify_stripe(body: bytes, header: str | None, secrets: list[str], now: float) -> None:
-    # The stripe library is imported on the first Stripe request only: it doubles the ingress
-    # import time, and carrier and shop requests never need it.
-    import stripe
-
+def _verify_stripe(
+    body: bytes, header: str | None, secrets: list[str], now: float, check: StripeHeaderCheck
+) -> None:
     if not header:
         raise SignatureError("Stripe-Signature is required")
     if not secrets:
@@ -134,8 +142,8 @@ def _verify_stripe(body: bytes, header: str | None, secrets: list[str], now: flo
     # from the future through).
     for secret in secrets:
         try:
-            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=None)
-        except stripe.SignatureVerificationError as error:
+            check(payload, header, secret)
+        except SignatureError as error:
             messages.append(str(error))
             continue
         try:
@@ -253,7 +261,7 @@ def check_order(
     schema, amounts within bounds, totals that add up), with the normaliser's reason; return
     the currencies of the orders it places."""
     # Loaded on the first order request only: carrier and Stripe requests never need it.
-    from functions.webhooks.normalise import Ignored, Malformed, normalise
+    from functions.webhooks.domain.normalise import Ignored, Malformed, normalise
     from shared.events import OrderPlaced, Source
 
     try:

@@ -7,32 +7,23 @@ pass did (and, thanks to the timeline, changes nothing when the event was applie
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
 
-from functions.webhooks.applying import OrderRepository, route_to_order
-from functions.webhooks.normalise import normalise
-from functions.webhooks.normalise.stripe import balance_transaction_from_stripe
+from functions.webhooks.domain.normalise import normalise
+from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
+from functions.webhooks.ports import (
+    GatewayPort,
+    LifecyclePort,
+    OrderRepository,
+    RawEventStore,
+    SettlementStore,
+)
+from functions.webhooks.use_cases.apply import route_to_order
 from shared.events import Ignored, Malformed, PayoutFailed, PayoutPaid, Source
 from shared.observability import logger
-from shared.raw_events import (
-    STATUS_APPLIED,
-    STATUS_IGNORED,
-    STATUS_REJECTED,
-    RawEvent,
-    RawEventStore,
-)
-from shared.settlement_store import SettlementStore
-
-
-class GatewayPort(Protocol):
-    def balance_transactions_for_payout(self, payout_id: str) -> Iterable[dict[str, Any]]: ...
-
-
-class LifecyclePort(Protocol):
-    def order_changed(self, event: Any, order_id: str, result: str) -> None: ...
+from shared.raw_events import STATUS_APPLIED, STATUS_IGNORED, STATUS_REJECTED, RawEvent
 
 
 @dataclass
@@ -98,7 +89,3 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
                 deps.lifecycle.order_changed(event, order_id, result)
     deps.raw_events.mark(raw, STATUS_APPLIED, ",".join(outcomes))
     return "applied"
-
-
-def raw_event_from_stream(record: dict[str, Any]) -> RawEvent:
-    return RawEvent.from_item(record["dynamodb"]["NewImage"])

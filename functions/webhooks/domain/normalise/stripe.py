@@ -42,7 +42,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from functions.webhooks.normalise import (
+from functions.webhooks.domain.normalise import (
     Context,
     as_list,
     as_obj,

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from functions.webhooks.sources import SOURCES
-from shared import aws, keys
+from functions.webhooks.domain.sources import SOURCES
+from functions.webhooks.ports import EventCounts, OrderReader
 from shared.order_aggregate import ORDER_STATUSES
-from shared.order_store import OrderStore
 
 
-def order_view(store: OrderStore, tenant: str, order_id: str) -> dict[str, Any] | None:
+def order_view(store: OrderReader, tenant: str, order_id: str) -> dict[str, Any] | None:
     state, version = store.load(tenant, order_id)
     if version == 0:
         return None
@@ -71,51 +70,27 @@ def order_view(store: OrderStore, tenant: str, order_id: str) -> dict[str, Any] 
     }
 
 
-def _count(index_pk: str, table: str) -> int:
-    paginator = aws.client("dynamodb").get_paginator("query")
-    total = 0
-    for page in paginator.paginate(
-        TableName=table,
-        IndexName="ByStatus",
-        Select="COUNT",
-        KeyConditionExpression="GSI2PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": index_pk}},
-    ):
-        total += page["Count"]
-    return total
-
-
-def event_stats(table: str, tenant: str, dead_letter_queue: str | None = None) -> dict[str, Any]:
-    paginator = aws.client("dynamodb").get_paginator("query")
+def stats_view(counts: EventCounts, tenant: str) -> dict[str, Any]:
+    """Stored events per source and status, event types, orders per status, dead letters."""
     by_source: dict[str, Counter[str]] = {}
     by_type: Counter[str] = Counter()
     for source in SOURCES:
-        counts: Counter[str] = Counter()
-        for page in paginator.paginate(
-            TableName=table,
-            IndexName="ByStatus",
-            KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": keys.raw_index(tenant, source)}},
-            ProjectionExpression="#s, event_type",
-            ExpressionAttributeNames={"#s": "status"},
-        ):
-            for item in page["Items"]:
-                counts[item["status"]["S"]] += 1
-                by_type[f"{source}:{item['event_type']['S']}"] += 1
-        if counts:
-            by_source[source] = counts
+        per_status: Counter[str] = Counter()
+        for status, event_type in counts.raw_events(tenant, source):
+            per_status[status] += 1
+            by_type[f"{source}:{event_type}"] += 1
+        if per_status:
+            by_source[source] = per_status
     stats: dict[str, Any] = {
         "tenant": tenant,
         "raw_events": {s: dict(c) for s, c in by_source.items()},
         "raw_events_total": sum(sum(c.values()) for c in by_source.values()),
         "event_types": dict(by_type.most_common()),
         "orders_by_status": {
-            s: n for s in ORDER_STATUSES if (n := _count(keys.status_index(tenant, s), table))
+            s: n for s in ORDER_STATUSES if (n := counts.orders_with_status(tenant, s))
         },
     }
-    if dead_letter_queue:
-        attributes = aws.client("sqs").get_queue_attributes(
-            QueueUrl=dead_letter_queue, AttributeNames=["ApproximateNumberOfMessages"]
-        )
-        stats["dead_letters"] = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+    dead_letters = counts.dead_letters()
+    if dead_letters is not None:
+        stats["dead_letters"] = dead_letters
     return stats

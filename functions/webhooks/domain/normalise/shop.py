@@ -42,7 +42,7 @@ from pydantic import (
     ValidationError,
 )
 
-from functions.webhooks.normalise import (
+from functions.webhooks.domain.normalise import (
     Context,
     as_list,
     as_obj,
@@ -55,7 +55,7 @@ from functions.webhooks.normalise import (
     need_text,
     text,
 )
-from functions.webhooks.sources import shopify_body_kind
+from functions.webhooks.domain.sources import shopify_body_kind
 from shared.events import (
     Address,
     Customer,

@@ -1,4 +1,6 @@
-"""Domain events to and from JSON (parked events, replays)."""
+"""A domain event back from its JSON form: events parked under a reference are stored as JSON
+(``model_dump(mode="json")``) and read back through the ``DomainEvent`` union when the
+reference is linked. (Was ``routing.py``: it decodes events, it routes nothing.)"""
 
 from __future__ import annotations
 

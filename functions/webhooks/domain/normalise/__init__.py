@@ -64,27 +64,27 @@ def normalise(
 def _dispatch(ctx: Context, payload: dict[str, Any]) -> list[DomainEvent]:
     match ctx.source:
         case Source.STRIPE:
-            from functions.webhooks.normalise import stripe
+            from functions.webhooks.domain.normalise import stripe
 
             return stripe.normalise_stripe(payload, ctx)
         case Source.EASYPOST:
-            from functions.webhooks.normalise import carriers
+            from functions.webhooks.domain.normalise import carriers
 
             return carriers.normalise_easypost(payload, ctx)
         case Source.AFTERSHIP:
-            from functions.webhooks.normalise import carriers
+            from functions.webhooks.domain.normalise import carriers
 
             return carriers.normalise_aftership(payload, ctx)
         case Source.SHIPPO:
-            from functions.webhooks.normalise import carriers
+            from functions.webhooks.domain.normalise import carriers
 
             return carriers.normalise_shippo(payload, ctx)
         case Source.SHOP:
-            from functions.webhooks.normalise import shop
+            from functions.webhooks.domain.normalise import shop
 
             return shop.normalise_shop(payload, ctx)
         case Source.SHOPIFY:
-            from functions.webhooks.normalise import shop
+            from functions.webhooks.domain.normalise import shop
 
             return shop.normalise_shopify(payload, ctx)
     raise Malformed(f"no normaliser for source {ctx.source!r}")  # pragma: no cover

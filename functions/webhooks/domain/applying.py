@@ -1,0 +1,30 @@
+"""The pure side of applying domain events to order aggregates: what one application can end
+in, when to give up on a moving aggregate, and how an event reads on the order's timeline.
+
+The merge itself is the shared kernel's (``shared.order_aggregate.apply``: order-free, so any
+arrival order ends the same); ``use_cases.apply`` drives it through the order repository.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from shared.events import OrderPlaced, ShipmentUpdated
+
+MAX_ATTEMPTS = 25
+
+Result = Literal["applied", "duplicate", "parked"]
+
+
+class ConcurrentUpdates(RuntimeError):
+    """The aggregate kept moving under us; the batch is retried (the stream keeps the event)."""
+
+
+def summary(event: Any) -> str:
+    kind = event.kind
+    amount = getattr(event, "amount", None) or getattr(event, "amount_refunded", None)
+    if isinstance(event, OrderPlaced):
+        return f"order placed: {event.total} in {len(event.lines)} lines"
+    if isinstance(event, ShipmentUpdated):
+        return f"shipment {event.tracking_code} ({event.carrier or 'carrier'}): {event.status}"
+    return f"{kind}: {amount}" if amount is not None else kind

@@ -1,0 +1,2 @@
+"""Lambda entry points of the webhooks context: ``ingress`` (the front door) and ``processor``
+(the table stream's consumer)."""

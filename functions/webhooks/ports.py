@@ -1,0 +1,129 @@
+"""What the webhooks use cases need from outside, as protocols; ``composition`` wires the
+adapters in (``shared.raw_events``, ``shared.order_store``, ``shared.settlement_store``,
+``shared.tenant_secrets``, ``shared.gateway`` and ``adapters/``), tests wire fakes.
+
+Kept free of runtime imports beyond typing: the front door imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Set
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from shared.events import PayoutFailed, PayoutPaid
+    from shared.order_aggregate import OrderState
+    from shared.order_store import Outcome, TimelineEntry
+    from shared.raw_events import RawEvent
+    from shared.settlements import BalanceTransaction
+
+# -- the front door -----------------------------------------------------------------------------
+
+
+class SecretsReader(Protocol):
+    def get(self, tenant: str) -> dict[str, Any]:
+        """The tenant's webhook secrets; ``shared.tenant_secrets.UnknownTenant`` if none."""
+        ...
+
+
+class TenantCurrencies(Protocol):
+    @property
+    def accepted_currencies(self) -> Set[str]: ...
+
+
+class TenantSettingsReader(Protocol):
+    def get(self, tenant: str) -> TenantCurrencies | None:
+        """The tenant's settings (``accepted_currencies``), or None if it has none."""
+        ...
+
+
+class RawEventIntake(Protocol):
+    def put_new(
+        self,
+        *,
+        tenant: str,
+        source: str,
+        event_id: str,
+        event_type: str,
+        body: bytes,
+        received_at: str,
+        hints: dict[str, str] | None = None,
+    ) -> bool:
+        """Store the event unless its key exists; True if stored, False for a duplicate."""
+        ...
+
+
+class StripeSignatures(Protocol):
+    def __call__(self, payload: str, header: str, secret: str) -> None:
+        """``domain.sources.StripeHeaderCheck``: SignatureError unless the header signs it."""
+        ...
+
+
+# -- processing -----------------------------------------------------------------------------------
+
+
+class RawEventStore(Protocol):
+    def body_of(self, event: RawEvent) -> bytes: ...
+    def mark(self, event: RawEvent, status: str, detail: str | None = None) -> None: ...
+    def since(self, tenant: str, source: str, since: str) -> Iterator[RawEvent]: ...
+
+
+class OrderRepository(Protocol):
+    def load_for_update(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
+    def commit(self, state: OrderState, expected_version: int, entry: TimelineEntry) -> Outcome: ...
+    def resolve(self, tenant: str, ref: str) -> str | None: ...
+    def link(self, tenant: str, ref: str, order_id: str) -> tuple[str, bool]: ...
+    def park(self, tenant: str, ref: str, event_id: str, event: dict[str, Any]) -> None: ...
+    def parked(self, tenant: str, ref: str) -> list[tuple[str, dict[str, Any]]]: ...
+    def unpark(self, tenant: str, ref: str, event_id: str) -> None: ...
+
+
+class SettlementStore(Protocol):
+    def apply(self, event: PayoutPaid | PayoutFailed) -> str: ...
+    def file_balance_transactions(
+        self, tenant: str, payout_id: str, transactions: Iterable[BalanceTransaction]
+    ) -> dict[str, dict[str, int]]: ...
+
+
+class GatewayPort(Protocol):
+    def balance_transactions_for_payout(self, payout_id: str) -> Iterable[dict[str, Any]]: ...
+
+
+class LifecyclePort(Protocol):
+    """The orders context, told about every event applied to an order."""
+
+    def order_changed(self, event: Any, order_id: str, result: str) -> None: ...
+
+
+# -- replay and views -----------------------------------------------------------------------------
+
+
+class DeadLetters(Protocol):
+    """The processor's dead-letter queue: messages naming the stream records that failed."""
+
+    def receive(self) -> list[Any]:
+        """The next messages (at most a handful; none when the queue is empty)."""
+        ...
+
+    def events_of(self, message: Any) -> Iterator[RawEvent]:
+        """The raw events a message points at."""
+        ...
+
+    def delete(self, message: Any) -> None: ...
+
+
+class OrderReader(Protocol):
+    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
+    def timeline(self, tenant: str, order_id: str) -> Iterable[dict[str, Any]]: ...
+
+
+class EventCounts(Protocol):
+    def raw_events(self, tenant: str, source: str) -> Iterator[tuple[str, str]]:
+        """(status, event type) of every stored event of ``source``."""
+        ...
+
+    def orders_with_status(self, tenant: str, status: str) -> int: ...
+
+    def dead_letters(self) -> int | None:
+        """Messages waiting in the dead-letter queue; None when there is no queue to ask."""
+        ...
