@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import result_line
 
-from functions.reconcile.bank import parse
-from functions.reconcile.bank.model import BankLine
-from functions.reconcile.engine import ReconConfig, ReconResult, reconcile
-from functions.reconcile.model import BreakClass, DayInputs
+from functions.reconcile.domain.bank import parse
+from functions.reconcile.domain.bank.model import BankLine
+from functions.reconcile.domain.engine import ReconConfig, ReconResult, reconcile
+from functions.reconcile.domain.model import BreakClass, DayInputs
 from local.sandboxes.bank import Statement, write_camt053, write_csv
 from local.sandboxes.recon_day import generate, named_as_planted
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from functions.reconcile.bank import ParsedFile
+    from functions.reconcile.domain.bank import ParsedFile
 
 FORMATS = ("auto", "csv", "mt940", "camt", "bai2")
 # The longest message an error prints: a hostile file can put 100,000 characters in a field.
@@ -36,13 +36,13 @@ def bank() -> None:
 
 
 def _money(amount: int, currency: str) -> str:
-    from functions.reconcile.bank.common import format_minor
+    from functions.reconcile.domain.bank.common import quoted
 
-    return format_minor(amount, currency)
+    return quoted(amount, currency)
 
 
 def _report(parsed: ParsedFile, path: Path) -> dict[str, Any]:
-    from functions.reconcile.bank.common import decimal_text
+    from functions.reconcile.domain.bank.common import decimal_text
 
     return {
         "file": str(path),
@@ -194,7 +194,7 @@ def bank_parse(
 
     Exits 1 if a line was quarantined or a statement's check failed, or if the file cannot be
     read at all (one line saying why); 2 on an internal error (never a traceback)."""
-    from functions.reconcile.bank import BankFileError, parse, preset
+    from functions.reconcile.domain.bank import BankFileError, parse, preset
 
     try:
         if not file.is_file():  # a FIFO or a device (/dev/zero) would never end
@@ -234,7 +234,7 @@ def bank_parse(
 def bank_files(tenant: str, as_json: bool, local_url: str | None) -> None:
     """Files received for TENANT, newest first: stored, re-sent copies, rejected, quarantined."""
     from cli.target import resolve
-    from functions.reconcile.bank_store import BankStore
+    from functions.reconcile.adapters.bank_store import BankStore
 
     records = BankStore(resolve(local_url).table).files(tenant)
     if as_json:

@@ -77,7 +77,7 @@ def reconcile_run(tenant: str, day: str, as_json: bool, local_url: str | None) -
 @click.option("--local", "local_url", default=None, metavar="URL", help="A running local stack.")
 def reconcile_breaks(tenant: str, closed: bool, as_json: bool, local_url: str | None) -> None:
     """The tenant's breaks, P1 first, with their age, amount and what to do."""
-    from functions.reconcile.break_store import BreakStore, break_to_json
+    from functions.reconcile.adapters.break_store import BreakStore, break_to_json
 
     target = resolve(local_url)
     found = BreakStore(target.table).breaks(tenant, "closed" if closed else "open")

@@ -29,9 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from functions.reconcile.engine import carry_forward, reconcile  # noqa: E402
-from functions.reconcile.model import BreakClass, DayInputs, PayoutStatus  # noqa: E402
-from functions.reconcile.report import ActionStatus, render_report  # noqa: E402
+from functions.reconcile.domain.actions import ActionStatus  # noqa: E402
+from functions.reconcile.domain.engine import carry_forward, reconcile  # noqa: E402
+from functions.reconcile.domain.model import BreakClass, DayInputs, PayoutStatus  # noqa: E402
+from functions.reconcile.domain.report.rendering import render_report  # noqa: E402
 from local.sandboxes.recon_day import (  # noqa: E402
     US_CARDS,
     Movement,

@@ -428,7 +428,7 @@ def audit(tenant: str) -> dict[str, Any]:
 @app.get("/ops/tenants/<tenant>/reconciliation/breaks")
 def reconciliation_breaks(tenant: str) -> dict[str, Any]:
     """Open breaks (``?status=closed`` for resolved ones), P1 first, oldest first."""
-    from functions.reconcile.break_store import BreakStore, break_to_json
+    from functions.reconcile.adapters.break_store import BreakStore, break_to_json
 
     _authorize(tenant, "view")
     status = app.current_event.get_query_string_value("status", "open") or "open"
@@ -447,7 +447,7 @@ def reconciliation_breaks(tenant: str) -> dict[str, Any]:
 @app.get("/ops/tenants/<tenant>/reconciliation/bank-files")
 def bank_files(tenant: str) -> dict[str, Any]:
     """Bank files received, newest first, with quarantined lines and control checks."""
-    from functions.reconcile.bank_store import BankStore
+    from functions.reconcile.adapters.bank_store import BankStore
 
     _authorize(tenant, "view")
     return {"tenant": tenant, "files": BankStore(_table()).files(tenant)}

@@ -41,7 +41,7 @@ class Reconciliation(Construct):
         self.bank_intake = toolkit.function(
             self,
             "BankIntake",
-            handler="functions.reconcile.bank_intake.handler",
+            handler="functions.reconcile.handlers.bank_intake.handler",
             service="reconciliation",
             description="Parses bank statement files dropped in S3 into normalised lines",
             environment={
@@ -87,7 +87,7 @@ class Reconciliation(Construct):
         self.daily = toolkit.function(
             self,
             "Daily",
-            handler="functions.reconcile.handler.handler",
+            handler="functions.reconcile.handlers.daily.handler",
             service="reconciliation",
             description="Reconciles orders, payments, payouts and bank lines per tenant and day",
             environment={

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, TextIO
 
-from functions.reconcile.bank.bai2 import direction_of
-from functions.reconcile.bank.common import decimal_text, find_trace
-from functions.reconcile.bank.csv import CSV_PRESETS, CsvMapping
-from functions.reconcile.bank.model import BankLine, Direction
+from functions.reconcile.domain.bank.bai2 import direction_of
+from functions.reconcile.domain.bank.common import decimal_text, find_trace
+from functions.reconcile.domain.bank.csv_statements import CSV_PRESETS, CsvMapping
+from functions.reconcile.domain.bank.model import BankLine, Direction
 
 # -- statements ----------------------------------------------------------------------------------
 

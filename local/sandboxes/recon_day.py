@@ -1,6 +1,6 @@
 """Synthetic reconciliation days: a tenant's orders, charges, refunds and disputes, the payouts
 that sweep them with their balance transactions, and the bank lines that received the payouts,
-as ``functions.reconcile.engine.reconcile`` reads them.
+as ``functions.reconcile.domain.engine.reconcile`` reads them.
 
 Two levels, sharing the same conventions (charge ``ch_{key}`` of payment ``pi_{key}``, a card
 fee per charge, ``DISPUTE_FEE`` per dispute, bank lines placed in a statement file):
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from functions.reconcile.bank.model import BankLine, Direction, FileFormat, SourcePosition
-from functions.reconcile.model import (
+from functions.reconcile.domain.bank.model import BankLine, Direction, FileFormat, SourcePosition
+from functions.reconcile.domain.model import (
     BalanceTxnRecord,
     Break,
     BreakClass,
@@ -43,7 +43,7 @@ from functions.reconcile.model import (
 from local.sandboxes.bank import Entry, Statement
 
 if TYPE_CHECKING:
-    from functions.reconcile.report import ActionStatus, ActionTaken
+    from functions.reconcile.domain.actions import ActionStatus, ActionTaken
 
 Fee = Callable[[int], int]
 """The gateway's fee on a charge of the given captured amount (minor units)."""
@@ -408,7 +408,7 @@ def refund_outcomes(
 ) -> list[ActionTaken]:
     """What a daily run did with each refund the breaks suggest, in their order, as
     ``outcome`` tells it (status and detail): the report's actions without a gateway."""
-    from functions.reconcile.report import ActionTaken  # the report's templates load slowly
+    from functions.reconcile.domain.actions import ActionTaken
 
     return [
         ActionTaken(

@@ -1008,9 +1008,9 @@ def test_the_review_queue_lists_held_orders_with_reasons_and_age(env: dict[str, 
 def test_operators_see_open_breaks_p1_first_and_bank_files(env: dict[str, Any]) -> None:
     from datetime import date
 
-    from functions.reconcile.bank_store import BankStore
-    from functions.reconcile.break_store import BreakStore
-    from functions.reconcile.model import Break, BreakClass, Priority, break_id
+    from functions.reconcile.adapters.bank_store import BankStore
+    from functions.reconcile.adapters.break_store import BreakStore
+    from functions.reconcile.domain.model import Break, BreakClass, Priority, break_id
 
     def brk(cls: BreakClass, priority: Priority, key: str) -> Break:
         keys = (("order_id", key),)

@@ -4,17 +4,19 @@ written by the real write paths, the run, its breaks across days and its refunds
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from functions.reconcile.bank_intake import Intake, S3Objects
-from functions.reconcile.bank_store import BankStore
-from functions.reconcile.break_store import BreakStore
-from functions.reconcile.daily import DailyReconciliation
-from functions.reconcile.handler import S3Reports, due_tenants
-from functions.reconcile.loader import DayLoader
+from functions.reconcile.adapters.bank_store import BankStore
+from functions.reconcile.adapters.break_store import BreakStore
+from functions.reconcile.adapters.loader import DayLoader
+from functions.reconcile.adapters.s3 import S3Objects, S3Reports
+from functions.reconcile.use_cases.bank_intake import Intake
+from functions.reconcile.use_cases.daily import DailyReconciliation
+from functions.reconcile.use_cases.schedule import due_tenants
 from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
 from local.sandboxes.bank import Entry, Statement, write_csv
 from shared.events import (
@@ -66,8 +68,8 @@ class Recorder:
         self.emails.append(subject)
         return f"msg-{len(self.emails)}"
 
-    def alert(self, tenant: Any, subject: str, message: dict[str, Any]) -> None:
-        self.alerts.append({"subject": subject, **message})
+    def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None:
+        self.alerts.append({"subject": subject, "alerted_tenant": tenant, **details})
 
 
 apply, eur = orders.apply, orders.eur
@@ -205,8 +207,8 @@ def drop_bank_file(env: dict[str, Any], credit: int, name: str = "stmt-20.csv") 
 
 def recorder_alerts(recorder: Recorder) -> Any:
     class Alerts:
-        def alert(self, subject: str, message: dict[str, Any]) -> None:
-            recorder.files.append({"subject": subject, **message})
+        def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None:
+            recorder.files.append({"subject": subject, **details})
 
     return Alerts()
 
@@ -218,6 +220,7 @@ def reconciliation(recorder: Recorder) -> DailyReconciliation:
         start_refund=recorder.start_refund,
         reports=S3Reports(REPORTS),
         notifier=recorder,
+        alerts=recorder,
     )
 
 
@@ -248,6 +251,7 @@ def test_the_day_names_each_break_refunds_once_and_closes_what_resolved(
     assert summary["actions"] == {"requested": 2}
     assert len(recorder.emails) == 1
     assert recorder.alerts[0]["subject"].startswith("Reconciliation 2026-11-20")
+    assert recorder.alerts[0]["alerted_tenant"] == "acme"
     assert {b["class"] for b in recorder.alerts[0]["breaks"]} == {
         "duplicate_payment",
         "cancelled_not_refunded",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from functions.reconcile.bank_store import BankStore
+from functions.reconcile.adapters.bank_store import BankStore
 from local.sandboxes.bank import BankSandbox
 
 pytestmark = pytest.mark.local

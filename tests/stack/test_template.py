@@ -219,14 +219,14 @@ def test_bank_files_reach_the_intake_only_from_their_prefix(template: dict[str, 
     assert bucket.startswith("StorageBankStatements")
     intake = target["LambdaFunctionArn"]["Fn::GetAtt"][0]
     assert template["Resources"][intake]["Properties"]["Handler"] == (
-        "functions.reconcile.bank_intake.handler"
+        "functions.reconcile.handlers.bank_intake.handler"
     )
 
 
 def test_the_intake_reads_bank_statements_and_writes_nothing_else_in_s3(
     template: dict[str, Any],
 ) -> None:
-    role = _function_role(template, "functions.reconcile.bank_intake.handler")
+    role = _function_role(template, "functions.reconcile.handlers.bank_intake.handler")
     referenced: set[str] = set()
     s3_actions: set[str] = set()
     for policy in _policies_of_role(template, role):
@@ -244,11 +244,11 @@ def test_the_intake_reads_bank_statements_and_writes_nothing_else_in_s3(
 def test_reconciliation_runs_hourly_with_room_for_a_million_orders(
     template: dict[str, Any],
 ) -> None:
-    role = _function_role(template, "functions.reconcile.handler.handler")
+    role = _function_role(template, "functions.reconcile.handlers.daily.handler")
     (daily,) = [
         fn
         for fn in resources(template, "AWS::Lambda::Function").values()
-        if fn["Properties"].get("Handler") == "functions.reconcile.handler.handler"
+        if fn["Properties"].get("Handler") == "functions.reconcile.handlers.daily.handler"
     ]
     props = daily["Properties"]
     assert props["Timeout"] == 900
@@ -260,7 +260,7 @@ def test_reconciliation_runs_hourly_with_room_for_a_million_orders(
     function = next(
         lid
         for lid, fn in resources(template, "AWS::Lambda::Function").items()
-        if fn["Properties"].get("Handler") == "functions.reconcile.handler.handler"
+        if fn["Properties"].get("Handler") == "functions.reconcile.handlers.daily.handler"
     )
     rules = [
         r

@@ -194,7 +194,7 @@ def test_type_code_of_100000_digits_in_a_real_process(tmp_path: Path) -> None:
 def test_internal_error_is_one_line_with_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import functions.reconcile.bank as bank_module
+    import functions.reconcile.domain.bank as bank_module
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug\nacross lines " + "x" * 10_000)

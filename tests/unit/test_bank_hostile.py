@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
-from functions.reconcile.bank import ParsedFile, parse
-from functions.reconcile.bank.camt import parse_camt
-from functions.reconcile.bank.common import RAW_LIMIT, AmountError, minor_units
+from functions.reconcile.domain.bank import ParsedFile, parse
+from functions.reconcile.domain.bank.camt import parse_camt
+from functions.reconcile.domain.bank.common import RAW_LIMIT, AmountError, minor_units
 from local.sandboxes.bank import Entry, Statement, write_camt053, write_mt940
 from tests.samples import SAMPLES
 

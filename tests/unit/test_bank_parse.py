@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from functions.reconcile.bank import (
+from functions.reconcile.domain.bank import (
     CSV_PRESETS,
     BankFileError,
     ParsedFile,
@@ -18,7 +18,7 @@ from functions.reconcile.bank import (
     parse,
     preset,
 )
-from functions.reconcile.bank.camt import parse_camt
+from functions.reconcile.domain.bank.camt import parse_camt
 from local.sandboxes.bank import Entry, Statement, write_camt053, write_mt940
 from tests.samples import SAMPLES
 

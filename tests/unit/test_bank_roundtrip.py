@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.reconcile.bank import CSV_PRESETS, ParsedFile, parse
-from functions.reconcile.bank.camt import parse_camt
-from functions.reconcile.bank.common import find_trace
-from functions.reconcile.bank.csv import CsvMapping
+from functions.reconcile.domain.bank import CSV_PRESETS, ParsedFile, parse
+from functions.reconcile.domain.bank.camt import parse_camt
+from functions.reconcile.domain.bank.common import find_trace
+from functions.reconcile.domain.bank.csv_statements import CsvMapping
 from local.sandboxes.bank import (
     CAMT_DEFAULT_CODES,
     MT940_DEFAULT_CODES,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from functions.reconcile.bank import parse
+from functions.reconcile.domain.bank import parse
 from local.sandboxes.bank import (
     BankSandbox,
     Entry,

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from functions.reconcile.engine import reconcile
-from functions.reconcile.model import BreakClass
+from functions.reconcile.domain.engine import reconcile
+from functions.reconcile.domain.model import BreakClass
 from local.sandboxes.recon_day import (
     DISPUTE_FEE,
     EU_CARDS,

@@ -8,9 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from functions.reconcile.bank.model import BankLine, Direction
-from functions.reconcile.engine import ReconConfig, ReconResult, Tally, carry_forward, reconcile
-from functions.reconcile.model import (
+from functions.reconcile.domain.bank.model import BankLine, Direction
+from functions.reconcile.domain.engine import (
+    ReconConfig,
+    ReconResult,
+    Tally,
+    carry_forward,
+    reconcile,
+)
+from functions.reconcile.domain.model import (
     PRIORITY,
     BalanceTxnRecord,
     Break,

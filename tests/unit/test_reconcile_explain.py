@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from functions.reconcile.explain import CategorySums, explain_payout, format_money
-from functions.reconcile.model import PayoutRecord
+from functions.reconcile.domain.amounts import money
+from functions.reconcile.domain.explain import CategorySums, explain_payout
+from functions.reconcile.domain.model import PayoutRecord
 
 DAY = date(2026, 3, 16)
 
 
-def test_format_money_by_currency_exponent() -> None:
-    assert format_money(123_456, "EUR") == "EUR 1,234.56"
-    assert format_money(-1_200, "EUR", signed=True) == "-EUR 12.00"
-    assert format_money(5, "EUR", signed=True) == "+EUR 0.05"
-    assert format_money(1_500, "JPY") == "JPY 1,500"
-    assert format_money(1_250, "KWD") == "KWD 1.250"
+def test_amounts_read_by_currency_exponent_even_beyond_what_the_system_stores() -> None:
+    assert money(123_456, "EUR").format(grouping=True) == "EUR 1,234.56"
+    assert money(-1_200, "EUR").format(grouping=True, signed=True) == "-EUR 12.00"
+    assert money(5, "EUR").format(grouping=True, signed=True) == "+EUR 0.05"
+    assert money(1_500, "JPY").format(grouping=True) == "JPY 1,500"
+    assert money(1_250, "KWD").format(grouping=True) == "KWD 1.250"
+    assert money(-1_250, "KWD").decimal_text() == "-1.250"
+    # A bank file may carry 18 digits of minor units; breaks and problems still show them.
+    assert money(10**17, "EUR").format(grouping=True) == "EUR 1,000,000,000,000,000.00"
 
 
 def test_a_payout_explained_component_by_component() -> None:

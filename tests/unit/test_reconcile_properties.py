@@ -12,9 +12,9 @@ from typing import TypeVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.reconcile.engine import ReconResult, carry_forward, reconcile
-from functions.reconcile.explain import CategorySums, explain_payout
-from functions.reconcile.model import (
+from functions.reconcile.domain.engine import ReconResult, carry_forward, reconcile
+from functions.reconcile.domain.explain import CategorySums, explain_payout
+from functions.reconcile.domain.model import (
     BalanceTxnRecord,
     BreakClass,
     ChargeStatus,

@@ -17,18 +17,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from functions.reconcile.engine import CarryResult, ReconResult, carry_forward, reconcile
-from functions.reconcile.model import BreakClass, PayoutStatus, RefundInstruction
-from functions.reconcile.report import (
-    CSV_COLUMNS,
-    ActionStatus,
-    ActionTaken,
-    render_report,
-    report_context,
-    report_csv,
-    report_key,
-    report_summary,
-)
+from functions.reconcile.domain.actions import ActionStatus, ActionTaken
+from functions.reconcile.domain.engine import CarryResult, ReconResult, carry_forward, reconcile
+from functions.reconcile.domain.model import BreakClass, PayoutStatus, RefundInstruction
+from functions.reconcile.domain.report.context import report_context, report_summary
+from functions.reconcile.domain.report.csv_export import CSV_COLUMNS, report_csv
+from functions.reconcile.domain.report.location import report_key
+from functions.reconcile.domain.report.rendering import render_report
 from local.sandboxes.recon_day import US_CARDS, ReconDay, StatementFile, refund_outcomes
 from shared.tenants import Branding, TenantSettings
 

@@ -21,12 +21,10 @@ reference before it.
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
-from functions.reconcile.bank.common import (
+from functions.reconcile.domain.bank.common import (
     AmountError,
     BankFileError,
     check_currency,
@@ -38,7 +36,8 @@ from functions.reconcile.bank.common import (
     shown,
     squeeze,
 )
-from functions.reconcile.bank.model import (
+from functions.reconcile.domain.bank.dates import entry_date, yymmdd
+from functions.reconcile.domain.bank.model import (
     BankLine,
     Direction,
     ParsedFile,
@@ -130,25 +129,6 @@ def _amount(text: str, currency: str) -> int:
     return minor_units(text.replace(",", "."), currency)
 
 
-def _yymmdd(text: str) -> date:
-    year, month, day = 2000 + int(text[:2]), int(text[2:4]), int(text[4:6])
-    if month == 2 and 28 < day <= 30:
-        # German banks book month-end interest on "30 February"; it means the last day.
-        day = calendar.monthrange(year, 2)[1]
-    return date(year, month, day)
-
-
-def _entry_date(value: date, mmdd: str) -> date:
-    month, day = int(mmdd[:2]), int(mmdd[2:])
-    year = value.year
-    # The entry date has no year: across New Year it belongs to the neighbouring one.
-    if month == 1 and value.month == 12:
-        year += 1
-    elif month == 12 and value.month == 1:
-        year -= 1
-    return date(year, month, day)
-
-
 def details(text: str) -> Details:
     """Interpret a ``:86:`` field (its lines joined by ``\\n``)."""
     match = _STRUCTURED.match(text)
@@ -223,7 +203,7 @@ class Mt940Parser:
                 raise AmountError(f"{shown(found.text.strip())} is not a balance")
             currency = check_currency(match.group("currency"))
             value = _amount(match.group("amount"), currency)
-            _yymmdd(match.group("date"))
+            yymmdd(match.group("date"), month_end_february=True)
         except (AmountError, ValueError) as error:
             summary.problems.append(f"{what} (:{found.tag}:, line {found.line_no}): {error}")
             self._quarantine([found], f"{what} unreadable: {error}")
@@ -318,11 +298,9 @@ class Mt940Parser:
             return
         try:
             amount = _amount(match.group("amount"), currency)
-            value_date = _yymmdd(match.group("value"))
+            value_date = yymmdd(match.group("value"), month_end_february=True)
             booking_date = (
-                _entry_date(value_date, match.group("entry"))
-                if match.group("entry")
-                else value_date
+                entry_date(value_date, match.group("entry")) if match.group("entry") else value_date
             )
         except (AmountError, ValueError) as error:
             self._quarantine([entry, *extra], f"statement line (:61:) unreadable: {error}")

@@ -11,77 +11,46 @@ listed, above the tenant's maximum they are left to an operator.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
-from functions.reconcile.break_store import BreakStore
-from functions.reconcile.engine import ReconConfig, ReconResult, carry_forward, reconcile
-from functions.reconcile.loader import DayLoader, LoadWindow
-from functions.reconcile.model import Break, DayInputs, Priority
-from functions.reconcile.report import ActionTaken, render_report, report_csv, report_key
+from functions.reconcile.domain.actions import ActionTaken, refund_id_for
+from functions.reconcile.domain.engine import (
+    ReconConfig,
+    ReconResult,
+    carry_forward,
+    reconcile,
+    split_by_scope,
+)
+from functions.reconcile.domain.model import Break, Priority
+from functions.reconcile.domain.report.csv_export import report_csv
+from functions.reconcile.domain.report.location import report_key
+from functions.reconcile.domain.report.rendering import render_report
+from functions.reconcile.ports import (
+    Alerts,
+    BreakLedger,
+    DayLoader,
+    LoadWindow,
+    RefundStarter,
+    ReportMailer,
+    ReportSink,
+)
 from shared.observability import logger
 from shared.tenants import TenantSettings
-
-
-class RefundStarter(Protocol):
-    def __call__(
-        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
-    ) -> dict[str, Any]: ...
-
-
-class ReportSink(Protocol):
-    def put(self, key: str, body: bytes, content_type: str) -> None: ...
-
-
-class Notifier(Protocol):
-    def email(
-        self, tenant: TenantSettings, subject: str, html: str, text: str, key: str
-    ) -> str | None: ...
-
-    def alert(self, tenant: TenantSettings, subject: str, message: dict[str, Any]) -> None: ...
-
-
-def split_by_scope(previous: list[Break], inputs: DayInputs) -> tuple[list[Break], list[Break]]:
-    """Earlier breaks whose every key today's inputs hold (so their absence today means
-    resolved), and the others. The key sets are built once per run, not per break."""
-    if not previous:
-        return [], []
-    loaded = {
-        "order_id": {o.order_id for o in inputs.orders}
-        | {c.order_id or "" for c in inputs.charges},
-        "payment_id": {c.payment_id for c in inputs.charges},
-        "charge_id": {c.charge_id for c in inputs.charges},
-        "payout_id": {p.payout_id for p in inputs.payouts},
-        "line_id": {line.line_id for line in inputs.bank_lines},
-        "dispute_id": {d.dispute_id for d in inputs.disputes},
-    }
-    in_scope: list[Break] = []
-    out_of_scope: list[Break] = []
-    for brk in previous:
-        held = all(value in loaded[name] for name, value in brk.keys if name in loaded)
-        (in_scope if held else out_of_scope).append(brk)
-    return in_scope, out_of_scope
-
-
-def refund_id_for(key: str) -> str:
-    """The refund request's id for an action's idempotency key: a hash of the whole key, so
-    two refunds of one break (one per duplicate charge) never share an id. Refund ids are at
-    most 40 of ``[A-Za-z0-9_-]``."""
-    return "recon-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 @dataclass
 class DailyReconciliation:
     loader: DayLoader
-    breaks: BreakStore
+    breaks: BreakLedger
     start_refund: RefundStarter
     reports: ReportSink
-    notifier: Notifier
+    notifier: ReportMailer
+    alerts: Alerts
     engine: Callable[..., ReconResult] = reconcile
 
     def run(self, tenant: TenantSettings, day: date) -> dict[str, Any]:
@@ -127,8 +96,8 @@ class DailyReconciliation:
         )
         urgent = [b for b in carried.opened if b.priority == Priority.P1]
         if urgent:
-            self.notifier.alert(
-                tenant,
+            self.alerts.alert(
+                tenant.id,
                 f"Reconciliation {day}: {len(urgent)} new top-priority breaks",
                 {
                     "tenant": tenant.id,

@@ -23,7 +23,7 @@ from bai2.constants import (  # type: ignore[import-untyped]
     TypeCodeTransaction,
 )
 
-from functions.reconcile.bank.common import (
+from functions.reconcile.domain.bank.common import (
     BankFileError,
     clip_raw,
     count_line,
@@ -33,7 +33,8 @@ from functions.reconcile.bank.common import (
     squeeze,
     whole_number,
 )
-from functions.reconcile.bank.model import (
+from functions.reconcile.domain.bank.dates import yymmdd
+from functions.reconcile.domain.bank.model import (
     BankLine,
     Direction,
     ParsedFile,
@@ -97,15 +98,6 @@ def _signed(text: str, what: str = "amount") -> int:
     return sign * whole_number(digits, what)
 
 
-def _yymmdd(text: str) -> date:
-    if len(text) != 6 or not (text.isascii() and text.isdigit()):
-        raise ValueError(f"{shown(text)} is not a YYMMDD date")
-    try:
-        return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
-    except ValueError as error:
-        raise ValueError(f"{text!r} is not a date ({error})") from None
-
-
 def is_type_code(text: str) -> bool:
     """BAI2 type codes are three ASCII digits."""
     return len(text) == 3 and text.isascii() and text.isdigit()
@@ -115,7 +107,7 @@ def _availability(funds: str, fields: list[str], at: int) -> tuple[date | None, 
     """Skip the availability fields a funds type brings; a value date (``V``) is kept."""
     if funds == "V":
         value = fields[at] if at < len(fields) else ""
-        return (_yymmdd(value) if value else None), at + 2
+        return (yymmdd(value) if value else None), at + 2
     if funds == "S":
         return None, at + 3
     if funds == "D":
@@ -254,7 +246,7 @@ class Bai2Parser:
         fields = record.content().split(",")
         as_of: date | None = None
         try:
-            as_of = _yymmdd(fields[3]) if len(fields) > 3 else None
+            as_of = yymmdd(fields[3]) if len(fields) > 3 else None
         except ValueError as error:
             self._quarantine(record, f"group header (02) unreadable: {error}")
         currency = fields[5].strip() if len(fields) > 5 and fields[5].strip() else "USD"

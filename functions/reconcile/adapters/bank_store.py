@@ -14,21 +14,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from functions.reconcile.bank.model import BankLine, ParsedFile, SourcePosition
+from functions.reconcile.adapters.codec import json_default
+from functions.reconcile.domain.bank.model import BankLine, SourcePosition
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
-
-QUARANTINE_KEPT = 500  # lines listed on the file record; the count is always complete
-
-
-def json_default(value: Any) -> Any:
-    """Dates as ISO strings in the JSON documents the reconciliation stores."""
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
 
 
 def line_to_json(line: BankLine) -> str:
@@ -171,18 +163,3 @@ class BankStore:
                 for item in page["Items"]:
                     yield line_from_json(item["line"]["S"])
             day += timedelta(days=1)
-
-
-def file_summary(parsed: ParsedFile) -> dict[str, Any]:
-    """What the file record and the operator alert say about a parsed file."""
-    failed_controls = [s for s in parsed.statements if s.control_ok is False]
-    return {
-        "format": parsed.format,
-        "lines": len(parsed.lines),
-        "totals": parsed.totals(),
-        "statements": [dataclasses.asdict(s) for s in parsed.statements],
-        "failed_controls": len(failed_controls),
-        "quarantined_count": len(parsed.quarantined),
-        "quarantined": [dataclasses.asdict(q) for q in parsed.quarantined[:QUARANTINE_KEPT]],
-        "status": ("stored_with_quarantine" if parsed.quarantined or failed_controls else "stored"),
-    }

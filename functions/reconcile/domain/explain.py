@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
-from functions.reconcile.model import (
+from functions.reconcile.domain.amounts import money
+from functions.reconcile.domain.model import (
     CATEGORY_CHARGE,
     CATEGORY_DISPUTE,
     CATEGORY_DISPUTE_REVERSAL,
@@ -22,7 +22,6 @@ from functions.reconcile.model import (
     CATEGORY_REFUND,
     PayoutRecord,
 )
-from shared.money import exponent
 
 # Categories that reverse a charge or a refund belong with them: an ACH charge failing takes the
 # gross back, a refund failing gives the refund back.
@@ -97,9 +96,14 @@ class PayoutExplanation:
         return self.payout_amount - self.net
 
     def text(self) -> str:
-        money = self.currency
+        currency = self.currency
+
+        def signed(amount: int) -> str:
+            return money(amount, currency).format(grouping=True, signed=True)
+
         lines = [
-            f"Payout {self.payout_id} of {format_money(self.payout_amount, money)}, "
+            f"Payout {self.payout_id} of "
+            f"{money(self.payout_amount, currency).format(grouping=True)}, "
             f"arriving {self.arrival_date.isoformat()} ({self.status}), "
             f"{self.transaction_count} balance transactions:"
         ]
@@ -107,19 +111,19 @@ class PayoutExplanation:
             if not count and amount == 0:
                 continue
             counted = f"{count:>9,} x" if count is not None else " " * 11
-            lines.append(f"  {label:<18}{counted} {format_money(amount, money, signed=True):>22}")
-        lines.append(f"  {'= net':<29} {format_money(self.net, money, signed=True):>22}")
+            lines.append(f"  {label:<18}{counted} {signed(amount):>22}")
+        lines.append(f"  {'= net':<29} {signed(self.net):>22}")
         if not self.consistent:
             lines.append(
                 "  the transactions' nets differ from amount minus fee by "
-                f"{format_money(self.net - self.components_total, money, signed=True)}"
+                f"{signed(self.net - self.components_total)}"
             )
         if self.difference == 0:
             lines.append("  the payout equals the net of its transactions")
         else:
             lines.append(
                 f"  the payout differs from the net of its transactions by "
-                f"{format_money(self.difference, money, signed=True)}"
+                f"{signed(self.difference)}"
             )
         if self.unknown_charge_count:
             listed = ", ".join(self.unknown_charge_ids)
@@ -129,14 +133,6 @@ class PayoutExplanation:
                 + (f" and {more} more" if more > 0 else "")
             )
         return "\n".join(lines)
-
-
-def format_money(amount: int, currency: str, *, signed: bool = False) -> str:
-    """``EUR 1,234.56``; with ``signed``, ``+EUR 1,234.56`` / ``-EUR 12.00``."""
-    digits = exponent(currency)
-    value = Decimal(abs(amount)).scaleb(-digits)
-    sign = "-" if amount < 0 else "+" if signed else ""
-    return f"{sign}{currency} {value:,.{digits}f}"
 
 
 def explain_payout(

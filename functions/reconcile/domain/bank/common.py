@@ -7,7 +7,8 @@ import hashlib
 import re
 from collections.abc import Mapping
 
-from functions.reconcile.bank.model import BankLine, StatementSummary
+from functions.reconcile.domain.amounts import money
+from functions.reconcile.domain.bank.model import BankLine, StatementSummary
 from shared.money import exponent
 
 
@@ -120,20 +121,15 @@ def minor_units(text: str | None, currency: str) -> int:
     return int(whole or "0") * scale + int(fraction.ljust(places, "0") or "0")
 
 
-def format_minor(amount: int, currency: str) -> str:
-    """Minor units back to the decimal a person reads: -123450 EUR → ``-1234.50 EUR``."""
-    places = exponent(currency)
-    sign = "-" if amount < 0 else ""
-    whole, fraction = divmod(abs(amount), 10**places)
-    number = f"{whole}.{fraction:0{places}d}" if places else str(whole)
-    return f"{sign}{number} {currency}"
-
-
 def decimal_text(amount: int, currency: str, separator: str = ".") -> str:
-    """Unsigned minor units as the plain decimal bank files carry: 123450 EUR → ``1234.50``."""
-    places = exponent(currency)
-    whole, fraction = divmod(abs(amount), 10**places)
-    return f"{whole}{separator}{fraction:0{places}d}" if places else str(whole)
+    """Unsigned minor units as the plain decimal bank files carry: 123450 EUR → ``1234.50``,
+    with the file's decimal separator (the bank sandbox writes MT940's decimal comma)."""
+    return money(abs(amount), currency).decimal_text().replace(".", separator)
+
+
+def quoted(amount: int, currency: str) -> str:
+    """An amount as a statement problem quotes it: -123450 EUR → ``-1234.50 EUR``."""
+    return f"{money(amount, currency).decimal_text()} {currency}"
 
 
 # How banks print an ACH or gateway trace in free text: "TRACE NO: 091000012345678",
@@ -192,7 +188,7 @@ _AMOUNTS = {
 
 def _show(key: str, value: int, currency: str) -> str:
     if key in _AMOUNTS or key.endswith("_total"):
-        return format_minor(value, currency)
+        return quoted(value, currency)
     return str(value)
 
 
@@ -234,11 +230,11 @@ def settle(summary: StatementSummary, computed: Mapping[str, int] | None = None)
         expected = opening + summary.credit_total - summary.debit_total
         if expected != closing:
             summary.problems.append(
-                f"balances: opening {format_minor(opening, currency)} + credits "
-                f"{format_minor(summary.credit_total, currency)} - debits "
-                f"{format_minor(summary.debit_total, currency)} = "
-                f"{format_minor(expected, currency)}, but the closing balance is "
-                f"{format_minor(closing, currency)}"
+                f"balances: opening {quoted(opening, currency)} + credits "
+                f"{quoted(summary.credit_total, currency)} - debits "
+                f"{quoted(summary.debit_total, currency)} = "
+                f"{quoted(expected, currency)}, but the closing balance is "
+                f"{quoted(closing, currency)}"
             )
     if summary.problems:
         summary.control_ok = False

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from functions.reconcile.bank.model import BankLine
+from functions.reconcile.domain.bank.model import BankLine
 
 # -- input records ------------------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ import gc
 import re
 from typing import Literal
 
-from functions.reconcile.bank.common import BankFileError, sha256_hex
-from functions.reconcile.bank.csv import CSV_PRESETS, CsvMapping, preset
-from functions.reconcile.bank.model import (
+from functions.reconcile.domain.bank.common import BankFileError, sha256_hex
+from functions.reconcile.domain.bank.csv_statements import CSV_PRESETS, CsvMapping, preset
+from functions.reconcile.domain.bank.model import (
     BankLine,
     FileFormat,
     ParsedFile,
@@ -36,7 +36,7 @@ def detect_format(data: bytes) -> FileFormat:
     MT940; anything else is taken for CSV (the mapping then decides whether it reads)."""
     head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
-        from functions.reconcile.bank.camt import message_type
+        from functions.reconcile.domain.bank.camt import message_type
 
         return message_type(data)[0]
     first = head.split(b"\n", 1)[0].strip()
@@ -82,21 +82,21 @@ def _parse(
     sha = sha256_hex(data)
     chosen = detect_format(data) if format == "auto" else format
     if chosen in ("camt", "camt053", "camt054"):
-        from functions.reconcile.bank.camt import message_type, parse_camt
+        from functions.reconcile.domain.bank.camt import message_type, parse_camt
 
         actual = message_type(data)[0]
         if chosen not in ("camt", actual):
             raise BankFileError(f"the file is {actual}, not {chosen}")
         return parse_camt(data, tenant=tenant, file=file, sha=sha)
     if chosen == "mt940":
-        from functions.reconcile.bank.mt940 import parse_mt940
+        from functions.reconcile.domain.bank.mt940 import parse_mt940
 
         return parse_mt940(data, tenant=tenant, file=file, sha=sha)
     if chosen == "bai2":
-        from functions.reconcile.bank.bai2 import parse_bai2
+        from functions.reconcile.domain.bank.bai2 import parse_bai2
 
         return parse_bai2(data, tenant=tenant, file=file, sha=sha)
-    from functions.reconcile.bank.csv import parse_csv
+    from functions.reconcile.domain.bank.csv_statements import parse_csv
 
     return parse_csv(data, csv_mapping or CSV_PRESETS["generic"], tenant=tenant, file=file, sha=sha)
 

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from functions.reconcile.bank_store import json_default
-from functions.reconcile.model import (
+from functions.reconcile.adapters.codec import json_default
+from functions.reconcile.domain.model import (
     Break,
     BreakClass,
     Priority,

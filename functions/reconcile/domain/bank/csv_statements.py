@@ -16,12 +16,11 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from functions.reconcile.bank.common import (
+from functions.reconcile.domain.bank.common import (
     MAX_NUMBER_CHARS,
     AmountError,
     BankFileError,
@@ -34,7 +33,8 @@ from functions.reconcile.bank.common import (
     shown,
     squeeze,
 )
-from functions.reconcile.bank.model import (
+from functions.reconcile.domain.bank.dates import formatted_date
+from functions.reconcile.domain.bank.model import (
     BankLine,
     Direction,
     ParsedFile,
@@ -334,9 +334,15 @@ class CsvParser:
                 (cell(mapping.currency_column) or mapping.currency or "").upper()
             )
             amount, direction = self._amount(cell, currency)
-            booking_date = self._date(cell(mapping.booking_date), "booking date")
+            booking_date = formatted_date(
+                cell(mapping.booking_date), mapping.date_format, "booking date"
+            )
             value_text = cell(mapping.value_date)
-            value_date = self._date(value_text, "value date") if value_text else None
+            value_date = (
+                formatted_date(value_text, mapping.date_format, "value date")
+                if value_text
+                else None
+            )
         except (AmountError, ValueError) as error:
             self.out.quarantined.append(QuarantinedLine(line_no, str(error), clip_raw(raw)))
             return
@@ -414,16 +420,6 @@ class CsvParser:
         negative_direction: Direction = "debit" if mapping.sign == "negative_is_debit" else "credit"
         positive_direction: Direction = "credit" if negative_direction == "debit" else "debit"
         return abs(value), negative_direction if value < 0 else positive_direction
-
-    def _date(self, text: str, what: str) -> date:
-        if not text:
-            raise ValueError(f"no {what}")
-        try:
-            return datetime.strptime(text, self.mapping.date_format).date()
-        except ValueError:
-            raise ValueError(
-                f"{what} {shown(text)} does not match {self.mapping.date_format!r}"
-            ) from None
 
 
 def parse_csv(data: bytes, mapping: CsvMapping, *, tenant: str, file: str, sha: str) -> ParsedFile:

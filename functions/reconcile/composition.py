@@ -1,0 +1,147 @@
+"""Reconciliation's composition root: its settings, and the adapters wired into its ports.
+
+Settings come from the function's environment, parsed once per distinct environment (once per
+cold start in Lambda; the local stack and the tests host several deployments in one process).
+This is the only reconcile module that reads the environment, and the only one that reaches
+another context: the daily run's refunds go through the orders context's public refund use
+case, behind the ``RefundStarter`` port (``orders_request_refund``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from functions.reconcile.use_cases.bank_intake import Intake
+    from functions.reconcile.use_cases.daily import DailyReconciliation
+    from shared.tenants import TenantDirectory
+
+# The clock every reconciliation adapter and handler runs on.
+CLOCK: Clock = SYSTEM_CLOCK
+
+# Field → the environment variable the stack sets (infra/constructs/reconciliation.py).
+_ENV = {
+    "table_name": "TABLE_NAME",
+    "reports_bucket": "REPORTS_BUCKET",
+    "refund_state_machine": "REFUND_STATE_MACHINE",
+    "client_alerts_topic": "CLIENT_ALERTS_TOPIC",
+    "ops_alerts_topic": "OPS_ALERTS_TOPIC",
+    "mail_dir": "MAIL_DIR",
+}
+
+
+class MissingSetting(RuntimeError):
+    pass
+
+
+class ReconcileSettings(BaseModel):
+    """What the two reconciliation functions are deployed with. The daily run needs the
+    reports bucket; the bank intake only the table and the operations topic."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    table_name: str = Field(min_length=1)
+    reports_bucket: str | None = None
+    refund_state_machine: str | None = None
+    client_alerts_topic: str | None = None
+    ops_alerts_topic: str | None = None
+    # Local stack and tests: e-mails as .eml files in this folder instead of SES.
+    mail_dir: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReconcileSettings:
+        source = os.environ if env is None else env
+        return _parse(tuple((field, source.get(name) or None) for field, name in _ENV.items()))
+
+
+@cache
+def _parse(values: tuple[tuple[str, str | None], ...]) -> ReconcileSettings:
+    return ReconcileSettings.model_validate({k: v for k, v in values if v is not None})
+
+
+# -- the orders context, behind the RefundStarter port ---------------------------------------------
+
+
+def orders_request_refund() -> Callable[..., dict[str, Any]]:
+    """The orders context's public refund use case (``request_refund(tenant, order_id, *,
+    amount, payment_id, reason, refund_id, refund_state_machine, table)``). Imported here and
+    nowhere else in reconcile, on first use: if it moves, this line follows it."""
+    from functions.orders.operations import request_refund
+
+    return request_refund
+
+
+class OrdersRefunds:
+    """``RefundStarter``: a reconciliation refund (a duplicate payment, money held for a
+    cancelled or failed order) requested from the orders context, which claims it once per
+    ``refund_id`` and starts the refund workflow."""
+
+    def __init__(self, settings: ReconcileSettings) -> None:
+        self.settings = settings
+
+    def __call__(
+        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
+    ) -> dict[str, Any]:
+        return orders_request_refund()(
+            tenant,
+            order_id,
+            amount=amount,
+            payment_id=payment_id,
+            reason="duplicate",
+            refund_id=refund_id,
+            refund_state_machine=self.settings.refund_state_machine,
+            table=self.settings.table_name,
+        )
+
+
+# -- builders ------------------------------------------------------------------------------------
+
+
+def tenant_directory(settings: ReconcileSettings) -> TenantDirectory:
+    from shared.tenants import TenantDirectory
+
+    return TenantDirectory(settings.table_name)
+
+
+@cache
+def daily_reconciliation(settings: ReconcileSettings, clock: Clock = CLOCK) -> DailyReconciliation:
+    from functions.reconcile.adapters.break_store import BreakStore
+    from functions.reconcile.adapters.loader import DayLoader
+    from functions.reconcile.adapters.s3 import S3Reports
+    from functions.reconcile.adapters.team_notifier import TeamNotifier
+    from functions.reconcile.use_cases.daily import DailyReconciliation
+    from shared.alerts import SnsAlerts
+    from shared.notify.mailers import mailer_for
+
+    if not settings.reports_bucket:
+        raise MissingSetting("REPORTS_BUCKET is not set for the daily reconciliation")
+    return DailyReconciliation(
+        loader=DayLoader(settings.table_name, clock),
+        breaks=BreakStore(settings.table_name, clock),
+        start_refund=OrdersRefunds(settings),
+        reports=S3Reports(settings.reports_bucket),
+        notifier=TeamNotifier(mailer_for(settings.mail_dir, clock)),
+        alerts=SnsAlerts(settings.client_alerts_topic),
+    )
+
+
+@cache
+def bank_intake(settings: ReconcileSettings, clock: Clock = CLOCK) -> Intake:
+    from functions.reconcile.adapters.bank_store import BankStore
+    from functions.reconcile.adapters.s3 import S3Objects
+    from functions.reconcile.use_cases.bank_intake import Intake
+    from shared.alerts import SnsAlerts
+
+    return Intake(
+        store=BankStore(settings.table_name, clock),
+        tenants=tenant_directory(settings),
+        objects=S3Objects(),
+        alerts=SnsAlerts(settings.ops_alerts_topic),
+    )
