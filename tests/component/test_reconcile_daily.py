@@ -3,11 +3,14 @@ written by the real write paths, the run, its breaks across days and its refunds
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from functions.reconcile.adapters.bank_store import BankStore
@@ -374,3 +377,123 @@ def test_the_run_hour_skipped_by_the_clocks_going_forward_runs_at_the_end_of_the
         (amsterdam, date(2027, 10, 30))
     ]
     assert due_tenants([amsterdam], datetime(2027, 10, 31, 1, tzinfo=UTC)) == []
+
+
+# -- the handlers, wired by the composition root --------------------------------------------------
+
+
+class _Context:
+    function_name = "reconciliation"
+    memory_limit_in_mb = 4096
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:reconciliation"
+    aws_request_id = "req-1"
+
+
+def _subscribed_queue(env: dict[str, Any], topic_name: str) -> tuple[str, str]:
+    """A topic and an SQS queue subscribed to it: (topic arn, queue url)."""
+    sns = boto3.client("sns", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    topic = sns.create_topic(Name=topic_name)["TopicArn"]
+    queue = sqs.create_queue(QueueName=f"{topic_name}-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+    return topic, queue
+
+
+def _published(queue: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    answer = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+
+
+def test_the_intake_handler_stores_a_dropped_file_and_alerts_the_operators_on_a_bad_one(
+    day: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.reconcile.handlers import bank_intake
+
+    topic, queue = _subscribed_queue(day, "ops-alerts")
+    monkeypatch.setenv("OPS_ALERTS_TOPIC", topic)
+    good = "bank-statements/acme/stmt%2020.csv"  # S3 notifications quote the key
+    statement = Statement(
+        account="NL91ABNA0417164300",
+        currency="EUR",
+        statement_id="2026-11-20",
+        opening_balance=0,
+        entries=[Entry(amount=day["net"], direction="credit", booking_date=DAY)],
+    )
+    day["s3"].put_object(
+        Bucket=BANK, Key="bank-statements/acme/stmt 20.csv", Body=write_csv([statement])
+    )
+    day["s3"].put_object(Bucket=BANK, Key="bank-statements/acme/broken.xml", Body=b"<Document")
+
+    answer = bank_intake.handler(
+        {
+            "Records": [
+                {"s3": {"bucket": {"name": BANK}, "object": {"key": good}}},
+                {
+                    "s3": {
+                        "bucket": {"name": BANK},
+                        "object": {"key": "bank-statements/acme/broken.xml"},
+                    }
+                },
+            ]
+        },
+        _Context(),
+    )
+
+    stored, rejected = answer["files"]
+    assert stored == {
+        "key": "bank-statements/acme/stmt 20.csv",
+        "status": "stored",
+        "format": "csv",
+        "lines": 1,
+        "quarantined_count": 0,
+    }
+    assert rejected["status"] == "rejected"
+    (alert,) = _published(queue)
+    assert alert["Subject"] == "Bank file rejected: bank-statements/acme/broken.xml"
+    assert "tenant" not in alert.get("MessageAttributes", {})  # the operators see every tenant
+    assert len(list(BankStore(TABLE).lines_between("acme", DAY, DAY))) == 1
+
+
+def test_the_daily_handler_reconciles_the_day_it_is_given_reports_mails_and_alerts(
+    day: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from functions.reconcile.handlers import daily
+
+    drop_bank_file(day, day["net"] - 150)
+    dry = ACME.model_copy(
+        update={"reconciliation": ReconciliationSettings(auto_refund=True, dry_run=True)}
+    )
+    TenantDirectory(TABLE).save(dry)
+    topic, queue = _subscribed_queue(day, "client-alerts")
+    monkeypatch.setenv("REPORTS_BUCKET", REPORTS)
+    monkeypatch.setenv("CLIENT_ALERTS_TOPIC", topic)
+    monkeypatch.setenv("MAIL_DIR", str(tmp_path))
+
+    answer = daily.handler({"tenant": "acme", "day": DAY.isoformat()}, _Context())
+
+    (summary,) = answer["reconciled"]
+    assert summary["by_class"] == {
+        "duplicate_payment": 1,
+        "cancelled_not_refunded": 1,
+        "short_payment": 1,
+    }
+    assert summary["actions"] == {"dry_run": 2}
+    assert summary["email_message_id"]
+    assert [p.suffix for p in tmp_path.iterdir()] == [".eml"]
+    (alert,) = _published(queue)
+    assert alert["Subject"] == "Reconciliation 2026-11-20: 3 new top-priority breaks"
+    assert alert["MessageAttributes"]["tenant"]["Value"] == "acme"
+    keys = {o["Key"] for o in day["s3"].list_objects_v2(Bucket=REPORTS)["Contents"]}
+    assert "reports/acme/reconciliation/2026/11/20/summary.json" in keys
+
+
+def test_the_daily_handler_refuses_a_tenant_without_settings(
+    day: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.reconcile.handlers import daily
+
+    monkeypatch.setenv("REPORTS_BUCKET", REPORTS)
+    with pytest.raises(LookupError, match="has no settings"):
+        daily.handler({"tenant": "nobody", "day": DAY.isoformat()}, _Context())
