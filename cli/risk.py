@@ -25,7 +25,7 @@ def risk() -> None:
 @click.option("--rules", "rules_file", required=True, type=click.Path(exists=True, path_type=Path))
 def risk_check(rules_file: Path) -> None:
     """Validate a rules file as saving it would: syntax, attributes, types."""
-    from functions.risk.rules import check_rules_file
+    from functions.risk.domain.rules import check_rules_file
 
     errors = check_rules_file(rules_file)
     for error in errors:
@@ -79,10 +79,10 @@ def risk_backtest(
     local_url: str | None,
 ) -> None:
     """Evaluate a ruleset over labelled history with each order's signals as they were then."""
-    from functions.risk.backtest import backtest, backtest_file, format_report, report_json
-    from functions.risk.errors import RulesetInvalid
-    from functions.risk.history_gen import generate
-    from functions.risk.rules import load_ruleset
+    from functions.risk.domain.backtest import backtest, backtest_file, format_report, report_json
+    from functions.risk.domain.errors import RulesetInvalid
+    from functions.risk.domain.history_gen import generate
+    from functions.risk.domain.rules import load_ruleset
 
     start = datetime.fromisoformat(since) if since else None
     if start is not None and start.tzinfo is None:
@@ -92,7 +92,7 @@ def risk_backtest(
             history = history_file if history_file is not None else generate(orders)
             report = backtest_file(rules_file, history, baseline, since=start)
         else:
-            from functions.risk.stored_history import StoredOrders
+            from functions.risk.adapters.stored_orders import StoredOrders
 
             target = resolve_target(local_url)
             settings = _tenant(target, tenant)
@@ -129,7 +129,7 @@ def _tenant(target: Any, tenant: str) -> Any:
 
 
 def _risk_admin(target: Any) -> Any:
-    from functions.risk.management import RiskAdmin
+    from functions.risk.use_cases.management import RiskAdmin
     from shared.risk_store import RiskStore
 
     return RiskAdmin(RiskStore(target.table))
@@ -180,7 +180,7 @@ def risk_rules_save(
     """Validate RULES_FILE and store it as the next version (what screening uses at once)."""
     import yaml
 
-    from functions.risk.errors import RulesetInvalid
+    from functions.risk.domain.errors import RulesetInvalid
     from shared.risk_store import VersionConflict
 
     data = yaml.safe_load(rules_file.read_text())
@@ -222,7 +222,7 @@ def risk_lists_show(tenant: str, local_url: str | None) -> None:
 def _change_lists(
     action: str, tenant: str, list_name: str, kind: str, values: tuple[str, ...], url: str | None
 ) -> None:
-    from functions.risk.management import ListChange
+    from functions.risk.domain.lists import ListChange
     from shared.risk_store import VersionConflict
 
     target = resolve_target(url)
@@ -277,7 +277,7 @@ def risk_audit(tenant: str, local_url: str | None) -> None:
 @LOCAL_OPTION
 def risk_queue(tenant: str, as_json: bool, local_url: str | None) -> None:
     """Orders held as potential fraud, oldest first, with their reasons and age."""
-    from functions.risk.review_queue import review_queue
+    from functions.risk.use_cases.review_queue import review_queue
     from shared.clock import SYSTEM_CLOCK
     from shared.lifecycle_store import LifecycleStore
     from shared.order_store import OrderStore

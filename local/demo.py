@@ -208,7 +208,7 @@ def _install_rules(table: str, echo: Echo) -> None:
     """The demo tenant's rules, saved as an operator saves them (validated, versioned)."""
     import yaml
 
-    from functions.risk.management import RiskAdmin
+    from functions.risk.use_cases.management import RiskAdmin
     from shared.risk_store import RiskStore
 
     stored = RiskAdmin(RiskStore(table)).save_rules(

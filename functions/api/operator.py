@@ -41,7 +41,7 @@ from functions.orders.composition import ports_with
 from functions.orders.domain import OperationRefused
 from functions.orders.ports import Ports
 from functions.orders.use_cases import operations
-from functions.risk.errors import RulesetInvalid
+from functions.risk.domain.errors import RulesetInvalid
 from functions.webhooks.use_cases.views import order_view
 from shared.clock import SYSTEM_CLOCK
 from shared.lifecycle_store import LifecycleStore
@@ -51,7 +51,7 @@ from shared.risk_store import RiskStore, VersionConflict
 from shared.tenants import TenantDirectory, TenantSettings
 
 if TYPE_CHECKING:
-    from functions.risk.management import RiskAdmin
+    from functions.risk.use_cases.management import RiskAdmin
 
 TENANTS_CLAIM = "ecomops:tenants"
 ALL_TENANTS = "*"
@@ -228,7 +228,7 @@ def _tenant_settings(tenant: str) -> TenantSettings:
 
 def _risk() -> RiskAdmin:
     # The rule engine (CEL, signal tables) loads only for the risk routes, not for every call.
-    from functions.risk.management import RiskAdmin
+    from functions.risk.use_cases.management import RiskAdmin
 
     return RiskAdmin(RiskStore(_table()))
 
@@ -335,7 +335,7 @@ RISK = "/ops/tenants/<tenant>/risk"
 def reviews(tenant: str) -> dict[str, Any]:
     """Orders held as potential fraud, oldest first, with their reasons and age."""
     _authorize(tenant, "view")
-    from functions.risk.review_queue import review_queue
+    from functions.risk.use_cases.review_queue import review_queue
 
     table = _table()
     queue = review_queue(LifecycleStore(table), OrderStore(table), tenant, SYSTEM_CLOCK.now())
@@ -388,7 +388,7 @@ def get_lists(tenant: str) -> dict[str, Any]:
 @app.post(f"{RISK}/lists")
 def change_lists(tenant: str) -> dict[str, Any]:
     who = _authorize(tenant, "change lists")
-    from functions.risk.management import parse_list_changes
+    from functions.risk.domain.lists import parse_list_changes
 
     try:
         changes = parse_list_changes(_json_document())

@@ -1,9 +1,12 @@
 """Risk's composition root: screening, wired to the table, for whoever needs it.
 
 Orders reach screening through their ``Screening`` port (``functions/orders/ports.py``); the
-orders composition root builds it with ``build_risk``. Nothing outside risk imports risk's other
-modules. The rule engine (CEL, IP and disposable-domain tables) loads on the first screening,
-so a function that only files customer history does not pay for it.
+orders composition root builds it with ``build_risk``. The operator API and the CLI manage
+rules and lists through ``build_admin``. Risk has no Lambda entry point of its own, and no
+settings of its own: its callers know the table.
+
+The rule engine (CEL, IP and disposable-domain tables) loads on the first screening, so a
+function that only files customer history does not pay for it.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
-    from functions.risk.history import DynamoHistory
-    from functions.risk.management import RiskAdmin
-    from functions.risk.velocity import VelocityPort
+    from functions.risk.adapters.history import DynamoHistory
+    from functions.risk.adapters.stored_orders import StoredOrders
+    from functions.risk.ports import VelocityPort
+    from functions.risk.use_cases.management import RiskAdmin
 
 
 class RiskService:
@@ -32,20 +36,17 @@ class RiskService:
 
     @cached_property
     def history(self) -> DynamoHistory:
-        from functions.risk.history import DynamoHistory
+        from functions.risk.adapters.history import DynamoHistory
 
         return DynamoHistory(self.table)
 
     @cached_property
     def admin(self) -> RiskAdmin:
-        from functions.risk.management import RiskAdmin
-        from shared.risk_store import RiskStore
-
-        return RiskAdmin(RiskStore(self.table, self.clock))
+        return build_admin(self.table, self.clock)
 
     @cached_property
     def velocity(self) -> VelocityPort:
-        from functions.risk.velocity import DynamoVelocity
+        from functions.risk.adapters.velocity import DynamoVelocity
 
         return DynamoVelocity(self.table)
 
@@ -57,33 +58,37 @@ class RiskService:
 
         Retries are safe: velocity returns the counts recorded at the first attempt and history
         is read strictly before the order's time, so a retry decides on the same attributes."""
-        from functions.risk.customers import customer_key
-        from functions.risk.rules import evaluate
-        from functions.risk.signals import collect
+        from functions.risk.use_cases.screening import screen
 
-        config = self.admin.signal_config(tenant)
-        attributes = collect(order, config, self.velocity, self.history, card)
-        ruleset = self.admin.ruleset_for(tenant.id, attributes["category"])
-        decision = evaluate(ruleset, attributes)
-        screening = decision.to_screening(attributes).model_dump(mode="json")
-        screening["matched_rules"] = [m.rule_id for m in decision.matched]
-        screening["rule_errors"] = list(decision.errors)
-        self.history.record(
-            tenant.id, customer_key(order), order.occurred_at, "order", order.order_id,
-            order.total.amount,
-        )  # fmt: skip
-        return screening
+        return screen(self.admin, self.velocity, self.history, tenant, order, card)
 
     def record_fraud_decision(self, order: OrderPlaced, at: datetime) -> None:
         """A block or a reviewer's rejection, in the customer's history from ``at``."""
-        from functions.risk.customers import customer_key
+        from functions.risk.use_cases.customer_history import record_fraud_decision
 
-        self.history.record(order.tenant, customer_key(order), at, "fraud_decision", order.order_id)
+        record_fraud_decision(self.history, order, at)
 
     def record_outcomes(self, state: OrderState) -> int:
         """The order's refunds and chargebacks, in its customer's history (idempotent)."""
-        return self.history.record_outcomes(state)
+        from functions.risk.use_cases.customer_history import record_outcomes
+
+        return record_outcomes(self.history, state)
 
 
 def build_risk(table: str, clock: Clock = SYSTEM_CLOCK) -> RiskService:
     return RiskService(table, clock)
+
+
+def build_admin(table: str, clock: Clock = SYSTEM_CLOCK) -> RiskAdmin:
+    """Rules and lists management (``use_cases.management``) on the table's versions."""
+    from functions.risk.use_cases.management import RiskAdmin
+    from shared.risk_store import RiskStore
+
+    return RiskAdmin(RiskStore(table, clock))
+
+
+def stored_orders(table: str) -> StoredOrders:
+    """A tenant's stored orders, for ``use_cases.stored_history``."""
+    from functions.risk.adapters.stored_orders import StoredOrders
+
+    return StoredOrders(table)

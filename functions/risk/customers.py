@@ -1,28 +1,8 @@
-"""Who "the customer" is, and what was known about them: light enough for the processor to
-file refunds and chargebacks without loading the screening's signal tables."""
+"""Transitional: an old path of the risk context, re-exported for the callers that cannot move
+yet (functions/orders/lifecycle.py and starter.py, which the orders rebuild replaces, and
+tests/component/test_risk_screening.py, which it rewrites). New code imports from the rooms
+named below, or reaches risk through ``composition``. Delete once nothing imports this."""
 
-from __future__ import annotations
+from functions.risk.domain.customers import customer_key
 
-from dataclasses import dataclass
-from typing import Literal
-
-from shared.events import OrderPlaced
-
-HistoryEvent = Literal["order", "refund", "chargeback", "fraud_decision"]
-
-
-@dataclass(frozen=True)
-class CustomerHistory:
-    orders: int = 0
-    amount: int = 0
-    refunds: int = 0
-    chargebacks: int = 0
-    fraud_decisions: int = 0
-
-
-def customer_key(order: OrderPlaced) -> str:
-    """Who "the customer" is for history: the shop's id, else the e-mail."""
-    if order.customer.customer_id:
-        return f"id:{order.customer.customer_id}"
-    email = (order.customer.email or "").strip().lower()
-    return f"email:{email}" if email else ""
+__all__ = ["customer_key"]

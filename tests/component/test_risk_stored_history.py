@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.risk.backtest import backtest
-from functions.risk.rules import compile_ruleset, default_ruleset, parse_ruleset
-from functions.risk.signals import SignalConfig
-from functions.risk.stored_history import StoredOrders
+from functions.risk.adapters.stored_orders import StoredOrders
+from functions.risk.domain.backtest import backtest
+from functions.risk.domain.rules import compile_ruleset, default_ruleset, parse_ruleset
+from functions.risk.domain.signals import SignalConfig
 from functions.webhooks.use_cases.apply import route
 from shared.events import DisputeOpened, Source
 from shared.lifecycle_store import LifecycleStore

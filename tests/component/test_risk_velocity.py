@@ -11,13 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.risk.velocity import (
-    DynamoVelocity,
-    InMemoryVelocity,
-    VelocityPort,
-    partition_key,
-)
+from functions.risk.adapters.velocity import DynamoVelocity, partition_key
+from functions.risk.ports import VelocityPort
 from shared import aws
+from tests.risk_fakes import InMemoryVelocity
 
 TABLE = "risk-velocity-test"
 KEYS = {"email": "ann@example.com", "ip": "8.8.8.8", "card": "fp_1"}

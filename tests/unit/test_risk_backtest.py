@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.risk import history_gen
-from functions.risk.backtest import (
+from functions.risk.domain import history_gen
+from functions.risk.domain.backtest import (
     LabeledOrder,
     backtest,
     backtest_file,
@@ -14,8 +14,13 @@ from functions.risk.backtest import (
     replay,
     write_history,
 )
-from functions.risk.rules import DEFAULT_RULESET_YAML, compile_ruleset, evaluate, load_ruleset_text
-from functions.risk.signals import ListSet, SignalConfig
+from functions.risk.domain.rules import (
+    DEFAULT_RULESET_YAML,
+    compile_ruleset,
+    evaluate,
+    load_ruleset_text,
+)
+from functions.risk.domain.signals import ListSet, SignalConfig
 
 CONFIG = SignalConfig(block=ListSet(bins=(history_gen.PLANTED_BIN,)))
 BASELINE = (

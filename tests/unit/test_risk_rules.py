@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from functions.risk.errors import RulesetInvalid
-from functions.risk.rules import (
+from functions.risk.domain.errors import RulesetInvalid
+from functions.risk.domain.rules import (
     Rule,
     Ruleset,
     check_rules_file,
@@ -15,7 +15,7 @@ from functions.risk.rules import (
     evaluate,
     validate,
 )
-from functions.risk.signals import VOCABULARY
+from functions.risk.domain.signals import VOCABULARY
 
 
 def attrs(**values: Any) -> dict[str, Any]:

@@ -3,20 +3,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.risk.customers import CustomerHistory
-from functions.risk.signals import (
+from functions.risk.domain.customers import CustomerHistory
+from functions.risk.domain.signals import (
     VOCABULARY,
-    InMemoryHistory,
     ListSet,
     SignalConfig,
     Thresholds,
-    collect,
     compute,
     ip_country,
 )
-from functions.risk.velocity import InMemoryVelocity, VelocityCounts
+from functions.risk.domain.velocity import VelocityCounts
+from functions.risk.use_cases.screening import collect
 from shared.events import Address, Card, Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
+from tests.risk_fakes import InMemoryHistory, InMemoryVelocity
 
 AT = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
 
@@ -156,8 +156,8 @@ def test_history_and_velocity_through_ports() -> None:
     config = SignalConfig()
     first = collect(order("o1"), config, velocity, history)
     assert first["customer_first_order"] and first["email_orders_1h"] == 0
-    history.add("demo", "id:c1", AT, "order", 5000)
-    history.add("demo", "id:c1", AT + timedelta(days=30), "chargeback")  # not yet known
+    history.record("demo", "id:c1", AT, "order", "o0", 5000)
+    history.record("demo", "id:c1", AT + timedelta(days=30), "chargeback", "dp1")  # not yet known
     second = collect(order("o2", at=AT + timedelta(minutes=5)), config, velocity, history)
     assert second["customer_first_order"] is False
     assert second["customer_orders"] == 1 and second["customer_amount"] == 5000

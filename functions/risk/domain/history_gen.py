@@ -23,7 +23,7 @@ from functools import cache
 from disposable_email_domains import blocklist as _disposable
 from iptocc import country_code
 
-from functions.risk.backtest import Label, LabeledOrder
+from functions.risk.domain.backtest import Label, LabeledOrder
 from shared.events import Address, Card, Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
 

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from shared.order_aggregate import OrderState
-
-
-class StagePort(Protocol):
-    def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]: ...
-    def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None: ...
-
-
-class OrderPort(Protocol):
-    def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]: ...
+if TYPE_CHECKING:
+    from functions.risk.ports import OrderPort, StagePort
 
 
 def _age_hours(since: str | None, now: datetime) -> float | None:

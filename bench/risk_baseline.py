@@ -1,7 +1,8 @@
-"""Screening an order before goods leave: the tenant's lists and amount thresholds.
+"""The benchmark's baseline: the older screening by lists and amount thresholds alone.
 
-Returns a decision (allow / review / block), a score and human-readable reasons, so the client
-team sees why an order was held. The rule engine of the risk work builds on this result shape.
+It screened orders before the CEL rules (functions/risk/) replaced it, and lives on here only
+so that bench/risk.py can put the rules' cost beside it: block lists of e-mails, domains, IP
+ranges and countries, review and block thresholds, a billing/shipping mismatch.
 """
 
 from __future__ import annotations

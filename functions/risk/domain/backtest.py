@@ -1,7 +1,8 @@
 """Backtest: what a ruleset would have decided on past orders whose outcome is now known.
 
-Orders are replayed in the order they were placed. Each order's signals come from an in-memory
-velocity store and history that hold only what had happened before it: earlier orders are
+Orders are replayed in the order they were placed. Each order's signals come from velocity
+counters and customer histories kept in memory (``velocity.VelocityTally``,
+``customers.CustomerTimeline``) that hold only what had happened before it: earlier orders are
 recorded after they are screened, and an outcome (a chargeback, a refund) becomes visible only
 from the moment it happened. Signals are computed once per order and both rulesets — the
 candidate and the baseline — are evaluated on the same attributes.
@@ -22,11 +23,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from functions.risk.customers import customer_key
-from functions.risk.rules import CompiledRuleset, Decision, evaluate, load_ruleset
-from functions.risk.signals import InMemoryHistory, SignalConfig, collect
-from functions.risk.velocity import InMemoryVelocity
+from functions.risk.domain.customers import CustomerHistory, CustomerTimeline, customer_key
+from functions.risk.domain.rules import CompiledRuleset, Decision, evaluate, load_ruleset
+from functions.risk.domain.signals import SignalConfig, compute, velocity_keys
+from functions.risk.domain.velocity import VelocityTally
 from shared.events import Card, OrderPlaced
+from shared.order_aggregate import FRAUD_CANCELLATIONS, OrderState
 
 Label = Literal["fraud_chargeback", "refunded_fraud", "fine"]
 FRAUD_LABELS: frozenset[str] = frozenset({"fraud_chargeback", "refunded_fraud"})
@@ -48,18 +50,91 @@ class LabeledOrder(BaseModel):
         return self.label in FRAUD_LABELS
 
 
+def label(
+    state: OrderState, stage: dict[str, str] | None, screening: dict[str, Any] | None
+) -> LabeledOrder | None:
+    """A stored order labelled by what happened to it afterwards (None without the order):
+
+    - ``fraud_chargeback``: a dispute with reason ``fraudulent`` (from when it was opened);
+    - ``refunded_fraud``: cancelled because screening blocked it or a reviewer rejected it
+      (the lifecycle's cancellation reason, from when it was cancelled);
+    - ``fine``: everything else.
+
+    The card is the one the gateway reported on the order's payment; ``decision_then`` is what
+    screening decided, or ``rejected`` when a reviewer did."""
+    order = state.order
+    if order is None:
+        return None
+    card = None
+    for payment in sorted(state.payments.values(), key=lambda p: p.payment_id):
+        if payment.card is not None:
+            card = Card.model_validate(payment.card.value)
+            break
+    fraud_disputes = [d for d in state.disputes.values() if d.reason == "fraudulent"]
+    decision_then = (screening or {}).get("decision")
+    stage = stage or {}
+    cancelled_for = stage.get("detail") if stage.get("stage") == "cancelled" else None
+    if cancelled_for == "rejected_in_review":
+        decision_then = "rejected"
+    if fraud_disputes:
+        first = min(fraud_disputes, key=lambda d: d.opened_at or order.occurred_at)
+        return LabeledOrder(
+            order=order,
+            card=card,
+            label="fraud_chargeback",
+            outcome_at=first.opened_at or order.occurred_at,
+            decision_then=decision_then,
+        )
+    if cancelled_for in FRAUD_CANCELLATIONS:
+        when = stage.get("updated_at")
+        return LabeledOrder(
+            order=order,
+            card=card,
+            label="refunded_fraud",
+            outcome_at=datetime.fromisoformat(when) if when else order.occurred_at,
+            refunded=state.refunded() > 0,
+            decision_then=decision_then,
+        )
+    return LabeledOrder(
+        order=order, card=card, refunded=state.refunded() > 0, decision_then=decision_then
+    )
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    """An order as the table keeps it, with what the lifecycle recorded about it: its stage
+    (``WORKFLOW``) and its screening (``SCREENING``), each None if there is none."""
+
+    state: OrderState
+    stage: dict[str, str] | None = None
+    screening: dict[str, Any] | None = None
+
+
+def label_all(stored: Iterable[StoredOrder]) -> list[LabeledOrder]:
+    """Every stored order that has an order, labelled."""
+    labeled = (label(s.state, s.stage, s.screening) for s in stored)
+    return [entry for entry in labeled if entry is not None]
+
+
 def replay(
     orders: Iterable[LabeledOrder], config: SignalConfig
 ) -> Iterator[tuple[LabeledOrder, dict[str, Any]]]:
     """Each order with its attributes as they were when it was placed."""
-    velocity = InMemoryVelocity()
-    history = InMemoryHistory()
+    velocity = VelocityTally()
+    history = CustomerTimeline()
     timeline = sorted(orders, key=lambda o: (o.order.occurred_at, o.order.order_id))
     for labeled in timeline:
         order = labeled.order
-        attributes = collect(order, config, velocity, history, labeled.card)
-        yield labeled, attributes
         who = customer_key(order)
+        past = history.history(order.tenant, who, order.occurred_at) if who else CustomerHistory()
+        counts = velocity.observe(
+            order.tenant,
+            order.order_id,
+            velocity_keys(order, labeled.card),
+            order.occurred_at,
+            order.total.amount,
+        )
+        yield labeled, compute(order, config, counts, past, labeled.card)
         if not who:
             continue
         history.add(order.tenant, who, order.occurred_at, "order", order.total.amount)
