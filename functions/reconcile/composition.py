@@ -73,7 +73,7 @@ def orders_request_refund() -> Callable[..., dict[str, Any]]:
     """The orders context's public refund use case (``request_refund(tenant, order_id, *,
     amount, payment_id, reason, refund_id, refund_state_machine, table)``). Imported here and
     nowhere else in reconcile, on first use: if it moves, this line follows it."""
-    from functions.orders.operations import request_refund
+    from functions.orders.composition import request_refund
 
     return request_refund
 
