@@ -1,9 +1,0 @@
-"""Transitional: an old path of the risk context, re-exported for the callers that cannot move
-yet (functions/orders/lifecycle.py and starter.py, which the orders rebuild replaces, and
-tests/component/test_risk_screening.py, which it rewrites). New code imports from the rooms
-named below, or reaches risk through ``composition``. Delete once nothing imports this."""
-
-from functions.risk.adapters.velocity import DynamoVelocity
-from functions.risk.ports import VelocityPort
-
-__all__ = ["DynamoVelocity", "VelocityPort"]
