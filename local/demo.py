@@ -67,7 +67,7 @@ def _health_round_trip(stack: Any, outdir: Path, echo: Echo) -> bool:
 
 
 def _selfcheck(stack: Any, outdir: Path, echo: Echo) -> bool:
-    from functions.api.selfcheck import proof_for
+    from functions.api.handlers.selfcheck import proof_for
 
     sfn = stack.client("stepfunctions")
     (machine,) = [

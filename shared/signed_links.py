@@ -256,6 +256,15 @@ class DynamoLinkLedger:
         pk, sk = keys.spent_link(tenant, nonce)
         return {"PK": {"S": pk}, "SK": {"S": sk}}
 
+    def was_spent(self, tenant: str, nonce: str) -> bool:
+        """Whether the ledger holds the nonce: a read, so showing a link changes nothing."""
+        from shared import aws
+
+        item = aws.client("dynamodb").get_item(
+            TableName=self.table_name, Key=self.key(tenant, nonce), ConsistentRead=True
+        )
+        return "Item" in item
+
     def consume(self, tenant: str, nonce: str, expires_at: int) -> bool:
         # Deferred so that verifying a link costs no botocore import.
         from botocore.exceptions import ClientError

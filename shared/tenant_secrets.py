@@ -23,7 +23,7 @@ so the public functions cannot read a tenant's gateway API key:
 part          read by
 ============  =====================================================================
 ``webhooks``  ingress (``functions/webhooks/ingress.py``, public)
-``links``     links (``functions/api/links.py``, public); lifecycle steps (sign links)
+``links``     links (``functions/api/handlers/links.py``, public); lifecycle steps (sign links)
 ``api``       processor, lifecycle steps, refund steps, ``ecomops events replay``
 ============  =====================================================================
 

@@ -71,7 +71,7 @@ class OperatorApi(Construct):
         self.operator = toolkit.function(
             self,
             "Operator",
-            handler="functions.api.operator.handler",
+            handler="functions.api.handlers.operator.handler",
             service="operator-api",
             description="Operator API: view, cancel, refund, return, review (tenant-scoped)",
             environment={
@@ -94,7 +94,7 @@ class OperatorApi(Construct):
         self.links = toolkit.function(
             self,
             "Links",
-            handler="functions.api.links.handler",
+            handler="functions.api.handlers.links.handler",
             service="operator-links",
             description="Signed one-click review links: confirm page (GET), decision (POST)",
             environment={

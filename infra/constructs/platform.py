@@ -36,7 +36,7 @@ class Platform(Construct):
         self.health = toolkit.function(
             self,
             "Health",
-            handler="functions.api.health.handler",
+            handler="functions.api.handlers.health.handler",
             service="platform",
             description="GET /health",
             memory_mb=256,
@@ -52,7 +52,7 @@ class Platform(Construct):
         self.selfcheck = toolkit.function(
             self,
             "SelfCheck",
-            handler="functions.api.selfcheck.handler",
+            handler="functions.api.handlers.selfcheck.handler",
             service="platform",
             description="Self-check task: writes a proof item to the table",
             environment={"TABLE_NAME": data.table.table_name},

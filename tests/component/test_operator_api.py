@@ -91,12 +91,12 @@ def moto() -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def env(moto: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """An empty table, and Step Functions faked: what would be started or resumed is recorded."""
-    from functions.api import links
+    from functions.api.composition import services
 
     ddb = moto["ddb"]
     for item in ddb.scan(TableName=TABLE, ProjectionExpression="PK, SK")["Items"]:
         ddb.delete_item(TableName=TABLE, Key=item)
-    links._secrets.forget()
+    services().link_secrets.forget()
     monkeypatch.setenv("REFUND_STATE_MACHINE", "arn:aws:states:us-east-1:1:stateMachine:refunds")
     monkeypatch.delenv("LIFECYCLE_STATE_MACHINE", raising=False)
     started: list[tuple[str, str, dict[str, Any]]] = []
@@ -223,7 +223,7 @@ def ops(
     body: Any = None,
     claims: dict[str, Any] | None = ALICE,
 ) -> tuple[int, dict[str, Any]]:
-    from functions.api import operator
+    from functions.api.handlers import operator
 
     path = ORDER.format(tenant=tenant, order_id=order_id) + (f"/{action}" if action else "")
     raw = body if isinstance(body, str) or body is None else json.dumps(body)
@@ -240,7 +240,7 @@ def link(
     *,
     base64_body: bool = False,
 ) -> tuple[int, str]:
-    from functions.api import links
+    from functions.api.handlers import links
 
     path = f"/links/{tenant}/{order_id}/{decision}"
     params = {"tenant": tenant, "order_id": order_id, "decision": decision}
@@ -364,7 +364,7 @@ def test_the_managed_services_team_reaches_every_tenant(env: dict[str, Any]) -> 
     ],
 )
 def test_tenant_claim_spellings(claim: Any, allowed: set[str]) -> None:
-    from functions.api.operator import allowed_tenants
+    from functions.api.handlers.operator import allowed_tenants
 
     assert allowed_tenants(claim) == allowed
 
@@ -829,7 +829,7 @@ def risk(
     claims: dict[str, Any] | None = ALICE,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    from functions.api import operator
+    from functions.api.handlers import operator
 
     path, _, query = path.partition("?")
     event = http_event(

@@ -10,9 +10,9 @@ from functions.orders import contracts as c
 from functions.orders.composition import OrdersSettings, ports_for
 from functions.orders.ports import Ports
 from functions.orders.use_cases import lifecycle
-from functions.risk.history import DynamoHistory
-from functions.risk.management import ListChange, RiskAdmin
-from functions.webhooks.applying import route
+from functions.risk.composition import build_admin, build_risk
+from functions.risk.domain.lists import ListChange
+from functions.webhooks.use_cases.apply import route
 from shared.events import (
     ChargeRefunded,
     DisputeOpened,
@@ -20,7 +20,6 @@ from shared.events import (
     Source,
 )
 from shared.order_store import OrderStore
-from shared.risk_store import RiskStore
 from shared.tenants import TenantDirectory, TenantSettings
 from tests.clocks import FixedClock
 from tests.component import orders
@@ -91,7 +90,7 @@ def test_without_stored_rules_the_default_ruleset_screens_with_the_settings_list
 
 def test_the_categorys_stored_rules_and_managed_lists_decide(aws_env: dict[str, Any]) -> None:
     setup()
-    admin = RiskAdmin(RiskStore(TABLE))
+    admin = build_admin(TABLE)
     admin.save_rules(
         "acme",
         "electronics",
@@ -167,7 +166,7 @@ def test_history_counts_earlier_orders_refunds_chargebacks_and_fraud_decisions(
         store,
     )
     state, _ = store.load("acme", "o-1")
-    history = DynamoHistory(TABLE)
+    history = build_risk(TABLE)
     assert history.record_outcomes(state) == 2
     assert history.record_outcomes(state) == 2  # idempotent: still one of each
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from functions.api.selfcheck import proof_for
+from functions.api.handlers.selfcheck import proof_for
 from local.demo import wait_for_execution
 
 pytestmark = pytest.mark.local

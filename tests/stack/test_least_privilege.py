@@ -17,7 +17,7 @@ PARAMETERS = (
 )
 
 INGRESS = "functions.webhooks.handlers.ingress.handler"
-LINKS = "functions.api.links.handler"
+LINKS = "functions.api.handlers.links.handler"
 # What each function reads of tenants' secrets; every other function reads none.
 EXPECTED_PARTS = {
     INGRESS: {"webhooks"},

@@ -24,7 +24,7 @@ def test_the_public_functions_have_reserved_concurrency(template: dict[str, Any]
         functions["functions.webhooks.handlers.ingress.handler"]["ReservedConcurrentExecutions"]
         == 100
     )
-    assert functions["functions.api.links.handler"]["ReservedConcurrentExecutions"] == 10
+    assert functions["functions.api.handlers.links.handler"]["ReservedConcurrentExecutions"] == 10
     # The rest share the account's unreserved pool (which keeps at least 100).
     assert (
         "ReservedConcurrentExecutions"

@@ -174,7 +174,7 @@ def _own_log_group(template: dict[str, Any], role_lid: str) -> str:
 
 
 def test_health_function_may_touch_only_its_own_log_group(template: dict[str, Any]) -> None:
-    role = _function_role(template, "functions.api.health.handler")
+    role = _function_role(template, "functions.api.handlers.health.handler")
     referenced = set()
     for policy in _policies_of_role(template, role):
         referenced |= _referenced(policy["Properties"]["PolicyDocument"])
@@ -182,7 +182,7 @@ def test_health_function_may_touch_only_its_own_log_group(template: dict[str, An
 
 
 def test_selfcheck_function_may_write_the_table_and_nothing_else(template: dict[str, Any]) -> None:
-    role = _function_role(template, "functions.api.selfcheck.handler")
+    role = _function_role(template, "functions.api.handlers.selfcheck.handler")
     referenced = set()
     actions = set()
     for policy in _policies_of_role(template, role):

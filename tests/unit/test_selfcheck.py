@@ -5,15 +5,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from functions.api.selfcheck import SelfCheckInput, proof_for, record_selfcheck
+from functions.api.handlers.selfcheck import SelfCheckInput, proof_for, record_selfcheck
 
 
-class FakeTable:
+class FakeProofs:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
 
-    def put_item(self, Item: dict[str, Any]) -> None:
-        self.items.append(Item)
+    def put(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
 
 
 def test_proof_depends_on_the_run_and_the_salt() -> None:
@@ -22,7 +22,7 @@ def test_proof_depends_on_the_run_and_the_salt() -> None:
 
 
 def test_record_writes_one_proof_item() -> None:
-    table = FakeTable()
+    table = FakeProofs()
     item = record_selfcheck("run-1", table, "fn")
     assert table.items == [item]
     assert item["PK"] == "SYSTEM#selfcheck#run-1" and item["proof"] == proof_for("run-1")

@@ -16,16 +16,15 @@ from __future__ import annotations
 import base64
 import binascii
 import html
-import os
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from shared.clock import SYSTEM_CLOCK, epoch_seconds
+from functions.api.composition import services
+from shared.clock import epoch_seconds
 from shared.observability import logger
 from shared.signed_links import (
     DECISIONS,
-    DynamoLinkLedger,
     LinkAlreadyUsed,
     LinkBadSignature,
     LinkClaims,
@@ -40,12 +39,11 @@ from shared.signed_links import (
     redeem,
     verify_link,
 )
-from shared.tenant_secrets import TenantSecrets, UnknownTenant
+from shared.tenant_secrets import UnknownTenant
 
 MAX_FORM_BYTES = 4096  # a token is at most 1 KB; anything larger is not our form
 BY = "signed-link"
 
-_secrets = TenantSecrets(parts=("links",))
 
 _REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
     LinkMalformed: (
@@ -110,25 +108,13 @@ def _refusal_page(refused: LinkRefused) -> dict[str, Any]:
 
 
 def _keys(tenant: str) -> dict[str, str]:
-    document = _secrets.get(tenant)
+    document = services().link_secrets.get(tenant)
     return keyring(*((document.get("links") or {}).get("signing_keys") or []))
 
 
-def _table() -> str:
-    # Read on use: the local stack and the tests host several deployments in one process.
-    return os.environ["TABLE_NAME"]
-
-
 def _already_spent(claims: LinkClaims) -> bool:
-    """Whether the ledger holds the link's nonce: a read, so the GET still changes nothing."""
-    from shared import aws
-
-    item = aws.client("dynamodb").get_item(
-        TableName=_table(),
-        Key=DynamoLinkLedger.key(claims.tenant, claims.nonce),
-        ConsistentRead=True,
-    )
-    return "Item" in item
+    """Whether the link was used: a read, so the GET still changes nothing."""
+    return services().link_ledger().was_spent(claims.tenant, claims.nonce)
 
 
 def _confirm_page(
@@ -181,7 +167,7 @@ def _get(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> di
             tenant=tenant,
             order_id=order_id,
             decision=decision,
-            now=epoch_seconds(SYSTEM_CLOCK),
+            now=epoch_seconds(services().clock),
         )
     except LinkRefused as refused:
         return _refusal_page(refused)
@@ -204,15 +190,14 @@ def _post(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> d
             tenant=tenant,
             order_id=order_id,
             decision=decision,
-            now=epoch_seconds(SYSTEM_CLOCK),
-            ledger=DynamoLinkLedger(_table()),
+            now=epoch_seconds(services().clock),
+            ledger=services().link_ledger(),
         )
     except LinkRefused as refused:
         return _refusal_page(refused)
-    from functions.orders.composition import ports_with
     from functions.orders.use_cases.operations import decide_review
 
-    result = decide_review(ports_with(table_name=_table()), tenant, order_id, decision, BY)
+    result = decide_review(services().orders(), tenant, order_id, decision, BY)
     logger.info("link redeemed", extra={"by": BY, **result})
     done = "approved" if decision == "approve" else "rejected"
     if not result.get("resumed"):

@@ -13,7 +13,6 @@ Environment: ``TABLE_NAME``; ``LIFECYCLE_STATE_MACHINE`` (cancel stops the lifec
 from __future__ import annotations
 
 import json
-import os
 import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
@@ -37,18 +36,15 @@ from pydantic import (
     model_validator,
 )
 
-from functions.orders.composition import ports_with
+from functions.api.composition import services
 from functions.orders.domain import OperationRefused
 from functions.orders.ports import Ports
 from functions.orders.use_cases import operations
 from functions.risk.domain.errors import RulesetInvalid
 from functions.webhooks.use_cases.views import order_view
-from shared.clock import SYSTEM_CLOCK
-from shared.lifecycle_store import LifecycleStore
 from shared.observability import logger
-from shared.order_store import OrderStore
-from shared.risk_store import RiskStore, VersionConflict
-from shared.tenants import TenantDirectory, TenantSettings
+from shared.risk_store import VersionConflict
+from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
     from functions.risk.use_cases.management import RiskAdmin
@@ -164,16 +160,11 @@ def _authorize(tenant: str, action: str) -> str:
 
 def _orders() -> Ports:
     """The orders context's ports, on this deployment's table and state machines."""
-    return ports_with(table_name=_table())
-
-
-def _table() -> str:
-    # Read on use: the local stack and the tests host several deployments in one process.
-    return os.environ["TABLE_NAME"]
+    return services().orders()
 
 
 def _require_order(tenant: str, order_id: str) -> None:
-    _, version = OrderStore(_table()).load(tenant, order_id)
+    _, version = services().order_store().load(tenant, order_id)
     if version == 0:
         raise NotFoundError(f"order {order_id!r} is not known for tenant {tenant!r}")
 
@@ -220,7 +211,7 @@ def _expected_version() -> int | None:
 
 
 def _tenant_settings(tenant: str) -> TenantSettings:
-    settings = TenantDirectory(_table()).get(tenant)
+    settings = services().tenants().get(tenant)
     if settings is None:
         raise NotFoundError(f"tenant {tenant!r} has no settings")
     return settings
@@ -228,9 +219,7 @@ def _tenant_settings(tenant: str) -> TenantSettings:
 
 def _risk() -> RiskAdmin:
     # The rule engine (CEL, signal tables) loads only for the risk routes, not for every call.
-    from functions.risk.use_cases.management import RiskAdmin
-
-    return RiskAdmin(RiskStore(_table()))
+    return services().risk()
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -241,11 +230,10 @@ ORDER = "/ops/tenants/<tenant>/orders/<order_id>"
 @app.get(ORDER)
 def get_order(tenant: str, order_id: str) -> dict[str, Any]:
     _authorize(tenant, "view")
-    table = _table()
-    view = order_view(OrderStore(table), tenant, order_id)
+    view = order_view(services().order_store(), tenant, order_id)
     if view is None:
         raise NotFoundError(f"order {order_id!r} is not known for tenant {tenant!r}")
-    lifecycle = LifecycleStore(table)
+    lifecycle = services().lifecycle()
     return {
         **view,
         "stage": lifecycle.stage(tenant, order_id),
@@ -337,8 +325,8 @@ def reviews(tenant: str) -> dict[str, Any]:
     _authorize(tenant, "view")
     from functions.risk.use_cases.review_queue import review_queue
 
-    table = _table()
-    queue = review_queue(LifecycleStore(table), OrderStore(table), tenant, SYSTEM_CLOCK.now())
+    found = services()
+    queue = review_queue(found.lifecycle(), found.order_store(), tenant, found.clock.now())
     return {"tenant": tenant, "count": len(queue), "orders": queue}
 
 
@@ -428,29 +416,25 @@ def audit(tenant: str) -> dict[str, Any]:
 @app.get("/ops/tenants/<tenant>/reconciliation/breaks")
 def reconciliation_breaks(tenant: str) -> dict[str, Any]:
     """Open breaks (``?status=closed`` for resolved ones), P1 first, oldest first."""
-    from functions.reconcile.adapters.break_store import BreakStore, break_to_json
-
     _authorize(tenant, "view")
     status = app.current_event.get_query_string_value("status", "open") or "open"
     if status not in ("open", "closed"):
         raise BadRequestError("status is open or closed")
-    found = BreakStore(_table()).breaks(tenant, status)
+    found = services().breaks().breaks(tenant, status)
     found.sort(key=lambda b: (b.priority.value, -b.age_days, b.break_class.value, b.break_id))
     return {
         "tenant": tenant,
         "status": status,
         "count": len(found),
-        "breaks": [json.loads(break_to_json(b)) for b in found],
+        "breaks": [services().break_json(b) for b in found],
     }
 
 
 @app.get("/ops/tenants/<tenant>/reconciliation/bank-files")
 def bank_files(tenant: str) -> dict[str, Any]:
     """Bank files received, newest first, with quarantined lines and control checks."""
-    from functions.reconcile.adapters.bank_store import BankStore
-
     _authorize(tenant, "view")
-    return {"tenant": tenant, "files": BankStore(_table()).files(tenant)}
+    return {"tenant": tenant, "files": services().bank_files().files(tenant)}
 
 
 @logger.inject_lambda_context(

@@ -14,7 +14,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from shared import aws, keys, settings
+from functions.api.composition import services
+from shared import keys, settings
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.observability import logger
 from shared.tracing import tracer
@@ -31,7 +32,7 @@ def proof_for(run_id: str) -> str:
 
 
 def record_selfcheck(
-    run_id: str, table: Any, function_name: str, clock: Clock = SYSTEM_CLOCK
+    run_id: str, proofs: Any, function_name: str, clock: Clock = SYSTEM_CLOCK
 ) -> dict[str, Any]:
     pk, sk = keys.selfcheck_proof(run_id)
     item = {
@@ -43,7 +44,7 @@ def record_selfcheck(
         "code_version": settings.code_version(),
         "written_at": clock.now().isoformat(timespec="seconds"),
     }
-    table.put_item(Item=item)
+    proofs.put(item)
     return item
 
 
@@ -51,7 +52,6 @@ def record_selfcheck(
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = SelfCheckInput.model_validate(event)
-    table = aws.dynamodb_table(settings.table_name())
-    item = record_selfcheck(request.run_id, table, context.function_name)
+    item = record_selfcheck(request.run_id, services().proofs(), context.function_name)
     logger.info("self-check recorded", extra={"run_id": request.run_id})
     return {"run_id": request.run_id, "proof": item["proof"], "python": item["python"]}

@@ -1,0 +1,1 @@
+"""What the operator API itself writes: the self-check's proof."""

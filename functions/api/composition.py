@@ -1,0 +1,126 @@
+"""The operator API's composition root: its settings, and the stores and use cases' ports it
+calls, built once per distinct environment (the local stack and the tests host several
+deployments in one process). The operator API sits above the contexts and reaches their use
+cases; this is where it gets their adapters."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from functions.orders.ports import Ports
+    from functions.risk.use_cases.management import RiskAdmin
+    from shared.lifecycle_store import LifecycleStore
+    from shared.order_store import OrderStore
+    from shared.signed_links import DynamoLinkLedger
+    from shared.tenant_secrets import TenantSecrets
+    from shared.tenants import TenantDirectory
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    table_name: str = Field(min_length=1)
+    tenant_secret_prefix: str | None = None
+
+    @classmethod
+    def from_env(cls) -> ApiSettings:
+        return _parse(os.environ.get("TABLE_NAME", ""), os.environ.get("TENANT_SECRET_PREFIX"))
+
+
+@cache
+def _parse(table: str, prefix: str | None) -> ApiSettings:
+    return ApiSettings(table_name=table, tenant_secret_prefix=prefix or None)
+
+
+class Services:
+    """What the handlers use, built on first use."""
+
+    def __init__(self, settings: ApiSettings, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    @property
+    def table(self) -> str:
+        return self.settings.table_name
+
+    def orders(self) -> Ports:
+        from functions.orders.composition import ports_with
+
+        return ports_with(table_name=self.table)
+
+    def order_store(self) -> OrderStore:
+        from shared.order_store import OrderStore
+
+        return OrderStore(self.table, self.clock)
+
+    def lifecycle(self) -> LifecycleStore:
+        from shared.lifecycle_store import LifecycleStore
+
+        return LifecycleStore(self.table, self.clock)
+
+    def tenants(self) -> TenantDirectory:
+        from shared.tenants import TenantDirectory
+
+        return TenantDirectory(self.table)
+
+    def risk(self) -> RiskAdmin:
+        from functions.risk.composition import build_admin
+
+        return build_admin(self.table, self.clock)
+
+    def breaks(self) -> Any:
+        from functions.reconcile.adapters.break_store import BreakStore
+
+        return BreakStore(self.table, self.clock)
+
+    def break_json(self, brk: Any) -> dict[str, Any]:
+        """A break as the stores write it: what operators read."""
+        import json
+
+        from functions.reconcile.adapters.break_store import break_to_json
+
+        return dict(json.loads(break_to_json(brk)))
+
+    def bank_files(self) -> Any:
+        from functions.reconcile.adapters.bank_store import BankStore
+
+        return BankStore(self.table, self.clock)
+
+    def link_ledger(self) -> DynamoLinkLedger:
+        from shared.signed_links import DynamoLinkLedger
+
+        return DynamoLinkLedger(self.table)
+
+    @property
+    def link_secrets(self) -> TenantSecrets:
+        return _link_secrets(self.settings.tenant_secret_prefix)
+
+    def proofs(self) -> Any:
+        from functions.api.adapters.selfcheck_proof import DynamoProofs
+
+        return DynamoProofs(self.table)
+
+
+@cache
+def _link_secrets(prefix: str | None) -> TenantSecrets:
+    # Cached per process, like every secrets reader: links are opened in bursts per e-mail.
+    from shared.tenant_secrets import LINKS, TenantSecrets
+
+    return TenantSecrets(parts=LINKS, prefix=prefix)
+
+
+@cache
+def _services(settings: ApiSettings) -> Services:
+    return Services(settings)
+
+
+def services() -> Services:
+    """The running function's services."""
+    return _services(ApiSettings.from_env())
