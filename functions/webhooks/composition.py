@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from functions.webhooks.adapters.stripe_signatures import check_stripe_header
 from functions.webhooks.adapters.tenant_settings import LazyTenantSettings
+from functions.webhooks.adapters.webhook_secrets import WebhookSecrets
 from functions.webhooks.domain.intake import MAX_BODY_BYTES
 from functions.webhooks.use_cases.accept import IntakeDependencies
 from shared.raw_events import RawEventStore
@@ -129,7 +130,7 @@ def ingress_dependencies(env: Mapping[str, str] | None = None) -> IntakeDependen
 def intake_for(settings: IngressSettings) -> IntakeDependencies:
     return IntakeDependencies(
         # Public function: it reads only the webhook secrets it verifies with.
-        secrets=TenantSecrets(parts=WEBHOOKS),
+        secrets=WebhookSecrets(TenantSecrets(parts=WEBHOOKS)),
         store=RawEventStore(settings.table_name, settings.archive_bucket),
         stripe_signatures=check_stripe_header,
         tenants=LazyTenantSettings(settings.table_name),

@@ -8,13 +8,12 @@ Kept free of runtime imports beyond typing: the front door imports this module.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Set
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from shared.events import PayoutFailed, PayoutPaid
     from shared.order_aggregate import OrderState
     from shared.order_store import Outcome, TimelineEntry
-    from shared.raw_events import RawEvent
     from shared.settlements import BalanceTransaction
 
 # -- the front door -----------------------------------------------------------------------------
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 
 class SecretsReader(Protocol):
     def get(self, tenant: str) -> dict[str, Any]:
-        """The tenant's webhook secrets; ``shared.tenant_secrets.UnknownTenant`` if none."""
+        """The tenant's webhook secrets; ``domain.intake.UnknownTenant`` if it has none."""
         ...
 
 
@@ -62,10 +61,34 @@ class StripeSignatures(Protocol):
 # -- processing -----------------------------------------------------------------------------------
 
 
-class RawEventStore(Protocol):
-    def body_of(self, event: RawEvent) -> bytes: ...
-    def mark(self, event: RawEvent, status: str, detail: str | None = None) -> None: ...
-    def since(self, tenant: str, source: str, since: str) -> Iterator[RawEvent]: ...
+class StoredEvent(Protocol):
+    """A raw event as stored by the front door (``shared.raw_events.RawEvent``)."""
+
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def received_at(self) -> str: ...
+
+
+E = TypeVar("E", bound=StoredEvent)
+
+
+class RawEventStore(Protocol[E]):
+    """The stored raw events, each of the store's own type ``E``."""
+
+    def body_of(self, event: E) -> bytes: ...
+    def mark(self, event: E, status: str, detail: str | None = None) -> None:
+        """Record what processing made of it (``domain.applying.APPLIED``, ``IGNORED``,
+        ``REJECTED``) with a detail."""
+        ...
+
+    def since(self, tenant: str, source: str, since: str) -> Iterator[E]: ...
 
 
 class OrderRepository(Protocol):
@@ -105,8 +128,8 @@ class DeadLetters(Protocol):
         """The next messages (at most a handful; none when the queue is empty)."""
         ...
 
-    def events_of(self, message: Any) -> Iterator[RawEvent]:
-        """The raw events a message points at."""
+    def events_of(self, message: Any) -> Iterator[Any]:
+        """The raw events a message points at (of the raw event store's type)."""
         ...
 
     def delete(self, message: Any) -> None: ...

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from functions.webhooks.adapters.stripe_signatures import check_stripe_header
-from functions.webhooks.domain.intake import ORDER_SOURCES_MAX_BYTES, WebhookRequest
+from functions.webhooks.domain.intake import ORDER_SOURCES_MAX_BYTES, UnknownTenant, WebhookRequest
 from functions.webhooks.use_cases.accept import IntakeDependencies, accept
 from functions.webhooks.use_cases.process import Dependencies, process
 from functions.webhooks.use_cases.replay import drain_dead_letters, replay_since
@@ -23,7 +23,6 @@ from shared import signing
 from shared.events import PayoutFailed, PayoutPaid
 from shared.raw_events import RawEvent
 from shared.settlements import BalanceTransaction
-from shared.tenant_secrets import UnknownTenant
 from tests.clocks import FixedClock
 from tests.e2e.helpers import shop_order
 from tests.fakes import InMemoryOrders

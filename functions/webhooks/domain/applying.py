@@ -15,6 +15,11 @@ MAX_ATTEMPTS = 25
 
 Result = Literal["applied", "duplicate", "parked"]
 
+# What processing makes of a stored event, recorded as its status.
+APPLIED = "applied"
+IGNORED = "ignored"  # a known type we keep but do not act on
+REJECTED = "rejected"  # signed by its source but unusable: retrying cannot help
+
 
 class ConcurrentUpdates(RuntimeError):
     """The aggregate kept moving under us; the batch is retried (the stream keeps the event)."""

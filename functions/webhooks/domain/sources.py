@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from shared import signing
 from shared.signing import SignatureError
@@ -36,8 +34,7 @@ class BadRequest(Exception):
     """400 with this message; nothing stored."""
 
 
-@dataclass(frozen=True)
-class Identified:
+class Identified(NamedTuple):
     event_id: str
     event_type: str
 
@@ -52,8 +49,8 @@ def _secrets(tenant_secrets: dict[str, Any], source: str, field: str) -> list[st
 def verify(
     source: str,
     body: bytes,
-    headers: dict[str, str],
-    query: dict[str, str],
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
     tenant_secrets: dict[str, Any],
     *,
     now: float,
@@ -154,7 +151,7 @@ def _verify_stripe(
     raise SignatureError(f"Stripe-Signature: {messages[-1] if messages else 'no match'}")
 
 
-def identify(source: str, document: Any, body: bytes, headers: dict[str, str]) -> Identified:
+def identify(source: str, document: Any, body: bytes, headers: Mapping[str, str]) -> Identified:
     """The provider's event id (our deduplication key) and event type; a content hash where the
     provider sends no id."""
     if not isinstance(document, dict):
@@ -204,7 +201,7 @@ _UNSIGNED_HINTS = {
 }
 
 
-def unsigned_hints(source: str, headers: dict[str, str]) -> dict[str, str]:
+def unsigned_hints(source: str, headers: Mapping[str, str]) -> dict[str, str]:
     return {
         name: headers[name][:200] for name in _UNSIGNED_HINTS.get(source, ()) if headers.get(name)
     }
@@ -252,28 +249,3 @@ def _too_deep(document: Any) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
-
-
-def check_order(
-    source: str, tenant: str, document: Any, identified: Identified, received_at: datetime
-) -> frozenset[str]:
-    """Refuse an order body the processor could not apply (the normaliser's own checks: the
-    schema, amounts within bounds, totals that add up), with the normaliser's reason; return
-    the currencies of the orders it places."""
-    # Loaded on the first order request only: carrier and Stripe requests never need it.
-    from functions.webhooks.domain.normalise import Ignored, Malformed, normalise
-    from shared.events import OrderPlaced, Source
-
-    try:
-        events = normalise(
-            Source(source),
-            tenant,
-            document,
-            event_id=identified.event_id,
-            received_at=received_at,
-        )
-    except Ignored:
-        return frozenset()
-    except Malformed as malformed:
-        raise BadRequest(str(malformed)) from None
-    return frozenset(e.currency for e in events if isinstance(e, OrderPlaced))

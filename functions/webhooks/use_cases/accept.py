@@ -7,15 +7,13 @@ rejection happens before the store is touched, so a rejected request leaves noth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from functions.webhooks.domain import intake, sources
 from functions.webhooks.domain.intake import Answer, WebhookRequest, decode_body
 from functions.webhooks.domain.sources import BadRequest
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.signing import SignatureError, StaleTimestamp
-from shared.tenant_secrets import UnknownTenant
 
 if TYPE_CHECKING:  # annotations only: the front door does not pay for the protocols
     from functions.webhooks.ports import (
@@ -29,8 +27,7 @@ if TYPE_CHECKING:  # annotations only: the front door does not pay for the proto
 __all__ = ["Answer", "BadRequest", "IntakeDependencies", "WebhookRequest", "accept", "decode_body"]
 
 
-@dataclass(frozen=True)
-class IntakeDependencies:
+class IntakeDependencies(NamedTuple):
     secrets: SecretsReader
     store: RawEventIntake
     stripe_signatures: StripeSignatures
@@ -46,7 +43,7 @@ def accept(request: WebhookRequest, deps: IntakeDependencies) -> Answer:
         return refused
     try:
         tenant_secrets = deps.secrets.get(request.tenant)
-    except UnknownTenant as unknown:
+    except intake.UnknownTenant as unknown:
         return intake.reject(400, str(unknown), "unknown_tenant")
     now = deps.clock.now()
     try:
@@ -69,7 +66,7 @@ def accept(request: WebhookRequest, deps: IntakeDependencies) -> Answer:
         if request.source in sources.ORDER_SOURCES:
             # An order we cannot take is refused now, with the reason, while the shop can
             # still correct it: acknowledged orders must all be applicable.
-            currencies = sources.check_order(
+            currencies = intake.check_order(
                 request.source, request.tenant, document, identified, now
             )
             tenants = deps.tenants

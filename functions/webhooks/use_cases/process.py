@@ -10,7 +10,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from functions.webhooks.domain.applying import APPLIED, IGNORED, REJECTED
 from functions.webhooks.domain.normalise import normalise
 from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
 from functions.webhooks.ports import (
@@ -19,23 +21,23 @@ from functions.webhooks.ports import (
     OrderRepository,
     RawEventStore,
     SettlementStore,
+    StoredEvent,
 )
 from functions.webhooks.use_cases.apply import route_to_order
 from shared.events import Ignored, Malformed, PayoutFailed, PayoutPaid, Source
 from shared.observability import logger
-from shared.raw_events import STATUS_APPLIED, STATUS_IGNORED, STATUS_REJECTED, RawEvent
 
 
 @dataclass
 class Dependencies:
-    raw_events: RawEventStore
+    raw_events: RawEventStore[Any]
     orders: OrderRepository
     settlements: SettlementStore
     gateway_for: Callable[[str], GatewayPort]  # tenant → gateway client
     lifecycle: LifecyclePort | None = None
 
 
-def process(raw: RawEvent, deps: Dependencies) -> str:
+def process(raw: StoredEvent, deps: Dependencies) -> str:
     """Apply one stored event; returns ``applied``, ``ignored`` or ``rejected``.
 
     Raises for anything that may succeed on a retry (throttling, a conflict storm, a bug about
@@ -52,8 +54,8 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
             received_at=datetime.fromisoformat(raw.received_at),
         )
     except Ignored as ignored:
-        deps.raw_events.mark(raw, STATUS_IGNORED, str(ignored))
-        return "ignored"
+        deps.raw_events.mark(raw, IGNORED, str(ignored))
+        return IGNORED
     except (Malformed, json.JSONDecodeError) as malformed:
         # Signed by the source but unusable: retrying cannot help. Kept, marked, alerted on.
         logger.error(
@@ -65,8 +67,8 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
                 "reason": str(malformed),
             },
         )
-        deps.raw_events.mark(raw, STATUS_REJECTED, str(malformed))
-        return "rejected"
+        deps.raw_events.mark(raw, REJECTED, str(malformed))
+        return REJECTED
     outcomes = []
     for event in events:
         if isinstance(event, PayoutPaid | PayoutFailed):
@@ -87,5 +89,5 @@ def process(raw: RawEvent, deps: Dependencies) -> str:
             outcomes.append(result)
             if order_id and deps.lifecycle is not None:
                 deps.lifecycle.order_changed(event, order_id, result)
-    deps.raw_events.mark(raw, STATUS_APPLIED, ",".join(outcomes))
-    return "applied"
+    deps.raw_events.mark(raw, APPLIED, ",".join(outcomes))
+    return APPLIED

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from functions.webhooks.ports import DeadLetters
+from functions.webhooks.ports import DeadLetters, StoredEvent
 from functions.webhooks.use_cases.process import Dependencies, process
-from shared.raw_events import RawEvent
 
 
 @dataclass
@@ -20,7 +19,7 @@ class ReplayReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     messages_deleted: int = 0
 
-    def add(self, raw: RawEvent, deps: Dependencies) -> bool:
+    def add(self, raw: StoredEvent, deps: Dependencies) -> bool:
         try:
             self.outcomes[process(raw, deps)] += 1
             return True
