@@ -129,8 +129,8 @@ def _tenant(target: Any, tenant: str) -> Any:
 
 
 def _risk_admin(target: Any) -> Any:
+    from functions.risk.adapters.risk_store import RiskStore
     from functions.risk.use_cases.management import RiskAdmin
-    from shared.risk_store import RiskStore
 
     return RiskAdmin(RiskStore(target.table))
 
@@ -180,8 +180,7 @@ def risk_rules_save(
     """Validate RULES_FILE and store it as the next version (what screening uses at once)."""
     import yaml
 
-    from functions.risk.domain.errors import RulesetInvalid
-    from shared.risk_store import VersionConflict
+    from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 
     data = yaml.safe_load(rules_file.read_text())
     if not isinstance(data, dict):
@@ -222,8 +221,8 @@ def risk_lists_show(tenant: str, local_url: str | None) -> None:
 def _change_lists(
     action: str, tenant: str, list_name: str, kind: str, values: tuple[str, ...], url: str | None
 ) -> None:
+    from functions.risk.domain.errors import VersionConflict
     from functions.risk.domain.lists import ListChange
-    from shared.risk_store import VersionConflict
 
     target = resolve_target(url)
     change = ListChange.model_validate(

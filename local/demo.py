@@ -208,8 +208,8 @@ def _install_rules(table: str, echo: Echo) -> None:
     """The demo tenant's rules, saved as an operator saves them (validated, versioned)."""
     import yaml
 
+    from functions.risk.adapters.risk_store import RiskStore
     from functions.risk.use_cases.management import RiskAdmin
-    from shared.risk_store import RiskStore
 
     stored = RiskAdmin(RiskStore(table)).save_rules(
         "demo", "*", yaml.safe_load(DEMO_RULES.read_text()), "demo (make demo)"

@@ -11,10 +11,11 @@ from typing import Any
 
 from functions.risk.domain.backtest import StoredOrder
 from functions.risk.domain.customers import CustomerHistory, HistoryEvent, tally
+from functions.risk.domain.errors import VersionConflict
 from functions.risk.domain.velocity import VelocityCounts, VelocityTally
+from functions.risk.domain.versions import StoredVersion
 from shared.clock import Clock
 from shared.order_aggregate import OrderState
-from shared.risk_store import StoredVersion, VersionConflict
 from tests.clocks import FixedClock
 
 

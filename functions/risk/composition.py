@@ -81,8 +81,8 @@ def build_risk(table: str, clock: Clock = SYSTEM_CLOCK) -> RiskService:
 
 def build_admin(table: str, clock: Clock = SYSTEM_CLOCK) -> RiskAdmin:
     """Rules and lists management (``use_cases.management``) on the table's versions."""
+    from functions.risk.adapters.risk_store import RiskStore
     from functions.risk.use_cases.management import RiskAdmin
-    from shared.risk_store import RiskStore
 
     return RiskAdmin(RiskStore(table, clock))
 

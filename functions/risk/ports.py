@@ -1,5 +1,5 @@
 """What the risk use cases need from outside, as protocols; ``composition`` wires the adapters
-in (``adapters/``, ``shared.risk_store``, the lifecycle and order stores), tests wire fakes."""
+in (``adapters/``, the lifecycle and order stores), tests wire fakes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from functions.risk.domain.backtest import StoredOrder
     from functions.risk.domain.customers import CustomerHistory, HistoryEvent
     from functions.risk.domain.velocity import VelocityCounts
+    from functions.risk.domain.versions import StoredVersion
     from shared.order_aggregate import OrderState
-    from shared.risk_store import StoredVersion
 
 
 class VelocityPort(Protocol):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from functions.risk.domain.backtest import StoredOrder
-from functions.risk.domain.errors import RulesetInvalid
+from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from functions.risk.domain.lists import ListChange
 from functions.risk.domain.rules import compile_ruleset, parse_ruleset
 from functions.risk.use_cases.customer_history import record_fraud_decision, record_outcomes
@@ -33,7 +33,6 @@ from shared.events import (
 )
 from shared.money import Money
 from shared.order_aggregate import OrderState, apply
-from shared.risk_store import VersionConflict
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 from tests.risk_fakes import (

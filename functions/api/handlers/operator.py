@@ -40,10 +40,9 @@ from functions.api.composition import services
 from functions.orders.domain import OperationRefused
 from functions.orders.ports import Ports
 from functions.orders.use_cases import operations
-from functions.risk.domain.errors import RulesetInvalid
+from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from functions.webhooks.use_cases.views import order_view
 from shared.observability import logger
-from shared.risk_store import VersionConflict
 from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:

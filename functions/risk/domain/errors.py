@@ -7,3 +7,7 @@ class RulesetInvalid(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+class VersionConflict(RuntimeError):
+    """Someone saved a newer version since the caller read theirs."""

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from functions.risk.domain.errors import RulesetInvalid
+from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from functions.risk.domain.lists import ListChange, Lists, apply_changes
 from functions.risk.domain.rules import (
     ANY_CATEGORY,
@@ -32,7 +32,7 @@ from functions.risk.domain.rules import (
     version_label,
 )
 from functions.risk.domain.signals import ListSet, SignalConfig
-from shared.risk_store import StoredVersion, VersionConflict
+from functions.risk.domain.versions import StoredVersion
 
 if TYPE_CHECKING:
     from functions.risk.ports import RiskStorePort

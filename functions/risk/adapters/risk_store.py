@@ -1,4 +1,5 @@
-"""A tenant's screening rules and lists, kept as immutable versions.
+"""A tenant's screening rules and lists in the single table, kept as immutable versions
+(``ports.RiskStorePort``; was ``shared/risk_store.py`` while other contexts reached it).
 
 ``T#<t>#RISK`` holds one item per version:
 
@@ -16,25 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from functions.risk.domain.errors import VersionConflict
+from functions.risk.domain.versions import StoredVersion
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
-
-
-class VersionConflict(RuntimeError):
-    """Someone saved a newer version since the caller read theirs."""
-
-
-@dataclass(frozen=True)
-class StoredVersion:
-    subject: str  # "rules:<category>" or "lists"
-    version: int
-    body: dict[str, Any]
-    saved_by: str
-    saved_at: str
-    change: dict[str, Any]
 
 
 def risk_pk(tenant: str) -> str:
