@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import import_ms, result_line
 
-from functions.webhooks.adapters.stripe_signatures import check_stripe_header
+from functions.webhooks.adapters.intake import check_stripe_header
 from functions.webhooks.use_cases.accept import IntakeDependencies, WebhookRequest, accept
 from shared import signing
 

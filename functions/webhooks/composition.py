@@ -19,9 +19,11 @@ from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from functions.webhooks.adapters.stripe_signatures import check_stripe_header
-from functions.webhooks.adapters.tenant_settings import LazyTenantSettings
-from functions.webhooks.adapters.webhook_secrets import WebhookSecrets
+from functions.webhooks.adapters.intake import (
+    LazyTenantSettings,
+    WebhookSecrets,
+    check_stripe_header,
+)
 from functions.webhooks.domain.intake import MAX_BODY_BYTES
 from functions.webhooks.use_cases.accept import IntakeDependencies
 from shared.raw_events import RawEventStore

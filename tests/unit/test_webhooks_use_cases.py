@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from functions.webhooks.adapters.stripe_signatures import check_stripe_header
+from functions.webhooks.adapters.intake import check_stripe_header
 from functions.webhooks.domain.intake import ORDER_SOURCES_MAX_BYTES, UnknownTenant, WebhookRequest
 from functions.webhooks.use_cases.accept import IntakeDependencies, accept
 from functions.webhooks.use_cases.process import Dependencies, process
