@@ -129,10 +129,9 @@ def _tenant(target: Any, tenant: str) -> Any:
 
 
 def _risk_admin(target: Any) -> Any:
-    from functions.risk.adapters.risk_store import RiskStore
-    from functions.risk.use_cases.management import RiskAdmin
+    from functions.risk.composition import build_admin
 
-    return RiskAdmin(RiskStore(target.table))
+    return build_admin(target.table)
 
 
 def _who() -> str:

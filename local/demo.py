@@ -208,10 +208,9 @@ def _install_rules(table: str, echo: Echo) -> None:
     """The demo tenant's rules, saved as an operator saves them (validated, versioned)."""
     import yaml
 
-    from functions.risk.adapters.risk_store import RiskStore
-    from functions.risk.use_cases.management import RiskAdmin
+    from functions.risk.composition import build_admin
 
-    stored = RiskAdmin(RiskStore(table)).save_rules(
+    stored = build_admin(table).save_rules(
         "demo", "*", yaml.safe_load(DEMO_RULES.read_text()), "demo (make demo)"
     )
     echo(

@@ -10,9 +10,10 @@ transition. (Exactly-once effects on the timeline are the repository's job.)
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,23 @@ from shared.events import (
 from shared.money import Money
 
 T = TypeVar("T")
+
+# What applying one event to an order did.
+Outcome = Literal["applied", "duplicate", "conflict"]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    occurred_at: datetime
+    source: str
+    event_id: str
+    kind: str
+    summary: str
+    event: dict[str, Any]
+
+    @property
+    def sort_key(self) -> str:
+        return f"TL#{self.occurred_at.astimezone(UTC).isoformat()}#{self.source}#{self.event_id}"
 
 
 class OrderStatus(StrEnum):

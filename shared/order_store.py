@@ -20,34 +20,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC
+from typing import Any
 
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.order_aggregate import OrderState
+from shared.order_aggregate import OrderState, Outcome, TimelineEntry
 
-Outcome = Literal["applied", "duplicate", "conflict"]
 LINK_CACHE_SIZE = 100_000
 STATE_CACHE_SIZE = 10_000
 
 
 def order_pk(tenant: str, order_id: str) -> str:
     return keys.order_pk(tenant, order_id)
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    occurred_at: datetime
-    source: str
-    event_id: str
-    kind: str
-    summary: str
-    event: dict[str, Any]
-
-    @property
-    def sort_key(self) -> str:
-        return f"TL#{self.occurred_at.astimezone(UTC).isoformat()}#{self.source}#{self.event_id}"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ so the public functions cannot read a tenant's gateway API key:
 ============  =====================================================================
 part          read by
 ============  =====================================================================
-``webhooks``  ingress (``functions/webhooks/ingress.py``, public)
+``webhooks``  ingress (``functions/webhooks/handlers/ingress.py``, public)
 ``links``     links (``functions/api/handlers/links.py``, public); lifecycle steps (sign links)
 ``api``       processor, lifecycle steps, refund steps, ``ecomops events replay``
 ============  =====================================================================

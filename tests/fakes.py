@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from shared.order_aggregate import OrderState
-from shared.order_store import Outcome, TimelineEntry
+from shared.order_aggregate import OrderState, Outcome, TimelineEntry
 
 
 class InMemoryOrders:

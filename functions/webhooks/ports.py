@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from shared.events import PayoutFailed, PayoutPaid
-    from shared.order_aggregate import OrderState
-    from shared.order_store import Outcome, TimelineEntry
+    from shared.order_aggregate import OrderState, Outcome, TimelineEntry
     from shared.settlements import BalanceTransaction
 
 # -- the front door -----------------------------------------------------------------------------

@@ -185,7 +185,7 @@ CATEGORY_PAYOUT = "payout"
 class BalanceTxnRecord:
     """One balance transaction a payout swept (``balance_transactions?payout=po_…``).
 
-    From ``functions.webhooks.normalise.stripe.BalanceTransaction``: ``reporting_category`` is
+    From ``shared.settlements.BalanceTransaction``: ``reporting_category`` is
     ``reporting_category or type``; ``source_id`` the charge, refund or dispute id; amounts are
     the ``Money.amount`` of ``amount``, ``fee`` and ``net`` (``net == amount - fee``). The
     payout's own transaction (category ``payout``) may be included; the engine leaves it out of

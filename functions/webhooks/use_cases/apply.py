@@ -13,8 +13,7 @@ from typing import Any
 
 from functions.webhooks.domain.applying import MAX_ATTEMPTS, ConcurrentUpdates, Result, summary
 from functions.webhooks.ports import OrderRepository
-from shared.order_aggregate import apply, references
-from shared.order_store import TimelineEntry
+from shared.order_aggregate import TimelineEntry, apply, references
 
 __all__ = ["ConcurrentUpdates", "Result", "apply_to_order", "route", "route_to_order"]
 
