@@ -63,7 +63,8 @@ class TenantSettings(BaseModel):
     return_window_days: int = Field(default=14, ge=0)
     review_timeout_hours: int = Field(default=48, ge=1)
     delivery_timeout_days: int = Field(default=14, ge=1)
-    # Lists and thresholds screening starts from (functions/risk/domain/signals.SignalConfig.from_tenant).
+    # Lists and thresholds screening starts from
+    # (functions/risk/domain/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
 
