@@ -14,6 +14,8 @@ def orders(stack: Any) -> Ports:
         table_name=outputs["TableName"],
         lifecycle_machine=outputs["LifecycleStateMachine"],
         refund_machine=outputs["RefundStateMachine"],
-        seconds_per_day=3,
+        # The refund waits two "days" for the gateway's confirmation: 30 s here, long enough
+        # that a loaded machine never leaves a refund unconfirmed by accident.
+        seconds_per_day=15,
         mail_dir=str(stack.mail_dir),
     )
