@@ -41,7 +41,8 @@ class ShipmentStatus(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Validators are built on first use: a function meets a few of these event types.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Address(_Model):

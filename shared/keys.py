@@ -41,21 +41,19 @@ Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``)
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 # -- the table's definition, shared by the stack and the tests' table ----------------------------
 
 
-@dataclass(frozen=True)
-class Index:
+class Index(NamedTuple):
     name: str
     partition_key: str
     sort_key: str
 
 
-@dataclass(frozen=True)
-class TableDefinition:
+class TableDefinition(NamedTuple):
     partition_key: str
     sort_key: str
     indexes: tuple[Index, ...]

@@ -120,7 +120,8 @@ OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_respons
 
 
 class _State(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Validators are built on first use: most functions touch a few of these shapes.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Register(_State, Generic[T]):

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shared.clock import SYSTEM_CLOCK, Clock
 
@@ -23,10 +21,10 @@ if TYPE_CHECKING:
     from shared.tenants import TenantDirectory
 
 
-class ApiSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class ApiSettings(NamedTuple):
+    """Plain and typed, without pydantic: the public links function stays lean."""
 
-    table_name: str = Field(min_length=1)
+    table_name: str
     tenant_secret_prefix: str | None = None
 
     @classmethod
@@ -36,6 +34,8 @@ class ApiSettings(BaseModel):
 
 @cache
 def _parse(table: str, prefix: str | None) -> ApiSettings:
+    if not table:
+        raise ValueError("TABLE_NAME is not set for this function")
     return ApiSettings(table_name=table, tenant_secret_prefix=prefix or None)
 
 

@@ -21,7 +21,9 @@ __all__ = ["CancelReason"]  # the lifecycle's cancellation reasons, as the state
 
 class _Shape(BaseModel):
     # Step Functions passes exactly what the state machine built; anything else is a bug.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first use: a steps function parses one or two shapes per call,
+    # and building all of them at import would lengthen every cold start.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def path(result_path: str, model: type[BaseModel], field: str) -> str:
@@ -95,7 +97,7 @@ class LifecycleInput(_Shape):
     waits: Waits
     identity: list[str] = Field(alias="_identity", default_factory=list)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class OrderStep(_Shape):
@@ -238,7 +240,7 @@ class RefundInput(_Shape):
     waits: RefundWaits
     identity: list[str] = Field(alias="_identity", default_factory=list)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class RefundStep(_Shape):

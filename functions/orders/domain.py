@@ -17,23 +17,23 @@ from functions.orders.contracts import (
     WaitOutcomeKind,
     Waits,
 )
+from functions.orders.errors import NotRefundable, OperationRefused
 from shared.events import Card
 from shared.order_aggregate import OrderState, PaymentFacts
 from shared.tenants import TenantSettings
+
+__all__ = [
+    "DELIVERY_PROBLEMS",
+    "SHIPPED",
+    "NotRefundable",
+    "OperationRefused",
+]
 
 # Carrier states that mean the parcel has left the shop.
 SHIPPED = frozenset(
     {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
 )
 DELIVERY_PROBLEMS = frozenset({"failure", "return_to_sender", "cancelled"})
-
-
-class OperationRefused(Exception):
-    """The order's state does not allow this (409 for the API)."""
-
-
-class NotRefundable(Exception):
-    """The refund asked for cannot be taken from what the order's payments have left."""
 
 
 def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.clock import Clock
-from shared.events import Card, OrderPlaced
-from shared.order_aggregate import OrderState
-from shared.tenants import TenantSettings
+if TYPE_CHECKING:
+    from shared.clock import Clock
+    from shared.events import Card, OrderPlaced
+    from shared.order_aggregate import OrderState
+    from shared.tenants import TenantSettings
 
 
 class Orders(Protocol):

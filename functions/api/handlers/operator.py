@@ -37,15 +37,13 @@ from pydantic import (
 )
 
 from functions.api.composition import services
-from functions.orders.domain import OperationRefused
-from functions.orders.ports import Ports
-from functions.orders.use_cases import operations
+from functions.orders.errors import OperationRefused
 from functions.risk.domain.errors import RulesetInvalid, VersionConflict
-from functions.webhooks.use_cases.views import order_view
 from shared.observability import logger
 from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
+    from functions.orders.ports import Ports
     from functions.risk.use_cases.management import RiskAdmin
 
 TENANTS_CLAIM = "ecomops:tenants"
@@ -157,6 +155,13 @@ def _authorize(tenant: str, action: str) -> str:
     return who
 
 
+def _operations() -> Any:
+    """The orders context's public use cases, loaded on the first orders route only."""
+    from functions.orders.use_cases import operations
+
+    return operations
+
+
 def _orders() -> Ports:
     """The orders context's ports, on this deployment's table and state machines."""
     return services().orders()
@@ -229,6 +234,8 @@ ORDER = "/ops/tenants/<tenant>/orders/<order_id>"
 @app.get(ORDER)
 def get_order(tenant: str, order_id: str) -> dict[str, Any]:
     _authorize(tenant, "view")
+    from functions.webhooks.use_cases.views import order_view
+
     view = order_view(services().order_store(), tenant, order_id)
     if view is None:
         raise NotFoundError(f"order {order_id!r} is not known for tenant {tenant!r}")
@@ -247,7 +254,9 @@ def cancel(tenant: str, order_id: str) -> dict[str, Any]:
     _require_order(tenant, order_id)
     # The reason is what the lifecycle records (stage detail, execution stop cause): the
     # operator's name travels with it, since cancel_order takes no separate author.
-    result = operations.cancel_order(_orders(), tenant, order_id, f"{body.reason} (by {who})")
+    result: dict[str, Any] = _operations().cancel_order(
+        _orders(), tenant, order_id, f"{body.reason} (by {who})"
+    )
     logger.info("order cancelled", extra={"order_id": order_id, "refund_due": result["refund_due"]})
     return result
 
@@ -257,7 +266,7 @@ def refund(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
     _authorize(tenant, "refund")
     body = _body(RefundBody)
     _require_order(tenant, order_id)
-    result = operations.request_refund(
+    result = _operations().request_refund(
         _orders(),
         tenant,
         order_id,
@@ -282,7 +291,7 @@ def open_return(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
     who = _authorize(tenant, "return")
     body = _body(ReturnBody)
     _require_order(tenant, order_id)
-    result = operations.open_return(
+    result = _operations().open_return(
         _orders(),
         tenant,
         order_id,
@@ -303,7 +312,7 @@ def review(tenant: str, order_id: str) -> dict[str, Any]:
 
 def decide(tenant: str, order_id: str, decision: str, by: str) -> dict[str, Any]:
     """Resume the order's review wait; a 409 when no review waits (decided, timed out)."""
-    result = operations.decide_review(_orders(), tenant, order_id, decision, by)
+    result = _operations().decide_review(_orders(), tenant, order_id, decision, by)
     logger.info("review decided", extra={"order_id": order_id, "decision": decision, **result})
     if not result.get("resumed"):
         raise _conflict(

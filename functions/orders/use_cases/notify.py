@@ -9,7 +9,6 @@ from typing import Any
 
 from functions.orders.domain import order_context
 from functions.orders.ports import Ports
-from shared.notify.render import EmailKind, render
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings
@@ -29,6 +28,9 @@ def notify(
     recipients = [r for r in to if r]
     if not recipients or ports.notifications.sent(tenant.id, state.order_id, kind):
         return None
+    # The templates (jinja2, babel) load on the first e-mail: steps that send none skip them.
+    from shared.notify.render import EmailKind, render
+
     try:
         email = render(
             EmailKind(kind),
