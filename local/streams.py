@@ -66,6 +66,7 @@ class _MappingPoller:
         self.patterns = [json.loads(p) for p in mapping.filter_patterns]
         self.pending: deque[dict[str, Any]] = deque()
         self.busy = False
+        self.quiet_cycles = 0
         self.paused = threading.Event()
         self.errors: list[str] = []
         self.delivered = 0
@@ -104,6 +105,7 @@ class _MappingPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             if self.paused.is_set():
+                self.quiet_cycles += 1  # held on purpose: nothing will be delivered
                 self._stop.wait(IDLE_SLEEP_S)
                 continue
             self.busy = True
@@ -121,6 +123,8 @@ class _MappingPoller:
             finally:
                 self.busy = False
             if not self.pending:
+                # A whole fetch found nothing more: what was written before it began is in.
+                self.quiet_cycles += 1
                 self._stop.wait(IDLE_SLEEP_S)
 
     def _fetch(self) -> None:
@@ -252,11 +256,16 @@ class StreamPoller:
             poller.paused.clear()
 
     def wait_idle(self, timeout_s: float) -> None:
+        """Return once every poller, in a fetch that began after this call, found nothing to
+        deliver: on a loaded machine a poller may not have run since the caller's last write,
+        and its "idle" from before would say nothing about it."""
         deadline = time.monotonic() + timeout_s
-        quiet_rounds = 0
+        start = [p.quiet_cycles for p in self.pollers]
         while time.monotonic() < deadline:
-            quiet_rounds = quiet_rounds + 1 if all(p.idle for p in self.pollers) else 0
-            if quiet_rounds >= 3:  # idle across a few fetch cycles: nothing in flight
+            if all(
+                p.idle and p.quiet_cycles >= begun + 2
+                for p, begun in zip(self.pollers, start, strict=True)
+            ):
                 return
-            time.sleep(IDLE_SLEEP_S * 2)
+            time.sleep(IDLE_SLEEP_S)
         raise TimeoutError(f"stream pollers still busy after {timeout_s}s")

@@ -112,7 +112,9 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
     assert started["started"]
     wait_refund_submitted(local_stack, sandbox, "refund-part")
     forward(local_stack, sandbox, "refund-part")
-    assert refund_execution(local_stack, "refund-part", "o-1", "r1")["status"] == "SUCCEEDED"
+    execution = refund_execution(local_stack, "refund-part", "o-1", "r1")
+    records = orders(local_stack).refunds.requests("refund-part", "o-1")
+    assert execution["status"] == "SUCCEEDED", (execution, records)
     state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load("refund-part", "o-1")
     assert state.refunded() == 1500 and state.status() == "partially_refunded"
     wait_for_mail(local_stack, "refund-part", "o-1", "refund_issued")
