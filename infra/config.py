@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.notices import DEFAULT_OPS_SENDER
+
 _TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 
 
@@ -43,6 +45,9 @@ class StackConfig(BaseModel):
     stage: str = Field(default="dev", pattern=r"^[a-z][a-z0-9]{1,15}$")
     tenants: tuple[TenantConfig, ...] = ()
     alert_emails: tuple[str, ...] = ()
+    # From: of every notice and report to client teams (shared.alerts): an SES identity of the
+    # operations team, never a shop's customer sender.
+    ops_sender: str = Field(default=DEFAULT_OPS_SENDER, pattern=r"@")
     log_retention_days: int = 30
     # Days raw payloads stay in the archive bucket before moving to Infrequent Access / expiring.
     archive_ia_days: int = 30
@@ -90,6 +95,7 @@ class StackConfig(BaseModel):
             ("stage", "stage"),
             ("tenants", "tenants"),
             ("alertEmails", "alert_emails"),
+            ("opsSender", "ops_sender"),
             ("logRetentionDays", "log_retention_days"),
             ("archiveIaDays", "archive_ia_days"),
             ("archiveExpireDays", "archive_expire_days"),

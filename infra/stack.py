@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.config import StackConfig
@@ -87,9 +88,19 @@ class EcomOpsStack(Stack):
             alerting=self.alerting,
             refund_state_machine=self.refunds.state_machine,
         )
+        # Notices (shared.alerts) come from the operations sender and point at the operator API.
+        for notifier in (self.lifecycle.steps, self.refunds.steps, self.reconciliation.daily):
+            notifier.add_environment("OPS_SENDER", config.ops_sender)
+        for notifier in (self.refunds.steps, self.reconciliation.daily):
+            notifier.add_environment("PUBLIC_API_URL", self.api.url)
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
         self.lifecycle.start_refunds(self.refunds.state_machine)
+
+        # Every state machine, today's and any added later: failures reach operations.
+        for machine in self.node.find_all():
+            if isinstance(machine, sfn.StateMachine):
+                self.alerting.alarm_on_executions(machine)
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)

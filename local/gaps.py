@@ -28,7 +28,10 @@ NOT_EMULATED = {
     "AWS::SNS::TopicPolicy": "TLS-only policy; asserted in stack tests",
     "AWS::SQS::QueuePolicy": "TLS-only policy; asserted in stack tests",
     "AWS::SNS::Subscription": "e-mail subscriptions; local e-mail is written to files instead",
-    "AWS::CloudWatch::Alarm": "alarms; the DLQ depth is checked by `ecomops events stats`",
+    "AWS::CloudWatch::Alarm": (
+        "alarms (the DLQ depth, failed, timed-out and aborted executions); the DLQ depth is "
+        "checked by `ecomops events stats`"
+    ),
     "AWS::Lambda::LayerVersion": "dependencies come from the virtual environment",
     "AWS::StepFunctions::Activity": "no activities are used",
 }

@@ -34,6 +34,9 @@ Risk: ``T#<t>#RISK`` / ``<kind>#<name>#<version>`` rules and lists;
 ``T#<t>#VEL#<dimension>#<hash of value>`` / ``<window>#<bucket>`` velocity counters;
 ``T#<t>#VELORDER#<o>`` / ``OBSERVED`` the counts an order's screening saw.
 
+Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#alert#<hash>``
+without a tenant): the channels a notice went out on.
+
 Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``);
 ``T#<t>#LINK#<nonce>`` / ``LINK`` spent review links; ``SYSTEM#selfcheck#<run>`` / ``PROOF``.
 """
@@ -238,3 +241,13 @@ def spent_link(tenant: str, nonce: str) -> tuple[str, str]:
 
 def selfcheck_proof(run_id: str) -> tuple[str, str]:
     return f"SYSTEM#selfcheck#{run_id}", "PROOF"
+
+
+# -- alerts --------------------------------------------------------------------------------------
+
+
+def alert_sent(tenant: str | None, identity: str) -> tuple[str, str]:
+    """Which channels a notice went out on (``shared.alerts``): once per identity, hashed whole."""
+    if tenant is None:
+        return f"SYSTEM#alert#{digest(identity)}", "ALERT"
+    return f"T#{tenant}#ALERT#{digest(identity)}", "ALERT"

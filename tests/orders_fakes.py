@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from functions.orders.ports import Ports
 from shared.events import Card, OrderPlaced
 from shared.order_aggregate import OrderState, apply
 from shared.tenants import TenantSettings
+from tests.alerts_fakes import FakeAlerts
 from tests.clocks import FixedClock
 
 
@@ -144,14 +144,6 @@ class FakeNotificationLog:
         self, tenant: str, order_id: str, kind: str, status: str, message_id: str, summary: str
     ) -> None:
         self.records[(tenant, order_id, kind)] = status
-
-
-class FakeAlerts:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str | None, str, dict[str, Any]]] = []
-
-    def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None:
-        self.sent.append((tenant, subject, dict(details)))
 
 
 class FakeWorkflows:
@@ -295,11 +287,15 @@ class FakePorts:
     payments: FakePayments = field(default_factory=FakePayments)
     mailer: FakeMailer = field(default_factory=FakeMailer)
     notifications: FakeNotificationLog = field(default_factory=FakeNotificationLog)
-    alerts: FakeAlerts = field(default_factory=FakeAlerts)
+    # The real alerting over fakes: its e-mails land in ``mailer`` (from the ops sender).
+    alerts: FakeAlerts = field(init=False)
     workflows: FakeWorkflows = field(default_factory=FakeWorkflows)
     screening: FakeScreening = field(default_factory=FakeScreening)
     refunds: FakeRefundLedger = field(default_factory=FakeRefundLedger)
     returns: FakeReturns = field(default_factory=FakeReturns)
+
+    def __post_init__(self) -> None:
+        self.alerts = FakeAlerts(self.tenants, self.mailer)
 
     def ports(self, **settings: Any) -> Ports:
         return Ports(

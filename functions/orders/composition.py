@@ -28,6 +28,7 @@ _ENV = {
     "public_api_url": "PUBLIC_API_URL",
     "seconds_per_day": "LIFECYCLE_SECONDS_PER_DAY",
     "tenant_secret_prefix": "TENANT_SECRET_PREFIX",
+    "ops_sender": "OPS_SENDER",
 }
 
 
@@ -43,6 +44,8 @@ class OrdersSettings(BaseModel):
     public_api_url: str = "https://api.example.invalid"
     seconds_per_day: int = Field(default=86_400, ge=1)
     tenant_secret_prefix: str | None = None
+    # From: of the client team's notices (shared.alerts), never the shop's customer sender.
+    ops_sender: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OrdersSettings:
@@ -63,7 +66,7 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     from functions.orders.adapters.review_links import SignedReviewLinks
     from functions.orders.adapters.workflows import StepFunctionsWorkflows
     from functions.risk.composition import build_risk
-    from shared.alerts import SnsAlerts
+    from shared.alerts import Alerting, DynamoAlertLog
     from shared.gateway import money_movements_for
     from shared.lifecycle_store import LifecycleStore
     from shared.notify.mailers import mailer_for
@@ -78,14 +81,23 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     def payments_for(tenant: str) -> Any:
         return money_movements_for(api_secrets, tenant)
 
+    tenants = TenantDirectory(table)
+    mailer = mailer_for(settings.mail_dir, clock)
     return Ports(
         orders=OrderStore(table, clock),
         records=LifecycleStore(table, clock),
-        tenants=TenantDirectory(table),
+        tenants=tenants,
         payments_for=payments_for,
-        mailer=mailer_for(settings.mail_dir, clock),
+        mailer=mailer,
         notifications=DynamoNotificationLog(table, clock),
-        alerts=SnsAlerts(settings.client_alerts_topic),
+        alerts=Alerting(
+            settings.client_alerts_topic,
+            tenants=tenants,
+            mailer=mailer,
+            log=DynamoAlertLog(table, clock),
+            ops_sender=settings.ops_sender,
+            api_url=settings.public_api_url,
+        ),
         workflows=StepFunctionsWorkflows(),
         screening=build_risk(table, clock),
         refunds=DynamoRefundLedger(table),

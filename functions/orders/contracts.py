@@ -288,6 +288,8 @@ class CompleteInput(RefundStep):
 
 class UnconfirmedInput(RefundStep):
     action: Literal[RefundAction.UNCONFIRMED]
+    # What was reserved: the amount the client team is told is not confirmed.
+    prepared: Prepared | None = None
 
 
 class FailInput(RefundStep):

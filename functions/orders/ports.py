@@ -3,7 +3,6 @@ composition root (``composition.py``) wires them, tests wire fakes (``tests/orde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from shared.clock import Clock
     from shared.events import Card, OrderPlaced
+    from shared.notices import Notice
     from shared.order_aggregate import OrderState
     from shared.tenants import TenantSettings
 
@@ -91,7 +91,9 @@ class NotificationLog(Protocol):
 
 
 class Alerts(Protocol):
-    def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None: ...
+    """The client team is told (``shared.alerts``: SNS and a rendered e-mail, once per notice)."""
+
+    def send(self, notice: Notice) -> None: ...
 
 
 class Workflows(Protocol):

@@ -34,6 +34,8 @@ _ENV = {
     "client_alerts_topic": "CLIENT_ALERTS_TOPIC",
     "ops_alerts_topic": "OPS_ALERTS_TOPIC",
     "mail_dir": "MAIL_DIR",
+    "ops_sender": "OPS_SENDER",
+    "public_api_url": "PUBLIC_API_URL",
 }
 
 
@@ -54,6 +56,10 @@ class ReconcileSettings(BaseModel):
     ops_alerts_topic: str | None = None
     # Local stack and tests: e-mails as .eml files in this folder instead of SES.
     mail_dir: str | None = None
+    # From: of the report and the notices (shared.alerts), never a shop's customer sender.
+    ops_sender: str | None = None
+    # Where the notices' operator API links point.
+    public_api_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReconcileSettings:
@@ -117,18 +123,26 @@ def daily_reconciliation(settings: ReconcileSettings, clock: Clock = CLOCK) -> D
     from functions.reconcile.adapters.s3 import S3Reports
     from functions.reconcile.adapters.team_notifier import TeamNotifier
     from functions.reconcile.use_cases.daily import DailyReconciliation
-    from shared.alerts import SnsAlerts
+    from shared.alerts import Alerting, DynamoAlertLog
     from shared.notify.mailers import mailer_for
 
     if not settings.reports_bucket:
         raise MissingSetting("REPORTS_BUCKET is not set for the daily reconciliation")
+    mailer = mailer_for(settings.mail_dir, clock)
     return DailyReconciliation(
         loader=DayLoader(settings.table_name, clock),
         breaks=BreakStore(settings.table_name, clock),
         start_refund=OrdersRefunds(settings),
         reports=S3Reports(settings.reports_bucket),
-        notifier=TeamNotifier(mailer_for(settings.mail_dir, clock)),
-        alerts=SnsAlerts(settings.client_alerts_topic),
+        notifier=TeamNotifier(mailer, settings.ops_sender),
+        alerts=Alerting(
+            settings.client_alerts_topic,
+            tenants=tenant_directory(settings),
+            mailer=mailer,
+            log=DynamoAlertLog(settings.table_name, clock),
+            ops_sender=settings.ops_sender,
+            api_url=settings.public_api_url,
+        ),
     )
 
 
@@ -137,11 +151,16 @@ def bank_intake(settings: ReconcileSettings, clock: Clock = CLOCK) -> Intake:
     from functions.reconcile.adapters.bank_store import BankStore
     from functions.reconcile.adapters.s3 import S3Objects
     from functions.reconcile.use_cases.bank_intake import Intake
-    from shared.alerts import SnsAlerts
+    from shared.alerts import Alerting, DynamoAlertLog
 
+    # The operations topic only: our operators read every tenant's bank-file problems there.
     return Intake(
         store=BankStore(settings.table_name, clock),
         tenants=tenant_directory(settings),
         objects=S3Objects(),
-        alerts=SnsAlerts(settings.ops_alerts_topic),
+        alerts=Alerting(
+            settings.ops_alerts_topic,
+            log=DynamoAlertLog(settings.table_name, clock),
+            api_url=settings.public_api_url,
+        ),
     )

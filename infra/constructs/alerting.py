@@ -1,4 +1,5 @@
-"""Where trouble is reported: client-team and operations topics, the dead-letter queue, alarms."""
+"""Where trouble is reported: client-team and operations topics, the dead-letter queue, alarms
+(the queue's depth; every state machine's failed, timed-out and aborted executions)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
@@ -85,3 +87,31 @@ class Alerting(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.dead_letter_alarm.add_alarm_action(cw_actions.SnsAction(self.ops_alerts))
+
+    def alarm_on_executions(self, machine: sfn.StateMachine) -> list[cloudwatch.Alarm]:
+        """Operations hear of every execution of ``machine`` that failed, timed out or was
+        aborted (an operator's stop included: someone should know why)."""
+        name = machine.node.path.replace("/", " ")
+        # metric → (its builder, what happened, list-executions' --status-filter)
+        metrics = {
+            "ExecutionsFailed": (machine.metric_failed, "failed", "FAILED"),
+            "ExecutionsTimedOut": (machine.metric_timed_out, "timed out", "TIMED_OUT"),
+            "ExecutionsAborted": (machine.metric_aborted, "were aborted", "ABORTED"),
+        }
+        alarms = []
+        for metric_name, (metric, what, status) in metrics.items():
+            alarm = cloudwatch.Alarm(
+                machine,
+                f"{metric_name}Alarm",
+                alarm_description=f"Executions of {name} {what}: list them with `aws "
+                "stepfunctions list-executions --state-machine-arn <arn> --status-filter "
+                f"{status}`; `ecomops orders show` tells the order's story.",
+                metric=metric(period=Duration.minutes(5), statistic="Sum"),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(cw_actions.SnsAction(self.ops_alerts))
+            alarms.append(alarm)
+        return alarms

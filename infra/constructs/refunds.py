@@ -117,7 +117,13 @@ class RefundWorkflow(Construct):
                 "reason": sfn.JsonPath.string_at(given("reason")),
             },
         )
-        unconfirmed = step("Unconfirmed", {"action": c.RefundAction.UNCONFIRMED})
+        unconfirmed = step(
+            "Unconfirmed",
+            {
+                "action": c.RefundAction.UNCONFIRMED,
+                "prepared": sfn.JsonPath.object_at(c.PREPARED_RESULT),
+            },
+        )
         # A refund that cannot happen ends ``failed`` on its record with the reason, gives its
         # reservation back and alerts the client team, then fails the execution (so the
         # failed-executions alarm sees it too).

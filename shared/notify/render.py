@@ -70,6 +70,8 @@ class EmailKind(StrEnum):
     NOT_DISPATCHED = "not_dispatched"
     REFUND_STUCK = "refund_stuck"
     DELIVERY_EXCEPTION_OPS = "delivery_exception_ops"
+    # any other notice (``shared.notices``): its headline, details and actions
+    TEAM_NOTICE = "team_notice"
 
 
 TEAM_KINDS = frozenset(
@@ -78,6 +80,7 @@ TEAM_KINDS = frozenset(
         EmailKind.NOT_DISPATCHED,
         EmailKind.REFUND_STUCK,
         EmailKind.DELIVERY_EXCEPTION_OPS,
+        EmailKind.TEAM_NOTICE,
     }
 )
 
@@ -328,7 +331,20 @@ class OrderHistory(_Context):
     orders: tuple[HistoryEntry, ...]
 
 
-class ReviewNeeded(_OrderContext):
+class TeamAction(_Model):
+    """How a team acts on what it is told: a link to open, an API request, a CLI command."""
+
+    label: str
+    url: WebUrl | None = None
+    request: str | None = None  # "POST https://…/refunds": not a link, a call to make
+    command: str | None = None
+
+
+class _ForTeam(_Model):
+    to_act: tuple[TeamAction, ...] = ()
+
+
+class ReviewNeeded(_ForTeam, _OrderContext):
     lines: tuple[Line, ...] = Field(min_length=1)
     total: Money
     reasons: tuple[str, ...] = Field(min_length=1)
@@ -341,13 +357,13 @@ class ReviewNeeded(_OrderContext):
     console_url: WebUrl | None = None
 
 
-class NotDispatched(_OrderContext):
+class NotDispatched(_ForTeam, _OrderContext):
     days: int = Field(ge=1)
     vendors: tuple[str, ...] = ()
     console_url: WebUrl | None = None
 
 
-class RefundStuck(_OrderContext):
+class RefundStuck(_ForTeam, _OrderContext):
     refund: Money
     refund_id: str | None = None
     gateway: str | None = None
@@ -356,7 +372,7 @@ class RefundStuck(_OrderContext):
     console_url: WebUrl | None = None
 
 
-class DeliveryExceptionOps(_OrderContext):
+class DeliveryExceptionOps(_ForTeam, _OrderContext):
     status: str
     carrier: str | None = None
     tracking_code: str | None = None
@@ -364,6 +380,16 @@ class DeliveryExceptionOps(_OrderContext):
     detail: str | None = None
     occurred_at: datetime | None = None
     console_url: WebUrl | None = None
+
+
+class TeamNotice(_ForTeam, _Context):
+    """A notice with no template of its own: what it says, line by line."""
+
+    heading: str = Field(min_length=1)
+    label: str = "Team alert"
+    severity: Literal["info", "warning", "critical"] = "warning"
+    details: tuple[tuple[str, str], ...] = ()
+    order_id: str | None = None
 
 
 CONTEXTS: dict[EmailKind, type[_Context]] = {
@@ -380,6 +406,7 @@ CONTEXTS: dict[EmailKind, type[_Context]] = {
     EmailKind.NOT_DISPATCHED: NotDispatched,
     EmailKind.REFUND_STUCK: RefundStuck,
     EmailKind.DELIVERY_EXCEPTION_OPS: DeliveryExceptionOps,
+    EmailKind.TEAM_NOTICE: TeamNotice,
 }
 
 
@@ -521,6 +548,8 @@ def _subject(kind: EmailKind, ctx: Any, brand: Brand, money: Any) -> str:
             return f"[{name}] Refund of {money(ctx.refund)} for {ctx.order_id} not confirmed"
         case EmailKind.DELIVERY_EXCEPTION_OPS:
             return f"[{name}] Delivery exception on order {ctx.order_id}: {_humanize(ctx.status)}"
+        case EmailKind.TEAM_NOTICE:
+            return f"[{name}] {ctx.heading}"
 
 
 # -- the rendered e-mail ---------------------------------------------------------------------

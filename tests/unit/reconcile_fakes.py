@@ -3,7 +3,7 @@ testing the use cases without AWS: each keeps what it was given so a test can lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -112,16 +112,6 @@ class FakeMailer:
     ) -> str | None:
         self.sent.append((tenant.id, subject, key))
         return f"msg-{len(self.sent)}"
-
-
-@dataclass
-class FakeAlerts:
-    """``Alerts``: (tenant attribute, subject, details) per alert."""
-
-    sent: list[tuple[str | None, str, dict[str, Any]]] = field(default_factory=list)
-
-    def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None:
-        self.sent.append((tenant, subject, dict(details)))
 
 
 @dataclass

@@ -76,6 +76,11 @@ CONTEXTS: dict[EmailKind, dict[str, Any]] = {
     EmailKind.NOT_DISPATCHED: {**ORDER, "days": 5},
     EmailKind.REFUND_STUCK: {**ORDER, "refund": usd(4900), "refund_id": "re_1"},
     EmailKind.DELIVERY_EXCEPTION_OPS: {**ORDER, **TRACKING, "status": "return_to_sender"},
+    EmailKind.TEAM_NOTICE: {
+        "heading": "Refund for order NW-1 failed",
+        "details": [("Order", "NW-1"), ("Reason", "card expired")],
+        "order_id": "NW-1",
+    },
 }
 
 SUBJECTS = {
@@ -94,6 +99,7 @@ SUBJECTS = {
     EmailKind.DELIVERY_EXCEPTION_OPS: (
         "[Northwind] Delivery exception on order NW-1: Return to sender"
     ),
+    EmailKind.TEAM_NOTICE: "[Northwind] Refund for order NW-1 failed",
 }
 
 

@@ -25,6 +25,7 @@ from shared.events import (
     Source,
 )
 from shared.money import Money
+from shared.notices import DEFAULT_OPS_SENDER, DeliveryProblem, PotentialFraud, RefundFailed
 from shared.order_aggregate import CancelReason
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
@@ -110,12 +111,18 @@ def test_holding_for_review_parks_the_token_asks_the_customer_and_the_client_tea
     assert fake.records.stage("acme", "o-1") == c.Stage.POTENTIAL_FRAUD
     assert fake.records.waits[("acme", "o-1", "review")] == "tok"
     assert fake.mailer.kinds() == ["payment_verification", "review_needed"]
-    (tenant, subject, details) = fake.alerts.sent[0]
-    assert tenant == "acme" and "Potential fraud" in subject
-    assert details["approve_url"].startswith("https://ops.example/links/acme/o-1/approve")
+    (notice,) = fake.alerts.sent
+    assert isinstance(notice, PotentialFraud) and notice.tenant == "acme"
+    assert notice.approve_url and notice.approve_url.startswith(
+        "https://ops.example/links/acme/o-1/approve"
+    )
     # The links expire with the review: now (the clock) plus the tenant's review time.
     expiry = int((T0 + timedelta(hours=1 + ACME.review_timeout_hours)).timestamp())
-    assert details["approve_url"].endswith(f"exp={expiry}")
+    assert notice.approve_url.endswith(f"exp={expiry}")
+    # The client team's e-mail comes from operations, not from the shop's customer sender.
+    review = fake.mailer.sent[1]
+    assert review.sender == DEFAULT_OPS_SENDER and review.to == ACME.alert_emails
+    assert notice.approve_url in review.html
 
 
 def test_a_decision_resumes_the_review_once(fake: FakePorts) -> None:
@@ -160,7 +167,8 @@ def shipment(status: str, tracking: str = "1Z1", minute: int = 30) -> ShipmentUp
         (c.Stage.CONFIRMED, ["order_confirmation"]),
         (c.Stage.SHIPPED, ["order_shipped"]),
         (c.Stage.DELIVERED, ["order_delivered"]),
-        (c.Stage.NOT_DISPATCHED, []),
+        # the client team, not the customer
+        (c.Stage.NOT_DISPATCHED, ["not_dispatched"]),
     ],
 )
 def test_each_stage_tells_the_customer_once(
@@ -184,10 +192,11 @@ def test_a_delivery_problem_opens_a_claim_and_alerts(fake: FakePorts) -> None:
             shipment="failure",
         ),
     )
-    assert fake.mailer.kinds() == ["delivery_problem"]
+    assert fake.mailer.kinds() == ["delivery_problem", "delivery_exception_ops"]
     (claim,) = fake.records.claims
     assert (claim["tracking_code"], claim["problem"], claim["status"]) == ("1Z1", "failure", "open")
-    assert "Delivery problem" in fake.alerts.sent[0][1]
+    (notice,) = fake.alerts.sent
+    assert isinstance(notice, DeliveryProblem) and notice.tracking_code == "1Z1"
 
 
 def test_a_failed_email_is_recorded_and_never_fails_the_step(fake: FakePorts) -> None:
@@ -356,7 +365,9 @@ def test_a_refund_that_fails_is_recorded_released_and_alerted(fake: FakePorts) -
     }
     record = fake.refunds.records[("acme", "o-1", "r1")]
     assert (record["status"], record["failed_step"]) == ("failed", "submit")
-    assert fake.alerts.sent[-1][2]["reason"] == "GatewayRefused: 400: charge refunded"
+    notice = fake.alerts.sent[-1]
+    assert isinstance(notice, RefundFailed)
+    assert notice.reason == "GatewayRefused: 400: charge refunded"
     # The money is free again.
     assert prepare(fake, "r2", amount=5000).amount == 5000
 

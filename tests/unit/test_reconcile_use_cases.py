@@ -28,9 +28,10 @@ from functions.reconcile.use_cases.daily import DailyReconciliation
 from functions.reconcile.use_cases.schedule import days_to_run
 from local.sandboxes.bank import Entry, Statement, write_csv
 from local.sandboxes.recon_day import gateway_charge
+from shared.notices import BankFileProblem, ReconciliationBreaks
 from shared.tenants import ReconciliationSettings, TenantSettings
+from tests.alerts_fakes import FakeAlerts
 from tests.unit.reconcile_fakes import (
-    FakeAlerts,
     FakeBankFiles,
     FakeBreakLedger,
     FakeLoader,
@@ -135,13 +136,14 @@ def test_refunds_are_claimed_once_then_started_and_the_day_is_reported_mailed_an
         ("acme", run.mailer.sent[0][1], "acme:reconciliation:2026-11-20"),
     ]
     assert summary["email_message_id"] == "msg-1"
-    ((tenant, subject, details),) = run.alerts.sent
-    assert tenant == "acme"
-    assert subject == "Reconciliation 2026-11-20: 2 new top-priority breaks"
-    assert {b["class"] for b in details["breaks"]} == {
+    (notice,) = run.alerts.sent
+    assert isinstance(notice, ReconciliationBreaks) and notice.tenant == "acme"
+    assert notice.headline == "Reconciliation 2026-11-20: 2 new top-priority breaks"
+    assert {b.break_class for b in notice.breaks} == {
         "duplicate_payment",
         "cancelled_not_refunded",
     }
+    assert set(notice.break_ids) == {b.break_id for b in run.breaks.open_breaks("acme")}
     assert len(run.breaks.open_breaks("acme")) == 2
     assert run.breaks.runs[DAY] == summary
 
@@ -333,8 +335,9 @@ def test_a_file_of_an_unknown_tenant_is_rejected_with_an_alert_and_nothing_store
         "reason": "no tenant 'nobody' for bank-statements/nobody/a.csv",
     }
     assert intake.store.lines == {} and intake.store.records == {}
-    ((tenant, subject, _),) = intake.alerts.sent
-    assert (tenant, subject) == (None, "Bank file rejected: bank-statements/nobody/a.csv")
+    (notice,) = intake.alerts.sent
+    assert notice.tenant is None
+    assert notice.headline == "Bank file rejected: bank-statements/nobody/a.csv"
 
 
 def test_an_unreadable_file_is_recorded_rejected_and_may_be_sent_again_fixed() -> None:
@@ -344,7 +347,7 @@ def test_an_unreadable_file_is_recorded_rejected_and_may_be_sent_again_fixed() -
     assert "camt" in str(broken["reason"])
     ((record),) = intake.store.records.values()
     assert record["status"] == "rejected" and record["bytes"] == 29
-    assert intake.alerts.sent[0][1] == "Bank file rejected: bank-statements/acme/a.xml"
+    assert intake.alerts.sent[0].headline == "Bank file rejected: bank-statements/acme/a.xml"
     # The same bytes again are rejected again (not a duplicate); a fixed file lands.
     assert (
         intake.drop("bank-statements/acme/a2.xml", b"<Document>not camt</Document>")["status"]
@@ -363,13 +366,13 @@ def test_quarantined_lines_land_the_rest_and_alert_the_operators() -> None:
         "lines": 1,
         "quarantined_count": 1,
     }
-    ((tenant, subject, details),) = intake.alerts.sent
-    assert tenant is None
+    (notice,) = intake.alerts.sent
+    assert isinstance(notice, BankFileProblem) and notice.tenant == "acme"
     assert (
-        subject
+        notice.headline
         == "Bank file bank-statements/acme/a.csv: 1 lines quarantined, 0 control checks failed"
     )
-    assert details["lines_stored"] == 1 and len(details["quarantined"]) == 1
+    assert notice.lines_stored == 1 and len(notice.examples) == 1
 
 
 def test_the_tenants_csv_mapping_reads_its_banks_export() -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import card_of, released_lines, wait_outcome
+from functions.orders.domain import card_of, order_context, released_lines, wait_outcome
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import refund_all_payments
 from shared.clock import decided_at, epoch_seconds
+from shared.notices import DeliveryProblem, NotDispatched, PotentialFraud
 from shared.observability import logger
 from shared.order_aggregate import FRAUD_CANCELLATIONS, CancelReason, OrderState
 from shared.tenants import TenantSettings
@@ -80,32 +81,18 @@ def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
     expires_at = epoch_seconds(ports.clock) + tenant.review_timeout_hours * 3600
     urls = ports.review_links.links(tenant.id, state.order_id, expires_at)
     reasons = screening.get("reasons") or ["held for review"]
+    # Without a signing key there are no one-click links: the console decides instead.
     fallback = ports.review_links.console_url
-    notify(
-        ports,
-        "review_needed",
-        state,
-        tenant,
-        list(tenant.alert_emails),
-        {
-            "reasons": reasons,
-            "risk_score": screening.get("score"),
-            "approve_url": urls.get("approve", fallback),
-            "reject_url": urls.get("reject", fallback),
-            "customer_ip": order.customer.ip,
-        },
-        sender=tenant.customer_sender,
-    )
-    ports.alerts.alert(
-        tenant.id,
-        f"Potential fraud: order {state.order_id}",
-        {
-            "tenant": tenant.id,
-            "order_id": state.order_id,
-            "reasons": reasons,
-            "approve_url": urls.get("approve"),
-            "reject_url": urls.get("reject"),
-        },
+    ports.alerts.send(
+        PotentialFraud(
+            tenant=tenant.id,
+            order_id=state.order_id,
+            reasons=tuple(reasons),
+            risk_score=screening.get("score"),
+            approve_url=urls.get("approve", fallback),
+            reject_url=urls.get("reject", fallback),
+            order={**order_context(state), "customer_ip": order.customer.ip},
+        )
     )
     return {"held": True}
 
@@ -174,10 +161,13 @@ def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
     elif step.stage == c.Stage.DELIVERY_PROBLEM:
         _delivery_problem(ports, state, tenant, step.shipment)
     elif step.stage == c.Stage.NOT_DISPATCHED:
-        ports.alerts.alert(
-            tenant.id,
-            f"Not dispatched: order {state.order_id}",
-            {"tenant": tenant.id, "order_id": state.order_id, "days": tenant.dispatch_sla_days},
+        ports.alerts.send(
+            NotDispatched(
+                tenant=tenant.id,
+                order_id=state.order_id,
+                days=tenant.dispatch_sla_days,
+                order=order_context(state),
+            )
         )
     return {"stage": str(step.stage)}
 
@@ -210,15 +200,16 @@ def _delivery_problem(
             "decision": "pending: refund or reship",
         },
     )
-    ports.alerts.alert(
-        tenant.id,
-        f"Delivery problem: order {state.order_id}",
-        {
-            "tenant": tenant.id,
-            "order_id": state.order_id,
-            "shipment": problem,
-            "claim": "opened; decide refund (ops API refunds) or reship",
-        },
+    ports.alerts.send(
+        DeliveryProblem(
+            tenant=tenant.id,
+            order_id=state.order_id,
+            problem=problem or "unknown",
+            carrier=shipment.carrier if shipment else None,
+            tracking_code=shipment.tracking_code if shipment else None,
+            claim="opened: decide on a refund or a reshipment",
+            order=order_context(state),
+        )
     )
 
 

@@ -21,6 +21,7 @@ from functions.orders.domain import (
 )
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
+from shared.notices import RefundFailed, RefundUnconfirmed
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 
@@ -133,10 +134,15 @@ def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
 
 def unconfirmed(ports: Ports, step: c.UnconfirmedInput) -> dict[str, Any]:
     ports.refunds.record(step.tenant, step.order_id, step.refund_id, status="unconfirmed")
-    ports.alerts.alert(
-        step.tenant,
-        f"Refund not confirmed: order {step.order_id}",
-        {"tenant": step.tenant, "order_id": step.order_id, "refund": step.refund_id},
+    prepared = step.prepared
+    ports.alerts.send(
+        RefundUnconfirmed(
+            tenant=step.tenant,
+            order_id=step.order_id,
+            refund_id=step.refund_id,
+            amount=prepared.amount if prepared else None,
+            currency=prepared.currency if prepared else None,
+        )
     )
     return {"unconfirmed": step.refund_id}
 
@@ -156,17 +162,15 @@ def fail(ports: Ports, step: c.FailInput) -> dict[str, Any]:
         failed_step=step.step,
     )
     prepared = step.prepared
-    ports.alerts.alert(
-        step.tenant,
-        f"Refund failed: order {step.order_id}",
-        {
-            "tenant": step.tenant,
-            "order_id": step.order_id,
-            "refund": step.refund_id,
-            "amount": prepared.amount if prepared else None,
-            "currency": prepared.currency if prepared else None,
-            "reason": reason,
-        },
+    ports.alerts.send(
+        RefundFailed(
+            tenant=step.tenant,
+            order_id=step.order_id,
+            refund_id=step.refund_id,
+            reason=reason,
+            amount=prepared.amount if prepared else None,
+            currency=prepared.currency if prepared else None,
+        )
     )
     logger.warning("refund failed", extra={"reason": reason, "released": released})
     return {"failed": step.refund_id, "reason": reason, "released": released}

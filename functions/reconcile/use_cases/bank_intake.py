@@ -13,6 +13,7 @@ from typing import Any
 
 from functions.reconcile.domain.bank.file_record import file_summary
 from functions.reconcile.ports import Alerts, BankFiles, ObjectPort, TenantLookup
+from shared.notices import BankFileProblem
 from shared.observability import logger
 
 PREFIX = "bank-statements/"
@@ -23,7 +24,7 @@ class Intake:
     store: BankFiles
     tenants: TenantLookup
     objects: ObjectPort
-    # The operations topic: no tenant attribute (the operators see every tenant's files).
+    # The operations topic (the operators see every tenant's files).
     alerts: Alerts
 
     def receive(self, bucket: str, key: str) -> dict[str, Any]:
@@ -36,7 +37,11 @@ class Intake:
         settings = self.tenants.get(tenant) if tenant else None
         if settings is None:
             unknown = {"status": "rejected", "reason": f"no tenant {tenant!r} for {key}"}
-            self.alerts.alert(None, f"Bank file rejected: {key}", unknown)
+            self.alerts.send(
+                BankFileProblem(
+                    tenant=None, file=key, rejected=True, reason=f"no tenant {tenant!r}"
+                )
+            )
             logger.error("bank file rejected", extra={"key": key, **unknown})
             return unknown
         previous = self.store.file_record(tenant, sha)
@@ -61,7 +66,7 @@ class Intake:
                 "bytes": len(data),
             }
             self.store.put_file_record(tenant, sha, key, record)
-            self.alerts.alert(None, f"Bank file rejected: {key}", {"tenant": tenant, **record})
+            self.alerts.send(BankFileProblem(tenant=tenant, file=key, rejected=True, reason=str(error)))
             logger.error("bank file rejected", extra={"key": key, "reason": str(error)})
             return record
         # Lines first, then the record: a crash between the two is retried (S3 redelivers),
@@ -70,17 +75,17 @@ class Intake:
         summary = file_summary(parsed)
         self.store.put_file_record(tenant, sha, key, summary)
         if summary["status"] != "stored":
-            self.alerts.alert(
-                None,
-                f"Bank file {key}: {summary['quarantined_count']} lines quarantined, "
-                f"{summary['failed_controls']} control checks failed",
-                {
-                    "tenant": tenant,
-                    "key": key,
-                    "lines_stored": summary["lines"],
-                    "quarantined": summary["quarantined"][:50],
-                    "statements": summary["statements"],
-                },
+            self.alerts.send(
+                BankFileProblem(
+                    tenant=tenant,
+                    file=key,
+                    lines_stored=summary["lines"],
+                    quarantined=summary["quarantined_count"],
+                    failed_controls=summary["failed_controls"],
+                    examples=tuple(
+                        f"line {q['line_no']}: {q['reason']}" for q in summary["quarantined"][:5]
+                    ),
+                )
             )
         logger.info(
             "bank file stored",

@@ -39,6 +39,7 @@ from functions.reconcile.ports import (
     ReportMailer,
     ReportSink,
 )
+from shared.notices import BreakLine, ReconciliationBreaks
 from shared.observability import logger
 from shared.tenants import TenantSettings
 
@@ -96,24 +97,22 @@ class DailyReconciliation:
         )
         urgent = [b for b in carried.opened if b.priority == Priority.P1]
         if urgent:
-            self.alerts.alert(
-                tenant.id,
-                f"Reconciliation {day}: {len(urgent)} new top-priority breaks",
-                {
-                    "tenant": tenant.id,
-                    "day": day.isoformat(),
-                    "report": keys["html"],
-                    "breaks": [
-                        {
-                            "break_id": b.break_id,
-                            "class": b.break_class.value,
-                            "amount": b.amount,
-                            "currency": b.currency,
-                            "explanation": b.explanation,
-                        }
-                        for b in urgent[:50]
-                    ],
-                },
+            self.alerts.send(
+                ReconciliationBreaks(
+                    tenant=tenant.id,
+                    day=day.isoformat(),
+                    report=keys["html"],
+                    breaks=tuple(
+                        BreakLine(
+                            break_id=b.break_id,
+                            break_class=b.break_class.value,
+                            amount=b.amount,
+                            currency=b.currency,
+                            explanation=b.explanation,
+                        )
+                        for b in urgent
+                    ),
+                )
             )
         self.breaks.save_run(tenant.id, day, summary)
         logger.info("reconciled", extra={"day": day.isoformat(), **summary["counts"]})

@@ -1,0 +1,415 @@
+"""What people are told when something needs them: one typed model per kind of notice.
+
+A notice is read twice. On SNS its body is a short human line and a few lines of detail, and
+its message attributes carry the structured fields (tenant, kind, severity, team, order,
+refund, breaks) that subscribers filter on. By e-mail it is rendered with the tenant's branding
+for the team it is about (``Team``: the client's operations people, ``alert_emails``, or its
+finance people, ``finance_emails``), from the operations sender. ``shared.alerts`` sends both.
+
+Adding a kind is one subclass here: a ``kind`` literal, its fields, ``headline`` and, if it
+says more than the ids, ``details``; ``actions`` names the operator API route and ``ecomops``
+command that act on it (the ids-based defaults often suffice). ``email`` names a dedicated
+template (``shared.notify.render.EmailKind``) when one exists; otherwise the e-mail is the
+generic team notice. The kernel's domain: no AWS, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.money import Money
+
+# From: of notices where the deployment names no operations sender (the local stack, tests).
+DEFAULT_OPS_SENDER = "Ecom OPS <ops@ecomops.example>"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Team(StrEnum):
+    """Whose inbox a notice belongs in (SNS subscribers filter on it as ``team``)."""
+
+    OPERATIONS = "operations"  # the client's operations people: ``alert_emails``
+    FINANCE = "finance"  # its finance people: ``finance_emails``
+
+
+class Action(BaseModel):
+    """One way to act on a notice: an operator API route and/or an ``ecomops`` command."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str
+    method: Literal["GET", "POST", "PUT", "DELETE"] = "GET"
+    # Relative to the deployment's API (``/ops/tenants/…``); the sender makes it absolute.
+    path: str | None = None
+    command: str | None = None
+    # A ready link (a signed one-click approve/reject link).
+    url: str | None = None
+
+
+class Notice(BaseModel):
+    """The fields every notice has; a kind adds its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    kind: str
+    # None: not about one tenant (a bank file whose tenant is unknown): the operations topic only.
+    tenant: str | None
+    severity: Severity = Severity.WARNING
+    order_id: str | None = None
+    refund_id: str | None = None
+    break_ids: tuple[str, ...] = ()
+    # What the e-mail may show about the order (``functions.orders.domain.order_context``):
+    # never published on SNS, never part of the identity.
+    order: Mapping[str, Any] | None = Field(default=None, exclude=True, repr=False)
+
+    team: ClassVar[Team] = Team.OPERATIONS
+    # A dedicated e-mail template (an EmailKind value), or None for the generic team notice.
+    email: ClassVar[str | None] = None
+
+    @property
+    def headline(self) -> str:
+        raise NotImplementedError
+
+    def details(self) -> list[tuple[str, str]]:
+        """(label, value) lines after the headline, in the order people read them."""
+        return []
+
+    def actions(self) -> list[Action]:
+        if self.tenant and self.order_id:
+            return [
+                Action(
+                    label="Look at the order",
+                    path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}",
+                    command=f"ecomops orders show --tenant {self.tenant} {self.order_id}",
+                )
+            ]
+        return []
+
+    @property
+    def identity(self) -> str:
+        """What makes two notices the same one (each is sent at most once per identity)."""
+        ids = [self.kind, self.tenant or "-", self.order_id or "-", self.refund_id or "-"]
+        return "|".join(ids + sorted(self.break_ids))
+
+    # -- how it reads ------------------------------------------------------------------------
+
+    def all_details(self) -> list[tuple[str, str]]:
+        ids = [("Tenant", self.tenant), ("Order", self.order_id), ("Refund", self.refund_id)]
+        return [(k, v) for k, v in ids if v] + self.details()
+
+    def message(self, api_url: str | None = None) -> str:
+        """The SNS body: the headline, the details, then how to act."""
+        lines = [self.headline, ""]
+        lines += [f"{label}: {value}" for label, value in self.all_details()]
+        for action in self.actions():
+            lines.append("")
+            lines.append(f"{action.label}:")
+            if action.url:
+                lines.append(f"  {action.url}")
+            if action.path:
+                lines.append(f"  {action.method} {absolute(api_url, action.path)}")
+            if action.command:
+                lines.append(f"  {action.command}")
+        return "\n".join(lines).strip() + "\n"
+
+    def attributes(self) -> dict[str, str | list[str]]:
+        """The structured fields SNS subscribers filter on (no empty values: SNS refuses them)."""
+        fields: dict[str, str | list[str] | None] = {
+            "kind": self.kind,
+            "tenant": self.tenant,
+            "severity": str(self.severity),
+            "team": str(self.team),
+            "order_id": self.order_id,
+            "refund_id": self.refund_id,
+            "break_ids": list(self.break_ids) or None,
+        }
+        return {k: v for k, v in fields.items() if v}
+
+
+def absolute(api_url: str | None, path: str) -> str:
+    return f"{api_url.rstrip('/')}{path}" if api_url else path
+
+
+def _money(amount: int | None, currency: str | None) -> str | None:
+    if amount is None or not currency:
+        return None
+    return Money.of(amount, currency).format(grouping=True)
+
+
+# -- the kinds -------------------------------------------------------------------------------
+
+
+class PotentialFraud(Notice):
+    """Screening held the order: the client team approves or rejects it."""
+
+    kind: Literal["potential_fraud"] = "potential_fraud"
+    order_id: str
+    reasons: tuple[str, ...] = ()
+    risk_score: float | None = None
+    approve_url: str | None = None
+    reject_url: str | None = None
+
+    email: ClassVar[str | None] = "review_needed"
+
+    @property
+    def headline(self) -> str:
+        return f"Potential fraud: order {self.order_id} is held for review"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [("Reasons", "; ".join(self.reasons) or "held for review")]
+        if self.risk_score is not None:
+            rows.append(("Risk score", f"{self.risk_score:g}"))
+        return rows
+
+    def actions(self) -> list[Action]:
+        path = f"/ops/tenants/{self.tenant}/orders/{self.order_id}/review"
+        decide = [
+            Action(label="Approve", url=self.approve_url) if self.approve_url else None,
+            Action(label="Reject", url=self.reject_url) if self.reject_url else None,
+            Action(
+                label="Decide through the operator API, or see the review queue",
+                method="POST",
+                path=path,
+                command=f"ecomops risk queue --tenant {self.tenant}",
+            ),
+        ]
+        return [a for a in decide if a is not None]
+
+    def email_context(self) -> dict[str, Any]:
+        return {
+            "reasons": self.reasons or ("held for review",),
+            "risk_score": self.risk_score,
+            "approve_url": self.approve_url,
+            "reject_url": self.reject_url,
+        }
+
+
+class NotDispatched(Notice):
+    kind: Literal["not_dispatched"] = "not_dispatched"
+    order_id: str
+    days: int = Field(ge=1)
+
+    email: ClassVar[str | None] = "not_dispatched"
+
+    @property
+    def headline(self) -> str:
+        plural = "s" if self.days != 1 else ""
+        return f"Order {self.order_id} not dispatched after {self.days} day{plural}"
+
+    def details(self) -> list[tuple[str, str]]:
+        return [("What to do", "check with the warehouse or vendor; tell the customer if late")]
+
+    def email_context(self) -> dict[str, Any]:
+        return {"days": self.days}
+
+
+class DeliveryProblem(Notice):
+    kind: Literal["delivery_problem"] = "delivery_problem"
+    order_id: str
+    problem: str = "unknown"
+    carrier: str | None = None
+    tracking_code: str | None = None
+    claim: str | None = None
+
+    email: ClassVar[str | None] = "delivery_exception_ops"
+
+    @property
+    def headline(self) -> str:
+        problem = self.problem.replace("_", " ")
+        return f"Delivery problem on order {self.order_id}: {problem}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Carrier", self.carrier),
+            ("Tracking number", self.tracking_code),
+            ("Claim", self.claim),
+        ]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Refund the customer (or reship)",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}/refunds",
+            ),
+        ]
+
+    def email_context(self) -> dict[str, Any]:
+        return {
+            "status": self.problem,
+            "carrier": self.carrier,
+            "tracking_code": self.tracking_code,
+            "detail": f"claim {self.claim}" if self.claim else None,
+        }
+
+
+class RefundUnconfirmed(Notice):
+    kind: Literal["refund_unconfirmed"] = "refund_unconfirmed"
+    order_id: str
+    refund_id: str
+    amount: int | None = None
+    currency: str | None = None
+
+    email: ClassVar[str | None] = "refund_stuck"
+
+    @property
+    def headline(self) -> str:
+        return f"Refund {self.refund_id} for order {self.order_id} not confirmed by the gateway"
+
+    def details(self) -> list[tuple[str, str]]:
+        amount = _money(self.amount, self.currency)
+        rows = [("Amount", amount)] if amount else []
+        return [*rows, ("What to do", "check the refund in the gateway's dashboard")]
+
+    def email_context(self) -> dict[str, Any]:
+        refund = (
+            {"amount": self.amount, "currency": self.currency}
+            if self.amount is not None and self.currency
+            else None
+        )
+        return {"refund": refund, "refund_id": self.refund_id}
+
+
+class RefundFailed(Notice):
+    kind: Literal["refund_failed"] = "refund_failed"
+    severity: Severity = Severity.CRITICAL
+    order_id: str
+    refund_id: str
+    reason: str
+    amount: int | None = None
+    currency: str | None = None
+
+    @property
+    def headline(self) -> str:
+        amount = _money(self.amount, self.currency)
+        what = f"Refund of {amount}" if amount else f"Refund {self.refund_id}"
+        return f"{what} for order {self.order_id} failed: the customer has not been paid back"
+
+    def details(self) -> list[tuple[str, str]]:
+        amount = _money(self.amount, self.currency)
+        rows = [("Amount", amount)] if amount else []
+        return [*rows, ("Reason", self.reason)]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Request the refund again once the cause is fixed",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}/refunds",
+            ),
+        ]
+
+
+class BreakLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    break_id: str
+    break_class: str
+    amount: int | None = None
+    currency: str | None = None
+    explanation: str | None = None
+
+
+class ReconciliationBreaks(Notice):
+    """New top-priority breaks in a day's reconciliation: finance's business."""
+
+    kind: Literal["reconciliation_breaks"] = "reconciliation_breaks"
+    severity: Severity = Severity.CRITICAL
+    tenant: str
+    day: str
+    breaks: tuple[BreakLine, ...] = Field(min_length=1)
+    report: str | None = None
+
+    team: ClassVar[Team] = Team.FINANCE
+
+    @model_validator(mode="after")
+    def _ids(self) -> ReconciliationBreaks:
+        # Subscribers filter on ``break_ids``: always the breaks the notice is about.
+        object.__setattr__(self, "break_ids", tuple(b.break_id for b in self.breaks))
+        return self
+
+    @property
+    def headline(self) -> str:
+        count = len(self.breaks)
+        return f"Reconciliation {self.day}: {count} new top-priority break{'s' * (count != 1)}"
+
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}|{self.tenant}|{self.day}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [("Report", self.report)] if self.report else []
+        for b in self.breaks[:10]:
+            amount = _money(b.amount, b.currency)
+            text = " ".join(p for p in (b.break_class, amount, b.explanation) if p)
+            rows.append((b.break_id, text))
+        if len(self.breaks) > 10:
+            rows.append(("More", f"{len(self.breaks) - 10} more in the report"))
+        return rows
+
+    def actions(self) -> list[Action]:
+        return [
+            Action(
+                label="Look at the open breaks",
+                path=f"/ops/tenants/{self.tenant}/reconciliation/breaks",
+                command=f"ecomops reconcile breaks --tenant {self.tenant}",
+            )
+        ]
+
+
+class BankFileProblem(Notice):
+    """A bank statement file rejected, or stored with quarantined lines or failed controls."""
+
+    kind: Literal["bank_file_problem"] = "bank_file_problem"
+    file: str
+    rejected: bool = False
+    reason: str | None = None
+    lines_stored: int | None = None
+    quarantined: int = 0
+    failed_controls: int = 0
+    # The first quarantined lines: "line <n>: <reason>".
+    examples: tuple[str, ...] = ()
+
+    team: ClassVar[Team] = Team.FINANCE
+
+    @property
+    def headline(self) -> str:
+        if self.rejected:
+            return f"Bank file rejected: {self.file}"
+        return (
+            f"Bank file {self.file}: {self.quarantined} lines quarantined, "
+            f"{self.failed_controls} control checks failed"
+        )
+
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}|{self.tenant or '-'}|{self.file}|{self.rejected}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [("Reason", self.reason)]
+        if not self.rejected:
+            rows.append(("Lines stored", str(self.lines_stored or 0)))
+        rows += [("Quarantined", example) for example in self.examples[:5]]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        if not self.tenant:
+            return []
+        return [
+            Action(
+                label="See the files received and their quarantined lines",
+                path=f"/ops/tenants/{self.tenant}/reconciliation/bank-files",
+                command=f"ecomops bank files --tenant {self.tenant}",
+            )
+        ]
