@@ -62,7 +62,7 @@ def recipients(team: Team, tenant: TenantSettings) -> tuple[str, ...]:
 
 def ops_sender_of(sender: str | None) -> str:
     name, address = parseaddr(sender or DEFAULT_OPS_SENDER)
-    if not address:
+    if "@" not in address:
         raise ValueError(f"the operations sender {sender!r} has no e-mail address")
     return formataddr((name or "Ecom OPS", address))
 

@@ -543,7 +543,8 @@ def _subject(kind: EmailKind, ctx: Any, brand: Brand, money: Any) -> str:
         case EmailKind.REVIEW_NEEDED:
             return f"[{name}] Review needed: order {ctx.order_id} ({money(ctx.total)})"
         case EmailKind.NOT_DISPATCHED:
-            return f"[{name}] Order {ctx.order_id} not dispatched after {ctx.days} days"
+            days = f"{ctx.days} day{'s' if ctx.days != 1 else ''}"
+            return f"[{name}] Order {ctx.order_id} not dispatched after {days}"
         case EmailKind.REFUND_STUCK:
             return f"[{name}] Refund of {money(ctx.refund)} for {ctx.order_id} not confirmed"
         case EmailKind.DELIVERY_EXCEPTION_OPS:

@@ -3,10 +3,12 @@ written by the real write paths, the run, its breaks across days and its refunds
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from collections import Counter
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from shared.events import (
     ShipmentUpdated,
     Source,
 )
+from shared.notices import Notice, ReconciliationBreaks
 from shared.settlement_store import SettlementStore
 from shared.tenants import ReconciliationSettings, TenantDirectory, TenantSettings
 from tests.component import orders
@@ -56,8 +59,8 @@ class Recorder:
     def __init__(self) -> None:
         self.refunds: list[dict[str, Any]] = []
         self.emails: list[str] = []
-        self.alerts: list[dict[str, Any]] = []
-        self.files: list[dict[str, Any]] = []
+        self.alerts: list[Notice] = []
+        self.files: list[Notice] = []
 
     def start_refund(
         self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
@@ -71,8 +74,8 @@ class Recorder:
         self.emails.append(subject)
         return f"msg-{len(self.emails)}"
 
-    def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None:
-        self.alerts.append({"subject": subject, "alerted_tenant": tenant, **details})
+    def send(self, notice: Notice) -> None:
+        self.alerts.append(notice)
 
 
 apply, eur = orders.apply, orders.eur
@@ -210,8 +213,8 @@ def drop_bank_file(env: dict[str, Any], credit: int, name: str = "stmt-20.csv") 
 
 def recorder_alerts(recorder: Recorder) -> Any:
     class Alerts:
-        def alert(self, tenant: str | None, subject: str, details: Mapping[str, Any]) -> None:
-            recorder.files.append({"subject": subject, **details})
+        def send(self, notice: Notice) -> None:
+            recorder.files.append(notice)
 
     return Alerts()
 
@@ -253,9 +256,11 @@ def test_the_day_names_each_break_refunds_once_and_closes_what_resolved(
     assert ("o-cancel", "pi_c", 2000) in refunded
     assert summary["actions"] == {"requested": 2}
     assert len(recorder.emails) == 1
-    assert recorder.alerts[0]["subject"].startswith("Reconciliation 2026-11-20")
-    assert recorder.alerts[0]["alerted_tenant"] == "acme"
-    assert {b["class"] for b in recorder.alerts[0]["breaks"]} == {
+    notice = recorder.alerts[0]
+    assert isinstance(notice, ReconciliationBreaks)
+    assert notice.headline.startswith("Reconciliation 2026-11-20")
+    assert notice.tenant == "acme"
+    assert {b.break_class for b in notice.breaks} == {
         "duplicate_payment",
         "cancelled_not_refunded",
         "short_payment",
@@ -389,14 +394,18 @@ class _Context:
     aws_request_id = "req-1"
 
 
-def _subscribed_queue(env: dict[str, Any], topic_name: str) -> tuple[str, str]:
-    """A topic and an SQS queue subscribed to it: (topic arn, queue url)."""
+def _subscribed_queue(
+    env: dict[str, Any], topic_name: str, filter_policy: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """A topic and an SQS queue subscribed to it (with a filter policy on the message
+    attributes, as a client team's subscription has): (topic arn, queue url)."""
     sns = boto3.client("sns", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
     topic = sns.create_topic(Name=topic_name)["TopicArn"]
     queue = sqs.create_queue(QueueName=f"{topic_name}-inbox")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+    attributes = {"FilterPolicy": json.dumps(filter_policy)} if filter_policy else {}
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"], Attributes=attributes)
     return topic, queue
 
 
@@ -452,7 +461,16 @@ def test_the_intake_handler_stores_a_dropped_file_and_alerts_the_operators_on_a_
     assert rejected["status"] == "rejected"
     (alert,) = _published(queue)
     assert alert["Subject"] == "Bank file rejected: bank-statements/acme/broken.xml"
-    assert "tenant" not in alert.get("MessageAttributes", {})  # the operators see every tenant
+    # A line people read, then why, then how to look: no JSON.
+    assert alert["Message"].startswith("Bank file rejected: bank-statements/acme/broken.xml\n")
+    assert "Reason: " in alert["Message"] and "ecomops bank files --tenant acme" in alert["Message"]
+    attributes = {k: v["Value"] for k, v in alert["MessageAttributes"].items()}
+    assert attributes == {
+        "kind": "bank_file_problem",
+        "tenant": "acme",
+        "severity": "warning",
+        "team": "finance",
+    }
     assert len(list(BankStore(TABLE).lines_between("acme", DAY, DAY))) == 1
 
 
@@ -465,11 +483,30 @@ def test_the_daily_handler_reconciles_the_day_it_is_given_reports_mails_and_aler
     dry = ACME.model_copy(
         update={"reconciliation": ReconciliationSettings(auto_refund=True, dry_run=True)}
     )
+    dry = dry.model_copy(update={"finance_emails": ("finance@acme.example",)})
     TenantDirectory(TABLE).save(dry)
-    topic, queue = _subscribed_queue(day, "client-alerts")
+    # A finance subscriber that wants only this tenant's critical reconciliation notices.
+    topic, queue = _subscribed_queue(
+        day,
+        "client-alerts",
+        {"tenant": ["acme"], "kind": ["reconciliation_breaks"], "severity": ["critical"]},
+    )
+    # Another tenant's team, on the same topic, hears nothing of it.
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    others = sqs.create_queue(QueueName="other-team")["QueueUrl"]
+    boto3.client("sns", region_name="us-east-1").subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=sqs.get_queue_attributes(QueueUrl=others, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"],
+        Attributes={"FilterPolicy": json.dumps({"tenant": ["globex"]})},
+    )
     monkeypatch.setenv("REPORTS_BUCKET", REPORTS)
     monkeypatch.setenv("CLIENT_ALERTS_TOPIC", topic)
     monkeypatch.setenv("MAIL_DIR", str(tmp_path))
+    monkeypatch.setenv("OPS_SENDER", "Ecom OPS <ops@ecomops.test>")
+    monkeypatch.setenv("PUBLIC_API_URL", "https://api.ecomops.test")
 
     answer = daily.handler({"tenant": "acme", "day": DAY.isoformat()}, _Context())
 
@@ -481,12 +518,33 @@ def test_the_daily_handler_reconciles_the_day_it_is_given_reports_mails_and_aler
     }
     assert summary["actions"] == {"dry_run": 2}
     assert summary["email_message_id"]
-    assert [p.suffix for p in tmp_path.iterdir()] == [".eml"]
     (alert,) = _published(queue)
+    assert _published(others) == []
     assert alert["Subject"] == "Reconciliation 2026-11-20: 3 new top-priority breaks"
-    assert alert["MessageAttributes"]["tenant"]["Value"] == "acme"
+    assert alert["Message"].startswith("Reconciliation 2026-11-20: 3 new top-priority breaks\n")
+    assert (
+        "GET https://api.ecomops.test/ops/tenants/acme/reconciliation/breaks" in (alert["Message"])
+    )
+    attributes = alert["MessageAttributes"]
+    assert attributes["tenant"]["Value"] == "acme"
+    assert attributes["severity"]["Value"] == "critical"
+    assert len(json.loads(attributes["break_ids"]["Value"])) == 3
+    # The report and the notice go to finance, from operations, never from the shop.
+    mails = {m["X-EcomOps-Kind"]: m for m in map(_eml, tmp_path.glob("*.eml"))}
+    assert set(mails) == {"reconciliation_report", "team_notice"}
+    for mail in mails.values():
+        assert mail["From"] == "Ecom OPS <ops@ecomops.test>"
+        assert mail["To"] == "finance@acme.example"
+    assert "ecomops reconcile breaks --tenant acme" in mails["team_notice"].as_string()
     keys = {o["Key"] for o in day["s3"].list_objects_v2(Bucket=REPORTS)["Contents"]}
     assert "reports/acme/reconciliation/2026/11/20/summary.json" in keys
+
+
+def _eml(path: Path) -> EmailMessage:
+    with path.open("rb") as handle:
+        message = email.message_from_binary_file(handle, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def test_the_daily_handler_refuses_a_tenant_without_settings(

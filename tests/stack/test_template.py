@@ -276,3 +276,53 @@ def test_reconciliation_runs_hourly_with_room_for_a_million_orders(
     assert "states:StartExecution" in actions
     assert {"ses:SendEmail", "sns:Publish"} <= actions
     assert not {a for a in actions if a.startswith("s3:") and a.startswith("s3:Delete")}
+
+
+EXECUTION_OUTCOMES = {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+
+
+def test_every_state_machine_alarms_operations_on_failed_timed_out_and_aborted_executions(
+    template: dict[str, Any],
+) -> None:
+    """The README's promise: operations hear of every execution that failed, timed out or was
+    aborted, of every workflow (the lifecycle, refunds, the self-check, and any added later)."""
+    machines = resources(template, "AWS::StepFunctions::StateMachine")
+    assert len(machines) >= 3
+    (ops_topic,) = [
+        lid for lid in resources(template, "AWS::SNS::Topic") if lid.startswith("AlertingOpsAlerts")
+    ]
+    watched: dict[str, set[str]] = {lid: set() for lid in machines}
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if props.get("Namespace") != "AWS/States":
+            continue
+        (dimension,) = props["Dimensions"]
+        assert dimension["Name"] == "StateMachineArn"
+        watched[dimension["Value"]["Ref"]].add(props["MetricName"])
+        assert props["AlarmActions"] == [{"Ref": ops_topic}]
+        assert (props["Threshold"], props["EvaluationPeriods"], props["Statistic"]) == (1, 1, "Sum")
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert props["TreatMissingData"] == "notBreaching"
+        assert "list-executions" in props["AlarmDescription"]
+    assert watched == dict.fromkeys(machines, EXECUTION_OUTCOMES)
+
+
+def test_notices_come_from_the_operations_sender_and_point_at_the_operator_api(
+    template: dict[str, Any],
+) -> None:
+    from shared.notices import DEFAULT_OPS_SENDER
+
+    handlers = {
+        "functions.orders.handlers.lifecycle.handler",
+        "functions.orders.handlers.refunds.handler",
+        "functions.reconcile.handlers.daily.handler",
+    }
+    found = {}
+    for fn in resources(template, "AWS::Lambda::Function").values():
+        props = fn["Properties"]
+        if props.get("Handler") in handlers:
+            found[props["Handler"]] = props["Environment"]["Variables"]
+    assert set(found) == handlers
+    for env in found.values():
+        assert env["OPS_SENDER"] == DEFAULT_OPS_SENDER
+        assert "PUBLIC_API_URL" in env

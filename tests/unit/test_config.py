@@ -43,3 +43,11 @@ def test_bad_tenant_ids_are_refused_with_the_rule(bad: str) -> None:
 def test_unknown_setting_is_refused() -> None:
     with pytest.raises(ValidationError):
         StackConfig.model_validate({"stage": "dev", "colour": "blue"})
+
+
+def test_the_operations_sender_is_a_setting_with_a_local_default() -> None:
+    assert StackConfig.from_context(context({})).ops_sender == "Ecom OPS <ops@ecomops.example>"
+    config = StackConfig.from_context(context({"opsSender": "NOC <noc@ecomops.example>"}))
+    assert config.ops_sender == "NOC <noc@ecomops.example>"
+    with pytest.raises(ValidationError, match="ops_sender"):
+        StackConfig.from_context(context({"opsSender": "Ecom OPS"}))

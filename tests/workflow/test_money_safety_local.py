@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from functions.orders.adapters.refund_ledger import DynamoRefundLedger as Refund
 from functions.orders.use_cases.operations import cancel_order, request_refund
 from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
+from tests.workflow.alerts import TopicInbox
 from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_stage
 from tests.workflow.test_refunds_local import (
@@ -83,42 +83,6 @@ def refunds_at_the_gateway(sandbox: StripeSandbox, intent: str) -> list[int]:
     return [r.amount for r in _stripe(sandbox).v1.refunds.list({"payment_intent": intent}).data]
 
 
-class ClientAlerts:
-    """An SQS queue subscribed to the client-alerts topic: what the client teams are told."""
-
-    def __init__(self, stack: Any) -> None:
-        deployment = stack.deployment
-        topic = next(
-            arn
-            for lid, arn in deployment.physical.items()
-            if deployment.types.get(lid) == "AWS::SNS::Topic" and "Client" in lid
-        )
-        self.sqs = stack.client("sqs")
-        self.url = self.sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        stack.client("sns").subscribe(
-            TopicArn=topic,
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"},
-        )
-
-    def messages(self, tenant: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not batch:
-                return found
-            for message in batch:
-                body = json.loads(message["Body"])
-                if body.get("tenant") == tenant:
-                    found.append(body)
-
-
 def test_a_refund_the_gateway_refuses_ends_failed_releases_its_money_and_alerts(
     local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
 ) -> None:
@@ -126,7 +90,7 @@ def test_a_refund_the_gateway_refuses_ends_failed_releases_its_money_and_alerts(
     flight for ever, and nobody was told."""
     tenant = "money-refused"
     make_tenant(local_stack, tmp_path, tenant)
-    alerts = ClientAlerts(local_stack)
+    alerts = TopicInbox(local_stack)  # what the client teams are told
     place_order(local_stack, tenant, "o-1", 5000)
     intent = pay(sandbox, "o-1", 5000)
     forward(local_stack, sandbox, tenant)
@@ -149,7 +113,8 @@ def test_a_refund_the_gateway_refuses_ends_failed_releases_its_money_and_alerts(
     assert "charge" in record["failure"].lower() and "refunded" in record["failure"].lower()
     assert ledger.reserved(tenant, "o-1", intent) == 0
     (alert,) = alerts.messages(tenant)
-    assert alert["refund"] == "r1" and alert["reason"] == record["failure"]
+    assert (alert["kind"], alert["refund_id"]) == ("refund_failed", "r1")
+    assert f"Reason: {record['failure']}" in alert["message"]
 
 
 def test_a_refused_request_releases_what_it_held_so_the_next_one_can_go(

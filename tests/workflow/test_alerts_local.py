@@ -1,0 +1,79 @@
+"""Notices crossing services on the local stack: a lifecycle step raises one, SNS carries a line
+people read with attributes a team's subscription filters on, and the rendered e-mail reaches
+the client team from the operations sender, never from the shop's customer sender."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.notices import DEFAULT_OPS_SENDER
+from tests.workflow.alerts import TopicInbox
+from tests.workflow.test_lifecycle_local import (
+    make_tenant,
+    place,
+    sent_mail,
+    wait_for_mail,
+    wait_for_stage,
+)
+
+pytestmark = pytest.mark.local
+
+
+def test_an_order_not_dispatched_in_time_is_told_to_its_team_in_words_and_by_e_mail(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    tenant = "alert-late"
+    make_tenant(local_stack, tmp_path, tenant, dispatch_sla_days=1)
+    # The client team's subscription: its own tenant's dispatch notices only.
+    team = TopicInbox(local_stack, filter_policy={"tenant": [tenant], "kind": ["not_dispatched"]})
+    # A finance subscription on the same topic hears nothing of it.
+    finance = TopicInbox(local_stack, filter_policy={"tenant": [tenant], "team": ["finance"]})
+    place(local_stack, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "not_dispatched", "awaiting_shipment")
+
+    notice = team.wait_for(tenant, "not_dispatched")
+    assert notice["message"].startswith("Order o-1 not dispatched after 1 day\n")
+    assert f"ecomops orders show --tenant {tenant} o-1" in notice["message"]
+    assert f"/ops/tenants/{tenant}/orders/o-1" in notice["message"]
+    assert {k: notice[k] for k in ("tenant", "kind", "order_id", "severity", "team")} == {
+        "tenant": tenant,
+        "kind": "not_dispatched",
+        "order_id": "o-1",
+        "severity": "warning",
+        "team": "operations",
+    }
+    assert finance.messages(tenant) == []
+
+    wait_for_mail(local_stack, tenant, "o-1", "not_dispatched")
+    mail = sent_mail(local_stack, tenant, "o-1")["not_dispatched"]
+    assert mail["From"] == DEFAULT_OPS_SENDER
+    assert mail["To"] == f"ops@{tenant}.example"
+    assert mail["Subject"] == f"[Tenant {tenant}] Order o-1 not dispatched after 1 day"
+    text = mail.get_body(preferencelist=("plain",))
+    assert text is not None and f"ecomops orders show --tenant {tenant} o-1" in text.get_content()
+    # The lifecycle waits on and ships; the notice went out once.
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment", timeout_s=10)
+    assert team.messages(tenant) == []
+
+
+def test_an_order_held_for_review_asks_the_team_from_operations_with_its_links(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    tenant = "alert-review"
+    make_tenant(local_stack, tmp_path, tenant, risk={"review_over": 1000})
+    team = TopicInbox(local_stack, filter_policy={"tenant": [tenant], "severity": ["warning"]})
+    place(local_stack, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+
+    notice = team.wait_for(tenant, "potential_fraud")
+    assert notice["message"].startswith("Potential fraud: order o-1 is held for review\n")
+    assert f"/links/{tenant}/o-1/approve" in notice["message"]
+    assert f"ecomops risk queue --tenant {tenant}" in notice["message"]
+
+    wait_for_mail(local_stack, tenant, "o-1", "review_needed")
+    mail = sent_mail(local_stack, tenant, "o-1")["review_needed"]
+    assert mail["From"] == DEFAULT_OPS_SENDER != f"orders@{tenant}.example"
+    assert "/links/" in mail.as_string()
