@@ -240,6 +240,31 @@ def samples() -> dict[EmailKind, dict[str, Any]]:
             "occurred_at": datetime(2026, 3, 5, 15, 2, tzinfo=UTC),
             "console_url": "https://console.ecomops.example/northwind/orders/NW-10482",
         },
+        EmailKind.TEAM_NOTICE: {
+            "heading": "Refund of USD 189.00 for order NW-10482 failed: the customer has not "
+            "been paid back",
+            "label": "Refund failed",
+            "severity": "critical",
+            "order_id": "NW-10482",
+            "details": [
+                ("Order", "NW-10482"),
+                ("Refund", "r-2f9c"),
+                ("Amount", "USD 189.00"),
+                ("Reason", "GatewayRefused: charge ch_3PqX has already been refunded"),
+            ],
+            "to_act": [
+                {
+                    "label": "Look at the order",
+                    "url": "https://api.ecomops.example/ops/tenants/northwind/orders/NW-10482",
+                    "command": "ecomops orders show --tenant northwind NW-10482",
+                },
+                {
+                    "label": "Request the refund again once the cause is fixed",
+                    "request": "POST https://api.ecomops.example/ops/tenants/northwind/orders/"
+                    "NW-10482/refunds",
+                },
+            ],
+        },
     }
 
 
@@ -347,6 +372,8 @@ WHAT = {
     "not_dispatched": "no shipment N days after confirmation",
     "refund_stuck": "the gateway has not confirmed a refund",
     "delivery_exception_ops": "carrier exception for the team to act on",
+    "team_notice": "any other notice (refund failed, reconciliation breaks, bank files): "
+    "headline, details, what to do",
     "order_confirmation_kwd": "KWD: three minor digits, Kuwait time",
     "refund_issued_jpy": "JPY: no minor digits; a light brand colour gets dark header text",
 }
