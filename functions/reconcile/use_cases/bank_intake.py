@@ -66,7 +66,9 @@ class Intake:
                 "bytes": len(data),
             }
             self.store.put_file_record(tenant, sha, key, record)
-            self.alerts.send(BankFileProblem(tenant=tenant, file=key, rejected=True, reason=str(error)))
+            self.alerts.send(
+                BankFileProblem(tenant=tenant, file=key, rejected=True, reason=str(error))
+            )
             logger.error("bank file rejected", extra={"key": key, "reason": str(error)})
             return record
         # Lines first, then the record: a crash between the two is retried (S3 redelivers),
