@@ -84,7 +84,7 @@ def render_notice(
         specific: dict[str, Any] = {
             **(notice.order or {}),
             "order_id": notice.order_id,
-            **_email_context(notice),
+            **notice.email_context(),
         }
         given = {v for v in specific.values() if isinstance(v, str)}
         specific["to_act"] = [a for a in actions if a.get("url") not in given]
@@ -105,11 +105,6 @@ def render_notice(
         "to_act": actions,
     }
     return render(EmailKind.TEAM_NOTICE, generic, tenant, to, sender=sender)
-
-
-def _email_context(notice: Notice) -> dict[str, Any]:
-    context = getattr(notice, "email_context", None)
-    return dict(context()) if callable(context) else {}
 
 
 def _web(url: str) -> bool:
@@ -179,10 +174,13 @@ class DynamoAlertLog:
         aws.client("dynamodb").update_item(
             TableName=self.table,
             Key=self._key(notice),
-            UpdateExpression="SET #kind = :kind, notice = :notice, identity = :id, "
+            # Every name through a placeholder: ``identity`` is one of DynamoDB's reserved words.
+            UpdateExpression="SET #kind = :kind, #notice = :notice, #identity = :id, "
             "#c = :m, #at = :at",
             ExpressionAttributeNames={
                 "#kind": "kind",
+                "#notice": "notice",
+                "#identity": "identity",
                 "#c": f"{channel}_message_id",
                 "#at": f"{channel}_at",
             },

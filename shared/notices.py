@@ -57,7 +57,7 @@ class Action(BaseModel):
 class Notice(BaseModel):
     """The fields every notice has; a kind adds its own."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: str
     # None: not about one tenant (a bank file whose tenant is unknown): the operations topic only.
@@ -81,6 +81,10 @@ class Notice(BaseModel):
     def details(self) -> list[tuple[str, str]]:
         """(label, value) lines after the headline, in the order people read them."""
         return []
+
+    def email_context(self) -> dict[str, Any]:
+        """What the ``email`` template needs beyond the order's context."""
+        return {}
 
     def actions(self) -> list[Action]:
         if self.tenant and self.order_id:
