@@ -43,7 +43,7 @@ class Team(StrEnum):
 class Action(BaseModel):
     """One way to act on a notice: an operator API route and/or an ``ecomops`` command."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     label: str
     method: Literal["GET", "POST", "PUT", "DELETE"] = "GET"
@@ -57,7 +57,8 @@ class Action(BaseModel):
 class Notice(BaseModel):
     """The fields every notice has; a kind adds its own."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Validators built on the first notice: a step that raises none never pays for them.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     kind: str
     # None: not about one tenant (a bank file whose tenant is unknown): the operations topic only.
@@ -316,7 +317,7 @@ class RefundFailed(Notice):
 
 
 class BreakLine(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     break_id: str
     break_class: str
