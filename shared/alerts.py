@@ -244,9 +244,15 @@ class Alerting:
             return
         try:
             answer = self.publisher()(**sns_request(notice, self.topic_arn, self.api_url))
-            self.log.record(notice, SNS, str(answer.get("MessageId", "")))
         except Exception as error:  # an alert must never stop what raised it
             logger.exception("alert failed", extra={"notice": notice.kind, "error": str(error)})
+            return
+        try:
+            self.log.record(notice, SNS, str(answer.get("MessageId", "")))
+        except Exception as error:  # published; a retried step may publish it again
+            logger.exception(
+                "alert not recorded", extra={"notice": notice.kind, "error": str(error)}
+            )
 
     def _email(self, notice: Notice) -> None:
         if self.mailer is None or self.tenants is None or notice.tenant is None:
