@@ -4,12 +4,16 @@ the client team from the operations sender, never from the shop's customer sende
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from functions.orders.use_cases.operations import request_refund
+from local.sandboxes.stripe_sandbox import StripeSandbox
 from tests.workflow.alerts import TopicInbox
+from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import (
     make_tenant,
     place,
@@ -79,3 +83,29 @@ def test_an_order_held_for_review_asks_the_team_from_operations_with_its_links(
     mail = sent_mail(local_stack, tenant, "o-1")["review_needed"]
     assert mail["From"] == OPS_SENDER != f"orders@{tenant}.example"
     assert "/links/" in mail.as_string()
+
+
+def test_a_refund_the_gateway_never_confirms_is_told_with_its_amount(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    from tests.workflow.test_refunds_local import paid_order, refund_execution
+
+    tenant = "alert-unconfirmed"
+    make_tenant(local_stack, tmp_path, tenant)
+    paid_order(local_stack, sandbox, tenant, "o-1")
+    team = TopicInbox(
+        local_stack, filter_policy={"tenant": [tenant], "kind": ["refund_unconfirmed"]}
+    )
+    # The gateway's confirmation is never forwarded, and the wait for it is 2 s.
+    ports = replace(orders(local_stack), seconds_per_day=1)
+    assert request_refund(ports, tenant, "o-1", amount=1500, refund_id="r1")["started"]
+    assert refund_execution(local_stack, tenant, "o-1", "r1")["status"] == "SUCCEEDED"
+
+    notice = team.wait_for(tenant, "refund_unconfirmed")
+    assert notice["message"].startswith("Refund r1 for order o-1 not confirmed by the gateway\n")
+    assert "Amount: USD 15.00" in notice["message"]
+    assert (notice["refund_id"], notice["order_id"]) == ("r1", "o-1")
+    wait_for_mail(local_stack, tenant, "o-1", "refund_stuck")
+    mail = sent_mail(local_stack, tenant, "o-1")["refund_stuck"]
+    assert mail["From"] == OPS_SENDER and mail["To"] == f"ops@{tenant}.example"
+    assert mail["Subject"] == f"[Tenant {tenant}] Refund of $15.00 for o-1 not confirmed"
