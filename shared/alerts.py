@@ -140,8 +140,8 @@ def sns_request(notice: Notice, topic_arn: str, api_url: str | None) -> dict[str
             attributes[name] = {"DataType": "String", "StringValue": value}
     return {
         "TopicArn": topic_arn,
-        # SNS subjects: at most 100 characters, no line breaks.
-        "Subject": " ".join(notice.headline.split())[:100],
+        # SNS subjects: ASCII, at most 100 characters, no line breaks.
+        "Subject": " ".join(notice.headline.split()).encode("ascii", "replace").decode()[:100],
         "Message": notice.message(api_url),
         "MessageAttributes": attributes,
     }

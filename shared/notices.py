@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.money import Money
 
+MAX_ATTRIBUTE_IDS = 100
+
 # From: of notices where the deployment names no operations sender (the local stack, tests).
 DEFAULT_OPS_SENDER = "Ecom OPS <ops@ecomops.example>"
 
@@ -134,7 +136,8 @@ class Notice(BaseModel):
             "team": str(self.team),
             "order_id": self.order_id,
             "refund_id": self.refund_id,
-            "break_ids": list(self.break_ids) or None,
+            # Enough to match on; the whole list is in the report (SNS caps a message's size).
+            "break_ids": list(self.break_ids[:MAX_ATTRIBUTE_IDS]) or None,
         }
         return {k: v for k, v in fields.items() if v}
 
@@ -225,6 +228,11 @@ class DeliveryProblem(Notice):
     claim: str | None = None
 
     email: ClassVar[str | None] = "delivery_exception_ops"
+
+    @property
+    def identity(self) -> str:
+        # Each parcel's problem is its own notice (an order may ship in several parcels).
+        return f"{super().identity}|{self.tracking_code or '-'}|{self.problem}"
 
     @property
     def headline(self) -> str:

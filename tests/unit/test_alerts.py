@@ -231,3 +231,24 @@ def test_the_operations_sender_is_named_and_must_be_an_address() -> None:
     assert ops_sender_of(None) == DEFAULT_OPS_SENDER
     with pytest.raises(ValueError, match="no e-mail address"):
         ops_sender_of("Ecom OPS")
+
+
+def test_each_parcels_problem_is_a_notice_of_its_own() -> None:
+    fake, mailer = alerts()
+    first = SAMPLES[DeliveryProblem]
+    fake.send(first)
+    fake.send(first.model_copy(update={"tracking_code": "1Z2"}))
+    fake.send(first.model_copy(update={"problem": "damaged"}))
+    fake.send(first)
+    assert len(fake.published) == 3 and len(mailer.sent) == 3
+
+
+def test_the_sns_subject_is_plain_ascii_and_a_huge_day_lists_the_first_ids() -> None:
+    fake, _ = alerts()
+    fake.send(SAMPLES[NotDispatched].model_copy(update={"order_id": "Ø-1"}))
+    assert fake.published[0]["Subject"].isascii()
+    many = tuple(BreakLine(break_id=f"brk-{i}", break_class="missing_payout") for i in range(1000))
+    fake.send(ReconciliationBreaks(tenant="acme", day="2026-11-21", breaks=many))
+    ids = fake.published[1]["MessageAttributes"]["break_ids"]["StringValue"]
+    assert len(json.loads(ids)) == 100
+    assert "990 more in the report" in fake.published[1]["Message"]
