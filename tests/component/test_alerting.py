@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from shared import keys
