@@ -60,6 +60,7 @@ def _parse(values: tuple[tuple[str, str | None], ...]) -> OrdersSettings:
 
 @cache
 def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
+    from functions.orders.adapters.alert_log import OrderAlertLog
     from functions.orders.adapters.notification_log import DynamoNotificationLog
     from functions.orders.adapters.refund_ledger import DynamoRefundLedger
     from functions.orders.adapters.returns import DynamoReturns
@@ -83,18 +84,19 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
 
     tenants = TenantDirectory(table)
     mailer = mailer_for(settings.mail_dir, clock)
+    notifications = DynamoNotificationLog(table, clock)
     return Ports(
         orders=OrderStore(table, clock),
         records=LifecycleStore(table, clock),
         tenants=tenants,
         payments_for=payments_for,
         mailer=mailer,
-        notifications=DynamoNotificationLog(table, clock),
+        notifications=notifications,
         alerts=Alerting(
             settings.client_alerts_topic,
             tenants=tenants,
             mailer=mailer,
-            log=DynamoAlertLog(table, clock),
+            log=OrderAlertLog(DynamoAlertLog(table, clock), notifications),
             ops_sender=settings.ops_sender,
             api_url=settings.public_api_url,
         ),

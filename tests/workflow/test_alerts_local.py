@@ -12,6 +12,7 @@ import pytest
 
 from functions.orders.use_cases.operations import request_refund
 from local.sandboxes.stripe_sandbox import StripeSandbox
+from shared.order_store import OrderStore
 from tests.workflow.alerts import TopicInbox
 from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import (
@@ -60,6 +61,11 @@ def test_an_order_not_dispatched_in_time_is_told_to_its_team_in_words_and_by_e_m
     assert mail["Subject"] == f"[Tenant {tenant}] Order o-1 not dispatched after 1 day"
     text = mail.get_body(preferencelist=("plain",))
     assert text is not None and f"ecomops orders show --tenant {tenant} o-1" in text.get_content()
+    # The order's story says what its team was told.
+    timeline = OrderStore(local_stack.deployment.outputs["TableName"]).timeline(tenant, "o-1")
+    assert "e-mail notice:not_dispatched: Order o-1 not dispatched after 1 day" in {
+        entry["summary"] for entry in timeline
+    }
     # The lifecycle waits on and ships; the notice went out once.
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment", timeout_s=10)
     assert team.messages(tenant) == []
