@@ -216,7 +216,10 @@ class NotDispatched(Notice):
         return [("What to do", "check with the warehouse or vendor; tell the customer if late")]
 
     def email_context(self) -> dict[str, Any]:
-        return {"days": self.days}
+        # Who to chase: the vendors of the order's lines.
+        lines = (self.order or {}).get("lines") or []
+        vendors = sorted({str(line["vendor"]) for line in lines if line.get("vendor")})
+        return {"days": self.days, "vendors": vendors}
 
 
 class DeliveryProblem(Notice):

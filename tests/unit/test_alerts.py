@@ -40,7 +40,9 @@ ORDER = {
     "order_id": "o-1",
     "customer_name": "Maria Garcia",
     "customer_email": "maria@example.com",
-    "lines": [{"name": "Boots", "quantity": 1, "unit_price": Money.of(5000, "USD")}],
+    "lines": [
+        {"name": "Boots", "quantity": 1, "unit_price": Money.of(5000, "USD"), "vendor": "Summit"}
+    ],
     "total": Money.of(5000, "USD"),
 }
 
@@ -252,3 +254,9 @@ def test_the_sns_subject_is_plain_ascii_and_a_huge_day_lists_the_first_ids() -> 
     ids = fake.published[1]["MessageAttributes"]["break_ids"]["StringValue"]
     assert len(json.loads(ids)) == 100
     assert "990 more in the report" in fake.published[1]["Message"]
+
+
+def test_the_dispatch_notice_names_the_vendors_to_chase() -> None:
+    fake, mailer = alerts()
+    fake.send(SAMPLES[NotDispatched])
+    assert "Vendors: Summit" in mailer.sent[0].text
