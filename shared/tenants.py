@@ -43,6 +43,18 @@ class ReconciliationSettings(BaseModel):
     bank_csv: str | dict[str, Any] | None = None
 
 
+class RefundSettings(BaseModel):
+    """How refunds and voids are reported to the payment gateway (shared/refund_causes.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Refunds and voids of orders judged fraudulent (screening blocks, reviewer rejections,
+    # an operator's or the shop's fraud cancellation) tell the gateway ``fraudulent``: Stripe
+    # then blocks the card and e-mail and trains Radar on it, so a false positive turns the
+    # customer away for good. Off: the gateway is given no reason for them.
+    report_fraud_to_gateway: bool = False
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,6 +79,7 @@ class TenantSettings(BaseModel):
     # (functions/risk/domain/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
+    refunds: RefundSettings = RefundSettings()
 
     @property
     def accepted_currencies(self) -> frozenset[str]:

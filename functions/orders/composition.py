@@ -124,7 +124,8 @@ def request_refund(
     table: str | None = None,
     **request: Any,
 ) -> dict[str, Any]:
-    """Reconciliation's refunds of duplicate payments (its ``RefundStarter`` port)."""
+    """Reconciliation's refunds (its ``RefundStarter`` port): of duplicate payments, of
+    payments held for cancelled or failed orders, each for its cause."""
     from functions.orders.use_cases.refund_requests import request_refund as requested
 
     overrides = {"table_name": table, "refund_machine": refund_state_machine}
