@@ -15,9 +15,16 @@ from local.sandboxes.delivery import Deliverer
 from local.sandboxes.stripe_events import stripe_deliveries
 from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
+from shared.refund_causes import RefundCause, customer_sentence
 from shared.workflows import execution_arn, execution_name
 from tests.workflow.orders_api import orders
-from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_mail, wait_for_stage
+from tests.workflow.test_lifecycle_local import (
+    make_tenant,
+    place,
+    sent_mail,
+    wait_for_mail,
+    wait_for_stage,
+)
 
 pytestmark = pytest.mark.local
 
@@ -126,6 +133,40 @@ def test_partial_refund_is_confirmed_by_the_gateway_and_told_to_the_customer(
         amount=1500,
         refund_id="r1",
     )["started"]
+
+
+@pytest.mark.parametrize(
+    ("cause", "gateway_reason"),
+    [
+        (RefundCause.RECONCILIATION_DUPLICATE, "duplicate"),
+        (RefundCause.RECONCILIATION_CANCELLED, None),
+        (RefundCause.SCREENING_BLOCK, None),
+    ],
+)
+def test_the_gateway_hears_the_causes_reason_and_the_customer_its_sentence(
+    local_stack: Any,
+    sandbox: StripeSandbox,
+    tmp_path: Path,
+    cause: RefundCause,
+    gateway_reason: str | None,
+) -> None:
+    tenant = f"reason-{cause.value.replace('_', '-')}"[:40].rstrip("-")
+    make_tenant(local_stack, tmp_path, tenant)
+    intent = paid_order(local_stack, sandbox, tenant, "o-1")
+    request_refund(orders(local_stack), tenant, "o-1", amount=1000, refund_id="r1", cause=cause)
+    wait_refund_submitted(local_stack, sandbox, tenant)
+    forward(local_stack, sandbox, tenant)
+    assert refund_execution(local_stack, tenant, "o-1", "r1")["status"] == "SUCCEEDED"
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    (refund,) = client.v1.refunds.list(params={"payment_intent": intent}).data
+    assert refund.reason == gateway_reason
+    wait_for_mail(local_stack, tenant, "o-1", "refund_issued")
+    mail = sent_mail(local_stack, tenant, "o-1")["refund_issued"]
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert customer_sentence(cause) in text
+    assert "(duplicate)" not in text and "fraud" not in text.lower()
 
 
 def test_refund_by_lines(local_stack: Any, sandbox: StripeSandbox, tmp_path: Path) -> None:
