@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import aws, keys
 from shared.money import Currency
+from shared.retention import DEFAULT_FINANCIAL_YEARS, RAW_EVENT_DAYS, shortest_days
 
 
 class Branding(BaseModel):
@@ -55,6 +56,27 @@ class RefundSettings(BaseModel):
     report_fraud_to_gateway: bool = False
 
 
+class RetentionSettings(BaseModel):
+    """How long this tenant's financial records are kept (shared/retention.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Orders and their timelines, refunds, released funds, payouts, bank files and lines,
+    # reconciliation breaks and runs: kept this many years after they last changed, never
+    # less than the raw webhooks they are checked against.
+    financial_years: int = Field(default=DEFAULT_FINANCIAL_YEARS, le=100)
+
+    @field_validator("financial_years")
+    @classmethod
+    def _not_shorter_than_raw_events(cls, years: int) -> int:
+        if shortest_days(years) < RAW_EVENT_DAYS:
+            raise ValueError(
+                f"{years} years is shorter than the raw webhooks are kept "
+                f"({RAW_EVENT_DAYS} days): at least {DEFAULT_FINANCIAL_YEARS}"
+            )
+        return years
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,6 +102,7 @@ class TenantSettings(BaseModel):
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
     refunds: RefundSettings = RefundSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @property
     def accepted_currencies(self) -> frozenset[str]:
