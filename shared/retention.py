@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from shared import keys
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.observability import logger
 
 if TYPE_CHECKING:
     from shared.tenants import TenantSettings
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 # Raw webhooks are kept this long (seven years of 365 days); nothing financial is kept less.
 RAW_EVENT_DAYS = 2555
 DEFAULT_FINANCIAL_YEARS = 7
+# The longest a tenant may ask for; what a record is kept when its tenant's settings cannot be
+# read (never shorter than asked; the next write that reads them sets the tenant's own period).
+LONGEST_FINANCIAL_YEARS = 100
 TTL_ATTRIBUTE = keys.TABLE.ttl_attribute
 
 
@@ -52,7 +56,16 @@ class Retention:
         self.clock = clock
 
     def years(self, tenant: str) -> int:
-        settings = self.tenants.get(tenant) if self.tenants is not None else None
+        if self.tenants is None:
+            return DEFAULT_FINANCIAL_YEARS
+        try:
+            settings = self.tenants.get(tenant)
+        except Exception as unreadable:  # the record is written all the same, kept longest
+            logger.warning(
+                "tenant settings unreadable: financial record kept the longest period",
+                extra={"error": str(unreadable)[:300]},
+            )
+            return LONGEST_FINANCIAL_YEARS
         return settings.retention.financial_years if settings else DEFAULT_FINANCIAL_YEARS
 
     def expires_at(self, tenant: str) -> int:

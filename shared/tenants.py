@@ -13,7 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import aws, keys
 from shared.money import Currency
-from shared.retention import DEFAULT_FINANCIAL_YEARS, RAW_EVENT_DAYS, shortest_days
+from shared.retention import (
+    DEFAULT_FINANCIAL_YEARS,
+    LONGEST_FINANCIAL_YEARS,
+    RAW_EVENT_DAYS,
+    shortest_days,
+)
 
 
 class Branding(BaseModel):
@@ -64,7 +69,7 @@ class RetentionSettings(BaseModel):
     # Orders and their timelines, refunds, released funds, payouts, bank files and lines,
     # reconciliation breaks and runs: kept this many years after they last changed, never
     # less than the raw webhooks they are checked against.
-    financial_years: int = Field(default=DEFAULT_FINANCIAL_YEARS, le=100)
+    financial_years: int = Field(default=DEFAULT_FINANCIAL_YEARS, le=LONGEST_FINANCIAL_YEARS)
 
     @field_validator("financial_years")
     @classmethod

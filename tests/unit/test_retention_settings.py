@@ -59,6 +59,16 @@ class Directory:
         return self.by_id.get(tenant)
 
 
+class Unreadable:
+    def get(self, tenant: str) -> TenantSettings | None:
+        raise ValueError("settings record does not validate")
+
+
+def test_unreadable_settings_never_stop_the_write_and_never_shorten_the_period() -> None:
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    assert Retention(Unreadable(), FixedClock(now)).expires_at("acme") == keep_until(now, 100)
+
+
 def test_a_tenant_without_settings_gets_the_default_period() -> None:
     now = datetime(2026, 11, 23, 10, tzinfo=UTC)
     longer = TenantSettings.model_validate({**BASE, "retention": {"financial_years": 10}})
