@@ -291,6 +291,30 @@ def test_the_daily_run_names_each_refunds_cause() -> None:
     }
 
 
+def test_reconciliation_asks_the_orders_context_for_the_breaks_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from functions.reconcile import composition
+
+    asked: list[dict[str, Any]] = []
+
+    def request_refund(tenant: str, order_id: str, **request: Any) -> dict[str, Any]:
+        asked.append(request)
+        return {"refund_id": request["refund_id"], "started": True}
+
+    monkeypatch.setattr(composition, "orders_request_refund", lambda: request_refund)
+    starter = composition.OrdersRefunds(composition.ReconcileSettings(table_name="t"))
+    starter(
+        "acme",
+        "o-1",
+        amount=100,
+        payment_id="pi_1",
+        refund_id="recon-1",
+        cause=RefundCause.RECONCILIATION_CANCELLED,
+    )
+    assert [a["cause"] for a in asked] == [RefundCause.RECONCILIATION_CANCELLED]
+
+
 def test_a_break_that_suggests_no_refund_has_no_cause() -> None:
     with pytest.raises(ValueError, match="short_payment"):
         refund_cause(BreakClass.SHORT_PAYMENT)
