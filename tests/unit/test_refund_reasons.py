@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from pydantic import ValidationError
 
 from functions.orders import contracts as c
@@ -339,3 +340,18 @@ def test_the_refund_policy_is_typed() -> None:
     assert ACME.refunds.report_fraud_to_gateway is False
     with pytest.raises(ValidationError, match="report_fraud"):
         TenantSettings.model_validate({**ACME.model_dump(), "refunds": {"report_fraud": True}})
+
+
+@pytest.mark.parametrize("cause", [RefundCause.RETURN, None])
+def test_the_refund_email_says_why_in_its_own_paragraph(cause: RefundCause | None) -> None:
+    from shared.notify.render import render
+
+    email = render(
+        "refund_issued",
+        {"order_id": "o-1", "refund": {"amount": 1000, "currency": "EUR"}, "cause": cause},
+        ACME,
+        ["bob@example.com"],
+    )
+    said = f" {customer_sentence(cause)}" if cause else ""
+    assert f"We've issued a refund for your order o-1.{said}\n\nAmount refunded" in email.text
+    assert f"o-1</strong>.{escape(said)}" in email.html
