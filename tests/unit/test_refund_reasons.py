@@ -344,10 +344,10 @@ def test_the_refund_policy_is_typed() -> None:
 
 @pytest.mark.parametrize("cause", [RefundCause.RETURN, None])
 def test_the_refund_email_says_why_in_its_own_paragraph(cause: RefundCause | None) -> None:
-    from shared.notify.render import render
+    from shared.notify.render import EmailKind, render
 
     email = render(
-        "refund_issued",
+        EmailKind.REFUND_ISSUED,
         {"order_id": "o-1", "refund": {"amount": 1000, "currency": "EUR"}, "cause": cause},
         ACME,
         ["bob@example.com"],
