@@ -100,7 +100,7 @@ class FakePayments:
     def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]:
         return self._call("capture", key, payment_id=payment_id, amount=amount)
 
-    def void(self, *, payment_id: str, key: str, reason: str = "abandoned") -> dict[str, Any]:
+    def void(self, *, payment_id: str, key: str, reason: str | None = None) -> dict[str, Any]:
         return self._call("void", key, payment_id=payment_id, reason=reason)
 
     def refund(

@@ -68,10 +68,12 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     from shared.lifecycle_store import LifecycleStore
     from shared.notify.mailers import mailer_for
     from shared.order_store import OrderStore
+    from shared.retention import table_retention
     from shared.tenant_secrets import API, LINKS, TenantSecrets
     from shared.tenants import TenantDirectory
 
     table = settings.table_name
+    retention = table_retention(table, clock)
     api_secrets = TenantSecrets(parts=API, prefix=settings.tenant_secret_prefix)
     link_secrets = TenantSecrets(parts=LINKS, prefix=settings.tenant_secret_prefix)
 
@@ -79,8 +81,8 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
         return money_movements_for(api_secrets, tenant)
 
     return Ports(
-        orders=OrderStore(table, clock),
-        records=LifecycleStore(table, clock),
+        orders=OrderStore(table, clock, retention),
+        records=LifecycleStore(table, clock, retention),
         tenants=TenantDirectory(table),
         payments_for=payments_for,
         mailer=mailer_for(settings.mail_dir, clock),
@@ -88,7 +90,7 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
         alerts=SnsAlerts(settings.client_alerts_topic),
         workflows=StepFunctionsWorkflows(),
         screening=build_risk(table, clock),
-        refunds=DynamoRefundLedger(table),
+        refunds=DynamoRefundLedger(table, clock, retention),
         returns=DynamoReturns(table),
         review_links=SignedReviewLinks(link_secrets, settings.public_api_url),
         clock=clock,
@@ -124,7 +126,8 @@ def request_refund(
     table: str | None = None,
     **request: Any,
 ) -> dict[str, Any]:
-    """Reconciliation's refunds of duplicate payments (its ``RefundStarter`` port)."""
+    """Reconciliation's refunds (its ``RefundStarter`` port): of duplicate payments, of
+    payments held for cancelled or failed orders, each for its cause."""
     from functions.orders.use_cases.refund_requests import request_refund as requested
 
     overrides = {"table_name": table, "refund_machine": refund_state_machine}

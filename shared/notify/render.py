@@ -45,6 +45,7 @@ from pydantic import (
 from shared.clock import SYSTEM_CLOCK
 from shared.money import Money
 from shared.money_text import locale_named
+from shared.refund_causes import RefundCause, customer_sentence
 from shared.tenants import TenantSettings
 
 DEFAULT_LOCALE = "en_US"
@@ -271,7 +272,9 @@ class RefundLine(_Model):
 class RefundIssued(_OrderContext):
     refund: Money | None = None
     refund_lines: tuple[RefundLine, ...] = ()
-    reason: str | None = None
+    # Why the money comes back: the customer reads its sentence (shared.refund_causes), never
+    # the gateway's reason.
+    cause: RefundCause | None = None
     arrival_days: str = "5\u201310"  # business days
 
     @model_validator(mode="after")
@@ -283,6 +286,10 @@ class RefundIssued(_OrderContext):
         if self.refund is not None and self.refund_lines and self.refund.amount != lines_sum:
             raise ValueError("refund differs from the sum of refund_lines")
         return self
+
+    @property
+    def explanation(self) -> str | None:
+        return customer_sentence(self.cause) if self.cause is not None else None
 
     @property
     def refund_total(self) -> Money:

@@ -434,7 +434,8 @@ def test_a_refund_of_an_amount_starts_the_refund_workflow_and_answers_202(
     assert name == workflows.execution_name("acme", "o-1", "refund", "r-1")
     assert document["amount"] == 500
     assert document["lines"] is None
-    assert document["reason"] == "duplicate"
+    # The operator's "duplicate" is a duplicate charge: the gateway will hear "duplicate".
+    assert document["cause"] == "duplicate_charge"
 
 
 def test_a_refund_of_lines_passes_them_on_and_names_a_refund_id(env: dict[str, Any]) -> None:

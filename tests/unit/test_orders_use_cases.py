@@ -223,7 +223,7 @@ def test_a_blocked_order_is_dated_in_history_voided_refunded_and_told(fake: Fake
     assert result["voided"] == 1
     ((_, identity), document) = next(iter(fake.workflows.started.items()))
     assert identity == ("acme", "o-1", "refund", "cancellation-pi_1")
-    assert document["reason"] == "fraudulent" and document["payment_id"] == "pi_1"
+    assert document["cause"] == "screening_block" and document["payment_id"] == "pi_1"
     assert fake.mailer.kinds() == ["order_cancelled"]
 
 
@@ -375,7 +375,7 @@ def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_cust
                 refund_id="r1",
                 action=c.RefundAction.SUBMIT,
                 prepared=prepared,
-                reason=c.RefundReason.DUPLICATE,
+                cause=c.RefundCause.DUPLICATE_CHARGE,
             ),
         )
     assert len(fake.payments.of("re")) == 1
@@ -387,7 +387,7 @@ def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_cust
             refund_id="r1",
             action=c.RefundAction.COMPLETE,
             prepared=prepared,
-            reason=c.RefundReason.DUPLICATE,
+            cause=c.RefundCause.DUPLICATE_CHARGE,
         ),
     )
     assert fake.refunds.completions == [("r1", 1000, "EUR")]

@@ -40,6 +40,7 @@ from functions.api.composition import services
 from functions.orders.errors import OperationRefused
 from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from shared.observability import logger
+from shared.refund_causes import RefundCause
 from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
@@ -75,8 +76,10 @@ class CancelBody(_Body):
 class RefundBody(_Body):
     amount: int | None = Field(default=None, gt=0, description="minor units")
     lines: list[Line] | None = Field(default=None, min_length=1)
-    # Stripe's own reasons: anything else would be dropped on the way to the gateway.
-    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
+    # The operator's reason, in Stripe's words; it names the refund's cause
+    # (functions.orders.contracts.OPERATOR_REFUND_CAUSES), which decides what the gateway and
+    # the customer are told: ``fraudulent`` reaches Stripe only under the tenant's policy.
+    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] = "requested_by_customer"
     # Part of the refund's execution name, so a retried request is the same refund.
     refund_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -160,6 +163,12 @@ def _operations() -> Any:
     from functions.orders.use_cases import operations
 
     return operations
+
+
+def _operator_cause(reason: str) -> RefundCause:
+    from functions.orders.contracts import OPERATOR_REFUND_CAUSES
+
+    return OPERATOR_REFUND_CAUSES[reason]
 
 
 def _orders() -> Ports:
@@ -272,7 +281,7 @@ def refund(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
         order_id,
         amount=body.amount,
         lines=[line.model_dump(exclude_none=True) for line in body.lines] if body.lines else None,
-        reason=body.reason,
+        cause=_operator_cause(body.reason),
         refund_id=body.refund_id,
     )
     # request_refund has no author field: the log line is the record of who asked.

@@ -21,6 +21,15 @@ from shared.events import (
     ShipmentUpdated,
 )
 
+SHOP_CANCELLED = c.RefundCause.SHOP_CANCELLED
+# A shop's cancel reason (Shopify's ``cancel_reason`` words) that says more than "the shop
+# cancelled": why its refund is made.
+SHOP_CANCEL_CAUSES = {
+    "customer": c.RefundCause.CUSTOMER_REQUEST,
+    "fraud": c.RefundCause.FRAUD_REPORTED,
+    "declined": c.RefundCause.NOT_PAID,
+}
+
 
 def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
     if isinstance(event, OrderPlaced) and result in ("applied", "duplicate"):
@@ -40,7 +49,13 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
     if isinstance(event, OrderCancelled) and result == "applied":
         # Shipped already: the shop's cancellation stays on the timeline for an operator.
         with contextlib.suppress(OperationRefused):
-            cancel_order(ports, event.tenant, order_id, event.reason or "cancelled by the shop")
+            cancel_order(
+                ports,
+                event.tenant,
+                order_id,
+                event.reason or "cancelled by the shop",
+                cause=SHOP_CANCEL_CAUSES.get((event.reason or "").strip().lower(), SHOP_CANCELLED),
+            )
     state, _ = ports.orders.load_for_update(event.tenant, order_id)
     resume_waits(ports, event.tenant, order_id, state)
     if isinstance(event, ChargeRefunded):

@@ -35,9 +35,16 @@ from shared.order_aggregate import OrderState
 
 
 def cancel_order(
-    ports: Ports, tenant: str, order_id: str, reason: str, *, stop_lifecycle: bool = True
+    ports: Ports,
+    tenant: str,
+    order_id: str,
+    reason: str,
+    *,
+    stop_lifecycle: bool = True,
+    cause: c.RefundCause = c.RefundCause.SHOP_CANCELLED,
 ) -> dict[str, Any]:
-    """Cancel before shipment: stop the lifecycle, refund what was paid, tell the customer."""
+    """Cancel before shipment: stop the lifecycle, refund what was paid (for ``cause``), tell
+    the customer. ``reason`` is the words recorded on the stage and the stopped execution."""
     state, version = ports.orders.load(tenant, order_id)
     if version == 0:
         raise OperationRefused(f"order {order_id!r} is not known")
@@ -51,11 +58,7 @@ def cancel_order(
     for wait in ("review", *c.WaitKind):
         ports.records.take_wait(tenant, order_id, wait)
     due = amount_due(state)
-    refunds = (
-        refund_all_payments(ports, tenant, state, c.RefundReason.REQUESTED_BY_CUSTOMER)
-        if ports.refund_machine
-        else []
-    )
+    refunds = refund_all_payments(ports, tenant, state, cause) if ports.refund_machine else []
     _tell_customer_cancelled(ports, tenant, state, due)
     return {"cancelled": True, "refund_due": due, "refunds": refunds}
 
@@ -149,7 +152,7 @@ def receive_returns(ports: Ports, tenant: str, order_id: str, state: OrderState)
             tenant,
             order_id,
             lines=opened["lines"],
-            reason=c.RefundReason.REQUESTED_BY_CUSTOMER,
+            cause=c.RefundCause.RETURN,
             refund_id=f"return-{opened['return_id']}",
         )
         ports.returns.mark_received(tenant, order_id, opened["return_id"])

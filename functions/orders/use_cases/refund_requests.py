@@ -23,7 +23,7 @@ def request_refund(
     *,
     amount: int | None = None,
     lines: list[dict[str, Any]] | None = None,
-    reason: str | None = None,
+    cause: c.RefundCause = c.RefundCause.CUSTOMER_REQUEST,
     refund_id: str | None = None,
     payment_id: str | None = None,
 ) -> dict[str, Any]:
@@ -34,7 +34,8 @@ def request_refund(
     refused if the id was used for a different request. The workflow start is idempotent (its
     name is the refund's identity), so a retry after a crash between the two starts it.
     ``payment_id`` refunds that payment of the order (a duplicate charge), else the payment
-    with the most left to refund."""
+    with the most left to refund. ``cause`` decides the gateway's reason and what the customer
+    is told (``shared.refund_causes``)."""
     if not ports.refund_machine:
         raise OperationRefused("refunds are not configured in this deployment")
     if amount is not None and amount <= 0:
@@ -43,11 +44,11 @@ def request_refund(
     request = {
         "amount": amount,
         "lines": lines,
-        "reason": reason or c.RefundReason.REQUESTED_BY_CUSTOMER.value,
+        "cause": c.RefundCause(cause).value,
         "payment_id": payment_id,
     }
     earlier = ports.refunds.claim(tenant, order_id, refund_id, request)
-    if earlier is not None and earlier != json.loads(json.dumps(request, default=str)):
+    if earlier is not None and earlier != _comparable(request, earlier):
         raise OperationRefused(f"refund id {refund_id!r} was already used for another request")
     document = c.RefundInput(
         tenant=tenant,
@@ -55,7 +56,7 @@ def request_refund(
         refund_id=refund_id,
         amount=amount,
         lines=[c.RefundLine.model_validate(line) for line in lines] if lines else None,
-        reason=c.RefundReason(str(request["reason"])),
+        cause=c.RefundCause(cause),
         payment_id=payment_id,
         waits=refund_waits(ports),
     )
@@ -70,8 +71,18 @@ def request_refund(
     return answer
 
 
+def _comparable(request: dict[str, Any], earlier: dict[str, Any]) -> dict[str, Any]:
+    """``request`` as its claim would read; a claim made before refunds carried their cause
+    named the gateway's reason instead, and the same request again is not refused for that."""
+    stored: dict[str, Any] = json.loads(json.dumps(request, default=str))
+    if "cause" not in earlier and "reason" in earlier:
+        stored.pop("cause")
+        stored["reason"] = earlier["reason"]
+    return stored
+
+
 def refund_all_payments(
-    ports: Ports, tenant: str, state: OrderState, reason: str
+    ports: Ports, tenant: str, state: OrderState, cause: c.RefundCause
 ) -> list[dict[str, Any]]:
     """A cancellation gives back every payment of the order with money left, each exactly once
     (its refund request is named after the payment)."""
@@ -84,7 +95,7 @@ def refund_all_payments(
                 ports,
                 tenant,
                 state.order_id,
-                reason=reason,
+                cause=cause,
                 payment_id=payment.payment_id,
                 refund_id=f"cancellation-{payment.payment_id}",
             )
