@@ -43,6 +43,17 @@ class ReconciliationSettings(BaseModel):
     bank_csv: str | dict[str, Any] | None = None
 
 
+class ReturnSettings(BaseModel):
+    """How returns are handled (functions/orders/use_cases/returns.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Off (the default): the refund follows the return parcel's delivery scan. On: the
+    # client team inspects the parcel first (accept, partial or reject) and the refund follows
+    # the inspection.
+    inspection: bool = False
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,6 +78,7 @@ class TenantSettings(BaseModel):
     # (functions/risk/domain/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
+    returns: ReturnSettings = ReturnSettings()
 
     @property
     def accepted_currencies(self) -> frozenset[str]:
