@@ -6,6 +6,8 @@ are refused."""
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from cli.main import main
 from functions.orders.errors import ReturnRefused
 from functions.orders.ports import Ports
 from functions.orders.use_cases import returns
@@ -31,6 +35,7 @@ from tests.workflow.test_lifecycle_local import (
     sent_mail,
     wait_for_mail,
 )
+from tests.workflow.test_money_safety_local import _process_env, _run_together
 from tests.workflow.test_refunds_local import (
     forward,
     paid_order,
@@ -115,17 +120,19 @@ def test_a_return_is_labelled_by_the_carrier_inspected_and_refunded_for_what_was
     assert received["received_at"] == journey.checkpoints[-1].at.isoformat()
     assert not any(e["type"] == "charge.refunded" for e in sandbox.events())  # inspection first
 
-    inspected = returns.inspect_return(
-        on(local_stack, DELIVERED + timedelta(days=9)),
-        tenant,
-        "o-1",
-        opened["return_id"],
-        "partial",
-        by="ann@returns-e2e.example",
-        lines=[{"line_id": "l1", "quantity": 1}],
-        reason="one boot is worn",
-    )
-    assert inspected["inspection"]["amount"] == 2500
+    # The client team records the inspection with the CLI: one of two pairs accepted.
+    answer = CliRunner().invoke(
+        main,
+        [
+            "returns", "inspect", "--tenant", tenant, "o-1", opened["return_id"],
+            "--outcome", "partial", "--line", "l1:1", "--reason", "one boot is worn",
+            "--local", local_stack.base_url,
+        ],
+    )  # fmt: skip
+    assert answer.exit_code == 0, answer.output
+    inspection = json.loads(answer.output)["inspection"]
+    assert (inspection["amount"], inspection["lines"]) == (2500, {"l1": 1})
+    assert " via " in inspection["by"] and inspection["at"]
     wait_refund_submitted(local_stack, sandbox, tenant)
     forward(local_stack, sandbox, tenant)
     refund_id = f"return-{opened['return_id']}"
@@ -134,8 +141,11 @@ def test_a_return_is_labelled_by_the_carrier_inspected_and_refunded_for_what_was
     assert (state.paid(), state.refunded()) == (5000, 2500)
     wait_for_mail(local_stack, tenant, "o-1", "return_inspected")
     assert "one boot is worn" in text_of(local_stack, tenant, "return_inspected")
-    record = orders(local_stack).returns.get(tenant, "o-1", opened["return_id"])
-    assert record is not None and record["status"] == "refunded"
+    listed = CliRunner().invoke(
+        main, ["returns", "list", "--tenant", tenant, "o-1", "--local", local_stack.base_url]
+    )
+    assert f"return {opened['return_id']}: refunded" in listed.output, listed.output
+    assert "inspected partial by" in listed.output
 
 
 def test_a_return_after_the_window_is_refused_and_nothing_is_labelled(
@@ -149,3 +159,32 @@ def test_a_return_after_the_window_is_refused_and_nothing_is_labelled(
         returns.open_return(late, tenant, "o-1", [{"line_id": "l1"}], "late")
     assert carrier.returns() == []
     assert orders(local_stack).returns.all(tenant, "o-1") == []
+
+
+def _return_in_another_process(env: dict[str, str], barrier: Any, tenant: str, out: Any) -> None:
+    os.environ.update(env)
+    from functions.orders.composition import ports_with
+
+    ports = ports_with(
+        clock=FixedClock(DELIVERED + timedelta(days=1)), table_name=env["TABLE_NAME"]
+    )
+    barrier.wait(timeout=60)
+    try:
+        opened = returns.open_return(ports, tenant, "o-1", [{"line_id": "l1"}], "race")
+    except ReturnRefused as refused:
+        out.put(("refused", refused.line))
+    else:
+        out.put(("opened", opened["lines"]))
+
+
+def test_concurrent_returns_of_a_line_in_separate_processes_let_one_through(
+    local_stack: Any, sandbox: StripeSandbox, carrier: CarrierSandbox, tmp_path: Path
+) -> None:
+    tenant = "returns-race"
+    make_tenant(local_stack, tmp_path, tenant, return_window_days=14)
+    delivered(local_stack, sandbox, tenant, "o-1")
+    env = {**_process_env(local_stack), "CARRIER_API_BASE": carrier.base_url or ""}
+    answers = _run_together([(_return_in_another_process, (env, tenant)) for _ in range(5)])
+    assert sorted(answers) == [("opened", {"l1": 2})] + [("refused", "l1")] * 4
+    assert len(carrier.returns()) == 1
+    assert orders(local_stack).returns.returned(tenant, "o-1") == {"l1": 2}
