@@ -20,7 +20,7 @@ from functions.orders.domain import (
     lines_refunded,
     lines_to_return,
 )
-from functions.orders.errors import ReturnInvalid, ReturnRefused
+from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefused
 from functions.orders.use_cases import changes, operations, returns
 from shared.events import (
     Customer,
@@ -341,42 +341,45 @@ def test_an_inspection_is_refused_where_the_tenant_does_not_inspect() -> None:
         st.tuples(
             st.sampled_from(["return", "refund"]),
             st.lists(
-                st.tuples(st.integers(0, 3), st.none() | st.integers(1, 5)), min_size=1, max_size=3
+                st.tuples(st.integers(0, 3), st.none() | st.integers(1, 5)),
+                min_size=1,
+                max_size=3,
             ),
+            st.booleans(),  # a return's parcel comes back (and is refunded on receipt)
         ),
         max_size=8,
     ),
 )
 def test_never_more_of_a_line_is_returned_or_refunded_than_was_bought(
-    quantities: list[int], asks: list[tuple[str, list[tuple[int, int | None]]]]
+    quantities: list[int], asks: list[tuple[str, list[tuple[int, int | None]], bool]]
 ) -> None:
     fake = make()
     order = delivered_order(fake, tuple(quantities)).order
     assert order is not None
     ports = fake.ports()
-    for n, (kind, wanted) in enumerate(asks):
+    for n, (kind, wanted, comes_back) in enumerate(asks):
         lines = [line(f"l{i % len(quantities) + 1}", q) for i, q in wanted]
         if kind == "refund":
-            # An operator's refund by lines: allowed only for what no return holds (the
-            # operator checks; here the property is about returns respecting refunds).
-            left = {
-                ln.line_id: ln.quantity
-                - fake.returns.returned("acme", "o-1").get(ln.line_id, 0)
-                - lines_refunded(order, fake.refunds.requests("acme", "o-1")).get(ln.line_id, 0)
-                for ln in order.lines
-            }
-            taken: dict[str, int] = {}
-            for asked in lines:
-                taken[asked["line_id"]] = taken.get(asked["line_id"], 0) + (
-                    asked.get("quantity")
-                    or next(ln.quantity for ln in order.lines if ln.line_id == asked["line_id"])
-                )
-            if all(q <= left[k] for k, q in taken.items()):
+            with contextlib.suppress(OperationRefused):
                 operations.request_refund(ports, "acme", "o-1", lines=lines, refund_id=f"r{n}")
             continue
-        with contextlib.suppress(ReturnRefused):
-            returns.open_return(ports, "acme", "o-1", lines, "prop")
+        try:
+            opened = returns.open_return(ports, "acme", "o-1", lines, "prop")
+        except ReturnRefused:
+            continue
+        if comes_back:
+            back = scan("delivered", opened["tracking_code"], DELIVERED + timedelta(days=5))
+            returns.return_parcels_moved(ports, "acme", "o-1", fake.orders.add(back))
     held = fake.returns.returned("acme", "o-1")
+    # Every refund started, by operators or by returns received: by lines, never more than
+    # was bought of any line.
+    started: dict[str, int] = {}
+    for document in fake.workflows.started.values():
+        for asked in document.get("lines") or ():
+            bought_q = next(ln.quantity for ln in order.lines if ln.line_id == asked["line_id"])
+            started[asked["line_id"]] = started.get(asked["line_id"], 0) + (
+                asked.get("quantity") or bought_q
+            )
     refunded = lines_refunded(order, fake.refunds.requests("acme", "o-1"))
     by_returns: dict[str, int] = {}
     for record in fake.returns.returns.values():
@@ -385,3 +388,19 @@ def test_never_more_of_a_line_is_returned_or_refunded_than_was_bought(
     for bought in order.lines:
         assert held.get(bought.line_id, 0) == by_returns.get(bought.line_id, 0)
         assert held.get(bought.line_id, 0) + refunded.get(bought.line_id, 0) <= bought.quantity
+        assert started.get(bought.line_id, 0) <= bought.quantity
+
+
+def test_a_refund_by_lines_cannot_take_what_a_return_holds_or_another_refund_took() -> None:
+    fake = make()
+    delivered_order(fake)
+    ports = fake.ports()
+    returns.open_return(ports, "acme", "o-1", [line("l1", 1)], "x")
+    with pytest.raises(OperationRefused, match="line l1: already returned or refunded: 1 of 2"):
+        operations.request_refund(ports, "acme", "o-1", lines=[line("l1", 2)], refund_id="r1")
+    assert operations.request_refund(ports, "acme", "o-1", lines=[line("l1", 1)], refund_id="r2")
+    # The same request again (a retry) is not refused by its own claim.
+    again = operations.request_refund(ports, "acme", "o-1", lines=[line("l1", 1)], refund_id="r2")
+    assert again["exists"]
+    with pytest.raises(OperationRefused, match="line l1"):
+        operations.request_refund(ports, "acme", "o-1", lines=[line("l1")], refund_id="r3")
