@@ -1235,3 +1235,21 @@ def test_an_inspection_records_who_and_when_and_refunds_what_it_accepts(
     assert [h["status"] for h in record["history"]] == [
         "requested", "label_issued", "in_transit", "received", "inspected", "refunded"
     ]  # fmt: skip
+
+
+def test_a_label_the_carrier_refuses_cancels_the_return_and_frees_its_lines(
+    returns_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local.sandboxes.carrier_api import CarrierSandbox
+
+    with CarrierSandbox(seed=4, api_keys=frozenset({"another account"})) as stranger:
+        monkeypatch.setenv("CARRIER_API_BASE", stranger.base_url or "")
+        status, body = _return(2)
+    assert status == 409
+    assert body["message"].startswith("the carrier refused the return label (401)")
+    _, listed = ops("GET", "acme", "o-1", "returns")
+    assert [r["status"] for r in listed["returns"]] == ["cancelled"]
+    # Its lines are free again: with the carrier answering, the same return goes through.
+    monkeypatch.setenv("CARRIER_API_BASE", returns_env["carrier"].base_url)
+    lines = {"lines": [{"line_id": "l1", "quantity": 2}], "reason": "x"}
+    assert ops("POST", "acme", "o-1", "returns", lines)[0] == 201
