@@ -201,7 +201,9 @@ RETURN_REFUND_PREFIX = "return-"
 
 class ReturnStatus(StrEnum):
     """A return's life: requested → label_issued → in_transit → received → [inspected] →
-    refunded, or rejected at inspection; cancelled when no label could be issued."""
+    refunded, or rejected at inspection; cancelled when no label could be issued. ``refunded``
+    means its refund request (``return-<id>``) was started: that request's own record follows
+    the gateway (completed, failed)."""
 
     REQUESTED = "requested"
     LABEL_ISSUED = "label_issued"

@@ -177,7 +177,7 @@ def _return_in_another_process(env: dict[str, str], barrier: Any, tenant: str, o
         out.put(("opened", opened["lines"]))
 
 
-def test_concurrent_returns_of_a_line_in_separate_processes_let_one_through(
+def test_concurrent_returns_of_a_line_in_separate_processes_let_one_through_then_it_is_refunded(
     local_stack: Any, sandbox: StripeSandbox, carrier: CarrierSandbox, tmp_path: Path
 ) -> None:
     tenant = "returns-race"
@@ -188,3 +188,19 @@ def test_concurrent_returns_of_a_line_in_separate_processes_let_one_through(
     assert sorted(answers) == [("opened", {"l1": 2})] + [("refused", "l1")] * 4
     assert len(carrier.returns()) == 1
     assert orders(local_stack).returns.returned(tenant, "o-1") == {"l1": 2}
+
+    # This tenant does not inspect: the return parcel's delivery scan refunds its lines.
+    (shipment,) = carrier.returns()
+    journey = carrier.journey(shipment["id"], order_id="o-1", sent_at=DELIVERED + timedelta(days=2))
+    report = Deliverer(seed=6).deliver(
+        carrier.scans(journey, base_url=local_stack.base_url, tenant=tenant, secrets=SECRETS)
+    )
+    assert report.all_acknowledged, report.summary()
+    local_stack.wait_idle(30)
+    wait_refund_submitted(local_stack, sandbox, tenant)
+    forward(local_stack, sandbox, tenant)
+    refund_id = f"return-{shipment['reference']}"
+    assert refund_execution(local_stack, tenant, "o-1", refund_id)["status"] == "SUCCEEDED"
+    state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load(tenant, "o-1")
+    assert state.refunded() == 5000
+    wait_for_return(local_stack, tenant, "o-1", shipment["reference"], "refunded")
