@@ -82,6 +82,17 @@ class RetentionSettings(BaseModel):
         return years
 
 
+class ReturnSettings(BaseModel):
+    """How returns are handled (functions/orders/use_cases/returns.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Off (the default): the refund follows the return parcel's delivery scan. On: the
+    # client team inspects the parcel first (accept, partial or reject) and the refund follows
+    # the inspection.
+    inspection: bool = False
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -108,6 +119,7 @@ class TenantSettings(BaseModel):
     reconciliation: ReconciliationSettings = ReconciliationSettings()
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
+    returns: ReturnSettings = ReturnSettings()
 
     @property
     def accepted_currencies(self) -> frozenset[str]:

@@ -113,3 +113,17 @@ def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("MAIL_DIR", str(local_stack.mail_dir))
         yield running
         local_stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+
+
+@pytest.fixture
+def carrier(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The carrier account's sandbox (return labels), wired into the local stack and into the
+    orders ports a test builds in this process."""
+    from local.sandboxes.carrier_api import CarrierSandbox
+
+    with CarrierSandbox(seed=5) as running:
+        assert running.base_url is not None
+        local_stack.dispatcher.overrides["CARRIER_API_BASE"] = running.base_url
+        monkeypatch.setenv("CARRIER_API_BASE", running.base_url)
+        yield running
+        local_stack.dispatcher.overrides.pop("CARRIER_API_BASE", None)

@@ -65,6 +65,7 @@ class EmailKind(StrEnum):
     ORDER_CANCELLED = "order_cancelled"
     REFUND_ISSUED = "refund_issued"
     RETURN_OPENED = "return_opened"
+    RETURN_INSPECTED = "return_inspected"
     ORDER_HISTORY = "order_history"
     # to the client's team and operations
     REVIEW_NEEDED = "review_needed"
@@ -373,6 +374,15 @@ class DeliveryExceptionOps(_OrderContext):
     console_url: WebUrl | None = None
 
 
+class ReturnInspected(_OrderContext):
+    """What the shop decided about the items sent back: accept, partial or reject."""
+
+    return_id: str
+    outcome: Literal["accept", "partial", "reject"]
+    reason: str | None = None
+    refund: Money | None = None
+
+
 CONTEXTS: dict[EmailKind, type[_Context]] = {
     EmailKind.ORDER_CONFIRMATION: OrderConfirmation,
     EmailKind.PAYMENT_VERIFICATION: PaymentVerification,
@@ -382,6 +392,7 @@ CONTEXTS: dict[EmailKind, type[_Context]] = {
     EmailKind.ORDER_CANCELLED: OrderCancelled,
     EmailKind.REFUND_ISSUED: RefundIssued,
     EmailKind.RETURN_OPENED: ReturnOpened,
+    EmailKind.RETURN_INSPECTED: ReturnInspected,
     EmailKind.ORDER_HISTORY: OrderHistory,
     EmailKind.REVIEW_NEEDED: ReviewNeeded,
     EmailKind.NOT_DISPATCHED: NotDispatched,
@@ -518,6 +529,8 @@ def _subject(kind: EmailKind, ctx: Any, brand: Brand, money: Any) -> str:
             return f"Your refund of {money(ctx.refund_total)} for order {ctx.order_id}"
         case EmailKind.RETURN_OPENED:
             return f"Your return for order {ctx.order_id}: next steps"
+        case EmailKind.RETURN_INSPECTED:
+            return f"We've checked the items you returned from order {ctx.order_id}"
         case EmailKind.ORDER_HISTORY:
             return f"Your orders with {name}"
         case EmailKind.REVIEW_NEEDED:

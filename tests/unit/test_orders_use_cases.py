@@ -403,12 +403,13 @@ def test_a_return_of_a_delivered_order_is_refunded_when_its_parcel_is_back(
     fake.orders.add(placed(), paid(), shipment("delivered"))
     ports = fake.ports()
     opened = operations.open_return(
-        ports, "acme", "o-1", [{"line_id": "l1", "quantity": 1}], "too small", "1ZBACK"
+        ports, "acme", "o-1", [{"line_id": "l1", "quantity": 1}], "small"
     )
-    assert (opened["amount"], fake.orders.links[("acme", "tracking:1ZBACK")]) == (2500, "o-1")
-    state = fake.orders.add(shipment("delivered", tracking="1ZBACK", minute=90))
-    assert operations.receive_returns(ports, "acme", "o-1", state) == [opened["return_id"]]
-    assert operations.receive_returns(ports, "acme", "o-1", state) == []
+    tracking = opened["tracking_code"]
+    assert (opened["amount"], fake.orders.links[("acme", f"tracking:{tracking}")]) == (2500, "o-1")
+    state = fake.orders.add(shipment("delivered", tracking=tracking, minute=90))
+    assert operations.return_parcels_moved(ports, "acme", "o-1", state) == [opened["return_id"]]
+    assert operations.return_parcels_moved(ports, "acme", "o-1", state) == []
 
 
 def test_an_order_placed_starts_its_lifecycle_once_and_a_shop_cancellation_cancels(

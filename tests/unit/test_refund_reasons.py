@@ -26,7 +26,7 @@ from shared.refund_causes import (
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
-from tests.unit.test_orders_use_cases import ACME, T0, eur, paid, placed, shipment
+from tests.unit.test_orders_use_cases import ACME, T0, eur, paid, placed
 
 # A tenant whose policy is to tell the gateway about fraud (Stripe then blocks card and e-mail).
 REPORTS_FRAUD = TenantSettings.model_validate(
@@ -220,19 +220,6 @@ def test_a_shops_cancel_reason_names_the_refunds_cause(
     fake.orders.add(cancelled)
     changes.order_changed(fake.ports(), cancelled, "o-1", "applied")
     assert [r["reason"] for r in run_refunds(fake)] == [gateway_reason]
-
-
-def test_a_returned_parcel_is_refunded_as_the_customers_request_and_says_so() -> None:
-    fake = fakes()
-    fake.orders.add(placed(), paid(), shipment("delivered"))
-    ports = fake.ports()
-    operations.open_return(
-        ports, "acme", "o-1", [{"line_id": "l1", "quantity": 1}], "too small", "1ZBACK"
-    )
-    state = fake.orders.add(shipment("delivered", tracking="1ZBACK", minute=90))
-    operations.receive_returns(ports, "acme", "o-1", state)
-    assert [r["reason"] for r in run_refunds(fake)] == ["requested_by_customer"]
-    assert customer_sentence(RefundCause.RETURN) in refund_mail(fake)
 
 
 def test_an_operators_fraudulent_refund_reaches_the_gateway_only_under_the_policy() -> None:

@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from functions.orders.domain import OperationRefused
-from functions.orders.use_cases.operations import cancel_order, open_return, request_refund
+from functions.orders.use_cases.operations import cancel_order, request_refund
 from local.sandboxes.delivery import Deliverer
 from local.sandboxes.stripe_events import stripe_deliveries
 from local.sandboxes.stripe_sandbox import StripeSandbox
@@ -347,39 +347,6 @@ def test_manual_capture_follows_the_review(
     forward(local_stack, sandbox, tenant)
     state, _ = OrderStore(local_stack.deployment.outputs["TableName"]).load(tenant, "o-1")
     assert state.paid() == (5000 if decision == "approve" else 0)
-
-
-def test_return_of_a_delivered_line_is_refunded_when_the_parcel_is_back(
-    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
-) -> None:
-    from tests.workflow.test_lifecycle_local import carrier_update, fulfil
-
-    make_tenant(local_stack, tmp_path, "returns")
-    paid_order(local_stack, sandbox, "returns", "o-1")
-    fulfil(local_stack, "returns", "o-1", "1ZOUT")
-    carrier_update(local_stack, "returns", "1ZOUT", "delivered", 10)
-    local_stack.wait_idle(30)
-    table = local_stack.deployment.outputs["TableName"]
-    with pytest.raises(OperationRefused):
-        open_return(orders(local_stack), "returns", "o-1", [{"line_id": "nope"}], "wrong size")
-    opened = open_return(
-        orders(local_stack),
-        "returns",
-        "o-1",
-        [{"line_id": "l1", "quantity": 1}],
-        "wrong size",
-        tracking_code="1ZBACK",
-    )
-    assert opened["amount"] == 2500
-    wait_for_mail(local_stack, "returns", "o-1", "return_opened")
-    carrier_update(local_stack, "returns", "1ZBACK", "in_transit", 40)
-    carrier_update(local_stack, "returns", "1ZBACK", "delivered", 50)
-    wait_refund_submitted(local_stack, sandbox, "returns")
-    forward(local_stack, sandbox, "returns")
-    refund_id = f"return-{opened['return_id']}"
-    assert refund_execution(local_stack, "returns", "o-1", refund_id)["status"] == "SUCCEEDED"
-    state, _ = OrderStore(table).load("returns", "o-1")
-    assert state.refunded() == 2500
 
 
 def test_review_rejected_after_payment_refunds_the_customer(

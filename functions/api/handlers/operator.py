@@ -17,7 +17,7 @@ import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import (
     BadRequestError,
     ForbiddenError,
@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from functions.api.composition import services
-from functions.orders.errors import OperationRefused
+from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefused
 from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from shared.observability import logger
 from shared.refund_causes import RefundCause
@@ -93,6 +93,14 @@ class RefundBody(_Body):
 class ReturnBody(_Body):
     lines: list[Line] = Field(min_length=1)
     reason: Text
+
+
+class InspectionBody(_Body):
+    outcome: Literal["accept", "partial", "reject"]
+    # partial: the lines (and quantities) accepted, or an amount; reject and partial: why.
+    lines: list[Line] | None = Field(default=None, min_length=1)
+    amount: int | None = Field(default=None, gt=0, description="minor units")
+    reason: Text | None = None
 
 
 class ReviewBody(_Body):
@@ -191,6 +199,24 @@ def _refused(refused: OperationRefused) -> NoReturn:
     raise _conflict(str(refused))
 
 
+def _return_refused(refused: ReturnRefused) -> Response[str]:
+    """409 (or 400 for a request that can never be right), naming the line and the reason."""
+    status = HTTPStatus.BAD_REQUEST if isinstance(refused, ReturnInvalid) else HTTPStatus.CONFLICT
+    logger.info("return refused", extra={"refusal": str(refused)})
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(
+            {
+                "statusCode": status.value,
+                "message": str(refused),
+                "line": refused.line,
+                "reason": refused.reason,
+            }
+        ),
+    )
+
+
 def _stale(conflict: VersionConflict) -> NoReturn:
     raise _conflict(str(conflict))
 
@@ -201,6 +227,7 @@ def _invalid_rules(invalid: RulesetInvalid) -> NoReturn:
 
 # Registered by call: Powertools' decorator is untyped, and would untype the function for mypy.
 app.exception_handler(OperationRefused)(_refused)
+app.exception_handler(ReturnRefused)(_return_refused)
 app.exception_handler(VersionConflict)(_stale)
 app.exception_handler(RulesetInvalid)(_invalid_rules)
 
@@ -305,10 +332,39 @@ def open_return(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
         tenant,
         order_id,
         [line.model_dump(exclude_none=True) for line in body.lines],
-        f"{body.reason} (by {who})",
+        body.reason,
+        by=who,
     )
     logger.info("return opened", extra={"order_id": order_id, "return": result})
     return result, HTTPStatus.CREATED
+
+
+@app.get(f"{ORDER}/returns")
+def list_returns(tenant: str, order_id: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    _require_order(tenant, order_id)
+    from functions.orders.use_cases.returns import returns_of
+
+    return {"order_id": order_id, "returns": returns_of(_orders(), tenant, order_id)}
+
+
+@app.post(f"{ORDER}/returns/<return_id>/inspection")
+def inspect_return(tenant: str, order_id: str, return_id: str) -> dict[str, Any]:
+    who = _authorize(tenant, "inspect_return")
+    body = _body(InspectionBody)
+    _require_order(tenant, order_id)
+    result: dict[str, Any] = _operations().inspect_return(
+        _orders(),
+        tenant,
+        order_id,
+        return_id,
+        body.outcome,
+        by=who,
+        lines=[line.model_dump(exclude_none=True) for line in body.lines] if body.lines else None,
+        amount=body.amount,
+        reason=body.reason,
+    )
+    return result
 
 
 @app.post(f"{ORDER}/review")

@@ -1,6 +1,6 @@
 """What the orders context does when the processor applied an event to an order: start its
 lifecycle, honour a shop's cancellation, resume the waits the event satisfies, file refunds and
-chargebacks into the customer's history, refund returns that came back."""
+chargebacks into the customer's history, move returns whose parcel was scanned."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from functions.orders import contracts as c
 from functions.orders.domain import OperationRefused, waits_for
 from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import resume_waits
-from functions.orders.use_cases.operations import cancel_order, receive_returns
+from functions.orders.use_cases.operations import cancel_order
 from functions.orders.use_cases.refunds import resume_refund_waits
+from functions.orders.use_cases.returns import return_parcels_moved
 from shared.events import (
     ChargeRefunded,
     DisputeOpened,
@@ -64,5 +65,5 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
         # Screening of the customer's later orders counts refunds and chargebacks; filed
         # whichever of the order and its outcome arrived first.
         ports.screening.record_outcomes(state)
-    if isinstance(event, ShipmentUpdated) and event.status == "delivered":
-        receive_returns(ports, event.tenant, order_id, state)
+    if isinstance(event, ShipmentUpdated):
+        return_parcels_moved(ports, event.tenant, order_id, state)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import OperationRefused
+from functions.orders.domain import RETURN_REFUND_PREFIX, OperationRefused, lines_refunded
 from functions.orders.ports import Ports
 from shared.order_aggregate import OrderState
 
@@ -41,6 +41,8 @@ def request_refund(
     if amount is not None and amount <= 0:
         raise OperationRefused("a refund amount must be positive (minor units)")
     refund_id = refund_id or uuid.uuid4().hex
+    if lines and not refund_id.startswith(RETURN_REFUND_PREFIX):
+        _refuse_lines_taken(ports, tenant, order_id, refund_id, lines)
     request = {
         "amount": amount,
         "lines": lines,
@@ -79,6 +81,31 @@ def _comparable(request: dict[str, Any], earlier: dict[str, Any]) -> dict[str, A
         stored.pop("cause")
         stored["reason"] = earlier["reason"]
     return stored
+
+
+def _refuse_lines_taken(
+    ports: Ports, tenant: str, order_id: str, refund_id: str, lines: list[dict[str, Any]]
+) -> None:
+    """A refund by lines takes only what of each line no return holds and no other refund by
+    lines took (a return's own refund was checked when the return was accepted)."""
+    state, _ = ports.orders.load(tenant, order_id)
+    if state.order is None:
+        return  # the workflow refuses an unknown order with its reason
+    others = [r for r in ports.refunds.requests(tenant, order_id) if r["refund_id"] != refund_id]
+    taken = lines_refunded(state.order, others)
+    returned = ports.returns.returned(tenant, order_id)
+    bought = {line.line_id: line.quantity for line in state.order.lines}
+    asked: dict[str, int] = {}
+    for line in lines:
+        line_id = str(line.get("line_id"))
+        asked[line_id] = asked.get(line_id, 0) + int(line.get("quantity") or bought.get(line_id, 0))
+    for line_id, quantity in asked.items():
+        left = bought.get(line_id, 0) - taken.get(line_id, 0) - returned.get(line_id, 0)
+        if line_id in bought and quantity > left:
+            raise OperationRefused(
+                f"line {line_id}: already returned or refunded: "
+                f"{bought[line_id] - max(left, 0)} of {bought[line_id]}, {max(left, 0)} left"
+            )
 
 
 def refund_all_payments(
