@@ -40,6 +40,7 @@ def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:
     """The lifecycle's waits in seconds: the tenant's days and hours on the deployment's scale."""
     return Waits(
         review_s=max(1, tenant.review_timeout_hours * seconds_per_day // 24),
+        payment_s=max(1, tenant.payment_timeout_hours * seconds_per_day // 24),
         dispatch_s=max(1, tenant.dispatch_sla_days * seconds_per_day),
         delivery_s=max(1, tenant.delivery_timeout_days * seconds_per_day),
         return_window_s=max(1, tenant.return_window_days * seconds_per_day),
@@ -48,6 +49,8 @@ def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:
 
 def wait_outcome(state: OrderState, wait: WaitKind) -> WaitOutcome | None:
     """What resumes a wait, if the order already shows it; None while it should go on waiting."""
+    if wait == WaitKind.PAYMENT:
+        return WaitOutcome(outcome=WaitOutcomeKind.PAID) if is_paid(state) else None
     shipment = state.shipment_status()
     if wait == WaitKind.SHIPMENT and (shipment in SHIPPED or shipment == "fulfilled"):
         return WaitOutcome(outcome=WaitOutcomeKind.SHIPPED, shipment=shipment)
@@ -57,6 +60,14 @@ def wait_outcome(state: OrderState, wait: WaitKind) -> WaitOutcome | None:
         if shipment in DELIVERY_PROBLEMS:
             return WaitOutcome(outcome=WaitOutcomeKind.PROBLEM, shipment=shipment)
     return None
+
+
+def is_paid(state: OrderState) -> bool:
+    """The order's total has been paid by payments in its currency (captured, or succeeded in
+    full); an authorisation alone, or a payment in another currency, does not pay it. A free
+    order (discounted to zero) is paid."""
+    order = state.order
+    return order is not None and state.paid() >= order.total.amount
 
 
 def card_of(state: OrderState) -> Card | None:

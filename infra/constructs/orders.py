@@ -7,6 +7,8 @@ the local stack run a whole lifecycle in seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Duration
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -199,7 +201,7 @@ class OrderLifecycle(Construct):
                 ),
                 capture,
             )
-            .otherwise(after_screening)
+            .otherwise(self._wait_for_payment(wait_for, waits, cancel).next(after_screening))
         )
         decision = c.path(c.SCREENING_RESULT, c.ScreenResult, "decision")
         definition = screen.next(
@@ -229,6 +231,28 @@ class OrderLifecycle(Construct):
             self, definition, timeout=Duration.days(120), steps_id="OrdersLifecycleSteps"
         )
         acknowledge_steps_grants(self.steps)
+
+    def _wait_for_payment(
+        self,
+        wait_for: Callable[[str, dict[str, object], str, str], tasks.LambdaInvoke],
+        waits: Callable[[str], str],
+        cancel: Callable[[str, c.CancelReason], sfn.IChainable],
+    ) -> tasks.LambdaInvoke:
+        """Automatic capture: confirm only a paid order. The step parks its token and resumes
+        at once if the payment is already in; the processor resumes it when the payment
+        succeeds; an order unpaid at the tenant's payment timeout is cancelled."""
+        wait_payment = wait_for(
+            "WaitForPayment",
+            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.PAYMENT},
+            waits("payment_s"),
+            c.PAYMENT_RESULT,
+        )
+        wait_payment.add_catch(
+            cancel("CancelUnpaid", c.CancelReason.PAYMENT_NOT_RECEIVED),
+            errors=["States.Timeout"],
+            result_path="$.error",
+        )
+        return wait_payment
 
     def start_refunds(self, state_machine: sfn.IStateMachine) -> None:
         """Cancellations of paid orders start the refund workflow."""

@@ -273,7 +273,15 @@ def test_manual_capture_follows_the_review(
     from tests.workflow.test_lifecycle_local import decide
 
     tenant = f"capture-{decision}"
-    make_tenant(local_stack, tmp_path, tenant, capture_mode="manual", risk={"review_over": 1000})
+    # Stripe's extended authorisation (30 days) lets the local tests' long reviews fit.
+    make_tenant(
+        local_stack,
+        tmp_path,
+        tenant,
+        capture_mode="manual",
+        authorisation_window_hours=720,
+        risk={"review_over": 1000},
+    )
     intent = authorized_order(local_stack, sandbox, tenant, "o-1")
     wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
     assert decide(local_stack, tenant, "o-1", decision)["resumed"] is True

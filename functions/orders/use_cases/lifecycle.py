@@ -20,6 +20,9 @@ from shared.observability import logger
 from shared.order_aggregate import FRAUD_CANCELLATIONS, CancelReason, OrderState
 from shared.tenants import TenantSettings
 
+# What the cancellation e-mail tells the customer, for the reasons the customer may be told.
+CUSTOMER_REASONS = {CancelReason.PAYMENT_NOT_RECEIVED: "we did not receive the payment for it"}
+
 
 class PaymentNotAuthorizedYet(Exception):
     """Manual capture: no authorized payment yet (the gateway's event may still be on its way)."""
@@ -234,7 +237,7 @@ def cancel(ports: Ports, step: c.CancelInput) -> dict[str, Any]:
             state.order, decided_at(ports.clock, state.order.occurred_at)
         )
     paid = state.paid() - state.refunded()
-    extra: dict[str, Any] = {"reason": None}
+    extra: dict[str, Any] = {"reason": CUSTOMER_REASONS.get(step.reason)}
     if paid > 0 and state.currency:
         extra["refund"] = {"amount": paid, "currency": state.currency}
     voided = void_authorizations(ports, state, tenant)
