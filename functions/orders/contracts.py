@@ -83,9 +83,9 @@ class ReviewDecision(StrEnum):
 
 
 class Waits(_Shape):
-    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale."""
+    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale. (A
+    review's stretches are set as it goes: ``ReviewPlan``.)"""
 
-    review_s: int = Field(ge=1)
     # Automatic capture: how long a confirmation waits for the payment before cancelling.
     payment_s: int = Field(ge=1)
     dispatch_s: int = Field(ge=1)

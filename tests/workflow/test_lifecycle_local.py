@@ -12,6 +12,7 @@ import email.policy
 import json
 import time
 import urllib.request
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -364,3 +365,55 @@ def test_an_order_never_paid_is_cancelled_at_the_payment_timeout(
     assert "order_confirmation" not in sent
     cancelled = sent_mail(local_stack, "life-unpaid", "o-1")["order_cancelled"].as_string()
     assert "did not receive the payment" in cancelled and "refund" not in cancelled.lower()
+
+
+def test_before_a_review_times_out_the_client_team_is_asked_to_call_the_customer(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """Issue 13, item 10: the call task comes at the tenant's point before the timeout (here
+    48 h into a 240 h review: 2 s then 8 s on the local stack), with the customer's phone, and
+    the call's outcome lands on the order's timeline."""
+    from functions.orders.use_cases.operations import record_call_outcome
+    from functions.risk.use_cases.review_queue import review_queue
+    from shared.order_store import OrderStore
+    from tests.workflow.orders_api import orders
+    from tests.workflow.test_money_safety_local import ClientAlerts
+
+    tenant = "life-call"
+    make_tenant(
+        local_stack,
+        tmp_path,
+        tenant,
+        risk={"review_over": 1000},
+        review_timeout_hours=240,
+        review_call_before_timeout_hours=192,
+    )
+    alerts = ClientAlerts(local_stack)
+    place(
+        local_stack,
+        tenant,
+        "o-1",
+        billing_address={"country": "NL", "phone": "+31 20 555 0100"},
+    )
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+    table = local_stack.deployment.outputs["TableName"]
+    store = LifecycleStore(table)
+    deadline = time.monotonic() + 20
+    while (store.review(tenant, "o-1") or {}).get("call_task") is None:
+        assert time.monotonic() < deadline, "no call task before the review's end"
+        time.sleep(0.2)
+    (entry,) = review_queue(store, OrderStore(table), tenant, datetime.now(UTC))
+    assert entry["call"]["phone"] == "+31 20 555 0100"
+    assert entry["call"]["reasons"] == entry["reasons"] and entry["call"]["score"] is not None
+    assert entry["call"]["order_url"].endswith(f"/ops/tenants/{tenant}/orders/o-1")
+    (notice,) = [m for m in alerts.messages(tenant) if m.get("phone")]
+    assert notice["order_id"] == "o-1"
+    result = record_call_outcome(
+        orders(local_stack), tenant, "o-1", "reached-declined", "never ordered", "alice"
+    )
+    assert result["advice"] and result["review_open"]
+    timeline = OrderStore(table).timeline(tenant, "o-1")
+    assert any(e["summary"].startswith("customer called by alice") for e in timeline)
+    assert decide(local_stack, tenant, "o-1", "reject") == {"resumed": True}
+    assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, tenant, "o-1") == "CancelRejectedDone"

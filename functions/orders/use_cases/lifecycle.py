@@ -62,12 +62,14 @@ def screen(ports: Ports, step: c.ScreenInput) -> c.ScreenResult:
 
 
 def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
-    """Potential fraud: the order waits for the client team; the customer is asked to confirm."""
+    """Potential fraud: the order waits for the client team; the customer is asked to confirm.
+    A review goes on in stretches (``reviews.checkpoint``): later stretches only park the token."""
     state, tenant = load(ports, step.tenant, step.order_id)
     order = state.order
     assert order is not None
     ports.records.put_wait(tenant.id, state.order_id, "review", step.task_token)
-    ports.records.set_stage(tenant.id, state.order_id, c.Stage.POTENTIAL_FRAUD)
+    if ports.records.stage(tenant.id, state.order_id) == c.Stage.POTENTIAL_FRAUD:
+        return {"held": True}
     notify(
         ports,
         "payment_verification",
@@ -110,6 +112,8 @@ def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
             "reject_url": urls.get("reject"),
         },
     )
+    # Last: a retried step that failed above tells the client team again.
+    ports.records.set_stage(tenant.id, state.order_id, c.Stage.POTENTIAL_FRAUD)
     return {"held": True}
 
 

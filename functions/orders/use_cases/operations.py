@@ -22,12 +22,14 @@ from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import decide
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import refund_all_payments, request_refund
+from functions.orders.use_cases.reviews import record_call_outcome
 
 __all__ = [
     "cancel_order",
     "decide_review",
     "open_return",
     "receive_returns",
+    "record_call_outcome",
     "refund_all_payments",
     "request_refund",
 ]
