@@ -150,6 +150,54 @@ def test_a_later_stretch_only_parks_the_token() -> None:
     assert fake.records.waits[("acme", "o-1", "review")] == "tok-2"
 
 
+def between_stretches(fake: FakePorts, after_h: float) -> None:
+    """Held, and the stretch whose token is parked has just timed out (its token is stale)."""
+    checkpoint(fake, 0)
+    hold = step(c.HoldInput, c.LifecycleAction.HOLD, task_token="stale")
+    lifecycle.hold(fake.ports(), hold)
+    fake.clock.set(HELD + timedelta(hours=after_h))
+    fake.workflows.live_tokens = {"fresh"}
+
+
+def test_a_decision_between_two_stretches_waits_for_the_next_one() -> None:
+    fake = held()
+    between_stretches(fake, 126)
+    answer = operations.decide_review(fake.ports(), "acme", "o-1", "reject", "alice")
+    assert answer == {"resumed": True, "queued": True}
+    checkpoint(fake, 126)
+    hold = step(c.HoldInput, c.LifecycleAction.HOLD, task_token="fresh")
+    assert lifecycle.hold(fake.ports(), hold) == {"held": True, "decided": True}
+    assert fake.workflows.resumed[-1] == ("fresh", {"decision": "reject", "by": "alice"})
+    assert ("acme", "o-1", "review") not in fake.records.waits
+
+
+def test_a_decision_parked_after_the_next_stretch_began_resumes_that_stretch() -> None:
+    fake = held()
+    between_stretches(fake, 126)
+    resume = fake.workflows.resume
+
+    def next_stretch_begins_meanwhile(token: str, output: dict[str, Any]) -> bool:
+        if token == "stale":  # while decide finds the stale token refused, the next one parks
+            checkpoint(fake, 126)
+            hold = step(c.HoldInput, c.LifecycleAction.HOLD, task_token="fresh")
+            assert lifecycle.hold(fake.ports(), hold) == {"held": True, "decided": False}
+        return resume(token, output)
+
+    fake.workflows.resume = next_stretch_begins_meanwhile  # type: ignore[method-assign]
+    answer = operations.decide_review(fake.ports(), "acme", "o-1", "approve", "alice")
+    assert answer == {"resumed": True, "queued": True}
+    assert fake.workflows.resumed[-1] == ("fresh", {"decision": "approve", "by": "alice"})
+    assert fake.records.waits == {}
+
+
+def test_a_decision_after_the_reviews_time_is_up_is_refused() -> None:
+    fake = held()
+    between_stretches(fake, 150)
+    answer = operations.decide_review(fake.ports(), "acme", "o-1", "approve", "alice")
+    assert answer == {"resumed": False, "reason": "no review is waiting for this order"}
+    assert ("acme", "o-1", "review_decision") not in fake.records.waits
+
+
 # -- the call's outcome --------------------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ releasing funds. E-mails never fail the lifecycle (``notify``).
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from functions.orders import contracts as c
@@ -69,7 +71,7 @@ def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
     assert order is not None
     ports.records.put_wait(tenant.id, state.order_id, "review", step.task_token)
     if ports.records.stage(tenant.id, state.order_id) == c.Stage.POTENTIAL_FRAUD:
-        return {"held": True}
+        return {"held": True, "decided": take_pending_decision(ports, tenant.id, state.order_id)}
     notify(
         ports,
         "payment_verification",
@@ -117,13 +119,50 @@ def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
     return {"held": True}
 
 
+# A decision that came while the review was between two stretches (the last one had just timed
+# out, the next one not parked yet): parked beside the order for the next stretch to take.
+PENDING_DECISION = "review_decision"
+
+
 def decide(ports: Ports, step: c.DecideInput) -> dict[str, Any]:
     """An operator's decision on a held order (the operator API and signed links call this)."""
+    outcome = c.ReviewOutcome(decision=step.decision, by=step.by).model_dump(mode="json")
     token = ports.records.take_wait(step.tenant, step.order_id, "review")
-    if token is None:
+    if token is not None and ports.workflows.resume(token, outcome):
+        return {"resumed": True}
+    if token is None or not review_goes_on(ports, step.tenant, step.order_id):
         return {"resumed": False, "reason": "no review is waiting for this order"}
-    outcome = c.ReviewOutcome(decision=step.decision, by=step.by)
-    return {"resumed": ports.workflows.resume(token, outcome.model_dump(mode="json"))}
+    ports.records.put_wait(step.tenant, step.order_id, PENDING_DECISION, json.dumps(outcome))
+    # The next stretch may have parked its token before the decision was parked.
+    take_pending_decision(ports, step.tenant, step.order_id)
+    return {"resumed": True, "queued": True}
+
+
+def review_goes_on(ports: Ports, tenant_id: str, order_id: str) -> bool:
+    """The order is held and its review's time is not up: a stretch that timed out is followed
+    by another."""
+    tenant = ports.tenants.get(tenant_id)
+    review = ports.records.review(tenant_id, order_id) or {}
+    held_at = review.get("held_at")
+    if tenant is None or held_at is None:
+        return False
+    if ports.records.stage(tenant_id, order_id) != c.Stage.POTENTIAL_FRAUD:
+        return False
+    seconds = (ports.clock.now() - datetime.fromisoformat(held_at)).total_seconds()
+    return seconds * 24 / ports.seconds_per_day < tenant.review_timeout_hours
+
+
+def take_pending_decision(ports: Ports, tenant: str, order_id: str) -> bool:
+    """Resume the review's waiting stretch with a parked decision, when both are there. Each is
+    taken (one caller gets it), so the hold step and ``decide`` may both try."""
+    token = ports.records.take_wait(tenant, order_id, "review")
+    if token is None:
+        return False
+    pending = ports.records.take_wait(tenant, order_id, PENDING_DECISION)
+    if pending is None:
+        ports.records.put_wait(tenant, order_id, "review", token)
+        return False
+    return ports.workflows.resume(token, json.loads(pending))
 
 
 def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> list[str]:
