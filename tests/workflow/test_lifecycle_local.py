@@ -342,6 +342,19 @@ def test_an_order_is_confirmed_only_once_its_payment_arrives(
     wait_for_mail(local_stack, "life-pay-later", "o-1", "order_confirmation")
 
 
+def test_an_order_approved_in_review_is_confirmed_once_paid(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    tenant = "life-approve-unpaid"
+    make_tenant(local_stack, tmp_path, tenant, risk={"review_over": 1000})
+    place(local_stack, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+    assert decide(local_stack, tenant, "o-1", "approve") == {"resumed": True}
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_payment")
+    pay(local_stack, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
+
+
 def test_a_payment_that_came_before_the_order_confirms_it_without_waiting(
     local_stack: Any, tmp_path: Path
 ) -> None:
@@ -373,10 +386,11 @@ def test_before_a_review_times_out_the_client_team_is_asked_to_call_the_customer
     """Issue 13, item 10: the call task comes at the tenant's point before the timeout (here
     48 h into a 240 h review: 2 s then 8 s on the local stack), with the customer's phone, and
     the call's outcome lands on the order's timeline."""
-    from functions.orders.use_cases.operations import record_call_outcome
+    from click.testing import CliRunner
+
+    from cli.main import main
     from functions.risk.use_cases.review_queue import review_queue
     from shared.order_store import OrderStore
-    from tests.workflow.orders_api import orders
     from tests.workflow.test_money_safety_local import ClientAlerts
 
     tenant = "life-call"
@@ -408,10 +422,15 @@ def test_before_a_review_times_out_the_client_team_is_asked_to_call_the_customer
     assert entry["call"]["order_url"].endswith(f"/ops/tenants/{tenant}/orders/o-1")
     (notice,) = [m for m in alerts.messages(tenant) if m.get("phone")]
     assert notice["order_id"] == "o-1"
-    result = record_call_outcome(
-        orders(local_stack), tenant, "o-1", "reached-declined", "never ordered", "alice"
-    )
-    assert result["advice"] and result["review_open"]
+    # What an operator runs: the queue shows the call task, the outcome is recorded.
+    runner = CliRunner()
+    local = ["--tenant", tenant, "--local", local_stack.base_url]
+    queue = runner.invoke(main, ["risk", "queue", *local])
+    assert queue.exit_code == 0 and "call +31 20 555 0100" in queue.output, queue.output
+    declined = ["--outcome", "reached-declined", "--note", "never ordered", "--by", "alice"]
+    answer = runner.invoke(main, ["reviews", "call-outcome", *local, "o-1", *declined])
+    assert answer.exit_code == 0, answer.output
+    assert "reject the review" in answer.output
     timeline = OrderStore(table).timeline(tenant, "o-1")
     assert any(e["summary"].startswith("customer called by alice") for e in timeline)
     assert decide(local_stack, tenant, "o-1", "reject") == {"resumed": True}
