@@ -61,6 +61,8 @@ def test_the_processor_resumes_the_wait_when_the_payment_succeeds(fake: FakePort
     fake.orders.add(event)
     changes.order_changed(fake.ports(), event, "o-1", "applied")
     assert fake.workflows.resumed == [("tok", {"outcome": "paid", "shipment": None})]
+    # The order is open: its money stays.
+    assert fake.workflows.started == {} and fake.payments.of("void") == []
 
 
 @pytest.mark.parametrize(
@@ -102,3 +104,21 @@ def test_the_payment_timeout_is_the_tenants_setting_on_the_deployments_scale() -
     assert ACME.payment_timeout_hours == 24  # the documented default
     assert waits_for(ACME, 86_400).payment_s == 24 * 3600
     assert waits_for(ACME.model_copy(update={"payment_timeout_hours": 36}), 2).payment_s == 3
+
+
+def test_a_payment_after_the_unpaid_cancellation_is_given_back(fake: FakePorts) -> None:
+    fake.orders.add(placed())
+    lifecycle.cancel(
+        fake.ports(),
+        step(c.CancelInput, c.LifecycleAction.CANCEL, reason=CancelReason.PAYMENT_NOT_RECEIVED),
+    )
+    late_authorisation = gateway(PaymentAuthorized)
+    fake.orders.add(late_authorisation)
+    changes.order_changed(fake.ports(), late_authorisation, "o-1", "applied")
+    assert [v["payment_id"] for v in fake.payments.of("void")] == ["pi_1"]
+    late = paid("pi_2")
+    fake.orders.add(late)
+    for _ in range(2):  # the same event again starts nothing new
+        changes.order_changed(fake.ports(), late, "o-1", "applied")
+    (identity,) = [identity for _, identity in fake.workflows.started]
+    assert identity == ("acme", "o-1", "refund", "cancellation-pi_2")
