@@ -1032,8 +1032,10 @@ def test_a_call_to_a_held_orders_customer_is_recorded_shown_in_the_queue_and_tim
     (held,) = risk("GET", "acme", "reviews")[1]["orders"]
     assert held["call"]["phone"] == "+31 20 555 0100"
     assert [o["outcome"] for o in held["call"]["outcomes"]] == ["reached-declined"]
-    timeline = ops("GET", "acme", "o-1")[1]["timeline"]
-    assert [e["kind"] for e in timeline if e["source"] == "operator"] == ["CallOutcome"]
+    order = ops("GET", "acme", "o-1")[1]
+    assert [e["kind"] for e in order["timeline"] if e["source"] == "operator"] == ["CallOutcome"]
+    assert order["review"]["call_task"]["phone"] == "+31 20 555 0100"
+    assert order["review"]["outcomes"][0]["note"] == "not me"
 
 
 def test_a_call_for_an_order_never_held_is_409(env: dict[str, Any]) -> None:
