@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from functions.orders import contracts as c
 from functions.orders.domain import is_paid, waits_for
 from functions.orders.use_cases import changes, lifecycle
-from shared.events import PaymentAuthorized, PaymentFailed, Source
+from shared.events import OrderPlaced, PaymentAuthorized, PaymentFailed, Source
 from shared.money import Money
 from shared.order_aggregate import CancelReason
-from tests.orders_fakes import FakePorts
+from tests.clocks import FixedClock
+from tests.orders_fakes import FakePorts, FakeTenants
 from tests.unit.test_orders_use_cases import ACME, T0, fake, paid, placed, step
 
 __all__ = ["fake"]  # the fixture, shared with the use cases' tests
@@ -122,3 +125,30 @@ def test_a_payment_after_the_unpaid_cancellation_is_given_back(fake: FakePorts) 
         changes.order_changed(fake.ports(), late, "o-1", "applied")
     (identity,) = [identity for _, identity in fake.workflows.started]
     assert identity == ("acme", "o-1", "refund", "cancellation-pi_2")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    amounts=st.lists(st.integers(min_value=500, max_value=3000), min_size=0, max_size=3),
+    order=st.randoms(use_true_random=False),
+    wait_at=st.integers(min_value=0, max_value=4),
+)
+def test_the_wait_ends_once_exactly_when_the_order_is_paid_whatever_came_first(
+    amounts: list[int], order: Any, wait_at: int
+) -> None:
+    """The order, its payments and the wait's start in any order: the wait is resumed once if
+    the payments cover the total (5000), never otherwise."""
+    fake = FakePorts(clock=FixedClock(T0), tenants=FakeTenants(ACME))
+    events = [placed(), *(paid(f"pi_{i}", amount) for i, amount in enumerate(amounts))]
+    order.shuffle(events)
+    # The lifecycle waits only after screening, so after the order arrived.
+    placed_at = next(i for i, e in enumerate(events) if isinstance(e, OrderPlaced))
+    wait_at = min(max(wait_at, placed_at + 1), len(events))
+    for index, event in enumerate([*events, None]):
+        if index == wait_at:
+            wait_for_payment(fake)
+        if event is not None:
+            fake.orders.add(event)
+            changes.order_changed(fake.ports(), event, "o-1", "applied")
+    resumed = [token for token, _ in fake.workflows.resumed if token == "tok"]
+    assert resumed == (["tok"] if sum(amounts) >= 5000 else [])
