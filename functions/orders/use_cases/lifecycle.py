@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import card_of, released_lines, wait_outcome
+from functions.orders.domain import card_of, lifecycle_hours, released_lines, wait_outcome
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import refund_all_payments
@@ -149,7 +149,7 @@ def review_goes_on(ports: Ports, tenant_id: str, order_id: str) -> bool:
     if ports.records.stage(tenant_id, order_id) != c.Stage.POTENTIAL_FRAUD:
         return False
     seconds = (ports.clock.now() - datetime.fromisoformat(held_at)).total_seconds()
-    return seconds * 24 / ports.seconds_per_day < tenant.review_timeout_hours
+    return lifecycle_hours(seconds, ports.seconds_per_day) < tenant.review_timeout_hours
 
 
 def take_pending_decision(ports: Ports, tenant: str, order_id: str) -> bool:

@@ -39,7 +39,8 @@ def checkpoint(ports: Ports, step: c.ReviewCheckpointInput) -> c.ReviewPlan:
     elapsed = lifecycle_hours((now - held_at).total_seconds(), per_day)
 
     def at(hours: float) -> datetime:
-        return held_at + timedelta(seconds=real_seconds(hours, per_day))
+        # Negative for an authorisation that lapsed before the hold began.
+        return held_at + timedelta(seconds=hours * per_day / 24)
 
     due = schedule.due(elapsed)
     if "call" in due:
