@@ -384,7 +384,7 @@ def test_before_a_review_times_out_the_client_team_is_asked_to_call_the_customer
     local_stack: Any, tmp_path: Path
 ) -> None:
     """Issue 13, item 10: the call task comes at the tenant's point before the timeout (here
-    48 h into a 240 h review: 2 s then 8 s on the local stack), with the customer's phone, and
+    48 h into a 480 h review: 2 s then 18 s on the local stack), with the customer's phone, and
     the call's outcome lands on the order's timeline."""
     from click.testing import CliRunner
 
@@ -399,8 +399,8 @@ def test_before_a_review_times_out_the_client_team_is_asked_to_call_the_customer
         tmp_path,
         tenant,
         risk={"review_over": 1000},
-        review_timeout_hours=240,
-        review_call_before_timeout_hours=192,
+        review_timeout_hours=480,
+        review_call_before_timeout_hours=432,
     )
     alerts = ClientAlerts(local_stack)
     place(
