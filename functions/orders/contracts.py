@@ -48,12 +48,14 @@ class LifecycleAction(StrEnum):
     CANCEL = "cancel"
     CAPTURE = "capture"
     RELEASE = "release"
+    REVIEW_CHECKPOINT = "review_checkpoint"
 
 
 class Stage(StrEnum):
     """Where an order's lifecycle is (the ``WORKFLOW`` record, the stage index)."""
 
     POTENTIAL_FRAUD = "potential_fraud"
+    AWAITING_PAYMENT = "awaiting_payment"
     CONFIRMED = "confirmed"
     AWAITING_SHIPMENT = "awaiting_shipment"
     NOT_DISPATCHED = "not_dispatched"
@@ -66,6 +68,7 @@ class Stage(StrEnum):
 
 
 class WaitKind(StrEnum):
+    PAYMENT = "payment"
     SHIPMENT = "shipment"
     DELIVERY = "delivery"
 
@@ -82,9 +85,11 @@ class ReviewDecision(StrEnum):
 
 
 class Waits(_Shape):
-    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale."""
+    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale. (A
+    review's stretches are set as it goes: ``ReviewPlan``.)"""
 
-    review_s: int = Field(ge=1)
+    # Automatic capture: how long a confirmation waits for the payment before cancelling.
+    payment_s: int = Field(ge=1)
     dispatch_s: int = Field(ge=1)
     delivery_s: int = Field(ge=1)
     return_window_s: int = Field(ge=1)
@@ -162,6 +167,19 @@ class ReleaseInput(OrderStep):
     action: Literal[LifecycleAction.RELEASE]
 
 
+class ReviewCheckpointInput(OrderStep):
+    action: Literal[LifecycleAction.REVIEW_CHECKPOINT]
+
+
+class ReviewPlan(_Shape):
+    """Where a review hold stands: over (its timeout has passed), or how long the next hold
+    lasts, up to the next point where something is due (the call task, the authorisation
+    window's alert) or the review's end."""
+
+    expired: bool
+    next_s: int = Field(ge=1)
+
+
 LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.SCREEN: ScreenInput,
     LifecycleAction.HOLD: HoldInput,
@@ -171,6 +189,7 @@ LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.CANCEL: CancelInput,
     LifecycleAction.CAPTURE: CaptureInput,
     LifecycleAction.RELEASE: ReleaseInput,
+    LifecycleAction.REVIEW_CHECKPOINT: ReviewCheckpointInput,
 }
 
 
@@ -182,13 +201,14 @@ class ReviewOutcome(_Shape):
 
 
 class WaitOutcomeKind(StrEnum):
+    PAID = "paid"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     PROBLEM = "problem"
 
 
 class WaitOutcome(_Shape):
-    """What resumes a shipment or delivery wait."""
+    """What resumes a payment, shipment or delivery wait."""
 
     outcome: WaitOutcomeKind
     shipment: str | None = None
@@ -196,7 +216,9 @@ class WaitOutcome(_Shape):
 
 # Where the lifecycle keeps each step's result in its state.
 SCREENING_RESULT = "$.screening"
+REVIEW_PLAN_RESULT = "$.review_plan"
 REVIEW_RESULT = "$.review"
+PAYMENT_RESULT = "$.payment"
 SHIPMENT_RESULT = "$.shipment"
 DELIVERY_RESULT = "$.delivery"
 

@@ -21,12 +21,14 @@ from functions.orders.use_cases.lifecycle import decide
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import refund_all_payments, request_refund
 from functions.orders.use_cases.returns import inspect_return, open_return, return_parcels_moved
+from functions.orders.use_cases.reviews import record_call_outcome
 
 __all__ = [
     "cancel_order",
     "decide_review",
     "inspect_return",
     "open_return",
+    "record_call_outcome",
     "refund_all_payments",
     "request_refund",
     "return_parcels_moved",
