@@ -327,6 +327,107 @@ class RefundFailed(Notice):
         ]
 
 
+class CallCustomer(Notice):
+    """A held order's review nears its timeout: the client team calls the customer first."""
+
+    kind: Literal["call_customer"] = "call_customer"
+    order_id: str
+    call_by: str  # ISO time the review times out
+    phone: str | None = None
+    customer_name: str | None = None
+    reasons: tuple[str, ...] = ()
+    score: float | None = None
+
+    @property
+    def headline(self) -> str:
+        return f"Call the customer before the review times out: order {self.order_id}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Phone", self.phone or "none on the order: write to the customer"),
+            ("Customer", self.customer_name),
+            ("Call by", self.call_by),
+            ("Held because", "; ".join(self.reasons)),
+        ]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Record what came of the call",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}/review/call",
+                command=f"ecomops reviews call-outcome --tenant {self.tenant} {self.order_id} "
+                "--outcome reached-confirmed|reached-declined|no-answer --note …",
+            ),
+        ]
+
+
+class AuthorisationEnding(Notice):
+    """A held order's card authorisation lapses soon: decide before a capture would fail."""
+
+    kind: Literal["authorisation_ending"] = "authorisation_ending"
+    severity: Severity = Severity.CRITICAL
+    order_id: str
+    authorisation_ends_at: str
+    review_ends_at: str
+
+    @property
+    def headline(self) -> str:
+        return f"Decide the review soon: the card authorisation of order {self.order_id} runs out"
+
+    def details(self) -> list[tuple[str, str]]:
+        return [
+            ("Authorisation ends", self.authorisation_ends_at),
+            ("Review ends", self.review_ends_at),
+            ("Why", "a capture after the authorisation has lapsed fails: approve or reject first"),
+        ]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Approve or reject",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}/review",
+                command=f"ecomops risk queue --tenant {self.tenant}",
+            ),
+        ]
+
+
+class ReturnToInspect(Notice):
+    """A return parcel is back and the tenant inspects returns before refunding."""
+
+    kind: Literal["return_to_inspect"] = "return_to_inspect"
+    order_id: str
+    return_id: str
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.return_id}"
+
+    @property
+    def headline(self) -> str:
+        return f"Return received, to inspect: order {self.order_id}"
+
+    def details(self) -> list[tuple[str, str]]:
+        return [("Return", self.return_id)]
+
+    def actions(self) -> list[Action]:
+        path = f"/ops/tenants/{self.tenant}/orders/{self.order_id}/returns"
+        return [
+            *super().actions(),
+            Action(
+                label="Record the inspection (accept, partial or reject)",
+                method="POST",
+                path=f"{path}/{self.return_id}/inspection",
+                command=f"ecomops returns inspect --tenant {self.tenant} {self.order_id} "
+                f"{self.return_id} --outcome accept|partial|reject",
+            ),
+        ]
+
+
 class BreakLine(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 

@@ -12,8 +12,10 @@ from shared.alerts import ops_sender_of, render_notice
 from shared.money import Money
 from shared.notices import (
     DEFAULT_OPS_SENDER,
+    AuthorisationEnding,
     BankFileProblem,
     BreakLine,
+    CallCustomer,
     DeliveryProblem,
     NotDispatched,
     Notice,
@@ -21,6 +23,7 @@ from shared.notices import (
     ReconciliationBreaks,
     RefundFailed,
     RefundUnconfirmed,
+    ReturnToInspect,
     Team,
 )
 from shared.tenants import Branding, TenantSettings
@@ -91,6 +94,24 @@ SAMPLES: dict[type[Notice], Notice] = {
             ),
         ),
     ),
+    CallCustomer: CallCustomer(
+        tenant="acme",
+        order_id="o-1",
+        call_by="2026-11-22T09:00:00+00:00",
+        phone="+31 20 555 0100",
+        customer_name="Maria Garcia",
+        reasons=("IP in NG",),
+        score=80,
+        order=ORDER,
+    ),
+    AuthorisationEnding: AuthorisationEnding(
+        tenant="acme",
+        order_id="o-1",
+        authorisation_ends_at="2026-11-27T09:00:00+00:00",
+        review_ends_at="2026-11-28T09:00:00+00:00",
+        order=ORDER,
+    ),
+    ReturnToInspect: ReturnToInspect(tenant="acme", order_id="o-1", return_id="ret-1"),
     BankFileProblem: BankFileProblem(
         tenant="acme",
         file="bank-statements/acme/a.csv",
@@ -166,6 +187,9 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "refund_failed": "team_notice",
         "reconciliation_breaks": "team_notice",
         "bank_file_problem": "team_notice",
+        "call_customer": "team_notice",
+        "authorisation_ending": "team_notice",
+        "return_to_inspect": "team_notice",
     }
 
 

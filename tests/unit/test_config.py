@@ -51,3 +51,9 @@ def test_the_operations_sender_is_a_setting_with_a_local_default() -> None:
     assert config.ops_sender == "NOC <noc@ecomops.example>"
     with pytest.raises(ValidationError, match="ops_sender"):
         StackConfig.from_context(context({"opsSender": "Ecom OPS"}))
+
+
+def test_reports_kept_shorter_than_the_raw_webhooks_are_refused_with_the_keys() -> None:
+    assert StackConfig().financial_retention_days >= StackConfig().archive_expire_days
+    with pytest.raises(ValidationError, match=r"financialRetentionDays.*archiveExpireDays"):
+        StackConfig.from_context({"financialRetentionDays": 400}.get)

@@ -18,6 +18,7 @@ from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import (
     make_tenant,
     place,
+    place_paid,
     sent_mail,
     wait_for_mail,
     wait_for_stage,
@@ -38,7 +39,7 @@ def test_an_order_not_dispatched_in_time_is_told_to_its_team_in_words_and_by_e_m
     team = TopicInbox(local_stack, filter_policy={"tenant": [tenant], "kind": ["not_dispatched"]})
     # A finance subscription on the same topic hears nothing of it.
     finance = TopicInbox(local_stack, filter_policy={"tenant": [tenant], "team": ["finance"]})
-    place(local_stack, tenant, "o-1")
+    place_paid(local_stack, tenant, "o-1")
     wait_for_stage(local_stack, tenant, "o-1", "not_dispatched", "awaiting_shipment")
 
     notice = team.wait_for(tenant, "not_dispatched")
