@@ -372,8 +372,8 @@ WHAT = {
     "not_dispatched": "no shipment N days after confirmation",
     "refund_stuck": "the gateway has not confirmed a refund",
     "delivery_exception_ops": "carrier exception for the team to act on",
-    "team_notice": "any other notice (refund failed, reconciliation breaks, bank files): "
-    "headline, details, what to do",
+    "team_notice": "any other notice (refund failed, reconciliation breaks, bank files, call "
+    "the customer, authorisation ending, return to inspect): headline, details, what to do",
     "order_confirmation_kwd": "KWD: three minor digits, Kuwait time",
     "refund_issued_jpy": "JPY: no minor digits; a light brand colour gets dark header text",
 }
