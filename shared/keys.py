@@ -9,10 +9,11 @@ the tenant (``T#<t>#…``) except the tenants' own settings and system records.
 Orders (PK ``T#<t>#ORDER#<o>``): ``ORDER`` the aggregate (GSI2 ``T#<t>#STATUS#<status>`` /
 ``<placed>#<o>``; GSI1 ``T#<t>#CUST#<email>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
 timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>`` / ``<o>``),
-``SCREENING``, ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
-``T#<t>#CLAIMS#open`` / ``<o>``), ``NOTIFY#<kind>`` e-mails sent, ``REFUND#<refund>`` refund
-requests, ``REFUNDABLE#<payment>`` refund reservations, ``LEDGER#refund#<refund>`` refunds
-completed, ``RETURN#<return>``.
+``SCREENING``, ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` carrier claims
+(GSI2 ``T#<t>#CLAIMS#open`` / ``<o>#<parcel>`` while filed or accepted), ``MOVEMENT`` the
+parcels' scans when the delivery wait began, ``NOTIFY#<kind>`` e-mails sent,
+``REFUND#<refund>`` refund requests, ``REFUNDABLE#<payment>`` refund reservations,
+``LEDGER#refund#<refund>`` refunds completed, ``RETURN#<return>``.
 
 Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
 ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
@@ -95,6 +96,7 @@ ORDER_SK = "ORDER"
 WORKFLOW_SK = "WORKFLOW"
 SCREENING_SK = "SCREENING"
 RELEASE_SK = "RELEASE"
+MOVEMENT_SK = "MOVEMENT"
 
 
 def order_pk(tenant: str, order_id: str) -> str:

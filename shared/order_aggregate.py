@@ -517,11 +517,11 @@ def apply(state: OrderState, event: Any) -> OrderState:
             if event.status in PARCEL_NOTICES:
                 # One notice per distinct scan: the same attempt sent twice is one attempt.
                 key = f"{event.status}@{at.astimezone(UTC).isoformat()}"
-                seen = known.notices.get(key)
+                noticed = known.notices.get(key)
                 known.notices[key] = ParcelNotice(
                     status=str(event.status),
                     at=at,
-                    detail=_least(seen.detail if seen else None, event.status_detail),
+                    detail=_least(noticed.detail if noticed else None, event.status_detail),
                 )
         case _:
             raise TypeError(f"{type(event).__name__} does not apply to an order")

@@ -46,6 +46,7 @@ class LifecycleAction(StrEnum):
     CANCEL = "cancel"
     CAPTURE = "capture"
     RELEASE = "release"
+    MOVEMENT = "movement"
 
 
 class Stage(StrEnum):
@@ -86,6 +87,10 @@ class Waits(_Shape):
     dispatch_s: int = Field(ge=1)
     delivery_s: int = Field(ge=1)
     return_window_s: int = Field(ge=1)
+    # Delivery: how long no parcel may move before its claim opens, then how long the claims
+    # (or a late delivery) may take before an operator is left to decide.
+    no_movement_s: int = Field(default=7 * 86_400, ge=1)
+    claims_s: int = Field(default=30 * 86_400, ge=1)
 
 
 class LifecycleInput(_Shape):
@@ -160,6 +165,16 @@ class ReleaseInput(OrderStep):
     action: Literal[LifecycleAction.RELEASE]
 
 
+class MovementInput(OrderStep):
+    """The delivery wait timed out: did any undelivered parcel move since it began?"""
+
+    action: Literal[LifecycleAction.MOVEMENT]
+
+
+class MovementResult(_Shape):
+    moved: bool
+
+
 LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.SCREEN: ScreenInput,
     LifecycleAction.HOLD: HoldInput,
@@ -169,6 +184,7 @@ LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.CANCEL: CancelInput,
     LifecycleAction.CAPTURE: CaptureInput,
     LifecycleAction.RELEASE: ReleaseInput,
+    LifecycleAction.MOVEMENT: MovementInput,
 }
 
 
@@ -185,11 +201,21 @@ class WaitOutcomeKind(StrEnum):
     PROBLEM = "problem"
 
 
+class ParcelOutcome(_Shape):
+    """Where one parcel ended when the delivery wait is resumed."""
+
+    tracking_code: str
+    state: str
+    claim: str | None = None
+
+
 class WaitOutcome(_Shape):
-    """What resumes a shipment or delivery wait."""
+    """What resumes a shipment or delivery wait. The delivery wait is resumed once every
+    parcel is settled (delivered, returned, or its claim decided), with each parcel's end."""
 
     outcome: WaitOutcomeKind
     shipment: str | None = None
+    parcels: list[ParcelOutcome] = Field(default_factory=list)
 
 
 # Where the lifecycle keeps each step's result in its state.
@@ -197,6 +223,7 @@ SCREENING_RESULT = "$.screening"
 REVIEW_RESULT = "$.review"
 SHIPMENT_RESULT = "$.shipment"
 DELIVERY_RESULT = "$.delivery"
+MOVEMENT_RESULT = "$.movement"
 
 # -- the refund workflow -------------------------------------------------------------------------
 

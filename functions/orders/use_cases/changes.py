@@ -1,6 +1,7 @@
 """What the orders context does when the processor applied an event to an order: start its
-lifecycle, honour a shop's cancellation, resume the waits the event satisfies, file refunds and
-chargebacks into the customer's history, refund returns that came back."""
+lifecycle, honour a shop's cancellation, act on what carriers say of each parcel, resume the
+waits the event satisfies, file refunds and chargebacks into the customer's history, refund
+returns that came back."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from functions.orders.domain import OperationRefused, waits_for
 from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import resume_waits
 from functions.orders.use_cases.operations import cancel_order, receive_returns
+from functions.orders.use_cases.parcels import parcel_news
 from functions.orders.use_cases.refunds import resume_refund_waits
 from shared.events import (
     ChargeRefunded,
     DisputeOpened,
     OrderCancelled,
+    OrderFulfilled,
     OrderPlaced,
     ShipmentUpdated,
 )
@@ -42,6 +45,9 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
         with contextlib.suppress(OperationRefused):
             cancel_order(ports, event.tenant, order_id, event.reason or "cancelled by the shop")
     state, _ = ports.orders.load_for_update(event.tenant, order_id)
+    if isinstance(event, ShipmentUpdated | OrderFulfilled):
+        # Before the waits: a delivery closes its parcel's claim, which the wait then reads.
+        parcel_news(ports, event.tenant, order_id, state)
     resume_waits(ports, event.tenant, order_id, state)
     if isinstance(event, ChargeRefunded):
         resume_refund_waits(ports, event.tenant, order_id, state)

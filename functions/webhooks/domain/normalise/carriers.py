@@ -60,9 +60,9 @@ from functions.webhooks.domain.normalise import (
 from shared.events import DomainEvent, Ignored, Malformed, ShipmentStatus, ShipmentUpdated, Source
 
 __all__ = [
+    "easypost_status",
     "normalise_aftership",
     "normalise_easypost",
-    "easypost_status",
     "normalise_shippo",
     "shipment_from_easypost_tracker",
     "shippo_order_id",
