@@ -50,7 +50,7 @@ class DeliverySettings(BaseModel):
 
     # No scan on any undelivered parcel for this long: the parcel counts as lost and a claim
     # is opened with its carrier (carriers accept claims for parcels untracked ~5-10 days).
-    no_movement_days: int = Field(default=7, ge=1)
+    no_movement_days: int = Field(default=10, ge=1)
     # After claims open: how long the order waits for them to be decided (or the parcel to
     # turn up) before an operator is left to decide refund or reship.
     claims_days: int = Field(default=30, ge=1)

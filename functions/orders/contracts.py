@@ -89,7 +89,7 @@ class Waits(_Shape):
     return_window_s: int = Field(ge=1)
     # Delivery: how long no parcel may move before its claim opens, then how long the claims
     # (or a late delivery) may take before an operator is left to decide.
-    no_movement_s: int = Field(default=7 * 86_400, ge=1)
+    no_movement_s: int = Field(default=10 * 86_400, ge=1)
     claims_s: int = Field(default=30 * 86_400, ge=1)
 
 

@@ -475,3 +475,42 @@ def test_out_of_range_detail_times_are_skipped() -> None:
     doc["result"]["tracking_details"][-1]["datetime"] = "9999-12-31T23:59:59-23:59"
     event = one(run(Source.EASYPOST, doc))
     assert event.occurred_at == datetime(2024, 8, 2, 18, 35, 20, tzinfo=UTC)
+
+
+# --- the carrier sandbox's attempts and losses, through each provider's normaliser --------------
+
+
+@pytest.mark.parametrize("provider", ["easypost", "aftership", "shippo"])
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("attempted", ["attempt_failed", "out_for_delivery", "delivered"]),
+        ("found", ["lost", "delivered"]),
+    ],
+)
+def test_sandbox_attempts_and_losses_normalise_alike(
+    provider: str, outcome: str, expected: list[str]
+) -> None:
+    import random
+
+    from local.sandboxes import carriers as sandbox
+
+    rng = random.Random(7)
+    journey = sandbox.plan_journey(
+        rng,
+        order_id="o-1",
+        provider=sandbox.Provider(provider),
+        shipped_at=RECEIVED,
+        destination=sandbox.HUBS[0],
+        outcome=sandbox.Outcome(outcome),
+    )
+    statuses = []
+    for upto in range(len(journey.checkpoints)):
+        if provider == "easypost":
+            payload = sandbox.easypost_event(journey, upto, event_id=f"e{upto}", user_id="u")
+        elif provider == "aftership":
+            payload = sandbox.aftership_event(journey, upto, event_id=f"e{upto}", tracking_id="t")
+        else:
+            payload = sandbox.shippo_event(journey, upto)
+        statuses.append(str(one(run(Source(provider), payload)).status))
+    assert statuses[-len(expected) :] == expected

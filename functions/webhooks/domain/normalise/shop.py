@@ -167,7 +167,7 @@ class ShopFulfilment(_Strict):
     carrier: OptionalText = None
     tracking_provider: OptionalText = None
     tracking_url: OptionalText = None
-    line_ids: tuple[NonEmpty, ...] = ()
+    line_ids: list[NonEmpty] = Field(default_factory=list)
 
 
 class ShopOrderFulfilled(_Strict):
@@ -224,7 +224,7 @@ def normalise_shop(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]:
                 carrier=envelope.fulfillment.carrier,
                 tracking_provider=envelope.fulfillment.tracking_provider,
                 tracking_url=envelope.fulfillment.tracking_url,
-                line_ids=envelope.fulfillment.line_ids,
+                line_ids=tuple(envelope.fulfillment.line_ids),
             )
         ]
     if isinstance(envelope, ShopOrderCancelled):
