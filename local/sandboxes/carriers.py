@@ -7,7 +7,8 @@ transit); an ``attempted`` journey fails its first delivery attempt and delivers
 ``found`` one is declared lost by the carrier and delivered after all. Each provider spells an
 attempt and a loss its own way (EasyPost ``out_for_delivery``/``delivery_exception`` and
 ``failure``/``lost``; AfterShip ``AttemptFail`` and ``Exception_013``; Shippo
-``delivery_attempted`` and ``package_lost``). Each checkpoint becomes one webhook, as the aggregator would send it:
+``delivery_attempted`` and ``package_lost``). Each checkpoint becomes one webhook, as the
+aggregator would send it:
 
 - EasyPost: an ``Event`` (``description: "tracker.updated"``) whose ``result`` is the
   ``Tracker`` with every ``tracking_details`` entry so far; ``X-Hmac-Signature``.
