@@ -251,3 +251,17 @@ def test_an_exception_tells_the_client_team_once(fake: FakePorts) -> None:
     assert problem_mails(fake) == []
     (alert,) = fake.alerts.sent
     assert alert[2]["next"] == "Customer refused delivery"
+
+
+def test_a_parcel_delivered_after_its_claim_was_paid_tells_the_team_once(fake: FakePorts) -> None:
+    arrive(fake, placed(), fulfilled("1ZA"), scan("1ZA", ShipmentStatus.LOST, 30))
+    ports = fake.ports()
+    operations.record_claim(ports, "acme", "o-1", "1ZA", "accepted", by="bob", reference="R1")
+    operations.record_claim(ports, "acme", "o-1", "1ZA", "paid", by="bob", amount_paid=5000)
+    before = len(fake.alerts.sent)
+    delivered = scan("1ZA", ShipmentStatus.DELIVERED, 90)
+    arrive(fake, delivered, delivered)
+    (claim,) = fake.records.claims("acme", "o-1")
+    assert claim["status"] == "paid"
+    (alert,) = fake.alerts.sent[before:]
+    assert "R1" in alert[2]["next"]

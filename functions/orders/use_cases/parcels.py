@@ -13,7 +13,8 @@ lifecycle's delivery wait goes on until every parcel is settled (``domain.wait_o
   are told; the order's other parcels keep going;
 - returned to the sender: the customer and the client team are told; no claim (nothing the
   carrier owes), the parcel is settled;
-- delivered: a claim still open for the parcel is withdrawn (closed by delivery).
+- delivered: a claim still open for the parcel is withdrawn (closed by delivery); one the
+  carrier paid already is left as it is and the client team told.
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ def parcel_news(ports: Ports, tenant_id: str, order_id: str, state: OrderState) 
             if claim is not None and ClaimStatus(claim["status"]) in CLAIM_OPEN:
                 _withdraw(ports, tenant, state, claim)
                 done.append(f"{parcel.tracking_code}: claim withdrawn, delivered")
+            elif claim is not None and claim["status"] == ClaimStatus.PAID:
+                _tell_team_once(
+                    ports,
+                    tenant,
+                    state,
+                    parcel,
+                    "delivered-after-paid",
+                    f"delivered after the carrier paid claim {claim.get('reference')}: "
+                    "the carrier may ask for the money back",
+                )
             continue
         for key, notice in sorted(parcel.notices.items()):
             status = ShipmentStatus(notice.status)
