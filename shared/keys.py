@@ -13,7 +13,8 @@ timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>``
 (GSI2 ``T#<t>#CLAIMS#open`` / ``<o>#<parcel>`` while filed or accepted), ``MOVEMENT`` the
 parcels' scans when the delivery wait began, ``NOTIFY#<kind>`` e-mails sent,
 ``REFUND#<refund>`` refund requests, ``REFUNDABLE#<payment>`` refund reservations,
-``LEDGER#refund#<refund>`` refunds completed, ``RETURN#<return>``.
+``LEDGER#refund#<refund>`` refunds completed, ``RETURN#<return>`` returns, ``RETURNED`` what
+returns hold of each line.
 
 Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
 ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
@@ -149,6 +150,10 @@ def refund_completed_sk(refund_id: str) -> str:
 
 def return_sk(return_id: str) -> str:
     return f"RETURN#{return_id}"
+
+
+def returned_lines_sk() -> str:
+    return "RETURNED"
 
 
 def reference_pk(tenant: str, ref: str) -> str:

@@ -19,12 +19,17 @@ from typing import Any
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_store import order_pk
+from shared.retention import Retention, table_retention
 
 
 class LifecycleStore:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
         self.clock = clock
+        # Beside the order, kept as long as it (the released funds are the vendor ledger's).
+        self.retention = retention or table_retention(table_name, clock)
 
     def _put(self, tenant: str, order_id: str, sk: str, fields: dict[str, Any]) -> None:
         item = {
@@ -33,6 +38,7 @@ class LifecycleStore:
             "tenant": {"S": tenant},
             "order_id": {"S": order_id},
             "updated_at": {"S": self.clock.now().isoformat()},
+            **self.retention.attribute(tenant),
         }
         item.update(
             {

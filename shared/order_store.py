@@ -26,6 +26,7 @@ from typing import Any
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState, Outcome, TimelineEntry
+from shared.retention import Retention, table_retention
 
 LINK_CACHE_SIZE = 100_000
 STATE_CACHE_SIZE = 10_000
@@ -43,9 +44,14 @@ class _Cached:
 
 
 class OrderStore:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
         self.clock = clock
+        # The aggregate, its timeline and its references are financial records: each write
+        # keeps them the tenant's retention period from now (shared.retention).
+        self.retention = retention or table_retention(table_name, clock)
         self._links: dict[tuple[str, str], str] = {}
         self._cache: dict[tuple[str, str], _Cached] = {}
 
@@ -156,6 +162,7 @@ class OrderStore:
             "refunded": {"N": str(state.refunded())},
             "GSI2PK": {"S": keys.status_index(state.tenant, status)},
             "GSI2SK": {"S": f"{since}#{state.order_id}"},
+            **self.retention.attribute(state.tenant),
         }
         if state.currency:
             item["currency"] = {"S": state.currency}
@@ -185,6 +192,7 @@ class OrderStore:
                 "summary": {"S": entry.summary},
                 "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
                 "event": {"S": json.dumps(entry.event, default=str)},
+                **self.retention.attribute(state.tenant),
             },
         )
 
@@ -242,6 +250,7 @@ class OrderStore:
                     "SK": {"S": "REF"},
                     "kind": {"S": "ref"},
                     "order_id": {"S": order_id},
+                    **self.retention.attribute(tenant),
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )

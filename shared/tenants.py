@@ -9,10 +9,16 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import aws, keys
 from shared.money import Currency
+from shared.retention import (
+    DEFAULT_FINANCIAL_YEARS,
+    LONGEST_FINANCIAL_YEARS,
+    RAW_EVENT_DAYS,
+    shortest_days,
+)
 
 
 class Branding(BaseModel):
@@ -56,6 +62,50 @@ class DeliverySettings(BaseModel):
     claims_days: int = Field(default=30, ge=1)
 
 
+class RefundSettings(BaseModel):
+    """How refunds and voids are reported to the payment gateway (shared/refund_causes.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Refunds and voids of orders judged fraudulent (screening blocks, reviewer rejections,
+    # an operator's or the shop's fraud cancellation) tell the gateway ``fraudulent``: Stripe
+    # then blocks the card and e-mail and trains Radar on it, so a false positive turns the
+    # customer away for good. Off: the gateway is given no reason for them.
+    report_fraud_to_gateway: bool = False
+
+
+class RetentionSettings(BaseModel):
+    """How long this tenant's financial records are kept (shared/retention.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Orders and their timelines, refunds, released funds, payouts, bank files and lines,
+    # reconciliation breaks and runs: kept this many years after they last changed, never
+    # less than the raw webhooks they are checked against.
+    financial_years: int = Field(default=DEFAULT_FINANCIAL_YEARS, le=LONGEST_FINANCIAL_YEARS)
+
+    @field_validator("financial_years")
+    @classmethod
+    def _not_shorter_than_raw_events(cls, years: int) -> int:
+        if shortest_days(years) < RAW_EVENT_DAYS:
+            raise ValueError(
+                f"{years} years is shorter than the raw webhooks are kept "
+                f"({RAW_EVENT_DAYS} days): at least {DEFAULT_FINANCIAL_YEARS}"
+            )
+        return years
+
+
+class ReturnSettings(BaseModel):
+    """How returns are handled (functions/orders/use_cases/returns.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Off (the default): the refund follows the return parcel's delivery scan. On: the
+    # client team inspects the parcel first (accept, partial or reject) and the refund follows
+    # the inspection.
+    inspection: bool = False
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,6 +131,9 @@ class TenantSettings(BaseModel):
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
     delivery: DeliverySettings = DeliverySettings()
+    refunds: RefundSettings = RefundSettings()
+    retention: RetentionSettings = RetentionSettings()
+    returns: ReturnSettings = ReturnSettings()
 
     @property
     def accepted_currencies(self) -> frozenset[str]:

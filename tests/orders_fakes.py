@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -130,7 +131,7 @@ class FakePayments:
     def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]:
         return self._call("capture", key, payment_id=payment_id, amount=amount)
 
-    def void(self, *, payment_id: str, key: str, reason: str = "abandoned") -> dict[str, Any]:
+    def void(self, *, payment_id: str, key: str, reason: str | None = None) -> dict[str, Any]:
         return self._call("void", key, payment_id=payment_id, reason=reason)
 
     def refund(
@@ -287,21 +288,85 @@ class FakeRefundLedger:
 
 
 class FakeReturns:
+    """Returns with the same rule as the table's transaction: a return's lines are added to
+    what returns hold only if every line stays within its cap, else nothing is written."""
+
     def __init__(self) -> None:
         self.returns: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.held: dict[tuple[str, str], dict[str, int]] = {}
 
-    def open(self, tenant: str, order_id: str, record: dict[str, Any]) -> None:
-        self.returns[(tenant, order_id, record["return_id"])] = {**record, "status": "opened"}
+    def reserve(
+        self, tenant: str, order_id: str, record: dict[str, Any], cap: dict[str, int]
+    ) -> bool:
+        held = self.held.setdefault((tenant, order_id), {})
+        lines: dict[str, int] = record["lines"]
+        key = (tenant, order_id, record["return_id"])
+        if key in self.returns or any(held.get(k, 0) + q > cap[k] for k, q in lines.items()):
+            return False
+        for line_id, quantity in lines.items():
+            held[line_id] = held.get(line_id, 0) + quantity
+        self.returns[key] = json.loads(json.dumps(record, default=str))
+        return True
 
-    def opened(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+    def returned(self, tenant: str, order_id: str) -> dict[str, int]:
+        return dict(self.held.get((tenant, order_id), {}))
+
+    def get(self, tenant: str, order_id: str, return_id: str) -> dict[str, Any] | None:
+        found = self.returns.get((tenant, order_id, return_id))
+        return json.loads(json.dumps(found)) if found else None
+
+    def all(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         return [
-            r
+            json.loads(json.dumps(r))
             for (t, o, _), r in self.returns.items()
-            if (t, o) == (tenant, order_id) and r["status"] == "opened"
+            if (t, o) == (tenant, order_id)
         ]
 
-    def mark_received(self, tenant: str, order_id: str, return_id: str) -> None:
-        self.returns[(tenant, order_id, return_id)]["status"] = "received"
+    def advance(
+        self,
+        tenant: str,
+        order_id: str,
+        return_id: str,
+        before: Iterable[str],
+        status: str,
+        **fields: Any,
+    ) -> bool:
+        record = self.returns.get((tenant, order_id, return_id))
+        if record is None or record["status"] not in {str(b) for b in before}:
+            return False
+        record.update(json.loads(json.dumps({**fields, "status": str(status)}, default=str)))
+        return True
+
+    def cancel(self, tenant: str, order_id: str, return_id: str, reason: str) -> None:
+        record = self.returns.get((tenant, order_id, return_id))
+        if record is None or record["status"] != "requested":
+            return
+        record.update(status="cancelled", cancelled=reason)
+        held = self.held[(tenant, order_id)]
+        for line_id, quantity in record["lines"].items():
+            held[line_id] -= quantity
+
+
+class FakeReturnLabels:
+    """The carrier's return labels; ``refuse`` makes the next call fail like a carrier error."""
+
+    def __init__(self) -> None:
+        self.issued: list[tuple[str, str, str]] = []
+        self.refuse: Exception | None = None
+
+    def issue(
+        self, tenant: str, order_id: str, return_id: str, from_address: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if self.refuse is not None:
+            raise self.refuse
+        self.issued.append((tenant, order_id, return_id))
+        number = len(self.issued)
+        return {
+            "tracking_code": f"9400RET{number:04d}",
+            "label_url": f"https://labels.example/{return_id}.pdf",
+            "carrier": "USPS",
+            "shipment_id": f"shp_{number}",
+        }
 
 
 class FakeReviewLinks:
@@ -330,6 +395,7 @@ class FakePorts:
     screening: FakeScreening = field(default_factory=FakeScreening)
     refunds: FakeRefundLedger = field(default_factory=FakeRefundLedger)
     returns: FakeReturns = field(default_factory=FakeReturns)
+    return_labels: FakeReturnLabels = field(default_factory=FakeReturnLabels)
 
     def ports(self, **settings: Any) -> Ports:
         return Ports(
@@ -349,4 +415,5 @@ class FakePorts:
             lifecycle_machine=settings.get("lifecycle_machine", "arn:lifecycle"),
             refund_machine=settings.get("refund_machine", "arn:refunds"),
             seconds_per_day=settings.get("seconds_per_day", 86_400),
+            return_labels=self.return_labels,
         )

@@ -12,11 +12,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.order_aggregate import CancelReason
+from shared.refund_causes import RefundCause
 
-__all__ = ["CancelReason"]  # the lifecycle's cancellation reasons, as the state machine names them
+# The lifecycle's cancellation reasons, as the state machine names them; why a refund is made.
+__all__ = ["CancelReason", "RefundCause"]
 
 
 class _Shape(BaseModel):
@@ -241,12 +243,27 @@ class RefundWaits(_Shape):
     confirm_s: int = Field(ge=1)
 
 
-class RefundReason(StrEnum):
-    """The gateway's refund reasons (anything else is dropped on the way to Stripe)."""
+# What an operator's refund reason (the operator API's words, Stripe's) stands for; executions
+# started before refunds carried their cause passed such a reason and finish with its cause.
+OPERATOR_REFUND_CAUSES: dict[str, RefundCause] = {
+    "requested_by_customer": RefundCause.CUSTOMER_REQUEST,
+    "duplicate": RefundCause.DUPLICATE_CHARGE,
+    "fraudulent": RefundCause.FRAUD_REPORTED,
+}
 
-    REQUESTED_BY_CUSTOMER = "requested_by_customer"
-    DUPLICATE = "duplicate"
-    FRAUDULENT = "fraudulent"
+
+class _Caused(_Shape):
+    """A refund step that knows why the money goes back (``shared.refund_causes``)."""
+
+    cause: RefundCause = RefundCause.CUSTOMER_REQUEST
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_reason(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "reason" in data and "cause" not in data:
+            data = dict(data)
+            data["cause"] = OPERATOR_REFUND_CAUSES.get(str(data.pop("reason")), data.get("cause"))
+        return data
 
 
 class RefundLine(_Shape):
@@ -254,7 +271,7 @@ class RefundLine(_Shape):
     quantity: int | None = Field(default=None, ge=1)
 
 
-class RefundInput(_Shape):
+class RefundInput(_Caused):
     """A refund execution's input (one per refund request)."""
 
     tenant: str
@@ -262,7 +279,6 @@ class RefundInput(_Shape):
     refund_id: str
     amount: int | None = None
     lines: list[RefundLine] | None = None
-    reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
     payment_id: str | None = None
     waits: RefundWaits
     identity: list[str] = Field(alias="_identity", default_factory=list)
@@ -287,18 +303,16 @@ class Submitted(_Shape):
     status: str | None = None
 
 
-class PrepareInput(RefundStep):
+class PrepareInput(RefundStep, _Caused):
     action: Literal[RefundAction.PREPARE]
     amount: int | None = None
     lines: list[RefundLine] | None = None
-    reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
     payment_id: str | None = None
 
 
-class SubmitInput(RefundStep):
+class SubmitInput(RefundStep, _Caused):
     action: Literal[RefundAction.SUBMIT]
     prepared: Prepared
-    reason: RefundReason
 
 
 class RefundWaitInput(RefundStep):
@@ -307,10 +321,9 @@ class RefundWaitInput(RefundStep):
     submitted: Submitted
 
 
-class CompleteInput(RefundStep):
+class CompleteInput(RefundStep, _Caused):
     action: Literal[RefundAction.COMPLETE]
     prepared: Prepared
-    reason: RefundReason
 
 
 class UnconfirmedInput(RefundStep):

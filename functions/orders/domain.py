@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Container, Iterable, Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,8 +21,8 @@ from functions.orders.contracts import (
     WaitOutcomeKind,
     Waits,
 )
-from functions.orders.errors import NotRefundable, OperationRefused
-from shared.events import Card
+from functions.orders.errors import NotRefundable, OperationRefused, ReturnInvalid, ReturnRefused
+from shared.events import Card, OrderPlaced
 from shared.order_aggregate import OrderState, PaymentFacts
 from shared.tenants import TenantSettings
 
@@ -350,3 +350,162 @@ def released_lines(state: OrderState) -> list[dict[str, Any]]:
         }
         for line in order.lines
     ]
+
+
+# -- returns -------------------------------------------------------------------------------------
+
+# A return's refund request is named after the return, so it is refunded once whatever retries.
+RETURN_REFUND_PREFIX = "return-"
+
+
+class ReturnStatus(StrEnum):
+    """A return's life: requested → label_issued → in_transit → received → [inspected] →
+    refunded, or rejected at inspection; cancelled when no label could be issued. ``refunded``
+    means its refund request (``return-<id>``) was started: that request's own record follows
+    the gateway (completed, failed)."""
+
+    REQUESTED = "requested"
+    LABEL_ISSUED = "label_issued"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+# The return parcel's scans that mean it is on its way back (before its delivery scan).
+RETURN_PARCEL_MOVING = frozenset(
+    {
+        "pre_transit",
+        "in_transit",
+        "out_for_delivery",
+        "available_for_pickup",
+        "attempt_failed",
+        "delayed",
+    }
+)
+
+
+class InspectionOutcome(StrEnum):
+    ACCEPT = "accept"
+    PARTIAL = "partial"
+    REJECT = "reject"
+
+
+def delivered_at(state: OrderState, return_parcels: Container[str]) -> datetime | None:
+    """When the carrier reported the order delivered: its last outbound parcel's delivery
+    scan; None while any outbound parcel is not delivered (return parcels do not count)."""
+    parcels = [p for code, p in state.shipments.items() if code not in return_parcels]
+    # Delivered is the parcel's flag (its first delivery scan), whatever a carrier said later.
+    delivered = [p.delivered_at for p in parcels if p.delivered_at is not None]
+    if not parcels or len(delivered) < len(parcels):
+        return None
+    return max(delivered)
+
+
+def check_return_window(delivered: datetime | None, days: int, now: datetime) -> None:
+    """A return is accepted from the delivery scan until ``days`` calendar days after it."""
+    if delivered is None:
+        raise ReturnRefused("only a delivered order can be returned; cancel it instead")
+    closes = delivered + timedelta(days=days)
+    if now > closes:
+        raise ReturnRefused(
+            f"the return window of {days} days closed at {closes.isoformat()} "
+            f"(delivered {delivered.isoformat()})"
+        )
+
+
+def lines_refunded(order: OrderPlaced, requests: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """What refunds by lines (not returns' own refunds, not failed ones) took of each line."""
+    bought = {line.line_id: line.quantity for line in order.lines}
+    taken: dict[str, int] = {}
+    for request in requests:
+        if request.get("status") == "failed" or str(request.get("refund_id", "")).startswith(
+            RETURN_REFUND_PREFIX
+        ):
+            continue
+        asked = request.get("request") or {}
+        if isinstance(asked, str):
+            asked = json.loads(asked)
+        for line in asked.get("lines") or ():
+            line_id = line.get("line_id")
+            quantity = line.get("quantity") or bought.get(line_id, 0)
+            taken[line_id] = taken.get(line_id, 0) + int(quantity)
+    return taken
+
+
+def lines_to_return(
+    order: OrderPlaced,
+    requested: Iterable[RefundLine],
+    returned: Mapping[str, int],
+    refunded: Mapping[str, int],
+) -> dict[str, int]:
+    """The quantity of each line a return takes back: never more than was bought less what
+    earlier returns hold and refunds by lines took. A line without a quantity means all that
+    is left of it."""
+    by_id = {line.line_id: line for line in order.lines}
+    wanted: dict[str, int] = {}
+    for asked in requested:
+        line = by_id.get(asked.line_id)
+        if line is None:
+            raise ReturnInvalid("the order has no such line", line=asked.line_id)
+        left = line.quantity - returned.get(line.line_id, 0) - refunded.get(line.line_id, 0)
+        quantity = wanted.get(line.line_id, 0) + (asked.quantity or max(left, 0))
+        if quantity > line.quantity:
+            raise ReturnInvalid(
+                f"{line.quantity} bought, {quantity} cannot be returned", line=line.line_id
+            )
+        if quantity > left or quantity == 0:
+            raise ReturnRefused(
+                f"already returned or refunded: {line.quantity - max(left, 0)} of "
+                f"{line.quantity}, {max(left, 0)} left to return",
+                line=line.line_id,
+            )
+        wanted[line.line_id] = quantity
+    if not wanted:
+        raise ReturnInvalid("a return takes at least one line")
+    return wanted
+
+
+def inspection_refund(
+    returned: Mapping[str, int],
+    return_amount: int,
+    outcome: InspectionOutcome,
+    lines: Iterable[RefundLine] | None,
+    amount: int | None,
+    reason: str | None,
+) -> tuple[dict[str, int] | None, int | None]:
+    """What an inspection refunds: (lines, None), (None, amount), or (None, None) for a
+    rejection. A partial acceptance names lines within the return, or an amount within its
+    value; a rejection or a partial one says why."""
+    if outcome is InspectionOutcome.ACCEPT:
+        if lines or amount is not None:
+            raise ReturnInvalid("accept refunds the whole return: give no lines or amount")
+        return dict(returned), None
+    if not (reason and reason.strip()):
+        raise ReturnInvalid(f"a {outcome.value} inspection needs a reason")
+    if outcome is InspectionOutcome.REJECT:
+        if lines or amount is not None:
+            raise ReturnInvalid("reject refunds nothing: give no lines or amount")
+        return None, None
+    if (lines is None) == (amount is None):
+        raise ReturnInvalid("a partial inspection accepts either lines or an amount")
+    if amount is not None:
+        if not 0 < amount <= return_amount:
+            raise ReturnInvalid(f"the accepted amount must be within 1..{return_amount}")
+        return None, amount
+    accepted: dict[str, int] = {}
+    for line in lines or ():
+        if line.line_id not in returned:
+            raise ReturnInvalid("the return does not carry this line", line=line.line_id)
+        quantity = accepted.get(line.line_id, 0) + (line.quantity or returned[line.line_id])
+        if quantity > returned[line.line_id]:
+            raise ReturnInvalid(
+                f"{returned[line.line_id]} returned, {quantity} cannot be accepted",
+                line=line.line_id,
+            )
+        accepted[line.line_id] = quantity
+    if not accepted:
+        raise ReturnInvalid("a partial inspection accepts at least one line")
+    return accepted, None

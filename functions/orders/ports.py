@@ -3,7 +3,7 @@ composition root (``composition.py``) wires them, tests wire fakes (``tests/orde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -75,7 +75,7 @@ class Payments(Protocol):
 
     def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]: ...
 
-    def void(self, *, payment_id: str, key: str, reason: str = ...) -> dict[str, Any]: ...
+    def void(self, *, payment_id: str, key: str, reason: str | None = None) -> dict[str, Any]: ...
 
     def refund(
         self,
@@ -157,11 +157,49 @@ class RefundLedger(Protocol):
 
 
 class Returns(Protocol):
-    def open(self, tenant: str, order_id: str, record: dict[str, Any]) -> None: ...
+    """Returns beside the order (``RETURN#<return>``) and what they hold of each line
+    (``RETURNED``). A return is a record of plain values: ``return_id``, ``status``, ``lines``
+    (line id → quantity), ``amount`` and what its life adds (label, scans, inspection, refund)."""
 
-    def opened(self, tenant: str, order_id: str) -> list[dict[str, Any]]: ...
+    def reserve(
+        self, tenant: str, order_id: str, record: dict[str, Any], cap: dict[str, int]
+    ) -> bool:
+        """Open the return and add its lines to what returns hold, in one conditional write:
+        False (nothing written) if any line would then hold more than its ``cap``."""
+        ...
 
-    def mark_received(self, tenant: str, order_id: str, return_id: str) -> None: ...
+    def returned(self, tenant: str, order_id: str) -> dict[str, int]: ...
+
+    def get(self, tenant: str, order_id: str, return_id: str) -> dict[str, Any] | None: ...
+
+    def all(self, tenant: str, order_id: str) -> list[dict[str, Any]]: ...
+
+    def advance(
+        self,
+        tenant: str,
+        order_id: str,
+        return_id: str,
+        before: Iterable[str],
+        status: str,
+        **fields: Any,
+    ) -> bool:
+        """Move the return to ``status`` (recording ``fields``) if it is in one of ``before``."""
+        ...
+
+    def cancel(self, tenant: str, order_id: str, return_id: str, reason: str) -> None:
+        """A return that never got its label: cancelled, its lines given back."""
+        ...
+
+
+class ReturnLabels(Protocol):
+    """The carrier account that issues return labels (EasyPost's ``is_return`` shipment)."""
+
+    def issue(
+        self, tenant: str, order_id: str, return_id: str, from_address: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """``{"tracking_code", "label_url", "carrier", "shipment_id"}``; idempotent per
+        return (the shipment's reference is the return id)."""
+        ...
 
 
 class ReviewLinks(Protocol):
@@ -193,3 +231,4 @@ class Ports:
     lifecycle_machine: str | None = None
     refund_machine: str | None = None
     seconds_per_day: int = 86_400
+    return_labels: ReturnLabels | None = None

@@ -1,7 +1,7 @@
 """What the orders context does when the processor applied an event to an order: start its
 lifecycle, honour a shop's cancellation, act on what carriers say of each parcel, resume the
-waits the event satisfies, file refunds and chargebacks into the customer's history, refund
-returns that came back."""
+waits the event satisfies, file refunds and chargebacks into the customer's history, move
+returns whose parcel was scanned."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from functions.orders import contracts as c
 from functions.orders.domain import OperationRefused, waits_for
 from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import resume_waits
-from functions.orders.use_cases.operations import cancel_order, receive_returns
+from functions.orders.use_cases.operations import cancel_order
 from functions.orders.use_cases.parcels import parcel_news
 from functions.orders.use_cases.refunds import resume_refund_waits
+from functions.orders.use_cases.returns import return_parcels_moved
 from shared.events import (
     ChargeRefunded,
     DisputeOpened,
@@ -23,6 +24,15 @@ from shared.events import (
     OrderPlaced,
     ShipmentUpdated,
 )
+
+SHOP_CANCELLED = c.RefundCause.SHOP_CANCELLED
+# A shop's cancel reason (Shopify's ``cancel_reason`` words) that says more than "the shop
+# cancelled": why its refund is made.
+SHOP_CANCEL_CAUSES = {
+    "customer": c.RefundCause.CUSTOMER_REQUEST,
+    "fraud": c.RefundCause.FRAUD_REPORTED,
+    "declined": c.RefundCause.NOT_PAID,
+}
 
 
 def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
@@ -43,7 +53,13 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
     if isinstance(event, OrderCancelled) and result == "applied":
         # Shipped already: the shop's cancellation stays on the timeline for an operator.
         with contextlib.suppress(OperationRefused):
-            cancel_order(ports, event.tenant, order_id, event.reason or "cancelled by the shop")
+            cancel_order(
+                ports,
+                event.tenant,
+                order_id,
+                event.reason or "cancelled by the shop",
+                cause=SHOP_CANCEL_CAUSES.get((event.reason or "").strip().lower(), SHOP_CANCELLED),
+            )
     state, _ = ports.orders.load_for_update(event.tenant, order_id)
     if isinstance(event, ShipmentUpdated | OrderFulfilled):
         # Before the waits: a delivery closes its parcel's claim, which the wait then reads.
@@ -55,5 +71,5 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
         # Screening of the customer's later orders counts refunds and chargebacks; filed
         # whichever of the order and its outcome arrived first.
         ports.screening.record_outcomes(state)
-    if isinstance(event, ShipmentUpdated) and event.status == "delivered":
-        receive_returns(ports, event.tenant, order_id, state)
+    if isinstance(event, ShipmentUpdated):
+        return_parcels_moved(ports, event.tenant, order_id, state)

@@ -19,7 +19,16 @@ from functions.orders.use_cases.refund_requests import refund_all_payments
 from shared.clock import decided_at, epoch_seconds
 from shared.observability import logger
 from shared.order_aggregate import FRAUD_CANCELLATIONS, CancelReason, OrderState
+from shared.refund_causes import cancellation_reason
 from shared.tenants import TenantSettings
+
+# Why the money goes back when the lifecycle cancels.
+CANCELLATION_CAUSES: dict[CancelReason, c.RefundCause] = {
+    CancelReason.BLOCKED_BY_SCREENING: c.RefundCause.SCREENING_BLOCK,
+    CancelReason.REJECTED_IN_REVIEW: c.RefundCause.REVIEW_REJECTED,
+    CancelReason.REVIEW_TIMED_OUT: c.RefundCause.REVIEW_TIMED_OUT,
+    CancelReason.PAYMENT_NOT_AUTHORIZED: c.RefundCause.NOT_PAID,
+}
 
 
 class PaymentNotAuthorizedYet(Exception):
@@ -244,16 +253,12 @@ def cancel(ports: Ports, step: c.CancelInput) -> dict[str, Any]:
     extra: dict[str, Any] = {"reason": None}
     if paid > 0 and state.currency:
         extra["refund"] = {"amount": paid, "currency": state.currency}
-    voided = void_authorizations(ports, state, tenant)
+    cause = CANCELLATION_CAUSES[step.reason]
+    voided = void_authorizations(ports, state, tenant, cause)
     notify(ports, "order_cancelled", state, tenant, customer_of(state), extra)
     refunds: list[dict[str, Any]] = []
     if paid > 0 and ports.refund_machine:
-        reason = (
-            c.RefundReason.FRAUDULENT
-            if step.reason == CancelReason.BLOCKED_BY_SCREENING
-            else c.RefundReason.REQUESTED_BY_CUSTOMER
-        )
-        refunds = refund_all_payments(ports, tenant.id, state, reason)
+        refunds = refund_all_payments(ports, tenant.id, state, cause)
     return {
         "cancelled": True,
         "refund_due": max(paid, 0),
@@ -281,14 +286,19 @@ def capture(ports: Ports, step: c.CaptureInput) -> dict[str, Any]:
     return {"captured": len(authorized)}
 
 
-def void_authorizations(ports: Ports, state: OrderState, tenant: TenantSettings) -> int:
-    """Cancel authorizations that were never captured: the customer is never charged."""
+def void_authorizations(
+    ports: Ports, state: OrderState, tenant: TenantSettings, cause: c.RefundCause
+) -> int:
+    """Cancel authorizations that were never captured: the customer is never charged. The
+    gateway hears the cancellation reason ``cause`` stands for under the tenant's policy."""
     voided = 0
+    reason = cancellation_reason(cause, report_fraud=tenant.refunds.report_fraud_to_gateway)
     for payment in state.payments.values():
         if payment.status == "authorized":
             ports.payments_for(tenant.id).void(
                 payment_id=payment.payment_id,
                 key=f"{tenant.id}:{state.order_id}:void:{payment.payment_id}",
+                reason=reason,
             )
             voided += 1
     return voided

@@ -25,13 +25,11 @@ def notify(
     once_as: str | None = None,
 ) -> str | None:
     """Render and send ``kind`` unless the order was sent it already; the message id, or None
-    (nobody to send to, sent before, or the send failed and was recorded).
-
-    ``once_as`` names what is sent once when an order may get one kind several times (one
-    e-mail per carrier scan about one parcel); by default, once per order and kind.
-    """
-    once = once_as or kind
+    (nobody to send to, sent before, or the send failed and was recorded). ``once_as`` names
+    what is sent once when an order may be sent a kind more than once (one per return, one per
+    carrier scan about one parcel); by default, once per order and kind."""
     recipients = [r for r in to if r]
+    once = once_as or kind
     if not recipients or ports.notifications.sent(tenant.id, state.order_id, once):
         return None
     # The templates (jinja2, babel) load on the first e-mail: steps that send none skip them.

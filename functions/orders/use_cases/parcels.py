@@ -54,8 +54,12 @@ def parcel_news(ports: Ports, tenant_id: str, order_id: str, state: OrderState) 
     if tenant is None or state.order is None:
         return []
     claims = {c["tracking_code"]: c for c in ports.records.claims(tenant_id, order_id)}
+    # A return parcel is the return's business (``use_cases.returns``), not the customer's.
+    returning = {r.get("tracking_code") for r in ports.returns.all(tenant_id, order_id)}
     done: list[str] = []
     for parcel in state.parcels():
+        if parcel.tracking_code in returning:
+            continue
         claim = claims.get(parcel.tracking_code)
         if parcel.state == ShipmentStatus.DELIVERED:
             if claim is not None and ClaimStatus(claim["status"]) in CLAIM_OPEN:
