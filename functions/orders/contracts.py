@@ -165,6 +165,16 @@ class CaptureInput(OrderStep):
 
 class ReleaseInput(OrderStep):
     action: Literal[LifecycleAction.RELEASE]
+    # An order settled with a parcel not delivered: release only the delivered parcels' lines
+    # and leave the stage as it is (an operator decides for the rest).
+    delivered_only: bool = False
+
+
+class ProblemResult(_Shape):
+    """What the delivery-problem step found: how many lines did arrive."""
+
+    stage: str
+    delivered_lines: int = 0
 
 
 class MovementInput(OrderStep):
@@ -226,6 +236,7 @@ REVIEW_RESULT = "$.review"
 SHIPMENT_RESULT = "$.shipment"
 DELIVERY_RESULT = "$.delivery"
 MOVEMENT_RESULT = "$.movement"
+PROBLEM_RESULT = "$.problem"
 
 # -- the refund workflow -------------------------------------------------------------------------
 

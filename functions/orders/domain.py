@@ -336,11 +336,23 @@ def order_context(state: OrderState) -> dict[str, Any]:
     }
 
 
-def released_lines(state: OrderState) -> list[dict[str, Any]]:
-    """Each line's gross, for the vendor ledger once the return window has passed."""
+def delivered_lines(state: OrderState) -> set[str]:
+    """The lines of the order's parcels that were delivered."""
+    return {
+        line
+        for parcel in state.parcels()
+        if parcel.delivered_at is not None
+        for line in state.parcel_lines(parcel)
+    }
+
+
+def released_lines(state: OrderState, delivered_only: bool = False) -> list[dict[str, Any]]:
+    """Each line's gross, for the vendor ledger once the return window has passed; with
+    ``delivered_only``, only the lines whose parcel was delivered."""
     order = state.order
     if order is None:
         return []
+    arrived = delivered_lines(state) if delivered_only else None
     return [
         {
             "line_id": line.line_id,
@@ -349,6 +361,7 @@ def released_lines(state: OrderState) -> list[dict[str, Any]]:
             "currency": line.unit_price.currency,
         }
         for line in order.lines
+        if arrived is None or line.line_id in arrived
     ]
 
 

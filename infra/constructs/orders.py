@@ -223,6 +223,16 @@ class OrderLifecycle(Construct):
                     c.path(c.DELIVERY_RESULT, c.WaitOutcome, "shipment")
                 ),
             },
+            c.PROBLEM_RESULT,
+        )
+        # The parcels that did arrive: their lines' vendors are paid after the return window.
+        partly_delivered = sfn.Wait(
+            self,
+            "ReturnWindowDelivered",
+            time=sfn.WaitTime.seconds_path(waits("return_window_s")),
+        )
+        release_delivered = step(
+            "ReleaseDeliveredFunds", {"action": c.LifecycleAction.RELEASE, "delivered_only": True}
         )
         delivered = step("Delivered", {"action": stage, "stage": c.Stage.DELIVERED})
         return_window = sfn.Wait(
@@ -242,7 +252,18 @@ class OrderLifecycle(Construct):
                 ),
                 delivered.next(return_window).next(release).next(closed),
             )
-            .otherwise(problem.next(exception))
+            .otherwise(
+                problem.next(
+                    sfn.Choice(self, "AnyDelivered")
+                    .when(
+                        sfn.Condition.number_greater_than(
+                            c.path(c.PROBLEM_RESULT, c.ProblemResult, "delivered_lines"), 0
+                        ),
+                        partly_delivered.next(release_delivered).next(exception),
+                    )
+                    .otherwise(exception)
+                )
+            )
         )
         wait_delivery.add_catch(check_movement, errors=["States.Timeout"], result_path="$.error")
         check_movement.next(

@@ -12,6 +12,7 @@ provider's real webhooks for a parcel's journey, the processor applies them, the
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from datetime import UTC, datetime
@@ -220,3 +221,40 @@ def test_a_lost_parcel_opens_a_claim_and_its_delivery_closes_it_and_the_order(
     assert claim["status"] == "withdrawn"
     assert [h["status"] for h in claim["history"]] == ["filed", "withdrawn"]
     wait_for_mail(local_stack, tenant, order_id, "order_delivered")
+
+
+def test_one_parcel_delivered_and_one_lost_pays_the_delivered_lines_only(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    from functions.orders.use_cases.operations import record_claim
+    from shared import aws, keys
+    from tests.workflow.orders_api import orders
+
+    tenant, order_id = "parcel-half", "o-1"
+    lines = [
+        {"line_id": "l1", "sku": "S-1", "name": "Shirt", "quantity": 1, "unit_price": "10.00",
+         "vendor_id": "v1"},
+        {"line_id": "l2", "sku": "B-2", "name": "Boots", "quantity": 1, "unit_price": "20.00",
+         "vendor_id": "v2"},
+    ]  # fmt: skip
+    ship(local_stack, tmp_path, tenant, order_id, total="30.00", lines=lines)
+    arrived = journey(order_id, Provider.AFTERSHIP, Outcome.DELIVERED, seed=41)
+    lost = journey(order_id, Provider.AFTERSHIP, Outcome.FOUND, seed=42)
+    fulfil(local_stack, tenant, order_id, arrived, "l1")
+    fulfil(local_stack, tenant, order_id, lost, "l2")
+    wait_for_stage(local_stack, tenant, order_id, "awaiting_delivery")
+    post_scans(local_stack, tenant, arrived, range(len(arrived.checkpoints)))
+    post_scans(local_stack, tenant, lost, range(index_of(lost, "lost") + 1))
+    (claim,) = claims(local_stack, tenant, order_id)
+    assert (claim["tracking_code"], claim["lines"]) == (lost.tracking_code, ["l2"])
+    assert running(local_stack, tenant, order_id)
+    # The carrier rejects the claim: every parcel is settled, one of them not delivered.
+    record_claim(orders(local_stack), tenant, order_id, lost.tracking_code, "rejected", by="ops")
+    assert finished(local_stack, tenant, order_id)["status"] == "SUCCEEDED"
+    assert final_state(local_stack, tenant, order_id) == "DeliveryException"
+    assert stage(local_stack, tenant, order_id) == "delivery_problem"
+    release = aws.client("dynamodb").get_item(
+        TableName=local_stack.deployment.outputs["TableName"],
+        Key={"PK": {"S": keys.order_pk(tenant, order_id)}, "SK": {"S": keys.RELEASE_SK}},
+    )["Item"]
+    assert [line["line_id"] for line in json.loads(release["lines"]["S"])] == ["l1"]

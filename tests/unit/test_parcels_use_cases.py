@@ -265,3 +265,26 @@ def test_a_parcel_delivered_after_its_claim_was_paid_tells_the_team_once(fake: F
     assert claim["status"] == "paid"
     (alert,) = fake.alerts.sent[before:]
     assert "R1" in alert[2]["next"]
+
+
+def test_a_settled_problem_pays_the_vendors_of_the_lines_that_arrived(fake: FakePorts) -> None:
+    arrive(fake, placed(), fulfilled("1ZA", "l1"), fulfilled("1ZB", "l2"))
+    arrive(fake, scan("1ZA", ShipmentStatus.DELIVERED, 30), scan("1ZB", ShipmentStatus.LOST, 30))
+    operations.record_claim(fake.ports(), "acme", "o-1", "1ZB", "rejected", by="bob")
+    answer = lifecycle.stage(
+        fake.ports(),
+        c.StageInput(
+            tenant="acme",
+            order_id="o-1",
+            action=c.LifecycleAction.STAGE,
+            stage=c.Stage.DELIVERY_PROBLEM,
+            shipment="lost",
+        ),
+    )
+    assert answer == {"stage": "delivery_problem", "delivered_lines": 1}
+    release = c.ReleaseInput(
+        tenant="acme", order_id="o-1", action=c.LifecycleAction.RELEASE, delivered_only=True
+    )
+    assert lifecycle.release(fake.ports(), release) == {"released": 1}
+    assert [line["line_id"] for line in fake.records.released[("acme", "o-1")]] == ["l1"]
+    assert fake.records.stage("acme", "o-1") == "delivery_problem"

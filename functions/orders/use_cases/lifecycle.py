@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import card_of, movement, released_lines, wait_outcome
+from functions.orders.domain import (
+    card_of,
+    delivered_lines,
+    movement,
+    released_lines,
+    wait_outcome,
+)
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.parcels import moved_since_wait, no_movement
@@ -201,6 +207,9 @@ def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
         no_movement(ports, tenant, state)
     elif step.stage == c.Stage.DELIVERY_PROBLEM:
         _delivery_problem(ports, state, tenant, step.shipment)
+        return c.ProblemResult(
+            stage=str(step.stage), delivered_lines=len(delivered_lines(state))
+        ).model_dump(mode="json")
     elif step.stage == c.Stage.NOT_DISPATCHED:
         ports.alerts.alert(
             tenant.id,
@@ -306,7 +315,12 @@ def void_authorizations(
 
 def release(ports: Ports, step: c.ReleaseInput) -> dict[str, Any]:
     state, tenant = load(ports, step.tenant, step.order_id)
-    lines = released_lines(state)
+    lines = released_lines(state, delivered_only=step.delivered_only)
+    if step.delivered_only:
+        # The vendors whose lines arrived are paid; the stage stays delivery_problem.
+        if lines:
+            ports.records.release_funds(tenant.id, state.order_id, lines)
+        return {"released": len(lines)}
     ports.records.release_funds(tenant.id, state.order_id, lines)
     ports.records.set_stage(tenant.id, state.order_id, c.Stage.CLOSED)
     return {"released": len(lines)}
