@@ -431,11 +431,13 @@ def demo(outdir: Path, port: int) -> None:
 def _register_groups() -> None:
     from cli.reconcile import reconcile
     from cli.returns import returns
+    from cli.reviews import reviews
     from cli.risk import risk
 
     main.add_command(reconcile)
     main.add_command(returns)
     main.add_command(risk)
+    main.add_command(reviews)
     main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
 
 

@@ -9,9 +9,10 @@ the tenant (``T#<t>#…``) except the tenants' own settings and system records.
 Orders (PK ``T#<t>#ORDER#<o>``): ``ORDER`` the aggregate (GSI2 ``T#<t>#STATUS#<status>`` /
 ``<placed>#<o>``; GSI1 ``T#<t>#CUST#<email>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
 timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>`` / ``<o>``),
-``SCREENING``, ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` carrier claims
-(GSI2 ``T#<t>#CLAIMS#open`` / ``<o>#<parcel>`` while filed or accepted), ``MOVEMENT`` the
-parcels' scans when the delivery wait began, ``NOTIFY#<kind>`` e-mails sent,
+``SCREENING``, ``REVIEW`` a review hold (when it began, the call task and its outcomes, the
+authorisation window's alert), ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>``
+carrier claims (GSI2 ``T#<t>#CLAIMS#open`` / ``<o>#<parcel>`` while filed or accepted),
+``MOVEMENT`` the parcels' scans when the delivery wait began, ``NOTIFY#<kind>`` e-mails sent,
 ``REFUND#<refund>`` refund requests, ``REFUNDABLE#<payment>`` refund reservations,
 ``LEDGER#refund#<refund>`` refunds completed, ``RETURN#<return>`` returns, ``RETURNED`` what
 returns hold of each line.
@@ -95,6 +96,7 @@ def tenant_config(tenant: str) -> tuple[str, str]:
 
 ORDER_SK = "ORDER"
 WORKFLOW_SK = "WORKFLOW"
+REVIEW_SK = "REVIEW"
 SCREENING_SK = "SCREENING"
 RELEASE_SK = "RELEASE"
 MOVEMENT_SK = "MOVEMENT"

@@ -121,7 +121,7 @@ class OrderStore:
             if known.version != expected_version:
                 return "conflict"
         if entry.sort_key in known.applied:
-            self._put_timeline(state, entry)
+            self._put_timeline(state.tenant, state.order_id, entry)
             return "duplicate"
         applied = known.applied | {entry.sort_key}
         item = self._item(state, expected_version + 1, applied)
@@ -139,7 +139,7 @@ class OrderStore:
             self._cache.pop(key, None)
             return "conflict"
         self._keep(*key, _Cached(state.model_copy(deep=True), expected_version + 1, applied))
-        self._put_timeline(state, entry)
+        self._put_timeline(state.tenant, state.order_id, entry)
         return "applied"
 
     def _item(self, state: OrderState, version: int, applied: frozenset[str]) -> dict[str, Any]:
@@ -177,22 +177,27 @@ class OrderStore:
                 item["GSI1SK"] = {"S": f"{since}#{state.order_id}"}
         return item
 
-    def _put_timeline(self, state: OrderState, entry: TimelineEntry) -> None:
+    def note(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
+        """Something people did about the order (a call's outcome) on its timeline, beside the
+        events; the aggregate does not change."""
+        self._put_timeline(tenant, order_id, entry)
+
+    def _put_timeline(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
         self._ddb.put_item(
             TableName=self.table_name,
             Item={
-                "PK": {"S": order_pk(state.tenant, state.order_id)},
+                "PK": {"S": order_pk(tenant, order_id)},
                 "SK": {"S": entry.sort_key},
                 "kind": {"S": "timeline"},
-                "tenant": {"S": state.tenant},
-                "order_id": {"S": state.order_id},
+                "tenant": {"S": tenant},
+                "order_id": {"S": order_id},
                 "event_kind": {"S": entry.kind},
                 "source": {"S": entry.source},
                 "event_id": {"S": entry.event_id},
                 "summary": {"S": entry.summary},
                 "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
                 "event": {"S": json.dumps(entry.event, default=str)},
-                **self.retention.attribute(state.tenant),
+                **self.retention.attribute(tenant),
             },
         )
 

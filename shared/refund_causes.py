@@ -48,6 +48,8 @@ class RefundCause(StrEnum):
     RECONCILIATION_CANCELLED = "reconciliation_cancelled"
     # Reconciliation found a payment for an order that failed (charged, but no order).
     RECONCILIATION_NO_ORDER = "reconciliation_no_order"
+    # A payment reached an order already cancelled (it settled after the payment timeout, say).
+    PAID_AFTER_CANCELLATION = "paid_after_cancellation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,13 @@ MEANINGS: dict[RefundCause, CauseMeaning] = {
         None,
         False,
         "We received a payment from you for an order that didn't go through, so we're giving "
+        "it back.",
+    ),
+    RefundCause.PAID_AFTER_CANCELLATION: CauseMeaning(
+        None,
+        None,
+        False,
+        "Your order had already been cancelled when your payment reached us, so we're giving "
         "it back.",
     ),
 }

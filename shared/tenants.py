@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import aws, keys
 from shared.money import Currency
@@ -126,6 +126,18 @@ class TenantSettings(BaseModel):
     return_window_days: int = Field(default=14, ge=0)
     review_timeout_hours: int = Field(default=48, ge=1)
     delivery_timeout_days: int = Field(default=14, ge=1)
+    # Automatic capture: an order is confirmed once paid; one still unpaid this long after
+    # screening let it through is cancelled as unpaid.
+    payment_timeout_hours: int = Field(default=24, ge=1)
+    # Manual capture: how long the card networks keep an authorisation (Visa: 168 h for
+    # customer-initiated payments, 120 h for merchant-initiated ones; Stripe's extended
+    # authorisations reach 30 days). A review must end within it (checked below), and the
+    # reviewer is alerted this many hours before it runs out.
+    authorisation_window_hours: int = Field(default=168, ge=1, le=720)
+    authorisation_alert_before_hours: int = Field(default=24, ge=0)
+    # The client team is asked to call the customer this many hours before a review times out
+    # (at the start of a shorter review); 0: no call task.
+    review_call_before_timeout_hours: int = Field(default=24, ge=0)
     # Lists and thresholds screening starts from
     # (functions/risk/domain/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
@@ -134,6 +146,28 @@ class TenantSettings(BaseModel):
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
+
+    @model_validator(mode="after")
+    def _capture_fits_the_authorisation(self) -> TenantSettings:
+        # Refused when saved, not found out as a failed capture days later.
+        problems = []
+        if self.capture_mode == "manual" and (
+            self.review_timeout_hours >= self.authorisation_window_hours
+        ):
+            problems.append(
+                f"capture_mode 'manual' captures after the review: review_timeout_hours "
+                f"({self.review_timeout_hours}) must be shorter than authorisation_window_hours "
+                f"({self.authorisation_window_hours})"
+            )
+        if self.authorisation_alert_before_hours >= self.authorisation_window_hours:
+            problems.append(
+                f"authorisation_alert_before_hours ({self.authorisation_alert_before_hours}) "
+                f"must be shorter than authorisation_window_hours "
+                f"({self.authorisation_window_hours})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @property
     def accepted_currencies(self) -> frozenset[str]:

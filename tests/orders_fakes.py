@@ -10,7 +10,7 @@ from typing import Any
 
 from functions.orders.ports import Ports
 from shared.events import Card, OrderPlaced
-from shared.order_aggregate import OrderState, apply
+from shared.order_aggregate import OrderState, TimelineEntry, apply
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 
@@ -21,6 +21,7 @@ class FakeOrders:
     def __init__(self) -> None:
         self.states: dict[tuple[str, str], OrderState] = {}
         self.links: dict[tuple[str, str], str] = {}
+        self.notes: dict[tuple[str, str], list[TimelineEntry]] = {}
 
     def add(self, *events: Any) -> OrderState:
         for event in events:
@@ -40,6 +41,9 @@ class FakeOrders:
     def link(self, tenant: str, ref: str, order_id: str) -> None:
         self.links[(tenant, ref)] = order_id
 
+    def note(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
+        self.notes.setdefault((tenant, order_id), []).append(entry)
+
 
 class FakeRecords:
     def __init__(self) -> None:
@@ -49,6 +53,7 @@ class FakeRecords:
         self.claim_records: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.movements: dict[tuple[str, str], str] = {}
         self.released: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.reviews: dict[tuple[str, str], dict[str, Any]] = {}
 
     def set_stage(self, tenant: str, order_id: str, stage: str, detail: str = "") -> None:
         self.stages[(tenant, order_id)] = (str(stage), str(detail))
@@ -103,6 +108,32 @@ class FakeRecords:
 
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
         self.released[(tenant, order_id)] = lines
+
+    def start_review(self, tenant: str, order_id: str, at: datetime) -> datetime:
+        review = self.reviews.setdefault((tenant, order_id), {"held_at": at.isoformat()})
+        return datetime.fromisoformat(review["held_at"])
+
+    def _set_once(self, tenant: str, order_id: str, field: str, value: Any) -> bool:
+        review = self.reviews.setdefault((tenant, order_id), {})
+        if field in review:
+            return False
+        review[field] = value
+        return True
+
+    def open_call_task(self, tenant: str, order_id: str, task: dict[str, Any]) -> bool:
+        return self._set_once(tenant, order_id, "call_task", task)
+
+    def mark_window_alerted(self, tenant: str, order_id: str, at: datetime) -> bool:
+        return self._set_once(tenant, order_id, "window_alerted_at", at.isoformat())
+
+    def add_call_outcome(self, tenant: str, order_id: str, outcome: dict[str, Any]) -> None:
+        self.reviews.setdefault((tenant, order_id), {}).setdefault("outcomes", []).append(outcome)
+
+    def review(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        found = self.reviews.get((tenant, order_id))
+        if found is None:
+            return None
+        return {"call_task": None, "outcomes": [], "window_alerted_at": None, **found}
 
 
 class FakeTenants:
@@ -377,6 +408,9 @@ class FakeReviewLinks:
             d: f"https://ops.example/links/{tenant}/{order_id}/{d}?exp={expires_at}"
             for d in ("approve", "reject")
         }
+
+    def order_url(self, tenant: str, order_id: str) -> str:
+        return f"https://ops.example/ops/tenants/{tenant}/orders/{order_id}"
 
 
 @dataclass

@@ -49,12 +49,14 @@ class LifecycleAction(StrEnum):
     CAPTURE = "capture"
     RELEASE = "release"
     MOVEMENT = "movement"
+    REVIEW_CHECKPOINT = "review_checkpoint"
 
 
 class Stage(StrEnum):
     """Where an order's lifecycle is (the ``WORKFLOW`` record, the stage index)."""
 
     POTENTIAL_FRAUD = "potential_fraud"
+    AWAITING_PAYMENT = "awaiting_payment"
     CONFIRMED = "confirmed"
     AWAITING_SHIPMENT = "awaiting_shipment"
     NOT_DISPATCHED = "not_dispatched"
@@ -67,6 +69,7 @@ class Stage(StrEnum):
 
 
 class WaitKind(StrEnum):
+    PAYMENT = "payment"
     SHIPMENT = "shipment"
     DELIVERY = "delivery"
 
@@ -83,9 +86,11 @@ class ReviewDecision(StrEnum):
 
 
 class Waits(_Shape):
-    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale."""
+    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale. (A
+    review's stretches are set as it goes: ``ReviewPlan``.)"""
 
-    review_s: int = Field(ge=1)
+    # Automatic capture: how long a confirmation waits for the payment before cancelling.
+    payment_s: int = Field(ge=1)
     dispatch_s: int = Field(ge=1)
     delivery_s: int = Field(ge=1)
     return_window_s: int = Field(ge=1)
@@ -187,6 +192,19 @@ class MovementResult(_Shape):
     moved: bool
 
 
+class ReviewCheckpointInput(OrderStep):
+    action: Literal[LifecycleAction.REVIEW_CHECKPOINT]
+
+
+class ReviewPlan(_Shape):
+    """Where a review hold stands: over (its timeout has passed), or how long the next hold
+    lasts, up to the next point where something is due (the call task, the authorisation
+    window's alert) or the review's end."""
+
+    expired: bool
+    next_s: int = Field(ge=1)
+
+
 LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.SCREEN: ScreenInput,
     LifecycleAction.HOLD: HoldInput,
@@ -197,6 +215,7 @@ LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.CAPTURE: CaptureInput,
     LifecycleAction.RELEASE: ReleaseInput,
     LifecycleAction.MOVEMENT: MovementInput,
+    LifecycleAction.REVIEW_CHECKPOINT: ReviewCheckpointInput,
 }
 
 
@@ -208,6 +227,7 @@ class ReviewOutcome(_Shape):
 
 
 class WaitOutcomeKind(StrEnum):
+    PAID = "paid"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     PROBLEM = "problem"
@@ -222,8 +242,9 @@ class ParcelOutcome(_Shape):
 
 
 class WaitOutcome(_Shape):
-    """What resumes a shipment or delivery wait. The delivery wait is resumed once every
-    parcel is settled (delivered, returned, or its claim decided), with each parcel's end."""
+    """What resumes a payment, shipment or delivery wait. The delivery wait is resumed once
+    every parcel is settled (delivered, returned, or its claim decided), with each parcel's
+    end."""
 
     outcome: WaitOutcomeKind
     shipment: str | None = None
@@ -232,7 +253,9 @@ class WaitOutcome(_Shape):
 
 # Where the lifecycle keeps each step's result in its state.
 SCREENING_RESULT = "$.screening"
+REVIEW_PLAN_RESULT = "$.review_plan"
 REVIEW_RESULT = "$.review"
+PAYMENT_RESULT = "$.payment"
 SHIPMENT_RESULT = "$.shipment"
 DELIVERY_RESULT = "$.delivery"
 MOVEMENT_RESULT = "$.movement"

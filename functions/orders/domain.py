@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -185,13 +187,90 @@ def movement(state: OrderState) -> str:
 def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:
     """The lifecycle's waits in seconds: the tenant's days and hours on the deployment's scale."""
     return Waits(
-        review_s=max(1, tenant.review_timeout_hours * seconds_per_day // 24),
+        payment_s=max(1, tenant.payment_timeout_hours * seconds_per_day // 24),
         dispatch_s=max(1, tenant.dispatch_sla_days * seconds_per_day),
         delivery_s=max(1, tenant.delivery_timeout_days * seconds_per_day),
         return_window_s=max(1, tenant.return_window_days * seconds_per_day),
         no_movement_s=max(1, tenant.delivery.no_movement_days * seconds_per_day),
         claims_s=max(1, tenant.delivery.claims_days * seconds_per_day),
     )
+
+
+class CallOutcome(StrEnum):
+    """What came of calling a held order's customer."""
+
+    REACHED_CONFIRMED = "reached-confirmed"
+    REACHED_DECLINED = "reached-declined"
+    NO_ANSWER = "no-answer"
+
+
+@dataclass(frozen=True)
+class ReviewSchedule:
+    """A review hold's points, in the tenant's hours since the hold began: the call task (None:
+    no call), the authorisation window's alert (None: nothing to alert) and end (manual
+    capture), the review's end."""
+
+    call_h: float | None
+    window_alert_h: float | None
+    ends_h: float
+    window_ends_h: float | None = None
+
+    def due(self, elapsed_h: float) -> list[str]:
+        """The points reached after ``elapsed_h`` hours."""
+        points = {"call": self.call_h, "window_alert": self.window_alert_h}
+        return [name for name, at in points.items() if at is not None and at <= elapsed_h]
+
+    def next_h(self, elapsed_h: float) -> float:
+        """The next point still ahead (the review's end at the latest)."""
+        ahead = [at for at in (self.call_h, self.window_alert_h) if at is not None]
+        return min([at for at in ahead if at > elapsed_h] + [self.ends_h])
+
+
+def review_schedule(
+    tenant: TenantSettings, held_at: datetime, authorised_at: datetime | None
+) -> ReviewSchedule:
+    """When, during a review, the client team is asked to call the customer and (manual capture)
+    the reviewer is told the authorisation runs out. The window runs from the authorisation:
+    the time it had already run before the hold began is taken off."""
+    ends = float(tenant.review_timeout_hours)
+    call = None
+    if tenant.review_call_before_timeout_hours > 0:
+        call = max(0.0, ends - tenant.review_call_before_timeout_hours)
+    if tenant.capture_mode != "manual":
+        return ReviewSchedule(call_h=call, window_alert_h=None, ends_h=ends)
+    ran_before = max(0.0, (held_at - (authorised_at or held_at)).total_seconds() / 3600)
+    window_ends = tenant.authorisation_window_hours - ran_before
+    alert: float | None = max(0.0, window_ends - tenant.authorisation_alert_before_hours)
+    if alert is not None and alert >= ends:
+        alert = None  # the review ends before the alert would be due
+    return ReviewSchedule(call_h=call, window_alert_h=alert, ends_h=ends, window_ends_h=window_ends)
+
+
+def lifecycle_hours(real_seconds: float, seconds_per_day: int) -> float:
+    """Real seconds as the tenant's hours on the deployment's time scale."""
+    return real_seconds * 24 / seconds_per_day
+
+
+def real_seconds(hours: float, seconds_per_day: int) -> int:
+    """The tenant's hours as whole real seconds on the deployment's scale (at least one)."""
+    return max(1, math.ceil(hours * seconds_per_day / 24))
+
+
+def authorised_at(state: OrderState) -> datetime | None:
+    """When the order's first payment in its currency was authorised (its window starts)."""
+    times = [p.authorized_at for p in state.payments.values() if p.currency == state.currency]
+    return min((t for t in times if t is not None), default=None)
+
+
+def phone_of(state: OrderState) -> str | None:
+    """The number to call the customer on: the customer's, else the billing address's, else the
+    shipping address's."""
+    order = state.order
+    if order is None:
+        return None
+    addresses = (order.billing_address, order.shipping_address)
+    phones = [order.customer.phone, *(a.phone for a in addresses if a is not None)]
+    return next((p for p in phones if p), None)
 
 
 def wait_outcome(
@@ -206,6 +285,8 @@ def wait_outcome(
     (returned, or its claim decided). An attempt, a delay, a loss with its claim still open
     keep it waiting: the parcel may still arrive.
     """
+    if wait == WaitKind.PAYMENT:
+        return WaitOutcome(outcome=WaitOutcomeKind.PAID) if is_paid(state) else None
     shipment = state.shipment_status()
     if wait == WaitKind.SHIPMENT and (shipment in SHIPPED or shipment == "fulfilled"):
         return WaitOutcome(outcome=WaitOutcomeKind.SHIPPED, shipment=shipment)
@@ -218,6 +299,14 @@ def wait_outcome(
         if all(settled(p) for p in parcels):
             return WaitOutcome(outcome=WaitOutcomeKind.PROBLEM, shipment=shipment, parcels=parcels)
     return None
+
+
+def is_paid(state: OrderState) -> bool:
+    """The order's total has been paid by payments in its currency (captured, or succeeded in
+    full); an authorisation alone, or a payment in another currency, does not pay it. A free
+    order (discounted to zero) is paid."""
+    order = state.order
+    return order is not None and state.paid() >= order.total.amount
 
 
 def card_of(state: OrderState) -> Card | None:

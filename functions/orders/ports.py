@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from shared.clock import Clock
     from shared.events import Card, OrderPlaced
-    from shared.order_aggregate import OrderState
+    from shared.order_aggregate import OrderState, TimelineEntry
     from shared.tenants import TenantSettings
 
 
@@ -28,6 +28,10 @@ class Orders(Protocol):
         ...
 
     def link(self, tenant: str, ref: str, order_id: str) -> Any: ...
+
+    def note(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
+        """Something people did about the order, on its timeline (the aggregate is unchanged)."""
+        ...
 
 
 class LifecycleRecords(Protocol):
@@ -64,6 +68,22 @@ class LifecycleRecords(Protocol):
     def movement(self, tenant: str, order_id: str) -> str | None: ...
 
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None: ...
+
+    def start_review(self, tenant: str, order_id: str, at: datetime) -> datetime:
+        """When the review hold began (``at`` the first time)."""
+        ...
+
+    def open_call_task(self, tenant: str, order_id: str, task: dict[str, Any]) -> bool:
+        """Once per review: False when the call task exists already."""
+        ...
+
+    def mark_window_alerted(self, tenant: str, order_id: str, at: datetime) -> bool:
+        """Once per review: False when the authorisation window's alert went out already."""
+        ...
+
+    def add_call_outcome(self, tenant: str, order_id: str, outcome: dict[str, Any]) -> None: ...
+
+    def review(self, tenant: str, order_id: str) -> dict[str, Any] | None: ...
 
 
 class Tenants(Protocol):
@@ -209,6 +229,10 @@ class ReviewLinks(Protocol):
     console_url: str
 
     def links(self, tenant: str, order_id: str, expires_at: int) -> dict[str, str]: ...
+
+    def order_url(self, tenant: str, order_id: str) -> str:
+        """Where an operator sees the order (the operator API's order)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ class Address(_Model):
     state: str | None = None
     postal_code: str | None = None
     country: str | None = None
+    phone: str | None = None
 
     @property
     def lines(self) -> list[str]:

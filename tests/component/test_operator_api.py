@@ -1014,6 +1014,48 @@ def test_the_review_queue_lists_held_orders_with_reasons_and_age(env: dict[str, 
     assert 0 <= held["age_hours"] < 1
 
 
+def test_a_call_to_a_held_orders_customer_is_recorded_shown_in_the_queue_and_timeline(
+    env: dict[str, Any],
+) -> None:
+    """Issue 13, item 10: the call task in the queue, its outcome through the operator API."""
+    from datetime import UTC, datetime
+
+    place("acme", "o-1", paid=False)
+    store = LifecycleStore(TABLE)
+    store.set_stage("acme", "o-1", "potential_fraud")
+    store.start_review("acme", "o-1", datetime(2026, 11, 23, 10, tzinfo=UTC))
+    assert store.open_call_task(
+        "acme", "o-1", {"phone": "+31 20 555 0100", "call_by": "2026-11-25T10:00:00+00:00"}
+    )
+    assert not store.open_call_task("acme", "o-1", {"phone": "again"})
+
+    assert ops("POST", "acme", "o-1", "review/call", {"outcome": "answered"})[0] == 400
+    status, body = ops(
+        "POST", "acme", "o-1", "review/call", {"outcome": "reached-declined", "note": "not me"}
+    )
+    assert status == 201
+    assert (body["outcome"], body["by"], body["note"]) == (
+        "reached-declined",
+        ALICE["email"],
+        "not me",
+    )
+    assert body["advice"] == "the customer does not recognise the order: reject the review"
+
+    (held,) = risk("GET", "acme", "reviews")[1]["orders"]
+    assert held["call"]["phone"] == "+31 20 555 0100"
+    assert [o["outcome"] for o in held["call"]["outcomes"]] == ["reached-declined"]
+    order = ops("GET", "acme", "o-1")[1]
+    assert [e["kind"] for e in order["timeline"] if e["source"] == "operator"] == ["CallOutcome"]
+    assert order["review"]["call_task"]["phone"] == "+31 20 555 0100"
+    assert order["review"]["outcomes"][0]["note"] == "not me"
+
+
+def test_a_call_for_an_order_never_held_is_409(env: dict[str, Any]) -> None:
+    place("acme", "o-1")
+    status, body = ops("POST", "acme", "o-1", "review/call", {"outcome": "no-answer"})
+    assert status == 409 and "never held for review" in body["message"]
+
+
 # -- reconciliation -----------------------------------------------------------------------------
 
 

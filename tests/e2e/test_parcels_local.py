@@ -38,6 +38,7 @@ from tests.workflow.test_lifecycle_local import (
     final_state,
     finished,
     make_tenant,
+    pay,
     place,
     sent_mail,
     wait_for_mail,
@@ -125,6 +126,7 @@ def stage(stack: Any, tenant: str, order_id: str) -> str | None:
 def ship(stack: Any, tmp_path: Path, tenant: str, order_id: str, **order: Any) -> None:
     make_tenant(stack, tmp_path, tenant, **DELIVERY)
     place(stack, tenant, order_id, **order)
+    pay(stack, tenant, order_id)  # 30.00, what every order here costs
     wait_for_stage(stack, tenant, order_id, "awaiting_shipment")
 
 

@@ -48,6 +48,7 @@ EXPECTED: dict[RefundCause, tuple[str | None, str | None]] = {
     RefundCause.RECONCILIATION_DUPLICATE: ("duplicate", "duplicate"),
     RefundCause.RECONCILIATION_CANCELLED: (None, None),
     RefundCause.RECONCILIATION_NO_ORDER: (None, None),
+    RefundCause.PAID_AFTER_CANCELLATION: (None, None),
 }
 
 

@@ -320,11 +320,13 @@ def test_manual_capture_follows_the_review(
     from tests.workflow.test_lifecycle_local import decide
 
     tenant = f"capture-{decision}" + ("-reported" if report_fraud else "")
+    # Stripe's extended authorisation (30 days) lets the local tests' long reviews fit.
     make_tenant(
         local_stack,
         tmp_path,
         tenant,
         capture_mode="manual",
+        authorisation_window_hours=720,
         risk={"review_over": 1000},
         refunds={"report_fraud_to_gateway": report_fraud},
     )
@@ -376,3 +378,49 @@ def test_review_rejected_after_payment_refunds_the_customer(
     sent = [e["summary"] for e in timeline if e["source"] == "notify"]
     assert any("order_cancelled" in s for s in sent)
     assert len(sent) == len(set(sent))
+
+
+def test_a_review_nearing_the_end_of_the_authorisation_alerts_the_reviewer_once(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    """Issue 13, item 8: the card's authorisation runs out 504 h after it was given (21 s on
+    the local stack); 456 h before that (at 48 h, 2 s) the reviewer is told, once."""
+    from datetime import datetime, timedelta
+
+    from shared.lifecycle_store import LifecycleStore
+    from tests.workflow.test_lifecycle_local import decide
+    from tests.workflow.test_money_safety_local import ClientAlerts
+
+    tenant = "capture-window"
+    make_tenant(
+        local_stack,
+        tmp_path,
+        tenant,
+        capture_mode="manual",
+        review_timeout_hours=480,
+        authorisation_window_hours=504,
+        authorisation_alert_before_hours=456,
+        review_call_before_timeout_hours=0,
+        risk={"review_over": 1000},
+    )
+    alerts = ClientAlerts(local_stack)
+    intent = authorized_order(local_stack, sandbox, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    deadline = time.monotonic() + 15
+    while not (store.review(tenant, "o-1") or {}).get("window_alerted_at"):
+        assert time.monotonic() < deadline, "the reviewer was not alerted"
+        time.sleep(0.2)
+    review = store.review(tenant, "o-1")
+    assert review is not None
+    alerted = datetime.fromisoformat(review["window_alerted_at"])
+    assert alerted - datetime.fromisoformat(review["held_at"]) >= timedelta(seconds=2)
+    time.sleep(1)  # the next stretches alert no more
+    (alert,) = [m for m in alerts.messages(tenant) if "authorisation_ends_at" in m]
+    assert alert["order_id"] == "o-1"
+    assert decide(local_stack, tenant, "o-1", "approve")["resumed"] is True
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    deadline = time.monotonic() + 20
+    while client.v1.payment_intents.retrieve(intent).status != "succeeded":
+        assert time.monotonic() < deadline, "the approved payment was not captured"
+        time.sleep(0.2)

@@ -119,6 +119,11 @@ class ClaimBody(_Body):
     note: Text | None = None
 
 
+class CallOutcomeBody(_Body):
+    outcome: Literal["reached-confirmed", "reached-declined", "no-answer"]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
 Body = TypeVar("Body", bound=_Body)
 
 
@@ -292,6 +297,8 @@ def get_order(tenant: str, order_id: str) -> dict[str, Any]:
         **view,
         "stage": lifecycle.stage(tenant, order_id),
         "screening": lifecycle.screening(tenant, order_id),
+        # A review hold: its call task and the calls' outcomes (the call task links here).
+        "review": lifecycle.review(tenant, order_id),
     }
 
 
@@ -385,6 +392,19 @@ def review(tenant: str, order_id: str) -> dict[str, Any]:
     body = _body(ReviewBody)
     _require_order(tenant, order_id)
     return decide(tenant, order_id, body.decision, who)
+
+
+@app.post(f"{ORDER}/review/call")
+def call_outcome(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
+    """What came of calling a held order's customer: kept with the review, on the timeline."""
+    who = _authorize(tenant, "review")
+    body = _body(CallOutcomeBody)
+    _require_order(tenant, order_id)
+    result: dict[str, Any] = _operations().record_call_outcome(
+        _orders(), tenant, order_id, body.outcome, body.note, who
+    )
+    logger.info("call recorded", extra={"order_id": order_id, "outcome": body.outcome})
+    return result, HTTPStatus.CREATED
 
 
 def decide(tenant: str, order_id: str, decision: str, by: str) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from typing import Any
 from functions.orders import contracts as c
 from functions.orders.domain import OperationRefused, waits_for
 from functions.orders.ports import Ports
-from functions.orders.use_cases.lifecycle import resume_waits
+from functions.orders.use_cases.lifecycle import resume_waits, void_authorizations
 from functions.orders.use_cases.operations import cancel_order
 from functions.orders.use_cases.parcels import parcel_news
+from functions.orders.use_cases.refund_requests import refund_all_payments
 from functions.orders.use_cases.refunds import resume_refund_waits
 from functions.orders.use_cases.returns import return_parcels_moved
 from shared.events import (
@@ -22,10 +23,14 @@ from shared.events import (
     OrderCancelled,
     OrderFulfilled,
     OrderPlaced,
+    PaymentAuthorized,
+    PaymentSucceeded,
     ShipmentUpdated,
 )
+from shared.order_aggregate import OrderState
 
 SHOP_CANCELLED = c.RefundCause.SHOP_CANCELLED
+PAID_AFTER_CANCELLATION = c.RefundCause.PAID_AFTER_CANCELLATION
 # A shop's cancel reason (Shopify's ``cancel_reason`` words) that says more than "the shop
 # cancelled": why its refund is made.
 SHOP_CANCEL_CAUSES = {
@@ -73,3 +78,18 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
         ports.screening.record_outcomes(state)
     if isinstance(event, ShipmentUpdated):
         return_parcels_moved(ports, event.tenant, order_id, state)
+    if isinstance(event, PaymentAuthorized | PaymentSucceeded) and result == "applied":
+        _paid_after_cancellation(ports, event.tenant, order_id, state)
+
+
+def _paid_after_cancellation(ports: Ports, tenant: str, order_id: str, state: OrderState) -> None:
+    """A payment that reaches an order already cancelled (one that settled after the payment
+    timeout, say) goes back, as the cancellation told the customer: an authorisation is voided,
+    money taken is refunded (once per payment, as every cancellation refunds)."""
+    if ports.records.stage(tenant, order_id) != c.Stage.CANCELLED:
+        return
+    settings = ports.tenants.get(tenant)
+    if settings is not None:
+        void_authorizations(ports, state, settings, PAID_AFTER_CANCELLATION)
+    if ports.refund_machine:
+        refund_all_payments(ports, tenant, state, PAID_AFTER_CANCELLATION)

@@ -22,6 +22,7 @@ from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.parcels import move_claim
 from functions.orders.use_cases.refund_requests import refund_all_payments, request_refund
 from functions.orders.use_cases.returns import inspect_return, open_return, return_parcels_moved
+from functions.orders.use_cases.reviews import record_call_outcome
 
 __all__ = [
     "cancel_order",
@@ -30,6 +31,7 @@ __all__ = [
     "inspect_return",
     "open_claims",
     "open_return",
+    "record_call_outcome",
     "record_claim",
     "refund_all_payments",
     "request_refund",
