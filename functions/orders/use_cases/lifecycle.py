@@ -193,7 +193,9 @@ def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) ->
         if outcome is None:
             continue
         token = ports.records.take_wait(tenant, order_id, wait)
-        if token and ports.workflows.resume(token, outcome.model_dump(mode="json")):
+        # Only the delivery wait names its parcels; the others resume as they always did.
+        document = outcome.model_dump(mode="json", exclude=None if outcome.parcels else {"parcels"})
+        if token and ports.workflows.resume(token, document):
             resumed.append(str(wait))
     return resumed
 
