@@ -1312,6 +1312,7 @@ def test_an_operator_records_a_claims_life_with_its_reference(env: dict[str, Any
     assert not LifecycleStore(TABLE).open_claim("acme", "o-1", claim)  # once per parcel
     status, body = ops("GET", "acme", "o-1", "claims")
     assert status == 200
+    assert ops("GET", "acme", "o-1")[1]["claims"] == body["claims"]  # on the order too
     ((claim),) = body["claims"]
     assert (claim["tracking_code"], claim["status"], claim["version"]) == ("1Zo-1", "filed", 1)
 

@@ -297,6 +297,7 @@ def get_order(tenant: str, order_id: str) -> dict[str, Any]:
         **view,
         "stage": lifecycle.stage(tenant, order_id),
         "screening": lifecycle.screening(tenant, order_id),
+        "claims": lifecycle.claims(tenant, order_id),
         # A review hold: its call task and the calls' outcomes (the call task links here).
         "review": lifecycle.review(tenant, order_id),
     }
