@@ -222,51 +222,123 @@ class NotDispatched(Notice):
         return {"days": self.days, "vendors": vendors}
 
 
+def _claims_actions(tenant: str | None, order_id: str | None) -> list[Action]:
+    return [
+        Action(
+            label="See the order's carrier claims, record the carrier's answer",
+            path=f"/ops/tenants/{tenant}/orders/{order_id}/claims",
+            command=f"ecomops orders claims --tenant {tenant} {order_id}",
+        )
+    ]
+
+
 class DeliveryProblem(Notice):
+    """One parcel's trouble the client team acts on: an exception, a loss or damage (a claim
+    filed), a return to the shop."""
+
     kind: Literal["delivery_problem"] = "delivery_problem"
     order_id: str
     problem: str = "unknown"
     carrier: str | None = None
     tracking_code: str | None = None
-    claim: str | None = None
+    lines: tuple[str, ...] = ()
+    what_next: str | None = None
+    # What makes a repeat a new notice: the carrier scan it is about.
+    occurrence: str | None = None
 
     email: ClassVar[str | None] = "delivery_exception_ops"
 
     @property
     def identity(self) -> str:
         # Each parcel's problem is its own notice (an order may ship in several parcels).
-        return f"{super().identity}|{self.tracking_code or '-'}|{self.problem}"
+        parts = (self.tracking_code or "-", self.problem, self.occurrence or "-")
+        return "|".join((super().identity, *parts))
 
     @property
     def headline(self) -> str:
         problem = self.problem.replace("_", " ")
-        return f"Delivery problem on order {self.order_id}: {problem}"
+        parcel = f", parcel {self.tracking_code}" if self.tracking_code else ""
+        return f"Delivery problem: order {self.order_id}{parcel}: {problem}"
 
     def details(self) -> list[tuple[str, str]]:
         rows = [
             ("Carrier", self.carrier),
             ("Tracking number", self.tracking_code),
-            ("Claim", self.claim),
+            ("Lines", ", ".join(self.lines)),
+            ("What to do", self.what_next),
         ]
         return [(k, v) for k, v in rows if v]
 
     def actions(self) -> list[Action]:
-        return [
-            *super().actions(),
-            Action(
-                label="Refund the customer (or reship)",
-                method="POST",
-                path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}/refunds",
-            ),
-        ]
+        return [*super().actions(), *_claims_actions(self.tenant, self.order_id)]
 
     def email_context(self) -> dict[str, Any]:
         return {
             "status": self.problem,
             "carrier": self.carrier,
             "tracking_code": self.tracking_code,
-            "detail": f"claim {self.claim}" if self.claim else None,
+            "detail": self.what_next,
         }
+
+
+class OrderNotDelivered(Notice):
+    """Every parcel is settled and not all arrived: the team decides refund or reship for what
+    did not."""
+
+    kind: Literal["order_not_delivered"] = "order_not_delivered"
+    order_id: str
+    # One line per parcel: "<tracking>: <state>, lines …, claim <status>".
+    parcels: tuple[str, ...] = ()
+
+    @property
+    def headline(self) -> str:
+        return (
+            f"Delivery problem: order {self.order_id}: "
+            "decide a refund or a reshipment for what did not arrive"
+        )
+
+    def details(self) -> list[tuple[str, str]]:
+        return [("Parcel", parcel) for parcel in self.parcels]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            *_claims_actions(self.tenant, self.order_id),
+            Action(
+                label="Refund the customer for what did not arrive",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}/refunds",
+            ),
+        ]
+
+
+class ClaimWithdrawn(Notice):
+    """A parcel with an open carrier claim was delivered after all: the claim is withdrawn."""
+
+    kind: Literal["claim_withdrawn"] = "claim_withdrawn"
+    severity: Severity = Severity.INFO
+    order_id: str
+    tracking_code: str
+    reference: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.tracking_code}"
+
+    @property
+    def headline(self) -> str:
+        return f"Claim withdrawn, parcel delivered: order {self.order_id}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Parcel", self.tracking_code),
+            ("Carrier's claim reference", self.reference),
+            ("What to do", "withdraw the claim with the carrier too"),
+        ]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [*super().actions(), *_claims_actions(self.tenant, self.order_id)]
 
 
 class RefundUnconfirmed(Notice):

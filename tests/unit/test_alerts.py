@@ -16,9 +16,11 @@ from shared.notices import (
     BankFileProblem,
     BreakLine,
     CallCustomer,
+    ClaimWithdrawn,
     DeliveryProblem,
     NotDispatched,
     Notice,
+    OrderNotDelivered,
     PotentialFraud,
     ReconciliationBreaks,
     RefundFailed,
@@ -66,8 +68,18 @@ SAMPLES: dict[type[Notice], Notice] = {
         problem="lost",
         carrier="UPS",
         tracking_code="1Z1",
-        claim="opened",
+        lines=("l1",),
+        what_next="claim filed for lines l1: file it with the carrier",
         order=ORDER,
+    ),
+    OrderNotDelivered: OrderNotDelivered(
+        tenant="acme",
+        order_id="o-1",
+        parcels=("1Z1: lost, lines l1, claim rejected", "1Z2: delivered, lines l2"),
+        order=ORDER,
+    ),
+    ClaimWithdrawn: ClaimWithdrawn(
+        tenant="acme", order_id="o-1", tracking_code="1Z1", reference="UPS-77"
     ),
     RefundUnconfirmed: RefundUnconfirmed(
         tenant="acme", order_id="o-1", refund_id="r1", amount=5000, currency="USD"
@@ -190,6 +202,8 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "call_customer": "team_notice",
         "authorisation_ending": "team_notice",
         "return_to_inspect": "team_notice",
+        "order_not_delivered": "team_notice",
+        "claim_withdrawn": "team_notice",
     }
 
 

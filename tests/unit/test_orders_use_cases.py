@@ -181,22 +181,28 @@ def test_each_stage_tells_the_customer_once(
     assert fake.records.stage("acme", "o-1") == stage
 
 
-def test_a_delivery_problem_opens_a_claim_and_alerts(fake: FakePorts) -> None:
-    fake.orders.add(placed(), paid(), shipment("failure"))
+def test_no_movement_opens_a_claim_for_the_stalled_parcel_and_alerts(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid(), shipment("in_transit"))
     lifecycle.stage(
         fake.ports(),
         step(
             c.StageInput,
             c.LifecycleAction.STAGE,
             stage=c.Stage.DELIVERY_PROBLEM,
-            shipment="failure",
+            shipment="no_movement",
         ),
     )
+    # The customer's e-mail, then the client team's (from operations).
     assert fake.mailer.kinds() == ["delivery_problem", "delivery_exception_ops"]
-    (claim,) = fake.records.claims
-    assert (claim["tracking_code"], claim["problem"], claim["status"]) == ("1Z1", "failure", "open")
+    (claim,) = fake.records.claims("acme", "o-1")
+    assert (claim["tracking_code"], claim["problem"], claim["status"]) == (
+        "1Z1",
+        "no_movement",
+        "filed",
+    )
     (notice,) = fake.alerts.sent
     assert isinstance(notice, DeliveryProblem) and notice.tracking_code == "1Z1"
+    assert notice.headline == "Delivery problem: order o-1, parcel 1Z1: no movement"
 
 
 def test_a_failed_email_is_recorded_and_never_fails_the_step(fake: FakePorts) -> None:
