@@ -7,11 +7,12 @@ Secrets (webhook secrets, API keys) are not here: they live in SSM Parameter Sto
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from shared import aws, keys
+from shared.bank_csv import CSV_PRESETS, CsvMapping
 from shared.money import Currency
 
 
@@ -22,6 +23,24 @@ class Branding(BaseModel):
     primary_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
     logo_url: str | None = None
     support_email: str | None = None
+
+
+def _known_preset(name: str) -> str:
+    if name not in CSV_PRESETS:
+        raise ValueError(f"no bank CSV preset {name!r} (known: {', '.join(sorted(CSV_PRESETS))})")
+    return name
+
+
+def _preset_or_mapping(value: Any) -> str:
+    # Chosen by the input's shape, so an error names the one the operator meant (not both).
+    return "preset" if isinstance(value, str) else "mapping"
+
+
+BankCsv = Annotated[
+    Annotated[Annotated[str, AfterValidator(_known_preset)], Tag("preset")]
+    | Annotated[CsvMapping, Tag("mapping")],
+    Discriminator(_preset_or_mapping),
+]
 
 
 class ReconciliationSettings(BaseModel):
@@ -40,7 +59,54 @@ class ReconciliationSettings(BaseModel):
     date_window_days: int = Field(default=3, ge=0)
     settlement_patterns: tuple[str, ...] = ("STRIPE",)
     # The bank's CSV exports: a preset name or a column mapping (docs/bank-files.md).
-    bank_csv: str | dict[str, Any] | None = None
+    bank_csv: BankCsv | None = None
+
+
+class ListSet(BaseModel):
+    """One of a tenant's screening lists (block or allow), by kind of entry. The risk context
+    keeps the current lists as versions of its own (``functions/risk/domain/lists``); these
+    are where a new tenant's lists start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    emails: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
+    ips: tuple[str, ...] = Field(default=(), description="addresses or CIDR ranges")
+    card_fingerprints: tuple[str, ...] = ()
+    bins: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+
+class Thresholds(BaseModel):
+    """Order amounts (minor units) above which screening reviews or blocks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    review_over: int | None = Field(default=None, ge=0)
+    block_over: int | None = Field(default=None, ge=0)
+
+
+class RiskSettings(BaseModel):
+    """What screening starts from (``functions/risk/domain/signals.SignalConfig.from_tenant``).
+    Everything else screening decides (country mismatches, velocity, disposable e-mails) is
+    said in the tenant's rules (``ecomops risk rules save``, docs/risk.md), not here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    block: ListSet = ListSet()
+    allow: ListSet = ListSet()
+    # Per business category; "*" for any other.
+    thresholds: dict[str, Thresholds] = Field(default_factory=dict)
+    # The older single pair: the "*" thresholds when ``thresholds`` has none.
+    review_over: int | None = Field(default=None, ge=0)
+    block_over: int | None = Field(default=None, ge=0)
+
+    def thresholds_by_category(self) -> dict[str, Thresholds]:
+        thresholds = dict(self.thresholds)
+        legacy = Thresholds(review_over=self.review_over, block_over=self.block_over)
+        if legacy != Thresholds() and "*" not in thresholds:
+            thresholds["*"] = legacy
+        return thresholds
 
 
 class TenantSettings(BaseModel):
@@ -63,9 +129,7 @@ class TenantSettings(BaseModel):
     return_window_days: int = Field(default=14, ge=0)
     review_timeout_hours: int = Field(default=48, ge=1)
     delivery_timeout_days: int = Field(default=14, ge=1)
-    # Lists and thresholds screening starts from
-    # (functions/risk/domain/signals.SignalConfig.from_tenant).
-    risk: dict[str, Any] = Field(default_factory=dict)
+    risk: RiskSettings = RiskSettings()
     reconciliation: ReconciliationSettings = ReconciliationSettings()
 
     @property

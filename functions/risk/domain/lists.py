@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from functions.risk.domain.signals import ListSet
+from shared.tenants import ListSet
 
 ListName = Literal["block", "allow"]
 ListKind = Literal["emails", "email_domains", "ips", "card_fingerprints", "bins", "countries"]
