@@ -14,14 +14,21 @@ from typing import Any
 
 import click
 
+from cli.errors import EcomOpsGroup
 from cli.target import LOCAL_OPTION
 from cli.toolchain import ROOT, use_project_node
 
 DEFAULT_PORT = 8787
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.group(cls=EcomOpsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="ECOMOPS_DEBUG",
+    help="Show the traceback of an error (else one line says what is wrong).",
+)
+def main(debug: bool) -> None:
     """Ecom OPS: the serverless back office for e-commerce operations."""
 
 

@@ -1,0 +1,63 @@
+"""A newcomer's first commands: what is missing, on one line, never a traceback (13.13)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local.stack import free_port
+from tests.cli_runs import Run, ecomops
+
+
+def one_line(run: Run) -> str:
+    assert "Traceback" not in run.stdout + run.stderr, run.stderr
+    assert len(run.lines) == 1, run.lines
+    return run.lines[0]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / "home").mkdir()
+    return tmp_path / "home"
+
+
+def test_no_aws_configuration_says_how_to_point_the_cli_somewhere(home: Path) -> None:
+    run = ecomops("orders", "show", "--tenant", "demo", "X", home=home)
+    line = one_line(run)
+    assert run.code == 2
+    assert "no AWS region" in line
+    assert "--local" in line and "ECOMOPS_LOCAL" in line
+    assert "AWS_PROFILE" in line and "AWS_REGION" in line and "ECOMOPS_STACK" in line
+
+
+def test_a_region_but_no_credentials(home: Path) -> None:
+    run = ecomops("events", "stats", "--tenant", "demo", home=home, AWS_REGION="eu-west-1")
+    assert "no AWS credentials" in one_line(run) and run.code == 2
+
+
+def test_a_profile_that_does_not_exist(home: Path) -> None:
+    run = ecomops("reconcile", "breaks", "--tenant", "demo", home=home, AWS_PROFILE="nope")
+    assert "(nope) could not be found" in one_line(run) and run.code == 2
+
+
+def test_a_local_stack_that_is_not_running(home: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    run = ecomops("orders", "show", "--tenant", "demo", "X", home=home, ECOMOPS_LOCAL=url)
+    line = one_line(run)
+    assert f"no local stack at {url}" in line and "ecomops local up" in line
+    assert run.code == 2
+
+
+def test_a_bad_file(home: Path, tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"order": 1\n')
+    rules = Path(__file__).parents[2] / "local" / "rules.demo.yaml"
+    run = ecomops("risk", "backtest", "--rules", str(rules), "--history", str(history), home=home)
+    assert "Invalid JSON" in one_line(run) and run.code == 2
+
+
+def test_debug_shows_the_traceback(home: Path) -> None:
+    run = ecomops("--debug", "orders", "show", "--tenant", "demo", "X", home=home)
+    assert "Traceback" in run.stderr and "NoRegionError" in run.stderr
+    assert run.code != 0
