@@ -333,9 +333,11 @@ def demo(outdir: Path, port: int) -> None:
 def _register_groups() -> None:
     from cli.reconcile import reconcile
     from cli.risk import risk
+    from cli.tenants import tenants
 
     main.add_command(reconcile)
     main.add_command(risk)
+    main.add_command(tenants)
     main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
 
 

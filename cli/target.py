@@ -19,10 +19,17 @@ class Target:
     outputs: dict[str, str]
     tenant_secret_prefix: str
     stripe_api_base: str | None = None
+    # The local stack's URL (None: the stack in AWS).
+    local_url: str | None = None
 
     @property
     def table(self) -> str:
         return self.outputs["TableName"]
+
+    @property
+    def api_url(self) -> str:
+        """Where senders post webhooks: the local stack's URL, or the deployed API's."""
+        return self.local_url or self.outputs["ApiUrl"]
 
 
 def resolve(local_url: str | None) -> Target:
@@ -60,7 +67,10 @@ def resolve(local_url: str | None) -> Target:
             os.environ["STRIPE_API_BASE"] = status["stripe_api_base"]
         aws.reset()
         return Target(
-            status["outputs"], status["tenant_secret_prefix"], status.get("stripe_api_base")
+            status["outputs"],
+            status["tenant_secret_prefix"],
+            status.get("stripe_api_base"),
+            local_url.rstrip("/"),
         )
     if os.environ.get("AWS_REGION") and not os.environ.get("AWS_DEFAULT_REGION"):
         # botocore reads only AWS_DEFAULT_REGION; the other SDKs and AWS's docs say AWS_REGION.
@@ -79,7 +89,8 @@ def resolve(local_url: str | None) -> Target:
         ) from error
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     stage = next((t["Value"] for t in stacks[0].get("Tags", []) if t["Key"] == "stage"), "dev")
-    return Target(outputs, f"ecomops/{stage}/tenants/")
+    # As infra/config.py names them: the functions read the parameters under this prefix.
+    return Target(outputs, f"/ecomops/{stage}/tenants/")
 
 
 # Every command that reads or changes a deployment takes it.

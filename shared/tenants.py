@@ -9,11 +9,20 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
 
 from shared import aws, keys
 from shared.bank_csv import CSV_PRESETS, CsvMapping
 from shared.money import Currency
+from shared.secrets_layout import split
 
 
 class Branding(BaseModel):
@@ -135,6 +144,23 @@ class TenantSettings(BaseModel):
     @property
     def accepted_currencies(self) -> frozenset[str]:
         return frozenset((self.currency, *self.other_currencies))
+
+
+class TenantDocument(BaseModel):
+    """A tenant as an operator writes it down: its settings and its secrets document (the shape
+    ``shared.tenant_secrets`` documents; split by use when stored). One entry of a tenants file
+    (``local/tenants.py``) and what ``ecomops tenants add`` reads: the same checks for both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: TenantSettings
+    secrets: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("secrets")
+    @classmethod
+    def _fits_the_layout(cls, value: dict[str, Any]) -> dict[str, Any]:
+        split(value)  # refuses unknown keys by name, and values of the wrong type
+        return value
 
 
 def config_key(tenant: str) -> dict[str, dict[str, str]]:
