@@ -56,7 +56,7 @@ def test_onboarding_on_aws_records_the_caller_and_puts_the_secrets_where_functio
     aws = {"endpoint_url": account, "region_name": "eu-west-1", **_keys()}
     create_table(boto3.client("dynamodb", **aws), "ecomops-prod")
     template = {
-        "Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Resources": {"Alerts": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {
             "TableName": {"Value": "ecomops-prod"},
             "ApiUrl": {"Value": "https://api.prod.example/"},
