@@ -95,8 +95,16 @@ def explain(error: Exception) -> click.ClickException:
     import yaml
     from pydantic import ValidationError
 
+    from functions.tenants.domain import TenantRefused
+    from shared.secrets_layout import InvalidSecrets
+    from shared.tenant_secrets import UnknownTenant
+
     if isinstance(error, ValidationError):
         return OperatorError(_validation(error))
+    if isinstance(error, TenantRefused | InvalidSecrets):
+        return OperatorError(str(error))
+    if isinstance(error, UnknownTenant):
+        return OperatorError(f"{error} (the tenants there: `ecomops tenants list`)")
     if isinstance(error, FileNotFoundError | IsADirectoryError | PermissionError):
         return OperatorError(f"{error.filename}: {error.strerror}")
     if isinstance(error, json.JSONDecodeError | yaml.YAMLError):

@@ -80,6 +80,9 @@ def start_local_stack(
     stripe_api_base: str | None = None,
     mail_dir: Path | None = None,
 ) -> Any:
+    from local.tenants import read
+
+    read(tenants)  # a bad tenants file is one line before the toolchain even loads
     use_project_node()
     from infra.synth import DEFAULT_OUTDIR, synthesize
     from local.stack import LocalStack

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,17 @@ def test_debug_shows_the_traceback(home: Path) -> None:
     run = ecomops("--debug", "orders", "show", "--tenant", "demo", "X", home=home)
     assert "Traceback" in run.stderr and "NoRegionError" in run.stderr
     assert run.code != 0
+
+
+def test_a_bad_tenants_file_for_the_local_stack(home: Path, tmp_path: Path) -> None:
+    cdk_out = tmp_path / "cdk.out"
+    cdk_out.mkdir()
+    (cdk_out / "manifest.json").write_text("{}")  # no synth: the file is refused before
+    tenants = tmp_path / "tenants.json"
+    settings = {"id": "demo", "name": "D", "currency": "USD", "customer_sender": "a@b.example"}
+    settings["risk"] = {"block": {"ipz": ["203.0.113.7"]}}
+    tenants.write_text(json.dumps({"tenants": [{"settings": settings}]}))
+    run = ecomops(
+        "local", "up", "--no-synth", "--cdk-out", str(cdk_out), "--tenants", str(tenants), home=home
+    )
+    assert "tenants.0.settings.risk.block.ipz: Extra inputs" in one_line(run) and run.code == 2
