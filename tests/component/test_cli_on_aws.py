@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -53,7 +54,7 @@ def test_onboarding_on_aws_records_the_caller_and_puts_the_secrets_where_functio
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "eu-west-1",
     }
-    aws = {"endpoint_url": account, "region_name": "eu-west-1", **_keys()}
+    aws: dict[str, Any] = {"endpoint_url": account, "region_name": "eu-west-1", **_keys()}
     create_table(boto3.client("dynamodb", **aws), "ecomops-prod")
     template = {
         "Resources": {"Alerts": {"Type": "AWS::SNS::Topic"}},

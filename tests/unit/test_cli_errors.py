@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,7 +70,8 @@ def test_a_bad_tenants_file_for_the_local_stack(home: Path, tmp_path: Path) -> N
     cdk_out.mkdir()
     (cdk_out / "manifest.json").write_text("{}")  # no synth: the file is refused before
     tenants = tmp_path / "tenants.json"
-    settings = {"id": "demo", "name": "D", "currency": "USD", "customer_sender": "a@b.example"}
+    settings: dict[str, Any] = {"id": "demo", "name": "D", "currency": "USD"}
+    settings["customer_sender"] = "a@b.example"
     settings["risk"] = {"block": {"ipz": ["203.0.113.7"]}}
     tenants.write_text(json.dumps({"tenants": [{"settings": settings}]}))
     run = ecomops(
