@@ -35,7 +35,7 @@ from functions.tenants.domain import (
 from shared.tenants import TenantDocument, TenantSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from functions.tenants.ports import TenantPorts
 
@@ -92,13 +92,18 @@ class TenantAdmin:
             )
         unverified = self._check_senders(sender_addresses(settings), senders)
         stored = self.ports.vault.read(tenant) or {}
-        given = {**stored, **document.secrets}  # a rerun after a failed write keeps what is there
+        # A rerun after a failed write keeps what is there, field by field.
+        given = {
+            source: {**stored.get(source, {}), **document.secrets.get(source, {})}
+            for source in {*stored, *document.secrets}
+        }
         secrets = with_generated(given, self.ports.new_secret)
         generated = [f"{s}.{f}" for s, f in sorted(GENERATED) if not given.get(s, {}).get(f)]
         version = self._version(tenant, "settings", 1, who, {"action": "added"}, settings)
         self.ports.records.save_settings(version, replaces=None)
-        self.ports.vault.write(tenant, secrets)
-        self._record_secrets(tenant, who, {"action": "added", "fields": _fields(secrets)})
+        self._change_secrets(
+            tenant, who, lambda _: (secrets, {"action": "added", "fields": _fields(secrets)})
+        )
         return Onboarded(
             version=version,
             secrets=secrets,
@@ -162,11 +167,11 @@ class TenantAdmin:
 
     def set_secret(self, tenant: str, name: str, value: str, who: str) -> SecretsChanged:
         self._current(tenant)
-        document = with_value(self.ports.vault.read(tenant) or {}, name, value)
-        self.ports.vault.write(tenant, document)
-        return SecretsChanged(
-            self._record_secrets(tenant, who, {"action": "set", "fields": [name]})
-        )
+
+        def put(stored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+            return with_value(stored, name, value), {"action": "set", "fields": [name]}
+
+        return SecretsChanged(self._change_secrets(tenant, who, put))
 
     def rotate(self, tenant: str, name: str, who: str, value: str | None = None) -> SecretsChanged:
         """A new value first (made here if the secret is ours to make, else ``value`` as the
@@ -179,10 +184,16 @@ class TenantAdmin:
                     f"{name} is issued by {field[0]}: roll it there and give the new value"
                 )
             value = self.ports.new_secret()
-        rotation = rotated(self.ports.vault.read(tenant) or {}, name, value)
-        self.ports.vault.write(tenant, rotation.document)
-        change = {"action": "rotated", "fields": [name], "previous_kept": bool(rotation.previous)}
-        return SecretsChanged(self._record_secrets(tenant, who, change), rotation)
+        new = value
+        rotations: list[Rotation] = []
+
+        def rotate(stored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+            rotation = rotated(stored, name, new)
+            rotations.append(rotation)
+            kept = rotation.previous is not None
+            return rotation.document, {"action": "rotated", "fields": [name], "previous_kept": kept}
+
+        return SecretsChanged(self._change_secrets(tenant, who, rotate), rotations[0])
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -217,13 +228,24 @@ class TenantAdmin:
             settings=settings,
         )
 
-    def _record_secrets(self, tenant: str, who: str, change: dict[str, Any]) -> Version:
+    def _change_secrets(
+        self,
+        tenant: str,
+        who: str,
+        change: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]],
+    ) -> Version:
+        """Apply ``change`` (stored document → new document and what changed) as secrets
+        change n+1. The change's number is read before the document and claimed (a conditional
+        put) before the parameters are written: of two operators changing the same tenant's
+        secrets at once, one is refused and writes nothing, and no change goes unrecorded."""
         last = max(
             (v.version for v in self.ports.records.versions(tenant) if v.subject == "secrets"),
             default=0,
         )
-        version = self._version(tenant, "secrets", last + 1, who, change)
+        document, what = change(self.ports.vault.read(tenant) or {})
+        version = self._version(tenant, "secrets", last + 1, who, what)
         self.ports.records.record_secrets_change(version)
+        self.ports.vault.write(tenant, document)
         return version
 
 

@@ -13,6 +13,7 @@ from functions.tenants.domain import (
     TenantRefused,
     UnknownTenant,
     UnverifiedSenders,
+    Version,
     VersionConflict,
     sender_addresses,
 )
@@ -188,3 +189,29 @@ def test_unknown_tenants_are_refused_with_the_fix() -> None:
         tenants.show("nobody", API)
     with pytest.raises(UnknownTenant):
         tenants.rotate("nobody", "shop.webhook_secrets", "bob")
+
+
+def test_of_two_secret_changes_at_once_one_is_refused_and_writes_nothing() -> None:
+    tenants, records, vault, _ = admin(verified=["acme.example"])
+    tenants.add(acme(), "ann", API, "refuse")
+    before = dict(vault.documents["acme"])
+    read = vault.read
+
+    def read_while_another_operator_changes_them(tenant: str) -> dict[str, Any] | None:
+        stored = read(tenant)
+        other = Version(
+            tenant=tenant,
+            subject="secrets",
+            version=2,
+            saved_by="cy",
+            saved_at=NOW,
+            change={"action": "rotated", "fields": ["shop.webhook_secrets"]},
+        )
+        records.record_secrets_change(other)
+        return stored
+
+    vault.read = read_while_another_operator_changes_them  # type: ignore[method-assign]
+    writes = vault.writes
+    with pytest.raises(VersionConflict):
+        tenants.rotate("acme", "shop.webhook_secrets", "bob")
+    assert vault.writes == writes and vault.documents["acme"] == before
