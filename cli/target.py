@@ -100,5 +100,8 @@ LOCAL_OPTION = click.option(
     default=None,
     envvar="ECOMOPS_LOCAL",
     metavar="URL",
-    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
+    help=(
+        "A running local stack (e.g. http://127.0.0.1:8787; env ECOMOPS_LOCAL); default: the "
+        "EcomOps stack (env ECOMOPS_STACK) of AWS_PROFILE in AWS_REGION."
+    ),
 )
