@@ -6,8 +6,11 @@ Secrets (webhook secrets, API keys) are not here: they live in SSM Parameter Sto
 
 from __future__ import annotations
 
+import re
 import time
+from email.utils import parseaddr
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -31,7 +34,35 @@ class Branding(BaseModel):
     display_name: str
     primary_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
     logo_url: str | None = None
-    support_email: str | None = None
+    support_email: EmailAddress | None = None
+
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value.strip()
+
+
+def _sender(value: str) -> str:
+    """``Name <address>`` or a bare address, as a From: header takes it."""
+    _address(parseaddr(value)[1] or value)
+    return value
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Amsterdam)") from None
+    return name
+
+
+EmailAddress = Annotated[str, AfterValidator(_address)]
+Sender = Annotated[str, AfterValidator(_sender)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
 
 
 def _known_preset(name: str) -> str:
@@ -127,12 +158,12 @@ class TenantSettings(BaseModel):
     # Currencies orders may also be placed in (a shop selling in several markets); an order in
     # any other currency is refused at the door with the reason.
     other_currencies: tuple[Currency, ...] = ()
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     business_category: str = "general"
     capture_mode: Literal["automatic", "manual"] = "automatic"
-    customer_sender: str = Field(description="From: address of customer e-mails")
-    alert_emails: tuple[str, ...] = ()
-    finance_emails: tuple[str, ...] = ()
+    customer_sender: Sender = Field(description="From: address of customer e-mails")
+    alert_emails: tuple[EmailAddress, ...] = ()
+    finance_emails: tuple[EmailAddress, ...] = ()
     branding: Branding | None = None
     dispatch_sla_days: int = Field(default=3, ge=1)
     return_window_days: int = Field(default=14, ge=0)

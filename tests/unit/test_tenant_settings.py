@@ -55,6 +55,16 @@ def test_a_bank_csv_layout_is_checked_on_load() -> None:
     )
 
 
+def test_addresses_and_the_time_zone_are_checked_on_load() -> None:
+    assert "timezone" in (text := refusal(timezone="Europe/Amsterdm"))
+    assert "'Europe/Amsterdm' is not an IANA time zone" in text
+    assert "customer_sender" in (text := refusal(customer_sender="Acme <orders at acme>"))
+    assert "is not an e-mail address" in text
+    assert "alert_emails.1" in refusal(alert_emails=["ops@acme.example", "ops.acme.example"])
+    fine = TenantSettings.model_validate(settings(customer_sender="Acme <orders@acme.example>"))
+    assert fine.customer_sender == "Acme <orders@acme.example>"
+
+
 def test_typed_risk_settings_reach_screening() -> None:
     tenant = TenantSettings.model_validate(
         settings(
