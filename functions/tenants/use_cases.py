@@ -181,7 +181,8 @@ class TenantAdmin:
         if value is None:
             if field not in GENERATED:
                 raise TenantRefused(
-                    f"{name} is issued by {field[0]}: roll it there and give the new value"
+                    f"{name} is issued by {field[0]}: roll it there and give the new value "
+                    "it issues (--value)"
                 )
             value = self.ports.new_secret()
         new = value
