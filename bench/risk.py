@@ -38,7 +38,7 @@ from functions.risk.domain.velocity import (
 )
 from functions.risk.use_cases.screening import collect
 from shared import keys
-from shared.tenants import ListSet
+from shared.risk_lists import ListSet
 
 ORDERS = 20_000
 

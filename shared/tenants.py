@@ -25,6 +25,7 @@ from pydantic import (
 from shared import aws, keys
 from shared.bank_csv import CSV_PRESETS, CsvMapping
 from shared.money import Currency
+from shared.risk_lists import ListSet
 from shared.secrets_layout import split
 
 
@@ -100,21 +101,6 @@ class ReconciliationSettings(BaseModel):
     settlement_patterns: tuple[str, ...] = ("STRIPE",)
     # The bank's CSV exports: a preset name or a column mapping (docs/bank-files.md).
     bank_csv: BankCsv | None = None
-
-
-class ListSet(BaseModel):
-    """One of a tenant's screening lists (block or allow), by kind of entry. The risk context
-    keeps the current lists as versions of its own (``functions/risk/domain/lists``); these
-    are where a new tenant's lists start."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    emails: tuple[str, ...] = ()
-    email_domains: tuple[str, ...] = ()
-    ips: tuple[str, ...] = Field(default=(), description="addresses or CIDR ranges")
-    card_fingerprints: tuple[str, ...] = ()
-    bins: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
 
 
 class Thresholds(BaseModel):

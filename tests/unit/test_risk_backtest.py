@@ -21,7 +21,7 @@ from functions.risk.domain.rules import (
     load_ruleset_text,
 )
 from functions.risk.domain.signals import SignalConfig
-from shared.tenants import ListSet
+from shared.risk_lists import ListSet
 
 CONFIG = SignalConfig(block=ListSet(bins=(history_gen.PLANTED_BIN,)))
 BASELINE = (

@@ -9,7 +9,8 @@ from functions.risk.domain.velocity import VelocityCounts
 from functions.risk.use_cases.screening import collect
 from shared.events import Address, Card, Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
-from shared.tenants import ListSet, RiskSettings, Thresholds
+from shared.risk_lists import ListSet
+from shared.tenants import RiskSettings, Thresholds
 from tests.risk_fakes import InMemoryHistory, InMemoryVelocity
 
 AT = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)

@@ -36,6 +36,18 @@ def test_a_misspelt_list_kind_is_refused_by_name() -> None:
     assert "risk.block.ipz" in text and "Extra inputs are not permitted" in text
 
 
+def test_list_entries_are_checked_and_kept_canonical() -> None:
+    text = refusal(risk={"block": {"ips": ["203.0.113.0/26", "not-an-ip"]}})
+    assert "risk.block.ips" in text and "'not-an-ip' is not an IP address or CIDR range" in text
+    assert "is not an ISO 3166" in refusal(risk={"allow": {"countries": ["Netherlands"]}})
+    tenant = TenantSettings.model_validate(
+        settings(risk={"block": {"countries": ["kp"], "emails": ["Bad@Example.com"]}})
+    )
+    assert tenant.risk.block.countries == ("KP",) and tenant.risk.block.emails == (
+        "bad@example.com",
+    )
+
+
 def test_an_unknown_risk_setting_is_refused_by_name() -> None:
     # Country mismatches are screened by rules (billing_shipping_mismatch, docs/risk.md), so a
     # setting for them would only be a second, silently different place to say it.
