@@ -13,6 +13,7 @@ import click
 from cli.errors import MESSAGE_WIDTH as _MESSAGE_WIDTH
 from cli.errors import InternalError
 from cli.errors import one_line as _one_line
+from cli.target import LOCAL_OPTION
 
 if TYPE_CHECKING:
     from functions.reconcile.domain.bank import ParsedFile
@@ -220,7 +221,7 @@ def bank_parse(
 @bank.command("files")
 @click.option("--tenant", required=True)
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--local", "local_url", default=None, metavar="URL", help="A running local stack.")
+@LOCAL_OPTION
 def bank_files(tenant: str, as_json: bool, local_url: str | None) -> None:
     """Files received for TENANT, newest first: stored, re-sent copies, rejected, quarantined."""
     from cli.target import resolve

@@ -43,9 +43,22 @@ def test_a_profile_that_does_not_exist(home: Path) -> None:
     assert "(nope) could not be found" in one_line(run) and run.code == 2
 
 
-def test_a_local_stack_that_is_not_running(home: Path) -> None:
+DEPLOYMENT_COMMANDS = [
+    ("orders", "show", "--tenant", "demo", "X"),
+    ("events", "stats", "--tenant", "demo"),
+    ("reconcile", "breaks", "--tenant", "demo"),
+    ("reconcile", "run", "--tenant", "demo", "--date", "2026-11-23"),
+    ("bank", "files", "--tenant", "demo"),
+    ("risk", "lists", "show", "--tenant", "demo"),
+    ("tenants", "list"),
+]
+
+
+@pytest.mark.parametrize("command", DEPLOYMENT_COMMANDS, ids=" ".join)
+def test_a_local_stack_that_is_not_running(home: Path, command: tuple[str, ...]) -> None:
+    # Every command that talks to a deployment honours ECOMOPS_LOCAL, as the message says.
     url = f"http://127.0.0.1:{free_port()}"
-    run = ecomops("orders", "show", "--tenant", "demo", "X", home=home, ECOMOPS_LOCAL=url)
+    run = ecomops(*command, home=home, ECOMOPS_LOCAL=url)
     line = one_line(run)
     assert f"no local stack at {url}" in line and "ecomops local up" in line
     assert run.code == 2
