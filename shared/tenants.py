@@ -1,7 +1,10 @@
 """A tenant's (client shop's) settings: what differs from one client to the next.
 
 Secrets (webhook secrets, API keys) are not here: they live in SSM Parameter Store
-(``shared.tenant_secrets``). These settings live in the table at ``TENANT#<id>`` / ``CONFIG``.
+(``shared.tenant_secrets``). These settings live in the table at ``TENANT#<id>`` / ``CONFIG``,
+written by ``ecomops tenants`` (``functions/tenants``: each save an immutable version beside it)
+or, on the local stack, from a tenants file. Every setting is typed and an unknown key is
+refused by name, so a misspelt setting cannot be silently ignored.
 """
 
 from __future__ import annotations
