@@ -9,10 +9,11 @@ the tenant (``T#<t>#…``) except the tenants' own settings and system records.
 Orders (PK ``T#<t>#ORDER#<o>``): ``ORDER`` the aggregate (GSI2 ``T#<t>#STATUS#<status>`` /
 ``<placed>#<o>``; GSI1 ``T#<t>#CUST#<email>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
 timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>`` / ``<o>``),
-``SCREENING``, ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
+``SCREENING``, ``REVIEW`` a review hold (when it began, the call task and its outcomes, the
+authorisation window's alert), ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
 ``T#<t>#CLAIMS#open`` / ``<o>``), ``NOTIFY#<kind>`` e-mails sent, ``REFUND#<refund>`` refund
 requests, ``REFUNDABLE#<payment>`` refund reservations, ``LEDGER#refund#<refund>`` refunds
-completed, ``RETURN#<return>``.
+completed, ``RETURN#<return>`` returns, ``RETURNED`` what returns hold of each line.
 
 Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
 ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
@@ -105,6 +106,7 @@ def tenant_version(tenant: str, subject_prefix: str, version: int) -> tuple[str,
 
 ORDER_SK = "ORDER"
 WORKFLOW_SK = "WORKFLOW"
+REVIEW_SK = "REVIEW"
 SCREENING_SK = "SCREENING"
 RELEASE_SK = "RELEASE"
 
@@ -159,6 +161,10 @@ def refund_completed_sk(refund_id: str) -> str:
 
 def return_sk(return_id: str) -> str:
     return f"RETURN#{return_id}"
+
+
+def returned_lines_sk() -> str:
+    return "RETURNED"
 
 
 def reference_pk(tenant: str, ref: str) -> str:

@@ -17,7 +17,8 @@ PARTS = ("webhooks", "links", "api")
 # non-empty strings (newest first); ``api_key`` is one string.
 LAYOUT: dict[str, dict[str, str]] = {
     "stripe": {"webhook_secrets": "webhooks", "api_key": "api"},
-    "easypost": {"webhook_secrets": "webhooks"},
+    # api_key: the carrier account that buys return labels (EasyPost ``is_return`` shipments).
+    "easypost": {"webhook_secrets": "webhooks", "api_key": "api"},
     "aftership": {"webhook_secrets": "webhooks"},
     # token_only: true accepts Shippo's URL token without an X-Shippo-Signature; off unless
     # a tenant switches it on (the token alone would let anyone who saw the URL post scans).
@@ -26,7 +27,7 @@ LAYOUT: dict[str, dict[str, str]] = {
     "shopify": {"webhook_secrets": "webhooks"},
     "links": {"signing_keys": "links"},
 }
-SINGLE_VALUES = frozenset({("stripe", "api_key")})
+SINGLE_VALUES = frozenset({("stripe", "api_key"), ("easypost", "api_key")})
 FLAGS = frozenset({("shippo", "token_only")})
 
 

@@ -13,8 +13,8 @@ deployed), each a JSON document::
          "shopify":   {"webhook_secrets": ["…"]}}
     /ecomops/<stage>/tenants/<tenant>/links      what signs and verifies one-click review links
         {"links": {"signing_keys": ["…"]}}
-    /ecomops/<stage>/tenants/<tenant>/api        what calls the gateway on the tenant's behalf
-        {"stripe": {"api_key": "sk_…"}}
+    /ecomops/<stage>/tenants/<tenant>/api        what calls the gateway or carrier for the tenant
+        {"stripe": {"api_key": "sk_…"}, "easypost": {"api_key": "…"}}
 
 Each function's role may read only the parts it uses (``infra/constructs/tenant_secrets.py``),
 so the public functions cannot read a tenant's gateway API key:
@@ -24,7 +24,8 @@ part          read by
 ============  =====================================================================
 ``webhooks``  ingress (``functions/webhooks/handlers/ingress.py``, public)
 ``links``     links (``functions/api/handlers/links.py``, public); lifecycle steps (sign links)
-``api``       processor, lifecycle steps, refund steps, ``ecomops events replay``
+``api``       processor, lifecycle steps, refund steps, operator API (return labels from
+              the tenant's EasyPost account), ``ecomops events replay``
 ============  =====================================================================
 
 ``TenantSecrets(parts)`` reads its parts in one ``GetParameters`` call and merges them into one
