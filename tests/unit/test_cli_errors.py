@@ -51,6 +51,8 @@ DEPLOYMENT_COMMANDS = [
     ("bank", "files", "--tenant", "demo"),
     ("risk", "lists", "show", "--tenant", "demo"),
     ("tenants", "list"),
+    ("returns", "list", "--tenant", "demo", "X"),
+    ("reviews", "call-outcome", "--tenant", "demo", "X", "--outcome", "no-answer"),
 ]
 
 
