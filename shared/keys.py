@@ -12,7 +12,8 @@ timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>``
 ``SCREENING``, ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
 ``T#<t>#CLAIMS#open`` / ``<o>``), ``NOTIFY#<kind>`` e-mails sent, ``REFUND#<refund>`` refund
 requests, ``REFUNDABLE#<payment>`` refund reservations, ``LEDGER#refund#<refund>`` refunds
-completed, ``RETURN#<return>``.
+completed, ``REFUNDFAILED#<gateway refund>`` refunds the gateway failed after taking them,
+``RETURN#<return>``.
 
 Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
 ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
@@ -143,6 +144,10 @@ def refundable_sk(payment_id: str) -> str:
 
 def refund_completed_sk(refund_id: str) -> str:
     return f"LEDGER#refund#{refund_id}"
+
+
+def refund_failed_sk(gateway_refund_id: str) -> str:
+    return f"REFUNDFAILED#{gateway_refund_id}"
 
 
 def return_sk(return_id: str) -> str:

@@ -139,6 +139,13 @@ class RefundLedger(Protocol):
         self, tenant: str, order_id: str, refund_id: str, amount: int, currency: str
     ) -> None: ...
 
+    def note_gateway_failure(
+        self, tenant: str, order_id: str, gateway_refund_id: str, details: dict[str, Any]
+    ) -> bool:
+        """Keep that the gateway failed this refund; True only the first time (one
+        conditional write), so the failure is told once."""
+        ...
+
 
 class Returns(Protocol):
     def open(self, tenant: str, order_id: str, record: dict[str, Any]) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from shared.events import OrderPlaced, ShipmentUpdated
+from shared.events import OrderPlaced, RefundUpdated, ShipmentUpdated
 
 MAX_ATTEMPTS = 25
 
@@ -30,6 +30,9 @@ def summary(event: Any) -> str:
     amount = getattr(event, "amount", None) or getattr(event, "amount_refunded", None)
     if isinstance(event, OrderPlaced):
         return f"order placed: {event.total} in {len(event.lines)} lines"
+    if isinstance(event, RefundUpdated):
+        refund = event.refund
+        return f"refund {refund.refund_id} {refund.status}: {refund.amount}"
     if isinstance(event, ShipmentUpdated):
         return f"shipment {event.tracking_code} ({event.carrier or 'carrier'}): {event.status}"
     return f"{kind}: {amount}" if amount is not None else kind
