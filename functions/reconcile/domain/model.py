@@ -78,8 +78,9 @@ class ChargeRecord:
     gateway gave no charge id); ``amount`` = ``PaymentFacts.amount``; ``captured`` =
     ``PaymentFacts.settled_amount``; ``refunded`` = ``PaymentFacts.refunded`` (its succeeded
     refunds added up by refund id: one the gateway failed later no longer counts).
-    ``order_id`` is the gateway's ``metadata.order_id``; ``None`` for a payment no order names. Failed attempts of a payment
-    that later succeeded may be left out: only succeeded charges move money.
+    ``order_id`` is the gateway's ``metadata.order_id``; ``None`` for a payment no order names.
+    Failed attempts of a payment that later succeeded may be left out: only succeeded charges
+    move money.
     """
 
     payment_id: str
