@@ -15,6 +15,9 @@ requests, ``REFUNDABLE#<payment>`` refund reservations, ``LEDGER#refund#<refund>
 completed, ``REFUNDFAILED#<gateway refund>`` refunds the gateway failed after taking them,
 ``RETURN#<return>``.
 
+Orders changed on a UTC day (what the daily reconciliation re-examines, with a TTL):
+``T#<t>#CHANGED#<day>`` / ``ORDER#<o>``.
+
 Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
 ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
 
@@ -152,6 +155,14 @@ def refund_failed_sk(gateway_refund_id: str) -> str:
 
 def return_sk(return_id: str) -> str:
     return f"RETURN#{return_id}"
+
+
+def changed_orders_pk(tenant: str, day: date) -> str:
+    return f"T#{tenant}#CHANGED#{day.isoformat()}"
+
+
+def changed_order_sk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
 
 
 def reference_pk(tenant: str, ref: str) -> str:

@@ -7,6 +7,7 @@ arrival order ends the same); ``use_cases.apply`` drives it through the order re
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from shared.events import OrderPlaced, RefundUpdated, ShipmentUpdated
@@ -36,3 +37,10 @@ def summary(event: Any) -> str:
     if isinstance(event, ShipmentUpdated):
         return f"shipment {event.tracking_code} ({event.carrier or 'carrier'}): {event.status}"
     return f"{kind}: {amount}" if amount is not None else kind
+
+
+def change_days(occurred_at: datetime, received_at: datetime) -> list[date]:
+    """The UTC days an order change is noted under for the daily reconciliation: the day the
+    source says it happened and the day it reached us (a late webhook is still seen by the
+    next run)."""
+    return sorted({occurred_at.astimezone(UTC).date(), received_at.astimezone(UTC).date()})
