@@ -89,6 +89,7 @@ class EcomOpsStack(Stack):
         )
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
+        self.ingestion.alert_client_teams(self.alerting.client_alerts)
         self.lifecycle.start_refunds(self.refunds.state_machine)
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
