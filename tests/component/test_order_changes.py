@@ -49,6 +49,13 @@ def stripe_refund_failed(created: datetime) -> dict[str, Any]:
     }
 
 
+class NoPayouts:
+    """The gateway, asked only about payouts (none here)."""
+
+    def balance_transactions_for_payout(self, payout_id: str) -> list[dict[str, Any]]:
+        raise AssertionError(f"no payout in this test, asked for {payout_id}")
+
+
 def processed(document: dict[str, Any], received: datetime) -> None:
     raw_events = RawEventStore(TABLE, ARCHIVE)
     raw_events.put_new(
@@ -65,7 +72,7 @@ def processed(document: dict[str, Any], received: datetime) -> None:
         raw_events=raw_events,
         orders=OrderStore(TABLE),
         settlements=SettlementStore(TABLE),
-        gateway_for=lambda tenant: None,
+        gateway_for=lambda tenant: NoPayouts(),
         changes=OrderChanges(TABLE),
     )
     assert process(raw, deps) == "applied"
