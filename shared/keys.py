@@ -16,7 +16,8 @@ completed, ``REFUNDFAILED#<gateway refund>`` refunds the gateway failed after ta
 ``RETURN#<return>``.
 
 Orders changed on a UTC day (what the daily reconciliation re-examines, with a TTL):
-``T#<t>#CHANGED#<day>`` / ``ORDER#<o>``.
+``T#<t>#CHANGED#<day>`` / ``ORDER#<o>``; orders cancelled on a UTC day (checked for their
+refund over the tenant's cancellation window): ``T#<t>#CANCELLED#<day>`` / ``ORDER#<o>``.
 
 Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
 ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
@@ -159,6 +160,10 @@ def return_sk(return_id: str) -> str:
 
 def changed_orders_pk(tenant: str, day: date) -> str:
     return f"T#{tenant}#CHANGED#{day.isoformat()}"
+
+
+def cancelled_orders_pk(tenant: str, day: date) -> str:
+    return f"T#{tenant}#CANCELLED#{day.isoformat()}"
 
 
 def changed_order_sk(order_id: str) -> str:

@@ -10,11 +10,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.order_changes import OrderChanges
 from shared.order_store import order_pk
+
+# The orders contracts' ``Stage.CANCELLED`` (the kernel does not import a context).
+CANCELLED_STAGE = "cancelled"
 
 
 class LifecycleStore:
@@ -64,6 +69,11 @@ class LifecycleStore:
                 "GSI2SK": order_id,
             },
         )
+        if stage == CANCELLED_STAGE:
+            # Whoever cancelled (shop, operator, screening, review), the daily reconciliation
+            # checks the refund every day of the tenant's cancellation window.
+            today = self.clock.now().astimezone(UTC).date()
+            OrderChanges(self.table_name).note_cancelled(tenant, order_id, today)
 
     def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]:
         paginator = aws.client("dynamodb").get_paginator("query")

@@ -1,15 +1,19 @@
-"""Which orders changed on which day: the index the daily reconciliation reads beside the orders
-placed that day, so that a cancellation, a second charge or a failed refund on an older order
-is examined again (``T#<t>#CHANGED#<day>`` / ``ORDER#<order>``, ``shared.keys``).
+"""Which orders changed, and which were cancelled, on which day: the indexes the daily
+reconciliation reads beside the orders placed that day, so that a cancellation, a second charge
+or a failed refund on an older order is examined again (``T#<t>#CHANGED#<day>`` /
+``ORDER#<order>``), and every cancellation is checked for its refund each day of the tenant's
+cancellation window (``T#<t>#CANCELLED#<day>`` / ``ORDER#<order>``; keys in ``shared.keys``).
 
 The processor notes an order under the UTC day the source says the change happened and the UTC
 day it reached us (``functions.webhooks.domain.applying.change_days``; one item when both are
-the same day): a late webhook is then still seen by
-the next run. Each note is one conditional put, so an order changed a hundred times in a day is
-written once and a redelivered event writes nothing. The reader takes the UTC days a tenant's
-local day overlaps; an order changed just outside the local day is examined once more, which is
-harmless. Items expire after ``RETENTION_DAYS``, longer than any audit period we keep financial
-records for, so a day can be re-run as long as its records exist.
+the same day): a late webhook is then still seen by the next run. A cancellation (by the shop,
+an operator or our lifecycle) is noted where its stage is written (``shared.lifecycle_store``),
+in both indexes, under the day it was decided. Each note is one conditional put, so an order
+changed a hundred times in a day is written once and a redelivered event writes nothing. The
+reader takes the UTC days a tenant's local day overlaps; an order changed just outside the
+local day is examined once more, which is harmless. Items expire after ``RETENTION_DAYS``,
+longer than any audit period we keep financial records for, so a day can be re-run as long as
+its records exist.
 """
 
 from __future__ import annotations
@@ -38,37 +42,48 @@ class OrderChanges:
 
     def note(self, tenant: str, order_id: str, days: Iterable[date]) -> int:
         """Note ``order_id`` as changed on each of ``days``; returns how many notes are new."""
-        client = aws.client("dynamodb")
-        written = 0
-        for day in days:
-            expires = datetime.combine(day, time.min, UTC) + timedelta(days=RETENTION_DAYS)
-            item: dict[str, Any] = {
-                "PK": {"S": keys.changed_orders_pk(tenant, day)},
-                "SK": {"S": keys.changed_order_sk(order_id)},
-                "kind": {"S": "order_changed"},
-                "order_id": {"S": order_id},
-                "expires_at": {"N": str(int(expires.timestamp()))},
-            }
-            try:
-                client.put_item(
-                    TableName=self.table_name,
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(PK)",
-                )
-            except client.exceptions.ConditionalCheckFailedException:
-                continue
-            written += 1
-        return written
+        return sum(self._note(keys.changed_orders_pk(tenant, day), order_id, day) for day in days)
+
+    def note_cancelled(self, tenant: str, order_id: str, day: date) -> bool:
+        """Note ``order_id`` as cancelled (and so changed) on ``day``; True if new."""
+        self.note(tenant, order_id, [day])
+        return self._note(keys.cancelled_orders_pk(tenant, day), order_id, day)
 
     def changed_on(self, tenant: str, days: Iterable[date]) -> Iterator[str]:
-        """The ids of orders noted on any of ``days`` (each day one key range)."""
-        paginator = aws.client("dynamodb").get_paginator("query")
+        """The ids of orders noted changed on any of ``days`` (each day one key range)."""
         for day in days:
-            for page in paginator.paginate(
-                TableName=self.table_name,
-                KeyConditionExpression="PK = :pk",
-                ExpressionAttributeValues={":pk": {"S": keys.changed_orders_pk(tenant, day)}},
-                ProjectionExpression="order_id",
-            ):
-                for item in page["Items"]:
-                    yield item["order_id"]["S"]
+            yield from self._noted(keys.changed_orders_pk(tenant, day))
+
+    def cancelled_on(self, tenant: str, days: Iterable[date]) -> Iterator[str]:
+        """The ids of orders cancelled on any of ``days``."""
+        for day in days:
+            yield from self._noted(keys.cancelled_orders_pk(tenant, day))
+
+    def _note(self, pk: str, order_id: str, day: date) -> bool:
+        client = aws.client("dynamodb")
+        expires = datetime.combine(day, time.min, UTC) + timedelta(days=RETENTION_DAYS)
+        item: dict[str, Any] = {
+            "PK": {"S": pk},
+            "SK": {"S": keys.changed_order_sk(order_id)},
+            "kind": {"S": "order_changed"},
+            "order_id": {"S": order_id},
+            "expires_at": {"N": str(int(expires.timestamp()))},
+        }
+        try:
+            client.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _noted(self, pk: str) -> Iterator[str]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ProjectionExpression="order_id",
+        ):
+            for item in page["Items"]:
+                yield item["order_id"]["S"]

@@ -1,6 +1,6 @@
 """What changed on which day, on moto: the processor notes every order a stored event changed
 (once per order and day, with a TTL), and the daily loader reads those orders beside the ones
-placed that day, and the cancelled ones of the tenant's window (13.5)."""
+placed that day, and those cancelled within the tenant's window (13.5)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from typing import Any
 
 import boto3
 
+from functions.orders.contracts import Stage
 from functions.reconcile.adapters.loader import DayLoader
 from functions.reconcile.ports import LoadWindow
 from functions.webhooks.use_cases.process import Dependencies, process
 from shared import keys
-from shared.events import OrderCancelled, Source
+from shared.lifecycle_store import LifecycleStore
 from shared.order_changes import RETENTION_DAYS, OrderChanges
 from shared.order_store import OrderStore
 from shared.raw_events import RawEventStore
 from shared.settlement_store import SettlementStore
+from tests.clocks import FixedClock
 from tests.component import orders
 from tests.component.conftest import ARCHIVE, TABLE
 
@@ -126,24 +128,22 @@ def test_the_day_covers_orders_placed_or_changed_that_day(aws_env: dict[str, Any
     )
 
 
-def test_cancelled_orders_of_the_window_are_checked_every_day(aws_env: dict[str, Any]) -> None:
+def test_orders_cancelled_in_the_window_are_checked_every_day(aws_env: dict[str, Any]) -> None:
+    """Cancelled 18 and 45 days before the day (placed long before that, and unchanged since):
+    the tenant's window decides which cancellations the day checks for their refund."""
+    placed = datetime(2026, 8, 1, 9, tzinfo=UTC)
     for order_id, days_back in (("o-in", 18), ("o-out", 45)):
-        at = datetime(2026, 11, 20, 9, tzinfo=UTC) - timedelta(days=days_back)
-        orders.place(order_id, at=at)
-        orders.pay(order_id, f"pi_{order_id}", 2500, at)
-        orders.apply(
-            OrderCancelled(
-                tenant="acme",
-                source=Source.SHOP,
-                source_event_id=f"{order_id}-cancelled",
-                occurred_at=at + timedelta(hours=1),
-                order_id=order_id,
-            )
+        orders.place(order_id, at=placed)
+        orders.pay(order_id, f"pi_{order_id}", 2500, placed)
+        cancelled = datetime(2026, 11, 20, 9, tzinfo=UTC) - timedelta(days=days_back)
+        LifecycleStore(TABLE, FixedClock(cancelled)).set_stage(
+            "acme", order_id, Stage.CANCELLED, "rejected in review"
         )
     loader = DayLoader(TABLE)
     window = LoadWindow(2, 3, cancellation_window_days=30)
     inputs = loader.load("acme", DAY, "UTC", window)
-    assert [o.order_id for o in inputs.orders] == ["o-in"]
-    assert inputs.orders[0].status == "cancelled"
+    assert [(o.order_id, o.status) for o in inputs.orders] == [("o-in", "cancelled")]
     wider = loader.load("acme", DAY, "UTC", LoadWindow(2, 3, cancellation_window_days=60))
     assert sorted(o.order_id for o in wider.orders) == ["o-in", "o-out"]
+    # Cancelled is also a change of its day, once.
+    assert [i["order_id"]["S"] for i in noted(DAY - timedelta(days=18))] == ["o-in"]

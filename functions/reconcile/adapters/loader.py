@@ -6,10 +6,11 @@ What "the day" reads:
   (``T#<t>#STATUS#<s>`` / placed time); every order with payments but no order yet
   (``awaiting_order``, whatever its date: a charge without an order stays a break until
   resolved); every order changed on the day (``shared.order_changes``, written by the
-  processor: a cancellation, a second charge, a refund that failed on an older order); the
-  orders still ``cancelled`` on the status index (cancelled and not refunded in full) placed in
-  the tenant's cancellation window before the day; and every order named by a break still open
-  from earlier days, so a break that resolved meanwhile is seen resolved;
+  processor: a cancellation, a second charge, a refund that failed on an older order); every
+  order cancelled within the tenant's cancellation window up to the day (the day's
+  cancellations, ``shared.order_changes``), so each cancellation is checked for its refund;
+  and every order named by a break still open from earlier days, so a break that resolved
+  meanwhile is seen resolved;
 - the payments, refunds and disputes of those orders (they live on the order aggregate);
 - payouts arriving from ``day - grace - window`` to ``day + window`` (``T#<t>#PAYOUTS`` by
   arrival date) and those named by open breaks, with their balance transactions;
@@ -38,7 +39,7 @@ from functions.reconcile.domain.model import BalanceTxnRecord, Break, DayInputs
 from functions.reconcile.ports import LoadWindow
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.order_aggregate import ORDER_STATUSES, OrderState, OrderStatus
+from shared.order_aggregate import ORDER_STATUSES, OrderState
 from shared.order_changes import OrderChanges, utc_days
 from shared.order_store import order_pk
 from shared.settlements import BalanceTransaction, PayoutState
@@ -83,24 +84,6 @@ class DayLoader:
                 ExpressionAttributeNames={"#s": "state"},
             ):
                 yield OrderState.model_validate_json(item["state"]["S"])
-
-    def _states_cancelled(
-        self, tenant: str, start: datetime, end: datetime
-    ) -> Iterator[OrderState]:
-        """Orders the status index still has as cancelled (not refunded in full), placed in
-        [start, end)."""
-        for item in self._query(
-            IndexName="ByStatus",
-            KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.status_index(tenant, OrderStatus.CANCELLED)},
-                ":a": {"S": start.isoformat()},
-                ":b": {"S": (end - timedelta(microseconds=1)).isoformat() + "#~"},
-            },
-            ProjectionExpression="#s",
-            ExpressionAttributeNames={"#s": "state"},
-        ):
-            yield OrderState.model_validate_json(item["state"]["S"])
 
     def _states_by_id(self, tenant: str, order_ids: Iterable[str]) -> Iterator[OrderState]:
         wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]
@@ -163,11 +146,9 @@ class DayLoader:
         states: dict[str, OrderState] = {}
         for state in self._states_placed(tenant, start, end):
             states[state.order_id] = state
-        if window.cancellation_window_days:
-            since = start - timedelta(days=window.cancellation_window_days)
-            for state in self._states_cancelled(tenant, since, start):
-                states[state.order_id] = state
         named_orders = set(self.changes.changed_on(tenant, utc_days(start, end)))
+        since = start - timedelta(days=window.cancellation_window_days)
+        named_orders |= set(self.changes.cancelled_on(tenant, utc_days(since, end)))
         named_payouts = set()
         for brk in open_breaks:
             if (order_id := brk.key("order_id")) is not None:
