@@ -160,7 +160,8 @@ def _least(a: str | None, b: str | None) -> str | None:
 # later provider time wins, then the later stage.
 REFUND_RANK = {"unknown": 0, "pending": 1, "requires_action": 2, "succeeded": 3}
 REFUND_FINAL = frozenset({"failed", "canceled"})
-# The statuses whose amount the customer has or will have back (in flight or done).
+# The status whose amount the customer has back (refunds in flight are reconciliation's to
+# hold apart, never counted as refunded).
 REFUND_COUNTED = frozenset({"succeeded"})
 
 
