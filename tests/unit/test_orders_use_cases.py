@@ -485,5 +485,12 @@ def test_a_refund_the_gateway_fails_days_later_is_recorded_released_and_told_onc
     assert len(told) == 1
     assert told[0][2]["amount"] == 5000
     assert told[0][2]["reason"] == "expired_or_canceled_card" and told[0][2]["refund"] == "r1"
+    # A workflow still waiting for the confirmation times out without hiding why.
+    step = c.UnconfirmedInput(
+        tenant="acme", order_id="o-1", refund_id="r1", action=c.RefundAction.UNCONFIRMED
+    )
+    assert refunds.unconfirmed(ports, step)["failed_at_gateway"] is True
+    assert fake.refunds.records[("acme", "o-1", "r1")]["status"] == "failed"
+    assert len(fake.alerts.sent) == 1
     # The reservation is free again: the money can be refunded another way.
     assert prepare(fake, "r2", amount=5000).amount == 5000

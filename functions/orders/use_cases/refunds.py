@@ -132,6 +132,11 @@ def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
 
 
 def unconfirmed(ports: Ports, step: c.UnconfirmedInput) -> dict[str, Any]:
+    known = ports.refunds.requests(step.tenant, step.order_id)
+    if any(r["refund_id"] == step.refund_id and r.get("failed_step") == "gateway" for r in known):
+        # The gateway failed it while we waited: recorded, released and told already
+        # (use_cases.refund_failures); "unconfirmed" would hide why.
+        return {"unconfirmed": step.refund_id, "failed_at_gateway": True}
     ports.refunds.record(step.tenant, step.order_id, step.refund_id, status="unconfirmed")
     ports.alerts.alert(
         step.tenant,
