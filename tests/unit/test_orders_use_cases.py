@@ -490,6 +490,17 @@ def test_a_refund_the_gateway_fails_days_later_is_recorded_released_and_told_onc
         tenant="acme", order_id="o-1", refund_id="r1", action=c.RefundAction.UNCONFIRMED
     )
     assert refunds.unconfirmed(ports, step)["failed_at_gateway"] is True
+    # Nor does a completion step that ran late say it was refunded.
+    late = c.CompleteInput(
+        tenant="acme",
+        order_id="o-1",
+        refund_id="r1",
+        action=c.RefundAction.COMPLETE,
+        prepared=prepared,
+        reason=c.RefundReason.REQUESTED_BY_CUSTOMER,
+    )
+    assert refunds.complete(ports, late)["failed_at_gateway"] is True
+    assert fake.mailer.kinds() == [] and fake.refunds.completions == []
     assert fake.refunds.records[("acme", "o-1", "r1")]["status"] == "failed"
     assert len(fake.alerts.sent) == 1
     # The reservation is free again: the money can be refunded another way.
