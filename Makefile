@@ -8,12 +8,13 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: setup demo test lint typecheck unit synth local bench clean
 
-setup: $(VENV_STAMP) $(NODE_STAMP)
+# The virtual environment and the Node toolchain are fetched side by side.
+setup:
+	@$(MAKE) --no-print-directory -j2 $(VENV_STAMP) $(NODE_STAMP)
 
 $(VENV_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
@@ -47,17 +48,21 @@ TRAVEL ?= +0d,+365d,-30d,2028-02-28T23:59:00+00:00,2027-03-28T00:59:00+00:00
 comma := ,
 TRAVEL_WORKERS = $(words $(subst $(comma), ,$(TRAVEL)))
 
-# The two passes run side by side (the end-to-end pass waits on its long chaos test with a core
-# to spare); the clock pass's output is shown when both are done.
-test: setup lint typecheck
+# The checks (lint, import contracts, types) and the two test passes run side by side: the
+# end-to-end pass waits on its long chaos test with a core to spare. The checks' and the clock
+# pass's output are shown when all are done; any failure fails the target.
+test: setup
 	@mkdir -p build; \
+	$(MAKE) --no-print-directory lint typecheck > build/checks.log 2>&1 & checks=$$!; \
 	$(BIN)/python -m pytest -q -n $(TRAVEL_WORKERS) --dist each --travel=$(TRAVEL) \
 		tests/component tests/workflow > build/clock-pass.log 2>&1 & clocks=$$!; \
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests/unit tests/stack tests/e2e; main=$$?; \
-	wait $$clocks; travelled=$$?; \
+	wait $$checks; checked=$$?; wait $$clocks; travelled=$$?; \
+	echo "--- lint, import contracts and types (build/checks.log) ---"; \
+	tail -n 30 build/checks.log; \
 	echo "--- component and workflow tests on every clock (build/clock-pass.log) ---"; \
 	tail -n 40 build/clock-pass.log; \
-	test $$main -eq 0 && test $$travelled -eq 0
+	test $$checked -eq 0 && test $$main -eq 0 && test $$travelled -eq 0
 
 bench: setup
 	$(BIN)/python bench/cold_start.py

@@ -118,13 +118,19 @@ def local_up(
     running = start_local_stack(
         port, synth=not no_synth, verbose=verbose, cdk_out=cdk_out, tenants=tenants_file
     )
+    from local.sandboxes.carrier_api import CarrierSandbox
+
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"moto endpoint {running.endpoint} (AWS_ENDPOINT_URL for other processes)")
-    click.echo(f"ready {running.base_url}", err=False)
-    sys.stdout.flush()
-    stop.wait()
+    # Return labels locally come from the carrier sandbox, never from EasyPost.
+    with CarrierSandbox() as carrier:
+        running.dispatcher.overrides["CARRIER_API_BASE"] = carrier.base_url or ""
+        click.echo(f"moto endpoint {running.endpoint} (AWS_ENDPOINT_URL for other processes)")
+        click.echo(f"carrier sandbox {carrier.base_url} (return labels)")
+        click.echo(f"ready {running.base_url}", err=False)
+        sys.stdout.flush()
+        stop.wait()
     click.echo("stopping")
     running.stop()
 
@@ -327,10 +333,14 @@ def demo(outdir: Path, port: int) -> None:
 
 def _register_groups() -> None:
     from cli.reconcile import reconcile
+    from cli.returns import returns
+    from cli.reviews import reviews
     from cli.risk import risk
 
     main.add_command(reconcile)
+    main.add_command(returns)
     main.add_command(risk)
+    main.add_command(reviews)
     main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
 
 

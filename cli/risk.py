@@ -293,3 +293,9 @@ def risk_queue(tenant: str, as_json: bool, local_url: str | None) -> None:
             f"  {entry['order_id']:14} {entry['age_hours']:>6}h  score {entry['score']:>3}  "
             f"{entry['amount']} {entry['currency']}  {'; '.join(entry['reasons'])}"
         )
+        if call := entry.get("call"):
+            calls = ", ".join(f"{o['outcome']} ({o['by']})" for o in call["outcomes"]) or "none yet"
+            click.echo(
+                f"    call {call['phone'] or 'no phone on the order'} by {call['call_by']}: "
+                f"calls {calls}  {call['order_url']}"
+            )

@@ -49,6 +49,8 @@ def resolve(local_url: str | None) -> Target:
         )
         if status.get("stripe_api_base"):
             os.environ["STRIPE_API_BASE"] = status["stripe_api_base"]
+        if status.get("mail_dir"):
+            os.environ["MAIL_DIR"] = status["mail_dir"]
         aws.reset()
         return Target(
             status["outputs"], status["tenant_secret_prefix"], status.get("stripe_api_base")

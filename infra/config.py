@@ -9,7 +9,9 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.retention import RAW_EVENT_DAYS
 
 _TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 
@@ -46,8 +48,11 @@ class StackConfig(BaseModel):
     log_retention_days: int = 30
     # Days raw payloads stay in the archive bucket before moving to Infrequent Access / expiring.
     archive_ia_days: int = 30
-    archive_expire_days: int = 2555
-    report_expire_days: int = 400
+    archive_expire_days: int = Field(default=RAW_EVENT_DAYS, ge=1)
+    # Days reconciliation reports and summaries, and bank statement files, stay in S3: the
+    # deployment-wide period, never shorter than the raw payloads (and at least as long as the
+    # longest ``retention.financial_years`` of its tenants: S3 keeps no per-tenant period).
+    financial_retention_days: int = Field(default=RAW_EVENT_DAYS, ge=1)
     dlq_alarm_threshold: int = 1
     # Seconds a lifecycle "day" lasts: 86400 deployed; small in tests and the local stack so a
     # lifecycle (review timeout, dispatch SLA, return window) runs in seconds.
@@ -66,6 +71,16 @@ class StackConfig(BaseModel):
     webhook_burst_per_route: int = Field(default=100, ge=1)
     links_rate: int = Field(default=10, ge=1)
     links_burst: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _financial_records_outlive_raw_events(self) -> StackConfig:
+        if self.financial_retention_days < self.archive_expire_days:
+            raise ValueError(
+                f"financialRetentionDays ({self.financial_retention_days}) is shorter than "
+                f"archiveExpireDays ({self.archive_expire_days}): reports and bank files must "
+                "be kept at least as long as the raw webhooks"
+            )
+        return self
 
     @property
     def tenant_secret_prefix(self) -> str:
@@ -93,7 +108,7 @@ class StackConfig(BaseModel):
             ("logRetentionDays", "log_retention_days"),
             ("archiveIaDays", "archive_ia_days"),
             ("archiveExpireDays", "archive_expire_days"),
-            ("reportExpireDays", "report_expire_days"),
+            ("financialRetentionDays", "financial_retention_days"),
             ("dlqAlarmThreshold", "dlq_alarm_threshold"),
             ("lifecycleSecondsPerDay", "lifecycle_seconds_per_day"),
             ("operatorJwtIssuer", "operator_jwt_issuer"),

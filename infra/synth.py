@@ -45,6 +45,11 @@ def synthesize(
 ) -> Synthesis:
     app = build_app(outdir=str(outdir), context=context)
     app.synth()
+    return read_synthesis(outdir)
+
+
+def read_synthesis(outdir: Path) -> Synthesis:
+    """What a synthesis left in ``outdir``: its template and what CDK and cdk-nag reported."""
     # Read the manifest as JSON: walking it through jsii objects is slow and brittle.
     manifest = json.loads((outdir / "manifest.json").read_text())
     findings: list[Finding] = []

@@ -160,6 +160,8 @@ class HttpFrontDoor:
                     "moto_endpoint": self.stack.endpoint,
                     "tenant_secret_prefix": self.stack.tenant_secret_prefix,
                     "stripe_api_base": self.stack.stripe_api_base,
+                    # Where the stack's e-mails are files: a command that e-mails writes there.
+                    "mail_dir": str(self.stack.mail_dir),
                 },
             )
         if method == "POST" and path.startswith("/_local/fire/"):

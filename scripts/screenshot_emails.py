@@ -152,7 +152,7 @@ def samples() -> dict[EmailKind, dict[str, Any]]:
         },
         EmailKind.REFUND_ISSUED: {
             **ORDER,
-            "reason": "returned items",
+            "cause": "return",
             "refund_lines": [
                 {"name": "Alpine Trail Jacket — Navy, M", "quantity": 1, "amount": usd(18900)},
                 {"name": "Merino Hiking Socks (3-pack)", "quantity": 1, "amount": usd(2450)},

@@ -53,6 +53,8 @@ class Address(_Model):
     state: str | None = None
     postal_code: str | None = None
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, upper case")
+    # Who to call at this address (a review's call task asks the customer to confirm).
+    phone: str | None = None
 
 
 class Customer(_Model):

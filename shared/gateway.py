@@ -108,11 +108,13 @@ class MoneyMovements:
             key,
         )
 
-    def void(self, *, payment_id: str, key: str, reason: str = "fraudulent") -> dict[str, Any]:
+    def void(self, *, payment_id: str, key: str, reason: str | None = None) -> dict[str, Any]:
+        """Cancel an uncaptured PaymentIntent; ``reason`` is Stripe's ``cancellation_reason``
+        (none when None)."""
         return self._call(
             lambda params, options: self._client.v1.payment_intents.cancel(
                 payment_id, params=params, options=options
             ),
-            {"cancellation_reason": reason},
+            {"cancellation_reason": reason} if reason else {},
             key,
         )

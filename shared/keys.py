@@ -9,11 +9,12 @@ the tenant (``T#<t>#…``) except the tenants' own settings and system records.
 Orders (PK ``T#<t>#ORDER#<o>``): ``ORDER`` the aggregate (GSI2 ``T#<t>#STATUS#<status>`` /
 ``<placed>#<o>``; GSI1 ``T#<t>#CUST#<email>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
 timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>`` / ``<o>``),
-``SCREENING``, ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
+``SCREENING``, ``REVIEW`` a review hold (when it began, the call task and its outcomes, the
+authorisation window's alert), ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
 ``T#<t>#CLAIMS#open`` / ``<o>``), ``NOTIFY#<kind>`` e-mails sent, ``REFUND#<refund>`` refund
 requests, ``REFUNDABLE#<payment>`` refund reservations, ``LEDGER#refund#<refund>`` refunds
 completed, ``REFUNDFAILED#<gateway refund>`` refunds the gateway failed after taking them,
-``RETURN#<return>``.
+``RETURN#<return>`` returns, ``RETURNED`` what returns hold of each line.
 
 Orders changed on a UTC day (what the daily reconciliation re-examines, with a TTL):
 ``T#<t>#CHANGED#<day>`` / ``ORDER#<o>``; orders cancelled on a UTC day (checked for their
@@ -98,6 +99,7 @@ def tenant_config(tenant: str) -> tuple[str, str]:
 
 ORDER_SK = "ORDER"
 WORKFLOW_SK = "WORKFLOW"
+REVIEW_SK = "REVIEW"
 SCREENING_SK = "SCREENING"
 RELEASE_SK = "RELEASE"
 
@@ -168,6 +170,10 @@ def cancelled_orders_pk(tenant: str, day: date) -> str:
 
 def changed_order_sk(order_id: str) -> str:
     return f"ORDER#{order_id}"
+
+
+def returned_lines_sk() -> str:
+    return "RETURNED"
 
 
 def reference_pk(tenant: str, ref: str) -> str:

@@ -2,6 +2,8 @@
 
 - ``T#<t>#ORDER#<order>`` / ``WORKFLOW``: the lifecycle stage (potential_fraud, confirmed, …);
 - ``T#<t>#ORDER#<order>`` / ``SCREENING``: the last screening result;
+- ``T#<t>#ORDER#<order>`` / ``REVIEW``: a review hold: when it began, the call task for the
+  client team and the calls' outcomes, when the authorisation window's alert went out;
 - ``T#<t>#ORDER#<order>`` / ``WAIT#<kind>``: a Step Functions task token waiting for a fact
   (shipment, delivery, review decision); the processor redeems it when the fact arrives;
 - ``T#<t>#ORDER#<order>`` / ``RELEASE``: funds releasable to the vendors (the ledger's input).
@@ -10,22 +12,27 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_changes import OrderChanges
 from shared.order_store import order_pk
+from shared.retention import Retention, table_retention
 
 # The orders contracts' ``Stage.CANCELLED`` (the kernel does not import a context).
 CANCELLED_STAGE = "cancelled"
 
 
 class LifecycleStore:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
         self.clock = clock
+        # Beside the order, kept as long as it (the released funds are the vendor ledger's).
+        self.retention = retention or table_retention(table_name, clock)
 
     def _put(self, tenant: str, order_id: str, sk: str, fields: dict[str, Any]) -> None:
         item = {
@@ -34,6 +41,7 @@ class LifecycleStore:
             "tenant": {"S": tenant},
             "order_id": {"S": order_id},
             "updated_at": {"S": self.clock.now().isoformat()},
+            **self.retention.attribute(tenant),
         }
         item.update(
             {
@@ -73,7 +81,8 @@ class LifecycleStore:
             # Whoever cancelled (shop, operator, screening, review), the daily reconciliation
             # checks the refund every day of the tenant's cancellation window.
             today = self.clock.now().astimezone(UTC).date()
-            OrderChanges(self.table_name).note_cancelled(tenant, order_id, today)
+            changes = OrderChanges(self.table_name, self.clock, self.retention)
+            changes.note_cancelled(tenant, order_id, today)
 
     def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]:
         paginator = aws.client("dynamodb").get_paginator("query")
@@ -140,3 +149,84 @@ class LifecycleStore:
 
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
         self._put(tenant, order_id, "RELEASE", {"kind": "funds_releasable", "lines": lines})
+
+    # -- a review hold ---------------------------------------------------------------------------
+
+    def _update_review(
+        self, tenant: str, order_id: str, expression: str, values: dict[str, Any], **extra: Any
+    ) -> dict[str, Any]:
+        return dict(
+            aws.client("dynamodb").update_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": keys.REVIEW_SK}},
+                UpdateExpression=expression,
+                ExpressionAttributeValues=values,
+                **extra,
+            )
+        )
+
+    def start_review(self, tenant: str, order_id: str, at: datetime) -> datetime:
+        """When the order's review hold began: ``at`` the first time, the same time after."""
+        answer = self._update_review(
+            tenant,
+            order_id,
+            "SET held_at = if_not_exists(held_at, :at), tenant = :t, order_id = :o, kind = :k",
+            {
+                ":at": {"S": at.isoformat()},
+                ":t": {"S": tenant},
+                ":o": {"S": order_id},
+                ":k": {"S": "review"},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        return datetime.fromisoformat(answer["Attributes"]["held_at"]["S"])
+
+    def _set_once(self, tenant: str, order_id: str, field: str, value: str) -> bool:
+        try:
+            self._update_review(
+                tenant,
+                order_id,
+                f"SET {field} = :v",
+                {":v": {"S": value}},
+                ConditionExpression=f"attribute_not_exists({field})",
+            )
+        except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def open_call_task(self, tenant: str, order_id: str, task: dict[str, Any]) -> bool:
+        """The review's call task, made once: False when it exists already."""
+        return self._set_once(tenant, order_id, "call_task", json.dumps(task, default=str))
+
+    def mark_window_alerted(self, tenant: str, order_id: str, at: datetime) -> bool:
+        """The authorisation window's alert, once per review: False when it went out already."""
+        return self._set_once(tenant, order_id, "window_alerted_at", at.isoformat())
+
+    def add_call_outcome(self, tenant: str, order_id: str, outcome: dict[str, Any]) -> None:
+        self._update_review(
+            tenant,
+            order_id,
+            "SET outcomes = list_append(if_not_exists(outcomes, :none), :one)",
+            {":none": {"L": []}, ":one": {"L": [{"S": json.dumps(outcome, default=str)}]}},
+        )
+
+    def review(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        """The review hold: ``held_at``, ``call_task`` (with its ``outcomes``) and
+        ``window_alerted_at``, or None before the order was held."""
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table_name,
+                ConsistentRead=True,
+                Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": keys.REVIEW_SK}},
+            )
+            .get("Item")
+        )
+        if not item:
+            return None
+        return {
+            "held_at": item["held_at"]["S"] if "held_at" in item else None,
+            "call_task": json.loads(item["call_task"]["S"]) if "call_task" in item else None,
+            "outcomes": [json.loads(o["S"]) for o in item.get("outcomes", {}).get("L", [])],
+            "window_alerted_at": item.get("window_alerted_at", {}).get("S"),
+        }

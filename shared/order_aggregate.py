@@ -93,6 +93,8 @@ class CancelReason(StrEnum):
     REJECTED_IN_REVIEW = "rejected_in_review"
     REVIEW_TIMED_OUT = "review_timed_out"
     PAYMENT_NOT_AUTHORIZED = "payment_not_authorized"
+    # Automatic capture: the payment did not succeed within the tenant's payment timeout.
+    PAYMENT_NOT_RECEIVED = "payment_not_received"
 
 
 FRAUD_CANCELLATIONS = frozenset(

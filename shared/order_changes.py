@@ -11,22 +11,20 @@ an operator or our lifecycle) is noted where its stage is written (``shared.life
 in both indexes, under the day it was decided. Each note is one conditional put, so an order
 changed a hundred times in a day is written once and a redelivered event writes nothing. The
 reader takes the UTC days a tenant's local day overlaps; an order changed just outside the
-local day is examined once more, which is harmless. Items expire after ``RETENTION_DAYS``,
-longer than any audit period we keep financial records for, so a day can be re-run as long as
-its records exist.
+local day is examined once more, which is harmless. Items carry the tenant's retention of
+financial records (``shared.retention``) from the moment they are written, so a day can be
+re-run as long as its records exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shared import aws, keys
-
-# Ten years: longer than the seven years raw webhooks (and the records made from them) are
-# kept for audits.
-RETENTION_DAYS = 3_660
+from shared.clock import SYSTEM_CLOCK, Clock
+from shared.retention import Retention, table_retention
 
 
 def utc_days(start: datetime, end: datetime) -> list[date]:
@@ -37,17 +35,22 @@ def utc_days(start: datetime, end: datetime) -> list[date]:
 
 
 class OrderChanges:
-    def __init__(self, table_name: str) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
+        self.retention = retention or table_retention(table_name, clock)
 
     def note(self, tenant: str, order_id: str, days: Iterable[date]) -> int:
         """Note ``order_id`` as changed on each of ``days``; returns how many notes are new."""
-        return sum(self._note(keys.changed_orders_pk(tenant, day), order_id, day) for day in days)
+        return sum(
+            self._note(tenant, keys.changed_orders_pk(tenant, day), order_id) for day in days
+        )
 
     def note_cancelled(self, tenant: str, order_id: str, day: date) -> bool:
         """Note ``order_id`` as cancelled (and so changed) on ``day``; True if new."""
         self.note(tenant, order_id, [day])
-        return self._note(keys.cancelled_orders_pk(tenant, day), order_id, day)
+        return self._note(tenant, keys.cancelled_orders_pk(tenant, day), order_id)
 
     def changed_on(self, tenant: str, days: Iterable[date]) -> Iterator[str]:
         """The ids of orders noted changed on any of ``days`` (each day one key range)."""
@@ -59,15 +62,14 @@ class OrderChanges:
         for day in days:
             yield from self._noted(keys.cancelled_orders_pk(tenant, day))
 
-    def _note(self, pk: str, order_id: str, day: date) -> bool:
+    def _note(self, tenant: str, pk: str, order_id: str) -> bool:
         client = aws.client("dynamodb")
-        expires = datetime.combine(day, time.min, UTC) + timedelta(days=RETENTION_DAYS)
         item: dict[str, Any] = {
             "PK": {"S": pk},
             "SK": {"S": keys.changed_order_sk(order_id)},
             "kind": {"S": "order_changed"},
             "order_id": {"S": order_id},
-            "expires_at": {"N": str(int(expires.timestamp()))},
+            **self.retention.attribute(tenant),
         }
         try:
             client.put_item(

@@ -26,6 +26,7 @@ from typing import Any
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState, Outcome, TimelineEntry
+from shared.retention import Retention, table_retention
 
 LINK_CACHE_SIZE = 100_000
 STATE_CACHE_SIZE = 10_000
@@ -43,9 +44,14 @@ class _Cached:
 
 
 class OrderStore:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
         self.clock = clock
+        # The aggregate, its timeline and its references are financial records: each write
+        # keeps them the tenant's retention period from now (shared.retention).
+        self.retention = retention or table_retention(table_name, clock)
         self._links: dict[tuple[str, str], str] = {}
         self._cache: dict[tuple[str, str], _Cached] = {}
 
@@ -115,7 +121,7 @@ class OrderStore:
             if known.version != expected_version:
                 return "conflict"
         if entry.sort_key in known.applied:
-            self._put_timeline(state, entry)
+            self._put_timeline(state.tenant, state.order_id, entry)
             return "duplicate"
         applied = known.applied | {entry.sort_key}
         item = self._item(state, expected_version + 1, applied)
@@ -133,7 +139,7 @@ class OrderStore:
             self._cache.pop(key, None)
             return "conflict"
         self._keep(*key, _Cached(state.model_copy(deep=True), expected_version + 1, applied))
-        self._put_timeline(state, entry)
+        self._put_timeline(state.tenant, state.order_id, entry)
         return "applied"
 
     def _item(self, state: OrderState, version: int, applied: frozenset[str]) -> dict[str, Any]:
@@ -156,6 +162,7 @@ class OrderStore:
             "refunded": {"N": str(state.refunded())},
             "GSI2PK": {"S": keys.status_index(state.tenant, status)},
             "GSI2SK": {"S": f"{since}#{state.order_id}"},
+            **self.retention.attribute(state.tenant),
         }
         if state.currency:
             item["currency"] = {"S": state.currency}
@@ -170,21 +177,27 @@ class OrderStore:
                 item["GSI1SK"] = {"S": f"{since}#{state.order_id}"}
         return item
 
-    def _put_timeline(self, state: OrderState, entry: TimelineEntry) -> None:
+    def note(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
+        """Something people did about the order (a call's outcome) on its timeline, beside the
+        events; the aggregate does not change."""
+        self._put_timeline(tenant, order_id, entry)
+
+    def _put_timeline(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
         self._ddb.put_item(
             TableName=self.table_name,
             Item={
-                "PK": {"S": order_pk(state.tenant, state.order_id)},
+                "PK": {"S": order_pk(tenant, order_id)},
                 "SK": {"S": entry.sort_key},
                 "kind": {"S": "timeline"},
-                "tenant": {"S": state.tenant},
-                "order_id": {"S": state.order_id},
+                "tenant": {"S": tenant},
+                "order_id": {"S": order_id},
                 "event_kind": {"S": entry.kind},
                 "source": {"S": entry.source},
                 "event_id": {"S": entry.event_id},
                 "summary": {"S": entry.summary},
                 "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
                 "event": {"S": json.dumps(entry.event, default=str)},
+                **self.retention.attribute(tenant),
             },
         )
 
@@ -242,6 +255,7 @@ class OrderStore:
                     "SK": {"S": "REF"},
                     "kind": {"S": "ref"},
                     "order_id": {"S": order_id},
+                    **self.retention.attribute(tenant),
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )

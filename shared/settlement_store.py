@@ -14,13 +14,18 @@ from typing import Any
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import PayoutFailed, PayoutPaid
+from shared.retention import TTL_ATTRIBUTE, Retention, table_retention
 from shared.settlements import BalanceTransaction, PayoutState, apply_payout, summarise
 
 
 class SettlementStore:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
         self.clock = clock
+        # Payouts and their balance transactions are kept the tenant's retention period.
+        self.retention = retention or table_retention(table_name, clock)
 
     def pk(self, tenant: str, payout_id: str) -> str:
         return keys.payout_pk(tenant, payout_id)
@@ -54,6 +59,7 @@ class SettlementStore:
                     "S": f"{(new.arrival_date or event.occurred_at).isoformat()}#{event.payout_id}"
                 },
                 ":applied": {"SS": [event.source_event_id]},
+                ":ttl": {"N": str(self.retention.expires_at(event.tenant))},
             }
             if version:
                 condition = "version = :expected"
@@ -68,10 +74,14 @@ class SettlementStore:
                         "SET kind = :kind, tenant = :tenant, payout_id = :payout, "
                         "#status = :status, amount = :amount, currency = :currency, "
                         "version = :version, #state = :state, GSI2PK = :gsi_pk, "
-                        "GSI2SK = :gsi_sk ADD applied :applied"
+                        "GSI2SK = :gsi_sk, #ttl = :ttl ADD applied :applied"
                     ),
                     ConditionExpression=condition,
-                    ExpressionAttributeNames={"#status": "status", "#state": "state"},
+                    ExpressionAttributeNames={
+                        "#status": "status",
+                        "#state": "state",
+                        "#ttl": TTL_ATTRIBUTE,
+                    },
                     ExpressionAttributeValues=values,
                 )
             except ddb.exceptions.ConditionalCheckFailedException:
@@ -86,6 +96,7 @@ class SettlementStore:
         ddb = aws.client("dynamodb")
         pk = self.pk(tenant, payout_id)
         transactions = list(transactions)
+        keep = self.retention.attribute(tenant)
         for start in range(0, len(transactions), 25):
             requests = [
                 {
@@ -95,6 +106,7 @@ class SettlementStore:
                             "SK": {"S": f"BT#{txn.reporting_category or txn.type}#{txn.id}"},
                             "kind": {"S": "balance_transaction"},
                             "txn": {"S": txn.model_dump_json()},
+                            **keep,
                         }
                     }
                 }
@@ -123,6 +135,7 @@ class SettlementStore:
                     )
                 },
                 "filed_at": {"S": self.clock.now().isoformat()},
+                **keep,
             },
         )
         return totals

@@ -13,8 +13,8 @@ deployed), each a JSON document::
          "shopify":   {"webhook_secrets": ["…"]}}
     /ecomops/<stage>/tenants/<tenant>/links      what signs and verifies one-click review links
         {"links": {"signing_keys": ["…"]}}
-    /ecomops/<stage>/tenants/<tenant>/api        what calls the gateway on the tenant's behalf
-        {"stripe": {"api_key": "sk_…"}}
+    /ecomops/<stage>/tenants/<tenant>/api        what calls the gateway or carrier for the tenant
+        {"stripe": {"api_key": "sk_…"}, "easypost": {"api_key": "…"}}
 
 Each function's role may read only the parts it uses (``infra/constructs/tenant_secrets.py``),
 so the public functions cannot read a tenant's gateway API key:
@@ -24,7 +24,8 @@ part          read by
 ============  =====================================================================
 ``webhooks``  ingress (``functions/webhooks/handlers/ingress.py``, public)
 ``links``     links (``functions/api/handlers/links.py``, public); lifecycle steps (sign links)
-``api``       processor, lifecycle steps, refund steps, ``ecomops events replay``
+``api``       processor, lifecycle steps, refund steps, operator API (return labels from
+              the tenant's EasyPost account), ``ecomops events replay``
 ============  =====================================================================
 
 ``TenantSecrets(parts)`` reads its parts in one ``GetParameters`` call and merges them into one
@@ -68,7 +69,8 @@ API = ("api",)
 # non-empty strings (newest first); ``api_key`` is one string.
 LAYOUT: dict[str, dict[str, str]] = {
     "stripe": {"webhook_secrets": "webhooks", "api_key": "api"},
-    "easypost": {"webhook_secrets": "webhooks"},
+    # api_key: the carrier account that buys return labels (EasyPost ``is_return`` shipments).
+    "easypost": {"webhook_secrets": "webhooks", "api_key": "api"},
     "aftership": {"webhook_secrets": "webhooks"},
     # token_only: true accepts Shippo's URL token without an X-Shippo-Signature; off unless
     # a tenant switches it on (the token alone would let anyone who saw the URL post scans).
@@ -77,7 +79,7 @@ LAYOUT: dict[str, dict[str, str]] = {
     "shopify": {"webhook_secrets": "webhooks"},
     "links": {"signing_keys": "links"},
 }
-_SINGLE_VALUES = {("stripe", "api_key")}
+_SINGLE_VALUES = {("stripe", "api_key"), ("easypost", "api_key")}
 _FLAGS = {("shippo", "token_only")}
 
 _TENANT = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")

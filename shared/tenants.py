@@ -9,10 +9,16 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import aws, keys
 from shared.money import Currency
+from shared.retention import (
+    DEFAULT_FINANCIAL_YEARS,
+    LONGEST_FINANCIAL_YEARS,
+    RAW_EVENT_DAYS,
+    shortest_days,
+)
 
 
 class Branding(BaseModel):
@@ -46,6 +52,50 @@ class ReconciliationSettings(BaseModel):
     bank_csv: str | dict[str, Any] | None = None
 
 
+class RefundSettings(BaseModel):
+    """How refunds and voids are reported to the payment gateway (shared/refund_causes.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Refunds and voids of orders judged fraudulent (screening blocks, reviewer rejections,
+    # an operator's or the shop's fraud cancellation) tell the gateway ``fraudulent``: Stripe
+    # then blocks the card and e-mail and trains Radar on it, so a false positive turns the
+    # customer away for good. Off: the gateway is given no reason for them.
+    report_fraud_to_gateway: bool = False
+
+
+class RetentionSettings(BaseModel):
+    """How long this tenant's financial records are kept (shared/retention.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Orders and their timelines, refunds, released funds, payouts, bank files and lines,
+    # reconciliation breaks and runs: kept this many years after they last changed, never
+    # less than the raw webhooks they are checked against.
+    financial_years: int = Field(default=DEFAULT_FINANCIAL_YEARS, le=LONGEST_FINANCIAL_YEARS)
+
+    @field_validator("financial_years")
+    @classmethod
+    def _not_shorter_than_raw_events(cls, years: int) -> int:
+        if shortest_days(years) < RAW_EVENT_DAYS:
+            raise ValueError(
+                f"{years} years is shorter than the raw webhooks are kept "
+                f"({RAW_EVENT_DAYS} days): at least {DEFAULT_FINANCIAL_YEARS}"
+            )
+        return years
+
+
+class ReturnSettings(BaseModel):
+    """How returns are handled (functions/orders/use_cases/returns.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Off (the default): the refund follows the return parcel's delivery scan. On: the
+    # client team inspects the parcel first (accept, partial or reject) and the refund follows
+    # the inspection.
+    inspection: bool = False
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,10 +116,47 @@ class TenantSettings(BaseModel):
     return_window_days: int = Field(default=14, ge=0)
     review_timeout_hours: int = Field(default=48, ge=1)
     delivery_timeout_days: int = Field(default=14, ge=1)
+    # Automatic capture: an order is confirmed once paid; one still unpaid this long after
+    # screening let it through is cancelled as unpaid.
+    payment_timeout_hours: int = Field(default=24, ge=1)
+    # Manual capture: how long the card networks keep an authorisation (Visa: 168 h for
+    # customer-initiated payments, 120 h for merchant-initiated ones; Stripe's extended
+    # authorisations reach 30 days). A review must end within it (checked below), and the
+    # reviewer is alerted this many hours before it runs out.
+    authorisation_window_hours: int = Field(default=168, ge=1, le=720)
+    authorisation_alert_before_hours: int = Field(default=24, ge=0)
+    # The client team is asked to call the customer this many hours before a review times out
+    # (at the start of a shorter review); 0: no call task.
+    review_call_before_timeout_hours: int = Field(default=24, ge=0)
     # Lists and thresholds screening starts from
     # (functions/risk/domain/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
+    refunds: RefundSettings = RefundSettings()
+    retention: RetentionSettings = RetentionSettings()
+    returns: ReturnSettings = ReturnSettings()
+
+    @model_validator(mode="after")
+    def _capture_fits_the_authorisation(self) -> TenantSettings:
+        # Refused when saved, not found out as a failed capture days later.
+        problems = []
+        if self.capture_mode == "manual" and (
+            self.review_timeout_hours >= self.authorisation_window_hours
+        ):
+            problems.append(
+                f"capture_mode 'manual' captures after the review: review_timeout_hours "
+                f"({self.review_timeout_hours}) must be shorter than authorisation_window_hours "
+                f"({self.authorisation_window_hours})"
+            )
+        if self.authorisation_alert_before_hours >= self.authorisation_window_hours:
+            problems.append(
+                f"authorisation_alert_before_hours ({self.authorisation_alert_before_hours}) "
+                f"must be shorter than authorisation_window_hours "
+                f"({self.authorisation_window_hours})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @property
     def accepted_currencies(self) -> frozenset[str]:

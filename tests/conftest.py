@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +18,12 @@ from cli.toolchain import ROOT, use_project_node
 pytest_plugins = ["tests.travel", "pytester"]
 
 BUILD = ROOT / "build"
-# Each xdist worker synthesizes into its own folder; packaging the Lambda code (build/lambda)
-# is shared, so synthesis takes a lock.
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
-TEST_CDK_OUT = BUILD / (f"test-cdk.out-{_WORKER}" if _WORKER else "test-cdk.out")
+# One synthesis serves every session and xdist worker of a run (a synth costs ~15 s of CPU):
+# the first to take the lock synthesizes, the others find it stamped with the digest of what
+# the app is built from and read it. A changed source file means a new synthesis.
+TEST_CDK_OUT = BUILD / "test-cdk.out"
+_SYNTH_INPUTS = ("infra", "functions", "shared")
+_SYNTH_FILES = ("pyproject.toml", "cdk.json", "package-lock.json")
 
 # Handlers' loggers take their level when first imported, which is at collection: keep the
 # functions' logs to warnings so thousands of local invocations do not flood the output.
@@ -31,12 +35,31 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 @pytest.fixture(scope="session")
 def synthesis():  # type: ignore[no-untyped-def]
     use_project_node()
-    from infra.synth import synthesize
+    from infra.synth import read_synthesis, synthesize
 
     BUILD.mkdir(exist_ok=True)
+    stamp = TEST_CDK_OUT / ".inputs"
+    digest = _synthesis_inputs_digest()
     with (BUILD / ".synth.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return synthesize(TEST_CDK_OUT)
+        if stamp.exists() and stamp.read_text() == digest:
+            return read_synthesis(TEST_CDK_OUT)
+        if TEST_CDK_OUT.exists():
+            shutil.rmtree(TEST_CDK_OUT)
+        synthesized = synthesize(TEST_CDK_OUT)
+        stamp.write_text(digest)
+        return synthesized
+
+
+def _synthesis_inputs_digest() -> str:
+    digest = hashlib.sha256()
+    paths = [ROOT / name for name in _SYNTH_FILES]
+    for top in _SYNTH_INPUTS:
+        paths += sorted(p for p in (ROOT / top).rglob("*") if "__pycache__" not in p.parts)
+    for path in paths:
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +113,17 @@ def sandbox(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("MAIL_DIR", str(local_stack.mail_dir))
         yield running
         local_stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+
+
+@pytest.fixture
+def carrier(local_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The carrier account's sandbox (return labels), wired into the local stack and into the
+    orders ports a test builds in this process."""
+    from local.sandboxes.carrier_api import CarrierSandbox
+
+    with CarrierSandbox(seed=5) as running:
+        assert running.base_url is not None
+        local_stack.dispatcher.overrides["CARRIER_API_BASE"] = running.base_url
+        monkeypatch.setenv("CARRIER_API_BASE", running.base_url)
+        yield running
+        local_stack.dispatcher.overrides.pop("CARRIER_API_BASE", None)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from functions.orders.ports import Ports
 from shared.events import Card, OrderPlaced
-from shared.order_aggregate import OrderState, apply
+from shared.order_aggregate import OrderState, TimelineEntry, apply
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 
@@ -20,6 +21,7 @@ class FakeOrders:
     def __init__(self) -> None:
         self.states: dict[tuple[str, str], OrderState] = {}
         self.links: dict[tuple[str, str], str] = {}
+        self.notes: dict[tuple[str, str], list[TimelineEntry]] = {}
 
     def add(self, *events: Any) -> OrderState:
         for event in events:
@@ -39,6 +41,9 @@ class FakeOrders:
     def link(self, tenant: str, ref: str, order_id: str) -> None:
         self.links[(tenant, ref)] = order_id
 
+    def note(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
+        self.notes.setdefault((tenant, order_id), []).append(entry)
+
 
 class FakeRecords:
     def __init__(self) -> None:
@@ -47,6 +52,7 @@ class FakeRecords:
         self.waits: dict[tuple[str, str, str], str] = {}
         self.claims: list[dict[str, Any]] = []
         self.released: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.reviews: dict[tuple[str, str], dict[str, Any]] = {}
 
     def set_stage(self, tenant: str, order_id: str, stage: str, detail: str = "") -> None:
         self.stages[(tenant, order_id)] = (str(stage), str(detail))
@@ -72,6 +78,32 @@ class FakeRecords:
 
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
         self.released[(tenant, order_id)] = lines
+
+    def start_review(self, tenant: str, order_id: str, at: datetime) -> datetime:
+        review = self.reviews.setdefault((tenant, order_id), {"held_at": at.isoformat()})
+        return datetime.fromisoformat(review["held_at"])
+
+    def _set_once(self, tenant: str, order_id: str, field: str, value: Any) -> bool:
+        review = self.reviews.setdefault((tenant, order_id), {})
+        if field in review:
+            return False
+        review[field] = value
+        return True
+
+    def open_call_task(self, tenant: str, order_id: str, task: dict[str, Any]) -> bool:
+        return self._set_once(tenant, order_id, "call_task", task)
+
+    def mark_window_alerted(self, tenant: str, order_id: str, at: datetime) -> bool:
+        return self._set_once(tenant, order_id, "window_alerted_at", at.isoformat())
+
+    def add_call_outcome(self, tenant: str, order_id: str, outcome: dict[str, Any]) -> None:
+        self.reviews.setdefault((tenant, order_id), {}).setdefault("outcomes", []).append(outcome)
+
+    def review(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        found = self.reviews.get((tenant, order_id))
+        if found is None:
+            return None
+        return {"call_task": None, "outcomes": [], "window_alerted_at": None, **found}
 
 
 class FakeTenants:
@@ -100,7 +132,7 @@ class FakePayments:
     def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]:
         return self._call("capture", key, payment_id=payment_id, amount=amount)
 
-    def void(self, *, payment_id: str, key: str, reason: str = "abandoned") -> dict[str, Any]:
+    def void(self, *, payment_id: str, key: str, reason: str | None = None) -> dict[str, Any]:
         return self._call("void", key, payment_id=payment_id, reason=reason)
 
     def refund(
@@ -267,21 +299,85 @@ class FakeRefundLedger:
 
 
 class FakeReturns:
+    """Returns with the same rule as the table's transaction: a return's lines are added to
+    what returns hold only if every line stays within its cap, else nothing is written."""
+
     def __init__(self) -> None:
         self.returns: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.held: dict[tuple[str, str], dict[str, int]] = {}
 
-    def open(self, tenant: str, order_id: str, record: dict[str, Any]) -> None:
-        self.returns[(tenant, order_id, record["return_id"])] = {**record, "status": "opened"}
+    def reserve(
+        self, tenant: str, order_id: str, record: dict[str, Any], cap: dict[str, int]
+    ) -> bool:
+        held = self.held.setdefault((tenant, order_id), {})
+        lines: dict[str, int] = record["lines"]
+        key = (tenant, order_id, record["return_id"])
+        if key in self.returns or any(held.get(k, 0) + q > cap[k] for k, q in lines.items()):
+            return False
+        for line_id, quantity in lines.items():
+            held[line_id] = held.get(line_id, 0) + quantity
+        self.returns[key] = json.loads(json.dumps(record, default=str))
+        return True
 
-    def opened(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+    def returned(self, tenant: str, order_id: str) -> dict[str, int]:
+        return dict(self.held.get((tenant, order_id), {}))
+
+    def get(self, tenant: str, order_id: str, return_id: str) -> dict[str, Any] | None:
+        found = self.returns.get((tenant, order_id, return_id))
+        return json.loads(json.dumps(found)) if found else None
+
+    def all(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         return [
-            r
+            json.loads(json.dumps(r))
             for (t, o, _), r in self.returns.items()
-            if (t, o) == (tenant, order_id) and r["status"] == "opened"
+            if (t, o) == (tenant, order_id)
         ]
 
-    def mark_received(self, tenant: str, order_id: str, return_id: str) -> None:
-        self.returns[(tenant, order_id, return_id)]["status"] = "received"
+    def advance(
+        self,
+        tenant: str,
+        order_id: str,
+        return_id: str,
+        before: Iterable[str],
+        status: str,
+        **fields: Any,
+    ) -> bool:
+        record = self.returns.get((tenant, order_id, return_id))
+        if record is None or record["status"] not in {str(b) for b in before}:
+            return False
+        record.update(json.loads(json.dumps({**fields, "status": str(status)}, default=str)))
+        return True
+
+    def cancel(self, tenant: str, order_id: str, return_id: str, reason: str) -> None:
+        record = self.returns.get((tenant, order_id, return_id))
+        if record is None or record["status"] != "requested":
+            return
+        record.update(status="cancelled", cancelled=reason)
+        held = self.held[(tenant, order_id)]
+        for line_id, quantity in record["lines"].items():
+            held[line_id] -= quantity
+
+
+class FakeReturnLabels:
+    """The carrier's return labels; ``refuse`` makes the next call fail like a carrier error."""
+
+    def __init__(self) -> None:
+        self.issued: list[tuple[str, str, str]] = []
+        self.refuse: Exception | None = None
+
+    def issue(
+        self, tenant: str, order_id: str, return_id: str, from_address: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if self.refuse is not None:
+            raise self.refuse
+        self.issued.append((tenant, order_id, return_id))
+        number = len(self.issued)
+        return {
+            "tracking_code": f"9400RET{number:04d}",
+            "label_url": f"https://labels.example/{return_id}.pdf",
+            "carrier": "USPS",
+            "shipment_id": f"shp_{number}",
+        }
 
 
 class FakeReviewLinks:
@@ -292,6 +388,9 @@ class FakeReviewLinks:
             d: f"https://ops.example/links/{tenant}/{order_id}/{d}?exp={expires_at}"
             for d in ("approve", "reject")
         }
+
+    def order_url(self, tenant: str, order_id: str) -> str:
+        return f"https://ops.example/ops/tenants/{tenant}/orders/{order_id}"
 
 
 @dataclass
@@ -310,6 +409,7 @@ class FakePorts:
     screening: FakeScreening = field(default_factory=FakeScreening)
     refunds: FakeRefundLedger = field(default_factory=FakeRefundLedger)
     returns: FakeReturns = field(default_factory=FakeReturns)
+    return_labels: FakeReturnLabels = field(default_factory=FakeReturnLabels)
 
     def ports(self, **settings: Any) -> Ports:
         return Ports(
@@ -329,4 +429,5 @@ class FakePorts:
             lifecycle_machine=settings.get("lifecycle_machine", "arn:lifecycle"),
             refund_machine=settings.get("refund_machine", "arn:refunds"),
             seconds_per_day=settings.get("seconds_per_day", 86_400),
+            return_labels=self.return_labels,
         )

@@ -126,6 +126,7 @@ class FakeLifecycle:
         self.stages: dict[tuple[str, str], dict[str, str]] = {}
         self.screenings: dict[tuple[str, str], dict[str, Any]] = {}
         self.states: dict[tuple[str, str], OrderState] = {}
+        self.reviews: dict[tuple[str, str], dict[str, Any]] = {}
 
     def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]:
         return [
@@ -136,6 +137,9 @@ class FakeLifecycle:
 
     def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None:
         return self.screenings.get((tenant, order_id))
+
+    def review(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        return self.reviews.get((tenant, order_id))
 
     def load(self, tenant: str, order_id: str) -> tuple[OrderState, int]:
         state = self.states.get((tenant, order_id))

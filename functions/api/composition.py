@@ -53,7 +53,7 @@ class Services:
     def orders(self) -> Ports:
         from functions.orders.composition import ports_with
 
-        return ports_with(table_name=self.table)
+        return ports_with(clock=self.clock, table_name=self.table)
 
     def order_store(self) -> OrderStore:
         from shared.order_store import OrderStore

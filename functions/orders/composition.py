@@ -28,6 +28,7 @@ _ENV = {
     "public_api_url": "PUBLIC_API_URL",
     "seconds_per_day": "LIFECYCLE_SECONDS_PER_DAY",
     "tenant_secret_prefix": "TENANT_SECRET_PREFIX",
+    "carrier_api_base": "CARRIER_API_BASE",
 }
 
 
@@ -43,6 +44,8 @@ class OrdersSettings(BaseModel):
     public_api_url: str = "https://api.example.invalid"
     seconds_per_day: int = Field(default=86_400, ge=1)
     tenant_secret_prefix: str | None = None
+    # Local stack and tests: the carrier sandbox that issues return labels instead of EasyPost.
+    carrier_api_base: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OrdersSettings:
@@ -59,6 +62,7 @@ def _parse(values: tuple[tuple[str, str | None], ...]) -> OrdersSettings:
 def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     from functions.orders.adapters.notification_log import DynamoNotificationLog
     from functions.orders.adapters.refund_ledger import DynamoRefundLedger
+    from functions.orders.adapters.return_labels import EasyPostReturnLabels
     from functions.orders.adapters.returns import DynamoReturns
     from functions.orders.adapters.review_links import SignedReviewLinks
     from functions.orders.adapters.workflows import StepFunctionsWorkflows
@@ -68,10 +72,12 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     from shared.lifecycle_store import LifecycleStore
     from shared.notify.mailers import mailer_for
     from shared.order_store import OrderStore
+    from shared.retention import table_retention
     from shared.tenant_secrets import API, LINKS, TenantSecrets
     from shared.tenants import TenantDirectory
 
     table = settings.table_name
+    retention = table_retention(table, clock)
     api_secrets = TenantSecrets(parts=API, prefix=settings.tenant_secret_prefix)
     link_secrets = TenantSecrets(parts=LINKS, prefix=settings.tenant_secret_prefix)
 
@@ -79,8 +85,8 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
         return money_movements_for(api_secrets, tenant)
 
     return Ports(
-        orders=OrderStore(table, clock),
-        records=LifecycleStore(table, clock),
+        orders=OrderStore(table, clock, retention),
+        records=LifecycleStore(table, clock, retention),
         tenants=TenantDirectory(table),
         payments_for=payments_for,
         mailer=mailer_for(settings.mail_dir, clock),
@@ -88,13 +94,14 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
         alerts=SnsAlerts(settings.client_alerts_topic),
         workflows=StepFunctionsWorkflows(),
         screening=build_risk(table, clock),
-        refunds=DynamoRefundLedger(table),
+        refunds=DynamoRefundLedger(table, clock, retention),
         returns=DynamoReturns(table),
         review_links=SignedReviewLinks(link_secrets, settings.public_api_url),
         clock=clock,
         lifecycle_machine=settings.lifecycle_machine,
         refund_machine=settings.refund_machine,
         seconds_per_day=settings.seconds_per_day,
+        return_labels=EasyPostReturnLabels(api_secrets, settings.carrier_api_base),
     )
 
 
@@ -103,14 +110,16 @@ def ports_from_env() -> Ports:
     return ports_for(OrdersSettings.from_env())
 
 
-def ports_with(**overrides: Any) -> Ports:
+def ports_with(*, clock: Clock | None = None, **overrides: Any) -> Ports:
     """The environment's ports with some settings given (callers that know the table or a
-    state machine better than their environment: other contexts' roots, the CLI, tests)."""
+    state machine better than their environment: other contexts' roots, the CLI, tests);
+    ``clock`` is the use cases' "now" (the operator API passes its own)."""
     values: dict[str, Any] = {field: os.environ.get(name) or None for field, name in _ENV.items()}
     values.update(overrides)
-    return ports_for(
+    ports = ports_for(
         OrdersSettings.model_validate({k: v for k, v in values.items() if v is not None})
     )
+    return ports if clock is None else replace(ports, clock=clock)
 
 
 # -- the orders context as other contexts' roots reach it ----------------------------------------
@@ -124,10 +133,11 @@ def request_refund(
     table: str | None = None,
     **request: Any,
 ) -> dict[str, Any]:
-    """Reconciliation's refunds of duplicate payments (its ``RefundStarter`` port)."""
+    """Reconciliation's refunds (its ``RefundStarter`` port): of duplicate payments, of
+    payments held for cancelled or failed orders, each for its cause."""
     from functions.orders.use_cases.refund_requests import request_refund as requested
 
-    overrides = {"table_name": table, "refund_machine": refund_state_machine}
+    overrides: dict[str, Any] = {"table_name": table, "refund_machine": refund_state_machine}
     ports = ports_with(**{k: v for k, v in overrides.items() if v})
     return requested(ports, tenant, order_id, **request)
 

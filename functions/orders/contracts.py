@@ -12,11 +12,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.order_aggregate import CancelReason
+from shared.refund_causes import RefundCause
 
-__all__ = ["CancelReason"]  # the lifecycle's cancellation reasons, as the state machine names them
+# The lifecycle's cancellation reasons, as the state machine names them; why a refund is made.
+__all__ = ["CancelReason", "RefundCause"]
 
 
 class _Shape(BaseModel):
@@ -46,12 +48,14 @@ class LifecycleAction(StrEnum):
     CANCEL = "cancel"
     CAPTURE = "capture"
     RELEASE = "release"
+    REVIEW_CHECKPOINT = "review_checkpoint"
 
 
 class Stage(StrEnum):
     """Where an order's lifecycle is (the ``WORKFLOW`` record, the stage index)."""
 
     POTENTIAL_FRAUD = "potential_fraud"
+    AWAITING_PAYMENT = "awaiting_payment"
     CONFIRMED = "confirmed"
     AWAITING_SHIPMENT = "awaiting_shipment"
     NOT_DISPATCHED = "not_dispatched"
@@ -64,6 +68,7 @@ class Stage(StrEnum):
 
 
 class WaitKind(StrEnum):
+    PAYMENT = "payment"
     SHIPMENT = "shipment"
     DELIVERY = "delivery"
 
@@ -80,9 +85,11 @@ class ReviewDecision(StrEnum):
 
 
 class Waits(_Shape):
-    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale."""
+    """The lifecycle's waits in seconds: the tenant's days on the deployment's time scale. (A
+    review's stretches are set as it goes: ``ReviewPlan``.)"""
 
-    review_s: int = Field(ge=1)
+    # Automatic capture: how long a confirmation waits for the payment before cancelling.
+    payment_s: int = Field(ge=1)
     dispatch_s: int = Field(ge=1)
     delivery_s: int = Field(ge=1)
     return_window_s: int = Field(ge=1)
@@ -160,6 +167,19 @@ class ReleaseInput(OrderStep):
     action: Literal[LifecycleAction.RELEASE]
 
 
+class ReviewCheckpointInput(OrderStep):
+    action: Literal[LifecycleAction.REVIEW_CHECKPOINT]
+
+
+class ReviewPlan(_Shape):
+    """Where a review hold stands: over (its timeout has passed), or how long the next hold
+    lasts, up to the next point where something is due (the call task, the authorisation
+    window's alert) or the review's end."""
+
+    expired: bool
+    next_s: int = Field(ge=1)
+
+
 LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.SCREEN: ScreenInput,
     LifecycleAction.HOLD: HoldInput,
@@ -169,6 +189,7 @@ LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.CANCEL: CancelInput,
     LifecycleAction.CAPTURE: CaptureInput,
     LifecycleAction.RELEASE: ReleaseInput,
+    LifecycleAction.REVIEW_CHECKPOINT: ReviewCheckpointInput,
 }
 
 
@@ -180,13 +201,14 @@ class ReviewOutcome(_Shape):
 
 
 class WaitOutcomeKind(StrEnum):
+    PAID = "paid"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     PROBLEM = "problem"
 
 
 class WaitOutcome(_Shape):
-    """What resumes a shipment or delivery wait."""
+    """What resumes a payment, shipment or delivery wait."""
 
     outcome: WaitOutcomeKind
     shipment: str | None = None
@@ -194,7 +216,9 @@ class WaitOutcome(_Shape):
 
 # Where the lifecycle keeps each step's result in its state.
 SCREENING_RESULT = "$.screening"
+REVIEW_PLAN_RESULT = "$.review_plan"
 REVIEW_RESULT = "$.review"
+PAYMENT_RESULT = "$.payment"
 SHIPMENT_RESULT = "$.shipment"
 DELIVERY_RESULT = "$.delivery"
 
@@ -214,12 +238,27 @@ class RefundWaits(_Shape):
     confirm_s: int = Field(ge=1)
 
 
-class RefundReason(StrEnum):
-    """The gateway's refund reasons (anything else is dropped on the way to Stripe)."""
+# What an operator's refund reason (the operator API's words, Stripe's) stands for; executions
+# started before refunds carried their cause passed such a reason and finish with its cause.
+OPERATOR_REFUND_CAUSES: dict[str, RefundCause] = {
+    "requested_by_customer": RefundCause.CUSTOMER_REQUEST,
+    "duplicate": RefundCause.DUPLICATE_CHARGE,
+    "fraudulent": RefundCause.FRAUD_REPORTED,
+}
 
-    REQUESTED_BY_CUSTOMER = "requested_by_customer"
-    DUPLICATE = "duplicate"
-    FRAUDULENT = "fraudulent"
+
+class _Caused(_Shape):
+    """A refund step that knows why the money goes back (``shared.refund_causes``)."""
+
+    cause: RefundCause = RefundCause.CUSTOMER_REQUEST
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_reason(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "reason" in data and "cause" not in data:
+            data = dict(data)
+            data["cause"] = OPERATOR_REFUND_CAUSES.get(str(data.pop("reason")), data.get("cause"))
+        return data
 
 
 class RefundLine(_Shape):
@@ -227,7 +266,7 @@ class RefundLine(_Shape):
     quantity: int | None = Field(default=None, ge=1)
 
 
-class RefundInput(_Shape):
+class RefundInput(_Caused):
     """A refund execution's input (one per refund request)."""
 
     tenant: str
@@ -235,7 +274,6 @@ class RefundInput(_Shape):
     refund_id: str
     amount: int | None = None
     lines: list[RefundLine] | None = None
-    reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
     payment_id: str | None = None
     waits: RefundWaits
     identity: list[str] = Field(alias="_identity", default_factory=list)
@@ -260,18 +298,16 @@ class Submitted(_Shape):
     status: str | None = None
 
 
-class PrepareInput(RefundStep):
+class PrepareInput(RefundStep, _Caused):
     action: Literal[RefundAction.PREPARE]
     amount: int | None = None
     lines: list[RefundLine] | None = None
-    reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
     payment_id: str | None = None
 
 
-class SubmitInput(RefundStep):
+class SubmitInput(RefundStep, _Caused):
     action: Literal[RefundAction.SUBMIT]
     prepared: Prepared
-    reason: RefundReason
 
 
 class RefundWaitInput(RefundStep):
@@ -280,10 +316,9 @@ class RefundWaitInput(RefundStep):
     submitted: Submitted
 
 
-class CompleteInput(RefundStep):
+class CompleteInput(RefundStep, _Caused):
     action: Literal[RefundAction.COMPLETE]
     prepared: Prepared
-    reason: RefundReason
 
 
 class UnconfirmedInput(RefundStep):

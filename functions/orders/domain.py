@@ -7,7 +7,11 @@ what these need.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from functions.orders.contracts import (
@@ -17,8 +21,8 @@ from functions.orders.contracts import (
     WaitOutcomeKind,
     Waits,
 )
-from functions.orders.errors import NotRefundable, OperationRefused
-from shared.events import Card
+from functions.orders.errors import NotRefundable, OperationRefused, ReturnInvalid, ReturnRefused
+from shared.events import Card, OrderPlaced
 from shared.order_aggregate import OrderState, PaymentFacts
 from shared.tenants import TenantSettings
 
@@ -39,15 +43,94 @@ DELIVERY_PROBLEMS = frozenset({"failure", "return_to_sender", "cancelled"})
 def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:
     """The lifecycle's waits in seconds: the tenant's days and hours on the deployment's scale."""
     return Waits(
-        review_s=max(1, tenant.review_timeout_hours * seconds_per_day // 24),
+        payment_s=max(1, tenant.payment_timeout_hours * seconds_per_day // 24),
         dispatch_s=max(1, tenant.dispatch_sla_days * seconds_per_day),
         delivery_s=max(1, tenant.delivery_timeout_days * seconds_per_day),
         return_window_s=max(1, tenant.return_window_days * seconds_per_day),
     )
 
 
+class CallOutcome(StrEnum):
+    """What came of calling a held order's customer."""
+
+    REACHED_CONFIRMED = "reached-confirmed"
+    REACHED_DECLINED = "reached-declined"
+    NO_ANSWER = "no-answer"
+
+
+@dataclass(frozen=True)
+class ReviewSchedule:
+    """A review hold's points, in the tenant's hours since the hold began: the call task (None:
+    no call), the authorisation window's alert (None: nothing to alert) and end (manual
+    capture), the review's end."""
+
+    call_h: float | None
+    window_alert_h: float | None
+    ends_h: float
+    window_ends_h: float | None = None
+
+    def due(self, elapsed_h: float) -> list[str]:
+        """The points reached after ``elapsed_h`` hours."""
+        points = {"call": self.call_h, "window_alert": self.window_alert_h}
+        return [name for name, at in points.items() if at is not None and at <= elapsed_h]
+
+    def next_h(self, elapsed_h: float) -> float:
+        """The next point still ahead (the review's end at the latest)."""
+        ahead = [at for at in (self.call_h, self.window_alert_h) if at is not None]
+        return min([at for at in ahead if at > elapsed_h] + [self.ends_h])
+
+
+def review_schedule(
+    tenant: TenantSettings, held_at: datetime, authorised_at: datetime | None
+) -> ReviewSchedule:
+    """When, during a review, the client team is asked to call the customer and (manual capture)
+    the reviewer is told the authorisation runs out. The window runs from the authorisation:
+    the time it had already run before the hold began is taken off."""
+    ends = float(tenant.review_timeout_hours)
+    call = None
+    if tenant.review_call_before_timeout_hours > 0:
+        call = max(0.0, ends - tenant.review_call_before_timeout_hours)
+    if tenant.capture_mode != "manual":
+        return ReviewSchedule(call_h=call, window_alert_h=None, ends_h=ends)
+    ran_before = max(0.0, (held_at - (authorised_at or held_at)).total_seconds() / 3600)
+    window_ends = tenant.authorisation_window_hours - ran_before
+    alert: float | None = max(0.0, window_ends - tenant.authorisation_alert_before_hours)
+    if alert is not None and alert >= ends:
+        alert = None  # the review ends before the alert would be due
+    return ReviewSchedule(call_h=call, window_alert_h=alert, ends_h=ends, window_ends_h=window_ends)
+
+
+def lifecycle_hours(real_seconds: float, seconds_per_day: int) -> float:
+    """Real seconds as the tenant's hours on the deployment's time scale."""
+    return real_seconds * 24 / seconds_per_day
+
+
+def real_seconds(hours: float, seconds_per_day: int) -> int:
+    """The tenant's hours as whole real seconds on the deployment's scale (at least one)."""
+    return max(1, math.ceil(hours * seconds_per_day / 24))
+
+
+def authorised_at(state: OrderState) -> datetime | None:
+    """When the order's first payment in its currency was authorised (its window starts)."""
+    times = [p.authorized_at for p in state.payments.values() if p.currency == state.currency]
+    return min((t for t in times if t is not None), default=None)
+
+
+def phone_of(state: OrderState) -> str | None:
+    """The number to call the customer on: the customer's, else the billing address's, else the
+    shipping address's."""
+    order = state.order
+    if order is None:
+        return None
+    addresses = (order.billing_address, order.shipping_address)
+    phones = [order.customer.phone, *(a.phone for a in addresses if a is not None)]
+    return next((p for p in phones if p), None)
+
+
 def wait_outcome(state: OrderState, wait: WaitKind) -> WaitOutcome | None:
     """What resumes a wait, if the order already shows it; None while it should go on waiting."""
+    if wait == WaitKind.PAYMENT:
+        return WaitOutcome(outcome=WaitOutcomeKind.PAID) if is_paid(state) else None
     shipment = state.shipment_status()
     if wait == WaitKind.SHIPMENT and (shipment in SHIPPED or shipment == "fulfilled"):
         return WaitOutcome(outcome=WaitOutcomeKind.SHIPPED, shipment=shipment)
@@ -57,6 +140,14 @@ def wait_outcome(state: OrderState, wait: WaitKind) -> WaitOutcome | None:
         if shipment in DELIVERY_PROBLEMS:
             return WaitOutcome(outcome=WaitOutcomeKind.PROBLEM, shipment=shipment)
     return None
+
+
+def is_paid(state: OrderState) -> bool:
+    """The order's total has been paid by payments in its currency (captured, or succeeded in
+    full); an authorisation alone, or a payment in another currency, does not pay it. A free
+    order (discounted to zero) is paid."""
+    order = state.order
+    return order is not None and state.paid() >= order.total.amount
 
 
 def card_of(state: OrderState) -> Card | None:
@@ -189,3 +280,153 @@ def released_lines(state: OrderState) -> list[dict[str, Any]]:
         }
         for line in order.lines
     ]
+
+
+# -- returns -------------------------------------------------------------------------------------
+
+# A return's refund request is named after the return, so it is refunded once whatever retries.
+RETURN_REFUND_PREFIX = "return-"
+
+
+class ReturnStatus(StrEnum):
+    """A return's life: requested → label_issued → in_transit → received → [inspected] →
+    refunded, or rejected at inspection; cancelled when no label could be issued. ``refunded``
+    means its refund request (``return-<id>``) was started: that request's own record follows
+    the gateway (completed, failed)."""
+
+    REQUESTED = "requested"
+    LABEL_ISSUED = "label_issued"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+# The return parcel's scans that mean it is on its way back (before its delivery scan).
+RETURN_PARCEL_MOVING = frozenset(
+    {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup"}
+)
+
+
+class InspectionOutcome(StrEnum):
+    ACCEPT = "accept"
+    PARTIAL = "partial"
+    REJECT = "reject"
+
+
+def delivered_at(state: OrderState, return_parcels: Container[str]) -> datetime | None:
+    """When the carrier reported the order delivered: its last outbound parcel's delivery
+    scan; None while any outbound parcel is not delivered (return parcels do not count)."""
+    parcels = [p for code, p in state.shipments.items() if code not in return_parcels]
+    if not parcels or any(p.status is None or p.status.value != "delivered" for p in parcels):
+        return None
+    return max(p.status.at for p in parcels if p.status is not None)
+
+
+def check_return_window(delivered: datetime | None, days: int, now: datetime) -> None:
+    """A return is accepted from the delivery scan until ``days`` calendar days after it."""
+    if delivered is None:
+        raise ReturnRefused("only a delivered order can be returned; cancel it instead")
+    closes = delivered + timedelta(days=days)
+    if now > closes:
+        raise ReturnRefused(
+            f"the return window of {days} days closed at {closes.isoformat()} "
+            f"(delivered {delivered.isoformat()})"
+        )
+
+
+def lines_refunded(order: OrderPlaced, requests: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """What refunds by lines (not returns' own refunds, not failed ones) took of each line."""
+    bought = {line.line_id: line.quantity for line in order.lines}
+    taken: dict[str, int] = {}
+    for request in requests:
+        if request.get("status") == "failed" or str(request.get("refund_id", "")).startswith(
+            RETURN_REFUND_PREFIX
+        ):
+            continue
+        asked = request.get("request") or {}
+        if isinstance(asked, str):
+            asked = json.loads(asked)
+        for line in asked.get("lines") or ():
+            line_id = line.get("line_id")
+            quantity = line.get("quantity") or bought.get(line_id, 0)
+            taken[line_id] = taken.get(line_id, 0) + int(quantity)
+    return taken
+
+
+def lines_to_return(
+    order: OrderPlaced,
+    requested: Iterable[RefundLine],
+    returned: Mapping[str, int],
+    refunded: Mapping[str, int],
+) -> dict[str, int]:
+    """The quantity of each line a return takes back: never more than was bought less what
+    earlier returns hold and refunds by lines took. A line without a quantity means all that
+    is left of it."""
+    by_id = {line.line_id: line for line in order.lines}
+    wanted: dict[str, int] = {}
+    for asked in requested:
+        line = by_id.get(asked.line_id)
+        if line is None:
+            raise ReturnInvalid("the order has no such line", line=asked.line_id)
+        left = line.quantity - returned.get(line.line_id, 0) - refunded.get(line.line_id, 0)
+        quantity = wanted.get(line.line_id, 0) + (asked.quantity or max(left, 0))
+        if quantity > line.quantity:
+            raise ReturnInvalid(
+                f"{line.quantity} bought, {quantity} cannot be returned", line=line.line_id
+            )
+        if quantity > left or quantity == 0:
+            raise ReturnRefused(
+                f"already returned or refunded: {line.quantity - max(left, 0)} of "
+                f"{line.quantity}, {max(left, 0)} left to return",
+                line=line.line_id,
+            )
+        wanted[line.line_id] = quantity
+    if not wanted:
+        raise ReturnInvalid("a return takes at least one line")
+    return wanted
+
+
+def inspection_refund(
+    returned: Mapping[str, int],
+    return_amount: int,
+    outcome: InspectionOutcome,
+    lines: Iterable[RefundLine] | None,
+    amount: int | None,
+    reason: str | None,
+) -> tuple[dict[str, int] | None, int | None]:
+    """What an inspection refunds: (lines, None), (None, amount), or (None, None) for a
+    rejection. A partial acceptance names lines within the return, or an amount within its
+    value; a rejection or a partial one says why."""
+    if outcome is InspectionOutcome.ACCEPT:
+        if lines or amount is not None:
+            raise ReturnInvalid("accept refunds the whole return: give no lines or amount")
+        return dict(returned), None
+    if not (reason and reason.strip()):
+        raise ReturnInvalid(f"a {outcome.value} inspection needs a reason")
+    if outcome is InspectionOutcome.REJECT:
+        if lines or amount is not None:
+            raise ReturnInvalid("reject refunds nothing: give no lines or amount")
+        return None, None
+    if (lines is None) == (amount is None):
+        raise ReturnInvalid("a partial inspection accepts either lines or an amount")
+    if amount is not None:
+        if not 0 < amount <= return_amount:
+            raise ReturnInvalid(f"the accepted amount must be within 1..{return_amount}")
+        return None, amount
+    accepted: dict[str, int] = {}
+    for line in lines or ():
+        if line.line_id not in returned:
+            raise ReturnInvalid("the return does not carry this line", line=line.line_id)
+        quantity = accepted.get(line.line_id, 0) + (line.quantity or returned[line.line_id])
+        if quantity > returned[line.line_id]:
+            raise ReturnInvalid(
+                f"{returned[line.line_id]} returned, {quantity} cannot be accepted",
+                line=line.line_id,
+            )
+        accepted[line.line_id] = quantity
+    if not accepted:
+        raise ReturnInvalid("a partial inspection accepts at least one line")
+    return accepted, None

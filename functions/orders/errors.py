@@ -10,3 +10,18 @@ class OperationRefused(Exception):
 
 class NotRefundable(Exception):
     """The refund asked for cannot be taken from what the order's payments have left."""
+
+
+class ReturnRefused(OperationRefused):
+    """A return the order cannot take now (409): outside the window, a line already returned
+    or refunded, a return not in the state an inspection needs. ``line`` names the line."""
+
+    def __init__(self, reason: str, line: str | None = None) -> None:
+        super().__init__(f"line {line}: {reason}" if line else reason)
+        self.line = line
+        self.reason = reason
+
+
+class ReturnInvalid(ReturnRefused):
+    """A return request that can never be right for this order (400): a line it does not
+    have, more than was bought, an inspection's lines outside the return."""

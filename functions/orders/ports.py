@@ -3,7 +3,7 @@ composition root (``composition.py``) wires them, tests wire fakes (``tests/orde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from shared.clock import Clock
     from shared.events import Card, OrderPlaced
-    from shared.order_aggregate import OrderState
+    from shared.order_aggregate import OrderState, TimelineEntry
     from shared.tenants import TenantSettings
 
 
@@ -28,6 +28,10 @@ class Orders(Protocol):
         ...
 
     def link(self, tenant: str, ref: str, order_id: str) -> Any: ...
+
+    def note(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
+        """Something people did about the order, on its timeline (the aggregate is unchanged)."""
+        ...
 
 
 class LifecycleRecords(Protocol):
@@ -49,6 +53,22 @@ class LifecycleRecords(Protocol):
 
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None: ...
 
+    def start_review(self, tenant: str, order_id: str, at: datetime) -> datetime:
+        """When the review hold began (``at`` the first time)."""
+        ...
+
+    def open_call_task(self, tenant: str, order_id: str, task: dict[str, Any]) -> bool:
+        """Once per review: False when the call task exists already."""
+        ...
+
+    def mark_window_alerted(self, tenant: str, order_id: str, at: datetime) -> bool:
+        """Once per review: False when the authorisation window's alert went out already."""
+        ...
+
+    def add_call_outcome(self, tenant: str, order_id: str, outcome: dict[str, Any]) -> None: ...
+
+    def review(self, tenant: str, order_id: str) -> dict[str, Any] | None: ...
+
 
 class Tenants(Protocol):
     def get(self, tenant: str) -> TenantSettings | None: ...
@@ -59,7 +79,7 @@ class Payments(Protocol):
 
     def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]: ...
 
-    def void(self, *, payment_id: str, key: str, reason: str = ...) -> dict[str, Any]: ...
+    def void(self, *, payment_id: str, key: str, reason: str | None = None) -> dict[str, Any]: ...
 
     def refund(
         self,
@@ -148,11 +168,49 @@ class RefundLedger(Protocol):
 
 
 class Returns(Protocol):
-    def open(self, tenant: str, order_id: str, record: dict[str, Any]) -> None: ...
+    """Returns beside the order (``RETURN#<return>``) and what they hold of each line
+    (``RETURNED``). A return is a record of plain values: ``return_id``, ``status``, ``lines``
+    (line id → quantity), ``amount`` and what its life adds (label, scans, inspection, refund)."""
 
-    def opened(self, tenant: str, order_id: str) -> list[dict[str, Any]]: ...
+    def reserve(
+        self, tenant: str, order_id: str, record: dict[str, Any], cap: dict[str, int]
+    ) -> bool:
+        """Open the return and add its lines to what returns hold, in one conditional write:
+        False (nothing written) if any line would then hold more than its ``cap``."""
+        ...
 
-    def mark_received(self, tenant: str, order_id: str, return_id: str) -> None: ...
+    def returned(self, tenant: str, order_id: str) -> dict[str, int]: ...
+
+    def get(self, tenant: str, order_id: str, return_id: str) -> dict[str, Any] | None: ...
+
+    def all(self, tenant: str, order_id: str) -> list[dict[str, Any]]: ...
+
+    def advance(
+        self,
+        tenant: str,
+        order_id: str,
+        return_id: str,
+        before: Iterable[str],
+        status: str,
+        **fields: Any,
+    ) -> bool:
+        """Move the return to ``status`` (recording ``fields``) if it is in one of ``before``."""
+        ...
+
+    def cancel(self, tenant: str, order_id: str, return_id: str, reason: str) -> None:
+        """A return that never got its label: cancelled, its lines given back."""
+        ...
+
+
+class ReturnLabels(Protocol):
+    """The carrier account that issues return labels (EasyPost's ``is_return`` shipment)."""
+
+    def issue(
+        self, tenant: str, order_id: str, return_id: str, from_address: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """``{"tracking_code", "label_url", "carrier", "shipment_id"}``; idempotent per
+        return (the shipment's reference is the return id)."""
+        ...
 
 
 class ReviewLinks(Protocol):
@@ -162,6 +220,10 @@ class ReviewLinks(Protocol):
     console_url: str
 
     def links(self, tenant: str, order_id: str, expires_at: int) -> dict[str, str]: ...
+
+    def order_url(self, tenant: str, order_id: str) -> str:
+        """Where an operator sees the order (the operator API's order)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -184,3 +246,4 @@ class Ports:
     lifecycle_machine: str | None = None
     refund_machine: str | None = None
     seconds_per_day: int = 86_400
+    return_labels: ReturnLabels | None = None

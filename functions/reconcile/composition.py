@@ -21,6 +21,7 @@ from shared.clock import SYSTEM_CLOCK, Clock
 if TYPE_CHECKING:
     from functions.reconcile.use_cases.bank_intake import Intake
     from functions.reconcile.use_cases.daily import DailyReconciliation
+    from shared.refund_causes import RefundCause
     from shared.tenants import TenantDirectory
 
 # The clock every reconciliation adapter and handler runs on.
@@ -71,7 +72,7 @@ def _parse(values: tuple[tuple[str, str | None], ...]) -> ReconcileSettings:
 
 def orders_request_refund() -> Callable[..., dict[str, Any]]:
     """The orders context's public refund use case (``request_refund(tenant, order_id, *,
-    amount, payment_id, reason, refund_id, refund_state_machine, table)``). Imported here and
+    amount, payment_id, cause, refund_id, refund_state_machine, table)``). Imported here and
     nowhere else in reconcile, on first use: if it moves, this line follows it."""
     from functions.orders.composition import request_refund
 
@@ -87,14 +88,21 @@ class OrdersRefunds:
         self.settings = settings
 
     def __call__(
-        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
+        self,
+        tenant: str,
+        order_id: str,
+        *,
+        amount: int,
+        payment_id: str,
+        refund_id: str,
+        cause: RefundCause,
     ) -> dict[str, Any]:
         return orders_request_refund()(
             tenant,
             order_id,
             amount=amount,
             payment_id=payment_id,
-            reason="duplicate",
+            cause=cause,
             refund_id=refund_id,
             refund_state_machine=self.settings.refund_state_machine,
             table=self.settings.table_name,

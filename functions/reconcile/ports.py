@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from functions.reconcile.domain.bank.model import BankLine
 from functions.reconcile.domain.model import Break, DayInputs
 from shared.alerts import Alerts
+from shared.refund_causes import RefundCause
 from shared.tenants import TenantSettings
 
 __all__ = [
@@ -79,10 +80,18 @@ class BreakLedger(Protocol):
 
 
 class RefundStarter(Protocol):
-    """Start a refund of ``amount`` of ``payment_id`` on ``order_id``, once per ``refund_id``."""
+    """Start a refund of ``amount`` of ``payment_id`` on ``order_id``, once per ``refund_id``,
+    for ``cause`` (what the gateway and the customer are told)."""
 
     def __call__(
-        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
+        self,
+        tenant: str,
+        order_id: str,
+        *,
+        amount: int,
+        payment_id: str,
+        refund_id: str,
+        cause: RefundCause,
     ) -> dict[str, Any]: ...
 
 

@@ -67,6 +67,9 @@ class StagePort(Protocol):
 
     def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]: ...
     def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None: ...
+    def review(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        """The review hold: its call task and the calls' outcomes."""
+        ...
 
 
 class OrderPort(Protocol):

@@ -22,7 +22,7 @@ from infra.config import StackConfig
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit
-from infra.constructs.tenant_secrets import LINKS, grant_tenant_secrets
+from infra.constructs.tenant_secrets import API, LINKS, grant_tenant_secrets
 
 ORDER_PATH = "/ops/tenants/{tenant}/orders/{order_id}"
 OPERATOR_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
@@ -30,6 +30,8 @@ OPERATOR_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
     (f"{ORDER_PATH}/cancel", apigw.HttpMethod.POST),
     (f"{ORDER_PATH}/refunds", apigw.HttpMethod.POST),
     (f"{ORDER_PATH}/returns", apigw.HttpMethod.POST),
+    (f"{ORDER_PATH}/returns", apigw.HttpMethod.GET),
+    (f"{ORDER_PATH}/returns/{{return_id}}/inspection", apigw.HttpMethod.POST),
     (f"{ORDER_PATH}/review", apigw.HttpMethod.POST),
     ("/ops/tenants/{tenant}/reviews", apigw.HttpMethod.GET),
     ("/ops/tenants/{tenant}/risk/rules/{category}", apigw.HttpMethod.GET),
@@ -90,6 +92,8 @@ class OperatorApi(Construct):
         # A review decision completes the lifecycle's waiting task; a cancellation stops it.
         lifecycle_state_machine.grant_task_response(self.operator)
         lifecycle_state_machine.grant_execution(self.operator, "states:StopExecution")
+        # A return buys its label from the tenant's carrier account (the api part's key).
+        grant_tenant_secrets(self.operator, config, API)
 
         self.links = toolkit.function(
             self,

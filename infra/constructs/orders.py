@@ -7,6 +7,8 @@ the local stack run a whole lifecycle in seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Duration
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -19,6 +21,7 @@ from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit
 from infra.constructs.tenant_secrets import API_AND_LINKS
 from infra.constructs.workflow import (
+    Step,
     acknowledge_steps_grants,
     grant_steps,
     standard_state_machine,
@@ -93,17 +96,7 @@ class OrderLifecycle(Construct):
             )
 
         screen = step("Screen", {"action": c.LifecycleAction.SCREEN}, c.SCREENING_RESULT)
-        hold = wait_for(
-            "HoldForReview",
-            {"action": c.LifecycleAction.HOLD},
-            waits("review_s"),
-            c.REVIEW_RESULT,
-        )
-        hold.add_catch(
-            cancel("CancelReviewTimedOut", c.CancelReason.REVIEW_TIMED_OUT),
-            errors=["States.Timeout"],
-            result_path="$.error",
-        )
+        review = self._review_hold(step, wait_for, cancel)
         stage = c.LifecycleAction.STAGE
         confirm = step("Confirm", {"action": stage, "stage": c.Stage.CONFIRMED})
         wait_shipment = wait_for(
@@ -199,7 +192,7 @@ class OrderLifecycle(Construct):
                 ),
                 capture,
             )
-            .otherwise(after_screening)
+            .otherwise(self._wait_for_payment(wait_for, waits, cancel).next(after_screening))
         )
         decision = c.path(c.SCREENING_RESULT, c.ScreenResult, "decision")
         definition = screen.next(
@@ -210,7 +203,7 @@ class OrderLifecycle(Construct):
             )
             .when(
                 sfn.Condition.string_equals(decision, c.Decision.REVIEW),
-                hold.next(
+                review.next(
                     sfn.Choice(self, "ReviewDecision")
                     .when(
                         sfn.Condition.string_equals(
@@ -229,6 +222,63 @@ class OrderLifecycle(Construct):
             self, definition, timeout=Duration.days(120), steps_id="OrdersLifecycleSteps"
         )
         acknowledge_steps_grants(self.steps)
+
+    def _review_hold(
+        self,
+        step: Step,
+        wait_for: Callable[[str, dict[str, object], str, str], tasks.LambdaInvoke],
+        cancel: Callable[[str, c.CancelReason], sfn.IChainable],
+    ) -> sfn.Chain:
+        """The review waits in stretches: a checkpoint does what has come due (the call task,
+        the authorisation window's alert) and sets how long the next stretch lasts; a stretch
+        that times out comes back to it, and once the review's time is up it cancels. Three
+        states per stretch and at most three stretches, where a parallel timer branch would
+        cost states on every review and could not end when the decision came."""
+        checkpoint = step(
+            "ReviewCheckpoint",
+            {"action": c.LifecycleAction.REVIEW_CHECKPOINT},
+            c.REVIEW_PLAN_RESULT,
+        )
+        hold = wait_for(
+            "HoldForReview",
+            {"action": c.LifecycleAction.HOLD},
+            c.path(c.REVIEW_PLAN_RESULT, c.ReviewPlan, "next_s"),
+            c.REVIEW_RESULT,
+        )
+        hold.add_catch(checkpoint, errors=["States.Timeout"], result_path="$.error")
+        checkpoint.next(
+            sfn.Choice(self, "ReviewTimeLeft")
+            .when(
+                sfn.Condition.boolean_equals(
+                    c.path(c.REVIEW_PLAN_RESULT, c.ReviewPlan, "expired"), True
+                ),
+                cancel("CancelReviewTimedOut", c.CancelReason.REVIEW_TIMED_OUT),
+            )
+            .otherwise(hold)
+        )
+        return sfn.Chain.custom(checkpoint, [hold], hold)
+
+    def _wait_for_payment(
+        self,
+        wait_for: Callable[[str, dict[str, object], str, str], tasks.LambdaInvoke],
+        waits: Callable[[str], str],
+        cancel: Callable[[str, c.CancelReason], sfn.IChainable],
+    ) -> tasks.LambdaInvoke:
+        """Automatic capture: confirm only a paid order. The step parks its token and resumes
+        at once if the payment is already in; the processor resumes it when the payment
+        succeeds; an order unpaid at the tenant's payment timeout is cancelled."""
+        wait_payment = wait_for(
+            "WaitForPayment",
+            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.PAYMENT},
+            waits("payment_s"),
+            c.PAYMENT_RESULT,
+        )
+        wait_payment.add_catch(
+            cancel("CancelUnpaid", c.CancelReason.PAYMENT_NOT_RECEIVED),
+            errors=["States.Timeout"],
+            result_path="$.error",
+        )
+        return wait_payment
 
     def start_refunds(self, state_machine: sfn.IStateMachine) -> None:
         """Cancellations of paid orders start the refund workflow."""

@@ -72,7 +72,7 @@ class RefundWorkflow(Construct):
                 "action": c.RefundAction.PREPARE,
                 "amount": sfn.JsonPath.string_at(given("amount")),
                 "lines": sfn.JsonPath.string_at(given("lines")),
-                "reason": sfn.JsonPath.string_at(given("reason")),
+                "cause": sfn.JsonPath.string_at(given("cause")),
                 "payment_id": sfn.JsonPath.string_at(given("payment_id")),
             },
             c.PREPARED_RESULT,
@@ -82,7 +82,7 @@ class RefundWorkflow(Construct):
             {
                 "action": c.RefundAction.SUBMIT,
                 "prepared": sfn.JsonPath.object_at(c.PREPARED_RESULT),
-                "reason": sfn.JsonPath.string_at(given("reason")),
+                "cause": sfn.JsonPath.string_at(given("cause")),
             },
             c.SUBMITTED_RESULT,
         )
@@ -114,7 +114,7 @@ class RefundWorkflow(Construct):
             {
                 "action": c.RefundAction.COMPLETE,
                 "prepared": sfn.JsonPath.object_at(c.PREPARED_RESULT),
-                "reason": sfn.JsonPath.string_at(given("reason")),
+                "cause": sfn.JsonPath.string_at(given("cause")),
             },
         )
         unconfirmed = step("Unconfirmed", {"action": c.RefundAction.UNCONFIRMED})

@@ -1,7 +1,10 @@
 """S3 buckets: bank statements in, reports out, raw webhook payloads archived.
 
 All block public access, refuse plain HTTP, encrypt at rest, version objects and log access to
-one access-log bucket. Lifecycle rules keep cost in check without losing what audits need.
+one access-log bucket. Lifecycle rules keep cost in check without losing what audits need: the
+financial prefixes (reconciliation reports and summaries, bank statement files) expire after the
+deployment's ``financial_retention_days``, which the configuration refuses below the raw
+archive's ``archive_expire_days`` (shared/retention.py says what the table keeps).
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from infra.config import StackConfig
+
+# Where the financial objects live in their buckets (the reconciliation's report_key, the bank
+# intake's drop prefix).
+REPORTS_PREFIX = "reports"
+STATEMENTS_PREFIX = "bank-statements"
 
 
 class Storage(Construct):
@@ -40,27 +48,30 @@ class Storage(Construct):
         )
         self.bank_statements = self._bucket(
             "BankStatements",
-            prefix="bank-statements",
+            prefix=STATEMENTS_PREFIX,
             rules=[
                 s3.LifecycleRule(
                     id="statements-to-ia",
+                    prefix=f"{STATEMENTS_PREFIX}/",
                     transitions=[
                         s3.Transition(
                             storage_class=s3.StorageClass.INFREQUENT_ACCESS,
                             transition_after=Duration.days(90),
                         )
                     ],
+                    expiration=Duration.days(config.financial_retention_days),
                     noncurrent_version_expiration=Duration.days(90),
                 )
             ],
         )
         self.reports = self._bucket(
             "Reports",
-            prefix="reports",
+            prefix=REPORTS_PREFIX,
             rules=[
                 s3.LifecycleRule(
-                    id="expire-reports",
-                    expiration=Duration.days(config.report_expire_days),
+                    id="keep-reports",
+                    prefix=f"{REPORTS_PREFIX}/",
+                    expiration=Duration.days(config.financial_retention_days),
                     noncurrent_version_expiration=Duration.days(30),
                 )
             ],

@@ -45,6 +45,7 @@ from pydantic import (
 from shared.clock import SYSTEM_CLOCK
 from shared.money import Money
 from shared.money_text import locale_named
+from shared.refund_causes import RefundCause, customer_sentence
 from shared.tenants import TenantSettings
 
 DEFAULT_LOCALE = "en_US"
@@ -64,6 +65,7 @@ class EmailKind(StrEnum):
     ORDER_CANCELLED = "order_cancelled"
     REFUND_ISSUED = "refund_issued"
     RETURN_OPENED = "return_opened"
+    RETURN_INSPECTED = "return_inspected"
     ORDER_HISTORY = "order_history"
     # to the client's team and operations
     REVIEW_NEEDED = "review_needed"
@@ -137,6 +139,7 @@ class Address(_Model):
     state: str | None = None
     postal_code: str | None = None
     country: str | None = None
+    phone: str | None = None
 
     @property
     def lines(self) -> list[str]:
@@ -271,7 +274,9 @@ class RefundLine(_Model):
 class RefundIssued(_OrderContext):
     refund: Money | None = None
     refund_lines: tuple[RefundLine, ...] = ()
-    reason: str | None = None
+    # Why the money comes back: the customer reads its sentence (shared.refund_causes), never
+    # the gateway's reason.
+    cause: RefundCause | None = None
     arrival_days: str = "5\u201310"  # business days
 
     @model_validator(mode="after")
@@ -283,6 +288,10 @@ class RefundIssued(_OrderContext):
         if self.refund is not None and self.refund_lines and self.refund.amount != lines_sum:
             raise ValueError("refund differs from the sum of refund_lines")
         return self
+
+    @property
+    def explanation(self) -> str | None:
+        return customer_sentence(self.cause) if self.cause is not None else None
 
     @property
     def refund_total(self) -> Money:
@@ -366,6 +375,15 @@ class DeliveryExceptionOps(_OrderContext):
     console_url: WebUrl | None = None
 
 
+class ReturnInspected(_OrderContext):
+    """What the shop decided about the items sent back: accept, partial or reject."""
+
+    return_id: str
+    outcome: Literal["accept", "partial", "reject"]
+    reason: str | None = None
+    refund: Money | None = None
+
+
 CONTEXTS: dict[EmailKind, type[_Context]] = {
     EmailKind.ORDER_CONFIRMATION: OrderConfirmation,
     EmailKind.PAYMENT_VERIFICATION: PaymentVerification,
@@ -375,6 +393,7 @@ CONTEXTS: dict[EmailKind, type[_Context]] = {
     EmailKind.ORDER_CANCELLED: OrderCancelled,
     EmailKind.REFUND_ISSUED: RefundIssued,
     EmailKind.RETURN_OPENED: ReturnOpened,
+    EmailKind.RETURN_INSPECTED: ReturnInspected,
     EmailKind.ORDER_HISTORY: OrderHistory,
     EmailKind.REVIEW_NEEDED: ReviewNeeded,
     EmailKind.NOT_DISPATCHED: NotDispatched,
@@ -511,6 +530,8 @@ def _subject(kind: EmailKind, ctx: Any, brand: Brand, money: Any) -> str:
             return f"Your refund of {money(ctx.refund_total)} for order {ctx.order_id}"
         case EmailKind.RETURN_OPENED:
             return f"Your return for order {ctx.order_id}: next steps"
+        case EmailKind.RETURN_INSPECTED:
+            return f"We've checked the items you returned from order {ctx.order_id}"
         case EmailKind.ORDER_HISTORY:
             return f"Your orders with {name}"
         case EmailKind.REVIEW_NEEDED:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +45,7 @@ GLOBEX_KEYS = ["links-globex"]
 ALICE = {"sub": "u-alice", "email": "alice@acme.example", "ecomops:tenants": "acme"}
 OPS = {"sub": "u-ops", "email": "noc@ecomops.example", "ecomops:tenants": "*"}
 ORDER = "/ops/tenants/{tenant}/orders/{order_id}"
+EASYPOST_KEY = "ezk_test_acme"
 
 
 class _Context:
@@ -77,7 +80,14 @@ def moto() -> Iterator[dict[str, Any]]:
             create_table(ddb)
             ssm = boto3.client("ssm")
             for tenant, document in (
-                ("acme", {**TENANT_SECRETS, "links": {"signing_keys": ACME_KEYS}}),
+                (
+                    "acme",
+                    {
+                        **TENANT_SECRETS,
+                        "easypost": {"webhook_secrets": ["ep_new"], "api_key": EASYPOST_KEY},
+                        "links": {"signing_keys": ACME_KEYS},
+                    },
+                ),
                 ("globex", {"links": {"signing_keys": GLOBEX_KEYS}}),
             ):
                 put_tenant_secrets(ssm, tenant, document, PREFIX)
@@ -434,7 +444,8 @@ def test_a_refund_of_an_amount_starts_the_refund_workflow_and_answers_202(
     assert name == workflows.execution_name("acme", "o-1", "refund", "r-1")
     assert document["amount"] == 500
     assert document["lines"] is None
-    assert document["reason"] == "duplicate"
+    # The operator's "duplicate" is a duplicate charge: the gateway will hear "duplicate".
+    assert document["cause"] == "duplicate_charge"
 
 
 def test_a_refund_of_lines_passes_them_on_and_names_a_refund_id(env: dict[str, Any]) -> None:
@@ -511,9 +522,9 @@ def test_a_return_calls_open_return_with_the_lines_and_who_asked(
     calls: list[tuple[Any, ...]] = []
 
     def open_return(
-        ports: Any, tenant: str, order_id: str, lines: list[dict[str, Any]], reason: str
+        ports: Any, tenant: str, order_id: str, lines: list[dict[str, Any]], reason: str, by: str
     ) -> dict[str, Any]:
-        calls.append((ports.orders.table_name, tenant, order_id, lines, reason))
+        calls.append((ports.orders.table_name, tenant, order_id, lines, reason, by))
         return {"return_id": "ret-1", "tracking_code": "RET1", "amount": 1250}
 
     monkeypatch.setattr(operations, "open_return", open_return)
@@ -533,7 +544,8 @@ def test_a_return_calls_open_return_with_the_lines_and_who_asked(
             "acme",
             "o-1",
             [{"line_id": "l1", "quantity": 1}],
-            "broken (by alice@acme.example)",
+            "broken",
+            "alice@acme.example",
         )
     ]
 
@@ -1002,6 +1014,48 @@ def test_the_review_queue_lists_held_orders_with_reasons_and_age(env: dict[str, 
     assert 0 <= held["age_hours"] < 1
 
 
+def test_a_call_to_a_held_orders_customer_is_recorded_shown_in_the_queue_and_timeline(
+    env: dict[str, Any],
+) -> None:
+    """Issue 13, item 10: the call task in the queue, its outcome through the operator API."""
+    from datetime import UTC, datetime
+
+    place("acme", "o-1", paid=False)
+    store = LifecycleStore(TABLE)
+    store.set_stage("acme", "o-1", "potential_fraud")
+    store.start_review("acme", "o-1", datetime(2026, 11, 23, 10, tzinfo=UTC))
+    assert store.open_call_task(
+        "acme", "o-1", {"phone": "+31 20 555 0100", "call_by": "2026-11-25T10:00:00+00:00"}
+    )
+    assert not store.open_call_task("acme", "o-1", {"phone": "again"})
+
+    assert ops("POST", "acme", "o-1", "review/call", {"outcome": "answered"})[0] == 400
+    status, body = ops(
+        "POST", "acme", "o-1", "review/call", {"outcome": "reached-declined", "note": "not me"}
+    )
+    assert status == 201
+    assert (body["outcome"], body["by"], body["note"]) == (
+        "reached-declined",
+        ALICE["email"],
+        "not me",
+    )
+    assert body["advice"] == "the customer does not recognise the order: reject the review"
+
+    (held,) = risk("GET", "acme", "reviews")[1]["orders"]
+    assert held["call"]["phone"] == "+31 20 555 0100"
+    assert [o["outcome"] for o in held["call"]["outcomes"]] == ["reached-declined"]
+    order = ops("GET", "acme", "o-1")[1]
+    assert [e["kind"] for e in order["timeline"] if e["source"] == "operator"] == ["CallOutcome"]
+    assert order["review"]["call_task"]["phone"] == "+31 20 555 0100"
+    assert order["review"]["outcomes"][0]["note"] == "not me"
+
+
+def test_a_call_for_an_order_never_held_is_409(env: dict[str, Any]) -> None:
+    place("acme", "o-1")
+    status, body = ops("POST", "acme", "o-1", "review/call", {"outcome": "no-answer"})
+    assert status == 409 and "never held for review" in body["message"]
+
+
 # -- reconciliation -----------------------------------------------------------------------------
 
 
@@ -1046,3 +1100,199 @@ def test_operators_see_open_breaks_p1_first_and_bank_files(env: dict[str, Any]) 
         "empty",
     )
     assert risk("GET", "globex", "reconciliation/breaks")[0] == 403
+
+
+# -- returns: window, lines, label from the carrier, inspection ---------------------------------
+
+
+@pytest.fixture
+def returns_env(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[dict[str, Any]]:
+    """Acme inspecting its returns within 14 days, the carrier sandbox issuing labels, and the
+    operator's clock three days after the delivery (``place(..., shipment=...)``: T0 + 1 day)."""
+    from functions.api.composition import services
+    from local.moto_fidelity import serialize_dynamodb_writes
+    from local.sandboxes.carrier_api import CarrierSandbox
+    from shared.tenants import TenantDirectory, TenantSettings
+    from tests.clocks import FixedClock
+
+    serialize_dynamodb_writes()  # as DynamoDB: a conditional write is one atomic step
+    TenantDirectory(TABLE).save(
+        TenantSettings.model_validate(
+            {
+                "id": "acme",
+                "name": "Acme",
+                "currency": "EUR",
+                "customer_sender": "shop@acme.example",
+                "returns": {"inspection": True},
+            }
+        )
+    )
+    clock = FixedClock(T0 + timedelta(days=4))
+    monkeypatch.setattr(services(), "clock", clock)
+    monkeypatch.setenv("MAIL_DIR", str(tmp_path))
+    with CarrierSandbox(seed=3, api_keys=frozenset({EASYPOST_KEY})) as carrier:
+        assert carrier.base_url is not None
+        monkeypatch.setenv("CARRIER_API_BASE", carrier.base_url)
+        yield {**env, "carrier": carrier, "clock": clock}
+
+
+def _returned_parcel(tracking: str, status: str, at: datetime) -> None:
+    """The carrier's scan of the return parcel, applied and handed to the orders context as the
+    processor would."""
+    from functions.orders.composition import order_changes
+
+    event = ShipmentUpdated(
+        tenant="acme",
+        source=Source.EASYPOST,
+        source_event_id=f"{tracking}-{status}",
+        occurred_at=at,
+        carrier="usps",
+        tracking_code=tracking,
+        status=ShipmentStatus(status),
+    )
+    store = OrderStore(TABLE)
+    assert route(event, store) == "applied"
+    order_changes(TABLE, None, 86_400, orders=store).order_changed(event, "o-1", "applied")
+
+
+def _return(quantity: int) -> tuple[int, dict[str, Any]]:
+    """A delivered order o-1 and the operator's return of ``quantity`` of its line l1."""
+    place("acme", "o-1", shipment="delivered")
+    lines = {"lines": [{"line_id": "l1", "quantity": quantity}], "reason": "x"}
+    return ops("POST", "acme", "o-1", "returns", lines)
+
+
+def test_a_return_inside_the_window_gets_a_label_and_tracking_code_from_the_carrier(
+    returns_env: dict[str, Any],
+) -> None:
+    status, body = _return(1)
+    assert status == 201, body
+    (shipment,) = returns_env["carrier"].returns()
+    assert shipment["reference"] == body["return_id"]
+    assert (body["tracking_code"], body["label_url"]) == (
+        shipment["tracking_code"],
+        shipment["postage_label"]["label_url"],
+    )
+    assert (body["status"], body["amount"], body["lines"]) == ("label_issued", 1250, {"l1": 1})
+    with urllib.request.urlopen(body["label_url"], timeout=10) as label:
+        assert label.read().startswith(b"%PDF")
+    status, listed = ops("GET", "acme", "o-1", "returns")
+    assert status == 200
+    (record,) = listed["returns"]
+    assert (record["status"], record["requested_by"]) == ("label_issued", "alice@acme.example")
+    # The return parcel's scans find the order through the carrier's tracking code.
+    assert OrderStore(TABLE).resolve("acme", f"tracking:{body['tracking_code']}") == "o-1"
+
+
+def test_a_return_outside_the_window_is_409_and_writes_nothing(
+    returns_env: dict[str, Any],
+) -> None:
+    place("acme", "o-1", shipment="delivered")
+    returns_env["clock"].set(T0 + timedelta(days=15, seconds=1))
+    before = table_items(returns_env)
+    status, body = ops(
+        "POST", "acme", "o-1", "returns", {"lines": [{"line_id": "l1"}], "reason": "x"}
+    )
+    assert status == 409
+    assert "return window of 14 days closed" in body["message"]
+    assert table_items(returns_env) == before
+    assert returns_env["carrier"].returns() == []
+
+
+def test_a_line_already_returned_is_409_and_an_unknown_line_400_naming_the_line(
+    returns_env: dict[str, Any],
+) -> None:
+    assert _return(2)[0] == 201
+    lines = {"lines": [{"line_id": "l1"}], "reason": "x"}
+    before = table_items(returns_env)
+    status, body = ops("POST", "acme", "o-1", "returns", lines)
+    assert (status, body["line"]) == (409, "l1")
+    assert body["reason"] == "already returned or refunded: 2 of 2, 0 left to return"
+    status, body = ops("POST", "acme", "o-1", "returns", {**lines, "lines": [{"line_id": "l7"}]})
+    assert (status, body["line"], body["reason"]) == (400, "l7", "the order has no such line")
+    assert table_items(returns_env) == before
+    assert len(returns_env["carrier"].returns()) == 1
+
+
+def test_concurrent_returns_of_the_same_line_let_exactly_one_through(
+    returns_env: dict[str, Any],
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    place("acme", "o-1", shipment="delivered")
+    lines = {"lines": [{"line_id": "l1", "quantity": 2}], "reason": "x"}
+    barrier = threading.Barrier(6)
+
+    def attempt(_: int) -> int:
+        barrier.wait(timeout=30)
+        return ops("POST", "acme", "o-1", "returns", lines)[0]
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(attempt, range(6)))
+    assert statuses == [201] + [409] * 5
+    assert len(returns_env["carrier"].returns()) == 1
+    returned = returns_env["ddb"].get_item(
+        TableName=TABLE,
+        Key={"PK": {"S": "T#acme#ORDER#o-1"}, "SK": {"S": "RETURNED"}},
+        ConsistentRead=True,
+    )["Item"]
+    assert returned["line:l1"] == {"N": "2"}
+
+
+def test_an_inspection_records_who_and_when_and_refunds_what_it_accepts(
+    returns_env: dict[str, Any],
+) -> None:
+    _, opened = _return(2)
+    inspection = f"returns/{opened['return_id']}/inspection"
+    partial = {"outcome": "partial", "lines": [{"line_id": "l1", "quantity": 1}], "reason": "worn"}
+    status, body = ops("POST", "acme", "o-1", inspection, partial)
+    assert status == 409 and "not received yet" in body["message"]
+    _returned_parcel(opened["tracking_code"], "in_transit", T0 + timedelta(days=3))
+    _returned_parcel(opened["tracking_code"], "delivered", T0 + timedelta(days=4))
+    assert returns_env["started"] == []  # the tenant inspects: no refund on receipt
+    status, body = ops("POST", "acme", "o-1", inspection, {"outcome": "partial", "reason": "worn"})
+    assert (status, body["reason"]) == (
+        400,
+        "a partial inspection accepts either lines or an amount",
+    )
+    status, body = ops("POST", "acme", "o-1", inspection, partial)
+    assert status == 200, body
+    assert body["inspection"] == {
+        "outcome": "partial",
+        "lines": {"l1": 1},
+        "amount": 1250,
+        "reason": "worn",
+        "by": "alice@acme.example",
+        "at": (T0 + timedelta(days=4)).isoformat(),
+    }
+    ((_, _, document),) = returns_env["started"]
+    assert (document["refund_id"], document["lines"]) == (
+        f"return-{opened['return_id']}",
+        [{"line_id": "l1", "quantity": 1}],
+    )
+    _, listed = ops("GET", "acme", "o-1", "returns")
+    (record,) = listed["returns"]
+    assert record["status"] == "refunded"
+    assert [h["status"] for h in record["history"]] == [
+        "requested", "label_issued", "in_transit", "received", "inspected", "refunded"
+    ]  # fmt: skip
+
+
+def test_a_label_the_carrier_refuses_cancels_the_return_and_frees_its_lines(
+    returns_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local.sandboxes.carrier_api import CarrierSandbox
+
+    with CarrierSandbox(seed=4, api_keys=frozenset({"another account"})) as stranger:
+        monkeypatch.setenv("CARRIER_API_BASE", stranger.base_url or "")
+        status, body = _return(2)
+    assert status == 409
+    assert body["message"].startswith("the carrier refused the return label (401)")
+    _, listed = ops("GET", "acme", "o-1", "returns")
+    assert [r["status"] for r in listed["returns"]] == ["cancelled"]
+    # Its lines are free again: with the carrier answering, the same return goes through.
+    monkeypatch.setenv("CARRIER_API_BASE", returns_env["carrier"].base_url)
+    lines = {"lines": [{"line_id": "l1", "quantity": 2}], "reason": "x"}
+    assert ops("POST", "acme", "o-1", "returns", lines)[0] == 201

@@ -16,9 +16,10 @@ from functions.reconcile.ports import LoadWindow
 from functions.webhooks.use_cases.process import Dependencies, process
 from shared import keys
 from shared.lifecycle_store import LifecycleStore
-from shared.order_changes import RETENTION_DAYS, OrderChanges
+from shared.order_changes import OrderChanges
 from shared.order_store import OrderStore
 from shared.raw_events import RawEventStore
+from shared.retention import RAW_EVENT_DAYS
 from shared.settlement_store import SettlementStore
 from tests.clocks import FixedClock
 from tests.component import orders
@@ -100,9 +101,9 @@ def test_the_processor_notes_a_changed_order_once_per_day_with_a_ttl(
     processed(stripe_refund_failed(failed_at), failed_at + timedelta(days=1))  # a replay
     (item,) = noted(DAY)
     assert item["order_id"]["S"] == "o-old"
+    # Kept as long as the tenant's financial records, never shorter than the raw webhooks.
     expires = datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC)
-    assert expires - datetime(2026, 11, 20, tzinfo=UTC) == timedelta(days=RETENTION_DAYS)
-    assert RETENTION_DAYS >= 7 * 365  # never shorter than the raw webhooks are kept
+    assert expires - failed_at >= timedelta(days=RAW_EVENT_DAYS)
     assert [i["order_id"]["S"] for i in noted(DAY + timedelta(days=1))] == ["o-old"]
     assert OrderChanges(TABLE).note("acme", "o-old", [DAY]) == 0
 

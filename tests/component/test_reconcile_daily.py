@@ -60,10 +60,23 @@ class Recorder:
         self.files: list[dict[str, Any]] = []
 
     def start_refund(
-        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
+        self,
+        tenant: str,
+        order_id: str,
+        *,
+        amount: int,
+        payment_id: str,
+        refund_id: str,
+        cause: Any = None,
     ) -> dict[str, Any]:
         self.refunds.append(
-            {"order_id": order_id, "amount": amount, "payment_id": payment_id, "id": refund_id}
+            {
+                "order_id": order_id,
+                "amount": amount,
+                "payment_id": payment_id,
+                "id": refund_id,
+                "cause": cause,
+            }
         )
         return {"refund_id": refund_id, "started": True}
 

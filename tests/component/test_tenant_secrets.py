@@ -287,5 +287,6 @@ def test_local_install_splits_the_demo_tenant_into_its_parameters(
     }
     # Installing again writes new versions; a value dropped from the file leaves its part.
     without_api = {k: v for k, v in demo.secrets.items() if k != "stripe"}
+    without_api["easypost"] = {"webhook_secrets": demo.secrets["easypost"]["webhook_secrets"]}
     put_tenant_secrets(aws_env["ssm"], "demo", without_api, PREFIX)
     assert TenantSecrets(API, prefix=PREFIX).get("demo") == {}

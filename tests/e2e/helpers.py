@@ -28,7 +28,10 @@ def tenant_file(tmp: Path, tenant: str) -> Path:
                         },
                         "secrets": {
                             "stripe": {"webhook_secrets": ["whsec_e2e"], "api_key": "sk_test_e2e"},
-                            "easypost": {"webhook_secrets": ["easypost_e2e"]},
+                            "easypost": {
+                                "webhook_secrets": ["easypost_e2e"],
+                                "api_key": "ezk_test_e2e",
+                            },
                             "aftership": {"webhook_secrets": ["aftership_e2e"]},
                             "shippo": {
                                 "tokens": ["shippo_e2e"],

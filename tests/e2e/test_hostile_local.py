@@ -182,7 +182,7 @@ def test_orders_with_colliding_ids_each_get_their_own_lifecycle_and_screening(
     local_stack: Any, tmp_path: Path
 ) -> None:
     """Defect 3: X.1, X_1 and X/1 shared one lifecycle; the second and third were never
-    screened, confirmed or mailed."""
+    screened or given a lifecycle of their own."""
     make_tenant(local_stack, tmp_path, LONG_TENANT)
     ids = ["X.1", "X_1", "X/1", "X 1", f"{uuid.uuid4()}"]
     for index, order_id in enumerate(ids):
@@ -198,7 +198,8 @@ def test_orders_with_colliding_ids_each_get_their_own_lifecycle_and_screening(
     machine = local_stack.deployment.outputs["LifecycleStateMachine"]
     sfn = local_stack.client("stepfunctions")
     for order_id in ids:
-        wait_for_stage(local_stack, LONG_TENANT, order_id, "awaiting_shipment")
+        # Unpaid: each is screened and waits for its own payment.
+        wait_for_stage(local_stack, LONG_TENANT, order_id, "awaiting_payment")
         assert lifecycle.screening(LONG_TENANT, order_id) is not None, order_id
         described = sfn.describe_execution(
             executionArn=execution_arn(machine, execution_name(LONG_TENANT, order_id))

@@ -25,6 +25,7 @@ EXPECTED_PARTS = {
     "functions.webhooks.handlers.processor.handler": {"api"},
     "functions.orders.handlers.lifecycle.handler": {"api", "links"},
     "functions.orders.handlers.refunds.handler": {"api"},
+    "functions.api.handlers.operator.handler": {"api"},
 }
 
 

@@ -71,6 +71,44 @@ def test_every_bucket_blocks_public_access_encrypts_and_logs(template: dict[str,
             assert props["VersioningConfiguration"] == {"Status": "Enabled"}, lid
 
 
+def test_reports_and_bank_files_are_kept_as_long_as_the_raw_webhooks(
+    assertions: Template, template: dict[str, Any]
+) -> None:
+    def rules(bucket_id: str) -> list[dict[str, Any]]:
+        (bucket,) = (
+            b
+            for lid, b in resources(template, "AWS::S3::Bucket").items()
+            if lid.startswith(f"Storage{bucket_id}")
+        )
+        return list(bucket["Properties"]["LifecycleConfiguration"]["Rules"])
+
+    (raw,) = (r for r in rules("RawArchive") if "ExpirationInDays" in r)
+    assert raw["ExpirationInDays"] == 2555  # seven years: the raw-event period
+    for bucket_id, prefix in (("Reports", "reports/"), ("BankStatements", "bank-statements/")):
+        expiring = [r for r in rules(bucket_id) if "ExpirationInDays" in r]
+        # Only the financial prefix expires, never sooner than the raw webhooks.
+        assert [(r["Prefix"], r["ExpirationInDays"]) for r in expiring] == [(prefix, 2555)]
+    assertions.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Id": "keep-reports",
+                                "Prefix": "reports/",
+                                "ExpirationInDays": 2555,
+                                "Status": "Enabled",
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
 def test_every_bucket_refuses_plain_http(template: dict[str, Any]) -> None:
     buckets = set(resources(template, "AWS::S3::Bucket"))
     tls_only = set()

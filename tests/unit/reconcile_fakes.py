@@ -11,6 +11,7 @@ from typing import Any
 from functions.reconcile.domain.bank.model import BankLine
 from functions.reconcile.domain.model import Break, DayInputs
 from functions.reconcile.ports import LoadWindow
+from shared.refund_causes import RefundCause
 from shared.tenants import TenantSettings
 
 
@@ -75,7 +76,14 @@ class FakeRefunds:
     started: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(
-        self, tenant: str, order_id: str, *, amount: int, payment_id: str, refund_id: str
+        self,
+        tenant: str,
+        order_id: str,
+        *,
+        amount: int,
+        payment_id: str,
+        refund_id: str,
+        cause: RefundCause | None = None,
     ) -> dict[str, Any]:
         if self.failing:
             raise RuntimeError(self.failing)
@@ -86,6 +94,7 @@ class FakeRefunds:
                 "amount": amount,
                 "payment_id": payment_id,
                 "refund_id": refund_id,
+                "cause": cause,
             }
         )
         return {"refund_id": refund_id, "started": True}

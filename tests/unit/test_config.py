@@ -43,3 +43,9 @@ def test_bad_tenant_ids_are_refused_with_the_rule(bad: str) -> None:
 def test_unknown_setting_is_refused() -> None:
     with pytest.raises(ValidationError):
         StackConfig.model_validate({"stage": "dev", "colour": "blue"})
+
+
+def test_reports_kept_shorter_than_the_raw_webhooks_are_refused_with_the_keys() -> None:
+    assert StackConfig().financial_retention_days >= StackConfig().archive_expire_days
+    with pytest.raises(ValidationError, match=r"financialRetentionDays.*archiveExpireDays"):
+        StackConfig.from_context({"financialRetentionDays": 400}.get)

@@ -437,6 +437,17 @@ def test_shopify_orders_create() -> None:
     )
 
 
+def test_addresses_keep_their_phone_for_the_reviews_call() -> None:
+    document = created_doc()
+    document["order"]["billing_address"]["phone"] = "+351 910 000 000"
+    [ours] = run(Source.SHOP, document)
+    [shopify] = run(Source.SHOPIFY, shopify_order())
+    assert isinstance(ours, OrderPlaced) and isinstance(shopify, OrderPlaced)
+    assert ours.billing_address is not None and shopify.billing_address is not None
+    assert ours.billing_address.phone == "+351 910 000 000"
+    assert shopify.billing_address.phone == "+1(502)-459-2181"
+
+
 def test_shopify_fallbacks_for_ip_email_and_shipping() -> None:
     payload = shopify_order()
     del payload["browser_ip"], payload["total_shipping_price_set"]

@@ -60,6 +60,13 @@ CONTEXTS: dict[EmailKind, dict[str, Any]] = {
     EmailKind.ORDER_CANCELLED: {**ORDER, "refund": usd(23800)},
     EmailKind.REFUND_ISSUED: {**ORDER, "refund": usd(4900)},
     EmailKind.RETURN_OPENED: {**ORDER, "return_id": "RMA-7"},
+    EmailKind.RETURN_INSPECTED: {
+        **ORDER,
+        "return_id": "RMA-7",
+        "outcome": "partial",
+        "reason": "one pair worn",
+        "refund": {"amount": 1000, "currency": "USD"},
+    },
     EmailKind.ORDER_HISTORY: {
         "customer_name": "Maria Garcia",
         "orders": [
@@ -87,6 +94,7 @@ SUBJECTS = {
     EmailKind.ORDER_CANCELLED: "Your order NW-1 has been cancelled",
     EmailKind.REFUND_ISSUED: "Your refund of $49.00 for order NW-1",
     EmailKind.RETURN_OPENED: "Your return for order NW-1: next steps",
+    EmailKind.RETURN_INSPECTED: "We've checked the items you returned from order NW-1",
     EmailKind.ORDER_HISTORY: "Your orders with Northwind",
     EmailKind.REVIEW_NEEDED: "[Northwind] Review needed: order NW-1 ($238.00)",
     EmailKind.NOT_DISPATCHED: "[Northwind] Order NW-1 not dispatched after 5 days",

@@ -224,7 +224,7 @@ def test_a_blocked_order_is_dated_in_history_voided_refunded_and_told(fake: Fake
     assert result["voided"] == 1
     ((_, identity), document) = next(iter(fake.workflows.started.items()))
     assert identity == ("acme", "o-1", "refund", "cancellation-pi_1")
-    assert document["reason"] == "fraudulent" and document["payment_id"] == "pi_1"
+    assert document["cause"] == "screening_block" and document["payment_id"] == "pi_1"
     assert fake.mailer.kinds() == ["order_cancelled"]
 
 
@@ -376,7 +376,7 @@ def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_cust
                 refund_id="r1",
                 action=c.RefundAction.SUBMIT,
                 prepared=prepared,
-                reason=c.RefundReason.DUPLICATE,
+                cause=c.RefundCause.DUPLICATE_CHARGE,
             ),
         )
     assert len(fake.payments.of("re")) == 1
@@ -388,7 +388,7 @@ def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_cust
             refund_id="r1",
             action=c.RefundAction.COMPLETE,
             prepared=prepared,
-            reason=c.RefundReason.DUPLICATE,
+            cause=c.RefundCause.DUPLICATE_CHARGE,
         ),
     )
     assert fake.refunds.completions == [("r1", 1000, "EUR")]
@@ -404,12 +404,13 @@ def test_a_return_of_a_delivered_order_is_refunded_when_its_parcel_is_back(
     fake.orders.add(placed(), paid(), shipment("delivered"))
     ports = fake.ports()
     opened = operations.open_return(
-        ports, "acme", "o-1", [{"line_id": "l1", "quantity": 1}], "too small", "1ZBACK"
+        ports, "acme", "o-1", [{"line_id": "l1", "quantity": 1}], "small"
     )
-    assert (opened["amount"], fake.orders.links[("acme", "tracking:1ZBACK")]) == (2500, "o-1")
-    state = fake.orders.add(shipment("delivered", tracking="1ZBACK", minute=90))
-    assert operations.receive_returns(ports, "acme", "o-1", state) == [opened["return_id"]]
-    assert operations.receive_returns(ports, "acme", "o-1", state) == []
+    tracking = opened["tracking_code"]
+    assert (opened["amount"], fake.orders.links[("acme", f"tracking:{tracking}")]) == (2500, "o-1")
+    state = fake.orders.add(shipment("delivered", tracking=tracking, minute=90))
+    assert operations.return_parcels_moved(ports, "acme", "o-1", state) == [opened["return_id"]]
+    assert operations.return_parcels_moved(ports, "acme", "o-1", state) == []
 
 
 def test_an_order_placed_starts_its_lifecycle_once_and_a_shop_cancellation_cancels(
@@ -497,7 +498,7 @@ def test_a_refund_the_gateway_fails_days_later_is_recorded_released_and_told_onc
         refund_id="r1",
         action=c.RefundAction.COMPLETE,
         prepared=prepared,
-        reason=c.RefundReason.REQUESTED_BY_CUSTOMER,
+        cause=c.RefundCause.CUSTOMER_REQUEST,
     )
     assert refunds.complete(ports, late)["failed_at_gateway"] is True
     assert fake.mailer.kinds() == [] and fake.refunds.completions == []

@@ -12,6 +12,7 @@ import email.policy
 import json
 import time
 import urllib.request
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from shared import signing
 from shared.lifecycle_store import LifecycleStore
 from shared.workflows import execution_name
-from tests.e2e.helpers import post_shop, shop_order, tenant_file
+from tests.e2e.helpers import post, post_shop, shop_order, tenant_file
 
 pytestmark = pytest.mark.local
 
@@ -34,6 +35,7 @@ def make_tenant(stack: Any, tmp_path: Path, tenant: str, **settings: Any) -> Non
     document["tenants"][0]["settings"].update(
         {
             "review_timeout_hours": 480,
+            "payment_timeout_hours": 480,
             "dispatch_sla_days": 30,
             "delivery_timeout_days": 40,
             "return_window_days": 1,
@@ -51,6 +53,43 @@ def place(stack: Any, tenant: str, order_id: str, **order: Any) -> None:
     document["order"].update(order)
     status, answer = post_shop(stack.base_url, tenant, document)
     assert status == 200, answer
+
+
+def pay(stack: Any, tenant: str, order_id: str, amount: int = 3000) -> None:
+    """The gateway says the order's payment succeeded (automatic capture confirms only then)."""
+    intent = {
+        "id": f"pi_{order_id}",
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount,
+        "currency": "usd",
+        "metadata": {"order_id": order_id},
+        "status": "succeeded",
+    }
+    event = {
+        "id": f"evt_{tenant}_{order_id}_paid",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": 1_795_428_000,  # 2026-11-23T10:00:00Z, when tests.e2e.helpers places orders
+        "type": "payment_intent.succeeded",
+        "data": {"object": intent},
+    }
+    body = json.dumps(event).encode()
+    status, answer = post(
+        stack.base_url,
+        f"/webhooks/{tenant}/stripe",
+        body,
+        {
+            "content-type": "application/json",
+            "Stripe-Signature": signing.sign_stripe(body, "whsec_e2e"),
+        },
+    )
+    assert status == 200, answer
+
+
+def place_paid(stack: Any, tenant: str, order_id: str) -> None:
+    place(stack, tenant, order_id)
+    pay(stack, tenant, order_id)
 
 
 def fulfil(stack: Any, tenant: str, order_id: str, tracking: str) -> None:
@@ -194,7 +233,7 @@ def decide(stack: Any, tenant: str, order_id: str, decision: str) -> dict[str, A
 
 def test_happy_path_runs_to_close_and_releases_funds(local_stack: Any, tmp_path: Path) -> None:
     make_tenant(local_stack, tmp_path, "life-happy")
-    place(local_stack, "life-happy", "o-1")
+    place_paid(local_stack, "life-happy", "o-1")
     wait_for_stage(local_stack, "life-happy", "o-1", "awaiting_shipment")
     fulfil(local_stack, "life-happy", "o-1", "1ZHAPPY")
     wait_for_stage(local_stack, "life-happy", "o-1", "awaiting_delivery")
@@ -214,7 +253,7 @@ def test_a_second_start_for_the_same_order_is_a_no_op(local_stack: Any, tmp_path
     from shared.workflows import start_once
 
     make_tenant(local_stack, tmp_path, "life-once")
-    place(local_stack, "life-once", "o-1")
+    place_paid(local_stack, "life-once", "o-1")
     wait_for_stage(local_stack, "life-once", "o-1", "awaiting_shipment")
     assert not start_once(
         local_stack.deployment.outputs["LifecycleStateMachine"],
@@ -237,7 +276,7 @@ def test_blocked_order_is_cancelled_before_anything_ships(local_stack: Any, tmp_
 def test_review_decision(local_stack: Any, tmp_path: Path, decision: str, end: str | None) -> None:
     tenant = f"life-review-{decision}"
     make_tenant(local_stack, tmp_path, tenant, risk={"review_over": 1000})
-    place(local_stack, tenant, "o-1")
+    place_paid(local_stack, tenant, "o-1")
     wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
     wait_for_mail(local_stack, tenant, "o-1", "payment_verification")
     wait_for_mail(local_stack, tenant, "o-1", "review_needed")
@@ -264,7 +303,7 @@ def test_review_that_times_out_cancels(local_stack: Any, tmp_path: Path) -> None
 
 def test_lost_package_takes_the_exception_path(local_stack: Any, tmp_path: Path) -> None:
     make_tenant(local_stack, tmp_path, "life-lost")
-    place(local_stack, "life-lost", "o-1")
+    place_paid(local_stack, "life-lost", "o-1")
     fulfil(local_stack, "life-lost", "o-1", "1ZLOST")
     wait_for_stage(local_stack, "life-lost", "o-1", "awaiting_delivery")
     carrier_update(local_stack, "life-lost", "1ZLOST", "failure", 5)
@@ -281,8 +320,119 @@ def test_not_dispatched_within_the_sla_alerts_then_still_ships(
     local_stack: Any, tmp_path: Path
 ) -> None:
     make_tenant(local_stack, tmp_path, "life-late", dispatch_sla_days=1)
-    place(local_stack, "life-late", "o-1")
+    place_paid(local_stack, "life-late", "o-1")
     wait_for_stage(local_stack, "life-late", "o-1", "not_dispatched", "awaiting_shipment")
     wait_for_stage(local_stack, "life-late", "o-1", "awaiting_shipment", timeout_s=10)
     fulfil(local_stack, "life-late", "o-1", "1ZLATE")
     wait_for_stage(local_stack, "life-late", "o-1", "awaiting_delivery")
+
+
+def test_an_order_is_confirmed_only_once_its_payment_arrives(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """Issue 13, item 7: automatic capture confirmed an order the gateway had not paid."""
+    make_tenant(local_stack, tmp_path, "life-pay-later")
+    place(local_stack, "life-pay-later", "o-1")
+    wait_for_stage(local_stack, "life-pay-later", "o-1", "awaiting_payment")
+    time.sleep(2)  # two lifecycle days: still waiting, nobody told the order is confirmed
+    assert wait_for_stage(local_stack, "life-pay-later", "o-1", "awaiting_payment")
+    assert "order_confirmation" not in mails(local_stack, "life-pay-later", "o-1")
+    pay(local_stack, "life-pay-later", "o-1")
+    wait_for_stage(local_stack, "life-pay-later", "o-1", "awaiting_shipment")
+    wait_for_mail(local_stack, "life-pay-later", "o-1", "order_confirmation")
+
+
+def test_an_order_approved_in_review_is_confirmed_once_paid(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    tenant = "life-approve-unpaid"
+    make_tenant(local_stack, tmp_path, tenant, risk={"review_over": 1000})
+    place(local_stack, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+    assert decide(local_stack, tenant, "o-1", "approve") == {"resumed": True}
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_payment")
+    pay(local_stack, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
+
+
+def test_a_payment_that_came_before_the_order_confirms_it_without_waiting(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, "life-pay-first", payment_timeout_hours=240)
+    pay(local_stack, "life-pay-first", "o-1")
+    local_stack.wait_idle(30)
+    place(local_stack, "life-pay-first", "o-1")
+    wait_for_stage(local_stack, "life-pay-first", "o-1", "awaiting_shipment")
+
+
+def test_an_order_never_paid_is_cancelled_at_the_payment_timeout(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, "life-unpaid", payment_timeout_hours=48)
+    place(local_stack, "life-unpaid", "o-1")
+    assert finished(local_stack, "life-unpaid", "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, "life-unpaid", "o-1") == "CancelUnpaidDone"
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    assert store.stage("life-unpaid", "o-1") == "cancelled"
+    sent = wait_for_mail(local_stack, "life-unpaid", "o-1", "order_cancelled")
+    assert "order_confirmation" not in sent
+    cancelled = sent_mail(local_stack, "life-unpaid", "o-1")["order_cancelled"].as_string()
+    assert "did not receive the payment" in cancelled and "refund" not in cancelled.lower()
+
+
+def test_before_a_review_times_out_the_client_team_is_asked_to_call_the_customer(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """Issue 13, item 10: the call task comes at the tenant's point before the timeout (here
+    48 h into a 480 h review: 2 s then 18 s on the local stack), with the customer's phone, and
+    the call's outcome lands on the order's timeline."""
+    from click.testing import CliRunner
+
+    from cli.main import main
+    from functions.risk.use_cases.review_queue import review_queue
+    from shared.order_store import OrderStore
+    from tests.workflow.test_money_safety_local import ClientAlerts
+
+    tenant = "life-call"
+    make_tenant(
+        local_stack,
+        tmp_path,
+        tenant,
+        risk={"review_over": 1000},
+        review_timeout_hours=480,
+        review_call_before_timeout_hours=432,
+    )
+    alerts = ClientAlerts(local_stack)
+    place(
+        local_stack,
+        tenant,
+        "o-1",
+        billing_address={"country": "NL", "phone": "+31 20 555 0100"},
+    )
+    wait_for_stage(local_stack, tenant, "o-1", "potential_fraud")
+    table = local_stack.deployment.outputs["TableName"]
+    store = LifecycleStore(table)
+    deadline = time.monotonic() + 20
+    while (store.review(tenant, "o-1") or {}).get("call_task") is None:
+        assert time.monotonic() < deadline, "no call task before the review's end"
+        time.sleep(0.2)
+    (entry,) = review_queue(store, OrderStore(table), tenant, datetime.now(UTC))
+    assert entry["call"]["phone"] == "+31 20 555 0100"
+    assert entry["call"]["reasons"] == entry["reasons"] and entry["call"]["score"] is not None
+    assert entry["call"]["order_url"].endswith(f"/ops/tenants/{tenant}/orders/o-1")
+    (notice,) = [m for m in alerts.messages(tenant) if m.get("phone")]
+    assert notice["order_id"] == "o-1"
+    # What an operator runs: the queue shows the call task, the outcome is recorded.
+    runner = CliRunner()
+    local = ["--tenant", tenant, "--local", local_stack.base_url]
+    queue = runner.invoke(main, ["risk", "queue", *local])
+    assert queue.exit_code == 0 and "call +31 20 555 0100" in queue.output, queue.output
+    declined = ["--outcome", "reached-declined", "--note", "never ordered", "--by", "alice"]
+    answer = runner.invoke(main, ["reviews", "call-outcome", *local, "o-1", *declined])
+    assert answer.exit_code == 0, answer.output
+    assert "reject the review" in answer.output
+    timeline = OrderStore(table).timeline(tenant, "o-1")
+    assert any(e["summary"].startswith("customer called by alice") for e in timeline)
+    assert decide(local_stack, tenant, "o-1", "reject") == {"resumed": True}
+    assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, tenant, "o-1") == "CancelRejectedDone"

@@ -17,7 +17,7 @@ import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import (
     BadRequestError,
     ForbiddenError,
@@ -37,9 +37,10 @@ from pydantic import (
 )
 
 from functions.api.composition import services
-from functions.orders.errors import OperationRefused
+from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefused
 from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from shared.observability import logger
+from shared.refund_causes import RefundCause
 from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
@@ -75,8 +76,10 @@ class CancelBody(_Body):
 class RefundBody(_Body):
     amount: int | None = Field(default=None, gt=0, description="minor units")
     lines: list[Line] | None = Field(default=None, min_length=1)
-    # Stripe's own reasons: anything else would be dropped on the way to the gateway.
-    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
+    # The operator's reason, in Stripe's words; it names the refund's cause
+    # (functions.orders.contracts.OPERATOR_REFUND_CAUSES), which decides what the gateway and
+    # the customer are told: ``fraudulent`` reaches Stripe only under the tenant's policy.
+    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] = "requested_by_customer"
     # Part of the refund's execution name, so a retried request is the same refund.
     refund_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -92,8 +95,21 @@ class ReturnBody(_Body):
     reason: Text
 
 
+class InspectionBody(_Body):
+    outcome: Literal["accept", "partial", "reject"]
+    # partial: the lines (and quantities) accepted, or an amount; reject and partial: why.
+    lines: list[Line] | None = Field(default=None, min_length=1)
+    amount: int | None = Field(default=None, gt=0, description="minor units")
+    reason: Text | None = None
+
+
 class ReviewBody(_Body):
     decision: Literal["approve", "reject"]
+
+
+class CallOutcomeBody(_Body):
+    outcome: Literal["reached-confirmed", "reached-declined", "no-answer"]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
 
 
 Body = TypeVar("Body", bound=_Body)
@@ -162,6 +178,12 @@ def _operations() -> Any:
     return operations
 
 
+def _operator_cause(reason: str) -> RefundCause:
+    from functions.orders.contracts import OPERATOR_REFUND_CAUSES
+
+    return OPERATOR_REFUND_CAUSES[reason]
+
+
 def _orders() -> Ports:
     """The orders context's ports, on this deployment's table and state machines."""
     return services().orders()
@@ -182,6 +204,24 @@ def _refused(refused: OperationRefused) -> NoReturn:
     raise _conflict(str(refused))
 
 
+def _return_refused(refused: ReturnRefused) -> Response[str]:
+    """409 (or 400 for a request that can never be right), naming the line and the reason."""
+    status = HTTPStatus.BAD_REQUEST if isinstance(refused, ReturnInvalid) else HTTPStatus.CONFLICT
+    logger.info("return refused", extra={"refusal": str(refused)})
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(
+            {
+                "statusCode": status.value,
+                "message": str(refused),
+                "line": refused.line,
+                "reason": refused.reason,
+            }
+        ),
+    )
+
+
 def _stale(conflict: VersionConflict) -> NoReturn:
     raise _conflict(str(conflict))
 
@@ -192,6 +232,7 @@ def _invalid_rules(invalid: RulesetInvalid) -> NoReturn:
 
 # Registered by call: Powertools' decorator is untyped, and would untype the function for mypy.
 app.exception_handler(OperationRefused)(_refused)
+app.exception_handler(ReturnRefused)(_return_refused)
 app.exception_handler(VersionConflict)(_stale)
 app.exception_handler(RulesetInvalid)(_invalid_rules)
 
@@ -244,6 +285,8 @@ def get_order(tenant: str, order_id: str) -> dict[str, Any]:
         **view,
         "stage": lifecycle.stage(tenant, order_id),
         "screening": lifecycle.screening(tenant, order_id),
+        # A review hold: its call task and the calls' outcomes (the call task links here).
+        "review": lifecycle.review(tenant, order_id),
     }
 
 
@@ -272,7 +315,7 @@ def refund(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
         order_id,
         amount=body.amount,
         lines=[line.model_dump(exclude_none=True) for line in body.lines] if body.lines else None,
-        reason=body.reason,
+        cause=_operator_cause(body.reason),
         refund_id=body.refund_id,
     )
     # request_refund has no author field: the log line is the record of who asked.
@@ -296,10 +339,39 @@ def open_return(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
         tenant,
         order_id,
         [line.model_dump(exclude_none=True) for line in body.lines],
-        f"{body.reason} (by {who})",
+        body.reason,
+        by=who,
     )
     logger.info("return opened", extra={"order_id": order_id, "return": result})
     return result, HTTPStatus.CREATED
+
+
+@app.get(f"{ORDER}/returns")
+def list_returns(tenant: str, order_id: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    _require_order(tenant, order_id)
+    from functions.orders.use_cases.returns import returns_of
+
+    return {"order_id": order_id, "returns": returns_of(_orders(), tenant, order_id)}
+
+
+@app.post(f"{ORDER}/returns/<return_id>/inspection")
+def inspect_return(tenant: str, order_id: str, return_id: str) -> dict[str, Any]:
+    who = _authorize(tenant, "inspect_return")
+    body = _body(InspectionBody)
+    _require_order(tenant, order_id)
+    result: dict[str, Any] = _operations().inspect_return(
+        _orders(),
+        tenant,
+        order_id,
+        return_id,
+        body.outcome,
+        by=who,
+        lines=[line.model_dump(exclude_none=True) for line in body.lines] if body.lines else None,
+        amount=body.amount,
+        reason=body.reason,
+    )
+    return result
 
 
 @app.post(f"{ORDER}/review")
@@ -308,6 +380,19 @@ def review(tenant: str, order_id: str) -> dict[str, Any]:
     body = _body(ReviewBody)
     _require_order(tenant, order_id)
     return decide(tenant, order_id, body.decision, who)
+
+
+@app.post(f"{ORDER}/review/call")
+def call_outcome(tenant: str, order_id: str) -> tuple[dict[str, Any], int]:
+    """What came of calling a held order's customer: kept with the review, on the timeline."""
+    who = _authorize(tenant, "review")
+    body = _body(CallOutcomeBody)
+    _require_order(tenant, order_id)
+    result: dict[str, Any] = _operations().record_call_outcome(
+        _orders(), tenant, order_id, body.outcome, body.note, who
+    )
+    logger.info("call recorded", extra={"order_id": order_id, "outcome": body.outcome})
+    return result, HTTPStatus.CREATED
 
 
 def decide(tenant: str, order_id: str, decision: str, by: str) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from shared import aws, keys
+from shared.clock import SYSTEM_CLOCK, Clock
+from shared.retention import Retention, table_retention
 
 
 class DynamoRefundLedger:
@@ -24,8 +26,12 @@ class DynamoRefundLedger:
     reserved leaves room for the amount, so concurrent requests can never reserve more than
     was captured, whatever their interleaving."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(
+        self, table: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table = table
+        # Every write keeps the refund records the tenant's retention period from now.
+        self.retention = retention or table_retention(table, clock)
 
     def _key(self, tenant: str, order_id: str, sk: str) -> dict[str, Any]:
         return {"PK": {"S": keys.order_pk(tenant, order_id)}, "SK": {"S": sk}}
@@ -71,20 +77,22 @@ class DynamoRefundLedger:
         reserved now or earlier (a retried step), False if there is no room."""
         client = aws.client("dynamodb")
         hold = {"#hold": f"hold:{refund_id}"}
+        keep, ttl_name, ttl_value = self.retention.update(tenant)
         try:
             client.update_item(
                 TableName=self.table,
                 Key=self._key(tenant, order_id, keys.refundable_sk(payment_id)),
                 UpdateExpression="SET reserved = if_not_exists(reserved, :zero) + :amount, "
-                "#hold = :amount, kind = :kind",
+                f"#hold = :amount, kind = :kind, {keep}",
                 ConditionExpression="attribute_not_exists(#hold) "
                 "AND (attribute_not_exists(reserved) OR reserved <= :room)",
-                ExpressionAttributeNames=hold,
+                ExpressionAttributeNames={**hold, **ttl_name},
                 ExpressionAttributeValues={
                     ":zero": {"N": "0"},
                     ":amount": {"N": str(amount)},
                     ":room": {"N": str(cap - amount)},
                     ":kind": {"S": "refund_reservations"},
+                    **ttl_value,
                 },
             )
         except client.exceptions.ConditionalCheckFailedException:
@@ -102,6 +110,7 @@ class DynamoRefundLedger:
         client = aws.client("dynamodb")
         name = f"hold:{refund_id}"
         released = 0
+        keep, ttl_name, ttl_value = self.retention.update(tenant)
         for item in self._items(tenant, order_id, keys.refundable_sk("")):
             if name not in item:
                 continue
@@ -110,10 +119,10 @@ class DynamoRefundLedger:
                 client.update_item(
                     TableName=self.table,
                     Key={"PK": item["PK"], "SK": item["SK"]},
-                    UpdateExpression="SET reserved = reserved - :amount REMOVE #hold",
+                    UpdateExpression=f"SET reserved = reserved - :amount, {keep} REMOVE #hold",
                     ConditionExpression="#hold = :amount",
-                    ExpressionAttributeNames={"#hold": name},
-                    ExpressionAttributeValues={":amount": {"N": amount}},
+                    ExpressionAttributeNames={"#hold": name, **ttl_name},
+                    ExpressionAttributeValues={":amount": {"N": amount}, **ttl_value},
                 )
             except client.exceptions.ConditionalCheckFailedException:
                 continue  # released by a concurrent attempt
@@ -135,6 +144,7 @@ class DynamoRefundLedger:
                     "kind": {"S": "refund_request"},
                     "status": {"S": "accepted"},
                     "request": {"S": fingerprint},
+                    **self.retention.attribute(tenant),
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )
@@ -153,12 +163,13 @@ class DynamoRefundLedger:
             f":{k}": ({"N": str(v)} if isinstance(v, int) else {"S": str(v)})
             for k, v in fields.items()
         }
+        keep, ttl_name, ttl_value = self.retention.update(tenant)
         aws.client("dynamodb").update_item(
             TableName=self.table,
             Key=self._key(tenant, order_id, keys.refund_sk(refund_id)),
-            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            UpdateExpression="SET " + ", ".join([*(f"#{k} = :{k}" for k in fields), keep]),
+            ExpressionAttributeNames={**names, **ttl_name},
+            ExpressionAttributeValues={**values, **ttl_value},
         )
 
     def completed(
@@ -174,6 +185,7 @@ class DynamoRefundLedger:
                 "amount": {"N": str(amount)},
                 "currency": {"S": currency},
                 "tenant": {"S": tenant},
+                **self.retention.attribute(tenant),
             },
         )
 
@@ -188,6 +200,7 @@ class DynamoRefundLedger:
                     **self._key(tenant, order_id, keys.refund_failed_sk(gateway_refund_id)),
                     "kind": {"S": "refund_failed_at_gateway"},
                     "details": {"S": json.dumps(details, sort_keys=True, default=str)},
+                    **self.retention.attribute(tenant),
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from shared.signed_links import sign_decision_links
 
@@ -16,6 +17,9 @@ class SignedReviewLinks:
         self.secrets = secrets
         self.base = public_api_url.rstrip("/")
         self.console_url = f"{self.base}/orders"
+
+    def order_url(self, tenant: str, order_id: str) -> str:
+        return f"{self.base}/ops/tenants/{quote(tenant)}/orders/{quote(order_id, safe='')}"
 
     def links(self, tenant: str, order_id: str, expires_at: int) -> dict[str, str]:
         signing_keys = self.secrets.get(tenant).get("links", {}).get("signing_keys") or []

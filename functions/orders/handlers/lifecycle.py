@@ -7,7 +7,7 @@ from typing import Any
 
 from functions.orders import contracts as c
 from functions.orders.composition import ports_from_env
-from functions.orders.use_cases import lifecycle
+from functions.orders.use_cases import lifecycle, reviews
 from shared.observability import logger
 
 STEPS: dict[c.LifecycleAction, Callable[..., Any]] = {
@@ -19,6 +19,7 @@ STEPS: dict[c.LifecycleAction, Callable[..., Any]] = {
     c.LifecycleAction.CANCEL: lifecycle.cancel,
     c.LifecycleAction.CAPTURE: lifecycle.capture,
     c.LifecycleAction.RELEASE: lifecycle.release,
+    c.LifecycleAction.REVIEW_CHECKPOINT: reviews.checkpoint,
 }
 
 

@@ -8,17 +8,31 @@ releasing funds. E-mails never fail the lifecycle (``notify``).
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import card_of, released_lines, wait_outcome
+from functions.orders.domain import card_of, lifecycle_hours, released_lines, wait_outcome
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import refund_all_payments
 from shared.clock import decided_at, epoch_seconds
 from shared.observability import logger
 from shared.order_aggregate import FRAUD_CANCELLATIONS, CancelReason, OrderState
+from shared.refund_causes import cancellation_reason
 from shared.tenants import TenantSettings
+
+# Why the money goes back when the lifecycle cancels.
+CANCELLATION_CAUSES: dict[CancelReason, c.RefundCause] = {
+    CancelReason.BLOCKED_BY_SCREENING: c.RefundCause.SCREENING_BLOCK,
+    CancelReason.REJECTED_IN_REVIEW: c.RefundCause.REVIEW_REJECTED,
+    CancelReason.REVIEW_TIMED_OUT: c.RefundCause.REVIEW_TIMED_OUT,
+    CancelReason.PAYMENT_NOT_AUTHORIZED: c.RefundCause.NOT_PAID,
+    CancelReason.PAYMENT_NOT_RECEIVED: c.RefundCause.NOT_PAID,
+}
+# What the cancellation e-mail tells the customer, for the reasons the customer may be told.
+CUSTOMER_REASONS = {CancelReason.PAYMENT_NOT_RECEIVED: "we did not receive the payment for it"}
 
 
 class PaymentNotAuthorizedYet(Exception):
@@ -59,12 +73,14 @@ def screen(ports: Ports, step: c.ScreenInput) -> c.ScreenResult:
 
 
 def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
-    """Potential fraud: the order waits for the client team; the customer is asked to confirm."""
+    """Potential fraud: the order waits for the client team; the customer is asked to confirm.
+    A review goes on in stretches (``reviews.checkpoint``): later stretches only park the token."""
     state, tenant = load(ports, step.tenant, step.order_id)
     order = state.order
     assert order is not None
     ports.records.put_wait(tenant.id, state.order_id, "review", step.task_token)
-    ports.records.set_stage(tenant.id, state.order_id, c.Stage.POTENTIAL_FRAUD)
+    if ports.records.stage(tenant.id, state.order_id) == c.Stage.POTENTIAL_FRAUD:
+        return {"held": True, "decided": take_pending_decision(ports, tenant.id, state.order_id)}
     notify(
         ports,
         "payment_verification",
@@ -107,16 +123,55 @@ def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
             "reject_url": urls.get("reject"),
         },
     )
+    # Last: a retried step that failed above tells the client team again.
+    ports.records.set_stage(tenant.id, state.order_id, c.Stage.POTENTIAL_FRAUD)
     return {"held": True}
+
+
+# A decision that came while the review was between two stretches (the last one had just timed
+# out, the next one not parked yet): parked beside the order for the next stretch to take.
+PENDING_DECISION = "review_decision"
 
 
 def decide(ports: Ports, step: c.DecideInput) -> dict[str, Any]:
     """An operator's decision on a held order (the operator API and signed links call this)."""
+    outcome = c.ReviewOutcome(decision=step.decision, by=step.by).model_dump(mode="json")
     token = ports.records.take_wait(step.tenant, step.order_id, "review")
-    if token is None:
+    if token is not None and ports.workflows.resume(token, outcome):
+        return {"resumed": True}
+    if token is None or not review_goes_on(ports, step.tenant, step.order_id):
         return {"resumed": False, "reason": "no review is waiting for this order"}
-    outcome = c.ReviewOutcome(decision=step.decision, by=step.by)
-    return {"resumed": ports.workflows.resume(token, outcome.model_dump(mode="json"))}
+    ports.records.put_wait(step.tenant, step.order_id, PENDING_DECISION, json.dumps(outcome))
+    # The next stretch may have parked its token before the decision was parked.
+    take_pending_decision(ports, step.tenant, step.order_id)
+    return {"resumed": True, "queued": True}
+
+
+def review_goes_on(ports: Ports, tenant_id: str, order_id: str) -> bool:
+    """The order is held and its review's time is not up: a stretch that timed out is followed
+    by another."""
+    tenant = ports.tenants.get(tenant_id)
+    review = ports.records.review(tenant_id, order_id) or {}
+    held_at = review.get("held_at")
+    if tenant is None or held_at is None:
+        return False
+    if ports.records.stage(tenant_id, order_id) != c.Stage.POTENTIAL_FRAUD:
+        return False
+    seconds = (ports.clock.now() - datetime.fromisoformat(held_at)).total_seconds()
+    return lifecycle_hours(seconds, ports.seconds_per_day) < tenant.review_timeout_hours
+
+
+def take_pending_decision(ports: Ports, tenant: str, order_id: str) -> bool:
+    """Resume the review's waiting stretch with a parked decision, when both are there. Each is
+    taken (one caller gets it), so the hold step and ``decide`` may both try."""
+    token = ports.records.take_wait(tenant, order_id, "review")
+    if token is None:
+        return False
+    pending = ports.records.take_wait(tenant, order_id, PENDING_DECISION)
+    if pending is None:
+        ports.records.put_wait(tenant, order_id, "review", token)
+        return False
+    return ports.workflows.resume(token, json.loads(pending))
 
 
 def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> list[str]:
@@ -234,19 +289,15 @@ def cancel(ports: Ports, step: c.CancelInput) -> dict[str, Any]:
             state.order, decided_at(ports.clock, state.order.occurred_at)
         )
     paid = state.paid() - state.refunded()
-    extra: dict[str, Any] = {"reason": None}
+    extra: dict[str, Any] = {"reason": CUSTOMER_REASONS.get(step.reason)}
     if paid > 0 and state.currency:
         extra["refund"] = {"amount": paid, "currency": state.currency}
-    voided = void_authorizations(ports, state, tenant)
+    cause = CANCELLATION_CAUSES[step.reason]
+    voided = void_authorizations(ports, state, tenant, cause)
     notify(ports, "order_cancelled", state, tenant, customer_of(state), extra)
     refunds: list[dict[str, Any]] = []
     if paid > 0 and ports.refund_machine:
-        reason = (
-            c.RefundReason.FRAUDULENT
-            if step.reason == CancelReason.BLOCKED_BY_SCREENING
-            else c.RefundReason.REQUESTED_BY_CUSTOMER
-        )
-        refunds = refund_all_payments(ports, tenant.id, state, reason)
+        refunds = refund_all_payments(ports, tenant.id, state, cause)
     return {
         "cancelled": True,
         "refund_due": max(paid, 0),
@@ -274,14 +325,19 @@ def capture(ports: Ports, step: c.CaptureInput) -> dict[str, Any]:
     return {"captured": len(authorized)}
 
 
-def void_authorizations(ports: Ports, state: OrderState, tenant: TenantSettings) -> int:
-    """Cancel authorizations that were never captured: the customer is never charged."""
+def void_authorizations(
+    ports: Ports, state: OrderState, tenant: TenantSettings, cause: c.RefundCause
+) -> int:
+    """Cancel authorizations that were never captured: the customer is never charged. The
+    gateway hears the cancellation reason ``cause`` stands for under the tenant's policy."""
     voided = 0
+    reason = cancellation_reason(cause, report_fraud=tenant.refunds.report_fraud_to_gateway)
     for payment in state.payments.values():
         if payment.status == "authorized":
             ports.payments_for(tenant.id).void(
                 payment_id=payment.payment_id,
                 key=f"{tenant.id}:{state.order_id}:void:{payment.payment_id}",
+                reason=reason,
             )
             voided += 1
     return voided

@@ -22,11 +22,14 @@ def notify(
     to: list[str],
     extra: dict[str, Any] | None = None,
     sender: str | None = None,
+    once_as: str | None = None,
 ) -> str | None:
     """Render and send ``kind`` unless the order was sent it already; the message id, or None
-    (nobody to send to, sent before, or the send failed and was recorded)."""
+    (nobody to send to, sent before, or the send failed and was recorded). ``once_as`` names
+    what is sent once when an order may be sent a kind more than once (one per return)."""
     recipients = [r for r in to if r]
-    if not recipients or ports.notifications.sent(tenant.id, state.order_id, kind):
+    once = once_as or kind
+    if not recipients or ports.notifications.sent(tenant.id, state.order_id, once):
         return None
     # The templates (jinja2, babel) load on the first e-mail: steps that send none skip them.
     from shared.notify.render import EmailKind, render
@@ -39,14 +42,14 @@ def notify(
             recipients,
             sender=sender,
         )
-        message_id = str(ports.mailer.send(email, f"{tenant.id}:{state.order_id}:{kind}"))
+        message_id = str(ports.mailer.send(email, f"{tenant.id}:{state.order_id}:{once}"))
     except Exception as failure:  # recorded; a notification must never stop the order
         logger.error("notification failed", extra={"kind": kind, "error": str(failure)})
         ports.notifications.record(
-            tenant.id, state.order_id, kind, "failed", "", str(failure)[:300]
+            tenant.id, state.order_id, once, "failed", "", str(failure)[:300]
         )
         return None
-    ports.notifications.record(tenant.id, state.order_id, kind, "sent", message_id, email.subject)
+    ports.notifications.record(tenant.id, state.order_id, once, "sent", message_id, email.subject)
     return message_id
 
 

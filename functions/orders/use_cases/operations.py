@@ -1,4 +1,5 @@
-"""What operators and shops do to an order: cancel it, refund it, open a return, decide a review.
+"""What operators and shops do to an order: cancel it, refund it, open and inspect a return
+(``returns.py``), decide a review.
 
 The public use cases of the orders context: the operator API, the signed-link route, the
 processor (a shop's cancellation), reconciliation (refunds of duplicates) and the lifecycle's own
@@ -7,37 +8,45 @@ cancellations call these. Each refuses clearly when the order's state does not a
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from functions.orders import contracts as c
 from functions.orders.domain import (
     SHIPPED,
-    NotRefundable,
     OperationRefused,
     amount_due,
-    amount_for_lines,
 )
 from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import decide
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import refund_all_payments, request_refund
+from functions.orders.use_cases.returns import inspect_return, open_return, return_parcels_moved
+from functions.orders.use_cases.reviews import record_call_outcome
 
 __all__ = [
     "cancel_order",
     "decide_review",
+    "inspect_return",
     "open_return",
-    "receive_returns",
+    "record_call_outcome",
     "refund_all_payments",
     "request_refund",
+    "return_parcels_moved",
 ]
 from shared.order_aggregate import OrderState
 
 
 def cancel_order(
-    ports: Ports, tenant: str, order_id: str, reason: str, *, stop_lifecycle: bool = True
+    ports: Ports,
+    tenant: str,
+    order_id: str,
+    reason: str,
+    *,
+    stop_lifecycle: bool = True,
+    cause: c.RefundCause = c.RefundCause.SHOP_CANCELLED,
 ) -> dict[str, Any]:
-    """Cancel before shipment: stop the lifecycle, refund what was paid, tell the customer."""
+    """Cancel before shipment: stop the lifecycle, refund what was paid (for ``cause``), tell
+    the customer. ``reason`` is the words recorded on the stage and the stopped execution."""
     state, version = ports.orders.load(tenant, order_id)
     if version == 0:
         raise OperationRefused(f"order {order_id!r} is not known")
@@ -51,11 +60,7 @@ def cancel_order(
     for wait in ("review", *c.WaitKind):
         ports.records.take_wait(tenant, order_id, wait)
     due = amount_due(state)
-    refunds = (
-        refund_all_payments(ports, tenant, state, c.RefundReason.REQUESTED_BY_CUSTOMER)
-        if ports.refund_machine
-        else []
-    )
+    refunds = refund_all_payments(ports, tenant, state, cause) if ports.refund_machine else []
     _tell_customer_cancelled(ports, tenant, state, due)
     return {"cancelled": True, "refund_due": due, "refunds": refunds}
 
@@ -84,74 +89,3 @@ def decide_review(
         by=by,
     )
     return decide(ports, step)
-
-
-def open_return(
-    ports: Ports,
-    tenant: str,
-    order_id: str,
-    lines: list[dict[str, Any]],
-    reason: str,
-    tracking_code: str | None = None,
-) -> dict[str, Any]:
-    """Open a return for some lines: the parcel coming back is tracked like any shipment, and
-    when the carrier reports it delivered to the shop those lines are refunded."""
-    state, version = ports.orders.load(tenant, order_id)
-    if version == 0 or state.order is None:
-        raise OperationRefused(f"order {order_id!r} is not known")
-    if state.shipment_status() != "delivered":
-        raise OperationRefused("only a delivered order can be returned; cancel it instead")
-    try:
-        amount = amount_for_lines(state, [c.RefundLine.model_validate(line) for line in lines])
-    except NotRefundable as bad:
-        raise OperationRefused(str(bad)) from None
-    return_id = uuid.uuid4().hex[:12]
-    tracking = tracking_code or f"RET{return_id.upper()}"
-    # The return parcel's updates find the order through its tracking code, like an outbound
-    # parcel's; the return record says which lines it carries back.
-    ports.orders.link(tenant, f"tracking:{tracking}", order_id)
-    ports.returns.open(
-        tenant,
-        order_id,
-        {
-            "return_id": return_id,
-            "tracking_code": tracking,
-            "lines": lines,
-            "amount": amount,
-            "reason": reason,
-        },
-    )
-    settings = ports.tenants.get(tenant)
-    if settings is not None:
-        notify(
-            ports,
-            "return_opened",
-            state,
-            settings,
-            customer_of(state),
-            {
-                "return_id": return_id,
-                "instructions": (f"Pack the items and ship them with tracking code {tracking}.",),
-            },
-        )
-    return {"return_id": return_id, "tracking_code": tracking, "amount": amount}
-
-
-def receive_returns(ports: Ports, tenant: str, order_id: str, state: OrderState) -> list[str]:
-    """Refund the lines of every open return whose parcel the carrier delivered back."""
-    refunded = []
-    for opened in ports.returns.opened(tenant, order_id):
-        parcel = state.shipments.get(opened["tracking_code"])
-        if parcel is None or parcel.status is None or parcel.status.value != "delivered":
-            continue
-        request_refund(
-            ports,
-            tenant,
-            order_id,
-            lines=opened["lines"],
-            reason=c.RefundReason.REQUESTED_BY_CUSTOMER,
-            refund_id=f"return-{opened['return_id']}",
-        )
-        ports.returns.mark_received(tenant, order_id, opened["return_id"])
-        refunded.append(opened["return_id"])
-    return refunded

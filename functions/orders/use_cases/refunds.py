@@ -23,6 +23,7 @@ from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from shared.observability import logger
 from shared.order_aggregate import OrderState
+from shared.refund_causes import refund_reason
 
 __all__ = ["NotRefundable", "complete", "fail", "prepare", "submit", "unconfirmed", "wait"]
 
@@ -61,23 +62,39 @@ def prepare(ports: Ports, step: c.PrepareInput) -> c.Prepared:
         amount=amount,
         payment_id=payment.payment_id,
         currency=payment.currency,
-        reason=step.reason.value,
+        cause=step.cause.value,
         kind="refund_request",
     )
     return c.Prepared(payment_id=payment.payment_id, amount=amount, currency=payment.currency)
 
 
 def submit(ports: Ports, step: c.SubmitInput) -> c.Submitted:
+    """The gateway refund, with the reason the cause and the tenant's policy give it."""
     tenant, order_id, refund_id = step.tenant, step.order_id, step.refund_id
+    settings = ports.tenants.get(tenant)
+    reason = refund_reason(
+        step.cause,
+        report_fraud=settings is not None and settings.refunds.report_fraud_to_gateway,
+    )
     refund = ports.payments_for(tenant).refund(
         payment_id=step.prepared.payment_id,
         amount=step.prepared.amount,
         key=f"{tenant}:{order_id}:refund:{refund_id}",
-        reason=step.reason.value,
-        metadata={"order_id": order_id, "refund_request": refund_id, "tenant": tenant},
+        reason=reason,
+        metadata={
+            "order_id": order_id,
+            "refund_request": refund_id,
+            "tenant": tenant,
+            "cause": step.cause.value,
+        },
     )
     ports.refunds.record(
-        tenant, order_id, refund_id, status="submitted", gateway_refund_id=refund["id"]
+        tenant,
+        order_id,
+        refund_id,
+        status="submitted",
+        gateway_refund_id=refund["id"],
+        gateway_reason=reason or "none",
     )
     return c.Submitted(gateway_refund_id=refund["id"], status=refund.get("status"))
 
@@ -136,7 +153,7 @@ def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
             customer_of(state),
             {
                 "refund": {"amount": prepared.amount, "currency": prepared.currency},
-                "reason": step.reason.value,
+                "cause": step.cause.value,
             },
         )
     return {"completed": refund_id}

@@ -21,6 +21,7 @@ from functions.reconcile.adapters.codec import json_default
 from functions.reconcile.domain.bank.model import BankLine, SourcePosition
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.retention import Retention, table_retention
 
 
 def line_to_json(line: BankLine) -> str:
@@ -45,9 +46,13 @@ def file_pk(tenant: str, sha256: str) -> str:
 
 
 class BankStore:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
         self.clock = clock
+        # Bank files and lines are kept the tenant's retention period from when they landed.
+        self.retention = retention or table_retention(table_name, clock)
 
     def file_record(self, tenant: str, sha256: str) -> dict[str, Any] | None:
         item = (
@@ -88,6 +93,7 @@ class BankStore:
                             "kind": {"S": "bank_line"},
                             "tenant": {"S": line.tenant},
                             "line": {"S": line_to_json(line)},
+                            **self.retention.attribute(line.tenant),
                         }
                     }
                 }
@@ -113,6 +119,7 @@ class BankStore:
                 "record": {"S": json.dumps(document, default=json_default, sort_keys=True)},
                 "GSI2PK": {"S": keys.bank_files_index(tenant)},
                 "GSI2SK": {"S": f"{now}#{sha256}"},
+                **self.retention.attribute(tenant),
             },
         )
 
@@ -130,6 +137,7 @@ class BankStore:
                 "record": {"S": json.dumps(record, sort_keys=True)},
                 "GSI2PK": {"S": keys.bank_files_index(tenant)},
                 "GSI2SK": {"S": f"{now}#{sha256}#{key}"},
+                **self.retention.attribute(tenant),
             },
         )
 

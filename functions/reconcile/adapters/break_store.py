@@ -27,6 +27,7 @@ from functions.reconcile.domain.model import (
 )
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.retention import Retention, table_retention
 
 
 def break_to_json(brk: Break) -> str:
@@ -56,9 +57,13 @@ def break_from_json(text: str) -> Break:
 
 
 class BreakStore:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table_name = table_name
         self.clock = clock
+        # Breaks, actions and runs are kept the tenant's retention period from their last write.
+        self.retention = retention or table_retention(table_name, clock)
 
     def _pk(self, tenant: str, break_id: str) -> str:
         return keys.break_pk(tenant, break_id)
@@ -86,6 +91,7 @@ class BreakStore:
     ) -> None:
         client = aws.client("dynamodb")
         items = []
+        keep = self.retention.attribute(tenant)
         for status, breaks in (("open", open_now), ("closed", closed)):
             for brk in breaks:
                 items.append(
@@ -101,6 +107,7 @@ class BreakStore:
                         "break": {"S": break_to_json(brk)},
                         "GSI2PK": {"S": keys.breaks_index(tenant, status)},
                         "GSI2SK": {"S": f"{brk.first_seen.isoformat()}#{brk.break_id}"},
+                        **keep,
                     }
                 )
         for start in range(0, len(items), 25):
@@ -123,6 +130,7 @@ class BreakStore:
                     "kind": {"S": "recon_action"},
                     "record": {"S": json.dumps(record, default=json_default, sort_keys=True)},
                     "claimed_at": {"S": self.clock.now().isoformat()},
+                    **self.retention.attribute(tenant),
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )
@@ -132,13 +140,15 @@ class BreakStore:
         return None
 
     def update_action(self, tenant: str, key: str, record: dict[str, Any]) -> None:
+        keep, ttl_name, ttl_value = self.retention.update(tenant)
         aws.client("dynamodb").update_item(
             TableName=self.table_name,
             Key={"PK": {"S": keys.recon_action_pk(tenant, key)}, "SK": {"S": "ACTION"}},
-            UpdateExpression="SET #r = :r",
-            ExpressionAttributeNames={"#r": "record"},
+            UpdateExpression=f"SET #r = :r, {keep}",
+            ExpressionAttributeNames={"#r": "record", **ttl_name},
             ExpressionAttributeValues={
-                ":r": {"S": json.dumps(record, default=json_default, sort_keys=True)}
+                ":r": {"S": json.dumps(record, default=json_default, sort_keys=True)},
+                **ttl_value,
             },
         )
 
@@ -152,6 +162,7 @@ class BreakStore:
                 "tenant": {"S": tenant},
                 "summary": {"S": json.dumps(summary, default=json_default, sort_keys=True)},
                 "ran_at": {"S": self.clock.now().isoformat()},
+                **self.retention.attribute(tenant),
             },
         )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from functions.reconcile.domain.actions import ActionTaken, refund_id_for
+from functions.reconcile.domain.actions import ActionTaken, refund_cause, refund_id_for
 from functions.reconcile.domain.engine import (
     ReconConfig,
     ReconResult,
@@ -40,6 +40,7 @@ from functions.reconcile.ports import (
     ReportSink,
 )
 from shared.observability import logger
+from shared.refund_causes import RefundCause
 from shared.tenants import TenantSettings
 
 
@@ -157,12 +158,23 @@ class DailyReconciliation:
                     )
                 else:
                     actions.append(
-                        self._refund(tenant, order_id, instruction.idempotency_key, planned)
+                        self._refund(
+                            tenant,
+                            order_id,
+                            instruction.idempotency_key,
+                            planned,
+                            refund_cause(brk.break_class),
+                        )
                     )
         return actions
 
     def _refund(
-        self, tenant: TenantSettings, order_id: str, key: str, planned: ActionTaken
+        self,
+        tenant: TenantSettings,
+        order_id: str,
+        key: str,
+        planned: ActionTaken,
+        cause: RefundCause,
     ) -> ActionTaken:
         refund_id = refund_id_for(key)
         record: dict[str, Any] = {
@@ -184,6 +196,7 @@ class DailyReconciliation:
                 amount=planned.amount,
                 payment_id=planned.payment_id,
                 refund_id=refund_id,
+                cause=cause,
             )
         except Exception as error:  # recorded; the next run tries again under the same key
             logger.exception("reconciliation refund failed", extra={"order_id": order_id})

@@ -1,4 +1,5 @@
-"""The review queue: orders held as potential fraud, oldest first, with reasons and age."""
+"""The review queue: orders held as potential fraud, oldest first, with reasons and age, and the
+call task for the client team once it is due (phone, what to ask about, the calls so far)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ def _age_hours(since: str | None, now: datetime) -> float | None:
 def review_queue(
     stages: StagePort, orders: OrderPort, tenant: str, now: datetime
 ) -> list[dict[str, Any]]:
-    queue = []
+    queue: list[dict[str, Any]] = []
     for held in stages.in_stage(tenant, "potential_fraud"):
         order_id = held["order_id"]
         screening = stages.screening(tenant, order_id) or {}
         state, _ = orders.load(tenant, order_id)
         order = state.order
         signals = screening.get("signals") or {}
+        review = stages.review(tenant, order_id) or {}
+        call = review.get("call_task")
         queue.append(
             {
                 "order_id": order_id,
@@ -43,6 +46,7 @@ def review_queue(
                 "ip_country": signals.get("ip_country"),
                 "billing_country": signals.get("billing_country"),
                 "shipping_country": signals.get("shipping_country"),
+                "call": {**call, "outcomes": review.get("outcomes") or []} if call else None,
             }
         )
     queue.sort(key=lambda entry: entry["held_since"] or "")

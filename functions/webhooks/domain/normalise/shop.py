@@ -118,6 +118,7 @@ class ShopAddress(_Strict):
     state: OptionalText = None
     postal_code: OptionalText = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    phone: OptionalText = None
 
 
 class ShopCustomer(_Strict):
@@ -462,4 +463,5 @@ def _shopify_address(address: dict[str, Any] | None) -> Address | None:
         state=text(address.get("province_code")) or text(address.get("province")),
         postal_code=text(address.get("zip")),
         country=country if _COUNTRY.match(country) else None,
+        phone=text(address.get("phone")),
     )
