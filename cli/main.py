@@ -236,6 +236,105 @@ def orders_show(tenant: str, order_id: str, as_json: bool, local_url: str | None
         click.echo(f"    {entry['occurred_at']}  {entry['source']:9}  {entry['summary']}")
 
 
+def _orders_ports(target: Any) -> Any:
+    from functions.orders.composition import ports_with
+
+    return ports_with(
+        table_name=target.table,
+        lifecycle_machine=target.outputs.get("LifecycleStateMachine"),
+        refund_machine=target.outputs.get("RefundStateMachine"),
+    )
+
+
+def _echo_claim(claim: dict[str, Any]) -> None:
+    paid = f"  paid {claim['amount_paid']} {claim['currency']}" if claim.get("amount_paid") else ""
+    click.echo(
+        f"claim {claim['tracking_code']} ({claim.get('carrier') or 'carrier'}, "
+        f"{claim['problem']}): {claim['status']}  reference {claim.get('reference') or '-'}  "
+        f"lines {', '.join(claim['lines']) or '-'}  version {claim['version']}{paid}"
+    )
+    for entry in claim.get("history", []):
+        extra = "  ".join(
+            f"{k} {entry[k]}" for k in ("reference", "amount_paid", "note") if entry.get(k)
+        )
+        click.echo(f"    {entry['at']}  {entry['status']:9}  by {entry['by']}  {extra}".rstrip())
+
+
+@orders.command("claims")
+@click.option("--tenant", required=True)
+@click.argument("order_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@LOCAL_OPTION
+def orders_claims(tenant: str, order_id: str | None, as_json: bool, local_url: str | None) -> None:
+    """The carrier claims of ORDER_ID, or without it every claim of TENANT still open."""
+    from cli.target import resolve
+    from functions.orders.use_cases import operations
+
+    ports = _orders_ports(resolve(local_url))
+    found = (
+        operations.claims(ports, tenant, order_id)
+        if order_id
+        else operations.open_claims(ports, tenant)
+    )
+    if as_json:
+        click.echo(json.dumps(found, indent=2, default=str))
+        return
+    if not found:
+        click.echo("no claims" if order_id else "no open claims")
+    for claim in found:
+        if not order_id:
+            click.echo(f"order {claim['order_id']}:")
+        _echo_claim(claim)
+
+
+@orders.command("claim")
+@click.option("--tenant", required=True)
+@click.argument("order_id")
+@click.argument("parcel")
+@click.argument("status", type=click.Choice(["accepted", "rejected", "paid", "withdrawn"]))
+@click.option("--reference", help="The carrier's claim reference.")
+@click.option("--amount-paid", type=click.IntRange(min=1), help="Minor units (paid claims).")
+@click.option("--note")
+@click.option("--by", required=True, help="Who records it (your e-mail).")
+@click.option("--version", "expected_version", type=int, help="The version you read.")
+@LOCAL_OPTION
+def orders_claim(
+    tenant: str,
+    order_id: str,
+    parcel: str,
+    status: str,
+    reference: str | None,
+    amount_paid: int | None,
+    note: str | None,
+    by: str,
+    expected_version: int | None,
+    local_url: str | None,
+) -> None:
+    """Record the carrier's answer to PARCEL's claim on ORDER_ID: accepted (with its
+    reference), rejected, paid (with the amount), or withdrawn."""
+    from cli.target import resolve
+    from functions.orders.errors import OperationRefused
+    from functions.orders.use_cases import operations
+
+    ports = _orders_ports(resolve(local_url))
+    try:
+        claim = operations.record_claim(
+            ports,
+            tenant,
+            order_id,
+            parcel,
+            status,
+            by=by,
+            reference=reference,
+            amount_paid=amount_paid,
+            note=note,
+            expected_version=expected_version,
+        )
+    except OperationRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    _echo_claim(claim)
+
+
 @main.group()
 def events() -> None:
     """Inspect and replay the events webhooks delivered."""

@@ -27,17 +27,38 @@ class Source(StrEnum):
 
 
 class ShipmentStatus(StrEnum):
-    """One carrier-neutral vocabulary for every tracking provider."""
+    """One carrier-neutral vocabulary for every tracking provider.
+
+    What a status asks of us differs, so the vocabulary keeps them apart: an attempt that
+    failed (the carrier tries again) and a delay are news for the customer while the parcel
+    keeps going; an exception (refused, bad address, held at customs) needs someone to act;
+    ``lost`` and ``damaged`` are a loss the carrier owes us for (a claim); a parcel returning
+    to the sender will not reach the customer. ``failure`` is a carrier's failure with no
+    reason given, read as an exception.
+    """
 
     PRE_TRANSIT = "pre_transit"
     IN_TRANSIT = "in_transit"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     AVAILABLE_FOR_PICKUP = "available_for_pickup"
+    ATTEMPT_FAILED = "attempt_failed"
+    DELAYED = "delayed"
+    EXCEPTION = "exception"
     FAILURE = "failure"
+    LOST = "lost"
+    DAMAGED = "damaged"
     RETURN_TO_SENDER = "return_to_sender"
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
+
+
+# The customer hears of these and the parcel keeps going.
+PARCEL_NEWS = frozenset({ShipmentStatus.ATTEMPT_FAILED, ShipmentStatus.DELAYED})
+# The carrier lost or broke the parcel: a claim.
+PARCEL_LOSSES = frozenset({ShipmentStatus.LOST, ShipmentStatus.DAMAGED})
+# Someone must act, the parcel may still arrive.
+PARCEL_EXCEPTIONS = frozenset({ShipmentStatus.EXCEPTION, ShipmentStatus.FAILURE})
 
 
 class _Model(BaseModel):
@@ -115,12 +136,14 @@ class OrderCancelled(_Event):
 
 
 class OrderFulfilled(_Event):
-    """The shop handed the order to a carrier: the link from a tracking code to its order (an
-    EasyPost tracker names no order)."""
+    """The shop handed (part of) the order to a carrier: the link from a tracking code to its
+    order (an EasyPost tracker names no order) and the lines in that parcel, when the shop says
+    (none: the parcel holds what no other parcel names)."""
 
     kind: Literal["OrderFulfilled"] = "OrderFulfilled"
     order_id: str
     tracking_code: str
+    line_ids: tuple[str, ...] = ()
     carrier: str | None = None
     tracking_provider: str | None = None
     tracking_url: str | None = None

@@ -10,11 +10,13 @@ Orders (PK ``T#<t>#ORDER#<o>``): ``ORDER`` the aggregate (GSI2 ``T#<t>#STATUS#<s
 ``<placed>#<o>``; GSI1 ``T#<t>#CUST#<email>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
 timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>`` / ``<o>``),
 ``SCREENING``, ``REVIEW`` a review hold (when it began, the call task and its outcomes, the
-authorisation window's alert), ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>`` (GSI2
-``T#<t>#CLAIMS#open`` / ``<o>``), ``NOTIFY#<kind>`` e-mails sent, ``REFUND#<refund>`` refund
-requests, ``REFUNDABLE#<payment>`` refund reservations, ``LEDGER#refund#<refund>`` refunds
-completed, ``REFUNDFAILED#<gateway refund>`` refunds the gateway failed after taking them,
-``RETURN#<return>`` returns, ``RETURNED`` what returns hold of each line.
+authorisation window's alert), ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>``
+carrier claims (GSI2 ``T#<t>#CLAIMS#open`` / ``<o>#<parcel>`` while filed or accepted),
+``MOVEMENT`` the parcels' scans when the delivery wait began, ``NOTIFY#<kind>`` e-mails sent,
+``REFUND#<refund>`` refund requests, ``REFUNDABLE#<payment>`` refund reservations,
+``LEDGER#refund#<refund>`` refunds completed, ``REFUNDFAILED#<gateway refund>`` refunds the
+gateway failed after taking them, ``RETURN#<return>`` returns, ``RETURNED`` what returns hold
+of each line.
 
 Orders changed on a UTC day (what the daily reconciliation re-examines, with a TTL):
 ``T#<t>#CHANGED#<day>`` / ``ORDER#<o>``; orders cancelled on a UTC day (checked for their
@@ -102,6 +104,7 @@ WORKFLOW_SK = "WORKFLOW"
 REVIEW_SK = "REVIEW"
 SCREENING_SK = "SCREENING"
 RELEASE_SK = "RELEASE"
+MOVEMENT_SK = "MOVEMENT"
 
 
 def order_pk(tenant: str, order_id: str) -> str:

@@ -6,7 +6,11 @@
   client team and the calls' outcomes, when the authorisation window's alert went out;
 - ``T#<t>#ORDER#<order>`` / ``WAIT#<kind>``: a Step Functions task token waiting for a fact
   (shipment, delivery, review decision); the processor redeems it when the fact arrives;
-- ``T#<t>#ORDER#<order>`` / ``RELEASE``: funds releasable to the vendors (the ledger's input).
+- ``T#<t>#ORDER#<order>`` / ``RELEASE``: funds releasable to the vendors (the ledger's input);
+- ``T#<t>#ORDER#<order>`` / ``CLAIM#<parcel>``: a carrier claim for one parcel, versioned (every
+  change is one conditional write on the version it read, and appends who and when to its
+  history); open ones are listed by the ``T#<t>#CLAIMS#open`` index;
+- ``T#<t>#ORDER#<order>`` / ``MOVEMENT``: the parcels' scans when the delivery wait began.
 """
 
 from __future__ import annotations
@@ -120,20 +124,51 @@ class LifecycleStore:
         old = answer.get("Attributes")
         return old["token"]["S"] if old else None
 
-    def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> None:
-        """A carrier claim for a lost or returned parcel (one per order and parcel)."""
-        parcel = claim.get("tracking_code") or "unknown"
-        self._put(
-            tenant,
-            order_id,
-            f"CLAIM#{parcel}",
-            {
-                "kind": "carrier_claim",
-                "claim": claim,
-                "GSI2PK": keys.open_claims_index(tenant),
-                "GSI2SK": order_id,
-            },
-        )
+    def _claim_item(self, tenant: str, order_id: str, claim: dict[str, Any]) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "PK": {"S": order_pk(tenant, order_id)},
+            "SK": {"S": keys.claim_sk(claim["tracking_code"])},
+            "tenant": {"S": tenant},
+            "order_id": {"S": order_id},
+            "kind": {"S": "carrier_claim"},
+            "updated_at": {"S": self.clock.now().isoformat()},
+            "version": {"N": str(claim["version"])},
+            "claim": {"S": json.dumps(claim, default=str)},
+        }
+        if claim["status"] in ("filed", "accepted"):
+            item["GSI2PK"] = {"S": keys.open_claims_index(tenant)}
+            item["GSI2SK"] = {"S": f"{order_id}#{claim['tracking_code']}"}
+        return item
+
+    def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> bool:
+        """A carrier claim for one parcel, once: False when the parcel has one already."""
+        ddb = aws.client("dynamodb")
+        try:
+            ddb.put_item(
+                TableName=self.table_name,
+                Item=self._claim_item(tenant, order_id, claim),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def save_claim(
+        self, tenant: str, order_id: str, claim: dict[str, Any], expected_version: int
+    ) -> bool:
+        """The claim's next version, only over ``expected_version``: False when someone else
+        changed it first (read it again)."""
+        ddb = aws.client("dynamodb")
+        try:
+            ddb.put_item(
+                TableName=self.table_name,
+                Item=self._claim_item(tenant, order_id, claim),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+            )
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def claims(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         answer = aws.client("dynamodb").query(
@@ -142,10 +177,35 @@ class LifecycleStore:
             KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
             ExpressionAttributeValues={
                 ":pk": {"S": order_pk(tenant, order_id)},
-                ":p": {"S": "CLAIM#"},
+                ":p": {"S": keys.claim_sk("")},
             },
         )
         return [json.loads(item["claim"]["S"]) for item in answer["Items"]]
+
+    def open_claims(self, tenant: str) -> list[dict[str, Any]]:
+        """The tenant's claims still waiting for the carrier (filed or accepted)."""
+        paginator = aws.client("dynamodb").get_paginator("query")
+        found = []
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            IndexName=keys.BY_STATUS,
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.open_claims_index(tenant)}},
+        ):
+            found += [
+                {"order_id": item["order_id"]["S"], **json.loads(item["claim"]["S"])}
+                for item in page["Items"]
+            ]
+        return found
+
+    def save_movement(self, tenant: str, order_id: str, fingerprint: str) -> None:
+        self._put(
+            tenant, order_id, keys.MOVEMENT_SK, {"kind": "movement", "fingerprint": fingerprint}
+        )
+
+    def movement(self, tenant: str, order_id: str) -> str | None:
+        item = self._get(tenant, order_id, keys.MOVEMENT_SK)
+        return item["fingerprint"] if item else None
 
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
         self._put(tenant, order_id, "RELEASE", {"kind": "funds_releasable", "lines": lines})

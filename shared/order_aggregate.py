@@ -21,6 +21,9 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import (
+    PARCEL_EXCEPTIONS,
+    PARCEL_LOSSES,
+    PARCEL_NEWS,
     ChargeRefunded,
     CheckoutExpired,
     DisputeClosed,
@@ -108,11 +111,29 @@ SHIPMENT_RANK = {
     ShipmentStatus.IN_TRANSIT: 2,
     ShipmentStatus.OUT_FOR_DELIVERY: 3,
     ShipmentStatus.AVAILABLE_FOR_PICKUP: 4,
-    ShipmentStatus.FAILURE: 5,
-    ShipmentStatus.RETURN_TO_SENDER: 6,
-    ShipmentStatus.CANCELLED: 7,
-    ShipmentStatus.DELIVERED: 8,
+    ShipmentStatus.DELAYED: 5,
+    ShipmentStatus.ATTEMPT_FAILED: 6,
+    ShipmentStatus.EXCEPTION: 7,
+    ShipmentStatus.FAILURE: 7,
+    ShipmentStatus.DAMAGED: 8,
+    ShipmentStatus.LOST: 9,
+    ShipmentStatus.RETURN_TO_SENDER: 10,
+    ShipmentStatus.CANCELLED: 11,
+    ShipmentStatus.DELIVERED: 12,
 }
+# What a carrier said about a parcel that someone should hear of (news, problems, losses),
+# each kept once per distinct scan (status and time) so each is told once.
+PARCEL_NOTICES = frozenset(
+    {*PARCEL_NEWS, *PARCEL_EXCEPTIONS, *PARCEL_LOSSES, ShipmentStatus.RETURN_TO_SENDER}
+)
+# Which problem an undelivered parcel's order shows first when several parcels have one.
+_PROBLEM_ORDER = (
+    ShipmentStatus.LOST,
+    ShipmentStatus.DAMAGED,
+    ShipmentStatus.RETURN_TO_SENDER,
+    ShipmentStatus.EXCEPTION,
+    ShipmentStatus.FAILURE,
+)
 DISPUTE_RANK = {
     "warning_needs_response": 0,
     "warning_under_review": 1,
@@ -263,7 +284,21 @@ class DisputeFacts(_State):
     funds_reinstated: bool = False
 
 
+class ParcelNotice(_State):
+    """One thing a carrier said about a parcel (an attempt, a delay, a loss…)."""
+
+    status: str
+    at: datetime
+    detail: str | None = None
+
+
 class ShipmentFacts(_State):
+    """One parcel (a tracking code) of the order.
+
+    Delivered is a flag (the first delivered scan's time), not the latest status: a parcel
+    a carrier declared lost and then delivered is delivered, whichever scan arrives first.
+    """
+
     tracking_code: str
     carrier: str | None = None
     status: Register[str] | None = None  # None until the carrier's first scan
@@ -271,6 +306,17 @@ class ShipmentFacts(_State):
     first_seen_at: datetime
     tracking_url: str | None = None
     estimated_delivery: Register[str] | None = None
+    delivered_at: datetime | None = None
+    line_ids: list[str] = Field(default_factory=list)
+    notices: dict[str, ParcelNotice] = Field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        """``delivered`` once any scan said so; else the latest scan's status, or
+        ``fulfilled`` before the carrier's first scan."""
+        if self.delivered_at is not None:
+            return str(ShipmentStatus.DELIVERED)
+        return self.status.value if self.status else "fulfilled"
 
 
 class OrderState(_State):
@@ -315,11 +361,39 @@ class OrderState(_State):
     def successful_payments(self) -> list[PaymentFacts]:
         return [p for p in self.payments.values() if p.succeeded_at is not None]
 
+    def parcels(self) -> list[ShipmentFacts]:
+        """The order's outbound parcels, by tracking code. When the shop named its parcels
+        (fulfilments), only those: a return parcel is tracked beside them but is not one."""
+        named = [p for p in self.shipments.values() if p.fulfilled_at is not None]
+        return sorted(named or self.shipments.values(), key=lambda p: p.tracking_code)
+
+    def parcel_lines(self, parcel: ShipmentFacts) -> list[str]:
+        """The order's lines in ``parcel``: those the shop named for it, or, when it named
+        none, the lines no other parcel names."""
+        if parcel.line_ids:
+            return list(parcel.line_ids)
+        order = self.order
+        if order is None:
+            return []
+        named = {line for p in self.parcels() for line in p.line_ids}
+        return [line.line_id for line in order.lines if line.line_id not in named]
+
     def shipment_status(self) -> str | None:
-        scanned = [s.status for s in self.shipments.values() if s.status is not None]
-        if not scanned:
-            return "fulfilled" if self.shipments else None
-        return max(scanned, key=lambda r: r.key()).value
+        """All the parcels in one word: ``delivered`` only when every parcel is; else the
+        gravest problem of an undelivered parcel, else how far the furthest one got."""
+        parcels = self.parcels()
+        if not parcels:
+            return None
+        waiting = [p.state for p in parcels if p.state != ShipmentStatus.DELIVERED]
+        if not waiting:
+            return str(ShipmentStatus.DELIVERED)
+        for problem in _PROBLEM_ORDER:
+            if problem in waiting:
+                return str(problem)
+        moving = [s for s in waiting if s != "fulfilled"]
+        if not moving:
+            return "fulfilled"
+        return max(moving, key=lambda s: (SHIPMENT_RANK.get(ShipmentStatus(s), 0), s))
 
     def status(self) -> OrderStatus:
         """The order's status, derived from the facts alone (so arrival order cannot matter)."""
@@ -338,7 +412,7 @@ class OrderState(_State):
         shipment = self.shipment_status()
         if shipment == ShipmentStatus.DELIVERED:
             return OrderStatus.DELIVERED
-        if shipment in (ShipmentStatus.FAILURE, ShipmentStatus.RETURN_TO_SENDER):
+        if shipment in _PROBLEM_ORDER:
             return OrderStatus.DELIVERY_EXCEPTION
         if shipment is not None and shipment not in (
             ShipmentStatus.UNKNOWN,
@@ -475,12 +549,14 @@ def apply(state: OrderState, event: Any) -> OrderState:
                     fulfilled_at=at,
                     first_seen_at=at,
                     tracking_url=event.tracking_url,
+                    line_ids=sorted(set(event.line_ids)),
                 )
             else:
                 fulfilled.fulfilled_at = _min(fulfilled.fulfilled_at, at)
                 fulfilled.first_seen_at = min(fulfilled.first_seen_at, at)
                 fulfilled.carrier = _least(fulfilled.carrier, event.carrier)
                 fulfilled.tracking_url = _least(fulfilled.tracking_url, event.tracking_url)
+                fulfilled.line_ids = sorted({*fulfilled.line_ids, *event.line_ids})
         case ShipmentUpdated():
             rank = SHIPMENT_RANK[event.status]
             status: Register[str] = Register(
@@ -493,7 +569,7 @@ def apply(state: OrderState, event: Any) -> OrderState:
             )
             known = new.shipments.get(event.tracking_code)
             if known is None:
-                new.shipments[event.tracking_code] = ShipmentFacts(
+                known = new.shipments[event.tracking_code] = ShipmentFacts(
                     tracking_code=event.tracking_code,
                     carrier=event.carrier,
                     status=status,
@@ -508,6 +584,17 @@ def apply(state: OrderState, event: Any) -> OrderState:
                 known.tracking_url = _least(known.tracking_url, event.tracking_url)
                 if eta is not None:
                     known.estimated_delivery = _lww(known.estimated_delivery, eta)
+            if event.status is ShipmentStatus.DELIVERED:
+                known.delivered_at = _min(known.delivered_at, at)
+            if event.status in PARCEL_NOTICES:
+                # One notice per distinct scan: the same attempt sent twice is one attempt.
+                key = f"{event.status}@{at.astimezone(UTC).isoformat()}"
+                noticed = known.notices.get(key)
+                known.notices[key] = ParcelNotice(
+                    status=str(event.status),
+                    at=at,
+                    detail=_least(noticed.detail if noticed else None, event.status_detail),
+                )
         case _:
             raise TypeError(f"{type(event).__name__} does not apply to an order")
     return new

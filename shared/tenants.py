@@ -52,6 +52,19 @@ class ReconciliationSettings(BaseModel):
     bank_csv: str | dict[str, Any] | None = None
 
 
+class DeliverySettings(BaseModel):
+    """How parcels are watched once shipped (functions/orders: delivery)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # No scan on any undelivered parcel for this long: the parcel counts as lost and a claim
+    # is opened with its carrier (carriers accept claims for parcels untracked ~5-10 days).
+    no_movement_days: int = Field(default=10, ge=1)
+    # After claims open: how long the order waits for them to be decided (or the parcel to
+    # turn up) before an operator is left to decide refund or reship.
+    claims_days: int = Field(default=30, ge=1)
+
+
 class RefundSettings(BaseModel):
     """How refunds and voids are reported to the payment gateway (shared/refund_causes.py)."""
 
@@ -132,6 +145,7 @@ class TenantSettings(BaseModel):
     # (functions/risk/domain/signals.SignalConfig.from_tenant).
     risk: dict[str, Any] = Field(default_factory=dict)
     reconciliation: ReconciliationSettings = ReconciliationSettings()
+    delivery: DeliverySettings = DeliverySettings()
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()

@@ -50,7 +50,8 @@ class FakeRecords:
         self.stages: dict[tuple[str, str], tuple[str, str]] = {}
         self.screenings: dict[tuple[str, str], dict[str, Any]] = {}
         self.waits: dict[tuple[str, str, str], str] = {}
-        self.claims: list[dict[str, Any]] = []
+        self.claim_records: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.movements: dict[tuple[str, str], str] = {}
         self.released: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.reviews: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -73,8 +74,37 @@ class FakeRecords:
     def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None:
         return self.waits.pop((tenant, order_id, str(wait)), None)
 
-    def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> None:
-        self.claims.append({"tenant": tenant, "order_id": order_id, **claim})
+    def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> bool:
+        key = (tenant, order_id, claim["tracking_code"])
+        if key in self.claim_records:
+            return False
+        self.claim_records[key] = dict(claim)
+        return True
+
+    def save_claim(
+        self, tenant: str, order_id: str, claim: dict[str, Any], expected_version: int
+    ) -> bool:
+        key = (tenant, order_id, claim["tracking_code"])
+        if self.claim_records[key]["version"] != expected_version:
+            return False
+        self.claim_records[key] = dict(claim)
+        return True
+
+    def claims(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        return [c for (t, o, _), c in self.claim_records.items() if (t, o) == (tenant, order_id)]
+
+    def open_claims(self, tenant: str) -> list[dict[str, Any]]:
+        return [
+            {"order_id": o, **c}
+            for (t, o, _), c in self.claim_records.items()
+            if t == tenant and c["status"] in ("filed", "accepted")
+        ]
+
+    def save_movement(self, tenant: str, order_id: str, fingerprint: str) -> None:
+        self.movements[(tenant, order_id)] = fingerprint
+
+    def movement(self, tenant: str, order_id: str) -> str | None:
+        return self.movements.get((tenant, order_id))
 
     def release_funds(self, tenant: str, order_id: str, lines: list[dict[str, Any]]) -> None:
         self.released[(tenant, order_id)] = lines

@@ -48,6 +48,7 @@ class LifecycleAction(StrEnum):
     CANCEL = "cancel"
     CAPTURE = "capture"
     RELEASE = "release"
+    MOVEMENT = "movement"
     REVIEW_CHECKPOINT = "review_checkpoint"
 
 
@@ -93,6 +94,10 @@ class Waits(_Shape):
     dispatch_s: int = Field(ge=1)
     delivery_s: int = Field(ge=1)
     return_window_s: int = Field(ge=1)
+    # Delivery: how long no parcel may move before its claim opens, then how long the claims
+    # (or a late delivery) may take before an operator is left to decide.
+    no_movement_s: int = Field(default=10 * 86_400, ge=1)
+    claims_s: int = Field(default=30 * 86_400, ge=1)
 
 
 class LifecycleInput(_Shape):
@@ -165,6 +170,26 @@ class CaptureInput(OrderStep):
 
 class ReleaseInput(OrderStep):
     action: Literal[LifecycleAction.RELEASE]
+    # An order settled with a parcel not delivered: release only the delivered parcels' lines
+    # and leave the stage as it is (an operator decides for the rest).
+    delivered_only: bool = False
+
+
+class ProblemResult(_Shape):
+    """What the delivery-problem step found: how many lines did arrive."""
+
+    stage: str
+    delivered_lines: int = 0
+
+
+class MovementInput(OrderStep):
+    """The delivery wait timed out: did any undelivered parcel move since it began?"""
+
+    action: Literal[LifecycleAction.MOVEMENT]
+
+
+class MovementResult(_Shape):
+    moved: bool
 
 
 class ReviewCheckpointInput(OrderStep):
@@ -189,6 +214,7 @@ LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.CANCEL: CancelInput,
     LifecycleAction.CAPTURE: CaptureInput,
     LifecycleAction.RELEASE: ReleaseInput,
+    LifecycleAction.MOVEMENT: MovementInput,
     LifecycleAction.REVIEW_CHECKPOINT: ReviewCheckpointInput,
 }
 
@@ -207,11 +233,22 @@ class WaitOutcomeKind(StrEnum):
     PROBLEM = "problem"
 
 
+class ParcelOutcome(_Shape):
+    """Where one parcel ended when the delivery wait is resumed."""
+
+    tracking_code: str
+    state: str
+    claim: str | None = None
+
+
 class WaitOutcome(_Shape):
-    """What resumes a payment, shipment or delivery wait."""
+    """What resumes a payment, shipment or delivery wait. The delivery wait is resumed once
+    every parcel is settled (delivered, returned, or its claim decided), with each parcel's
+    end."""
 
     outcome: WaitOutcomeKind
     shipment: str | None = None
+    parcels: list[ParcelOutcome] = Field(default_factory=list)
 
 
 # Where the lifecycle keeps each step's result in its state.
@@ -221,6 +258,8 @@ REVIEW_RESULT = "$.review"
 PAYMENT_RESULT = "$.payment"
 SHIPMENT_RESULT = "$.shipment"
 DELIVERY_RESULT = "$.delivery"
+MOVEMENT_RESULT = "$.movement"
+PROBLEM_RESULT = "$.problem"
 
 # -- the refund workflow -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ what these need.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Container, Iterable, Mapping
@@ -15,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from functions.orders.contracts import (
+    ParcelOutcome,
     RefundLine,
     WaitKind,
     WaitOutcome,
@@ -27,7 +29,6 @@ from shared.order_aggregate import OrderState, PaymentFacts
 from shared.tenants import TenantSettings
 
 __all__ = [
-    "DELIVERY_PROBLEMS",
     "SHIPPED",
     "NotRefundable",
     "OperationRefused",
@@ -35,9 +36,152 @@ __all__ = [
 
 # Carrier states that mean the parcel has left the shop.
 SHIPPED = frozenset(
-    {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
+    {
+        "pre_transit",
+        "in_transit",
+        "out_for_delivery",
+        "available_for_pickup",
+        "attempt_failed",
+        "delayed",
+        "exception",
+        "failure",
+        "lost",
+        "damaged",
+        "return_to_sender",
+        "delivered",
+    }
 )
-DELIVERY_PROBLEMS = frozenset({"failure", "return_to_sender", "cancelled"})
+# A parcel in one of these will not reach the customer without someone acting: it is settled
+# for the delivery wait (a returned parcel; a cancelled label).
+PARCEL_ENDS = frozenset({"return_to_sender", "cancelled"})
+
+
+class ClaimStatus(StrEnum):
+    """A carrier claim's life: filed with the carrier, then accepted or rejected, an accepted
+    one paid; a parcel delivered after all withdraws it (closed by delivery)."""
+
+    FILED = "filed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    PAID = "paid"
+    WITHDRAWN = "withdrawn"
+
+
+CLAIM_MOVES: Mapping[ClaimStatus, frozenset[ClaimStatus]] = {
+    ClaimStatus.FILED: frozenset(
+        {ClaimStatus.ACCEPTED, ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN}
+    ),
+    ClaimStatus.ACCEPTED: frozenset(
+        {ClaimStatus.PAID, ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN}
+    ),
+    ClaimStatus.REJECTED: frozenset({ClaimStatus.WITHDRAWN}),
+    ClaimStatus.PAID: frozenset(),
+    ClaimStatus.WITHDRAWN: frozenset(),
+}
+# A claim in one of these is decided: its parcel is settled for the delivery wait.
+CLAIM_DECIDED = frozenset({ClaimStatus.REJECTED, ClaimStatus.PAID, ClaimStatus.WITHDRAWN})
+# A claim the carrier may still pay or the parcel may still close.
+CLAIM_OPEN = frozenset({ClaimStatus.FILED, ClaimStatus.ACCEPTED})
+
+
+def new_claim(
+    state: OrderState, tracking_code: str, problem: str, at: datetime, by: str
+) -> dict[str, Any]:
+    """The record of a claim opened for one parcel: its lines and what they cost."""
+    parcel = state.shipments[tracking_code]
+    lines = state.parcel_lines(parcel)
+    order = state.order
+    prices = (
+        {line.line_id: line.unit_price.amount * line.quantity for line in order.lines}
+        if order
+        else {}
+    )
+    return {
+        "tracking_code": tracking_code,
+        "carrier": parcel.carrier,
+        "problem": problem,
+        "lines": lines,
+        "value": sum(prices.get(line, 0) for line in lines),
+        "currency": state.currency,
+        "status": str(ClaimStatus.FILED),
+        "reference": None,
+        "amount_paid": None,
+        "version": 1,
+        "opened_at": at.isoformat(),
+        "history": [{"status": str(ClaimStatus.FILED), "at": at.isoformat(), "by": by}],
+    }
+
+
+def claim_moved(
+    claim: Mapping[str, Any],
+    status: ClaimStatus,
+    *,
+    at: datetime,
+    by: str,
+    reference: str | None = None,
+    amount_paid: int | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The claim after an operator (or a delivery) moved it; ``OperationRefused`` when the
+    move is not one a claim can make, with the reason."""
+    current = ClaimStatus(claim["status"])
+    if status not in CLAIM_MOVES[current]:
+        allowed = ", ".join(sorted(CLAIM_MOVES[current])) or "nothing (it is closed)"
+        raise OperationRefused(f"a {current} claim can become {allowed}, not {status}")
+    reference = reference or claim.get("reference")
+    if status in (ClaimStatus.ACCEPTED, ClaimStatus.PAID) and not reference:
+        raise OperationRefused(f"a claim is {status} with the carrier's claim reference")
+    if status is ClaimStatus.PAID and (amount_paid is None or amount_paid <= 0):
+        raise OperationRefused("a paid claim says how much the carrier paid (minor units)")
+    if amount_paid is not None and status is not ClaimStatus.PAID:
+        raise OperationRefused("only a paid claim has an amount paid")
+    entry: dict[str, Any] = {"status": str(status), "at": at.isoformat(), "by": by}
+    if reference:
+        entry["reference"] = reference
+    if note:
+        entry["note"] = note
+    if amount_paid is not None:
+        entry["amount_paid"] = amount_paid
+    return {
+        **claim,
+        "status": str(status),
+        "reference": reference,
+        "amount_paid": amount_paid if amount_paid is not None else claim.get("amount_paid"),
+        "version": int(claim["version"]) + 1,
+        "history": [*claim.get("history", []), entry],
+    }
+
+
+def parcel_outcomes(
+    state: OrderState, claims: Mapping[str, Mapping[str, Any]]
+) -> list[ParcelOutcome]:
+    return [
+        ParcelOutcome(
+            tracking_code=p.tracking_code,
+            state=p.state,
+            claim=str(claims[p.tracking_code]["status"]) if p.tracking_code in claims else None,
+        )
+        for p in state.parcels()
+    ]
+
+
+def settled(parcel: ParcelOutcome) -> bool:
+    """Nothing more will happen to this parcel without an operator."""
+    return (
+        parcel.state == "delivered"
+        or parcel.state in PARCEL_ENDS
+        or (parcel.claim is not None and ClaimStatus(parcel.claim) in CLAIM_DECIDED)
+    )
+
+
+def movement(state: OrderState) -> str:
+    """A fingerprint of the undelivered parcels' latest scans: it changes when one moves."""
+    scans = sorted(
+        f"{p.tracking_code}:{p.status.event_id if p.status else ''}"
+        for p in state.parcels()
+        if p.state != "delivered"
+    )
+    return hashlib.sha256("\n".join(scans).encode()).hexdigest()
 
 
 def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:
@@ -47,6 +191,8 @@ def waits_for(tenant: TenantSettings, seconds_per_day: int) -> Waits:
         dispatch_s=max(1, tenant.dispatch_sla_days * seconds_per_day),
         delivery_s=max(1, tenant.delivery_timeout_days * seconds_per_day),
         return_window_s=max(1, tenant.return_window_days * seconds_per_day),
+        no_movement_s=max(1, tenant.delivery.no_movement_days * seconds_per_day),
+        claims_s=max(1, tenant.delivery.claims_days * seconds_per_day),
     )
 
 
@@ -127,18 +273,31 @@ def phone_of(state: OrderState) -> str | None:
     return next((p for p in phones if p), None)
 
 
-def wait_outcome(state: OrderState, wait: WaitKind) -> WaitOutcome | None:
-    """What resumes a wait, if the order already shows it; None while it should go on waiting."""
+def wait_outcome(
+    state: OrderState,
+    wait: WaitKind,
+    claims: Mapping[str, Mapping[str, Any]] | None = None,
+) -> WaitOutcome | None:
+    """What resumes a wait, if the order already shows it; None while it should go on waiting.
+
+    The delivery wait is resumed with every parcel's end, not by the latest scan: delivered
+    when every parcel is; a problem once every parcel is settled and one is not delivered
+    (returned, or its claim decided). An attempt, a delay, a loss with its claim still open
+    keep it waiting: the parcel may still arrive.
+    """
     if wait == WaitKind.PAYMENT:
         return WaitOutcome(outcome=WaitOutcomeKind.PAID) if is_paid(state) else None
     shipment = state.shipment_status()
     if wait == WaitKind.SHIPMENT and (shipment in SHIPPED or shipment == "fulfilled"):
         return WaitOutcome(outcome=WaitOutcomeKind.SHIPPED, shipment=shipment)
-    if wait == WaitKind.DELIVERY:
-        if shipment == "delivered":
-            return WaitOutcome(outcome=WaitOutcomeKind.DELIVERED)
-        if shipment in DELIVERY_PROBLEMS:
-            return WaitOutcome(outcome=WaitOutcomeKind.PROBLEM, shipment=shipment)
+    if wait == WaitKind.DELIVERY and state.parcels():
+        parcels = parcel_outcomes(state, claims or {})
+        if all(p.state == "delivered" for p in parcels):
+            return WaitOutcome(
+                outcome=WaitOutcomeKind.DELIVERED, shipment=shipment, parcels=parcels
+            )
+        if all(settled(p) for p in parcels):
+            return WaitOutcome(outcome=WaitOutcomeKind.PROBLEM, shipment=shipment, parcels=parcels)
     return None
 
 
@@ -266,11 +425,23 @@ def order_context(state: OrderState) -> dict[str, Any]:
     }
 
 
-def released_lines(state: OrderState) -> list[dict[str, Any]]:
-    """Each line's gross, for the vendor ledger once the return window has passed."""
+def delivered_lines(state: OrderState) -> set[str]:
+    """The lines of the order's parcels that were delivered."""
+    return {
+        line
+        for parcel in state.parcels()
+        if parcel.delivered_at is not None
+        for line in state.parcel_lines(parcel)
+    }
+
+
+def released_lines(state: OrderState, delivered_only: bool = False) -> list[dict[str, Any]]:
+    """Each line's gross, for the vendor ledger once the return window has passed; with
+    ``delivered_only``, only the lines whose parcel was delivered."""
     order = state.order
     if order is None:
         return []
+    arrived = delivered_lines(state) if delivered_only else None
     return [
         {
             "line_id": line.line_id,
@@ -279,6 +450,7 @@ def released_lines(state: OrderState) -> list[dict[str, Any]]:
             "currency": line.unit_price.currency,
         }
         for line in order.lines
+        if arrived is None or line.line_id in arrived
     ]
 
 
@@ -306,7 +478,14 @@ class ReturnStatus(StrEnum):
 
 # The return parcel's scans that mean it is on its way back (before its delivery scan).
 RETURN_PARCEL_MOVING = frozenset(
-    {"pre_transit", "in_transit", "out_for_delivery", "available_for_pickup"}
+    {
+        "pre_transit",
+        "in_transit",
+        "out_for_delivery",
+        "available_for_pickup",
+        "attempt_failed",
+        "delayed",
+    }
 )
 
 
@@ -320,9 +499,11 @@ def delivered_at(state: OrderState, return_parcels: Container[str]) -> datetime 
     """When the carrier reported the order delivered: its last outbound parcel's delivery
     scan; None while any outbound parcel is not delivered (return parcels do not count)."""
     parcels = [p for code, p in state.shipments.items() if code not in return_parcels]
-    if not parcels or any(p.status is None or p.status.value != "delivered" for p in parcels):
+    # Delivered is the parcel's flag (its first delivery scan), whatever a carrier said later.
+    delivered = [p.delivered_at for p in parcels if p.delivered_at is not None]
+    if not parcels or len(delivered) < len(parcels):
         return None
-    return max(p.status.at for p in parcels if p.status is not None)
+    return max(delivered)
 
 
 def check_return_window(delivered: datetime | None, days: int, now: datetime) -> None:

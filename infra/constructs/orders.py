@@ -113,60 +113,15 @@ class OrderLifecycle(Construct):
             c.SHIPMENT_RESULT,
         )
         shipped = step("Shipped", {"action": stage, "stage": c.Stage.SHIPPED})
-        wait_delivery = wait_for(
-            "WaitForDelivery",
-            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.DELIVERY},
-            waits("delivery_s"),
-            c.DELIVERY_RESULT,
-        )
-        problem = step(
-            "DeliveryProblem",
-            {
-                "action": stage,
-                "stage": c.Stage.DELIVERY_PROBLEM,
-                "shipment": sfn.JsonPath.string_at(
-                    c.path(c.DELIVERY_RESULT, c.WaitOutcome, "shipment")
-                ),
-            },
-        )
-        no_movement = step(
-            "NoMovement",
-            {"action": stage, "stage": c.Stage.DELIVERY_PROBLEM, "shipment": "no_movement"},
-        )
-        delivered = step("Delivered", {"action": stage, "stage": c.Stage.DELIVERED})
-        return_window = sfn.Wait(
-            self, "ReturnWindow", time=sfn.WaitTime.seconds_path(waits("return_window_s"))
-        )
-        release = step("ReleaseFunds", {"action": c.LifecycleAction.RELEASE})
-        closed = sfn.Succeed(self, "Closed")
-        exception = sfn.Succeed(
-            self, "DeliveryException", comment="an operator decides refund or reship"
-        )
         not_shipped = sfn.Succeed(self, "NeverShipped", comment="ops were alerted")
 
         wait_shipment.add_catch(not_dispatched, errors=["States.Timeout"], result_path="$.error")
         not_dispatched.next(wait_shipment_late)
         wait_shipment_late.add_catch(not_shipped, errors=["States.Timeout"], result_path="$.error")
         wait_shipment_late.next(shipped)
-        wait_delivery.add_catch(no_movement, errors=["States.Timeout"], result_path="$.error")
-        no_movement.next(exception)
-        problem.next(exception)
 
         after_screening = (
-            confirm.next(wait_shipment)
-            .next(shipped)
-            .next(wait_delivery)
-            .next(
-                sfn.Choice(self, "DeliveryOutcome")
-                .when(
-                    sfn.Condition.string_equals(
-                        c.path(c.DELIVERY_RESULT, c.WaitOutcome, "outcome"),
-                        c.WaitOutcomeKind.DELIVERED,
-                    ),
-                    delivered.next(return_window).next(release).next(closed),
-                )
-                .otherwise(problem)
-            )
+            confirm.next(wait_shipment).next(shipped).next(self._delivery(step, wait_for, waits))
         )
         capture = step("Capture", {"action": c.LifecycleAction.CAPTURE})
         # The gateway's authorization may arrive after the order: wait for it a little.
@@ -279,6 +234,98 @@ class OrderLifecycle(Construct):
             result_path="$.error",
         )
         return wait_payment
+
+    def _delivery(
+        self,
+        step: Step,
+        wait_for: Callable[[str, dict[str, object], str, str], tasks.LambdaInvoke],
+        waits: Callable[[str], str],
+    ) -> sfn.IChainable:
+        """From shipped to closed: wait until every parcel is settled (the processor resumes
+        the wait with each parcel's end); while parcels move, keep waiting; when none moved
+        for the tenant's limit, claims open for the stalled parcels and the order waits for
+        them (or a late delivery) a while longer before an operator decides."""
+        stage = c.LifecycleAction.STAGE
+        delivery_wait: dict[str, object] = {
+            "action": c.LifecycleAction.WAIT,
+            "wait": c.WaitKind.DELIVERY,
+        }
+        wait_delivery = wait_for(
+            "WaitForDelivery", delivery_wait, waits("no_movement_s"), c.DELIVERY_RESULT
+        )
+        check_movement = step(
+            "CheckMovement", {"action": c.LifecycleAction.MOVEMENT}, c.MOVEMENT_RESULT
+        )
+        no_movement = step(
+            "NoMovement",
+            {"action": stage, "stage": c.Stage.DELIVERY_PROBLEM, "shipment": "no_movement"},
+        )
+        wait_claims = wait_for("WaitForClaims", delivery_wait, waits("claims_s"), c.DELIVERY_RESULT)
+        problem = step(
+            "DeliveryProblem",
+            {
+                "action": stage,
+                "stage": c.Stage.DELIVERY_PROBLEM,
+                "shipment": sfn.JsonPath.string_at(
+                    c.path(c.DELIVERY_RESULT, c.WaitOutcome, "shipment")
+                ),
+            },
+            c.PROBLEM_RESULT,
+        )
+        # The parcels that did arrive: their lines' vendors are paid after the return window.
+        partly_delivered = sfn.Wait(
+            self,
+            "ReturnWindowDelivered",
+            time=sfn.WaitTime.seconds_path(waits("return_window_s")),
+        )
+        release_delivered = step(
+            "ReleaseDeliveredFunds", {"action": c.LifecycleAction.RELEASE, "delivered_only": True}
+        )
+        delivered = step("Delivered", {"action": stage, "stage": c.Stage.DELIVERED})
+        return_window = sfn.Wait(
+            self, "ReturnWindow", time=sfn.WaitTime.seconds_path(waits("return_window_s"))
+        )
+        release = step("ReleaseFunds", {"action": c.LifecycleAction.RELEASE})
+        closed = sfn.Succeed(self, "Closed")
+        exception = sfn.Succeed(
+            self, "DeliveryException", comment="an operator decides refund or reship"
+        )
+        outcome = (
+            sfn.Choice(self, "DeliveryOutcome")
+            .when(
+                sfn.Condition.string_equals(
+                    c.path(c.DELIVERY_RESULT, c.WaitOutcome, "outcome"),
+                    c.WaitOutcomeKind.DELIVERED,
+                ),
+                delivered.next(return_window).next(release).next(closed),
+            )
+            .otherwise(
+                problem.next(
+                    sfn.Choice(self, "AnyDelivered")
+                    .when(
+                        sfn.Condition.number_greater_than(
+                            c.path(c.PROBLEM_RESULT, c.ProblemResult, "delivered_lines"), 0
+                        ),
+                        partly_delivered.next(release_delivered).next(exception),
+                    )
+                    .otherwise(exception)
+                )
+            )
+        )
+        wait_delivery.add_catch(check_movement, errors=["States.Timeout"], result_path="$.error")
+        check_movement.next(
+            sfn.Choice(self, "Moved")
+            .when(
+                sfn.Condition.boolean_equals(
+                    c.path(c.MOVEMENT_RESULT, c.MovementResult, "moved"), True
+                ),
+                wait_delivery,
+            )
+            .otherwise(no_movement.next(wait_claims))
+        )
+        wait_claims.add_catch(exception, errors=["States.Timeout"], result_path="$.error")
+        wait_claims.next(outcome)
+        return wait_delivery.next(outcome)
 
     def start_refunds(self, state_machine: sfn.IStateMachine) -> None:
         """Cancellations of paid orders start the refund workflow."""

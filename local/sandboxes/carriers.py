@@ -3,7 +3,12 @@
 A ``Journey`` is the ground truth: checkpoints with strictly increasing times, in one
 carrier-neutral vocabulary (``shared.events.ShipmentStatus`` values), ending delivered,
 available for pickup, failed, returned to sender, or not at all (lost: the last scan is in
-transit). Each checkpoint becomes one webhook, as the aggregator would send it:
+transit); an ``attempted`` journey fails its first delivery attempt and delivers the next day, a
+``found`` one is declared lost by the carrier and delivered after all. Each provider spells an
+attempt and a loss its own way (EasyPost ``out_for_delivery``/``delivery_exception`` and
+``failure``/``lost``; AfterShip ``AttemptFail`` and ``Exception_013``; Shippo
+``delivery_attempted`` and ``package_lost``). Each checkpoint becomes one webhook, as the
+aggregator would send it:
 
 - EasyPost: an ``Event`` (``description: "tracker.updated"``) whose ``result`` is the
   ``Tracker`` with every ``tracking_details`` entry so far; ``X-Hmac-Signature``.
@@ -47,6 +52,8 @@ class Outcome(StrEnum):
     FAILURE = "failure"
     RETURN_TO_SENDER = "return_to_sender"
     LOST = "lost"
+    ATTEMPTED = "attempted"  # a failed attempt, delivered the next day
+    FOUND = "found"  # declared lost by the carrier, delivered after all
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,15 @@ def plan_journey(
     elif outcome is Outcome.FAILURE:
         add("out_for_delivery", "out_for_delivery", "Out for delivery", local)
         add("failure", "damaged", "Package damaged; delivery not possible", local, 2, 8)
+    elif outcome is Outcome.ATTEMPTED:
+        add("out_for_delivery", "out_for_delivery", "Out for delivery", local)
+        add("attempt_failed", "delivery_exception",
+            "Delivery attempted; recipient not available", local, 2, 6)  # fmt: skip
+        add("out_for_delivery", "out_for_delivery", "Out for delivery", local, 16, 20)
+        add("delivered", "arrived_at_destination", "Delivered, front door", local, 1, 6)
+    elif outcome is Outcome.FOUND:
+        add("lost", "lost", "Package lost; the carrier is investigating", local, 24, 48)
+        add("delivered", "arrived_at_destination", "Delivered, front door", local, 24, 72)
     else:
         add("out_for_delivery", "out_for_delivery", "Out for delivery", local)
         add("delivered", "arrived_at_destination", "Delivered, front door", local, 1, 6)
@@ -212,7 +228,7 @@ def plan_journey(
         est_delivery=(shipped_at + timedelta(days=rng.randint(3, 5))).replace(
             hour=0, minute=0, second=0, microsecond=0
         ),
-        signed_by=recipient.upper() if recipient and outcome is Outcome.DELIVERED else None,
+        signed_by=recipient.upper() if recipient and points[-1].status == "delivered" else None,
     )
 
 
@@ -237,11 +253,23 @@ def _ep_location(place: Place) -> JSON:
     }
 
 
+# Neutral statuses EasyPost has no status for: its status and status_detail for them.
+_EASYPOST_SPELLING = {
+    "attempt_failed": ("out_for_delivery", "delivery_exception"),
+    "lost": ("failure", "lost"),
+}
+
+
+def _ep_status(point: Checkpoint) -> tuple[str, str]:
+    return _EASYPOST_SPELLING.get(point.status, (point.status, point.detail))
+
+
 def easypost_event(journey: Journey, upto: int, *, event_id: str, user_id: str) -> JSON:
     """The ``tracker.updated`` Event for the journey as of checkpoint ``upto`` (0-based)."""
     seen = journey.checkpoints[: upto + 1]
     latest = seen[-1]
-    previous = seen[-2].status if len(seen) > 1 else None
+    previous = _ep_status(seen[-2])[0] if len(seen) > 1 else None
+    latest_status, latest_detail = _ep_status(latest)
     courier = COURIERS[journey.courier]
     final = latest.status in ("delivered", "return_to_sender", "failure")
     tracker = {
@@ -249,8 +277,8 @@ def easypost_event(journey: Journey, upto: int, *, event_id: str, user_id: str) 
         "object": "Tracker",
         "mode": "test",
         "tracking_code": journey.tracking_code,
-        "status": latest.status,
-        "status_detail": latest.detail,
+        "status": latest_status,
+        "status_detail": latest_detail,
         "created_at": _z(journey.checkpoints[0].at),
         "updated_at": _z(latest.at),
         "signed_by": journey.signed_by if latest.status == "delivered" else None,
@@ -263,8 +291,8 @@ def easypost_event(journey: Journey, upto: int, *, event_id: str, user_id: str) 
                 "object": "TrackingDetail",
                 "message": point.message,
                 "description": point.message,
-                "status": point.status,
-                "status_detail": point.detail,
+                "status": _ep_status(point)[0],
+                "status_detail": _ep_status(point)[1],
                 "datetime": _z(point.at),
                 "source": courier.easypost,
                 "carrier_code": None,
@@ -299,7 +327,7 @@ def easypost_event(journey: Journey, upto: int, *, event_id: str, user_id: str) 
         "mode": "test",
         "description": "tracker.updated",
         "previous_attributes": (
-            {"status": previous} if previous not in (None, latest.status) else {}
+            {"status": previous} if previous not in (None, latest_status) else {}
         ),
         "created_at": _z(latest.at),
         "updated_at": _z(latest.at),
@@ -338,6 +366,10 @@ def aftership_tag(point: Checkpoint, first_pickup: bool = False) -> tuple[str, s
         return "AvailableForPickup", "AvailableForPickup_001", "Available for pickup"
     if point.status == "return_to_sender":
         return "Exception", "Exception_011", "Returned to sender"
+    if point.status == "attempt_failed":
+        return "AttemptFail", "AttemptFail_002", "Recipient not available"
+    if point.status == "lost":
+        return "Exception", "Exception_013", "Shipment lost"
     return "Exception", "Exception_001", "Exception"
 
 
@@ -455,6 +487,9 @@ _SHIPPO = {
     "return_to_sender": ("RETURNED", "return_to_sender",
                          "The package has been returned to the sender."),
     "failure": ("FAILURE", "package_damaged", "The package was damaged."),
+    "attempt_failed": ("TRANSIT", "delivery_attempted",
+                       "Delivery was attempted; the carrier will try again."),
+    "lost": ("FAILURE", "package_lost", "The package was lost."),
 }  # fmt: skip
 
 

@@ -227,6 +227,8 @@ class DeliveryProblem(_OrderContext):
     tracking_code: str | None = None
     tracking_url: WebUrl | None = None
     next_update_days: int | None = Field(default=None, ge=1)
+    # The carrier's own words for what happened ("Business closed", "Customs clearance").
+    carrier_says: str | None = None
 
     _WORDING: ClassVar[dict[str, tuple[str, str]]] = {
         "lost": (
@@ -250,6 +252,11 @@ class DeliveryProblem(_OrderContext):
             "The parcel with your order is taking longer than expected to reach you.",
         ),
     }
+
+    @property
+    def keeps_going(self) -> bool:
+        """An attempt or a delay: the parcel is still on its way, nothing is lost."""
+        return self.problem in ("failed_attempt", "delayed")
 
     @property
     def headline(self) -> str:

@@ -1296,3 +1296,62 @@ def test_a_label_the_carrier_refuses_cancels_the_return_and_frees_its_lines(
     monkeypatch.setenv("CARRIER_API_BASE", returns_env["carrier"].base_url)
     lines = {"lines": [{"line_id": "l1", "quantity": 2}], "reason": "x"}
     assert ops("POST", "acme", "o-1", "returns", lines)[0] == 201
+
+
+# -- carrier claims ------------------------------------------------------------------------------
+
+
+def test_an_operator_records_a_claims_life_with_its_reference(env: dict[str, Any]) -> None:
+    from functions.orders.domain import new_claim
+
+    place("acme", "o-1", shipment="lost")
+    state, _ = OrderStore(TABLE).load("acme", "o-1")
+    # What the processor files for the lost scan (functions/orders/use_cases/parcels.py).
+    claim = new_claim(state, "1Zo-1", "lost", T0, "ecomops")
+    assert LifecycleStore(TABLE).open_claim("acme", "o-1", claim)
+    assert not LifecycleStore(TABLE).open_claim("acme", "o-1", claim)  # once per parcel
+    status, body = ops("GET", "acme", "o-1", "claims")
+    assert status == 200
+    assert ops("GET", "acme", "o-1")[1]["claims"] == body["claims"]  # on the order too
+    ((claim),) = body["claims"]
+    assert (claim["tracking_code"], claim["status"], claim["version"]) == ("1Zo-1", "filed", 1)
+
+    status, body = ops("POST", "acme", "o-1", "claims/1Zo-1", {"status": "accepted"})
+    assert status == 409 and "reference" in body["message"]
+    status, body = ops("POST", "acme", "o-1", "claims/1Zo-1", {"status": "lost"})
+    assert status == 400 and body["message"].startswith("status:")
+    status, body = ops(
+        "POST", "acme", "o-1", "claims/1Zo-1", {"status": "accepted", "reference": "UPS-9"}
+    )
+    assert status == 200
+    assert (body["status"], body["reference"], body["version"]) == ("accepted", "UPS-9", 2)
+    assert body["history"][-1]["by"] == "alice@acme.example"
+
+    from functions.api.handlers import operator
+
+    answer = operator.handler(
+        http_event("GET", "/ops/tenants/acme/claims", claims=ALICE),
+        _Context(),  # type: ignore[arg-type]
+    )
+    assert [c["order_id"] for c in json.loads(answer["body"])["claims"]] == ["o-1"]
+    status, body = ops(
+        "POST",
+        "acme",
+        "o-1",
+        "claims/1Zo-1",
+        {"status": "paid", "reference": "UPS-9", "amount_paid": 2500},
+    )
+    assert status == 200 and body["amount_paid"] == 2500
+    answer = operator.handler(
+        http_event("GET", "/ops/tenants/acme/claims", claims=ALICE),
+        _Context(),  # type: ignore[arg-type]
+    )
+    assert json.loads(answer["body"])["claims"] == []  # paid: no longer open
+    status, body = ops("GET", "globex", "o-1", "claims")
+    assert status == 403
+
+
+def test_a_claim_for_a_parcel_without_one_is_409(env: dict[str, Any]) -> None:
+    place("acme", "o-1", shipment="in_transit")
+    status, body = ops("POST", "acme", "o-1", "claims/1Zo-1", {"status": "rejected"})
+    assert status == 409 and "no claim" in body["message"]

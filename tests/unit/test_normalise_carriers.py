@@ -216,7 +216,31 @@ def easypost_event(**tracker_overrides: Any) -> dict[str, Any]:
     ],
 )
 def test_easypost_statuses(raw: str, expected: ShipmentStatus) -> None:
-    assert one(run(Source.EASYPOST, easypost_event(status=raw))).status is expected
+    event = easypost_event(status=raw, status_detail=None, tracking_details=[])
+    assert one(run(Source.EASYPOST, event)).status is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail", "expected"),
+    [
+        ("failure", "lost", ShipmentStatus.LOST),
+        ("failure", "damaged", ShipmentStatus.DAMAGED),
+        ("in_transit", "weather_delay", ShipmentStatus.DELAYED),
+        ("in_transit", "delayed", ShipmentStatus.DELAYED),
+        ("out_for_delivery", "delivery_exception", ShipmentStatus.ATTEMPT_FAILED),
+        ("failure", "delivery_exception", ShipmentStatus.ATTEMPT_FAILED),
+        ("failure", "refused", ShipmentStatus.EXCEPTION),
+        ("failure", "unknown", ShipmentStatus.FAILURE),
+        ("in_transit", "arrived_at_facility", ShipmentStatus.IN_TRANSIT),
+        # A detail never overrides an outcome.
+        ("delivered", "lost", ShipmentStatus.DELIVERED),
+        ("return_to_sender", "damaged", ShipmentStatus.RETURN_TO_SENDER),
+        ("error", "lost", ShipmentStatus.UNKNOWN),
+    ],
+)
+def test_easypost_status_detail_refines(raw: str, detail: str, expected: ShipmentStatus) -> None:
+    event = easypost_event(status=raw, status_detail=detail, tracking_details=[])
+    assert one(run(Source.EASYPOST, event)).status is expected
 
 
 def test_easypost_without_details_uses_the_event_time() -> None:
@@ -266,8 +290,19 @@ def tracking(**overrides: Any) -> dict[str, Any]:
         ("OutForDelivery", "OutForDelivery_001", ShipmentStatus.OUT_FOR_DELIVERY),
         ("AvailableForPickup", "AvailableForPickup_001", ShipmentStatus.AVAILABLE_FOR_PICKUP),
         ("Delivered", "Delivered_002", ShipmentStatus.DELIVERED),
-        ("AttemptFail", "AttemptFail_001", ShipmentStatus.FAILURE),
-        ("Exception", "Exception_013", ShipmentStatus.FAILURE),
+        # An attempt that failed and a delay are not a loss (issue 13.1).
+        ("AttemptFail", "AttemptFail_001", ShipmentStatus.ATTEMPT_FAILED),
+        ("AttemptFail", "AttemptFail_003", ShipmentStatus.ATTEMPT_FAILED),
+        ("Exception", "Exception_004", ShipmentStatus.DELAYED),
+        ("Exception", "Exception_005", ShipmentStatus.DELAYED),
+        ("Exception", "Exception_017", ShipmentStatus.DELAYED),
+        ("Exception", "Exception_013", ShipmentStatus.LOST),
+        ("Exception", "Exception_012", ShipmentStatus.DAMAGED),
+        ("Exception", "Exception_003", ShipmentStatus.EXCEPTION),
+        ("Exception", "Exception_001", ShipmentStatus.EXCEPTION),
+        ("Exception", None, ShipmentStatus.EXCEPTION),
+        # A subtag only refines its own tag.
+        ("InTransit", "Exception_013", ShipmentStatus.IN_TRANSIT),
         ("Exception", "Exception_010", ShipmentStatus.RETURN_TO_SENDER),
         ("Exception", "Exception_011", ShipmentStatus.RETURN_TO_SENDER),
         ("Exception", "Exception_020", ShipmentStatus.CANCELLED),
@@ -341,7 +376,15 @@ def shippo(status: str, substatus: str | None = None, **data: Any) -> dict[str, 
         ("TRANSIT", "pickup_available", ShipmentStatus.AVAILABLE_FOR_PICKUP),
         ("DELIVERED", "delivered", ShipmentStatus.DELIVERED),
         ("RETURNED", "return_to_sender", ShipmentStatus.RETURN_TO_SENDER),
-        ("FAILURE", "package_lost", ShipmentStatus.FAILURE),
+        ("FAILURE", "package_lost", ShipmentStatus.LOST),
+        ("FAILURE", "package_damaged", ShipmentStatus.DAMAGED),
+        ("FAILURE", "package_undeliverable", ShipmentStatus.EXCEPTION),
+        ("FAILURE", None, ShipmentStatus.FAILURE),
+        ("TRANSIT", "delivery_attempted", ShipmentStatus.ATTEMPT_FAILED),
+        ("TRANSIT", "notice_left", ShipmentStatus.ATTEMPT_FAILED),
+        ("TRANSIT", "delayed", ShipmentStatus.DELAYED),
+        ("TRANSIT", "package_held", ShipmentStatus.DELAYED),
+        ("DELIVERED", "package_lost", ShipmentStatus.DELIVERED),
         ("UNKNOWN", None, ShipmentStatus.UNKNOWN),
         ("LOST_IN_SPACE", None, ShipmentStatus.UNKNOWN),
     ],
@@ -432,3 +475,42 @@ def test_out_of_range_detail_times_are_skipped() -> None:
     doc["result"]["tracking_details"][-1]["datetime"] = "9999-12-31T23:59:59-23:59"
     event = one(run(Source.EASYPOST, doc))
     assert event.occurred_at == datetime(2024, 8, 2, 18, 35, 20, tzinfo=UTC)
+
+
+# --- the carrier sandbox's attempts and losses, through each provider's normaliser --------------
+
+
+@pytest.mark.parametrize("provider", ["easypost", "aftership", "shippo"])
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("attempted", ["attempt_failed", "out_for_delivery", "delivered"]),
+        ("found", ["lost", "delivered"]),
+    ],
+)
+def test_sandbox_attempts_and_losses_normalise_alike(
+    provider: str, outcome: str, expected: list[str]
+) -> None:
+    import random
+
+    from local.sandboxes import carriers as sandbox
+
+    rng = random.Random(7)
+    journey = sandbox.plan_journey(
+        rng,
+        order_id="o-1",
+        provider=sandbox.Provider(provider),
+        shipped_at=RECEIVED,
+        destination=sandbox.HUBS[0],
+        outcome=sandbox.Outcome(outcome),
+    )
+    statuses = []
+    for upto in range(len(journey.checkpoints)):
+        if provider == "easypost":
+            payload = sandbox.easypost_event(journey, upto, event_id=f"e{upto}", user_id="u")
+        elif provider == "aftership":
+            payload = sandbox.aftership_event(journey, upto, event_id=f"e{upto}", tracking_id="t")
+        else:
+            payload = sandbox.shippo_event(journey, upto)
+        statuses.append(str(one(run(Source(provider), payload)).status))
+    assert statuses[-len(expected) :] == expected

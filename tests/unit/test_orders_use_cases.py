@@ -174,20 +174,24 @@ def test_each_stage_tells_the_customer_once(
     assert fake.records.stage("acme", "o-1") == stage
 
 
-def test_a_delivery_problem_opens_a_claim_and_alerts(fake: FakePorts) -> None:
-    fake.orders.add(placed(), paid(), shipment("failure"))
+def test_no_movement_opens_a_claim_for_the_stalled_parcel_and_alerts(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid(), shipment("in_transit"))
     lifecycle.stage(
         fake.ports(),
         step(
             c.StageInput,
             c.LifecycleAction.STAGE,
             stage=c.Stage.DELIVERY_PROBLEM,
-            shipment="failure",
+            shipment="no_movement",
         ),
     )
     assert fake.mailer.kinds() == ["delivery_problem"]
-    (claim,) = fake.records.claims
-    assert (claim["tracking_code"], claim["problem"], claim["status"]) == ("1Z1", "failure", "open")
+    (claim,) = fake.records.claims("acme", "o-1")
+    assert (claim["tracking_code"], claim["problem"], claim["status"]) == (
+        "1Z1",
+        "no_movement",
+        "filed",
+    )
     assert "Delivery problem" in fake.alerts.sent[0][1]
 
 

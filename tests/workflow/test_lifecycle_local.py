@@ -107,7 +107,9 @@ def fulfil(stack: Any, tenant: str, order_id: str, tracking: str) -> None:
     assert status == 200, answer
 
 
-def carrier_update(stack: Any, tenant: str, tracking: str, status: str, minute: int) -> None:
+def carrier_update(
+    stack: Any, tenant: str, tracking: str, status: str, minute: int, detail: str | None = None
+) -> None:
     at = f"2026-11-23T12:{minute:02d}:00Z"
     body = json.dumps(
         {
@@ -120,6 +122,7 @@ def carrier_update(stack: Any, tenant: str, tracking: str, status: str, minute: 
                 "id": f"trk_{tracking}",
                 "tracking_code": tracking,
                 "status": status,
+                "status_detail": detail,
                 "carrier": "UPS",
                 "updated_at": at,
                 "tracking_details": [{"status": status, "datetime": at, "message": status}],
@@ -301,19 +304,47 @@ def test_review_that_times_out_cancels(local_stack: Any, tmp_path: Path) -> None
     assert final_state(local_stack, "life-timeout", "o-1") == "CancelReviewTimedOutDone"
 
 
-def test_lost_package_takes_the_exception_path(local_stack: Any, tmp_path: Path) -> None:
+def test_lost_package_claim_rejected_takes_the_exception_path(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import main
+
     make_tenant(local_stack, tmp_path, "life-lost")
     place_paid(local_stack, "life-lost", "o-1")
     fulfil(local_stack, "life-lost", "o-1", "1ZLOST")
     wait_for_stage(local_stack, "life-lost", "o-1", "awaiting_delivery")
-    carrier_update(local_stack, "life-lost", "1ZLOST", "failure", 5)
+    carrier_update(local_stack, "life-lost", "1ZLOST", "failure", 5, detail="lost")
+    wait_for_mail(local_stack, "life-lost", "o-1", "delivery_problem")
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    (claim,) = store.claims("life-lost", "o-1")
+    assert (claim["tracking_code"], claim["status"]) == ("1ZLOST", "filed")
+    # The order waits while the claim is open; the carrier's answer settles the parcel.
+    assert store.stage("life-lost", "o-1") == "awaiting_delivery"
+    # The operator records the carrier's answers with the CLI (versioned, who and when).
+    runner = CliRunner()
+    claim_cli = ["orders", "claim", "--tenant", "life-lost", "o-1", "1ZLOST"]
+    where = ["--by", "ops@example.com", "--local", local_stack.base_url]
+    refused = runner.invoke(main, [*claim_cli, "accepted", *where])
+    assert refused.exit_code == 1 and "reference" in refused.output
+    accepted = runner.invoke(main, [*claim_cli, "accepted", "--reference", "UPS-77", *where])
+    assert accepted.exit_code == 0, accepted.output
+    assert "accepted  reference UPS-77" in accepted.output
+    assert store.stage("life-lost", "o-1") == "awaiting_delivery"
+    rejected = runner.invoke(main, [*claim_cli, "rejected", "--note", "no proof", *where])
+    assert rejected.exit_code == 0, rejected.output
+    shown = runner.invoke(
+        main, ["orders", "claims", "--tenant", "life-lost", "o-1", "--local", local_stack.base_url]
+    )
+    assert [line.split()[1] for line in shown.output.splitlines()[1:]] == [
+        "filed",
+        "accepted",
+        "rejected",
+    ]
     assert finished(local_stack, "life-lost", "o-1")["status"] == "SUCCEEDED"
     assert final_state(local_stack, "life-lost", "o-1") == "DeliveryException"
-    wait_for_mail(local_stack, "life-lost", "o-1", "delivery_problem")
-    (claim,) = LifecycleStore(local_stack.deployment.outputs["TableName"]).claims(
-        "life-lost", "o-1"
-    )
-    assert claim["tracking_code"] == "1ZLOST" and claim["status"] == "open"
+    assert store.stage("life-lost", "o-1") == "delivery_problem"
 
 
 def test_not_dispatched_within_the_sla_alerts_then_still_ships(
@@ -436,3 +467,22 @@ def test_before_a_review_times_out_the_client_team_is_asked_to_call_the_customer
     assert decide(local_stack, tenant, "o-1", "reject") == {"resumed": True}
     assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
     assert final_state(local_stack, tenant, "o-1") == "CancelRejectedDone"
+
+
+def test_no_movement_past_the_tenants_limit_opens_a_claim(local_stack: Any, tmp_path: Path) -> None:
+    tenant = "life-still"
+    make_tenant(local_stack, tmp_path, tenant, delivery={"no_movement_days": 3, "claims_days": 3})
+    place_paid(local_stack, tenant, "o-1")
+    fulfil(local_stack, tenant, "o-1", "1ZSTILL")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
+    carrier_update(local_stack, tenant, "1ZSTILL", "in_transit", 1)
+    # Nothing moves for three "days": a claim for the parcel, then the operator decides.
+    assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
+    assert final_state(local_stack, tenant, "o-1") == "DeliveryException"
+    (claim,) = LifecycleStore(local_stack.deployment.outputs["TableName"]).claims(tenant, "o-1")
+    assert (claim["tracking_code"], claim["problem"], claim["status"]) == (
+        "1ZSTILL",
+        "no_movement",
+        "filed",
+    )
+    wait_for_mail(local_stack, tenant, "o-1", "delivery_problem")

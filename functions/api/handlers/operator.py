@@ -107,6 +107,18 @@ class ReviewBody(_Body):
     decision: Literal["approve", "reject"]
 
 
+class ClaimBody(_Body):
+    """What the carrier answered to a claim (or its withdrawal), with its claim reference."""
+
+    status: Literal["accepted", "rejected", "paid", "withdrawn"]
+    reference: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    amount_paid: int | None = Field(default=None, gt=0, description="minor units")
+    note: Text | None = None
+
+
 class CallOutcomeBody(_Body):
     outcome: Literal["reached-confirmed", "reached-declined", "no-answer"]
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
@@ -285,6 +297,7 @@ def get_order(tenant: str, order_id: str) -> dict[str, Any]:
         **view,
         "stage": lifecycle.stage(tenant, order_id),
         "screening": lifecycle.screening(tenant, order_id),
+        "claims": lifecycle.claims(tenant, order_id),
         # A review hold: its call task and the calls' outcomes (the call task links here).
         "review": lifecycle.review(tenant, order_id),
     }
@@ -405,6 +418,45 @@ def decide(tenant: str, order_id: str, decision: str, by: str) -> dict[str, Any]
             or "the review is no longer waiting (it timed out or was decided already)"
         )
     return {"order_id": order_id, "decision": decision, **result}
+
+
+@app.get(f"{ORDER}/claims")
+def order_claims(tenant: str, order_id: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    _require_order(tenant, order_id)
+    return {"order_id": order_id, "claims": _operations().claims(_orders(), tenant, order_id)}
+
+
+@app.post(f"{ORDER}/claims/<parcel>")
+def record_claim(tenant: str, order_id: str, parcel: str) -> dict[str, Any]:
+    """Record the carrier's answer to one parcel's claim; ``If-Match: <version>`` makes it
+    conditional on the version the operator read."""
+    who = _authorize(tenant, "claim")
+    body = _body(ClaimBody)
+    _require_order(tenant, order_id)
+    claim: dict[str, Any] = _operations().record_claim(
+        _orders(),
+        tenant,
+        order_id,
+        parcel,
+        body.status,
+        by=who,
+        reference=body.reference,
+        amount_paid=body.amount_paid,
+        note=body.note,
+        expected_version=_expected_version(),
+    )
+    logger.info(
+        "claim recorded",
+        extra={"order_id": order_id, "parcel": parcel, "status": body.status},
+    )
+    return claim
+
+
+@app.get("/ops/tenants/<tenant>/claims")
+def open_claims(tenant: str) -> dict[str, Any]:
+    _authorize(tenant, "view")
+    return {"claims": _operations().open_claims(_orders(), tenant)}
 
 
 # -- review queue and risk management ------------------------------------------------------------

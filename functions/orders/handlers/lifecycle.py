@@ -19,6 +19,7 @@ STEPS: dict[c.LifecycleAction, Callable[..., Any]] = {
     c.LifecycleAction.CANCEL: lifecycle.cancel,
     c.LifecycleAction.CAPTURE: lifecycle.capture,
     c.LifecycleAction.RELEASE: lifecycle.release,
+    c.LifecycleAction.MOVEMENT: lifecycle.check_movement,
     c.LifecycleAction.REVIEW_CHECKPOINT: reviews.checkpoint,
 }
 

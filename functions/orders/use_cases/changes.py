@@ -1,7 +1,7 @@
 """What the orders context does when the processor applied an event to an order: start its
-lifecycle, honour a shop's cancellation, resume the waits the event satisfies, record and tell
-refunds the gateway failed, file refunds and chargebacks into the customer's history, move
-returns whose parcel was scanned."""
+lifecycle, honour a shop's cancellation, act on what carriers say of each parcel, resume the
+waits the event satisfies, record and tell refunds the gateway failed, file refunds and
+chargebacks into the customer's history, move returns whose parcel was scanned."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from functions.orders.domain import OperationRefused, waits_for
 from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import resume_waits, void_authorizations
 from functions.orders.use_cases.operations import cancel_order
+from functions.orders.use_cases.parcels import parcel_news
 from functions.orders.use_cases.refund_failures import refunds_failed_at_gateway
 from functions.orders.use_cases.refund_requests import refund_all_payments
 from functions.orders.use_cases.refunds import resume_refund_waits
@@ -21,6 +22,7 @@ from shared.events import (
     ChargeRefunded,
     DisputeOpened,
     OrderCancelled,
+    OrderFulfilled,
     OrderPlaced,
     PaymentAuthorized,
     PaymentSucceeded,
@@ -66,6 +68,9 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
                 cause=SHOP_CANCEL_CAUSES.get((event.reason or "").strip().lower(), SHOP_CANCELLED),
             )
     state, _ = ports.orders.load_for_update(event.tenant, order_id)
+    if isinstance(event, ShipmentUpdated | OrderFulfilled):
+        # Before the waits: a delivery closes its parcel's claim, which the wait then reads.
+        parcel_news(ports, event.tenant, order_id, state)
     resume_waits(ports, event.tenant, order_id, state)
     if isinstance(event, ChargeRefunded | RefundUpdated):
         resume_refund_waits(ports, event.tenant, order_id, state)

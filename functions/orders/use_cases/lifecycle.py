@@ -13,9 +13,17 @@ from datetime import datetime
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import card_of, lifecycle_hours, released_lines, wait_outcome
+from functions.orders.domain import (
+    card_of,
+    delivered_lines,
+    lifecycle_hours,
+    movement,
+    released_lines,
+    wait_outcome,
+)
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
+from functions.orders.use_cases.parcels import moved_since_wait, no_movement
 from functions.orders.use_cases.refund_requests import refund_all_payments
 from shared.clock import decided_at, epoch_seconds
 from shared.observability import logger
@@ -177,12 +185,17 @@ def take_pending_decision(ports: Ports, tenant: str, order_id: str) -> bool:
 def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> list[str]:
     """After an event changed the order: redeem the waits it satisfies."""
     resumed = []
+    claims: dict[str, dict[str, Any]] | None = None
     for wait in c.WaitKind:
-        outcome = wait_outcome(state, wait)
+        if wait == c.WaitKind.DELIVERY and state.parcels():
+            claims = {k["tracking_code"]: k for k in ports.records.claims(tenant, order_id)}
+        outcome = wait_outcome(state, wait, claims)
         if outcome is None:
             continue
         token = ports.records.take_wait(tenant, order_id, wait)
-        if token and ports.workflows.resume(token, outcome.model_dump(mode="json")):
+        # Only the delivery wait names its parcels; the others resume as they always did.
+        document = outcome.model_dump(mode="json", exclude=None if outcome.parcels else {"parcels"})
+        if token and ports.workflows.resume(token, document):
             resumed.append(str(wait))
     return resumed
 
@@ -192,8 +205,21 @@ def wait(ports: Ports, step: c.WaitInput) -> dict[str, Any]:
     ports.records.set_stage(step.tenant, step.order_id, f"awaiting_{step.wait}")
     # The fact may have arrived before the lifecycle got here: resume at once.
     state, _ = ports.orders.load(step.tenant, step.order_id)
+    if (
+        step.wait == c.WaitKind.DELIVERY
+        and ports.records.movement(step.tenant, step.order_id) is None
+    ):
+        # Where the parcels were when the delivery wait first began (``check_movement``).
+        ports.records.save_movement(step.tenant, step.order_id, movement(state))
     resume_waits(ports, step.tenant, step.order_id, state)
     return {"waiting": str(step.wait)}
+
+
+def check_movement(ports: Ports, step: c.MovementInput) -> c.MovementResult:
+    """The delivery wait timed out: if a parcel moved since it (last) began, it waits again;
+    if none did, the parcels have stood still for the tenant's limit (``no_movement_days``)."""
+    state, _ = load(ports, step.tenant, step.order_id)
+    return c.MovementResult(moved=moved_since_wait(ports, step.tenant, step.order_id, state))
 
 
 def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
@@ -226,8 +252,13 @@ def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
             customer,
             {"return_window_days": tenant.return_window_days},
         )
+    elif step.stage == c.Stage.DELIVERY_PROBLEM and step.shipment == "no_movement":
+        no_movement(ports, tenant, state)
     elif step.stage == c.Stage.DELIVERY_PROBLEM:
         _delivery_problem(ports, state, tenant, step.shipment)
+        return c.ProblemResult(
+            stage=str(step.stage), delivered_lines=len(delivered_lines(state))
+        ).model_dump(mode="json")
     elif step.stage == c.Stage.NOT_DISPATCHED:
         ports.alerts.alert(
             tenant.id,
@@ -240,31 +271,10 @@ def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
 def _delivery_problem(
     ports: Ports, state: OrderState, tenant: TenantSettings, problem: str | None
 ) -> None:
-    shipment = next(iter(state.shipments.values()), None)
-    notify(
-        ports,
-        "delivery_problem",
-        state,
-        tenant,
-        customer_of(state),
-        {
-            "problem": {"return_to_sender": "returned_to_sender"}.get(problem or "", "lost"),
-            "tracking_code": shipment.tracking_code if shipment else None,
-            "carrier": shipment.carrier if shipment else None,
-        },
-    )
-    # A claim against the carrier, for the operator who decides to refund or reship.
-    ports.records.open_claim(
-        tenant.id,
-        state.order_id,
-        {
-            "tracking_code": shipment.tracking_code if shipment else None,
-            "carrier": shipment.carrier if shipment else None,
-            "problem": problem or "unknown",
-            "status": "open",
-            "decision": "pending: refund or reship",
-        },
-    )
+    """Every parcel is settled and one was not delivered (returned, or its claim decided): the
+    customer and carrier were told parcel by parcel; the client team decides refund or
+    reship for what did not arrive."""
+    claims = {k["tracking_code"]: k for k in ports.records.claims(tenant.id, state.order_id)}
     ports.alerts.alert(
         tenant.id,
         f"Delivery problem: order {state.order_id}",
@@ -272,7 +282,16 @@ def _delivery_problem(
             "tenant": tenant.id,
             "order_id": state.order_id,
             "shipment": problem,
-            "claim": "opened; decide refund (ops API refunds) or reship",
+            "parcels": [
+                {
+                    "parcel": p.tracking_code,
+                    "state": p.state,
+                    "lines": state.parcel_lines(p),
+                    "claim": claims.get(p.tracking_code, {}).get("status"),
+                }
+                for p in state.parcels()
+            ],
+            "next": "decide refund (ops API refunds) or reship for the parcels not delivered",
         },
     )
 
@@ -345,7 +364,12 @@ def void_authorizations(
 
 def release(ports: Ports, step: c.ReleaseInput) -> dict[str, Any]:
     state, tenant = load(ports, step.tenant, step.order_id)
-    lines = released_lines(state)
+    lines = released_lines(state, delivered_only=step.delivered_only)
+    if step.delivered_only:
+        # The vendors whose lines arrived are paid; the stage stays delivery_problem.
+        if lines:
+            ports.records.release_funds(tenant.id, state.order_id, lines)
+        return {"released": len(lines)}
     ports.records.release_funds(tenant.id, state.order_id, lines)
     ports.records.set_stage(tenant.id, state.order_id, c.Stage.CLOSED)
     return {"released": len(lines)}

@@ -26,7 +26,8 @@ def notify(
 ) -> str | None:
     """Render and send ``kind`` unless the order was sent it already; the message id, or None
     (nobody to send to, sent before, or the send failed and was recorded). ``once_as`` names
-    what is sent once when an order may be sent a kind more than once (one per return)."""
+    what is sent once when an order may be sent a kind more than once (one per return, one per
+    carrier scan about one parcel); by default, once per order and kind."""
     recipients = [r for r in to if r]
     once = once_as or kind
     if not recipients or ports.notifications.sent(tenant.id, state.order_id, once):

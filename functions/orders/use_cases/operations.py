@@ -17,18 +17,22 @@ from functions.orders.domain import (
     amount_due,
 )
 from functions.orders.ports import Ports
-from functions.orders.use_cases.lifecycle import decide
+from functions.orders.use_cases.lifecycle import decide, resume_waits
 from functions.orders.use_cases.notify import customer_of, notify
+from functions.orders.use_cases.parcels import move_claim
 from functions.orders.use_cases.refund_requests import refund_all_payments, request_refund
 from functions.orders.use_cases.returns import inspect_return, open_return, return_parcels_moved
 from functions.orders.use_cases.reviews import record_call_outcome
 
 __all__ = [
     "cancel_order",
+    "claims",
     "decide_review",
     "inspect_return",
+    "open_claims",
     "open_return",
     "record_call_outcome",
+    "record_claim",
     "refund_all_payments",
     "request_refund",
     "return_parcels_moved",
@@ -89,3 +93,46 @@ def decide_review(
         by=by,
     )
     return decide(ports, step)
+
+
+def claims(ports: Ports, tenant: str, order_id: str) -> list[dict[str, Any]]:
+    """The order's carrier claims, one per parcel, each with its history."""
+    return sorted(ports.records.claims(tenant, order_id), key=lambda c: c["tracking_code"])
+
+
+def open_claims(ports: Ports, tenant: str) -> list[dict[str, Any]]:
+    """The tenant's claims still waiting for the carrier."""
+    return sorted(ports.records.open_claims(tenant), key=lambda c: c["opened_at"])
+
+
+def record_claim(
+    ports: Ports,
+    tenant: str,
+    order_id: str,
+    tracking_code: str,
+    status: str,
+    *,
+    by: str,
+    reference: str | None = None,
+    amount_paid: int | None = None,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Record the carrier's answer to a claim (accepted, rejected, paid, with its reference),
+    or withdraw it; a decided claim may settle the order's last parcel, and the lifecycle's
+    delivery wait moves on."""
+    moved = move_claim(
+        ports,
+        tenant,
+        order_id,
+        tracking_code,
+        status,
+        by=by,
+        reference=reference,
+        amount_paid=amount_paid,
+        note=note,
+        expected_version=expected_version,
+    )
+    state, _ = ports.orders.load(tenant, order_id)
+    resume_waits(ports, tenant, order_id, state)
+    return moved

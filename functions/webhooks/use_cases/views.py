@@ -62,8 +62,11 @@ def order_view(store: OrderReader, tenant: str, order_id: str) -> dict[str, Any]
             {
                 "tracking_code": s.tracking_code,
                 "carrier": s.carrier,
-                "status": s.status.value if s.status else "fulfilled",
-                "since": (s.status.at if s.status else s.first_seen_at).isoformat(),
+                "status": s.state,
+                "lines": state.parcel_lines(s),
+                "since": (
+                    s.delivered_at or (s.status.at if s.status else s.first_seen_at)
+                ).isoformat(),
                 "tracking_url": s.tracking_url,
             }
             for s in state.shipments.values()

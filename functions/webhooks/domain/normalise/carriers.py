@@ -9,18 +9,30 @@ the *maximum* timestamp rather than the last list entry: details only accumulate
 never moves backwards for one shipment, even when a provider lists them out of order. Without
 details, the provider's own updated/created time is used.
 
-Mappings:
+Mappings (every provider's codes into the vocabulary of ``ShipmentStatus``, which keeps an
+attempt that failed and a delay apart from an exception, a loss and damage):
 
-* EasyPost ``status`` is already our vocabulary; ``error`` (the tracker could not be queried —
-  bad code, carrier outage) says nothing about the parcel and becomes ``unknown``.
+* EasyPost ``status`` is already our vocabulary, refined by ``status_detail``: ``lost`` → lost,
+  ``damaged`` → damaged; ``delayed``/``weather_delay``/``missorted``/``held`` (on a parcel still
+  moving or failed) → delayed; ``delivery_exception`` on a parcel out for delivery or failed →
+  attempt_failed (the carrier tried); ``refused``/``address_correction``/``transit_exception``
+  → exception. ``error`` (the tracker could not be queried — bad code, carrier outage) says
+  nothing about the parcel and becomes ``unknown``.
 * AfterShip ``tag``: Pending/InfoReceived → pre_transit, InTransit → in_transit,
   OutForDelivery → out_for_delivery, AvailableForPickup → available_for_pickup,
-  Delivered → delivered, AttemptFail/Exception → failure, Expired → unknown. Exception subtags
-  Exception_010/011 (returning/returned to sender) → return_to_sender, Exception_020 (shipment
+  Delivered → delivered, AttemptFail → attempt_failed ("will try to deliver again"),
+  Exception → exception, Expired → unknown. Exception subtags: 004/005/016/017 (delayed:
+  customs, external factors, processing, weather) → delayed; 012 (damaged) → damaged; 013
+  (lost) → lost; 010/011 (returning/returned to sender) → return_to_sender; 020 (shipment
   cancelled) → cancelled; ``return_to_sender: true`` on the tracking also → return_to_sender.
-* Shippo ``status``: PRE_TRANSIT → pre_transit, TRANSIT → in_transit (refined by substatus
-  ``out_for_delivery`` → out_for_delivery and ``pickup_available`` → available_for_pickup),
-  DELIVERED → delivered, RETURNED → return_to_sender, FAILURE → failure, UNKNOWN → unknown.
+* Shippo ``status``: PRE_TRANSIT → pre_transit, TRANSIT → in_transit, DELIVERED → delivered,
+  RETURNED → return_to_sender, FAILURE → failure, UNKNOWN → unknown; the substatus refines
+  TRANSIT and FAILURE: ``out_for_delivery``, ``pickup_available``; ``delivery_attempted``,
+  ``notice_left``, ``location_inaccessible`` → attempt_failed; ``delayed``,
+  ``package_held``, ``reschedule_delivery``, ``delivery_rescheduled`` → delayed;
+  ``package_damaged`` → damaged; ``package_lost``, ``package_disposed`` → lost;
+  ``return_to_sender``, ``package_returned`` → return_to_sender; ``address_issue``,
+  ``contact_carrier``, ``package_undeliverable`` → exception.
 
 Order references: EasyPost trackers carry none (only ``shipment_id``); AfterShip has
 ``order_id`` (falling back to ``order_number``); Shippo has a free-text ``metadata`` string,
@@ -48,6 +60,7 @@ from functions.webhooks.domain.normalise import (
 from shared.events import DomainEvent, Ignored, Malformed, ShipmentStatus, ShipmentUpdated, Source
 
 __all__ = [
+    "easypost_status",
     "normalise_aftership",
     "normalise_easypost",
     "normalise_shippo",
@@ -85,6 +98,42 @@ _EASYPOST_STATUS = {
     "unknown": ShipmentStatus.UNKNOWN,
 }
 _EASYPOST_TRACKER_EVENTS = {"tracker.created", "tracker.updated"}
+# What ``status_detail`` says beyond the status, for a parcel not delivered or returned.
+_EASYPOST_DETAIL = {
+    "lost": ShipmentStatus.LOST,
+    "damaged": ShipmentStatus.DAMAGED,
+    "delayed": ShipmentStatus.DELAYED,
+    "weather_delay": ShipmentStatus.DELAYED,
+    "missorted": ShipmentStatus.DELAYED,
+    "held": ShipmentStatus.DELAYED,
+    "refused": ShipmentStatus.EXCEPTION,
+    "address_correction": ShipmentStatus.EXCEPTION,
+    "transit_exception": ShipmentStatus.EXCEPTION,
+}
+_EASYPOST_REFINED = frozenset(
+    {
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.FAILURE,
+        ShipmentStatus.UNKNOWN,
+    }
+)
+
+
+def easypost_status(status: str, detail: str | None) -> ShipmentStatus:
+    """The vocabulary's word for an EasyPost ``status`` and ``status_detail``."""
+    coarse = _EASYPOST_STATUS.get(status.lower(), ShipmentStatus.UNKNOWN)
+    if coarse not in _EASYPOST_REFINED or detail is None:
+        return coarse
+    detail = detail.lower()
+    if detail == "delivery_exception" and coarse in (
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.FAILURE,
+    ):
+        return ShipmentStatus.ATTEMPT_FAILED
+    if coarse is ShipmentStatus.UNKNOWN and status.lower() == "error":
+        return coarse
+    return _EASYPOST_DETAIL.get(detail, coarse)
 
 
 def normalise_easypost(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]:
@@ -136,15 +185,15 @@ def _easypost_tracker(
     )
     current = current or latest
     location = as_obj(current.get("tracking_location")) if current else None
+    detail = text(tracker.get("status_detail")) or (
+        text(current.get("status_detail")) if current else None
+    )
     return ShipmentUpdated(
         **ctx.common(occurred_at),
         carrier=text(tracker.get("carrier")),
         tracking_code=need_text(tracker.get("tracking_code"), f"{where}: tracking_code"),
-        status=_EASYPOST_STATUS.get(raw_status.lower(), ShipmentStatus.UNKNOWN),
-        status_detail=text(tracker.get("status_detail"))
-        or (
-            text(current.get("status_detail")) or text(current.get("message")) if current else None
-        ),
+        status=easypost_status(raw_status, detail),
+        status_detail=detail or (text(current.get("message")) if current else None),
         order_id=None,
         shipment_id=text(tracker.get("shipment_id")),
         location=_place(location.get("city"), location.get("state"), location.get("country"))
@@ -164,14 +213,20 @@ _AFTERSHIP_TAG = {
     "outfordelivery": ShipmentStatus.OUT_FOR_DELIVERY,
     "availableforpickup": ShipmentStatus.AVAILABLE_FOR_PICKUP,
     "delivered": ShipmentStatus.DELIVERED,
-    "attemptfail": ShipmentStatus.FAILURE,
-    "exception": ShipmentStatus.FAILURE,
+    "attemptfail": ShipmentStatus.ATTEMPT_FAILED,
+    "exception": ShipmentStatus.EXCEPTION,
     "expired": ShipmentStatus.UNKNOWN,
 }
-# Exception subtags that say more than "failure".
+# Exception subtags that say more than "exception".
 _AFTERSHIP_SUBTAG = {
+    "exception_004": ShipmentStatus.DELAYED,  # customs clearance
+    "exception_005": ShipmentStatus.DELAYED,  # external factors
+    "exception_016": ShipmentStatus.DELAYED,  # processing issue
+    "exception_017": ShipmentStatus.DELAYED,  # extreme weather
     "exception_010": ShipmentStatus.RETURN_TO_SENDER,
     "exception_011": ShipmentStatus.RETURN_TO_SENDER,
+    "exception_012": ShipmentStatus.DAMAGED,
+    "exception_013": ShipmentStatus.LOST,
     "exception_020": ShipmentStatus.CANCELLED,
 }
 
@@ -197,7 +252,7 @@ def normalise_aftership(payload: dict[str, Any], ctx: Context) -> list[DomainEve
     tag = need_text(msg.get("tag"), f"{where}.tag")
     subtag = text(msg.get("subtag"))
     status = _AFTERSHIP_TAG.get(tag.lower(), ShipmentStatus.UNKNOWN)
-    if subtag and subtag.lower() in _AFTERSHIP_SUBTAG:
+    if status is ShipmentStatus.EXCEPTION and subtag and subtag.lower() in _AFTERSHIP_SUBTAG:
         status = _AFTERSHIP_SUBTAG[subtag.lower()]
     if msg.get("return_to_sender") is True:
         status = ShipmentStatus.RETURN_TO_SENDER
@@ -235,11 +290,28 @@ _SHIPPO_STATUS = {
     "FAILURE": ShipmentStatus.FAILURE,
     "UNKNOWN": ShipmentStatus.UNKNOWN,
 }
-# Substatuses that name one of our statuses more precisely than Shippo's coarse TRANSIT.
+# Substatuses that name one of our statuses more precisely than Shippo's coarse TRANSIT and
+# FAILURE.
 _SHIPPO_SUBSTATUS = {
     "out_for_delivery": ShipmentStatus.OUT_FOR_DELIVERY,
     "pickup_available": ShipmentStatus.AVAILABLE_FOR_PICKUP,
+    "delivery_attempted": ShipmentStatus.ATTEMPT_FAILED,
+    "notice_left": ShipmentStatus.ATTEMPT_FAILED,
+    "location_inaccessible": ShipmentStatus.ATTEMPT_FAILED,
+    "delayed": ShipmentStatus.DELAYED,
+    "package_held": ShipmentStatus.DELAYED,
+    "reschedule_delivery": ShipmentStatus.DELAYED,
+    "delivery_rescheduled": ShipmentStatus.DELAYED,
+    "package_damaged": ShipmentStatus.DAMAGED,
+    "package_lost": ShipmentStatus.LOST,
+    "package_disposed": ShipmentStatus.LOST,
+    "return_to_sender": ShipmentStatus.RETURN_TO_SENDER,
+    "package_returned": ShipmentStatus.RETURN_TO_SENDER,
+    "address_issue": ShipmentStatus.EXCEPTION,
+    "contact_carrier": ShipmentStatus.EXCEPTION,
+    "package_undeliverable": ShipmentStatus.EXCEPTION,
 }
+_SHIPPO_REFINED = frozenset({ShipmentStatus.IN_TRANSIT, ShipmentStatus.FAILURE})
 
 
 def normalise_shippo(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]:
@@ -261,7 +333,7 @@ def normalise_shippo(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]
     raw_status = need_text(current.get("status"), f"{where}.tracking_status.status")
     substatus = text((as_obj(current.get("substatus")) or {}).get("code"))
     status = _SHIPPO_STATUS.get(raw_status.upper(), ShipmentStatus.UNKNOWN)
-    if status is ShipmentStatus.IN_TRANSIT and substatus in _SHIPPO_SUBSTATUS:
+    if status in _SHIPPO_REFINED and substatus in _SHIPPO_SUBSTATUS:
         status = _SHIPPO_SUBSTATUS[substatus]
     location = as_obj(current.get("location")) or {}
     return [

@@ -168,6 +168,7 @@ class ShopFulfilment(_Strict):
     carrier: OptionalText = None
     tracking_provider: OptionalText = None
     tracking_url: OptionalText = None
+    line_ids: list[NonEmpty] = Field(default_factory=list)
 
 
 class ShopOrderFulfilled(_Strict):
@@ -224,6 +225,7 @@ def normalise_shop(payload: dict[str, Any], ctx: Context) -> list[DomainEvent]:
                 carrier=envelope.fulfillment.carrier,
                 tracking_provider=envelope.fulfillment.tracking_provider,
                 tracking_url=envelope.fulfillment.tracking_url,
+                line_ids=tuple(envelope.fulfillment.line_ids),
             )
         ]
     if isinstance(envelope, ShopOrderCancelled):
@@ -340,6 +342,13 @@ def _shopify_fulfilled(payload: dict[str, Any], ctx: Context, where: str) -> lis
     ]
     urls = [text(u) for u in as_list(payload.get("tracking_urls"))]
     carrier = text(payload.get("tracking_company"))
+    # Shopify's fulfilment lists its line items; with several tracking numbers it does not
+    # say which parcel holds which, so the lines go with a single parcel only.
+    line_ids = tuple(
+        line_id
+        for item in as_list(payload.get("line_items"))
+        if (line_id := text((as_obj(item) or {}).get("id")))
+    )
     events: list[DomainEvent] = [
         OrderFulfilled(
             **ctx.common(occurred_at),
@@ -347,6 +356,7 @@ def _shopify_fulfilled(payload: dict[str, Any], ctx: Context, where: str) -> lis
             tracking_code=code,
             carrier=carrier,
             tracking_url=urls[index] if index < len(urls) else text(payload.get("tracking_url")),
+            line_ids=line_ids if len(codes) == 1 else (),
         )
         for index, code in enumerate(codes)
         if code
