@@ -7,9 +7,12 @@ the sandboxes' signatures, Step Functions' timestamps), with time-machine, and l
 from there. A test that quietly depends on how today relates to a date written in it fails
 under one of the destinations.
 
-A destination is ``+365d`` / ``-30d`` / ``+12h`` (relative to now) or an ISO 8601 instant with
-its offset (``2028-02-28T23:59:00+00:00``): the clock starts there and ticks, so a session that
-starts a minute before midnight crosses into 29 February while it runs.
+A destination is ``+365d`` / ``-30d`` / ``+12h`` (relative to now), an ISO 8601 instant with
+its offset (``2028-02-28T23:59:00+00:00``), or an edge found from today so that the guard never
+goes stale: ``leap-day`` (a minute before the first 29 February at least a year ahead) and
+``dst-back:ZONE`` (a minute before the latest change of ZONE's offset at least 30 days back).
+The clock starts there and ticks, so a session that starts a minute before midnight crosses into
+29 February while it runs.
 
 Several destinations, comma-separated, are run at once by pytest-xdist with ``--dist each``
 (every worker runs every test): worker ``gwN`` travels to the N-th destination. ``make test``
@@ -20,10 +23,12 @@ Durations (timeouts, sleeps, ``time.monotonic``, ``time.perf_counter``) are not 
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
@@ -34,6 +39,10 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 def destination(spec: str, now: datetime) -> datetime:
     """Where ``spec`` sends a clock that reads ``now``."""
     spec = spec.strip()
+    if spec == "leap-day":
+        return _before_leap_day(now)
+    if spec.startswith("dst-back:"):
+        return _before_offset_change(spec.removeprefix("dst-back:"), now)
     relative = _RELATIVE.fullmatch(spec)
     if relative:
         sign, amount, unit = relative.groups()
@@ -48,6 +57,35 @@ def destination(spec: str, now: datetime) -> datetime:
     if instant.tzinfo is None:
         raise pytest.UsageError(f"--travel {spec!r}: an instant needs its UTC offset")
     return instant
+
+
+def _before_leap_day(now: datetime) -> datetime:
+    year_on = now.astimezone(UTC) + timedelta(days=365)
+    year = year_on.year
+    while not calendar.isleap(year) or datetime(year, 2, 29, tzinfo=UTC) < year_on:
+        year += 1
+    return datetime(year, 2, 28, 23, 59, tzinfo=UTC)
+
+
+def _before_offset_change(zone_name: str, now: datetime) -> datetime:
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise pytest.UsageError(f"--travel dst-back:{zone_name}: no such time zone") from None
+    # Hour by hour back from a month ago (at most two years), then minute by minute within it.
+    at = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
+    for _ in range(2 * 366 * 24):
+        earlier = at - timedelta(hours=1)
+        if earlier.astimezone(zone).utcoffset() != at.astimezone(zone).utcoffset():
+            change = next(
+                minute
+                for step in range(1, 61)
+                if (minute := earlier + timedelta(minutes=step)).astimezone(zone).utcoffset()
+                == at.astimezone(zone).utcoffset()
+            )
+            return change - timedelta(minutes=1)
+        at = earlier
+    raise pytest.UsageError(f"--travel dst-back:{zone_name}: the zone has not changed its offset")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
