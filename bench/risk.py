@@ -28,7 +28,7 @@ from functions.risk.domain import history_gen
 from functions.risk.domain.backtest import replay
 from functions.risk.domain.customers import CustomerTimeline
 from functions.risk.domain.rules import default_ruleset, evaluate
-from functions.risk.domain.signals import ListSet, SignalConfig
+from functions.risk.domain.signals import SignalConfig
 from functions.risk.domain.velocity import (
     DIMENSIONS,
     WINDOWS,
@@ -38,6 +38,7 @@ from functions.risk.domain.velocity import (
 )
 from functions.risk.use_cases.screening import collect
 from shared import keys
+from shared.risk_lists import ListSet
 
 ORDERS = 20_000
 

@@ -10,24 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cli.errors import MESSAGE_WIDTH as _MESSAGE_WIDTH
+from cli.errors import InternalError
+from cli.errors import one_line as _one_line
+from cli.target import LOCAL_OPTION
+
 if TYPE_CHECKING:
     from functions.reconcile.domain.bank import ParsedFile
 
 FORMATS = ("auto", "csv", "mt940", "camt", "bai2")
-# The longest message an error prints: a hostile file can put 100,000 characters in a field.
-_MESSAGE_WIDTH = 300
-
-
-class InternalError(click.ClickException):
-    """A bug of ours, not a bad file: reported on one line like the others, exit code 2."""
-
-    exit_code = 2
-
-
-def _one_line(text: str) -> str:
-    """An error message on one line of at most ``_MESSAGE_WIDTH`` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _MESSAGE_WIDTH else flat[: _MESSAGE_WIDTH - 1] + "…"
 
 
 @click.group()
@@ -230,7 +221,7 @@ def bank_parse(
 @bank.command("files")
 @click.option("--tenant", required=True)
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--local", "local_url", default=None, metavar="URL", help="A running local stack.")
+@LOCAL_OPTION
 def bank_files(tenant: str, as_json: bool, local_url: str | None) -> None:
     """Files received for TENANT, newest first: stored, re-sent copies, rejected, quarantined."""
     from cli.target import resolve

@@ -14,14 +14,21 @@ from typing import Any
 
 import click
 
+from cli.errors import EcomOpsGroup
 from cli.target import LOCAL_OPTION
 from cli.toolchain import ROOT, use_project_node
 
 DEFAULT_PORT = 8787
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.group(cls=EcomOpsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="ECOMOPS_DEBUG",
+    help="Show the traceback of an error (else one line says what is wrong).",
+)
+def main(debug: bool) -> None:
     """Ecom OPS: the serverless back office for e-commerce operations."""
 
 
@@ -73,6 +80,9 @@ def start_local_stack(
     stripe_api_base: str | None = None,
     mail_dir: Path | None = None,
 ) -> Any:
+    from local.tenants import read
+
+    read(tenants)  # a bad tenants file is one line before the toolchain even loads
     use_project_node()
     from infra.synth import DEFAULT_OUTDIR, synthesize
     from local.stack import LocalStack
@@ -435,11 +445,13 @@ def _register_groups() -> None:
     from cli.returns import returns
     from cli.reviews import reviews
     from cli.risk import risk
+    from cli.tenants import tenants
 
     main.add_command(reconcile)
     main.add_command(returns)
     main.add_command(risk)
     main.add_command(reviews)
+    main.add_command(tenants)
     main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli.target import resolve
+from cli.target import LOCAL_OPTION, resolve
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -38,13 +38,7 @@ def reconcile() -> None:
 @click.option("--tenant", required=True)
 @click.option("--date", "day", required=True, help="The day to reconcile, YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True)
-@click.option(
-    "--local",
-    "local_url",
-    default=None,
-    metavar="URL",
-    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
-)
+@LOCAL_OPTION
 def reconcile_run(tenant: str, day: str, as_json: bool, local_url: str | None) -> None:
     """Reconcile TENANT's DATE now, through the deployed reconciliation function."""
     from shared import aws
@@ -74,7 +68,7 @@ def reconcile_run(tenant: str, day: str, as_json: bool, local_url: str | None) -
 @click.option("--tenant", required=True)
 @click.option("--closed", is_flag=True, help="The breaks resolved since, instead of the open ones.")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--local", "local_url", default=None, metavar="URL", help="A running local stack.")
+@LOCAL_OPTION
 def reconcile_breaks(tenant: str, closed: bool, as_json: bool, local_url: str | None) -> None:
     """The tenant's breaks, P1 first, with their age, amount and what to do."""
     from functions.reconcile.adapters.break_store import BreakStore, break_to_json

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import click
 
 STACK_NAME = "EcomOps"
+# Another deployment of the same app (a stage in the same account) is another stack name.
+STACK_ENV = "ECOMOPS_STACK"
 
 
 @dataclass(frozen=True)
@@ -17,15 +19,26 @@ class Target:
     outputs: dict[str, str]
     tenant_secret_prefix: str
     stripe_api_base: str | None = None
+    # The local stack's URL (None: the stack in AWS).
+    local_url: str | None = None
 
     @property
     def table(self) -> str:
         return self.outputs["TableName"]
 
+    @property
+    def api_url(self) -> str:
+        """Where senders post webhooks: the local stack's URL, or the deployed API's."""
+        return self.local_url or self.outputs["ApiUrl"]
+
 
 def resolve(local_url: str | None) -> Target:
     """With ``--local URL``: the local stack serving there (its moto endpoint becomes this
-    process's AWS). Without: the ``EcomOps`` CloudFormation stack of the current credentials."""
+    process's AWS). Without: the ``EcomOps`` (or ``$ECOMOPS_STACK``) CloudFormation stack of
+    the current credentials."""
+    from botocore.exceptions import ClientError
+
+    from cli.errors import POINT_AT_A_DEPLOYMENT, OperatorError
     from shared import aws
 
     if local_url:
@@ -38,7 +51,10 @@ def resolve(local_url: str | None) -> Target:
             ) as answer:
                 status = json.loads(answer.read())
         except OSError as error:
-            raise click.ClickException(f"no local stack at {local_url}: {error}") from error
+            reason = getattr(error, "reason", None) or error
+            raise OperatorError(
+                f"no local stack at {local_url} ({reason}): start one with `ecomops local up`"
+            ) from error
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": status["moto_endpoint"],
@@ -53,12 +69,30 @@ def resolve(local_url: str | None) -> Target:
             os.environ["MAIL_DIR"] = status["mail_dir"]
         aws.reset()
         return Target(
-            status["outputs"], status["tenant_secret_prefix"], status.get("stripe_api_base")
+            status["outputs"],
+            status["tenant_secret_prefix"],
+            status.get("stripe_api_base"),
+            local_url.rstrip("/"),
         )
-    stacks = aws.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"]
+    if os.environ.get("AWS_REGION") and not os.environ.get("AWS_DEFAULT_REGION"):
+        # botocore reads only AWS_DEFAULT_REGION; the other SDKs and AWS's docs say AWS_REGION.
+        os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"]
+        aws.reset()
+    name = os.environ.get(STACK_ENV) or STACK_NAME
+    cloudformation = aws.client("cloudformation")
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as error:
+        if "does not exist" not in error.response.get("Error", {}).get("Message", ""):
+            raise
+        raise OperatorError(
+            f"no stack {name} in {cloudformation.meta.region_name} for these credentials: "
+            f"deploy it, or {POINT_AT_A_DEPLOYMENT}"
+        ) from error
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     stage = next((t["Value"] for t in stacks[0].get("Tags", []) if t["Key"] == "stage"), "dev")
-    return Target(outputs, f"ecomops/{stage}/tenants/")
+    # As infra/config.py names them: the functions read the parameters under this prefix.
+    return Target(outputs, f"/ecomops/{stage}/tenants/")
 
 
 # Every command that reads or changes a deployment takes it.
@@ -68,5 +102,8 @@ LOCAL_OPTION = click.option(
     default=None,
     envvar="ECOMOPS_LOCAL",
     metavar="URL",
-    help="A running local stack (e.g. http://127.0.0.1:8787); default: the AWS stack.",
+    help=(
+        "A running local stack (e.g. http://127.0.0.1:8787; env ECOMOPS_LOCAL); default: the "
+        "EcomOps stack (env ECOMOPS_STACK) of AWS_PROFILE in AWS_REGION."
+    ),
 )

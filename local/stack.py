@@ -107,6 +107,9 @@ class LocalStack:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LocalStack:
+        from local import tenants
+
+        tenants.read(self.tenants_file)  # a bad tenants file is refused before anything starts
         self._configure_process()
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer

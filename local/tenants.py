@@ -1,6 +1,7 @@
 """Tenants for the local stack: settings into the table, secrets into (moto's) Parameter Store.
 
-The file (JSON or YAML) holds ``tenants: [{settings: {...}, secrets: {...}}]``: ``settings`` as
+The file (JSON or YAML) holds ``tenants: [{settings: {...}, secrets: {...}}]``, each entry a
+``shared.tenants.TenantDocument`` (what ``ecomops tenants add`` reads too): ``settings`` as
 ``shared.tenants.TenantSettings``, ``secrets`` one document per tenant as documented in
 ``shared.tenant_secrets``, which ``install`` splits by use into the tenant's three SecureString
 parameters (``webhooks``, ``links``, ``api``), as they are stored deployed.
@@ -13,31 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
-from shared.tenant_secrets import put_tenant_secrets, split
-from shared.tenants import TenantDirectory, TenantSettings
+from shared.tenant_secrets import put_tenant_secrets
+from shared.tenants import TenantDirectory, TenantDocument
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "tenants.demo.json"
-
-
-class LocalTenant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    settings: TenantSettings
-    secrets: dict[str, Any]
-
-    @field_validator("secrets")
-    @classmethod
-    def _fits_the_layout(cls, value: dict[str, Any]) -> dict[str, Any]:
-        split(value)  # refuses unknown keys by name, and values of the wrong type
-        return value
 
 
 class TenantsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tenants: list[LocalTenant]
+    tenants: list[TenantDocument]
 
 
 def read(path: Path | None = None) -> TenantsFile:

@@ -42,7 +42,9 @@ Risk: ``T#<t>#RISK`` / ``<kind>#<name>#<version>`` rules and lists;
 ``T#<t>#VEL#<dimension>#<hash of value>`` / ``<window>#<bucket>`` velocity counters;
 ``T#<t>#VELORDER#<o>`` / ``OBSERVED`` the counts an order's screening saw.
 
-Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``);
+Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``), beside them
+``CONFIG#V#<n>`` each saved version of the settings and ``SECRETS#V#<n>`` each change of the
+tenant's secrets (which fields, who, when; never the values), both immutable;
 ``T#<t>#LINK#<nonce>`` / ``LINK`` spent review links; ``SYSTEM#selfcheck#<run>`` / ``PROOF``.
 """
 
@@ -95,6 +97,16 @@ TENANTS_INDEX = "TENANTS"
 
 def tenant_config(tenant: str) -> tuple[str, str]:
     return f"TENANT#{tenant}", "CONFIG"
+
+
+TENANT_SETTINGS_VERSIONS = "CONFIG#V#"
+TENANT_SECRETS_VERSIONS = "SECRETS#V#"
+
+
+def tenant_version(tenant: str, subject_prefix: str, version: int) -> tuple[str, str]:
+    """A version of a tenant's settings (``TENANT_SETTINGS_VERSIONS``) or of its secrets
+    (``TENANT_SECRETS_VERSIONS``); zero-padded so versions sort by number."""
+    return f"TENANT#{tenant}", f"{subject_prefix}{version:010d}"
 
 
 # -- orders --------------------------------------------------------------------------------------

@@ -1,17 +1,33 @@
 """A tenant's (client shop's) settings: what differs from one client to the next.
 
 Secrets (webhook secrets, API keys) are not here: they live in SSM Parameter Store
-(``shared.tenant_secrets``). These settings live in the table at ``TENANT#<id>`` / ``CONFIG``.
+(``shared.tenant_secrets``). These settings live in the table at ``TENANT#<id>`` / ``CONFIG``,
+written by ``ecomops tenants`` (``functions/tenants``: each save an immutable version beside it)
+or, on the local stack, from a tenants file. Every setting is typed and an unknown key is
+refused by name, so a misspelt setting cannot be silently ignored.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from typing import Any, Literal
+from email.utils import parseaddr
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from shared import aws, keys
+from shared.bank_csv import CSV_PRESETS, CsvMapping
 from shared.money import Currency
 from shared.retention import (
     DEFAULT_FINANCIAL_YEARS,
@@ -19,6 +35,8 @@ from shared.retention import (
     RAW_EVENT_DAYS,
     shortest_days,
 )
+from shared.risk_lists import ListSet
+from shared.secrets_layout import split
 
 
 class Branding(BaseModel):
@@ -27,7 +45,53 @@ class Branding(BaseModel):
     display_name: str
     primary_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
     logo_url: str | None = None
-    support_email: str | None = None
+    support_email: EmailAddress | None = None
+
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value.strip()
+
+
+def _sender(value: str) -> str:
+    """``Name <address>`` or a bare address, as a From: header takes it."""
+    _address(parseaddr(value)[1] or value)
+    return value
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Amsterdam)") from None
+    return name
+
+
+EmailAddress = Annotated[str, AfterValidator(_address)]
+Sender = Annotated[str, AfterValidator(_sender)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
+def _known_preset(name: str) -> str:
+    if name not in CSV_PRESETS:
+        raise ValueError(f"no bank CSV preset {name!r} (known: {', '.join(sorted(CSV_PRESETS))})")
+    return name
+
+
+def _preset_or_mapping(value: Any) -> str:
+    # Chosen by the input's shape, so an error names the one the operator meant (not both).
+    return "preset" if isinstance(value, str) else "mapping"
+
+
+BankCsv = Annotated[
+    Annotated[Annotated[str, AfterValidator(_known_preset)], Tag("preset")]
+    | Annotated[CsvMapping, Tag("mapping")],
+    Discriminator(_preset_or_mapping),
+]
 
 
 class ReconciliationSettings(BaseModel):
@@ -49,7 +113,39 @@ class ReconciliationSettings(BaseModel):
     cancellation_window_days: int = Field(default=30, ge=0, le=400)
     settlement_patterns: tuple[str, ...] = ("STRIPE",)
     # The bank's CSV exports: a preset name or a column mapping (docs/bank-files.md).
-    bank_csv: str | dict[str, Any] | None = None
+    bank_csv: BankCsv | None = None
+
+
+class Thresholds(BaseModel):
+    """Order amounts (minor units) above which screening reviews or blocks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    review_over: int | None = Field(default=None, ge=0)
+    block_over: int | None = Field(default=None, ge=0)
+
+
+class RiskSettings(BaseModel):
+    """What screening starts from (``functions/risk/domain/signals.SignalConfig.from_tenant``).
+    Everything else screening decides (country mismatches, velocity, disposable e-mails) is
+    said in the tenant's rules (``ecomops risk rules save``, docs/risk.md), not here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    block: ListSet = ListSet()
+    allow: ListSet = ListSet()
+    # Per business category; "*" for any other.
+    thresholds: dict[str, Thresholds] = Field(default_factory=dict)
+    # The older single pair: the "*" thresholds when ``thresholds`` has none.
+    review_over: int | None = Field(default=None, ge=0)
+    block_over: int | None = Field(default=None, ge=0)
+
+    def thresholds_by_category(self) -> dict[str, Thresholds]:
+        thresholds = dict(self.thresholds)
+        legacy = Thresholds(review_over=self.review_over, block_over=self.block_over)
+        if legacy != Thresholds() and "*" not in thresholds:
+            thresholds["*"] = legacy
+        return thresholds
 
 
 class DeliverySettings(BaseModel):
@@ -118,12 +214,12 @@ class TenantSettings(BaseModel):
     # Currencies orders may also be placed in (a shop selling in several markets); an order in
     # any other currency is refused at the door with the reason.
     other_currencies: tuple[Currency, ...] = ()
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     business_category: str = "general"
     capture_mode: Literal["automatic", "manual"] = "automatic"
-    customer_sender: str = Field(description="From: address of customer e-mails")
-    alert_emails: tuple[str, ...] = ()
-    finance_emails: tuple[str, ...] = ()
+    customer_sender: Sender = Field(description="From: address of customer e-mails")
+    alert_emails: tuple[EmailAddress, ...] = ()
+    finance_emails: tuple[EmailAddress, ...] = ()
     branding: Branding | None = None
     dispatch_sla_days: int = Field(default=3, ge=1)
     return_window_days: int = Field(default=14, ge=0)
@@ -141,9 +237,7 @@ class TenantSettings(BaseModel):
     # The client team is asked to call the customer this many hours before a review times out
     # (at the start of a shorter review); 0: no call task.
     review_call_before_timeout_hours: int = Field(default=24, ge=0)
-    # Lists and thresholds screening starts from
-    # (functions/risk/domain/signals.SignalConfig.from_tenant).
-    risk: dict[str, Any] = Field(default_factory=dict)
+    risk: RiskSettings = RiskSettings()
     reconciliation: ReconciliationSettings = ReconciliationSettings()
     delivery: DeliverySettings = DeliverySettings()
     refunds: RefundSettings = RefundSettings()
@@ -175,6 +269,23 @@ class TenantSettings(BaseModel):
     @property
     def accepted_currencies(self) -> frozenset[str]:
         return frozenset((self.currency, *self.other_currencies))
+
+
+class TenantDocument(BaseModel):
+    """A tenant as an operator writes it down: its settings and its secrets document (the shape
+    ``shared.tenant_secrets`` documents; split by use when stored). One entry of a tenants file
+    (``local/tenants.py``) and what ``ecomops tenants add`` reads: the same checks for both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: TenantSettings
+    secrets: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("secrets")
+    @classmethod
+    def _fits_the_layout(cls, value: dict[str, Any]) -> dict[str, Any]:
+        split(value)  # refuses unknown keys by name, and values of the wrong type
+        return value
 
 
 def config_key(tenant: str) -> dict[str, dict[str, str]]:

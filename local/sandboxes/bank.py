@@ -29,8 +29,8 @@ from typing import Any, Literal, TextIO
 
 from functions.reconcile.domain.bank.bai2 import direction_of
 from functions.reconcile.domain.bank.common import decimal_text, find_trace
-from functions.reconcile.domain.bank.csv_statements import CSV_PRESETS, CsvMapping
 from functions.reconcile.domain.bank.model import BankLine, Direction
+from shared.bank_csv import CSV_PRESETS, CsvMapping
 
 # -- statements ----------------------------------------------------------------------------------
 

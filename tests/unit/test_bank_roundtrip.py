@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from functions.reconcile.domain.bank import CSV_PRESETS, ParsedFile, parse
 from functions.reconcile.domain.bank.camt import parse_camt
 from functions.reconcile.domain.bank.common import find_trace
-from functions.reconcile.domain.bank.csv_statements import CsvMapping
 from local.sandboxes.bank import (
     CAMT_DEFAULT_CODES,
     MT940_DEFAULT_CODES,
@@ -24,6 +23,7 @@ from local.sandboxes.bank import (
     write_csv,
     write_mt940,
 )
+from shared.bank_csv import CsvMapping
 
 CHECKS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DAY = date(2026, 3, 2)

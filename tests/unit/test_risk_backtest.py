@@ -20,7 +20,8 @@ from functions.risk.domain.rules import (
     evaluate,
     load_ruleset_text,
 )
-from functions.risk.domain.signals import ListSet, SignalConfig
+from functions.risk.domain.signals import SignalConfig
+from shared.risk_lists import ListSet
 
 CONFIG = SignalConfig(block=ListSet(bins=(history_gen.PLANTED_BIN,)))
 BASELINE = (

@@ -4,18 +4,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.risk.domain.customers import CustomerHistory
-from functions.risk.domain.signals import (
-    VOCABULARY,
-    ListSet,
-    SignalConfig,
-    Thresholds,
-    compute,
-    ip_country,
-)
+from functions.risk.domain.signals import VOCABULARY, SignalConfig, compute, ip_country
 from functions.risk.domain.velocity import VelocityCounts
 from functions.risk.use_cases.screening import collect
 from shared.events import Address, Card, Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
+from shared.risk_lists import ListSet
+from shared.tenants import RiskSettings, Thresholds
 from tests.risk_fakes import InMemoryHistory, InMemoryVelocity
 
 AT = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
@@ -133,9 +128,8 @@ def test_lists_block_and_allow() -> None:
 
 
 def test_legacy_risk_settings_are_read() -> None:
-    config = SignalConfig.from_tenant(
-        "Europe/Paris", "general", {"block": {"emails": ["a@b.c"]}, "review_over": 100}
-    )
+    risk = RiskSettings.model_validate({"block": {"emails": ["a@b.c"]}, "review_over": 100})
+    config = SignalConfig.from_tenant("Europe/Paris", "general", risk)
     assert config.block.emails == ("a@b.c",)
     assert config.thresholds["*"].review_over == 100
 

@@ -8,22 +8,14 @@ e-mails and domains, networks for IPs, upper-case countries).
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from functions.risk.domain.signals import ListSet
+from shared.risk_lists import ListKind, ListSet, normalise_entry
 
 ListName = Literal["block", "allow"]
-ListKind = Literal["emails", "email_domains", "ips", "card_fingerprints", "bins", "countries"]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_BIN = re.compile(r"^\d{6,8}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_FINGERPRINT = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 
 
 class ListChange(BaseModel):
@@ -40,35 +32,6 @@ class Lists(BaseModel):
 
     block: ListSet = ListSet()
     allow: ListSet = ListSet()
-
-
-def normalise_entry(kind: ListKind, value: str) -> str:
-    """The canonical form of a list entry, or ValueError saying what is wrong with it."""
-    text = value.strip()
-    if kind == "emails":
-        if not _EMAIL.fullmatch(text):
-            raise ValueError(f"{value!r} is not an e-mail address")
-        return text.lower()
-    if kind == "email_domains":
-        if not _DOMAIN.fullmatch(text.lower()):
-            raise ValueError(f"{value!r} is not a domain name")
-        return text.lower()
-    if kind == "ips":
-        try:
-            return str(ipaddress.ip_network(text, strict=False))
-        except ValueError as error:
-            raise ValueError(f"{value!r} is not an IP address or CIDR range") from error
-    if kind == "bins":
-        if not _BIN.fullmatch(text):
-            raise ValueError(f"{value!r} is not a card BIN (6 to 8 digits)")
-        return text
-    if kind == "countries":
-        if not _COUNTRY.fullmatch(text.upper()):
-            raise ValueError(f"{value!r} is not an ISO 3166 two-letter country code")
-        return text.upper()
-    if not _FINGERPRINT.fullmatch(text):
-        raise ValueError(f"{value!r} is not a card fingerprint")
-    return text
 
 
 def apply_changes(lists: Lists, changes: Sequence[ListChange]) -> Lists:

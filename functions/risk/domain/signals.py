@@ -14,7 +14,6 @@ keeps them in memory while it replays history in time order).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from functools import cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -26,6 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from functions.risk.domain.customers import CustomerHistory, customer_key
 from functions.risk.domain.velocity import DIMENSIONS, WINDOWS, VelocityCounts
 from shared.events import Address, Card, OrderPlaced
+from shared.risk_lists import ListSet
+from shared.tenants import RiskSettings, Thresholds
 
 AttributeType = Literal["string", "int", "bool"]
 
@@ -101,24 +102,6 @@ VOCABULARY: dict[str, tuple[AttributeType, str]] = {
 }
 
 
-class ListSet(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    emails: tuple[str, ...] = ()
-    email_domains: tuple[str, ...] = ()
-    ips: tuple[str, ...] = Field(default=(), description="addresses or CIDR ranges")
-    card_fingerprints: tuple[str, ...] = ()
-    bins: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-
-
-class Thresholds(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    review_over: int | None = None
-    block_over: int | None = None
-
-
 class SignalConfig(BaseModel):
     """What signals need from a tenant's settings (``TenantSettings.risk`` and friends)."""
 
@@ -133,21 +116,15 @@ class SignalConfig(BaseModel):
     )
 
     @classmethod
-    def from_tenant(
-        cls, timezone: str, business_category: str, risk: Mapping[str, Any]
-    ) -> SignalConfig:
-        """Reads ``TenantSettings.risk``, including the older screening's keys
-        (``block`` lists, ``review_over``/``block_over``) as the default thresholds."""
-        thresholds = dict(risk.get("thresholds") or {})
-        legacy = {k: risk[k] for k in ("review_over", "block_over") if risk.get(k) is not None}
-        if legacy and "*" not in thresholds:
-            thresholds["*"] = legacy
+    def from_tenant(cls, timezone: str, business_category: str, risk: RiskSettings) -> SignalConfig:
+        """From ``TenantSettings.risk``; the older ``review_over``/``block_over`` pair is the
+        default (``*``) thresholds."""
         return cls(
             timezone=timezone,
             business_category=business_category,
-            block=ListSet.model_validate(risk.get("block") or {}),
-            allow=ListSet.model_validate(risk.get("allow") or {}),
-            thresholds=thresholds,
+            block=risk.block,
+            allow=risk.allow,
+            thresholds=risk.thresholds_by_category(),
         )
 
 

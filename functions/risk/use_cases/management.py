@@ -31,7 +31,7 @@ from functions.risk.domain.rules import (
     parse_ruleset,
     version_label,
 )
-from functions.risk.domain.signals import ListSet, SignalConfig
+from functions.risk.domain.signals import SignalConfig
 from functions.risk.domain.versions import StoredVersion
 
 if TYPE_CHECKING:
@@ -107,11 +107,7 @@ class RiskAdmin:
         stored = self.store.latest_lists(tenant.id)
         if stored is not None:
             return stored.version, Lists.model_validate(stored.body)
-        risk = tenant.risk
-        return 0, Lists(
-            block=ListSet.model_validate(risk.get("block") or {}),
-            allow=ListSet.model_validate(risk.get("allow") or {}),
-        )
+        return 0, Lists(block=tenant.risk.block, allow=tenant.risk.allow)
 
     def change_lists(
         self,

@@ -13,7 +13,7 @@ import re
 from typing import Literal
 
 from functions.reconcile.domain.bank.common import BankFileError, sha256_hex
-from functions.reconcile.domain.bank.csv_statements import CSV_PRESETS, CsvMapping, preset
+from functions.reconcile.domain.bank.csv_statements import preset
 from functions.reconcile.domain.bank.model import (
     BankLine,
     FileFormat,
@@ -22,6 +22,7 @@ from functions.reconcile.domain.bank.model import (
     SourcePosition,
     StatementSummary,
 )
+from shared.bank_csv import CSV_PRESETS, CsvMapping
 
 FormatChoice = Literal["auto", "csv", "mt940", "camt", "camt053", "camt054", "bai2"]
 FORMAT_CHOICES: tuple[str, ...] = ("auto", "csv", "mt940", "camt", "camt053", "camt054", "bai2")

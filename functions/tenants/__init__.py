@@ -1,0 +1,1 @@
+"""Onboarding and changing client shops (tenants): settings versions, secrets, SES senders."""
