@@ -183,6 +183,7 @@ def local_status(url: str) -> None:
 def _dependencies(target: Any) -> Any:
     from functions.webhooks.use_cases.process import Dependencies
     from shared.gateway import StripeGateway
+    from shared.order_changes import OrderChanges
     from shared.order_store import OrderStore
     from shared.raw_events import RawEventStore
     from shared.settlement_store import SettlementStore
@@ -196,6 +197,7 @@ def _dependencies(target: Any) -> Any:
         gateway_for=lambda tenant: StripeGateway(
             secrets.get(tenant)["stripe"]["api_key"], target.stripe_api_base
         ),
+        changes=OrderChanges(target.table),
     )
 
 

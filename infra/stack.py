@@ -95,6 +95,7 @@ class EcomOpsStack(Stack):
             notifier.add_environment("PUBLIC_API_URL", self.api.url)
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
+        self.ingestion.alert_client_teams(self.alerting.client_alerts)
         self.lifecycle.start_refunds(self.refunds.state_machine)
 
         # Every state machine, today's and any added later: failures reach operations.

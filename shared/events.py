@@ -183,11 +183,16 @@ class CheckoutExpired(_Event):
 
 
 class Refund(_Model):
+    """One refund as the gateway reports it. Stripe's statuses: ``pending``,
+    ``requires_action``, ``succeeded``, ``failed``, ``canceled``; a card refund may go from
+    ``succeeded`` to ``failed`` up to 30 days later, with a ``failure_reason``."""
+
     refund_id: str
     amount: Money
     status: str
     reason: str | None = None
     created_at: datetime | None = None
+    failure_reason: str | None = None
 
 
 class ChargeRefunded(_Event):
@@ -197,6 +202,18 @@ class ChargeRefunded(_Event):
     charge_id: str
     amount_refunded: Money = Field(description="cumulative, as the gateway reports it")
     refunds: tuple[Refund, ...] = ()
+
+
+class RefundUpdated(_Event):
+    """One refund's news on its own (``refund.created``/``updated``/``failed``,
+    ``charge.refund.updated``): no cumulative amount, which the aggregate does not need since
+    it adds refunds up by id."""
+
+    kind: Literal["RefundUpdated"] = "RefundUpdated"
+    order_id: str | None = None
+    payment_id: str | None = None
+    charge_id: str | None = None
+    refund: Refund
 
 
 class _DisputeEvent(_Event):
@@ -272,6 +289,7 @@ DomainEvent = Annotated[
     | PaymentFailed
     | CheckoutExpired
     | ChargeRefunded
+    | RefundUpdated
     | DisputeOpened
     | DisputeUpdated
     | DisputeClosed

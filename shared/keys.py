@@ -14,8 +14,13 @@ authorisation window's alert), ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM
 carrier claims (GSI2 ``T#<t>#CLAIMS#open`` / ``<o>#<parcel>`` while filed or accepted),
 ``MOVEMENT`` the parcels' scans when the delivery wait began, ``NOTIFY#<kind>`` e-mails sent,
 ``REFUND#<refund>`` refund requests, ``REFUNDABLE#<payment>`` refund reservations,
-``LEDGER#refund#<refund>`` refunds completed, ``RETURN#<return>`` returns, ``RETURNED`` what
-returns hold of each line.
+``LEDGER#refund#<refund>`` refunds completed, ``REFUNDFAILED#<gateway refund>`` refunds the
+gateway failed after taking them, ``RETURN#<return>`` returns, ``RETURNED`` what returns hold
+of each line.
+
+Orders changed on a UTC day (what the daily reconciliation re-examines, with a TTL):
+``T#<t>#CHANGED#<day>`` / ``ORDER#<o>``; orders cancelled on a UTC day (checked for their
+refund over the tenant's cancellation window): ``T#<t>#CANCELLED#<day>`` / ``ORDER#<o>``.
 
 Linking events to orders: ``T#<t>#REF#<kind>:<id>`` / ``REF`` (a reference → its order) and
 ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event>`` (an event waiting for its order).
@@ -165,8 +170,24 @@ def refund_completed_sk(refund_id: str) -> str:
     return f"LEDGER#refund#{refund_id}"
 
 
+def refund_failed_sk(gateway_refund_id: str) -> str:
+    return f"REFUNDFAILED#{gateway_refund_id}"
+
+
 def return_sk(return_id: str) -> str:
     return f"RETURN#{return_id}"
+
+
+def changed_orders_pk(tenant: str, day: date) -> str:
+    return f"T#{tenant}#CHANGED#{day.isoformat()}"
+
+
+def cancelled_orders_pk(tenant: str, day: date) -> str:
+    return f"T#{tenant}#CANCELLED#{day.isoformat()}"
+
+
+def changed_order_sk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
 
 
 def returned_lines_sk() -> str:

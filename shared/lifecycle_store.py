@@ -16,13 +16,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.order_changes import OrderChanges
 from shared.order_store import order_pk
 from shared.retention import Retention, table_retention
+
+# The orders contracts' ``Stage.CANCELLED`` (the kernel does not import a context).
+CANCELLED_STAGE = "cancelled"
 
 
 class LifecycleStore:
@@ -77,6 +81,12 @@ class LifecycleStore:
                 "GSI2SK": order_id,
             },
         )
+        if stage == CANCELLED_STAGE:
+            # Whoever cancelled (shop, operator, screening, review), the daily reconciliation
+            # checks the refund every day of the tenant's cancellation window.
+            today = self.clock.now().astimezone(UTC).date()
+            changes = OrderChanges(self.table_name, self.clock, self.retention)
+            changes.note_cancelled(tenant, order_id, today)
 
     def in_stage(self, tenant: str, stage: str) -> list[dict[str, str]]:
         paginator = aws.client("dynamodb").get_paginator("query")

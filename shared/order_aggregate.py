@@ -3,7 +3,10 @@
 Gateways and carriers duplicate and reorder. Each merge here is commutative, associative and
 idempotent (a join of facts): flags are OR-ed, first times take the minimum, cumulative amounts
 the maximum, and changing values are last-writer-wins registers ordered by the provider's own
-time, then a rank, then the event id. Applying the same events in any order, any number of
+time, then a rank, then the event id. Refunds are kept one by one by their gateway id (a
+refund's final statuses, failed and canceled, outrank any other), and what a payment has
+refunded is the sum of its succeeded refunds, so a refund that fails after it succeeded gives
+its amount back to the order. Applying the same events in any order, any number of
 times, gives the same state, and the status is derived from that state, never stored as a
 transition. (Exactly-once effects on the timeline are the repository's job.)
 """
@@ -15,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import (
     PARCEL_EXCEPTIONS,
@@ -34,6 +37,8 @@ from shared.events import (
     PaymentAuthorized,
     PaymentFailed,
     PaymentSucceeded,
+    Refund,
+    RefundUpdated,
     ShipmentStatus,
     ShipmentUpdated,
 )
@@ -172,9 +177,39 @@ def _least(a: str | None, b: str | None) -> str | None:
     return b if a is None else a if b is None else min(a, b)
 
 
+# A refund's statuses at the gateway. ``failed`` and ``canceled`` are final: Stripe never
+# moves a refund out of them, so once either is known a ``succeeded`` (an older event delivered
+# late, or one stamped the same second) cannot bring the refund back. Between the others the
+# later provider time wins, then the later stage.
+REFUND_RANK = {"unknown": 0, "pending": 1, "requires_action": 2, "succeeded": 3}
+REFUND_FINAL = frozenset({"failed", "canceled"})
+# The status whose amount the customer has back (refunds in flight are reconciliation's to
+# hold apart, never counted as refunded).
+REFUND_COUNTED = frozenset({"succeeded"})
+
+
+def _refund_order(status: Register[str]) -> tuple[bool, datetime, int, str]:
+    return (status.value in REFUND_FINAL, status.at, status.rank, status.event_id)
+
+
 class RefundFacts(_State):
+    """One refund, by its gateway id: the largest amount reported (it never changes at the
+    gateway), its status, when it was created and why it failed."""
+
     amount: int
     status: Register[str]
+    created_at: datetime | None = None
+    failure_reason: Register[str] | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status.value in REFUND_FINAL
+
+    def merge(self, amount: int, status: Register[str], created_at: datetime | None) -> None:
+        self.amount = max(self.amount, amount)
+        if _refund_order(status) > _refund_order(self.status):
+            self.status = status
+        self.created_at = _min(self.created_at, created_at)
 
 
 class PaymentFacts(_State):
@@ -187,10 +222,40 @@ class PaymentFacts(_State):
     failed_at: datetime | None = None
     failure: Register[str] | None = None
     captured: int = 0
-    refunded: int = 0
+    # The gateway's cumulative ``amount_refunded``, the latest report by provider time: only
+    # for a payment whose refunds were never reported one by one (old API versions).
+    reported_refunded: Register[int] | None = None
     refunds: dict[str, RefundFacts] = Field(default_factory=dict)
     card: Register[dict[str, Any]] | None = None
     customer: Register[dict[str, Any]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_before_refunds_by_id(cls, data: Any) -> Any:
+        # Aggregates stored before refunds were added up by id kept the largest cumulative
+        # amount as ``refunded``: it becomes the reported amount, as old as can be.
+        if isinstance(data, dict) and "refunded" in data:
+            data = dict(data)
+            legacy = int(data.pop("refunded") or 0)
+            if legacy and data.get("reported_refunded") is None:
+                data["reported_refunded"] = {
+                    "value": legacy,
+                    "at": datetime.min.replace(tzinfo=UTC).isoformat(),
+                    "event_id": "",
+                }
+        return data
+
+    @property
+    def refunded(self) -> int:
+        """What the customer has back: the succeeded refunds, added up by refund id (so a
+        refund that failed later, or twice reported, counts exactly once or not at all). Only a
+        payment whose refunds are known solely by the gateway's cumulative amount takes that."""
+        if self.refunds:
+            return sum(r.amount for r in self.refunds.values() if r.status.value in REFUND_COUNTED)
+        return self.reported_refunded.value if self.reported_refunded else 0
+
+    def failed_refunds(self) -> list[tuple[str, RefundFacts]]:
+        return sorted((rid, r) for rid, r in self.refunds.items() if r.failed)
 
     @property
     def status(self) -> str:
@@ -454,14 +519,19 @@ def apply(state: OrderState, event: Any) -> OrderState:
         case ChargeRefunded():
             facts = _payment(new, event.payment_id or event.charge_id, event.amount_refunded)
             _add_charge(facts, event.charge_id)
-            facts.refunded = max(facts.refunded, event.amount_refunded.amount)
+            facts.reported_refunded = _lww(
+                facts.reported_refunded,
+                Register(value=event.amount_refunded.amount, at=at, event_id=eid),
+            )
             for refund in event.refunds:
-                seen = facts.refunds.get(refund.refund_id)
-                refund_status: Register[str] = Register(value=refund.status, at=at, event_id=eid)
-                facts.refunds[refund.refund_id] = RefundFacts(
-                    amount=max(refund.amount.amount, seen.amount if seen else 0),
-                    status=_lww(seen.status if seen else None, refund_status),
-                )
+                _apply_refund(facts, refund, at, eid)
+        case RefundUpdated():
+            payment_id = event.payment_id or event.charge_id
+            if payment_id is None:
+                raise ValueError(f"refund {event.refund.refund_id} names no payment")
+            facts = _payment(new, payment_id, event.refund.amount)
+            _add_charge(facts, event.charge_id)
+            _apply_refund(facts, event.refund, at, eid)
         case (
             DisputeOpened()
             | DisputeUpdated()
@@ -528,6 +598,24 @@ def apply(state: OrderState, event: Any) -> OrderState:
         case _:
             raise TypeError(f"{type(event).__name__} does not apply to an order")
     return new
+
+
+def _apply_refund(facts: PaymentFacts, refund: Refund, at: datetime, eid: str) -> None:
+    status: Register[str] = Register(
+        value=refund.status, at=at, rank=REFUND_RANK.get(refund.status, 0), event_id=eid
+    )
+    known = facts.refunds.get(refund.refund_id)
+    if known is None:
+        known = RefundFacts(
+            amount=refund.amount.amount, status=status, created_at=refund.created_at
+        )
+        facts.refunds[refund.refund_id] = known
+    else:
+        known.merge(refund.amount.amount, status, refund.created_at)
+    if refund.failure_reason:
+        known.failure_reason = _lww(
+            known.failure_reason, Register(value=refund.failure_reason, at=at, event_id=eid)
+        )
 
 
 def _apply_dispute(state: OrderState, event: Any) -> None:

@@ -108,6 +108,9 @@ class ReconciliationSettings(BaseModel):
     max_refund: int | None = Field(default=None, ge=0, description="minor units")
     grace_days: int = Field(default=2, ge=0)
     date_window_days: int = Field(default=3, ge=0)
+    # Every day, the orders cancelled in this many days before it are checked again for their
+    # refund ("every cancellation is refunded"), changed that day or not.
+    cancellation_window_days: int = Field(default=30, ge=0, le=400)
     settlement_patterns: tuple[str, ...] = ("STRIPE",)
     # The bank's CSV exports: a preset name or a column mapping (docs/bank-files.md).
     bank_csv: BankCsv | None = None

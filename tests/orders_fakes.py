@@ -264,6 +264,7 @@ class FakeRefundLedger:
         self.records: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.holds: dict[tuple[str, str, str], dict[str, int]] = {}
         self.completions: list[tuple[str, int, str]] = []
+        self.gateway_failures: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def requests(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         return [
@@ -309,6 +310,15 @@ class FakeRefundLedger:
         self, tenant: str, order_id: str, refund_id: str, amount: int, currency: str
     ) -> None:
         self.completions.append((refund_id, amount, currency))
+
+    def note_gateway_failure(
+        self, tenant: str, order_id: str, gateway_refund_id: str, details: dict[str, Any]
+    ) -> bool:
+        key = (tenant, order_id, gateway_refund_id)
+        if key in self.gateway_failures:
+            return False
+        self.gateway_failures[key] = details
+        return True
 
 
 class FakeReturns:

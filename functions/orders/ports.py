@@ -178,6 +178,13 @@ class RefundLedger(Protocol):
         self, tenant: str, order_id: str, refund_id: str, amount: int, currency: str
     ) -> None: ...
 
+    def note_gateway_failure(
+        self, tenant: str, order_id: str, gateway_refund_id: str, details: dict[str, Any]
+    ) -> bool:
+        """Keep that the gateway failed this refund; True only the first time (one
+        conditional write), so the failure is told once."""
+        ...
+
 
 class Returns(Protocol):
     """Returns beside the order (``RETURN#<return>``) and what they hold of each line

@@ -39,10 +39,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LoadWindow:
-    """How far around the day payouts and bank lines are read (the tenant's settings)."""
+    """How far around the day payouts and bank lines are read, and how far back cancelled
+    orders are checked for their refund (the tenant's settings)."""
 
     grace_days: int
     date_window_days: int
+    cancellation_window_days: int = 30
 
 
 class DayLoader(Protocol):
@@ -54,7 +56,8 @@ class DayLoader(Protocol):
         window: LoadWindow,
         open_breaks: Iterable[Break] = (),
     ) -> DayInputs:
-        """The tenant's day for the engine, and everything the open breaks name."""
+        """The tenant's day for the engine: the orders placed or changed that day, the
+        cancelled orders of the cancellation window, and everything the open breaks name."""
         ...
 
 

@@ -152,6 +152,7 @@ def processor_dependencies(env: Mapping[str, str] | None = None) -> Dependencies
 def processor_for(settings: ProcessorSettings) -> Dependencies:
     from functions.webhooks.use_cases.process import Dependencies
     from shared.gateway import gateway_for
+    from shared.order_changes import OrderChanges
     from shared.order_store import OrderStore
     from shared.settlement_store import SettlementStore
 
@@ -174,6 +175,7 @@ def processor_for(settings: ProcessorSettings) -> Dependencies:
             if machine
             else None
         ),
+        changes=OrderChanges(table),
     )
 
 

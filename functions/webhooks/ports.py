@@ -1,6 +1,7 @@
 """What the webhooks use cases need from outside, as protocols; ``composition`` wires the
-adapters in (``shared.raw_events``, ``shared.order_store``, ``shared.settlement_store``,
-``shared.tenant_secrets``, ``shared.gateway`` and ``adapters/``), tests wire fakes.
+adapters in (``shared.raw_events``, ``shared.order_store``, ``shared.order_changes``,
+``shared.settlement_store``, ``shared.tenant_secrets``, ``shared.gateway`` and ``adapters/``),
+tests wire fakes.
 
 Kept free of runtime imports beyond typing: the front door imports this module.
 """
@@ -11,6 +12,8 @@ from collections.abc import Iterable, Iterator, Set
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from shared.events import PayoutFailed, PayoutPaid
     from shared.order_aggregate import OrderState, Outcome, TimelineEntry
     from shared.settlements import BalanceTransaction
@@ -109,6 +112,13 @@ class SettlementStore(Protocol):
 
 class GatewayPort(Protocol):
     def balance_transactions_for_payout(self, payout_id: str) -> Iterable[dict[str, Any]]: ...
+
+
+class OrderChangeLog(Protocol):
+    """Which orders changed on which day (``shared.order_changes``): one idempotent note per
+    order and day, for the daily reconciliation."""
+
+    def note(self, tenant: str, order_id: str, days: Iterable[date]) -> int: ...
 
 
 class LifecyclePort(Protocol):

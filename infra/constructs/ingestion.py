@@ -7,6 +7,7 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
@@ -162,6 +163,12 @@ class Ingestion(Construct):
             ],
             apply_to_children=True,
         )
+
+    def alert_client_teams(self, client_alerts: sns.ITopic) -> None:
+        """The processor tells a client team what the gateway reports after the fact: a refund
+        it failed after taking it (the orders context, once per refund)."""
+        self.processor.add_environment("CLIENT_ALERTS_TOPIC", client_alerts.topic_arn)
+        client_alerts.grant_publish(self.processor)
 
     def start_refunds(self, state_machine: sfn.IStateMachine) -> None:
         """The processor resumes refund workflows when the gateway confirms a refund, and

@@ -440,6 +440,7 @@ _ORDER_SLOTS: dict[int, BreakClass] = {
     6: BreakClass.DUPLICATE_PAYMENT,
     7: BreakClass.CHARGED_ORDER_NOT_COMPLETED,  # a charge for an order the shop never sent
     8: BreakClass.DISPUTE_WITHOUT_CASE,
+    11: BreakClass.REFUND_FAILED,  # a return's refund the card's bank sent back
 }
 # The payouts ↔ bank breaks, each planted on one payout spread over the day's payouts.
 _PAYOUT_SLOTS: tuple[BreakClass, ...] = (
@@ -561,6 +562,8 @@ def generate(
         elif plant == 4:
             status, refunded = completed, amount
             planted.add((BreakClass.REFUNDED_STILL_ACTIVE, oid))
+        elif plant == 11:
+            status, refunded = completed, 0
         elif plant == 5:
             status, refunded = "failed", 0
             planted.add((BreakClass.CHARGED_ORDER_NOT_COMPLETED, oid))
@@ -634,6 +637,20 @@ def generate(
                     order_id=f"ord_{n:08d}",
                 )
             )
+        if plant == 11:  # refunded a quarter for a return, then the gateway failed the refund
+            refunds.append(
+                RefundRecord(
+                    f"re_{n:08d}f",
+                    f"pi_{n:08d}",
+                    amount // 4,
+                    currency,
+                    "failed",
+                    at,
+                    order_id=oid,
+                    failure_reason="expired_or_canceled_card",
+                )
+            )
+            planted.add((BreakClass.REFUND_FAILED, oid))
     if BreakClass.CHARGED_ORDER_NOT_COMPLETED in breaks:  # a payment naming no order at all
         charges.append(
             ChargeRecord(

@@ -17,6 +17,7 @@ from functions.webhooks.use_cases.apply import route
 from shared import keys
 from shared.events import PaymentSucceeded, PayoutPaid, Source
 from shared.lifecycle_store import LifecycleStore
+from shared.order_changes import OrderChanges
 from shared.order_store import OrderStore
 from shared.retention import RAW_EVENT_DAYS, keep_until
 from shared.settlement_store import SettlementStore
@@ -63,6 +64,10 @@ def write_every_financial_record(tenant: str, clock: FixedClock) -> None:
     refunds.claim(tenant, "o-1", "r2", {"amount": 500})
     assert refunds.reserve(tenant, "o-1", "pi_1", "r2", 500, 5000)
     assert refunds.release(tenant, "o-1", "r2") == 500
+    assert refunds.note_gateway_failure(tenant, "o-1", "re_1", {"reason": "declined"})
+    # What the daily reconciliation re-examines: changed and cancelled orders of a day.
+    lifecycle.set_stage(tenant, "o-1", "cancelled")
+    assert OrderChanges(TABLE, clock).note(tenant, "o-1", [DAY - timedelta(days=1)]) == 1
     settlements = SettlementStore(TABLE, clock)
     settlements.apply(
         PayoutPaid(
@@ -166,6 +171,8 @@ def test_every_financial_record_is_kept_the_tenants_period_from_its_write(
         "recon_break",
         "recon_action",
         "recon_run",
+        "refund_failed_at_gateway",
+        "order_changed",
     } <= kinds
     expected = keep_until(NOW, years)
     ttl = keys.TABLE.ttl_attribute

@@ -13,7 +13,7 @@ import pytest
 import stripe
 
 from local.sandboxes.stripe_events import stripe_deliveries
-from local.sandboxes.stripe_sandbox import DISPUTE_FEE, StripeSandbox, processing_fee
+from local.sandboxes.stripe_sandbox import DAY, DISPUTE_FEE, StripeSandbox, processing_fee
 
 API_KEY = "sk_test_sandbox_component"
 
@@ -423,3 +423,31 @@ def test_concurrent_clients_see_a_consistent_account(
     assert len({e["id"] for e in events}) == len(events) == 40 * 5
     refunds = [t for t in sandbox.balance_transactions() if t["reporting_category"] == "refund"]
     assert len(refunds) == 40
+
+
+def test_a_refund_can_fail_days_after_it_succeeded(
+    client: stripe.StripeClient, sandbox: StripeSandbox
+) -> None:
+    """As Stripe: the refund turns failed with its reason, the money is back on the balance
+    (a refund_failure transaction), the charge counts it no more, and the events say so."""
+    intent = pay(client, 3000)
+    refund = client.v1.refunds.create(params={"payment_intent": intent.id})
+    assert refund.status == "succeeded"
+    sandbox.drain_events()
+    sandbox.advance(3 * DAY)
+    failed = sandbox.fail_refund(refund.id, reason="lost_or_stolen_card")
+    assert (failed["status"], failed["failure_reason"]) == ("failed", "lost_or_stolen_card")
+    back = client.v1.balance_transactions.retrieve(failed["failure_balance_transaction"])
+    assert (back.amount, back.reporting_category) == (3000, "refund_failure")
+    charge = client.v1.charges.retrieve(str(refund.charge))
+    assert (charge.amount_refunded, charge.refunded) == (0, False)
+    events = sandbox.drain_events()
+    assert [e["type"] for e in events] == [
+        "charge.refund.updated",
+        "refund.updated",
+        "refund.failed",
+    ]
+    assert events[1]["data"]["previous_attributes"]["status"] == "succeeded"
+    assert all(e["created"] >= refund.created + 3 * DAY for e in events)
+    with pytest.raises(ValueError, match="already failed"):
+        sandbox.fail_refund(refund.id)

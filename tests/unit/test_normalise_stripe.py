@@ -29,6 +29,7 @@ from shared.events import (
     PaymentSucceeded,
     PayoutFailed,
     PayoutPaid,
+    RefundUpdated,
     Source,
 )
 from shared.money import Money
@@ -464,23 +465,40 @@ def test_modern_refund_without_refund_list() -> None:
     assert (event.refunds, event.payment_id, event.order_id) == ((), "pi_1", "ord-42")
 
 
-def test_refund_updated_needs_the_expanded_charge() -> None:
+@pytest.mark.parametrize(
+    "event_type", ["refund.updated", "refund.failed", "charge.refund.updated", "refund.created"]
+)
+def test_one_refund_news_needs_no_expanded_charge(event_type: str) -> None:
+    """A refund that failed after it succeeded is news on its own: it reaches the order by its
+    charge and payment intent, with Stripe's failure reason (was Ignored without the expanded
+    charge, so the failure never reached the order)."""
     refund = {
         "id": "re_1",
         "object": "refund",
         "amount": 500,
         "currency": "jpy",
         "charge": "ch_1",
+        "payment_intent": "pi_1",
         "status": "failed",
+        "failure_reason": "expired_or_canceled_card",
+        "metadata": {"order_id": "ord-42"},
         "created": 1_700_000_100,
     }
-    with pytest.raises(Ignored, match="cumulative amount_refunded"):
-        run(envelope("charge.refund.updated", refund))
+    event = only(run(envelope(event_type, refund)), RefundUpdated)
+    assert (event.charge_id, event.payment_id, event.order_id) == ("ch_1", "pi_1", "ord-42")
+    assert event.refund.refund_id == "re_1" and event.refund.status == "failed"
+    assert event.refund.amount == Money.of(500, "JPY")
+    assert event.refund.failure_reason == "expired_or_canceled_card"
     refund["charge"] = modern_charge(amount_refunded=0)
-    event = only(run(envelope("charge.refund.updated", refund)), ChargeRefunded)
-    assert event.amount_refunded == Money.of(0, "JPY")
-    assert [(r.refund_id, r.status) for r in event.refunds] == [("re_1", "failed")]
-    assert event.order_id == "ord-42"
+    del refund["payment_intent"]
+    expanded = only(run(envelope(event_type, refund)), RefundUpdated)
+    assert (expanded.charge_id, expanded.payment_id) == ("ch_1", "pi_1")
+
+
+def test_a_refund_naming_no_charge_nor_intent_is_malformed() -> None:
+    refund = {"id": "re_1", "object": "refund", "amount": 1, "currency": "usd", "status": "failed"}
+    with pytest.raises(Malformed, match="neither its charge nor its payment intent"):
+        run(envelope("refund.failed", refund))
 
 
 def session(**overrides: Any) -> dict[str, Any]:

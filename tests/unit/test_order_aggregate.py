@@ -20,6 +20,7 @@ from shared.events import (
     PaymentFailed,
     PaymentSucceeded,
     Refund,
+    RefundUpdated,
     ShipmentStatus,
     ShipmentUpdated,
     Source,
@@ -141,10 +142,116 @@ def test_refund_before_its_payment_success_still_refunds() -> None:
     assert state.status() == "refunded"
 
 
-def test_cumulative_refunds_take_the_largest_report() -> None:
-    state = fold([placed(), paid(), refunded(3000, 40, "evt_r2"), refunded(1000, 30, "evt_r1")])
-    assert state.refunded() == 3000
-    assert state.status() == "partially_refunded"
+def charge_report(eid: str, minute: int, refunds: dict[str, int]) -> ChargeRefunded:
+    """``charge.refunded`` listing its succeeded refunds, with their cumulative amount."""
+    return ChargeRefunded(
+        tenant="t1",
+        source=Source.STRIPE,
+        source_event_id=eid,
+        occurred_at=at(minute),
+        charge_id="ch_1",
+        payment_id="pi_1",
+        amount_refunded=Money.of(sum(refunds.values()), USD),
+        refunds=tuple(
+            Refund(refund_id=rid, amount=Money.of(amount, USD), status="succeeded")
+            for rid, amount in refunds.items()
+        ),
+    )
+
+
+def test_refunds_add_up_by_id_whatever_order_the_reports_come_in() -> None:
+    first = refund_news("re_a", 1000, "succeeded", 30, "evt_r1")
+    both = charge_report("evt_r2", 40, {"re_b": 2000, "re_a": 1000})
+    for events in ([placed(), paid(), both, first], [placed(), first, paid(), both, first]):
+        state = fold(events)
+        assert state.refunded() == 3000
+        assert state.status() == "partially_refunded"
+
+
+def test_only_the_cumulative_amount_known_counts_the_latest_report() -> None:
+    """Old API versions list no refunds: the latest cumulative report is all there is."""
+
+    def cumulative(amount: int, minute: int) -> ChargeRefunded:
+        return refunded(amount, minute, f"evt_c{minute}").model_copy(update={"refunds": ()})
+
+    assert fold([placed(), paid(), cumulative(3000, 40), cumulative(1000, 30)]).refunded() == 3000
+
+
+def refund_news(
+    refund_id: str, amount: int, status: str, minute: int, eid: str, reason: str | None = None
+) -> RefundUpdated:
+    return RefundUpdated(
+        tenant="t1",
+        source=Source.STRIPE,
+        source_event_id=eid,
+        occurred_at=at(minute),
+        payment_id="pi_1",
+        charge_id="ch_1",
+        refund=Refund(
+            refund_id=refund_id,
+            amount=Money.of(amount, USD),
+            status=status,
+            created_at=at(20),
+            failure_reason=reason,
+        ),
+    )
+
+
+def test_a_refund_failing_after_it_succeeded_is_no_longer_refunded() -> None:
+    """The defect: ``refunded = max(...)`` kept a failed refund as money given back."""
+    succeeded = refunded(5000, 30, "evt_r").model_copy(update={"payment_id": "pi_1"})
+    failed = refund_news(
+        "re_5000", 5000, "failed", 3 * 24 * 60, "evt_f", reason="expired_or_canceled_card"
+    )
+    state = fold([placed(), paid(), succeeded, failed])
+    assert state.refunded() == 0
+    assert state.status() == "paid"
+    facts = state.payments["pi_1"].refunds["re_5000"]
+    assert facts.status.value == "failed"
+    assert facts.failure_reason is not None
+    assert facts.failure_reason.value == "expired_or_canceled_card"
+
+
+def test_a_late_succeeded_report_does_not_bring_a_failed_refund_back() -> None:
+    failed = refund_news("re_5000", 5000, "failed", 30, "evt_f")
+    # Stamped the same second as the failure, and even a later one: failed is final.
+    same_time = refund_news("re_5000", 5000, "succeeded", 30, "evt_zzz")
+    later = refund_news("re_5000", 5000, "succeeded", 31, "evt_late")
+    assert fold([placed(), paid(), failed, same_time, later]).refunded() == 0
+
+
+REFUND_EVENTS: list[Any] = [
+    placed(),
+    paid(),
+    refund_news("re_a", 1000, "pending", 21, "evt_a1"),
+    refund_news("re_a", 1000, "succeeded", 22, "evt_a2"),
+    charge_report("evt_ch", 22, {"re_a": 1000, "re_b": 500}),
+    refund_news("re_b", 500, "succeeded", 23, "evt_b1"),
+    refund_news("re_a", 1000, "failed", 4000, "evt_a3", "lost_or_stolen_card"),
+    refund_news("re_a", 1000, "succeeded", 4000, "evt_a4"),
+    refund_news("re_c", 700, "pending", 30, "evt_c1"),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.permutations(REFUND_EVENTS),
+    st.lists(st.integers(0, len(REFUND_EVENTS) - 1), max_size=8),
+)
+def test_refund_news_in_any_order_refunds_the_same_amount(
+    order: list[Any], dupes: list[int]
+) -> None:
+    """re_a succeeded, then failed (a succeeded report stamped the same second must not
+    resurrect it); re_b succeeded; re_c is in flight: 500 refunded, whatever the order."""
+    state = fold(list(order) + [REFUND_EVENTS[i] for i in dupes])
+    assert state == fold(REFUND_EVENTS)
+    assert state.refunded() == 500
+    refunds = state.payments["pi_1"].refunds
+    assert {rid: r.status.value for rid, r in refunds.items()} == {
+        "re_a": "failed",
+        "re_b": "succeeded",
+        "re_c": "pending",
+    }
 
 
 def test_failed_then_succeeded_payment_is_paid_whatever_the_order() -> None:

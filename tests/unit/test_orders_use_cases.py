@@ -20,6 +20,7 @@ from shared.events import (
     PaymentAuthorized,
     PaymentSucceeded,
     Refund,
+    RefundUpdated,
     ShipmentStatus,
     ShipmentUpdated,
     Source,
@@ -452,3 +453,73 @@ def test_an_order_placed_starts_its_lifecycle_once_and_a_shop_cancellation_cance
     changes.order_changed(ports, cancelled, "o-1", "applied")
     assert fake.records.stage("acme", "o-1") == c.Stage.CANCELLED
     assert fake.screening.outcomes == ["o-1"]
+
+
+def test_a_refund_the_gateway_fails_days_later_is_recorded_released_and_told_once(
+    fake: FakePorts,
+) -> None:
+    """Stripe fails a refund it took (the card closed): the order counts the money as held
+    again, the request ends failed with Stripe's reason and gives back its reservation, and the
+    client team hears of it once, however often the failure is delivered."""
+    fake.orders.add(placed(), paid())
+    prepared = prepare(fake, "r1", amount=5000)
+    fake.refunds.record("acme", "o-1", "r1", status="completed", gateway_refund_id="re_9")
+    took = ChargeRefunded(
+        tenant="acme",
+        source=Source.STRIPE,
+        source_event_id="evt-refunded",
+        occurred_at=T0 + timedelta(hours=2),
+        order_id="o-1",
+        payment_id="pi_1",
+        charge_id="ch-pi_1",
+        amount_refunded=eur(5000),
+        refunds=(Refund(refund_id="re_9", amount=eur(5000), status="succeeded"),),
+    )
+    assert fake.orders.add(took).refunded() == prepared.amount
+    failed = RefundUpdated(
+        tenant="acme",
+        source=Source.STRIPE,
+        source_event_id="evt-refund-failed",
+        occurred_at=T0 + timedelta(days=3),
+        order_id="o-1",
+        payment_id="pi_1",
+        charge_id="ch-pi_1",
+        refund=Refund(
+            refund_id="re_9",
+            amount=eur(5000),
+            status="failed",
+            failure_reason="expired_or_canceled_card",
+        ),
+    )
+    state = fake.orders.add(failed)
+    assert state.refunded() == 0
+    ports = fake.ports()
+    for result in ("applied", "duplicate", "applied"):
+        changes.order_changed(ports, failed, "o-1", result)
+    record = fake.refunds.records[("acme", "o-1", "r1")]
+    assert (record["status"], record["failed_step"]) == ("failed", "gateway")
+    assert "expired_or_canceled_card" in record["failure"]
+    told = [a for a in fake.alerts.sent if "failed at the gateway" in a[1]]
+    assert len(told) == 1
+    assert told[0][2]["amount"] == 5000
+    assert told[0][2]["reason"] == "expired_or_canceled_card" and told[0][2]["refund"] == "r1"
+    # A workflow still waiting for the confirmation times out without hiding why.
+    step = c.UnconfirmedInput(
+        tenant="acme", order_id="o-1", refund_id="r1", action=c.RefundAction.UNCONFIRMED
+    )
+    assert refunds.unconfirmed(ports, step)["failed_at_gateway"] is True
+    # Nor does a completion step that ran late say it was refunded.
+    late = c.CompleteInput(
+        tenant="acme",
+        order_id="o-1",
+        refund_id="r1",
+        action=c.RefundAction.COMPLETE,
+        prepared=prepared,
+        cause=c.RefundCause.CUSTOMER_REQUEST,
+    )
+    assert refunds.complete(ports, late)["failed_at_gateway"] is True
+    assert fake.mailer.kinds() == [] and fake.refunds.completions == []
+    assert fake.refunds.records[("acme", "o-1", "r1")]["status"] == "failed"
+    assert len(fake.alerts.sent) == 1
+    # The reservation is free again: the money can be refunded another way.
+    assert prepare(fake, "r2", amount=5000).amount == 5000

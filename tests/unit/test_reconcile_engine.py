@@ -137,6 +137,7 @@ def planted_day() -> tuple[DayInputs, set[tuple[BreakClass, str]]]:
         order("o-cancelled", "cancelled"),
         order("o-refunded-active"),
         order("o-shop-refunded", "refunded"),
+        order("o-refund-failed", "cancelled"),
     ]
     charges = [
         charge("paid", "o-paid"),
@@ -156,11 +157,24 @@ def planted_day() -> tuple[DayInputs, set[tuple[BreakClass, str]]]:
         charge("cancelled", "o-cancelled"),
         charge("refunded-active", "o-refunded-active", refunded=1_000),
         charge("shop-refunded", "o-shop-refunded", refunded=250),
+        # Refunded in full, until the card refund failed: it no longer counts as refunded.
+        charge("refund-failed", "o-refund-failed"),
     ]
     refunds = [
         RefundRecord(
             "re_1", "pi_refund-on-way", 1_000, EUR, "pending", AT, order_id="o-refund-on-way"
-        )
+        ),
+        RefundRecord(
+            "re_failed",
+            "pi_refund-failed",
+            1_000,
+            EUR,
+            "failed",
+            AT,
+            order_id="o-refund-failed",
+            status_at=AT + timedelta(days=3),
+            failure_reason="expired_or_canceled_card",
+        ),
     ]
     disputes = [
         DisputeRecord("dp_case", "ch_paid", 1_000, EUR, "needs_response", True, AT),
@@ -220,6 +234,8 @@ def planted_day() -> tuple[DayInputs, set[tuple[BreakClass, str]]]:
         (BreakClass.AMOUNT_MISMATCH, "o-mismatch"),
         (BreakClass.CANCELLED_NOT_REFUNDED, "o-cancelled"),
         (BreakClass.CANCELLED_NOT_REFUNDED, "o-shop-refunded"),
+        (BreakClass.CANCELLED_NOT_REFUNDED, "o-refund-failed"),
+        (BreakClass.REFUND_FAILED, "re_failed"),
         (BreakClass.REFUNDED_STILL_ACTIVE, "o-refunded-active"),
         (BreakClass.DISPUTE_WITHOUT_CASE, "dp_nocase"),
         (BreakClass.SHORT_PAYMENT, "po_short"),
@@ -515,9 +531,46 @@ def test_a_refund_on_its_way_is_never_suggested_twice() -> None:
             ],
         )
     )
-    (brk,) = result.breaks
-    assert brk.break_class is BreakClass.CANCELLED_NOT_REFUNDED
+    (brk,) = by_class(result, BreakClass.CANCELLED_NOT_REFUNDED)
     assert [r.amount for r in brk.suggested_action.refunds] == [400]  # type: ignore[union-attr]
+    # The failed one's 999 is held again, less the 600 on its way after it.
+    (failed,) = by_class(result, BreakClass.REFUND_FAILED)
+    assert failed.amount == 399
+
+
+def test_a_refund_failed_after_it_succeeded_shows_the_money_held_again(planted) -> None:  # type: ignore[no-untyped-def]
+    _, _, result = planted
+    (brk,) = by_class(result, BreakClass.REFUND_FAILED)
+    assert (brk.amount, brk.currency, brk.priority) == (1_000, EUR, "P1")
+    assert brk.key("order_id") == "o-refund-failed" and brk.key("payment_id") == "pi_refund-failed"
+    assert "expired_or_canceled_card" in brk.explanation and "2026-03-19" in brk.explanation
+    assert brk.suggested_action is not None
+    assert brk.suggested_action.kind == "pay_back_customer"
+    # The cancelled order is again "cancelled, not refunded", with the refund to make.
+    (cancelled,) = [
+        b
+        for b in by_class(result, BreakClass.CANCELLED_NOT_REFUNDED)
+        if b.key("order_id") == "o-refund-failed"
+    ]
+    assert cancelled.amount == 1_000
+
+
+def test_a_failed_refund_paid_back_by_a_later_refund_is_no_break() -> None:
+    failed = RefundRecord("re_0", "pi_a", 1_000, EUR, "failed", AT, order_id="o")
+    again = RefundRecord("re_1", "pi_a", 1_000, EUR, "succeeded", AT + timedelta(days=4))
+    inputs = day_of(
+        orders=[order("o", "cancelled")],
+        charges=[charge("a", "o", refunded=1_000)],
+        refunds=[again, failed],
+    )
+    assert reconcile(inputs).breaks == []
+    # Made before the failure, the other refund pays nothing back of it.
+    earlier = replace(again, created_at=AT - timedelta(days=1), amount=400)
+    partly = day_of(
+        orders=[order("o")], charges=[charge("a", "o", refunded=400)], refunds=[failed, earlier]
+    )
+    (brk,) = by_class(reconcile(partly), BreakClass.REFUND_FAILED)
+    assert brk.amount == 600  # all the payment still holds
 
 
 def test_a_refund_on_its_way_found_by_payment_when_it_names_no_order() -> None:

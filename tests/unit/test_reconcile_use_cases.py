@@ -110,6 +110,15 @@ def test_the_day_is_loaded_with_the_tenants_window_and_its_open_breaks() -> None
     }
 
 
+def test_the_loader_is_given_the_tenants_cancellation_window() -> None:
+    run = Run()
+    settings = ACME.reconciliation.model_copy(update={"cancellation_window_days": 45})
+    run.daily.run(ACME.model_copy(update={"reconciliation": settings}), DAY)
+    ((*_, window, _),) = run.loader.asked
+    assert window.cancellation_window_days == 45
+    assert ReconciliationSettings().cancellation_window_days == 30  # the documented default
+
+
 def test_refunds_are_claimed_once_then_started_and_the_day_is_reported_mailed_and_alerted() -> None:
     run = Run()
 

@@ -353,3 +353,31 @@ def test_event_stats_count_per_source_status_and_type() -> None:
         "orders_by_status": {"pending_payment": 2},
         "dead_letters": 3,
     }
+
+
+def test_the_order_view_shows_each_refund_and_why_one_failed() -> None:
+    from functions.webhooks.use_cases.apply import route
+    from functions.webhooks.use_cases.views import order_view
+    from shared.events import PaymentSucceeded, Refund, RefundUpdated, Source
+    from shared.money import Money
+
+    usd = Money.of(5000, "USD")
+    at = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    common = {"tenant": "acme", "source": Source.STRIPE, "order_id": "o-1", "payment_id": "pi_1"}
+
+    class Viewable(InMemoryOrders):
+        def timeline(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+            return []
+
+    repo = Viewable()
+    route(PaymentSucceeded(**common, source_event_id="e1", occurred_at=at, amount=usd), repo)
+    for eid, status, reason in (("e2", "succeeded", None), ("e3", "failed", "declined")):
+        refund = Refund(refund_id="re_1", amount=usd, status=status, failure_reason=reason)
+        route(RefundUpdated(**common, source_event_id=eid, occurred_at=at, refund=refund), repo)
+    view = order_view(repo, "acme", "o-1")
+    assert view is not None
+    (payment,) = view["payments"]
+    assert payment["refunded"] == 0 and view["refunded"] == 0
+    assert payment["refunds"] == [
+        {"refund_id": "re_1", "amount": 5000, "status": "failed", "failure_reason": "declined"}
+    ]

@@ -19,6 +19,8 @@ class DynamoRefundLedger:
       released) or ``unconfirmed``.
     - ``REFUNDABLE#<payment id>``: ``reserved`` (minor units our refunds hold on the payment,
       completed ones included) and ``hold:<refund id>`` (what each request holds).
+    - ``REFUNDFAILED#<gateway refund id>``: the gateway failed a refund after taking it (kept
+      once, which is what makes the client team's alert go out once).
 
     A reservation is one conditional write on the payment's item: it succeeds only if what is
     reserved leaves room for the amount, so concurrent requests can never reserve more than
@@ -186,3 +188,22 @@ class DynamoRefundLedger:
                 **self.retention.attribute(tenant),
             },
         )
+
+    def note_gateway_failure(
+        self, tenant: str, order_id: str, gateway_refund_id: str, details: dict[str, Any]
+    ) -> bool:
+        client = aws.client("dynamodb")
+        try:
+            client.put_item(
+                TableName=self.table,
+                Item={
+                    **self._key(tenant, order_id, keys.refund_failed_sk(gateway_refund_id)),
+                    "kind": {"S": "refund_failed_at_gateway"},
+                    "details": {"S": json.dumps(details, sort_keys=True, default=str)},
+                    **self.retention.attribute(tenant),
+                },
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

@@ -1,7 +1,7 @@
 """What the orders context does when the processor applied an event to an order: start its
 lifecycle, honour a shop's cancellation, act on what carriers say of each parcel, resume the
-waits the event satisfies, file refunds and chargebacks into the customer's history, move
-returns whose parcel was scanned."""
+waits the event satisfies, record and tell refunds the gateway failed, file refunds and
+chargebacks into the customer's history, move returns whose parcel was scanned."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import resume_waits, void_authorizations
 from functions.orders.use_cases.operations import cancel_order
 from functions.orders.use_cases.parcels import parcel_news
+from functions.orders.use_cases.refund_failures import refunds_failed_at_gateway
 from functions.orders.use_cases.refund_requests import refund_all_payments
 from functions.orders.use_cases.refunds import resume_refund_waits
 from functions.orders.use_cases.returns import return_parcels_moved
@@ -25,6 +26,7 @@ from shared.events import (
     OrderPlaced,
     PaymentAuthorized,
     PaymentSucceeded,
+    RefundUpdated,
     ShipmentUpdated,
 )
 from shared.order_aggregate import OrderState
@@ -70,8 +72,9 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
         # Before the waits: a delivery closes its parcel's claim, which the wait then reads.
         parcel_news(ports, event.tenant, order_id, state)
     resume_waits(ports, event.tenant, order_id, state)
-    if isinstance(event, ChargeRefunded):
+    if isinstance(event, ChargeRefunded | RefundUpdated):
         resume_refund_waits(ports, event.tenant, order_id, state)
+        refunds_failed_at_gateway(ports, event.tenant, order_id, state)
     if isinstance(event, ChargeRefunded | DisputeOpened | OrderPlaced) and result == "applied":
         # Screening of the customer's later orders counts refunds and chargebacks; filed
         # whichever of the order and its outcome arrived first.

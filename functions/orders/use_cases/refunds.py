@@ -127,8 +127,19 @@ def resume_refund_waits(ports: Ports, tenant: str, order_id: str, state: OrderSt
                 ports.workflows.resume(token, {"confirmed": refund_id})
 
 
+def _failed_at_gateway(ports: Ports, step: c.RefundStep) -> bool:
+    known = ports.refunds.requests(step.tenant, step.order_id)
+    return any(
+        r["refund_id"] == step.refund_id and r.get("failed_step") == "gateway" for r in known
+    )
+
+
 def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
     tenant_id, order_id, refund_id = step.tenant, step.order_id, step.refund_id
+    if _failed_at_gateway(ports, step):
+        # Confirmed, then failed before this step ran: the failure stands (no "refunded"
+        # e-mail, no completion for the vendor ledger).
+        return {"completed": refund_id, "failed_at_gateway": True}
     prepared = step.prepared
     ports.refunds.record(tenant_id, order_id, refund_id, status="completed")
     ports.refunds.completed(tenant_id, order_id, refund_id, prepared.amount, prepared.currency)
@@ -150,6 +161,10 @@ def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
 
 
 def unconfirmed(ports: Ports, step: c.UnconfirmedInput) -> dict[str, Any]:
+    if _failed_at_gateway(ports, step):
+        # The gateway failed it while we waited: recorded, released and told already
+        # (use_cases.refund_failures); "unconfirmed" would hide why.
+        return {"unconfirmed": step.refund_id, "failed_at_gateway": True}
     ports.refunds.record(step.tenant, step.order_id, step.refund_id, status="unconfirmed")
     prepared = step.prepared
     ports.alerts.send(

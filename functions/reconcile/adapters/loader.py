@@ -5,8 +5,12 @@ What "the day" reads:
 - orders placed on the day (tenant time zone): one range query per status on the status index
   (``T#<t>#STATUS#<s>`` / placed time); every order with payments but no order yet
   (``awaiting_order``, whatever its date: a charge without an order stays a break until
-  resolved); and every order named by a break still open from earlier days, so a break that
-  resolved meanwhile is seen resolved;
+  resolved); every order changed on the day (``shared.order_changes``, written by the
+  processor: a cancellation, a second charge, a refund that failed on an older order); every
+  order cancelled within the tenant's cancellation window up to the day (the day's
+  cancellations, ``shared.order_changes``), so each cancellation is checked for its refund;
+  and every order named by a break still open from earlier days, so a break that resolved
+  meanwhile is seen resolved;
 - the payments, refunds and disputes of those orders (they live on the order aggregate);
 - payouts arriving from ``day - grace - window`` to ``day + window`` (``T#<t>#PAYOUTS`` by
   arrival date) and those named by open breaks, with their balance transactions;
@@ -36,6 +40,7 @@ from functions.reconcile.ports import LoadWindow
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import ORDER_STATUSES, OrderState
+from shared.order_changes import OrderChanges, utc_days
 from shared.order_store import order_pk
 from shared.settlements import BalanceTransaction, PayoutState
 
@@ -51,6 +56,7 @@ class DayLoader:
     def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.table_name = table_name
         self.bank = BankStore(table_name, clock)
+        self.changes = OrderChanges(table_name)
 
     def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
         paginator = aws.client("dynamodb").get_paginator("query")
@@ -140,7 +146,9 @@ class DayLoader:
         states: dict[str, OrderState] = {}
         for state in self._states_placed(tenant, start, end):
             states[state.order_id] = state
-        named_orders = set()
+        named_orders = set(self.changes.changed_on(tenant, utc_days(start, end)))
+        since = start - timedelta(days=window.cancellation_window_days)
+        named_orders |= set(self.changes.cancelled_on(tenant, utc_days(since, end)))
         named_payouts = set()
         for brk in open_breaks:
             if (order_id := brk.key("order_id")) is not None:

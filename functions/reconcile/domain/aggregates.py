@@ -90,7 +90,11 @@ def payment_records(
                     amount=refund.amount,
                     currency=payment.currency,
                     status=refund.status.value,  # type: ignore[arg-type]
-                    created_at=refund.status.at,
+                    created_at=refund.created_at or refund.status.at,
+                    charge_id=payment.charge_ids[-1] if payment.charge_ids else None,
+                    order_id=order_id,
+                    status_at=refund.status.at,
+                    failure_reason=refund.failure_reason.value if refund.failure_reason else None,
                 )
             )
     for dispute in state.disputes.values():

@@ -76,10 +76,11 @@ class ChargeRecord:
     ``pending`` (not money yet); ``charge_id`` = the charge that succeeded (the payment's last
     ``charge_ids`` entry, or the ``source`` of its balance transaction; the payment id when the
     gateway gave no charge id); ``amount`` = ``PaymentFacts.amount``; ``captured`` =
-    ``PaymentFacts.settled_amount``; ``refunded`` = ``PaymentFacts.refunded`` (the gateway's
-    cumulative ``amount_refunded``, succeeded refunds only). ``order_id`` is the gateway's
-    ``metadata.order_id``; ``None`` for a payment no order names. Failed attempts of a payment
-    that later succeeded may be left out: only succeeded charges move money.
+    ``PaymentFacts.settled_amount``; ``refunded`` = ``PaymentFacts.refunded`` (its succeeded
+    refunds added up by refund id: one the gateway failed later no longer counts).
+    ``order_id`` is the gateway's ``metadata.order_id``; ``None`` for a payment no order names.
+    Failed attempts of a payment that later succeeded may be left out: only succeeded charges
+    move money.
     """
 
     payment_id: str
@@ -93,7 +94,10 @@ class ChargeRecord:
     created_at: datetime
 
 
-RefundStatus = Literal["succeeded", "pending", "failed", "canceled"]
+RefundStatus = Literal["succeeded", "pending", "requires_action", "failed", "canceled"]
+# A refund that will not reach the customer: failed at the gateway (possibly days after it had
+# succeeded) or canceled.
+REFUND_NOT_MADE: frozenset[str] = frozenset({"failed", "canceled"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +106,13 @@ class RefundRecord:
 
     Succeeded refunds are already in ``ChargeRecord.refunded``; the engine reads these records
     for refunds *in flight* (``pending``), so that it never suggests refunding money a refund
-    already on its way will return. ``charge_id`` is optional because the aggregate files
-    refunds by payment. ``order_id`` is the order whose aggregate holds the payment: when every
-    pending refund names it, the engine finds the orders concerned without reading a million
-    payment ids.
+    already on its way will return, and for refunds the gateway failed or canceled (possibly
+    after they had succeeded), whose money is held again. ``charge_id`` is optional because the
+    aggregate files refunds by payment. ``order_id`` is the order whose aggregate holds the
+    payment: when every pending refund names it, the engine finds the orders concerned without
+    reading a million payment ids. ``created_at`` is when the refund was made (the gateway's
+    ``created``, else its status time), ``status_at`` when it took its status,
+    ``failure_reason`` the gateway's reason for a failed one.
     """
 
     refund_id: str
@@ -116,6 +123,8 @@ class RefundRecord:
     created_at: datetime
     charge_id: str | None = None
     order_id: str | None = None
+    status_at: datetime | None = None
+    failure_reason: str | None = None
 
 
 # Stripe's dispute statuses in which the merchant can still act (``OPEN_DISPUTE`` in the
@@ -234,6 +243,7 @@ class BreakClass(StrEnum):
     CANCELLED_NOT_REFUNDED = "cancelled_not_refunded"
     REFUNDED_STILL_ACTIVE = "refunded_still_active"
     DISPUTE_WITHOUT_CASE = "dispute_without_case"
+    REFUND_FAILED = "refund_failed"
     # payouts ↔ bank
     SHORT_PAYMENT = "short_payment"
     EXCESS_PAYMENT = "excess_payment"
@@ -258,6 +268,7 @@ PRIORITY: dict[BreakClass, Priority] = {
     BreakClass.CANCELLED_NOT_REFUNDED: Priority.P1,
     BreakClass.REFUNDED_STILL_ACTIVE: Priority.P1,
     BreakClass.DISPUTE_WITHOUT_CASE: Priority.P1,
+    BreakClass.REFUND_FAILED: Priority.P1,
     BreakClass.SHORT_PAYMENT: Priority.P1,
     BreakClass.EXCESS_PAYMENT: Priority.P2,
     BreakClass.MISSING_SETTLEMENT: Priority.P1,
@@ -266,7 +277,9 @@ PRIORITY: dict[BreakClass, Priority] = {
     BreakClass.PAYOUT_COMPOSITION_MISMATCH: Priority.P2,
 }
 
-ActionKind = Literal["refund", "cancel_order", "open_dispute_case", "chase_settlement"]
+ActionKind = Literal[
+    "refund", "cancel_order", "open_dispute_case", "chase_settlement", "pay_back_customer"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,9 @@ class DailyReconciliation:
             tenant.id,
             day,
             tenant.timezone,
-            LoadWindow(settings.grace_days, settings.date_window_days),
+            LoadWindow(
+                settings.grace_days, settings.date_window_days, settings.cancellation_window_days
+            ),
             previous,
         )
         result = self.engine(

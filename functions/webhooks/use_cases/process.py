@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from functions.webhooks.domain.applying import APPLIED, IGNORED, REJECTED
+from functions.webhooks.domain.applying import APPLIED, IGNORED, REJECTED, change_days
 from functions.webhooks.domain.normalise import normalise
 from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
 from functions.webhooks.ports import (
     GatewayPort,
     LifecyclePort,
+    OrderChangeLog,
     OrderRepository,
     RawEventStore,
     SettlementStore,
@@ -35,6 +36,8 @@ class Dependencies:
     settlements: SettlementStore
     gateway_for: Callable[[str], GatewayPort]  # tenant → gateway client
     lifecycle: LifecyclePort | None = None
+    # Which orders changed on which day, for the daily reconciliation (None: not kept).
+    changes: OrderChangeLog | None = None
 
 
 def process(raw: StoredEvent, deps: Dependencies) -> str:
@@ -87,6 +90,14 @@ def process(raw: StoredEvent, deps: Dependencies) -> str:
         else:
             result, order_id = route_to_order(event, deps.orders)
             outcomes.append(result)
+            if order_id and deps.changes is not None:
+                # Before the orders context acts: a crash after this leaves the event to be
+                # redelivered, and the note (idempotent) is already there for reconciliation.
+                deps.changes.note(
+                    event.tenant,
+                    order_id,
+                    change_days(event.occurred_at, datetime.fromisoformat(raw.received_at)),
+                )
             if order_id and deps.lifecycle is not None:
                 deps.lifecycle.order_changed(event, order_id, result)
     deps.raw_events.mark(raw, APPLIED, ",".join(outcomes))

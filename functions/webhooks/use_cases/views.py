@@ -33,6 +33,17 @@ def order_view(store: OrderReader, tenant: str, order_id: str) -> dict[str, Any]
                 "amount": p.amount,
                 "captured": p.captured,
                 "refunded": p.refunded,
+                # Each refund by its gateway id: one the card's bank sent back shows failed,
+                # with why.
+                "refunds": [
+                    {
+                        "refund_id": refund_id,
+                        "amount": r.amount,
+                        "status": r.status.value,
+                        "failure_reason": r.failure_reason.value if r.failure_reason else None,
+                    }
+                    for refund_id, r in sorted(p.refunds.items())
+                ],
                 "charges": p.charge_ids,
                 "card": p.card.value if p.card else None,
             }

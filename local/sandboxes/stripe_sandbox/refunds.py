@@ -1,5 +1,7 @@
 """Refunds: create by ``charge`` or ``payment_intent`` (never more than captured minus refunded,
-none while a chargeback is open), retrieve, list."""
+none while a chargeback is open), retrieve, list; and the sandbox-only control the card's bank
+has: failing a refund after it succeeded (``fail_refund``), as Stripe reports up to 30 days
+later."""
 
 from __future__ import annotations
 
@@ -7,9 +9,57 @@ from local.sandboxes.stripe_sandbox.account import Ctx, money_text
 from local.sandboxes.stripe_sandbox.balance import BalanceTransactions
 from local.sandboxes.stripe_sandbox.errors import JSON, invalid
 
+# Stripe's ``failure_reason`` values for a refund that failed.
+REFUND_FAILURE_REASONS = frozenset(
+    {
+        "charge_for_pending_refund_disputed",
+        "declined",
+        "expired_or_canceled_card",
+        "insufficient_funds",
+        "lost_or_stolen_card",
+        "merchant_request",
+        "unknown",
+    }
+)
+
 
 class Refunds(BalanceTransactions):
     """Refunds and their ``refund`` balance transactions."""
+
+    def fail_refund(self, refund_id: str, *, reason: str = "expired_or_canceled_card") -> JSON:
+        """The card's bank returns a refund Stripe had sent (the card closed, lost, …): the
+        refund becomes ``failed`` with its ``failure_reason``, a ``refund_failure`` balance
+        transaction puts the money back on the balance, the charge's ``amount_refunded`` goes
+        down, and Stripe's events follow: ``charge.refund.updated``, ``refund.updated`` (with
+        the previous status) and ``refund.failed``."""
+        with self._lock:
+            refund = self._fetch("refund", refund_id)
+            if refund["status"] in ("failed", "canceled"):
+                raise ValueError(f"refund {refund_id} is already {refund['status']}")
+            if reason not in REFUND_FAILURE_REASONS:
+                raise ValueError(f"unknown refund failure reason {reason!r}")
+            charge = self._objects[refund["charge"]]
+            txn = self._txn(
+                amount=refund["amount"],
+                fee=0,
+                fee_details=[],
+                type_="refund_failure",
+                category="refund_failure",
+                source=refund_id,
+                currency=refund["currency"],
+                description=f"REFUND FAILURE FOR CHARGE ({charge['id']})",
+            )
+            previous = {"status": refund["status"], "failure_reason": None}
+            refund.update(
+                status="failed", failure_reason=reason, failure_balance_transaction=txn["id"]
+            )
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            ctx = Ctx(None, None)
+            self._emit(ctx, "charge.refund.updated", refund, previous)
+            self._emit(ctx, "refund.updated", refund, previous)
+            self._emit(ctx, "refund.failed", refund)
+            return self._render(refund)
 
     def _refund_create(self, ctx: Ctx, p: JSON) -> JSON:
         self._allow(

@@ -10,7 +10,8 @@ slower judgement, and those are few. Matching rules and break classes are in
 ``docs/reconciliation.md``.
 
 The stages, one module each, fill one ``DayRun`` (``day``): ``orders_charges`` (orders ↔
-charges, disputes), ``charges_payouts`` (what each payout is made of), ``payouts_bank``
+charges, disputes), ``refunds_failed`` (refunds the gateway failed or canceled, whose money is
+held again), ``charges_payouts`` (what each payout is made of), ``payouts_bank``
 (payouts ↔ bank lines); ``wording`` words the breaks; ``carry`` carries breaks across days.
 """
 
@@ -21,6 +22,7 @@ from functions.reconcile.domain.engine.charges_payouts import payout_composition
 from functions.reconcile.domain.engine.day import DayRun
 from functions.reconcile.domain.engine.orders_charges import orders_and_payments
 from functions.reconcile.domain.engine.payouts_bank import payouts_and_bank
+from functions.reconcile.domain.engine.refunds_failed import failed_refunds
 from functions.reconcile.domain.engine.results import (
     CarryResult,
     ReconConfig,
@@ -47,6 +49,7 @@ def reconcile(inputs: DayInputs, *, config: ReconConfig | None = None) -> ReconR
     (another tenant's records, an order or payout id twice)."""
     run = DayRun(inputs, config or ReconConfig())
     orders_and_payments(run)
+    failed_refunds(run)
     payout_composition(run)
     payouts_and_bank(run)
     return run.result()

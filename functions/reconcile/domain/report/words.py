@@ -25,6 +25,7 @@ CLASS_LABELS: dict[BreakClass, str] = {
     BreakClass.CANCELLED_NOT_REFUNDED: "Cancelled, not refunded",
     BreakClass.REFUNDED_STILL_ACTIVE: "Refunded, order still active",
     BreakClass.DISPUTE_WITHOUT_CASE: "Dispute without a case",
+    BreakClass.REFUND_FAILED: "Refund failed, money held again",
     BreakClass.SHORT_PAYMENT: "Short payment",
     BreakClass.EXCESS_PAYMENT: "Excess payment",
     BreakClass.MISSING_SETTLEMENT: "Missing settlement",
@@ -44,6 +45,7 @@ ACTION_KIND_LABELS = {
     "cancel_order": "Cancel the order",
     "open_dispute_case": "Open a chargeback case",
     "chase_settlement": "Chase the settlement",
+    "pay_back_customer": "Pay the customer back another way",
 }
 
 SETTLEMENT_METHODS = {

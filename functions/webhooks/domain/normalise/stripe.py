@@ -19,10 +19,11 @@ Decisions worth knowing:
   ``no_payment_required``; ``PaymentAuthorized`` when ``unpaid`` (manual capture or a delayed
   payment method: the session links the order to its payment intent now, and the intent's own
   events settle the outcome); ``Ignored`` for setup and subscription sessions.
-* ``charge.refund.updated`` carries a refund, not its charge, so the cumulative
-  ``amount_refunded`` a ``ChargeRefunded`` needs is unknown. It is normalised only when the
-  charge is expanded; otherwise it is ``Ignored`` (stored, replayable once a refund-update event
-  exists).
+* ``refund.created``, ``refund.updated``, ``refund.failed`` and ``charge.refund.updated`` carry
+  one refund → ``RefundUpdated`` (its status, amount, ``failure_reason``), found by its charge or
+  payment intent. The aggregate adds refunds up by id, so the charge's cumulative
+  ``amount_refunded`` is not needed (nor is the charge expanded); a refund that failed after it
+  succeeded therefore takes its amount off what the order has refunded.
 * Disputes from before 2014 have no ``dp_`` id: Stripe then allowed one dispute per charge and
   identified it by the charge, so the charge id is used as the dispute id.
 * ``payout.*`` events must carry a ``payout`` object. The pre-2017 shape where a ``transfer``
@@ -75,6 +76,7 @@ from shared.events import (
     PayoutFailed,
     PayoutPaid,
     Refund,
+    RefundUpdated,
 )
 from shared.money import Money
 from shared.settlements import BalanceTransaction
@@ -268,24 +270,24 @@ def _charge_refunded(
 def _refund_updated(
     refund: dict[str, Any], event_type: str, occurred_at: datetime, ctx: Context
 ) -> list[DomainEvent]:
-    charge = as_obj(refund.get("charge"))
-    if charge is None or integer(charge.get("amount_refunded")) is None:
-        raise Ignored(
-            f"stripe {event_type}: the refund's charge is not expanded, so the cumulative "
-            "amount_refunded a ChargeRefunded needs is unknown"
-        )
     where = f"stripe {event_type}: data.object"
-    currency = need_currency(charge.get("currency") or refund.get("currency"), f"{where}.currency")
+    charge = as_obj(refund.get("charge"))
+    charge_id = ref_id(refund.get("charge"))
+    payment_id = ref_id(refund.get("payment_intent")) or (
+        ref_id(charge.get("payment_intent")) if charge else None
+    )
+    if charge_id is None and payment_id is None:
+        raise Malformed(f"{where}: a refund names neither its charge nor its payment intent")
+    currency = need_currency(
+        refund.get("currency") or (charge or {}).get("currency"), f"{where}.currency"
+    )
     return [
-        ChargeRefunded(
+        RefundUpdated(
             **ctx.common(occurred_at),
             order_id=_order_id(refund, charge),
-            payment_id=ref_id(refund.get("payment_intent")) or ref_id(charge.get("payment_intent")),
-            charge_id=need_text(charge.get("id"), f"{where}.charge.id"),
-            amount_refunded=minor_money(
-                charge.get("amount_refunded"), currency, f"{where}.charge.amount_refunded"
-            ),
-            refunds=(_refund(refund, currency, where),),
+            payment_id=payment_id,
+            charge_id=charge_id,
+            refund=_refund(refund, currency, where),
         )
     ]
 
@@ -299,6 +301,7 @@ def _refund(item: Any, currency: str, where: str) -> Refund:
         status=text(refund.get("status")) or "unknown",
         reason=text(refund.get("reason")),
         created_at=unix_time(refund.get("created")),
+        failure_reason=text(refund.get("failure_reason")),
     )
 
 
@@ -446,6 +449,9 @@ _HANDLERS: dict[str, _Handler] = {
     "charge.captured": _charge,
     "charge.refunded": _charge_refunded,
     "charge.refund.updated": _refund_updated,
+    "refund.created": _refund_updated,
+    "refund.updated": _refund_updated,
+    "refund.failed": _refund_updated,
     "checkout.session.completed": _checkout_session,
     "checkout.session.async_payment_succeeded": _checkout_session,
     "checkout.session.async_payment_failed": _checkout_session,
