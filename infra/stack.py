@@ -88,11 +88,15 @@ class EcomOpsStack(Stack):
             alerting=self.alerting,
             refund_state_machine=self.refunds.state_machine,
         )
-        # Notices (shared.alerts) come from the operations sender and point at the operator API.
-        for notifier in (self.lifecycle.steps, self.refunds.steps, self.reconciliation.daily):
+        # Notices (shared.alerts) come from the operations sender and point at the operator API;
+        # the processor sends those the gateway causes after the fact (a refund failed later).
+        processor = self.ingestion.processor
+        notifiers = (self.lifecycle.steps, self.refunds.steps, self.reconciliation.daily, processor)
+        for notifier in notifiers:
             notifier.add_environment("OPS_SENDER", config.ops_sender)
-        for notifier in (self.refunds.steps, self.reconciliation.daily):
+        for notifier in (self.refunds.steps, self.reconciliation.daily, processor):
             notifier.add_environment("PUBLIC_API_URL", self.api.url)
+        grant_send_email(processor)
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
         self.ingestion.alert_client_teams(self.alerting.client_alerts)

@@ -500,6 +500,53 @@ class ReturnToInspect(Notice):
         ]
 
 
+class RefundFailedAtGateway(Notice):
+    """A refund the gateway accepted failed or was canceled later (Stripe: refund.failed,
+    refund.updated): the customer did not get the money back, and it is held again."""
+
+    kind: Literal["refund_failed_at_gateway"] = "refund_failed_at_gateway"
+    severity: Severity = Severity.CRITICAL
+    order_id: str
+    gateway_refund_id: str
+    payment_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    status: str = "failed"
+    reason: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.gateway_refund_id}"
+
+    @property
+    def headline(self) -> str:
+        amount = _money(self.amount, self.currency) or "the refund"
+        return (
+            f"Refund failed at the gateway: order {self.order_id}, the customer did not get "
+            f"{amount} back"
+        )
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Gateway refund", self.gateway_refund_id),
+            ("Payment", self.payment_id),
+            ("Status", self.status),
+            ("Reason", self.reason),
+            ("What to do", "the money is held again: refund by another means or ask the customer"),
+        ]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Request the refund again",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/orders/{self.order_id}/refunds",
+            ),
+        ]
+
+
 class BreakLine(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 

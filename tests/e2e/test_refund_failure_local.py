@@ -18,9 +18,9 @@ from functions.orders.use_cases.operations import cancel_order
 from functions.reconcile.adapters.break_store import BreakStore
 from local.sandboxes.stripe_sandbox import DAY, StripeSandbox
 from shared.order_store import OrderStore
+from tests.workflow.alerts import TopicInbox
 from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import make_tenant, wait_for_stage
-from tests.workflow.test_money_safety_local import ClientAlerts
 from tests.workflow.test_refunds_local import (
     STRIPE_KEY,
     forward,
@@ -50,7 +50,7 @@ def test_a_refund_failing_three_days_later_shows_as_held_money_in_the_next_recon
 ) -> None:
     # moto ends a stopped execution only when its waiting task times out: keep that wait short.
     make_tenant(local_stack, tmp_path, TENANT, dispatch_sla_days=6)
-    alerts = ClientAlerts(local_stack)
+    alerts = TopicInbox(local_stack)
     sandbox.set_time(datetime(2026, 11, 23, 10, 5, tzinfo=UTC).timestamp())
     intent = paid_order(local_stack, sandbox, TENANT, "o-1")
     wait_for_stage(local_stack, TENANT, "o-1", "awaiting_shipment")
@@ -78,9 +78,13 @@ def test_a_refund_failing_three_days_later_shows_as_held_money_in_the_next_recon
     (record,) = [r for r in ledger.requests(TENANT, "o-1") if r["refund_id"] == refund_id]
     assert record["status"] == "failed" and "expired_or_canceled_card" in record["failure"]
     assert ledger.reserved(TENANT, "o-1", intent) == 0
-    told = [m for m in alerts.messages(TENANT) if m.get("gateway_refund") == refund.id]
+    told = [m for m in alerts.messages(TENANT) if m["kind"] == "refund_failed_at_gateway"]
     assert len(told) == 1, told  # three events said it; the client team hears it once
-    assert (told[0]["amount"], told[0]["reason"]) == (5000, "expired_or_canceled_card")
+    assert told[0]["message"].startswith(
+        "Refund failed at the gateway: order o-1, the customer did not get USD 50.00 back\n"
+    )
+    assert f"Gateway refund: {refund.id}" in told[0]["message"]
+    assert "Reason: expired_or_canceled_card" in told[0]["message"]
 
     # The order was placed on D and is no longer "cancelled" on any index: only the change
     # the processor noted on D+3 brings it into that day's run.

@@ -354,6 +354,7 @@ def test_notices_come_from_the_operations_sender_and_point_at_the_operator_api(
         "functions.orders.handlers.lifecycle.handler",
         "functions.orders.handlers.refunds.handler",
         "functions.reconcile.handlers.daily.handler",
+        "functions.webhooks.handlers.processor.handler",
     }
     found = {}
     for fn in resources(template, "AWS::Lambda::Function").values():

@@ -24,6 +24,7 @@ from shared.notices import (
     PotentialFraud,
     ReconciliationBreaks,
     RefundFailed,
+    RefundFailedAtGateway,
     RefundUnconfirmed,
     ReturnToInspect,
     Team,
@@ -123,6 +124,16 @@ SAMPLES: dict[type[Notice], Notice] = {
         review_ends_at="2026-11-28T09:00:00+00:00",
         order=ORDER,
     ),
+    RefundFailedAtGateway: RefundFailedAtGateway(
+        tenant="acme",
+        order_id="o-1",
+        refund_id="r1",
+        gateway_refund_id="re_1",
+        payment_id="pi_1",
+        amount=5000,
+        currency="USD",
+        reason="expired_or_canceled_card",
+    ),
     ReturnToInspect: ReturnToInspect(tenant="acme", order_id="o-1", return_id="ret-1"),
     BankFileProblem: BankFileProblem(
         tenant="acme",
@@ -204,6 +215,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "return_to_inspect": "team_notice",
         "order_not_delivered": "team_notice",
         "claim_withdrawn": "team_notice",
+        "refund_failed_at_gateway": "team_notice",
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.orders.ports import Ports
+from shared.notices import RefundFailedAtGateway
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 
@@ -58,11 +59,18 @@ def refunds_failed_at_gateway(
         # One conditional write decides who tells the client team: exactly once per refund.
         if not ports.refunds.note_gateway_failure(tenant, order_id, gateway_id, details):
             continue
-        ports.alerts.alert(
-            tenant,
-            f"Refund failed at the gateway: order {order_id}, the customer did not get "
-            f"{facts.amount} {payment.currency} back",
-            details,
+        ports.alerts.send(
+            RefundFailedAtGateway(
+                tenant=tenant,
+                order_id=order_id,
+                refund_id=mine["refund_id"] if mine else None,
+                gateway_refund_id=gateway_id,
+                payment_id=payment.payment_id,
+                amount=facts.amount,
+                currency=payment.currency,
+                status=facts.status.value,
+                reason=reason,
+            )
         )
         told.append(gateway_id)
     return told
