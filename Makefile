@@ -59,7 +59,7 @@ test: setup
 	$(MAKE) --no-print-directory lint typecheck > build/checks.log 2>&1 & checks=$$!; \
 	$(BIN)/python -m pytest -q -n $(TRAVEL_WORKERS) --dist each --travel=$(TRAVEL) \
 		tests/component tests/workflow > build/clock-pass.log 2>&1 & clocks=$$!; \
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests/unit tests/stack tests/e2e; main=$$?; \
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=12 tests/unit tests/stack tests/e2e; main=$$?; \
 	wait $$checks; checked=$$?; wait $$clocks; travelled=$$?; \
 	echo "--- lint, import contracts and types (build/checks.log) ---"; \
 	tail -n 30 build/checks.log; \

@@ -76,7 +76,8 @@ def processed(document: dict[str, Any], received: datetime) -> None:
         orders=OrderStore(TABLE),
         settlements=SettlementStore(TABLE),
         gateway_for=lambda tenant: NoPayouts(),
-        changes=OrderChanges(TABLE),
+        # Noted when the test says the event reached us, whatever today is.
+        changes=OrderChanges(TABLE, clock=FixedClock(received)),
     )
     assert process(raw, deps) == "applied"
 

@@ -4,6 +4,7 @@ the client team from the operations sender, never from the shop's customer sende
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,13 @@ def test_an_order_not_dispatched_in_time_is_told_to_its_team_in_words_and_by_e_m
     assert mail["Subject"] == f"[Tenant {tenant}] Order o-1 not dispatched after 1 day"
     text = mail.get_body(preferencelist=("plain",))
     assert text is not None and f"ecomops orders show --tenant {tenant} o-1" in text.get_content()
-    # The order's story says what its team was told.
-    timeline = OrderStore(local_stack.deployment.outputs["TableName"]).timeline(tenant, "o-1")
-    assert "e-mail notice:not_dispatched: Order o-1 not dispatched after 1 day" in {
-        entry["summary"] for entry in timeline
-    }
+    # The order's story says what its team was told (noted just after the e-mail went out).
+    told = "e-mail notice:not_dispatched: Order o-1 not dispatched after 1 day"
+    store = OrderStore(local_stack.deployment.outputs["TableName"])
+    deadline = time.monotonic() + 15
+    while told not in (summaries := {e["summary"] for e in store.timeline(tenant, "o-1")}):
+        assert time.monotonic() < deadline, summaries
+        time.sleep(0.2)
     # The lifecycle waits on and ships; the notice went out once.
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment", timeout_s=10)
     assert team.messages(tenant) == []
