@@ -161,8 +161,15 @@ def _business_day(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any) -> 
     reviewer = _Reviewer(stack)
     reviewer.start()
     try:
+        # The day's ~800 deliveries take two to three minutes on a 2-core machine: the bound
+        # is there to stop a stuck run, not to race it.
         report = Deliverer(
-            duplicate_rate=0.2, reorder="window", reorder_window=25, concurrency=4, seed=7
+            duplicate_rate=0.2,
+            reorder="window",
+            reorder_window=25,
+            concurrency=4,
+            seed=7,
+            deadline=420.0,
         ).deliver(scenario.deliveries)
     finally:
         reviewer.stop()
