@@ -26,6 +26,8 @@ from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.retention import Retention, table_retention
 
+_KNOWN_AT_MOST = 50_000
+
 
 def utc_days(start: datetime, end: datetime) -> list[date]:
     """The UTC days the half-open interval [start, end) touches."""
@@ -40,6 +42,9 @@ class OrderChanges:
     ) -> None:
         self.table_name = table_name
         self.retention = retention or table_retention(table_name, clock)
+        # Notes this process already made or found: an order gets many events a day, and a
+        # note is final once written, so only the first of them needs the (billed) put.
+        self._known: set[tuple[str, str]] = set()
 
     def note(self, tenant: str, order_id: str, days: Iterable[date]) -> int:
         """Note ``order_id`` as changed on each of ``days``; returns how many notes are new."""
@@ -63,6 +68,8 @@ class OrderChanges:
             yield from self._noted(keys.cancelled_orders_pk(tenant, day))
 
     def _note(self, tenant: str, pk: str, order_id: str) -> bool:
+        if (pk, order_id) in self._known:
+            return False
         client = aws.client("dynamodb")
         item: dict[str, Any] = {
             "PK": {"S": pk},
@@ -76,8 +83,16 @@ class OrderChanges:
                 TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
             )
         except client.exceptions.ConditionalCheckFailedException:
+            self._remember(pk, order_id)
             return False
+        self._remember(pk, order_id)
         return True
+
+    def _remember(self, pk: str, order_id: str) -> None:
+        # Only once the note is known to be stored: a put that failed otherwise is retried.
+        if len(self._known) > _KNOWN_AT_MOST:
+            self._known.clear()
+        self._known.add((pk, order_id))
 
     def _noted(self, pk: str) -> Iterator[str]:
         paginator = aws.client("dynamodb").get_paginator("query")
