@@ -26,6 +26,7 @@ from tests.workflow.test_refunds_local import (
     forward,
     refund_execution,
     refund_machine,
+    why_it_failed,
 )
 
 pytestmark = pytest.mark.local
@@ -153,7 +154,7 @@ def forward_until_done(
         forward(stack, sandbox, tenant)
         status = refund_execution(stack, tenant, order_id, refund_id, timeout_s=0.5)["status"]
         if status != "RUNNING":
-            assert status == "SUCCEEDED"
+            assert status == "SUCCEEDED", why_it_failed(stack, tenant, order_id, refund_id)
             return
     raise AssertionError(f"refund {refund_id} did not finish")
 

@@ -95,6 +95,21 @@ def refund_execution(
         time.sleep(0.2)
 
 
+def why_it_failed(stack: Any, tenant: str, order_id: str, refund_id: str) -> str:
+    """The failing events of a refund execution, for an assertion's message."""
+    arn = stack.deployment.outputs["RefundStateMachine"].replace(":stateMachine:", ":execution:")
+    events = stack.client("stepfunctions").get_execution_history(
+        executionArn=f"{arn}:{execution_name(tenant, order_id, 'refund', refund_id)}",
+        maxResults=200,
+    )["events"]
+    lines = []
+    for event in events:
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        if "Failed" in event["type"] or "TimedOut" in event["type"] or "error" in details:
+            lines.append(f"{event['type']}: {details.get('error')}: {details.get('cause')}")
+    return "; ".join(lines) or "no failing event in the history"
+
+
 def wait_refund_submitted(stack: Any, sandbox: StripeSandbox, tenant: str) -> None:
     # Generous: a loaded machine (several sessions at once) may take long; a quick one returns
     # as soon as the refund is seen.
