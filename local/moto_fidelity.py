@@ -14,17 +14,22 @@ and an execution that has just started is "running" before its evaluation enviro
 an internal error for a token that is perfectly valid. Our waiting steps redeem their own token
 when the fact is already there, so a lifecycle starting at that moment failed a refund workflow
 (seen once in CI). An execution without an environment holds no token yet; the local runtime
-leaves it out of the search.
+leaves it out of the search. Stopping such an execution (an order cancelled as its lifecycle
+starts) raised the same way; StopExecution waits for the environment, then stops it.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import time
 from typing import Any
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 _lock = threading.RLock()
+# How long a stop waits for an execution to finish starting (parsing its definition takes well
+# under a second even on a loaded machine).
+_START_WAIT_S = 30.0
 
 
 def serialize_dynamodb_writes() -> None:
@@ -46,9 +51,23 @@ def serialize_dynamodb_writes() -> None:
 
 
 def tokens_ignore_starting_executions() -> None:
-    """Leave executions still building their environment out of moto's task-token search
-    (idempotent to call again)."""
+    """Leave executions still building their environment out of moto's task-token search, and
+    let a stop wait for the environment (idempotent to call again)."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    stop = ExecutionWorker.stop
+    if not getattr(stop, "_waits_for_start", False):
+
+        @functools.wraps(stop)
+        def stop_once_started(self: Any, *args: Any, **kwargs: Any) -> Any:
+            deadline = time.monotonic() + _START_WAIT_S
+            while self.env is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return stop(self, *args, **kwargs)
+
+        stop_once_started._waits_for_start = True  # type: ignore[attr-defined]
+        ExecutionWorker.stop = stop_once_started  # type: ignore[method-assign]
 
     original = StepFunctionsParserBackend._get_executions
     if getattr(original, "_started_only", False):

@@ -53,3 +53,22 @@ def test_a_token_is_answered_while_another_execution_is_still_starting(
         with pytest.raises(sfn.exceptions.InvalidToken):
             sfn.send_task_success(taskToken="not-a-token", output="{}")
         held_start.set()
+
+
+def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.Event) -> None:
+    tokens_ignore_starting_executions()
+    with mock_aws(
+        config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    ):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = sfn.create_state_machine(
+            name="stopped",
+            definition=json.dumps(
+                {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 30, "End": True}}}
+            ),
+            roleArn=ROLE,
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        threading.Timer(0.3, held_start.set).start()
+        sfn.stop_execution(executionArn=execution)
+        assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
