@@ -193,6 +193,12 @@ class Refund(_Model):
     reason: str | None = None
     created_at: datetime | None = None
     failure_reason: str | None = None
+    # Where the money went back (Stripe's ``destination_details.card``): ``refund`` (a credit
+    # the card network carries, 5-10 business days), ``reversal`` (the authorisation released
+    # before it settled: no credit line appears) or ``pending``; and the card network's
+    # reference for the credit (the ARN) the customer's bank can trace, once the gateway has it.
+    destination_type: str | None = None
+    network_reference: str | None = None
 
 
 class ChargeRefunded(_Event):
