@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from functions.reconcile.use_cases.bank_intake import Intake
     from functions.reconcile.use_cases.daily import DailyReconciliation
     from shared.refund_causes import RefundCause
-    from shared.tenants import TenantDirectory
+    from shared.settlements import SettledPayout
+    from shared.tenants import TenantDirectory, TenantSettings
 
 # The clock every reconciliation adapter and handler runs on.
 CLOCK: Clock = SYSTEM_CLOCK
@@ -172,3 +174,15 @@ def bank_intake(settings: ReconcileSettings, clock: Clock = CLOCK) -> Intake:
             api_url=settings.public_api_url,
         ),
     )
+
+
+def settled_payouts_reader(
+    table_name: str, clock: Clock = CLOCK
+) -> Callable[[TenantSettings, date], list[SettledPayout]]:
+    """Payouts explained and paired with the bank (``use_cases.settled``): what finance's
+    queries ask of the reconciliation, through their ``SettledPayouts`` port."""
+    from functions.reconcile.adapters.loader import DayLoader
+    from functions.reconcile.use_cases.settled import settled_payouts
+
+    loader = DayLoader(table_name, clock)
+    return lambda tenant, day: settled_payouts(loader, tenant, day)

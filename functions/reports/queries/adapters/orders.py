@@ -3,12 +3,14 @@ order aggregate itself."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from typing import Any
 
 from functions.reports.queries.domain.lookup import OrderHit, Search
 from shared import aws, keys
 from shared.order_aggregate import OrderState
+from shared.order_changes import OrderChanges
 from shared.order_lookup import LookupKind
 
 
@@ -69,3 +71,9 @@ class TableOrderIndex:
             ExpressionAttributeNames={"#s": "state"},
         ).get("Item")
         return OrderState.model_validate_json(item["state"]["S"]) if item else None
+
+    def changed_on(self, tenant: str, utc_days: Iterable[date]) -> Iterator[OrderState]:
+        ids = sorted(set(OrderChanges(self.table_name).changed_on(tenant, utc_days)))
+        wanted = [{"PK": {"S": keys.order_pk(tenant, o)}, "SK": {"S": keys.ORDER_SK}} for o in ids]
+        for item in aws.batch_get(self.table_name, wanted, "#s", {"#s": "state"}):
+            yield OrderState.model_validate_json(item["state"]["S"])

@@ -80,7 +80,7 @@ from shared.events import (
     RefundUpdated,
 )
 from shared.money import Money
-from shared.settlements import BalanceTransaction
+from shared.settlements import BalanceTransaction, FeeDetail
 
 __all__ = ["BalanceTransaction", "balance_transaction_from_stripe", "normalise_stripe"]
 
@@ -603,4 +603,31 @@ def balance_transaction_from_stripe(
         created=need_unix_time(obj.get("created"), f"{where}: created"),
         available_on=unix_time(obj.get("available_on")),
         payout_id=payout_id,
+        fee_details=tuple(
+            FeeDetail(
+                type=need_text(
+                    need_obj(d, f"{where}: fee_details[{i}]").get("type"),
+                    f"{where}: fee_details[{i}].type",
+                ),
+                amount=minor_money(
+                    d.get("amount"),
+                    need_currency(
+                        d.get("currency") or currency, f"{where}: fee_details[{i}].currency"
+                    ),
+                    f"{where}: fee_details[{i}].amount",
+                ),
+                description=text(d.get("description")),
+            )
+            for i, d in enumerate(as_list(obj.get("fee_details")))
+        ),
+        exchange_rate=_decimal_text(obj.get("exchange_rate")),
     )
+
+
+def _decimal_text(value: Any) -> str | None:
+    """A rate as exact decimal text (JSON gives a float; its shortest repr is what was sent)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return repr(value)
+    return text(value)
