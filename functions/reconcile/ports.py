@@ -24,6 +24,7 @@ __all__ = [
     "Alerts",
     "BankFiles",
     "BreakLedger",
+    "CaseOpener",
     "DayLoader",
     "LoadWindow",
     "ObjectPort",
@@ -135,3 +136,19 @@ class BankFiles(Protocol):
     def put_file_record(
         self, tenant: str, sha256: str, key: str, record: dict[str, Any]
     ) -> None: ...
+
+
+class CaseOpener(Protocol):
+    """ "Chase the settlement": a query case for finance about a payout the bank does not show
+    (the queries' ``QueryCases.open``, wired in ``composition``). Opening the same break's case
+    again finds the one opened before; returns the case's id."""
+
+    def __call__(
+        self,
+        tenant: str,
+        question: str,
+        *,
+        break_id: str,
+        payout_id: str | None,
+        bank_line_id: str | None,
+    ) -> str: ...

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
 from shared.events import (
     Card,
     OrderCancelled,
@@ -13,11 +14,14 @@ from shared.events import (
     PaymentAuthorized,
     PaymentFailed,
     PaymentSucceeded,
+    PayoutPaid,
     Refund,
     RefundUpdated,
     Source,
 )
 from shared.money import Money
+from shared.settlement_store import SettlementStore
+from tests.component.conftest import TABLE
 from tests.component.orders import apply, place
 
 TENANT = "acme"
@@ -153,3 +157,56 @@ def shipped(order_id: str, tracking_code: str, at: datetime) -> None:
             carrier="ups",
         )
     )
+
+
+# -- payouts -------------------------------------------------------------------------------------
+
+
+def txn(
+    txn_id: str,
+    category: str,
+    amount: int,
+    fee: int,
+    at: datetime,
+    source: str | None = None,
+    fee_details: list[tuple[str, int]] = (),  # type: ignore[assignment]
+    exchange_rate: float | None = None,
+) -> dict[str, Any]:
+    return {
+        "object": "balance_transaction",
+        "id": txn_id,
+        "amount": amount,
+        "fee": fee,
+        "net": amount - fee,
+        "currency": "eur",
+        "type": category,
+        "reporting_category": category,
+        "source": source,
+        "created": int(at.timestamp()),
+        "status": "available",
+        "fee_details": [
+            {"type": kind, "amount": value, "currency": "eur"} for kind, value in fee_details
+        ],
+        "exchange_rate": exchange_rate,
+    }
+
+
+def payout(payout_id: str, txns: list[dict[str, Any]], arrival: date) -> int:
+    net = int(sum(t["net"] for t in txns))
+    store = SettlementStore(TABLE)
+    store.apply(
+        PayoutPaid(
+            tenant="acme",
+            source=Source.STRIPE,
+            source_event_id=f"evt-{payout_id}",
+            occurred_at=datetime.combine(arrival, datetime.min.time(), UTC) - timedelta(hours=6),
+            payout_id=payout_id,
+            amount=Money.of(net, "EUR"),
+            arrival_date=datetime.combine(arrival, datetime.min.time(), UTC),
+            status="paid",
+        )
+    )
+    store.file_balance_transactions(
+        "acme", payout_id, [balance_transaction_from_stripe(t, payout_id=payout_id) for t in txns]
+    )
+    return net

@@ -17,15 +17,12 @@ from functions.reports.queries.use_cases.payments import (
     explain_payout_query,
     paid_for_days_query,
 )
-from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
-from shared.events import PayoutPaid, Source
-from shared.money import Money
 from shared.order_changes import OrderChanges
 from shared.order_lookup import Unsearchable
 from shared.settlement_store import SettlementStore
 from shared.tenants import TenantDirectory, TenantSettings
 from tests.component.conftest import TABLE
-from tests.component.queries_orders import paid, placed
+from tests.component.queries_orders import paid, payout, placed, txn
 
 ACME = TenantSettings(
     id="acme",
@@ -38,56 +35,6 @@ ACME = TenantSettings(
 D20 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 D21 = D20 + timedelta(days=1)
 TODAY = date(2026, 12, 1)
-
-
-def _txn(
-    txn_id: str,
-    category: str,
-    amount: int,
-    fee: int,
-    at: datetime,
-    source: str | None = None,
-    fee_details: list[tuple[str, int]] = (),  # type: ignore[assignment]
-    exchange_rate: float | None = None,
-) -> dict[str, Any]:
-    return {
-        "object": "balance_transaction",
-        "id": txn_id,
-        "amount": amount,
-        "fee": fee,
-        "net": amount - fee,
-        "currency": "eur",
-        "type": category,
-        "reporting_category": category,
-        "source": source,
-        "created": int(at.timestamp()),
-        "status": "available",
-        "fee_details": [
-            {"type": kind, "amount": value, "currency": "eur"} for kind, value in fee_details
-        ],
-        "exchange_rate": exchange_rate,
-    }
-
-
-def _payout(payout_id: str, txns: list[dict[str, Any]], arrival: date) -> int:
-    net = int(sum(t["net"] for t in txns))
-    store = SettlementStore(TABLE)
-    store.apply(
-        PayoutPaid(
-            tenant="acme",
-            source=Source.STRIPE,
-            source_event_id=f"evt-{payout_id}",
-            occurred_at=datetime.combine(arrival, datetime.min.time(), UTC) - timedelta(hours=6),
-            payout_id=payout_id,
-            amount=Money.of(net, "EUR"),
-            arrival_date=datetime.combine(arrival, datetime.min.time(), UTC),
-            status="paid",
-        )
-    )
-    store.file_balance_transactions(
-        "acme", payout_id, [balance_transaction_from_stripe(t, payout_id=payout_id) for t in txns]
-    )
-    return net
 
 
 @pytest.fixture
@@ -105,15 +52,15 @@ def planted(aws_env: dict[str, Any]) -> dict[str, int]:
     changes = OrderChanges(TABLE)
     for order_id, at in (("1001", D20), ("1002", D20), ("1003", D21), ("1004", D21)):
         changes.note("acme", order_id, [at.date()])
-    po1 = _payout(
+    po1 = payout(
         "po_1",
         [
-            _txn("txn_1", "charge", 2500, 100, D20, "ch_pi_1", [("stripe_fee", 83), ("tax", 17)]),
-            _txn("txn_2", "charge", 4000, 150, D20, "ch_pi_2", [("stripe_fee", 150)], 0.92),
-            _txn("txn_3", "refund", -500, 0, D20, "re_1"),
-            _txn("txn_4", "dispute", -1000, 1500, D20, "dp_1", [("stripe_fee", 1500)]),
-            _txn("txn_5", "risk_reserved_funds", -200, 0, D20),
-            _txn("txn_6", "other_adjustment", -50, 0, D20),
+            txn("txn_1", "charge", 2500, 100, D20, "ch_pi_1", [("stripe_fee", 83), ("tax", 17)]),
+            txn("txn_2", "charge", 4000, 150, D20, "ch_pi_2", [("stripe_fee", 150)], 0.92),
+            txn("txn_3", "refund", -500, 0, D20, "re_1"),
+            txn("txn_4", "dispute", -1000, 1500, D20, "dp_1", [("stripe_fee", 1500)]),
+            txn("txn_5", "risk_reserved_funds", -200, 0, D20),
+            txn("txn_6", "other_adjustment", -50, 0, D20),
         ],
         date(2026, 11, 23),
     )
@@ -133,7 +80,7 @@ def planted(aws_env: dict[str, Any]) -> dict[str, int]:
             )
         ]
     )
-    po2 = _payout("po_2", [_txn("txn_7", "charge", 3000, 120, D21, "ch_pi_4")], date(2026, 11, 26))
+    po2 = payout("po_2", [txn("txn_7", "charge", 3000, 120, D21, "ch_pi_4")], date(2026, 11, 26))
     return {"po_1": po1, "po_2": po2}
 
 

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Protocol
 
+from functions.reports.queries.domain.cases import CaseStatus, QueryCase
 from functions.reports.queries.domain.lookup import OrderHit, Search
+from shared.notices import Notice
 from shared.order_aggregate import OrderState
 from shared.settlements import BalanceTransaction, PayoutState, SettledPayout
 from shared.tenants import TenantSettings
@@ -46,3 +48,19 @@ SettledPayouts = Callable[[TenantSettings, date], list[SettledPayout]]
 
 class Tenants(Protocol):
     def get(self, tenant: str) -> TenantSettings | None: ...
+
+
+class CaseStore(Protocol):
+    def open(self, case: QueryCase) -> tuple[QueryCase, bool]: ...
+
+    def get(self, tenant: str, case_id: str) -> QueryCase | None: ...
+
+    def listed(self, tenant: str, status: CaseStatus) -> list[QueryCase]: ...
+
+    def save(self, case: QueryCase) -> None: ...
+
+
+class Alerts(Protocol):
+    """``shared.alerts.Alerting``: reminders go to the tenant's finance people."""
+
+    def send(self, notice: Notice) -> None: ...
