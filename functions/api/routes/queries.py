@@ -18,16 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from functions.api.composition import services
-from functions.reports.queries.domain.cases import CaseLinks, CaseRefused, CaseStatus
-from shared.order_lookup import LookupKind, Unsearchable
-from shared.tenants import TenantSettings
+
+if TYPE_CHECKING:
+    from shared.tenants import TenantSettings
 
 QUERIES = "/ops/tenants/<tenant>/queries"
 Id = Field(default=None, min_length=1, max_length=200)
@@ -57,7 +57,8 @@ def register(
     tenant_settings: Callable[[str], TenantSettings],
 ) -> None:
     """Add the queries' routes to ``app`` (the operator API's ``_authorize``, ``_body`` and
-    ``_tenant_settings``)."""
+    ``_tenant_settings``). What the routes use is imported on the first call of one: the
+    operator API's other routes do not pay for it at a cold start."""
 
     def _param(name: str) -> str | None:
         value = app.current_event.get_query_string_value(name, None)
@@ -76,6 +77,7 @@ def register(
     def find_orders(tenant: str) -> dict[str, Any]:
         """A customer's orders by one identifier: one read of the index, newest first."""
         from functions.reports.queries.use_cases.lookup import find_orders as find
+        from shared.order_lookup import LookupKind, Unsearchable
 
         authorize(tenant, "query")
         given = {kind: _param(kind.value) for kind in LookupKind if _param(kind.value)}
@@ -100,6 +102,7 @@ def register(
     def customer_question(tenant: str, order_id: str, question: str) -> dict[str, Any]:
         """Charged twice? Where is my refund? It failed but I was charged? — with the evidence."""
         from functions.reports.queries.use_cases.customer import answer_customer_question
+        from shared.order_lookup import Unsearchable
 
         authorize(tenant, "query")
         queries = services().queries()
@@ -133,6 +136,7 @@ def register(
     def paid_for_days(tenant: str) -> dict[str, Any]:
         """Have I been paid for days ``from`` to ``to`` (the tenant's local days)?"""
         from functions.reports.queries.use_cases.payments import paid_for_days_query
+        from shared.order_lookup import Unsearchable
 
         authorize(tenant, "query")
         first, last = _day("from"), _day("to")
@@ -154,6 +158,8 @@ def register(
 
     @app.get(f"{QUERIES}/cases")
     def list_cases(tenant: str) -> dict[str, Any]:
+        from functions.reports.queries.domain.cases import CaseStatus
+
         authorize(tenant, "view")
         status = _param("status") or "open"
         if status not in ("open", "closed"):
@@ -165,6 +171,8 @@ def register(
 
     @app.post(f"{QUERIES}/cases")
     def open_case(tenant: str) -> tuple[dict[str, Any], int]:
+        from functions.reports.queries.domain.cases import CaseLinks, CaseRefused
+
         who = authorize(tenant, "open query case")
         request: CaseBody = parse_body(CaseBody)
         queries = services().queries()
@@ -181,6 +189,8 @@ def register(
 
     @app.post(f"{QUERIES}/cases/<case_id>/close")
     def close_case(tenant: str, case_id: str) -> dict[str, Any]:
+        from functions.reports.queries.domain.cases import CaseRefused
+
         who = authorize(tenant, "close query case")
         request: CloseBody = parse_body(CloseBody)
         queries = services().queries()
