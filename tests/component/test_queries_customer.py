@@ -71,14 +71,14 @@ def test_an_authorisation_next_to_its_capture_is_one_charge(aws_env: dict[str, A
 
 def test_a_hold_on_a_cancelled_order_and_when_it_drops(aws_env: dict[str, Any]) -> None:
     placed("1001", T0)
-    authorised("1001", "pi_a", 2500, T0 + MIN)
+    authorised("1001", "pi_A3x", 2500, T0 + MIN)
     cancelled("1001", T0 + timedelta(hours=1))
     answer = ask("1001", Question.CHARGED_TWICE, T0 + timedelta(days=1))
     assert answer.finding is Finding.HOLD_ON_CANCELLED
     assert (
         "not a charge" in answer.answer and "lapses by itself 2026-11-27 10:01 UTC" in answer.answer
     )
-    assert answer.action == "Void payment pi_a now so the hold drops at once."
+    assert answer.action == "Void payment pi_A3x now so the hold drops at once."
 
 
 def test_one_charge_only(aws_env: dict[str, Any]) -> None:

@@ -386,7 +386,8 @@ def _hold_answer(
         else f"order {state.order_id} is {state.status().value}"
     )
     answer = f"No charge: {status}; what the customer sees is " + "; and ".join(parts) + "."
-    action = "; ".join(actions).capitalize() + "."
+    action = "; ".join(actions)
+    action = action[:1].upper() + action[1:] + "."  # ids keep their case
     if finding is Finding.HOLD_NOT_CAPTURED and all(_voided(h) for h in holds):
         finding = Finding.HOLD_RELEASED
     return Answer(q, state.order_id, finding, answer, tuple(evidence), action)
