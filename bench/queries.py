@@ -131,11 +131,10 @@ def order_state(number: int, customer: int) -> OrderState:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--lookups", type=int, default=1_000)
-    args = parser.parse_args()
+def lookup_bench(orders: int, lookups: int) -> dict[str, float | int]:
+    """Index ``orders`` orders, look ``lookups`` customers up by e-mail, print what happened and
+    return the figures of the RESULT line (``bench/reports.py`` may print them beside its own)."""
+    args = SimpleNamespace(orders=orders, lookups=lookups)
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -203,18 +202,25 @@ def main() -> None:
         f"{dict(reads)}"
     )
     print(f"nothing found reads: {missing.text()}")
+    client.meta.events.unregister("before-call.dynamodb", table)
+    return {
+        "lookup_ms": median,
+        "lookup_p99_ms": p99,
+        "reads_per_lookup": max(per_lookup),
+        "scans": table.calls["Scan"],
+        "orders": args.orders,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=1_000)
+    args = parser.parse_args()
+    figures = lookup_bench(args.orders, args.lookups)
     rss = peak_rss_mb()
     print(f"peak RSS: {rss:,.0f} MB")
-    print(
-        result_line(
-            lookup_ms=median,
-            lookup_p99_ms=p99,
-            reads_per_lookup=max(per_lookup),
-            scans=table.calls["Scan"],
-            orders=args.orders,
-            peak_rss_mb=round(rss),
-        )
-    )
+    print(result_line(**figures, peak_rss_mb=round(rss)))
 
 
 if __name__ == "__main__":
