@@ -43,7 +43,8 @@ def queries() -> None:
 @click.option("--country", help="ISO country of a national phone number (GB, DE…).")
 @click.option("--card", "last4", metavar="LAST4", help="The card's last four digits.")
 @click.option("--bin", "bin_", help="With --card: its first 6 to 8 digits.")
-@click.option("--order", "order_number")
+@click.option("--order", "order_id", help="Our order id.")
+@click.option("--number", "order_number", help="The order number the shop showed (#1001).")
 @click.option("--tracking")
 @click.option("--json", "as_json", is_flag=True)
 @LOCAL_OPTION
@@ -54,6 +55,7 @@ def queries_find(
     country: str | None,
     last4: str | None,
     bin_: str | None,
+    order_id: str | None,
     order_number: str | None,
     tracking: str | None,
     as_json: bool,
@@ -69,13 +71,16 @@ def queries_find(
             "email": email,
             "phone": phone,
             "card": last4,
-            "order": order_number,
+            "order": order_id,
+            "number": order_number,
             "tracking": tracking,
         }.items()
         if v
     }
     if len(given) != 1:
-        raise click.UsageError("give exactly one of --email, --phone, --card, --order, --tracking")
+        raise click.UsageError(
+            "give exactly one of --email, --phone, --card, --order, --number, --tracking"
+        )
     ((kind, value),) = given.items()
     try:
         result = find_orders(

@@ -117,6 +117,9 @@ class _Event(_Model):
 class OrderPlaced(_Event):
     kind: Literal["OrderPlaced"] = "OrderPlaced"
     order_id: str
+    # What the customer sees on the receipt when it is not the order id (Shopify's ``name``,
+    # "#1001"): support finds the order by it (``shared.order_lookup``).
+    order_number: str | None = None
     currency: Currency
     total: Money
     lines: tuple[LineItem, ...]

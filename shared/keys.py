@@ -46,8 +46,8 @@ Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#al
 without a tenant): the channels a notice went out on.
 
 Queries (``functions/reports/queries``): beside each order, ``FIND#<kind>#<key>`` one lookup
-entry per phone, card and tracking code the order holds (GSI1 ``T#<t>#FIND#<kind>#<key>`` /
-``[<BIN>#]<placed>#<o>``; phones hashed, cards by last four with the BIN leading the sort key);
+entry per phone, card, tracking code and shop order number the order holds (GSI1
+``T#<t>#FIND#<kind>#<key>`` / ``<BIN or ->#<placed>#<o>``; phones hashed, cards by last four);
 ``T#<t>#QCASE#<case>`` / ``CASE`` query cases (GSI2 ``T#<t>#QCASES#<open|closed>`` /
 ``<due>#<case>``).
 

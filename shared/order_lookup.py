@@ -10,12 +10,14 @@ order is written and when it is searched, so one query on the ``ByCustomer`` ind
 - card: the last four (not personal on its own), the BIN leading the entry's sort key so that
   "last four and BIN" is the same query with a ``begins_with``; one entry per distinct card;
 - tracking number: upper-cased, spaces and dashes removed; one entry per parcel;
-- order number: the order's id (a leading ``#`` and spaces dropped): a read of the order itself,
-  no entry.
+- order id: a leading ``#`` and spaces dropped: a read of the order itself, no entry;
+- order number, when the shop shows the customer another one than the order's id (Shopify's
+  ``name``, "#1001"): ``#``, spaces and dashes dropped, upper-cased; one entry per order.
 
 Lookup entries are written once, when the identifier first appears on the order (the order
 store compares the state before and after each event), so what an order costs in writes is
-counted: one put (and its index write) per distinct phone, card and parcel.
+counted: one put (and its index write) per distinct phone, card and parcel, and one for an
+order number that is not the order id.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class LookupKind(StrEnum):
     PHONE = "phone"
     CARD = "card"
     ORDER = "order"
+    NUMBER = "number"
     TRACKING = "tracking"
 
 
@@ -114,11 +117,25 @@ def order_key(value: str) -> str:
     return order_id
 
 
+def number_key(value: str) -> str:
+    number = re.sub(r"[\s#\-]", "", value).upper()
+    if not number:
+        raise Unsearchable("an order number is needed")
+    return number
+
+
 def lookup_entries(state: OrderState) -> frozenset[LookupEntry]:
-    """Every phone, card and parcel identifier the order holds (the e-mail and the order number
-    need no entry of their own)."""
+    """Every phone, card, parcel and shop order number the order holds (the e-mail and the
+    order id need no entry of their own)."""
     entries: set[LookupEntry] = set()
     placed = state.placed.value if state.placed else {}
+    if placed.get("order_number"):
+        try:
+            number = number_key(str(placed["order_number"]))
+            if number != number_key(state.order_id):
+                entries.add(LookupEntry(LookupKind.NUMBER, number))
+        except Unsearchable:
+            pass
     phones: list[tuple[str | None, str | None]] = []
     billing = placed.get("billing_address") or {}
     shipping = placed.get("shipping_address") or {}

@@ -5,8 +5,8 @@ Keys (all under the tenant):
 - ``T#<t>#ORDER#<order>`` / ``TL#<occurred>#<source>#<event id>``: one timeline entry per event;
 - ``T#<t>#REF#<kind>:<id>`` / ``REF``: a payment, charge or tracking code → its order;
 - ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event id>``: an event waiting for its order to be known;
-- ``T#<t>#ORDER#<order>`` / ``FIND#<kind>#<key>``: a phone, card or tracking code the order is
-  found by (``shared.order_lookup``), written once when the identifier first appears.
+- ``T#<t>#ORDER#<order>`` / ``FIND#<kind>#<key>``: a phone, card, tracking code or shop order
+  number the order is found by (``shared.order_lookup``), written once when it first appears.
 
 An event is applied by one conditional write of the aggregate (only at the version it was read
 at), which also records the event among the aggregate's applied events; the timeline entry

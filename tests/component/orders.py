@@ -34,6 +34,7 @@ def place(
     bill_to: str | None = None,
     ship_to: str | None = None,
     phone: str | None = None,
+    order_number: str | None = None,
 ) -> None:
     """One order of one line; addresses only when a country is given."""
 
@@ -47,6 +48,7 @@ def place(
             source_event_id=f"{order_id}-placed",
             occurred_at=at,
             order_id=order_id,
+            order_number=order_number,
             currency="EUR",
             total=eur(amount),
             lines=(

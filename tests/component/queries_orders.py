@@ -39,9 +39,18 @@ def placed(
     amount: int = 2500,
     email: str = "Ann.Smith@Example.com",
     phone: str | None = "020 7946 0958",
+    number: str | None = None,
 ) -> None:
     """An order by Ann, billed in Great Britain (her phone may be national)."""
-    place(order_id, at=at, amount=amount, email=email, phone=phone, bill_to="GB")
+    place(
+        order_id,
+        at=at,
+        amount=amount,
+        email=email,
+        phone=phone,
+        bill_to="GB",
+        order_number=number,
+    )
 
 
 def _payment(order_id: str, payment_id: str, amount: int, card: Card | None) -> dict[str, Any]:

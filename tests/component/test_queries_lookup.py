@@ -1,4 +1,4 @@
-"""Finding a customer's orders on moto: by e-mail, phone, card (+ BIN), order number and
+"""Finding a customer's orders on moto: by e-mail, phone, card (+ BIN), order id or number and
 tracking number, each with one DynamoDB read and no scan, and nothing found said plainly."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def planted(aws_env: dict[str, Any]) -> None:
     shipped("1001", "1z 999-aa1 0123456784", T0 + timedelta(days=1))
     placed("1002", T0 + timedelta(days=2), email="ann.smith@example.com", phone="+442079460958")
     paid("1002", "pi_2", 2500, T0 + timedelta(days=2), card=MASTERCARD)
-    placed("2001", T0, email="bob@example.com", phone=None)
+    placed("2001", T0, email="bob@example.com", phone=None, number="#ACME-2001")
 
 
 def _ids(result: Any) -> list[str]:
@@ -60,6 +60,7 @@ def _ids(result: Any) -> list[str]:
         ("card", "4242", {"bin_": "424242"}, ["1001"]),
         ("tracking", "1Z999AA10123456784", {}, ["1001"]),
         ("order", "#1001", {}, ["1001"]),
+        ("number", " acme 2001 ", {}, ["2001"]),
     ],
 )
 def test_each_lookup_is_one_read_and_no_scan(
@@ -91,7 +92,8 @@ def test_lookup_stays_in_its_tenant(planted: None) -> None:
         ("phone", "+44 20 7946 0000", "no order with phone …0000"),
         ("card", "1111", "no order with card ending 1111"),
         ("tracking", "NOPE123", "no order with tracking number NOPE123"),
-        ("order", "9999", "no order with order number 9999"),
+        ("order", "9999", "no order with order id 9999"),
+        ("number", "#1001", "no order with order number #1001"),
     ],
 )
 def test_nothing_found_says_what_was_searched(

@@ -2,7 +2,7 @@
 each behind the operator API's tenant scope (``handlers/operator.py``).
 
 - ``GET  /ops/tenants/{t}/queries/orders?email=…`` (or ``phone=…[&country=GB]``, ``card=…[&bin=…]``,
-  ``order=…``, ``tracking=…``)
+  ``order=…`` our id, ``number=…`` the shop's order number, ``tracking=…``)
 - ``GET  /ops/tenants/{t}/queries/orders/{order}/{question}`` (``charged-twice``,
   ``refund-not-received``, ``failed-but-charged``)
 - ``GET  /ops/tenants/{t}/queries/payouts/{payout}``

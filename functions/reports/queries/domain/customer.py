@@ -103,7 +103,7 @@ def not_found(question: Question, tenant: str, order_id: str) -> Answer:
         order_id,
         Finding.ORDER_NOT_FOUND,
         f"Nothing found: we hold no order or payment {order_id} for tenant {tenant}.",
-        (f"searched: order number {order_id} in tenant {tenant}",),
+        (f"searched: order id {order_id} in tenant {tenant}",),
         "Find the order by the customer's e-mail, phone, card or tracking number first.",
     )
 

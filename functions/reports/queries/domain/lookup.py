@@ -17,6 +17,7 @@ from shared.order_lookup import (
     Unsearchable,
     card_key,
     email_key,
+    number_key,
     order_key,
     phone_e164,
     tracking_key,
@@ -44,7 +45,8 @@ _KIND_WORDS = {
     LookupKind.EMAIL: "e-mail",
     LookupKind.PHONE: "phone",
     LookupKind.CARD: "card",
-    LookupKind.ORDER: "order number",
+    LookupKind.ORDER: "order id",
+    LookupKind.NUMBER: "order number",
     LookupKind.TRACKING: "tracking number",
 }
 
@@ -83,6 +85,9 @@ def search_for(
     if kind is LookupKind.TRACKING:
         code = tracking_key(value)
         return Search(tenant, kind, code, code)
+    if kind is LookupKind.NUMBER:
+        number = number_key(value)
+        return Search(tenant, kind, number, value.strip())
     order_id = order_key(value)
     return Search(tenant, kind, order_id, order_id)
 
