@@ -23,6 +23,7 @@ from shared.money import Money
 from shared.settlement_store import SettlementStore
 from tests.component.conftest import TABLE
 from tests.component.orders import apply, place
+from tests.component.test_reconcile_daily import txn as reconcile_txn
 
 TENANT = "acme"
 VISA = Card(fingerprint="fp_visa", bin="424242", last4="4242", brand="visa", country="GB")
@@ -178,21 +179,15 @@ def txn(
     fee: int,
     at: datetime,
     source: str | None = None,
-    fee_details: list[tuple[str, int]] = (),  # type: ignore[assignment]
+    fee_details: tuple[tuple[str, int], ...] = (),
     exchange_rate: float | None = None,
 ) -> dict[str, Any]:
+    """A Stripe balance transaction as reconciliation's tests write them, at ``at``, with its
+    fee itemised and the rate it was converted at."""
     return {
-        "object": "balance_transaction",
-        "id": txn_id,
-        "amount": amount,
-        "fee": fee,
-        "net": amount - fee,
-        "currency": "eur",
-        "type": category,
-        "reporting_category": category,
+        **reconcile_txn(txn_id, source or "", amount, fee, category),
         "source": source,
         "created": int(at.timestamp()),
-        "status": "available",
         "fee_details": [
             {"type": kind, "amount": value, "currency": "eur"} for kind, value in fee_details
         ],

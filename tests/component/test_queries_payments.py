@@ -55,10 +55,10 @@ def planted(aws_env: dict[str, Any]) -> dict[str, int]:
     po1 = payout(
         "po_1",
         [
-            txn("txn_1", "charge", 2500, 100, D20, "ch_pi_1", [("stripe_fee", 83), ("tax", 17)]),
-            txn("txn_2", "charge", 4000, 150, D20, "ch_pi_2", [("stripe_fee", 150)], 0.92),
+            txn("txn_1", "charge", 2500, 100, D20, "ch_pi_1", (("stripe_fee", 83), ("tax", 17))),
+            txn("txn_2", "charge", 4000, 150, D20, "ch_pi_2", (("stripe_fee", 150),), 0.92),
             txn("txn_3", "refund", -500, 0, D20, "re_1"),
-            txn("txn_4", "dispute", -1000, 1500, D20, "dp_1", [("stripe_fee", 1500)]),
+            txn("txn_4", "dispute", -1000, 1500, D20, "dp_1", (("stripe_fee", 1500),)),
             txn("txn_5", "risk_reserved_funds", -200, 0, D20),
             txn("txn_6", "other_adjustment", -50, 0, D20),
         ],
