@@ -202,6 +202,7 @@ def test_an_authorisation_not_captured_and_when_it_is_released(aws_env: dict[str
     authorised("1001", "pi_b", 2500, T0 + 2 * MIN)
     answer = ask("1001", Question.FAILED_BUT_CHARGED, T0 + timedelta(days=1))
     assert answer.finding is Finding.HOLD_NOT_CAPTURED
+    assert answer.answer.startswith("No charge: attempt 1 (pi_a) failed 2026-11-20 10:01 UTC")
     assert "never captured and lapses by itself 2026-11-27 10:02 UTC" in answer.answer
 
 

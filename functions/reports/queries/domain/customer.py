@@ -355,6 +355,7 @@ def _hold_answer(
     evidence: list[str],
     now: datetime,
     finding: Finding,
+    before: str = "",
 ) -> Answer:
     parts, actions = [], []
     for hold in holds:
@@ -385,7 +386,7 @@ def _hold_answer(
         if state.cancelled_at
         else f"order {state.order_id} is {state.status().value}"
     )
-    answer = f"No charge: {status}; what the customer sees is " + "; and ".join(parts) + "."
+    answer = f"No charge: {before}{status}; what the customer sees is " + "; and ".join(parts) + "."
     action = "; ".join(actions)
     action = action[:1].upper() + action[1:] + "."  # ids keep their case
     if finding is Finding.HOLD_NOT_CAPTURED and all(_voided(h) for h in holds):
@@ -570,7 +571,8 @@ def failed_but_charged(state: OrderState, others: Sequence[OrderState], now: dat
         return Answer(q, oid, finding, answer, tuple(evidence), action)
     holds = [p for p in payments if p.authorized_at]
     if holds:
-        return _hold_answer(q, state, holds, evidence, now, Finding.HOLD_NOT_CAPTURED)
+        before = f"{tried}; " if tried else ""
+        return _hold_answer(q, state, holds, evidence, now, Finding.HOLD_NOT_CAPTURED, before)
     failed_at = max((p.failed_at for p in declined if p.failed_at), default=None)
     later = [
         o
