@@ -28,6 +28,7 @@ __all__ = [
     "DayLoader",
     "LoadWindow",
     "ObjectPort",
+    "PayoutSideLoader",
     "RefundStarter",
     "ReportMailer",
     "ReportSink",
@@ -59,6 +60,13 @@ class DayLoader(Protocol):
     ) -> DayInputs:
         """The tenant's day for the engine: the orders placed or changed that day, the
         cancelled orders of the cancellation window, and everything the open breaks name."""
+        ...
+
+
+class PayoutSideLoader(Protocol):
+    def load_payout_side(self, tenant: str, day: date, window: LoadWindow) -> DayInputs:
+        """Only what the payouts ↔ bank stages read for ``day``: the payouts arriving in the
+        window with their balance transactions, and the bank lines booked in it (no orders)."""
         ...
 
 

@@ -5,30 +5,25 @@ acted on. Finance's queries read this (``shared.settlements.SettledPayout``) thr
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from functions.reconcile.domain.engine import ReconConfig, reconcile
 from functions.reconcile.domain.model import BreakClass
-from functions.reconcile.ports import DayLoader, LoadWindow
+from functions.reconcile.ports import LoadWindow, PayoutSideLoader
 from shared.settlements import SettledPayout
 from shared.tenants import TenantSettings
 
 
-def settled_payouts(loader: DayLoader, tenant: TenantSettings, day: date) -> list[SettledPayout]:
+def settled_payouts(
+    loader: PayoutSideLoader, tenant: TenantSettings, day: date
+) -> list[SettledPayout]:
     """Every payout the daily run of ``day`` would read, explained, with its bank line (or
     missing, once past the grace days as of ``day``)."""
     settings = tenant.reconciliation
-    inputs = loader.load(
-        tenant.id,
-        day,
-        tenant.timezone,
-        LoadWindow(
-            settings.grace_days, settings.date_window_days, settings.cancellation_window_days
-        ),
+    # Only the payout side: the day's orders and payments are not asked about (nor read).
+    inputs = loader.load_payout_side(
+        tenant.id, day, LoadWindow(settings.grace_days, settings.date_window_days)
     )
-    # Only the payout side: the day's orders and payments are not asked about.
-    inputs = replace(inputs, orders=(), charges=(), refunds=(), disputes=())
     result = reconcile(
         inputs,
         config=ReconConfig(
