@@ -18,8 +18,8 @@ from shared.tenants import TenantSettings
 # How long after a day its money may still arrive in a payout (Stripe's schedules are 2 to 14
 # days): payouts arriving this long after the range are read too.
 PAYOUT_LAG_DAYS = 14
-# The longest range one question covers (each day is a key range of the orders' notes).
-LONGEST_RANGE_DAYS = 92
+# The longest range one question covers (a month): every order changed in it is read.
+LONGEST_RANGE_DAYS = 31
 
 
 def _as_of(tenant: TenantSettings, payout: PayoutState, today: date) -> date:
