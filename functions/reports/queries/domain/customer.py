@@ -296,7 +296,7 @@ def charged_twice(state: OrderState, others: Sequence[OrderState], now: datetime
             f"Probably: the customer placed {len(twins) + 1} orders of "
             f"{order.total.format(grouping=True) if order else '?'} within "
             f"{int(gap.total_seconds() // 60)} minutes ({', '.join(ids)}), "
-            "each charged once: two charges for what may be one purchase."
+            f"each charged once: {len(twins) + 1} charges for what may be one purchase."
         )
         action = (
             "Ask the customer whether they meant to order twice; if not, cancel order "
