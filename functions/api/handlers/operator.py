@@ -582,6 +582,12 @@ def bank_files(tenant: str) -> dict[str, Any]:
     return {"tenant": tenant, "files": services().bank_files().files(tenant)}
 
 
+# Routes of the contexts added since, one module each, registered on ``app`` with the helpers above.
+from functions.api.routes import queries as _queries_routes  # noqa: E402
+
+_queries_routes.register(app, _authorize, _body, _tenant_settings)
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
