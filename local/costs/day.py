@@ -20,7 +20,8 @@ from shared import keys
 from shared.clock import SYSTEM_CLOCK
 
 # Functions Step Functions calls: their invocations join the execution's trace; every other
-# invocation (API requests, stream batches, schedules) starts a trace of its own.
+# invocation of an actively traced function (API requests, stream batches, schedules) starts a
+# trace of its own.
 STEP_FUNCTIONS = ("Steps", "SelfCheck")
 # Lambda writes START, END and REPORT lines (and the platform's JSON lines) for every call.
 PLATFORM_LOG_BYTES_PER_INVOCATION = 330
@@ -39,6 +40,7 @@ class DayReadings:
     alarms: int = 0
     log_retention_days: int = 30
     emails: int = 0
+    traced_functions: set[str] = field(default_factory=set)
 
 
 class DayMeter:
@@ -92,6 +94,14 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
     readings.stored_s3 = _buckets(
         stack, [outputs[k] for k in ("ArchiveBucket", "ReportsBucket", "BankStatementsBucket")]
     )
+    resources = stack.deployment.template["Resources"]
+    readings.traced_functions = {
+        stack.deployment.physical[lid]
+        for lid, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and lid in stack.deployment.physical
+        and resource["Properties"].get("TracingConfig", {}).get("Mode") == "Active"
+    }
     # From the template: moto need not create a resource for it to be billed.
     kinds = Counter(stack.deployment.types.values())
     readings.kms_keys = kinds["AWS::KMS::Key"]
@@ -216,7 +226,7 @@ def usage_of(readings: DayReadings, tenants: int) -> Usage:
     roots = sum(
         n
         for function, n in counts.invocations.items()
-        if not any(s in function for s in STEP_FUNCTIONS)
+        if function in readings.traced_functions and not any(s in function for s in STEP_FUNCTIONS)
     ) + sum(readings.executions.values())
     usage.add("xray_trace_recorded", roots)
     usage.stored.extend(readings.stored_table)
