@@ -225,6 +225,12 @@ class _DisputeEvent(_Event):
     reason: str | None = None
     status: str
     evidence_due_by: datetime | None = None
+    # What the chargeback desk keeps on the case; absent from older payloads.
+    card_brand: str | None = Field(default=None, description="visa, mastercard, amex, …")
+    network_reason_code: str | None = Field(default=None, description="e.g. Visa 10.4")
+    fee: Money | None = Field(
+        default=None, description="the dispute fees of its balance transactions, summed"
+    )
 
 
 class DisputeOpened(_DisputeEvent):

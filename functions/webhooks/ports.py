@@ -127,6 +127,13 @@ class LifecyclePort(Protocol):
     def order_changed(self, event: Any, order_id: str, result: str) -> None: ...
 
 
+class DisputeDesk(Protocol):
+    """The chargeback desk, told about every dispute event: applied to its order, or parked
+    because no event named its charge yet (``order_id`` None)."""
+
+    def dispute_event(self, event: Any, order_id: str | None) -> str: ...
+
+
 # -- replay and views -----------------------------------------------------------------------------
 
 

@@ -382,6 +382,7 @@ def _dispute(
     charge_id = need_text(ref_id(dispute.get("charge")), f"{where}.charge")
     currency = need_currency(dispute.get("currency"), f"{where}.currency")
     details = as_obj(dispute.get("evidence_details")) or {}
+    card = as_obj((as_obj(dispute.get("payment_method_details")) or {}).get("card")) or {}
     event_class = _DISPUTE_EVENTS[event_type]
     return [
         event_class(
@@ -396,8 +397,24 @@ def _dispute(
             status=need_text(dispute.get("status"), f"{where}.status"),
             evidence_due_by=unix_time(details.get("due_by"))
             or unix_time(dispute.get("evidence_due_by")),
+            card_brand=text(card.get("brand")),
+            network_reason_code=text(card.get("network_reason_code")),
+            fee=_dispute_fee(dispute, currency, where),
         )
     ]
+
+
+def _dispute_fee(dispute: dict[str, Any], currency: str, where: str) -> Money | None:
+    """The fees of the dispute's balance transactions (a withdrawal's fee, a reinstatement's
+    refunded fee), in the dispute's currency; None when Stripe listed none yet."""
+    fees = [
+        integer(txn.get("fee")) or 0
+        for txn in (as_obj(t) for t in as_list(dispute.get("balance_transactions")))
+        if txn is not None and text(txn.get("currency")) in (None, currency.lower())
+    ]
+    if not fees:
+        return None
+    return minor_money(sum(fees), currency, f"{where}.balance_transactions[].fee")
 
 
 # --- payouts ------------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""Dispute cases in the table: one item per dispute (``keys.dispute_case``), the whole case as
+JSON beside the attributes the indexes need; every save one conditional write on the version
+it read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from functions.disputes.domain.case import DisputeCase
+from shared import aws, keys
+from shared.clock import SYSTEM_CLOCK, Clock
+from shared.order_aggregate import OrderState
+from shared.order_store import OrderStore
+from shared.retention import Retention, table_retention
+
+
+class DynamoCaseStore:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
+        self.table_name = table_name
+        # A case is a financial record: kept as long as the tenant keeps those.
+        self.retention = retention or table_retention(table_name, clock)
+
+    def _item(self, case: DisputeCase) -> dict[str, Any]:
+        pk, sk = keys.dispute_case(case.tenant, case.dispute_id)
+        due = case.evidence_due_by.isoformat() if case.evidence_due_by else None
+        return {
+            "PK": {"S": pk},
+            "SK": {"S": sk},
+            "kind": {"S": "dispute_case"},
+            "tenant": {"S": case.tenant},
+            "dispute_id": {"S": case.dispute_id},
+            "version": {"N": str(case.version)},
+            "case": {"S": case.model_dump_json()},
+            "GSI2PK": {
+                "S": keys.dispute_cases_index(case.tenant, "open" if case.is_open else "closed")
+            },
+            "GSI2SK": {"S": keys.dispute_deadline_sort(due, case.dispute_id)},
+            "GSI1PK": {
+                "S": keys.dispute_month_index(case.tenant, case.opened_at.strftime("%Y-%m"))
+            },
+            "GSI1SK": {"S": f"{case.card_brand or 'unknown'}#{case.dispute_id}"},
+            **self.retention.attribute(case.tenant),
+        }
+
+    def get(self, tenant: str, dispute_id: str) -> DisputeCase | None:
+        pk, sk = keys.dispute_case(tenant, dispute_id)
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table_name,
+                ConsistentRead=True,
+                Key={"PK": {"S": pk}, "SK": {"S": sk}},
+            )
+            .get("Item")
+        )
+        return DisputeCase.model_validate_json(item["case"]["S"]) if item else None
+
+    def save(self, case: DisputeCase, expected_version: int) -> bool:
+        ddb = aws.client("dynamodb")
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(PK)"}
+            if expected_version == 0
+            else {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
+            }
+        )
+        try:
+            ddb.put_item(TableName=self.table_name, Item=self._item(case), **condition)
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        for page in paginator.paginate(TableName=self.table_name, **args):
+            yield from page["Items"]
+
+    def cases(self, tenant: str, status: str) -> Iterator[DisputeCase]:
+        for item in self._query(
+            IndexName=keys.BY_STATUS,
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.dispute_cases_index(tenant, status)}},
+        ):
+            yield DisputeCase.model_validate_json(item["case"]["S"])
+
+    def opened_in(self, tenant: str, month: str) -> Iterator[DisputeCase]:
+        """Cases whose dispute opened in ``month`` (``YYYY-MM``)."""
+        for item in self._query(
+            IndexName=keys.BY_CUSTOMER,
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.dispute_month_index(tenant, month)}},
+        ):
+            yield DisputeCase.model_validate_json(item["case"]["S"])
+
+    def having_case(self, tenant: str, dispute_ids: Iterable[str]) -> set[str]:
+        wanted = []
+        for dispute_id in dict.fromkeys(dispute_ids):
+            pk, sk = keys.dispute_case(tenant, dispute_id)
+            wanted.append({"PK": {"S": pk}, "SK": {"S": sk}})
+        return {
+            item["dispute_id"]["S"]
+            for item in aws.batch_get(self.table_name, wanted, projection="dispute_id")
+        }
+
+
+class StoredOrders:
+    """The orders' aggregates as the processor wrote them (read only)."""
+
+    def __init__(self, table_name: str, store: OrderStore | None = None) -> None:
+        # The processor passes its own store: the aggregate it just wrote is in its cache.
+        self.store = store or OrderStore(table_name)
+
+    def load(self, tenant: str, order_id: str) -> OrderState | None:
+        state, version = self.store.load(tenant, order_id)
+        return state if version else None

@@ -1,0 +1,104 @@
+"""The chargeback desk's composition root: its settings, and the adapters wired into its ports.
+
+Settings come from the function's environment, parsed once per distinct environment. The
+processor (webhooks) reaches the desk through ``dispute_desk`` behind its ``DisputeDesk`` port,
+and reconciliation through ``dispute_cases`` behind its case lookup; this module is the desk's
+only door for other contexts' composition roots.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from functions.disputes.ports import Ports
+    from shared.order_store import OrderStore
+
+CLOCK: Clock = SYSTEM_CLOCK
+
+_ENV = {
+    "table_name": "TABLE_NAME",
+    "client_alerts_topic": "CLIENT_ALERTS_TOPIC",
+    "mail_dir": "MAIL_DIR",
+    "ops_sender": "OPS_SENDER",
+    "public_api_url": "PUBLIC_API_URL",
+}
+
+
+class DisputesSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    table_name: str = Field(min_length=1)
+    client_alerts_topic: str | None = None
+    # Local stack and tests: e-mails as .eml files in this folder instead of SES.
+    mail_dir: str | None = None
+    ops_sender: str | None = None
+    public_api_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DisputesSettings:
+        source = os.environ if env is None else env
+        return _parse(tuple((field, source.get(name) or None) for field, name in _ENV.items()))
+
+
+@cache
+def _parse(values: tuple[tuple[str, str | None], ...]) -> DisputesSettings:
+    return DisputesSettings.model_validate({k: v for k, v in values if v is not None})
+
+
+def build_ports(
+    settings: DisputesSettings, clock: Clock = CLOCK, orders: OrderStore | None = None
+) -> Ports:
+    from functions.disputes.adapters.case_store import DynamoCaseStore, StoredOrders
+    from functions.disputes.ports import Ports
+
+    return Ports(
+        cases=DynamoCaseStore(settings.table_name, clock),
+        orders=StoredOrders(settings.table_name, orders),
+        clock=clock,
+    )
+
+
+@cache
+def ports_for(settings: DisputesSettings, clock: Clock = CLOCK) -> Ports:
+    return build_ports(settings, clock)
+
+
+# -- what other contexts' composition roots reach -----------------------------------------------
+
+
+class DisputeDesk:
+    """The processor's ``DisputeDesk`` port: every dispute event it applied (or parked) opens or
+    updates the dispute's case."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    def dispute_event(self, event: Any, order_id: str | None) -> str:
+        from functions.disputes.use_cases.cases import record_dispute_event
+
+        return record_dispute_event(self.ports, event, order_id)
+
+
+def dispute_desk(table_name: str, orders: OrderStore | None = None) -> DisputeDesk:
+    settings = DisputesSettings.from_env({**os.environ, "TABLE_NAME": table_name})
+    return DisputeDesk(build_ports(settings, CLOCK, orders))
+
+
+def dispute_cases(table_name: str) -> Callable[[str, Iterable[str]], set[str]]:
+    """Reconciliation's case lookup: ``(tenant, dispute ids) → the ids that have a case``."""
+    from functions.disputes.adapters.case_store import DynamoCaseStore
+
+    store = DynamoCaseStore(table_name, CLOCK)
+
+    def having_case(tenant: str, dispute_ids: Iterable[str]) -> set[str]:
+        return store.having_case(tenant, dispute_ids)
+
+    return having_case

@@ -1,0 +1,104 @@
+"""Dispute cases on moto (issue 15, item 1): the processor opens and updates a case for every
+dispute event it takes in, once per event; a dispute on a charge no event named is a flagged
+case; reconciliation's ``dispute_without_case`` asks the desk."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import boto3
+
+from functions.disputes.adapters.case_store import DynamoCaseStore
+from functions.disputes.composition import dispute_cases, dispute_desk
+from functions.disputes.domain.case import CaseFlag, CaseState
+from functions.reconcile.adapters.loader import DayLoader
+from functions.reconcile.ports import LoadWindow
+from shared import keys
+from tests.component import orders
+from tests.component.conftest import TABLE
+from tests.disputes_fakes import OPENED_AT, stripe_dispute_document
+
+
+def processed(document: dict[str, Any]) -> str:
+    return orders.process_stripe(
+        document, OPENED_AT, disputes=lambda store: dispute_desk(TABLE, store)
+    )
+
+
+def case_items() -> list[dict[str, Any]]:
+    pk, _ = keys.dispute_case("acme", "dp_1")
+    answer = boto3.client("dynamodb").query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": pk}},
+    )
+    return list(answer["Items"])
+
+
+def test_the_processor_opens_one_case_per_dispute_and_updates_it(aws_env: dict[str, Any]) -> None:
+    placed = OPENED_AT - timedelta(days=20)
+    orders.place("o-1", at=placed, amount=4000)
+    orders.pay("o-1", "pi_1", 4000, placed)
+    created = stripe_dispute_document()
+    for _ in range(3):  # Stripe redelivers; a replay re-runs the same function
+        assert processed(created) == "applied"
+    (item,) = case_items()
+    assert item["version"]["N"] == "1"
+    assert item["GSI2PK"]["S"] == keys.dispute_cases_index("acme", "open")
+    store = DynamoCaseStore(TABLE)
+    case = store.get("acme", "dp_1")
+    assert case is not None
+    assert (case.order_id, case.card_brand, case.network_reason_code, case.fee) == (
+        "o-1",
+        "visa",
+        "10.4",
+        1500,
+    )
+    assert (case.amount, case.charge_amount, case.partial) == (2500, 4000, True)
+    assert len(case.timeline) == 1
+    processed(
+        stripe_dispute_document(
+            "charge.dispute.closed",
+            event_id="evt_dp_lost",
+            status="lost",
+            at=OPENED_AT + timedelta(days=30),
+        )
+    )
+    case = store.get("acme", "dp_1")
+    assert case is not None and (case.state, case.version) == (CaseState.LOST, 2)
+    assert [c.dispute_id for c in store.cases("acme", "closed")] == ["dp_1"]
+    assert list(store.cases("acme", "open")) == []
+    assert [c.dispute_id for c in store.opened_in("acme", "2026-11")] == ["dp_1"]
+
+
+def test_a_dispute_on_a_charge_we_never_saw_is_a_flagged_case(aws_env: dict[str, Any]) -> None:
+    assert processed(stripe_dispute_document(charge_id="ch_never", payment_intent=None)) == (
+        "applied"
+    )
+    case = DynamoCaseStore(TABLE).get("acme", "dp_1")
+    assert case is not None
+    assert case.flags == [CaseFlag.CHARGE_UNKNOWN] and case.order_id is None
+    assert (case.charge_id, case.amount, case.reason) == ("ch_never", 2500, "fraudulent")
+
+
+def test_dispute_without_case_asks_the_desk(aws_env: dict[str, Any]) -> None:
+    """Before the desk, a dispute counted as answered once Stripe's status moved on; now the
+    break means what it says: no case."""
+    placed = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    orders.place("o-1", at=placed)
+    orders.pay("o-1", "pi_1", 2500, placed)
+    # Applied to the order without the desk (as before this issue): no case.
+    from functions.webhooks.use_cases.apply import route
+    from shared.order_store import OrderStore
+    from tests.disputes_fakes import dispute_event
+
+    route(dispute_event(order_id="o-1", status="under_review"), OrderStore(TABLE))
+    loader = DayLoader(TABLE, cases=dispute_cases(TABLE))
+    window = LoadWindow(2, 3, cancellation_window_days=0)
+    (dispute,) = loader.load("acme", date(2026, 11, 20), "UTC", window).disputes
+    assert not dispute.has_case
+    # The desk takes the same dispute's event: now there is a case.
+    processed(stripe_dispute_document(event_id="evt_other", status="under_review"))
+    (dispute,) = loader.load("acme", date(2026, 11, 20), "UTC", window).disputes
+    assert dispute.has_case

@@ -1,0 +1,176 @@
+"""Fakes of the chargeback desk's ports, and Stripe dispute payloads / events for its tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.disputes.domain.case import DisputeCase
+from functions.disputes.ports import Ports
+from shared.events import (
+    DisputeClosed,
+    DisputeFundsReinstated,
+    DisputeFundsWithdrawn,
+    DisputeOpened,
+    DisputeUpdated,
+    Source,
+)
+from shared.money import Money
+from shared.order_aggregate import OrderState
+from tests.clocks import FixedClock
+
+OPENED_AT = datetime(2026, 11, 20, 9, tzinfo=UTC)
+DUE_BY = OPENED_AT + timedelta(days=10)
+
+_KINDS: dict[str, Any] = {
+    "charge.dispute.created": DisputeOpened,
+    "charge.dispute.updated": DisputeUpdated,
+    "charge.dispute.closed": DisputeClosed,
+    "charge.dispute.funds_withdrawn": DisputeFundsWithdrawn,
+    "charge.dispute.funds_reinstated": DisputeFundsReinstated,
+}
+
+
+class FakeCaseStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+        self.writes = 0
+        self.refused = 0
+
+    def get(self, tenant: str, dispute_id: str) -> DisputeCase | None:
+        found = self.items.get((tenant, dispute_id))
+        return DisputeCase.model_validate_json(found) if found else None
+
+    def save(self, case: DisputeCase, expected_version: int) -> bool:
+        current = self.get(case.tenant, case.dispute_id)
+        if (current.version if current else 0) != expected_version:
+            self.refused += 1
+            return False
+        self.items[(case.tenant, case.dispute_id)] = case.model_dump_json()
+        self.writes += 1
+        return True
+
+    def cases(self, tenant: str, status: str) -> Iterator[DisputeCase]:
+        found = [
+            DisputeCase.model_validate_json(v) for (t, _), v in self.items.items() if t == tenant
+        ]
+        wanted = [c for c in found if (c.is_open if status == "open" else not c.is_open)]
+        yield from sorted(
+            wanted,
+            key=lambda c: (c.evidence_due_by is None, c.evidence_due_by or OPENED_AT, c.dispute_id),
+        )
+
+    def having_case(self, tenant: str, dispute_ids: Iterable[str]) -> set[str]:
+        return {d for d in dispute_ids if (tenant, d) in self.items}
+
+
+class FakeOrders:
+    def __init__(self, *states: OrderState) -> None:
+        self.states = {(s.tenant, s.order_id): s for s in states}
+
+    def load(self, tenant: str, order_id: str) -> OrderState | None:
+        return self.states.get((tenant, order_id))
+
+
+def ports(*states: OrderState, at: datetime = OPENED_AT, **more: Any) -> Ports:
+    return Ports(cases=FakeCaseStore(), orders=FakeOrders(*states), clock=FixedClock(at), **more)
+
+
+def dispute_event(
+    event_type: str = "charge.dispute.created",
+    *,
+    event_id: str = "evt_dp_created",
+    dispute_id: str = "dp_1",
+    charge_id: str = "ch_pi_1",
+    status: str = "needs_response",
+    amount: int = 2500,
+    currency: str = "EUR",
+    reason: str | None = "fraudulent",
+    at: datetime = OPENED_AT,
+    due_by: datetime | None = DUE_BY,
+    tenant: str = "acme",
+    brand: str | None = "visa",
+    network_code: str | None = "10.4",
+    fee: int | None = 1500,
+    order_id: str | None = None,
+) -> Any:
+    return _KINDS[event_type](
+        tenant=tenant,
+        source=Source.STRIPE,
+        source_event_id=event_id,
+        occurred_at=at,
+        dispute_id=dispute_id,
+        charge_id=charge_id,
+        order_id=order_id,
+        amount=Money.of(amount, currency),
+        reason=reason,
+        status=status,
+        evidence_due_by=due_by,
+        card_brand=brand,
+        network_reason_code=network_code,
+        fee=Money.of(fee, currency) if fee is not None else None,
+    )
+
+
+def stripe_dispute_document(
+    event_type: str = "charge.dispute.created",
+    *,
+    event_id: str = "evt_dp_created",
+    dispute_id: str = "dp_1",
+    charge_id: str = "ch_pi_1",
+    payment_intent: str | None = "pi_1",
+    status: str = "needs_response",
+    amount: int = 2500,
+    currency: str = "eur",
+    reason: str = "fraudulent",
+    at: datetime = OPENED_AT,
+    due_by: datetime = DUE_BY,
+    brand: str = "visa",
+    network_code: str = "10.4",
+    fee: int = 1500,
+) -> dict[str, Any]:
+    """A Stripe event carrying a dispute, as the webhook endpoint receives it."""
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": event_type,
+        "created": int(at.timestamp()),
+        "data": {
+            "object": {
+                "id": dispute_id,
+                "object": "dispute",
+                "amount": amount,
+                "currency": currency,
+                "charge": charge_id,
+                "payment_intent": payment_intent,
+                "created": int(OPENED_AT.timestamp()),
+                "reason": reason,
+                "status": status,
+                "is_charge_refundable": False,
+                "evidence_details": {
+                    "due_by": int(due_by.timestamp()),
+                    "has_evidence": False,
+                    "past_due": False,
+                    "submission_count": 0,
+                },
+                "payment_method_details": {
+                    "type": "card",
+                    "card": {"brand": brand, "network_reason_code": network_code},
+                },
+                "balance_transactions": [
+                    {
+                        "id": f"txn_{dispute_id}",
+                        "object": "balance_transaction",
+                        "amount": -amount,
+                        "currency": currency,
+                        "fee": fee,
+                        "reporting_category": "dispute",
+                    }
+                ]
+                if event_type != "charge.dispute.created" or status != "warning_needs_response"
+                else [],
+                "metadata": {},
+            }
+        },
+    }
