@@ -205,6 +205,25 @@ class ReturnSettings(BaseModel):
     inspection: bool = False
 
 
+class DisputeSettings(BaseModel):
+    """The chargeback desk (functions/disputes): what the evidence says of the shop's policies,
+    and what an early fraud warning does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Shown to the customer at checkout, quoted in the evidence (Stripe's
+    # ``refund_policy_disclosure`` / ``cancellation_policy_disclosure``). None: left out.
+    refund_policy_disclosure: str | None = Field(default=None, max_length=20_000)
+    cancellation_policy_disclosure: str | None = Field(default=None, max_length=20_000)
+    # An actionable early fraud warning on an order not shipped yet: ``cancel_unshipped``
+    # cancels and refunds it before it becomes a dispute (the default); ``alert`` only tells
+    # the client team; shipped orders are always only alerted on.
+    early_fraud_warning: Literal["cancel_unshipped", "alert"] = "cancel_unshipped"
+    # The reason such a refund gives Stripe: ``fraudulent`` blocks the card and e-mail at
+    # Stripe, so only when the tenant chose it; by default no reason is given.
+    early_fraud_refund_fraudulent: bool = False
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -243,6 +262,7 @@ class TenantSettings(BaseModel):
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
+    disputes: DisputeSettings = DisputeSettings()
 
     @model_validator(mode="after")
     def _capture_fits_the_authorisation(self) -> TenantSettings:

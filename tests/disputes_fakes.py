@@ -6,7 +6,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.disputes.adapters.packet_pdf import PdfPackets
 from functions.disputes.domain.case import DisputeCase
+from functions.disputes.domain.evidence import SentEmail
 from functions.disputes.ports import Ports
 from shared.events import (
     DisputeClosed,
@@ -18,6 +20,7 @@ from shared.events import (
 )
 from shared.money import Money
 from shared.order_aggregate import OrderState
+from shared.tenants import DisputeSettings, TenantSettings
 from tests.clocks import FixedClock
 
 OPENED_AT = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -66,15 +69,69 @@ class FakeCaseStore:
 
 
 class FakeOrders:
+    """The orders' aggregates, read by id (``OrderReader``) and by customer e-mail
+    (``EarlierOrders``)."""
+
     def __init__(self, *states: OrderState) -> None:
         self.states = {(s.tenant, s.order_id): s for s in states}
 
     def load(self, tenant: str, order_id: str) -> OrderState | None:
         return self.states.get((tenant, order_id))
 
+    def of_customer(self, tenant: str, email: str) -> list[OrderState]:
+        return [
+            s
+            for (t, _), s in self.states.items()
+            if t == tenant and s.order and (s.order.customer.email or "").lower() == email.lower()
+        ]
 
-def ports(*states: OrderState, at: datetime = OPENED_AT, **more: Any) -> Ports:
-    return Ports(cases=FakeCaseStore(), orders=FakeOrders(*states), clock=FixedClock(at), **more)
+
+class FakeEmails:
+    def __init__(self, sent: dict[str, list[SentEmail]] | None = None) -> None:
+        self.sent = sent or {}
+
+    def sent_for(self, tenant: str, order_id: str) -> list[SentEmail]:
+        return self.sent.get(order_id, [])
+
+
+class FakeTenants:
+    def __init__(self, *settings: TenantSettings) -> None:
+        self.settings = {s.id: s for s in settings}
+
+    def get(self, tenant: str) -> TenantSettings | None:
+        return self.settings.get(tenant)
+
+
+def tenant(**disputes: Any) -> TenantSettings:
+    return TenantSettings(
+        id="acme",
+        name="Acme",
+        currency="EUR",
+        timezone="Europe/Amsterdam",
+        customer_sender="Acme <shop@acme.example>",
+        alert_emails=("team@acme.example",),
+        disputes=DisputeSettings(**disputes),
+    )
+
+
+def ports(
+    *states: OrderState,
+    at: datetime = OPENED_AT,
+    emails: dict[str, list[SentEmail]] | None = None,
+    settings: TenantSettings | None = None,
+    **more: Any,
+) -> Ports:
+    orders = FakeOrders(*states)
+    return Ports(
+        cases=FakeCaseStore(),
+        orders=orders,
+        emails=FakeEmails(emails),
+        tenants=FakeTenants(settings or tenant()),
+        earlier=orders,
+        packets=PdfPackets(),
+        clock=FixedClock(at),
+        **more,
+    )
 
 
 def dispute_event(

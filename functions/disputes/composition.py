@@ -56,12 +56,24 @@ def _parse(values: tuple[tuple[str, str | None], ...]) -> DisputesSettings:
 def build_ports(
     settings: DisputesSettings, clock: Clock = CLOCK, orders: OrderStore | None = None
 ) -> Ports:
-    from functions.disputes.adapters.case_store import DynamoCaseStore, StoredOrders
+    from functions.disputes.adapters.case_store import (
+        CustomerOrders,
+        DynamoCaseStore,
+        NotificationLog,
+        StoredOrders,
+    )
+    from functions.disputes.adapters.packet_pdf import PdfPackets
     from functions.disputes.ports import Ports
+    from shared.tenants import CachedTenants, TenantDirectory
 
+    table = settings.table_name
     return Ports(
-        cases=DynamoCaseStore(settings.table_name, clock),
-        orders=StoredOrders(settings.table_name, orders),
+        cases=DynamoCaseStore(table, clock),
+        orders=StoredOrders(table, orders),
+        emails=NotificationLog(table),
+        tenants=CachedTenants(TenantDirectory(table)),
+        earlier=CustomerOrders(table),
+        packets=PdfPackets(),
         clock=clock,
     )
 
@@ -82,9 +94,9 @@ class DisputeDesk:
         self.ports = ports
 
     def dispute_event(self, event: Any, order_id: str | None) -> str:
-        from functions.disputes.use_cases.cases import record_dispute_event
+        from functions.disputes.use_cases.intake import dispute_event_taken
 
-        return record_dispute_event(self.ports, event, order_id)
+        return dispute_event_taken(self.ports, event, order_id)
 
 
 def dispute_desk(table_name: str, orders: OrderStore | None = None) -> DisputeDesk:

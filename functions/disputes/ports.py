@@ -3,15 +3,19 @@ the adapters in, tests wire fakes (``tests/disputes_fakes.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from functions.disputes.domain.case import DisputeCase
+    from functions.disputes.domain.evidence import PacketSection, SentEmail
     from shared.order_aggregate import OrderState
+    from shared.tenants import TenantSettings
 
 
 class CaseStore(Protocol):
@@ -39,8 +43,34 @@ class OrderReader(Protocol):
         ...
 
 
+class EmailLog(Protocol):
+    def sent_for(self, tenant: str, order_id: str) -> list[SentEmail]:
+        """The e-mails the order was sent (the orders context's notification log)."""
+        ...
+
+
+class TenantLookup(Protocol):
+    def get(self, tenant: str) -> TenantSettings | None: ...
+
+
+class EarlierOrders(Protocol):
+    def of_customer(self, tenant: str, email: str) -> Iterable[OrderState]:
+        """Every order of the customer with this e-mail (CE 3.0 looks for the same card)."""
+        ...
+
+
+class PacketRenderer(Protocol):
+    content_type: str
+
+    def render(self, title: str, sections: Sequence[PacketSection], at: datetime) -> bytes: ...
+
+
 @dataclass
 class Ports:
     cases: CaseStore
     orders: OrderReader
+    emails: EmailLog
+    tenants: TenantLookup
+    earlier: EarlierOrders
+    packets: PacketRenderer
     clock: Clock = SYSTEM_CLOCK

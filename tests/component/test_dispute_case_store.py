@@ -12,9 +12,12 @@ import boto3
 from functions.disputes.adapters.case_store import DynamoCaseStore
 from functions.disputes.composition import dispute_cases, dispute_desk
 from functions.disputes.domain.case import CaseFlag, CaseState
+from functions.disputes.domain.evidence import EvidenceDraft
+from functions.orders.adapters.notification_log import DynamoNotificationLog
 from functions.reconcile.adapters.loader import DayLoader
 from functions.reconcile.ports import LoadWindow
 from shared import keys
+from tests.clocks import FixedClock
 from tests.component import orders
 from tests.component.conftest import TABLE
 from tests.disputes_fakes import OPENED_AT, stripe_dispute_document
@@ -40,11 +43,14 @@ def test_the_processor_opens_one_case_per_dispute_and_updates_it(aws_env: dict[s
     placed = OPENED_AT - timedelta(days=20)
     orders.place("o-1", at=placed, amount=4000)
     orders.pay("o-1", "pi_1", 4000, placed)
+    DynamoNotificationLog(TABLE, FixedClock(placed)).record(
+        "acme", "o-1", "confirmation", "sent", "msg-confirm", "order confirmed"
+    )
     created = stripe_dispute_document()
     for _ in range(3):  # Stripe redelivers; a replay re-runs the same function
         assert processed(created) == "applied"
     (item,) = case_items()
-    assert item["version"]["N"] == "1"
+    assert item["version"]["N"] == "2"
     assert item["GSI2PK"]["S"] == keys.dispute_cases_index("acme", "open")
     store = DynamoCaseStore(TABLE)
     case = store.get("acme", "dp_1")
@@ -56,7 +62,15 @@ def test_the_processor_opens_one_case_per_dispute_and_updates_it(aws_env: dict[s
         1500,
     )
     assert (case.amount, case.charge_amount, case.partial) == (2500, 4000, True)
-    assert len(case.timeline) == 1
+    # Opened, then drafted from the order, its e-mails (the orders context's log) and the
+    # customer's earlier orders (a Visa 10.4 dispute looks for CE 3.0 payments).
+    assert [e.what for e in case.timeline] == ["opened", "evidence drafted"]
+    assert case.state == CaseState.COLLECTING
+    draft = EvidenceDraft.model_validate(case.evidence)
+    assert draft.order_id == "o-1"
+    assert draft.fields["customer_email_address"] == "o-1@example.com"
+    assert "Message id: msg-confirm" in draft.files["receipt"][0].lines
+    assert draft.rendered["uncategorized_file"].content_type == "application/pdf"
     processed(
         stripe_dispute_document(
             "charge.dispute.closed",
@@ -66,7 +80,7 @@ def test_the_processor_opens_one_case_per_dispute_and_updates_it(aws_env: dict[s
         )
     )
     case = store.get("acme", "dp_1")
-    assert case is not None and (case.state, case.version) == (CaseState.LOST, 2)
+    assert case is not None and (case.state, case.version) == (CaseState.LOST, 3)
     assert [c.dispute_id for c in store.cases("acme", "closed")] == ["dp_1"]
     assert list(store.cases("acme", "open")) == []
     assert [c.dispute_id for c in store.opened_in("acme", "2026-11")] == ["dp_1"]

@@ -5,9 +5,11 @@ it read."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from functions.disputes.domain.case import DisputeCase
+from functions.disputes.domain.evidence import SentEmail
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState
@@ -117,3 +119,48 @@ class StoredOrders:
     def load(self, tenant: str, order_id: str) -> OrderState | None:
         state, version = self.store.load(tenant, order_id)
         return state if version else None
+
+
+class NotificationLog:
+    """The e-mails an order was sent: the orders context's ``NOTIFY#<kind>`` items (read only)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def sent_for(self, tenant: str, order_id: str) -> list[SentEmail]:
+        answer = aws.client("dynamodb").query(
+            TableName=self.table_name,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :n)",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.order_pk(tenant, order_id)},
+                ":n": {"S": keys.notify_sk("")},
+            },
+        )
+        return [
+            SentEmail(
+                kind=item["SK"]["S"].removeprefix(keys.notify_sk("")),
+                at=datetime.fromisoformat(item["at"]["S"]),
+                status=item["status"]["S"],
+                message_id=item.get("message_id", {}).get("S") or None,
+            )
+            for item in answer["Items"]
+        ]
+
+
+class CustomerOrders:
+    """A customer's orders by e-mail (the orders' ``ByCustomer`` index), read only."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def of_customer(self, tenant: str, email: str) -> Iterator[OrderState]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            IndexName=keys.BY_CUSTOMER,
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.customer_index(tenant, email)}},
+        ):
+            for item in page["Items"]:
+                if item.get("SK", {}).get("S") == keys.ORDER_SK and "state" in item:
+                    yield OrderState.model_validate_json(item["state"]["S"])
