@@ -18,6 +18,7 @@ from shared.events import (
     DisputeUpdated,
     Source,
 )
+from shared.gateway import GatewayRefused
 from shared.money import Money
 from shared.order_aggregate import OrderState
 from shared.tenants import DisputeSettings, TenantSettings
@@ -102,6 +103,34 @@ class FakeTenants:
         return self.settings.get(tenant)
 
 
+class FakeGateway:
+    """Stripe's dispute API as the desk calls it: every call kept; ``refuse`` makes updates
+    fail as Stripe refuses them."""
+
+    def __init__(self) -> None:
+        self.uploads: dict[str, tuple[str, bytes]] = {}
+        self.updates: list[tuple[str, dict[str, Any], bool, str]] = []
+        self.closed: list[tuple[str, str]] = []
+        self.refuse: str | None = None
+
+    def upload(self, tenant: str, name: str, content: bytes, key: str) -> str:
+        file_id = f"file_{len(self.uploads) + 1}"
+        self.uploads.setdefault(key, (file_id, content))
+        return self.uploads[key][0]
+
+    def update(
+        self, tenant: str, dispute_id: str, evidence: dict[str, Any], submit: bool, key: str
+    ) -> dict[str, Any]:
+        if self.refuse:
+            raise GatewayRefused(self.refuse)
+        self.updates.append((dispute_id, evidence, submit, key))
+        return {"id": dispute_id, "status": "under_review"}
+
+    def close(self, tenant: str, dispute_id: str, key: str) -> dict[str, Any]:
+        self.closed.append((dispute_id, key))
+        return {"id": dispute_id, "status": "lost"}
+
+
 def tenant(**disputes: Any) -> TenantSettings:
     return TenantSettings(
         id="acme",
@@ -129,6 +158,7 @@ def ports(
         tenants=FakeTenants(settings or tenant()),
         earlier=orders,
         packets=PdfPackets(),
+        gateway=FakeGateway(),
         clock=FixedClock(at),
         **more,
     )

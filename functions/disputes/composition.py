@@ -63,7 +63,9 @@ def build_ports(
         StoredOrders,
     )
     from functions.disputes.adapters.packet_pdf import PdfPackets
+    from functions.disputes.adapters.stripe_disputes import StripeDisputes
     from functions.disputes.ports import Ports
+    from shared.tenant_secrets import API, TenantSecrets
     from shared.tenants import CachedTenants, TenantDirectory
 
     table = settings.table_name
@@ -74,6 +76,8 @@ def build_ports(
         tenants=CachedTenants(TenantDirectory(table)),
         earlier=CustomerOrders(table),
         packets=PdfPackets(),
+        # The gateway's API key only (never webhook or link secrets).
+        gateway=StripeDisputes(TenantSecrets(parts=API)),
         clock=clock,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.clock import SYSTEM_CLOCK, Clock
 
@@ -65,6 +65,21 @@ class PacketRenderer(Protocol):
     def render(self, title: str, sections: Sequence[PacketSection], at: datetime) -> bytes: ...
 
 
+class DisputeGateway(Protocol):
+    """Stripe's dispute API. ``GatewayRefused`` / ``GatewayRetryable`` (``shared.gateway``)
+    when it says no or does not answer."""
+
+    def upload(self, tenant: str, name: str, content: bytes, key: str) -> str:
+        """An evidence file uploaded; its file id."""
+        ...
+
+    def update(
+        self, tenant: str, dispute_id: str, evidence: dict[str, Any], submit: bool, key: str
+    ) -> dict[str, Any]: ...
+
+    def close(self, tenant: str, dispute_id: str, key: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class Ports:
     cases: CaseStore
@@ -73,4 +88,5 @@ class Ports:
     tenants: TenantLookup
     earlier: EarlierOrders
     packets: PacketRenderer
+    gateway: DisputeGateway
     clock: Clock = SYSTEM_CLOCK
