@@ -649,3 +649,87 @@ class BankFileProblem(Notice):
                 command=f"ecomops bank files --tenant {self.tenant}",
             )
         ]
+
+
+# -- the chargeback desk (functions/disputes) -----------------------------------------------
+
+
+class _DisputeNotice(Notice):
+    dispute_id: str
+    amount: int
+    currency: str
+    reason: str | None = None
+    network_reason_code: str | None = None
+    card_brand: str | None = None
+    # The evidence deadline as the client team reads it: in the tenant's time zone.
+    due_by_local: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.dispute_id}"
+
+    def _what(self) -> str:
+        money = _money(self.amount, self.currency) or ""
+        return f"{money} ({self.reason or 'no reason given'})"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Dispute", self.dispute_id),
+            ("Amount", _money(self.amount, self.currency)),
+            ("Reason", self.reason),
+            ("Network reason code", self.network_reason_code),
+            ("Card", self.card_brand),
+            ("Evidence due", self.due_by_local),
+        ]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [
+            Action(
+                label="Look at the case, its evidence and timeline",
+                path=f"/ops/tenants/{self.tenant}/disputes/{self.dispute_id}",
+                command=f"ecomops disputes show --tenant {self.tenant} {self.dispute_id}",
+            ),
+            *super().actions(),
+        ]
+
+
+class DisputeCaseOpened(_DisputeNotice):
+    """A chargeback (or an inquiry) arrived: a case is open and its evidence deadline runs."""
+
+    kind: Literal["dispute_opened"] = "dispute_opened"
+    severity: Severity = Severity.CRITICAL
+    case_kind: str = "chargeback"
+    suggestion: str | None = None
+    flagged: str | None = None
+
+    @property
+    def headline(self) -> str:
+        what = "Inquiry" if self.case_kind == "inquiry" else "Chargeback"
+        due = f", evidence due {self.due_by_local}" if self.due_by_local else ""
+        on = f"order {self.order_id}" if self.order_id else "a charge we hold no order for"
+        return f"{what} opened on {on}: {self._what()}{due}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [("Suggestion", self.suggestion), ("Flagged", self.flagged)]
+        return super().details() + [(k, v) for k, v in rows if v]
+
+
+class DisputeDeadlineReminder(_DisputeNotice):
+    """A case's evidence is not submitted and its deadline is near (5, 2 and 1 days before)."""
+
+    kind: Literal["dispute_deadline"] = "dispute_deadline"
+    days_before: int
+    state: str = "new"
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.days_before}d"
+
+    @property
+    def headline(self) -> str:
+        days = "1 day" if self.days_before == 1 else f"{self.days_before} days"
+        return (
+            f"Dispute evidence due in {days}: {self.dispute_id} on order "
+            f"{self.order_id or '-'}, {self._what()}, not submitted ({self.state})"
+        )

@@ -9,7 +9,7 @@ from typing import Any
 from functions.disputes.adapters.packet_pdf import PdfPackets
 from functions.disputes.domain.case import DisputeCase
 from functions.disputes.domain.evidence import SentEmail
-from functions.disputes.ports import Ports
+from functions.disputes.ports import Ports, StripeRefused
 from shared.events import (
     DisputeClosed,
     DisputeFundsReinstated,
@@ -18,10 +18,10 @@ from shared.events import (
     DisputeUpdated,
     Source,
 )
-from shared.gateway import GatewayRefused
 from shared.money import Money
 from shared.order_aggregate import OrderState
 from shared.tenants import DisputeSettings, TenantSettings
+from tests.alerts_fakes import FakeAlerts
 from tests.clocks import FixedClock
 
 OPENED_AT = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -102,6 +102,9 @@ class FakeTenants:
     def get(self, tenant: str) -> TenantSettings | None:
         return self.settings.get(tenant)
 
+    def all(self) -> list[TenantSettings]:
+        return list(self.settings.values())
+
 
 class FakeGateway:
     """Stripe's dispute API as the desk calls it: every call kept; ``refuse`` makes updates
@@ -122,7 +125,7 @@ class FakeGateway:
         self, tenant: str, dispute_id: str, evidence: dict[str, Any], submit: bool, key: str
     ) -> dict[str, Any]:
         if self.refuse:
-            raise GatewayRefused(self.refuse)
+            raise StripeRefused(self.refuse)
         self.updates.append((dispute_id, evidence, submit, key))
         return {"id": dispute_id, "status": "under_review"}
 
@@ -151,11 +154,14 @@ def ports(
     **more: Any,
 ) -> Ports:
     orders = FakeOrders(*states)
+    tenants = FakeTenants(settings or tenant())
+    more.setdefault("alerts", FakeAlerts(tenants=tenants))
     return Ports(
         cases=FakeCaseStore(),
         orders=orders,
         emails=FakeEmails(emails),
-        tenants=FakeTenants(settings or tenant()),
+        tenants=tenants,
+        directory=tenants,
         earlier=orders,
         packets=PdfPackets(),
         gateway=FakeGateway(),

@@ -65,19 +65,31 @@ def build_ports(
     from functions.disputes.adapters.packet_pdf import PdfPackets
     from functions.disputes.adapters.stripe_disputes import StripeDisputes
     from functions.disputes.ports import Ports
+    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.notify.mailers import mailer_for
     from shared.tenant_secrets import API, TenantSecrets
     from shared.tenants import CachedTenants, TenantDirectory
 
     table = settings.table_name
+    directory = TenantDirectory(table)
     return Ports(
         cases=DynamoCaseStore(table, clock),
         orders=StoredOrders(table, orders),
         emails=NotificationLog(table),
-        tenants=CachedTenants(TenantDirectory(table)),
+        tenants=CachedTenants(directory),
         earlier=CustomerOrders(table),
         packets=PdfPackets(),
         # The gateway's API key only (never webhook or link secrets).
         gateway=StripeDisputes(TenantSecrets(parts=API)),
+        alerts=Alerting(
+            settings.client_alerts_topic,
+            tenants=directory,
+            mailer=mailer_for(settings.mail_dir, clock),
+            log=DynamoAlertLog(table, clock),
+            ops_sender=settings.ops_sender,
+            api_url=settings.public_api_url,
+        ),
+        directory=directory,
         clock=clock,
     )
 

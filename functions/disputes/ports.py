@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shared.alerts import Alerts
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -53,6 +54,10 @@ class TenantLookup(Protocol):
     def get(self, tenant: str) -> TenantSettings | None: ...
 
 
+class TenantList(Protocol):
+    def all(self) -> list[TenantSettings]: ...
+
+
 class EarlierOrders(Protocol):
     def of_customer(self, tenant: str, email: str) -> Iterable[OrderState]:
         """Every order of the customer with this e-mail (CE 3.0 looks for the same card)."""
@@ -65,9 +70,13 @@ class PacketRenderer(Protocol):
     def render(self, title: str, sections: Sequence[PacketSection], at: datetime) -> bytes: ...
 
 
+class StripeRefused(Exception):
+    """Stripe said no (a 4xx): the same request cannot succeed; the message says why."""
+
+
 class DisputeGateway(Protocol):
-    """Stripe's dispute API. ``GatewayRefused`` / ``GatewayRetryable`` (``shared.gateway``)
-    when it says no or does not answer."""
+    """Stripe's dispute API: ``StripeRefused`` when it says no; anything else raised (it did
+    not answer) may succeed when retried."""
 
     def upload(self, tenant: str, name: str, content: bytes, key: str) -> str:
         """An evidence file uploaded; its file id."""
@@ -89,4 +98,6 @@ class Ports:
     earlier: EarlierOrders
     packets: PacketRenderer
     gateway: DisputeGateway
+    alerts: Alerts
+    directory: TenantList
     clock: Clock = SYSTEM_CLOCK

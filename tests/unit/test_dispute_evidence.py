@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
+from functions.disputes.domain.case import DisputeCase
 from functions.disputes.domain.evidence import (
     MAX_FILE_BYTES,
     EvidenceDraft,
@@ -19,6 +20,7 @@ from functions.disputes.domain.evidence import (
     SentEmail,
     limit_problems,
 )
+from functions.disputes.ports import Ports
 from functions.disputes.use_cases.cases import record_dispute_event
 from functions.disputes.use_cases.evidence import draft_evidence, render_files
 from shared.events import (
@@ -137,7 +139,9 @@ POLICIES = {
 }
 
 
-def drafted(*states: OrderState, reason: str = "product_not_received", code: str = "13.1"):  # type: ignore[no-untyped-def]
+def drafted(
+    *states: OrderState, reason: str = "product_not_received", code: str = "13.1"
+) -> tuple[Ports, DisputeCase, EvidenceDraft]:
     p = ports(*states, emails=EMAILS, settings=tenant(**POLICIES))
     record_dispute_event(
         p, dispute_event(charge_id="ch_o-1", reason=reason, network_code=code), "o-1"

@@ -10,6 +10,7 @@ import pytest
 
 from functions.disputes.domain.case import CaseFlag, CaseRefused, CaseState
 from functions.disputes.domain.evidence import EvidenceDraft, EvidenceRefused
+from functions.disputes.ports import Ports
 from functions.disputes.use_cases.cases import record_dispute_event
 from functions.disputes.use_cases.evidence import draft_evidence
 from functions.disputes.use_cases.representment import (
@@ -25,7 +26,7 @@ from tests.unit.test_dispute_evidence import DISPUTED_AT, EMAILS, order
 
 def drafted_case(
     *, delivered: bool = True, amount: int = 2500, reason: str = "product_not_received"
-):  # type: ignore[no-untyped-def]
+) -> Ports:
     p = ports(order("o-1", DISPUTED_AT, delivered=delivered), emails=EMAILS)
     record_dispute_event(
         p,
@@ -36,7 +37,7 @@ def drafted_case(
     return p
 
 
-def gateway(p) -> FakeGateway:  # type: ignore[no-untyped-def]
+def gateway(p: Ports) -> FakeGateway:
     assert isinstance(p.gateway, FakeGateway)
     return p.gateway
 

@@ -8,7 +8,8 @@ import io
 import os
 from typing import Any
 
-from shared.gateway import SecretsReader, gateway_error
+from functions.disputes.ports import StripeRefused
+from shared.gateway import GatewayRefused, SecretsReader, gateway_error
 
 
 class StripeDisputes:
@@ -36,7 +37,7 @@ class StripeDisputes:
                 options={"idempotency_key": key},
             )
         except Exception as error:
-            raise gateway_error(error) from error
+            raise _ours(error) from error
         return str(uploaded.id)
 
     def update(
@@ -53,7 +54,7 @@ class StripeDisputes:
                 .to_dict()
             )
         except Exception as error:
-            raise gateway_error(error) from error
+            raise _ours(error) from error
         return result
 
     def close(self, tenant: str, dispute_id: str, key: str) -> dict[str, Any]:
@@ -64,5 +65,10 @@ class StripeDisputes:
                 .to_dict()
             )
         except Exception as error:
-            raise gateway_error(error) from error
+            raise _ours(error) from error
         return result
+
+
+def _ours(error: Exception) -> Exception:
+    translated = gateway_error(error)
+    return StripeRefused(str(translated)) if isinstance(translated, GatewayRefused) else translated

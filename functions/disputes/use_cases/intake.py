@@ -8,7 +8,13 @@ from typing import Any
 from functions.disputes.domain.case import TimelineEntry
 from functions.disputes.domain.evidence import EvidenceRefused
 from functions.disputes.ports import Ports
-from functions.disputes.use_cases.cases import change_case, record_dispute_event
+from functions.disputes.use_cases.cases import (
+    DUPLICATE,
+    OPENED,
+    change_case,
+    record_dispute_event,
+)
+from functions.disputes.use_cases.deadlines import alert_opened
 from functions.disputes.use_cases.evidence import draft_evidence
 
 
@@ -21,8 +27,18 @@ def dispute_event_taken(ports: Ports, event: Any, order_id: str | None) -> str:
     if case is None or not case.is_open:
         return result
     drafted_order = case.evidence.get("order_id") if case.evidence else None
-    if case.evidence and (drafted_order == case.order_id):
-        return result
+    if not case.evidence or drafted_order != case.order_id:
+        _draft(ports, event)
+    if result in (OPENED, DUPLICATE):
+        # A redelivery may follow a pass that stopped before the alert: the alert log sends
+        # each case's alert once.
+        opened = ports.cases.get(event.tenant, event.dispute_id)
+        if opened is not None:
+            alert_opened(ports, opened)
+    return result
+
+
+def _draft(ports: Ports, event: Any) -> None:
     try:
         draft_evidence(ports, event.tenant, event.dispute_id)
     except EvidenceRefused as refused:
@@ -35,4 +51,3 @@ def dispute_event_taken(ports: Ports, event: Any, order_id: str | None) -> str:
                 TimelineEntry(at=now, what="evidence not drafted", detail=why, by="desk")
             ),
         )
-    return result

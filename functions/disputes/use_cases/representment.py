@@ -25,10 +25,9 @@ from functions.disputes.domain.evidence import (
     limit_problems,
 )
 from functions.disputes.domain.representment import Suggestion, suggest
-from functions.disputes.ports import Ports
+from functions.disputes.ports import Ports, StripeRefused
 from functions.disputes.use_cases.cases import CaseNotFound, change_case
 from functions.disputes.use_cases.evidence import described, render_files
-from shared.gateway import GatewayRefused
 
 _ANSWERABLE = frozenset({CaseState.NEW, CaseState.COLLECTING, CaseState.READY})
 
@@ -148,7 +147,7 @@ def submit_case(ports: Ports, tenant: str, dispute_id: str, by: str) -> DisputeC
     key = _key("submit", tenant, dispute_id, json.dumps(evidence, sort_keys=True, default=str))
     try:
         ports.gateway.update(tenant, dispute_id, evidence, True, key)
-    except GatewayRefused as refused:
+    except StripeRefused as refused:
         _record_refusal(ports, case, str(refused), by)
         raise SubmissionRefused(_load(ports, tenant, dispute_id)) from refused
     now = ports.clock.now()
@@ -207,7 +206,7 @@ def accept_case(ports: Ports, tenant: str, dispute_id: str, by: str) -> DisputeC
     _answerable(case, "accepted")
     try:
         ports.gateway.close(tenant, dispute_id, _key("accept", tenant, dispute_id))
-    except GatewayRefused as refused:
+    except StripeRefused as refused:
         raise CaseRefused(dispute_id, [f"Stripe refused to close it: {refused}"]) from refused
     now = ports.clock.now()
 

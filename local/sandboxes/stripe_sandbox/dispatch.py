@@ -39,7 +39,8 @@ def multipart_params(content_type: str, body: bytes) -> JSON:
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             params[name] = {"filename": filename, "content": content}
