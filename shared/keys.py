@@ -49,7 +49,7 @@ Disputes (the chargeback desk): ``T#<t>#DISPUTE#<dispute>`` / ``CASE`` one case 
 versioned, with its timeline and evidence draft (GSI2 ``T#<t>#DISPUTES#<open|closed>`` /
 ``<due by>#<dispute>``; GSI1 ``T#<t>#DISPUTEMONTH#<yyyy-mm>`` / ``<brand>#<dispute>``);
 ``T#<t>#DISPUTEACTION#<hash of key>`` / ``ACTION`` a submission, acceptance or early-fraud-warning
-refund claimed once.
+refund claimed once; ``T#<t>#EFWMONTH#<yyyy-mm>`` / ``<warning>`` early fraud warnings by month.
 
 Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``), beside them
 ``CONFIG#V#<n>`` each saved version of the settings and ``SECRETS#V#<n>`` each change of the
@@ -330,3 +330,9 @@ def dispute_action(tenant: str, key: str) -> tuple[str, str]:
     """An outside effect of the desk claimed once (a submission, an acceptance, a warning's
     refund): ``key`` names it whole."""
     return f"T#{tenant}#DISPUTEACTION#{digest(key)}", "ACTION"
+
+
+def fraud_warnings_month(tenant: str, month: str) -> str:
+    """Early fraud warnings by the month (``YYYY-MM``, UTC) Stripe raised them, for the
+    ratios: ``T#<t>#EFWMONTH#<month>`` / ``<warning>``."""
+    return f"T#{tenant}#EFWMONTH#{month}"

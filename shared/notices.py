@@ -733,3 +733,43 @@ class DisputeDeadlineReminder(_DisputeNotice):
             f"Dispute evidence due in {days}: {self.dispute_id} on order "
             f"{self.order_id or '-'}, {self._what()}, not submitted ({self.state})"
         )
+
+
+class DisputeRatioWarning(Notice):
+    """A card network's dispute ratio is projected at 50 % or 75 % of a programme's level."""
+
+    kind: Literal["dispute_ratio"] = "dispute_ratio"
+    programme: str
+    brand: str
+    month: str
+    share_percent: int
+    lines: tuple[str, ...]
+    rate: str
+    count: int
+    denominator: int
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.programme}|{self.brand}|{self.month}|{self.share_percent}"
+
+    @property
+    def headline(self) -> str:
+        return (
+            f"{self.brand.capitalize()} dispute ratio for {self.month} projected at "
+            f"{self.share_percent} % or more of {self.programme}'s threshold"
+        )
+
+    def details(self) -> list[tuple[str, str]]:
+        return [
+            ("So far", f"{self.count:,} of {self.denominator:,} ({self.rate})"),
+            *(("Projection", line) for line in self.lines),
+        ]
+
+    def actions(self) -> list[Action]:
+        return [
+            Action(
+                label="The monthly ratio report",
+                path=f"/ops/tenants/{self.tenant}/disputes/ratios?month={self.month}",
+                command=f"ecomops disputes ratios --tenant {self.tenant} --month {self.month}",
+            )
+        ]

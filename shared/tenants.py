@@ -222,6 +222,9 @@ class DisputeSettings(BaseModel):
     # The reason such a refund gives Stripe: ``fraudulent`` blocks the card and e-mail at
     # Stripe, so only when the tenant chose it; by default no reason is given.
     early_fraud_refund_fraudulent: bool = False
+    # The card networks' region the shop's acquirer is in, where a programme's thresholds
+    # differ by region (Visa VAMP: ``MENA`` keeps 2.2 %); None: the general thresholds.
+    network_region: str | None = None
 
 
 class TenantSettings(BaseModel):

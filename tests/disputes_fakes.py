@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from functions.disputes.adapters.packet_pdf import PdfPackets
+from functions.disputes.adapters.programmes import load_programmes
 from functions.disputes.domain.case import DisputeCase
 from functions.disputes.domain.evidence import SentEmail
 from functions.disputes.ports import Ports, StripeRefused
@@ -87,6 +88,25 @@ class FakeOrders:
         ]
 
 
+class FakeCounts:
+    """``RatioCounts`` as a test plants them: ``{(month, kind): {brand: count}}``."""
+
+    def __init__(self) -> None:
+        self.planted: dict[tuple[date, str], dict[str, int]] = {}
+
+    def plant(self, month: date, kind: str, **brands: int) -> None:
+        self.planted[(month, kind)] = brands
+
+    def chargebacks(self, tenant: str, month: date) -> dict[str, int]:
+        return self.planted.get((month, "chargebacks"), {})
+
+    def fraud_reports(self, tenant: str, month: date) -> dict[str, int]:
+        return self.planted.get((month, "fraud_reports"), {})
+
+    def settled(self, tenant: str, month: date) -> dict[str, int]:
+        return self.planted.get((month, "settled"), {})
+
+
 class FakeEmails:
     def __init__(self, sent: dict[str, list[SentEmail]] | None = None) -> None:
         self.sent = sent or {}
@@ -162,6 +182,8 @@ def ports(
         emails=FakeEmails(emails),
         tenants=tenants,
         directory=tenants,
+        counts=FakeCounts(),
+        programmes=load_programmes(),
         earlier=orders,
         packets=PdfPackets(),
         gateway=FakeGateway(),

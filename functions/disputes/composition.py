@@ -61,8 +61,10 @@ def build_ports(
         DynamoCaseStore,
         NotificationLog,
         StoredOrders,
+        TableRatioCounts,
     )
     from functions.disputes.adapters.packet_pdf import PdfPackets
+    from functions.disputes.adapters.programmes import load_programmes
     from functions.disputes.adapters.stripe_disputes import StripeDisputes
     from functions.disputes.ports import Ports
     from shared.alerts import Alerting, DynamoAlertLog
@@ -72,8 +74,9 @@ def build_ports(
 
     table = settings.table_name
     directory = TenantDirectory(table)
+    cases = DynamoCaseStore(table, clock)
     return Ports(
-        cases=DynamoCaseStore(table, clock),
+        cases=cases,
         orders=StoredOrders(table, orders),
         emails=NotificationLog(table),
         tenants=CachedTenants(directory),
@@ -90,6 +93,8 @@ def build_ports(
             api_url=settings.public_api_url,
         ),
         directory=directory,
+        counts=TableRatioCounts(table, cases),
+        programmes=load_programmes(),
         clock=clock,
     )
 

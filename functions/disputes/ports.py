@@ -11,10 +11,11 @@ from shared.alerts import Alerts
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date, datetime
 
     from functions.disputes.domain.case import DisputeCase
     from functions.disputes.domain.evidence import PacketSection, SentEmail
+    from functions.disputes.domain.ratios import Programmes
     from shared.order_aggregate import OrderState
     from shared.tenants import TenantSettings
 
@@ -89,6 +90,22 @@ class DisputeGateway(Protocol):
     def close(self, tenant: str, dispute_id: str, key: str) -> dict[str, Any]: ...
 
 
+class RatioCounts(Protocol):
+    """What the networks' ratios count, per card brand, for a month (its first day)."""
+
+    def chargebacks(self, tenant: str, month: date) -> dict[str, int]:
+        """Chargebacks (not inquiries) opened in the month."""
+        ...
+
+    def fraud_reports(self, tenant: str, month: date) -> dict[str, int]:
+        """Fraud reported on the tenant's card payments in the month (early fraud warnings)."""
+        ...
+
+    def settled(self, tenant: str, month: date) -> dict[str, int]:
+        """Card payments that succeeded in the month."""
+        ...
+
+
 @dataclass
 class Ports:
     cases: CaseStore
@@ -100,4 +117,6 @@ class Ports:
     gateway: DisputeGateway
     alerts: Alerts
     directory: TenantList
+    counts: RatioCounts
+    programmes: Programmes
     clock: Clock = SYSTEM_CLOCK

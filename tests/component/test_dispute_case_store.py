@@ -9,18 +9,23 @@ from typing import Any
 
 import boto3
 
-from functions.disputes.adapters.case_store import DynamoCaseStore
+from functions.disputes.adapters.case_store import DynamoCaseStore, TableRatioCounts
 from functions.disputes.composition import dispute_cases, dispute_desk
 from functions.disputes.domain.case import CaseFlag, CaseState
 from functions.disputes.domain.evidence import EvidenceDraft
+from functions.disputes.use_cases.cases import record_dispute_event
 from functions.orders.adapters.notification_log import DynamoNotificationLog
 from functions.reconcile.adapters.loader import DayLoader
 from functions.reconcile.ports import LoadWindow
+from functions.webhooks.use_cases.apply import route
 from shared import keys
+from shared.events import Card, PaymentSucceeded, Source
+from shared.money import Money
+from shared.order_store import OrderStore
 from tests.clocks import FixedClock
 from tests.component import orders
 from tests.component.conftest import TABLE
-from tests.disputes_fakes import OPENED_AT, stripe_dispute_document
+from tests.disputes_fakes import OPENED_AT, dispute_event, ports, stripe_dispute_document
 
 
 def processed(document: dict[str, Any]) -> str:
@@ -103,9 +108,6 @@ def test_dispute_without_case_asks_the_desk(aws_env: dict[str, Any]) -> None:
     orders.place("o-1", at=placed)
     orders.pay("o-1", "pi_1", 2500, placed)
     # Applied to the order without the desk (as before this issue): no case.
-    from functions.webhooks.use_cases.apply import route
-    from shared.order_store import OrderStore
-    from tests.disputes_fakes import dispute_event
 
     route(dispute_event(order_id="o-1", status="under_review"), OrderStore(TABLE))
     loader = DayLoader(TABLE, cases=dispute_cases(TABLE))
@@ -116,3 +118,42 @@ def test_dispute_without_case_asks_the_desk(aws_env: dict[str, Any]) -> None:
     processed(stripe_dispute_document(event_id="evt_other", status="under_review"))
     (dispute,) = loader.load("acme", date(2026, 11, 20), "UTC", window).disputes
     assert dispute.has_case
+
+
+def test_ratio_counts_from_the_table(aws_env: dict[str, Any]) -> None:
+    """Card payments by the day they succeeded (an order placed the month before counts in the
+    month it was paid), chargebacks by brand (inquiries apart), from the stored records."""
+
+    def paid(order_id: str, at: datetime, brand: str) -> None:
+        orders.place(order_id, at=at - timedelta(days=2))
+        orders.apply(
+            PaymentSucceeded(
+                tenant="acme",
+                source=Source.STRIPE,
+                source_event_id=f"evt-{order_id}",
+                occurred_at=at,
+                order_id=order_id,
+                payment_id=f"pi_{order_id}",
+                charge_id=f"ch_{order_id}",
+                amount=Money.of(2500, "EUR"),
+                card=Card(brand=brand, last4="4242"),
+            )
+        )
+
+    paid("o-oct", datetime(2026, 10, 20, tzinfo=UTC), "visa")
+    paid("o-nov1", datetime(2026, 11, 1, 1, tzinfo=UTC), "visa")
+    paid("o-nov2", datetime(2026, 11, 12, tzinfo=UTC), "mastercard")
+    paid("o-nov3", datetime(2026, 11, 29, tzinfo=UTC), "visa")
+    paid("o-dec", datetime(2026, 12, 1, tzinfo=UTC), "visa")
+    store = DynamoCaseStore(TABLE)
+    p = ports()
+    p.cases = store
+    record_dispute_event(p, dispute_event(dispute_id="dp_a", brand="visa"), None)
+    record_dispute_event(
+        p, dispute_event(dispute_id="dp_b", brand="visa", status="warning_needs_response"), None
+    )
+    counts = TableRatioCounts(TABLE, store)
+    assert counts.settled("acme", date(2026, 11, 1)) == {"visa": 2, "mastercard": 1}
+    assert counts.settled("acme", date(2026, 10, 1)) == {"visa": 1}
+    assert counts.chargebacks("acme", date(2026, 11, 1)) == {"visa": 1}
+    assert counts.fraud_reports("acme", date(2026, 11, 1)) == {}

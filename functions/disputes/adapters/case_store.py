@@ -4,15 +4,16 @@ it read."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from functions.disputes.domain.case import DisputeCase
+from functions.disputes.domain.case import CaseKind, DisputeCase
 from functions.disputes.domain.evidence import SentEmail
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.order_aggregate import OrderState
+from shared.order_aggregate import OrderState, OrderStatus
 from shared.order_store import OrderStore
 from shared.retention import Retention, table_retention
 
@@ -164,3 +165,61 @@ class CustomerOrders:
             for item in page["Items"]:
                 if item.get("SK", {}).get("S") == keys.ORDER_SK and "state" in item:
                     yield OrderState.model_validate_json(item["state"]["S"])
+
+
+class TableRatioCounts:
+    """``RatioCounts`` from the table: chargebacks from the cases (by the month they opened),
+    card payments from the orders' aggregates (placed from ten days before the month to its
+    end, counted by the day their payment succeeded), fraud reports from the early fraud
+    warnings the desk keeps."""
+
+    def __init__(self, table_name: str, cases: DynamoCaseStore) -> None:
+        self.table_name = table_name
+        self.cases_store = cases
+
+    def chargebacks(self, tenant: str, month: date) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for case in self.cases_store.opened_in(tenant, month.strftime("%Y-%m")):
+            if case.kind == CaseKind.CHARGEBACK:
+                brand = (case.card_brand or "unknown").lower()
+                counts[brand] = counts.get(brand, 0) + 1
+        return counts
+
+    def fraud_reports(self, tenant: str, month: date) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for item in self.cases_store._query(
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.fraud_warnings_month(tenant, month.strftime("%Y-%m"))}
+            },
+        ):
+            brand = item.get("brand", {}).get("S") or "unknown"
+            counts[brand] = counts.get(brand, 0) + 1
+        return counts
+
+    def settled(self, tenant: str, month: date) -> dict[str, int]:
+        start = datetime.combine(month, time.min, UTC)
+        end = datetime.combine(
+            month + timedelta(days=calendar.monthrange(month.year, month.month)[1]), time.min, UTC
+        )
+        counts: dict[str, int] = {}
+        for status in OrderStatus:
+            for item in self.cases_store._query(
+                IndexName=keys.BY_STATUS,
+                KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":pk": {"S": keys.status_index(tenant, status)},
+                    ":a": {"S": (start - timedelta(days=10)).isoformat()},
+                    ":b": {"S": end.isoformat() + "#~"},
+                },
+                ProjectionExpression="#s",
+                ExpressionAttributeNames={"#s": "state"},
+            ):
+                state = OrderState.model_validate_json(item["state"]["S"])
+                for payment in state.payments.values():
+                    at = payment.succeeded_at
+                    if at is None or not start <= at < end or payment.card is None:
+                        continue
+                    brand = str(payment.card.value.get("brand") or "unknown").lower()
+                    counts[brand] = counts.get(brand, 0) + 1
+        return counts
