@@ -29,6 +29,7 @@ _ENV = {
     "mail_dir": "MAIL_DIR",
     "ops_sender": "OPS_SENDER",
     "public_api_url": "PUBLIC_API_URL",
+    "tenant_secret_prefix": "TENANT_SECRET_PREFIX",
 }
 
 
@@ -41,6 +42,8 @@ class DisputesSettings(BaseModel):
     mail_dir: str | None = None
     ops_sender: str | None = None
     public_api_url: str | None = None
+    # Where the tenants' secrets live in Parameter Store (the Stripe key to submit with).
+    tenant_secret_prefix: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DisputesSettings:
@@ -83,7 +86,7 @@ def build_ports(
         earlier=CustomerOrders(table),
         packets=PdfPackets(),
         # The gateway's API key only (never webhook or link secrets).
-        gateway=StripeDisputes(TenantSecrets(parts=API)),
+        gateway=StripeDisputes(TenantSecrets(parts=API, prefix=settings.tenant_secret_prefix)),
         alerts=Alerting(
             settings.client_alerts_topic,
             tenants=directory,

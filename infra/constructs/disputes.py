@@ -5,6 +5,7 @@ its composition root), and operators act on them through the operator API."""
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
@@ -13,6 +14,20 @@ from infra import nag
 from infra.constructs.alerting import Alerting
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit, grant_send_email
+
+CASES_PATH = "/ops/tenants/{tenant}/disputes"
+CASE_PATH = f"{CASES_PATH}/{{dispute_id}}"
+# The operator API's routes for the desk (functions/api/routes/disputes.py), added to its list.
+DISPUTE_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
+    (CASES_PATH, apigw.HttpMethod.GET),
+    (f"{CASES_PATH}/register.csv", apigw.HttpMethod.GET),
+    (f"{CASES_PATH}/ratios", apigw.HttpMethod.GET),
+    (CASE_PATH, apigw.HttpMethod.GET),
+    (CASE_PATH, apigw.HttpMethod.PATCH),
+    (f"{CASE_PATH}/draft", apigw.HttpMethod.POST),
+    (f"{CASE_PATH}/submit", apigw.HttpMethod.POST),
+    (f"{CASE_PATH}/accept", apigw.HttpMethod.POST),
+)
 
 
 class Disputes(Construct):
