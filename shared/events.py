@@ -253,6 +253,18 @@ class DisputeFundsReinstated(_DisputeEvent):
     kind: Literal["DisputeFundsReinstated"] = "DisputeFundsReinstated"
 
 
+class EarlyFraudWarningRaised(_Event):
+    """The card's issuer reported the charge as fraud (Stripe's ``radar.early_fraud_warning``):
+    a dispute often follows. ``actionable``: refunding now can still prevent it."""
+
+    kind: Literal["EarlyFraudWarningRaised"] = "EarlyFraudWarningRaised"
+    warning_id: str
+    charge_id: str
+    payment_id: str | None = None
+    actionable: bool
+    fraud_type: str | None = None
+
+
 class _PayoutEvent(_Event):
     payout_id: str
     amount: Money
@@ -301,6 +313,7 @@ DomainEvent = Annotated[
     | DisputeClosed
     | DisputeFundsWithdrawn
     | DisputeFundsReinstated
+    | EarlyFraudWarningRaised
     | PayoutPaid
     | PayoutFailed
     | ShipmentUpdated,

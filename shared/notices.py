@@ -773,3 +773,42 @@ class DisputeRatioWarning(Notice):
                 command=f"ecomops disputes ratios --tenant {self.tenant} --month {self.month}",
             )
         ]
+
+
+class EarlyFraudWarningNotice(Notice):
+    """The issuer reported a charge as fraud (Stripe's early fraud warning): what the desk did
+    under the tenant's policy, and where to watch for the dispute that may follow."""
+
+    kind: Literal["early_fraud_warning"] = "early_fraud_warning"
+    severity: Severity = Severity.CRITICAL
+    warning_id: str
+    charge_id: str
+    fraud_type: str | None = None
+    outcome: str
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.warning_id}"
+
+    @property
+    def headline(self) -> str:
+        on = f"order {self.order_id}" if self.order_id else f"charge {self.charge_id}"
+        return f"Early fraud warning on {on}: {self.outcome}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Warning", self.warning_id),
+            ("Charge", self.charge_id),
+            ("Fraud type", self.fraud_type),
+        ]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Dispute cases (a chargeback often follows)",
+                path=f"/ops/tenants/{self.tenant}/disputes",
+                command=f"ecomops disputes list --tenant {self.tenant}",
+            ),
+        ]

@@ -217,11 +217,10 @@ class DisputeSettings(BaseModel):
     cancellation_policy_disclosure: str | None = Field(default=None, max_length=20_000)
     # An actionable early fraud warning on an order not shipped yet: ``cancel_unshipped``
     # cancels and refunds it before it becomes a dispute (the default); ``alert`` only tells
-    # the client team; shipped orders are always only alerted on.
+    # the client team; shipped orders are always only alerted on. The refund is a fraud
+    # cancellation: Stripe hears ``fraudulent`` (which blocks the card and e-mail) only when
+    # ``refunds.report_fraud_to_gateway`` is on, no reason otherwise.
     early_fraud_warning: Literal["cancel_unshipped", "alert"] = "cancel_unshipped"
-    # The reason such a refund gives Stripe: ``fraudulent`` blocks the card and e-mail at
-    # Stripe, so only when the tenant chose it; by default no reason is given.
-    early_fraud_refund_fraudulent: bool = False
     # The card networks' region the shop's acquirer is in, where a programme's thresholds
     # differ by region (Visa VAMP: ``MENA`` keeps 2.2 %); None: the general thresholds.
     network_region: str | None = None

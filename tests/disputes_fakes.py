@@ -10,7 +10,7 @@ from functions.disputes.adapters.packet_pdf import PdfPackets
 from functions.disputes.adapters.programmes import load_programmes
 from functions.disputes.domain.case import DisputeCase
 from functions.disputes.domain.evidence import SentEmail
-from functions.disputes.ports import Ports, StripeRefused
+from functions.disputes.ports import CancellationRefused, Ports, StripeRefused
 from shared.events import (
     DisputeClosed,
     DisputeFundsReinstated,
@@ -80,6 +80,17 @@ class FakeOrders:
     def load(self, tenant: str, order_id: str) -> OrderState | None:
         return self.states.get((tenant, order_id))
 
+    def resolve(self, tenant: str, ref: str) -> str | None:
+        kind, _, value = ref.partition(":")
+        for (t, order_id), state in self.states.items():
+            for payment in state.payments.values():
+                if t == tenant and (
+                    (kind == "charge" and value in payment.charge_ids)
+                    or (kind == "payment" and value == payment.payment_id)
+                ):
+                    return order_id
+        return None
+
     def of_customer(self, tenant: str, email: str) -> list[OrderState]:
         return [
             s
@@ -105,6 +116,42 @@ class FakeCounts:
 
     def settled(self, tenant: str, month: date) -> dict[str, int]:
         return self.planted.get((month, "settled"), {})
+
+
+class FakeWarnings:
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+
+    def record(self, tenant: str, warning_id: str, month: str, fields: dict[str, str]) -> bool:
+        if (tenant, warning_id) in self.kept:
+            return False
+        self.kept[(tenant, warning_id)] = (month, fields)
+        return True
+
+
+class FakeActions:
+    def __init__(self) -> None:
+        self.recorded: dict[tuple[str, str], str] = {}
+
+    def done(self, tenant: str, key: str) -> bool:
+        return (tenant, key) in self.recorded
+
+    def record(self, tenant: str, key: str, detail: str) -> None:
+        self.recorded[(tenant, key)] = detail
+
+
+class FakeCancellation:
+    """The orders context's cancellation: every call kept; ``refuse`` says no."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.refuse: str | None = None
+
+    def cancel(self, tenant: str, order_id: str, reason: str) -> dict[str, Any]:
+        if self.refuse:
+            raise CancellationRefused(self.refuse)
+        self.calls.append((tenant, order_id, reason))
+        return {"cancelled": True, "refunds": [{"refund_id": "cancellation-pi_1"}]}
 
 
 class FakeEmails:
@@ -187,6 +234,9 @@ def ports(
         earlier=orders,
         packets=PdfPackets(),
         gateway=FakeGateway(),
+        warnings=FakeWarnings(),
+        actions=FakeActions(),
+        cancellation=FakeCancellation(),
         clock=FixedClock(at),
         **more,
     )

@@ -61,7 +61,9 @@ def build_ports(
 ) -> Ports:
     from functions.disputes.adapters.case_store import (
         CustomerOrders,
+        DeskActions,
         DynamoCaseStore,
+        FraudWarnings,
         NotificationLog,
         StoredOrders,
         TableRatioCounts,
@@ -72,6 +74,7 @@ def build_ports(
     from functions.disputes.ports import Ports
     from shared.alerts import Alerting, DynamoAlertLog
     from shared.notify.mailers import mailer_for
+    from shared.retention import table_retention
     from shared.tenant_secrets import API, TenantSecrets
     from shared.tenants import CachedTenants, TenantDirectory
 
@@ -98,6 +101,9 @@ def build_ports(
         directory=directory,
         counts=TableRatioCounts(table, cases),
         programmes=load_programmes(),
+        warnings=FraudWarnings(table, table_retention(table, clock)),
+        actions=DeskActions(table, clock),
+        cancellation=OrdersCancellation(table),
         clock=clock,
     )
 
@@ -105,6 +111,28 @@ def build_ports(
 @cache
 def ports_for(settings: DisputesSettings, clock: Clock = CLOCK) -> Ports:
     return build_ports(settings, clock)
+
+
+class OrdersCancellation:
+    """The ``OrderCancellation`` port: the orders context's public cancellation, its refunds a
+    fraud cancellation (Stripe hears ``fraudulent`` only under the tenant's
+    ``refunds.report_fraud_to_gateway``). The one place the desk reaches the orders context."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def cancel(self, tenant: str, order_id: str, reason: str) -> dict[str, Any]:
+        from functions.disputes.ports import CancellationRefused
+        from functions.orders.composition import cancel_order
+        from functions.orders.errors import OperationRefused
+        from shared.refund_causes import RefundCause
+
+        try:
+            return cancel_order(
+                tenant, order_id, reason, cause=RefundCause.FRAUD_REPORTED, table=self.table_name
+            )
+        except OperationRefused as refused:
+            raise CancellationRefused(str(refused)) from refused
 
 
 # -- what other contexts' composition roots reach -----------------------------------------------
@@ -121,6 +149,11 @@ class DisputeDesk:
         from functions.disputes.use_cases.intake import dispute_event_taken
 
         return dispute_event_taken(self.ports, event, order_id)
+
+    def fraud_warning(self, event: Any) -> str:
+        from functions.disputes.use_cases.fraud_warnings import fraud_warning_taken
+
+        return fraud_warning_taken(self.ports, event)
 
 
 def dispute_desk(table_name: str, orders: OrderStore | None = None) -> DisputeDesk:

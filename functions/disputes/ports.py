@@ -44,6 +44,10 @@ class OrderReader(Protocol):
         """The order's aggregate, or None when no event has made it."""
         ...
 
+    def resolve(self, tenant: str, ref: str) -> str | None:
+        """The order a gateway reference (``charge:<id>``, ``payment:<id>``) was linked to."""
+        ...
+
 
 class EmailLog(Protocol):
     def sent_for(self, tenant: str, order_id: str) -> list[SentEmail]:
@@ -106,6 +110,38 @@ class RatioCounts(Protocol):
         ...
 
 
+class FraudWarningLog(Protocol):
+    def record(
+        self,
+        tenant: str,
+        warning_id: str,
+        month: str,
+        fields: dict[str, str],
+    ) -> bool:
+        """Keep the warning (by the month it was raised, for the ratios): one conditional
+        put; False when it was kept already."""
+        ...
+
+
+class ActionLog(Protocol):
+    """Effects outside the desk done once (an early fraud warning's cancellation)."""
+
+    def done(self, tenant: str, key: str) -> bool: ...
+
+    def record(self, tenant: str, key: str, detail: str) -> None: ...
+
+
+class CancellationRefused(Exception):
+    """The orders context would not cancel (the order shipped meanwhile, say)."""
+
+
+class OrderCancellation(Protocol):
+    def cancel(self, tenant: str, order_id: str, reason: str) -> dict[str, Any]:
+        """The orders context's cancellation (stop the lifecycle, refund every payment once as
+        a fraud cancellation, tell the customer); ``CancellationRefused`` when it will not."""
+        ...
+
+
 @dataclass
 class Ports:
     cases: CaseStore
@@ -119,4 +155,7 @@ class Ports:
     directory: TenantList
     counts: RatioCounts
     programmes: Programmes
+    warnings: FraudWarningLog
+    actions: ActionLog
+    cancellation: OrderCancellation
     clock: Clock = SYSTEM_CLOCK

@@ -133,6 +133,10 @@ class DisputeDesk(Protocol):
 
     def dispute_event(self, event: Any, order_id: str | None) -> str: ...
 
+    def fraud_warning(self, event: Any) -> str:
+        """An early fraud warning: recorded, and acted on per the tenant's policy."""
+        ...
+
 
 # -- replay and views -----------------------------------------------------------------------------
 

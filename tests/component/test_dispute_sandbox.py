@@ -5,14 +5,12 @@ dispute at Stripe; a submission after the deadline is refused and the case says 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import stripe
 
-from functions.disputes.composition import DisputesSettings, build_ports, dispute_desk
+from functions.disputes.composition import DisputesSettings, build_ports
 from functions.disputes.domain.case import CaseFlag, CaseState
 from functions.disputes.use_cases.representment import (
     SubmissionRefused,
@@ -23,45 +21,18 @@ from local.sandboxes.stripe_sandbox import StripeSandbox
 from tests.clocks import FixedClock
 from tests.component import orders
 from tests.component.conftest import TABLE
-
-START = datetime(2026, 11, 20, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, Any]) -> Iterator[StripeSandbox]:
-    box = StripeSandbox(seed=11)
-    box.set_time(START.timestamp())
-    box.start()
-    assert box.base_url is not None
-    monkeypatch.setenv("STRIPE_API_BASE", box.base_url)
-    monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
-    try:
-        yield box
-    finally:
-        box.stop()
+from tests.component.dispute_sandbox import START, deliver, pay, stripe_sandbox  # noqa: F401
 
 
-def deliver(box: StripeSandbox) -> None:
-    """The sandbox's new events through the processor, with the desk."""
-    for event in box.drain_events():
-        orders.process_stripe(event, START, disputes=lambda store: dispute_desk(TABLE, store))
+def deliver_all(box: StripeSandbox) -> None:
+    deliver(box.drain_events())
 
 
 def disputed_order(box: StripeSandbox, order_id: str, reason: str) -> str:
     orders.place(order_id, at=START - timedelta(hours=1), amount=8000)
-    client = stripe.StripeClient("sk_test_x", base_addresses={"api": box.base_url})
-    pi = client.v1.payment_intents.create(
-        params={
-            "amount": 8000,
-            "currency": "eur",
-            "confirm": True,
-            "payment_method": "pm_card_visa",
-            "metadata": {"order_id": order_id},
-        }
-    )
-    deliver(box)
+    pi = pay(box, order_id)
     dispute = box.open_dispute(str(pi.latest_charge), reason=reason)
-    deliver(box)
+    deliver_all(box)
     return str(dispute["id"])
 
 
@@ -89,9 +60,9 @@ def test_submit_then_the_network_decides(sandbox: StripeSandbox) -> None:
         if r.method == "POST" and r.path == f"/v1/disputes/{dispute_id}"
     ]
     assert submission.idempotency_key and submission.status == 200
-    deliver(sandbox)  # charge.dispute.updated: under_review
+    deliver_all(sandbox)  # charge.dispute.updated: under_review
     sandbox.close_dispute(dispute_id, won=True)
-    deliver(sandbox)
+    deliver_all(sandbox)
     case = ports.cases.get("acme", dispute_id)
     assert case is not None
     assert (case.state, case.stripe_status, case.funds_reinstated) == (CaseState.WON, "won", True)
@@ -102,7 +73,7 @@ def test_accept_closes_the_dispute_at_stripe(sandbox: StripeSandbox) -> None:
     dispute_id = disputed_order(sandbox, "o-2", "fraudulent")
     accept_case(desk(START), "acme", dispute_id, by="lee")
     assert sandbox.request("GET", f"/v1/disputes/{dispute_id}").json()["status"] == "lost"
-    deliver(sandbox)
+    deliver_all(sandbox)
     case = desk(START).cases.get("acme", dispute_id)
     assert case is not None and (case.state, case.stripe_status) == (CaseState.ACCEPTED, "lost")
 

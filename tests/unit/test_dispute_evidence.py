@@ -56,6 +56,7 @@ def order(
     ship_to: Address | None = HOME,
     fingerprint: str = "fp_ann_visa",
     delivered: bool = True,
+    shipped: bool = True,
     charges: tuple[str, ...] = (),
 ) -> OrderState:
     def ev(event_id: str) -> dict[str, object]:
@@ -99,6 +100,8 @@ def order(
                 card=Card(fingerprint=fingerprint, brand="visa", last4="4242"),
             ),
         )
+    if not shipped:
+        return state
     state = apply(
         state,
         OrderFulfilled(

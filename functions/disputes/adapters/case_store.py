@@ -18,6 +18,16 @@ from shared.order_store import OrderStore
 from shared.retention import Retention, table_retention
 
 
+def _item(table: str, key: tuple[str, str]) -> dict[str, Any] | None:
+    """One item by its key, read consistently."""
+    pk, sk = key
+    answer = aws.client("dynamodb").get_item(
+        TableName=table, ConsistentRead=True, Key={"PK": {"S": pk}, "SK": {"S": sk}}
+    )
+    item: dict[str, Any] | None = answer.get("Item")
+    return item
+
+
 class DynamoCaseStore:
     def __init__(
         self, table_name: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
@@ -49,16 +59,7 @@ class DynamoCaseStore:
         }
 
     def get(self, tenant: str, dispute_id: str) -> DisputeCase | None:
-        pk, sk = keys.dispute_case(tenant, dispute_id)
-        item = (
-            aws.client("dynamodb")
-            .get_item(
-                TableName=self.table_name,
-                ConsistentRead=True,
-                Key={"PK": {"S": pk}, "SK": {"S": sk}},
-            )
-            .get("Item")
-        )
+        item = _item(self.table_name, keys.dispute_case(tenant, dispute_id))
         return DisputeCase.model_validate_json(item["case"]["S"]) if item else None
 
     def save(self, case: DisputeCase, expected_version: int) -> bool:
@@ -120,6 +121,9 @@ class StoredOrders:
     def load(self, tenant: str, order_id: str) -> OrderState | None:
         state, version = self.store.load(tenant, order_id)
         return state if version else None
+
+    def resolve(self, tenant: str, ref: str) -> str | None:
+        return self.store.resolve(tenant, ref)
 
 
 class NotificationLog:
@@ -223,3 +227,55 @@ class TableRatioCounts:
                     brand = str(payment.card.value.get("brand") or "unknown").lower()
                     counts[brand] = counts.get(brand, 0) + 1
         return counts
+
+
+class FraudWarnings:
+    """Early fraud warnings by month (``keys.fraud_warnings_month``), each put once."""
+
+    def __init__(self, table_name: str, retention: Retention) -> None:
+        self.table_name = table_name
+        self.retention = retention
+
+    def record(self, tenant: str, warning_id: str, month: str, fields: dict[str, str]) -> bool:
+        ddb = aws.client("dynamodb")
+        try:
+            ddb.put_item(
+                TableName=self.table_name,
+                Item={
+                    "PK": {"S": keys.fraud_warnings_month(tenant, month)},
+                    "SK": {"S": warning_id},
+                    "kind": {"S": "early_fraud_warning"},
+                    "tenant": {"S": tenant},
+                    **{k: {"S": v} for k, v in fields.items() if v},
+                    **self.retention.attribute(tenant),
+                },
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+class DeskActions:
+    """Effects of the desk done once (``keys.dispute_action``)."""
+
+    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.table_name = table_name
+        self.clock = clock
+
+    def done(self, tenant: str, key: str) -> bool:
+        return _item(self.table_name, keys.dispute_action(tenant, key)) is not None
+
+    def record(self, tenant: str, key: str, detail: str) -> None:
+        pk, sk = keys.dispute_action(tenant, key)
+        aws.client("dynamodb").put_item(
+            TableName=self.table_name,
+            Item={
+                "PK": {"S": pk},
+                "SK": {"S": sk},
+                "kind": {"S": "dispute_action"},
+                "key": {"S": key},
+                "detail": {"S": detail},
+                "at": {"S": self.clock.now().isoformat()},
+            },
+        )

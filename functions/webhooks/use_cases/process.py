@@ -32,6 +32,7 @@ from shared.events import (
     DisputeFundsWithdrawn,
     DisputeOpened,
     DisputeUpdated,
+    EarlyFraudWarningRaised,
     Ignored,
     Malformed,
     PayoutFailed,
@@ -110,6 +111,11 @@ def process(raw: StoredEvent, deps: Dependencies) -> str:
                         )
                     ),
                 )
+        elif isinstance(event, EarlyFraudWarningRaised):
+            # Not a fact of the order aggregate: the chargeback desk keeps and acts on it.
+            outcomes.append(
+                deps.disputes.fraud_warning(event) if deps.disputes is not None else IGNORED
+            )
         else:
             result, order_id = route_to_order(event, deps.orders)
             outcomes.append(result)

@@ -67,6 +67,32 @@ class Disputes(BalanceTransactions):
                 self._open_dispute(Ctx(None, None), charge_id, reason, amount, inquiry)
             )
 
+    def early_fraud_warning(
+        self,
+        charge_id: str,
+        *,
+        fraud_type: str = "unauthorized_use_of_card",
+        actionable: bool = True,
+    ) -> JSON:
+        """The card's issuer reports the charge as fraud (Radar's early fraud warning):
+        ``radar.early_fraud_warning.created``. Actionable while the charge is neither refunded
+        nor disputed."""
+        with self._lock:
+            charge = self._fetch("charge", charge_id, param="charge")
+            warning: JSON = {
+                "id": self._id("issfr"),
+                "object": "radar.early_fraud_warning",
+                "actionable": actionable and not charge["refunded"] and not charge["dispute"],
+                "charge": charge_id,
+                "created": self.now(),
+                "fraud_type": fraud_type,
+                "livemode": False,
+                "payment_intent": charge["payment_intent"],
+            }
+            self._store("radar.early_fraud_warning", warning)
+            self._emit(Ctx(None, None), "radar.early_fraud_warning.created", warning)
+            return self._render(warning)
+
     def close_dispute(self, dispute_id: str, *, won: bool) -> JSON:
         """The card network decides. Won: the amount and the fee are reinstated."""
         with self._lock:

@@ -68,6 +68,7 @@ from shared.events import (
     DisputeOpened,
     DisputeUpdated,
     DomainEvent,
+    EarlyFraudWarningRaised,
     Ignored,
     Malformed,
     PaymentAuthorized,
@@ -417,6 +418,28 @@ def _dispute_fee(dispute: dict[str, Any], currency: str, where: str) -> Money | 
     return minor_money(sum(fees), currency, f"{where}.balance_transactions[].fee")
 
 
+# --- early fraud warnings -----------------------------------------------------------------------
+
+
+def _early_fraud_warning(
+    warning: dict[str, Any], event_type: str, occurred_at: datetime, ctx: Context
+) -> list[DomainEvent]:
+    where = f"stripe {event_type}: data.object"
+    actionable = warning.get("actionable")
+    if not isinstance(actionable, bool):
+        raise Malformed(f"{where}.actionable is missing or not a boolean")
+    return [
+        EarlyFraudWarningRaised(
+            **ctx.common(occurred_at),
+            warning_id=need_text(warning.get("id"), f"{where}.id"),
+            charge_id=need_text(ref_id(warning.get("charge")), f"{where}.charge"),
+            payment_id=ref_id(warning.get("payment_intent")),
+            actionable=actionable,
+            fraud_type=text(warning.get("fraud_type")),
+        )
+    ]
+
+
 # --- payouts ------------------------------------------------------------------------------------
 
 
@@ -477,6 +500,8 @@ _HANDLERS: dict[str, _Handler] = {
     "payout.paid": _payout,
     "payout.failed": _payout,
     "payout.reconciliation_completed": _payout,
+    "radar.early_fraud_warning.created": _early_fraud_warning,
+    "radar.early_fraud_warning.updated": _early_fraud_warning,
 }
 
 
