@@ -10,10 +10,16 @@ from typing import Any
 import boto3
 
 from functions.disputes.adapters.case_store import DynamoCaseStore, TableRatioCounts
-from functions.disputes.composition import dispute_cases, dispute_desk
+from functions.disputes.composition import (
+    DisputesSettings,
+    build_ports,
+    dispute_cases,
+    dispute_desk,
+)
 from functions.disputes.domain.case import CaseFlag, CaseState
 from functions.disputes.domain.evidence import EvidenceDraft
 from functions.disputes.use_cases.cases import record_dispute_event
+from functions.disputes.use_cases.intake import link_unknown_charges
 from functions.orders.adapters.notification_log import DynamoNotificationLog
 from functions.reconcile.adapters.loader import DayLoader
 from functions.reconcile.ports import LoadWindow
@@ -22,10 +28,11 @@ from shared import keys
 from shared.events import Card, PaymentSucceeded, Source
 from shared.money import Money
 from shared.order_store import OrderStore
+from shared.tenants import TenantDirectory
 from tests.clocks import FixedClock
 from tests.component import orders
 from tests.component.conftest import TABLE
-from tests.disputes_fakes import OPENED_AT, dispute_event, ports, stripe_dispute_document
+from tests.disputes_fakes import OPENED_AT, dispute_event, ports, stripe_dispute_document, tenant
 
 
 def processed(document: dict[str, Any]) -> str:
@@ -157,3 +164,24 @@ def test_ratio_counts_from_the_table(aws_env: dict[str, Any]) -> None:
     assert counts.settled("acme", date(2026, 10, 1)) == {"visa": 1}
     assert counts.chargebacks("acme", date(2026, 11, 1)) == {"visa": 1}
     assert counts.fraud_reports("acme", date(2026, 11, 1)) == {}
+
+
+def test_a_dispute_before_its_charge_is_parked_then_linked_by_the_tick(
+    aws_env: dict[str, Any],
+) -> None:
+    TenantDirectory(TABLE).save(tenant())
+    # The dispute first: parked under its charge at the order level, a flagged case here.
+    processed(stripe_dispute_document(charge_id="ch_pi_late", payment_intent="pi_late"))
+    desk = build_ports(DisputesSettings(table_name=TABLE), FixedClock(OPENED_AT))
+    assert link_unknown_charges(desk) == []
+    # Then the order and its payment: the payment links the charge, the parked event drains.
+    orders.place("o-late", at=OPENED_AT - timedelta(days=3))
+    orders.pay("o-late", "pi_late", 2500, OPENED_AT - timedelta(days=3))
+    state, _ = OrderStore(TABLE).load("acme", "o-late")
+    assert "dp_1" in state.disputes
+    assert link_unknown_charges(desk) == ["dp_1"]
+    case = desk.cases.get("acme", "dp_1")
+    assert case is not None and case.order_id == "o-late" and case.flags == []
+    assert [e.what for e in case.timeline][-2:] == ["linked", "evidence drafted"]
+    assert EvidenceDraft.model_validate(case.evidence).order_id == "o-late"
+    assert link_unknown_charges(desk) == []

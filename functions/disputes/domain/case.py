@@ -357,3 +357,19 @@ def assign(case: DisputeCase, assignee: str | None, by: str, at: datetime) -> Di
             by=by,
         )
     )
+
+
+def link(case: DisputeCase, order_id: str, at: datetime) -> DisputeCase:
+    """The order of a charge the case was opened without, found after the payment's events."""
+    if case.order_id is not None:
+        return case.model_copy(deep=True)
+    linked = case.model_copy(
+        update={
+            "order_id": order_id,
+            "flags": [f for f in case.flags if f != CaseFlag.CHARGE_UNKNOWN],
+        },
+        deep=True,
+    )
+    return linked.with_entry(
+        TimelineEntry(at=at, what="linked", detail=f"the charge is order {order_id}'s", by="desk")
+    )

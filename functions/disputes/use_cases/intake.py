@@ -3,9 +3,12 @@ drafted."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from functions.disputes.domain.case import TimelineEntry
+from functions.disputes.domain.case import DisputeCase, TimelineEntry, link
 from functions.disputes.domain.evidence import EvidenceRefused
 from functions.disputes.ports import Ports
 from functions.disputes.use_cases.cases import (
@@ -51,3 +54,29 @@ def _draft(ports: Ports, event: Any) -> None:
                 TimelineEntry(at=now, what="evidence not drafted", detail=why, by="desk")
             ),
         )
+
+
+def link_unknown_charges(ports: Ports) -> list[str]:
+    """Cases opened on a charge no event had named yet: once the payment's events have linked
+    the charge to its order (the parked dispute events are then applied to the order), the
+    case learns its order and its evidence is drafted from it. From the hourly tick."""
+    linked = []
+    for tenant in ports.directory.all():
+        for case in ports.cases.cases(tenant.id, "open"):
+            if not case.charge_unknown:
+                continue
+            order_id = ports.orders.resolve(tenant.id, f"charge:{case.charge_id}")
+            if order_id is None and case.payment_id:
+                order_id = ports.orders.resolve(tenant.id, f"payment:{case.payment_id}")
+            if order_id is None:
+                continue
+            change_case(ports, tenant.id, case.dispute_id, _linker(order_id, ports.clock.now()))
+            # A draft over Stripe's limits is said on the case when its next event tries again.
+            with contextlib.suppress(EvidenceRefused):
+                draft_evidence(ports, tenant.id, case.dispute_id)
+            linked.append(case.dispute_id)
+    return linked
+
+
+def _linker(order_id: str, at: datetime) -> Callable[[DisputeCase], DisputeCase]:
+    return lambda case: link(case, order_id, at)
