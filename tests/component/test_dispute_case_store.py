@@ -56,7 +56,7 @@ def test_the_processor_opens_one_case_per_dispute_and_updates_it(aws_env: dict[s
     orders.place("o-1", at=placed, amount=4000)
     orders.pay("o-1", "pi_1", 4000, placed)
     DynamoNotificationLog(TABLE, FixedClock(placed)).record(
-        "acme", "o-1", "confirmation", "sent", "msg-confirm", "order confirmed"
+        "acme", "o-1", "order_confirmation", "sent", "msg-confirm", "order confirmed"
     )
     created = stripe_dispute_document()
     for _ in range(3):  # Stripe redelivers; a replay re-runs the same function

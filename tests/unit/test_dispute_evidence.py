@@ -131,7 +131,9 @@ def order(
 DISPUTED_AT = OPENED_AT - timedelta(days=20)
 EMAILS = {
     "o-1": [
-        SentEmail(kind="confirmation", at=DISPUTED_AT + timedelta(minutes=2), message_id="m-1"),
+        SentEmail(
+            kind="order_confirmation", at=DISPUTED_AT + timedelta(minutes=2), message_id="m-1"
+        ),
         SentEmail(kind="shipped", at=DISPUTED_AT + timedelta(days=1), message_id="m-2"),
         SentEmail(kind="delivered", at=DISPUTED_AT + timedelta(days=3), status="failed"),
     ]
@@ -176,7 +178,7 @@ def test_evidence_fields_are_filled_from_a_delivered_order() -> None:
     # The receipt is the confirmation; the communication every e-mail that went out.
     assert "Message id: m-1" in draft.files["receipt"][0].lines
     (communication,) = draft.files["customer_communication"]
-    assert [line.split()[3] for line in communication.lines] == ["confirmation", "shipped"]
+    assert [line.split()[3] for line in communication.lines] == ["order_confirmation", "shipped"]
     assert set(draft.rendered) == {
         "receipt",
         "customer_communication",

@@ -73,7 +73,8 @@ CE3_MIN_DAYS = 120
 CE3_MAX_DAYS = 365
 CE3_ELEMENTS = ("ip", "device", "email", "shipping_address")
 CE3_MIN_MATCHES = 2
-CONFIRMATION_EMAIL = "confirmation"
+# The orders context sends the confirmation under this kind (its notification log).
+CONFIRMATION_EMAIL = "order_confirmation"
 
 
 class SentEmail(BaseModel):
