@@ -39,9 +39,8 @@ def call(
     from functions.api.handlers import operator
 
     raw = None if body is None else json.dumps(body)
-    answer = operator.handler(  # type: ignore[arg-type]
-        http_event(method, path, claims=claims, body=raw, query=query), _Context()
-    )
+    event = http_event(method, path, claims=claims, body=raw, query=query)
+    answer = operator.handler(event, _Context())  # type: ignore[arg-type]
     headers = answer.get("headers") or {}
     text = answer["body"]
     document = (

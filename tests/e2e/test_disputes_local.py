@@ -31,10 +31,12 @@ NOW = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
 
 def tick_function(stack: Any) -> str:
     deployment = stack.deployment
-    return next(
-        physical
-        for lid, physical in deployment.physical.items()
-        if deployment.types.get(lid) == "AWS::Lambda::Function" and "DisputesTick" in lid
+    return str(
+        next(
+            physical
+            for lid, physical in deployment.physical.items()
+            if deployment.types.get(lid) == "AWS::Lambda::Function" and "DisputesTick" in lid
+        )
     )
 
 
