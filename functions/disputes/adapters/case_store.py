@@ -18,6 +18,12 @@ from shared.order_store import OrderStore
 from shared.retention import Retention, table_retention
 
 
+def _query(table: str, **args: Any) -> Iterator[dict[str, Any]]:
+    paginator = aws.client("dynamodb").get_paginator("query")
+    for page in paginator.paginate(TableName=table, **args):
+        yield from page["Items"]
+
+
 def _item(table: str, key: tuple[str, str]) -> dict[str, Any] | None:
     """One item by its key, read consistently."""
     pk, sk = key
@@ -79,9 +85,7 @@ class DynamoCaseStore:
         return True
 
     def _query(self, **args: Any) -> Iterator[dict[str, Any]]:
-        paginator = aws.client("dynamodb").get_paginator("query")
-        for page in paginator.paginate(TableName=self.table_name, **args):
-            yield from page["Items"]
+        return _query(self.table_name, **args)
 
     def cases(self, tenant: str, status: str) -> Iterator[DisputeCase]:
         for item in self._query(
@@ -191,7 +195,8 @@ class TableRatioCounts:
 
     def fraud_reports(self, tenant: str, month: date) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for item in self.cases_store._query(
+        for item in _query(
+            self.table_name,
             KeyConditionExpression="PK = :pk",
             ExpressionAttributeValues={
                 ":pk": {"S": keys.fraud_warnings_month(tenant, month.strftime("%Y-%m"))}
@@ -208,7 +213,8 @@ class TableRatioCounts:
         )
         counts: dict[str, int] = {}
         for status in OrderStatus:
-            for item in self.cases_store._query(
+            for item in _query(
+                self.table_name,
                 IndexName=keys.BY_STATUS,
                 KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b",
                 ExpressionAttributeValues={
