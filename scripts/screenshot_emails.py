@@ -240,6 +240,17 @@ def samples() -> dict[EmailKind, dict[str, Any]]:
             "occurred_at": datetime(2026, 3, 5, 15, 2, tzinfo=UTC),
             "console_url": "https://console.ecomops.example/northwind/orders/NW-10482",
         },
+        EmailKind.DISPUTE_OPENED: {
+            "dispute_id": "dp_1QmZ8r2eZvKYlo2C",
+            "order_id": "NW-10482",
+            "amount": {"amount": 18900, "currency": "USD"},
+            "reason": "product_not_received",
+            "network_reason_code": "13.1",
+            "card_brand": "visa",
+            "due_by_local": "Mon 16 Mar 2026 23:59 EDT",
+            "suggestion": "fight: the carrier scanned the parcel as delivered to the address",
+            "console_url": "https://console.ecomops.example/northwind/disputes/dp_1QmZ8r2eZvKYlo2C",
+        },
         EmailKind.TEAM_NOTICE: {
             "heading": "Refund of USD 189.00 for order NW-10482 failed: the customer has not "
             "been paid back",

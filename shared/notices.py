@@ -654,7 +654,13 @@ class BankFileProblem(Notice):
 # -- the chargeback desk (functions/disputes) -----------------------------------------------
 
 
-class _DisputeNotice(Notice):
+class _DisputeNotice(BaseModel):
+    """What every notice about one dispute case says (a mixin: each kind is a ``Notice``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    tenant: str | None
+    order_id: str | None = None
     dispute_id: str
     amount: int
     currency: str
@@ -666,7 +672,7 @@ class _DisputeNotice(Notice):
 
     @property
     def identity(self) -> str:
-        return f"{super().identity}|{self.dispute_id}"
+        return f"{super().identity}|{self.dispute_id}"  # type: ignore[misc]
 
     def _what(self) -> str:
         money = _money(self.amount, self.currency) or ""
@@ -690,11 +696,11 @@ class _DisputeNotice(Notice):
                 path=f"/ops/tenants/{self.tenant}/disputes/{self.dispute_id}",
                 command=f"ecomops disputes show --tenant {self.tenant} {self.dispute_id}",
             ),
-            *super().actions(),
+            *super().actions(),  # type: ignore[misc]
         ]
 
 
-class DisputeCaseOpened(_DisputeNotice):
+class DisputeCaseOpened(_DisputeNotice, Notice):
     """A chargeback (or an inquiry) arrived: a case is open and its evidence deadline runs."""
 
     kind: Literal["dispute_opened"] = "dispute_opened"
@@ -702,6 +708,21 @@ class DisputeCaseOpened(_DisputeNotice):
     case_kind: str = "chargeback"
     suggestion: str | None = None
     flagged: str | None = None
+
+    email: ClassVar[str | None] = "dispute_opened"
+
+    def email_context(self) -> dict[str, Any]:
+        return {
+            "dispute_id": self.dispute_id,
+            "case_kind": self.case_kind,
+            "amount": {"amount": self.amount, "currency": self.currency},
+            "reason": self.reason,
+            "network_reason_code": self.network_reason_code,
+            "card_brand": self.card_brand,
+            "due_by_local": self.due_by_local,
+            "suggestion": self.suggestion,
+            "flagged": self.flagged,
+        }
 
     @property
     def headline(self) -> str:
@@ -715,7 +736,7 @@ class DisputeCaseOpened(_DisputeNotice):
         return super().details() + [(k, v) for k, v in rows if v]
 
 
-class DisputeDeadlineReminder(_DisputeNotice):
+class DisputeDeadlineReminder(_DisputeNotice, Notice):
     """A case's evidence is not submitted and its deadline is near (5, 2 and 1 days before)."""
 
     kind: Literal["dispute_deadline"] = "dispute_deadline"

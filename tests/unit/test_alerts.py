@@ -18,6 +18,10 @@ from shared.notices import (
     CallCustomer,
     ClaimWithdrawn,
     DeliveryProblem,
+    DisputeCaseOpened,
+    DisputeDeadlineReminder,
+    DisputeRatioWarning,
+    EarlyFraudWarningNotice,
     NotDispatched,
     Notice,
     OrderNotDelivered,
@@ -53,6 +57,47 @@ ORDER = {
 }
 
 SAMPLES: dict[type[Notice], Notice] = {
+    DisputeCaseOpened: DisputeCaseOpened(
+        tenant="acme",
+        order_id="o-1",
+        dispute_id="dp_1",
+        amount=5000,
+        currency="USD",
+        reason="fraudulent",
+        network_reason_code="10.4",
+        card_brand="visa",
+        due_by_local="Mon 30 Nov 2026 18:59 EST",
+        suggestion="fight: Visa CE 3.0: two earlier undisputed payments by the same card qualify",
+    ),
+    DisputeDeadlineReminder: DisputeDeadlineReminder(
+        tenant="acme",
+        order_id="o-1",
+        dispute_id="dp_1",
+        amount=5000,
+        currency="USD",
+        due_by_local="Mon 30 Nov 2026 18:59 EST",
+        days_before=2,
+        state="collecting",
+    ),
+    DisputeRatioWarning: DisputeRatioWarning(
+        tenant="acme",
+        programme="Mastercard Excessive Chargeback Program",
+        brand="mastercard",
+        month="2026-11",
+        share_percent=75,
+        lines=("excessive (1.50 % and 100): projected at 80 % by the month's end",),
+        rate="0.80 %",
+        count=40,
+        denominator=5000,
+    ),
+    EarlyFraudWarningNotice: EarlyFraudWarningNotice(
+        tenant="acme",
+        order_id="o-1",
+        warning_id="issfr_1",
+        charge_id="ch_1",
+        fraud_type="unauthorized_use_of_card",
+        outcome="not shipped: cancelled and 1 refund(s) started before it becomes a dispute",
+    ),
     PotentialFraud: PotentialFraud(
         tenant="acme",
         order_id="o-1",
@@ -216,6 +261,10 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "order_not_delivered": "team_notice",
         "claim_withdrawn": "team_notice",
         "refund_failed_at_gateway": "team_notice",
+        "dispute_opened": "dispute_opened",
+        "dispute_deadline": "team_notice",
+        "dispute_ratio": "team_notice",
+        "early_fraud_warning": "team_notice",
     }
 
 
