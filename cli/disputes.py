@@ -221,7 +221,7 @@ def disputes_packet(tenant: str, dispute_id: str, out: Path, local_url: str | No
 @LOCAL_OPTION
 def disputes_ratios(tenant: str, month: str | None, as_json: bool, local_url: str | None) -> None:
     """The month's dispute ratios per card brand against Visa VAMP and Mastercard ECP."""
-    from functions.disputes.domain.register import ratio_json
+    from functions.disputes.domain.register import ratio_json, ratio_report_text
     from functions.disputes.use_cases.ratios import monthly_ratios
 
     desk = _desk(local_url)
@@ -234,22 +234,8 @@ def disputes_ratios(tenant: str, month: str | None, as_json: bool, local_url: st
     if as_json:
         click.echo(json.dumps(lines, indent=2))
         return
-    click.echo(f"{tenant} {first:%Y-%m}")
-    for line in lines:
-        click.echo(
-            f"  {line['title']} ({line['brand']}): {line['count']:,} of "
-            f"{line['denominator']:,} = {line['rate']}; month's end projected "
-            f"{line['projected_count']:,} of {line['projected_denominator']:,} = "
-            f"{line['projected_rate']} (thresholds from {line['thresholds_from']})"
-        )
-        for level in line["levels"]:
-            click.echo(
-                f"    {level['level']:15} {level['min_rate_bp'] / 100:.2f} % and "
-                f"{level['min_count']:,}: {'REACHED' if level['reached'] else 'not reached'}, "
-                f"projected at {level['projected_share_percent']} %"
-            )
-        for warning in line["warnings"]:
-            click.echo(f"    warning: {warning}")
+    for text in ratio_report_text(tenant, f"{first:%Y-%m}", lines):
+        click.echo(text)
 
 
 @disputes.command("register")

@@ -383,6 +383,8 @@ WHAT = {
     "not_dispatched": "no shipment N days after confirmation",
     "refund_stuck": "the gateway has not confirmed a refund",
     "delivery_exception_ops": "carrier exception for the team to act on",
+    "dispute_opened": "a chargeback's case: amount, reason, the evidence deadline in the tenant's "
+    "time zone, fight or accept",
     "team_notice": "any other notice (refund failed, reconciliation breaks, bank files, call "
     "the customer, authorisation ending, return to inspect): headline, details, what to do",
     "order_confirmation_kwd": "KWD: three minor digits, Kuwait time",
@@ -408,18 +410,25 @@ def write_readme(out: Path, shots: list[tuple[str, str]]) -> None:
     )
 
 
+def find_chromium(given: Path) -> Path | None:
+    """``given``, else the ``chromium`` on the PATH; None (and why) when there is none."""
+    if given.is_file():
+        return given
+    found = shutil.which("chromium")
+    if not found:
+        print(f"no chromium at {given}: apt-get install -y chromium", file=sys.stderr)
+        return None
+    return Path(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "emails")
     parser.add_argument("--chromium", type=Path, default=CHROMIUM)
     args = parser.parse_args(argv)
-    chromium: Path = args.chromium
-    if not chromium.is_file():
-        found = shutil.which("chromium")
-        if not found:
-            print(f"no chromium at {chromium}: apt-get install -y chromium", file=sys.stderr)
-            return 2
-        chromium = Path(found)
+    chromium = find_chromium(args.chromium)
+    if chromium is None:
+        return 2
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 

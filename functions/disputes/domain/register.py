@@ -161,3 +161,23 @@ def ratio_json(line: RatioLine) -> dict[str, Any]:
         ],
         "warnings": list(line.warnings),
     }
+
+
+def ratio_report_text(tenant: str, month: str, lines: Iterable[dict[str, Any]]) -> list[str]:
+    """The monthly ratio report as the CLI prints it (``ratio_json`` lines)."""
+    out = [f"{tenant} {month}"]
+    for line in lines:
+        out.append(
+            f"  {line['title']} ({line['brand']}): {line['count']:,} of "
+            f"{line['denominator']:,} = {line['rate']}; month's end projected "
+            f"{line['projected_count']:,} of {line['projected_denominator']:,} = "
+            f"{line['projected_rate']} (thresholds from {line['thresholds_from']})"
+        )
+        for level in line["levels"]:
+            out.append(
+                f"    {level['level']:15} {level['min_rate_bp'] / 100:.2f} % and "
+                f"{level['min_count']:,}: {'REACHED' if level['reached'] else 'not reached'}, "
+                f"projected at {level['projected_share_percent']} %"
+            )
+        out += [f"    warning: {warning}" for warning in line["warnings"]]
+    return out

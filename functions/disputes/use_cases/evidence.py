@@ -17,7 +17,8 @@ from functions.disputes.use_cases.cases import CaseNotFound, change_case
 
 
 def packet_title(case: DisputeCase, field: str) -> str:
-    return f"Dispute {case.dispute_id} ({case.tenant}): {field.replace('_', ' ')}"
+    what = "evidence packet" if field == "uncategorized_file" else field.replace("_", " ")
+    return f"Dispute {case.dispute_id} ({case.tenant}): {what}"
 
 
 def render_files(ports: Ports, case: DisputeCase, draft: EvidenceDraft) -> dict[str, bytes]:
