@@ -91,3 +91,20 @@ def test_a_submission_after_the_deadline_is_refused_and_the_case_says_so(
     assert CaseFlag.SUBMISSION_REFUSED in case.flags
     assert case.refusal is not None
     assert "after the deadline" in case.refusal and "can no longer be submitted" in case.refusal
+
+
+def test_an_inquiry_is_kept_apart_and_closes_without_a_chargeback(
+    sandbox: StripeSandbox,
+) -> None:
+    orders.place("o-4", at=START - timedelta(hours=1), amount=8000)
+    pi = pay(sandbox, "o-4")
+    inquiry = sandbox.open_dispute(str(pi.latest_charge), reason="fraudulent", inquiry=True)
+    deliver_all(sandbox)
+    case = desk(START).cases.get("acme", inquiry["id"])
+    assert case is not None
+    assert (case.kind, case.stripe_status, case.fee) == ("inquiry", "warning_needs_response", 0)
+    sandbox.close_dispute(inquiry["id"], won=True)
+    deliver_all(sandbox)
+    case = desk(START).cases.get("acme", inquiry["id"])
+    assert case is not None and (case.kind, case.state) == ("inquiry", CaseState.WON)
+    assert case.stripe_status == "warning_closed"

@@ -7,6 +7,8 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from functions.disputes.domain.case import CaseFlag, CaseKind, CaseRefused, CaseState
 from functions.disputes.use_cases.cases import (
@@ -199,3 +201,26 @@ def test_stripe_dispute_payload_gives_brand_network_code_and_fee() -> None:
     assert isinstance(event, DisputeOpened)
     assert (event.card_brand, event.network_reason_code) == ("visa", "10.4")
     assert event.fee == Money.of(1500, "EUR")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(range(len(EVENTS))), min_size=1, max_size=12).filter(
+        lambda picks: 0 in picks
+    )
+)
+def test_any_order_and_any_repetition_end_in_the_same_case(picks: list[int]) -> None:
+    """Stripe sends in any order and redelivers: the case is a function of the distinct events
+    it saw, one timeline entry each."""
+    p = ports(paid_order())
+    for i in picks:
+        record_dispute_event(p, EVENTS[i], "o-1")
+    once = ports(paid_order())
+    for i in sorted(set(picks), key=lambda i: EVENTS[i].occurred_at):
+        record_dispute_event(once, EVENTS[i], "o-1")
+    case, expected = p.cases.get("acme", "dp_1"), once.cases.get("acme", "dp_1")
+    assert case is not None and expected is not None
+    same = ("state", "stripe_status", "amount", "fee", "funds_withdrawn", "funds_reinstated")
+    assert {k: getattr(case, k) for k in same} == {k: getattr(expected, k) for k in same}
+    assert sorted(case.applied) == sorted(expected.applied)
+    assert len(case.timeline) == len(set(picks))
