@@ -24,10 +24,12 @@ def _desk(local_url: str | None) -> Any:
 
 
 def _refusals() -> tuple[type[Exception], ...]:
-    from functions.disputes.domain.case import CaseRefused
-    from functions.disputes.domain.evidence import EvidenceRefused
-    from functions.disputes.use_cases.cases import CaseNotFound
-    from functions.disputes.use_cases.representment import SubmissionRefused
+    from functions.disputes.errors import (
+        CaseNotFound,
+        CaseRefused,
+        EvidenceRefused,
+        SubmissionRefused,
+    )
 
     return (CaseRefused, EvidenceRefused, CaseNotFound, SubmissionRefused)
 

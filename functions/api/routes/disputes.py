@@ -15,10 +15,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from functions.disputes.domain.case import CaseRefused
-from functions.disputes.domain.evidence import EvidenceRefused
-from functions.disputes.use_cases.cases import CaseNotFound
-from functions.disputes.use_cases.representment import SubmissionRefused
+from functions.disputes.errors import (
+    CaseNotFound,
+    CaseRefused,
+    EvidenceRefused,
+    SubmissionRefused,
+)
 from shared.observability import logger
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.disputes.errors import CaseRefused
 from shared.events import (
     DisputeClosed,
     DisputeFundsReinstated,
@@ -32,6 +33,8 @@ from shared.events import (
 )
 from shared.money import Money
 from shared.order_aggregate import DISPUTE_RANK
+
+__all__ = ["CaseRefused"]
 
 DisputeEvent = (
     DisputeOpened | DisputeUpdated | DisputeClosed | DisputeFundsWithdrawn | DisputeFundsReinstated
@@ -174,15 +177,6 @@ class DisputeCase(BaseModel):
 
     def with_entry(self, entry: TimelineEntry) -> DisputeCase:
         return self.model_copy(update={"timeline": [*self.timeline, entry]}, deep=True)
-
-
-class CaseRefused(ValueError):
-    """An operator's change the case cannot take, with every reason."""
-
-    def __init__(self, dispute_id: str, reasons: list[str]) -> None:
-        self.dispute_id = dispute_id
-        self.reasons = reasons
-        super().__init__(f"dispute case {dispute_id}: " + "; ".join(reasons))
 
 
 def kind_of(status: str) -> CaseKind:

@@ -22,9 +22,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.disputes.errors import EvidenceRefused
 from shared.events import Address, OrderPlaced
 from shared.money import Money
 from shared.order_aggregate import OrderState
+
+__all__ = ["EvidenceRefused"]
 
 # Stripe's dispute evidence: the text fields and the file fields (a file upload's id each).
 TEXT_FIELDS = frozenset(
@@ -131,14 +134,6 @@ class EvidenceDraft(BaseModel):
     rendered: dict[str, EvidenceFile] = Field(default_factory=dict)
     ce3_qualifying: list[PriorPayment] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
-
-
-class EvidenceRefused(ValueError):
-    """Evidence over Stripe's limits or naming fields Stripe does not take: every reason."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        self.reasons = reasons
-        super().__init__("; ".join(reasons))
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,11 @@ from functions.disputes.domain.case import (
     assign,
     move,
 )
+from functions.disputes.errors import CaseNotFound
 from functions.disputes.ports import Ports
 from shared.order_aggregate import OrderState
+
+__all__ = ["CaseNotFound", "CaseRefused"]
 
 MAX_ATTEMPTS = 8
 
@@ -26,11 +29,6 @@ DUPLICATE = "duplicate"
 
 class ConcurrentCaseUpdates(RuntimeError):
     """The case kept changing under us: retried by the processor's stream."""
-
-
-class CaseNotFound(LookupError):
-    def __init__(self, tenant: str, dispute_id: str) -> None:
-        super().__init__(f"tenant {tenant} has no dispute case {dispute_id}")
 
 
 def charge_amount(state: OrderState | None, charge_id: str) -> int | None:

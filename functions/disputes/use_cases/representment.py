@@ -25,19 +25,14 @@ from functions.disputes.domain.evidence import (
     limit_problems,
 )
 from functions.disputes.domain.representment import Suggestion, suggest
+from functions.disputes.errors import SubmissionRefused
 from functions.disputes.ports import Ports, StripeRefused
 from functions.disputes.use_cases.cases import CaseNotFound, change_case
 from functions.disputes.use_cases.evidence import described, render_files
 
+__all__ = ["SubmissionRefused"]
+
 _ANSWERABLE = frozenset({CaseState.NEW, CaseState.COLLECTING, CaseState.READY})
-
-
-class SubmissionRefused(RuntimeError):
-    """Stripe refused the evidence; the case records why (``refusal``)."""
-
-    def __init__(self, case: DisputeCase) -> None:
-        self.case = case
-        super().__init__(case.refusal or "Stripe refused the submission")
 
 
 def _key(kind: str, *parts: str) -> str:
