@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from fpdf import FPDF
-
 from functions.disputes.domain.evidence import PacketSection
 
 CONTENT_TYPE = "application/pdf"
@@ -20,6 +18,10 @@ def _latin1(text: str) -> str:
 
 
 def render_packet(title: str, sections: Sequence[PacketSection], at: datetime) -> bytes:
+    # Loaded on the first packet: the processor builds the desk at its cold start, and most
+    # events it applies are no dispute.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     # The packet's date is the moment it was drafted (our clock), so the same draft renders
     # the same bytes.
