@@ -154,6 +154,14 @@ class FakeCancellation:
         return {"cancelled": True, "refunds": [{"refund_id": "cancellation-pi_1"}]}
 
 
+class FakeFindings:
+    def __init__(self, explanations: dict[str, list[str]] | None = None) -> None:
+        self.explanations = explanations or {}
+
+    def duplicate_payment(self, tenant: str, order_id: str) -> list[str]:
+        return self.explanations.get(order_id, [])
+
+
 class FakeEmails:
     def __init__(self, sent: dict[str, list[SentEmail]] | None = None) -> None:
         self.sent = sent or {}
@@ -237,6 +245,7 @@ def ports(
         warnings=FakeWarnings(),
         actions=FakeActions(),
         cancellation=FakeCancellation(),
+        findings=FakeFindings(),
         clock=FixedClock(at),
         **more,
     )

@@ -65,6 +65,7 @@ def build_ports(
         DynamoCaseStore,
         FraudWarnings,
         NotificationLog,
+        ReconciliationBreaks,
         StoredOrders,
         TableRatioCounts,
     )
@@ -103,6 +104,7 @@ def build_ports(
         programmes=load_programmes(),
         warnings=FraudWarnings(table, table_retention(table, clock)),
         actions=DeskActions(table, clock),
+        findings=ReconciliationBreaks(table),
         cancellation=OrdersCancellation(table),
         clock=clock,
     )

@@ -110,6 +110,13 @@ class RatioCounts(Protocol):
         ...
 
 
+class ReconciliationFindings(Protocol):
+    def duplicate_payment(self, tenant: str, order_id: str) -> list[str]:
+        """What the daily reconciliation said of the order's duplicate payment (its
+        ``duplicate_payment`` breaks' explanations, open or closed)."""
+        ...
+
+
 class FraudWarningLog(Protocol):
     def record(
         self,
@@ -156,6 +163,7 @@ class Ports:
     counts: RatioCounts
     programmes: Programmes
     warnings: FraudWarningLog
+    findings: ReconciliationFindings
     actions: ActionLog
     cancellation: OrderCancellation
     clock: Clock = SYSTEM_CLOCK

@@ -9,7 +9,11 @@ from typing import Any
 
 import boto3
 
-from functions.disputes.adapters.case_store import DynamoCaseStore, TableRatioCounts
+from functions.disputes.adapters.case_store import (
+    DynamoCaseStore,
+    ReconciliationBreaks,
+    TableRatioCounts,
+)
 from functions.disputes.composition import (
     DisputesSettings,
     build_ports,
@@ -21,7 +25,9 @@ from functions.disputes.domain.evidence import EvidenceDraft
 from functions.disputes.use_cases.cases import record_dispute_event
 from functions.disputes.use_cases.intake import link_unknown_charges
 from functions.orders.adapters.notification_log import DynamoNotificationLog
+from functions.reconcile.adapters.break_store import BreakStore
 from functions.reconcile.adapters.loader import DayLoader
+from functions.reconcile.domain.model import Break, BreakClass, Priority
 from functions.reconcile.ports import LoadWindow
 from functions.webhooks.use_cases.apply import route
 from shared import keys
@@ -185,3 +191,35 @@ def test_a_dispute_before_its_charge_is_parked_then_linked_by_the_tick(
     assert [e.what for e in case.timeline][-2:] == ["linked", "evidence drafted"]
     assert EvidenceDraft.model_validate(case.evidence).order_id == "o-late"
     assert link_unknown_charges(desk) == []
+
+
+def test_the_reconciliations_duplicate_payment_findings_are_read_for_the_evidence(
+    aws_env: dict[str, Any],
+) -> None:
+    def brk(break_id: str, cls: BreakClass, order_id: str, text: str) -> Break:
+        return Break(
+            break_id=break_id,
+            tenant="acme",
+            break_class=cls,
+            priority=Priority.P1,
+            currency="EUR",
+            amount=2500,
+            keys=(("order_id", order_id), ("charge_id", f"ch_{order_id}")),
+            explanation=text,
+            first_seen=date(2026, 11, 20),
+        )
+
+    BreakStore(TABLE).save(
+        "acme",
+        date(2026, 11, 21),
+        open_now=[
+            brk("b1", BreakClass.DUPLICATE_PAYMENT, "o-1", "o-1 was paid twice."),
+            brk("b2", BreakClass.AMOUNT_MISMATCH, "o-1", "o-1 paid the wrong amount."),
+            brk("b3", BreakClass.DUPLICATE_PAYMENT, "o-2", "o-2 was paid twice."),
+        ],
+        closed=[brk("b4", BreakClass.DUPLICATE_PAYMENT, "o-1", "refunded since.")],
+    )
+    assert ReconciliationBreaks(TABLE).duplicate_payment("acme", "o-1") == [
+        "o-1 was paid twice.",
+        "refunded since.",
+    ]

@@ -37,7 +37,7 @@ from shared.events import (
 )
 from shared.money import Money
 from shared.order_aggregate import OrderState, apply
-from tests.disputes_fakes import OPENED_AT, dispute_event, ports, tenant
+from tests.disputes_fakes import OPENED_AT, FakeFindings, dispute_event, ports, tenant
 
 HOME = Address(
     name="Ann Smith", line1="1 High St", postal_code="1011 AB", city="Amsterdam", country="NL"
@@ -201,11 +201,21 @@ def test_what_is_missing_is_listed_with_the_reason() -> None:
     assert any(m.startswith("refund_policy_disclosure:") for m in draft.missing)
 
 
-def test_a_duplicate_dispute_names_the_other_charge() -> None:
+def test_a_duplicate_dispute_names_the_other_charge_and_what_reconciliation_found() -> None:
     state = order("o-1", DISPUTED_AT, charges=("ch_o-1", "ch_o-1b"))
-    _, _, draft = drafted(state, reason="duplicate", code="12.6.1")
+    p = ports(state, emails=EMAILS, settings=tenant(**POLICIES))
+    assert isinstance(p.findings, FakeFindings)
+    p.findings.explanations["o-1"] = ["o-1 was paid twice: ch_o-1b refunded in full."]
+    record_dispute_event(
+        p, dispute_event(charge_id="ch_o-1", reason="duplicate", network_code="12.6.1"), "o-1"
+    )
+    draft = EvidenceDraft.model_validate(draft_evidence(p, "acme", "dp_1").evidence)
     assert draft.fields["duplicate_charge_id"] == "ch_o-1b"
-    assert "two payments for the same order o-1" in draft.fields["duplicate_charge_explanation"]
+    explanation = draft.fields["duplicate_charge_explanation"]
+    assert "two payments for the same order o-1" in explanation
+    assert explanation.endswith(
+        "Our daily reconciliation found: o-1 was paid twice: ch_o-1b refunded in full."
+    )
 
 
 def test_ce3_picks_exactly_the_qualifying_earlier_payments() -> None:

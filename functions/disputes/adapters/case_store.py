@@ -5,6 +5,7 @@ it read."""
 from __future__ import annotations
 
 import calendar
+import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -285,3 +286,29 @@ class DeskActions:
                 "at": {"S": self.clock.now().isoformat()},
             },
         )
+
+
+class ReconciliationBreaks:
+    """``ReconciliationFindings`` from the reconciliation's stored breaks (the key map's break
+    indexes; the break's JSON read for its class, keys and explanation only)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def duplicate_payment(self, tenant: str, order_id: str) -> list[str]:
+        found = []
+        for status in ("open", "closed"):
+            for item in _query(
+                self.table_name,
+                IndexName=keys.BY_STATUS,
+                KeyConditionExpression="GSI2PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": keys.breaks_index(tenant, status)}},
+                ProjectionExpression="#b",
+                ExpressionAttributeNames={"#b": "break"},
+            ):
+                found_break = json.loads(item["break"]["S"])
+                if found_break.get("break_class") != "duplicate_payment":
+                    continue
+                if ["order_id", order_id] in found_break.get("keys", []):
+                    found.append(str(found_break.get("explanation") or ""))
+        return [f for f in found if f]

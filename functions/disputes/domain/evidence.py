@@ -318,6 +318,7 @@ def assemble(
     emails: Sequence[SentEmail],
     policies: Policies,
     earlier: Sequence[OrderState] = (),
+    reconciliation: Sequence[str] = (),
 ) -> EvidenceDraft:
     """The evidence our records support, for one dispute."""
     draft = EvidenceDraft(order_id=state.order_id if state else None)
@@ -338,7 +339,7 @@ def assemble(
     _policies(draft, policies)
     _emails(draft, order, emails)
     if reason == "duplicate":
-        _duplicate(draft, state, charge_id)
+        _duplicate(draft, state, charge_id, reconciliation)
     if (card_brand or "").lower() == "visa" and network_reason_code == "10.4":
         _ce3(draft, state, charge_id, earlier)
     draft.files["uncategorized_file"] = [
@@ -448,7 +449,9 @@ def _emails(draft: EvidenceDraft, order: OrderPlaced, emails: Sequence[SentEmail
         draft.missing.append("customer_communication: no e-mail was sent to the customer")
 
 
-def _duplicate(draft: EvidenceDraft, state: OrderState, charge_id: str) -> None:
+def _duplicate(
+    draft: EvidenceDraft, state: OrderState, charge_id: str, reconciliation: Sequence[str]
+) -> None:
     others = [
         (p, p.charge_ids[-1])
         for p in state.payments.values()
@@ -464,7 +467,8 @@ def _duplicate(draft: EvidenceDraft, state: OrderState, charge_id: str) -> None:
         f"Charge {charge_id} and charge {other} are two payments for the same order "
         f"{state.order_id}, not one payment taken twice"
         + (f"; {refunded.format()} of {other} was refunded" if refunded else "")
-        + ". The reconciliation of the order's day matched each charge to the order."
+        + "."
+        + (" Our daily reconciliation found: " + " ".join(reconciliation) if reconciliation else "")
     )
 
 

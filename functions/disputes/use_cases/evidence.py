@@ -62,6 +62,11 @@ def assemble_for(ports: Ports, case: DisputeCase) -> EvidenceDraft:
         if ce3 and order is not None and order.customer.email
         else []
     )
+    findings = (
+        ports.findings.duplicate_payment(case.tenant, case.order_id)
+        if case.reason == "duplicate" and case.order_id
+        else []
+    )
     return assemble(
         reason=case.reason,
         card_brand=case.card_brand,
@@ -71,6 +76,7 @@ def assemble_for(ports: Ports, case: DisputeCase) -> EvidenceDraft:
         emails=emails,
         policies=policies,
         earlier=earlier,
+        reconciliation=findings,
     )
 
 
