@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 import stripe
+from click.testing import CliRunner
 
+from cli.main import main
 from functions.disputes.adapters.case_store import DynamoCaseStore
 from functions.disputes.composition import DisputesSettings, build_ports
 from functions.disputes.domain.case import CaseState
@@ -108,3 +110,20 @@ def test_a_chargeback_from_case_to_outcome_and_an_early_fraud_warning(
     refunds = client.v1.refunds.list(params={"payment_intent": second}).data
     assert len(refunds) == 1 and refunds[0].reason is None  # not "fraudulent" by default
     assert any(a.get("kind") == "early_fraud_warning" for a in alerts.read())
+
+    # The operator's view through the CLI on the running stack: the case, the month's ratios
+    # (one chargeback and one early fraud warning on two Visa payments) and the register.
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(
+            main, ["disputes", *args, "--tenant", TENANT, "--local", local_stack.base_url]
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert cli("list").splitlines()[0].startswith(f"{dispute['id']}")
+    assert "won" in cli("show", dispute["id"]).splitlines()[0]
+    ratios = cli("ratios", "--month", "2026-11")
+    assert "(visa): 2 of 2 = 100.00 %" in ratios
+    assert dispute["id"] in cli("register")
