@@ -226,6 +226,18 @@ class DisputeSettings(BaseModel):
     network_region: str | None = None
 
 
+class QuerySettings(BaseModel):
+    """Query cases (``functions/reports/queries``): questions the records cannot answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A case is due this long after it was opened (default 48 hours: the gateway's and the
+    # bank's usual answer time).
+    sla_hours: int = Field(default=48, ge=1)
+    # An open case reminds finance this often from the hourly tick (default 24 hours).
+    reminder_hours: int = Field(default=24, ge=1)
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -265,6 +277,7 @@ class TenantSettings(BaseModel):
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
     disputes: DisputeSettings = DisputeSettings()
+    queries: QuerySettings = QuerySettings()
 
     @model_validator(mode="after")
     def _capture_fits_the_authorisation(self) -> TenantSettings:

@@ -595,6 +595,12 @@ from functions.api.routes import disputes as dispute_routes  # noqa: E402
 dispute_routes.register(app, _Helpers())
 
 
+# Routes of the contexts added since, one module each, registered on ``app`` with the helpers above.
+from functions.api.routes import queries as _queries_routes  # noqa: E402
+
+_queries_routes.register(app, _authorize, _body, _tenant_settings)
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )

@@ -1,2 +1,2 @@
-"""Operator API routes by context, registered on the operator API's ``app`` by importing them
-from ``functions/api/handlers/operator.py``."""
+"""Operator API routes of the contexts added after the orders, risk and reconciliation routes
+(``handlers/operator.py`` registers each module with one import)."""
