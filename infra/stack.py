@@ -12,6 +12,7 @@ from infra.config import StackConfig
 from infra.constructs.alerting import Alerting
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
+from infra.constructs.disputes import Disputes
 from infra.constructs.ingestion import Ingestion
 from infra.constructs.lambdas import LambdaToolkit, grant_send_email
 from infra.constructs.operator_api import OperatorApi
@@ -97,6 +98,15 @@ class EcomOpsStack(Stack):
         for notifier in (self.refunds.steps, self.reconciliation.daily, processor):
             notifier.add_environment("PUBLIC_API_URL", self.api.url)
         grant_send_email(processor)
+        self.disputes = Disputes(
+            self,
+            "Disputes",
+            toolkit=self.toolkit,
+            data=self.data,
+            alerting=self.alerting,
+            ops_sender=config.ops_sender,
+            api_url=self.api.url,
+        )
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
         self.ingestion.alert_client_teams(self.alerting.client_alerts)

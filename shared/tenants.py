@@ -205,6 +205,27 @@ class ReturnSettings(BaseModel):
     inspection: bool = False
 
 
+class DisputeSettings(BaseModel):
+    """The chargeback desk (functions/disputes): what the evidence says of the shop's policies,
+    and what an early fraud warning does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Shown to the customer at checkout, quoted in the evidence (Stripe's
+    # ``refund_policy_disclosure`` / ``cancellation_policy_disclosure``). None: left out.
+    refund_policy_disclosure: str | None = Field(default=None, max_length=20_000)
+    cancellation_policy_disclosure: str | None = Field(default=None, max_length=20_000)
+    # An actionable early fraud warning on an order not shipped yet: ``cancel_unshipped``
+    # cancels and refunds it before it becomes a dispute (the default); ``alert`` only tells
+    # the client team; shipped orders are always only alerted on. The refund is a fraud
+    # cancellation: Stripe hears ``fraudulent`` (which blocks the card and e-mail) only when
+    # ``refunds.report_fraud_to_gateway`` is on, no reason otherwise.
+    early_fraud_warning: Literal["cancel_unshipped", "alert"] = "cancel_unshipped"
+    # The card networks' region the shop's acquirer is in, where a programme's thresholds
+    # differ by region (Visa VAMP: ``MENA`` keeps 2.2 %); None: the general thresholds.
+    network_region: str | None = None
+
+
 class QuerySettings(BaseModel):
     """Query cases (``functions/reports/queries``): questions the records cannot answer."""
 
@@ -255,6 +276,7 @@ class TenantSettings(BaseModel):
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
+    disputes: DisputeSettings = DisputeSettings()
     queries: QuerySettings = QuerySettings()
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ from infra import nag
 from infra.config import StackConfig
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
+from infra.constructs.disputes import DISPUTE_ROUTES
 from infra.constructs.lambdas import LambdaToolkit
 from infra.constructs.queries import QUERY_ROUTES
 from infra.constructs.tenant_secrets import API, LINKS, grant_tenant_secrets
@@ -45,6 +46,7 @@ OPERATOR_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
     ("/ops/tenants/{tenant}/risk/audit", apigw.HttpMethod.GET),
     ("/ops/tenants/{tenant}/reconciliation/breaks", apigw.HttpMethod.GET),
     ("/ops/tenants/{tenant}/reconciliation/bank-files", apigw.HttpMethod.GET),
+    *DISPUTE_ROUTES,
 )
 LINK_PATH = "/links/{tenant}/{order_id}/{decision}"
 
