@@ -45,6 +45,10 @@ Risk: ``T#<t>#RISK`` / ``<kind>#<name>#<version>`` rules and lists;
 Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#alert#<hash>``
 without a tenant): the channels a notice went out on.
 
+Reports: ``T#<t>#REPORTDAY`` / ``<local day>`` a local day's tally (what the day added to
+sales, refunds, chargebacks, screening, fulfilment: the business summaries add them up);
+``T#<t>#ORDER#<o>`` / ``HISTORYMAIL`` when the customer was last mailed the order history.
+
 Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``), beside them
 ``CONFIG#V#<n>`` each saved version of the settings and ``SECRETS#V#<n>`` each change of the
 tenant's secrets (which fields, who, when; never the values), both immutable;
@@ -293,3 +297,18 @@ def alert_sent(tenant: str | None, identity: str) -> tuple[str, str]:
     if tenant is None:
         return f"SYSTEM#alert#{digest(identity)}", "ALERT"
     return f"T#{tenant}#ALERT#{digest(identity)}", "ALERT"
+
+
+# -- reports -------------------------------------------------------------------------------------
+
+
+def report_days_pk(tenant: str) -> str:
+    """One partition per tenant: a year of day tallies is one query of 365 small items."""
+    return f"T#{tenant}#REPORTDAY"
+
+
+def report_day_sk(day: date) -> str:
+    return day.isoformat()
+
+
+HISTORY_MAIL_SK = "HISTORYMAIL"

@@ -1,0 +1,172 @@
+"""Business summaries: each local day summed up once into a tally (the read model), each
+period added up from its days and published (HTML, CSV and JSON in S3; the HTML mailed to the
+tenant's recipients).
+
+A day is tallied the morning after (the hourly tick, at the tenant's ``reports.run_hour``),
+and again on the ``restate_days`` mornings after that, so a fact that reached us late still
+counts on its own day; a day that has not ended is tallied live and never stored. A period
+asked for before its tallies exist (a tenant's first report, a day the tick missed) is
+tallied from the change notes and stored, once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from functions.reports.domain.periods import (
+    Period,
+    PeriodKind,
+    local_day,
+    periods_closing_on,
+)
+from functions.reports.domain.rendering import render_summary
+from functions.reports.domain.summary import BusinessSummary, summarise, summary_csv, summary_json
+from functions.reports.domain.tally import Tally, combine, tally_day
+from functions.reports.ports import Ports
+from shared.tenants import TenantSettings
+
+TICK = timedelta(hours=1)
+
+
+def tally_of(ports: Ports, tenant: TenantSettings, day: date) -> Tally:
+    """The facts of the tenant's local ``day``, read from the orders that changed on it."""
+    start, end = Period(PeriodKind.DAILY, day, day).bounds(tenant.timezone)
+    views = ports.orders.changed_between(tenant.id, start, end)
+    return tally_day(day, tenant.timezone, views, tenant.dispatch_sla_days)
+
+
+def roll_up(ports: Ports, tenant: TenantSettings, day: date) -> Tally:
+    tally = tally_of(ports, tenant, day)
+    ports.tallies.save(tenant.id, day, tally)
+    return tally
+
+
+def period_days(
+    ports: Ports, tenant: TenantSettings, period: Period, now: datetime
+) -> list[tuple[date, Tally | None]]:
+    """Each day of ``period`` with its tally: stored, else made (and stored once the day has
+    ended); a day still to come has none."""
+    stored = ports.tallies.between(tenant.id, period.first, period.last)
+    today = local_day(now, ZoneInfo(tenant.timezone))
+    days: list[tuple[date, Tally | None]] = []
+    for day in period.days():
+        if day in stored:
+            days.append((day, stored[day]))
+        elif day < today:
+            days.append((day, roll_up(ports, tenant, day)))
+        elif day == today:
+            days.append((day, tally_of(ports, tenant, day)))
+        else:
+            days.append((day, None))
+    return days
+
+
+def business_summary(
+    ports: Ports, tenant_id: str, kind: PeriodKind, day: date, now: datetime | None = None
+) -> BusinessSummary:
+    """The summary of the ``kind`` period holding the local ``day``, against the one before.
+    A period that has not ended is summed up to ``now`` and says "so far"."""
+    tenant = ports.tenant(tenant_id)
+    now = now or ports.clock.now()
+    period = Period.containing(kind, day)
+    days = period_days(ports, tenant, period, now)
+    before = period.previous()
+    previous = combine(t for _, t in period_days(ports, tenant, before, now) if t is not None)
+    return summarise(
+        tenant.id, tenant.timezone, period, days, previous, now=now, top_n=tenant.reports.top_n
+    )
+
+
+def report_prefix(tenant: str, period: Period) -> str:
+    """``reports/{tenant}/summary/{kind}/{period}/``: a re-run overwrites its own files."""
+    return f"reports/{tenant}/summary/{period.kind.value}/{period.slug}/"
+
+
+def publish(ports: Ports, tenant: TenantSettings, summary: BusinessSummary) -> dict[str, Any]:
+    """Store the summary as HTML, CSV and JSON and mail the HTML to the tenant's recipients
+    (once per period: the mail's idempotency key is the period's)."""
+    subject, html, text = render_summary(summary, tenant)
+    prefix = report_prefix(tenant.id, summary.period)
+    stored = {
+        "html": prefix + "summary.html",
+        "csv": prefix + "summary.csv",
+        "json": prefix + "summary.json",
+    }
+    ports.reports.put(stored["html"], html.encode(), "text/html; charset=utf-8")
+    ports.reports.put(stored["csv"], summary_csv(summary).encode(), "text/csv; charset=utf-8")
+    body = json.dumps(summary_json(summary), indent=1, default=str)
+    ports.reports.put(stored["json"], body.encode(), "application/json")
+    to = recipients_of(tenant)
+    message_id = None
+    if to:
+        message_id = ports.mailer.email(
+            tenant,
+            to,
+            subject,
+            html,
+            text,
+            f"{tenant.id}:summary:{summary.period.kind.value}:{summary.period.slug}",
+        )
+    return {
+        "period": summary.period.slug,
+        "kind": summary.period.kind.value,
+        **stored,
+        "so_far": summary.so_far,
+        "email_message_id": message_id,
+    }
+
+
+def recipients_of(tenant: TenantSettings) -> tuple[str, ...]:
+    return tuple(tenant.reports.recipients or tenant.finance_emails or tenant.alert_emails)
+
+
+# -- the hourly tick ------------------------------------------------------------------------------
+
+
+def run_instant(tenant: TenantSettings, day: date) -> datetime:
+    """When the tenant's report hour begins on its local ``day`` (on a night clocks skip the
+    hour, the first instant after the gap; on a night they repeat it, the first)."""
+    wall = datetime.combine(day, time(tenant.reports.run_hour))
+    return wall.replace(tzinfo=ZoneInfo(tenant.timezone), fold=0).astimezone(UTC)
+
+
+def due(tenants: list[TenantSettings], now: datetime) -> list[tuple[TenantSettings, date]]:
+    """Each tenant whose report hour began in the hour up to ``now``, with its local
+    yesterday: once per local day, whatever the zone does."""
+    found = []
+    for tenant in tenants:
+        zone = ZoneInfo(tenant.timezone)
+        for day in sorted({now.astimezone(zone).date(), (now - TICK).astimezone(zone).date()}):
+            if now - TICK < run_instant(tenant, day) <= now:
+                found.append((tenant, day - timedelta(days=1)))
+    return found
+
+
+def morning(ports: Ports, tenant: TenantSettings, yesterday: date, now: datetime) -> list[Any]:
+    """Tally yesterday and restate the days before it, then publish each enabled period
+    that ended yesterday."""
+    settings = tenant.reports
+    for back in range(settings.restate_days, -1, -1):
+        roll_up(ports, tenant, yesterday - timedelta(days=back))
+    published = []
+    for kind in periods_closing_on(yesterday):
+        if kind.value in settings.periods:
+            summary = business_summary(ports, tenant.id, kind, yesterday, now)
+            published.append(publish(ports, tenant, summary))
+    return published
+
+
+def tick(ports: Ports, now: datetime) -> list[dict[str, Any]]:
+    results = []
+    for tenant, yesterday in due(ports.tenants.all(), now):
+        results.append(
+            {
+                "tenant": tenant.id,
+                "day": yesterday.isoformat(),
+                "published": morning(ports, tenant, yesterday, now),
+            }
+        )
+    return results
