@@ -4,7 +4,7 @@ applied through ``shared.order_aggregate.apply``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -207,6 +207,7 @@ class FakeOrderReader:
         self.orders = orders
         self.reads = 0
         self.requests: dict[str, list[dict[str, Any]]] = {}
+        self.claimed: dict[str, list[dict[str, Any]]] = {}
 
     def changed_between(self, tenant: str, start: datetime, end: datetime) -> Iterator[OrderView]:
         self.reads += 1
@@ -214,6 +215,52 @@ class FakeOrderReader:
 
     def refund_requests(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         return self.requests.get(order_id, [])
+
+    def claims(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        return self.claimed.get(order_id, [])
+
+    def of_customer(self, tenant: str, email: str) -> list[OrderState]:
+        return [
+            o.state
+            for o in self.orders
+            if o.tenant == tenant
+            and o.state.order is not None
+            and (o.state.order.customer.email or "").lower() == email.lower()
+        ]
+
+    def order(self, tenant: str, order_id: str) -> OrderState | None:
+        found = [o.state for o in self.orders if (o.tenant, o.order_id) == (tenant, order_id)]
+        return found[0] if found else None
+
+
+class FakeHistoryMail:
+    def __init__(self, fail: bool = False) -> None:
+        self.last: dict[tuple[str, str], datetime] = {}
+        self.sent: list[tuple[str, str, list[str]]] = []
+        self.notes: list[tuple[str, str]] = []
+        self.fail = fail
+
+    def claim(self, tenant: str, order_id: str, now: datetime, every: timedelta) -> bool:
+        last = self.last.get((tenant, order_id))
+        if last is not None and last > now - every:
+            return False
+        self.last[(tenant, order_id)] = now
+        return True
+
+    def release(self, tenant: str, order_id: str, claimed_at: datetime) -> None:
+        if self.last.get((tenant, order_id)) == claimed_at:
+            del self.last[(tenant, order_id)]
+
+    def send(self, tenant: TenantSettings, order: OrderState, orders: list[OrderState]) -> str:
+        if self.fail:
+            raise RuntimeError("SES is down")
+        assert order.order is not None
+        to = order.order.customer.email or ""
+        self.sent.append((to, order.order_id, sorted(s.order_id for s in orders)))
+        return f"msg-{len(self.sent)}"
+
+    def note(self, tenant: str, order_id: str, at: datetime, summary: str) -> None:
+        self.notes.append((order_id, summary))
 
 
 class FakeTallies:
@@ -275,4 +322,5 @@ def reports_ports(tenant: TenantSettings, orders: list[Order], now: datetime) ->
         mailer=FakeTeamMailer(),
         tenants=FakeTenantLookup(tenant),
         clock=FixedClock(now),
+        history_mail=FakeHistoryMail(),
     )

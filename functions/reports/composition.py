@@ -55,17 +55,23 @@ class _NoBucket:
 @cache
 def reports_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Ports:
     from functions.reports.adapters.delivery import S3Reports, TeamMailer
+    from functions.reports.adapters.history_mail import DynamoHistoryMail
     from functions.reports.adapters.orders import DynamoOrderReader
     from functions.reports.adapters.tallies import DynamoDayTallies
     from functions.reports.ports import Ports
     from shared.notify.mailers import mailer_for
+    from shared.order_store import OrderStore
     from shared.tenants import TenantDirectory
 
+    mailer = mailer_for(settings.mail_dir, clock)
     return Ports(
         orders=DynamoOrderReader(settings.table_name),
         tallies=DynamoDayTallies(settings.table_name, clock),
         reports=S3Reports(settings.reports_bucket) if settings.reports_bucket else _NoBucket(),
-        mailer=TeamMailer(mailer_for(settings.mail_dir, clock), settings.ops_sender),
+        mailer=TeamMailer(mailer, settings.ops_sender),
         tenants=TenantDirectory(settings.table_name),
         clock=clock,
+        history_mail=DynamoHistoryMail(
+            settings.table_name, mailer, OrderStore(settings.table_name, clock)
+        ),
     )

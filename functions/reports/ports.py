@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from functions.reports.domain.tally import OrderView, Tally
 from shared.clock import Clock
+from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings
 
 
@@ -21,6 +22,36 @@ class OrderReader(Protocol):
 
     def refund_requests(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         """The order's refund requests as the orders context keeps them (``REFUND#``)."""
+        ...
+
+    def claims(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        """The carrier claims filed for the order's parcels (``CLAIM#``)."""
+        ...
+
+    def of_customer(self, tenant: str, email: str) -> list[OrderState]:
+        """Every order placed with ``email`` (the customer index: one query)."""
+        ...
+
+    def order(self, tenant: str, order_id: str) -> OrderState | None: ...
+
+
+class HistoryMail(Protocol):
+    def claim(self, tenant: str, order_id: str, now: datetime, every: timedelta) -> bool:
+        """Take the order's history-mail slot (one conditional write): False when the last
+        mail went less than ``every`` ago."""
+        ...
+
+    def release(self, tenant: str, order_id: str, claimed_at: datetime) -> None:
+        """Give the slot back (the mail failed), if it is still the one taken then."""
+        ...
+
+    def send(self, tenant: TenantSettings, order: OrderState, orders: list[OrderState]) -> str:
+        """Mail the customer of ``order`` the history ``orders``, to the order's address;
+        returns the message id."""
+        ...
+
+    def note(self, tenant: str, order_id: str, at: datetime, summary: str) -> None:
+        """Put the mail on the order's timeline."""
         ...
 
 
@@ -60,6 +91,7 @@ class Ports:
     mailer: TeamMailer
     tenants: TenantLookup
     clock: Clock
+    history_mail: HistoryMail | None = None
 
     def tenant(self, tenant: str) -> TenantSettings:
         settings = self.tenants.get(tenant)

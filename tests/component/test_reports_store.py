@@ -6,13 +6,16 @@ mailed."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from functions.reports.composition import ReportsSettings, reports_ports
 from functions.reports.domain.periods import PeriodKind
+from functions.reports.use_cases.history_mail import TooSoon, mail_order_history
 from functions.reports.use_cases.summary import business_summary, publish
 from shared.lifecycle_store import LifecycleStore
 from shared.order_aggregate import TimelineEntry
@@ -75,3 +78,51 @@ def test_the_week_from_the_table_matches_the_planted_figures(
     message = message_from_bytes(mails[0].read_bytes())
     assert message["To"] == "finance@example.com"
     assert "Weekly summary 2026-W43" in message["Subject"]
+
+
+def test_history_mail_to_the_orders_address_rate_limited_and_on_the_timeline(
+    aws_env: dict[str, Any], tmp_path: Path
+) -> None:
+    clock = FixedClock(NOW)
+    TenantDirectory(TABLE).save(TENANT)
+    store_planted(clock)
+    settings = ReportsSettings(table_name=TABLE, mail_dir=str(tmp_path))
+    ports = reports_ports(settings, clock)
+    answer = mail_order_history(ports, TENANT.id, "A", by="op@example.com")
+    assert answer["orders"] == 8  # the customer index: every order with ann@example.com
+    (mail,) = tmp_path.glob("order_history-*.eml")
+    message = message_from_bytes(mail.read_bytes())
+    assert message["To"] == "ann@example.com"
+    with pytest.raises(TooSoon):
+        mail_order_history(ports, TENANT.id, "A", by="op@example.com")
+    clock.advance(timedelta(hours=24))
+    mail_order_history(ports, TENANT.id, "A", by="op@example.com")
+    timeline = OrderStore(TABLE, clock).timeline(TENANT.id, "A")
+    mailed = [e for e in timeline if e["event_kind"] == "OrderHistoryMailed"]
+    assert len(mailed) == 2 and "asked by op@example.com" in mailed[0]["summary"]
+
+
+def test_refund_requests_and_claims_are_read_beside_the_order(aws_env: dict[str, Any]) -> None:
+    from functions.reports.adapters.orders import DynamoOrderReader
+
+    clock = FixedClock(NOW)
+    store_planted(clock)
+    ddb = aws_env["ddb"]
+    ddb.put_item(
+        TableName=TABLE,
+        Item={
+            "PK": {"S": "T#multi-shop#ORDER#P"},
+            "SK": {"S": "REFUND#ret-1"},
+            "status": {"S": "completed"},
+            "gateway_refund_id": {"S": "re_P"},
+            "request": {"S": '{"cause": "return"}'},
+        },
+    )
+    LifecycleStore(TABLE, clock).open_claim(
+        TENANT.id, "B", {"tracking_code": "B1", "status": "filed", "version": 1}
+    )
+    reader = DynamoOrderReader(TABLE)
+    (request,) = reader.refund_requests(TENANT.id, "P")
+    assert (request["refund_id"], request["request"]) == ("ret-1", {"cause": "return"})
+    assert [c["tracking_code"] for c in reader.claims(TENANT.id, "B")] == ["B1"]
+    assert reader.order(TENANT.id, "nope") is None

@@ -51,20 +51,57 @@ class DynamoOrderReader:
             if order_id in states:
                 yield OrderView(states[order_id], decisions.get(order_id))
 
-    def refund_requests(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+    def _beside(self, tenant: str, order_id: str, prefix: str) -> Iterator[dict[str, Any]]:
         paginator = aws.client("dynamodb").get_paginator("query")
-        found = []
         for page in paginator.paginate(
             TableName=self.table_name,
             KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
             ExpressionAttributeValues={
                 ":pk": {"S": keys.order_pk(tenant, order_id)},
-                ":p": {"S": keys.refund_sk("")},
+                ":p": {"S": prefix},
             },
         ):
-            for item in page["Items"]:
-                plain = {k: next(iter(v.values())) for k, v in item.items()}
-                plain["refund_id"] = str(plain["SK"]).removeprefix(keys.refund_sk(""))
-                plain["request"] = json.loads(str(plain.get("request", "{}")))
-                found.append(plain)
+            yield from page["Items"]
+
+    def refund_requests(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        found = []
+        for item in self._beside(tenant, order_id, keys.refund_sk("")):
+            plain = {k: next(iter(v.values())) for k, v in item.items()}
+            plain["refund_id"] = str(plain["SK"]).removeprefix(keys.refund_sk(""))
+            plain["request"] = json.loads(str(plain.get("request", "{}")))
+            found.append(plain)
         return found
+
+    def claims(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(item["claim"]["S"])
+            for item in self._beside(tenant, order_id, keys.claim_sk(""))
+            if "claim" in item
+        ]
+
+    def of_customer(self, tenant: str, email: str) -> list[OrderState]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        states = []
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            IndexName=keys.BY_CUSTOMER,
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.customer_index(tenant, email)}},
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "state"},
+        ):
+            states += [OrderState.model_validate_json(i["state"]["S"]) for i in page["Items"]]
+        return states
+
+    def order(self, tenant: str, order_id: str) -> OrderState | None:
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": keys.order_pk(tenant, order_id)}, "SK": {"S": keys.ORDER_SK}},
+                ProjectionExpression="#s",
+                ExpressionAttributeNames={"#s": "state"},
+            )
+            .get("Item")
+        )
+        return OrderState.model_validate_json(item["state"]["S"]) if item else None

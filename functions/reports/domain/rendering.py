@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from functions.reports.domain.periods import PeriodKind
+from functions.reports.domain.periods import Period, PeriodKind
 from functions.reports.domain.summary import BusinessSummary, CurrencySection, Figure
 from shared.money import Money
 from shared.notify.render import brand_of, render_pair
@@ -135,3 +135,35 @@ def render_summary(summary: BusinessSummary, tenant: TenantSettings) -> tuple[st
     subject = f"[{brand_of(tenant).display_name}] {summary.title}"
     html, text = render_pair(TEMPLATE, context, tenant, subject=subject, team=True)
     return subject, html, text
+
+
+TABLE_TEMPLATE = "report_table"
+MAX_ROWS_SHOWN = 500
+
+
+def render_table(
+    tenant: TenantSettings,
+    title: str,
+    period: Period | None,
+    counts: dict[str, int],
+    header: list[str],
+    rows: list[list[str]],
+) -> str:
+    """A tabular report (refund mapping, CRM history, logistics log) as an HTML page: its
+    counts, then its rows (the first ``MAX_ROWS_SHOWN``; the CSV has them all)."""
+    html, _ = render_pair(
+        TABLE_TEMPLATE,
+        {
+            "title": title,
+            "tenant_name": tenant.name,
+            "period_label": period.label if period else None,
+            "counts": counts,
+            "header": header,
+            "rows": rows[:MAX_ROWS_SHOWN],
+            "more": max(0, len(rows) - MAX_ROWS_SHOWN),
+        },
+        tenant,
+        subject=f"[{brand_of(tenant).display_name}] {title}",
+        team=True,
+    )
+    return html
