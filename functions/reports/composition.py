@@ -52,8 +52,9 @@ class _NoBucket:
         raise RuntimeError("REPORTS_BUCKET is not set: reports cannot be stored")
 
 
-@cache
 def reports_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Ports:
+    """Built per call: the adapters hold no connections of their own (``shared.aws`` caches
+    the clients), so a report's ports cost nothing to make."""
     from functions.reports.adapters.delivery import S3Reports, TeamMailer
     from functions.reports.adapters.history_mail import DynamoHistoryMail
     from functions.reports.adapters.orders import DynamoOrderReader

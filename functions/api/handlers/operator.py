@@ -582,6 +582,9 @@ def bank_files(tenant: str) -> dict[str, Any]:
     return {"tenant": tenant, "files": services().bank_files().files(tenant)}
 
 
+__import__("functions.api.routes.reports", fromlist=["register"]).register(app, _authorize)
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )

@@ -101,3 +101,19 @@ def periods_closing_on(day: date) -> list[PeriodKind]:
     if day.month == 12 and day.day == 31:
         kinds.append(PeriodKind.YEARLY)
     return kinds
+
+
+def parse_period(kind: str | None, day: str | None) -> Period:
+    """A period from what a caller typed (``weekly``, ``2026-10-21``), every mistake named."""
+    problems = []
+    try:
+        chosen = PeriodKind(kind or "daily")
+    except ValueError:
+        problems.append(f"period {kind!r} is not one of {', '.join(k.value for k in PeriodKind)}")
+    try:
+        when = date.fromisoformat(day or "")
+    except ValueError:
+        problems.append(f"day {day!r} is not a date (YYYY-MM-DD)")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return Period.containing(chosen, when)

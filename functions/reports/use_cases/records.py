@@ -185,3 +185,18 @@ def store(ports: Ports, tenant_id: str, period: Period, report: TableReport) -> 
     ports.reports.put(keys["csv"], report.csv.encode(), "text/csv; charset=utf-8")
     ports.reports.put(keys["html"], report.html.encode(), "text/html; charset=utf-8")
     return keys
+
+
+TABLE_REPORTS = ("refunds", "crm", "logistics")
+
+
+def table_report(ports: Ports, tenant_id: str, name: str, period: Period) -> TableReport:
+    """One of ``TABLE_REPORTS`` by name (what the API and the CLI ask for)."""
+    match name:
+        case "refunds":
+            return refund_mapping(ports, tenant_id, period)
+        case "crm":
+            return crm_history(ports, tenant_id, period)
+        case "logistics":
+            return logistics_log(ports, tenant_id, period)
+    raise ValueError(f"no report {name!r} (known: {', '.join(TABLE_REPORTS)})")
