@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import PARCEL_EXCEPTIONS, PARCEL_LOSSES, ShipmentStatus
-from shared.order_aggregate import REFUND_COUNTED, CancelReason, OrderState
+from shared.order_aggregate import REFUND_COUNTED, CancelReason, OrderState, ShipmentFacts
 
 # What a screening decided, and what came of a held order.
 SCREENING_DECISIONS = ("allow", "review", "block")
@@ -200,18 +201,39 @@ def first_paid_at(state: OrderState) -> datetime | None:
     return min(times) if times else None
 
 
-def dispatched_at(state: OrderState) -> datetime | None:
-    parcels = state.parcels()
+def dispatched_at(parcels: list[ShipmentFacts]) -> datetime | None:
+    """When the first of the order's parcels (``OrderState.parcels``) left."""
     times = [p.fulfilled_at or p.first_seen_at for p in parcels]
     return min(times) if times else None
 
 
-def delivered_at(state: OrderState) -> datetime | None:
+def delivered_at(parcels: list[ShipmentFacts]) -> datetime | None:
     """When the last outbound parcel arrived, once every one has."""
-    parcels = state.parcels()
     if not parcels or any(p.delivered_at is None for p in parcels):
         return None
     return max(p.delivered_at for p in parcels if p.delivered_at is not None)
+
+
+def _amount(value: Any) -> int:
+    return int(value["amount"]) if value else 0
+
+
+def _sale(figures: CurrencyTally, order: dict[str, Any]) -> None:
+    figures.orders += 1
+    figures.discounts += _amount(order.get("discount"))
+    figures.shipping += _amount(order.get("shipping"))
+    figures.tax += _amount(order.get("tax"))
+    for line in order["lines"]:
+        gross = _amount(line["unit_price"]) * int(line["quantity"])
+        figures.gross += gross
+        key = line.get("sku") or line["name"]
+        vendor = str(line["vendor_id"])
+        sold = figures.products.get(key)
+        if sold is None:
+            sold = figures.products[key] = ProductSold(name=line["name"], vendor=vendor)
+        sold.quantity += int(line["quantity"])
+        sold.gross += gross
+        figures.vendors[vendor] = figures.vendors.get(vendor, 0) + gross
 
 
 def tally_day(
@@ -228,7 +250,9 @@ def tally_day(
 
     for view in orders:
         state = view.state
-        order = state.order
+        # The placed order as stored (a dict): validating it into ``OrderPlaced`` for every
+        # order of a year would cost more than the whole tally.
+        order = state.placed.value if state.placed else None
         paid_at = first_paid_at(state)
         if order is not None and on_day(state.placed_at()):
             tally.placed += 1
@@ -239,21 +263,7 @@ def tally_day(
                     outcome = review_outcome(state)
                     tally.reviews[outcome] = tally.reviews.get(outcome, 0) + 1
         if order is not None and on_day(paid_at):
-            figures = tally.currency(order.currency)
-            figures.orders += 1
-            figures.discounts += order.discount.amount if order.discount else 0
-            figures.shipping += order.shipping.amount if order.shipping else 0
-            figures.tax += order.tax.amount if order.tax else 0
-            for line in order.lines:
-                gross = line.unit_price.amount * line.quantity
-                figures.gross += gross
-                key = line.sku or line.name
-                sold = figures.products.setdefault(
-                    key, ProductSold(name=line.name, vendor=line.vendor_id)
-                )
-                sold.quantity += line.quantity
-                sold.gross += gross
-                figures.vendors[line.vendor_id] = figures.vendors.get(line.vendor_id, 0) + gross
+            _sale(tally.currency(str(order["currency"])), order)
         for payment in state.payments.values():
             if on_day(payment.failed_at):
                 figures = tally.currency(payment.currency)
@@ -273,17 +283,18 @@ def tally_day(
                 figures = tally.currency(dispute.currency)
                 figures.chargebacks_lost += 1
                 figures.chargeback_lost_amount += dispute.amount
-        sent = dispatched_at(state)
+        parcels = state.parcels()
+        sent = dispatched_at(parcels)
         if on_day(sent) and sent is not None:
             tally.dispatched += 1
             start = paid_at or state.placed_at() or sent
             tally.dispatched_in_sla += sent - start <= sla
-        arrived = delivered_at(state)
+        arrived = delivered_at(parcels)
         if on_day(arrived) and arrived is not None and sent is not None:
             tally.delivered += 1
             hours = str(int((arrived - sent).total_seconds() // 3600))
             tally.delivery_hours[hours] = tally.delivery_hours.get(hours, 0) + 1
-        for parcel in state.parcels():
+        for parcel in parcels:
             for notice in parcel.notices.values():
                 if notice.status in _EXCEPTIONS and on_day(notice.at):
                     tally.exceptions += 1
