@@ -92,11 +92,11 @@ def summary(
     for section in result.sections:
         click.echo(f"\n{section.currency}")
         for figure in section.figures:
-            change = figure.change
+            change = figure.change_text()
             click.echo(
                 f"  {figure.label:<28} {figure.text(figure.current):>20}  "
                 f"(previous {figure.text(figure.previous)}"
-                f"{'' if change is None else f', {change:+.1%}'})"
+                f"{'' if change is None else f', {change}'})"
             )
     click.echo("")
     for figure in result.figures:

@@ -159,6 +159,9 @@ def test_orders_screening_and_fulfilment_of_the_week(week: BusinessSummary) -> N
     # Placed in the week: A, B, D, E, F; paid of those: A, B, D.
     assert general["placed"] == 5
     assert general["conversion"] == pytest.approx(3 / 5)
+    # The week before: P and G placed, both paid. A share changes by points, not by percent.
+    conversion = next(f for f in week.figures if f.key == "conversion")
+    assert conversion.previous == 1.0 and conversion.change_text() == "-40.0 pt"
     assert (general["screening_allow"], general["screening_review"]) == (2, 2)
     assert general["screening_block"] == 1
     assert (general["review_approved"], general["review_rejected"]) == (1, 1)

@@ -45,7 +45,8 @@ def _change(figure: Figure) -> dict[str, str] | None:
         "review_timed_out",
     }
     good = (change >= 0) != worse_when_up
-    return {"text": f"{change:+.1%}", "tone": "good" if good or change == 0 else "bad"}
+    text = figure.change_text() or ""
+    return {"text": text, "tone": "good" if good or change == 0 else "bad"}
 
 
 def _row(figure: Figure) -> dict[str, Any]:

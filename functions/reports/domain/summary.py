@@ -43,12 +43,24 @@ class Figure(_Model):
 
     @property
     def change(self) -> float | None:
-        """The relative change against the previous period (None when there is nothing to
-        compare with)."""
-        if self.current is None or self.previous in (None, 0):
+        """The change against the previous period: relative, except for a share (conversion,
+        within SLA), whose change is the difference in points (0.6 against 0.5: +0.1). None
+        when there is nothing to compare with."""
+        if self.current is None or self.previous is None:
             return None
-        assert self.previous is not None
+        if self.unit == "share":
+            return self.current - self.previous
+        if self.previous == 0:
+            return None
         return (self.current - self.previous) / abs(self.previous)
+
+    def change_text(self) -> str | None:
+        change = self.change
+        if change is None:
+            return None
+        if self.unit == "share":
+            return f"{change * 100:+.1f} pt"
+        return f"{change:+.1%}"
 
     def text(self, value: int | float | None) -> str:
         if value is None:
