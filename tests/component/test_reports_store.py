@@ -126,3 +126,43 @@ def test_refund_requests_and_claims_are_read_beside_the_order(aws_env: dict[str,
     assert (request["refund_id"], request["request"]) == ("ret-1", {"cause": "return"})
     assert [c["tracking_code"] for c in reader.claims(TENANT.id, "B")] == ["B1"]
     assert reader.order(TENANT.id, "nope") is None
+
+
+def test_the_hourly_tick_publishes_the_tenants_whose_hour_it_is(
+    aws_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.reports.handlers import tick
+
+    TenantDirectory(TABLE).save(TENANT)
+    store_planted(FixedClock(NOW))
+    aws_env["s3"].create_bucket(Bucket="reports-test")
+    for name, value in {"REPORTS_BUCKET": "reports-test", "MAIL_DIR": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+    context = type(
+        "Context",
+        (),
+        {
+            "function_name": "reports",
+            "memory_limit_in_mb": 1024,
+            "invoked_function_arn": "arn",
+            "aws_request_id": "r1",
+        },
+    )()
+    # 06:20 UTC on Monday 26 October is 07:20 in Amsterdam: the tenant's hour has come.
+    quiet = tick.handler({"time": "2026-10-26T05:20:00Z"}, context)
+    assert quiet == {"ticked": []}
+    answer = tick.handler({"time": "2026-10-26T06:20:00Z"}, context)
+    (done,) = answer["ticked"]
+    assert [p["kind"] for p in done["published"]] == ["daily", "weekly"]
+    listed = aws_env["s3"].list_objects_v2(Bucket="reports-test", Prefix="reports/multi-shop/")
+    assert len(listed["Contents"]) == 6
+    on_demand = tick.handler(
+        {
+            "tenant": "multi-shop",
+            "kind": "monthly",
+            "day": "2026-10-01",
+            "time": "2026-11-09T12:00:00Z",
+        },
+        context,
+    )
+    assert on_demand["published"][0]["html"].endswith("monthly/2026-10/summary.html")
