@@ -270,12 +270,13 @@ class FakeTallies:
     def save(self, tenant: str, day: date, tally: Tally) -> None:
         self.saved[(tenant, day)] = tally.model_copy(deep=True)
 
-    def between(self, tenant: str, first: date, last: date) -> dict[date, Tally]:
-        return {
-            d: t.model_copy(deep=True)
+    def between(self, tenant: str, first: date, last: date) -> Iterator[tuple[date, Tally]]:
+        found = sorted(
+            (d, t.model_copy(deep=True))
             for (t_id, d), t in self.saved.items()
             if t_id == tenant and first <= d <= last
-        }
+        )
+        return iter(found)
 
 
 class FakeSink:

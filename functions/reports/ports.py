@@ -58,7 +58,10 @@ class HistoryMail(Protocol):
 class DayTallies(Protocol):
     def save(self, tenant: str, day: date, tally: Tally) -> None: ...
 
-    def between(self, tenant: str, first: date, last: date) -> dict[date, Tally]: ...
+    def between(self, tenant: str, first: date, last: date) -> Iterator[tuple[date, Tally]]:
+        """The stored tallies of [first, last], in day order, one at a time (a year of them
+        need not be in memory at once)."""
+        ...
 
 
 class ReportSink(Protocol):

@@ -62,7 +62,7 @@ def test_the_week_from_the_table_matches_the_planted_figures(
     assert (general["placed"], general["screening_block"], general["review_rejected"]) == (5, 1, 1)
 
     # Both weeks' days are stored, compressed, and read back equal.
-    stored = ports.tallies.between(TENANT.id, date(2026, 10, 12), date(2026, 10, 25))
+    stored = dict(ports.tallies.between(TENANT.id, date(2026, 10, 12), date(2026, 10, 25)))
     assert len(stored) == 14
     item = aws_env["ddb"].get_item(
         TableName=TABLE, Key={"PK": {"S": "T#multi-shop#REPORTDAY"}, "SK": {"S": "2026-10-19"}}

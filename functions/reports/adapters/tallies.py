@@ -5,6 +5,7 @@ per 4 KB): a year is one query of 365 small items."""
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from datetime import date
 
 from functions.reports.domain.tally import Tally
@@ -35,9 +36,8 @@ class DynamoDayTallies:
             },
         )
 
-    def between(self, tenant: str, first: date, last: date) -> dict[date, Tally]:
+    def between(self, tenant: str, first: date, last: date) -> Iterator[tuple[date, Tally]]:
         paginator = aws.client("dynamodb").get_paginator("query")
-        found: dict[date, Tally] = {}
         for page in paginator.paginate(
             TableName=self.table_name,
             KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
@@ -50,5 +50,4 @@ class DynamoDayTallies:
         ):
             for item in page["Items"]:
                 day = date.fromisoformat(item["SK"]["S"])
-                found[day] = Tally.model_validate_json(zlib.decompress(item["tally"]["B"]))
-        return found
+                yield day, Tally.model_validate_json(zlib.decompress(item["tally"]["B"]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Literal
 
@@ -228,18 +228,23 @@ def summarise(
     tenant: str,
     timezone: str,
     period: Period,
-    days: Sequence[tuple[date, Tally | None]],
+    days: Iterable[tuple[date, Tally | None]],
     previous: Tally,
     *,
     now: datetime,
     top_n: int = 10,
 ) -> BusinessSummary:
-    """The summary of ``period`` from its ``days`` (a day not covered yet is None) against
-    the ``previous`` period's total."""
+    """The summary of ``period`` from its ``days`` (a day not covered yet is None), added up
+    as they come, against the ``previous`` period's total."""
     current = Tally()
-    for _, tally in days:
-        if tally is not None:
-            current.add(tally)
+    # Each day's net sales per currency (for the chart): all that is kept of a day.
+    nets: list[tuple[date, dict[str, int] | None]] = []
+    for day, tally in days:
+        if tally is None:
+            nets.append((day, None))
+            continue
+        current.add(tally)
+        nets.append((day, {code: f.net for code, f in tally.currencies.items()}))
     sections = []
     for code in sorted(set(current.currencies) | set(previous.currencies)):
         now_figures = current.currencies.get(code, CurrencyTally())
@@ -255,13 +260,7 @@ def summarise(
                 top_products=products,
                 top_vendors=vendors,
                 daily_net=tuple(
-                    (
-                        day,
-                        t.currencies[code].net
-                        if t and code in t.currencies
-                        else (0 if t else None),
-                    )
-                    for day, t in days
+                    (day, None if net is None else net.get(code, 0)) for day, net in nets
                 ),
             )
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,11 +38,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ProductSold(_Model):
+class ProductSold(NamedTuple):
+    """One product's sales: a tuple, stored as a JSON array (a year's summary adds up a few
+    million of them: a tuple is read and added several times faster than a model)."""
+
     name: str
     vendor: str
-    quantity: int = 0
-    gross: int = 0
+    quantity: int
+    gross: int
+
+    def plus(self, other: ProductSold) -> ProductSold:
+        return self._replace(
+            quantity=self.quantity + other.quantity, gross=self.gross + other.gross
+        )
 
 
 class CurrencyTally(_Model):
@@ -84,13 +92,10 @@ class CurrencyTally(_Model):
     def add(self, other: CurrencyTally) -> None:
         for name in _COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        products = self.products
         for key, sold in other.products.items():
-            mine = self.products.get(key)
-            if mine is None:
-                self.products[key] = sold.model_copy()
-            else:
-                mine.quantity += sold.quantity
-                mine.gross += sold.gross
+            mine = products.get(key)
+            products[key] = sold if mine is None else mine.plus(sold)
         for vendor, gross in other.vendors.items():
             self.vendors[vendor] = self.vendors.get(vendor, 0) + gross
 
@@ -228,11 +233,9 @@ def _sale(figures: CurrencyTally, order: dict[str, Any]) -> None:
         figures.gross += gross
         key = line.get("sku") or line["name"]
         vendor = str(line["vendor_id"])
-        sold = figures.products.get(key)
-        if sold is None:
-            sold = figures.products[key] = ProductSold(name=line["name"], vendor=vendor)
-        sold.quantity += int(line["quantity"])
-        sold.gross += gross
+        sold = ProductSold(line["name"], vendor, int(line["quantity"]), gross)
+        known = figures.products.get(key)
+        figures.products[key] = sold if known is None else known.plus(sold)
         figures.vendors[vendor] = figures.vendors.get(vendor, 0) + gross
 
 

@@ -12,6 +12,7 @@ tallied from the change notes and stored, once.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,22 +47,23 @@ def roll_up(ports: Ports, tenant: TenantSettings, day: date) -> Tally:
 
 def period_days(
     ports: Ports, tenant: TenantSettings, period: Period, now: datetime
-) -> list[tuple[date, Tally | None]]:
-    """Each day of ``period`` with its tally: stored, else made (and stored once the day has
-    ended); a day still to come has none."""
+) -> Iterator[tuple[date, Tally | None]]:
+    """Each day of ``period`` with its tally, one at a time: stored, else made (and stored
+    once the day has ended); a day still to come has none."""
     stored = ports.tallies.between(tenant.id, period.first, period.last)
     today = local_day(now, ZoneInfo(tenant.timezone))
-    days: list[tuple[date, Tally | None]] = []
+    ahead = next(stored, None)
     for day in period.days():
-        if day in stored:
-            days.append((day, stored[day]))
+        while ahead is not None and ahead[0] < day:
+            ahead = next(stored, None)
+        if ahead is not None and ahead[0] == day:
+            yield day, ahead[1]
         elif day < today:
-            days.append((day, roll_up(ports, tenant, day)))
+            yield day, roll_up(ports, tenant, day)
         elif day == today:
-            days.append((day, tally_of(ports, tenant, day)))
+            yield day, tally_of(ports, tenant, day)
         else:
-            days.append((day, None))
-    return days
+            yield day, None
 
 
 def business_summary(
