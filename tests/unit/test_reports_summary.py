@@ -250,3 +250,17 @@ def test_the_tick_publishes_each_tenant_at_its_hour() -> None:
     # The restated days were tallied again: 22 to 25 October.
     saved = {d for (_, d) in ports.tallies.saved}  # type: ignore[attr-defined]
     assert {date(2026, 10, 22), date(2026, 10, 25)} <= saved
+
+
+def test_a_period_older_than_the_records_kept_says_what_is_covered() -> None:
+    # Seven years of records (the default) back from 9 November 2026.
+    ports = reports_ports(TENANT, planted(), AFTER_WEEK)
+    old = business_summary(ports, TENANT.id, PeriodKind.YEARLY, date(2019, 6, 1))
+    assert old.covered_from is not None and date(2019, 1, 1) < old.covered_from
+    # Days before it are neither read nor stored.
+    saved = {d for (_, d) in ports.tallies.saved}  # type: ignore[attr-defined]
+    assert saved and min(saved) >= old.covered_from
+    assert (
+        business_summary(ports, TENANT.id, PeriodKind.WEEKLY, date(2026, 10, 21)).covered_from
+        is None
+    )

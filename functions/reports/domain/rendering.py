@@ -123,6 +123,7 @@ def summary_context(summary: BusinessSummary, tenant: TenantSettings) -> dict[st
         "period_label": summary.period.label,
         "previous_label": summary.previous_period.label,
         "so_far": summary.so_far,
+        "covered_from": summary.covered_from,
         "as_of": summary.as_of,
         "sections": sections,
         "general": [_row(f) for f in summary.figures],

@@ -109,6 +109,9 @@ class BusinessSummary(_Model):
     previous_period: Period
     timezone: str
     so_far: bool
+    # The first day the tenant's records still cover (its retention of financial records),
+    # when the period or the one before reaches further back: earlier days count nothing.
+    covered_from: date | None = None
     as_of: datetime
     sections: tuple[CurrencySection, ...]
     figures: tuple[Figure, ...]
@@ -233,6 +236,7 @@ def summarise(
     *,
     now: datetime,
     top_n: int = 10,
+    kept_from: date | None = None,
 ) -> BusinessSummary:
     """The summary of ``period`` from its ``days`` (a day not covered yet is None), added up
     as they come, against the ``previous`` period's total."""
@@ -270,6 +274,9 @@ def summarise(
         previous_period=period.previous(),
         timezone=timezone,
         so_far=not period.ended(timezone, now),
+        covered_from=(
+            kept_from if kept_from is not None and kept_from > period.previous().first else None
+        ),
         as_of=now,
         sections=tuple(sections),
         figures=tuple(_general_figures(current, previous)),
@@ -326,6 +333,7 @@ def summary_json(summary: BusinessSummary) -> dict[str, object]:
         },
         "timezone": summary.timezone,
         "so_far": summary.so_far,
+        "covered_from": summary.covered_from.isoformat() if summary.covered_from else None,
         "as_of": summary.as_of.isoformat(),
         "currencies": {
             s.currency: {

@@ -45,19 +45,28 @@ def roll_up(ports: Ports, tenant: TenantSettings, day: date) -> Tally:
     return tally
 
 
+def kept_from(tenant: TenantSettings, now: datetime) -> date:
+    """The oldest local day the tenant's financial records still cover."""
+    today = local_day(now, ZoneInfo(tenant.timezone))
+    return today - timedelta(days=365 * tenant.retention.financial_years)
+
+
 def period_days(
     ports: Ports, tenant: TenantSettings, period: Period, now: datetime
 ) -> Iterator[tuple[date, Tally | None]]:
     """Each day of ``period`` with its tally, one at a time: stored, else made (and stored
-    once the day has ended); a day still to come has none."""
+    once the day has ended); a day still to come, or older than the records kept, has none."""
     stored = ports.tallies.between(tenant.id, period.first, period.last)
     today = local_day(now, ZoneInfo(tenant.timezone))
+    oldest = kept_from(tenant, now)
     ahead = next(stored, None)
     for day in period.days():
         while ahead is not None and ahead[0] < day:
             ahead = next(stored, None)
         if ahead is not None and ahead[0] == day:
             yield day, ahead[1]
+        elif day < oldest:
+            yield day, None
         elif day < today:
             yield day, roll_up(ports, tenant, day)
         elif day == today:
@@ -78,7 +87,14 @@ def business_summary(
     before = period.previous()
     previous = combine(t for _, t in period_days(ports, tenant, before, now) if t is not None)
     return summarise(
-        tenant.id, tenant.timezone, period, days, previous, now=now, top_n=tenant.reports.top_n
+        tenant.id,
+        tenant.timezone,
+        period,
+        days,
+        previous,
+        now=now,
+        top_n=tenant.reports.top_n,
+        kept_from=kept_from(tenant, now),
     )
 
 
