@@ -317,6 +317,13 @@ def main() -> None:
 
     eur = next(s for s in summary.sections if s.currency == "EUR")
     figures = {f.key: f.current for f in eur.figures}
+    # What the plan says the year holds in EUR, worked out without the tallies.
+    plan = [kind for kind, share in MIX for _ in range(share)]
+    sold = [
+        i for i in range(orders_done) if i % 10 and plan[i % 100] not in ("failed", "abandoned")
+    ]
+    refunded = sum(1 for i in sold if plan[i % 100] == "refunded")
+    expected_total = len(sold) * (2 * 2500 + 490 - 250) - refunded * 2500
     naive_cpu_s = parse_s + tally_s
     print(
         f"orders: {orders_done:,} over {len(days)} local days ({TZ}), "
@@ -337,7 +344,8 @@ def main() -> None:
     )
     print(
         f"  EUR orders {figures['orders']:,}, total sales {figures['total']:,} minor units, "
-        f"so far: {summary.so_far}"
+        f"so far: {summary.so_far}; as planned: "
+        f"{(figures['orders'], figures['total']) == (len(sold), expected_total)}"
     )
     print(
         f"naive baseline (every order parsed and folded at report time): {naive_cpu_s:.1f} s "
