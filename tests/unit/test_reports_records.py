@@ -152,11 +152,20 @@ def test_logistics_log_of_the_week_per_carrier_with_delays_and_claims() -> None:
     assert rows["B1"]["claim"] == "filed" and rows["B1"]["exceptions"].count("|") == 1
     assert rows["A1"]["late_by_hours"] == "" and rows["A1"]["transit_days"] == "2.0"
     assert rows["G1"]["transit_days"] == "2.5"
-    (carrier,) = log.counts
-    assert carrier == (
-        "dhl: dispatched 2, delivered 2, late 1, exceptions 2, claims 1, "
-        "median days in transit 2.25"
-    )
+    assert log.breakdown == [
+        {
+            "carrier": "dhl",
+            "dispatched": 2,
+            "delivered": 2,
+            "late": 1,
+            "exceptions": 2,
+            "claims": 1,
+            "median_transit_days": 2.25,
+        }
+    ]
+    assert log.counts == {"dispatched": 2, "delivered": 2, "late": 1, "exceptions": 2, "claims": 1}
+    # People read local times: B went at 13:00 on Sunday in Amsterdam (12:00 UTC, winter time).
+    assert "Sun 25 Oct 13:00" in log.html and "claim filed" in log.html
     keys = store(ports, TENANT.id, WEEK, log)
     assert keys["csv"] == "reports/multi-shop/logistics/weekly/2026-W43/logistics.csv"
     assert keys["html"] in ports.reports.objects  # type: ignore[attr-defined]

@@ -56,6 +56,7 @@ def register(app: APIGatewayHttpResolver, authorize: Callable[[str, str], str]) 
             "title": report.title,
             "count": report.rows,
             "counts": report.counts,
+            **({"breakdown": report.breakdown} if report.breakdown else {}),
             "rows": list(csv.DictReader(io.StringIO(report.csv))),
         }
 

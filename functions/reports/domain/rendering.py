@@ -150,6 +150,7 @@ def render_table(
     counts: dict[str, int],
     header: list[str],
     rows: list[list[str]],
+    breakdown: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     """A tabular report (refund mapping, CRM history, logistics log) as an HTML page: its
     counts, then its rows (the first ``MAX_ROWS_SHOWN``; the CSV has them all)."""
@@ -163,6 +164,8 @@ def render_table(
             "header": header,
             "rows": rows[:MAX_ROWS_SHOWN],
             "more": max(0, len(rows) - MAX_ROWS_SHOWN),
+            "breakdown_header": breakdown[0] if breakdown else [],
+            "breakdown": breakdown[1] if breakdown else [],
         },
         tenant,
         subject=f"[{brand_of(tenant).display_name}] {title}",

@@ -8,7 +8,8 @@ each row kept only when its own fact is dated in the period."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from functions.reports.domain import crm, logistics, refund_map
@@ -28,6 +29,8 @@ class TableReport:
     html: str
     rows: int
     counts: dict[str, int]
+    # Per carrier (the logistics log): what the counts are made of.
+    breakdown: list[dict[str, object]] = field(default_factory=list)
 
 
 def _changed(ports: Ports, tenant: TenantSettings, period: Period) -> Iterator[OrderState]:
@@ -136,24 +139,37 @@ def logistics_log(ports: Ports, tenant_id: str, period: Period) -> TableReport:
     rows.sort(key=lambda r: (r.carrier, time_cell(r.dispatched_at), r.tracking_code))
     carriers = logistics.by_carrier(rows, tenant.timezone, period.first, period.last)
     title = f"Logistics log, {period.label}"
-    counts = {
-        f"{c.carrier}: dispatched {c.dispatched}, delivered {c.delivered}, late {c.late}, "
-        f"exceptions {c.exceptions}, claims {c.claims}, median days in transit "
-        f"{'—' if c.median_transit_days is None else c.median_transit_days}": c.dispatched
+    breakdown: list[dict[str, object]] = [
+        {
+            "carrier": c.carrier,
+            "dispatched": c.dispatched,
+            "delivered": c.delivered,
+            "late": c.late,
+            "exceptions": c.exceptions,
+            "claims": c.claims,
+            "median_transit_days": c.median_transit_days,
+        }
         for c in carriers
+    ]
+    counts = {
+        key: sum(int(str(b[key])) for b in breakdown)
+        for key in ("dispatched", "delivered", "late", "exceptions", "claims")
     }
+    zone = ZoneInfo(tenant.timezone)
+
+    def local(at: datetime | None) -> str:
+        return f"{at.astimezone(zone):%a %d %b %H:%M}" if at else ""
+
     table = [
         [
             r.carrier,
-            r.tracking_code,
-            r.order_id,
-            time_cell(r.dispatched_at)[:16],
-            time_cell(r.delivered_at)[:16],
+            f"{r.tracking_code} · {r.order_id}",
+            local(r.dispatched_at),
+            local(r.delivered_at),
             r.status.replace("_", " "),
-            "" if r.late_by_hours is None else f"{r.late_by_hours} h late",
+            "" if r.late_by_hours is None else f"{r.late_by_hours} h",
             "" if r.transit_days is None else f"{r.transit_days} d",
-            "; ".join(r.exceptions),
-            r.claim,
+            "; ".join([*r.exceptions, *([f"claim {r.claim}"] if r.claim else [])]),
         ]
         for r in rows
     ]
@@ -164,19 +180,31 @@ def logistics_log(ports: Ports, tenant_id: str, period: Period) -> TableReport:
         counts,
         [
             "Carrier",
-            "Parcel",
-            "Order",
-            "Dispatched (UTC)",
-            "Delivered (UTC)",
+            "Parcel · order",
+            "Dispatched",
+            "Delivered",
             "Status",
-            "Dispatch",
+            "Late",
             "Transit",
-            "Exceptions",
-            "Claim",
+            "Exceptions, claim",
         ],
         table,
+        breakdown=(
+            [
+                "Carrier",
+                "Dispatched",
+                "Delivered",
+                "Late",
+                "Exceptions",
+                "Claims",
+                "Median days in transit",
+            ],
+            [[str(v if v is not None else "—") for v in b.values()] for b in breakdown],
+        ),
     )
-    return TableReport("logistics", title, logistics.logistics_csv(rows), html, len(rows), counts)
+    return TableReport(
+        "logistics", title, logistics.logistics_csv(rows), html, len(rows), counts, breakdown
+    )
 
 
 def store(ports: Ports, tenant_id: str, period: Period, report: TableReport) -> dict[str, str]:
