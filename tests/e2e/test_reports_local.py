@@ -1,0 +1,68 @@
+"""Reports on the local stack: orders arrive as webhooks, the processor applies them and notes
+the days they changed, and the deployed reports function sums the day up from those notes,
+stores the summary in S3 and mails it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.order_store import OrderStore
+from tests.workflow.test_lifecycle_local import (
+    carrier_update,
+    fulfil,
+    make_tenant,
+    place,
+    place_paid,
+)
+
+pytestmark = pytest.mark.local
+
+TENANT = "reportshop"
+
+
+def wait_for_status(stack: Any, order_id: str, status: str, timeout_s: float = 60) -> None:
+    store = OrderStore(stack.deployment.outputs["TableName"])
+    deadline = time.monotonic() + timeout_s
+    while (now := store.load(TENANT, order_id)[0].status().value) != status:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{order_id} is {now}, not {status}")
+        time.sleep(0.2)
+
+
+def test_the_day_is_summed_up_from_what_the_processor_noted(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    make_tenant(local_stack, tmp_path, TENANT, finance_emails=[f"finance@{TENANT}.example"])
+    place_paid(local_stack, TENANT, "R-1")
+    place(local_stack, TENANT, "R-2")
+    fulfil(local_stack, TENANT, "R-1", "TRK-R1")
+    carrier_update(local_stack, TENANT, "TRK-R1", "delivered", 5)
+    wait_for_status(local_stack, "R-1", "delivered")
+    wait_for_status(local_stack, "R-2", "pending_payment")
+
+    outputs = local_stack.deployment.outputs
+    answer = local_stack.client("lambda").invoke(
+        FunctionName=outputs["ReportsFunction"],
+        Payload=json.dumps({"tenant": TENANT, "kind": "daily", "day": "2026-11-23"}).encode(),
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    (published,) = json.loads(answer["Payload"].read())["published"]
+    body = (
+        local_stack.client("s3")
+        .get_object(Bucket=outputs["ReportsBucket"], Key=published["json"])["Body"]
+        .read()
+    )
+    summary = json.loads(body)
+    usd = {f["key"]: f["current"] for f in summary["currencies"]["USD"]["figures"]}
+    general = {f["key"]: f["current"] for f in summary["figures"]}
+    assert (usd["orders"], usd["gross"], usd["total"]) == (1, 3000, 3000)
+    assert (general["placed"], general["conversion"]) == (2, 0.5)
+    assert (general["dispatched"], general["delivered"]) == (1, 1)
+    assert summary["so_far"] is False
+    mailed = list(Path(local_stack.mail_dir).glob("business_summary-*.eml"))
+    assert any(f"finance@{TENANT}.example" in p.read_text(errors="replace") for p in mailed)
