@@ -1,29 +1,20 @@
-"""The reports bucket and the team mailer: reports land in S3, and go to the tenant's
-recipients from the operations sender (SES, or .eml files locally)."""
+"""The reports bucket and the team mailer (``shared.team_reports``): reports land in S3 and go
+to the tenant's recipients from the operations sender."""
 
 from __future__ import annotations
 
-from shared import aws
-from shared.alerts import ops_sender_of
 from shared.notify.mailers import Mailer
-from shared.observability import logger
+from shared.team_reports import S3Reports, TeamMail
 from shared.tenants import TenantSettings
 
-
-class S3Reports:
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        aws.client("s3").put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type
-        )
+__all__ = ["S3Reports", "TeamMailer"]
 
 
 class TeamMailer:
+    """``TeamMailer``: a business summary to the recipients the use case chose."""
+
     def __init__(self, mailer: Mailer, ops_sender: str | None = None) -> None:
-        self.mailer = mailer
-        self.sender = ops_sender_of(ops_sender)
+        self.mail = TeamMail(mailer, ops_sender)
 
     def email(
         self,
@@ -34,20 +25,4 @@ class TeamMailer:
         text: str,
         key: str,
     ) -> str | None:
-        from shared.notify.render import RenderedEmail
-
-        email = RenderedEmail(
-            kind="business_summary",
-            subject=subject,
-            html=html,
-            text=text,
-            to=to,
-            sender=self.sender,
-            reply_to=None,
-            tenant=tenant.id,
-        )
-        try:
-            return str(self.mailer.send(email, key))
-        except Exception:  # the report is in S3 either way
-            logger.exception("report e-mail failed", extra={"tenant": tenant.id})
-            return None
+        return self.mail.send(tenant, "business_summary", to, subject, html, text, key)
