@@ -152,6 +152,12 @@ def test_each_figure_beside_the_previous_week(week: BusinessSummary) -> None:
     assert before["total"] == 7500
     total = next(f for f in week.sections[0].figures if f.key == "total")
     assert total.change == pytest.approx((6600 - 7500) / 7500)
+    # Top products and vendors beside theirs the week before (P: 2 mugs, G: a lamp).
+    tee, mug = week.sections[0].top_products
+    assert (tee.name, tee.gross, tee.previous_gross) == ("Tee", 4000, 0)
+    assert (mug.name, mug.quantity, mug.gross, mug.previous_gross) == ("Mug", 2, 3000, 3000)
+    vendors = {v.name: (v.gross, v.previous_gross) for v in week.sections[0].top_vendors}
+    assert vendors == {"v-south": (4000, 0), "v-north": (3000, 3000)}
 
 
 def test_orders_screening_and_fulfilment_of_the_week(week: BusinessSummary) -> None:

@@ -105,6 +105,9 @@ def summary_context(summary: BusinessSummary, tenant: TenantSettings) -> dict[st
                         "detail": p.detail,
                         "quantity": p.quantity,
                         "gross": Money.of(p.gross, section.currency).format(grouping=True),
+                        "previous": Money.of(p.previous_gross, section.currency).format(
+                            grouping=True
+                        ),
                     }
                     for p in section.top_products
                 ],
@@ -112,6 +115,9 @@ def summary_context(summary: BusinessSummary, tenant: TenantSettings) -> dict[st
                     {
                         "name": v.name,
                         "gross": Money.of(v.gross, section.currency).format(grouping=True),
+                        "previous": Money.of(v.previous_gross, section.currency).format(
+                            grouping=True
+                        ),
                     }
                     for v in section.top_vendors
                 ],

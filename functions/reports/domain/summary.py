@@ -92,6 +92,8 @@ class Ranked(_Model):
     detail: str
     gross: int
     quantity: int | None = None
+    # The same product's (vendor's) gross sales in the previous period.
+    previous_gross: int = 0
 
 
 class CurrencySection(_Model):
@@ -170,16 +172,27 @@ def _currency_figures(code: str, now: CurrencyTally, before: CurrencyTally) -> l
     return rows
 
 
-def _ranked(figures: CurrencyTally, n: int) -> tuple[tuple[Ranked, ...], tuple[Ranked, ...]]:
+def _ranked(
+    figures: CurrencyTally, before: CurrencyTally, n: int
+) -> tuple[tuple[Ranked, ...], tuple[Ranked, ...]]:
     products = sorted(
         figures.products.items(), key=lambda kv: (-kv[1].gross, -kv[1].quantity, kv[0])
     )[:n]
     return (
         tuple(
-            Ranked(name=p.name, detail=f"{key} · {p.vendor}", gross=p.gross, quantity=p.quantity)
+            Ranked(
+                name=p.name,
+                detail=f"{key} · {p.vendor}",
+                gross=p.gross,
+                quantity=p.quantity,
+                previous_gross=before.products[key].gross if key in before.products else 0,
+            )
             for key, p in products
         ),
-        tuple(Ranked(name=v, detail="", gross=g) for v, g in top(figures.vendors, n)),
+        tuple(
+            Ranked(name=v, detail="", gross=g, previous_gross=before.vendors.get(v, 0))
+            for v, g in top(figures.vendors, n)
+        ),
     )
 
 
@@ -252,15 +265,12 @@ def summarise(
     sections = []
     for code in sorted(set(current.currencies) | set(previous.currencies)):
         now_figures = current.currencies.get(code, CurrencyTally())
-        products, vendors = _ranked(now_figures, top_n)
+        before = previous.currencies.get(code, CurrencyTally())
+        products, vendors = _ranked(now_figures, before, top_n)
         sections.append(
             CurrencySection(
                 currency=code,
-                figures=tuple(
-                    _currency_figures(
-                        code, now_figures, previous.currencies.get(code, CurrencyTally())
-                    )
-                ),
+                figures=tuple(_currency_figures(code, now_figures, before)),
                 top_products=products,
                 top_vendors=vendors,
                 daily_net=tuple(
