@@ -66,3 +66,39 @@ def test_the_day_is_summed_up_from_what_the_processor_noted(
     assert summary["so_far"] is False
     mailed = list(Path(local_stack.mail_dir).glob("business_summary-*.eml"))
     assert any(f"finance@{TENANT}.example" in p.read_text(errors="replace") for p in mailed)
+
+
+def test_the_cli_reads_the_same_day_and_mails_a_history(local_stack: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    make_tenant(local_stack, tmp_path, "reportcli")
+    place_paid(local_stack, "reportcli", "C-1")
+    store = OrderStore(local_stack.deployment.outputs["TableName"])
+    deadline = time.monotonic() + 60
+    while store.load("reportcli", "C-1")[0].status().value != "paid":
+        assert time.monotonic() < deadline, "C-1 was never paid"
+        time.sleep(0.2)
+    url = ["--local", local_stack.base_url]
+    runner = CliRunner()
+    crm = runner.invoke(
+        main, ["reports", "crm", "--tenant", "reportcli", "--day", "2026-11-23", *url]
+    )
+    assert crm.exit_code == 0, crm.output
+    (row,) = [line for line in crm.output.splitlines() if ",C-1," in line]
+    assert row.startswith("c-1@example.com,") and ",success,paid,USD,30.00," in row
+    sent = runner.invoke(
+        main, ["reports", "history-email", "--tenant", "reportcli", "C-1", "--by", "e2e", *url]
+    )
+    assert sent.exit_code == 0, sent.output
+    # An order history names no single order: the mailer numbers it.
+    mails = [
+        p.read_text(errors="replace").lower()
+        for p in Path(local_stack.mail_dir).glob("order_history-*.eml")
+    ]
+    assert [m for m in mails if "to: c-1@example.com" in m]
+    again = runner.invoke(
+        main, ["reports", "history-email", "--tenant", "reportcli", "C-1", "--by", "e2e", *url]
+    )
+    assert again.exit_code == 1 and "at most once" in again.output
