@@ -47,6 +47,7 @@ without a tenant): the channels a notice went out on.
 
 Reports: ``T#<t>#REPORTDAY`` / ``<local day>`` a local day's tally (what the day added to
 sales, refunds, chargebacks, screening, fulfilment: the business summaries add them up);
+``T#<t>#REPORTMONTH`` / ``<yyyy-mm>`` an ended month's days added up (what a year adds);
 ``T#<t>#ORDER#<o>`` / ``HISTORYMAIL`` when the customer was last mailed the order history.
 
 Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``), beside them
@@ -309,6 +310,15 @@ def report_days_pk(tenant: str) -> str:
 
 def report_day_sk(day: date) -> str:
     return day.isoformat()
+
+
+def report_months_pk(tenant: str) -> str:
+    """A year of ended months is one query of 12 items."""
+    return f"T#{tenant}#REPORTMONTH"
+
+
+def report_month_sk(month: date) -> str:
+    return f"{month:%Y-%m}"
 
 
 HISTORY_MAIL_SK = "HISTORYMAIL"

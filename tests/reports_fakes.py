@@ -266,6 +266,7 @@ class FakeHistoryMail:
 class FakeTallies:
     def __init__(self) -> None:
         self.saved: dict[tuple[str, date], Tally] = {}
+        self.saved_months: dict[tuple[str, date], Tally] = {}
 
     def save(self, tenant: str, day: date, tally: Tally) -> None:
         self.saved[(tenant, day)] = tally.model_copy(deep=True)
@@ -274,6 +275,17 @@ class FakeTallies:
         found = sorted(
             (d, t.model_copy(deep=True))
             for (t_id, d), t in self.saved.items()
+            if t_id == tenant and first <= d <= last
+        )
+        return iter(found)
+
+    def save_month(self, tenant: str, month: date, tally: Tally) -> None:
+        self.saved_months[(tenant, month)] = tally.model_copy(deep=True)
+
+    def months(self, tenant: str, first: date, last: date) -> Iterator[tuple[date, Tally]]:
+        found = sorted(
+            (d, t.model_copy(deep=True))
+            for (t_id, d), t in self.saved_months.items()
             if t_id == tenant and first <= d <= last
         )
         return iter(found)

@@ -63,6 +63,14 @@ class DayTallies(Protocol):
         need not be in memory at once)."""
         ...
 
+    def save_month(self, tenant: str, month: date, tally: Tally) -> None:
+        """An ended month's days added up (``month``: its first day)."""
+        ...
+
+    def months(self, tenant: str, first: date, last: date) -> Iterator[tuple[date, Tally]]:
+        """The stored month tallies whose first day is in [first, last], in order."""
+        ...
+
 
 class ReportSink(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...

@@ -16,7 +16,7 @@ import pytest
 from functions.reports.domain.periods import Period, PeriodKind, periods_closing_on
 from functions.reports.domain.summary import BusinessSummary
 from functions.reports.domain.tally import Tally, combine, tally_day
-from functions.reports.use_cases.summary import business_summary, due, tick
+from functions.reports.use_cases.summary import business_summary, due, morning, tick
 from shared.events import ShipmentStatus
 from shared.tenants import TenantSettings
 from tests.reports_fakes import Order, reports_ports
@@ -270,3 +270,39 @@ def test_a_period_older_than_the_records_kept_says_what_is_covered() -> None:
         business_summary(ports, TENANT.id, PeriodKind.WEEKLY, date(2026, 10, 21)).covered_from
         is None
     )
+
+
+def test_a_year_adds_up_its_months_and_each_month_its_days() -> None:
+    ports = reports_ports(TENANT, planted(), AFTER_WEEK)
+    year = business_summary(ports, TENANT.id, PeriodKind.YEARLY, date(2026, 3, 1))
+    assert year.so_far  # 9 November 2026
+    # Every EUR sale of the planted orders (P, G, A, D, C) and the one in USD (B).
+    assert figures(year, "EUR")["orders"] == 5 and figures(year, "USD")["orders"] == 1
+    assert figures(year, "EUR")["returns"] == 1000 + 2000
+    months = ports.tallies.saved_months  # type: ignore[attr-defined]
+    assert sorted(m.month for (_, m) in months if m.year == 2026) == list(range(1, 11))
+    # The chart of a year has a bar a month: November so far, December still to come.
+    (eur, _usd) = year.sections
+    assert [d.month for d, _ in eur.daily_net] == list(range(1, 13))
+    # October in EUR: P, G, A, D and C sold (16,000 gross), 500 off, 3,000 refunded.
+    october_net = (3000 + 4000 + 5500 + 1500 + 2000) - 500 - (1000 + 2000)
+    assert eur.daily_net[9][1] == october_net and eur.daily_net[11][1] is None
+    # Once the months are stored the year reads them, not their days.
+    reads = ports.orders.reads  # type: ignore[attr-defined]
+    again = business_summary(ports, TENANT.id, PeriodKind.YEARLY, date(2026, 3, 1))
+    assert again.sections == year.sections
+    live = ports.orders.reads - reads  # type: ignore[attr-defined]
+    assert live == 1  # today, tallied live
+
+
+def test_a_late_fact_of_an_ended_month_reaches_its_month_when_its_day_is_restated() -> None:
+    orders = planted()
+    ports = reports_ports(TENANT, orders, z("2026-11-01T06:20"))
+    morning(ports, TENANT, date(2026, 10, 31), z("2026-11-01T06:20"))
+    months = ports.tallies.saved_months  # type: ignore[attr-defined]
+    assert months[(TENANT.id, date(2026, 10, 1))].currencies["EUR"].returns == 3000
+    # A refund made on 30 October reaches us late; the next morning restates the 30th.
+    late = next(o for o in orders if o.order_id == "D")
+    late.refunded(z("2026-10-30T10:00"), "re_D", 500)
+    morning(ports, TENANT, date(2026, 11, 1), z("2026-11-02T06:20"))
+    assert months[(TENANT.id, date(2026, 10, 1))].currencies["EUR"].returns == 3500

@@ -101,7 +101,8 @@ class CurrencySection(_Model):
     figures: tuple[Figure, ...]
     top_products: tuple[Ranked, ...]
     top_vendors: tuple[Ranked, ...]
-    # Net sales of each day of the period, for the chart (None: a day not covered yet).
+    # Net sales of each span of the period (a day; a month for a year), for the chart (None:
+    # a span not covered yet).
     daily_net: tuple[tuple[date, int | None], ...] = ()
 
 
@@ -251,8 +252,8 @@ def summarise(
     top_n: int = 10,
     kept_from: date | None = None,
 ) -> BusinessSummary:
-    """The summary of ``period`` from its ``days`` (a day not covered yet is None), added up
-    as they come, against the ``previous`` period's total."""
+    """The summary of ``period`` from its ``days`` (its spans: days, or months for a year; one
+    not covered yet is None), added up as they come, against the ``previous`` period's total."""
     current = Tally()
     # Each day's net sales per currency (for the chart): all that is kept of a day.
     nets: list[tuple[date, dict[str, int] | None]] = []

@@ -1,5 +1,6 @@
 """Business summaries: each local day summed up once into a tally (the read model), each
-period added up from its days and published (HTML, CSV and JSON in S3; the HTML mailed to the
+ended month added up from its days, each period added up from its days (a year from its
+months) and published (HTML, CSV and JSON in S3; the HTML mailed to the
 tenant's recipients).
 
 A day is tallied the morning after (the hourly tick, at the tenant's ``reports.run_hour``),
@@ -75,6 +76,38 @@ def period_days(
             yield day, None
 
 
+def roll_up_month(ports: Ports, tenant: TenantSettings, month: date, now: datetime) -> Tally:
+    """Add up an ended month's days (tallying any not yet tallied) and store the sum: what a
+    year reads instead of the month's 28 to 31 days."""
+    period = Period.containing(PeriodKind.MONTHLY, month)
+    tally = combine(t for _, t in period_days(ports, tenant, period, now) if t is not None)
+    ports.tallies.save_month(tenant.id, period.first, tally)
+    return tally
+
+
+def period_spans(
+    ports: Ports, tenant: TenantSettings, period: Period, now: datetime
+) -> Iterator[tuple[date, Tally | None]]:
+    """What a period adds up, one span at a time: its days, or for a year its months (each
+    stored once ended, else its days added up); a span still to come has none."""
+    if period.kind != PeriodKind.YEARLY:
+        yield from period_days(ports, tenant, period, now)
+        return
+    stored = dict(ports.tallies.months(tenant.id, period.first, period.last))
+    today = local_day(now, ZoneInfo(tenant.timezone))
+    for number in range(1, 13):
+        month = Period.containing(PeriodKind.MONTHLY, period.first.replace(month=number))
+        if month.first in stored:
+            yield month.first, stored[month.first]
+        elif month.first > today:
+            yield month.first, None
+        elif month.last < today:
+            yield month.first, roll_up_month(ports, tenant, month.first, now)
+        else:
+            days = [t for _, t in period_days(ports, tenant, month, now) if t is not None]
+            yield month.first, combine(days)
+
+
 def business_summary(
     ports: Ports, tenant_id: str, kind: PeriodKind, day: date, now: datetime | None = None
 ) -> BusinessSummary:
@@ -83,14 +116,14 @@ def business_summary(
     tenant = ports.tenant(tenant_id)
     now = now or ports.clock.now()
     period = Period.containing(kind, day)
-    days = period_days(ports, tenant, period, now)
+    spans = period_spans(ports, tenant, period, now)
     before = period.previous()
-    previous = combine(t for _, t in period_days(ports, tenant, before, now) if t is not None)
+    previous = combine(t for _, t in period_spans(ports, tenant, before, now) if t is not None)
     return summarise(
         tenant.id,
         tenant.timezone,
         period,
-        days,
+        spans,
         previous,
         now=now,
         top_n=tenant.reports.top_n,
@@ -167,8 +200,13 @@ def morning(ports: Ports, tenant: TenantSettings, yesterday: date, now: datetime
     """Tally yesterday and restate the days before it, then publish each enabled period
     that ended yesterday."""
     settings = tenant.reports
-    for back in range(settings.restate_days, -1, -1):
-        roll_up(ports, tenant, yesterday - timedelta(days=back))
+    restated = [yesterday - timedelta(days=back) for back in range(settings.restate_days, -1, -1)]
+    for day in restated:
+        roll_up(ports, tenant, day)
+    # A month that has ended is added up again whenever one of its days was (re)tallied.
+    for month in sorted({day.replace(day=1) for day in restated}):
+        if Period.containing(PeriodKind.MONTHLY, month).last <= yesterday:
+            roll_up_month(ports, tenant, month, now)
     published = []
     for kind in periods_closing_on(yesterday):
         if kind.value in settings.periods:
