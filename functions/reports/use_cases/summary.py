@@ -95,11 +95,12 @@ def period_spans(
         return
     stored = dict(ports.tallies.months(tenant.id, period.first, period.last))
     today = local_day(now, ZoneInfo(tenant.timezone))
+    oldest = kept_from(tenant, now)
     for number in range(1, 13):
         month = Period.containing(PeriodKind.MONTHLY, period.first.replace(month=number))
         if month.first in stored:
             yield month.first, stored[month.first]
-        elif month.first > today:
+        elif month.first > today or month.last < oldest:
             yield month.first, None
         elif month.last < today:
             yield month.first, roll_up_month(ports, tenant, month.first, now)
