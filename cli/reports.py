@@ -70,7 +70,7 @@ def summary(
     """The business summary of the period holding DAY, against the period before."""
     from zoneinfo import ZoneInfo
 
-    from functions.reports.domain.periods import local_day
+    from functions.reports.domain.periods import Period, PeriodKind, local_day
     from functions.reports.domain.summary import summary_json
     from functions.reports.use_cases import summary as use
 
@@ -82,6 +82,10 @@ def summary(
         for each in period.days():
             if each < today:
                 use.roll_up(ports, settings, each)
+        # The months those days belong to, once ended, are added up again from them.
+        for month in sorted({each.replace(day=1) for each in period.days() if each < today}):
+            if Period.containing(PeriodKind.MONTHLY, month).last < today:
+                use.roll_up_month(ports, settings, month, ports.clock.now())
     result = use.business_summary(ports, tenant, period.kind, period.first)
     if publish:
         click.echo(json.dumps(use.publish(ports, settings, result), indent=2, default=str))

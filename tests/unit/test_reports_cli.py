@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ def test_summary_publishes_when_asked(ports: Any) -> None:
     assert result.exit_code == 0, result.output
     assert "reports/multi-shop/summary/weekly/2026-W43/summary.html" in ports.reports.objects
     assert len(ports.mailer.sent) == 1
+    # The week's days were tallied again, and October (ended) added up again from them.
+    assert (TENANT.id, date(2026, 10, 1)) in ports.tallies.saved_months
 
 
 def test_a_table_to_a_file(ports: Any, tmp_path: Path) -> None:
