@@ -231,6 +231,18 @@ class ReportSettings(BaseModel):
     history_email_hours: int = Field(default=24, ge=1)
 
 
+class QuerySettings(BaseModel):
+    """Query cases (``functions/reports/queries``): questions the records cannot answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A case is due this long after it was opened (default 48 hours: the gateway's and the
+    # bank's usual answer time).
+    sla_hours: int = Field(default=48, ge=1)
+    # An open case reminds finance this often from the hourly tick (default 24 hours).
+    reminder_hours: int = Field(default=24, ge=1)
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -270,6 +282,7 @@ class TenantSettings(BaseModel):
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
     reports: ReportSettings = ReportSettings()
+    queries: QuerySettings = QuerySettings()
 
     @model_validator(mode="after")
     def _capture_fits_the_authorisation(self) -> TenantSettings:

@@ -582,7 +582,13 @@ def bank_files(tenant: str) -> dict[str, Any]:
     return {"tenant": tenant, "files": services().bank_files().files(tenant)}
 
 
-__import__("functions.api.routes.reports", fromlist=["register"]).register(app, _authorize)
+# Routes of the contexts added since, one module each, registered on ``app`` with the helpers above.
+from functions.api.routes import queries as _queries_routes  # noqa: E402
+
+_queries_routes.register(app, _authorize, _body, _tenant_settings)
+from functions.api.routes import reports as _reports_routes  # noqa: E402
+
+_reports_routes.register(app, _authorize)
 
 
 @logger.inject_lambda_context(

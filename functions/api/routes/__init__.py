@@ -1,3 +1,3 @@
-"""Operator API routes that live in their own module, registered on the operator API's app by
-``functions.api.handlers.operator`` (each module's ``register``: the handler passes its app and
-helpers in, so the routes never import the handler)."""
+"""Operator API routes of the contexts added after the orders, risk and reconciliation routes
+(``handlers/operator.py`` registers each module with one import: each module's ``register``
+takes the app and the handler's helpers, so the routes never import the handler)."""
