@@ -5,6 +5,7 @@ bucket, the HTML mailed to the tenant's recipients). docs/reports.md."""
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from cdk_nag import NagPackSuppression, NagSuppressions
@@ -14,6 +15,16 @@ from infra import nag
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit, grant_send_email
 from infra.constructs.storage import Storage
+
+# The reports' operator routes (``functions/api/routes/reports.py``): added to the operator
+# API's HTTP API beside its own, behind the same JWT authorizer and Lambda integration.
+REPORTS_PATH = "/ops/tenants/{tenant}/reports"
+REPORT_ROUTES: tuple[tuple[str, apigw.HttpMethod], ...] = (
+    (f"{REPORTS_PATH}/summary", apigw.HttpMethod.GET),
+    (f"{REPORTS_PATH}/customers/{{email}}", apigw.HttpMethod.GET),
+    (f"{REPORTS_PATH}/{{name}}", apigw.HttpMethod.GET),
+    ("/ops/tenants/{tenant}/orders/{order_id}/history-email", apigw.HttpMethod.POST),
+)
 
 
 class Reports(Construct):

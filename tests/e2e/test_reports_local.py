@@ -4,8 +4,11 @@ stores the summary in S3 and mails it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +69,28 @@ def test_the_day_is_summed_up_from_what_the_processor_noted(
     assert summary["so_far"] is False
     mailed = list(Path(local_stack.mail_dir).glob("business_summary-*.eml"))
     assert any(f"finance@{TENANT}.example" in p.read_text(errors="replace") for p in mailed)
+
+    # The same day through the HTTP API's route, behind the JWT authorizer.
+    status, answer_body = operator_get(
+        local_stack, f"/ops/tenants/{TENANT}/reports/summary?period=daily&day=2026-11-23"
+    )
+    assert status == 200 and answer_body["figures"] == summary["figures"]
+    assert operator_get(local_stack, "/ops/tenants/acme/reports/summary?day=2026-11-23")[0] == 403
+
+
+def operator_get(stack: Any, path: str) -> tuple[int, Any]:
+    def part(document: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+
+    token = f"{part({'alg': 'RS256'})}.{part({'sub': 'op', 'ecomops:tenants': TENANT})}.c2ln"
+    request = urllib.request.Request(
+        f"{stack.base_url}{path}", headers={"authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
 
 
 def test_the_cli_reads_the_same_day_and_mails_a_history(local_stack: Any, tmp_path: Path) -> None:

@@ -29,3 +29,23 @@ def test_summaries_tick_hourly_and_may_store_and_mail(template: dict[str, Any]) 
             acts = statement["Action"]
             actions |= set(acts if isinstance(acts, list) else [acts])
     assert {"ses:SendEmail", "s3:PutObject", "dynamodb:Query"} <= actions
+
+
+def test_the_reports_routes_are_on_the_http_api_behind_the_jwt_authorizer(
+    template: dict[str, Any],
+) -> None:
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    wanted = [
+        "GET /ops/tenants/{tenant}/reports/summary",
+        "GET /ops/tenants/{tenant}/reports/customers/{email}",
+        "GET /ops/tenants/{tenant}/reports/{name}",
+        "POST /ops/tenants/{tenant}/orders/{order_id}/history-email",
+    ]
+    for key in wanted:
+        assert routes[key]["AuthorizationType"] == "JWT", key
+    # The same integration (the operator function) as the orders' routes.
+    order_route = routes["GET /ops/tenants/{tenant}/orders/{order_id}"]
+    assert all(routes[key]["Target"] == order_route["Target"] for key in wanted)
