@@ -15,6 +15,9 @@ mailed (.eml files). That is ``yearly_s``. The naive baseline is what a summary 
 read model must do at least: parse and fold every one of the year's orders (measured, on the
 same orders) and read them from the table (1M items, counted in read units, not timed).
 
+The RESULT line also carries the customer lookup by e-mail among as many orders
+(``bench/queries.py``'s ``lookup_bench``: its median time and DynamoDB reads per lookup).
+
 Nothing here asserts a time; it prints the numbers and one RESULT line.
 """
 
@@ -215,6 +218,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument(
+        "--lookups", type=int, default=1_000, help="customer lookups by e-mail (bench/queries.py)"
+    )
     args = parser.parse_args()
 
     os.environ.update(
@@ -361,9 +367,17 @@ def main() -> None:
         f"naive baseline (every order parsed and folded at report time): {naive_cpu_s:.1f} s "
         f"of CPU alone, plus reading {orders_done:,} items (>= {orders_done * 0.5:,.0f} RRU)"
     )
+    # The other half: a customer's orders found by e-mail among as many orders (the queries'
+    # bench, in its own in-process table once the year's moto is gone).
+    from queries import lookup_bench
+
+    lookup = lookup_bench(orders_done, args.lookups)
     print(
         result_line(
             yearly_s=round(yearly_s, 3),
+            lookup_ms=round(float(lookup["lookup_ms"]), 3),
+            reads_per_lookup=lookup["reads_per_lookup"],
+            scans=lookup["scans"],
             peak_rss_mb=round(peak_rss_mb()),
             naive_s=round(naive_cpu_s, 1),
             orders=orders_done,
