@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from functions.reports.domain.periods import Period, PeriodKind, periods_closing_on
 from functions.reports.domain.summary import BusinessSummary
 from functions.reports.domain.tally import Tally, combine, tally_day
-from functions.reports.use_cases.summary import business_summary, due, morning, tick
+from functions.reports.use_cases.summary import (
+    TenantsFailed,
+    business_summary,
+    due,
+    morning,
+    tick,
+)
 from shared.events import ShipmentStatus
 from shared.tenants import TenantSettings
 from tests.reports_fakes import Order, reports_ports
@@ -306,3 +313,25 @@ def test_a_late_fact_of_an_ended_month_reaches_its_month_when_its_day_is_restate
     late.refunded(z("2026-10-30T10:00"), "re_D", 500)
     morning(ports, TENANT, date(2026, 11, 1), z("2026-11-02T06:20"))
     assert months[(TENANT.id, date(2026, 10, 1))].currencies["EUR"].returns == 3500
+
+
+def test_one_tenants_failed_morning_does_not_keep_the_others_from_theirs() -> None:
+    broken = TENANT.model_copy(update={"id": "broken-shop"})
+    ports = reports_ports(TENANT, planted(), z("2026-10-26T06:20"))
+    ports.tenants.tenants[broken.id] = broken  # type: ignore[attr-defined]
+    reader = ports.orders
+    changed = reader.changed_between
+
+    def failing(tenant: str, start: datetime, end: datetime) -> Any:
+        if tenant == broken.id:
+            raise RuntimeError("throttled")
+        return changed(tenant, start, end)
+
+    reader.changed_between = failing  # type: ignore[method-assign]
+    with pytest.raises(
+        TenantsFailed, match=r"broken-shop: RuntimeError: throttled \(done: multi-shop\)"
+    ):
+        tick(ports, z("2026-10-26T06:20"))
+    published = ports.reports.objects  # type: ignore[attr-defined]
+    assert "reports/multi-shop/summary/weekly/2026-W43/summary.json" in published
+    assert not [key for key in published if key.startswith("reports/broken-shop/")]

@@ -28,6 +28,7 @@ from functions.reports.domain.rendering import render_summary
 from functions.reports.domain.summary import BusinessSummary, summarise, summary_csv, summary_json
 from functions.reports.domain.tally import Tally, combine, tally_day
 from functions.reports.ports import Ports
+from shared.observability import logger
 from shared.tenants import TenantSettings
 
 TICK = timedelta(hours=1)
@@ -216,14 +217,29 @@ def morning(ports: Ports, tenant: TenantSettings, yesterday: date, now: datetime
     return published
 
 
+class TenantsFailed(RuntimeError):
+    """Some tenants' mornings failed (each named); the others were done."""
+
+
 def tick(ports: Ports, now: datetime) -> list[dict[str, Any]]:
-    results = []
+    """Each due tenant's morning. One tenant's failure does not keep the others from theirs:
+    it is logged, the rest go on, and the tick fails at the end so the schedule retries it
+    (a morning done twice tallies and stores the same, and mails once per period)."""
+    results: list[dict[str, Any]] = []
+    done: list[str] = []
+    failed: dict[str, str] = {}
     for tenant, yesterday in due(ports.tenants.all(), now):
-        results.append(
-            {
-                "tenant": tenant.id,
-                "day": yesterday.isoformat(),
-                "published": morning(ports, tenant, yesterday, now),
-            }
+        try:
+            published = morning(ports, tenant, yesterday, now)
+        except Exception as error:
+            logger.exception("reports morning failed", extra={"tenant": tenant.id})
+            failed[tenant.id] = f"{type(error).__name__}: {error}"
+            continue
+        results.append({"tenant": tenant.id, "day": yesterday.isoformat(), "published": published})
+        done.append(tenant.id)
+    if failed:
+        raise TenantsFailed(
+            "; ".join(f"{tenant}: {why}" for tenant, why in sorted(failed.items()))
+            + f" (done: {', '.join(done) or 'none'})"
         )
     return results
