@@ -48,7 +48,8 @@ without a tenant): the channels a notice went out on.
 Reports: ``T#<t>#REPORTDAY`` / ``<local day>`` a local day's tally (what the day added to
 sales, refunds, chargebacks, screening, fulfilment: the business summaries add them up);
 ``T#<t>#REPORTMONTH`` / ``<yyyy-mm>`` an ended month's days added up (what a year adds);
-``T#<t>#ORDER#<o>`` / ``HISTORYMAIL`` when the customer was last mailed the order history.
+``T#<t>#ORDER#<o>`` / ``HISTORYMAIL`` when the customer was last mailed the order history;
+``T#<t>#REPORTSENT#<hash of the mail's key>`` / ``SENT`` a summary mailed (once per period).
 
 Queries (``functions/reports/queries``): beside each order, ``FIND#<kind>#<key>`` one lookup
 entry per phone, card, tracking code and shop order number the order holds (GSI1
@@ -330,6 +331,11 @@ def report_month_sk(month: date) -> str:
 
 
 HISTORY_MAIL_SK = "HISTORYMAIL"
+
+
+def report_sent(tenant: str, mail_key: str) -> tuple[str, str]:
+    """A summary's mail, sent once per period whatever the retries (SES has no idempotency)."""
+    return f"T#{tenant}#REPORTSENT#{digest(mail_key)}", "SENT"
 
 
 # -- queries (customer lookups and query cases, functions/reports/queries) -----------------------

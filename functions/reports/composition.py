@@ -62,6 +62,7 @@ def reports_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Ports:
     from functions.reports.ports import Ports
     from shared.notify.mailers import mailer_for
     from shared.order_store import OrderStore
+    from shared.retention import table_retention
     from shared.tenants import TenantDirectory
 
     mailer = mailer_for(settings.mail_dir, clock)
@@ -69,7 +70,12 @@ def reports_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Ports:
         orders=DynamoOrderReader(settings.table_name),
         tallies=DynamoDayTallies(settings.table_name, clock),
         reports=S3Reports(settings.reports_bucket) if settings.reports_bucket else _NoBucket(),
-        mailer=TeamMailer(mailer, settings.ops_sender),
+        mailer=TeamMailer(
+            mailer,
+            settings.ops_sender,
+            settings.table_name,
+            table_retention(settings.table_name, clock),
+        ),
         tenants=TenantDirectory(settings.table_name),
         clock=clock,
         history_mail=DynamoHistoryMail(

@@ -166,3 +166,35 @@ def test_the_hourly_tick_publishes_the_tenants_whose_hour_it_is(
         context,
     )
     assert on_demand["published"][0]["html"].endswith("monthly/2026-10/summary.html")
+
+
+def test_a_summary_is_mailed_once_per_period_whatever_the_retries(aws_env: dict[str, Any]) -> None:
+    from functions.reports.adapters.delivery import TeamMailer
+    from shared.notify.render import RenderedEmail
+    from shared.retention import table_retention
+
+    TenantDirectory(TABLE).save(TENANT)
+
+    class CountingMailer:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+            self.fail = True
+
+        def send(self, email: RenderedEmail, idempotency_key: str) -> str:
+            if self.fail:
+                self.fail = False
+                raise ConnectionError("SES timed out")
+            self.sent.append(idempotency_key)
+            return f"m{len(self.sent)}"
+
+    counting = CountingMailer()
+    mailer = TeamMailer(counting, None, TABLE, table_retention(TABLE, FixedClock(NOW)))
+    to = ("finance@example.com",)
+    key = "multi-shop:summary:weekly:2026-W43"
+    # The first send fails: its claim is given back, so the retry sends.
+    assert mailer.email(TENANT, to, "s", "<p>h</p>", "t", key) is None
+    assert mailer.email(TENANT, to, "s", "<p>h</p>", "t", key) == "m1"
+    # Retried ticks and re-runs send nothing more; another period goes.
+    assert mailer.email(TENANT, to, "s", "<p>h</p>", "t", key) is None
+    assert mailer.email(TENANT, to, "s", "<p>h</p>", "t", key.replace("W43", "W44")) == "m2"
+    assert counting.sent == [key, key.replace("W43", "W44")]
