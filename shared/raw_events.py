@@ -3,17 +3,24 @@
 Key: ``PK = T#<tenant>#RAW#<source>#<event id>``, ``SK = RAW``. The conditional put on that key is
 the deduplication. Bodies over ``inline_limit`` go to the archive bucket first and the item
 points at them. ``GSI2`` (``T#<tenant>#RAW#<source>`` by receive time) serves replays by time.
+
+A body is kept as sent, byte for byte, packed when that is smaller (``shared.packed``: ``body_z``).
+Webhook JSON shrinks three- to fivefold, and the raw events are most of what the table stores
+and writes (each is written to the table and to the index that lists them): the cost meter's
+measure (docs/cost.md).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from shared import aws, keys
+from shared.packed import binary, packed_attribute
 
 RAW_KIND = "raw_event"
 INLINE_LIMIT = 100_000  # DynamoDB items stop at 400 KB; leave room for attributes
@@ -47,6 +54,7 @@ class RawEvent:
     # time): JSON, never used to decide what the event does.
     hints: str | None
     detail: str | None = None
+    body_z: bytes | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> RawEvent:
@@ -67,6 +75,7 @@ class RawEvent:
             archive_key=text("archive_key"),
             hints=text("hints"),
             detail=text("detail"),
+            body_z=binary(item.get("body_z")),
         )
 
 
@@ -108,7 +117,8 @@ class RawEventStore:
         }
         if hints:
             item["hints"] = {"S": json.dumps(hints, sort_keys=True)}
-        if len(body) > self.inline_limit:
+        attribute, value, stored_size = packed_attribute("body", body)
+        if stored_size > self.inline_limit:
             if not self.archive_bucket:
                 raise RuntimeError("body exceeds the inline limit and no archive bucket is set")
             # Check first so a duplicate writes nothing; then the archive, then the pointer, so
@@ -121,7 +131,7 @@ class RawEventStore:
             )
             item["archive_key"] = {"S": key}
         else:
-            item["body"] = {"S": body.decode("utf-8")}
+            item[attribute] = value
         try:
             ddb.put_item(
                 TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
@@ -147,6 +157,8 @@ class RawEventStore:
         return RawEvent.from_item(answer["Item"]) if "Item" in answer else None
 
     def body_of(self, event: RawEvent) -> bytes:
+        if event.body_z is not None:
+            return zlib.decompress(event.body_z)
         if event.body is not None:
             return event.body.encode("utf-8")
         if event.archive_key and self.archive_bucket:

@@ -42,7 +42,7 @@ from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import ORDER_STATUSES, OrderState
 from shared.order_changes import OrderChanges, utc_days
-from shared.order_store import order_pk
+from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_pk, order_state_of
 from shared.settlements import BalanceTransaction, PayoutState
 
 
@@ -81,15 +81,15 @@ class DayLoader:
                 IndexName="ByStatus",
                 KeyConditionExpression=condition,
                 ExpressionAttributeValues=values,
-                ProjectionExpression="#s",
-                ExpressionAttributeNames={"#s": "state"},
+                ProjectionExpression=STATE_PROJECTION,
+                ExpressionAttributeNames=STATE_NAMES,
             ):
-                yield OrderState.model_validate_json(item["state"]["S"])
+                yield order_state_of(item)
 
     def _states_by_id(self, tenant: str, order_ids: Iterable[str]) -> Iterator[OrderState]:
         wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]
-        for item in aws.batch_get(self.table_name, wanted, "#s", {"#s": "state"}):
-            yield OrderState.model_validate_json(item["state"]["S"])
+        for item in aws.batch_get(self.table_name, wanted, STATE_PROJECTION, STATE_NAMES):
+            yield order_state_of(item)
 
     def _stages(self, tenant: str, order_ids: list[str]) -> dict[str, str]:
         wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "WORKFLOW"}} for o in order_ids]
