@@ -55,6 +55,11 @@ def test_the_week_from_the_table_matches_the_planted_figures(
     )
     ports = reports_ports(settings, clock)
 
+    # The aggregates are stored packed (shared.packed): the reader unpacks them.
+    stored_order = aws_env["ddb"].get_item(
+        TableName=TABLE, Key={"PK": {"S": "T#multi-shop#ORDER#A"}, "SK": {"S": "ORDER"}}
+    )["Item"]
+    assert "state_z" in stored_order and "state" not in stored_order
     week = business_summary(ports, TENANT.id, PeriodKind.WEEKLY, date(2026, 10, 21))
     eur = {f.key: f.current for f in week.sections[0].figures}
     general = {f.key: f.current for f in week.figures}

@@ -14,6 +14,7 @@ from functions.reports.domain.tally import OrderView
 from shared import aws, keys
 from shared.order_aggregate import OrderState
 from shared.order_changes import OrderChanges, utc_days
+from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_state_of
 
 # Orders read per batch: 50 orders are 100 keys, one BatchGetItem.
 _BATCH = 50
@@ -38,10 +39,13 @@ class DynamoOrderReader:
         states: dict[str, OrderState] = {}
         decisions: dict[str, str] = {}
         for item in aws.batch_get(
-            self.table_name, wanted, "SK, order_id, #s, #r", {"#s": "state", "#r": "result"}
+            self.table_name,
+            wanted,
+            f"SK, order_id, {STATE_PROJECTION}, #r",
+            {**STATE_NAMES, "#r": "result"},
         ):
             if item["SK"]["S"] == keys.ORDER_SK:
-                state = OrderState.model_validate_json(item["state"]["S"])
+                state = order_state_of(item)
                 states[state.order_id] = state
             elif "result" in item:
                 decision = json.loads(item["result"]["S"]).get("decision")
@@ -87,10 +91,10 @@ class DynamoOrderReader:
             IndexName=keys.BY_CUSTOMER,
             KeyConditionExpression="GSI1PK = :pk",
             ExpressionAttributeValues={":pk": {"S": keys.customer_index(tenant, email)}},
-            ProjectionExpression="#s",
-            ExpressionAttributeNames={"#s": "state"},
+            ProjectionExpression=STATE_PROJECTION,
+            ExpressionAttributeNames=STATE_NAMES,
         ):
-            states += [OrderState.model_validate_json(i["state"]["S"]) for i in page["Items"]]
+            states += [order_state_of(item) for item in page["Items"]]
         return states
 
     def order(self, tenant: str, order_id: str) -> OrderState | None:
@@ -99,9 +103,9 @@ class DynamoOrderReader:
             .get_item(
                 TableName=self.table_name,
                 Key={"PK": {"S": keys.order_pk(tenant, order_id)}, "SK": {"S": keys.ORDER_SK}},
-                ProjectionExpression="#s",
-                ExpressionAttributeNames={"#s": "state"},
+                ProjectionExpression=STATE_PROJECTION,
+                ExpressionAttributeNames=STATE_NAMES,
             )
             .get("Item")
         )
-        return OrderState.model_validate_json(item["state"]["S"]) if item else None
+        return order_state_of(item) if item else None
