@@ -20,6 +20,7 @@ from infra.constructs.orders import OrderLifecycle
 from infra.constructs.platform import Platform
 from infra.constructs.reconciliation import Reconciliation
 from infra.constructs.refunds import RefundWorkflow
+from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
 
 
@@ -89,6 +90,14 @@ class EcomOpsStack(Stack):
             alerting=self.alerting,
             refund_state_machine=self.refunds.state_machine,
         )
+        self.reports = Reports(
+            self,
+            "Reports",
+            toolkit=self.toolkit,
+            data=self.data,
+            storage=self.storage,
+            ops_sender=config.ops_sender,
+        )
         # Notices (shared.alerts) come from the operations sender and point at the operator API;
         # the processor sends those the gateway causes after the fact (a refund failed later).
         processor = self.ingestion.processor
@@ -128,3 +137,4 @@ class EcomOpsStack(Stack):
         )
         CfnOutput(self, "RefundStateMachine", value=self.refunds.state_machine.state_machine_arn)
         CfnOutput(self, "ReconcileFunction", value=self.reconciliation.daily.function_name)
+        CfnOutput(self, "ReportsFunction", value=self.reports.summaries.function_name)

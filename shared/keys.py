@@ -50,6 +50,12 @@ versioned, with its timeline and evidence draft (GSI2 ``T#<t>#DISPUTES#<open|clo
 ``<due by>#<dispute>``; GSI1 ``T#<t>#DISPUTEMONTH#<yyyy-mm>`` / ``<brand>#<dispute>``);
 ``T#<t>#DISPUTEACTION#<hash of key>`` / ``ACTION`` a submission, acceptance or early-fraud-warning
 refund claimed once; ``T#<t>#EFWMONTH#<yyyy-mm>`` / ``<warning>`` early fraud warnings by month.
+Reports: ``T#<t>#REPORTDAY`` / ``<local day>`` a local day's tally (what the day added to
+sales, refunds, chargebacks, screening, fulfilment: the business summaries add them up);
+``T#<t>#REPORTMONTH`` / ``<yyyy-mm>`` an ended month's days added up (what a year adds);
+``T#<t>#ORDER#<o>`` / ``HISTORYMAIL`` when the customer was last mailed the order history;
+``T#<t>#REPORTSENT#<hash of the mail's key>`` / ``SENT`` a summary mailed (once per period).
+
 Queries (``functions/reports/queries``): beside each order, ``FIND#<kind>#<key>`` one lookup
 entry per phone, card, tracking code and shop order number the order holds (GSI1
 ``T#<t>#FIND#<kind>#<key>`` / ``<BIN or ->#<placed>#<o>``; phones hashed, cards by last four);
@@ -343,6 +349,35 @@ def fraud_warnings_month(tenant: str, month: str) -> str:
     """Early fraud warnings by the month (``YYYY-MM``, UTC) Stripe raised them, for the
     ratios: ``T#<t>#EFWMONTH#<month>`` / ``<warning>``."""
     return f"T#{tenant}#EFWMONTH#{month}"
+
+
+# -- reports -------------------------------------------------------------------------------------
+
+
+def report_days_pk(tenant: str) -> str:
+    """One partition per tenant: a year of day tallies is one query of 365 small items."""
+    return f"T#{tenant}#REPORTDAY"
+
+
+def report_day_sk(day: date) -> str:
+    return day.isoformat()
+
+
+def report_months_pk(tenant: str) -> str:
+    """A year of ended months is one query of 12 items."""
+    return f"T#{tenant}#REPORTMONTH"
+
+
+def report_month_sk(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+HISTORY_MAIL_SK = "HISTORYMAIL"
+
+
+def report_sent(tenant: str, mail_key: str) -> tuple[str, str]:
+    """A summary's mail, sent once per period whatever the retries (SES has no idempotency)."""
+    return f"T#{tenant}#REPORTSENT#{digest(mail_key)}", "SENT"
 
 
 # -- queries (customer lookups and query cases, functions/reports/queries) -----------------------

@@ -226,6 +226,32 @@ class DisputeSettings(BaseModel):
     network_region: str | None = None
 
 
+class ReportSettings(BaseModel):
+    """The business summaries (functions/reports): which periods are mailed, when, to whom."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The local hour the hourly tick sums up the tenant's yesterday (after reconciliation's
+    # default 06:00, so the day's late webhooks are in). Each period is mailed the morning
+    # after its last day: the day every day, the week on Mondays, the month on the 1st.
+    run_hour: int = Field(default=7, ge=0, le=23)
+    periods: tuple[Literal["daily", "weekly", "monthly", "yearly"], ...] = (
+        "daily",
+        "weekly",
+        "monthly",
+        "yearly",
+    )
+    # Days before yesterday summed up again each morning: a fact dated on them that reached
+    # us late (a webhook retried for a day) still counts on its own day.
+    restate_days: int = Field(default=3, ge=0, le=31)
+    top_n: int = Field(default=10, ge=1, le=100)
+    # Who receives the summaries; none: the finance list (else the operations list).
+    recipients: tuple[EmailAddress, ...] = ()
+    # Customers asking for their order history by e-mail: at most one mail per order per
+    # this many hours.
+    history_email_hours: int = Field(default=24, ge=1)
+
+
 class QuerySettings(BaseModel):
     """Query cases (``functions/reports/queries``): questions the records cannot answer."""
 
@@ -277,6 +303,7 @@ class TenantSettings(BaseModel):
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
     disputes: DisputeSettings = DisputeSettings()
+    reports: ReportSettings = ReportSettings()
     queries: QuerySettings = QuerySettings()
 
     @model_validator(mode="after")

@@ -24,6 +24,7 @@ from infra.constructs.data import DataStore
 from infra.constructs.disputes import DISPUTE_ROUTES
 from infra.constructs.lambdas import LambdaToolkit
 from infra.constructs.queries import QUERY_ROUTES
+from infra.constructs.reports import REPORT_ROUTES
 from infra.constructs.tenant_secrets import API, LINKS, grant_tenant_secrets
 
 ORDER_PATH = "/ops/tenants/{tenant}/orders/{order_id}"
@@ -134,7 +135,7 @@ class OperatorApi(Construct):
             jwt_audience=audience or list(config.operator_jwt_audience),
         )
         integration = integrations.HttpLambdaIntegration("OperatorIntegration", self.operator)
-        for path, method in (*OPERATOR_ROUTES, *QUERY_ROUTES):
+        for path, method in (*OPERATOR_ROUTES, *QUERY_ROUTES, *REPORT_ROUTES):
             api.api.add_routes(
                 path=path, methods=[method], integration=integration, authorizer=authorizer
             )

@@ -599,6 +599,9 @@ dispute_routes.register(app, _Helpers())
 from functions.api.routes import queries as _queries_routes  # noqa: E402
 
 _queries_routes.register(app, _authorize, _body, _tenant_settings)
+from functions.api.routes import reports as _reports_routes  # noqa: E402
+
+_reports_routes.register(app, _authorize)
 
 
 @logger.inject_lambda_context(

@@ -15,7 +15,7 @@ from functions.disputes.domain.evidence import SentEmail
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState, OrderStatus
-from shared.order_store import OrderStore
+from shared.order_store import STATE_NAMES, STATE_PROJECTION, OrderStore, order_state_of
 from shared.retention import Retention, table_retention
 
 
@@ -172,8 +172,10 @@ class CustomerOrders:
             ExpressionAttributeValues={":pk": {"S": keys.customer_index(tenant, email)}},
         ):
             for item in page["Items"]:
-                if item.get("SK", {}).get("S") == keys.ORDER_SK and "state" in item:
-                    yield OrderState.model_validate_json(item["state"]["S"])
+                if item.get("SK", {}).get("S") == keys.ORDER_SK and (
+                    "state" in item or "state_z" in item
+                ):
+                    yield order_state_of(item)
 
 
 class TableRatioCounts:
@@ -223,10 +225,10 @@ class TableRatioCounts:
                     ":a": {"S": (start - timedelta(days=10)).isoformat()},
                     ":b": {"S": end.isoformat() + "#~"},
                 },
-                ProjectionExpression="#s",
-                ExpressionAttributeNames={"#s": "state"},
+                ProjectionExpression=STATE_PROJECTION,
+                ExpressionAttributeNames=STATE_NAMES,
             ):
-                state = OrderState.model_validate_json(item["state"]["S"])
+                state = order_state_of(item)
                 for payment in state.payments.values():
                     at = payment.succeeded_at
                     if at is None or not start <= at < end or payment.card is None:
