@@ -65,6 +65,7 @@ def run_demo(
             ok &= _lifecycles(stack, outdir, echo)
             if day is not None:
                 ok &= _reconciliation(stack, outdir, echo, stripe_sandbox, day)
+                ok &= _desks(stack, outdir, echo, stripe_sandbox, day)
             stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
         if observer is not None:
             observer.finished(stack)
@@ -170,7 +171,8 @@ def _business_day(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any) -> 
         orders=DEMO_ORDERS,
         seed=7,
         secrets=_demo_secrets(),
-        mix=Mix(fraud=PLANTED_FRAUD),
+        # Four disputes: two are decided during the day, two left for the desk to answer.
+        mix=Mix(fraud=PLANTED_FRAUD, disputes=4, early_fraud_warnings=1),
     )
     scenario = business_day(config, stripe=stripe_sandbox)
     echo(
@@ -410,6 +412,46 @@ def _reconciliation(
             target.write_bytes(body)
             echo(f"  report: {target}")
     return len(summaries) == len(days) and not rerun.get("actions", {}).get("requested")
+
+
+def _desks(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any, scenario: Any) -> bool:
+    """The desks after the day: chargebacks, early fraud warnings, the day's summary and the
+    customers' and finance's questions (local/demo_desks.py), each part checked on its own."""
+    from local import demo_desks
+
+    parts: list[tuple[str, Callable[[], bool]]] = [
+        (
+            "chargeback desk",
+            lambda: demo_desks.chargebacks(
+                stack,
+                outdir,
+                echo,
+                stripe_sandbox,
+                scenario,
+                lambda: _deliver_gateway_events(stack, stripe_sandbox, wait_s=10),
+            ),
+        ),
+        (
+            "early fraud warning",
+            lambda: demo_desks.early_fraud_warnings(stack, echo, stripe_sandbox, scenario),
+        ),
+        ("daily summary", lambda: demo_desks.daily_summary(stack, outdir, echo, scenario)),
+        ("queries", lambda: demo_desks.queries(stack, outdir, echo, scenario)),
+    ]
+    ok = True
+    for name, part in parts:
+        t = time.monotonic()
+        try:
+            held = part()
+        except Exception as error:  # one part failing must not hide the others
+            import traceback
+
+            echo(f"{name}: FAILED with {type(error).__name__}: {error}")
+            echo(traceback.format_exc())
+            held = False
+        echo(f"{name}: {'ok' if held else 'FAILED'} ({time.monotonic() - t:.1f}s)")
+        ok &= held
+    return ok
 
 
 def _bank_files(table: str) -> list[dict[str, Any]]:

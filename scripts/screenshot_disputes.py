@@ -12,7 +12,6 @@ counted), screenshotted with headless Chromium (Debian's ``chromium``).
 
 from __future__ import annotations
 
-import argparse
 import html
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from shared.money import Money  # noqa: E402
 from shared.order_aggregate import OrderState, apply  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from screenshot_emails import CHROMIUM, find_chromium, screenshot  # noqa: E402
+from screenshot_emails import screenshot, shot_arguments  # noqa: E402
 
 PLACED = datetime(2026, 10, 28, 14, 12, tzinfo=UTC)
 ORDER_ID = "NW-10482"
@@ -215,14 +214,10 @@ def ratio_png(out: Path, chromium: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs")
-    parser.add_argument("--chromium", type=Path, default=CHROMIUM)
-    args = parser.parse_args(argv)
-    chromium = find_chromium(args.chromium)
-    if chromium is None:
+    found = shot_arguments(__doc__.splitlines()[0], ROOT / "docs", argv)
+    if found is None:
         return 2
-    out: Path = args.out
+    chromium, out = found
     packet_png(out / "disputes-evidence-packet.png")
     ratio_png(out / "disputes-ratio-report.png", chromium)
     print(out / "disputes-evidence-packet.png", out / "disputes-ratio-report.png")

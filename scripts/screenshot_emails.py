@@ -421,6 +421,28 @@ def find_chromium(given: Path) -> Path | None:
     return Path(found)
 
 
+def shot_arguments(description: str, out: Path, argv: list[str] | None) -> tuple[Path, Path] | None:
+    """``--out`` and ``--chromium`` as the screenshot scripts take them: (chromium, out), or
+    None (and why) when there is no chromium."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=out)
+    parser.add_argument("--chromium", type=Path, default=CHROMIUM)
+    args = parser.parse_args(argv)
+    chromium = find_chromium(args.chromium)
+    return None if chromium is None else (chromium, args.out)
+
+
+def shoot(chromium: Path, page_html: str, png: Path) -> int:
+    """One page, written aside and screenshot at its own height; the height."""
+    with tempfile.TemporaryDirectory(prefix="shot-") as tmp:
+        page = Path(tmp) / f"{png.stem}.html"
+        page.write_text(page_html, encoding="utf-8")
+        profile = Path(tmp) / "profile"
+        height = content_height(chromium, page, profile)
+        screenshot(chromium, page, png, height, profile)
+    return height
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "emails")

@@ -108,6 +108,9 @@ class Mix:
     duplicate_payment: float = 0.02
     orphan_payments: int = 3
     disputes: int = 3
+    # Orders paid and never shipped on which the card's issuer raises Radar's early fraud
+    # warning an hour or two later (the desk cancels and refunds them).
+    early_fraud_warnings: int = 0
     lost: float = 0.03
     returned: float = 0.03
     pickup: float = 0.04
@@ -147,6 +150,7 @@ class OrderExpectation:
     charges: list[str] = field(default_factory=list)
     dispute_id: str | None = None
     dispute_status: str | None = None
+    early_fraud_warning: str | None = None
     shipment_status: str | None = None
     tracking_code: str | None = None
     shipment_provider: str | None = None
@@ -209,6 +213,7 @@ class _Plan:
     outcome: Outcome
     provider: Provider
     dispute: str | None = None
+    fraud_warning: bool = False
 
 
 class _Day:
@@ -351,6 +356,7 @@ class _Day:
                 )
             self.at(when, self._placer(when, plan))
         self._plant_fraud()
+        self._plant_fraud_warnings()
         for _ in range(mix.orphan_payments):
             when = cfg.start + timedelta(seconds=round(self.rng.uniform(0, cfg.day_hours * 3600)))
             self.at(when, self._orphan_payment(when))
@@ -371,7 +377,18 @@ class _Day:
 
     def _plant_fraud(self) -> None:
         """Fraud patterns at mid-day: each order pays normally; screening has to catch it."""
-        clean = _Plan(
+        clean = self._clean_plan()
+        middle = self.cfg.start + timedelta(hours=self.cfg.day_hours / 2)
+        for pattern, count in self.mix.fraud:
+            for index in range(count):
+                # Two minutes apart: a burst inside one hour, as card testers work.
+                when = middle + timedelta(minutes=2 * index, seconds=len(pattern))
+                order = self.factory.planted(when, pattern, index)
+                self.at(when, self._planted_placer(when, clean, order))
+
+    @staticmethod
+    def _clean_plan() -> _Plan:
+        return _Plan(
             shopify=False,
             declined=False,
             recovers=False,
@@ -384,13 +401,14 @@ class _Day:
             outcome=Outcome.DELIVERED,
             provider=Provider.EASYPOST,
         )
-        middle = self.cfg.start + timedelta(hours=self.cfg.day_hours / 2)
-        for pattern, count in self.mix.fraud:
-            for index in range(count):
-                # Two minutes apart: a burst inside one hour, as card testers work.
-                when = middle + timedelta(minutes=2 * index, seconds=len(pattern))
-                order = self.factory.planted(when, pattern, index)
-                self.at(when, self._planted_placer(when, clean, order))
+
+    def _plant_fraud_warnings(self) -> None:
+        """Orders paid late in the day and not yet shipped when the issuer warns of fraud."""
+        warned = replace(self._clean_plan(), fraud_warning=True)
+        late = self.cfg.start + timedelta(hours=self.cfg.day_hours * 0.9)
+        for index in range(self.mix.early_fraud_warnings):
+            when = late + timedelta(minutes=7 * index)
+            self.at(when, self._placer(when, warned))
 
     def plan(self) -> _Plan:
         mix, r = self.mix, self.rng.random
@@ -531,8 +549,19 @@ class _Day:
             cancel_at = self.later(when, 1800, 3 * 3600)
             self.at(cancel_at, lambda: self.cancel(order, pi["id"], cancel_at))
             return
+        if plan.fraud_warning:
+            warn_at = self.later(when, 3600, 2 * 3600)
+            self.at(warn_at, lambda: self.warn_of_fraud(order, pi["latest_charge"], warn_at))
+            return
         ship_at = self.later(when, 3 * 3600, 20 * 3600)
         self.at(ship_at, lambda: self.ship(order, plan, pi["id"], ship_at))
+
+    def warn_of_fraud(self, order: Order, charge_id: str, when: datetime) -> None:
+        self.stripe_clock = max(self.stripe_clock, when.timestamp())
+        self.stripe.set_time(self.stripe_clock)
+        warning = self.stripe.early_fraud_warning(charge_id)
+        self.flush_stripe()
+        self.expect[order.order_id].early_fraud_warning = warning["id"]
 
     def pay_again(self, order: Order, when: datetime) -> None:
         # The customer pressed "pay" twice: a second, independent PaymentIntent.
