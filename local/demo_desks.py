@@ -182,6 +182,10 @@ def chargebacks(
                 f"{view['reason'] or '-':12} order {view['order_id'] or '-'}  "
                 f"due {view['evidence_due_by'] or '-'}"
             )
+            if view["state"] not in _ANSWERABLE:
+                # Decided during the day (the shop answered Stripe itself, or did not).
+                echo(f"    decided during the day: Stripe says {view['stripe_status']}")
+                continue
             echo(
                 f"    draft: {len(evidence['fields'])} fields, {len(evidence['files'])} files, "
                 f"{len(evidence['missing'])} missing; suggestion: "
@@ -203,10 +207,10 @@ def chargebacks(
             f"after Stripe's events; Stripe says {stripe_status}"
         )
     echo(f"  Stripe's answers delivered back as {delivered} webhook(s)")
-    drafted = [v for v in opened if v["order_id"] and v["evidence"]["fields"]]
+    answerable = [v for v in opened if v["state"] in _ANSWERABLE]
     return (
         set(expected) <= {v["dispute_id"] for v in opened}
-        and len(drafted) == len(opened)
+        and all(v["order_id"] and v["evidence"]["fields"] for v in answerable)
         and to_submit is not None
         and to_accept is not None
         and after[to_submit]["state"] == "submitted"
@@ -221,6 +225,7 @@ def early_fraud_warnings(stack: Any, echo: Echo, stripe_sandbox: Any, scenario: 
     import stripe
 
     from local.demo import _demo_secrets
+    from shared.lifecycle_store import LifecycleStore
     from shared.money import Money
     from shared.order_store import OrderStore
 
@@ -228,7 +233,10 @@ def early_fraud_warnings(stack: Any, echo: Echo, stripe_sandbox: Any, scenario: 
     client = stripe.StripeClient(
         _demo_secrets().stripe_api_key, base_addresses={"api": stripe_sandbox.base_url}
     )
-    store = OrderStore(stack.deployment.outputs["TableName"])
+    table = stack.deployment.outputs["TableName"]
+    store, lifecycles = OrderStore(table), LifecycleStore(table)
+    cancelled = lifecycles.in_stage(TENANT, "cancelled")
+    cancelled_by = {item["order_id"]: item.get("detail", "") for item in cancelled}
     ok = bool(warned)
     for order in warned:
         state, _ = store.load(TENANT, order.order_id)
@@ -239,19 +247,22 @@ def early_fraud_warnings(stack: Any, echo: Echo, stripe_sandbox: Any, scenario: 
         ]
         refunded = sum(r.amount for r in refunds if r.status == "succeeded")
         on_order = sum(len(p.refunds) for p in state.payments.values())
-        cancelled = state.cancelled_at is not None
-        reason = state.cancel_reason.value if state.cancel_reason else "-"
+        # The desk cancels as an operator does: the lifecycle stops at "cancelled", the
+        # warning named as the reason.
+        stage = lifecycles.stage(TENANT, order.order_id)
+        why = cancelled_by.get(order.order_id) or "no reason recorded"
+        outcome = f"cancelled ({why})" if stage == "cancelled" else f"NOT cancelled ({stage})"
         echo(
             f"early fraud warning {order.early_fraud_warning} on {order.order_id} "
             f"(paid {Money.of(order.captured, order.currency).format(grouping=True)}, "
             f"{'shipped' if state.shipments else 'not shipped'}): "
-            f"{'cancelled (' + reason + ')' if cancelled else 'NOT cancelled'}, "
+            f"order {outcome}, "
             f"{len(refunds)} refund(s) at Stripe of "
             f"{Money.of(refunded, order.currency).format(grouping=True)} "
             f"(reason {refunds[0].reason if refunds else '-'}), {on_order} on the order"
         )
         ok &= (
-            cancelled
+            stage == "cancelled"
             and not state.shipments
             and len(refunds) == 1
             and refunded == order.captured
