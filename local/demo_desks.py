@@ -263,6 +263,7 @@ def early_fraud_warnings(stack: Any, echo: Echo, stripe_sandbox: Any, scenario: 
         )
         ok &= (
             stage == "cancelled"
+            and str(order.early_fraud_warning) in why
             and not state.shipments
             and len(refunds) == 1
             and refunded == order.captured

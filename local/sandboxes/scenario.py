@@ -58,6 +58,8 @@ DECLINING_CARDS = (
     "pm_card_radarBlock",
 )
 DISPUTE_OUTCOMES = ("open", "lost", "won")
+# Under the demo tenant's review threshold (400.00): an order screening lets through.
+UNREMARKABLE_TOTAL = 30000
 
 
 @dataclass(frozen=True)
@@ -408,7 +410,21 @@ class _Day:
         late = self.cfg.start + timedelta(hours=self.cfg.day_hours * 0.9)
         for index in range(self.mix.early_fraud_warnings):
             when = late + timedelta(minutes=7 * index)
-            self.at(when, self._placer(when, warned))
+            self.at(when, self._planted_placer(when, warned, self._unremarkable(when)))
+
+    def _unremarkable(self, when: datetime) -> Order:
+        """An order no screening would stop (so only the issuer's warning cancels it): the
+        first drawn that ships where it bills, stays under UNREMARKABLE_TOTAL and comes from
+        an address outside the documentation range the demo's block list covers."""
+        for _ in range(200):
+            order = self.factory.order(when)
+            if (
+                order.total < UNREMARKABLE_TOTAL
+                and order.billing_address.country == order.shipping_address.country
+                and not order.customer.ip.startswith("203.0.113.")
+            ):
+                return order
+        raise RuntimeError("no unremarkable order in 200 draws")
 
     def plan(self) -> _Plan:
         mix, r = self.mix, self.rng.random

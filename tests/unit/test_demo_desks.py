@@ -8,7 +8,13 @@ import json
 from typing import Any
 
 from local.demo_desks import answer_page, query_orders, representment_picks
-from local.sandboxes.scenario import Mix, OrderExpectation, ScenarioConfig, business_day
+from local.sandboxes.scenario import (
+    UNREMARKABLE_TOTAL,
+    Mix,
+    OrderExpectation,
+    ScenarioConfig,
+    business_day,
+)
 
 
 def view(dispute: str, state: str, action: str, kind: str = "chargeback") -> dict[str, Any]:
@@ -92,6 +98,10 @@ def test_an_early_fraud_warning_comes_on_a_paid_order_that_never_ships() -> None
     )
     (warned,) = [o for o in day.expected.orders.values() if o.early_fraud_warning]
     assert warned.paid and warned.shipment_status is None and warned.tracking_code is None
+    (order,) = [o for o in day.orders if o.order_id == warned.order_id]
+    # Nothing for screening to stop: only the issuer's warning should cancel it.
+    assert order.total < UNREMARKABLE_TOTAL
+    assert order.billing_address.country == order.shipping_address.country
     warning = day.stripe.get(warned.early_fraud_warning)
     assert warning["actionable"] and warning["charge"] == warned.charges[0]
     radar = [
