@@ -48,6 +48,7 @@ class OrderLine:
     unit_price: int
     sku: str = ""
     category: str = ""
+    named_vendor: str = ""  # the vendor id the shop gave, known or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class SaleLine:
     commission: int
     fee: int  # the line's share of the gateway fee
     vendor_fee: int  # the part of it the vendor bears
+    named_vendor: str = ""
 
     @property
     def charged(self) -> int:
@@ -112,6 +114,7 @@ def allocate(
                 commission=commission(goods, rate),
                 fee=fees[i],
                 vendor_fee=fees[i] if known and fees_borne_by is FeeBearer.VENDOR else 0,
+                named_vendor=line.vendor_id or line.named_vendor,
             )
         )
     return result
@@ -158,9 +161,13 @@ def _order_entry(
 
 
 def _refs(line: SaleLine, **more: str) -> dict[str, str]:
+    """What reports show of a line; ``vendor`` is the vendor the shop named (known or not),
+    which is also where the store files the entry."""
     refs = {"sku": line.sku} if line.sku else {}
-    if line.vendor_id:
-        refs["vendor"] = line.vendor_id
+    if line.vendor_id or line.named_vendor:
+        refs["vendor"] = line.vendor_id or line.named_vendor
+    if line.vendor_id is None:
+        refs["suspense"] = "1"
     return {**refs, **more}
 
 

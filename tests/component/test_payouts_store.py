@@ -1,0 +1,144 @@
+"""The payouts adapters on moto: vendor versions (conditional puts) and the ledger store
+(entries written once with their balances, replays add nothing)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions.payouts.adapters.ledger_store import DynamoLedger
+from functions.payouts.adapters.vendor_store import DynamoVendors
+from functions.payouts.domain.ledger import PLATFORM, Book, EntryKind, Ledger
+from functions.payouts.domain.postings import (
+    Context,
+    FeeBearer,
+    OrderLine,
+    Rate,
+    allocate,
+    refund_by_amount,
+    refund_cash,
+    release,
+    sale,
+)
+from functions.payouts.domain.settlement import decide
+from functions.payouts.domain.vendors import VendorVersion, VersionConflict, check_vendor
+from tests.component.conftest import TABLE
+
+AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+CTX = Context("acme", "EUR", "o-1")
+
+
+def _lines() -> list[Any]:
+    return allocate(
+        [
+            OrderLine("l1", "v-a", 1, 1999, sku="A"),
+            OrderLine("l2", "v-b", 3, 500, sku="B"),
+            OrderLine("l3", "v-a", 1, 250, sku="C"),
+            OrderLine("l4", None, 1, 700, sku="D", named_vendor="v-new"),
+        ],
+        discount=300,
+        shipping=495,
+        tax=0,
+        gateway_fee=131,
+        rates={"l1": Rate(1000), "l2": Rate(1500, 25), "l3": Rate(1000)},
+        fees_borne_by=FeeBearer.VENDOR,
+    )
+
+
+def test_entries_are_written_once_and_balances_move_once_with_them(aws_env: Any) -> None:
+    store = DynamoLedger(TABLE)
+    reference = Ledger("acme")
+    lines = _lines()
+    sales = [sale(CTX, "evt-paid", line, AT) for line in lines]
+    entries = [e for e in sales if e is not None]
+    assert store.post("acme", entries) == 4
+    writes = store.writes
+    assert store.post("acme", entries) == 0  # a replay
+    assert store.post("acme", list(reversed(entries))) == 0
+    assert store.writes == writes
+    reference.post_all(entries)
+    releases = [release(CTX, "release-1", line, AT + timedelta(days=20)) for line in lines]
+    store.post("acme", [e for e in releases if e is not None])
+    reference.post_all(releases)
+    refunds = refund_by_amount(CTX, "re_1", lines, 1200, AT + timedelta(days=21))
+    store.post("acme", refunds)
+    reference.post_all(refunds)
+    cash = refund_cash(CTX, "re_x", 50, AT)
+    store.post("acme", [cash] if cash else [])
+    reference.post(cash)
+    for vendor in ("v-a", "v-b"):
+        expected = {
+            (currency, account.book): amount
+            for (currency, account), amount in reference.balances().items()
+            if account.holder == vendor
+        }
+        assert store.balances("acme", vendor) == expected
+    # the unknown vendor's line is filed under the vendor the shop named, posted to suspense
+    suspense, refunded = store.entries("acme", "v-new")
+    assert suspense == sales[3]
+    assert refunded.kind is EntryKind.REFUND
+    assert {p.account.holder for p in suspense.postings} == {PLATFORM}
+    assert store.balances("acme", "v-new") == {}
+    assert [e.kind for e in store.entries("acme", PLATFORM)] == [EntryKind.REFUND_CASH]
+    with pytest.raises(ValueError):
+        store.balances("acme", PLATFORM)
+
+
+def test_entries_read_back_by_time_as_written(aws_env: Any) -> None:
+    store = DynamoLedger(TABLE)
+    lines = _lines()
+    made = [sale(CTX, "evt-paid", line, AT) for line in lines[:2]]
+    later = [release(CTX, "rel", line, AT + timedelta(days=30)) for line in lines[:2]]
+    store.post("acme", [e for e in [*made, *later] if e is not None])
+    everything = store.entries("acme", "v-a")
+    assert [e.kind for e in everything] == [EntryKind.SALE, EntryKind.RELEASE]
+    assert everything[0] == made[0]
+    assert store.entries("acme", "v-a", since=AT + timedelta(days=1)) == [later[0]]
+    assert store.entries("acme", "v-a", until=AT + timedelta(days=30)) == [made[0]]
+
+
+def test_a_cycle_paid_twice_pays_once(aws_env: Any) -> None:
+    store = DynamoLedger(TABLE)
+    line = _lines()[0]
+    store.post("acme", [e for e in (sale(CTX, "p", line, AT), release(CTX, "r", line, AT)) if e])
+    ledger = Ledger("acme")
+    ledger.post_all(store.entries("acme", "v-a"))
+    decision = decide(ledger, "cycle-1", "v-a", "EUR", AT, minimum=0)
+    assert decision.entry is not None
+    assert store.post("acme", [decision.entry]) == 1
+    assert store.post("acme", [decision.entry]) == 0
+    assert store.balances("acme", "v-a")[("EUR", Book.PAID)] == line.vendor_net
+
+
+def test_vendor_versions_are_conditional_puts(aws_env: Any) -> None:
+    store = DynamoVendors(TABLE)
+    vendor = check_vendor(
+        {
+            "vendor_id": "v-a",
+            "name": "A",
+            "emails": ["a@example.com"],
+            "currencies": ["EUR"],
+            "payout": {
+                "method": "bank",
+                "holder": "A GmbH",
+                "iban": "DE89370400440532013000",
+                "currency": "EUR",
+            },
+        }
+    )
+    first = VendorVersion(vendor=vendor, version=1, saved_by="ops", saved_at=AT)
+    store.put("acme", first)
+    with pytest.raises(VersionConflict):
+        store.put("acme", first)
+    renamed = vendor.model_copy(update={"name": "A2"})
+    store.put(
+        "acme",
+        VendorVersion(vendor=renamed, version=2, saved_by="lead", saved_at=AT, changed=("name",)),
+    )
+    assert store.latest("acme", "v-a").vendor.name == "A2"  # type: ignore[union-attr]
+    assert [v.version for v in store.versions("acme", "v-a")] == [1, 2]
+    assert [v.version for v in store.current("acme")] == [2]
+    assert store.latest("acme", "nobody") is None
+    assert store.current("other") == []

@@ -1,0 +1,88 @@
+"""The payouts context's ports over memory: the same contracts as the DynamoDB adapters
+(conditional version puts, entries written once), for use-case tests."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from functions.payouts.domain.ledger import PLATFORM, Book, Entry, Ledger
+from functions.payouts.domain.vendors import VendorVersion, VersionConflict
+from functions.payouts.ports import Ports
+from tests.alerts_fakes import FakeAlerts
+from tests.clocks import FixedClock
+
+AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+class InMemoryVendors:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], list[VendorVersion]] = defaultdict(list)
+
+    def latest(self, tenant: str, vendor_id: str) -> VendorVersion | None:
+        versions = self.items.get((tenant, vendor_id))
+        return versions[-1] if versions else None
+
+    def versions(self, tenant: str, vendor_id: str) -> list[VendorVersion]:
+        return list(self.items.get((tenant, vendor_id), []))
+
+    def put(self, tenant: str, version: VendorVersion) -> None:
+        versions = self.items[(tenant, version.vendor.vendor_id)]
+        if len(versions) + 1 != version.version:
+            raise VersionConflict(f"version {version.version} of {version.vendor.vendor_id}")
+        versions.append(version)
+
+    def current(self, tenant: str) -> list[VendorVersion]:
+        return [v[-1] for (t, _), v in sorted(self.items.items()) if t == tenant and v]
+
+
+class InMemoryLedger:
+    """Entries kept once by key; balances by holder from the domain's ledger."""
+
+    def __init__(self) -> None:
+        self.ledgers: dict[str, Ledger] = {}
+        self.writes = 0
+
+    def ledger(self, tenant: str) -> Ledger:
+        return self.ledgers.setdefault(tenant, Ledger(tenant))
+
+    def post(self, tenant: str, entries: Sequence[Entry]) -> int:
+        added = self.ledger(tenant).post_all(entries)
+        self.writes += added
+        return added
+
+    def balances(self, tenant: str, holder: str) -> dict[tuple[str, Book], int]:
+        return {
+            (currency, account.book): amount
+            for (currency, account), amount in self.ledger(tenant).balances().items()
+            if account.holder == holder
+        }
+
+    def entries(
+        self,
+        tenant: str,
+        holder: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Entry]:
+        found = [
+            e
+            for e in self.ledger(tenant).entries
+            if any(p.account.holder == holder for p in e.postings)
+            or (holder == PLATFORM and all(p.account.holder == PLATFORM for p in e.postings))
+        ]
+        return sorted(
+            (
+                e
+                for e in found
+                if (since is None or e.occurred_at >= since)
+                and (until is None or e.occurred_at < until)
+            ),
+            key=lambda e: (e.occurred_at, e.key),
+        )
+
+
+def payouts_ports(at: datetime = AT) -> tuple[Ports, InMemoryVendors, InMemoryLedger, FakeAlerts]:
+    vendors, ledger, alerts = InMemoryVendors(), InMemoryLedger(), FakeAlerts()
+    return Ports(vendors, ledger, alerts, FixedClock(at)), vendors, ledger, alerts
