@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from functions.payouts.adapters.dynamo import query_all
 from functions.payouts.domain.ledger import PLATFORM, Account, Book, Entry, EntryKind, Posting
 from shared import aws, keys
 from shared.retention import Retention
@@ -160,28 +161,19 @@ class DynamoLedger:
             raise ValueError("the platform's balances are not cached: sum its entries")
         pk, _ = keys.vendor_balance(tenant, holder, "")
         found: dict[tuple[str, Book], int] = {}
-        for item in self._query(
+        for item in query_all(
+            self.table_name,
             {
                 "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": pk}},
                 "ConsistentRead": True,
-            }
+            },
         ):
             for book in Book:
                 value = int(item.get(book.value, {}).get("N", "0"))
                 if value:
                     found[(item["SK"]["S"], book)] = value
         return found
-
-    def _query(self, args: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        client = aws.client("dynamodb")
-        args = {"TableName": self.table_name, **args}
-        while True:
-            page = client.query(**args)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def entries(
         self,
@@ -194,7 +186,8 @@ class DynamoLedger:
         low = since.isoformat() if since else "0"
         high = until.isoformat() if until else "~"
         found: list[Entry] = []
-        for item in self._query(
+        for item in query_all(
+            self.table_name,
             {
                 "IndexName": keys.BY_STATUS,
                 "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK BETWEEN :low AND :high",
@@ -203,7 +196,7 @@ class DynamoLedger:
                     ":low": {"S": low},
                     ":high": {"S": high},
                 },
-            }
+            },
         ):
             currency = item["currency"]["S"]
             for raw in json.loads(item["entries"]["S"]):

@@ -9,9 +9,9 @@ once cannot both win, and the versions are the audit trail (the risk rules' patt
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
+from functions.payouts.adapters.dynamo import query_all
 from functions.payouts.domain.vendors import VendorVersion, VersionConflict
 from shared import aws, keys
 
@@ -23,16 +23,6 @@ class DynamoVendors:
     @staticmethod
     def _read(item: dict[str, Any]) -> VendorVersion:
         return VendorVersion.model_validate_json(item["body"]["S"])
-
-    def _query(self, args: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        client = aws.client("dynamodb")
-        args = {"TableName": self.table_name, **args}
-        while True:
-            page = client.query(**args)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def latest(self, tenant: str, vendor_id: str) -> VendorVersion | None:
         page = aws.client("dynamodb").query(
@@ -50,7 +40,8 @@ class DynamoVendors:
         return self._read(items[0]) if items else None
 
     def versions(self, tenant: str, vendor_id: str) -> list[VendorVersion]:
-        items = self._query(
+        items = query_all(
+            self.table_name,
             {
                 "KeyConditionExpression": "PK = :pk AND begins_with(SK, :v)",
                 "ExpressionAttributeValues": {
@@ -58,7 +49,7 @@ class DynamoVendors:
                     ":v": {"S": keys.VENDOR_VERSIONS},
                 },
                 "ConsistentRead": True,
-            }
+            },
         )
         return [self._read(item) for item in items]
 
@@ -92,12 +83,13 @@ class DynamoVendors:
 
     def current(self, tenant: str) -> list[VendorVersion]:
         newest: dict[str, VendorVersion] = {}
-        items = self._query(
+        items = query_all(
+            self.table_name,
             {
                 "IndexName": keys.BY_STATUS,
                 "KeyConditionExpression": "GSI2PK = :p",
                 "ExpressionAttributeValues": {":p": {"S": keys.vendors_index(tenant)}},
-            }
+            },
         )
         for item in items:  # by vendor, then version: the last one of each wins
             version = self._read(item)
