@@ -44,8 +44,8 @@ Risk: ``T#<t>#RISK`` / ``<kind>#<name>#<version>`` rules and lists;
 
 Vendor payouts (``functions/payouts``): ``T#<t>#VENDOR#<vendor>`` / ``V#<n>`` each version of
 a vendor (who, when, what changed; immutable; GSI2 ``T#<t>#VENDORS`` / ``<vendor>#<n>``);
-``T#<t>#VLEDGER#<holder>`` / ``E#<hash of the entries' keys>`` one event's ledger entries for a
-vendor (or ``platform``), written once (GSI2 ``T#<t>#VLEDGER#<holder>`` /
+``T#<t>#VLEDGER#<holder>`` / ``E#<hash of the event>#<hash of its entries' keys>`` one event's
+ledger entries for a vendor (or ``platform``), written once (GSI2 ``T#<t>#VLEDGER#<holder>`` /
 ``<occurred>#<hash>``); ``T#<t>#VBAL#<holder>`` / ``<currency>`` the holder's cached balances;
 ``T#<t>#PCYCLE#<cycle>`` / ``CYCLE`` a payout cycle, ``LINE#<currency>#<vendor>`` its lines
 (GSI2 ``T#<t>#PCYCLES`` / ``<cut-off>#<cycle>``).
@@ -330,8 +330,10 @@ def vendor_ledger_pk(tenant: str, holder: str) -> str:
     return f"T#{tenant}#VLEDGER#{holder}"
 
 
-def vendor_ledger_sk(group_key: str) -> str:
-    return f"E#{group_key}"
+def vendor_ledger_sk(event_digest: str, entries_digest: str) -> str:
+    """One event's entries for a holder: the event's digest (a prefix to find them by), then
+    a digest of the entries' keys."""
+    return f"E#{event_digest}#{entries_digest}"
 
 
 def vendor_ledger_time_sk(occurred_iso: str, group_key: str) -> str:

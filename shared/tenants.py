@@ -205,6 +205,30 @@ class ReturnSettings(BaseModel):
     inspection: bool = False
 
 
+class PayoutSettings(BaseModel):
+    """How a marketplace tenant pays its vendors (functions/payouts, docs/payouts.md).
+
+    The default pays every Monday what was released by the Monday's start in the tenant's
+    time zone, with the platform bearing gateway fees and chargebacks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # When cycles run: every day, weekly on ``weekday`` (0 = Monday), or monthly on ``day``
+    # (a day past the month's end is its last day).
+    schedule: Literal["daily", "weekly", "monthly"] = "weekly"
+    weekday: int = Field(default=0, ge=0, le=6)
+    day: int = Field(default=1, ge=1, le=31)
+    # The cut-off is this hour of the cycle's day, in the tenant's time zone; what was released
+    # ``delay_days`` before it is paid.
+    cutoff_hour: int = Field(default=0, ge=0, le=23)
+    delay_days: int = Field(default=0, ge=0, le=60)
+    # Below this (minor units, per currency; a vendor's own minimum wins) a balance is carried.
+    minimum_payout: int = Field(default=0, ge=0)
+    # Who bears the gateway's fee on a sale, and a chargeback lost.
+    fees_borne_by: Literal["vendor", "platform"] = "platform"
+    chargebacks_borne_by: Literal["vendor", "platform"] = "platform"
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -243,6 +267,7 @@ class TenantSettings(BaseModel):
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
+    payouts: PayoutSettings = PayoutSettings()
 
     @model_validator(mode="after")
     def _capture_fits_the_authorisation(self) -> TenantSettings:

@@ -52,6 +52,16 @@ class InMemoryLedger:
         self.writes += added
         return added
 
+    def posted(
+        self, tenant: str, holder: str, currency: str, order_id: str, event_id: str, kind: str
+    ) -> list[Entry]:
+        return [
+            e
+            for e in self.ledger(tenant).entries
+            if (e.refs.get("vendor") or PLATFORM) == holder
+            and (e.currency, e.order_id, e.event_id, e.kind) == (currency, order_id, event_id, kind)
+        ]
+
     def balances(self, tenant: str, holder: str) -> dict[tuple[str, Book], int]:
         return {
             (currency, account.book): amount
@@ -66,11 +76,9 @@ class InMemoryLedger:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[Entry]:
+        # Filed as the store files them: under the vendor the entry is about, else the platform.
         found = [
-            e
-            for e in self.ledger(tenant).entries
-            if any(p.account.holder == holder for p in e.postings)
-            or (holder == PLATFORM and all(p.account.holder == PLATFORM for p in e.postings))
+            e for e in self.ledger(tenant).entries if (e.refs.get("vendor") or PLATFORM) == holder
         ]
         return sorted(
             (

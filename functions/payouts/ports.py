@@ -33,6 +33,12 @@ class LedgerStore(Protocol):
         with them, exactly once; returns how many entries were new."""
         ...
 
+    def posted(
+        self, tenant: str, holder: str, currency: str, order_id: str, event_id: str, kind: str
+    ) -> list[Entry]:
+        """What one event posted for a holder before (the lines of an order's sale, say)."""
+        ...
+
     def balances(self, tenant: str, holder: str) -> dict[tuple[str, Book], int]:
         """A vendor's cached balances by (currency, book). The platform's are not cached (every
         sale would write that one item): reports sum its entries."""

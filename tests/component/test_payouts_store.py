@@ -142,3 +142,20 @@ def test_vendor_versions_are_conditional_puts(aws_env: Any) -> None:
     assert [v.version for v in store.current("acme")] == [2]
     assert store.latest("acme", "nobody") is None
     assert store.current("other") == []
+
+
+def test_an_event_may_post_more_of_its_lines_later_but_never_one_twice(aws_env: Any) -> None:
+    store = DynamoLedger(TABLE)
+    lines = _lines()[:3]
+    store.post("acme", [e for e in (sale(CTX, "paid", ln, AT) for ln in lines) if e])
+    first = release(CTX, "release", lines[0], AT)
+    rest = [release(CTX, "release", ln, AT) for ln in lines]
+    assert first is not None
+    assert store.post("acme", [first]) == 1
+    assert store.post("acme", [e for e in rest if e]) == 2  # l1 was released already
+    assert store.post("acme", [e for e in rest if e]) == 0
+    released = store.posted("acme", "v-a", "EUR", "o-1", "release", "release")
+    assert sorted(e.line for e in released) == ["l1", "l3"]
+    assert store.balances("acme", "v-a")[("EUR", Book.AVAILABLE)] == (
+        lines[0].vendor_net + lines[2].vendor_net
+    )

@@ -38,6 +38,7 @@ from functions.payouts.domain.postings import (
     refund_cash,
     release,
     sale,
+    sold_line,
     suspense_assigned,
     void,
 )
@@ -329,3 +330,12 @@ def test_a_refund_after_payout_is_carried_and_recovered_next_cycle() -> None:
     ledger.post(payout_failed("t1", "EUR", "c4", "v-a", 700, AT))
     assert ledger.balance("EUR", V("v-a", Book.AVAILABLE)) == 700
     assert ledger.total("EUR") == 0
+
+
+def test_a_sale_entry_keeps_its_lines_allocation_for_what_follows() -> None:
+    for line in _order(FeeBearer.VENDOR):
+        posted = sale(CTX, "paid", line, AT)
+        assert posted is not None
+        assert sold_line(posted) == line
+    with pytest.raises(ValueError):
+        sold_line(release(CTX, "r", _order()[0], AT))  # type: ignore[arg-type]

@@ -1,12 +1,18 @@
 """The vendor ledger in the single table (``ports.LedgerStore``).
 
 One item holds one event's entries for one vendor (as the shop named it) or for the platform:
-``T#<t>#VLEDGER#<holder>`` / ``E#<hash>``, the hash over the whole identity of the group
-(currency, order, event, kind, holder). It is written with a condition that it does not exist,
-in one transaction with the holder's cached balances (``T#<t>#VBAL#<holder>`` / ``<currency>``,
-one number per book, moved with ADD): so the entries are written once and the balances move
-once with them, whatever retries and replays. GSI2 (``T#<t>#VLEDGER#<holder>`` /
+``T#<t>#VLEDGER#<holder>`` / ``E#<hash of the event>#<hash of the entries' keys>``. Posting
+reads what the event wrote for the holder before (one query of the event's prefix), leaves out
+the entries whose keys are there, and writes the rest as one item with a condition that it
+does not exist, in one transaction with the holder's cached balances (``T#<t>#VBAL#<holder>`` /
+``<currency>``, one number per book, moved with ADD): an entry is written once and the balances
+move once with it, whatever retries and replays, and an event may post more of its lines later
+(a release of the delivered lines, then of the rest). GSI2 (``T#<t>#VLEDGER#<holder>`` /
 ``<occurred>#<hash>``) reads a holder's entries by time.
+
+Two different writers posting overlapping entries of one event at the same instant could both
+pass the read; the lifecycle runs one step of an order at a time, and a retry posts the same
+entries (the same item, refused by its condition), so that does not arise from our flows.
 
 The platform's balances are not cached: every sale would update that one item (a hot key and
 conflicting transactions); they are summed from the entries when a report needs them.
@@ -33,11 +39,14 @@ def home(item: Entry) -> str:
     return item.refs.get("vendor") or PLATFORM
 
 
-def group_key(
-    tenant: str, currency: str, order_id: str, event_id: str, kind: str, holder: str
-) -> str:
-    whole = json.dumps([tenant, currency, order_id, event_id, kind, holder], ensure_ascii=False)
-    return hashlib.sha256(whole.encode()).hexdigest()
+def group_prefix(currency: str, order_id: str, event_id: str, kind: str) -> str:
+    """What every item of one event's entries (for one holder) begins with: a hash over the
+    whole identity, so no id's characters can make two events share it."""
+    return keys.digest(json.dumps([currency, order_id, event_id, kind], ensure_ascii=False))
+
+
+def set_hash(entry_keys: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(entry_keys)).encode()).hexdigest()
 
 
 def _encode(item: Entry) -> dict[str, Any]:
@@ -81,28 +90,58 @@ class DynamoLedger:
         for item in entries:
             if item.tenant != tenant:
                 raise ValueError(f"an entry of {item.tenant} posted for {tenant}")
-            groups[(item.currency, item.order_id, item.event_id, item.kind, home(item))].append(
+            groups[(home(item), item.currency, item.order_id, item.event_id, item.kind)].append(
                 item
             )
         added = 0
-        for (currency, order_id, event_id, kind, holder), items in groups.items():
-            if self._write(
-                tenant,
-                currency,
-                holder,
-                group_key(tenant, currency, order_id, event_id, kind, holder),
-                items,
-            ):
-                added += len(items)
+        for (holder, currency, order_id, event_id, kind), items in groups.items():
+            written = {
+                e.key for e in self.posted(tenant, holder, currency, order_id, event_id, kind)
+            }
+            fresh = list({e.key: e for e in items if e.key not in written}.values())
+            if fresh and self._write(tenant, holder, currency, order_id, event_id, kind, fresh):
+                added += len(fresh)
         return added
 
-    def _write(self, tenant: str, currency: str, holder: str, key: str, items: list[Entry]) -> bool:
+    def posted(
+        self, tenant: str, holder: str, currency: str, order_id: str, event_id: str, kind: str
+    ) -> list[Entry]:
+        """The entries one event posted for a holder (a sale's lines, say), as written."""
+        prefix = keys.vendor_ledger_sk(group_prefix(currency, order_id, event_id, kind), "")
+        found: list[Entry] = []
+        for item in query_all(
+            self.table_name,
+            {
+                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": keys.vendor_ledger_pk(tenant, holder)},
+                    ":p": {"S": prefix},
+                },
+                "ConsistentRead": True,
+            },
+        ):
+            found.extend(_decode(tenant, currency, raw) for raw in json.loads(item["entries"]["S"]))
+        return found
+
+    def _write(
+        self,
+        tenant: str,
+        holder: str,
+        currency: str,
+        order_id: str,
+        event_id: str,
+        kind: str,
+        items: list[Entry],
+    ) -> bool:
+        """One item for the entries not written before, named by their keys, in one
+        transaction with the balances they move; False when a retry wrote it first."""
         moves: dict[str, dict[Book, int]] = defaultdict(lambda: defaultdict(int))
         for item in items:
             for p in item.postings:
                 if p.account.holder != PLATFORM:
                     moves[p.account.holder][p.account.book] += p.amount
         pk = keys.vendor_ledger_pk(tenant, holder)
+        key = set_hash([e.key for e in items])
         ttl = self.retention.attribute(tenant) if self.retention else {}
         occurred = min(i.occurred_at for i in items).isoformat()
         writes: list[dict[str, Any]] = [
@@ -111,7 +150,11 @@ class DynamoLedger:
                     "TableName": self.table_name,
                     "Item": {
                         "PK": {"S": pk},
-                        "SK": {"S": keys.vendor_ledger_sk(key)},
+                        "SK": {
+                            "S": keys.vendor_ledger_sk(
+                                group_prefix(currency, order_id, event_id, kind), key
+                            )
+                        },
                         "GSI2PK": {"S": pk},
                         "GSI2SK": {"S": keys.vendor_ledger_time_sk(occurred, key)},
                         "kind": {"S": "vendor_ledger"},

@@ -171,6 +171,30 @@ def _refs(line: SaleLine, **more: str) -> dict[str, str]:
     return {**refs, **more}
 
 
+_ALLOCATION = ("gross", "discount", "shipping", "tax", "commission", "fee", "vendor_fee")
+
+
+def allocation_text(line: SaleLine) -> str:
+    """The line's allocation as the sale entry keeps it (reports show it; later entries of
+    the line are computed from it, never from plans that may have changed since)."""
+    return ",".join(str(getattr(line, name)) for name in _ALLOCATION)
+
+
+def sold_line(item: Entry) -> SaleLine:
+    """The line a sale entry was posted for."""
+    if item.kind is not EntryKind.SALE:
+        raise ValueError(f"{item.kind} is not a sale")
+    parts = dict(zip(_ALLOCATION, map(int, item.refs["allocation"].split(",")), strict=True))
+    named = item.refs.get("vendor", "")
+    return SaleLine(
+        line_id=item.line,
+        vendor_id=None if item.refs.get("suspense") else named,
+        sku=item.refs.get("sku", ""),
+        named_vendor=named,
+        **parts,
+    )
+
+
 def sale(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | None:
     return _order_entry(
         ctx,
@@ -184,7 +208,7 @@ def sale(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | N
             (_P(Book.COMMISSION), line.commission),
             (_P(Book.FEES_BORNE), -(line.fee - line.vendor_fee)),
         ],
-        refs=_refs(line),
+        refs=_refs(line, allocation=allocation_text(line)),
     )
 
 
