@@ -311,11 +311,16 @@ def reversal(
 
 
 def refund_by_amount(
-    ctx: Context, refund_id: str, lines: Sequence[SaleLine], amount: int, at: datetime
+    ctx: Context,
+    refund_id: str,
+    lines: Sequence[SaleLine],
+    amount: int,
+    at: datetime,
+    kind: EntryKind = EntryKind.REFUND,
 ) -> list[Entry]:
     shares = spread(amount, lines)
     made = (
-        reversal(ctx, EntryKind.REFUND, refund_id, line, share, at, refund=refund_id)
+        reversal(ctx, kind, refund_id, line, share, at, refund=refund_id)
         for line, share in zip(lines, shares, strict=True)
     )
     return [e for e in made if e is not None]

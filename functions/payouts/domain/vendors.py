@@ -20,8 +20,6 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 
 from functions.payouts.domain.postings import Rate, Refused
 from shared.money import Currency
@@ -45,6 +43,11 @@ class BankAccount(_Model):
     @field_validator("iban")
     @classmethod
     def _iban(cls, value: str) -> str:
+        # schwifty (and its bank registry) loads on the first vendor read, not with the module:
+        # the orders functions import this context's composition on every cold start.
+        from schwifty import IBAN
+        from schwifty.exceptions import SchwiftyException
+
         try:
             return IBAN(value).compact
         except SchwiftyException as error:
@@ -55,6 +58,9 @@ class BankAccount(_Model):
     def _bic(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        from schwifty import BIC
+        from schwifty.exceptions import SchwiftyException
+
         try:
             return str(BIC(value))
         except SchwiftyException as error:
@@ -64,6 +70,8 @@ class BankAccount(_Model):
         """The BIC given, or the one the IBAN's bank code names (schwifty's registry)."""
         if self.bic:
             return self.bic
+        from schwifty import IBAN
+
         derived = IBAN(self.iban).bic
         return str(derived) if derived else None
 
