@@ -351,8 +351,15 @@ def payout_cycle_pk(tenant: str, cycle_id: str) -> str:
 PAYOUT_CYCLE_SK = "CYCLE"
 
 
+PAYOUT_CYCLE_LINES = "LINE#"
+
+
 def payout_cycle_line_sk(currency: str, vendor_id: str) -> str:
-    return f"LINE#{currency}#{vendor_id}"
+    return f"{PAYOUT_CYCLE_LINES}{currency}#{vendor_id}"
+
+
+def payout_cycles_index_sk(cutoff_iso: str, cycle_id: str) -> str:
+    return f"{cutoff_iso}#{cycle_id}"
 
 
 def payout_cycles_index(tenant: str) -> str:

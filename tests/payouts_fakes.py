@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from functions.payouts.domain.cycles import Cycle, CycleConflict, CycleLine, CycleStatus
 from functions.payouts.domain.ledger import PLATFORM, Book, Entry, Ledger
 from functions.payouts.domain.vendors import VendorVersion, VersionConflict
 from functions.payouts.ports import Ports
@@ -93,4 +94,38 @@ class InMemoryLedger:
 
 def payouts_ports(at: datetime = AT) -> tuple[Ports, InMemoryVendors, InMemoryLedger, FakeAlerts]:
     vendors, ledger, alerts = InMemoryVendors(), InMemoryLedger(), FakeAlerts()
-    return Ports(vendors, ledger, alerts, FixedClock(at)), vendors, ledger, alerts
+    ports = Ports(vendors, ledger, InMemoryCycles(), alerts, FixedClock(at))
+    return ports, vendors, ledger, alerts
+
+
+class InMemoryCycles:
+    def __init__(self) -> None:
+        self.cycles: dict[tuple[str, str], Cycle] = {}
+        self.line_items: dict[tuple[str, str], dict[tuple[str, str], CycleLine]] = {}
+
+    def get(self, tenant: str, cycle_id: str) -> Cycle | None:
+        return self.cycles.get((tenant, cycle_id))
+
+    def create(self, cycle: Cycle) -> bool:
+        if (cycle.tenant, cycle.cycle_id) in self.cycles:
+            return False
+        self.cycles[(cycle.tenant, cycle.cycle_id)] = cycle
+        return True
+
+    def save(self, cycle: Cycle, expected: CycleStatus) -> None:
+        current = self.cycles.get((cycle.tenant, cycle.cycle_id))
+        if current is None or current.status != expected:
+            raise CycleConflict(f"{cycle.cycle_id} is not {expected}")
+        self.cycles[(cycle.tenant, cycle.cycle_id)] = cycle
+
+    def put_lines(self, tenant: str, cycle_id: str, lines: Sequence[CycleLine]) -> None:
+        held = self.line_items.setdefault((tenant, cycle_id), {})
+        for line in lines:
+            held[(line.currency, line.vendor_id)] = line
+
+    def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]:
+        return [v for _, v in sorted(self.line_items.get((tenant, cycle_id), {}).items())]
+
+    def recent(self, tenant: str, limit: int = 20) -> list[Cycle]:
+        mine = [c for (t, _), c in self.cycles.items() if t == tenant]
+        return sorted(mine, key=lambda c: c.cutoff, reverse=True)[:limit]

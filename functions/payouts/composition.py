@@ -60,14 +60,17 @@ def build_ports(
 ) -> Ports:
     """The payouts ports on the table; ``alerts`` from the caller (the orders context's), or
     built from the environment's settings."""
+    from functions.payouts.adapters.cycle_store import DynamoCycles
     from functions.payouts.adapters.ledger_store import DynamoLedger
     from functions.payouts.adapters.vendor_store import DynamoVendors
     from functions.payouts.ports import Ports
     from shared.retention import table_retention
 
+    retention = table_retention(table_name, clock)
     return Ports(
         vendors=DynamoVendors(table_name),
-        ledger=DynamoLedger(table_name, table_retention(table_name, clock)),
+        ledger=DynamoLedger(table_name, retention),
+        cycles=DynamoCycles(table_name, retention),
         alerts=alerts if alerts is not None else _alerts(table_name, clock),
         clock=clock,
     )

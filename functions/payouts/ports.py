@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from shared.clock import Clock
 
 if TYPE_CHECKING:
+    from functions.payouts.domain.cycles import Cycle, CycleLine, CycleStatus
     from functions.payouts.domain.ledger import Book, Entry
     from functions.payouts.domain.vendors import VendorVersion
     from shared.alerts import Alerts
@@ -55,9 +56,32 @@ class LedgerStore(Protocol):
         ...
 
 
+class CycleStore(Protocol):
+    """Payout cycles and their lines."""
+
+    def get(self, tenant: str, cycle_id: str) -> Cycle | None: ...
+
+    def create(self, cycle: Cycle) -> bool:
+        """Writes the draft unless the cycle exists (False then): one run claims a cycle."""
+        ...
+
+    def save(self, cycle: Cycle, expected: CycleStatus) -> None:
+        """Writes the cycle's new state if it is still ``expected`` (``CycleConflict`` else)."""
+        ...
+
+    def put_lines(self, tenant: str, cycle_id: str, lines: Sequence[CycleLine]) -> None: ...
+
+    def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]: ...
+
+    def recent(self, tenant: str, limit: int = 20) -> list[Cycle]:
+        """The tenant's cycles, newest first."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     vendors: VendorStore
     ledger: LedgerStore
+    cycles: CycleStore
     alerts: Alerts
     clock: Clock

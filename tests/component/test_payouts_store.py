@@ -159,3 +159,42 @@ def test_an_event_may_post_more_of_its_lines_later_but_never_one_twice(aws_env: 
     assert store.balances("acme", "v-a")[("EUR", Book.AVAILABLE)] == (
         lines[0].vendor_net + lines[2].vendor_net
     )
+
+
+def test_a_cycle_on_dynamodb_is_claimed_once_resumed_and_confirmed(aws_env: Any) -> None:
+    from functions.payouts.composition import build_ports
+    from functions.payouts.domain.cycles import CycleStatus, LineStatus
+    from functions.payouts.use_cases.cycles import confirm, run_cycle, show
+    from functions.payouts.use_cases.flows import order_released, order_sold
+    from functions.payouts.use_cases.vendors import save_vendor
+    from tests.alerts_fakes import FakeAlerts
+    from tests.clocks import FixedClock
+    from tests.unit.test_payouts_cycles import SOLD_AT, TENANT
+    from tests.unit.test_payouts_flows import order, vendor
+
+    clock = FixedClock(SOLD_AT)
+    ports = build_ports(TABLE, clock, FakeAlerts())
+    save_vendor(ports, "acme", vendor("v-a"), "ops")
+    save_vendor(ports, "acme", vendor("v-b", "20"), "ops")
+    state = order()
+    order_sold(ports, TENANT, state)
+    clock.set(datetime(2026, 10, 28, 12, tzinfo=UTC))
+    order_released(ports, TENANT, state, ["l1", "l2"])
+    clock.set(datetime(2026, 11, 2, 7, tzinfo=UTC))
+
+    def crash(cycle: Any, lines: Any) -> None:
+        raise ConnectionError("interrupted")
+
+    with pytest.raises(ConnectionError):
+        run_cycle(ports, TENANT, send=crash)
+    paid = ports.ledger.balances("acme", "v-a")[("EUR", Book.PAID)]
+    cycle = run_cycle(ports, TENANT)
+    assert cycle.status is CycleStatus.SENT
+    assert ports.ledger.balances("acme", "v-a")[("EUR", Book.PAID)] == paid > 0
+    assert run_cycle(ports, TENANT) == cycle
+    assert [c.cycle_id for c in ports.cycles.recent("acme")] == ["2026-11-02"]
+    done = confirm(ports, "acme", cycle.cycle_id, "finance", {("EUR", "v-b"): "bounced"})
+    assert done.status is CycleStatus.PARTLY_CONFIRMED
+    _, lines = show(ports, "acme", cycle.cycle_id)
+    assert sorted(line.status for line in lines) == [LineStatus.FAILED, LineStatus.PAID]
+    assert ports.ledger.balances("acme", "v-b").get(("EUR", Book.PAID), 0) == 0

@@ -339,3 +339,31 @@ def test_a_sale_entry_keeps_its_lines_allocation_for_what_follows() -> None:
         assert sold_line(posted) == line
     with pytest.raises(ValueError):
         sold_line(release(CTX, "r", _order()[0], AT))  # type: ignore[arg-type]
+
+
+# -- schedules -----------------------------------------------------------------------------------
+
+
+def test_cutoffs_follow_the_schedule_in_the_tenants_time_zone_across_daylight_saving() -> None:
+    from functions.payouts.domain.cycles import cycle_id_for, latest_cutoff
+    from shared.tenants import PayoutSettings
+
+    weekly = PayoutSettings(schedule="weekly", weekday=0, cutoff_hour=6)
+    # Berlin leaves summer time on Sunday 25 October 2026: the Monday cut-off stays 06:00 local.
+    before = latest_cutoff(weekly, "Europe/Berlin", datetime(2026, 10, 24, 12, tzinfo=UTC))
+    after = latest_cutoff(weekly, "Europe/Berlin", datetime(2026, 10, 27, 12, tzinfo=UTC))
+    assert before == datetime(2026, 10, 19, 4, tzinfo=UTC)  # 06:00 CEST
+    assert after == datetime(2026, 10, 26, 5, tzinfo=UTC)  # 06:00 CET
+    assert cycle_id_for(after, "Europe/Berlin") == "2026-10-26"
+    # New York moves to summer time on 8 March 2026
+    daily = PayoutSettings(schedule="daily", cutoff_hour=1)
+    assert latest_cutoff(daily, "America/New_York", datetime(2026, 3, 8, 5, 59, tzinfo=UTC)) == (
+        datetime(2026, 3, 7, 6, tzinfo=UTC)
+    )
+    assert latest_cutoff(daily, "America/New_York", datetime(2026, 3, 9, 5, 59, tzinfo=UTC)) == (
+        datetime(2026, 3, 9, 5, tzinfo=UTC)  # 01:00 EDT
+    )
+    monthly = PayoutSettings(schedule="monthly", day=31)
+    assert latest_cutoff(monthly, "UTC", datetime(2026, 3, 15, tzinfo=UTC)) == datetime(
+        2026, 2, 28, tzinfo=UTC
+    )

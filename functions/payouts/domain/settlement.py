@@ -22,6 +22,7 @@ class Outcome(StrEnum):
     NEGATIVE = "negative"
     ON_HOLD = "on_hold"
     NOTHING = "nothing"
+    NO_PAYOUT_METHOD = "no_payout_method"
 
 
 @dataclass(frozen=True, slots=True)
