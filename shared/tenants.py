@@ -227,6 +227,11 @@ class PayoutSettings(BaseModel):
     # Who bears the gateway's fee on a sale, and a chargeback lost.
     fees_borne_by: Literal["vendor", "platform"] = "platform"
     chargebacks_borne_by: Literal["vendor", "platform"] = "platform"
+    # The tenant's own account the payouts leave from, for the SEPA file (pain.001) of EUR
+    # bank payouts; without it the instruction to finance lists them in a CSV instead.
+    debtor_name: str | None = Field(default=None, min_length=1, max_length=70)
+    debtor_iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
+    debtor_bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
 
 
 class TenantSettings(BaseModel):

@@ -129,3 +129,12 @@ class InMemoryCycles:
     def recent(self, tenant: str, limit: int = 20) -> list[Cycle]:
         mine = [c for (t, _), c in self.cycles.items() if t == tenant]
         return sorted(mine, key=lambda c: c.cutoff, reverse=True)[:limit]
+
+
+class InMemoryFiles:
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, body: bytes, content_type: str) -> str:
+        self.files[key] = (body, content_type)
+        return f"s3://reports/{key}"

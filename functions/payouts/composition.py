@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from functions.payouts.ports import Ports
     from shared.alerts import Alerts
     from shared.order_aggregate import OrderState
-    from shared.tenants import TenantSettings
+    from shared.tenants import TenantDirectory, TenantSettings
 
 # Field → the environment variable the stack sets.
 _ENV = {
@@ -92,8 +92,29 @@ def _alerts(table_name: str, clock: Clock) -> Alerts:
     )
 
 
-def ports_from_env(clock: Clock = SYSTEM_CLOCK) -> Ports:
-    return build_ports(PayoutsSettings.from_env().table_name, clock)
+def ports_from_env(clock: Clock = SYSTEM_CLOCK, env: Mapping[str, str] | None = None) -> Ports:
+    """The ports of the function (or CLI) running now, with the reports bucket, the mailer and
+    the operations sender its settings name."""
+    from dataclasses import replace
+
+    from functions.payouts.adapters.report_files import S3ReportFiles
+    from shared.alerts import ops_sender_of
+    from shared.notify.mailers import mailer_for
+
+    settings = PayoutsSettings.from_env(env)
+    ports = build_ports(settings.table_name, clock)
+    return replace(
+        ports,
+        files=S3ReportFiles(settings.reports_bucket) if settings.reports_bucket else None,
+        mailer=mailer_for(settings.mail_dir, clock),
+        sender=ops_sender_of(settings.ops_sender),
+    )
+
+
+def tenant_directory(env: Mapping[str, str] | None = None) -> TenantDirectory:
+    from shared.tenants import TenantDirectory
+
+    return TenantDirectory(PayoutsSettings.from_env(env).table_name)
 
 
 # -- the payouts context as other contexts' roots reach it ---------------------------------------

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from functions.payouts.domain.ledger import Book, Entry
     from functions.payouts.domain.vendors import VendorVersion
     from shared.alerts import Alerts
+    from shared.notify.render import RenderedEmail
 
 
 class VendorStore(Protocol):
@@ -78,6 +79,20 @@ class CycleStore(Protocol):
         ...
 
 
+class ReportFiles(Protocol):
+    """Where a cycle's files go (the reports bucket)."""
+
+    def put(self, key: str, body: bytes, content_type: str) -> str:
+        """Stores the file; returns where (``s3://bucket/key``)."""
+        ...
+
+
+class Mailer(Protocol):
+    """``shared.notify.mailers``: SES, or .eml files locally; once per idempotency key."""
+
+    def send(self, email: RenderedEmail, idempotency_key: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Ports:
     vendors: VendorStore
@@ -85,3 +100,7 @@ class Ports:
     cycles: CycleStore
     alerts: Alerts
     clock: Clock
+    files: ReportFiles | None = None
+    mailer: Mailer | None = None
+    # From: of the reports, the instruction and the statements (the operations sender).
+    sender: str | None = None

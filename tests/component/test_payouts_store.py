@@ -25,6 +25,7 @@ from functions.payouts.domain.postings import (
 from functions.payouts.domain.settlement import decide
 from functions.payouts.domain.vendors import VendorVersion, VersionConflict, check_vendor
 from tests.component.conftest import TABLE
+from tests.component.test_reconcile_daily import _Context
 
 AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 CTX = Context("acme", "EUR", "o-1")
@@ -198,3 +199,39 @@ def test_a_cycle_on_dynamodb_is_claimed_once_resumed_and_confirmed(aws_env: Any)
     _, lines = show(ports, "acme", cycle.cycle_id)
     assert sorted(line.status for line in lines) == [LineStatus.FAILED, LineStatus.PAID]
     assert ports.ledger.balances("acme", "v-b").get(("EUR", Book.PAID), 0) == 0
+
+
+def test_the_hourly_handler_runs_due_cycles_with_their_files_and_mail(
+    aws_env: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.payouts.composition import build_ports
+    from functions.payouts.handlers.cycles import handler
+    from functions.payouts.use_cases.flows import order_released, order_sold
+    from functions.payouts.use_cases.vendors import save_vendor
+    from shared.tenants import TenantDirectory
+    from tests.alerts_fakes import FakeAlerts
+    from tests.clocks import FixedClock
+    from tests.unit.test_payouts_cycles import SOLD_AT
+    from tests.unit.test_payouts_flows import order, vendor
+    from tests.unit.test_payouts_outputs import FINANCE
+
+    aws_env["s3"].create_bucket(Bucket="reports-test")
+    monkeypatch.setenv("REPORTS_BUCKET", "reports-test")
+    monkeypatch.setenv("MAIL_DIR", str(tmp_path))
+    TenantDirectory(TABLE).save(FINANCE)
+    clock = FixedClock(SOLD_AT)
+    ports = build_ports(TABLE, clock, FakeAlerts())
+    save_vendor(ports, "acme", vendor("v-a"), "ops")
+    state = order()
+    order_sold(ports, FINANCE, state)
+    clock.set(datetime(2026, 10, 28, 12, tzinfo=UTC))
+    order_released(ports, FINANCE, state, ["l1"])
+    tick = {"time": "2026-11-02T07:00:00+00:00"}
+    assert handler(tick, _Context()) == {
+        "cycles": [{"tenant": "acme", "cycle": "2026-11-02", "status": "sent"}]
+    }
+    assert handler(tick, _Context()) == {"cycles": []}  # run: not due again
+    listed = aws_env["s3"].list_objects_v2(Bucket="reports-test", Prefix="reports/acme/payouts/")
+    names = sorted(o["Key"].rsplit("/", 1)[1] for o in listed["Contents"])
+    assert names == ["detail.csv", "pain001.xml", "report.json", "summary.csv"]
+    assert len(list(tmp_path.glob("*.eml"))) == 3  # report, instruction, the vendor's statement

@@ -28,14 +28,14 @@ from functions.payouts.domain.cycles import (
 )
 from functions.payouts.domain.ledger import Book
 from functions.payouts.domain.postings import Refused
-from functions.payouts.domain.settlement import Outcome, payout_failed
+from functions.payouts.domain.settlement import payout_failed
 from functions.payouts.ports import Ports
 from shared.observability import logger
 from shared.tenants import TenantSettings
 
 # What happens once the lines are posted and before the cycle is marked sent: the reports and
 # the instruction to finance (``use_cases.outputs``), given by the caller.
-Send = Callable[[Cycle, list[CycleLine]], None]
+Send = Callable[[Cycle, list[CycleLine]], object]
 
 
 class CycleNotFound(LookupError):
@@ -178,4 +178,19 @@ def confirm(
     return done
 
 
-__all__ = ["Outcome", "confirm", "cycle_due", "plan", "run_cycle", "show"]
+def run_due_cycles(
+    ports: Ports,
+    tenants: list[TenantSettings],
+    send_for: Callable[[TenantSettings], Send] | None = None,
+    now: datetime | None = None,
+) -> list[Cycle]:
+    """The hourly tick: each tenant with vendors whose cut-off has passed since its last
+    cycle (or whose last cycle was interrupted) gets its cycle run."""
+    now = now or ports.clock.now()
+    done = []
+    for tenant in tenants:
+        if not cycle_due(ports, tenant, now) or not ports.vendors.current(tenant.id):
+            continue
+        logger.append_keys(tenant=tenant.id)
+        done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+    return done
