@@ -453,6 +453,7 @@ def _register_groups() -> None:
     main.add_command(reviews)
     main.add_command(tenants)
     main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
+    main.add_command(__import__("cli.payouts", fromlist=["payouts"]).payouts)
 
 
 _register_groups()

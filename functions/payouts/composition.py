@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from shared.order_aggregate import OrderState
     from shared.tenants import TenantDirectory, TenantSettings
 
+# The clock the payouts functions and the CLI run on (tests set the one they mean).
+CLOCK: Clock = SYSTEM_CLOCK
+
 # Field → the environment variable the stack sets.
 _ENV = {
     "table_name": "TABLE_NAME",
@@ -92,7 +95,7 @@ def _alerts(table_name: str, clock: Clock) -> Alerts:
     )
 
 
-def ports_from_env(clock: Clock = SYSTEM_CLOCK, env: Mapping[str, str] | None = None) -> Ports:
+def ports_from_env(clock: Clock | None = None, env: Mapping[str, str] | None = None) -> Ports:
     """The ports of the function (or CLI) running now, with the reports bucket, the mailer and
     the operations sender its settings name."""
     from dataclasses import replace
@@ -102,6 +105,7 @@ def ports_from_env(clock: Clock = SYSTEM_CLOCK, env: Mapping[str, str] | None = 
     from shared.notify.mailers import mailer_for
 
     settings = PayoutsSettings.from_env(env)
+    clock = clock or CLOCK
     ports = build_ports(settings.table_name, clock)
     return replace(
         ports,

@@ -21,7 +21,7 @@ from shared.order_aggregate import OrderState, apply
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.payouts_fakes import payouts_ports
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+T0 = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
 ACME = TenantSettings(
     id="acme",
     name="Acme",

@@ -582,6 +582,17 @@ def bank_files(tenant: str) -> dict[str, Any]:
     return {"tenant": tenant, "files": services().bank_files().files(tenant)}
 
 
+# The contexts' own route modules, given ``app`` and the helpers above.
+def _register_routes() -> None:
+    from functions.api.routes import payouts
+
+    helpers = payouts.Helpers(app, _authorize, _body, _json_document, _tenant_settings, _conflict)
+    payouts.register(helpers)
+
+
+_register_routes()
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
