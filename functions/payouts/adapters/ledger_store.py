@@ -36,7 +36,7 @@ from shared.retention import Retention
 def home(item: Entry) -> str:
     """Where an entry is filed: the vendor it is about (the shop's id, known or not), else the
     platform."""
-    return item.refs.get("vendor") or PLATFORM
+    return item.ref("vendor") or PLATFORM
 
 
 def group_prefix(currency: str, order_id: str, event_id: str, kind: str) -> str:

@@ -14,12 +14,12 @@ customers paid and so runs negative. Over a tenant and currency all accounts sum
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 PLATFORM = "platform"
 
@@ -61,14 +61,20 @@ class Account:
     def vendor(cls, vendor_id: str, book: Book) -> Account:
         if vendor_id == PLATFORM:
             raise ValueError(f"{PLATFORM!r} is not a vendor id")
-        return cls(vendor_id, book)
+        return _account(vendor_id, book)
 
     @classmethod
     def platform(cls, book: Book) -> Account:
-        return cls(PLATFORM, book)
+        return _account(PLATFORM, book)
 
     def __str__(self) -> str:
         return f"{self.holder}:{self.book}"
+
+
+@lru_cache(maxsize=65_536)
+def _account(holder: str, book: Book) -> Account:
+    """One object per account: a month's entries share them instead of each holding copies."""
+    return Account(holder, book)
 
 
 class EntryKind(StrEnum):
@@ -100,8 +106,10 @@ def idempotency_key(
     """The entry's name: SHA-256 over the whole identity (never truncated), so two facts never
     share a name and one fact always has the same one. The order is part of it because shops
     number lines per order."""
-    # JSON keeps the parts apart whatever characters they hold.
-    whole = json.dumps([tenant, currency, order_id, event_id, line, kind], ensure_ascii=False)
+    # Each part prefixed by its length: no part's characters can bleed into the next.
+    whole = "".join(
+        f"{len(part)}:{part}" for part in (tenant, currency, order_id, event_id, line, kind)
+    )
     return hashlib.sha256(whole.encode()).hexdigest()
 
 
@@ -111,45 +119,146 @@ class Posting:
     amount: int  # minor units; positive adds to what the account holds
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
     """One balanced, immutable fact of the ledger. ``line`` is the order line (``""`` for what
-    is not about one line); ``refs`` carries what reports show (order, SKU, refund, dispute)."""
+    is not about one line); ``refs`` carries what reports show (order, SKU, refund, dispute).
 
+    Kept compact (a month of a large marketplace holds millions): the postings and references
+    as flat tuples, the key as its 32-byte digest; ``postings``, ``refs`` and ``key`` read them
+    back."""
+
+    __slots__ = (
+        "_digest",
+        "_flat",
+        "_refs",
+        "actor",
+        "currency",
+        "event_id",
+        "kind",
+        "line",
+        "occurred_at",
+        "order_id",
+        "reason",
+        "tenant",
+    )
     tenant: str
     currency: str
     kind: EntryKind
     event_id: str
     line: str
     occurred_at: datetime
-    postings: tuple[Posting, ...]
-    order_id: str = ""
-    reason: str = ""
-    actor: str = ""
-    refs: Mapping[str, str] = field(default_factory=dict)
-    key: str = ""
+    order_id: str
+    reason: str
+    actor: str
+    _flat: tuple[Account | int, ...]
+    _refs: tuple[str, ...]
+    _digest: bytes
 
-    def __post_init__(self) -> None:
-        if not self.postings:
-            raise UnbalancedEntry(f"{self.kind} {self.event_id}/{self.line} posts nothing")
-        total = sum(p.amount for p in self.postings)
+    def __init__(
+        self,
+        tenant: str,
+        currency: str,
+        kind: EntryKind,
+        event_id: str,
+        line: str,
+        occurred_at: datetime,
+        postings: Iterable[Posting | tuple[Account, int]],
+        order_id: str = "",
+        reason: str = "",
+        actor: str = "",
+        refs: Mapping[str, str] | None = None,
+    ) -> None:
+        flat: list[Account | int] = []
+        total = 0
+        for posting in postings:
+            account, amount = (
+                (posting.account, posting.amount) if isinstance(posting, Posting) else posting
+            )
+            if isinstance(amount, bool) or not isinstance(amount, int):
+                raise TypeError("postings are integers of minor units")
+            flat += (account, amount)
+            total += amount
+        if not flat:
+            raise UnbalancedEntry(f"{kind} {event_id}/{line} posts nothing")
         if total != 0:
-            raise UnbalancedEntry(
-                f"{self.kind} {self.event_id}/{self.line} does not balance: off by {total}"
-            )
-        if any(isinstance(p.amount, bool) or not isinstance(p.amount, int) for p in self.postings):
-            raise TypeError("postings are integers of minor units")
-        if not self.key:
-            object.__setattr__(
-                self,
-                "key",
-                idempotency_key(
-                    self.tenant, self.currency, self.order_id, self.event_id, self.line, self.kind
-                ),
-            )
+            raise UnbalancedEntry(f"{kind} {event_id}/{line} does not balance: off by {total}")
+        set_ = object.__setattr__
+        set_(self, "tenant", tenant)
+        set_(self, "currency", currency)
+        set_(self, "kind", kind)
+        set_(self, "event_id", event_id)
+        set_(self, "line", line)
+        set_(self, "occurred_at", occurred_at)
+        set_(self, "order_id", order_id)
+        set_(self, "reason", reason)
+        set_(self, "actor", actor)
+        set_(self, "_flat", tuple(flat))
+        set_(self, "_refs", tuple(v for pair in sorted((refs or {}).items()) for v in pair))
+        set_(
+            self,
+            "_digest",
+            bytes.fromhex(idempotency_key(tenant, currency, order_id, event_id, line, kind)),
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"an entry is immutable ({name})")
+
+    @property
+    def key(self) -> str:
+        """The idempotency key: SHA-256 of the entry's whole identity, in hex."""
+        return self._digest.hex()
+
+    @property
+    def digest(self) -> bytes:
+        return self._digest
+
+    def moves(self) -> Iterator[tuple[Account, int]]:
+        """(account, amount) of each posting, without building Posting objects."""
+        flat = self._flat
+        for i in range(0, len(flat), 2):
+            yield flat[i], flat[i + 1]  # type: ignore[misc]
+
+    @property
+    def postings(self) -> tuple[Posting, ...]:
+        return tuple(Posting(account, amount) for account, amount in self.moves())
+
+    @property
+    def refs(self) -> dict[str, str]:
+        pairs = self._refs
+        return {pairs[i]: pairs[i + 1] for i in range(0, len(pairs), 2)}
+
+    def ref(self, name: str, default: str = "") -> str:
+        pairs = self._refs
+        for i in range(0, len(pairs), 2):
+            if pairs[i] == name:
+                return pairs[i + 1]
+        return default
 
     def amount_for(self, account: Account) -> int:
-        return sum(p.amount for p in self.postings if p.account == account)
+        return sum(amount for held, amount in self.moves() if held == account)
+
+    def _identity(self) -> tuple[object, ...]:
+        return (
+            self._digest,
+            self._flat,
+            self._refs,
+            self.occurred_at,
+            self.reason,
+            self.actor,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Entry) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._digest)
+
+    def __repr__(self) -> str:
+        return (
+            f"Entry({self.kind}, {self.tenant}/{self.currency}, order={self.order_id!r}, "
+            f"event={self.event_id!r}, line={self.line!r}, postings={self.postings}, "
+            f"refs={self.refs})"
+        )
 
 
 def entry(
@@ -163,13 +272,17 @@ def entry(
     **details: object,
 ) -> Entry | None:
     """An entry of the non-zero postings (merged per account), or None when nothing moves."""
-    merged: dict[Account, int] = defaultdict(int)
+    merged: dict[Account, int] = {}
     for account, amount in postings:
-        merged[account] += amount
-    kept = tuple(Posting(a, n) for a, n in sorted(merged.items()) if n)
+        merged[account] = merged.get(account, 0) + amount
+    kept = [(a, n) for a, n in sorted(merged.items(), key=_by_account) if n]
     if not kept:
         return None
     return Entry(tenant, currency, kind, event_id, line, at, kept, **details)  # type: ignore[arg-type]
+
+
+def _by_account(item: tuple[Account, int]) -> tuple[str, str]:
+    return item[0].holder, item[0].book.value
 
 
 class Ledger:
@@ -177,7 +290,7 @@ class Ledger:
 
     def __init__(self, tenant: str) -> None:
         self.tenant = tenant
-        self._seen: set[str] = set()
+        self._seen: set[bytes] = set()
         self._balances: dict[tuple[str, Account], int] = defaultdict(int)
         self.entries: list[Entry] = []
 
@@ -187,19 +300,21 @@ class Ledger:
             return False
         if item.tenant != self.tenant:
             raise ValueError(f"an entry of {item.tenant} in the ledger of {self.tenant}")
-        if item.key in self._seen:
+        if item.digest in self._seen:
             return False
-        self._seen.add(item.key)
+        self._seen.add(item.digest)
         self.entries.append(item)
-        for p in item.postings:
-            self._balances[(item.currency, p.account)] += p.amount
+        currency = item.currency
+        balances = self._balances
+        for account, amount in item.moves():
+            balances[(currency, account)] += amount
         return True
 
     def post_all(self, items: Iterable[Entry | None]) -> int:
         return sum(self.post(item) for item in items)
 
     def __contains__(self, key: str) -> bool:
-        return key in self._seen
+        return bytes.fromhex(key) in self._seen
 
     def balance(self, currency: str, account: Account) -> int:
         return self._balances.get((currency, account), 0)

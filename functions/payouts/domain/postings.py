@@ -184,12 +184,12 @@ def sold_line(item: Entry) -> SaleLine:
     """The line a sale entry was posted for."""
     if item.kind is not EntryKind.SALE:
         raise ValueError(f"{item.kind} is not a sale")
-    parts = dict(zip(_ALLOCATION, map(int, item.refs["allocation"].split(",")), strict=True))
-    named = item.refs.get("vendor", "")
+    parts = dict(zip(_ALLOCATION, map(int, item.ref("allocation").split(",")), strict=True))
+    named = item.ref("vendor")
     return SaleLine(
         line_id=item.line,
-        vendor_id=None if item.refs.get("suspense") else named,
-        sku=item.refs.get("sku", ""),
+        vendor_id=None if item.ref("suspense") else named,
+        sku=item.ref("sku"),
         named_vendor=named,
         **parts,
     )

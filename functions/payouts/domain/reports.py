@@ -8,10 +8,10 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from functions.payouts.domain.cycles import Cycle, CycleLine, LineStatus
 from functions.payouts.domain.ledger import Book, Entry, EntryKind
@@ -77,7 +77,12 @@ DETAIL_COLUMNS = (
 
 
 def _vendor_amount(item: Entry, vendor_id: str) -> int:
-    return sum(p.amount for p in item.postings if p.account.holder == vendor_id)
+    return sum(amount for account, amount in item.moves() if account.holder == vendor_id)
+
+
+def _text(amount: int, currency: str) -> str:
+    """Amounts the ledger holds are valid already: no need to check them again per row."""
+    return Money.model_construct(amount=amount, currency=currency).decimal_text()
 
 
 def summary(lines: Sequence[CycleLine], entries: Mapping[str, Sequence[Entry]]) -> list[SummaryRow]:
@@ -100,7 +105,7 @@ def summary(lines: Sequence[CycleLine], entries: Mapping[str, Sequence[Entry]]) 
                 row["gross"] = row.get("gross", 0) + sold.gross
                 row["discounts"] = row.get("discounts", 0) + sold.discount
                 row["fees"] = row.get("fees", 0) + sold.vendor_fee
-            commission = sum(p.amount for p in item.postings if p.account.book is Book.COMMISSION)
+            commission = sum(a for acct, a in item.moves() if acct.book is Book.COMMISSION)
             row["commission"] = row.get("commission", 0) + commission
             moved = _vendor_amount(item, vendor_id)
             field = (
@@ -134,54 +139,53 @@ def summary(lines: Sequence[CycleLine], entries: Mapping[str, Sequence[Entry]]) 
     return [SummaryRow(**rows[key]) for key in sorted(rows)]
 
 
-def detail(cycle_id: str, entries: Mapping[str, Sequence[Entry]]) -> list[dict[str, Any]]:
-    """One row per ledger entry of the period, by vendor then time."""
-    rows = []
+def detail(cycle_id: str, entries: Mapping[str, Sequence[Entry]]) -> Iterator[tuple[str, ...]]:
+    """One row per ledger entry of the period (``DETAIL_COLUMNS``), by vendor then time;
+    amounts as decimals of their currency. A generator: a month's rows are written as they
+    come, never held."""
     for vendor_id in sorted(entries):
         for item in entries[vendor_id]:
-            moved = _vendor_amount(item, vendor_id)
-            if item.refs.get("suspense"):
-                moved = sum(p.amount for p in item.postings if p.account.book is Book.SUSPENSE)
-            rows.append(
-                {
-                    "cycle": cycle_id,
-                    "vendor_id": vendor_id,
-                    "currency": item.currency,
-                    "occurred_at": item.occurred_at.isoformat(),
-                    "kind": item.kind.value,
-                    "order_id": item.order_id,
-                    "line": item.line,
-                    "sku": item.refs.get("sku", ""),
-                    "amount": moved,
-                    "release_date": (
-                        item.occurred_at.date().isoformat()
-                        if item.kind is EntryKind.RELEASE
-                        else ""
-                    ),
-                    "refund": item.refs.get("refund", ""),
-                    "dispute": item.refs.get("dispute", ""),
-                    "claim": item.refs.get("claim", ""),
-                    "reason": item.reason,
-                    "actor": item.actor,
-                    "entry": item.key,
-                }
+            if item.ref("suspense"):
+                moved = sum(a for acct, a in item.moves() if acct.book is Book.SUSPENSE)
+            else:
+                moved = _vendor_amount(item, vendor_id)
+            kind = item.kind
+            yield (
+                cycle_id,
+                vendor_id,
+                item.currency,
+                item.occurred_at.isoformat(),
+                kind.value,
+                item.order_id,
+                item.line,
+                item.ref("sku"),
+                _text(moved, item.currency),
+                item.occurred_at.date().isoformat() if kind is EntryKind.RELEASE else "",
+                item.ref("refund"),
+                item.ref("dispute"),
+                item.ref("claim"),
+                item.reason,
+                item.actor,
+                item.key,
             )
-    return rows
+
+
+def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
 
 
 def _cell(column: str, value: Any, currency: str) -> Any:
     if column in MONEY_COLUMNS or column == "amount":
-        return Money.of(int(value), currency).decimal_text()
+        return _text(int(value), currency)
     return value
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """Amounts as decimals of their currency (``Money.decimal_text``)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(c, row[c], row["currency"]) for c in columns])
+    write_csv(out, columns, ([_cell(c, row[c], row["currency"]) for c in columns] for row in rows))
     return out.getvalue()
 
 

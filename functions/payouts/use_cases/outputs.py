@@ -6,6 +6,7 @@ idempotency key of the cycle, so a resumed cycle sends nothing twice."""
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -25,8 +26,8 @@ from functions.payouts.domain.reports import (
     statement,
     summary,
     summary_csv,
-    to_csv,
     to_json,
+    write_csv,
 )
 from functions.payouts.ports import Ports
 from shared.notify.render import RenderedEmail, brand_of, render_pair
@@ -154,7 +155,9 @@ def send_outputs(
         )
 
     put("summary.csv", summary_csv(rows), "text/csv")
-    put("detail.csv", to_csv(detail(cycle.cycle_id, entries), DETAIL_COLUMNS), "text/csv")
+    rows_out = io.StringIO()
+    write_csv(rows_out, DETAIL_COLUMNS, detail(cycle.cycle_id, entries))
+    put("detail.csv", rows_out.getvalue(), "text/csv")
     put("report.json", to_json(cycle, rows, lines), "application/json")
     debtor = _debtor(tenant)
     execution = cycle.cutoff.date() + timedelta(days=1)
