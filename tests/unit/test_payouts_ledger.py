@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from functions.payouts.domain.allocation import split
@@ -80,6 +80,7 @@ def test_largest_remainder_gives_the_leftover_units_to_the_largest_remainders_th
     assert split(5, [0, 0]) == [3, 2]
 
 
+@settings(deadline=None)
 @given(
     st.integers(min_value=-(10**12), max_value=10**12),
     st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=30),
@@ -367,3 +368,14 @@ def test_cutoffs_follow_the_schedule_in_the_tenants_time_zone_across_daylight_sa
     assert latest_cutoff(monthly, "UTC", datetime(2026, 3, 15, tzinfo=UTC)) == datetime(
         2026, 2, 28, tzinfo=UTC
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1),
+    st.sampled_from(("EUR", "JPY", "KWD", "CLF", "USD")),
+)
+def test_the_reports_fast_money_text_is_money_decimal_text(amount: int, currency: str) -> None:
+    from shared.money import Money
+
+    assert Money.decimal_text_of(amount, currency) == Money.of(amount, currency).decimal_text()

@@ -8,14 +8,13 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, TextIO
 
 from functions.payouts.domain.cycles import Cycle, CycleLine, LineStatus
 from functions.payouts.domain.ledger import Book, Entry, EntryKind
-from functions.payouts.domain.postings import sold_line
 from shared.money import Money
 
 _REFUNDS = frozenset({EntryKind.REFUND, EntryKind.RETURN, EntryKind.VOID})
@@ -80,47 +79,87 @@ def _vendor_amount(item: Entry, vendor_id: str) -> int:
     return sum(amount for account, amount in item.moves() if account.holder == vendor_id)
 
 
-def _text(amount: int, currency: str) -> str:
-    """Amounts the ledger holds are valid already: no need to check them again per row."""
-    return Money.model_construct(amount=amount, currency=currency).decimal_text()
+_FIELD = {
+    **dict.fromkeys(_REFUNDS, "refunds"),
+    EntryKind.CHARGEBACK_LOST: "chargebacks",
+    **dict.fromkeys(_ADJUSTMENTS, "adjustments"),
+}
+_SIGN = {"refunds": -1, "chargebacks": -1, "adjustments": 1}
 
 
-def summary(lines: Sequence[CycleLine], entries: Mapping[str, Sequence[Entry]]) -> list[SummaryRow]:
-    """Per vendor and currency: what the period's entries did (``entries`` by vendor) and what
-    the cycle decided (its line)."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+def cycle_reports(
+    cycle_id: str,
+    lines: Sequence[CycleLine],
+    entries: Mapping[str, Sequence[Entry]],
+    detail_out: TextIO | None = None,
+) -> list[SummaryRow]:
+    """Both reports in one pass over the period's entries (``entries`` by vendor): the
+    detailed report's rows written to ``detail_out`` as they come (``DETAIL_COLUMNS``, amounts
+    as decimals of their currency), and the summary per vendor and currency returned (what
+    the entries did, and what the cycle decided: its line)."""
+    writer = csv.writer(detail_out, lineterminator="\n") if detail_out is not None else None
+    if writer is not None:
+        writer.writerow(DETAIL_COLUMNS)
+    text = Money.decimal_text_of
+    release = EntryKind.RELEASE
+    sale = EntryKind.SALE
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for vendor_id in sorted(entries):
+        for item in entries[vendor_id]:
+            currency = item.currency
+            kind = item.kind
+            moved = commission = suspense = 0
+            for account, amount in item.moves():
+                if account.holder == vendor_id:
+                    moved += amount
+                elif account.book is Book.COMMISSION:
+                    commission += amount
+                elif account.book is Book.SUSPENSE:
+                    suspense += amount
+            refs = item.refs
+            key = (vendor_id, currency)
+            row = sums.get(key)
+            if row is None:
+                row = sums[key] = defaultdict(int)
+            row["commission"] += commission
+            if kind is sale:
+                gross, discount, _, _, _, _, vendor_fee = refs["allocation"].split(",")
+                row["gross"] += int(gross)
+                row["discounts"] += int(discount)
+                row["fees"] += int(vendor_fee)
+            field = _FIELD.get(kind)
+            if field is not None:
+                row[field] += _SIGN[field] * (suspense if refs.get("suspense") else moved)
+            if writer is None:
+                continue
+            at = item.occurred_at
+            writer.writerow(
+                (
+                    cycle_id,
+                    vendor_id,
+                    currency,
+                    at.isoformat(),
+                    kind.value,
+                    item.order_id,
+                    item.line,
+                    refs.get("sku", ""),
+                    text(suspense if refs.get("suspense") else moved, currency),
+                    at.date().isoformat() if kind is release else "",
+                    refs.get("refund", ""),
+                    refs.get("dispute", ""),
+                    refs.get("claim", ""),
+                    item.reason,
+                    item.actor,
+                    item.key,
+                )
+            )
     names = {line.vendor_id: line.name for line in lines}
-    for vendor_id, items in entries.items():
-        for item in items:
-            row = rows.setdefault(
-                (vendor_id, item.currency),
-                {
-                    "vendor_id": vendor_id,
-                    "name": names.get(vendor_id, ""),
-                    "currency": item.currency,
-                },
-            )
-            if item.kind is EntryKind.SALE:
-                sold = sold_line(item)
-                row["gross"] = row.get("gross", 0) + sold.gross
-                row["discounts"] = row.get("discounts", 0) + sold.discount
-                row["fees"] = row.get("fees", 0) + sold.vendor_fee
-            commission = sum(a for acct, a in item.moves() if acct.book is Book.COMMISSION)
-            row["commission"] = row.get("commission", 0) + commission
-            moved = _vendor_amount(item, vendor_id)
-            field = (
-                "refunds"
-                if item.kind in _REFUNDS
-                else "chargebacks"
-                if item.kind is EntryKind.CHARGEBACK_LOST
-                else "adjustments"
-                if item.kind in _ADJUSTMENTS
-                else None
-            )
-            if field:
-                row[field] = row.get(field, 0) + (-moved if field != "adjustments" else moved)
+    rows: dict[tuple[str, str], dict[str, Any]] = {
+        (v, c): {"vendor_id": v, "name": names.get(v, ""), "currency": c, **totals}
+        for (v, c), totals in sums.items()
+    }
     for line in lines:
-        row = rows.setdefault(
+        decided = rows.setdefault(
             (line.vendor_id, line.currency),
             {"vendor_id": line.vendor_id, "name": line.name, "currency": line.currency},
         )
@@ -128,7 +167,7 @@ def summary(lines: Sequence[CycleLine], entries: Mapping[str, Sequence[Entry]]) 
         why = [line.reason] if line.reason and not payable else []
         if line.held_back:
             why.append("released within the delay days")
-        row.update(
+        decided.update(
             name=line.name,
             carried=line.carried,
             net_payable=line.amount if payable else 0,
@@ -139,35 +178,16 @@ def summary(lines: Sequence[CycleLine], entries: Mapping[str, Sequence[Entry]]) 
     return [SummaryRow(**rows[key]) for key in sorted(rows)]
 
 
-def detail(cycle_id: str, entries: Mapping[str, Sequence[Entry]]) -> Iterator[tuple[str, ...]]:
-    """One row per ledger entry of the period (``DETAIL_COLUMNS``), by vendor then time;
-    amounts as decimals of their currency. A generator: a month's rows are written as they
-    come, never held."""
-    for vendor_id in sorted(entries):
-        for item in entries[vendor_id]:
-            if item.ref("suspense"):
-                moved = sum(a for acct, a in item.moves() if acct.book is Book.SUSPENSE)
-            else:
-                moved = _vendor_amount(item, vendor_id)
-            kind = item.kind
-            yield (
-                cycle_id,
-                vendor_id,
-                item.currency,
-                item.occurred_at.isoformat(),
-                kind.value,
-                item.order_id,
-                item.line,
-                item.ref("sku"),
-                _text(moved, item.currency),
-                item.occurred_at.date().isoformat() if kind is EntryKind.RELEASE else "",
-                item.ref("refund"),
-                item.ref("dispute"),
-                item.ref("claim"),
-                item.reason,
-                item.actor,
-                item.key,
-            )
+def summary(lines: Sequence[CycleLine], entries: Mapping[str, Sequence[Entry]]) -> list[SummaryRow]:
+    """The summary alone (``cycle_reports`` without the detailed report)."""
+    return cycle_reports("", lines, entries)
+
+
+def detail(cycle_id: str, entries: Mapping[str, Sequence[Entry]]) -> str:
+    """The detailed report alone, as CSV text."""
+    out = io.StringIO()
+    cycle_reports(cycle_id, [], entries, out)
+    return out.getvalue()
 
 
 def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -178,7 +198,7 @@ def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 
 def _cell(column: str, value: Any, currency: str) -> Any:
     if column in MONEY_COLUMNS or column == "amount":
-        return _text(int(value), currency)
+        return Money.decimal_text_of(int(value), currency)
     return value
 
 

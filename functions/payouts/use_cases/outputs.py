@@ -15,19 +15,16 @@ from typing import Any
 from functions.payouts.domain.cycles import Cycle, CycleLine, LineStatus
 from functions.payouts.domain.ledger import Entry
 from functions.payouts.domain.reports import (
-    DETAIL_COLUMNS,
     Debtor,
     SummaryRow,
-    detail,
+    cycle_reports,
     other_lines,
     payouts_csv,
     sepa_file,
     sepa_lines,
     statement,
-    summary,
     summary_csv,
     to_json,
-    write_csv,
 )
 from functions.payouts.ports import Ports
 from shared.notify.render import RenderedEmail, brand_of, render_pair
@@ -143,7 +140,8 @@ def send_outputs(
 ) -> list[str]:
     """Stores the cycle's files and sends its e-mails; returns where the files are."""
     entries = period_entries(ports, tenant, cycle)
-    rows = summary(lines, entries)
+    detail_rows = io.StringIO()
+    rows = cycle_reports(cycle.cycle_id, lines, entries, detail_rows)
     files: list[str] = []
 
     def put(part: str, body: str | bytes, content_type: str) -> None:
@@ -155,9 +153,7 @@ def send_outputs(
         )
 
     put("summary.csv", summary_csv(rows), "text/csv")
-    rows_out = io.StringIO()
-    write_csv(rows_out, DETAIL_COLUMNS, detail(cycle.cycle_id, entries))
-    put("detail.csv", rows_out.getvalue(), "text/csv")
+    put("detail.csv", detail_rows.getvalue(), "text/csv")
     put("report.json", to_json(cycle, rows, lines), "application/json")
     debtor = _debtor(tenant)
     execution = cycle.cutoff.date() + timedelta(days=1)
