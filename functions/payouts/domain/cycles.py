@@ -10,6 +10,7 @@ interrupted half way resumes from its draft lines.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -146,6 +147,20 @@ def recent_credit(entries: list[Entry], vendor_id: str, currency: str, since: da
 
 
 _CYCLE_KINDS = frozenset({EntryKind.PAYOUT, EntryKind.CARRY, EntryKind.PAYOUT_FAILED})
+
+
+def recent_credits(entries: Iterable[Entry], since: datetime) -> dict[tuple[str, str], int]:
+    """``recent_credit`` of every vendor and currency at once, in one pass:
+    (currency, vendor) → what reached ``available`` at or after ``since``."""
+    found: dict[tuple[str, str], int] = {}
+    for item in entries:
+        if item.occurred_at < since or item.kind in _CYCLE_KINDS:
+            continue
+        for account, amount in item.moves():
+            if amount > 0 and account.book is Book.AVAILABLE:
+                key = (item.currency, account.holder)
+                found[key] = found.get(key, 0) + amount
+    return found
 
 
 def plan_line(

@@ -218,6 +218,14 @@ class Entry:
         for i in range(0, len(flat), 2):
             yield flat[i], flat[i + 1]  # type: ignore[misc]
 
+    def flat(self) -> tuple[Account | int, ...]:
+        """The postings as one tuple: account, amount, account, amount… (hot loops)."""
+        return self._flat
+
+    def flat_refs(self) -> tuple[str, ...]:
+        """The references as one tuple: name, value, name, value… sorted by name."""
+        return self._refs
+
     @property
     def postings(self) -> tuple[Posting, ...]:
         return tuple(Posting(account, amount) for account, amount in self.moves())

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, TextIO
 
 from functions.payouts.domain.cycles import Cycle, CycleLine, LineStatus
-from functions.payouts.domain.ledger import Book, Entry, EntryKind
+from functions.payouts.domain.ledger import Account, Book, Entry, EntryKind
 from shared.money import Money
 
 _REFUNDS = frozenset({EntryKind.REFUND, EntryKind.RETURN, EntryKind.VOID})
@@ -109,27 +109,45 @@ def cycle_reports(
             currency = item.currency
             kind = item.kind
             moved = commission = suspense = 0
-            for account, amount in item.moves():
+            flat = item.flat()
+            for i in range(0, len(flat), 2):
+                account: Account = flat[i]  # type: ignore[assignment]
+                amount: int = flat[i + 1]  # type: ignore[assignment]
                 if account.holder == vendor_id:
                     moved += amount
                 elif account.book is Book.COMMISSION:
                     commission += amount
                 elif account.book is Book.SUSPENSE:
                     suspense += amount
-            refs = item.refs
+            sku = refund = dispute = claim = allocation = held = ""
+            refs = item.flat_refs()
+            for i in range(0, len(refs), 2):
+                name = refs[i]
+                if name == "sku":
+                    sku = refs[i + 1]
+                elif name == "allocation":
+                    allocation = refs[i + 1]
+                elif name == "suspense":
+                    held = refs[i + 1]
+                elif name == "refund":
+                    refund = refs[i + 1]
+                elif name == "dispute":
+                    dispute = refs[i + 1]
+                elif name == "claim":
+                    claim = refs[i + 1]
             key = (vendor_id, currency)
             row = sums.get(key)
             if row is None:
                 row = sums[key] = defaultdict(int)
             row["commission"] += commission
             if kind is sale:
-                gross, discount, _, _, _, _, vendor_fee = refs["allocation"].split(",")
+                gross, discount, _, _, _, _, vendor_fee = allocation.split(",")
                 row["gross"] += int(gross)
                 row["discounts"] += int(discount)
                 row["fees"] += int(vendor_fee)
             field = _FIELD.get(kind)
             if field is not None:
-                row[field] += _SIGN[field] * (suspense if refs.get("suspense") else moved)
+                row[field] += _SIGN[field] * (suspense if held else moved)
             if writer is None:
                 continue
             at = item.occurred_at
@@ -142,12 +160,12 @@ def cycle_reports(
                     kind.value,
                     item.order_id,
                     item.line,
-                    refs.get("sku", ""),
-                    text(suspense if refs.get("suspense") else moved, currency),
+                    sku,
+                    text(suspense if held else moved, currency),
                     at.date().isoformat() if kind is release else "",
-                    refs.get("refund", ""),
-                    refs.get("dispute", ""),
-                    refs.get("claim", ""),
+                    refund,
+                    dispute,
+                    claim,
                     item.reason,
                     item.actor,
                     item.key,
