@@ -86,7 +86,7 @@ TENANT = "bench"
 ZONE = "Europe/Berlin"
 MONTH_START = datetime(2026, 10, 1, tzinfo=UTC)
 SETTINGS = PayoutSettings(
-    schedule="monthly", day=2, cutoff_hour=6, delay_days=1, minimum_payout=1000
+    enabled=True, schedule="monthly", day=2, cutoff_hour=6, delay_days=1, minimum_payout=1000
 )
 RETURN_WINDOW = timedelta(days=14)
 CATEGORIES = ("home", "art", "fashion", "toys")

@@ -208,10 +208,14 @@ class ReturnSettings(BaseModel):
 class PayoutSettings(BaseModel):
     """How a marketplace tenant pays its vendors (functions/payouts, docs/payouts.md).
 
-    The default pays every Monday what was released by the Monday's start in the tenant's
-    time zone, with the platform bearing gateway fees and chargebacks."""
+    Off by default: a shop selling its own goods keeps no vendor ledger (its lines would all
+    be "unknown vendors"). On, the default pays every Monday what was released by the Monday's
+    start in the tenant's time zone, with the platform bearing gateway fees and chargebacks."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A marketplace: its orders' lines are posted to the vendor ledger and its vendors paid.
+    enabled: bool = False
 
     # When cycles run: every day, weekly on ``weekday`` (0 = Monday), or monthly on ``day``
     # (a day past the month's end is its last day).

@@ -29,7 +29,7 @@ TENANT = TenantSettings(
     currency="EUR",
     customer_sender="shop@acme.example",
     timezone="Europe/Berlin",
-    payouts=PayoutSettings(schedule="weekly", weekday=0, cutoff_hour=6, delay_days=2),
+    payouts=PayoutSettings(enabled=True, schedule="weekly", weekday=0, cutoff_hour=6, delay_days=2),
 )
 
 
@@ -160,3 +160,14 @@ def test_finance_confirms_with_a_failed_line_whose_money_returns() -> None:
     assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) > 0
     with pytest.raises(Refused, match="not sent"):
         confirm(ports, "acme", cycle.cycle_id, "finance@acme")
+
+
+def test_the_hourly_tick_runs_the_due_cycles_of_marketplaces_only() -> None:
+    from functions.payouts.use_cases.cycles import run_due_cycles
+
+    ports, _, _ = _setup()
+    shop = TENANT.model_copy(update={"id": "shop", "payouts": PayoutSettings()})
+    _at(ports, datetime(2026, 11, 2, 7, tzinfo=UTC))
+    done = run_due_cycles(ports, [TENANT, shop])
+    assert [(c.tenant, c.cycle_id) for c in done] == [("acme", "2026-11-02")]
+    assert run_due_cycles(ports, [TENANT, shop]) == []

@@ -27,7 +27,7 @@ ACME = TenantSettings(
     name="Acme",
     currency="EUR",
     customer_sender="shop@acme.example",
-    payouts=PayoutSettings(fees_borne_by="vendor"),
+    payouts=PayoutSettings(enabled=True, fees_borne_by="vendor"),
 )
 
 
@@ -148,3 +148,10 @@ def test_nothing_is_posted_for_an_order_the_ledger_never_sold() -> None:
     assert refund_completed(ports, ACME, state, "re_1", 100, "EUR") == 0
     assert order_sold(ports, ACME, OrderState(tenant="acme", order_id="o-none")) == 0
     assert ledger.ledger("acme").entries == []
+
+
+def test_a_shop_that_is_not_a_marketplace_keeps_no_vendor_ledger_and_raises_no_alert() -> None:
+    ports, ledger, alerts = _ports()
+    shop = ACME.model_copy(update={"payouts": PayoutSettings()})
+    assert order_sold(ports, shop, order()) == 0
+    assert ledger.ledger("acme").entries == [] and alerts.sent == []

@@ -16,7 +16,7 @@ from functions.payouts.domain.ledger import Account, Book, EntryKind
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
-from shared.tenants import TenantSettings
+from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
 from tests.payouts_fakes import InMemoryLedger, payouts_ports
@@ -24,7 +24,13 @@ from tests.unit.test_orders_use_cases import paid
 from tests.unit.test_payouts_flows import vendor
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
-ACME = TenantSettings(id="acme", name="Acme", currency="EUR", customer_sender="shop@acme.example")
+ACME = TenantSettings(
+    id="acme",
+    name="Acme",
+    currency="EUR",
+    customer_sender="shop@acme.example",
+    payouts=PayoutSettings(enabled=True),
+)
 
 
 def _placed() -> OrderPlaced:

@@ -30,6 +30,7 @@ FINANCE = TENANT.model_copy(
     update={
         "finance_emails": ("finance@acme.example",),
         "payouts": PayoutSettings(
+            enabled=True,
             schedule="weekly",
             cutoff_hour=6,
             debtor_name="Acme Marketplace GmbH",
@@ -117,7 +118,9 @@ def test_finance_the_vendors_and_the_report_are_mailed_once_each() -> None:
 
 
 def test_without_a_debtor_account_every_payout_goes_in_the_csv() -> None:
-    _, files, _, _ = _cycle(FINANCE.model_copy(update={"payouts": PayoutSettings(cutoff_hour=6)}))
+    _, files, _, _ = _cycle(
+        FINANCE.model_copy(update={"payouts": PayoutSettings(enabled=True, cutoff_hour=6)})
+    )
     assert "reports/acme/payouts/2026-11-02/pain001.xml" not in files.files
     other = files.files["reports/acme/payouts/2026-11-02/other-payouts.csv"][0].decode()
     assert sorted(r["vendor_id"] for r in csv.DictReader(io.StringIO(other))) == ["v-a", "v-b"]

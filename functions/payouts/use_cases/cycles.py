@@ -184,12 +184,12 @@ def run_due_cycles(
     send_for: Callable[[TenantSettings], Send] | None = None,
     now: datetime | None = None,
 ) -> list[Cycle]:
-    """The hourly tick: each tenant with vendors whose cut-off has passed since its last
-    cycle (or whose last cycle was interrupted) gets its cycle run."""
+    """The hourly tick: each marketplace tenant whose cut-off has passed since its last cycle
+    (or whose last cycle was interrupted) gets its cycle run."""
     now = now or ports.clock.now()
     done = []
     for tenant in tenants:
-        if not cycle_due(ports, tenant, now) or not ports.vendors.current(tenant.id):
+        if not tenant.payouts.enabled or not cycle_due(ports, tenant, now):
             continue
         logger.append_keys(tenant=tenant.id)
         done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))

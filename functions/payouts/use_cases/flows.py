@@ -51,9 +51,9 @@ def _vendors(ports: Ports, tenant: str, state: OrderState) -> dict[str, Vendor]:
 
 def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
     """The order is paid and confirmed: each line's sale, allocated exactly (docs/payouts.md).
-    Returns how many entries were new."""
+    Returns how many entries were new (none for a tenant that is not a marketplace)."""
     order = state.order
-    if order is None:
+    if order is None or not tenant.payouts.enabled:
         return 0
     currency = order.currency
     vendors = _vendors(ports, tenant.id, state)
