@@ -684,7 +684,7 @@ class UnknownVendor(Notice):
             Action(
                 label="Set the vendor up",
                 method="PUT",
-                path=f"/ops/tenants/{self.tenant}/payouts/vendors/{self.vendor_id or '<vendor>'}",
-                command=f"ecomops payouts vendor-save --tenant {self.tenant} <vendor.json>",
+                path=f"/ops/tenants/{self.tenant}/payouts/vendors/{self.vendor_id or 'VENDOR'}",
+                command=f"ecomops payouts vendor-save --tenant {self.tenant} VENDOR.json",
             ),
         ]

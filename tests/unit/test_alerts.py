@@ -28,6 +28,7 @@ from shared.notices import (
     RefundUnconfirmed,
     ReturnToInspect,
     Team,
+    UnknownVendor,
 )
 from shared.tenants import Branding, TenantSettings
 from tests.alerts_fakes import API, FakeAlerts
@@ -142,6 +143,14 @@ SAMPLES: dict[type[Notice], Notice] = {
         quarantined=1,
         examples=("line 4: amount '7.0O' is not a number",),
     ),
+    UnknownVendor: UnknownVendor(
+        tenant="acme",
+        order_id="o-1",
+        line_id="l2",
+        vendor_id="v-new",
+        amount=2490,
+        currency="EUR",
+    ),
 }
 
 
@@ -210,6 +219,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "refund_failed": "team_notice",
         "reconciliation_breaks": "team_notice",
         "bank_file_problem": "team_notice",
+        "unknown_vendor": "team_notice",
         "call_customer": "team_notice",
         "authorisation_ending": "team_notice",
         "return_to_inspect": "team_notice",
