@@ -25,21 +25,36 @@ _PROBE = (
 )
 
 
+def _one_import_ms(module: str) -> float:
+    env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONDONTWRITEBYTECODE": "0"}
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(module=module)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(out.strip().splitlines()[-1])
+
+
 def import_ms(module: str, runs: int = 7) -> float:
     """Median import time of ``module`` in a fresh interpreter, in milliseconds."""
-    env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONDONTWRITEBYTECODE": "0"}
-    samples = []
-    for _ in range(runs + 1):
-        out = subprocess.run(
-            [sys.executable, "-c", _PROBE.format(module=module)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        samples.append(float(out.strip().splitlines()[-1]))
+    samples = [_one_import_ms(module) for _ in range(runs + 1)]
     return statistics.median(samples[1:])  # the first run warms the bytecode cache
+
+
+def paired_import_ratio(module: str, baseline: str, pairs: int = 7) -> tuple[float, float, float]:
+    """``module``'s import time against ``baseline``'s, measured in alternating pairs
+    (A B A B …) so both see the same moment of a noisy machine: the median of the pair
+    ratios, and the median times of each (milliseconds)."""
+    _one_import_ms(baseline), _one_import_ms(module)  # warm the bytecode caches
+    base, mine = [], []
+    for _ in range(pairs):
+        base.append(_one_import_ms(baseline))
+        mine.append(_one_import_ms(module))
+    ratio = statistics.median(m / b for m, b in zip(mine, base, strict=True))
+    return ratio, statistics.median(mine), statistics.median(base)
 
 
 def result_line(**values: float | int | str) -> str:

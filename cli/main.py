@@ -454,6 +454,7 @@ def _register_groups() -> None:
     main.add_command(tenants)
     main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
     main.add_command(__import__("cli.payouts", fromlist=["payouts"]).payouts)
+    main.add_command(__import__("cli.queries", fromlist=["queries"]).queries)
 
 
 _register_groups()

@@ -35,6 +35,7 @@ LAYER_REQUIREMENTS = (
     "pyyaml==6.0.3",
     "lxml==6.1.3",
     "bai2==0.15.0",
+    "phonenumbers==9.0.43",
 )
 
 CODE_PACKAGES = ("functions", "shared")

@@ -8,7 +8,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from shared import keys
 
@@ -24,12 +24,30 @@ def wait_for_execution(sfn: Any, execution_arn: str, timeout_s: float = 60) -> d
         time.sleep(0.1)
 
 
-def run_demo(outdir: Path, *, port: int, echo: Echo, start: Callable[..., Any]) -> bool:
+class Observer(Protocol):
+    """Watches the demo's stack (the cost meter): from the moment it is up to just before it
+    stops, when what the day left behind can still be read."""
+
+    def started(self, stack: Any) -> None: ...
+
+    def finished(self, stack: Any) -> None: ...
+
+
+def run_demo(
+    outdir: Path,
+    *,
+    port: int,
+    echo: Echo,
+    start: Callable[..., Any],
+    observer: Observer | None = None,
+) -> bool:
     outdir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     echo("synthesizing the CDK app and deploying it into moto…")
     stack = start(port, synth=True, verbose=False, mail_dir=outdir / "emails")
     ok = True
+    if observer is not None:
+        observer.started(stack)
     try:
         echo(
             f"local stack ready at {stack.base_url} in {time.monotonic() - t0:.1f}s "
@@ -48,6 +66,8 @@ def run_demo(outdir: Path, *, port: int, echo: Echo, start: Callable[..., Any]) 
             if day is not None:
                 ok &= _reconciliation(stack, outdir, echo, stripe_sandbox, day)
             stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+        if observer is not None:
+            observer.finished(stack)
     finally:
         stack.stop()
     return ok

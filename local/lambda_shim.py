@@ -117,9 +117,10 @@ class Dispatcher:
 
     def invoke(self, spec: FunctionSpec, event: Any) -> Any:
         """Run the handler; return its result or raise ``FunctionError`` with Lambda's payload."""
-        started = time.perf_counter()
         error: str | None = None
         with _INVOKE_LOCK, self._environment(spec):
+            # Timed from the moment it runs: waiting for the lock is not Lambda's duration.
+            started = time.perf_counter()
             context = LambdaContext(spec.name, spec.arn, spec.memory_mb, spec.timeout_s)
             try:
                 return self.resolve(spec.handler)(event, context)

@@ -6,16 +6,30 @@ requests on many threads and its DynamoDB backend checks a condition, then write
 in between held: two concurrent conditional updates can both see the old item (seen here: two
 refunds of 3000 both reserved on a 5000 payment). The local stack therefore runs moto's
 DynamoDB writes one at a time, which is what DynamoDB guarantees per item.
+
+A task token is valid from the moment its task is scheduled, whatever else runs. moto answers
+``SendTaskSuccess`` (and heartbeat, failure) by asking every running execution for the token,
+and an execution that has just started is "running" before its evaluation environment exists
+(its worker thread is still parsing the definition): asking it raises, so the call fails with
+an internal error for a token that is perfectly valid. Our waiting steps redeem their own token
+when the fact is already there, so a lifecycle starting at that moment failed a refund workflow
+(seen once in CI). An execution without an environment holds no token yet; the local runtime
+leaves it out of the search. Stopping such an execution (an order cancelled as its lifecycle
+starts) raised the same way; StopExecution waits for the environment, then stops it.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import time
 from typing import Any
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 _lock = threading.RLock()
+# How long a stop waits for an execution to finish starting (parsing its definition takes well
+# under a second even on a loaded machine).
+_START_WAIT_S = 30.0
 
 
 def serialize_dynamodb_writes() -> None:
@@ -34,3 +48,38 @@ def serialize_dynamodb_writes() -> None:
 
         atomic._atomic = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, atomic)
+
+
+def tokens_ignore_starting_executions() -> None:
+    """Leave executions still building their environment out of moto's task-token search, and
+    let a stop wait for the environment (idempotent to call again)."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    stop = ExecutionWorker.stop
+    if not getattr(stop, "_waits_for_start", False):
+
+        @functools.wraps(stop)
+        def stop_once_started(self: Any, *args: Any, **kwargs: Any) -> Any:
+            deadline = time.monotonic() + _START_WAIT_S
+            while self.env is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return stop(self, *args, **kwargs)
+
+        stop_once_started._waits_for_start = True  # type: ignore[attr-defined]
+        ExecutionWorker.stop = stop_once_started  # type: ignore[method-assign]
+
+    original = StepFunctionsParserBackend._get_executions
+    if getattr(original, "_started_only", False):
+        return
+
+    @functools.wraps(original)
+    def started(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        return [
+            execution
+            for execution in original(self, *args, **kwargs)
+            if execution.exec_worker is not None and execution.exec_worker.env is not None
+        ]
+
+    started._started_only = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend._get_executions = started  # type: ignore[method-assign]

@@ -117,6 +117,9 @@ class _Event(_Model):
 class OrderPlaced(_Event):
     kind: Literal["OrderPlaced"] = "OrderPlaced"
     order_id: str
+    # What the customer sees on the receipt when it is not the order id (Shopify's ``name``,
+    # "#1001"): support finds the order by it (``shared.order_lookup``).
+    order_number: str | None = None
     currency: Currency
     total: Money
     lines: tuple[LineItem, ...]
@@ -193,6 +196,12 @@ class Refund(_Model):
     reason: str | None = None
     created_at: datetime | None = None
     failure_reason: str | None = None
+    # Where the money went back (Stripe's ``destination_details.card``): ``refund`` (a credit
+    # the card network carries, 5-10 business days), ``reversal`` (the authorisation released
+    # before it settled: no credit line appears) or ``pending``; and the card network's
+    # reference for the credit (the ARN) the customer's bank can trace, once the gateway has it.
+    destination_type: str | None = None
+    network_reference: str | None = None
 
 
 class ChargeRefunded(_Event):

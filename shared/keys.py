@@ -7,7 +7,7 @@ The table (one per deployment, ``infra/constructs/data.py`` from ``TABLE`` below
 the tenant (``T#<t>#…``) except the tenants' own settings and system records.
 
 Orders (PK ``T#<t>#ORDER#<o>``): ``ORDER`` the aggregate (GSI2 ``T#<t>#STATUS#<status>`` /
-``<placed>#<o>``; GSI1 ``T#<t>#CUST#<email>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
+``<placed>#<o>``; GSI1 ``T#<t>#CUST#<hash>`` / ``<placed>#<o>``), ``TL#<time>#<source>#<event>``
 timeline entries, ``WORKFLOW`` the lifecycle stage (GSI2 ``T#<t>#STAGE#<stage>`` / ``<o>``),
 ``SCREENING``, ``REVIEW`` a review hold (when it began, the call task and its outcomes, the
 authorisation window's alert), ``WAIT#<kind>`` task tokens, ``RELEASE``, ``CLAIM#<parcel>``
@@ -52,6 +52,12 @@ ledger entries for a vendor (or ``platform``), written once (GSI2 ``T#<t>#VLEDGE
 
 Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#alert#<hash>``
 without a tenant): the channels a notice went out on.
+
+Queries (``functions/reports/queries``): beside each order, ``FIND#<kind>#<key>`` one lookup
+entry per phone, card, tracking code and shop order number the order holds (GSI1
+``T#<t>#FIND#<kind>#<key>`` / ``<BIN or ->#<placed>#<o>``; phones hashed, cards by last four);
+``T#<t>#QCASE#<case>`` / ``CASE`` query cases (GSI2 ``T#<t>#QCASES#<open|closed>`` /
+``<due>#<case>``).
 
 Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``), beside them
 ``CONFIG#V#<n>`` each saved version of the settings and ``SECRETS#V#<n>`` each change of the
@@ -143,7 +149,9 @@ def status_index(tenant: str, status: str) -> str:
 
 
 def customer_index(tenant: str, email: str) -> str:
-    return f"T#{tenant}#CUST#{email.lower()}"
+    """A customer's orders by e-mail: the address trimmed and lower-cased, then hashed (an
+    e-mail is personal data, and keys travel into logs and metrics)."""
+    return f"T#{tenant}#CUST#{digest(email.strip().lower())}"
 
 
 def stage_index(tenant: str, stage: str) -> str:
@@ -301,6 +309,26 @@ def alert_sent(tenant: str | None, identity: str) -> tuple[str, str]:
     if tenant is None:
         return f"SYSTEM#alert#{digest(identity)}", "ALERT"
     return f"T#{tenant}#ALERT#{digest(identity)}", "ALERT"
+
+
+# -- queries (customer lookups and query cases, functions/reports/queries) -----------------------
+
+
+def lookup_index(tenant: str, kind: str, key: str) -> str:
+    """Orders holding one identifier (a phone's hash, a card's last four, a tracking code)."""
+    return f"T#{tenant}#FIND#{kind}#{key}"
+
+
+def lookup_sk(kind: str, key: str) -> str:
+    return f"FIND#{kind}#{key}"
+
+
+def query_case_pk(tenant: str, case_id: str) -> tuple[str, str]:
+    return f"T#{tenant}#QCASE#{case_id}", "CASE"
+
+
+def query_cases_index(tenant: str, status: str) -> str:
+    return f"T#{tenant}#QCASES#{status}"
 
 
 # -- vendor payouts ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Powertools logger, configured from the environment the stack sets.
 
-Tracer and Metrics live in ``shared.tracing`` and ``shared.metrics``: the X-Ray SDK alone adds
-about 70 ms (and botocore) to an import path, so only handlers that make AWS calls worth tracing
-pay for it. Lambda's active tracing still records every invocation.
+No handler imports Powertools' Tracer: the X-Ray SDK costs more than ``import boto3`` on a
+cold start (measured by bench/cold_start.py), and Lambda's active tracing already records every
+invocation.
 """
 
 from __future__ import annotations

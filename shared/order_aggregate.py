@@ -200,6 +200,8 @@ class RefundFacts(_State):
     status: Register[str]
     created_at: datetime | None = None
     failure_reason: Register[str] | None = None
+    destination_type: Register[str] | None = None
+    network_reference: Register[str] | None = None
 
     @property
     def failed(self) -> bool:
@@ -615,6 +617,15 @@ def _apply_refund(facts: PaymentFacts, refund: Refund, at: datetime, eid: str) -
     if refund.failure_reason:
         known.failure_reason = _lww(
             known.failure_reason, Register(value=refund.failure_reason, at=at, event_id=eid)
+        )
+    if refund.destination_type:
+        known.destination_type = _lww(
+            known.destination_type, Register(value=refund.destination_type, at=at, event_id=eid)
+        )
+    if refund.network_reference:
+        known.network_reference = _lww(
+            known.network_reference,
+            Register(value=refund.network_reference, at=at, event_id=eid),
         )
 
 

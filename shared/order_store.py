@@ -4,7 +4,9 @@ Keys (all under the tenant):
 - ``T#<t>#ORDER#<order>`` / ``ORDER``: the aggregate (``state`` JSON, ``version``, projections);
 - ``T#<t>#ORDER#<order>`` / ``TL#<occurred>#<source>#<event id>``: one timeline entry per event;
 - ``T#<t>#REF#<kind>:<id>`` / ``REF``: a payment, charge or tracking code → its order;
-- ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event id>``: an event waiting for its order to be known.
+- ``T#<t>#PARK#<kind>:<id>`` / ``EVT#<event id>``: an event waiting for its order to be known;
+- ``T#<t>#ORDER#<order>`` / ``FIND#<kind>#<key>``: a phone, card, tracking code or shop order
+  number the order is found by (``shared.order_lookup``), written once when it first appears.
 
 An event is applied by one conditional write of the aggregate (only at the version it was read
 at), which also records the event among the aggregate's applied events; the timeline entry
@@ -18,7 +20,7 @@ version condition and is read again, so the cache saves reads without ever decid
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -26,6 +28,7 @@ from typing import Any
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState, Outcome, TimelineEntry
+from shared.order_lookup import LookupEntry, lookup_entries
 from shared.retention import Retention, table_retention
 
 LINK_CACHE_SIZE = 100_000
@@ -122,6 +125,9 @@ class OrderStore:
                 return "conflict"
         if entry.sort_key in known.applied:
             self._put_timeline(state.tenant, state.order_id, entry)
+            # A pass cut short after the aggregate's write left its lookup entries unwritten:
+            # the redelivery writes them (the same puts again, at worst).
+            self._put_lookups(known.state, lookup_entries(known.state))
             return "duplicate"
         applied = known.applied | {entry.sort_key}
         item = self._item(state, expected_version + 1, applied)
@@ -140,7 +146,30 @@ class OrderStore:
             return "conflict"
         self._keep(*key, _Cached(state.model_copy(deep=True), expected_version + 1, applied))
         self._put_timeline(state.tenant, state.order_id, entry)
+        self._put_lookups(state, lookup_entries(state) - lookup_entries(known.state))
         return "applied"
+
+    def _put_lookups(self, state: OrderState, entries: Iterable[LookupEntry]) -> None:
+        """One item per identifier new to the order, on the ``ByCustomer`` index
+        (``shared.order_lookup``): support finds the order by it with one query."""
+        placed = state.placed_at()
+        since = (placed or self.clock.now()).astimezone(UTC).isoformat()
+        for found in sorted(entries, key=lambda e: (e.kind, e.key, e.bin or "")):
+            sort = f"{since}#{state.order_id}"
+            item: dict[str, Any] = {
+                "PK": {"S": order_pk(state.tenant, state.order_id)},
+                "SK": {"S": keys.lookup_sk(found.kind, found.key)},
+                "kind": {"S": "lookup"},
+                "tenant": {"S": state.tenant},
+                "order_id": {"S": state.order_id},
+                "lookup": {"S": found.kind},
+                "GSI1PK": {"S": keys.lookup_index(state.tenant, found.kind, found.key)},
+                "GSI1SK": {"S": f"{found.bin}#{sort}" if found.bin else f"-#{sort}"},
+                **self.retention.attribute(state.tenant),
+            }
+            if found.bin:
+                item["bin"] = {"S": found.bin}
+            self._ddb.put_item(TableName=self.table_name, Item=item)
 
     def _item(self, state: OrderState, version: int, applied: frozenset[str]) -> dict[str, Any]:
         now = self.clock.now().isoformat(timespec="milliseconds")

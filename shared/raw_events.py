@@ -3,12 +3,19 @@
 Key: ``PK = T#<tenant>#RAW#<source>#<event id>``, ``SK = RAW``. The conditional put on that key is
 the deduplication. Bodies over ``inline_limit`` go to the archive bucket first and the item
 points at them. ``GSI2`` (``T#<tenant>#RAW#<source>`` by receive time) serves replays by time.
+
+A body is kept as sent, byte for byte; from ``COMPRESS_FROM`` bytes it is kept zlib-compressed
+(``body_z``, binary) when that is smaller. Webhook JSON shrinks three- to fivefold, and the raw
+events are most of what the table stores and writes (each is written to the table and to the
+index that lists them): the cost meter's measure (docs/cost.md).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +24,7 @@ from shared import aws, keys
 
 RAW_KIND = "raw_event"
 INLINE_LIMIT = 100_000  # DynamoDB items stop at 400 KB; leave room for attributes
+COMPRESS_FROM = 512  # below this, zlib's header and the binary attribute gain nothing
 
 STATUS_RECEIVED = "received"
 STATUS_APPLIED = "applied"
@@ -47,6 +55,7 @@ class RawEvent:
     # time): JSON, never used to decide what the event does.
     hints: str | None
     detail: str | None = None
+    body_z: bytes | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> RawEvent:
@@ -67,7 +76,25 @@ class RawEvent:
             archive_key=text("archive_key"),
             hints=text("hints"),
             detail=text("detail"),
+            body_z=_binary(item.get("body_z")),
         )
+
+
+def _binary(value: Any) -> bytes | None:
+    """A binary attribute: bytes from the SDK, base64 text in a stream record's JSON."""
+    if not isinstance(value, dict) or "B" not in value:
+        return None
+    data = value["B"]
+    return data if isinstance(data, bytes) else base64.b64decode(data)
+
+
+def _kept_body(body: bytes) -> tuple[str, dict[str, Any], int]:
+    """The attribute a body is stored in, its value, and its stored size."""
+    if len(body) >= COMPRESS_FROM:
+        packed = zlib.compress(body, 6)
+        if len(packed) < len(body):
+            return "body_z", {"B": packed}, len(packed)
+    return "body", {"S": body.decode("utf-8")}, len(body)
 
 
 class RawEventStore:
@@ -108,7 +135,8 @@ class RawEventStore:
         }
         if hints:
             item["hints"] = {"S": json.dumps(hints, sort_keys=True)}
-        if len(body) > self.inline_limit:
+        attribute, value, stored_size = _kept_body(body)
+        if stored_size > self.inline_limit:
             if not self.archive_bucket:
                 raise RuntimeError("body exceeds the inline limit and no archive bucket is set")
             # Check first so a duplicate writes nothing; then the archive, then the pointer, so
@@ -121,7 +149,7 @@ class RawEventStore:
             )
             item["archive_key"] = {"S": key}
         else:
-            item["body"] = {"S": body.decode("utf-8")}
+            item[attribute] = value
         try:
             ddb.put_item(
                 TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
@@ -147,6 +175,8 @@ class RawEventStore:
         return RawEvent.from_item(answer["Item"]) if "Item" in answer else None
 
     def body_of(self, event: RawEvent) -> bytes:
+        if event.body_z is not None:
+            return zlib.decompress(event.body_z)
         if event.body is not None:
             return event.body.encode("utf-8")
         if event.archive_key and self.archive_bucket:

@@ -8,7 +8,8 @@ reconciliation reads them back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from shared import aws, keys
@@ -139,3 +140,52 @@ class SettlementStore:
             },
         )
         return totals
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def payout(self, tenant: str, payout_id: str) -> PayoutState | None:
+        item = (
+            aws.client("dynamodb")
+            .get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": self.pk(tenant, payout_id)}, "SK": {"S": "PAYOUT"}},
+                ProjectionExpression="#s",
+                ExpressionAttributeNames={"#s": "state"},
+            )
+            .get("Item")
+        )
+        return PayoutState.model_validate_json(item["state"]["S"]) if item else None
+
+    def transactions(self, tenant: str, payout_id: str) -> list[BalanceTransaction]:
+        """The balance transactions filed for a payout (none for one not yet paid, or one the
+        gateway cannot tie transactions to: a manual or instant payout)."""
+        return [
+            BalanceTransaction.model_validate_json(item["txn"]["S"])
+            for item in self._items(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :bt)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": self.pk(tenant, payout_id)},
+                    ":bt": {"S": "BT#"},
+                },
+            )
+        ]
+
+    def arriving(self, tenant: str, first: date, last: date) -> list[PayoutState]:
+        """Payouts arriving from ``first`` to ``last`` (the payouts index, one key range)."""
+        return [
+            PayoutState.model_validate_json(item["state"]["S"])
+            for item in self._items(
+                IndexName=keys.BY_STATUS,
+                KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":pk": {"S": keys.payouts_index(tenant)},
+                    ":a": {"S": first.isoformat()},
+                    ":b": {"S": f"{last.isoformat()}~"},
+                },
+            )
+        ]
+
+    def _items(self, **query: Any) -> Iterator[dict[str, Any]]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        for page in paginator.paginate(TableName=self.table_name, **query):
+            yield from page["Items"]

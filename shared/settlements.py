@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import PayoutFailed, PayoutPaid
 from shared.money import Money
+
+
+class FeeDetail(BaseModel):
+    """One line of a balance transaction's fee (Stripe ``fee_details``): ``stripe_fee``,
+    ``application_fee``, ``tax`` (VAT on the fee), ``payment_method_passthrough_fee``…"""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    amount: Money
+    description: str | None = None
 
 
 class BalanceTransaction(BaseModel):
@@ -38,6 +49,10 @@ class BalanceTransaction(BaseModel):
     created: datetime
     available_on: datetime | None = None
     payout_id: str | None = None
+    fee_details: tuple[FeeDetail, ...] = ()
+    # The rate the charge was converted at into the balance currency (Stripe's
+    # ``exchange_rate``), as the decimal text the gateway sent: never a float.
+    exchange_rate: str | None = None
 
 
 class PayoutState(BaseModel):
@@ -88,3 +103,22 @@ def summarise(transactions: Iterable[BalanceTransaction]) -> dict[str, dict[str,
         row["fee"] += txn.fee.amount
         row["net"] += txn.net.amount
     return dict(totals)
+
+
+class SettledPayout(BaseModel):
+    """A payout as reconciliation explains it (its components, signed, and the statement-like
+    text) and the bank line it paired it with: what finance's queries read, so that they reuse
+    the reconciliation instead of repeating it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    payout_id: str
+    # (label, count or None, signed amount in minor units), in the order a statement reads.
+    components: tuple[tuple[str, int | None, int], ...]
+    explanation: str
+    bank_line_id: str | None = None
+    bank_booking_date: date | None = None
+    bank_amount: int | None = None
+    matched_by: str | None = None  # "id", "amount", "short" or "excess"
+    # Paid, past the grace days, and no bank line: reconciliation's missing settlement.
+    missing: bool = False

@@ -205,6 +205,18 @@ class ReturnSettings(BaseModel):
     inspection: bool = False
 
 
+class QuerySettings(BaseModel):
+    """Query cases (``functions/reports/queries``): questions the records cannot answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A case is due this long after it was opened (default 48 hours: the gateway's and the
+    # bank's usual answer time).
+    sla_hours: int = Field(default=48, ge=1)
+    # An open case reminds finance this often from the hourly tick (default 24 hours).
+    reminder_hours: int = Field(default=24, ge=1)
+
+
 class PayoutSettings(BaseModel):
     """How a marketplace tenant pays its vendors (functions/payouts, docs/payouts.md).
 
@@ -276,6 +288,7 @@ class TenantSettings(BaseModel):
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
+    queries: QuerySettings = QuerySettings()
     payouts: PayoutSettings = PayoutSettings()
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from functions.orders.ports import Ports
+    from functions.reports.queries.composition import QueryServices
     from functions.risk.use_cases.management import RiskAdmin
     from shared.lifecycle_store import LifecycleStore
     from shared.order_store import OrderStore
@@ -101,6 +102,13 @@ class Services:
     @property
     def link_secrets(self) -> TenantSecrets:
         return _link_secrets(self.settings.tenant_secret_prefix)
+
+    def queries(self) -> QueryServices:
+        """Payment and customer queries, with the reconciliation's payout explanations."""
+        from functions.reconcile.composition import settled_payouts_reader
+        from functions.reports.queries.composition import build_queries
+
+        return build_queries(self.table, self.clock, settled_payouts_reader(self.table, self.clock))
 
     def proofs(self) -> Any:
         from functions.api.adapters.selfcheck_proof import DynamoProofs

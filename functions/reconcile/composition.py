@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from functions.reconcile.use_cases.bank_intake import Intake
     from functions.reconcile.use_cases.daily import DailyReconciliation
     from shared.refund_causes import RefundCause
-    from shared.tenants import TenantDirectory
+    from shared.settlements import SettledPayout
+    from shared.tenants import TenantDirectory, TenantSettings
 
 # The clock every reconciliation adapter and handler runs on.
 CLOCK: Clock = SYSTEM_CLOCK
@@ -115,6 +117,55 @@ class OrdersRefunds:
         )
 
 
+# -- the queries, behind the CaseOpener port -------------------------------------------------------
+
+
+class QueryCaseOpener:
+    """``CaseOpener``: "chase the settlement" opens a query case for finance
+    (``functions.reports.queries``), keyed by the break so that each day's run finds the same
+    case."""
+
+    def __init__(self, settings: ReconcileSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def __call__(
+        self,
+        tenant: str,
+        question: str,
+        *,
+        break_id: str,
+        payout_id: str | None,
+        bank_line_id: str | None,
+    ) -> str:
+        from functions.reports.queries.composition import open_case
+
+        return open_case(
+            self.settings.table_name,
+            self.clock,
+            tenant,
+            question,
+            "reconciliation",
+            key=f"break:{break_id}",
+            payout_id=payout_id,
+            bank_line_id=bank_line_id,
+            break_id=break_id,
+        )
+
+
+def query_case_reminders(
+    settings: ReconcileSettings, clock: Clock = CLOCK
+) -> Callable[[datetime], list[str]]:
+    """The hourly tick's reminders of open query cases, every tenant's, sent to finance
+    through the daily run's alerting."""
+    from functions.reports.queries.composition import build_queries
+
+    alerts = daily_reconciliation(settings).alerts
+    queries = build_queries(settings.table_name, clock, alerts=alerts)
+    tenants = tenant_directory(settings)
+    return lambda now: queries.cases().remind([t.id for t in tenants.all()], now)
+
+
 # -- builders ------------------------------------------------------------------------------------
 
 
@@ -141,6 +192,7 @@ def daily_reconciliation(settings: ReconcileSettings, clock: Clock = CLOCK) -> D
         loader=DayLoader(settings.table_name, clock),
         breaks=BreakStore(settings.table_name, clock),
         start_refund=OrdersRefunds(settings),
+        open_case=QueryCaseOpener(settings, clock),
         reports=S3Reports(settings.reports_bucket),
         notifier=TeamNotifier(mailer, settings.ops_sender),
         alerts=Alerting(
@@ -172,3 +224,15 @@ def bank_intake(settings: ReconcileSettings, clock: Clock = CLOCK) -> Intake:
             api_url=settings.public_api_url,
         ),
     )
+
+
+def settled_payouts_reader(
+    table_name: str, clock: Clock = CLOCK
+) -> Callable[[TenantSettings, date], list[SettledPayout]]:
+    """Payouts explained and paired with the bank (``use_cases.settled``): what finance's
+    queries ask of the reconciliation, through their ``SettledPayouts`` port."""
+    from functions.reconcile.adapters.loader import DayLoader
+    from functions.reconcile.use_cases.settled import settled_payouts
+
+    loader = DayLoader(table_name, clock)
+    return lambda tenant, day: settled_payouts(loader, tenant, day)

@@ -24,9 +24,11 @@ __all__ = [
     "Alerts",
     "BankFiles",
     "BreakLedger",
+    "CaseOpener",
     "DayLoader",
     "LoadWindow",
     "ObjectPort",
+    "PayoutSideLoader",
     "RefundStarter",
     "ReportMailer",
     "ReportSink",
@@ -58,6 +60,13 @@ class DayLoader(Protocol):
     ) -> DayInputs:
         """The tenant's day for the engine: the orders placed or changed that day, the
         cancelled orders of the cancellation window, and everything the open breaks name."""
+        ...
+
+
+class PayoutSideLoader(Protocol):
+    def load_payout_side(self, tenant: str, day: date, window: LoadWindow) -> DayInputs:
+        """Only what the payouts ↔ bank stages read for ``day``: the payouts arriving in the
+        window with their balance transactions, and the bank lines booked in it (no orders)."""
         ...
 
 
@@ -135,3 +144,19 @@ class BankFiles(Protocol):
     def put_file_record(
         self, tenant: str, sha256: str, key: str, record: dict[str, Any]
     ) -> None: ...
+
+
+class CaseOpener(Protocol):
+    """ "Chase the settlement": a query case for finance about a payout the bank does not show
+    (the queries' ``QueryCases.open``, wired in ``composition``). Opening the same break's case
+    again finds the one opened before; returns the case's id."""
+
+    def __call__(
+        self,
+        tenant: str,
+        question: str,
+        *,
+        break_id: str,
+        payout_id: str | None,
+        bank_line_id: str | None,
+    ) -> str: ...

@@ -54,7 +54,11 @@ class LambdaToolkit(Construct):
         memory_mb: int = 512,
         timeout: Duration | None = None,
         reserved_concurrency: int | None = None,
+        traced: bool = True,
     ) -> lambda_.Function:
+        """``traced=False`` for functions called per webhook (or per stream batch): with active
+        tracing each call is a trace of its own, billed per trace, for calls whose JSON log
+        line already names the tenant, the event and the request (docs/cost.md)."""
         log_group = logs.LogGroup(
             scope,
             f"{construct_id}Logs",
@@ -87,7 +91,7 @@ class LambdaToolkit(Construct):
             log_group=log_group,
             memory_size=memory_mb,
             timeout=timeout or Duration.seconds(30),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if traced else lambda_.Tracing.PASS_THROUGH,
             description=description,
             environment=env,
             reserved_concurrent_executions=reserved_concurrency,

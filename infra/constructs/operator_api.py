@@ -22,6 +22,7 @@ from infra.config import StackConfig
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.queries import QUERY_ROUTES
 from infra.constructs.tenant_secrets import API, LINKS, grant_tenant_secrets
 
 ORDER_PATH = "/ops/tenants/{tenant}/orders/{order_id}"
@@ -131,7 +132,7 @@ class OperatorApi(Construct):
             jwt_audience=audience or list(config.operator_jwt_audience),
         )
         integration = integrations.HttpLambdaIntegration("OperatorIntegration", self.operator)
-        for path, method in OPERATOR_ROUTES:
+        for path, method in (*OPERATOR_ROUTES, *QUERY_ROUTES):
             api.api.add_routes(
                 path=path, methods=[method], integration=integration, authorizer=authorizer
             )

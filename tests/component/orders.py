@@ -33,6 +33,8 @@ def place(
     ip: str | None = "81.2.69.142",
     bill_to: str | None = None,
     ship_to: str | None = None,
+    phone: str | None = None,
+    order_number: str | None = None,
 ) -> None:
     """One order of one line; addresses only when a country is given."""
 
@@ -46,6 +48,7 @@ def place(
             source_event_id=f"{order_id}-placed",
             occurred_at=at,
             order_id=order_id,
+            order_number=order_number,
             currency="EUR",
             total=eur(amount),
             lines=(
@@ -53,7 +56,9 @@ def place(
                     line_id="l1", name="Lamp", quantity=1, unit_price=eur(amount), vendor_id="v1"
                 ),
             ),
-            customer=Customer(email=email or f"{order_id}@example.com", name="Ann", ip=ip),
+            customer=Customer(
+                email=email or f"{order_id}@example.com", name="Ann", ip=ip, phone=phone
+            ),
             billing_address=address(bill_to),
             shipping_address=address(ship_to),
         )

@@ -160,7 +160,9 @@ def test_functions_are_arm64_traced_with_retention_and_no_docker_bundling(
         props = fn["Properties"]
         assert props["Architectures"] == ["arm64"], lid
         assert props["Runtime"].startswith("python3."), lid
-        assert props["TracingConfig"] == {"Mode": "Active"}, lid
+        # Traced except where every webhook would be a trace of its own (docs/cost.md).
+        per_webhook = props["Handler"].startswith("functions.webhooks.handlers.")
+        assert props["TracingConfig"] == {"Mode": "PassThrough" if per_webhook else "Active"}, lid
         assert props["Layers"], lid
         assert "LoggingConfig" in props, lid
         env = props["Environment"]["Variables"]

@@ -22,6 +22,7 @@ from shared.notices import (
     Notice,
     OrderNotDelivered,
     PotentialFraud,
+    QueryCaseDue,
     ReconciliationBreaks,
     RefundFailed,
     RefundFailedAtGateway,
@@ -143,6 +144,16 @@ SAMPLES: dict[type[Notice], Notice] = {
         quarantined=1,
         examples=("line 4: amount '7.0O' is not a number",),
     ),
+    QueryCaseDue: QueryCaseDue(
+        tenant="acme",
+        case_id="qc-1",
+        question="Where is payout po_9?",
+        asked_by="reconciliation",
+        due_at="2026-12-02 09:00 UTC",
+        overdue=True,
+        reminder=2,
+        payout_id="po_9",
+    ),
     UnknownVendor: UnknownVendor(
         tenant="acme",
         order_id="o-1",
@@ -226,6 +237,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "order_not_delivered": "team_notice",
         "claim_withdrawn": "team_notice",
         "refund_failed_at_gateway": "team_notice",
+        "query_case_due": "team_notice",
     }
 
 

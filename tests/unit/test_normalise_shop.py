@@ -403,6 +403,7 @@ def test_shopify_orders_create() -> None:
     assert isinstance(event, OrderPlaced)
     assert event.source is Source.SHOPIFY and event.source_event_id == EVENT_ID
     assert event.order_id == "820982911946154508"
+    assert event.order_number == "#9999"  # what the customer sees: support finds it by this
     assert event.occurred_at == datetime(2025, 5, 30, 20, 15, 47, tzinfo=UTC)
     assert event.total == Money.of(40300, "USD")
     first, second = event.lines

@@ -104,7 +104,9 @@ def why_it_failed(stack: Any, tenant: str, order_id: str, refund_id: str) -> str
     )["events"]
     lines = []
     for event in events:
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details: dict[str, Any] = next(
+            (v for k, v in event.items() if k.endswith("EventDetails")), {}
+        )
         if "Failed" in event["type"] or "TimedOut" in event["type"] or "error" in details:
             lines.append(f"{event['type']}: {details.get('error')}: {details.get('cause')}")
     return "; ".join(lines) or "no failing event in the history"

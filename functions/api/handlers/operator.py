@@ -582,15 +582,15 @@ def bank_files(tenant: str) -> dict[str, Any]:
     return {"tenant": tenant, "files": services().bank_files().files(tenant)}
 
 
-# The contexts' own route modules, given ``app`` and the helpers above.
-def _register_routes() -> None:
-    from functions.api.routes import payouts
+# Routes of the contexts added since, one module each, registered on ``app`` with the helpers above.
+from functions.api.routes import queries as _queries_routes  # noqa: E402
 
-    helpers = payouts.Helpers(app, _authorize, _body, _json_document, _tenant_settings, _conflict)
-    payouts.register(helpers)
+_queries_routes.register(app, _authorize, _body, _tenant_settings)
+from functions.api.routes import payouts as _payouts_routes  # noqa: E402
 
-
-_register_routes()
+_payouts_routes.register(
+    _payouts_routes.Helpers(app, _authorize, _body, _json_document, _tenant_settings, _conflict)
+)
 
 
 @logger.inject_lambda_context(

@@ -18,7 +18,6 @@ from functions.api.composition import services
 from shared import keys, settings
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.observability import logger
-from shared.tracing import tracer
 
 PROOF_SALT = "ecomops-selfcheck-v1"
 
@@ -48,8 +47,9 @@ def record_selfcheck(
     return item
 
 
+# No X-Ray SDK here: its import was most of this handler's cold start, and Lambda's active
+# tracing already records each run, which is all an hourly probe needs.
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = SelfCheckInput.model_validate(event)
     item = record_selfcheck(request.run_id, services().proofs(), context.function_name)

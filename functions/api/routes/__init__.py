@@ -1,2 +1,2 @@
-"""Operator API routes of the contexts, one module each, registered from
-``handlers/operator.py``."""
+"""Operator API routes of the contexts added after the orders, risk and reconciliation routes
+(``handlers/operator.py`` registers each module with one import)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -166,6 +167,17 @@ class DayLoader:
             charges += c
             refunds += r
             disputes += d
+        payout_side = self._payout_side(tenant, day, window, named_payouts)
+        return replace(
+            payout_side, orders=orders, charges=charges, refunds=refunds, disputes=disputes
+        )
+
+    def load_payout_side(self, tenant: str, day: date, window: LoadWindow) -> DayInputs:
+        return self._payout_side(tenant, day, window, ())
+
+    def _payout_side(
+        self, tenant: str, day: date, window: LoadWindow, named_payouts: Iterable[str]
+    ) -> DayInputs:
         first = day - timedelta(days=window.grace_days + window.date_window_days)
         last = day + timedelta(days=window.date_window_days)
         payouts, txns = [], []
@@ -175,13 +187,5 @@ class DayLoader:
                 txns += list(self._balance_txns(tenant, payout.payout_id))
         lines = list(self.bank.lines_between(tenant, first, last))
         return DayInputs(
-            tenant=tenant,
-            day=day,
-            orders=orders,
-            charges=charges,
-            refunds=refunds,
-            disputes=disputes,
-            payouts=payouts,
-            balance_txns=txns,
-            bank_lines=lines,
+            tenant=tenant, day=day, payouts=payouts, balance_txns=txns, bank_lines=lines
         )

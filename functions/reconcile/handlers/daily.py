@@ -1,7 +1,8 @@
 """The daily reconciliation function: every hour it reconciles yesterday for each tenant whose
 local clock has reached its ``reconciliation.run_hour``; on demand (``ecomops reconcile run``,
 an event with ``tenant`` and ``day``) it reconciles the tenant and day it is given. An event's
-``time`` (EventBridge's) is the tick's instant.
+``time`` (EventBridge's) is the tick's instant. The tick also sends the reminders of open query
+cases that are due (``functions.reports.queries``).
 
 Settings: ``functions.reconcile.composition.ReconcileSettings``.
 """
@@ -15,6 +16,7 @@ from functions.reconcile.composition import (
     CLOCK,
     ReconcileSettings,
     daily_reconciliation,
+    query_case_reminders,
     tenant_directory,
 )
 from functions.reconcile.use_cases.schedule import days_to_run
@@ -33,4 +35,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for settings_of_tenant, run_day in work:
         logger.append_keys(tenant=settings_of_tenant.id, day=run_day.isoformat())
         results.append(daily.run(settings_of_tenant, run_day))
+    if tenant is None:
+        # The hourly tick also reminds finance of the query cases still open.
+        return {"reconciled": results, "query_case_reminders": query_case_reminders(settings)(now)}
     return {"reconciled": results}

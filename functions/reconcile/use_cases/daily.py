@@ -33,6 +33,7 @@ from functions.reconcile.domain.report.rendering import render_report
 from functions.reconcile.ports import (
     Alerts,
     BreakLedger,
+    CaseOpener,
     DayLoader,
     LoadWindow,
     RefundStarter,
@@ -54,6 +55,8 @@ class DailyReconciliation:
     notifier: ReportMailer
     alerts: Alerts
     engine: Callable[..., ReconResult] = reconcile
+    # "Chase the settlement" opens a query case when wired (none: the action is only listed).
+    open_case: CaseOpener | None = None
 
     def run(self, tenant: TenantSettings, day: date) -> dict[str, Any]:
         settings = tenant.reconciliation
@@ -90,6 +93,7 @@ class DailyReconciliation:
             "json": report_key(tenant.id, day, "summary.json"),
         }
         summary = self._summary(result, carried, actions, untouched, keys)
+        summary["query_cases"] = self._chase(tenant, open_now)
         self.reports.put(keys["html"], html.encode(), "text/html; charset=utf-8")
         self.reports.put(keys["csv"], csv_text.encode(), "text/csv; charset=utf-8")
         self.reports.put(
@@ -206,6 +210,25 @@ class DailyReconciliation:
         self.breaks.update_action(tenant.id, key, {**record, "status": "requested"})
         note = "started" if started.get("started") else "already running"
         return replace(planned, status="requested", detail=f"refund {refund_id} {note}")
+
+    def _chase(self, tenant: TenantSettings, breaks: Sequence[Break]) -> dict[str, str]:
+        """A query case per break whose action is to chase the settlement: break id → case."""
+        if self.open_case is None:
+            return {}
+        cases = {}
+        for brk in breaks:
+            action = brk.suggested_action
+            if action is None or action.kind != "chase_settlement":
+                continue
+            payout_id = brk.key("payout_id")
+            cases[brk.break_id] = self.open_case(
+                tenant.id,
+                f"Where is payout {payout_id}? {brk.explanation}",
+                break_id=brk.break_id,
+                payout_id=payout_id,
+                bank_line_id=brk.key("line_id"),
+            )
+        return cases
 
     @staticmethod
     def _summary(

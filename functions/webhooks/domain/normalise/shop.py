@@ -397,6 +397,7 @@ def _shopify_placed(
     return OrderPlaced(
         **ctx.common(occurred_at),
         order_id=order_id,
+        order_number=text(payload.get("name")) or text(payload.get("order_number")),
         currency=currency,
         total=decimal_money(payload.get("total_price"), currency, f"{where}: total_price"),
         lines=lines,

@@ -20,8 +20,9 @@ Decisions worth knowing:
   payment method: the session links the order to its payment intent now, and the intent's own
   events settle the outcome); ``Ignored`` for setup and subscription sessions.
 * ``refund.created``, ``refund.updated``, ``refund.failed`` and ``charge.refund.updated`` carry
-  one refund → ``RefundUpdated`` (its status, amount, ``failure_reason``), found by its charge or
-  payment intent. The aggregate adds refunds up by id, so the charge's cumulative
+  one refund → ``RefundUpdated`` (its status, amount, ``failure_reason``, refund or reversal
+  and the card network's reference (ARN) from ``destination_details.card``), found by its
+  charge or payment intent. The aggregate adds refunds up by id, so the charge's cumulative
   ``amount_refunded`` is not needed (nor is the charge expanded); a refund that failed after it
   succeeded therefore takes its amount off what the order has refunded.
 * Disputes from before 2014 have no ``dp_`` id: Stripe then allowed one dispute per charge and
@@ -79,7 +80,7 @@ from shared.events import (
     RefundUpdated,
 )
 from shared.money import Money
-from shared.settlements import BalanceTransaction
+from shared.settlements import BalanceTransaction, FeeDetail
 
 __all__ = ["BalanceTransaction", "balance_transaction_from_stripe", "normalise_stripe"]
 
@@ -302,7 +303,20 @@ def _refund(item: Any, currency: str, where: str) -> Refund:
         reason=text(refund.get("reason")),
         created_at=unix_time(refund.get("created")),
         failure_reason=text(refund.get("failure_reason")),
+        **_refund_destination(refund),
     )
+
+
+def _refund_destination(refund: dict[str, Any]) -> dict[str, str | None]:
+    """Refund or reversal, and the card network's reference (ARN) once Stripe has it
+    (``destination_details.card``: ``reference`` counts only when its status is ``available``)."""
+    details = as_obj(refund.get("destination_details")) or {}
+    card = as_obj(details.get("card")) or {}
+    available = text(card.get("reference_status")) in (None, "available")
+    return {
+        "destination_type": text(card.get("type")),
+        "network_reference": text(card.get("reference")) if available else None,
+    }
 
 
 # --- checkout sessions --------------------------------------------------------------------------
@@ -589,4 +603,31 @@ def balance_transaction_from_stripe(
         created=need_unix_time(obj.get("created"), f"{where}: created"),
         available_on=unix_time(obj.get("available_on")),
         payout_id=payout_id,
+        fee_details=tuple(
+            FeeDetail(
+                type=need_text(
+                    need_obj(d, f"{where}: fee_details[{i}]").get("type"),
+                    f"{where}: fee_details[{i}].type",
+                ),
+                amount=minor_money(
+                    d.get("amount"),
+                    need_currency(
+                        d.get("currency") or currency, f"{where}: fee_details[{i}].currency"
+                    ),
+                    f"{where}: fee_details[{i}].amount",
+                ),
+                description=text(d.get("description")),
+            )
+            for i, d in enumerate(as_list(obj.get("fee_details")))
+        ),
+        exchange_rate=_decimal_text(obj.get("exchange_rate")),
     )
+
+
+def _decimal_text(value: Any) -> str | None:
+    """A rate as exact decimal text (JSON gives a float; its shortest repr is what was sent)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return repr(value)
+    return text(value)

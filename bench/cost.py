@@ -1,0 +1,152 @@
+"""What AWS would bill for the demo's business day, per 1,000 orders, first month and month 12.
+
+Runs ``make demo``'s day on the local stack (the very template ``cdk synth`` writes, on moto)
+with the cost meter on (``local/costs``): every request our functions make, DynamoDB write
+units sized from the items before and after each write (indexes included), read units, Lambda
+invocations and GB-seconds, API requests, state transitions from the execution histories,
+e-mails, SNS, KMS and Parameter Store calls, log bytes, trace roots, and what stays stored in
+the table and the buckets with how long it is kept. Prices come from
+``local/costs/prices.json`` (each with its page and the date read). The model and its
+assumptions: docs/cost.md. The outside measurement that opened issue #17 is printed beside the
+figures as the baseline ($1.45 a 1,000 orders in month 1, $2.00 in month 12).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _harness import ROOT, result_line
+
+from local.costs.bill import Bill, Volume, load_prices, per_1000_orders
+from local.costs.day import DayMeter
+
+OUTSIDE_BASELINE = {"month1": 1.45, "month12": 2.00}  # issue #17, measured from outside
+
+
+def _service(price: str) -> str:
+    return price.split("_", 1)[0]
+
+
+def _by_service(bill: Bill) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for part in (bill.per_1000_traffic, bill.per_1000_storage, bill.per_1000_fixed):
+        for price, usd in part.items():
+            totals[_service(price)] = totals.get(_service(price), 0.0) + usd
+    return totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=None, help="where the demo writes")
+    parser.add_argument("--tenants", type=int, default=10)
+    parser.add_argument("--orders-per-tenant-month", type=int, default=3000)
+    args = parser.parse_args()
+
+    from cli.main import start_local_stack
+    from local.demo import run_demo
+
+    meter = DayMeter(tenants=args.tenants, show_logs=False)
+    outdir = args.out or Path(tempfile.mkdtemp(prefix="ecomops-cost-"))
+    lines: list[str] = []
+    ok = run_demo(outdir, port=0, echo=lines.append, start=start_local_stack, observer=meter)
+    if not ok:
+        print("\n".join(lines))
+        raise SystemExit("the demo's day failed; nothing to price")
+    readings = meter.readings
+    assert readings is not None
+    usage = meter.usage()
+    prices = load_prices()
+    volume = Volume(args.tenants, args.orders_per_tenant_month)
+    first = per_1000_orders(usage, prices, month=1, volume=volume)
+    twelfth = per_1000_orders(usage, prices, month=12, volume=volume)
+
+    orders = usage.orders
+    counts = readings.counts
+    wcu = sum(counts.write_units.values())
+    transitions = sum(readings.transitions.values())
+    print(
+        f"the demo's day: {orders} orders; priced for {volume.tenants} tenants x "
+        f"{volume.orders_per_tenant_month} orders a month"
+    )
+    print(f"\n{'per 1,000 orders (USD)':32} {'month 1':>9} {'month 12':>9}")
+    one, twelve = _by_service(first), _by_service(twelfth)
+    for service in sorted(twelve, key=lambda s: -twelve[s]):
+        print(f"  {service:30} {one.get(service, 0.0):9.4f} {twelve[service]:9.4f}")
+    print(f"  {'total':30} {first.total:9.4f} {twelfth.total:9.4f}")
+    print(
+        f"  {'outside measurement (#17)':30} {OUTSIDE_BASELINE['month1']:9.2f} "
+        f"{OUTSIDE_BASELINE['month12']:9.2f}"
+    )
+
+    print("\nper order:")
+    print(
+        f"  DynamoDB write units {wcu / orders:8.1f}  read units {counts.read_units / orders:8.1f}"
+    )
+    by_target: Counter[str] = Counter()
+    by_function: Counter[str] = Counter()
+    for (function, target), units in counts.write_units.items():
+        by_target[target] += units
+        by_function[_short(function)] += units
+    for target, units in by_target.most_common():
+        print(f"    {target:28} {units / orders:8.1f}")
+    print("  write units by function:")
+    for function, units in by_function.most_common():
+        print(f"    {function or '(outside a function)':28} {units / orders:8.1f}")
+    print(
+        f"  state transitions {transitions / orders:6.1f} "
+        + ", ".join(f"{m}={n / orders:.1f}" for m, n in readings.transitions.items())
+    )
+    print("  Lambda invocations and GB-seconds by function:")
+    for function, n in counts.invocations.most_common():
+        print(
+            f"    {_short(function):28} {n / orders:6.2f} "
+            f"{counts.gb_seconds[function] / orders:8.3f}"
+        )
+    print(
+        f"  API requests {counts.api_requests / orders:.1f}, "
+        f"e-mails {readings.emails / orders:.1f}, log KB "
+        f"{counts.log_bytes / orders / 1024:.1f}, custom metrics {len(counts.metrics)}"
+    )
+    print("  requests by service and operation (per order):")
+    for (service, operation), n in counts.requests.most_common(25):
+        print(f"    {service:16} {operation:28} {n / orders:7.2f}")
+    stored = sum(s.bytes for s in usage.stored if s.price == "dynamodb_storage_gb_month")
+    print(
+        f"  stored in the table (items and indexes, with overhead) {stored / orders / 1024:.1f} KB"
+    )
+
+    report = {
+        "orders": orders,
+        "month1": {"total": first.total, "by_service": one},
+        "month12": {"total": twelfth.total, "by_service": twelve},
+        "quantities": usage.quantities,
+    }
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "cost.json").write_text(json.dumps(report, indent=2, default=str))
+    print(
+        result_line(
+            usd_per_1000_orders=first.total,
+            usd_per_1000_orders_month12=twelfth.total,
+            wcu_per_order=wcu / orders,
+            transitions_per_order=transitions / orders,
+            baseline_month12=OUTSIDE_BASELINE["month12"],
+        )
+    )
+
+
+def _short(function: str) -> str:
+    # EcomOps-OrdersRefundsStepsA9015D9B-LJJ5AI1R76YN → OrdersRefundsSteps
+    parts = function.split("-")
+    return parts[1][:-8] if len(parts) >= 3 and len(parts[1]) > 8 else function
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The queries' rules over plain values: no I/O, no clock reads."""

@@ -1,0 +1,1 @@
+"""What the queries do, over their ports."""

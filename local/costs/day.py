@@ -1,0 +1,243 @@
+"""Metering the demo's business day: what the stack did, turned into priced usage.
+
+``DayMeter`` is the demo's observer: it starts counting once the stack is up and, before the
+stack stops, reads what the day left behind (execution histories, the table, the buckets) to
+count state transitions and stored bytes. ``usage()`` gives the day as ``bill.Usage``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from local.costs.bill import ITEM_OVERHEAD_BYTES, Stored, Usage
+from local.costs.meter import Counts, Meter
+from local.costs.sizes import Index, item_size
+from shared import keys
+from shared.clock import SYSTEM_CLOCK
+
+# Functions Step Functions calls: their invocations join the execution's trace; every other
+# invocation of an actively traced function (API requests, stream batches, schedules) starts a
+# trace of its own.
+STEP_FUNCTIONS = ("Steps", "SelfCheck")
+# Lambda writes START, END and REPORT lines (and the platform's JSON lines) for every call.
+PLATFORM_LOG_BYTES_PER_INVOCATION = 330
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass
+class DayReadings:
+    counts: Counts
+    orders: int
+    executions: Counter[str] = field(default_factory=Counter)
+    transitions: Counter[str] = field(default_factory=Counter)
+    stored_table: list[Stored] = field(default_factory=list)
+    stored_s3: list[Stored] = field(default_factory=list)
+    kms_keys: int = 0
+    alarms: int = 0
+    log_retention_days: int = 30
+    emails: int = 0
+    traced_functions: set[str] = field(default_factory=set)
+
+
+class DayMeter:
+    def __init__(self, tenants: int = 10, show_logs: bool = True) -> None:
+        self.meter = Meter()
+        self.tenants = tenants
+        self.show_logs = show_logs
+        self._logs: Any = None
+        self._baseline: Counts | None = None
+        self._mail_before = 0
+        self.readings: DayReadings | None = None
+
+    def started(self, stack: Any) -> None:
+        self.meter.meter_dynamodb_writes()
+        self.meter.meter_clients()
+        self.meter.meter_runtime(stack)
+        self._logs = self.meter.counting_logs(pass_on=self.show_logs)
+        self._logs.__enter__()
+        self._baseline = self.meter.snapshot()
+        self._mail_before = _emails(stack)
+
+    def finished(self, stack: Any) -> None:
+        assert self._baseline is not None
+        counts = self.meter.snapshot().minus(self._baseline)
+        self._logs.__exit__(None, None, None)
+        self.meter.uninstall()
+        self.readings = read_day(stack, counts)
+        # The local stack's mailer writes each e-mail to a file where SES would send it.
+        self.readings.emails = _emails(stack) - self._mail_before
+
+    def usage(self) -> Usage:
+        assert self.readings is not None, "the day has not been metered"
+        return usage_of(self.readings, self.tenants)
+
+
+def read_day(stack: Any, counts: Counts) -> DayReadings:
+    outputs = stack.deployment.outputs
+    sfn = stack.client("stepfunctions")
+    readings = DayReadings(counts=counts, orders=0)
+    machines = {"lifecycle": "LifecycleStateMachine", "refunds": "RefundStateMachine"}
+    for name, output in machines.items():
+        machine = outputs[output]
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+            for execution in page["executions"]:
+                readings.executions[name] += 1
+                readings.transitions[name] += _transitions(sfn, execution["executionArn"])
+    now = SYSTEM_CLOCK.now().timestamp()  # TTLs are epoch seconds from the stores' clock
+    table_items, orders = _table(stack, outputs["TableName"], now)
+    readings.stored_table = table_items
+    readings.orders = orders
+    readings.stored_s3 = _buckets(
+        stack, [outputs[k] for k in ("ArchiveBucket", "ReportsBucket", "BankStatementsBucket")]
+    )
+    resources = stack.deployment.template["Resources"]
+    readings.traced_functions = {
+        stack.deployment.physical[lid]
+        for lid, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and lid in stack.deployment.physical
+        and resource["Properties"].get("TracingConfig", {}).get("Mode") == "Active"
+    }
+    # From the template: moto need not create a resource for it to be billed.
+    kinds = Counter(stack.deployment.types.values())
+    readings.kms_keys = kinds["AWS::KMS::Key"]
+    readings.alarms = kinds["AWS::CloudWatch::Alarm"]
+    return readings
+
+
+def _emails(stack: Any) -> int:
+    return sum(1 for _ in stack.mail_dir.rglob("*.eml"))
+
+
+def _transitions(sfn: Any, execution_arn: str) -> int:
+    """State transitions Step Functions bills: every state entered, and every retry."""
+    entered = retried = 0
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        scheduled_in_state = 0
+        for event in page["events"]:
+            kind = event["type"]
+            if kind.endswith("StateEntered"):
+                entered += 1
+                scheduled_in_state = 0
+            elif kind in ("LambdaFunctionScheduled", "TaskScheduled"):
+                scheduled_in_state += 1
+                retried += scheduled_in_state > 1
+    return entered + retried
+
+
+def _table(stack: Any, table: str, now: float) -> tuple[list[Stored], int]:
+    ddb = stack.client("dynamodb")
+    description = ddb.describe_table(TableName=table)["Table"]
+    table_keys = tuple(k["AttributeName"] for k in description["KeySchema"])
+    indexes = [
+        Index(
+            name=i["IndexName"],
+            keys=tuple(k["AttributeName"] for k in i["KeySchema"]),
+            projection=i["Projection"]["ProjectionType"],
+            table_keys=table_keys,
+            include=tuple(i["Projection"].get("NonKeyAttributes", [])),
+        )
+        for i in description.get("GlobalSecondaryIndexes", [])
+    ]
+    stored: list[Stored] = []
+    orders = 0
+    for page in ddb.get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            orders += item.get("SK", {}).get("S") == keys.ORDER_SK
+            ttl = item.get(keys.TABLE.ttl_attribute, {}).get("N")
+            kept = None if ttl is None else max(0.0, (float(ttl) - now) / SECONDS_PER_DAY)
+            size = item_size(item) + ITEM_OVERHEAD_BYTES
+            for index in indexes:
+                if index.holds(item):
+                    size += item_size(index.project(item)) + ITEM_OVERHEAD_BYTES
+            stored.append(Stored("dynamodb_storage_gb_month", size, kept))
+            stored.append(Stored("dynamodb_pitr_gb_month", size, kept))
+    return stored, orders
+
+
+def _buckets(stack: Any, buckets: list[str]) -> list[Stored]:
+    s3 = stack.client("s3")
+    stored = []
+    for bucket in buckets:
+        try:
+            rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+            days = [r["Expiration"]["Days"] for r in rules if "Days" in r.get("Expiration", {})]
+        except ClientError:  # no lifecycle rules: kept for good
+            days = []
+        total = sum(
+            obj["Size"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for obj in page.get("Contents", [])
+        )
+        stored.append(Stored("s3_storage_gb_month", total, float(max(days)) if days else None))
+    return stored
+
+
+def usage_of(readings: DayReadings, tenants: int) -> Usage:
+    counts = readings.counts
+    usage = Usage(orders=max(1, readings.orders))
+    requests = counts.requests
+    usage.add("dynamodb_write_unit", sum(counts.write_units.values()))
+    usage.add("dynamodb_read_unit", counts.read_units)
+    invocations = sum(counts.invocations.values())
+    usage.add("lambda_request", invocations)
+    usage.add("lambda_gb_second_arm", sum(counts.gb_seconds.values()))
+    usage.add("stepfunctions_transition", sum(readings.transitions.values()))
+    usage.add("http_api_request", counts.api_requests)
+    usage.add(
+        "ses_email",
+        sum(
+            n for (service, op), n in requests.items() if service.startswith("ses") and "Send" in op
+        ),
+    )
+    usage.add(
+        "sns_publish",
+        sum(n for (svc, op), n in requests.items() if svc == "sns" and op.startswith("Publish")),
+    )
+    usage.add("sqs_request", sum(n for (svc, _), n in requests.items() if svc == "sqs"))
+    usage.add(
+        "s3_put",
+        sum(
+            n
+            for (svc, op), n in requests.items()
+            if svc == "s3" and op.startswith(("Put", "Copy", "List"))
+        ),
+    )
+    usage.add(
+        "s3_get",
+        sum(
+            n for (svc, op), n in requests.items() if svc == "s3" and op.startswith(("Get", "Head"))
+        ),
+    )
+    # SecureString reads decrypt with KMS; other KMS calls are our own.
+    usage.add(
+        "kms_request",
+        sum(n for (svc, _), n in requests.items() if svc == "kms")
+        + sum(
+            n for (svc, op), n in requests.items() if svc == "ssm" and op.startswith("GetParameter")
+        ),
+    )
+    log_bytes = counts.log_bytes + PLATFORM_LOG_BYTES_PER_INVOCATION * invocations
+    usage.add("logs_ingest_gb", log_bytes / 1024**3)
+    roots = sum(
+        n
+        for function, n in counts.invocations.items()
+        if function in readings.traced_functions and not any(s in function for s in STEP_FUNCTIONS)
+    ) + sum(readings.executions.values())
+    usage.add("xray_trace_recorded", roots)
+    usage.stored.extend(readings.stored_table)
+    usage.stored.extend(readings.stored_s3)
+    usage.stored.append(
+        Stored("logs_storage_gb_month", log_bytes, float(readings.log_retention_days))
+    )
+    usage.monthly["kms_key_month"] = readings.kms_keys
+    usage.monthly["cloudwatch_alarm_month"] = readings.alarms
+    per_tenant = {m for m in counts.metrics if any(d == "tenant" for d, _ in m[2])}
+    usage.monthly["cloudwatch_custom_metric_month"] = (
+        len(counts.metrics - per_tenant) + len(per_tenant) * tenants
+    )
+    return usage

@@ -1,0 +1,138 @@
+"""The cost meter's model: item sizes and units as DynamoDB bills them, and the bill of a planted
+day whose figures are worked out by hand here."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from local.costs.bill import Stored, Usage, Volume, load_prices, per_1000_orders
+from local.costs.sizes import Index, item_size, read_units, write_cost
+
+INDEX = Index("ByStatus", keys=("GSI2PK", "GSI2SK"), projection="ALL", table_keys=("PK", "SK"))
+KEYS_ONLY = Index(
+    "Refs", keys=("GSI3PK", "GSI3SK"), projection="KEYS_ONLY", table_keys=("PK", "SK")
+)
+
+
+def s(text: str) -> dict[str, str]:
+    return {"S": text}
+
+
+def test_sizes_follow_dynamodbs_rules() -> None:
+    # names and string bytes; a number is about a byte per two significant digits, plus one
+    assert item_size({"PK": s("T#a"), "n": {"N": "12345"}}) == 2 + 3 + 1 + 4
+    assert item_size({"b": {"BOOL": True}, "z": {"NULL": True}}) == 2 + 2
+    # a map: 3 bytes, plus one per element, its keys and values
+    assert item_size({"m": {"M": {"k": s("vv")}}}) == 1 + 3 + 1 + 1 + 2
+    assert item_size({"l": {"L": [s("a"), s("bc")]}}) == 1 + 3 + (1 + 1) + (1 + 2)
+    assert item_size({"é": s("ü")}) == 2 + 2  # UTF-8 bytes, not characters
+
+
+def big(n: int, **extra: dict[str, str]) -> dict[str, object]:
+    return {"PK": s("p"), "SK": s("s"), "blob": s("x" * n), **extra}
+
+
+def test_a_write_pays_for_the_larger_image_and_each_index_it_touches() -> None:
+    plain = write_cost(None, big(1500), [INDEX])
+    assert (plain.table, plain.indexes) == (2, {})  # not in the index: the table only
+    indexed = write_cost(None, big(1500, GSI2PK=s("a"), GSI2SK=s("1")), [INDEX])
+    assert (indexed.table, indexed.indexes) == (2, {"ByStatus": 2})
+    shrunk = write_cost(big(3000), big(10), [INDEX])
+    assert shrunk.table == 3  # the larger of before and after
+    moved = write_cost(
+        big(10, GSI2PK=s("a"), GSI2SK=s("1")), big(10, GSI2PK=s("b"), GSI2SK=s("1")), [INDEX]
+    )
+    assert moved.indexes == {"ByStatus": 2}  # out of one key, into another
+    untouched = write_cost(
+        big(10, GSI3PK=s("a"), GSI3SK=s("1")), big(900, GSI3PK=s("a"), GSI3SK=s("1")), [KEYS_ONLY]
+    )
+    assert untouched.indexes == {}  # a keys-only index whose keys did not change
+    assert write_cost(None, big(10), [], transactional=True).table == 2
+
+
+def test_reads_cost_a_unit_per_started_4kb_half_when_eventually_consistent() -> None:
+    assert read_units(4096, consistent=True) == 1
+    assert read_units(4097, consistent=True) == 2
+    assert read_units(100, consistent=False) == 0.5
+    assert read_units(0, consistent=False) == 0.5
+    assert read_units(5000, consistent=True, transactional=True) == 4
+
+
+def test_a_planted_day_prices_to_the_figures_worked_out_by_hand() -> None:
+    prices = load_prices()
+    usage = Usage(orders=100)
+    usage.add("dynamodb_write_unit", 40_000)  # 400 units an order
+    usage.add("stepfunctions_transition", 1_200)
+    usage.add("ses_email", 300)
+    usage.stored.append(Stored("dynamodb_storage_gb_month", 100 * 1024 * 1024, kept_days=None))
+    usage.stored.append(Stored("s3_storage_gb_month", 100 * 1024 * 1024, kept_days=45))
+    usage.monthly["kms_key_month"] = 3
+    volume = Volume(tenants=10, orders_per_tenant_month=3000)
+
+    first = per_1000_orders(usage, prices, month=1, volume=volume)
+    # traffic per 1,000 orders: 400,000 WRU at $0.625/M, 12,000 transitions at $0.025/1000,
+    # 3,000 e-mails at $0.10/1000
+    assert first.per_1000_traffic["dynamodb_write_unit"] == pytest.approx(0.25)
+    assert first.per_1000_traffic["stepfunctions_transition"] == pytest.approx(0.30)
+    assert first.per_1000_traffic["ses_email"] == pytest.approx(0.30)
+    # storage: 1 MiB an order; 30,000 orders a month → 30,000 MiB after month 1
+    gb_month_1 = 30_000 / 1024
+    assert first.per_1000_storage["dynamodb_storage_gb_month"] == pytest.approx(
+        gb_month_1 * 0.25 / 30
+    )
+    # three keys at $1 a month over 30 thousand orders
+    assert first.per_1000_fixed["kms_key_month"] == pytest.approx(3 / 30)
+
+    twelfth = per_1000_orders(usage, prices, month=12, volume=volume)
+    assert twelfth.per_1000_storage["dynamodb_storage_gb_month"] == pytest.approx(
+        12 * gb_month_1 * 0.25 / 30
+    )
+    # what is kept 45 days stops growing after the second month
+    assert twelfth.per_1000_storage["s3_storage_gb_month"] == pytest.approx(
+        1.5 * gb_month_1 * 0.023 / 30
+    )
+    assert twelfth.total > first.total
+
+
+def test_a_quantity_without_a_price_is_refused() -> None:
+    usage = Usage(orders=1)
+    usage.add("carrier_pigeon", 1)
+    with pytest.raises(KeyError, match="carrier_pigeon"):
+        per_1000_orders(usage, load_prices(), month=1)
+
+
+def test_log_bytes_and_custom_metrics_are_counted_from_what_functions_print() -> None:
+    import json
+    import logging
+
+    from local.costs.meter import Meter
+
+    made_before = logging.getLogger("cost-meter-test")
+    handler = logging.StreamHandler(sys.stdout)
+    made_before.addHandler(handler)
+    made_before.setLevel(logging.INFO)
+    meter = Meter()
+    emf = {
+        "_aws": {
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "EcomOps",
+                    "Dimensions": [["tenant"]],
+                    "Metrics": [{"Name": "Orders"}],
+                }
+            ]
+        },
+        "tenant": "acme",
+        "Orders": 1,
+    }
+    try:
+        with meter.counting_logs(pass_on=False):
+            made_before.info("x" * 99)  # 100 bytes with the newline
+            print(json.dumps(emf))
+    finally:
+        made_before.removeHandler(handler)
+    counts = meter.snapshot()
+    assert counts.log_bytes == 100 + len(json.dumps(emf)) + 1
+    assert counts.metrics == {("EcomOps", "Orders", (("tenant", "acme"),))}
