@@ -61,18 +61,11 @@ class ConfirmBody(_Body):
 
 
 def _ports() -> Any:
-    """The payouts ports on this deployment's table (and reports bucket and mailer)."""
+    """The payouts ports of this deployment (its table, reports bucket and mailer: the
+    payouts composition reads them), on the API's clock."""
     from functions.payouts.composition import ports_from_env
 
-    return ports_from_env(services().clock, {"TABLE_NAME": services().table, **_env()})
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return {
-        k: v for k, v in os.environ.items() if k in ("REPORTS_BUCKET", "MAIL_DIR", "OPS_SENDER")
-    }
+    return ports_from_env(services().clock)
 
 
 def _refused(refused: Exception) -> NoReturn:
