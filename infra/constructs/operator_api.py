@@ -22,6 +22,7 @@ from infra.config import StackConfig
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.payouts import PAYOUT_ROUTES
 from infra.constructs.queries import QUERY_ROUTES
 from infra.constructs.tenant_secrets import API, LINKS, grant_tenant_secrets
 
@@ -132,7 +133,7 @@ class OperatorApi(Construct):
             jwt_audience=audience or list(config.operator_jwt_audience),
         )
         integration = integrations.HttpLambdaIntegration("OperatorIntegration", self.operator)
-        for path, method in (*OPERATOR_ROUTES, *QUERY_ROUTES):
+        for path, method in (*OPERATOR_ROUTES, *QUERY_ROUTES, *PAYOUT_ROUTES):
             api.api.add_routes(
                 path=path, methods=[method], integration=integration, authorizer=authorizer
             )
