@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TextIO
 
 from functions.payouts.domain.cycles import Cycle, CycleLine, LineStatus
@@ -104,6 +104,8 @@ def cycle_reports(
     release = EntryKind.RELEASE
     sale = EntryKind.SALE
     sums: dict[tuple[str, str], dict[str, int]] = {}
+    last_at: datetime | None = None
+    last_text = ""
     for vendor_id in sorted(entries):
         for item in entries[vendor_id]:
             currency = item.currency
@@ -151,18 +153,20 @@ def cycle_reports(
             if writer is None:
                 continue
             at = item.occurred_at
+            if at is not last_at:  # an order's entries share their time: format it once
+                last_at, last_text = at, at.isoformat()
             writer.writerow(
                 (
                     cycle_id,
                     vendor_id,
                     currency,
-                    at.isoformat(),
-                    kind.value,
+                    last_text,
+                    kind,  # a StrEnum: written as its value
                     item.order_id,
                     item.line,
                     sku,
                     text(suspense if held else moved, currency),
-                    at.date().isoformat() if kind is release else "",
+                    last_text[:10] if kind is release else "",
                     refund,
                     dispute,
                     claim,
