@@ -247,7 +247,8 @@ class ReviewLinks(Protocol):
 
 class VendorLedger(Protocol):
     """The vendors' side of an order's money (the payouts context, wired by the composition
-    root): told when the order is sold (confirmed paid), released, cancelled and refunded.
+    root): told when the order is sold (confirmed paid), released, cancelled, refunded and
+    disputed.
     Each call is idempotent; a failure raises, so the step is retried."""
 
     def sold(self, tenant: TenantSettings, state: OrderState) -> None: ...
@@ -255,6 +256,10 @@ class VendorLedger(Protocol):
     def released(self, tenant: TenantSettings, state: OrderState, line_ids: list[str]) -> None: ...
 
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None: ...
+
+    def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
+        """The order's disputes changed (funds withdrawn or reinstated, won or lost)."""
+        ...
 
     def refund_completed(
         self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str

@@ -145,6 +145,11 @@ class VendorLedgerHooks:
 
         order_cancelled(self.ports, tenant, state)
 
+    def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
+        from functions.payouts.use_cases.flows import order_disputed
+
+        order_disputed(self.ports, tenant, state)
+
     def refund_completed(
         self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
     ) -> None:

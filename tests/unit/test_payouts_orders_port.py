@@ -108,3 +108,48 @@ def test_a_cancellation_before_release_voids_the_sale() -> None:
     assert [e.kind for e in book.entries].count(EntryKind.VOID) == 2
     assert book.balance("EUR", Account.vendor("v-a", Book.PENDING)) == 0
     assert book.balance("EUR", Account.platform(Book.REFUNDS_CLEARING)) == 5000
+
+
+def _dispute(kind: type[Any], status: str, minutes: int) -> Any:
+    return kind(
+        tenant="acme",
+        source=Source.STRIPE,
+        source_event_id=f"evt-dp-{kind.__name__}",
+        occurred_at=T0 + timedelta(days=30, minutes=minutes),
+        dispute_id="dp_1",
+        charge_id="ch_pi_1",
+        order_id="o-1",
+        amount=Money.of(5000, "EUR"),
+        status=status,
+    )
+
+
+def test_a_chargeback_lost_is_borne_by_the_vendors_when_the_tenant_says_so() -> None:
+    from functions.orders.use_cases import changes
+    from shared.events import DisputeClosed, DisputeFundsWithdrawn, DisputeOpened
+
+    fake, _, ledger, orders = _wired()
+    bearing = ACME.model_copy(
+        update={"payouts": PayoutSettings(enabled=True, chargebacks_borne_by="vendor")}
+    )
+    fake.tenants = FakeTenants(bearing)
+    orders = replace(orders, tenants=fake.tenants)
+    lifecycle.stage(orders, _step(c.StageInput, c.LifecycleAction.STAGE, stage=c.Stage.CONFIRMED))
+    lifecycle.release(orders, _step(c.ReleaseInput, c.LifecycleAction.RELEASE))
+    for kind, status, minute in (
+        (DisputeOpened, "needs_response", 0),
+        (DisputeFundsWithdrawn, "needs_response", 1),
+        (DisputeClosed, "lost", 2),
+    ):
+        event = _dispute(kind, status, minute)
+        fake.orders.add(event)
+        changes.order_changed(orders, event, "o-1", "applied")
+        changes.order_changed(orders, event, "o-1", "applied")  # a replay adds nothing
+    book = ledger.ledger("acme")
+    kinds = [e.kind for e in book.entries]
+    assert kinds.count(EntryKind.CHARGEBACK_OPENED) == 1
+    assert kinds.count(EntryKind.CHARGEBACK_LOST) == 2  # one per line, pro rata
+    assert book.balance("EUR", Account.platform(Book.CHARGEBACK_LOSSES)) == 0
+    assert book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE)) == 2700 - 3000
+    assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) == 1800 - 2000
+    assert book.total("EUR") == 0

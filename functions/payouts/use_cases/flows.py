@@ -17,6 +17,9 @@ from functions.payouts.domain.postings import (
     OrderLine,
     SaleLine,
     allocate,
+    chargeback_lost,
+    chargeback_opened,
+    chargeback_won,
     refund_by_amount,
     refund_cash,
     release,
@@ -194,4 +197,33 @@ def refund_completed(
     else:
         kind = EntryKind.RETURN if refund_id.startswith(RETURN_REFUND_PREFIX) else EntryKind.REFUND
         entries = list(refund_by_amount(ctx, refund_id, lines, amount, at, kind=kind))
+    return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+
+
+def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
+    """What the order's disputes did, each fact once (keyed by the dispute): the money the bank
+    took (the platform fronts it), the money given back when won, and, when lost and the
+    tenant's policy makes vendors bear chargebacks, the loss moved to the lines' vendors pro
+    rata. Posts nothing for an order the ledger never sold."""
+    order = state.order
+    lines = _sold_lines(ports, tenant.id, state)
+    if order is None or not lines or not tenant.payouts.enabled:
+        return 0
+    ctx = Context(tenant.id, order.currency, order.order_id)
+    at = ports.clock.now()
+    entries: list[Entry | None] = []
+    for dispute in state.disputes.values():
+        if dispute.currency != order.currency:
+            continue
+        if dispute.funds_withdrawn:
+            entries.append(chargeback_opened(ctx, dispute.dispute_id, dispute.amount, at))
+        if dispute.funds_reinstated:
+            entries.append(chargeback_won(ctx, dispute.dispute_id, dispute.amount, at))
+        if dispute.status.value == "lost":
+            vendors_bear = tenant.payouts.chargebacks_borne_by == "vendor"
+            entries.extend(
+                chargeback_lost(
+                    ctx, dispute.dispute_id, lines, dispute.amount, at, vendors_bear=vendors_bear
+                )
+            )
     return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
