@@ -1,7 +1,8 @@
 """The vendor ledger reacting to what the orders context does: a sale when an order is
 confirmed paid, a release when the lifecycle's release step runs, a void when an order is
-cancelled before its release, a refund's reversal when a refund completes. Orders reach these
-through their ``VendorLedger`` port (filled by ``functions.payouts.composition``).
+cancelled before its release, a refund's reversal when a refund completes, chargebacks as
+disputes move. Only for marketplaces (``payouts.enabled``): other shops' orders cost nothing.
+Orders reach these through their ``VendorLedger`` port (``functions.payouts.composition``).
 
 Each posts entries with deterministic keys, so a step retried or an event replayed adds
 nothing. A line whose vendor is unknown goes to suspense with an alert to operations: the order
@@ -137,7 +138,7 @@ def order_released(
     """The lifecycle released these lines (delivered, return window over): each moves from
     pending to available, less its vendor's reserve. A line not sold in the ledger, or voided,
     is not released."""
-    if _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
+    if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
         return 0
     wanted = set(line_ids)
     lines = [line for line in _sold_lines(ports, tenant.id, state) if line.line_id in wanted]
@@ -159,6 +160,8 @@ def order_released(
 def order_cancelled(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
     """Cancelled: the sale is voided unless a line was released already (then the refund's
     reversal takes it back like any refund)."""
+    if not tenant.payouts.enabled:
+        return 0
     lines = _sold_lines(ports, tenant.id, state)
     if not lines or state.order is None:
         return 0
@@ -182,6 +185,8 @@ def refund_completed(
     """A refund completed at the gateway. Of a voided order: its cash leaves refunds clearing.
     Otherwise it is taken back from the lines pro rata to what each charged (a return's refund
     is booked as a return). An order not sold in the ledger posts nothing."""
+    if not tenant.payouts.enabled:
+        return 0
     order = state.order
     lines = _sold_lines(ports, tenant.id, state)
     if order is None or not lines:
@@ -205,9 +210,11 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
     took (the platform fronts it), the money given back when won, and, when lost and the
     tenant's policy makes vendors bear chargebacks, the loss moved to the lines' vendors pro
     rata. Posts nothing for an order the ledger never sold."""
+    if not tenant.payouts.enabled:
+        return 0
     order = state.order
     lines = _sold_lines(ports, tenant.id, state)
-    if order is None or not lines or not tenant.payouts.enabled:
+    if order is None or not lines:
         return 0
     ctx = Context(tenant.id, order.currency, order.order_id)
     at = ports.clock.now()
