@@ -12,6 +12,7 @@ from infra.config import StackConfig
 from infra.constructs.alerting import Alerting
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
+from infra.constructs.disputes import Disputes
 from infra.constructs.ingestion import Ingestion
 from infra.constructs.lambdas import LambdaToolkit, grant_send_email
 from infra.constructs.operator_api import OperatorApi
@@ -20,6 +21,7 @@ from infra.constructs.payouts import PayoutCycles
 from infra.constructs.platform import Platform
 from infra.constructs.reconciliation import Reconciliation
 from infra.constructs.refunds import RefundWorkflow
+from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
 
 
@@ -89,6 +91,14 @@ class EcomOpsStack(Stack):
             alerting=self.alerting,
             refund_state_machine=self.refunds.state_machine,
         )
+        self.reports = Reports(
+            self,
+            "Reports",
+            toolkit=self.toolkit,
+            data=self.data,
+            storage=self.storage,
+            ops_sender=config.ops_sender,
+        )
         self.payouts = PayoutCycles(
             self,
             "Payouts",
@@ -108,6 +118,15 @@ class EcomOpsStack(Stack):
         for notifier in (self.refunds.steps, self.reconciliation.daily, processor):
             notifier.add_environment("PUBLIC_API_URL", self.api.url)
         grant_send_email(processor)
+        self.disputes = Disputes(
+            self,
+            "Disputes",
+            toolkit=self.toolkit,
+            data=self.data,
+            alerting=self.alerting,
+            ops_sender=config.ops_sender,
+            api_url=self.api.url,
+        )
         self.ingestion.start_lifecycles(self.lifecycle.state_machine, config)
         self.ingestion.start_refunds(self.refunds.state_machine)
         self.ingestion.alert_client_teams(self.alerting.client_alerts)
@@ -129,3 +148,4 @@ class EcomOpsStack(Stack):
         )
         CfnOutput(self, "RefundStateMachine", value=self.refunds.state_machine.state_machine_arn)
         CfnOutput(self, "ReconcileFunction", value=self.reconciliation.daily.function_name)
+        CfnOutput(self, "ReportsFunction", value=self.reports.summaries.function_name)

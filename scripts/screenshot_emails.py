@@ -240,6 +240,17 @@ def samples() -> dict[EmailKind, dict[str, Any]]:
             "occurred_at": datetime(2026, 3, 5, 15, 2, tzinfo=UTC),
             "console_url": "https://console.ecomops.example/northwind/orders/NW-10482",
         },
+        EmailKind.DISPUTE_OPENED: {
+            "dispute_id": "dp_1QmZ8r2eZvKYlo2C",
+            "order_id": "NW-10482",
+            "amount": {"amount": 18900, "currency": "USD"},
+            "reason": "product_not_received",
+            "network_reason_code": "13.1",
+            "card_brand": "visa",
+            "due_by_local": "Mon 16 Mar 2026 23:59 EDT",
+            "suggestion": "fight: the carrier scanned the parcel as delivered to the address",
+            "console_url": "https://console.ecomops.example/northwind/disputes/dp_1QmZ8r2eZvKYlo2C",
+        },
         EmailKind.TEAM_NOTICE: {
             "heading": "Refund of USD 189.00 for order NW-10482 failed: the customer has not "
             "been paid back",
@@ -372,6 +383,8 @@ WHAT = {
     "not_dispatched": "no shipment N days after confirmation",
     "refund_stuck": "the gateway has not confirmed a refund",
     "delivery_exception_ops": "carrier exception for the team to act on",
+    "dispute_opened": "a chargeback's case: amount, reason, the evidence deadline in the tenant's "
+    "time zone, fight or accept",
     "team_notice": "any other notice (refund failed, reconciliation breaks, bank files, call "
     "the customer, authorisation ending, return to inspect): headline, details, what to do",
     "order_confirmation_kwd": "KWD: three minor digits, Kuwait time",
@@ -397,18 +410,25 @@ def write_readme(out: Path, shots: list[tuple[str, str]]) -> None:
     )
 
 
+def find_chromium(given: Path) -> Path | None:
+    """``given``, else the ``chromium`` on the PATH; None (and why) when there is none."""
+    if given.is_file():
+        return given
+    found = shutil.which("chromium")
+    if not found:
+        print(f"no chromium at {given}: apt-get install -y chromium", file=sys.stderr)
+        return None
+    return Path(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "emails")
     parser.add_argument("--chromium", type=Path, default=CHROMIUM)
     args = parser.parse_args(argv)
-    chromium: Path = args.chromium
-    if not chromium.is_file():
-        found = shutil.which("chromium")
-        if not found:
-            print(f"no chromium at {chromium}: apt-get install -y chromium", file=sys.stderr)
-            return 2
-        chromium = Path(found)
+    chromium = find_chromium(args.chromium)
+    if chromium is None:
+        return 2
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 

@@ -234,6 +234,12 @@ class _DisputeEvent(_Event):
     reason: str | None = None
     status: str
     evidence_due_by: datetime | None = None
+    # What the chargeback desk keeps on the case; absent from older payloads.
+    card_brand: str | None = Field(default=None, description="visa, mastercard, amex, …")
+    network_reason_code: str | None = Field(default=None, description="e.g. Visa 10.4")
+    fee: Money | None = Field(
+        default=None, description="the dispute fees of its balance transactions, summed"
+    )
 
 
 class DisputeOpened(_DisputeEvent):
@@ -254,6 +260,18 @@ class DisputeFundsWithdrawn(_DisputeEvent):
 
 class DisputeFundsReinstated(_DisputeEvent):
     kind: Literal["DisputeFundsReinstated"] = "DisputeFundsReinstated"
+
+
+class EarlyFraudWarningRaised(_Event):
+    """The card's issuer reported the charge as fraud (Stripe's ``radar.early_fraud_warning``):
+    a dispute often follows. ``actionable``: refunding now can still prevent it."""
+
+    kind: Literal["EarlyFraudWarningRaised"] = "EarlyFraudWarningRaised"
+    warning_id: str
+    charge_id: str
+    payment_id: str | None = None
+    actionable: bool
+    fraud_type: str | None = None
 
 
 class _PayoutEvent(_Event):
@@ -304,6 +322,7 @@ DomainEvent = Annotated[
     | DisputeClosed
     | DisputeFundsWithdrawn
     | DisputeFundsReinstated
+    | EarlyFraudWarningRaised
     | PayoutPaid
     | PayoutFailed
     | ShipmentUpdated,

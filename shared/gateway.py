@@ -69,6 +69,11 @@ def _translate(error: Exception) -> Exception:
     return error
 
 
+def gateway_error(error: Exception) -> Exception:
+    """What a Stripe library error means to us: ``GatewayRetryable`` or ``GatewayRefused``."""
+    return _translate(error)
+
+
 class MoneyMovements:
     """Refunds, captures and voids: each call carries the caller's idempotency key, so a retry
     of the same request (ours or the client library's) moves money once."""

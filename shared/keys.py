@@ -53,6 +53,17 @@ ledger entries for a vendor (or ``platform``), written once (GSI2 ``T#<t>#VLEDGE
 Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#alert#<hash>``
 without a tenant): the channels a notice went out on.
 
+Disputes (the chargeback desk): ``T#<t>#DISPUTE#<dispute>`` / ``CASE`` one case per dispute,
+versioned, with its timeline and evidence draft (GSI2 ``T#<t>#DISPUTES#<open|closed>`` /
+``<due by>#<dispute>``; GSI1 ``T#<t>#DISPUTEMONTH#<yyyy-mm>`` / ``<brand>#<dispute>``);
+``T#<t>#DISPUTEACTION#<hash of key>`` / ``ACTION`` a submission, acceptance or early-fraud-warning
+refund claimed once; ``T#<t>#EFWMONTH#<yyyy-mm>`` / ``<warning>`` early fraud warnings by month.
+Reports: ``T#<t>#REPORTDAY`` / ``<local day>`` a local day's tally (what the day added to
+sales, refunds, chargebacks, screening, fulfilment: the business summaries add them up);
+``T#<t>#REPORTMONTH`` / ``<yyyy-mm>`` an ended month's days added up (what a year adds);
+``T#<t>#ORDER#<o>`` / ``HISTORYMAIL`` when the customer was last mailed the order history;
+``T#<t>#REPORTSENT#<hash of the mail's key>`` / ``SENT`` a summary mailed (once per period).
+
 Queries (``functions/reports/queries``): beside each order, ``FIND#<kind>#<key>`` one lookup
 entry per phone, card, tracking code and shop order number the order holds (GSI1
 ``T#<t>#FIND#<kind>#<key>`` / ``<BIN or ->#<placed>#<o>``; phones hashed, cards by last four);
@@ -309,6 +320,72 @@ def alert_sent(tenant: str | None, identity: str) -> tuple[str, str]:
     if tenant is None:
         return f"SYSTEM#alert#{digest(identity)}", "ALERT"
     return f"T#{tenant}#ALERT#{digest(identity)}", "ALERT"
+
+
+# -- disputes (the chargeback desk) --------------------------------------------------------------
+
+DISPUTE_CASE_SK = "CASE"
+
+
+def dispute_case(tenant: str, dispute_id: str) -> tuple[str, str]:
+    """One case per Stripe dispute (``functions/disputes``), versioned."""
+    return f"T#{tenant}#DISPUTE#{dispute_id}", DISPUTE_CASE_SK
+
+
+def dispute_cases_index(tenant: str, status: str) -> str:
+    """Cases by ``open`` / ``closed`` (GSI2), sorted by their evidence deadline."""
+    return f"T#{tenant}#DISPUTES#{status}"
+
+
+def dispute_deadline_sort(due_by_iso: str | None, dispute_id: str) -> str:
+    # A case with no deadline sorts after every dated one.
+    return f"{due_by_iso or '9999'}#{dispute_id}"
+
+
+def dispute_month_index(tenant: str, month: str) -> str:
+    """Cases by the month (``YYYY-MM``, UTC) their dispute opened (GSI1), for the ratios."""
+    return f"T#{tenant}#DISPUTEMONTH#{month}"
+
+
+def dispute_action(tenant: str, key: str) -> tuple[str, str]:
+    """An outside effect of the desk claimed once (a submission, an acceptance, a warning's
+    refund): ``key`` names it whole."""
+    return f"T#{tenant}#DISPUTEACTION#{digest(key)}", "ACTION"
+
+
+def fraud_warnings_month(tenant: str, month: str) -> str:
+    """Early fraud warnings by the month (``YYYY-MM``, UTC) Stripe raised them, for the
+    ratios: ``T#<t>#EFWMONTH#<month>`` / ``<warning>``."""
+    return f"T#{tenant}#EFWMONTH#{month}"
+
+
+# -- reports -------------------------------------------------------------------------------------
+
+
+def report_days_pk(tenant: str) -> str:
+    """One partition per tenant: a year of day tallies is one query of 365 small items."""
+    return f"T#{tenant}#REPORTDAY"
+
+
+def report_day_sk(day: date) -> str:
+    return day.isoformat()
+
+
+def report_months_pk(tenant: str) -> str:
+    """A year of ended months is one query of 12 items."""
+    return f"T#{tenant}#REPORTMONTH"
+
+
+def report_month_sk(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+HISTORY_MAIL_SK = "HISTORYMAIL"
+
+
+def report_sent(tenant: str, mail_key: str) -> tuple[str, str]:
+    """A summary's mail, sent once per period whatever the retries (SES has no idempotency)."""
+    return f"T#{tenant}#REPORTSENT#{digest(mail_key)}", "SENT"
 
 
 # -- queries (customer lookups and query cases, functions/reports/queries) -----------------------

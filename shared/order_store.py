@@ -29,6 +29,7 @@ from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState, Outcome, TimelineEntry
 from shared.order_lookup import LookupEntry, lookup_entries
+from shared.packed import packed_attribute, unpacked
 from shared.retention import Retention, table_retention
 
 LINK_CACHE_SIZE = 100_000
@@ -37,6 +38,19 @@ STATE_CACHE_SIZE = 10_000
 
 def order_pk(tenant: str, order_id: str) -> str:
     return keys.order_pk(tenant, order_id)
+
+
+# What a reader of the aggregate projects: the text form and the packed one.
+STATE_PROJECTION = "#s, state_z"
+STATE_NAMES = {"#s": "state"}
+
+
+def order_state_of(item: dict[str, Any]) -> OrderState:
+    """The aggregate an order item holds, packed or as text (every reader goes through here)."""
+    data = unpacked(item, "state")
+    if data is None:
+        raise ValueError(f"item {item.get('PK')} holds no order state")
+    return OrderState.model_validate_json(data)
 
 
 @dataclass(frozen=True)
@@ -88,15 +102,15 @@ class OrderStore:
             TableName=self.table_name,
             ConsistentRead=True,
             Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": "ORDER"}},
-            ProjectionExpression="#s, version, applied",
-            ExpressionAttributeNames={"#s": "state"},
+            ProjectionExpression=f"{STATE_PROJECTION}, version, applied",
+            ExpressionAttributeNames=STATE_NAMES,
         )
         item = answer.get("Item")
         if item is None:
             cached = _Cached(OrderState(tenant=tenant, order_id=order_id), 0, frozenset())
         else:
             cached = _Cached(
-                OrderState.model_validate_json(item["state"]["S"]),
+                order_state_of(item),
                 int(item["version"]["N"]),
                 frozenset(item.get("applied", {}).get("SS", [])),
             )
@@ -184,7 +198,6 @@ class OrderStore:
             "order_id": {"S": state.order_id},
             "status": {"S": status},
             "version": {"N": str(version)},
-            "state": {"S": state.model_dump_json(exclude_none=True)},
             "applied": {"SS": sorted(applied)},
             "updated_at": {"S": now},
             "paid": {"N": str(state.paid())},
@@ -193,6 +206,12 @@ class OrderStore:
             "GSI2SK": {"S": f"{since}#{state.order_id}"},
             **self.retention.attribute(state.tenant),
         }
+        # The aggregate is most of the item, rewritten with every event (and projected into
+        # the status and customer indexes): packed when that is smaller.
+        name, value, _ = packed_attribute(
+            "state", state.model_dump_json(exclude_none=True).encode()
+        )
+        item[name] = value
         if state.currency:
             item["currency"] = {"S": state.currency}
         order = state.placed.value if state.placed else None

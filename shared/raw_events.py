@@ -4,15 +4,14 @@ Key: ``PK = T#<tenant>#RAW#<source>#<event id>``, ``SK = RAW``. The conditional 
 the deduplication. Bodies over ``inline_limit`` go to the archive bucket first and the item
 points at them. ``GSI2`` (``T#<tenant>#RAW#<source>`` by receive time) serves replays by time.
 
-A body is kept as sent, byte for byte; from ``COMPRESS_FROM`` bytes it is kept zlib-compressed
-(``body_z``, binary) when that is smaller. Webhook JSON shrinks three- to fivefold, and the raw
-events are most of what the table stores and writes (each is written to the table and to the
-index that lists them): the cost meter's measure (docs/cost.md).
+A body is kept as sent, byte for byte, packed when that is smaller (``shared.packed``: ``body_z``).
+Webhook JSON shrinks three- to fivefold, and the raw events are most of what the table stores
+and writes (each is written to the table and to the index that lists them): the cost meter's
+measure (docs/cost.md).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import zlib
@@ -21,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import aws, keys
+from shared.packed import binary, packed_attribute
 
 RAW_KIND = "raw_event"
 INLINE_LIMIT = 100_000  # DynamoDB items stop at 400 KB; leave room for attributes
-COMPRESS_FROM = 512  # below this, zlib's header and the binary attribute gain nothing
 
 STATUS_RECEIVED = "received"
 STATUS_APPLIED = "applied"
@@ -76,25 +75,8 @@ class RawEvent:
             archive_key=text("archive_key"),
             hints=text("hints"),
             detail=text("detail"),
-            body_z=_binary(item.get("body_z")),
+            body_z=binary(item.get("body_z")),
         )
-
-
-def _binary(value: Any) -> bytes | None:
-    """A binary attribute: bytes from the SDK, base64 text in a stream record's JSON."""
-    if not isinstance(value, dict) or "B" not in value:
-        return None
-    data = value["B"]
-    return data if isinstance(data, bytes) else base64.b64decode(data)
-
-
-def _kept_body(body: bytes) -> tuple[str, dict[str, Any], int]:
-    """The attribute a body is stored in, its value, and its stored size."""
-    if len(body) >= COMPRESS_FROM:
-        packed = zlib.compress(body, 6)
-        if len(packed) < len(body):
-            return "body_z", {"B": packed}, len(packed)
-    return "body", {"S": body.decode("utf-8")}, len(body)
 
 
 class RawEventStore:
@@ -135,7 +117,7 @@ class RawEventStore:
         }
         if hints:
             item["hints"] = {"S": json.dumps(hints, sort_keys=True)}
-        attribute, value, stored_size = _kept_body(body)
+        attribute, value, stored_size = packed_attribute("body", body)
         if stored_size > self.inline_limit:
             if not self.archive_bucket:
                 raise RuntimeError("body exceeds the inline limit and no archive bucket is set")

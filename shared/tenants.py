@@ -205,6 +205,53 @@ class ReturnSettings(BaseModel):
     inspection: bool = False
 
 
+class DisputeSettings(BaseModel):
+    """The chargeback desk (functions/disputes): what the evidence says of the shop's policies,
+    and what an early fraud warning does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Shown to the customer at checkout, quoted in the evidence (Stripe's
+    # ``refund_policy_disclosure`` / ``cancellation_policy_disclosure``). None: left out.
+    refund_policy_disclosure: str | None = Field(default=None, max_length=20_000)
+    cancellation_policy_disclosure: str | None = Field(default=None, max_length=20_000)
+    # An actionable early fraud warning on an order not shipped yet: ``cancel_unshipped``
+    # cancels and refunds it before it becomes a dispute (the default); ``alert`` only tells
+    # the client team; shipped orders are always only alerted on. The refund is a fraud
+    # cancellation: Stripe hears ``fraudulent`` (which blocks the card and e-mail) only when
+    # ``refunds.report_fraud_to_gateway`` is on, no reason otherwise.
+    early_fraud_warning: Literal["cancel_unshipped", "alert"] = "cancel_unshipped"
+    # The card networks' region the shop's acquirer is in, where a programme's thresholds
+    # differ by region (Visa VAMP: ``MENA`` keeps 2.2 %); None: the general thresholds.
+    network_region: str | None = None
+
+
+class ReportSettings(BaseModel):
+    """The business summaries (functions/reports): which periods are mailed, when, to whom."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The local hour the hourly tick sums up the tenant's yesterday (after reconciliation's
+    # default 06:00, so the day's late webhooks are in). Each period is mailed the morning
+    # after its last day: the day every day, the week on Mondays, the month on the 1st.
+    run_hour: int = Field(default=7, ge=0, le=23)
+    periods: tuple[Literal["daily", "weekly", "monthly", "yearly"], ...] = (
+        "daily",
+        "weekly",
+        "monthly",
+        "yearly",
+    )
+    # Days before yesterday summed up again each morning: a fact dated on them that reached
+    # us late (a webhook retried for a day) still counts on its own day.
+    restate_days: int = Field(default=3, ge=0, le=31)
+    top_n: int = Field(default=10, ge=1, le=100)
+    # Who receives the summaries; none: the finance list (else the operations list).
+    recipients: tuple[EmailAddress, ...] = ()
+    # Customers asking for their order history by e-mail: at most one mail per order per
+    # this many hours.
+    history_email_hours: int = Field(default=24, ge=1)
+
+
 class QuerySettings(BaseModel):
     """Query cases (``functions/reports/queries``): questions the records cannot answer."""
 
@@ -288,6 +335,8 @@ class TenantSettings(BaseModel):
     refunds: RefundSettings = RefundSettings()
     retention: RetentionSettings = RetentionSettings()
     returns: ReturnSettings = ReturnSettings()
+    disputes: DisputeSettings = DisputeSettings()
+    reports: ReportSettings = ReportSettings()
     queries: QuerySettings = QuerySettings()
     payouts: PayoutSettings = PayoutSettings()
 

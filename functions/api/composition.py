@@ -13,6 +13,7 @@ from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from functions.orders.ports import Ports
+    from functions.reports.ports import Ports as ReportsPorts
     from functions.reports.queries.composition import QueryServices
     from functions.risk.use_cases.management import RiskAdmin
     from shared.lifecycle_store import LifecycleStore
@@ -70,6 +71,11 @@ class Services:
         from shared.tenants import TenantDirectory
 
         return TenantDirectory(self.table)
+
+    def reports(self) -> ReportsPorts:
+        from functions.reports.composition import ReportsSettings, reports_ports
+
+        return reports_ports(ReportsSettings.from_env(), self.clock)
 
     def risk(self) -> RiskAdmin:
         from functions.risk.composition import build_admin

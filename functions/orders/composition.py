@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.orders.ports import Ports
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.refund_causes import RefundCause
 
 _ENV = {
     "table_name": "TABLE_NAME",
@@ -157,6 +158,17 @@ def request_refund(
     overrides: dict[str, Any] = {"table_name": table, "refund_machine": refund_state_machine}
     ports = ports_with(**{k: v for k, v in overrides.items() if v})
     return requested(ports, tenant, order_id, **request)
+
+
+def cancel_order(
+    tenant: str, order_id: str, reason: str, *, cause: RefundCause, table: str | None = None
+) -> dict[str, Any]:
+    """The chargeback desk's cancellations (an early fraud warning on an order not shipped):
+    the same cancellation an operator makes, its refunds for ``cause``."""
+    from functions.orders.use_cases.operations import cancel_order as cancel
+
+    overrides: dict[str, Any] = {"table_name": table} if table else {}
+    return cancel(ports_with(**overrides), tenant, order_id, reason, cause=cause)
 
 
 class OrderChanges:

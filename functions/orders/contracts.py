@@ -66,6 +66,8 @@ class Stage(StrEnum):
     DELIVERY_PROBLEM = "delivery_problem"
     CANCELLED = "cancelled"
     CLOSED = "closed"
+    # The return window passed with a chargeback open or lost: vendor funds not released.
+    FUNDS_HELD = "funds_held"
 
 
 class WaitKind(StrEnum):

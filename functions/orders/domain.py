@@ -25,7 +25,7 @@ from functions.orders.contracts import (
 )
 from functions.orders.errors import NotRefundable, OperationRefused, ReturnInvalid, ReturnRefused
 from shared.events import Card, OrderPlaced
-from shared.order_aggregate import OrderState, PaymentFacts
+from shared.order_aggregate import OPEN_DISPUTE, DisputeFacts, OrderState, PaymentFacts
 from shared.tenants import TenantSettings
 
 __all__ = [
@@ -433,6 +433,27 @@ def delivered_lines(state: OrderState) -> set[str]:
         if parcel.delivered_at is not None
         for line in state.parcel_lines(parcel)
     }
+
+
+def funds_holding_disputes(state: OrderState) -> list[DisputeFacts]:
+    """Disputes that keep the vendors' funds back: open ones (the money may go back to the
+    cardholder) and lost ones (it did)."""
+    return sorted(
+        (d for d in state.disputes.values() if d.status.value in OPEN_DISPUTE | {"lost"}),
+        key=lambda d: d.dispute_id,
+    )
+
+
+def open_dispute_on(state: OrderState, payment: PaymentFacts) -> DisputeFacts | None:
+    """A chargeback open on one of the payment's charges: Stripe refuses to refund it."""
+    return next(
+        (
+            d
+            for d in state.disputes.values()
+            if d.charge_id in payment.charge_ids and d.status.value in OPEN_DISPUTE
+        ),
+        None,
+    )
 
 
 def released_lines(state: OrderState, delivered_only: bool = False) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ case, behind the ``RefundStarter`` port (``orders_request_refund``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -117,6 +117,13 @@ class OrdersRefunds:
         )
 
 
+def dispute_cases(table_name: str) -> Callable[[str, Iterable[str]], set[str]]:
+    """The chargeback desk's lookup of which disputes have a case (``dispute_without_case``)."""
+    from functions.disputes.composition import dispute_cases as lookup
+
+    return lookup(table_name)
+
+
 # -- the queries, behind the CaseOpener port -------------------------------------------------------
 
 
@@ -189,7 +196,7 @@ def daily_reconciliation(settings: ReconcileSettings, clock: Clock = CLOCK) -> D
         raise MissingSetting("REPORTS_BUCKET is not set for the daily reconciliation")
     mailer = mailer_for(settings.mail_dir, clock)
     return DailyReconciliation(
-        loader=DayLoader(settings.table_name, clock),
+        loader=DayLoader(settings.table_name, clock, cases=dispute_cases(settings.table_name)),
         breaks=BreakStore(settings.table_name, clock),
         start_refund=OrdersRefunds(settings),
         open_case=QueryCaseOpener(settings, clock),

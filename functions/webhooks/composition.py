@@ -30,7 +30,7 @@ from shared.raw_events import RawEventStore
 from shared.tenant_secrets import API, WEBHOOKS, TenantSecrets
 
 if TYPE_CHECKING:
-    from functions.webhooks.ports import LifecyclePort
+    from functions.webhooks.ports import DisputeDesk, LifecyclePort
     from functions.webhooks.use_cases.process import Dependencies
     from functions.webhooks.use_cases.replay import ReplayReport
     from shared.order_store import OrderStore
@@ -176,6 +176,7 @@ def processor_for(settings: ProcessorSettings) -> Dependencies:
             else None
         ),
         changes=OrderChanges(table),
+        disputes=dispute_desk(table, orders),
     )
 
 
@@ -188,6 +189,13 @@ def lifecycle_port(
     from functions.orders.composition import order_changes
 
     return order_changes(table, state_machine_arn, seconds_per_day, orders)
+
+
+def dispute_desk(table: str, orders: OrderStore) -> DisputeDesk:
+    """The chargeback desk, told about every dispute event (``functions.disputes``)."""
+    from functions.disputes.composition import dispute_desk as desk
+
+    return desk(table, orders)
 
 
 # -- what operators run (the CLI, the demo) -------------------------------------------------------

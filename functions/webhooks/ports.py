@@ -127,6 +127,17 @@ class LifecyclePort(Protocol):
     def order_changed(self, event: Any, order_id: str, result: str) -> None: ...
 
 
+class DisputeDesk(Protocol):
+    """The chargeback desk, told about every dispute event: applied to its order, or parked
+    because no event named its charge yet (``order_id`` None)."""
+
+    def dispute_event(self, event: Any, order_id: str | None) -> str: ...
+
+    def fraud_warning(self, event: Any) -> str:
+        """An early fraud warning: recorded, and acted on per the tenant's policy."""
+        ...
+
+
 # -- replay and views -----------------------------------------------------------------------------
 
 

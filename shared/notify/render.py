@@ -72,6 +72,7 @@ class EmailKind(StrEnum):
     NOT_DISPATCHED = "not_dispatched"
     REFUND_STUCK = "refund_stuck"
     DELIVERY_EXCEPTION_OPS = "delivery_exception_ops"
+    DISPUTE_OPENED = "dispute_opened"
     # any other notice (``shared.notices``): its headline, details and actions
     TEAM_NOTICE = "team_notice"
 
@@ -82,6 +83,7 @@ TEAM_KINDS = frozenset(
         EmailKind.NOT_DISPATCHED,
         EmailKind.REFUND_STUCK,
         EmailKind.DELIVERY_EXCEPTION_OPS,
+        EmailKind.DISPUTE_OPENED,
         EmailKind.TEAM_NOTICE,
     }
 )
@@ -398,6 +400,23 @@ class DeliveryExceptionOps(_ForTeam, _OrderContext):
     console_url: WebUrl | None = None
 
 
+class DisputeOpened(_ForTeam, _Context):
+    """A chargeback (or an inquiry) on one of the shop's charges: the chargeback desk's case."""
+
+    dispute_id: str = Field(min_length=1)
+    case_kind: Literal["chargeback", "inquiry"] = "chargeback"
+    amount: Money
+    reason: str | None = None
+    network_reason_code: str | None = None
+    card_brand: str | None = None
+    # The evidence deadline as the team reads it (the tenant's time zone), already worded.
+    due_by_local: str | None = None
+    suggestion: str | None = None
+    flagged: str | None = None
+    order_id: str | None = None
+    console_url: WebUrl | None = None
+
+
 class TeamNotice(_ForTeam, _Context):
     """A notice with no template of its own: what it says, line by line."""
 
@@ -432,6 +451,7 @@ CONTEXTS: dict[EmailKind, type[_Context]] = {
     EmailKind.NOT_DISPATCHED: NotDispatched,
     EmailKind.REFUND_STUCK: RefundStuck,
     EmailKind.DELIVERY_EXCEPTION_OPS: DeliveryExceptionOps,
+    EmailKind.DISPUTE_OPENED: DisputeOpened,
     EmailKind.TEAM_NOTICE: TeamNotice,
 }
 
@@ -577,6 +597,11 @@ def _subject(kind: EmailKind, ctx: Any, brand: Brand, money: Any) -> str:
             return f"[{name}] Refund of {money(ctx.refund)} for {ctx.order_id} not confirmed"
         case EmailKind.DELIVERY_EXCEPTION_OPS:
             return f"[{name}] Delivery exception on order {ctx.order_id}: {_humanize(ctx.status)}"
+        case EmailKind.DISPUTE_OPENED:
+            what = "Inquiry" if ctx.case_kind == "inquiry" else "Chargeback"
+            on = f"order {ctx.order_id}" if ctx.order_id else "an unknown charge"
+            due = f", evidence due {ctx.due_by_local}" if ctx.due_by_local else ""
+            return f"[{name}] {what} on {on}: {money(ctx.amount)}{due}"
         case EmailKind.TEAM_NOTICE:
             return f"[{name}] {ctx.heading}"
 

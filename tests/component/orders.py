@@ -78,3 +78,45 @@ def pay(order_id: str, payment_id: str, amount: int, at: datetime, tenant: str =
             amount=eur(amount),
         )
     )
+
+
+class NoPayouts:
+    """The gateway, asked only about payouts (none in these tests)."""
+
+    def balance_transactions_for_payout(self, payout_id: str) -> list[dict[str, Any]]:
+        raise AssertionError(f"no payout in this test, asked for {payout_id}")
+
+
+def process_stripe(document: dict[str, Any], received: datetime, *, disputes: Any = None) -> str:
+    """A Stripe event stored as the front door stores it, then processed as the processor
+    does; the change notes dated when the test says the event reached us."""
+    import json
+
+    from functions.webhooks.use_cases.process import Dependencies, process
+    from shared.order_changes import OrderChanges
+    from shared.raw_events import RawEventStore
+    from shared.settlement_store import SettlementStore
+    from tests.clocks import FixedClock
+    from tests.component.conftest import ARCHIVE
+
+    raw_events = RawEventStore(TABLE, ARCHIVE)
+    raw_events.put_new(
+        tenant="acme",
+        source="stripe",
+        event_id=document["id"],
+        event_type=document["type"],
+        body=json.dumps(document).encode(),
+        received_at=received.isoformat(timespec="microseconds"),
+    )
+    raw = raw_events.get("acme", "stripe", document["id"])
+    assert raw is not None
+    store = OrderStore(TABLE)
+    deps = Dependencies(
+        raw_events=raw_events,
+        orders=store,
+        settlements=SettlementStore(TABLE),
+        gateway_for=lambda tenant: NoPayouts(),
+        changes=OrderChanges(TABLE, clock=FixedClock(received)),
+        disputes=disputes(store) if disputes is not None else None,
+    )
+    return process(raw, deps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,4 +72,9 @@ def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.E
         execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
         threading.Timer(0.3, held_start.set).start()
         sfn.stop_execution(executionArn=execution)
+        # The stop is taken at once; the execution's thread then winds down.
+        deadline = time.monotonic() + 10
+        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the stopped execution kept running"
+            time.sleep(0.05)
         assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"

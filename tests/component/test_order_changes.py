@@ -4,7 +4,6 @@ placed that day, and those cancelled within the tenant's window (13.5)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,17 +12,13 @@ import boto3
 from functions.orders.contracts import Stage
 from functions.reconcile.adapters.loader import DayLoader
 from functions.reconcile.ports import LoadWindow
-from functions.webhooks.use_cases.process import Dependencies, process
 from shared import keys
 from shared.lifecycle_store import LifecycleStore
 from shared.order_changes import OrderChanges
-from shared.order_store import OrderStore
-from shared.raw_events import RawEventStore
 from shared.retention import RAW_EVENT_DAYS
-from shared.settlement_store import SettlementStore
 from tests.clocks import FixedClock
 from tests.component import orders
-from tests.component.conftest import ARCHIVE, TABLE
+from tests.component.conftest import TABLE
 
 DAY = date(2026, 11, 20)
 PLACED = datetime(2026, 11, 2, 9, tzinfo=UTC)  # 18 days before the day
@@ -52,34 +47,8 @@ def stripe_refund_failed(created: datetime) -> dict[str, Any]:
     }
 
 
-class NoPayouts:
-    """The gateway, asked only about payouts (none here)."""
-
-    def balance_transactions_for_payout(self, payout_id: str) -> list[dict[str, Any]]:
-        raise AssertionError(f"no payout in this test, asked for {payout_id}")
-
-
 def processed(document: dict[str, Any], received: datetime) -> None:
-    raw_events = RawEventStore(TABLE, ARCHIVE)
-    raw_events.put_new(
-        tenant="acme",
-        source="stripe",
-        event_id=document["id"],
-        event_type=document["type"],
-        body=json.dumps(document).encode(),
-        received_at=received.isoformat(timespec="microseconds"),
-    )
-    raw = raw_events.get("acme", "stripe", document["id"])
-    assert raw is not None
-    deps = Dependencies(
-        raw_events=raw_events,
-        orders=OrderStore(TABLE),
-        settlements=SettlementStore(TABLE),
-        gateway_for=lambda tenant: NoPayouts(),
-        # Noted when the test says the event reached us, whatever today is.
-        changes=OrderChanges(TABLE, clock=FixedClock(received)),
-    )
-    assert process(raw, deps) == "applied"
+    assert orders.process_stripe(document, received) == "applied"
 
 
 def noted(day: date) -> list[dict[str, Any]]:

@@ -83,6 +83,14 @@ CONTEXTS: dict[EmailKind, dict[str, Any]] = {
     EmailKind.NOT_DISPATCHED: {**ORDER, "days": 5},
     EmailKind.REFUND_STUCK: {**ORDER, "refund": usd(4900), "refund_id": "re_1"},
     EmailKind.DELIVERY_EXCEPTION_OPS: {**ORDER, **TRACKING, "status": "return_to_sender"},
+    EmailKind.DISPUTE_OPENED: {
+        "dispute_id": "dp_1",
+        "order_id": "NW-1",
+        "amount": {"amount": 4900, "currency": "USD"},
+        "reason": "product_not_received",
+        "due_by_local": "Mon 09 Mar 2026 23:59 EST",
+        "suggestion": "fight: the carrier scanned the parcel as delivered",
+    },
     EmailKind.TEAM_NOTICE: {
         "heading": "Refund for order NW-1 failed",
         "details": [("Order", "NW-1"), ("Reason", "card expired")],
@@ -106,6 +114,9 @@ SUBJECTS = {
     EmailKind.REFUND_STUCK: "[Northwind] Refund of $49.00 for NW-1 not confirmed",
     EmailKind.DELIVERY_EXCEPTION_OPS: (
         "[Northwind] Delivery exception on order NW-1: Return to sender"
+    ),
+    EmailKind.DISPUTE_OPENED: (
+        "[Northwind] Chargeback on order NW-1: $49.00, evidence due Mon 09 Mar 2026 23:59 EST"
     ),
     EmailKind.TEAM_NOTICE: "[Northwind] Refund for order NW-1 failed",
 }

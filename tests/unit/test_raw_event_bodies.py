@@ -10,11 +10,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.raw_events import COMPRESS_FROM, RawEvent, RawEventStore, _kept_body
+from shared.packed import PACK_FROM, packed_attribute
+from shared.raw_events import RawEvent, RawEventStore
 
 
 def item_of(body: bytes, as_stream_json: bool = False) -> dict[str, Any]:
-    attribute, value, _ = _kept_body(body)
+    attribute, value, _ = packed_attribute("body", body)
     if as_stream_json and "B" in value:
         value = {"B": base64.b64encode(value["B"]).decode()}
     return {"event_id": {"S": "e"}, attribute: value}
@@ -31,7 +32,7 @@ def test_a_webhook_sized_body_is_kept_compressed_and_read_back_exactly() -> None
             "lines": [{"sku": f"SKU-{i}", "name": "Boots", "quantity": 1} for i in range(60)],
         }
     ).encode()
-    attribute, _, size = _kept_body(body)
+    attribute, _, size = packed_attribute("body", body)
     assert attribute == "body_z" and size < len(body) / 3
     assert read_back(item_of(body)) == body
     assert read_back(item_of(body, as_stream_json=True)) == body
@@ -39,7 +40,7 @@ def test_a_webhook_sized_body_is_kept_compressed_and_read_back_exactly() -> None
 
 def test_a_small_body_stays_text() -> None:
     body = b'{"id": "evt_1"}'
-    assert len(body) < COMPRESS_FROM
+    assert len(body) < PACK_FROM
     assert item_of(body) == {"event_id": {"S": "e"}, "body": {"S": body.decode()}}
     assert read_back(item_of(body)) == body
 

@@ -582,10 +582,26 @@ def bank_files(tenant: str) -> dict[str, Any]:
     return {"tenant": tenant, "files": services().bank_files().files(tenant)}
 
 
+class _Helpers:
+    """What the routes of other contexts (``functions/api/routes/``) borrow from this module."""
+
+    authorize = staticmethod(_authorize)
+    body = staticmethod(_body)
+    conflict = staticmethod(_conflict)
+
+
+from functions.api.routes import disputes as dispute_routes  # noqa: E402
+
+dispute_routes.register(app, _Helpers())
+
+
 # Routes of the contexts added since, one module each, registered on ``app`` with the helpers above.
 from functions.api.routes import queries as _queries_routes  # noqa: E402
 
 _queries_routes.register(app, _authorize, _body, _tenant_settings)
+from functions.api.routes import reports as _reports_routes  # noqa: E402
+
+_reports_routes.register(app, _authorize)
 from functions.api.routes import payouts as _payouts_routes  # noqa: E402
 
 _payouts_routes.register(

@@ -16,6 +16,7 @@ from functions.orders import contracts as c
 from functions.orders.domain import (
     card_of,
     delivered_lines,
+    funds_holding_disputes,
     lifecycle_hours,
     movement,
     order_context,
@@ -362,6 +363,15 @@ def _release_to_vendors(
 
 def release(ports: Ports, step: c.ReleaseInput) -> dict[str, Any]:
     state, tenant = load(ports, step.tenant, step.order_id)
+    held = funds_holding_disputes(state)
+    if held:
+        # The cardholder's bank may take the money back (or did): the vendors are not paid
+        # from it; the chargeback desk's case decides, an operator releases by hand.
+        ids = ", ".join(f"{d.dispute_id} ({d.status.value})" for d in held)
+        ports.records.set_stage(
+            tenant.id, state.order_id, c.Stage.FUNDS_HELD, f"vendor funds held: disputed {ids}"
+        )
+        return {"released": 0, "held_for_disputes": [d.dispute_id for d in held]}
     lines = released_lines(state, delivered_only=step.delivered_only)
     if step.delivered_only:
         # The vendors whose lines arrived are paid; the stage stays delivery_problem.

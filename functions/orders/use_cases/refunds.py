@@ -17,6 +17,7 @@ from functions.orders.domain import (
     amount_for_lines,
     choose_refund,
     failure_reason,
+    open_dispute_on,
     refund_room,
 )
 from functions.orders.ports import Ports
@@ -49,6 +50,12 @@ def prepare(ports: Ports, step: c.PrepareInput) -> c.Prepared:
     payment, amount, cap = choose_refund(
         refund_room(state, step.payment_id, reserved, ours), requested
     )
+    if (dispute := open_dispute_on(state, payment)) is not None:
+        raise NotRefundable(
+            f"payment {payment.payment_id} is disputed ({dispute.dispute_id}, "
+            f"{dispute.status.value}): Stripe refuses refunds while a chargeback is open; "
+            "the dispute case decides (accepting it gives the money back)"
+        )
     if not ports.refunds.reserve(tenant, order_id, payment.payment_id, refund_id, amount, cap):
         left = cap - ports.refunds.reserved(tenant, order_id, payment.payment_id)
         raise NotRefundable(

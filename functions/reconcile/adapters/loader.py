@@ -23,7 +23,7 @@ mapping the docstrings of ``domain.model`` describe); this module only reads the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -42,7 +42,7 @@ from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import ORDER_STATUSES, OrderState
 from shared.order_changes import OrderChanges, utc_days
-from shared.order_store import order_pk
+from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_pk, order_state_of
 from shared.settlements import BalanceTransaction, PayoutState
 
 
@@ -53,9 +53,16 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+# The chargeback desk's lookup: (tenant, dispute ids) → the ids it holds a case for.
+CaseLookup = Callable[[str, Iterable[str]], set[str]]
+
+
 class DayLoader:
-    def __init__(self, table_name: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table_name: str, clock: Clock = SYSTEM_CLOCK, cases: CaseLookup | None = None
+    ) -> None:
         self.table_name = table_name
+        self.cases = cases
         self.bank = BankStore(table_name, clock)
         self.changes = OrderChanges(table_name)
 
@@ -81,15 +88,15 @@ class DayLoader:
                 IndexName="ByStatus",
                 KeyConditionExpression=condition,
                 ExpressionAttributeValues=values,
-                ProjectionExpression="#s",
-                ExpressionAttributeNames={"#s": "state"},
+                ProjectionExpression=STATE_PROJECTION,
+                ExpressionAttributeNames=STATE_NAMES,
             ):
-                yield OrderState.model_validate_json(item["state"]["S"])
+                yield order_state_of(item)
 
     def _states_by_id(self, tenant: str, order_ids: Iterable[str]) -> Iterator[OrderState]:
         wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]
-        for item in aws.batch_get(self.table_name, wanted, "#s", {"#s": "state"}):
-            yield OrderState.model_validate_json(item["state"]["S"])
+        for item in aws.batch_get(self.table_name, wanted, STATE_PROJECTION, STATE_NAMES):
+            yield order_state_of(item)
 
     def _stages(self, tenant: str, order_ids: list[str]) -> dict[str, str]:
         wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "WORKFLOW"}} for o in order_ids]
@@ -159,11 +166,16 @@ class DayLoader:
         for state in self._states_by_id(tenant, named_orders - set(states)):
             states[state.order_id] = state
         stages = self._stages(tenant, list(states))
+        with_case = (
+            self.cases(tenant, [d for s in states.values() for d in s.disputes])
+            if self.cases is not None
+            else None
+        )
         orders, charges, refunds, disputes = [], [], [], []
         for state in states.values():
             if (record := order_record(state, stages.get(state.order_id))) is not None:
                 orders.append(record)
-            c, r, d = payment_records(state)
+            c, r, d = payment_records(state, with_case)
             charges += c
             refunds += r
             disputes += d

@@ -1,20 +1,12 @@
-"""S3: the reports bucket the daily run writes to, and the bank-statement files it reads."""
+"""S3: the reports bucket the daily run writes to (``shared.team_reports.S3Reports``, the
+``ReportSink``), and the bank-statement files it reads."""
 
 from __future__ import annotations
 
 from shared import aws
+from shared.team_reports import S3Reports
 
-
-class S3Reports:
-    """``ReportSink``: the day's report, CSV and summary in the reports bucket."""
-
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        aws.client("s3").put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type
-        )
+__all__ = ["S3Objects", "S3Reports"]
 
 
 class S3Objects:

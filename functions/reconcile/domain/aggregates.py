@@ -4,6 +4,7 @@ in ``model`` describes). Pure: the loader reads the aggregates, this decides wha
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 
 from functions.reconcile.domain.model import (
@@ -59,8 +60,10 @@ def order_record(state: OrderState, stage: str | None = None) -> OrderRecord | N
 
 
 def payment_records(
-    state: OrderState,
+    state: OrderState, cases: AbstractSet[str] | None = None
 ) -> tuple[list[ChargeRecord], list[RefundRecord], list[DisputeRecord]]:
+    """``cases``: the disputes the chargeback desk holds a case for; without it (no desk to
+    ask) a dispute someone answered counts as having one."""
     charges, refunds, disputes = [], [], []
     fallback = state.placed_at() or datetime.min.replace(tzinfo=UTC)
     order_id = state.order_id if state.placed is not None or state.payments else None
@@ -105,7 +108,11 @@ def payment_records(
                 amount=dispute.amount,
                 currency=dispute.currency,
                 status=dispute.status.value,
-                has_case=dispute.status.value not in _UNANSWERED,
+                has_case=(
+                    dispute.dispute_id in cases
+                    if cases is not None
+                    else dispute.status.value not in _UNANSWERED
+                ),
                 opened_at=dispute.opened_at,
                 order_id=state.order_id,
                 reason=dispute.reason,

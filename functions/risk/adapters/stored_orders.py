@@ -11,7 +11,7 @@ from typing import Any
 from functions.risk.domain.backtest import LabeledOrder, StoredOrder, label_all
 from shared import aws, keys
 from shared.order_aggregate import ORDER_STATUSES, OrderState
-from shared.order_store import order_pk
+from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_pk, order_state_of
 
 
 class StoredOrders:
@@ -28,11 +28,11 @@ class StoredOrders:
                 IndexName="ByStatus",
                 KeyConditionExpression="GSI2PK = :pk",
                 ExpressionAttributeValues={":pk": {"S": keys.status_index(tenant, status)}},
-                ProjectionExpression="#s",
-                ExpressionAttributeNames={"#s": "state"},
+                ProjectionExpression=STATE_PROJECTION,
+                ExpressionAttributeNames=STATE_NAMES,
             ):
                 for item in page["Items"]:
-                    yield OrderState.model_validate_json(item["state"]["S"])
+                    yield order_state_of(item)
 
     def _lifecycle(
         self, tenant: str, order_ids: list[str]

@@ -16,6 +16,7 @@ from functions.webhooks.domain.applying import APPLIED, IGNORED, REJECTED, chang
 from functions.webhooks.domain.normalise import normalise
 from functions.webhooks.domain.normalise.stripe import balance_transaction_from_stripe
 from functions.webhooks.ports import (
+    DisputeDesk,
     GatewayPort,
     LifecyclePort,
     OrderChangeLog,
@@ -25,7 +26,19 @@ from functions.webhooks.ports import (
     StoredEvent,
 )
 from functions.webhooks.use_cases.apply import route_to_order
-from shared.events import Ignored, Malformed, PayoutFailed, PayoutPaid, Source
+from shared.events import (
+    DisputeClosed,
+    DisputeFundsReinstated,
+    DisputeFundsWithdrawn,
+    DisputeOpened,
+    DisputeUpdated,
+    EarlyFraudWarningRaised,
+    Ignored,
+    Malformed,
+    PayoutFailed,
+    PayoutPaid,
+    Source,
+)
 from shared.observability import logger
 
 
@@ -38,6 +51,17 @@ class Dependencies:
     lifecycle: LifecyclePort | None = None
     # Which orders changed on which day, for the daily reconciliation (None: not kept).
     changes: OrderChangeLog | None = None
+    # The chargeback desk: a case per dispute (None: no cases kept).
+    disputes: DisputeDesk | None = None
+
+
+_DISPUTE_EVENTS = (
+    DisputeOpened,
+    DisputeUpdated,
+    DisputeClosed,
+    DisputeFundsWithdrawn,
+    DisputeFundsReinstated,
+)
 
 
 def process(raw: StoredEvent, deps: Dependencies) -> str:
@@ -87,6 +111,11 @@ def process(raw: StoredEvent, deps: Dependencies) -> str:
                         )
                     ),
                 )
+        elif isinstance(event, EarlyFraudWarningRaised):
+            # Not a fact of the order aggregate: the chargeback desk keeps and acts on it.
+            outcomes.append(
+                deps.disputes.fraud_warning(event) if deps.disputes is not None else IGNORED
+            )
         else:
             result, order_id = route_to_order(event, deps.orders)
             outcomes.append(result)
@@ -100,5 +129,8 @@ def process(raw: StoredEvent, deps: Dependencies) -> str:
                 )
             if order_id and deps.lifecycle is not None:
                 deps.lifecycle.order_changed(event, order_id, result)
+            if isinstance(event, _DISPUTE_EVENTS) and deps.disputes is not None:
+                # Parked ones too: a dispute on a charge we never saw still gets its case.
+                deps.disputes.dispute_event(event, order_id)
     deps.raw_events.mark(raw, APPLIED, ",".join(outcomes))
     return APPLIED

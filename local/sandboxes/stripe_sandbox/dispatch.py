@@ -21,6 +21,32 @@ from local.sandboxes.stripe_sandbox.idempotency import Idempotency
 Handler = Callable[..., JSON]
 
 MAX_BODY_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+
+
+def multipart_params(content_type: str, body: bytes) -> JSON:
+    """A multipart form's fields: text as strings, a file part as its name and bytes."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise invalid("Invalid multipart body.")
+    params: JSON = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            params[name] = {"filename": filename, "content": content}
+        else:
+            params[name] = content.decode("utf-8", "replace")
+    return params
 
 
 @dataclass(frozen=True)
@@ -202,11 +228,16 @@ class Dispatch(Faults, Idempotency):
         return key
 
     def _params(self, method: str, query: str, body: bytes, headers: Mapping[str, str]) -> JSON:
+        content_type = headers.get("content-type", "application/x-www-form-urlencoded")
+        if method == "POST" and content_type.startswith("multipart/form-data"):
+            # File uploads (files.stripe.com): a larger body, parts by name.
+            if len(body) > MAX_UPLOAD_BYTES:
+                raise invalid("Request body too large.", status=413)
+            return multipart_params(content_type, body)
         if len(body) > MAX_BODY_BYTES:
             raise invalid("Request body too large.", status=413)
         pairs = parse_qsl(query, keep_blank_values=True)
         if method == "POST" and body:
-            content_type = headers.get("content-type", "application/x-www-form-urlencoded")
             if "json" in content_type:
                 raise invalid(
                     "Invalid request: the v1 API takes form-encoded parameters, not JSON."

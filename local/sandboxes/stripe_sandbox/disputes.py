@@ -19,9 +19,23 @@ _EVIDENCE_FIELDS = frozenset(
         "refund_refusal_explanation", "service_date", "service_documentation",
         "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation",
         "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
+        "enhanced_evidence",
     }
 )
 # fmt: on
+_FILE_FIELDS = frozenset(
+    {
+        "cancellation_policy",
+        "customer_communication",
+        "customer_signature",
+        "duplicate_charge_documentation",
+        "receipt",
+        "refund_policy",
+        "service_documentation",
+        "shipping_documentation",
+        "uncategorized_file",
+    }
+)  # fmt: skip
 # fmt: off
 _DISPUTE_REASONS = frozenset(
     {
@@ -39,11 +53,45 @@ class Disputes(BalanceTransactions):
     """Chargebacks: ``dispute`` withdrawals, ``dispute_reversal`` reinstatements."""
 
     def open_dispute(
-        self, charge_id: str, *, reason: str = "fraudulent", amount: int | None = None
+        self,
+        charge_id: str,
+        *,
+        reason: str = "fraudulent",
+        amount: int | None = None,
+        inquiry: bool = False,
     ) -> JSON:
-        """The cardholder's bank opens a chargeback: funds and the dispute fee are withdrawn."""
+        """The cardholder's bank opens a chargeback: funds and the dispute fee are withdrawn.
+        An inquiry (``inquiry``) only asks: ``warning_needs_response``, nothing withdrawn."""
         with self._lock:
-            return self._render(self._open_dispute(Ctx(None, None), charge_id, reason, amount))
+            return self._render(
+                self._open_dispute(Ctx(None, None), charge_id, reason, amount, inquiry)
+            )
+
+    def early_fraud_warning(
+        self,
+        charge_id: str,
+        *,
+        fraud_type: str = "unauthorized_use_of_card",
+        actionable: bool = True,
+    ) -> JSON:
+        """The card's issuer reports the charge as fraud (Radar's early fraud warning):
+        ``radar.early_fraud_warning.created``. Actionable while the charge is neither refunded
+        nor disputed."""
+        with self._lock:
+            charge = self._fetch("charge", charge_id, param="charge")
+            warning: JSON = {
+                "id": self._id("issfr"),
+                "object": "radar.early_fraud_warning",
+                "actionable": actionable and not charge["refunded"] and not charge["dispute"],
+                "charge": charge_id,
+                "created": self.now(),
+                "fraud_type": fraud_type,
+                "livemode": False,
+                "payment_intent": charge["payment_intent"],
+            }
+            self._store("radar.early_fraud_warning", warning)
+            self._emit(Ctx(None, None), "radar.early_fraud_warning.created", warning)
+            return self._render(warning)
 
     def close_dispute(self, dispute_id: str, *, won: bool) -> JSON:
         """The card network decides. Won: the amount and the fee are reinstated."""
@@ -53,6 +101,11 @@ class Disputes(BalanceTransactions):
                 raise ValueError(f"dispute {dispute_id} is already {dispute['status']}")
             ctx = Ctx(None, None)
             previous = {"status": dispute["status"]}
+            if dispute["status"].startswith("warning_"):
+                # An inquiry the issuer drops: nothing was withdrawn, nothing to reinstate.
+                dispute["status"] = "warning_closed" if won else "lost"
+                self._emit(ctx, "charge.dispute.closed", dispute, previous)
+                return self._render(dispute)
             if won:
                 charge = self._objects[dispute["charge"]]
                 txn = self._txn(
@@ -76,7 +129,9 @@ class Disputes(BalanceTransactions):
             self._emit(ctx, "charge.dispute.closed", dispute, previous)
             return self._render(dispute)
 
-    def _open_dispute(self, ctx: Ctx, charge_id: str, reason: str, amount: int | None) -> JSON:
+    def _open_dispute(
+        self, ctx: Ctx, charge_id: str, reason: str, amount: int | None, inquiry: bool = False
+    ) -> JSON:
         charge = self._fetch("charge", charge_id, param="charge")
         if reason not in _DISPUTE_REASONS:
             raise ValueError(f"unknown dispute reason {reason!r}")
@@ -90,27 +145,30 @@ class Disputes(BalanceTransactions):
             raise ValueError(f"a dispute of {amount} on a charge with {disputable} left")
         dispute_id = self._id("dp")
         now = self.now()
-        withdrawal = self._txn(
-            amount=-amount,
-            fee=DISPUTE_FEE,
-            fee_details=[self._fee_detail(DISPUTE_FEE, charge["currency"], "Dispute fee")],
-            type_="adjustment",
-            category="dispute",
-            source=dispute_id,
-            currency=charge["currency"],
-            description=f"Chargeback withdrawal for {charge_id}",
-        )
+        withdrawals = []
+        if not inquiry:
+            withdrawal = self._txn(
+                amount=-amount,
+                fee=DISPUTE_FEE,
+                fee_details=[self._fee_detail(DISPUTE_FEE, charge["currency"], "Dispute fee")],
+                type_="adjustment",
+                category="dispute",
+                source=dispute_id,
+                currency=charge["currency"],
+                description=f"Chargeback withdrawal for {charge_id}",
+            )
+            withdrawals.append(withdrawal)
         card = charge["payment_method_details"]["card"]
         dispute: JSON = {
             "id": dispute_id,
             "object": "dispute",
             "amount": amount,
-            "balance_transactions": [withdrawal],
+            "balance_transactions": withdrawals,
             "charge": charge_id,
             "created": now,
             "currency": charge["currency"],
             "enhanced_eligibility_types": [],
-            "evidence": dict.fromkeys(sorted(_EVIDENCE_FIELDS)),
+            "evidence": {**dict.fromkeys(sorted(_EVIDENCE_FIELDS)), "enhanced_evidence": {}},
             "evidence_details": {
                 "due_by": ((now // DAY) + 8) * DAY - 1,
                 "enhanced_eligibility": {},
@@ -132,12 +190,15 @@ class Disputes(BalanceTransactions):
                 "type": "card",
             },
             "reason": reason,
-            "status": "needs_response",
+            "status": "warning_needs_response" if inquiry else "needs_response",
         }
+        if inquiry:
+            dispute["payment_method_details"]["card"]["case_type"] = "inquiry"
         self._store("dispute", dispute)
         charge.update(disputed=True, dispute=dispute_id)
         self._emit(ctx, "charge.dispute.created", dispute)
-        self._emit(ctx, "charge.dispute.funds_withdrawn", dispute)
+        if not inquiry:
+            self._emit(ctx, "charge.dispute.funds_withdrawn", dispute)
         return dispute
 
     def _dispute_retrieve(self, ctx: Ctx, p: JSON, dispute_id: str) -> JSON:
@@ -163,6 +224,15 @@ class Disputes(BalanceTransactions):
             raise invalid("This dispute's evidence has already been submitted.")
         if evidence is not None and not isinstance(evidence, dict):
             raise invalid("Invalid hash", param="evidence")
+        due_by = dispute["evidence_details"]["due_by"]
+        if (evidence is not None or submit) and due_by is not None and self.now() > due_by:
+            # As Stripe: past the deadline the evidence can no longer be changed or submitted.
+            dispute["evidence_details"]["past_due"] = True
+            raise invalid(
+                f"This dispute's evidence was due by {due_by}; the deadline has passed and "
+                "evidence can no longer be submitted.",
+                code="dispute_evidence_past_due",
+            )
         previous: JSON = {}
         if evidence:
             for key, value in evidence.items():
@@ -172,8 +242,18 @@ class Disputes(BalanceTransactions):
                         code="parameter_unknown",
                         param=f"evidence[{key}]",
                     )
+                if key == "enhanced_evidence":
+                    if not isinstance(value, dict):
+                        raise invalid("Invalid hash", param="evidence[enhanced_evidence]")
+                    continue
                 if not isinstance(value, str):
                     raise invalid("Invalid string", param=f"evidence[{key}]")
+                if key in _FILE_FIELDS and value and value not in self._objects:
+                    raise invalid(
+                        f"No such file upload: '{value}'",
+                        code="resource_missing",
+                        param=f"evidence[{key}]",
+                    )
             previous["evidence"] = {k: dispute["evidence"][k] for k in evidence}
             for key, value in evidence.items():
                 dispute["evidence"][key] = value or None

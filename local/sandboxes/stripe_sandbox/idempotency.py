@@ -15,6 +15,12 @@ IDEMPOTENCY_TTL_S = 24 * 3600
 MAX_IDEMPOTENCY_KEYS = 200_000
 
 
+def _digest(value: object) -> str:
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    raise TypeError(f"{type(value).__name__} is not a request parameter")
+
+
 @dataclass
 class Saved:
     fingerprint: str
@@ -32,7 +38,8 @@ class Idempotency(Account):
 
     def _fingerprint(self, method: str, path: str, params: JSON) -> str:
         return hashlib.sha256(
-            json.dumps([method, path, params], sort_keys=True).encode()
+            # A file upload's bytes count by their digest.
+            json.dumps([method, path, params], sort_keys=True, default=_digest).encode()
         ).hexdigest()
 
     def _idempotent(self, api_key: str, key: str, fingerprint: str) -> Saved | None:

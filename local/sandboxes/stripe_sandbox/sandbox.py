@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from local.sandboxes.stripe_sandbox.account import Clock
 from local.sandboxes.stripe_sandbox.dispatch import Dispatch
 from local.sandboxes.stripe_sandbox.events import Events
+from local.sandboxes.stripe_sandbox.files import Files
 from local.sandboxes.stripe_sandbox.payment_intents import PaymentIntents
 from local.sandboxes.stripe_sandbox.payment_methods import TEST_CARDS
 from local.sandboxes.stripe_sandbox.payouts import Payouts
@@ -24,7 +25,7 @@ DEFAULT_API_VERSION = "2026-10-28.endive"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-class StripeSandbox(PaymentIntents, Refunds, Payouts, Events, Dispatch):
+class StripeSandbox(PaymentIntents, Refunds, Payouts, Events, Files, Dispatch):
     """An in-memory Stripe account with an HTTP front door on loopback.
 
     ``start()`` serves it and returns the base URL for ``StripeClient(base_addresses=…)``;
@@ -92,6 +93,7 @@ class StripeSandbox(PaymentIntents, Refunds, Payouts, Events, Dispatch):
             ("GET", re.compile(r"/v1/disputes/([^/]+)"), self._dispute_retrieve),
             ("POST", re.compile(r"/v1/disputes/([^/]+)"), self._dispute_update),
             ("POST", re.compile(r"/v1/disputes/([^/]+)/close"), self._dispute_close),
+            ("POST", re.compile(r"/v1/files"), self._file_create),
             ("GET", re.compile(r"/v1/events"), self._event_list),
             ("GET", re.compile(r"/v1/events/([^/]+)"), self._event_retrieve),
         ]

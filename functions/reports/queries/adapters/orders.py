@@ -12,6 +12,7 @@ from shared import aws, keys
 from shared.order_aggregate import OrderState
 from shared.order_changes import OrderChanges
 from shared.order_lookup import LookupKind
+from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_state_of
 
 
 def _at(sort_key: str) -> datetime | None:
@@ -59,7 +60,7 @@ class TableOrderIndex:
         items = answer.get("Items", [])
         hits = []
         for item in items[:limit]:
-            state = OrderState.model_validate_json(item["state"]["S"]) if "state" in item else None
+            state = order_state_of(item) if "state" in item or "state_z" in item else None
             hits.append(OrderHit(item["order_id"]["S"], _at(item["GSI1SK"]["S"]), state))
         return hits, len(items) > limit
 
@@ -67,13 +68,13 @@ class TableOrderIndex:
         item = self._ddb.get_item(
             TableName=self.table_name,
             Key={"PK": {"S": keys.order_pk(tenant, order_id)}, "SK": {"S": keys.ORDER_SK}},
-            ProjectionExpression="#s",
-            ExpressionAttributeNames={"#s": "state"},
+            ProjectionExpression=STATE_PROJECTION,
+            ExpressionAttributeNames=STATE_NAMES,
         ).get("Item")
-        return OrderState.model_validate_json(item["state"]["S"]) if item else None
+        return order_state_of(item) if item else None
 
     def changed_on(self, tenant: str, utc_days: Iterable[date]) -> Iterator[OrderState]:
         ids = sorted(set(OrderChanges(self.table_name).changed_on(tenant, utc_days)))
         wanted = [{"PK": {"S": keys.order_pk(tenant, o)}, "SK": {"S": keys.ORDER_SK}} for o in ids]
-        for item in aws.batch_get(self.table_name, wanted, "#s", {"#s": "state"}):
-            yield OrderState.model_validate_json(item["state"]["S"])
+        for item in aws.batch_get(self.table_name, wanted, STATE_PROJECTION, STATE_NAMES):
+            yield order_state_of(item)

@@ -69,6 +69,7 @@ from shared.events import (
     DisputeOpened,
     DisputeUpdated,
     DomainEvent,
+    EarlyFraudWarningRaised,
     Ignored,
     Malformed,
     PaymentAuthorized,
@@ -396,6 +397,7 @@ def _dispute(
     charge_id = need_text(ref_id(dispute.get("charge")), f"{where}.charge")
     currency = need_currency(dispute.get("currency"), f"{where}.currency")
     details = as_obj(dispute.get("evidence_details")) or {}
+    card = as_obj((as_obj(dispute.get("payment_method_details")) or {}).get("card")) or {}
     event_class = _DISPUTE_EVENTS[event_type]
     return [
         event_class(
@@ -410,6 +412,44 @@ def _dispute(
             status=need_text(dispute.get("status"), f"{where}.status"),
             evidence_due_by=unix_time(details.get("due_by"))
             or unix_time(dispute.get("evidence_due_by")),
+            card_brand=text(card.get("brand")),
+            network_reason_code=text(card.get("network_reason_code")),
+            fee=_dispute_fee(dispute, currency, where),
+        )
+    ]
+
+
+def _dispute_fee(dispute: dict[str, Any], currency: str, where: str) -> Money | None:
+    """The fees of the dispute's balance transactions (a withdrawal's fee, a reinstatement's
+    refunded fee), in the dispute's currency; None when Stripe listed none yet."""
+    fees = [
+        integer(txn.get("fee")) or 0
+        for txn in (as_obj(t) for t in as_list(dispute.get("balance_transactions")))
+        if txn is not None and text(txn.get("currency")) in (None, currency.lower())
+    ]
+    if not fees:
+        return None
+    return minor_money(sum(fees), currency, f"{where}.balance_transactions[].fee")
+
+
+# --- early fraud warnings -----------------------------------------------------------------------
+
+
+def _early_fraud_warning(
+    warning: dict[str, Any], event_type: str, occurred_at: datetime, ctx: Context
+) -> list[DomainEvent]:
+    where = f"stripe {event_type}: data.object"
+    actionable = warning.get("actionable")
+    if not isinstance(actionable, bool):
+        raise Malformed(f"{where}.actionable is missing or not a boolean")
+    return [
+        EarlyFraudWarningRaised(
+            **ctx.common(occurred_at),
+            warning_id=need_text(warning.get("id"), f"{where}.id"),
+            charge_id=need_text(ref_id(warning.get("charge")), f"{where}.charge"),
+            payment_id=ref_id(warning.get("payment_intent")),
+            actionable=actionable,
+            fraud_type=text(warning.get("fraud_type")),
         )
     ]
 
@@ -474,6 +514,8 @@ _HANDLERS: dict[str, _Handler] = {
     "payout.paid": _payout,
     "payout.failed": _payout,
     "payout.reconciliation_completed": _payout,
+    "radar.early_fraud_warning.created": _early_fraud_warning,
+    "radar.early_fraud_warning.updated": _early_fraud_warning,
 }
 
 

@@ -1,0 +1,2 @@
+"""The chargeback desk's rules: cases (``case``), evidence (``evidence``), representment
+(``representment``), deadlines (``deadlines``) and the networks' ratios (``ratios``)."""

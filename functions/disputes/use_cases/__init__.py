@@ -1,0 +1,1 @@
+"""What the chargeback desk does, over its ports."""

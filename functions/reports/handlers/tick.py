@@ -1,0 +1,31 @@
+"""The reports function: every hour (EventBridge) it tallies yesterday for each tenant whose
+local clock reached its ``reports.run_hour`` and publishes the periods that ended; on demand
+(an event with ``tenant``, ``kind`` and ``day``) it publishes that period. An event's ``time``
+(EventBridge's) is the tick's instant.
+
+Settings: ``functions.reports.composition.ReportsSettings``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from functions.reports.composition import CLOCK, ReportsSettings, reports_ports
+from functions.reports.domain.periods import PeriodKind
+from functions.reports.use_cases.summary import business_summary, publish, tick
+from shared.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    ports = reports_ports(ReportsSettings.from_env())
+    now = datetime.fromisoformat(event["time"]) if event.get("time") else CLOCK.now()
+    if event.get("tenant"):
+        tenant = ports.tenant(event["tenant"])
+        logger.append_keys(tenant=tenant.id)
+        summary = business_summary(
+            ports, tenant.id, PeriodKind(event["kind"]), date.fromisoformat(event["day"]), now
+        )
+        return {"published": [publish(ports, tenant, summary)]}
+    return {"ticked": tick(ports, now)}
