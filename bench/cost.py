@@ -25,22 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import ROOT, result_line
 
-from local.costs.bill import Bill, Volume, load_prices, per_1000_orders
+from local.costs.bill import Volume
 from local.costs.day import DayMeter
+from local.costs.report import bill_lines, bills, by_service
 
 OUTSIDE_BASELINE = {"month1": 1.45, "month12": 2.00}  # issue #17, measured from outside
-
-
-def _service(price: str) -> str:
-    return price.split("_", 1)[0]
-
-
-def _by_service(bill: Bill) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for part in (bill.per_1000_traffic, bill.per_1000_storage, bill.per_1000_fixed):
-        for price, usd in part.items():
-            totals[_service(price)] = totals.get(_service(price), 0.0) + usd
-    return totals
 
 
 def main() -> None:
@@ -63,24 +52,15 @@ def main() -> None:
     readings = meter.readings
     assert readings is not None
     usage = meter.usage()
-    prices = load_prices()
     volume = Volume(args.tenants, args.orders_per_tenant_month)
-    first = per_1000_orders(usage, prices, month=1, volume=volume)
-    twelfth = per_1000_orders(usage, prices, month=12, volume=volume)
+    first, twelfth = bills(usage, volume)
 
     orders = usage.orders
     counts = readings.counts
     wcu = sum(counts.write_units.values())
     transitions = sum(readings.transitions.values())
-    print(
-        f"the demo's day: {orders} orders; priced for {volume.tenants} tenants x "
-        f"{volume.orders_per_tenant_month} orders a month"
-    )
-    print(f"\n{'per 1,000 orders (USD)':32} {'month 1':>9} {'month 12':>9}")
-    one, twelve = _by_service(first), _by_service(twelfth)
-    for service in sorted(twelve, key=lambda s: -twelve[s]):
-        print(f"  {service:30} {one.get(service, 0.0):9.4f} {twelve[service]:9.4f}")
-    print(f"  {'total':30} {first.total:9.4f} {twelfth.total:9.4f}")
+    print("\n".join(bill_lines(usage, volume)))
+    one, twelve = by_service(first), by_service(twelfth)
     print(
         f"  {'outside measurement (#17)':30} {OUTSIDE_BASELINE['month1']:9.2f} "
         f"{OUTSIDE_BASELINE['month12']:9.2f}"

@@ -428,10 +428,18 @@ def events_replay(
 @click.option("--port", default=0, help="HTTP port (0: any free port).")
 def demo(outdir: Path, port: int) -> None:
     """Start the local stack, drive it, and print what happened and where the outputs are."""
+    from local.costs.bill import Volume
+    from local.costs.day import DayMeter
+    from local.costs.report import bill_lines
     from local.demo import run_demo
 
     started = time.monotonic()
-    ok = run_demo(outdir, port=port, echo=click.echo, start=start_local_stack)
+    # The cost meter watches the day (docs/cost.md); its bill is printed at the end.
+    meter = DayMeter(show_logs=True)
+    ok = run_demo(outdir, port=port, echo=click.echo, start=start_local_stack, observer=meter)
+    if ok and meter.readings is not None:
+        for line in bill_lines(meter.usage(), Volume()):
+            click.echo(line)
     click.echo(
         f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s; "
         f"outputs in {outdir}"
@@ -453,6 +461,7 @@ def _register_groups() -> None:
     main.add_command(reviews)
     main.add_command(tenants)
     main.add_command(__import__("cli.bank", fromlist=["bank"]).bank)
+    main.add_command(__import__("cli.payouts", fromlist=["payouts"]).payouts)
     main.add_command(__import__("cli.disputes", fromlist=["disputes"]).disputes)
     main.add_command(__import__("cli.reports", fromlist=["reports"]).reports)
     main.add_command(__import__("cli.queries", fromlist=["queries"]).queries)

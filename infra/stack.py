@@ -17,6 +17,7 @@ from infra.constructs.ingestion import Ingestion
 from infra.constructs.lambdas import LambdaToolkit, grant_send_email
 from infra.constructs.operator_api import OperatorApi
 from infra.constructs.orders import OrderLifecycle
+from infra.constructs.payouts import PayoutCycles
 from infra.constructs.platform import Platform
 from infra.constructs.reconciliation import Reconciliation
 from infra.constructs.refunds import RefundWorkflow
@@ -98,6 +99,16 @@ class EcomOpsStack(Stack):
             storage=self.storage,
             ops_sender=config.ops_sender,
         )
+        self.payouts = PayoutCycles(
+            self,
+            "Payouts",
+            toolkit=self.toolkit,
+            data=self.data,
+            storage=self.storage,
+            alerting=self.alerting,
+        )
+        self.payouts.cycles.add_environment("OPS_SENDER", config.ops_sender)
+        self.payouts.cycles.add_environment("PUBLIC_API_URL", self.api.url)
         # Notices (shared.alerts) come from the operations sender and point at the operator API;
         # the processor sends those the gateway causes after the fact (a refund failed later).
         processor = self.ingestion.processor

@@ -42,6 +42,14 @@ Risk: ``T#<t>#RISK`` / ``<kind>#<name>#<version>`` rules and lists;
 ``T#<t>#VEL#<dimension>#<hash of value>`` / ``<window>#<bucket>`` velocity counters;
 ``T#<t>#VELORDER#<o>`` / ``OBSERVED`` the counts an order's screening saw.
 
+Vendor payouts (``functions/payouts``): ``T#<t>#VENDOR#<vendor>`` / ``V#<n>`` each version of
+a vendor (who, when, what changed; immutable; GSI2 ``T#<t>#VENDORS`` / ``<vendor>#<n>``);
+``T#<t>#VLEDGER#<holder>`` / ``E#<hash of the event>#<hash of its entries' keys>`` one event's
+ledger entries for a vendor (or ``platform``), written once (GSI2 ``T#<t>#VLEDGER#<holder>`` /
+``<occurred>#<hash>``); ``T#<t>#VBAL#<holder>`` / ``<currency>`` the holder's cached balances;
+``T#<t>#PCYCLE#<cycle>`` / ``CYCLE`` a payout cycle, ``LINE#<currency>#<vendor>`` its lines
+(GSI2 ``T#<t>#PCYCLES`` / ``<cut-off>#<cycle>``).
+
 Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#alert#<hash>``
 without a tenant): the channels a notice went out on.
 
@@ -398,3 +406,66 @@ def query_case_pk(tenant: str, case_id: str) -> tuple[str, str]:
 
 def query_cases_index(tenant: str, status: str) -> str:
     return f"T#{tenant}#QCASES#{status}"
+
+
+# -- vendor payouts ------------------------------------------------------------------------------
+
+VENDOR_VERSIONS = "V#"
+
+
+def vendor_pk(tenant: str, vendor_id: str) -> str:
+    return f"T#{tenant}#VENDOR#{vendor_id}"
+
+
+def vendor_version_sk(version: int) -> str:
+    """Zero-padded so a vendor's versions sort by number."""
+    return f"{VENDOR_VERSIONS}{version:010d}"
+
+
+def vendors_index(tenant: str) -> str:
+    return f"T#{tenant}#VENDORS"
+
+
+def vendors_index_sk(vendor_id: str, version: int) -> str:
+    return f"{vendor_id}#{version:010d}"
+
+
+def vendor_ledger_pk(tenant: str, holder: str) -> str:
+    """A vendor's (or ``platform``'s) ledger entries; also their GSI2 partition by time."""
+    return f"T#{tenant}#VLEDGER#{holder}"
+
+
+def vendor_ledger_sk(event_digest: str, entries_digest: str) -> str:
+    """One event's entries for a holder: the event's digest (a prefix to find them by), then
+    a digest of the entries' keys."""
+    return f"E#{event_digest}#{entries_digest}"
+
+
+def vendor_ledger_time_sk(occurred_iso: str, group_key: str) -> str:
+    return f"{occurred_iso}#{group_key}"
+
+
+def vendor_balance(tenant: str, holder: str, currency: str) -> tuple[str, str]:
+    return f"T#{tenant}#VBAL#{holder}", currency
+
+
+def payout_cycle_pk(tenant: str, cycle_id: str) -> str:
+    return f"T#{tenant}#PCYCLE#{cycle_id}"
+
+
+PAYOUT_CYCLE_SK = "CYCLE"
+
+
+PAYOUT_CYCLE_LINES = "LINE#"
+
+
+def payout_cycle_line_sk(currency: str, vendor_id: str) -> str:
+    return f"{PAYOUT_CYCLE_LINES}{currency}#{vendor_id}"
+
+
+def payout_cycles_index_sk(cutoff_iso: str, cycle_id: str) -> str:
+    return f"{cutoff_iso}#{cycle_id}"
+
+
+def payout_cycles_index(tenant: str) -> str:
+    return f"T#{tenant}#PCYCLES"

@@ -879,3 +879,42 @@ class EarlyFraudWarningNotice(Notice):
                 command=f"ecomops disputes list --tenant {self.tenant}",
             ),
         ]
+
+
+# -- vendor payouts ------------------------------------------------------------------------------
+
+
+class UnknownVendor(Notice):
+    """An order line names a vendor the tenant has not set up: its money waits in the ledger's
+    suspense account until an operator sets the vendor up or assigns the line."""
+
+    kind: Literal["unknown_vendor"] = "unknown_vendor"
+    order_id: str
+    line_id: str
+    vendor_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.line_id}"
+
+    @property
+    def headline(self) -> str:
+        who = f"vendor {self.vendor_id!r}" if self.vendor_id else "no vendor"
+        return f"Order {self.order_id} line {self.line_id}: {who} unknown, held in suspense"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [("Line", self.line_id), ("Held", _money(self.amount, self.currency))]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Set the vendor up",
+                method="PUT",
+                path=f"/ops/tenants/{self.tenant}/payouts/vendors/{self.vendor_id or 'VENDOR'}",
+                command=f"ecomops payouts vendor-save --tenant {self.tenant} VENDOR.json",
+            ),
+        ]

@@ -264,6 +264,39 @@ class QuerySettings(BaseModel):
     reminder_hours: int = Field(default=24, ge=1)
 
 
+class PayoutSettings(BaseModel):
+    """How a marketplace tenant pays its vendors (functions/payouts, docs/payouts.md).
+
+    Off by default: a shop selling its own goods keeps no vendor ledger (its lines would all
+    be "unknown vendors"). On, the default pays every Monday what was released by the Monday's
+    start in the tenant's time zone, with the platform bearing gateway fees and chargebacks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A marketplace: its orders' lines are posted to the vendor ledger and its vendors paid.
+    enabled: bool = False
+
+    # When cycles run: every day, weekly on ``weekday`` (0 = Monday), or monthly on ``day``
+    # (a day past the month's end is its last day).
+    schedule: Literal["daily", "weekly", "monthly"] = "weekly"
+    weekday: int = Field(default=0, ge=0, le=6)
+    day: int = Field(default=1, ge=1, le=31)
+    # The cut-off is this hour of the cycle's day, in the tenant's time zone; what was released
+    # ``delay_days`` before it is paid.
+    cutoff_hour: int = Field(default=0, ge=0, le=23)
+    delay_days: int = Field(default=0, ge=0, le=60)
+    # Below this (minor units, per currency; a vendor's own minimum wins) a balance is carried.
+    minimum_payout: int = Field(default=0, ge=0)
+    # Who bears the gateway's fee on a sale, and a chargeback lost.
+    fees_borne_by: Literal["vendor", "platform"] = "platform"
+    chargebacks_borne_by: Literal["vendor", "platform"] = "platform"
+    # The tenant's own account the payouts leave from, for the SEPA file (pain.001) of EUR
+    # bank payouts; without it the instruction to finance lists them in a CSV instead.
+    debtor_name: str | None = Field(default=None, min_length=1, max_length=70)
+    debtor_iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
+    debtor_bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -305,6 +338,7 @@ class TenantSettings(BaseModel):
     disputes: DisputeSettings = DisputeSettings()
     reports: ReportSettings = ReportSettings()
     queries: QuerySettings = QuerySettings()
+    payouts: PayoutSettings = PayoutSettings()
 
     @model_validator(mode="after")
     def _capture_fits_the_authorisation(self) -> TenantSettings:

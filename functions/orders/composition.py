@@ -71,6 +71,7 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     from functions.orders.adapters.returns import DynamoReturns
     from functions.orders.adapters.review_links import SignedReviewLinks
     from functions.orders.adapters.workflows import StepFunctionsWorkflows
+    from functions.payouts.composition import vendor_ledger
     from functions.risk.composition import build_risk
     from shared.alerts import Alerting, DynamoAlertLog
     from shared.gateway import money_movements_for
@@ -92,6 +93,14 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     tenants = TenantDirectory(table)
     mailer = mailer_for(settings.mail_dir, clock)
     notifications = DynamoNotificationLog(table, clock)
+    alerts = Alerting(
+        settings.client_alerts_topic,
+        tenants=tenants,
+        mailer=mailer,
+        log=OrderAlertLog(DynamoAlertLog(table, clock), notifications),
+        ops_sender=settings.ops_sender,
+        api_url=settings.public_api_url,
+    )
     return Ports(
         orders=OrderStore(table, clock, retention),
         records=LifecycleStore(table, clock, retention),
@@ -99,14 +108,7 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
         payments_for=payments_for,
         mailer=mailer,
         notifications=notifications,
-        alerts=Alerting(
-            settings.client_alerts_topic,
-            tenants=tenants,
-            mailer=mailer,
-            log=OrderAlertLog(DynamoAlertLog(table, clock), notifications),
-            ops_sender=settings.ops_sender,
-            api_url=settings.public_api_url,
-        ),
+        alerts=alerts,
         workflows=StepFunctionsWorkflows(),
         screening=build_risk(table, clock),
         refunds=DynamoRefundLedger(table, clock, retention),
@@ -117,6 +119,7 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
         refund_machine=settings.refund_machine,
         seconds_per_day=settings.seconds_per_day,
         return_labels=EasyPostReturnLabels(api_secrets, settings.carrier_api_base),
+        vendor_ledger=vendor_ledger(table, clock, alerts),
     )
 
 

@@ -245,6 +245,27 @@ class ReviewLinks(Protocol):
         ...
 
 
+class VendorLedger(Protocol):
+    """The vendors' side of an order's money (the payouts context, wired by the composition
+    root): told when the order is sold (confirmed paid), released, cancelled, refunded and
+    disputed.
+    Each call is idempotent; a failure raises, so the step is retried."""
+
+    def sold(self, tenant: TenantSettings, state: OrderState) -> None: ...
+
+    def released(self, tenant: TenantSettings, state: OrderState, line_ids: list[str]) -> None: ...
+
+    def cancelled(self, tenant: TenantSettings, state: OrderState) -> None: ...
+
+    def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
+        """The order's disputes changed (funds withdrawn or reinstated, won or lost)."""
+        ...
+
+    def refund_completed(
+        self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class Ports:
     """Everything the orders use cases take, wired by ``composition.py`` (or by a test)."""
@@ -266,3 +287,4 @@ class Ports:
     refund_machine: str | None = None
     seconds_per_day: int = 86_400
     return_labels: ReturnLabels | None = None
+    vendor_ledger: VendorLedger | None = None

@@ -23,6 +23,7 @@ from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
 from infra.constructs.disputes import DISPUTE_ROUTES
 from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.payouts import PAYOUT_ROUTES
 from infra.constructs.queries import QUERY_ROUTES
 from infra.constructs.reports import REPORT_ROUTES
 from infra.constructs.tenant_secrets import API, LINKS, grant_tenant_secrets
@@ -135,7 +136,7 @@ class OperatorApi(Construct):
             jwt_audience=audience or list(config.operator_jwt_audience),
         )
         integration = integrations.HttpLambdaIntegration("OperatorIntegration", self.operator)
-        for path, method in (*OPERATOR_ROUTES, *QUERY_ROUTES, *REPORT_ROUTES):
+        for path, method in (*OPERATOR_ROUTES, *QUERY_ROUTES, *REPORT_ROUTES, *PAYOUT_ROUTES):
             api.api.add_routes(
                 path=path, methods=[method], integration=integration, authorizer=authorizer
             )

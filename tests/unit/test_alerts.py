@@ -33,6 +33,7 @@ from shared.notices import (
     RefundUnconfirmed,
     ReturnToInspect,
     Team,
+    UnknownVendor,
 )
 from shared.tenants import Branding, TenantSettings
 from tests.alerts_fakes import API, FakeAlerts
@@ -198,6 +199,14 @@ SAMPLES: dict[type[Notice], Notice] = {
         reminder=2,
         payout_id="po_9",
     ),
+    UnknownVendor: UnknownVendor(
+        tenant="acme",
+        order_id="o-1",
+        line_id="l2",
+        vendor_id="v-new",
+        amount=2490,
+        currency="EUR",
+    ),
 }
 
 
@@ -266,6 +275,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "refund_failed": "team_notice",
         "reconciliation_breaks": "team_notice",
         "bank_file_problem": "team_notice",
+        "unknown_vendor": "team_notice",
         "call_customer": "team_notice",
         "authorisation_ending": "team_notice",
         "return_to_inspect": "team_notice",

@@ -602,6 +602,11 @@ _queries_routes.register(app, _authorize, _body, _tenant_settings)
 from functions.api.routes import reports as _reports_routes  # noqa: E402
 
 _reports_routes.register(app, _authorize)
+from functions.api.routes import payouts as _payouts_routes  # noqa: E402
+
+_payouts_routes.register(
+    _payouts_routes.Helpers(app, _authorize, _body, _json_document, _tenant_settings, _conflict)
+)
 
 
 @logger.inject_lambda_context(

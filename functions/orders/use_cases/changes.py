@@ -20,7 +20,11 @@ from functions.orders.use_cases.refunds import resume_refund_waits
 from functions.orders.use_cases.returns import return_parcels_moved
 from shared.events import (
     ChargeRefunded,
+    DisputeClosed,
+    DisputeFundsReinstated,
+    DisputeFundsWithdrawn,
     DisputeOpened,
+    DisputeUpdated,
     OrderCancelled,
     OrderFulfilled,
     OrderPlaced,
@@ -31,6 +35,14 @@ from shared.events import (
 )
 from shared.order_aggregate import OrderState
 
+# What the vendor ledger hears of (functions.payouts: chargebacks).
+DISPUTE_EVENTS = (
+    DisputeOpened,
+    DisputeUpdated,
+    DisputeClosed,
+    DisputeFundsWithdrawn,
+    DisputeFundsReinstated,
+)
 SHOP_CANCELLED = c.RefundCause.SHOP_CANCELLED
 PAID_AFTER_CANCELLATION = c.RefundCause.PAID_AFTER_CANCELLATION
 # A shop's cancel reason (Shopify's ``cancel_reason`` words) that says more than "the shop
@@ -83,6 +95,10 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
         return_parcels_moved(ports, event.tenant, order_id, state)
     if isinstance(event, PaymentAuthorized | PaymentSucceeded) and result == "applied":
         _paid_after_cancellation(ports, event.tenant, order_id, state)
+    if isinstance(event, DISPUTE_EVENTS) and result == "applied" and ports.vendor_ledger:
+        settings = ports.tenants.get(event.tenant)
+        if settings is not None:
+            ports.vendor_ledger.disputed(settings, state)
 
 
 def _paid_after_cancellation(ports: Ports, tenant: str, order_id: str, state: OrderState) -> None:

@@ -218,6 +218,8 @@ def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
     customer = customer_of(state)
     shipment = next(iter(state.shipments.values()), None)
     if step.stage == c.Stage.CONFIRMED:
+        if ports.vendor_ledger is not None:
+            ports.vendor_ledger.sold(tenant, state)
         notify(ports, "order_confirmation", state, tenant, customer)
     elif step.stage == c.Stage.SHIPPED and shipment is not None:
         notify(
@@ -300,6 +302,8 @@ def cancel(ports: Ports, step: c.CancelInput) -> dict[str, Any]:
     if paid > 0 and state.currency:
         extra["refund"] = {"amount": paid, "currency": state.currency}
     cause = CANCELLATION_CAUSES[step.reason]
+    if ports.vendor_ledger is not None:
+        ports.vendor_ledger.cancelled(tenant, state)
     voided = void_authorizations(ports, state, tenant, cause)
     notify(ports, "order_cancelled", state, tenant, customer_of(state), extra)
     refunds: list[dict[str, Any]] = []
@@ -350,6 +354,13 @@ def void_authorizations(
     return voided
 
 
+def _release_to_vendors(
+    ports: Ports, tenant: TenantSettings, state: OrderState, lines: list[dict[str, Any]]
+) -> None:
+    if ports.vendor_ledger is not None:
+        ports.vendor_ledger.released(tenant, state, [line["line_id"] for line in lines])
+
+
 def release(ports: Ports, step: c.ReleaseInput) -> dict[str, Any]:
     state, tenant = load(ports, step.tenant, step.order_id)
     held = funds_holding_disputes(state)
@@ -366,7 +377,9 @@ def release(ports: Ports, step: c.ReleaseInput) -> dict[str, Any]:
         # The vendors whose lines arrived are paid; the stage stays delivery_problem.
         if lines:
             ports.records.release_funds(tenant.id, state.order_id, lines)
+            _release_to_vendors(ports, tenant, state, lines)
         return {"released": len(lines)}
     ports.records.release_funds(tenant.id, state.order_id, lines)
+    _release_to_vendors(ports, tenant, state, lines)
     ports.records.set_stage(tenant.id, state.order_id, c.Stage.CLOSED)
     return {"released": len(lines)}

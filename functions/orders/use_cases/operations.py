@@ -64,6 +64,10 @@ def cancel_order(
     for wait in ("review", *c.WaitKind):
         ports.records.take_wait(tenant, order_id, wait)
     due = amount_due(state)
+    settings = ports.tenants.get(tenant)
+    if ports.vendor_ledger is not None and settings is not None:
+        # Before the refunds start, so their completion finds the sale voided.
+        ports.vendor_ledger.cancelled(settings, state)
     refunds = refund_all_payments(ports, tenant, state, cause) if ports.refund_machine else []
     _tell_customer_cancelled(ports, tenant, state, due)
     return {"cancelled": True, "refund_due": due, "refunds": refunds}

@@ -152,6 +152,10 @@ def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
     ports.refunds.completed(tenant_id, order_id, refund_id, prepared.amount, prepared.currency)
     tenant = ports.tenants.get(tenant_id)
     state, _ = ports.orders.load(tenant_id, order_id)
+    if ports.vendor_ledger is not None and tenant is not None:
+        ports.vendor_ledger.refund_completed(
+            tenant, state, refund_id, prepared.amount, prepared.currency
+        )
     if tenant is not None and state.order is not None:
         notify(
             ports,

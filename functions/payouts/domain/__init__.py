@@ -1,0 +1,1 @@
+"""The payouts context's domain: the vendor ledger, what facts post to it, vendors and cycles."""

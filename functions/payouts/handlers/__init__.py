@@ -1,0 +1,1 @@
+"""The payouts context's Lambda entry points."""

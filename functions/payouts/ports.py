@@ -1,0 +1,106 @@
+"""What the payouts use cases need from outside, as protocols; ``composition`` wires the
+adapters in (``adapters/``), tests wire fakes (``tests/payouts_fakes.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from shared.clock import Clock
+
+if TYPE_CHECKING:
+    from functions.payouts.domain.cycles import Cycle, CycleLine, CycleStatus
+    from functions.payouts.domain.ledger import Book, Entry
+    from functions.payouts.domain.vendors import VendorVersion
+    from shared.alerts import Alerts
+    from shared.notify.render import RenderedEmail
+
+
+class VendorStore(Protocol):
+    """Vendors as immutable versions: each save is version n+1 or ``VersionConflict``."""
+
+    def latest(self, tenant: str, vendor_id: str) -> VendorVersion | None: ...
+    def versions(self, tenant: str, vendor_id: str) -> list[VendorVersion]: ...
+    def put(self, tenant: str, version: VendorVersion) -> None: ...
+    def current(self, tenant: str) -> list[VendorVersion]:
+        """The newest version of every vendor of the tenant."""
+        ...
+
+
+class LedgerStore(Protocol):
+    def post(self, tenant: str, entries: Sequence[Entry]) -> int:
+        """Writes the entries not written before (by their keys) and moves the cached balances
+        with them, exactly once; returns how many entries were new."""
+        ...
+
+    def posted(
+        self, tenant: str, holder: str, currency: str, order_id: str, event_id: str, kind: str
+    ) -> list[Entry]:
+        """What one event posted for a holder before (the lines of an order's sale, say)."""
+        ...
+
+    def balances(self, tenant: str, holder: str) -> dict[tuple[str, Book], int]:
+        """A vendor's cached balances by (currency, book). The platform's are not cached (every
+        sale would write that one item): reports sum its entries."""
+        ...
+
+    def entries(
+        self,
+        tenant: str,
+        holder: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Entry]:
+        """The holder's entries by time (``since`` included, ``until`` excluded)."""
+        ...
+
+
+class CycleStore(Protocol):
+    """Payout cycles and their lines."""
+
+    def get(self, tenant: str, cycle_id: str) -> Cycle | None: ...
+
+    def create(self, cycle: Cycle) -> bool:
+        """Writes the draft unless the cycle exists (False then): one run claims a cycle."""
+        ...
+
+    def save(self, cycle: Cycle, expected: CycleStatus) -> None:
+        """Writes the cycle's new state if it is still ``expected`` (``CycleConflict`` else)."""
+        ...
+
+    def put_lines(self, tenant: str, cycle_id: str, lines: Sequence[CycleLine]) -> None: ...
+
+    def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]: ...
+
+    def recent(self, tenant: str, limit: int = 20) -> list[Cycle]:
+        """The tenant's cycles, newest first."""
+        ...
+
+
+class ReportFiles(Protocol):
+    """Where a cycle's files go (the reports bucket)."""
+
+    def put(self, key: str, body: bytes, content_type: str) -> str:
+        """Stores the file; returns where (``s3://bucket/key``)."""
+        ...
+
+
+class Mailer(Protocol):
+    """``shared.notify.mailers``: SES, or .eml files locally; once per idempotency key."""
+
+    def send(self, email: RenderedEmail, idempotency_key: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    vendors: VendorStore
+    ledger: LedgerStore
+    cycles: CycleStore
+    alerts: Alerts
+    clock: Clock
+    files: ReportFiles | None = None
+    mailer: Mailer | None = None
+    # From: of the reports, the instruction and the statements (the operations sender).
+    sender: str | None = None

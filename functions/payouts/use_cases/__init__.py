@@ -1,0 +1,1 @@
+"""What the payouts context does: functions that receive their ports."""

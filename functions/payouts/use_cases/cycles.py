@@ -1,0 +1,196 @@
+"""Running, showing and confirming payout cycles (docs/payouts.md, "Cycles").
+
+``run_cycle`` claims the cycle of the latest cut-off (one conditional write), decides and writes
+every vendor's line, posts the payouts (entries keyed by cycle and vendor), then marks the cycle
+sent. Run again it pays nothing twice: a sent cycle is returned as it is, and a draft (a run
+interrupted half way) resumes from its written lines, whose entries a retry cannot post twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from functions.payouts.domain.cycles import (
+    Cycle,
+    CycleConflict,
+    CycleLine,
+    CycleStatus,
+    LineStatus,
+    cycle_id_for,
+    final_status,
+    latest_cutoff,
+    line_entry,
+    plan_line,
+    recent_credit,
+    release_threshold,
+)
+from functions.payouts.domain.ledger import Book
+from functions.payouts.domain.postings import Refused
+from functions.payouts.domain.settlement import payout_failed
+from functions.payouts.ports import Ports
+from shared.observability import logger
+from shared.tenants import TenantSettings
+
+# What happens once the lines are posted and before the cycle is marked sent: the reports and
+# the instruction to finance (``use_cases.outputs``), given by the caller.
+Send = Callable[[Cycle, list[CycleLine]], object]
+
+
+class CycleNotFound(LookupError):
+    pass
+
+
+def plan(ports: Ports, tenant: TenantSettings, cutoff: datetime) -> list[CycleLine]:
+    """Every vendor's line in every currency it holds money in (nothing posted)."""
+    threshold = release_threshold(tenant.payouts, cutoff)
+    lines = []
+    for version in ports.vendors.current(tenant.id):
+        vendor = version.vendor
+        books: dict[str, dict[Book, int]] = defaultdict(dict)
+        for (currency, book), amount in ports.ledger.balances(tenant.id, vendor.vendor_id).items():
+            books[currency][book] = amount
+        if not books:
+            continue
+        recent = ports.ledger.entries(tenant.id, vendor.vendor_id, since=threshold)
+        for currency in sorted(books):
+            available = books[currency].get(Book.AVAILABLE, 0)
+            carried = books[currency].get(Book.NEGATIVE_CARRIED, 0)
+            if available == 0 and carried == 0:
+                continue
+            lines.append(
+                plan_line(
+                    vendor,
+                    currency,
+                    available,
+                    carried,
+                    recent_credit(recent, vendor.vendor_id, currency, threshold),
+                    tenant.payouts.minimum_payout,
+                )
+            )
+    return lines
+
+
+def run_cycle(
+    ports: Ports, tenant: TenantSettings, send: Send | None = None, now: datetime | None = None
+) -> Cycle:
+    """The cycle of the latest cut-off, run (or resumed) to ``sent``."""
+    now = now or ports.clock.now()
+    cutoff = latest_cutoff(tenant.payouts, tenant.timezone, now)
+    cycle_id = cycle_id_for(cutoff, tenant.timezone)
+    cycle = ports.cycles.get(tenant.id, cycle_id)
+    if cycle is not None and cycle.status is not CycleStatus.DRAFT:
+        return cycle  # run before: nothing is paid twice
+    if cycle is None:
+        draft = Cycle(tenant=tenant.id, cycle_id=cycle_id, cutoff=cutoff, started_at=now)
+        if not ports.cycles.create(draft):
+            logger.info("another run claimed the cycle", extra={"cycle": cycle_id})
+        cycle = ports.cycles.get(tenant.id, cycle_id) or draft
+    if not cycle.lines_complete:
+        lines = plan(ports, tenant, cutoff)
+        ports.cycles.put_lines(tenant.id, cycle_id, lines)
+        payable: dict[str, int] = defaultdict(int)
+        for line in lines:
+            if line.status is LineStatus.PAYABLE:
+                payable[line.currency] += line.amount
+        done = cycle.model_copy(
+            update={"lines_complete": True, "vendors": len(lines), "payable": dict(payable)}
+        )
+        ports.cycles.save(done, CycleStatus.DRAFT)
+        cycle = done
+    else:
+        lines = ports.cycles.lines(tenant.id, cycle_id)
+    # The lines are written before anything is posted: a resumed run posts the same entries,
+    # which the ledger keeps once.
+    entries = [line_entry(tenant.id, cycle_id, line, now) for line in lines]
+    ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    if send is not None:
+        send(cycle, lines)
+    sent = cycle.model_copy(update={"status": CycleStatus.SENT, "sent_at": now})
+    ports.cycles.save(sent, CycleStatus.DRAFT)
+    return sent
+
+
+def cycle_due(ports: Ports, tenant: TenantSettings, now: datetime | None = None) -> bool:
+    """Whether the hourly schedule has a cycle to run (or resume) for the tenant."""
+    now = now or ports.clock.now()
+    cutoff = latest_cutoff(tenant.payouts, tenant.timezone, now)
+    cycle = ports.cycles.get(tenant.id, cycle_id_for(cutoff, tenant.timezone))
+    return cycle is None or cycle.status is CycleStatus.DRAFT
+
+
+def show(ports: Ports, tenant: str, cycle_id: str) -> tuple[Cycle, list[CycleLine]]:
+    cycle = ports.cycles.get(tenant, cycle_id)
+    if cycle is None:
+        raise CycleNotFound(f"no payout cycle {cycle_id!r} for {tenant}")
+    return cycle, ports.cycles.lines(tenant, cycle_id)
+
+
+def confirm(
+    ports: Ports,
+    tenant: str,
+    cycle_id: str,
+    who: str,
+    failed: Mapping[tuple[str, str], str] | None = None,
+) -> Cycle:
+    """Finance's answer: every payable line paid, except ``failed`` ((currency, vendor) →
+    why), whose money returns to the vendor's balance. Once per cycle."""
+    cycle, lines = show(ports, tenant, cycle_id)
+    failed = dict(failed or {})
+    problems = [] if who.strip() else ["a confirmation names who gives it"]
+    if cycle.status is not CycleStatus.SENT:
+        problems.append(f"cycle {cycle_id} is {cycle.status}, not sent: nothing to confirm")
+    payable = {
+        (line.currency, line.vendor_id) for line in lines if line.status is LineStatus.PAYABLE
+    }
+    problems += [
+        f"{v} ({c}) has no payable line in {cycle_id}" for c, v in failed if (c, v) not in payable
+    ]
+    if problems:
+        raise Refused(problems)
+    now = ports.clock.now()
+    answered = []
+    for line in lines:
+        key = (line.currency, line.vendor_id)
+        if line.status is not LineStatus.PAYABLE:
+            answered.append(line)
+        elif key in failed:
+            back = payout_failed(tenant, line.currency, cycle_id, line.vendor_id, line.amount, now)
+            ports.ledger.post(tenant, [back] if back else [])
+            answered.append(
+                line.model_copy(update={"status": LineStatus.FAILED, "reason": failed[key]})
+            )
+        else:
+            answered.append(line.model_copy(update={"status": LineStatus.PAID}))
+    ports.cycles.put_lines(tenant, cycle_id, answered)
+    done = cycle.model_copy(
+        update={
+            "status": final_status(answered),
+            "confirmed_at": now,
+            "confirmed_by": who.strip(),
+        }
+    )
+    try:
+        ports.cycles.save(done, CycleStatus.SENT)
+    except CycleConflict:
+        raise Refused([f"cycle {cycle_id} was confirmed meanwhile"]) from None
+    return done
+
+
+def run_due_cycles(
+    ports: Ports,
+    tenants: list[TenantSettings],
+    send_for: Callable[[TenantSettings], Send] | None = None,
+    now: datetime | None = None,
+) -> list[Cycle]:
+    """The hourly tick: each marketplace tenant whose cut-off has passed since its last cycle
+    (or whose last cycle was interrupted) gets its cycle run."""
+    now = now or ports.clock.now()
+    done = []
+    for tenant in tenants:
+        if not tenant.payouts.enabled or not cycle_due(ports, tenant, now):
+            continue
+        logger.append_keys(tenant=tenant.id)
+        done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+    return done
