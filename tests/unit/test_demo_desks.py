@@ -102,6 +102,7 @@ def test_an_early_fraud_warning_comes_on_a_paid_order_that_never_ships() -> None
     # Nothing for screening to stop: only the issuer's warning should cancel it.
     assert order.total < UNREMARKABLE_TOTAL
     assert order.billing_address.country == order.shipping_address.country
+    assert warned.early_fraud_warning is not None
     warning = day.stripe.get(warned.early_fraud_warning)
     assert warning["actionable"] and warning["charge"] == warned.charges[0]
     radar = [
