@@ -22,10 +22,15 @@ OTHER = {"sub": "u-bob", "email": "bob@else.example", "ecomops:tenants": "acme"}
 
 
 @pytest.fixture
-def planted(aws_env: dict[str, Any], tmp_path: Path) -> Path:
+def planted(aws_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from functions.api.composition import services
+
     os.environ["MAIL_DIR"] = str(tmp_path)
     TenantDirectory(TABLE).save(TENANT)
     store_planted(FixedClock(NOW))
+    # The operator asks on the day the planted facts were stored: whether a period has ended
+    # ("so far") depends on it, never on the machine's date.
+    monkeypatch.setattr(services(), "clock", FixedClock(NOW))
     return tmp_path
 
 
