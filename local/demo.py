@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import urllib.request
 import uuid
@@ -42,6 +43,8 @@ def run_demo(
     observer: Observer | None = None,
 ) -> bool:
     outdir.mkdir(parents=True, exist_ok=True)
+    # The e-mails of an earlier run would be counted as this day's.
+    shutil.rmtree(outdir / "emails", ignore_errors=True)
     t0 = time.monotonic()
     echo("synthesizing the CDK app and deploying it into moto…")
     stack = start(port, synth=True, verbose=False, mail_dir=outdir / "emails")
