@@ -136,3 +136,11 @@ def test_log_bytes_and_custom_metrics_are_counted_from_what_functions_print() ->
     counts = meter.snapshot()
     assert counts.log_bytes == 100 + len(json.dumps(emf)) + 1
     assert counts.metrics == {("EcomOps", "Orders", (("tenant", "acme"),))}
+
+
+def test_the_days_e_mails_are_billed_as_ses_sends() -> None:
+    from local.costs.day import DayReadings, usage_of
+    from local.costs.meter import Counts
+
+    usage = usage_of(DayReadings(counts=Counts(), orders=10, emails=32), tenants=10)
+    assert usage.quantities["ses_email"] == 32
