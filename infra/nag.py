@@ -85,3 +85,22 @@ def acknowledge_tenant_secrets(role: IConstruct, prefix: str, parts: tuple[str, 
         ],
         apply_to_children=True,
     )
+
+
+def acknowledge_reports_prefix(role: IConstruct) -> None:
+    """A function that writes under the reports bucket's ``reports/`` prefix only."""
+    NagSuppressions.add_resource_suppressions(
+        role,
+        [
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="The reports bucket grant is limited to its reports/ prefix, with the "
+                "object-level actions CDK's grant names.",
+                applies_to=[
+                    {"regex": "/^Resource::<StorageReports.*\\.Arn>/reports/\\*$/g"},
+                    "Action::s3:Abort*",
+                ],
+            )
+        ],
+        apply_to_children=True,
+    )

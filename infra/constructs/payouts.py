@@ -8,7 +8,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra import nag
@@ -79,18 +78,4 @@ class PayoutCycles(Construct):
         assert role is not None
         nag.acknowledge_table_grant(role)
         nag.acknowledge_kms_grant(role, "the table, the reports bucket and the topic")
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="The reports bucket grant is limited to its reports/ prefix, with the "
-                    "object-level actions CDK's grant names.",
-                    applies_to=[
-                        {"regex": "/^Resource::<StorageReports.*\\.Arn>/reports/\\*$/g"},
-                        "Action::s3:Abort*",
-                    ],
-                )
-            ],
-            apply_to_children=True,
-        )
+        nag.acknowledge_reports_prefix(role)
