@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 from infra import nag
 from infra.constructs.alerting import Alerting
 from infra.constructs.data import DataStore
-from infra.constructs.lambdas import LambdaToolkit, grant_send_email
+from infra.constructs.lambdas import LambdaToolkit, grant_send_email, hourly
 
 CASES_PATH = "/ops/tenants/{tenant}/disputes"
 CASE_PATH = f"{CASES_PATH}/{{dispute_id}}"
@@ -61,12 +59,11 @@ class Disputes(Construct):
         alerting.client_alerts.grant_publish(self.tick)
         grant_send_email(self.tick)
         # Every hour: a reminder goes out in the hour its threshold is crossed.
-        self.hourly = events.Rule(
+        self.hourly = hourly(
             self,
-            "Hourly",
-            description="Remind client teams of dispute evidence due in 5, 2 and 1 days",
-            schedule=events.Schedule.cron(minute="20"),
-            targets=[targets.LambdaFunction(self.tick, retry_attempts=2)],
+            self.tick,
+            "Remind client teams of dispute evidence due in 5, 2 and 1 days",
+            minute=20,
         )
         assert self.tick.role is not None
         nag.acknowledge_table_grant(self.tick.role)

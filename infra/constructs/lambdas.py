@@ -7,6 +7,7 @@ is granted by the construct that owns it, never a shared role's union.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -164,4 +165,19 @@ def grant_send_email(function: lambda_.Function) -> None:
             )
         ],
         apply_to_children=True,
+    )
+
+
+def hourly(scope: Construct, function: lambda_.IFunction, description: str, minute: int) -> Any:
+    """An hourly EventBridge schedule for a function that decides per tenant whether its local
+    hour has come (one schedule serves every time zone; tenants are added without a deploy)."""
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_events_targets as targets
+
+    return events.Rule(
+        scope,
+        "Hourly",
+        description=description,
+        schedule=events.Schedule.cron(minute=str(minute)),
+        targets=[targets.LambdaFunction(function, retry_attempts=2)],
     )

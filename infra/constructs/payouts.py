@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 from infra import nag
 from infra.constructs.alerting import Alerting
 from infra.constructs.data import DataStore
-from infra.constructs.lambdas import LambdaToolkit, grant_send_email
+from infra.constructs.lambdas import LambdaToolkit, grant_send_email, hourly
 from infra.constructs.storage import Storage
 
 PAYOUTS_PATH = "/ops/tenants/{tenant}/payouts"
@@ -67,12 +65,11 @@ class PayoutCycles(Construct):
         storage.reports.grant_put(self.cycles, "reports/*")
         alerting.client_alerts.grant_publish(self.cycles)
         grant_send_email(self.cycles)
-        self.hourly = events.Rule(
+        self.hourly = hourly(
             self,
-            "Hourly",
-            description="Run the payout cycles whose cut-off has passed",
-            schedule=events.Schedule.cron(minute="20"),
-            targets=[targets.LambdaFunction(self.cycles, retry_attempts=2)],
+            self.cycles,
+            "Run the payout cycles whose cut-off has passed",
+            minute=20,
         )
         role = self.cycles.role
         assert role is not None

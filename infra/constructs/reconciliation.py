@@ -8,8 +8,6 @@ tenants would fan out by order-id ranges with a Distributed Map, described there
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_stepfunctions as sfn
@@ -19,7 +17,7 @@ from constructs import Construct
 from infra import nag
 from infra.constructs.alerting import Alerting
 from infra.constructs.data import DataStore
-from infra.constructs.lambdas import LambdaToolkit, grant_send_email
+from infra.constructs.lambdas import LambdaToolkit, grant_send_email, hourly
 from infra.constructs.storage import Storage
 
 BANK_PREFIX = "bank-statements/"
@@ -108,12 +106,11 @@ class Reconciliation(Construct):
         grant_send_email(self.daily)
         # Every hour: each tenant is reconciled when its local clock reaches its run hour, so
         # one schedule serves every time zone and tenants are added without a deploy.
-        self.hourly = events.Rule(
+        self.hourly = hourly(
             self,
-            "Hourly",
-            description="Reconcile yesterday for tenants whose local run hour it is",
-            schedule=events.Schedule.cron(minute="5"),
-            targets=[targets.LambdaFunction(self.daily, retry_attempts=2)],
+            self.daily,
+            "Reconcile yesterday for tenants whose local run hour it is",
+            minute=5,
         )
 
         for fn in (self.bank_intake, self.daily):

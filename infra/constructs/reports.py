@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 from infra import nag
 from infra.constructs.data import DataStore
-from infra.constructs.lambdas import LambdaToolkit, grant_send_email
+from infra.constructs.lambdas import LambdaToolkit, grant_send_email, hourly
 from infra.constructs.storage import Storage
 
 # The reports' operator routes (``functions/api/routes/reports.py``): added to the operator
@@ -58,12 +56,11 @@ class Reports(Construct):
         storage.reports.grant_put(self.summaries, "reports/*")
         grant_send_email(self.summaries)
         # Every hour, after reconciliation's tick (minute 5): each tenant at its own hour.
-        self.hourly = events.Rule(
+        self.hourly = hourly(
             self,
-            "Hourly",
-            description="Tally yesterday and publish summaries for tenants whose hour it is",
-            schedule=events.Schedule.cron(minute="20"),
-            targets=[targets.LambdaFunction(self.summaries, retry_attempts=2)],
+            self.summaries,
+            "Tally yesterday and publish summaries for tenants whose hour it is",
+            minute=20,
         )
         role = self.summaries.role
         assert role is not None
