@@ -30,6 +30,35 @@ RUNNABLE_PACKAGES = ("functions.",)
 _INVOKE_LOCK = threading.RLock()
 
 
+class SnapshotEnviron(os._Environ):  # type: ignore[type-arg]
+    """``os.environ`` whose whole-environment reads (``copy``, ``items``, ``keys``, ``values``)
+    take one snapshot.
+
+    The dispatcher sets a function's variables for its invocation and removes them after, while
+    other threads of the process go on: moto's Step Functions executions build boto3 clients
+    (botocore copies the environment; urllib reads its proxies from ``items()``), the test
+    thread runs. The stock mapping reads key by key, so a variable removed between listing and
+    reading raised ``KeyError`` in that thread — once in CI, a refund's Lambda step failed with
+    ``Exception: 'TENANT_SECRET_PREFIX'`` before its function ran. Copying the underlying dict is
+    one step under the GIL."""
+
+    def _snapshot(self) -> dict[str, str]:
+        raw = self._data.copy()  # type: ignore[attr-defined]
+        return {self.decodekey(k): self.decodevalue(v) for k, v in raw.items()}
+
+    def copy(self) -> dict[str, str]:
+        return self._snapshot()
+
+    def keys(self) -> Any:
+        return self._snapshot().keys()
+
+    def items(self) -> Any:
+        return self._snapshot().items()
+
+    def values(self) -> Any:
+        return self._snapshot().values()
+
+
 @dataclass
 class LambdaContext:
     """What the Lambda runtime hands a handler as ``context``."""
@@ -191,8 +220,10 @@ def install(dispatcher: Dispatcher) -> Callable[[], None]:
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
     LambdaBackend.send_dynamodb_items = no_stream_trigger  # type: ignore[method-assign,assignment]
+    os.environ.__class__ = SnapshotEnviron
 
     def uninstall() -> None:
+        os.environ.__class__ = os._Environ
         LambdaSimpleBackend.invoke = original_invoke  # type: ignore[method-assign]
         LambdaBackend.send_dynamodb_items = original_stream  # type: ignore[method-assign]
 

@@ -159,7 +159,7 @@ class DisputeDesk:
 
 
 def dispute_desk(table_name: str, orders: OrderStore | None = None) -> DisputeDesk:
-    settings = DisputesSettings.from_env({**os.environ, "TABLE_NAME": table_name})
+    settings = DisputesSettings.from_env(os.environ.copy() | {"TABLE_NAME": table_name})
     return DisputeDesk(build_ports(settings, CLOCK, orders))
 
 

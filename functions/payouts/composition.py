@@ -84,7 +84,7 @@ def _alerts(table_name: str, clock: Clock) -> Alerts:
     from shared.notify.mailers import mailer_for
     from shared.tenants import TenantDirectory
 
-    settings = PayoutsSettings.from_env({**os.environ, "TABLE_NAME": table_name})
+    settings = PayoutsSettings.from_env(os.environ.copy() | {"TABLE_NAME": table_name})
     return Alerting(
         settings.client_alerts_topic,
         tenants=TenantDirectory(table_name),

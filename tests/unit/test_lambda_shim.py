@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.lambda_shim import Dispatcher, FunctionError, FunctionSpec
+from local.lambda_shim import Dispatcher, FunctionError, FunctionSpec, SnapshotEnviron, install
 
 
 @pytest.fixture
@@ -66,3 +66,38 @@ def test_exception_becomes_lambdas_error_payload(fake_module: Any) -> None:
 def test_code_outside_the_project_is_not_run() -> None:
     with pytest.raises(LookupError, match="not project code"):
         Dispatcher.resolve("index.handler")
+
+
+def _environ_losing(kind: type, key: str) -> Any:
+    """An environment from which ``key`` disappears the moment the first value is read — what
+    another thread's invocation ending (its variables removed) does to a reader in between."""
+    data = {"AWS_REGION": "us-east-1", "TABLE_NAME": "t", key: "/ecomops/dev/tenants/"}
+
+    def decode(value: str) -> str:
+        data.pop(key, None)
+        return value
+
+    return kind(data, str, str, str, decode)
+
+
+def test_the_stock_environment_read_whole_fails_when_a_variable_goes_meanwhile() -> None:
+    # The defect the snapshot mends: read key by key, a removed key raises in the reader.
+    with pytest.raises(KeyError, match="TENANT_SECRET_PREFIX"):
+        _environ_losing(os._Environ, "TENANT_SECRET_PREFIX").copy()
+
+
+@pytest.mark.parametrize("read", ["copy", "items", "keys", "values"])
+def test_whole_environment_reads_take_one_snapshot(read: str) -> None:
+    environ = _environ_losing(SnapshotEnviron, "TENANT_SECRET_PREFIX")
+    seen = dict(environ.copy()) if read == "copy" else list(getattr(environ, read)())
+    assert len(seen) == 3
+
+
+def test_installing_the_runtime_makes_the_process_environment_a_snapshot_reader() -> None:
+    uninstall = install(Dispatcher())
+    try:
+        assert type(os.environ) is SnapshotEnviron
+        assert os.environ.copy() == dict(os.environ.items())
+    finally:
+        uninstall()
+    assert type(os.environ) is os._Environ
