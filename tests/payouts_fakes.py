@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TextIO
 
 from functions.payouts.domain.cycles import Cycle, CycleConflict, CycleLine, CycleStatus
 from functions.payouts.domain.ledger import PLATFORM, Book, Entry, Ledger
@@ -138,3 +141,15 @@ class InMemoryFiles:
     def put(self, key: str, body: bytes, content_type: str) -> str:
         self.files[key] = (body, content_type)
         return f"s3://reports/{key}"
+
+    @contextmanager
+    def stream(self, key: str, content_type: str) -> Iterator[TextIO]:
+        out = _Named(f"s3://reports/{key}")
+        yield out  # stored only when the block ends without raising, as the bucket's upload
+        self.files[key] = (out.getvalue().encode(), content_type)
+
+
+class _Named(io.StringIO):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name

@@ -4,9 +4,10 @@ adapters in (``adapters/``), tests wire fakes (``tests/payouts_fakes.py``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from shared.clock import Clock
 
@@ -84,6 +85,13 @@ class ReportFiles(Protocol):
 
     def put(self, key: str, body: bytes, content_type: str) -> str:
         """Stores the file; returns where (``s3://bucket/key``)."""
+        ...
+
+    def stream(self, key: str, content_type: str) -> AbstractContextManager[TextIO]:
+        """A file written as it is made (a detailed report of millions of rows, never held
+        whole): text written to the stream is stored in parts; on leaving the block the file
+        is complete, or, when the block raised, nothing is stored. The stream's ``name`` is
+        where the file is (as ``put`` returns it)."""
         ...
 
 

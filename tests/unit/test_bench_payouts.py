@@ -9,8 +9,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT = re.compile(
-    r"^RESULT cycle_s=\d+\.\d{3} peak_rss_mb=\d+ entries=\d+ balanced=1 month_s=\d+\.\d{3} "
-    r"naive_balances_s=\d+\.\d{3} ddb_writes_per_line=\d+\.\d{3} ddb_requests_per_line=\d+\.\d{3}$"
+    r"^RESULT cycle_s=\d+\.\d{3} cycle_cpu_s=\d+\.\d{3} peak_rss_mb=\d+ entries=\d+ balanced=1 "
+    r"month_s=\d+\.\d{3} "
+    r"naive_balances_s=\d+\.\d{3} ddb_writes_per_line=\d+\.\d{3} ddb_requests_per_line=\d+\.\d{3} "
+    r"ddb_writes_per_line_split=\d+\.\d{3} ddb_requests_per_line_split=\d+\.\d{3}$"
 )
 
 

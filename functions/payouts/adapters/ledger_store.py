@@ -79,28 +79,46 @@ def _decode(tenant: str, currency: str, raw: dict[str, Any]) -> Entry:
     )
 
 
+# DynamoDB's limit of items in one transaction.
+MAX_TRANSACTION_ITEMS = 100
+
+_Group = tuple[str, str, str, str, str]  # holder, currency, order, event, kind
+
+
 class DynamoLedger:
     def __init__(self, table_name: str, retention: Retention | None = None) -> None:
         self.table_name = table_name
         self.retention = retention
         self.writes = 0  # items written (entries' groups and balances), for the bench
+        self.requests = 0  # write requests (transactions), for the bench
 
     def post(self, tenant: str, entries: Sequence[Entry]) -> int:
-        groups: dict[tuple[str, str, str, str, str], list[Entry]] = defaultdict(list)
+        """Every holder's entries of the call (an event: an order's sale over its vendors) in
+        one transaction with the balances they move, when DynamoDB's 100 items allow; else,
+        or when one holder's item was written before (a retry that got half way cannot, but a
+        replay of part of an event can), one transaction per holder as each stands."""
+        groups: dict[_Group, list[Entry]] = defaultdict(list)
         for item in entries:
             if item.tenant != tenant:
                 raise ValueError(f"an entry of {item.tenant} posted for {tenant}")
             groups[(home(item), item.currency, item.order_id, item.event_id, item.kind)].append(
                 item
             )
+        fresh: dict[_Group, list[Entry]] = {}
+        for group, items in groups.items():
+            written = {e.key for e in self.posted(tenant, *group)}
+            new = list({e.key: e for e in items if e.key not in written}.values())
+            if new:
+                fresh[group] = new
         added = 0
-        for (holder, currency, order_id, event_id, kind), items in groups.items():
-            written = {
-                e.key for e in self.posted(tenant, holder, currency, order_id, event_id, kind)
-            }
-            fresh = list({e.key: e for e in items if e.key not in written}.values())
-            if fresh and self._write(tenant, holder, currency, order_id, event_id, kind, fresh):
-                added += len(fresh)
+        for batch in _batches(fresh):
+            if len(batch) > 1 and self._write(tenant, {g: fresh[g] for g in batch}):
+                added += sum(len(fresh[g]) for g in batch)
+                continue
+            # One holder at a time: each group's item is written once, whatever the others.
+            for group in batch:
+                if self._write(tenant, {group: fresh[group]}):
+                    added += len(fresh[group])
         return added
 
     def posted(
@@ -123,81 +141,78 @@ class DynamoLedger:
             found.extend(_decode(tenant, currency, raw) for raw in json.loads(item["entries"]["S"]))
         return found
 
-    def _write(
-        self,
-        tenant: str,
-        holder: str,
-        currency: str,
-        order_id: str,
-        event_id: str,
-        kind: str,
-        items: list[Entry],
-    ) -> bool:
-        """One item for the entries not written before, named by their keys, in one
-        transaction with the balances they move; False when a retry wrote it first."""
-        moves: dict[str, dict[Book, int]] = defaultdict(lambda: defaultdict(int))
-        for item in items:
-            for p in item.postings:
-                if p.account.holder != PLATFORM:
-                    moves[p.account.holder][p.account.book] += p.amount
-        pk = keys.vendor_ledger_pk(tenant, holder)
-        key = set_hash([e.key for e in items])
+    def _write(self, tenant: str, groups: dict[_Group, list[Entry]]) -> bool:
+        """One item per group for its entries not written before, named by their keys, in one
+        transaction with the balances they move (one update per balance item); False when one
+        of the items was written before (a retry or a replay: nothing of this call is)."""
+        moves: dict[tuple[str, str], dict[Book, int]] = defaultdict(lambda: defaultdict(int))
+        writes: list[dict[str, Any]] = []
         ttl = self.retention.attribute(tenant) if self.retention else {}
-        occurred = min(i.occurred_at for i in items).isoformat()
-        writes: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": {
-                        "PK": {"S": pk},
-                        "SK": {
-                            "S": keys.vendor_ledger_sk(
-                                group_prefix(currency, order_id, event_id, kind), key
-                            )
-                        },
-                        "GSI2PK": {"S": pk},
-                        "GSI2SK": {"S": keys.vendor_ledger_time_sk(occurred, key)},
-                        "kind": {"S": "vendor_ledger"},
-                        "tenant": {"S": tenant},
-                        "currency": {"S": currency},
-                        "entries": {"S": json.dumps([_encode(i) for i in items])},
-                        **ttl,
-                    },
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
-        ]
-        for vendor, books in sorted(moves.items()):
-            moved = {book: n for book, n in books.items() if n}
-            if not moved:
-                continue
-            pk_b, sk_b = keys.vendor_balance(tenant, vendor, currency)
-            names = {f"#{b.value}": b.value for b in moved}
-            values: dict[str, Any] = {f":{b.value}": {"N": str(n)} for b, n in moved.items()}
-            values[":one"] = {"N": "1"}
+        for (holder, currency, order_id, event_id, kind), items in groups.items():
+            for item in items:
+                for account, amount in item.moves():
+                    if account.holder != PLATFORM:
+                        moves[(account.holder, currency)][account.book] += amount
+            pk = keys.vendor_ledger_pk(tenant, holder)
+            key = set_hash([e.key for e in items])
+            occurred = min(i.occurred_at for i in items).isoformat()
             writes.append(
                 {
-                    "Update": {
+                    "Put": {
                         "TableName": self.table_name,
-                        "Key": {"PK": {"S": pk_b}, "SK": {"S": sk_b}},
-                        "UpdateExpression": "ADD "
-                        + ", ".join(f"#{b.value} :{b.value}" for b in moved)
-                        + ", #moves :one",
-                        "ExpressionAttributeNames": {**names, "#moves": "moves"},
-                        "ExpressionAttributeValues": values,
+                        "Item": {
+                            "PK": {"S": pk},
+                            "SK": {
+                                "S": keys.vendor_ledger_sk(
+                                    group_prefix(currency, order_id, event_id, kind), key
+                                )
+                            },
+                            "GSI2PK": {"S": pk},
+                            "GSI2SK": {"S": keys.vendor_ledger_time_sk(occurred, key)},
+                            "kind": {"S": "vendor_ledger"},
+                            "tenant": {"S": tenant},
+                            "currency": {"S": currency},
+                            "entries": {"S": json.dumps([_encode(i) for i in items])},
+                            **ttl,
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 }
             )
+        for (vendor, currency), books in sorted(moves.items()):
+            moved = {book: n for book, n in books.items() if n}
+            if moved:
+                writes.append(self._balance_update(tenant, vendor, currency, moved))
         client = aws.client("dynamodb")
         try:
             client.transact_write_items(TransactItems=writes)
         except client.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
                 return False  # written before: a retry or a replay adds nothing
             raise
         self.writes += len(writes)
+        self.requests += 1
         return True
+
+    def _balance_update(
+        self, tenant: str, vendor: str, currency: str, moved: dict[Book, int]
+    ) -> dict[str, Any]:
+        pk_b, sk_b = keys.vendor_balance(tenant, vendor, currency)
+        names = {f"#{b.value}": b.value for b in moved}
+        values: dict[str, Any] = {f":{b.value}": {"N": str(n)} for b, n in moved.items()}
+        values[":one"] = {"N": "1"}
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"PK": {"S": pk_b}, "SK": {"S": sk_b}},
+                "UpdateExpression": "ADD "
+                + ", ".join(f"#{b.value} :{b.value}" for b in moved)
+                + ", #moves :one",
+                "ExpressionAttributeNames": {**names, "#moves": "moves"},
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     def balances(self, tenant: str, holder: str) -> dict[tuple[str, Book], int]:
         if holder == PLATFORM:
@@ -249,3 +264,30 @@ class DynamoLedger:
                 ):
                     found.append(entry)
         return sorted(found, key=lambda e: (e.occurred_at, e.key))
+
+
+def _items_of(group: _Group, items: Sequence[Entry]) -> set[tuple[str, ...]]:
+    """The table items a group's write touches: its entries item and its balance items."""
+    currency = group[1]
+    touched: set[tuple[str, ...]] = {("entries", *group)}
+    for item in items:
+        for account, amount in item.moves():
+            if account.holder != PLATFORM and amount:
+                touched.add(("balance", account.holder, currency))
+    return touched
+
+
+def _batches(groups: dict[_Group, list[Entry]]) -> list[list[_Group]]:
+    """The groups packed in order into transactions of at most ``MAX_TRANSACTION_ITEMS``
+    items (a balance item moved by two groups counts once: its moves are added up)."""
+    batches: list[list[_Group]] = []
+    touched: set[tuple[str, ...]] = set()
+    for group, items in groups.items():
+        mine = _items_of(group, items)
+        if batches and len(touched | mine) <= MAX_TRANSACTION_ITEMS:
+            batches[-1].append(group)
+            touched |= mine
+        else:
+            batches.append([group])
+            touched = set(mine)
+    return batches

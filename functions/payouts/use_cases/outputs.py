@@ -6,18 +6,18 @@ idempotency key of the cycle, so a resumed cycle sends nothing twice."""
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, TextIO
 
 from functions.payouts.domain.cycles import Cycle, CycleLine, LineStatus
 from functions.payouts.domain.ledger import Entry
 from functions.payouts.domain.reports import (
+    CycleReport,
     Debtor,
     SummaryRow,
-    cycle_reports,
     other_lines,
     payouts_csv,
     sepa_file,
@@ -26,6 +26,7 @@ from functions.payouts.domain.reports import (
     summary_csv,
     to_json,
 )
+from functions.payouts.domain.vendors import Vendor
 from functions.payouts.ports import Ports
 from shared.notify.render import RenderedEmail, brand_of, render_pair
 from shared.observability import logger
@@ -40,14 +41,10 @@ def report_key(tenant: str, cycle_id: str, part: str) -> str:
     return f"reports/{tenant}/payouts/{cycle_id}/{part}"
 
 
-def period_entries(ports: Ports, tenant: TenantSettings, cycle: Cycle) -> dict[str, list[Entry]]:
-    """Each vendor's entries since the previous cycle's cut-off."""
+def period_start(ports: Ports, tenant: TenantSettings, cycle: Cycle) -> datetime | None:
+    """The previous cycle's cut-off: a cycle reports the entries since then."""
     earlier = [c for c in ports.cycles.recent(tenant.id, 2) if c.cutoff < cycle.cutoff]
-    since = earlier[0].cutoff if earlier else None
-    return {
-        v.vendor.vendor_id: ports.ledger.entries(tenant.id, v.vendor.vendor_id, since=since)
-        for v in ports.vendors.current(tenant.id)
-    }
+    return earlier[0].cutoff if earlier else None
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -138,11 +135,28 @@ def _mail(
 def send_outputs(
     ports: Ports, tenant: TenantSettings, cycle: Cycle, lines: list[CycleLine]
 ) -> list[str]:
-    """Stores the cycle's files and sends its e-mails; returns where the files are."""
-    entries = period_entries(ports, tenant, cycle)
-    detail_rows = io.StringIO()
-    rows = cycle_reports(cycle.cycle_id, lines, entries, detail_rows)
+    """Stores the cycle's files and sends its e-mails; returns where the files are.
+
+    One pass over the vendors, one at a time: each vendor's entries of the period are read,
+    added to both reports (the detailed one streamed to the bucket as it is written) and told
+    in the vendor's statement, then let go; only the summary's sums stay. A month of a large
+    marketplace is never held whole (docs/payouts.md, "The bench")."""
+    since = period_start(ports, tenant, cycle)
+    brand = brand_of(tenant).display_name
+    by_vendor = {line.vendor_id: line for line in lines}
     files: list[str] = []
+    detail_at = ""
+    with _detail_out(ports, report_key(tenant.id, cycle.cycle_id, "detail.csv")) as out:
+        detail_at = out.name if out is not None else ""
+        report = CycleReport(cycle.cycle_id, out)
+        for version in sorted(ports.vendors.current(tenant.id), key=lambda v: v.vendor.vendor_id):
+            vendor = version.vendor
+            items = ports.ledger.entries(tenant.id, vendor.vendor_id, since=since)
+            report.add(vendor.vendor_id, items)
+            line = by_vendor.get(vendor.vendor_id)
+            if items or line is not None:
+                _statement(ports, tenant, cycle, brand, vendor, items, line)
+    rows = report.summary(lines)
 
     def put(part: str, body: str | bytes, content_type: str) -> None:
         if ports.files is None:
@@ -153,7 +167,8 @@ def send_outputs(
         )
 
     put("summary.csv", summary_csv(rows), "text/csv")
-    put("detail.csv", detail_rows.getvalue(), "text/csv")
+    if detail_at:
+        files.append(detail_at)
     put("report.json", to_json(cycle, rows, lines), "application/json")
     debtor = _debtor(tenant)
     execution = cycle.cutoff.date() + timedelta(days=1)
@@ -164,7 +179,6 @@ def send_outputs(
     by_hand = [*other_lines(lines), *(sepa_lines(lines) if debtor is None else [])]
     if by_hand:
         put("other-payouts.csv", payouts_csv(by_hand), "text/csv")
-    brand = brand_of(tenant).display_name
     finance = tuple(tenant.finance_emails or tenant.alert_emails)
     context = report_context(tenant, cycle, rows, files)
     _mail(
@@ -203,31 +217,45 @@ def send_outputs(
             f"{tenant.id}:payouts:{cycle.cycle_id}:instruction",
             team=True,
         )
-    by_vendor = {line.vendor_id: line for line in lines}
-    for version in ports.vendors.current(tenant.id):
-        vendor = version.vendor
-        items = entries.get(vendor.vendor_id, [])
-        line = by_vendor.get(vendor.vendor_id)
-        if not items and line is None:
-            continue
-        balances = ports.ledger.balances(tenant.id, vendor.vendor_id)
-        _mail(
-            ports,
-            tenant,
-            "vendor_statement",
-            "vendor_statement",
-            {
-                "cycle_id": cycle.cycle_id,
-                "cutoff": cycle.cutoff,
-                "vendor_name": vendor.name,
-                "s": statement(vendor.vendor_id, items, line, balances),
-            },
-            f"[{brand}] Your statement, cycle {cycle.cycle_id}",
-            vendor.emails,
-            f"{tenant.id}:payouts:{cycle.cycle_id}:statement:{vendor.vendor_id}",
-            team=False,
-        )
     return files
+
+
+@contextmanager
+def _detail_out(ports: Ports, key: str) -> Iterator[TextIO | None]:
+    """The detailed report's stream in the bucket (none without a bucket: only the sums)."""
+    if ports.files is None:
+        yield None
+        return
+    with ports.files.stream(key, "text/csv") as out:
+        yield out
+
+
+def _statement(
+    ports: Ports,
+    tenant: TenantSettings,
+    cycle: Cycle,
+    brand: str,
+    vendor: Vendor,
+    items: Sequence[Entry],
+    line: CycleLine | None,
+) -> None:
+    balances = ports.ledger.balances(tenant.id, vendor.vendor_id)
+    _mail(
+        ports,
+        tenant,
+        "vendor_statement",
+        "vendor_statement",
+        {
+            "cycle_id": cycle.cycle_id,
+            "cutoff": cycle.cutoff,
+            "vendor_name": vendor.name,
+            "s": statement(vendor.vendor_id, items, line, balances),
+        },
+        f"[{brand}] Your statement, cycle {cycle.cycle_id}",
+        vendor.emails,
+        f"{tenant.id}:payouts:{cycle.cycle_id}:statement:{vendor.vendor_id}",
+        team=False,
+    )
 
 
 def _debtor(tenant: TenantSettings) -> Debtor | None:
