@@ -152,9 +152,8 @@ class Money(BaseModel):
         pattern = f"%d.%0{digits}d"
 
         def text(amount: int) -> str:
-            if amount < 0:
-                return "-" + pattern % divmod(-amount, scale)
-            return pattern % divmod(amount, scale)
+            shown: str = pattern % divmod(abs(amount), scale)
+            return "-" + shown if amount < 0 else shown
 
         return text
 
