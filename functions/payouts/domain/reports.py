@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any, TextIO
 
 from functions.payouts.domain.cycles import Cycle, CycleLine, LineStatus
-from functions.payouts.domain.ledger import Book, Entry, EntryKind
+from functions.payouts.domain.ledger import Account, Book, Entry, EntryKind
 from shared.money import Money
 
 _REFUNDS = frozenset({EntryKind.REFUND, EntryKind.RETURN, EntryKind.VOID})
@@ -136,14 +136,15 @@ class CycleReport:
                     currency, Money.decimal_text_for(currency)
                 )
             moved = commission = suspense = 0
-            flat = iter(item.flat())
-            for account, amount in zip(flat, flat, strict=True):
-                if account.holder == vendor_id:  # type: ignore[union-attr]
-                    moved += amount  # type: ignore[operator]
-                elif account.book is commission_book:  # type: ignore[union-attr]
-                    commission += amount  # type: ignore[operator]
-                elif account.book is suspense_book:  # type: ignore[union-attr]
-                    suspense += amount  # type: ignore[operator]
+            flat = item.flat()
+            for i in range(0, len(flat), 2):
+                account: Account = flat[i]  # type: ignore[assignment]
+                if account.holder == vendor_id:
+                    moved += flat[i + 1]  # type: ignore[operator]
+                elif account.book is commission_book:
+                    commission += flat[i + 1]  # type: ignore[operator]
+                elif account.book is suspense_book:
+                    suspense += flat[i + 1]  # type: ignore[operator]
             pairs = iter(item.flat_refs())
             refs = dict(zip(pairs, pairs, strict=True))
             amount = suspense if "suspense" in refs else moved
@@ -154,7 +155,7 @@ class CycleReport:
                 sums[_GROSS] += int(gross)
                 sums[_DISCOUNTS] += int(discount)
                 sums[_FEES] += int(vendor_fee)
-            else:
+            elif kind is not release:  # releases move nothing the summary sums
                 field = summed_as.get(kind)
                 if field is not None:
                     sums[field[0]] += field[1] * amount
