@@ -149,3 +149,4 @@ class EcomOpsStack(Stack):
         CfnOutput(self, "RefundStateMachine", value=self.refunds.state_machine.state_machine_arn)
         CfnOutput(self, "ReconcileFunction", value=self.reconciliation.daily.function_name)
         CfnOutput(self, "ReportsFunction", value=self.reports.summaries.function_name)
+        CfnOutput(self, "PayoutCyclesFunction", value=self.payouts.cycles.function_name)
