@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
-    from functions.payouts.ports import Ports
+    from functions.payouts.ports import Mailer, NotificationLog, Ports
     from shared.alerts import Alerts
     from shared.order_aggregate import OrderState
     from shared.tenants import TenantDirectory, TenantSettings
@@ -125,15 +125,24 @@ def tenant_directory(env: Mapping[str, str] | None = None) -> TenantDirectory:
 
 
 class VendorLedgerHooks:
-    """The orders context's ``VendorLedger`` port: the payouts use cases on these ports."""
+    """The orders context's ``VendorLedger`` port: the payouts use cases on these ports.
+
+    Each hook posts the ledger's entries and tells the vendors (``use_cases.vendor_news``),
+    independently: the e-mails go out even when the ledger's write fails (the step raises and
+    is retried; nothing is sent twice), and a mail that fails never raises, so it cannot undo
+    or hold up the ledger's entries or the order."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
     def sold(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_sold
+        from functions.payouts.use_cases.vendor_news import tell_of_order
 
-        order_sold(self.ports, tenant, state)
+        try:
+            order_sold(self.ports, tenant, state)
+        finally:
+            tell_of_order(self.ports, tenant, state)
 
     def released(self, tenant: TenantSettings, state: OrderState, line_ids: list[str]) -> None:
         from functions.payouts.use_cases.flows import order_released
@@ -142,8 +151,12 @@ class VendorLedgerHooks:
 
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_cancelled
+        from functions.payouts.use_cases.vendor_news import tell_of_cancellation
 
-        order_cancelled(self.ports, tenant, state)
+        try:
+            order_cancelled(self.ports, tenant, state)
+        finally:
+            tell_of_cancellation(self.ports, tenant, state)
 
     def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_disputed
@@ -154,10 +167,28 @@ class VendorLedgerHooks:
         self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
     ) -> None:
         from functions.payouts.use_cases.flows import refund_completed
+        from functions.payouts.use_cases.vendor_news import tell_of_refund
 
-        refund_completed(self.ports, tenant, state, refund_id, amount, currency)
+        try:
+            refund_completed(self.ports, tenant, state, refund_id, amount, currency)
+        finally:
+            tell_of_refund(self.ports, tenant, state, refund_id, amount, currency)
 
 
-def vendor_ledger(table_name: str, clock: Clock, alerts: Alerts) -> VendorLedgerHooks:
-    """Built by the orders composition root with its own alerts (one notice log)."""
-    return VendorLedgerHooks(build_ports(table_name, clock, alerts))
+def vendor_ledger(
+    table_name: str,
+    clock: Clock,
+    alerts: Alerts,
+    mailer: Mailer | None = None,
+    notifications: NotificationLog | None = None,
+    sender: str | None = None,
+) -> VendorLedgerHooks:
+    """Built by the orders composition root with its own alerts (one notice log), and its
+    mailer and notification log: vendors' e-mails are kept once beside the order, as the
+    customer's are. ``sender``: From: of the vendors' e-mails (the operations sender)."""
+    from dataclasses import replace
+
+    ports = build_ports(table_name, clock, alerts)
+    return VendorLedgerHooks(
+        replace(ports, mailer=mailer, notifications=notifications, sender=sender)
+    )
