@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
-    from functions.payouts.ports import Mailer, NotificationLog, Ports
+    from functions.payouts.ports import FinanceLinks, Mailer, NotificationLog, Ports
     from shared.alerts import Alerts
     from shared.order_aggregate import OrderState
     from shared.tenants import TenantDirectory, TenantSettings
@@ -33,6 +33,7 @@ _ENV = {
     "mail_dir": "MAIL_DIR",
     "ops_sender": "OPS_SENDER",
     "public_api_url": "PUBLIC_API_URL",
+    "tenant_secret_prefix": "TENANT_SECRET_PREFIX",
 }
 
 
@@ -46,6 +47,8 @@ class PayoutsSettings(BaseModel):
     mail_dir: str | None = None
     ops_sender: str | None = None
     public_api_url: str | None = None
+    # Where the tenants' link-signing keys are (the finance e-mail's signed links).
+    tenant_secret_prefix: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PayoutsSettings:
@@ -112,7 +115,19 @@ def ports_from_env(clock: Clock | None = None, env: Mapping[str, str] | None = N
         files=S3ReportFiles(settings.reports_bucket) if settings.reports_bucket else None,
         mailer=mailer_for(settings.mail_dir, clock),
         sender=ops_sender_of(settings.ops_sender),
+        finance_links=_finance_links(settings),
     )
+
+
+def _finance_links(settings: PayoutsSettings) -> FinanceLinks | None:
+    """Signed links in the instruction to finance, when the deployment has a public API."""
+    if not settings.public_api_url:
+        return None
+    from functions.payouts.adapters.finance_links import SignedFinanceLinks
+    from shared.tenant_secrets import LINKS, TenantSecrets
+
+    secrets = TenantSecrets(parts=LINKS, prefix=settings.tenant_secret_prefix)
+    return SignedFinanceLinks(secrets, settings.public_api_url)
 
 
 def tenant_directory(env: Mapping[str, str] | None = None) -> TenantDirectory:

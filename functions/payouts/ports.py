@@ -72,6 +72,10 @@ class CycleStore(Protocol):
 
     def put_lines(self, tenant: str, cycle_id: str, lines: Sequence[CycleLine]) -> None: ...
 
+    def save_line(self, tenant: str, cycle_id: str, line: CycleLine, expected: CycleLine) -> None:
+        """Writes one line's new state if it is still ``expected`` (``CycleConflict`` else)."""
+        ...
+
     def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]: ...
 
     def recent(self, tenant: str, limit: int = 20) -> list[Cycle]:
