@@ -13,9 +13,32 @@ from urllib.parse import parse_qs
 
 from functions.api.composition import services
 from shared.observability import logger
-from shared.signed_links import LinkRefused, keyring
+from shared.signed_links import (
+    LinkBadSignature,
+    LinkMalformed,
+    LinkRefused,
+    LinkUnknownKey,
+    LinkWrongTenant,
+    keyring,
+)
 
 MAX_FORM_BYTES = 4096  # a token is at most 1 KB; anything larger is not our form
+
+# Refusals worded the same whatever the link is about (each route adds its own).
+COMMON_REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
+    LinkMalformed: (
+        400,
+        "This link is incomplete or damaged. Open it again from the e-mail, making sure the "
+        "whole address was copied.",
+    ),
+    LinkUnknownKey: (
+        403,
+        "This link was signed with a key this shop no longer accepts; it may come from an old "
+        "e-mail.",
+    ),
+    LinkBadSignature: (403, "This link has been altered: its signature does not match."),
+    LinkWrongTenant: (403, "This link belongs to another shop."),
+}
 
 HEADERS = {
     "content-type": "text/html; charset=utf-8",

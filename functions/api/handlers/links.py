@@ -18,21 +18,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.api.composition import services
-from functions.api.link_pages import form_token, page, refusal_page, tenant_keys
+from functions.api.link_pages import COMMON_REFUSALS, form_token, page, refusal_page, tenant_keys
 from shared.clock import epoch_seconds
 from shared.observability import logger
 from shared.signed_links import (
     DECISIONS,
     LinkAlreadyUsed,
-    LinkBadSignature,
     LinkClaims,
     LinkExpired,
-    LinkMalformed,
     LinkRefused,
-    LinkUnknownKey,
     LinkWrongDecision,
     LinkWrongOrder,
-    LinkWrongTenant,
     redeem,
     verify_link,
 )
@@ -42,19 +38,8 @@ BY = "signed-link"
 
 
 _REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
-    LinkMalformed: (
-        400,
-        "This link is incomplete or damaged. Open it again from the e-mail, making sure the "
-        "whole address was copied.",
-    ),
-    LinkUnknownKey: (
-        403,
-        "This link was signed with a key this shop no longer accepts; it may come from an old "
-        "e-mail.",
-    ),
-    LinkBadSignature: (403, "This link has been altered: its signature does not match."),
+    **COMMON_REFUSALS,
     LinkExpired: (403, "This link has expired: the time to review this order is over."),
-    LinkWrongTenant: (403, "This link belongs to another shop."),
     LinkWrongOrder: (403, "This link belongs to another order."),
     LinkWrongDecision: (403, "This link is for the other decision on this order."),
     LinkAlreadyUsed: (

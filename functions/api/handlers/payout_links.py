@@ -19,20 +19,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.api.composition import services
-from functions.api.link_pages import form_fields, page, refusal_page, tenant_keys
+from functions.api.link_pages import COMMON_REFUSALS, form_fields, page, refusal_page, tenant_keys
 from shared.clock import epoch_seconds
 from shared.observability import logger
 from shared.signed_links import (
     ActionClaims,
     LinkAlreadyUsed,
-    LinkBadSignature,
     LinkExpired,
-    LinkMalformed,
     LinkRefused,
-    LinkUnknownKey,
     LinkWrongAction,
     LinkWrongSubject,
-    LinkWrongTenant,
     verify_action_link,
 )
 from shared.tenant_secrets import UnknownTenant
@@ -42,23 +38,12 @@ MAX_REASON = 200
 MARKS = ("paid", "failed")  # functions.payouts.domain.cycles.MARKS, without loading pydantic
 
 _REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
-    LinkMalformed: (
-        400,
-        "This link is incomplete or damaged. Open it again from the e-mail, making sure the "
-        "whole address was copied.",
-    ),
-    LinkUnknownKey: (
-        403,
-        "This link was signed with a key this shop no longer accepts; it may come from an old "
-        "e-mail.",
-    ),
-    LinkBadSignature: (403, "This link has been altered: its signature does not match."),
+    **COMMON_REFUSALS,
     LinkExpired: (
         403,
         "This link has expired. Mark the payouts in the back office instead "
         "(ecomops payouts confirm).",
     ),
-    LinkWrongTenant: (403, "This link belongs to another shop."),
     LinkWrongSubject: (403, "This link belongs to another payout cycle or vendor."),
     LinkWrongAction: (403, "This link is for the other answer (paid or failed)."),
     LinkAlreadyUsed: (
