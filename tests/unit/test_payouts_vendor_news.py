@@ -10,11 +10,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from functions.orders import contracts as c
 from functions.orders.use_cases import lifecycle, operations, refunds
 from functions.payouts.composition import VendorLedgerHooks
 from functions.payouts.domain.ledger import Account, Book, EntryKind
+from functions.payouts.domain.postings import (
+    Context,
+    FeeBearer,
+    OrderLine,
+    Rate,
+    SaleLine,
+    allocate,
+    refund_by_amount,
+)
+from functions.payouts.domain.vendor_news import order_news, refund_news
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Address, Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
@@ -261,3 +273,89 @@ def test_a_shop_that_is_not_a_marketplace_tells_no_vendor() -> None:
     w = Wired(shop)
     w.confirm()
     assert w.vendor_mails() == []
+
+
+def test_a_vendor_not_paid_in_the_orders_currency_is_still_told_what_to_ship() -> None:
+    w = Wired()
+    usd_only = {
+        **vendor("v-b"),
+        "currencies": ["USD"],
+        "payout": {**vendor("v-b")["payout"], "currency": "USD"},
+    }
+    save_vendor(w.payouts, "acme", usd_only, "ops")
+    w.confirm()
+    b = next(m for m in w.vendor_mails() if m.to == ("v-b@example.com",))
+    assert "1 \N{MULTIPLICATION SIGN} Bowl (SKU BOWL-1): charged €24.00, your share €0.00" in b.text
+
+
+# -- the amounts told, as the ledger posts them ---------------------------------------------------
+
+
+@st.composite
+def _orders(draw: st.DrawFn) -> tuple[OrderPlaced, list[SaleLine]]:
+    count = draw(st.integers(1, 6))
+    items = [
+        LineItem(
+            line_id=f"l{i}",
+            name=f"Item {i}",
+            quantity=draw(st.integers(1, 4)),
+            unit_price=Money.of(draw(st.integers(0, 9_999)), "EUR"),
+            vendor_id=draw(st.sampled_from(("v-a", "v-b", "v-c"))),
+        )
+        for i in range(count)
+    ]
+    rates = {
+        item.line_id: Rate(draw(st.integers(0, 10_000)), draw(st.integers(0, 300)))
+        for item in items
+    }
+    gross = sum(i.unit_price.amount * i.quantity for i in items)
+    sold = allocate(
+        [
+            OrderLine(i.line_id, i.vendor_id, i.quantity, i.unit_price.amount, sku=f"S{n}")
+            for n, i in enumerate(items)
+        ],
+        discount=draw(st.integers(0, gross)),
+        shipping=draw(st.integers(0, 2_000)),
+        tax=draw(st.integers(0, 2_000)),
+        gateway_fee=draw(st.integers(0, 500)),
+        rates=rates,
+        fees_borne_by=draw(st.sampled_from(FeeBearer)),
+    )
+    placed = OrderPlaced(
+        tenant="acme",
+        source=Source.SHOP,
+        source_event_id="p",
+        occurred_at=T0,
+        order_id="o-1",
+        currency="EUR",
+        total=Money.of(sum(line.charged for line in sold), "EUR"),
+        lines=tuple(items),
+        customer=Customer(email="bob@example.com"),
+    )
+    return placed, sold
+
+
+@settings(max_examples=150, deadline=None)
+@given(_orders(), st.data())
+def test_each_vendor_is_told_its_share_exactly_as_the_ledger_takes_it(
+    order: tuple[OrderPlaced, list[SaleLine]], data: st.DataObject
+) -> None:
+    placed, sold = order
+    charged = sum(line.charged for line in sold)
+    told = order_news(placed, sold)
+    # What the order told the vendors adds up to the order, line by line, once.
+    assert sum(n.amount for n in told) == charged
+    assert sorted(line.line_id for n in told for line in n.lines) == sorted(
+        line.line_id for line in sold
+    )
+    assert sum(n.vendor_amount for n in told) == sum(line.vendor_net for line in sold)
+    amount = data.draw(st.integers(1, max(1, charged)))
+    refunded = refund_news(placed, sold, "r1", amount, returned=False)
+    ctx = Context("acme", "EUR", "o-1")
+    entries = refund_by_amount(ctx, "r1", sold, amount, T0)
+    if charged:
+        assert sum(n.amount for n in refunded) == amount
+    for news in refunded:
+        taken = -sum(e.amount_for(Account.vendor(news.vendor_id, Book.AVAILABLE)) for e in entries)
+        assert news.vendor_amount == taken
+        assert all(line.amount > 0 for line in news.lines)

@@ -77,13 +77,17 @@ def _by_vendor(
     grouped: dict[str, list[NewsLine]] = {}
     for line, (amount, vendor_amount) in zip(sold, amounts, strict=True):
         placed = shop.get(line.line_id)
-        # Suspense lines (no known vendor) are nobody's to be told of; a line given back
-        # nothing is not news to its vendor.
-        if line.vendor_id is None or placed is None:
+        # The vendor the shop named ships the line even when its money waits in suspense (a
+        # vendor not paid in the order's currency): it is told, with no share of its own. A
+        # line given back nothing is not news to its vendor.
+        named = line.vendor_id or line.named_vendor
+        if not named or placed is None:
             continue
         if news in (News.RETURNED, News.REFUNDED) and amount == 0:
             continue
-        grouped.setdefault(line.vendor_id, []).append(
+        if line.vendor_id is None:
+            vendor_amount = 0
+        grouped.setdefault(named, []).append(
             NewsLine(
                 line_id=line.line_id,
                 name=placed.name,
