@@ -85,8 +85,6 @@ def _by_vendor(
             continue
         if news in (News.RETURNED, News.REFUNDED) and amount == 0:
             continue
-        if line.vendor_id is None:
-            vendor_amount = 0
         grouped.setdefault(named, []).append(
             NewsLine(
                 line_id=line.line_id,
@@ -95,7 +93,7 @@ def _by_vendor(
                 quantity=placed.quantity,
                 unit_price=placed.unit_price.amount,
                 amount=amount,
-                vendor_amount=vendor_amount,
+                vendor_amount=vendor_amount if line.vendor_id is not None else 0,
             )
         )
     return [
