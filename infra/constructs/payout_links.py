@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import nag
@@ -49,8 +50,24 @@ class PayoutLinks(Construct):
             timeout=Duration.seconds(20),
             reserved_concurrency=config.links_concurrency,
         )
-        # The cycle and its lines, the vendor ledger and balances, the spent links.
-        data.table.grant_read_write_data(self.function)
+        # Public: only what marking needs — the cycle and its lines (get, query, conditional
+        # put; the whole cycle's answer writes its lines in batches), the vendor ledger's entry
+        # and balance (one transaction of a put and an update), the spent links (conditional
+        # put, get). No scan, no delete, no index.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:Query",
+                    "dynamodb:PutItem",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                resources=[data.table.table_arn],
+            )
+        )
+        data.key.grant_encrypt_decrypt(self.function)
         grant_tenant_secrets(self.function, config, LINKS)
         for path in PAYOUT_LINK_PATHS:
             api.add_public_route(
@@ -65,4 +82,4 @@ class PayoutLinks(Construct):
             )
         role = self.function.role
         assert role is not None
-        nag.acknowledge_table_grant(role)
+        nag.acknowledge_kms_grant(role, "the table")

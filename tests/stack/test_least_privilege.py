@@ -164,3 +164,25 @@ def test_functions_are_told_the_parameters_prefix(template: dict[str, Any]) -> N
         ]
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["TENANT_SECRET_PREFIX"] == "/ecomops/dev/tenants/", handler
+
+
+def test_the_payout_links_function_cannot_delete_or_scan_the_table(
+    template: dict[str, Any],
+) -> None:
+    """Public: it marks a cycle's lines and posts ledger entries, nothing more."""
+    role = _role_of(template, PAYOUT_LINKS)
+    actions = {
+        action
+        for owner, statement in _statements(template)
+        if owner == role
+        for action in _listed(statement["Action"])
+        if action.startswith("dynamodb:")
+    }
+    assert actions == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+    }
