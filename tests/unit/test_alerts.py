@@ -34,6 +34,7 @@ from shared.notices import (
     ReturnToInspect,
     Team,
     UnknownVendor,
+    VendorNotTold,
 )
 from shared.tenants import Branding, TenantSettings
 from tests.alerts_fakes import API, FakeAlerts
@@ -207,6 +208,13 @@ SAMPLES: dict[type[Notice], Notice] = {
         amount=2490,
         currency="EUR",
     ),
+    VendorNotTold: VendorNotTold(
+        tenant="acme",
+        order_id="o-1",
+        vendor_id="v-a",
+        news="order",
+        reason="mail server down",
+    ),
 }
 
 
@@ -276,6 +284,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "reconciliation_breaks": "team_notice",
         "bank_file_problem": "team_notice",
         "unknown_vendor": "team_notice",
+        "vendor_not_told": "team_notice",
         "call_customer": "team_notice",
         "authorisation_ending": "team_notice",
         "return_to_inspect": "team_notice",
