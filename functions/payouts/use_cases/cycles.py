@@ -30,6 +30,7 @@ from functions.payouts.domain.ledger import Book
 from functions.payouts.domain.postings import Refused
 from functions.payouts.domain.settlement import payout_failed
 from functions.payouts.ports import Ports
+from functions.payouts.use_cases.connect import pay_by_transfers
 from shared.observability import logger
 from shared.tenants import TenantSettings
 
@@ -87,6 +88,7 @@ def run_cycle(
         if not ports.cycles.create(draft):
             logger.info("another run claimed the cycle", extra={"cycle": cycle_id})
         cycle = ports.cycles.get(tenant.id, cycle_id) or draft
+    resumed = cycle.lines_complete
     if not cycle.lines_complete:
         lines = plan(ports, tenant, cutoff)
         ports.cycles.put_lines(tenant.id, cycle_id, lines)
@@ -105,6 +107,9 @@ def run_cycle(
     # which the ledger keeps once.
     entries = [line_entry(tenant.id, cycle_id, line, now) for line in lines]
     ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    # Stripe Connect mode: the payable lines to connected accounts are paid by transfers now,
+    # each recorded on its line (finance is told they are paid, not asked to pay them).
+    lines = pay_by_transfers(ports, tenant, cycle, lines, resumed)
     if send is not None:
         send(cycle, lines)
     sent = cycle.model_copy(update={"status": CycleStatus.SENT, "sent_at": now})
