@@ -47,7 +47,7 @@ class StripeTransfers:
                 }
             )
             for made in page.auto_paging_iter():
-                if (made.metadata or {}).get("key") == order.key:
+                if (made.to_dict().get("metadata") or {}).get("key") == order.key:
                     return str(made.id)
         except Exception as error:
             raise _ours(error) from error
