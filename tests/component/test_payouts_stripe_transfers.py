@@ -50,12 +50,18 @@ def _order(account: str, amount: int, source: str | None, vendor: str = "v-c") -
     )
 
 
+def _vendor_paid_by_a_charge(
+    sandbox: StripeSandbox, client: stripe.StripeClient
+) -> tuple[str, str, TransferOrder]:
+    account = sandbox.connect_account()
+    charge = str(pay(client, 5_000).latest_charge)
+    return account, charge, _order(account, 4_500, charge)
+
+
 def test_a_transfer_is_made_once_per_key_and_found_again_by_it(
     sandbox: StripeSandbox, client: stripe.StripeClient, adapter: StripeTransfers
 ) -> None:
-    account = sandbox.connect_account()
-    charge = str(pay(client, 5_000).latest_charge)
-    order = _order(account, 4_500, charge)
+    account, charge, order = _vendor_paid_by_a_charge(sandbox, client)
     transfer_id = adapter.transfer("acme", order)
     assert adapter.transfer("acme", order) == transfer_id
     (made,) = sandbox.transfers()
@@ -70,9 +76,7 @@ def test_a_transfer_is_made_once_per_key_and_found_again_by_it(
 def test_a_lost_answer_is_retried_under_the_same_key_and_moves_money_once(
     sandbox: StripeSandbox, client: stripe.StripeClient, adapter: StripeTransfers
 ) -> None:
-    account = sandbox.connect_account()
-    charge = str(pay(client, 5_000).latest_charge)
-    order = _order(account, 4_500, charge)
+    account, charge, order = _vendor_paid_by_a_charge(sandbox, client)
     # Stripe made it, every answer was lost, the library's retries too: retry later.
     sandbox.fail_next("/v1/transfers", status=500, take_effect=True)
     sandbox.fail_next("/v1/transfers", status=503, times=3)
@@ -88,9 +92,8 @@ def test_a_lost_answer_is_retried_under_the_same_key_and_moves_money_once(
 def test_a_reversal_then_one_the_connected_balance_cannot_cover(
     sandbox: StripeSandbox, client: stripe.StripeClient, adapter: StripeTransfers
 ) -> None:
-    account = sandbox.connect_account()
-    charge = str(pay(client, 5_000).latest_charge)
-    transfer_id = adapter.transfer("acme", _order(account, 4_500, charge))
+    account, _, order = _vendor_paid_by_a_charge(sandbox, client)
+    transfer_id = adapter.transfer("acme", order)
     first = ReversalOrder(
         key="k-r1", transfer_id=transfer_id, amount=1_800, metadata={"event": "r1"}
     )
