@@ -23,6 +23,7 @@ from infra.constructs.reconciliation import Reconciliation
 from infra.constructs.refunds import RefundWorkflow
 from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
+from infra.constructs.tenant_secrets import API, grant_tenant_secrets
 
 
 class EcomOpsStack(Stack):
@@ -109,6 +110,9 @@ class EcomOpsStack(Stack):
         )
         self.payouts.cycles.add_environment("OPS_SENDER", config.ops_sender)
         self.payouts.cycles.add_environment("PUBLIC_API_URL", self.api.url)
+        # Stripe Connect mode: the cycles pay connected accounts with the tenant's API key.
+        self.payouts.cycles.add_environment("TENANT_SECRET_PREFIX", config.tenant_secret_prefix)
+        grant_tenant_secrets(self.payouts.cycles, config, API)
         # Notices (shared.alerts) come from the operations sender and point at the operator API;
         # the processor sends those the gateway causes after the fact (a refund failed later).
         processor = self.ingestion.processor
