@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from functions.payouts.domain.connect import (
     shortfall,
@@ -21,12 +23,17 @@ from functions.payouts.domain.connect import (
 from functions.payouts.domain.cycles import CycleStatus, LineStatus
 from functions.payouts.domain.ledger import Account, Book, EntryKind
 from functions.payouts.use_cases.cycles import run_cycle, show
-from functions.payouts.use_cases.flows import order_released, order_sold, refund_completed
+from functions.payouts.use_cases.flows import (
+    order_disputed,
+    order_released,
+    order_sold,
+    refund_completed,
+)
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
 from shared.notices import ConnectReversalFailed
-from shared.order_aggregate import OrderState, PaymentFacts, apply
+from shared.order_aggregate import DisputeFacts, OrderState, PaymentFacts, Register, apply
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock
 from tests.payouts_fakes import FakeTransfers, payouts_ports
@@ -281,3 +288,63 @@ def test_a_failed_reversal_carries_the_negative_and_the_next_cycle_recovers_it()
     order, _ = transfers.transfers[transfer_key("acme", "2026-10-24", "v-c", "EUR")]
     assert (order.amount, order.source_transaction) == (4_500, "ch_o-2")
     assert balances(ledger) == {Book.AVAILABLE: 0, Book.PAID: 9_000, Book.NEGATIVE_CARRIED: 0}
+
+
+def test_a_chargeback_lost_after_the_payout_that_vendors_bear_is_reversed_too() -> None:
+    bearing = MARKET.model_copy(
+        update={"payouts": MARKET.payouts.model_copy(update={"chargebacks_borne_by": "vendor"})}
+    )
+    ports, ledger, transfers, _ = _market(bearing)
+    state = _sold_and_released(ports, "o-1", 5_000, 20)
+    _at(ports, _day(22, 1))
+    run_cycle(ports, bearing)
+    _at(ports, _day(25, 10))
+    lost = Register[str](value="lost", at=_day(25, 10), event_id="evt_lost")
+    state.disputes["dp_1"] = DisputeFacts(
+        dispute_id="dp_1",
+        charge_id="ch_o-1",
+        currency="EUR",
+        amount=5_000,
+        status=lost,
+        funds_withdrawn=True,
+    )
+    order_disputed(ports, bearing, state)
+    order_disputed(ports, bearing, state)  # the next dispute event of the order
+    ((order, _),) = transfers.reversals.values()
+    # The vendor bears all 5,000 (the commission's part too): the transfer gives back all it
+    # paid, 4,500; the rest stays negative, for the next cycles to carry and recover.
+    assert (order.transfer_id, order.amount) == ("tr_1", 4_500)
+    assert balances(ledger) == {Book.AVAILABLE: -500, Book.PAID: 0, Book.NEGATIVE_CARRIED: 0}
+    assert transfers.calls.count("reverse") == 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    refunds=st.lists(st.integers(min_value=1, max_value=1_500), min_size=1, max_size=4),
+    connected=st.integers(min_value=0, max_value=6_000),
+    before_payout=st.integers(min_value=0, max_value=4),
+)
+def test_what_the_ledger_says_was_paid_is_what_the_connected_account_kept(
+    refunds: list[int], connected: int, before_payout: int
+) -> None:
+    """Whatever refunds come before or after the payout, and whatever the connected account
+    holds: the vendor's ``paid`` is what its transfers gave less what reversals took back, and
+    its books add up to its net less what refunds took."""
+    ports, ledger, transfers, _ = _market()
+    state = _sold_and_released(ports, "o-1", 5_000, 20)
+    refunds = refunds[: 5_000 // 1_500]  # never more than the order's 5,000
+    for n, amount in enumerate(refunds[:before_payout]):
+        refund_completed(ports, MARKET, state, f"r{n}", amount, "EUR")
+    _at(ports, _day(22, 1))
+    run_cycle(ports, MARKET)
+    sent = sum(order.amount for order, _ in transfers.transfers.values())
+    transfers.balances[ACCOUNT] = min(connected, sent)
+    _at(ports, _day(22, 10))
+    for n, amount in enumerate(refunds[before_payout:], start=before_payout):
+        refund_completed(ports, MARKET, state, f"r{n}", amount, "EUR")
+    taken_back = sum(order.amount for order, _ in transfers.reversals.values())
+    books = balances(ledger)
+    assert books[Book.PAID] == sent - taken_back >= 0
+    refunded_net = 4_500 * sum(refunds) // 5_000  # within a minor unit per refund
+    total = books[Book.AVAILABLE] + books[Book.NEGATIVE_CARRIED] + books[Book.PAID]
+    assert abs(total - (4_500 - refunded_net)) <= len(refunds)

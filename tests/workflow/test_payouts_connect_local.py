@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import stripe
 
 from functions.orders.use_cases.operations import request_refund
 from functions.payouts.adapters.stripe_transfers import StripeTransfers
@@ -36,12 +35,11 @@ from tests.workflow.test_lifecycle_local import (
     finished,
     fulfil,
     make_tenant,
-    place,
     wait_for_stage,
 )
 from tests.workflow.test_refunds_local import (
-    STRIPE_KEY,
     forward,
+    paid_order,
     refund_execution,
     wait_refund_submitted,
 )
@@ -62,41 +60,15 @@ def _ports(stack: Any, sandbox: StripeSandbox) -> Ports:
 def _sold_and_delivered(
     stack: Any, sandbox: StripeSandbox, order_id: str, cents: int, tracking: str
 ) -> str:
-    """A one-line order of the Connect vendor, paid at the sandbox and delivered (the release
-    follows the return window); returns the charge."""
-    place(
-        stack,
-        TENANT,
-        order_id,
-        total=f"{cents / 100:.2f}",
-        lines=[
-            {
-                "line_id": "l1",
-                "sku": "L1",
-                "name": "Lamp",
-                "quantity": 1,
-                "unit_price": f"{cents / 100:.2f}",
-                "vendor_id": "v1",
-            }
-        ],
-    )
-    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
-    intent = client.v1.payment_intents.create(
-        params={
-            "amount": cents,
-            "currency": "usd",
-            "confirm": True,
-            "payment_method": "pm_card_visa",
-            "metadata": {"order_id": order_id},
-        }
-    )
-    forward(stack, sandbox, TENANT)
+    """An order of the Connect vendor (one line: two of half the total), paid at the sandbox
+    and delivered (the release follows the return window); returns the charge."""
+    intent = paid_order(stack, sandbox, TENANT, order_id, total=f"{cents / 100:.2f}")
     wait_for_stage(stack, TENANT, order_id, "awaiting_shipment")
     fulfil(stack, TENANT, order_id, tracking)
     wait_for_stage(stack, TENANT, order_id, "awaiting_delivery")
     carrier_update(stack, TENANT, tracking, "delivered", 30)
     assert finished(stack, TENANT, order_id)["status"] == "SUCCEEDED"
-    return str(intent.latest_charge)
+    return str(sandbox.get(intent)["latest_charge"])
 
 
 def _books(ports: Ports) -> dict[Book, int]:
