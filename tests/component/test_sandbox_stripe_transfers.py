@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import stripe
+from stripe.params import TransferCreateParams
 
 from local.sandboxes.stripe_sandbox import DAY, StripeSandbox
 
@@ -25,7 +26,7 @@ def test_a_transfer_from_a_charge_pays_the_connected_account_once_per_key(
 ) -> None:
     account = sandbox.connect_account("acct_1Vendor")
     source = charge(client, 5000)
-    params: stripe.TransferService.CreateParams = {
+    params: TransferCreateParams = {
         "amount": 2700,
         "currency": "usd",
         "destination": account,
@@ -40,7 +41,7 @@ def test_a_transfer_from_a_charge_pays_the_connected_account_once_per_key(
     assert (first.amount, first.amount_reversed, first.reversed) == (2700, 0, False)
     assert (first.destination, first.source_transaction) == (account, source)
     assert first.transfer_group == "cycle-2026-12-05"
-    assert first.reversals.total_count == 0
+    assert first.reversals["total_count"] == 0
     assert first.reversals.url == f"/v1/transfers/{first.id}/reversals"
     assert len(sandbox.transfers()) == 1
     assert sandbox.connected_balance(account, "usd") == 2700
@@ -52,7 +53,8 @@ def test_a_transfer_from_a_charge_pays_the_connected_account_once_per_key(
     assert client.v1.transfers.retrieve(first.id).amount == 2700
     with pytest.raises(stripe.IdempotencyError):
         client.v1.transfers.create(
-            params={**params, "amount": 2600}, options={"idempotency_key": "k1"}
+            params={**params, "amount": 2600},
+            options={"idempotency_key": "k1"},
         )
 
 
@@ -61,7 +63,7 @@ def test_without_a_source_the_platforms_available_balance_must_cover_it(
 ) -> None:
     account = sandbox.connect_account()
     charge(client, 5000)  # pending for two days
-    params: stripe.TransferService.CreateParams = {
+    params: TransferCreateParams = {
         "amount": 1000,
         "currency": "usd",
         "destination": account,
@@ -80,7 +82,7 @@ def test_a_source_in_another_currency_or_too_small_and_an_unknown_destination_ar
 ) -> None:
     account = sandbox.connect_account()
     source = charge(client, 1000)
-    cases: list[tuple[stripe.TransferService.CreateParams, str | None, str]] = [
+    cases: list[tuple[TransferCreateParams, str | None, str]] = [
         (
             {
                 "amount": 500,
