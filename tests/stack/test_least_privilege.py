@@ -26,6 +26,8 @@ EXPECTED_PARTS = {
     "functions.orders.handlers.lifecycle.handler": {"api", "links"},
     "functions.orders.handlers.refunds.handler": {"api"},
     "functions.api.handlers.operator.handler": {"api"},
+    # Stripe Connect transfers with the tenant's API key.
+    "functions.payouts.handlers.cycles.handler": {"api"},
 }
 
 

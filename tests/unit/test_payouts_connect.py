@@ -22,6 +22,7 @@ from functions.payouts.domain.connect import (
 )
 from functions.payouts.domain.cycles import CycleStatus, LineStatus
 from functions.payouts.domain.ledger import Account, Book, EntryKind
+from functions.payouts.domain.reports import statement
 from functions.payouts.use_cases.cycles import run_cycle, show
 from functions.payouts.use_cases.flows import (
     order_disputed,
@@ -348,3 +349,14 @@ def test_what_the_ledger_says_was_paid_is_what_the_connected_account_kept(
     refunded_net = 4_500 * sum(refunds) // 5_000  # within a minor unit per refund
     total = books[Book.AVAILABLE] + books[Book.NEGATIVE_CARRIED] + books[Book.PAID]
     assert abs(total - (4_500 - refunded_net)) <= len(refunds)
+
+
+def test_the_vendors_statement_shows_the_payout_a_transfer_made() -> None:
+    ports, ledger, _, _ = _market()
+    _sold_and_released(ports, "o-1", 5_000, 20)
+    _at(ports, _day(22, 1))
+    cycle = run_cycle(ports, MARKET)
+    (line,) = show(ports, "acme", cycle.cycle_id)[1]
+    told = statement("v-c", ledger.entries("acme", "v-c"), line, ledger.balances("acme", "v-c"))
+    assert line.status is LineStatus.PAID
+    assert told["payout"] == {"amount": 4_500, "currency": "EUR"}
