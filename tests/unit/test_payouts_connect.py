@@ -118,6 +118,17 @@ def _sold_and_released(ports: Any, order_id: str, price: int, day: int, charges:
     return state
 
 
+def _sold_before_the_cycle(
+    tenant: TenantSettings = MARKET,
+) -> tuple[Any, Any, FakeTransfers, Any, Any]:
+    """Order o-1 (5,000: the vendor's net 4,500) sold and released on 20 October; the clock
+    at the next cycle's time (22 October, 01:00)."""
+    ports, ledger, transfers, alerts = _market(tenant)
+    state = _sold_and_released(ports, "o-1", 5_000, 20)
+    _at(ports, _day(22, 1))
+    return ports, ledger, transfers, alerts, state
+
+
 def balances(ledger: Any, vendor_id: str = "v-c") -> dict[Book, int]:
     book = ledger.ledger("acme")
     return {
@@ -179,9 +190,7 @@ def test_source_transaction_only_when_the_money_came_from_one_order_paid_by_one_
 
 
 def test_a_cycle_pays_a_connect_vendor_by_one_transfer_and_a_rerun_creates_none() -> None:
-    ports, ledger, transfers, _ = _market()
-    _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, ledger, transfers, _, _ = _sold_before_the_cycle()
     cycle = run_cycle(ports, MARKET)
     (line,) = show(ports, "acme", cycle.cycle_id)[1]
     ((order, transfer_id),) = transfers.transfers.values()
@@ -197,9 +206,7 @@ def test_a_cycle_pays_a_connect_vendor_by_one_transfer_and_a_rerun_creates_none(
 
 
 def test_a_lost_answer_leaves_the_cycle_a_draft_and_the_resumed_run_finds_the_transfer() -> None:
-    ports, ledger, transfers, _ = _market()
-    _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, ledger, transfers, _, _ = _sold_before_the_cycle()
     transfers.timeouts = 1
     with pytest.raises(TimeoutError):
         run_cycle(ports, MARKET)
@@ -213,9 +220,7 @@ def test_a_lost_answer_leaves_the_cycle_a_draft_and_the_resumed_run_finds_the_tr
 
 
 def test_a_refused_transfer_fails_the_line_and_gives_the_money_back() -> None:
-    ports, ledger, transfers, _ = _market()
-    _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, ledger, transfers, _, _ = _sold_before_the_cycle()
     transfers.refuse = "No such destination: 'acct_1VendorC'"
     cycle = run_cycle(ports, MARKET)
     (line,) = show(ports, "acme", cycle.cycle_id)[1]
@@ -226,9 +231,7 @@ def test_a_refused_transfer_fails_the_line_and_gives_the_money_back() -> None:
 
 def test_without_connect_mode_finance_pays_the_connect_line() -> None:
     plain = MARKET.model_copy(update={"payouts": PayoutSettings(enabled=True, schedule="daily")})
-    ports, _, transfers, _ = _market(plain)
-    _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, _, transfers, _, _ = _sold_before_the_cycle(plain)
     (line,) = show(ports, "acme", run_cycle(ports, plain).cycle_id)[1]
     assert line.status is LineStatus.PAYABLE and transfers.calls == []
 
@@ -237,9 +240,7 @@ def test_without_connect_mode_finance_pays_the_connect_line() -> None:
 
 
 def test_a_refund_after_the_payout_reverses_the_vendors_share_once() -> None:
-    ports, ledger, transfers, alerts = _market()
-    state = _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, ledger, transfers, alerts, state = _sold_before_the_cycle()
     run_cycle(ports, MARKET)
     _at(ports, _day(22, 10))
     refund_completed(ports, MARKET, state, "r1", 2_000, "EUR")
@@ -263,9 +264,7 @@ def test_a_refund_before_the_payout_reverses_nothing() -> None:
 
 
 def test_a_failed_reversal_carries_the_negative_and_the_next_cycle_recovers_it() -> None:
-    ports, ledger, transfers, alerts = _market()
-    state = _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, ledger, transfers, alerts, state = _sold_before_the_cycle()
     run_cycle(ports, MARKET)
     transfers.balances[ACCOUNT] = 1_000  # the vendor paid most of it out to its bank
     _at(ports, _day(22, 10))
@@ -295,9 +294,7 @@ def test_a_chargeback_lost_after_the_payout_that_vendors_bear_is_reversed_too() 
     bearing = MARKET.model_copy(
         update={"payouts": MARKET.payouts.model_copy(update={"chargebacks_borne_by": "vendor"})}
     )
-    ports, ledger, transfers, _ = _market(bearing)
-    state = _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, ledger, transfers, _, state = _sold_before_the_cycle(bearing)
     run_cycle(ports, bearing)
     _at(ports, _day(25, 10))
     lost = Register[str](value="lost", at=_day(25, 10), event_id="evt_lost")
@@ -352,9 +349,7 @@ def test_what_the_ledger_says_was_paid_is_what_the_connected_account_kept(
 
 
 def test_the_vendors_statement_shows_the_payout_a_transfer_made() -> None:
-    ports, ledger, _, _ = _market()
-    _sold_and_released(ports, "o-1", 5_000, 20)
-    _at(ports, _day(22, 1))
+    ports, ledger, _, _, _ = _sold_before_the_cycle()
     cycle = run_cycle(ports, MARKET)
     (line,) = show(ports, "acme", cycle.cycle_id)[1]
     told = statement("v-c", ledger.entries("acme", "v-c"), line, ledger.balances("acme", "v-c"))
