@@ -23,7 +23,12 @@ from functions.payouts.domain.connect import (
 from functions.payouts.domain.cycles import CycleStatus, LineStatus
 from functions.payouts.domain.ledger import Account, Book, EntryKind
 from functions.payouts.domain.reports import statement
-from functions.payouts.use_cases.cycles import run_cycle, show
+from functions.payouts.use_cases.cycles import (
+    CyclesInterrupted,
+    run_cycle,
+    run_due_cycles,
+    show,
+)
 from functions.payouts.use_cases.flows import (
     order_disputed,
     order_released,
@@ -355,3 +360,26 @@ def test_the_vendors_statement_shows_the_payout_a_transfer_made() -> None:
     told = statement("v-c", ledger.entries("acme", "v-c"), line, ledger.balances("acme", "v-c"))
     assert line.status is LineStatus.PAID
     assert told["payout"] == {"amount": 4_500, "currency": "EUR"}
+
+
+def test_one_tenants_gateway_down_holds_back_no_other_tenants_cycle() -> None:
+    ports, ledger, transfers, _, _ = _sold_before_the_cycle()
+    other = MARKET.model_copy(update={"id": "other"})
+    save_vendor(ports, "other", connect_vendor(), "ops")
+    _at(ports, _day(20, 9))
+    state = paid_order("o-9", 2_000, _day(20, 9), ("ch_o-9",)).model_copy(
+        update={"tenant": "other"}
+    )
+    order_sold(ports, other, state)
+    order_released(ports, other, state, ["l1"])
+    _at(ports, _day(22, 1))
+    transfers.timeouts = 1  # the first tenant's transfer: its answer is lost
+    with pytest.raises(CyclesInterrupted) as interrupted:
+        run_due_cycles(ports, [MARKET, other])
+    assert interrupted.value.tenants == ["acme"]
+    assert ports.cycles.get("acme", "2026-10-22").status is CycleStatus.DRAFT
+    assert ports.cycles.get("other", "2026-10-22").status is CycleStatus.SENT
+    (resumed,) = run_due_cycles(ports, [MARKET, other])
+    assert (resumed.tenant, resumed.status) == ("acme", CycleStatus.SENT)
+    assert len(transfers.transfers) == 2  # one each, none twice
+    assert balances(ledger)[Book.PAID] == 4_500

@@ -43,6 +43,14 @@ class CycleNotFound(LookupError):
     pass
 
 
+class CyclesInterrupted(RuntimeError):
+    """Some tenants' cycles stopped half way (the others ran): each resumes at the next run."""
+
+    def __init__(self, tenants: list[str]) -> None:
+        super().__init__(f"payout cycles interrupted for {', '.join(tenants)}")
+        self.tenants = tenants
+
+
 def plan(ports: Ports, tenant: TenantSettings, cutoff: datetime) -> list[CycleLine]:
     """Every vendor's line in every currency it holds money in (nothing posted)."""
     threshold = release_threshold(tenant.payouts, cutoff)
@@ -193,9 +201,18 @@ def run_due_cycles(
     (or whose last cycle was interrupted) gets its cycle run."""
     now = now or ports.clock.now()
     done = []
+    interrupted: list[str] = []
     for tenant in tenants:
         if not tenant.payouts.enabled or not cycle_due(ports, tenant, now):
             continue
         logger.append_keys(tenant=tenant.id)
-        done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+        try:
+            done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+        except Exception:
+            # One tenant's gateway down (a Connect transfer timing out) must not hold back the
+            # others' cycles: its draft resumes at the next run.
+            logger.exception("payout cycle interrupted: it resumes at the next run")
+            interrupted.append(tenant.id)
+    if interrupted:
+        raise CyclesInterrupted(interrupted)
     return done
