@@ -71,6 +71,15 @@ def _sold_and_delivered(
     return str(sandbox.get(intent)["latest_charge"])
 
 
+def _cycles_function(stack: Any) -> str:
+    return next(
+        name
+        for lid, name in stack.deployment.physical.items()
+        if lid.startswith("PayoutsCycles")
+        and stack.deployment.types[lid] == "AWS::Lambda::Function"
+    )
+
+
 def _books(ports: Ports) -> dict[Book, int]:
     held = ports.ledger.balances(TENANT, "v1")
     return {b: held.get(("USD", b), 0) for b in (Book.AVAILABLE, Book.PAID, Book.NEGATIVE_CARRIED)}
@@ -148,8 +157,14 @@ def test_connect_vendor_paid_by_transfer_refund_after_payout_reversal_fails_then
     _sold_and_delivered(local_stack, sandbox, "o-2", 4_000, "1ZCONNECT2")
     # Days pass at the gateway too: the platform's balance has become available.
     sandbox.advance(4 * 86_400)
-    recovered = run_cycle(ports, settings, now=now + timedelta(days=3, hours=1))
-    (line,) = show(ports, TENANT, recovered.cycle_id)[1]
+    # This one by the hourly function as deployed (its secrets, its grant, the sandbox).
+    ran = local_stack.invoke(
+        _cycles_function(local_stack),
+        {"tenant": TENANT, "time": (now + timedelta(days=3, hours=1)).isoformat()},
+    )
+    ((recovered),) = ran["cycles"]
+    assert recovered["status"] == "sent"
+    (line,) = show(ports, TENANT, recovered["cycle"])[1]
     assert (line.status, line.amount) == (LineStatus.PAID, 3_600 - 2_700)
     assert [t["amount"] for t in sandbox.transfers()] == [2_700, 900]
     assert _books(ports) == {Book.AVAILABLE: 0, Book.PAID: 3_600, Book.NEGATIVE_CARRIED: 0}
