@@ -162,7 +162,7 @@ def test_connect_vendor_paid_by_transfer_refund_after_payout_reversal_fails_then
         _cycles_function(local_stack),
         {"tenant": TENANT, "time": (now + timedelta(days=3, hours=1)).isoformat()},
     )
-    ((recovered),) = ran["cycles"]
+    (recovered,) = ran["cycles"]
     assert recovered["status"] == "sent"
     (line,) = show(ports, TENANT, recovered["cycle"])[1]
     assert (line.status, line.amount) == (LineStatus.PAID, 3_600 - 2_700)
