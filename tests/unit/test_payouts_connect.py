@@ -182,13 +182,15 @@ def test_source_transaction_only_when_the_money_came_from_one_order_paid_by_one_
     )
     _sold_and_released(ports, "o-1", 5_000, 20)
     entries = ledger.entries("acme", "v-c")
-    assert source_charge(entries, "v-c", "EUR", "2026-10-22") == "ch_o-1"
+    assert source_charge(entries, "v-c", "EUR", "2026-10-22", 4_500) == "ch_o-1"
+    # More than that order added (older credits outside the entries read): no source.
+    assert source_charge(entries, "v-c", "EUR", "2026-10-22", 4_501) is None
     _sold_and_released(ports, "o-2", 3_000, 21)
-    assert source_charge(ledger.entries("acme", "v-c"), "v-c", "EUR", "2026-10-22") is None
+    assert source_charge(ledger.entries("acme", "v-c"), "v-c", "EUR", "2026-10-22", 10) is None
     _sold_and_released(ports, "o-3", 3_000, 21, charges=("ch_a", "ch_b"))
     only_o3 = [e for e in ledger.entries("acme", "v-c") if e.order_id == "o-3"]
-    assert source_charge(only_o3, "v-c", "EUR", "2026-10-22") is None  # two charges
-    assert source_charge(entries, "v-c", "USD", "2026-10-22") is None
+    assert source_charge(only_o3, "v-c", "EUR", "2026-10-22", 10) is None  # two charges
+    assert source_charge(entries, "v-c", "USD", "2026-10-22", 10) is None
 
 
 # -- the cycle pays by transfer ------------------------------------------------------------------

@@ -72,11 +72,13 @@ def _sold_and_delivered(
 
 
 def _cycles_function(stack: Any) -> str:
-    return next(
-        name
-        for lid, name in stack.deployment.physical.items()
-        if lid.startswith("PayoutsCycles")
-        and stack.deployment.types[lid] == "AWS::Lambda::Function"
+    return str(
+        next(
+            name
+            for lid, name in stack.deployment.physical.items()
+            if lid.startswith("PayoutsCycles")
+            and stack.deployment.types[lid] == "AWS::Lambda::Function"
+        )
     )
 
 

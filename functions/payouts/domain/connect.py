@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from functions.payouts.domain.cycles import CycleLine, LineStatus
 from functions.payouts.domain.ledger import Account, Book, Entry, EntryKind, entry
@@ -26,6 +26,8 @@ from functions.payouts.domain.ledger import Account, Book, Entry, EntryKind, ent
 STRIPE_CONNECT = "stripe_connect"
 # A vendor's money not yet paid to it: what a debit is taken from before any paid-out money is.
 UNPAID_BOOKS = (Book.PENDING, Book.AVAILABLE, Book.RESERVED, Book.NEGATIVE_CARRIED)
+# How far back a cycle reads a Connect vendor's entries for its transfer's source charge.
+SOURCE_LOOKBACK = timedelta(days=92)
 # Entries that move ``available`` without bringing money from an order (the cycle's own).
 _CYCLE_MOVES = frozenset({EntryKind.PAYOUT, EntryKind.CARRY})
 
@@ -109,29 +111,33 @@ def transfer_order(
 
 
 def source_charge(
-    entries: Sequence[Entry], vendor_id: str, currency: str, cycle_id: str
+    entries: Sequence[Entry], vendor_id: str, currency: str, cycle_id: str, amount: int
 ) -> str | None:
     """The charge a vendor's payout in this cycle came from, when it came from one.
 
     The rule: every entry that *added* to the vendor's ``available`` since its previous payout
     in the currency (releases, credits, a failed payout's return) is of one order, and that
-    order's sale recorded exactly one charge. Debits (refunds, a carried negative) only make the
-    payout smaller, so it never exceeds what that charge brought. Otherwise None: the transfer
-    draws on the platform's available balance. ``entries`` are the vendor's, oldest first."""
+    order's sale recorded exactly one charge, and the payout (``amount``) is no more than what
+    that order added. Debits (refunds, a carried negative) only make the payout smaller, so it
+    never exceeds what that charge brought. Otherwise None: the transfer draws on the
+    platform's available balance. ``entries`` are the vendor's, oldest first, from
+    ``SOURCE_LOOKBACK`` before the cycle on: the last check keeps a window that cuts off older
+    credits still unpaid from naming a charge that cannot cover them."""
     account = Account.vendor(vendor_id, Book.AVAILABLE)
     mine = [e for e in entries if e.currency == currency]
     previous = [
         e.occurred_at for e in mine if e.kind is EntryKind.PAYOUT and e.event_id != cycle_id
     ]
     since = max(previous) if previous else None
-    orders = {
-        e.order_id
+    credits = [
+        e
         for e in mine
         if e.kind not in _CYCLE_MOVES
         and (since is None or e.occurred_at > since)
         and e.amount_for(account) > 0
-    }
-    if len(orders) != 1:
+    ]
+    orders = {e.order_id for e in credits}
+    if len(orders) != 1 or amount > sum(e.amount_for(account) for e in credits):
         return None
     (order_id,) = orders
     charges = {e.ref("charge") for e in mine if e.kind is EntryKind.SALE and e.order_id == order_id}

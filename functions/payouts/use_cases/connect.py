@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from functions.payouts.domain.connect import (
+    SOURCE_LOOKBACK,
     STRIPE_CONNECT,
     ReversalOrder,
     TransferRefused,
@@ -52,8 +53,10 @@ def pay_by_transfers(
         if not pays_by_transfer(line):
             done.append(line)
             continue
-        entries = ports.ledger.entries(tenant.id, line.vendor_id)
-        source = source_charge(entries, line.vendor_id, line.currency, cycle.cycle_id)
+        entries = ports.ledger.entries(
+            tenant.id, line.vendor_id, since=cycle.cutoff - SOURCE_LOOKBACK
+        )
+        source = source_charge(entries, line.vendor_id, line.currency, cycle.cycle_id, line.amount)
         order = transfer_order(tenant.id, cycle.cycle_id, line, source)
         try:
             transfer_id = (transfers.find(tenant.id, order) if resumed else None) or (
@@ -92,12 +95,14 @@ def pay_by_transfers(
     return done
 
 
-def _latest_transfer(ports: Ports, tenant: str, vendor_id: str, currency: str) -> CycleLine | None:
-    """The vendor's newest cycle line paid by a transfer in the currency."""
+def _latest_transfer(
+    ports: Ports, tenant: str, vendor_id: str, currency: str
+) -> tuple[Cycle, CycleLine] | None:
+    """The vendor's newest cycle line paid by a transfer in the currency, with its cycle."""
     for cycle in ports.cycles.recent(tenant):
         for line in ports.cycles.lines(tenant, cycle.cycle_id):
             if (line.vendor_id, line.currency) == (vendor_id, currency) and line.transfer_id:
-                return line
+                return cycle, line
     return None
 
 
@@ -128,10 +133,12 @@ def reverse_after_payout(
         if version is None or not isinstance(version.vendor.payout, StripeConnect):
             continue
         short = shortfall(ports.ledger.balances(tenant.id, vendor_id), currency, taken)
-        paid_by = _latest_transfer(ports, tenant.id, vendor_id, currency) if short else None
-        if paid_by is None or paid_by.method != STRIPE_CONNECT:
+        found = _latest_transfer(ports, tenant.id, vendor_id, currency) if short else None
+        if found is None or found[1].method != STRIPE_CONNECT:
             continue
-        history = ports.ledger.entries(tenant.id, vendor_id)
+        cycle, paid_by = found
+        # Reversals of a transfer come after it: the entries since its cycle's cut-off hold them.
+        history = ports.ledger.entries(tenant.id, vendor_id, since=cycle.cutoff)
         amount = min(short, paid_by.amount - reversed_from(history, paid_by.transfer_id))
         if amount <= 0:
             continue
