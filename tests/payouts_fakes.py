@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
+from functions.payouts.domain.connect import ReversalOrder, TransferOrder, TransferRefused
 from functions.payouts.domain.cycles import Cycle, CycleConflict, CycleLine, CycleStatus
 from functions.payouts.domain.ledger import PLATFORM, Book, Entry, Ledger
 from functions.payouts.domain.vendors import VendorVersion, VersionConflict
@@ -126,6 +127,12 @@ class InMemoryCycles:
         for line in lines:
             held[(line.currency, line.vendor_id)] = line
 
+    def save_line(self, tenant: str, cycle_id: str, line: CycleLine, expected: CycleLine) -> None:
+        held = self.line_items.setdefault((tenant, cycle_id), {})
+        if held.get((line.currency, line.vendor_id)) != expected:
+            raise CycleConflict(f"the line of {line.vendor_id} changed meanwhile")
+        held[(line.currency, line.vendor_id)] = line
+
     def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]:
         return [v for _, v in sorted(self.line_items.get((tenant, cycle_id), {}).items())]
 
@@ -153,3 +160,48 @@ class _Named(io.StringIO):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
+
+
+class FakeTransfers:
+    """Stripe Connect over memory, with Stripe's idempotency: the same key gives the same
+    transfer or reversal. ``balances`` (connected account → what it holds) makes a reversal
+    fail as Stripe does when the account's balance is too low; ``refuse`` refuses transfers;
+    ``timeouts`` times the next calls out after Stripe made the transfer (a lost answer)."""
+
+    def __init__(self) -> None:
+        self.transfers: dict[str, tuple[TransferOrder, str]] = {}
+        self.reversals: dict[str, tuple[ReversalOrder, str]] = {}
+        self.balances: dict[str, int] = {}
+        self.refuse: str | None = None
+        self.timeouts = 0
+        self.calls: list[str] = []
+
+    def transfer(self, tenant: str, order: TransferOrder) -> str:
+        self.calls.append("transfer")
+        if self.refuse:
+            raise TransferRefused(self.refuse, "account_invalid")
+        if order.key not in self.transfers:
+            self.transfers[order.key] = (order, f"tr_{len(self.transfers) + 1}")
+            self.balances[order.account_id] = self.balances.get(order.account_id, 0) + order.amount
+        if self.timeouts:
+            self.timeouts -= 1
+            raise TimeoutError("the answer was lost")
+        return self.transfers[order.key][1]
+
+    def find(self, tenant: str, order: TransferOrder) -> str | None:
+        self.calls.append("find")
+        made = self.transfers.get(order.key)
+        return made[1] if made and made[0].group == order.group else None
+
+    def reverse(self, tenant: str, order: ReversalOrder) -> str:
+        self.calls.append("reverse")
+        if order.key in self.reversals:
+            return self.reversals[order.key][1]
+        (account,) = {o.account_id for o, t in self.transfers.values() if t == order.transfer_id}
+        if self.balances.get(account, 0) < order.amount:
+            raise TransferRefused(
+                "Insufficient funds in the destination account", "balance_insufficient"
+            )
+        self.balances[account] -= order.amount
+        self.reversals[order.key] = (order, f"trr_{len(self.reversals) + 1}")
+        return self.reversals[order.key][1]

@@ -11,6 +11,8 @@ goes on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from functions.payouts.domain.ledger import Entry, EntryKind
 from functions.payouts.domain.postings import (
     Context,
@@ -30,6 +32,7 @@ from functions.payouts.domain.postings import (
 )
 from functions.payouts.domain.vendors import Vendor
 from functions.payouts.ports import Ports
+from functions.payouts.use_cases.connect import reverse_after_payout
 from shared.notices import UnknownVendor
 from shared.observability import logger
 from shared.order_aggregate import OrderState
@@ -59,6 +62,35 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
     order = state.order
     if order is None or not tenant.payouts.enabled:
         return 0
+    allocated = allocated_lines(ports, tenant, state)
+    ctx = Context(tenant.id, order.currency, order.order_id)
+    at = order.occurred_at
+    charge = _single_charge(state)
+    entries = [
+        e for e in (sale(ctx, SOLD, line, at, charge) for line in allocated) if e is not None
+    ]
+    added = ports.ledger.post(tenant.id, entries)
+    for held in allocated:
+        if held.vendor_id is None:
+            ports.alerts.send(
+                UnknownVendor(
+                    tenant=tenant.id,
+                    order_id=order.order_id,
+                    line_id=held.line_id,
+                    vendor_id=held.named_vendor or None,
+                    amount=held.vendor_net,
+                    currency=order.currency,
+                )
+            )
+    return added
+
+
+def allocated_lines(ports: Ports, tenant: TenantSettings, state: OrderState) -> list[SaleLine]:
+    """The order's sale per line, as ``order_sold`` posts it: a line of a vendor unknown (or not
+    paid in the order's currency) has no vendor (suspense)."""
+    order = state.order
+    if order is None:
+        return []
     currency = order.currency
     vendors = _vendors(ports, tenant.id, state)
     sold_on = order.occurred_at.date()
@@ -80,7 +112,7 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
         )
         if vendor is not None and known:
             rates[line.line_id] = vendor.rate_for(category, sold_on)
-    allocated = allocate(
+    return allocate(
         lines,
         discount=order.discount.amount if order.discount else 0,
         shipping=order.shipping.amount if order.shipping else 0,
@@ -90,26 +122,27 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
         rates=rates,
         fees_borne_by=FeeBearer(tenant.payouts.fees_borne_by),
     )
-    ctx = Context(tenant.id, currency, order.order_id)
-    at = order.occurred_at
-    entries = [e for e in (sale(ctx, SOLD, line, at) for line in allocated) if e is not None]
-    added = ports.ledger.post(tenant.id, entries)
-    for held in allocated:
-        if held.vendor_id is None:
-            ports.alerts.send(
-                UnknownVendor(
-                    tenant=tenant.id,
-                    order_id=order.order_id,
-                    line_id=held.line_id,
-                    vendor_id=held.named_vendor or None,
-                    amount=held.vendor_net,
-                    currency=currency,
-                )
-            )
-    return added
 
 
-def _sold_lines(ports: Ports, tenant: str, state: OrderState) -> list[SaleLine]:
+def refunded_lines(lines: list[SaleLine], line_ids: Sequence[str] | None) -> list[SaleLine]:
+    """The sold lines a refund takes back from: those it was asked for, or every line when it
+    was asked as an amount (or names none the sale knows)."""
+    wanted = set(line_ids or ())
+    return [line for line in lines if line.line_id in wanted] or lines
+
+
+def _single_charge(state: OrderState) -> str:
+    """The one charge that paid the order ("" when none or several did)."""
+    charges = {
+        charge
+        for payment in state.payments.values()
+        if payment.succeeded_at is not None or payment.captured > 0
+        for charge in payment.charge_ids
+    }
+    return charges.pop() if len(charges) == 1 else ""
+
+
+def sold_lines(ports: Ports, tenant: str, state: OrderState) -> list[SaleLine]:
     """The order's lines as their sale posted them (empty: not sold in the ledger)."""
     order = state.order
     if order is None:
@@ -141,7 +174,7 @@ def order_released(
     if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
         return 0
     wanted = set(line_ids)
-    lines = [line for line in _sold_lines(ports, tenant.id, state) if line.line_id in wanted]
+    lines = [line for line in sold_lines(ports, tenant.id, state) if line.line_id in wanted]
     if not lines or state.order is None:
         return 0
     vendors = _vendors(ports, tenant.id, state)
@@ -162,7 +195,7 @@ def order_cancelled(ports: Ports, tenant: TenantSettings, state: OrderState) -> 
     reversal takes it back like any refund)."""
     if not tenant.payouts.enabled:
         return 0
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     if not lines or state.order is None:
         return 0
     if _posted(ports, tenant.id, state, RELEASED, EntryKind.RELEASE):
@@ -181,14 +214,16 @@ def refund_completed(
     refund_id: str,
     amount: int,
     currency: str,
+    line_ids: Sequence[str] | None = None,
 ) -> int:
     """A refund completed at the gateway. Of a voided order: its cash leaves refunds clearing.
-    Otherwise it is taken back from the lines pro rata to what each charged (a return's refund
-    is booked as a return). An order not sold in the ledger posts nothing."""
+    Otherwise it is taken back from the refunded lines (``line_ids``; all of the order's for a
+    refund by amount) pro rata to what each charged (a return's refund is booked as a return).
+    An order not sold in the ledger posts nothing."""
     if not tenant.payouts.enabled:
         return 0
     order = state.order
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = refunded_lines(sold_lines(ports, tenant.id, state), line_ids)
     if order is None or not lines:
         return 0
     if currency != order.currency:
@@ -202,7 +237,11 @@ def refund_completed(
     else:
         kind = EntryKind.RETURN if refund_id.startswith(RETURN_REFUND_PREFIX) else EntryKind.REFUND
         entries = list(refund_by_amount(ctx, refund_id, lines, amount, at, kind=kind))
-    return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    made = [e for e in entries if e is not None]
+    added = ports.ledger.post(tenant.id, made)
+    # Paid out already to a Connect vendor: the part its unpaid money cannot cover is reversed.
+    reverse_after_payout(ports, tenant, order.order_id, refund_id, currency, made)
+    return added
 
 
 def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
@@ -213,12 +252,13 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
     if not tenant.payouts.enabled:
         return 0
     order = state.order
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     if order is None or not lines:
         return 0
     ctx = Context(tenant.id, order.currency, order.order_id)
     at = ports.clock.now()
     entries: list[Entry | None] = []
+    losses: list[tuple[str, list[Entry]]] = []
     for dispute in state.disputes.values():
         if dispute.currency != order.currency:
             continue
@@ -228,9 +268,14 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
             entries.append(chargeback_won(ctx, dispute.dispute_id, dispute.amount, at))
         if dispute.status.value == "lost":
             vendors_bear = tenant.payouts.chargebacks_borne_by == "vendor"
-            entries.extend(
-                chargeback_lost(
-                    ctx, dispute.dispute_id, lines, dispute.amount, at, vendors_bear=vendors_bear
-                )
+            lost = chargeback_lost(
+                ctx, dispute.dispute_id, lines, dispute.amount, at, vendors_bear=vendors_bear
             )
-    return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+            entries.extend(lost)
+            losses.append((dispute.dispute_id, lost))
+    added = ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    for dispute_id, lost_entries in losses:
+        reverse_after_payout(
+            ports, tenant, order.order_id, dispute_id, order.currency, lost_entries
+        )
+    return added
