@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -123,3 +124,18 @@ def test_entries_of_kinds_the_summary_does_not_sum_are_still_rows() -> None:
     report.add("v-a", entries["v-a"])
     kinds = {row[4] for row in _rows(out.getvalue())[1:]}
     assert kinds == {EntryKind.SALE, EntryKind.RELEASE, EntryKind.REFUND, EntryKind.ADJUSTMENT}
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), ZoneInfo("UTC")]),
+    )
+)
+def test_an_entrys_time_is_written_as_isoformat_writes_it(at: datetime) -> None:
+    from functions.payouts.domain.reports import _TimeText
+
+    times = _TimeText()
+    assert times.text(at) == at.isoformat()
+    assert times.text(at.replace(microsecond=0)) == at.replace(microsecond=0).isoformat()

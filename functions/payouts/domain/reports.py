@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, TextIO
 
@@ -104,6 +104,8 @@ class CycleReport:
             detail_out.write(",".join(DETAIL_COLUMNS) + "\n")
         self._sums: dict[tuple[str, str], list[int]] = {}
         self._texts: dict[str, Callable[[int], str]] = {}
+        self._times = _TimeText()
+        self._layouts: dict[tuple[str, ...], tuple[int, int, int, int, int, bool]] = {}
         self.rows = 0
 
     def add(self, vendor_id: str, items: Iterable[Entry]) -> None:
@@ -118,6 +120,8 @@ class CycleReport:
             Book.SUSPENSE,
         )
         cycle_id = self.cycle_id
+        iso = self._times.text
+        layouts = self._layouts
         rows: list[str] = []
         keep = rows.append
         write = self._out is not None
@@ -145,13 +149,17 @@ class CycleReport:
                     commission += flat[i + 1]  # type: ignore[operator]
                 elif account.book is suspense_book:
                     suspense += flat[i + 1]  # type: ignore[operator]
-            pairs = iter(item.flat_refs())
-            refs = dict(zip(pairs, pairs, strict=True))
-            amount = suspense if "suspense" in refs else moved
+            # The references where this entry's names put them (a few layouts in all, read
+            # by position: a dict per row was a fifth of the pass); a name missing reads "".
+            pairs = item.flat_refs()
+            names = pairs[::2]
+            at_ = layouts.get(names) or layouts.setdefault(names, _layout(names))
+            values = pairs + _MISSING
+            amount = suspense if at_[5] else moved
             kind = item.kind
             sums[_COMMISSION] += commission
             if kind is sale:
-                gross, discount, _, _, _, _, vendor_fee = refs["allocation"].split(",")
+                gross, discount, _, _, _, _, vendor_fee = values[at_[4]].split(",")
                 sums[_GROSS] += int(gross)
                 sums[_DISCOUNTS] += int(discount)
                 sums[_FEES] += int(vendor_fee)
@@ -163,7 +171,7 @@ class CycleReport:
                 continue
             at = item.occurred_at
             if at is not last_at:  # an order's entries share their time: format it once
-                last_at, at_text = at, at.isoformat()
+                last_at, at_text = at, iso(at)
             row = (
                 cycle_id,
                 vendor_id,
@@ -172,12 +180,12 @@ class CycleReport:
                 kind,  # a StrEnum: written as its value
                 item.order_id,
                 item.line,
-                refs.get("sku", ""),
+                values[at_[0]],
                 text(amount),
                 at_text[:10] if kind is release else "",
-                refs.get("refund", ""),
-                refs.get("dispute", ""),
-                refs.get("claim", ""),
+                values[at_[1]],
+                values[at_[2]],
+                values[at_[3]],
                 item.reason,
                 item.actor,
                 item.key,
@@ -228,6 +236,53 @@ class CycleReport:
                 status=line.status.value,
             )
         return [SummaryRow(**rows[key]) for key in sorted(rows)]
+
+
+_MISSING = ("",)
+
+
+def _layout(names: tuple[str, ...]) -> tuple[int, int, int, int, int, bool]:
+    """Where an entry's references (``flat_refs``: name, value, … ) hold the SKU, refund,
+    dispute, claim and allocation (-1: the ``_MISSING`` appended), and whether it is a
+    suspense line's."""
+
+    def at(name: str) -> int:
+        return 2 * names.index(name) + 1 if name in names else -1
+
+    return (
+        at("sku"),
+        at("refund"),
+        at("dispute"),
+        at("claim"),
+        at("allocation"),
+        "suspense" in names,
+    )
+
+
+class _TimeText:
+    """``datetime.isoformat`` of the entries' times (UTC, whole seconds), twice as fast: the
+    day's part kept per day, the time of day from a table of its 86,400 texts. Any other time
+    (another offset, microseconds) is ``isoformat``'s own."""
+
+    _CLOCK: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self._days: dict[int, str] = {}
+        if not _TimeText._CLOCK:
+            _TimeText._CLOCK = tuple(
+                f"{h:02d}:{m:02d}:{s:02d}+00:00"
+                for h in range(24)
+                for m in range(60)
+                for s in range(60)
+            )
+
+    def text(self, at: datetime) -> str:
+        if at.tzinfo is not UTC or at.microsecond:
+            return at.isoformat()
+        day = self._days.get(at.toordinal())
+        if day is None:
+            day = self._days[at.toordinal()] = at.date().isoformat() + "T"
+        return day + self._CLOCK[at.hour * 3600 + at.minute * 60 + at.second]
 
 
 def _quoted(row: Sequence[str]) -> str:
