@@ -273,10 +273,12 @@ def cycle(
     # those since the release threshold (by time), read here in one pass over the month.
     by_vendor: dict[str, list[Entry]] = defaultdict(list)
     since_threshold: list[Entry] = []
+    # In the entries' own zone: times of one tzinfo compare without asking it for offsets.
+    threshold_utc = threshold.astimezone(UTC)
     for item in ledger.entries:
         holder = item.ref("vendor") or PLATFORM
         by_vendor[holder].append(item)
-        if item.occurred_at >= threshold:
+        if item.occurred_at >= threshold_utc:
             since_threshold.append(item)
     steps["entries by vendor"] = time.perf_counter() - started
     mark = time.perf_counter()
