@@ -74,6 +74,9 @@ Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``)
 ``CONFIG#V#<n>`` each saved version of the settings and ``SECRETS#V#<n>`` each change of the
 tenant's secrets (which fields, who, when; never the values), both immutable;
 ``T#<t>#LINK#<nonce>`` / ``LINK`` spent review links; ``SYSTEM#selfcheck#<run>`` / ``PROOF``.
+
+The reconciliation fan-out: ``SYSTEM#recontick#<UTC day>`` / ``<tick instant>`` the summary of
+an hourly tick (tenants reconciled, failed), kept 90 days.
 """
 
 from __future__ import annotations
@@ -469,3 +472,12 @@ def payout_cycles_index_sk(cutoff_iso: str, cycle_id: str) -> str:
 
 def payout_cycles_index(tenant: str) -> str:
     return f"T#{tenant}#PCYCLES"
+
+
+# -- the reconciliation fan-out (functions/reconcile, the hourly tick) ----------------------------
+
+
+def reconcile_tick(tick_day: date, tick_instant: str) -> tuple[str, str]:
+    """One hourly tick's summary (tenants reconciled and failed): every tenant's, so a system
+    record, one partition per UTC day of ticks."""
+    return f"SYSTEM#recontick#{tick_day.isoformat()}", tick_instant
