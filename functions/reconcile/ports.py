@@ -5,7 +5,8 @@ starts refunds, writes the report, mails it and alerts; the bank intake
 (``use_cases.bank_intake``) reads a dropped file, keeps its lines and record, and alerts the
 operators; the hourly tick's fan-out (``use_cases.fanout``) lists the tenants due, alerts on a
 tenant whose run failed and keeps the tick's summary. ``adapters`` implements these against
-DynamoDB, S3, SES and SNS; ``composition`` wires them. Tests pass fakes (``tests/unit/reconcile_fakes.py``).
+DynamoDB, S3, SES and SNS; ``composition`` wires them. Tests pass fakes
+(``tests/unit/reconcile_fakes.py``).
 """
 
 from __future__ import annotations
