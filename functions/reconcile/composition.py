@@ -183,7 +183,6 @@ def tenant_directory(settings: ReconcileSettings) -> TenantDirectory:
     return TenantDirectory(settings.table_name)
 
 
-@cache
 def finance_alerting(settings: ReconcileSettings, clock: Clock = CLOCK) -> Alerting:
     """Notices for a tenant's finance people: the client alerts topic and their e-mail, from
     the operations sender."""

@@ -21,7 +21,7 @@ def _logical_id(template: dict[str, Any], kind: str, prefix: str) -> str:
         for lid, r in template["Resources"].items()
         if r["Type"] == kind and lid.startswith(prefix)
     ]
-    return found
+    return str(found)
 
 
 def _definition(template: dict[str, Any], machine: str) -> dict[str, Any]:

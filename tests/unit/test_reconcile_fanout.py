@@ -91,7 +91,7 @@ def test_a_failed_tenant_is_told_to_its_finance_people_with_the_errors_message()
 
 def test_the_summary_counts_the_outcomes_keeps_them_and_tells_operations_of_failures() -> None:
     tick, _, ops, log = fanout()
-    outcomes = [
+    outcomes: list[dict[str, Any]] = [
         {"tenant": "a", "day": "2026-11-20", "outcome": "reconciled", "breaks_open": 0},
         {"tenant": "c", "day": "2026-11-20", "outcome": "failed", "error": "ValidationError"},
         {"tenant": "b", "day": "2026-11-20", "outcome": "reconciled", "breaks_open": 2},
