@@ -180,7 +180,7 @@ class ReconciliationFanout(Construct):
     """The hourly tick: ListDue → Map (one reconciliation per tenant) → Summary → reminders.
 
     Standard, not Express: a tick of many tenants runs longer than Express's five minutes, and
-    a tick costs a handful of transitions plus three per tenant due (docs/reconciliation.md).
+    a tick costs about four transitions plus one per tenant due (docs/reconciliation.md).
     An inline Map: one tick's tenants are far below its 40 concurrent iterations and the
     execution history's 25,000 events; a Distributed Map is the step beyond (same page)."""
 
