@@ -918,3 +918,37 @@ class UnknownVendor(Notice):
                 command=f"ecomops payouts vendor-save --tenant {self.tenant} VENDOR.json",
             ),
         ]
+
+
+class VendorLinesHeld(Notice):
+    """Order lines whose vendors are not paid until an operator decides (their parcel was not
+    delivered, or the shop reshipped them): release or void each, with a reason."""
+
+    kind: Literal["vendor_lines_held"] = "vendor_lines_held"
+    order_id: str
+    lines: tuple[str, ...]  # "l2 (not_delivered: 1Z9 lost)"
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{'|'.join(sorted(self.lines))}"
+
+    @property
+    def headline(self) -> str:
+        return f"Order {self.order_id}: {len(self.lines)} line(s) held from the vendors"
+
+    def details(self) -> list[tuple[str, str]]:
+        return [("Held", "; ".join(self.lines))]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Release or void the held lines",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/payouts/holds/{self.order_id}/decision",
+                command=(
+                    f"ecomops payouts hold-decide --tenant {self.tenant} {self.order_id} "
+                    "release|void --reason TEXT"
+                ),
+            ),
+        ]

@@ -64,6 +64,7 @@ def build_ports(
     """The payouts ports on the table; ``alerts`` from the caller (the orders context's), or
     built from the environment's settings."""
     from functions.payouts.adapters.cycle_store import DynamoCycles
+    from functions.payouts.adapters.hold_store import DynamoHolds
     from functions.payouts.adapters.ledger_store import DynamoLedger
     from functions.payouts.adapters.vendor_store import DynamoVendors
     from functions.payouts.ports import Ports
@@ -76,6 +77,7 @@ def build_ports(
         cycles=DynamoCycles(table_name, retention),
         alerts=alerts if alerts is not None else _alerts(table_name, clock),
         clock=clock,
+        holds=DynamoHolds(table_name, retention),
     )
 
 
@@ -139,6 +141,23 @@ class VendorLedgerHooks:
         from functions.payouts.use_cases.flows import order_released
 
         order_released(self.ports, tenant, state, line_ids)
+
+    def delivery_problem(self, tenant: TenantSettings, state: OrderState) -> None:
+        from functions.payouts.use_cases.flows import order_delivery_problem
+
+        order_delivery_problem(self.ports, tenant, state)
+
+    def claim_paid(
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        tracking_code: str,
+        amount: int,
+        lines: list[str],
+    ) -> None:
+        from functions.payouts.use_cases.flows import order_claim_paid
+
+        order_claim_paid(self.ports, tenant, state, tracking_code, amount, lines)
 
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_cancelled

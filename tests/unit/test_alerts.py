@@ -34,6 +34,7 @@ from shared.notices import (
     ReturnToInspect,
     Team,
     UnknownVendor,
+    VendorLinesHeld,
 )
 from shared.tenants import Branding, TenantSettings
 from tests.alerts_fakes import API, FakeAlerts
@@ -207,6 +208,11 @@ SAMPLES: dict[type[Notice], Notice] = {
         amount=2490,
         currency="EUR",
     ),
+    VendorLinesHeld: VendorLinesHeld(
+        tenant="acme",
+        order_id="o-1",
+        lines=("l2 (not_delivered: 1Z9 lost)",),
+    ),
 }
 
 
@@ -287,6 +293,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "dispute_ratio": "team_notice",
         "early_fraud_warning": "team_notice",
         "query_case_due": "team_notice",
+        "vendor_lines_held": "team_notice",
     }
 
 
