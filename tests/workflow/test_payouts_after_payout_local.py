@@ -27,7 +27,8 @@ from click.testing import CliRunner
 from cli.main import main
 from functions.orders.use_cases.operations import request_refund
 from functions.payouts.composition import build_ports
-from functions.payouts.domain.cycles import CycleStatus, LineStatus, Outcome
+from functions.payouts.domain.cycles import CycleStatus, LineStatus
+from functions.payouts.domain.settlement import Outcome
 from functions.payouts.domain.ledger import Account, Book, EntryKind
 from functions.payouts.domain.parcels import HoldReason, HoldStatus
 from functions.payouts.ports import Ports
