@@ -28,9 +28,9 @@ from cli.main import main
 from functions.orders.use_cases.operations import request_refund
 from functions.payouts.composition import build_ports
 from functions.payouts.domain.cycles import CycleStatus, LineStatus
-from functions.payouts.domain.settlement import Outcome
 from functions.payouts.domain.ledger import Account, Book, EntryKind
 from functions.payouts.domain.parcels import HoldReason, HoldStatus
+from functions.payouts.domain.settlement import Outcome
 from functions.payouts.ports import Ports
 from functions.payouts.use_cases.cycles import run_cycle, show
 from functions.payouts.use_cases.vendors import save_vendor
