@@ -237,23 +237,30 @@ def test_a_chargeback_lost_after_the_payout_is_borne_as_the_tenant_says(
         entries = [*ports.ledger.entries(tenant, "platform"), *ports.ledger.entries(tenant, "v1")]
         return sum(e.amount_for(losses) for e in entries if e.order_id == "o-1")
 
-    until(lambda: platform_loss() == -3000)  # the bank took the 30.00
-    second = cycle_on(2)
+    def posted(holder: str, kind: EntryKind) -> list[Any]:
+        return [e for e in ports.ledger.entries(tenant, holder) if e.kind is kind]
+
+    # Whatever order the processor applies the three events in: the order shows the
+    # chargeback, the bank's withdrawal is posted, and (vendor policy) so is the loss.
+    until(
+        lambda: (
+            order_status(local_stack, tenant, "o-1") == "chargeback"
+            and bool(posted("platform", EntryKind.CHARGEBACK_OPENED))
+            and (bearer == "platform" or bool(posted("v1", EntryKind.CHARGEBACK_LOST)))
+        )
+    )
+    opened = posted("platform", EntryKind.CHARGEBACK_OPENED)
+    assert [e.amount_for(losses) for e in opened] == [-3000]  # the bank took the 30.00
+    cycle = run_cycle(ports, settings, now=cycle_on(2))
+    assert cycle.payable == {}
     if bearer == "vendor":
         # The whole 30.00 moves to the vendor, who was paid 27.00: 30.00 carried.
-        until(lambda: books(ports, tenant, "v1").get(Book.AVAILABLE) == -3000)
         assert platform_loss() == 0
-        cycle = run_cycle(ports, settings, now=second)
-        assert cycle.payable == {}
         assert books(ports, tenant, "v1") == {Book.PAID: 2700, Book.NEGATIVE_CARRIED: -3000}
     else:
-        # The platform keeps the loss; the vendor keeps what it was paid. The processor has
-        # applied the closing event when the order shows the chargeback.
-        until(lambda: order_status(local_stack, tenant, "o-1") == "chargeback")
-        cycle = run_cycle(ports, settings, now=second)
-        assert cycle.payable == {}
-        assert books(ports, tenant, "v1") == {Book.PAID: 2700}
+        # The platform keeps the loss; the vendor keeps what it was paid.
         assert platform_loss() == -3000
+        assert books(ports, tenant, "v1") == {Book.PAID: 2700}
     kinds = [e.kind for e in ports.ledger.entries(tenant, "v1")]
     assert kinds.count(EntryKind.CHARGEBACK_LOST) == (1 if bearer == "vendor" else 0)
     assert payouts_of(ports, tenant, "v1") == [2700]
@@ -396,3 +403,79 @@ def test_a_delivery_exception_holds_the_lost_lines_until_an_operator_releases_th
     (released,) = ports.holds.of_order(tenant, "o-1")
     assert released.status is HoldStatus.RELEASED
     assert released.decision_reason == "socks re-sent at the shop's cost"
+
+
+def test_a_lost_parcels_paid_claim_credits_its_vendor_and_the_voided_line_is_never_paid(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    from shared.lifecycle_store import LifecycleStore
+
+    tenant = "pay-claim"
+    ports = marketplace(local_stack, tmp_path, tenant, "v1", "v2")
+    place(
+        local_stack,
+        tenant,
+        "o-1",
+        total="50.00",
+        lines=[
+            {
+                "line_id": "l1",
+                "sku": "B1",
+                "name": "Boots",
+                "quantity": 1,
+                "unit_price": "30.00",
+                "vendor_id": "v1",
+            },
+            {
+                "line_id": "l2",
+                "sku": "S1",
+                "name": "Socks",
+                "quantity": 1,
+                "unit_price": "20.00",
+                "vendor_id": "v2",
+            },
+        ],
+    )
+    pay(local_stack, tenant, "o-1", amount=5000)
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
+    fulfil_lines(local_stack, tenant, "o-1", "1ZBOOTS2", ["l1"])
+    fulfil_lines(local_stack, tenant, "o-1", "1ZSOCKS2", ["l2"])
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
+    carrier_update(local_stack, tenant, "1ZBOOTS2", "delivered", 30)
+    carrier_update(local_stack, tenant, "1ZSOCKS2", "failure", 35, detail="lost")
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    until(lambda: [c["tracking_code"] for c in store.claims(tenant, "o-1")] == ["1ZSOCKS2"])
+    # The operator records the carrier's answers: accepted, then paid 15.00 for the socks.
+    runner = CliRunner()
+    claim = ["orders", "claim", "--tenant", tenant, "o-1", "1ZSOCKS2"]
+    where = ["--by", "ops@example.com", "--local", local_stack.base_url]
+    for answer in (["accepted", "--reference", "UPS-9"], ["paid", "--amount-paid", "1500"]):
+        recorded = runner.invoke(main, [*claim, *answer, *where])
+        assert recorded.exit_code == 0, recorded.output
+    assert finished(local_stack, tenant, "o-1", timeout_s=60)["status"] == "SUCCEEDED"
+    assert final_state(local_stack, tenant, "o-1") == "DeliveryException"
+    assert books(ports, tenant, "v1") == {Book.AVAILABLE: 2700}
+    # The carrier's 15.00 is the socks' vendor's; the socks' sale (18.00) stays held.
+    assert books(ports, tenant, "v2") == {Book.PENDING: 1800, Book.AVAILABLE: 1500}
+    credits = [e for e in ports.ledger.entries(tenant, "v2") if e.kind is EntryKind.CARRIER_CLAIM]
+    assert [(e.line, e.ref("claim")) for e in credits] == [("l2", "claim-1ZSOCKS2")]
+    decided = runner.invoke(
+        main,
+        [
+            "payouts",
+            "hold-decide",
+            "--tenant",
+            tenant,
+            "o-1",
+            "void",
+            "--reason",
+            "lost; the carrier paid for it",
+            "--local",
+            local_stack.base_url,
+        ],
+    )
+    assert decided.exit_code == 0, decided.output
+    assert books(ports, tenant, "v2") == {Book.AVAILABLE: 1500}
+    cycle = run_cycle(ports, settings_of(local_stack, tenant), now=cycle_on(1))
+    assert cycle.payable == {"USD": 2700 + 1500}
+    assert payouts_of(ports, tenant, "v2") == [1500]
