@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from functions.payouts.domain.ledger import EntryKind
 from functions.payouts.domain.parcels import (
+    DECIDED,
+    Decision,
     Hold,
     HoldStatus,
     Parcel,
@@ -77,13 +79,14 @@ def hold_lines(
     lines: Sequence[SaleLine],
 ) -> int:
     """Writes the plan's holds not written before (each line once) and tells operations of
-    the new ones; returns how many were new."""
+    the plan's open holds (the notice's identity makes it once: a retry after a failed notice
+    sends it, a retry after a sent one does not); returns how many holds were new."""
     order = state.order
     if order is None or not plan.held:
         return 0
     by_id = {line.line_id: line for line in lines}
     store = _store(ports)
-    new = []
+    new = 0
     for held in plan.held:
         line = by_id.get(held.line_id)
         if line is None or line.vendor_id is None:
@@ -98,18 +101,24 @@ def hold_lines(
             detail=held.detail,
             held_at=ports.clock.now(),
         )
-        if store.hold(hold):
-            new.append(hold)
+        new += store.hold(hold)
+    planned = {held.line_id for held in plan.held}
+    still = [
+        h
+        for h in store.of_order(tenant.id, order.order_id)
+        if h.line_id in planned and h.status is HoldStatus.OPEN
+    ]
     if new:
-        logger.info("vendor lines held", extra={"order": order.order_id, "lines": len(new)})
+        logger.info("vendor lines held", extra={"order": order.order_id, "lines": new})
+    if still:
         ports.alerts.send(
             VendorLinesHeld(
                 tenant=tenant.id,
                 order_id=order.order_id,
-                lines=tuple(f"{h.line_id} ({h.reason.value}: {h.detail})" for h in new),
+                lines=tuple(f"{h.line_id} ({h.reason.value}: {h.detail})" for h in still),
             )
         )
-    return len(new)
+    return new
 
 
 def releasable(
@@ -123,8 +132,7 @@ def releasable(
     candidates = _vendor_lines(lines)
     holds = {h.line_id: h for h in _store(ports).of_order(tenant.id, order.order_id)}
     plan = release_plan([line.line_id for line in candidates], parcels_of(state))
-    fresh = ReleasePlan(plan.released, tuple(h for h in plan.held if h.line_id not in holds))
-    hold_lines(ports, tenant, state, fresh, candidates)
+    hold_lines(ports, tenant, state, plan, candidates)
     wanted = set(plan.released) | {
         line for line, h in holds.items() if h.status is HoldStatus.RELEASED
     }
@@ -164,7 +172,10 @@ def decide(
             raise NoHolds(f"order {order_id} holds no line {', '.join(unknown)}")
         holds = [h for h in holds if h.line_id in set(line_ids)]
     else:
-        holds = [h for h in holds if h.status is HoldStatus.OPEN]
+        # Every open hold, and those decided this way already (a retry of a decision that
+        # failed after marking them posts what it left out; the ledger keeps entries once).
+        same = DECIDED.get(Decision(decision)) if decision in set(Decision) else None
+        holds = [h for h in holds if h.status in (HoldStatus.OPEN, same)]
     if not holds:
         raise NoHolds(f"order {order_id} has no open hold")
     now = ports.clock.now()
