@@ -338,7 +338,7 @@ def test_a_decision_that_failed_after_marking_the_hold_is_finished_by_its_retry(
             raise ConnectionError("the table did not answer")
         return int(post(tenant, entries))
 
-    ports.ledger.post = flaky  # type: ignore[method-assign]
+    ports.ledger.post = flaky
     with pytest.raises(ConnectionError):
         decide(ports, ACME, "o-1", "release", reason="found", who="ann")
     assert ports.holds.of_order("acme", "o-1")[0].status is HoldStatus.RELEASED
