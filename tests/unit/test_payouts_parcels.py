@@ -32,28 +32,16 @@ from functions.payouts.use_cases.flows import (
 from functions.payouts.use_cases.holds import NoHolds, decide, parcels_of
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Customer, LineItem, OrderPlaced, Source
-from shared.money import Money
 from shared.notices import VendorLinesHeld
 from shared.order_aggregate import OrderState, apply
-from shared.tenants import PayoutSettings, TenantSettings
 from tests.orders_fakes import FakePorts, FakeTenants
 from tests.payouts_fakes import parcel, payouts_ports
-from tests.unit.test_orders_use_cases import paid
+from tests.unit.test_orders_use_cases import eur, paid
 from tests.unit.test_payouts_flows import vendor
+from tests.unit.test_payouts_orders_port import ACME
 
 T0 = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
-ACME = TenantSettings(
-    id="acme",
-    name="Acme",
-    currency="EUR",
-    customer_sender="shop@acme.example",
-    payouts=PayoutSettings(enabled=True),
-)
 LINES = ("l1", "l2", "l3")
-
-
-def eur(n: int) -> Money:
-    return Money.of(n, "EUR")
 
 
 def placed(order_id: str = "o-1") -> OrderPlaced:

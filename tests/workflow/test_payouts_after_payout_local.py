@@ -322,43 +322,53 @@ def fulfil_lines(stack: Any, tenant: str, order_id: str, tracking: str, lines: l
     assert status == 200, answer
 
 
+def boots_delivered(stack: Any, tenant: str, boots: str, socks: str) -> None:
+    """Order o-1, paid: boots (l1, 30.00) of v1 and socks (l2, 20.00) of v2, in two parcels
+    whose fulfilments name their line; the boots' parcel delivered."""
+    boots_and_socks(stack, tenant)
+    wait_for_stage(stack, tenant, "o-1", "awaiting_shipment")
+    fulfil_lines(stack, tenant, "o-1", boots, ["l1"])
+    fulfil_lines(stack, tenant, "o-1", socks, ["l2"])
+    wait_for_stage(stack, tenant, "o-1", "awaiting_delivery")
+    carrier_update(stack, tenant, boots, "delivered", 30)
+
+
+def hold_decide(stack: Any, tenant: str, decision: str, reason: str) -> str:
+    """``ecomops payouts hold-decide`` on the order's open holds; its output."""
+    decided = CliRunner().invoke(
+        main,
+        [
+            *("payouts", "hold-decide", "--tenant", tenant, "o-1", decision),
+            *("--reason", reason, "--local", stack.base_url),
+        ],
+    )
+    assert decided.exit_code == 0, decided.output
+    return str(decided.output)
+
+
+def boots_and_socks(stack: Any, tenant: str) -> None:
+    """Order o-1, paid: boots (l1, 30.00) of v1 and socks (l2, 20.00) of v2."""
+    lines = [("l1", "B1", "Boots", "30.00", "v1"), ("l2", "S1", "Socks", "20.00", "v2")]
+    place(
+        stack,
+        tenant,
+        "o-1",
+        total="50.00",
+        lines=[
+            {"line_id": i, "sku": k, "name": n, "quantity": 1, "unit_price": p, "vendor_id": v}
+            for i, k, n, p, v in lines
+        ],
+    )
+    pay(stack, tenant, "o-1", amount=5000)
+
+
 def test_a_delivery_exception_holds_the_lost_lines_until_an_operator_releases_them(
     local_stack: Any, tmp_path: Path
 ) -> None:
     tenant = "pay-held"
     ports = marketplace(local_stack, tmp_path, tenant, "v1", "v2")
-    place(
-        local_stack,
-        tenant,
-        "o-1",
-        total="50.00",
-        lines=[
-            {
-                "line_id": "l1",
-                "sku": "B1",
-                "name": "Boots",
-                "quantity": 1,
-                "unit_price": "30.00",
-                "vendor_id": "v1",
-            },
-            {
-                "line_id": "l2",
-                "sku": "S1",
-                "name": "Socks",
-                "quantity": 1,
-                "unit_price": "20.00",
-                "vendor_id": "v2",
-            },
-        ],
-    )
-    pay(local_stack, tenant, "o-1", amount=5000)
-    wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
-    # Two parcels, the shop saying which line each carries: the boots arrive, the socks come
-    # back to the shop.
-    fulfil_lines(local_stack, tenant, "o-1", "1ZBOOTS", ["l1"])
-    fulfil_lines(local_stack, tenant, "o-1", "1ZSOCKS", ["l2"])
-    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
-    carrier_update(local_stack, tenant, "1ZBOOTS", "delivered", 30)
+    # The boots arrive, the socks come back to the shop.
+    boots_delivered(local_stack, tenant, "1ZBOOTS", "1ZSOCKS")
     carrier_update(local_stack, tenant, "1ZSOCKS", "return_to_sender", 40)
     assert finished(local_stack, tenant, "o-1", timeout_s=60)["status"] == "SUCCEEDED"
     assert final_state(local_stack, tenant, "o-1") == "DeliveryException"
@@ -377,24 +387,8 @@ def test_a_delivery_exception_holds_the_lost_lines_until_an_operator_releases_th
     assert first.payable == {"USD": 2700}
     assert [x.vendor_id for x in show(ports, tenant, first.cycle_id)[1]] == ["v1"]
     # The operator decides: the socks were re-sent by the shop at its cost, the vendor is paid.
-    runner = CliRunner()
-    decided = runner.invoke(
-        main,
-        [
-            "payouts",
-            "hold-decide",
-            "--tenant",
-            tenant,
-            "o-1",
-            "release",
-            "--reason",
-            "socks re-sent at the shop's cost",
-            "--local",
-            local_stack.base_url,
-        ],
-    )
-    assert decided.exit_code == 0, decided.output
-    assert "o-1 l2: released by" in decided.output
+    decided = hold_decide(local_stack, tenant, "release", "socks re-sent at the shop's cost")
+    assert "o-1 l2: released by" in decided
     assert books(ports, tenant, "v2") == {Book.AVAILABLE: 1800}
     second = run_cycle(ports, settings, now=cycle_on(2))
     assert second.payable == {"USD": 1800}
@@ -412,36 +406,8 @@ def test_a_lost_parcels_paid_claim_credits_its_vendor_and_the_voided_line_is_nev
 
     tenant = "pay-claim"
     ports = marketplace(local_stack, tmp_path, tenant, "v1", "v2")
-    place(
-        local_stack,
-        tenant,
-        "o-1",
-        total="50.00",
-        lines=[
-            {
-                "line_id": "l1",
-                "sku": "B1",
-                "name": "Boots",
-                "quantity": 1,
-                "unit_price": "30.00",
-                "vendor_id": "v1",
-            },
-            {
-                "line_id": "l2",
-                "sku": "S1",
-                "name": "Socks",
-                "quantity": 1,
-                "unit_price": "20.00",
-                "vendor_id": "v2",
-            },
-        ],
-    )
-    pay(local_stack, tenant, "o-1", amount=5000)
-    wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
-    fulfil_lines(local_stack, tenant, "o-1", "1ZBOOTS2", ["l1"])
-    fulfil_lines(local_stack, tenant, "o-1", "1ZSOCKS2", ["l2"])
-    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
-    carrier_update(local_stack, tenant, "1ZBOOTS2", "delivered", 30)
+    # The boots arrive, the socks are lost.
+    boots_delivered(local_stack, tenant, "1ZBOOTS2", "1ZSOCKS2")
     carrier_update(local_stack, tenant, "1ZSOCKS2", "failure", 35, detail="lost")
     store = LifecycleStore(local_stack.deployment.outputs["TableName"])
     until(lambda: [c["tracking_code"] for c in store.claims(tenant, "o-1")] == ["1ZSOCKS2"])
@@ -459,22 +425,9 @@ def test_a_lost_parcels_paid_claim_credits_its_vendor_and_the_voided_line_is_nev
     assert books(ports, tenant, "v2") == {Book.PENDING: 1800, Book.AVAILABLE: 1500}
     credits = [e for e in ports.ledger.entries(tenant, "v2") if e.kind is EntryKind.CARRIER_CLAIM]
     assert [(e.line, e.ref("claim")) for e in credits] == [("l2", "claim-1ZSOCKS2")]
-    decided = runner.invoke(
-        main,
-        [
-            "payouts",
-            "hold-decide",
-            "--tenant",
-            tenant,
-            "o-1",
-            "void",
-            "--reason",
-            "lost; the carrier paid for it",
-            "--local",
-            local_stack.base_url,
-        ],
+    assert "o-1 l2: voided by" in hold_decide(
+        local_stack, tenant, "void", "lost; the carrier paid for it"
     )
-    assert decided.exit_code == 0, decided.output
     assert books(ports, tenant, "v2") == {Book.AVAILABLE: 1500}
     cycle = run_cycle(ports, settings_of(local_stack, tenant), now=cycle_on(1))
     assert cycle.payable == {"USD": 2700 + 1500}
