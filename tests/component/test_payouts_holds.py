@@ -14,9 +14,9 @@ from cli.main import main
 from cli.target import Target
 from functions.payouts.adapters.hold_store import DynamoHolds
 from functions.payouts.composition import build_ports
-from functions.payouts.domain.ledger import Book
+from functions.payouts.domain.ledger import Book, EntryKind
 from functions.payouts.domain.parcels import HoldStatus
-from functions.payouts.use_cases.flows import order_released, order_sold
+from functions.payouts.use_cases.flows import order_released, order_sold, refund_completed
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.order_aggregate import OrderState, apply
 from shared.tenants import TenantDirectory
@@ -131,9 +131,15 @@ def test_the_cli_lists_and_voids_held_lines(monkeypatch: pytest.MonkeyPatch) -> 
     )
     refused = run("hold-decide", "--tenant", "acme", "o-1", "void", "--reason", " ")
     assert refused.exit_code == 1 and "needs a reason" in refused.output
+    # The customer was refunded the lost vase before the operator voided it: the refund took
+    # the vase's share from v-b, which the void gives back (re-booked as the refund's cash).
+    refund_completed(ports, TENANT, lost_vase(), "re_vase", 3000, "EUR")
+    assert ports.ledger.balances("acme", "v-b")[("EUR", Book.AVAILABLE)] < 0
     done = run("hold-decide", "--tenant", "acme", "o-1", "void", "--reason", "lost, refunded")
     assert done.exit_code == 0 and "o-1 l2: voided by" in done.output
     assert ports.ledger.balances("acme", "v-b") == {}
+    rebooked = [e for e in ports.ledger.entries("acme", "v-b") if e.kind is EntryKind.REFUND_CASH]
+    assert [(e.event_id, e.line) for e in rebooked] == [("hold-void:re_vase", "l2")]
     listed = run("holds", "--tenant", "acme", "--order", "o-1").output
     assert "voided" in listed and "lost, refunded" in listed
     assert json.loads(run("balances", "--tenant", "acme", "v-b").output) == {}

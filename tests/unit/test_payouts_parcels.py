@@ -336,3 +336,35 @@ def test_a_decision_that_failed_after_marking_the_hold_is_finished_by_its_retry(
         decide(ports, ACME, "o-1", "void", reason="x", who="bob", line_ids=["l2"])
     decide(ports, ACME, "o-1", "release", reason="found", who="ann")
     assert bal(book, "v-b", Book.AVAILABLE) == 1800
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        ("void", "refund"),
+        ("refund", "void"),
+        ("refund", "void", "refund"),  # the refund's step replayed after the void
+        ("void", "refund", "void", "refund"),
+    ],
+)
+def test_a_void_and_a_refund_give_the_same_balances_in_either_order(
+    steps: tuple[str, ...],
+) -> None:
+    def run(order: tuple[str, ...]) -> Any:
+        ports, book, _ = sold_ports()
+        state = _lost_b()
+        order_released(ports, ACME, state, list(LINES))
+        for step in order:
+            if step == "void":
+                decide(ports, ACME, "o-1", "void", reason="lost", who="ann", line_ids=["l2"])
+            else:
+                refund_completed(ports, ACME, state, "r-lost", 2000, "EUR")
+        return book
+
+    expected = run(("void", "refund"))
+    book = run(steps)
+    assert book.balances() == expected.balances()
+    assert bal(book, "v-b", Book.AVAILABLE) == 0 and bal(book, "v-b", Book.PENDING) == 0
+    # What is left to refund of the voided vase: 20.00 less its 6.67 share of the refund.
+    assert book.balance("EUR", Account.platform(Book.REFUNDS_CLEARING)) == 2000 - 667
+    assert book.total("EUR") == 0

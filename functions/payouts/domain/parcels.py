@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from functions.payouts.domain.ledger import Account, Book, Entry, EntryKind, entry
 from functions.payouts.domain.postings import Refused
 
 
@@ -156,4 +157,33 @@ def decided(hold: Hold, decision: str, *, reason: str, who: str, at: datetime) -
             "decided_at": at,
             "decision_reason": reason.strip(),
         }
+    )
+
+
+# The prefix of a correction's event id: the refund it re-books, under the held line's void.
+VOID_CORRECTION = "hold-void:"
+
+
+def refund_rebooked(item: Entry, at: datetime) -> Entry | None:
+    """A held line voided after a refund (or return) took its share from the vendor: the share
+    is booked again as that refund's cash leaving refunds clearing, and what the reversal took
+    from the vendor, the commission and the fees goes back. The line's balances are then those
+    of a void followed by the refund, whichever came first."""
+    if item.kind not in (EntryKind.REFUND, EntryKind.RETURN):
+        raise ValueError(f"{item.kind} is not a refund's reversal")
+    receipts = Account.platform(Book.RECEIPTS)
+    refunded = item.amount_for(receipts)
+    return entry(
+        item.tenant,
+        item.currency,
+        EntryKind.REFUND_CASH,
+        f"{VOID_CORRECTION}{item.event_id}",
+        item.line,
+        at,
+        [
+            *((account, -amount) for account, amount in item.moves() if account != receipts),
+            (Account.platform(Book.REFUNDS_CLEARING), -refunded),
+        ],
+        order_id=item.order_id,
+        refs={**item.refs, "rebooked": item.kind.value},
     )

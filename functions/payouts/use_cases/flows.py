@@ -229,13 +229,23 @@ def refund_completed(
     else:
         kind = EntryKind.RETURN if refund_id.startswith(RETURN_REFUND_PREFIX) else EntryKind.REFUND
         voided = holds.held_voided(ports, tenant.id, state)
-        kept = [line for line in lines if line.line_id not in voided]
+        # A refund replayed after the void of a line it reversed before: the void re-booked
+        # that reversal already (``holds.refund_rebooked``), so the line stays as it is.
+        reversed_before = {
+            item.line
+            for vendor_id in sorted({line.vendor_id or "" for line in lines} - {""})
+            if voided
+            for item in ports.ledger.posted(
+                tenant.id, vendor_id, currency, order.order_id, refund_id, kind
+            )
+        }
+        kept = [line for line in lines if line.line_id not in voided - reversed_before]
         shares = dict(zip((line.line_id for line in lines), spread(amount, lines), strict=True))
         # The share of a line an operator voided leaves refunds clearing (its vendor gave
         # it back with the void); the rest is taken back from the lines' vendors.
         entries = [
             refund_cash(ctx, refund_id, shares[line_id], at, line_id=line_id)
-            for line_id in sorted(voided & shares.keys())
+            for line_id in sorted((voided - reversed_before) & shares.keys())
         ]
         entries += [
             reversal(ctx, kind, refund_id, line, shares[line.line_id], at, refund=refund_id)

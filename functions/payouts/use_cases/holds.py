@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from functions.payouts.domain.ledger import EntryKind
+from functions.payouts.domain.ledger import Entry, EntryKind
 from functions.payouts.domain.parcels import (
     DECIDED,
     Decision,
@@ -22,6 +23,7 @@ from functions.payouts.domain.parcels import (
     Parcel,
     ReleasePlan,
     decided,
+    refund_rebooked,
     release_plan,
 )
 from functions.payouts.domain.postings import (
@@ -186,7 +188,7 @@ def decide(
             moved.append(decided(hold, decision, reason=reason, who=who, at=now))
         except Refused as refused:
             problems.extend(r for r in refused.reasons if r not in problems)
-    by_id = _sold(ports, tenant.id, order_id, holds)
+    by_id, sold_at = _sold(ports, tenant.id, order_id, holds)
     missing = sorted(h.line_id for h in holds if h.line_id not in by_id)
     if missing:
         problems.append(f"line(s) {', '.join(missing)} were never sold in the ledger")
@@ -195,20 +197,24 @@ def decide(
     for hold in moved:
         if not store.decide(hold):
             raise Refused([f"line {hold.line_id} was decided otherwise meanwhile: read it again"])
-    _post_decisions(ports, tenant, order_id, moved, by_id)
+    _post_decisions(ports, tenant, order_id, moved, by_id, sold_at)
     return moved
 
 
-def _sold(ports: Ports, tenant: str, order_id: str, holds: Sequence[Hold]) -> dict[str, SaleLine]:
-    """The held lines as their sale posted them."""
+def _sold(
+    ports: Ports, tenant: str, order_id: str, holds: Sequence[Hold]
+) -> tuple[dict[str, SaleLine], dict[str, datetime]]:
+    """The held lines as their sale posted them, and when it did."""
     found: dict[str, SaleLine] = {}
+    sold_at: dict[str, datetime] = {}
     for vendor_id, currency in sorted({(h.vendor_id, h.currency) for h in holds}):
         for item in ports.ledger.posted(
             tenant, vendor_id, currency, order_id, SOLD, EntryKind.SALE
         ):
             line = sold_line(item)
             found[line.line_id] = line
-    return found
+            sold_at[line.line_id] = item.occurred_at
+    return found, sold_at
 
 
 def _post_decisions(
@@ -217,6 +223,7 @@ def _post_decisions(
     order_id: str,
     holds: Sequence[Hold],
     lines: dict[str, SaleLine],
+    sold_at: dict[str, datetime],
 ) -> None:
     at = ports.clock.now()
     entries = []
@@ -229,7 +236,26 @@ def _post_decisions(
             entries.append(release(ctx, RELEASED, line, at, reserve))
         elif hold.status is HoldStatus.VOIDED:
             entries.append(void(ctx, HELD_VOID, line, at))
+            entries.extend(
+                refund_rebooked(item, at)
+                for item in _reversals(ports, tenant.id, order_id, hold, sold_at[hold.line_id])
+            )
     ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+
+
+def _reversals(
+    ports: Ports, tenant: str, order_id: str, hold: Hold, since: datetime
+) -> list[Entry]:
+    """The refunds and returns that took a share of the held line from its vendor (every one
+    came after the line's sale)."""
+    return [
+        item
+        for item in ports.ledger.entries(tenant, hold.vendor_id, since=since)
+        if item.order_id == order_id
+        and item.line == hold.line_id
+        and item.currency == hold.currency
+        and item.kind in (EntryKind.REFUND, EntryKind.RETURN)
+    ]
 
 
 def claim_paid(
