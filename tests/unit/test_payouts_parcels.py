@@ -150,6 +150,8 @@ def test_parcels_reported_in_any_order_and_twice_give_the_same_releases(
     shuffled = data.draw(st.permutations(events + data.draw(st.lists(st.sampled_from(events)))))
     expected = release_plan(LINES, parcels_of(state_of(*events)))
     assert release_plan(LINES, parcels_of(state_of(*shuffled))) == expected
+    held = [h.line_id for h in expected.held]
+    assert sorted([*expected.released, *held]) == sorted(LINES)  # each line once: paid or held
     # Never released: a line a parcel that did not arrive carries.
     undelivered = {
         line
