@@ -920,6 +920,40 @@ class UnknownVendor(Notice):
         ]
 
 
+class VendorNotTold(Notice):
+    """A vendor could not be e-mailed about its lines of an order (no address, or the mail
+    failed): the order went on; someone tells the vendor what to ship, or not to."""
+
+    kind: Literal["vendor_not_told"] = "vendor_not_told"
+    order_id: str
+    vendor_id: str
+    # What the vendor was to be told: "order", "cancelled", or "refunded"/"returned" with the
+    # refund's id.
+    news: str
+    reason: str
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.vendor_id}|{self.news}"
+
+    @property
+    def headline(self) -> str:
+        return f"Order {self.order_id}: vendor {self.vendor_id} was not told ({self.news})"
+
+    def details(self) -> list[tuple[str, str]]:
+        return [("Vendor", self.vendor_id), ("News", self.news), ("Why", self.reason)]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="The vendor's e-mail addresses",
+                path=f"/ops/tenants/{self.tenant}/payouts/vendors/{self.vendor_id}",
+                command=f"ecomops payouts vendor --tenant {self.tenant} {self.vendor_id}",
+            ),
+        ]
+
+
 class VendorLinesHeld(Notice):
     """Order lines whose vendors are not paid until an operator decides (their parcel was not
     delivered, or the shop reshipped them): release or void each, with a reason."""

@@ -160,6 +160,12 @@ class InMemoryCycles:
         for line in lines:
             held[(line.currency, line.vendor_id)] = line
 
+    def save_line(self, tenant: str, cycle_id: str, line: CycleLine, expected: CycleLine) -> None:
+        held = self.line_items.setdefault((tenant, cycle_id), {})
+        if held.get((line.currency, line.vendor_id)) != expected:
+            raise CycleConflict(f"the line of {line.vendor_id} changed meanwhile")
+        held[(line.currency, line.vendor_id)] = line
+
     def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]:
         return [v for _, v in sorted(self.line_items.get((tenant, cycle_id), {}).items())]
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
-    from functions.payouts.ports import Ports
+    from functions.payouts.ports import FinanceLinks, Mailer, NotificationLog, Ports
     from shared.alerts import Alerts
     from shared.order_aggregate import OrderState
     from shared.tenants import TenantDirectory, TenantSettings
@@ -33,6 +33,7 @@ _ENV = {
     "mail_dir": "MAIL_DIR",
     "ops_sender": "OPS_SENDER",
     "public_api_url": "PUBLIC_API_URL",
+    "tenant_secret_prefix": "TENANT_SECRET_PREFIX",
 }
 
 
@@ -46,6 +47,8 @@ class PayoutsSettings(BaseModel):
     mail_dir: str | None = None
     ops_sender: str | None = None
     public_api_url: str | None = None
+    # Where the tenants' link-signing keys are (the finance e-mail's signed links).
+    tenant_secret_prefix: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PayoutsSettings:
@@ -114,7 +117,19 @@ def ports_from_env(clock: Clock | None = None, env: Mapping[str, str] | None = N
         files=S3ReportFiles(settings.reports_bucket) if settings.reports_bucket else None,
         mailer=mailer_for(settings.mail_dir, clock),
         sender=ops_sender_of(settings.ops_sender),
+        finance_links=_finance_links(settings),
     )
+
+
+def _finance_links(settings: PayoutsSettings) -> FinanceLinks | None:
+    """Signed links in the instruction to finance, when the deployment has a public API."""
+    if not settings.public_api_url:
+        return None
+    from functions.payouts.adapters.finance_links import SignedFinanceLinks
+    from shared.tenant_secrets import LINKS, TenantSecrets
+
+    secrets = TenantSecrets(parts=LINKS, prefix=settings.tenant_secret_prefix)
+    return SignedFinanceLinks(secrets, settings.public_api_url)
 
 
 def tenant_directory(env: Mapping[str, str] | None = None) -> TenantDirectory:
@@ -127,15 +142,24 @@ def tenant_directory(env: Mapping[str, str] | None = None) -> TenantDirectory:
 
 
 class VendorLedgerHooks:
-    """The orders context's ``VendorLedger`` port: the payouts use cases on these ports."""
+    """The orders context's ``VendorLedger`` port: the payouts use cases on these ports.
+
+    Each hook posts the ledger's entries and tells the vendors (``use_cases.vendor_news``),
+    independently: the e-mails go out even when the ledger's write fails (the step raises and
+    is retried; nothing is sent twice), and a mail that fails never raises, so it cannot undo
+    or hold up the ledger's entries or the order."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
     def sold(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_sold
+        from functions.payouts.use_cases.vendor_news import tell_of_order
 
-        order_sold(self.ports, tenant, state)
+        try:
+            order_sold(self.ports, tenant, state)
+        finally:
+            tell_of_order(self.ports, tenant, state)
 
     def released(self, tenant: TenantSettings, state: OrderState, line_ids: list[str]) -> None:
         from functions.payouts.use_cases.flows import order_released
@@ -161,8 +185,12 @@ class VendorLedgerHooks:
 
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_cancelled
+        from functions.payouts.use_cases.vendor_news import tell_of_cancellation
 
-        order_cancelled(self.ports, tenant, state)
+        try:
+            order_cancelled(self.ports, tenant, state)
+        finally:
+            tell_of_cancellation(self.ports, tenant, state)
 
     def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_disputed
@@ -173,10 +201,28 @@ class VendorLedgerHooks:
         self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
     ) -> None:
         from functions.payouts.use_cases.flows import refund_completed
+        from functions.payouts.use_cases.vendor_news import tell_of_refund
 
-        refund_completed(self.ports, tenant, state, refund_id, amount, currency)
+        try:
+            refund_completed(self.ports, tenant, state, refund_id, amount, currency)
+        finally:
+            tell_of_refund(self.ports, tenant, state, refund_id, amount, currency)
 
 
-def vendor_ledger(table_name: str, clock: Clock, alerts: Alerts) -> VendorLedgerHooks:
-    """Built by the orders composition root with its own alerts (one notice log)."""
-    return VendorLedgerHooks(build_ports(table_name, clock, alerts))
+def vendor_ledger(
+    table_name: str,
+    clock: Clock,
+    alerts: Alerts,
+    mailer: Mailer | None = None,
+    notifications: NotificationLog | None = None,
+    sender: str | None = None,
+) -> VendorLedgerHooks:
+    """Built by the orders composition root with its own alerts (one notice log), and its
+    mailer and notification log: vendors' e-mails are kept once beside the order, as the
+    customer's are. ``sender``: From: of the vendors' e-mails (the operations sender)."""
+    from dataclasses import replace
+
+    ports = build_ports(table_name, clock, alerts)
+    return VendorLedgerHooks(
+        replace(ports, mailer=mailer, notifications=notifications, sender=sender)
+    )

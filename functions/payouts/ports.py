@@ -73,6 +73,10 @@ class CycleStore(Protocol):
 
     def put_lines(self, tenant: str, cycle_id: str, lines: Sequence[CycleLine]) -> None: ...
 
+    def save_line(self, tenant: str, cycle_id: str, line: CycleLine, expected: CycleLine) -> None:
+        """Writes one line's new state if it is still ``expected`` (``CycleConflict`` else)."""
+        ...
+
     def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]: ...
 
     def recent(self, tenant: str, limit: int = 20) -> list[Cycle]:
@@ -113,6 +117,32 @@ class Mailer(Protocol):
     def send(self, email: RenderedEmail, idempotency_key: str) -> str: ...
 
 
+class NotificationLog(Protocol):
+    """Which e-mails an order was sent (the orders context's log, beside the order): what is
+    told to a vendor once per order, event and vendor is kept there."""
+
+    def sent(self, tenant: str, order_id: str, kind: str) -> bool: ...
+
+    def record(
+        self, tenant: str, order_id: str, kind: str, status: str, message_id: str, summary: str
+    ) -> None: ...
+
+
+class FinanceLinks(Protocol):
+    """Signed links for finance to mark a cycle, or one vendor's line of it, paid or failed
+    (the tenant's link-signing key; the API's public ``/links/…`` routes serve them)."""
+
+    def cycle_links(self, tenant: str, cycle_id: str, expires_at: int) -> dict[str, str]:
+        """``{"paid": url, "failed": url}`` for the whole cycle (empty: no signing key)."""
+        ...
+
+    def line_links(
+        self, tenant: str, cycle_id: str, currency: str, vendor_id: str, expires_at: int
+    ) -> dict[str, str]:
+        """The same for one vendor's line in one currency."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     vendors: VendorStore
@@ -124,5 +154,8 @@ class Ports:
     mailer: Mailer | None = None
     # From: of the reports, the instruction and the statements (the operations sender).
     sender: str | None = None
+    # Vendors told of their orders once (the orders context's notification log).
+    notifications: NotificationLog | None = None
+    finance_links: FinanceLinks | None = None
     # Held order lines (parcels not delivered, reshipped); None: nothing can be held.
     holds: HoldStore | None = None

@@ -35,6 +35,7 @@ from shared.notices import (
     Team,
     UnknownVendor,
     VendorLinesHeld,
+    VendorNotTold,
 )
 from shared.tenants import Branding, TenantSettings
 from tests.alerts_fakes import API, FakeAlerts
@@ -208,6 +209,13 @@ SAMPLES: dict[type[Notice], Notice] = {
         amount=2490,
         currency="EUR",
     ),
+    VendorNotTold: VendorNotTold(
+        tenant="acme",
+        order_id="o-1",
+        vendor_id="v-a",
+        news="order",
+        reason="mail server down",
+    ),
     VendorLinesHeld: VendorLinesHeld(
         tenant="acme",
         order_id="o-1",
@@ -282,6 +290,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "reconciliation_breaks": "team_notice",
         "bank_file_problem": "team_notice",
         "unknown_vendor": "team_notice",
+        "vendor_not_told": "team_notice",
         "call_customer": "team_notice",
         "authorisation_ending": "team_notice",
         "return_to_inspect": "team_notice",

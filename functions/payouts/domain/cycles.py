@@ -232,3 +232,24 @@ def line_entry(tenant: str, cycle_id: str, line: CycleLine, at: datetime) -> Ent
     return decide_from(
         tenant, cycle_id, line.vendor_id, line.currency, at, line.available, line.carried, 0
     ).entry
+
+
+# -- finance's answer by signed link ------------------------------------------------------------
+
+# What finance may answer for a cycle, or for one vendor's line of it (``sign_action_links``).
+MARKS: tuple[str, ...] = ("paid", "failed")
+MARKED = {"paid": LineStatus.PAID, "failed": LineStatus.FAILED}
+
+
+def link_subject(cycle_id: str, currency: str | None = None, vendor_id: str | None = None) -> str:
+    """What a finance link is about: ``payouts/<cycle>`` for the whole cycle, or
+    ``payouts/<cycle>/<currency>/<vendor>`` for one line (the token is bound to it)."""
+    if (currency is None) != (vendor_id is None):
+        raise ValueError("a line is named by its currency and its vendor together")
+    line = f"/{currency}/{vendor_id}" if currency is not None else ""
+    return f"payouts/{cycle_id}{line}"
+
+
+def answered(lines: Iterable[CycleLine]) -> bool:
+    """Finance has answered every payable line (each is paid or failed)."""
+    return all(line.status is not LineStatus.PAYABLE for line in lines)

@@ -282,6 +282,15 @@ def spread(amount: int, lines: Sequence[SaleLine]) -> list[int]:
     return split(amount, [max(0, line.charged) for line in lines])
 
 
+def reversal_parts(line: SaleLine, amount: int) -> tuple[int, int, int]:
+    """``amount`` given back on a line, split (largest remainder) into the vendor's part, the
+    vendor's fee share and the commission, in the proportions the sale posted them."""
+    vendor, fee_part, commission_part = split(
+        amount, [max(0, line.vendor_net), max(0, line.vendor_fee), max(0, line.commission)]
+    )
+    return vendor, fee_part, commission_part
+
+
 def reversal(
     ctx: Context,
     kind: EntryKind,
@@ -294,9 +303,7 @@ def reversal(
     """``amount`` of a line given back to the customer (a refund or a return): split over the
     vendor's net, the commission and the vendor's fee share in their proportions; the vendor's
     part leaves ``available``, the fee part is borne by the platform (the gateway keeps fees)."""
-    vendor, fee_part, commission_part = split(
-        amount, [max(0, line.vendor_net), max(0, line.vendor_fee), max(0, line.commission)]
-    )
+    vendor, fee_part, commission_part = reversal_parts(line, amount)
     return _order_entry(
         ctx,
         kind,

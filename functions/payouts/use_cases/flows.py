@@ -60,6 +60,32 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
     order = state.order
     if order is None or not tenant.payouts.enabled:
         return 0
+    allocated = allocated_lines(ports, tenant, state)
+    ctx = Context(tenant.id, order.currency, order.order_id)
+    at = order.occurred_at
+    entries = [e for e in (sale(ctx, SOLD, line, at) for line in allocated) if e is not None]
+    added = ports.ledger.post(tenant.id, entries)
+    for held in allocated:
+        if held.vendor_id is None:
+            ports.alerts.send(
+                UnknownVendor(
+                    tenant=tenant.id,
+                    order_id=order.order_id,
+                    line_id=held.line_id,
+                    vendor_id=held.named_vendor or None,
+                    amount=held.vendor_net,
+                    currency=order.currency,
+                )
+            )
+    return added
+
+
+def allocated_lines(ports: Ports, tenant: TenantSettings, state: OrderState) -> list[SaleLine]:
+    """The order's sale per line, as ``order_sold`` posts it: a line of a vendor unknown (or not
+    paid in the order's currency) has no vendor (suspense)."""
+    order = state.order
+    if order is None:
+        return []
     currency = order.currency
     vendors = _vendors(ports, tenant.id, state)
     sold_on = order.occurred_at.date()
@@ -81,7 +107,7 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
         )
         if vendor is not None and known:
             rates[line.line_id] = vendor.rate_for(category, sold_on)
-    allocated = allocate(
+    return allocate(
         lines,
         discount=order.discount.amount if order.discount else 0,
         shipping=order.shipping.amount if order.shipping else 0,
@@ -91,26 +117,9 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
         rates=rates,
         fees_borne_by=FeeBearer(tenant.payouts.fees_borne_by),
     )
-    ctx = Context(tenant.id, currency, order.order_id)
-    at = order.occurred_at
-    entries = [e for e in (sale(ctx, SOLD, line, at) for line in allocated) if e is not None]
-    added = ports.ledger.post(tenant.id, entries)
-    for held in allocated:
-        if held.vendor_id is None:
-            ports.alerts.send(
-                UnknownVendor(
-                    tenant=tenant.id,
-                    order_id=order.order_id,
-                    line_id=held.line_id,
-                    vendor_id=held.named_vendor or None,
-                    amount=held.vendor_net,
-                    currency=currency,
-                )
-            )
-    return added
 
 
-def _sold_lines(ports: Ports, tenant: str, state: OrderState) -> list[SaleLine]:
+def sold_lines(ports: Ports, tenant: str, state: OrderState) -> list[SaleLine]:
     """The order's lines as their sale posted them (empty: not sold in the ledger)."""
     order = state.order
     if order is None:
@@ -143,7 +152,7 @@ def order_released(
     if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
         return 0
     wanted = set(line_ids)
-    sold = [line for line in _sold_lines(ports, tenant.id, state) if line.line_id in wanted]
+    sold = [line for line in sold_lines(ports, tenant.id, state) if line.line_id in wanted]
     lines = holds.releasable(ports, tenant, state, sold)
     if not lines or state.order is None:
         return 0
@@ -165,7 +174,7 @@ def order_delivery_problem(ports: Ports, tenant: TenantSettings, state: OrderSta
     parcel carried) are held now; returns how many holds were new."""
     if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
         return 0
-    return holds.delivery_problem(ports, tenant, state, _sold_lines(ports, tenant.id, state))
+    return holds.delivery_problem(ports, tenant, state, sold_lines(ports, tenant.id, state))
 
 
 def order_claim_paid(
@@ -180,7 +189,7 @@ def order_claim_paid(
     credited (a carrier-claim entry per line, once per parcel)."""
     if not tenant.payouts.enabled:
         return 0
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     return holds.claim_paid(ports, tenant, state, tracking_code, amount, lines, claim_lines)
 
 
@@ -189,7 +198,7 @@ def order_cancelled(ports: Ports, tenant: TenantSettings, state: OrderState) -> 
     reversal takes it back like any refund)."""
     if not tenant.payouts.enabled:
         return 0
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     if not lines or state.order is None:
         return 0
     if _posted(ports, tenant.id, state, RELEASED, EntryKind.RELEASE):
@@ -215,7 +224,7 @@ def refund_completed(
     if not tenant.payouts.enabled:
         return 0
     order = state.order
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     if order is None or not lines:
         return 0
     if currency != order.currency:
@@ -262,7 +271,7 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
     if not tenant.payouts.enabled:
         return 0
     order = state.order
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     if order is None or not lines:
         return 0
     ctx = Context(tenant.id, order.currency, order.order_id)
