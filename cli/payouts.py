@@ -224,6 +224,8 @@ def cycle_show(tenant: str, cycle_id: str, local_url: str | None) -> None:
         click.echo(
             f"  {line.vendor_id:20} {line.currency} {line.amount:>12} {line.status:8} "
             f"{line.outcome:16} {line.reason}"
+            # Stripe Connect mode: the transfer that paid the line.
+            + (f" transfer {line.transfer_id}" if line.transfer_id else "")
         )
 
 

@@ -954,6 +954,51 @@ class VendorNotTold(Notice):
         ]
 
 
+class ConnectReversalFailed(Notice):
+    """Money taken back from a vendor after a Stripe Connect payout (a refund, a return, a
+    chargeback it bears) could not be reversed from its transfer — its connected account's
+    balance was too low, say. The vendor's negative balance is carried into the next cycles,
+    which recover it before paying it anything; the team may ask the vendor meanwhile."""
+
+    kind: Literal["connect_reversal_failed"] = "connect_reversal_failed"
+    order_id: str
+    event_id: str
+    vendor_id: str
+    transfer_id: str
+    amount: int
+    currency: str
+    reason: str
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{self.event_id}|{self.vendor_id}|{self.currency}"
+
+    @property
+    def headline(self) -> str:
+        return (
+            f"Vendor {self.vendor_id}: {_money(self.amount, self.currency)} of order "
+            f"{self.order_id} not reversed from its Stripe transfer; carried to its next payouts"
+        )
+
+    def details(self) -> list[tuple[str, str]]:
+        return [
+            ("Vendor", self.vendor_id),
+            ("Transfer", self.transfer_id),
+            ("Because of", self.event_id),
+            ("Stripe said", self.reason),
+        ]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="The vendor's balances",
+                path=f"/ops/tenants/{self.tenant}/payouts/vendors/{self.vendor_id}/balances",
+                command=f"ecomops payouts balances --tenant {self.tenant} {self.vendor_id}",
+            ),
+        ]
+
+
 class VendorLinesHeld(Notice):
     """Order lines whose vendors are not paid until an operator decides (their parcel was not
     delivered, or the shop reshipped them): release or void each, with a reason."""

@@ -298,6 +298,10 @@ class PayoutSettings(BaseModel):
     # How long the signed links of the instruction to finance (mark the cycle, or a vendor's
     # line, paid or failed) may be used, counted from the cycle's run.
     finance_link_days: int = Field(default=30, ge=1, le=90)
+    # Stripe Connect mode: vendors paid to a connected account are paid by the cycle's Stripe
+    # transfers (and refunds after a payout reverse them) instead of by finance. Off by
+    # default: finance pays them from the instruction's CSV.
+    connect_transfers: bool = False
 
 
 class TenantSettings(BaseModel):

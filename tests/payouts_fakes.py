@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.payouts.domain.connect import ReversalOrder, TransferOrder, TransferRefused
 from functions.payouts.domain.cycles import Cycle, CycleConflict, CycleLine, CycleStatus
 from functions.payouts.domain.ledger import PLATFORM, Book, Entry, Ledger
 from functions.payouts.domain.parcels import Hold, HoldStatus
@@ -181,6 +182,51 @@ class InMemoryFiles:
     def put(self, key: str, body: bytes, content_type: str) -> str:
         self.files[key] = (body, content_type)
         return f"s3://reports/{key}"
+
+
+class FakeTransfers:
+    """Stripe Connect over memory, with Stripe's idempotency: the same key gives the same
+    transfer or reversal. ``balances`` (connected account → what it holds) makes a reversal
+    fail as Stripe does when the account's balance is too low; ``refuse`` refuses transfers;
+    ``timeouts`` times the next calls out after Stripe made the transfer (a lost answer)."""
+
+    def __init__(self) -> None:
+        self.transfers: dict[str, tuple[TransferOrder, str]] = {}
+        self.reversals: dict[str, tuple[ReversalOrder, str]] = {}
+        self.balances: dict[str, int] = {}
+        self.refuse: str | None = None
+        self.timeouts = 0
+        self.calls: list[str] = []
+
+    def transfer(self, tenant: str, order: TransferOrder) -> str:
+        self.calls.append("transfer")
+        if self.refuse:
+            raise TransferRefused(self.refuse, "account_invalid")
+        if order.key not in self.transfers:
+            self.transfers[order.key] = (order, f"tr_{len(self.transfers) + 1}")
+            self.balances[order.account_id] = self.balances.get(order.account_id, 0) + order.amount
+        if self.timeouts:
+            self.timeouts -= 1
+            raise TimeoutError("the answer was lost")
+        return self.transfers[order.key][1]
+
+    def find(self, tenant: str, order: TransferOrder) -> str | None:
+        self.calls.append("find")
+        made = self.transfers.get(order.key)
+        return made[1] if made and made[0].group == order.group else None
+
+    def reverse(self, tenant: str, order: ReversalOrder) -> str:
+        self.calls.append("reverse")
+        if order.key in self.reversals:
+            return self.reversals[order.key][1]
+        (account,) = {o.account_id for o, t in self.transfers.values() if t == order.transfer_id}
+        if self.balances.get(account, 0) < order.amount:
+            raise TransferRefused(
+                "Insufficient funds in the destination account", "balance_insufficient"
+            )
+        self.balances[account] -= order.amount
+        self.reversals[order.key] = (order, f"trr_{len(self.reversals) + 1}")
+        return self.reversals[order.key][1]
 
 
 def parcel(

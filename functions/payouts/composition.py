@@ -65,13 +65,16 @@ def build_ports(
     table_name: str, clock: Clock = SYSTEM_CLOCK, alerts: Alerts | None = None
 ) -> Ports:
     """The payouts ports on the table; ``alerts`` from the caller (the orders context's), or
-    built from the environment's settings."""
+    built from the environment's settings. Stripe Connect transfers use the tenant's API key
+    (the ``api`` part of its secrets, under ``TENANT_SECRET_PREFIX``)."""
     from functions.payouts.adapters.cycle_store import DynamoCycles
     from functions.payouts.adapters.hold_store import DynamoHolds
     from functions.payouts.adapters.ledger_store import DynamoLedger
+    from functions.payouts.adapters.stripe_transfers import StripeTransfers
     from functions.payouts.adapters.vendor_store import DynamoVendors
     from functions.payouts.ports import Ports
     from shared.retention import table_retention
+    from shared.tenant_secrets import API, TenantSecrets
 
     retention = table_retention(table_name, clock)
     return Ports(
@@ -80,6 +83,8 @@ def build_ports(
         cycles=DynamoCycles(table_name, retention),
         alerts=alerts if alerts is not None else _alerts(table_name, clock),
         clock=clock,
+        # Used only for tenants in Stripe Connect mode; the API key is read when first needed.
+        transfers=StripeTransfers(TenantSecrets(parts=API)),
         holds=DynamoHolds(table_name, retention),
     )
 

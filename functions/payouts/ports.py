@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from shared.clock import Clock
 
 if TYPE_CHECKING:
+    from functions.payouts.domain.connect import ReversalOrder, TransferOrder
     from functions.payouts.domain.cycles import Cycle, CycleLine, CycleStatus
     from functions.payouts.domain.ledger import Book, Entry
     from functions.payouts.domain.parcels import Hold, HoldStatus
@@ -143,6 +144,25 @@ class FinanceLinks(Protocol):
         ...
 
 
+class Transfers(Protocol):
+    """Stripe Connect transfers and reversals on the tenant's Stripe account. Each call carries
+    its order's idempotency key. A refusal raises ``TransferRefused`` (asking again cannot
+    help); any other error (a timeout, a 5xx, a 429) means: retry with the same order."""
+
+    def transfer(self, tenant: str, order: TransferOrder) -> str:
+        """Creates the transfer (or gets the one the key made before); returns its id."""
+        ...
+
+    def find(self, tenant: str, order: TransferOrder) -> str | None:
+        """The transfer of the order's group whose metadata carries its key, if one was made
+        (a resumed cycle's record when Stripe's idempotency window has passed)."""
+        ...
+
+    def reverse(self, tenant: str, order: ReversalOrder) -> str:
+        """Reverses part of a transfer; returns the reversal's id."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     vendors: VendorStore
@@ -157,5 +177,7 @@ class Ports:
     # Vendors told of their orders once (the orders context's notification log).
     notifications: NotificationLog | None = None
     finance_links: FinanceLinks | None = None
+    # Stripe Connect mode (``payouts.connect_transfers``): None where no gateway is wired.
+    transfers: Transfers | None = None
     # Held order lines (parcels not delivered, reshipped); None: nothing can be held.
     holds: HoldStore | None = None

@@ -27,8 +27,9 @@ EXPECTED_PARTS = {
     "functions.orders.handlers.lifecycle.handler": {"api", "links"},
     "functions.orders.handlers.refunds.handler": {"api"},
     "functions.api.handlers.operator.handler": {"api"},
-    # The finance e-mail's payout links: the cycle signs them, their function verifies them.
-    "functions.payouts.handlers.cycles.handler": {"links"},
+    # The finance e-mail's payout links: the cycle signs them, their function verifies them;
+    # the cycle also makes Stripe Connect transfers with the tenant's API key.
+    "functions.payouts.handlers.cycles.handler": {"links", "api"},
     PAYOUT_LINKS: {"links"},
 }
 

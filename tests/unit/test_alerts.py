@@ -17,6 +17,7 @@ from shared.notices import (
     BreakLine,
     CallCustomer,
     ClaimWithdrawn,
+    ConnectReversalFailed,
     DeliveryProblem,
     DisputeCaseOpened,
     DisputeDeadlineReminder,
@@ -216,6 +217,16 @@ SAMPLES: dict[type[Notice], Notice] = {
         news="order",
         reason="mail server down",
     ),
+    ConnectReversalFailed: ConnectReversalFailed(
+        tenant="acme",
+        order_id="o-1",
+        event_id="r1",
+        vendor_id="v-c",
+        transfer_id="tr_1",
+        amount=4500,
+        currency="EUR",
+        reason="400: Insufficient funds in the destination account to reverse this transfer",
+    ),
     VendorLinesHeld: VendorLinesHeld(
         tenant="acme",
         order_id="o-1",
@@ -302,6 +313,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "dispute_ratio": "team_notice",
         "early_fraud_warning": "team_notice",
         "query_case_due": "team_notice",
+        "connect_reversal_failed": "team_notice",
         "vendor_lines_held": "team_notice",
     }
 

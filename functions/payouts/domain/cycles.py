@@ -61,6 +61,9 @@ class CycleLine(BaseModel):
     bic: str = ""
     account_id: str = ""
     emails: tuple[str, ...] = ()
+    # Stripe Connect mode: the transfer that paid the line, and the charge it drew on.
+    transfer_id: str = ""
+    source_transaction: str = ""
 
 
 class Cycle(BaseModel):
@@ -146,7 +149,9 @@ def recent_credit(entries: list[Entry], vendor_id: str, currency: str, since: da
     )
 
 
-_CYCLE_KINDS = frozenset({EntryKind.PAYOUT, EntryKind.CARRY, EntryKind.PAYOUT_FAILED})
+_CYCLE_KINDS = frozenset(
+    {EntryKind.PAYOUT, EntryKind.CARRY, EntryKind.PAYOUT_FAILED, EntryKind.TRANSFER_REVERSAL}
+)
 
 
 def recent_credits(entries: Iterable[Entry], since: datetime) -> dict[tuple[str, str], int]:

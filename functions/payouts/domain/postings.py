@@ -195,7 +195,11 @@ def sold_line(item: Entry) -> SaleLine:
     )
 
 
-def sale(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | None:
+def sale(
+    ctx: Context, event_id: str, line: SaleLine, at: datetime, charge: str = ""
+) -> Entry | None:
+    """``charge``: the one charge that paid the order, when one did (a Connect transfer may
+    draw on it: ``domain/connect.source_charge``)."""
     return _order_entry(
         ctx,
         EntryKind.SALE,
@@ -208,7 +212,9 @@ def sale(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | N
             (_P(Book.COMMISSION), line.commission),
             (_P(Book.FEES_BORNE), -(line.fee - line.vendor_fee)),
         ],
-        refs=_refs(line, allocation=allocation_text(line)),
+        refs=_refs(
+            line, allocation=allocation_text(line), **({"charge": charge} if charge else {})
+        ),
     )
 
 

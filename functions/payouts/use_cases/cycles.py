@@ -32,6 +32,7 @@ from functions.payouts.domain.ledger import Book
 from functions.payouts.domain.postings import Refused
 from functions.payouts.domain.settlement import payout_failed
 from functions.payouts.ports import Ports
+from functions.payouts.use_cases.connect import pay_by_transfers
 from shared.observability import logger
 from shared.tenants import TenantSettings
 
@@ -42,6 +43,14 @@ Send = Callable[[Cycle, list[CycleLine]], object]
 
 class CycleNotFound(LookupError):
     pass
+
+
+class CyclesInterrupted(RuntimeError):
+    """Some tenants' cycles stopped half way (the others ran): each resumes at the next run."""
+
+    def __init__(self, tenants: list[str]) -> None:
+        super().__init__(f"payout cycles interrupted for {', '.join(tenants)}")
+        self.tenants = tenants
 
 
 def plan(ports: Ports, tenant: TenantSettings, cutoff: datetime) -> list[CycleLine]:
@@ -89,6 +98,7 @@ def run_cycle(
         if not ports.cycles.create(draft):
             logger.info("another run claimed the cycle", extra={"cycle": cycle_id})
         cycle = ports.cycles.get(tenant.id, cycle_id) or draft
+    resumed = cycle.lines_complete
     if not cycle.lines_complete:
         lines = plan(ports, tenant, cutoff)
         ports.cycles.put_lines(tenant.id, cycle_id, lines)
@@ -107,6 +117,9 @@ def run_cycle(
     # which the ledger keeps once.
     entries = [line_entry(tenant.id, cycle_id, line, now) for line in lines]
     ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    # Stripe Connect mode: the payable lines to connected accounts are paid by transfers now,
+    # each recorded on its line (finance is told they are paid, not asked to pay them).
+    lines = pay_by_transfers(ports, tenant, cycle, lines, resumed)
     if send is not None:
         send(cycle, lines)
     sent = cycle.model_copy(update={"status": CycleStatus.SENT, "sent_at": now})
@@ -271,9 +284,18 @@ def run_due_cycles(
     (or whose last cycle was interrupted) gets its cycle run."""
     now = now or ports.clock.now()
     done = []
+    interrupted: list[str] = []
     for tenant in tenants:
         if not tenant.payouts.enabled or not cycle_due(ports, tenant, now):
             continue
         logger.append_keys(tenant=tenant.id)
-        done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+        try:
+            done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+        except Exception:
+            # One tenant's gateway down (a Connect transfer timing out) must not hold back the
+            # others' cycles: its draft resumes at the next run.
+            logger.exception("payout cycle interrupted: it resumes at the next run")
+            interrupted.append(tenant.id)
+    if interrupted:
+        raise CyclesInterrupted(interrupted)
     return done

@@ -32,6 +32,7 @@ from functions.payouts.domain.postings import (
 from functions.payouts.domain.vendors import Vendor
 from functions.payouts.ports import Ports
 from functions.payouts.use_cases import holds
+from functions.payouts.use_cases.connect import reverse_after_payout
 from functions.payouts.use_cases.holds import RELEASED, SOLD
 from shared.notices import UnknownVendor
 from shared.observability import logger
@@ -63,7 +64,10 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
     allocated = allocated_lines(ports, tenant, state)
     ctx = Context(tenant.id, order.currency, order.order_id)
     at = order.occurred_at
-    entries = [e for e in (sale(ctx, SOLD, line, at) for line in allocated) if e is not None]
+    charge = _single_charge(state)
+    entries = [
+        e for e in (sale(ctx, SOLD, line, at, charge) for line in allocated) if e is not None
+    ]
     added = ports.ledger.post(tenant.id, entries)
     for held in allocated:
         if held.vendor_id is None:
@@ -117,6 +121,17 @@ def allocated_lines(ports: Ports, tenant: TenantSettings, state: OrderState) -> 
         rates=rates,
         fees_borne_by=FeeBearer(tenant.payouts.fees_borne_by),
     )
+
+
+def _single_charge(state: OrderState) -> str:
+    """The one charge that paid the order ("" when none or several did)."""
+    charges = {
+        charge
+        for payment in state.payments.values()
+        if payment.succeeded_at is not None or payment.captured > 0
+        for charge in payment.charge_ids
+    }
+    return charges.pop() if len(charges) == 1 else ""
 
 
 def sold_lines(ports: Ports, tenant: str, state: OrderState) -> list[SaleLine]:
@@ -260,7 +275,11 @@ def refund_completed(
             reversal(ctx, kind, refund_id, line, shares[line.line_id], at, refund=refund_id)
             for line in kept
         ]
-    return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    made = [e for e in entries if e is not None]
+    added = ports.ledger.post(tenant.id, made)
+    # Paid out already to a Connect vendor: the part its unpaid money cannot cover is reversed.
+    reverse_after_payout(ports, tenant, order.order_id, refund_id, currency, made)
+    return added
 
 
 def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
@@ -277,6 +296,7 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
     ctx = Context(tenant.id, order.currency, order.order_id)
     at = ports.clock.now()
     entries: list[Entry | None] = []
+    losses: list[tuple[str, list[Entry]]] = []
     for dispute in state.disputes.values():
         if dispute.currency != order.currency:
             continue
@@ -286,9 +306,14 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
             entries.append(chargeback_won(ctx, dispute.dispute_id, dispute.amount, at))
         if dispute.status.value == "lost":
             vendors_bear = tenant.payouts.chargebacks_borne_by == "vendor"
-            entries.extend(
-                chargeback_lost(
-                    ctx, dispute.dispute_id, lines, dispute.amount, at, vendors_bear=vendors_bear
-                )
+            lost = chargeback_lost(
+                ctx, dispute.dispute_id, lines, dispute.amount, at, vendors_bear=vendors_bear
             )
-    return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+            entries.extend(lost)
+            losses.append((dispute.dispute_id, lost))
+    added = ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    for dispute_id, lost_entries in losses:
+        reverse_after_payout(
+            ports, tenant, order.order_id, dispute_id, order.currency, lost_entries
+        )
+    return added
