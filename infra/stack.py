@@ -24,7 +24,7 @@ from infra.constructs.reconciliation import Reconciliation
 from infra.constructs.refunds import RefundWorkflow
 from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
-from infra.constructs.tenant_secrets import API, LINKS, grant_tenant_secrets
+from infra.constructs.tenant_secrets import API_AND_LINKS, grant_tenant_secrets
 
 
 class EcomOpsStack(Stack):
@@ -114,7 +114,7 @@ class EcomOpsStack(Stack):
         # The cycle signs the finance e-mail's links (their own public function answers them)
         # and, in Stripe Connect mode, pays connected accounts with the tenant's API key.
         self.payouts.cycles.add_environment("TENANT_SECRET_PREFIX", config.tenant_secret_prefix)
-        grant_tenant_secrets(self.payouts.cycles, config, (LINKS, API))
+        grant_tenant_secrets(self.payouts.cycles, config, API_AND_LINKS)
         self.payout_links = PayoutLinks(
             self, "PayoutLinks", config=config, toolkit=self.toolkit, api=self.api, data=self.data
         )

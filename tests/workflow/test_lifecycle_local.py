@@ -150,8 +150,10 @@ def execution(stack: Any, tenant: str, order_id: str) -> str:
 
 
 def wait_for_stage(
-    stack: Any, tenant: str, order_id: str, *stages: str, timeout_s: float = 30
+    stack: Any, tenant: str, order_id: str, *stages: str, timeout_s: float = 60
 ) -> str:
+    # 60 s: a step that takes a second on a quiet machine once took over 30 s on a loaded
+    # one (every worker of the suite plus other jobs); a stage that never comes fails anyway.
     store = LifecycleStore(stack.deployment.outputs["TableName"])
     deadline = time.monotonic() + timeout_s
     stage = None
