@@ -3,7 +3,7 @@ composition root (``composition.py``) wires them, tests wire fakes (``tests/orde
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -277,8 +277,17 @@ class VendorLedger(Protocol):
         ...
 
     def refund_completed(
-        self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
-    ) -> None: ...
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        refund_id: str,
+        amount: int,
+        currency: str,
+        line_ids: Sequence[str] | None = None,
+    ) -> None:
+        """``line_ids``: the lines the refund was asked for (a return's accepted lines, an
+        operator's refund by lines); None when it was asked as an amount of the order."""
+        ...
 
 
 @dataclass(frozen=True)

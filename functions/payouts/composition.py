@@ -8,7 +8,7 @@ the only payouts module that reads the environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -203,15 +203,21 @@ class VendorLedgerHooks:
         order_disputed(self.ports, tenant, state)
 
     def refund_completed(
-        self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        refund_id: str,
+        amount: int,
+        currency: str,
+        line_ids: Sequence[str] | None = None,
     ) -> None:
         from functions.payouts.use_cases.flows import refund_completed
         from functions.payouts.use_cases.vendor_news import tell_of_refund
 
         try:
-            refund_completed(self.ports, tenant, state, refund_id, amount, currency)
+            refund_completed(self.ports, tenant, state, refund_id, amount, currency, line_ids)
         finally:
-            tell_of_refund(self.ports, tenant, state, refund_id, amount, currency)
+            tell_of_refund(self.ports, tenant, state, refund_id, amount, currency, line_ids)
 
 
 def vendor_ledger(

@@ -160,3 +160,22 @@ def test_a_shop_that_is_not_a_marketplace_keeps_no_vendor_ledger_and_raises_no_a
     shop = ACME.model_copy(update={"payouts": PayoutSettings()})
     assert order_sold(ports, shop, order()) == 0
     assert ledger.ledger("acme").entries == [] and alerts.sent == []
+
+
+def test_a_refund_by_lines_takes_back_only_from_those_lines_vendors() -> None:
+    ports, ledger, _ = _ports()
+    state = order()
+    order_sold(ports, ACME, state)
+    order_released(ports, ACME, state, ["l1", "l2"])
+    book = ledger.ledger("acme")
+    before_a = book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE))
+    before_b = book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE))
+    # The return of the vase (v-b's line): v-a's mugs are not touched.
+    assert refund_completed(ports, ACME, state, "return-r1", 2_000, "EUR", ["l2"]) == 1
+    assert book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE)) == before_a
+    assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) < before_b
+    (entry,) = [e for e in book.entries if e.event_id == "return-r1"]
+    assert (entry.kind, entry.line) == (EntryKind.RETURN, "l2")
+    # Lines the sale does not know (or none): the order's lines pro rata, as by amount.
+    assert refund_completed(ports, ACME, state, "re_9", 300, "EUR", ["l-unknown"]) == 3
+    assert book.total("EUR") == 0

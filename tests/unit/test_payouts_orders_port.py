@@ -153,3 +153,26 @@ def test_a_chargeback_lost_is_borne_by_the_vendors_when_the_tenant_says_so() -> 
     assert book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE)) == 2700 - 3000
     assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) == 1800 - 2000
     assert book.total("EUR") == 0
+
+
+def test_a_refund_asked_by_lines_reaches_the_ledger_with_those_lines() -> None:
+    _, _, ledger, orders = _wired()
+    lifecycle.stage(orders, _step(c.StageInput, c.LifecycleAction.STAGE, stage=c.Stage.CONFIRMED))
+    lifecycle.release(orders, _step(c.ReleaseInput, c.LifecycleAction.RELEASE))
+    book = ledger.ledger("acme")
+    # As the request was claimed: one of v-b's line, nothing of v-a's.
+    orders.refunds.claim("acme", "o-1", "r-lines", {"lines": [{"line_id": "l2"}], "amount": None})
+    refunds.complete(
+        orders,
+        c.CompleteInput(
+            tenant="acme",
+            order_id="o-1",
+            refund_id="r-lines",
+            action=c.RefundAction.COMPLETE,
+            prepared=c.Prepared(payment_id="pi_1", amount=1000, currency="EUR"),
+            cause=c.RefundCause.CUSTOMER_REQUEST,
+        ),
+    )
+    assert book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE)) == 2700
+    assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) == 1800 - 900
+    assert [e.line for e in book.entries if e.event_id == "r-lines"] == ["l2"]

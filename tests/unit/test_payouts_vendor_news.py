@@ -256,6 +256,16 @@ def test_a_returns_refund_is_told_as_a_return() -> None:
     assert {m.subject for m in changes} == {"[Acme] Items of order o-1 were returned"}
 
 
+def test_a_return_of_one_vendors_line_is_told_to_that_vendor_only() -> None:
+    w = Wired()
+    w.confirm()
+    # The return's refund as it was asked: v-b's line only.
+    w.orders.refunds.claim("acme", "o-1", "return-rt2", {"lines": [{"line_id": "l2"}]})
+    w.refund("return-rt2", 1000)
+    changes = [m for m in w.vendor_mails() if m.kind == "vendor_order_change"]
+    assert [m.to for m in changes] == [("b1@v.example", "b2@v.example")]
+
+
 def test_a_vendor_without_an_address_is_an_alert_and_the_others_are_told() -> None:
     w = Wired()
     versions = w.payouts.vendors.versions("acme", "v-b")

@@ -62,7 +62,11 @@ def _sold_and_delivered(
 ) -> str:
     """An order of the Connect vendor (one line: two of half the total), paid at the sandbox
     and delivered (the release follows the return window); returns the charge."""
-    intent = paid_order(stack, sandbox, TENANT, order_id, total=f"{cents / 100:.2f}")
+    # Placed now by the test's clock: which sales fund a transfer is read over the vendor's
+    # recent entries, and an order of a fixed date would age out as the clock moves on.
+    intent = paid_order(
+        stack, sandbox, TENANT, order_id, total=f"{cents / 100:.2f}", placed_at=SYSTEM_CLOCK.now()
+    )
     wait_for_stage(stack, TENANT, order_id, "awaiting_shipment")
     fulfil(stack, TENANT, order_id, tracking)
     wait_for_stage(stack, TENANT, order_id, "awaiting_delivery")

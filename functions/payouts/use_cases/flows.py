@@ -11,6 +11,8 @@ goes on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from functions.payouts.domain.ledger import Entry, EntryKind
 from functions.payouts.domain.postings import (
     Context,
@@ -123,6 +125,13 @@ def allocated_lines(ports: Ports, tenant: TenantSettings, state: OrderState) -> 
     )
 
 
+def refunded_lines(lines: list[SaleLine], line_ids: Sequence[str] | None) -> list[SaleLine]:
+    """The sold lines a refund takes back from: those it was asked for, or every line when it
+    was asked as an amount (or names none the sale knows)."""
+    wanted = set(line_ids or ())
+    return [line for line in lines if line.line_id in wanted] or lines
+
+
 def _single_charge(state: OrderState) -> str:
     """The one charge that paid the order ("" when none or several did)."""
     charges = {
@@ -232,14 +241,16 @@ def refund_completed(
     refund_id: str,
     amount: int,
     currency: str,
+    line_ids: Sequence[str] | None = None,
 ) -> int:
     """A refund completed at the gateway. Of a voided order: its cash leaves refunds clearing.
-    Otherwise it is taken back from the lines pro rata to what each charged (a return's refund
-    is booked as a return). An order not sold in the ledger posts nothing."""
+    Otherwise it is taken back from the refunded lines (``line_ids``; all of the order's for a
+    refund by amount) pro rata to what each charged (a return's refund is booked as a return).
+    An order not sold in the ledger posts nothing."""
     if not tenant.payouts.enabled:
         return 0
     order = state.order
-    lines = sold_lines(ports, tenant.id, state)
+    lines = refunded_lines(sold_lines(ports, tenant.id, state), line_ids)
     if order is None or not lines:
         return 0
     if currency != order.currency:

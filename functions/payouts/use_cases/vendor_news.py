@@ -12,7 +12,7 @@ ledger's flows (``composition.VendorLedgerHooks``) so that neither can undo the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from functions.payouts.domain.postings import SaleLine
@@ -25,7 +25,12 @@ from functions.payouts.domain.vendor_news import (
 )
 from functions.payouts.domain.vendors import Vendor
 from functions.payouts.ports import Ports
-from functions.payouts.use_cases.flows import RETURN_REFUND_PREFIX, allocated_lines, sold_lines
+from functions.payouts.use_cases.flows import (
+    RETURN_REFUND_PREFIX,
+    allocated_lines,
+    refunded_lines,
+    sold_lines,
+)
 from shared.notices import VendorNotTold
 from shared.observability import logger
 from shared.order_aggregate import OrderState
@@ -59,16 +64,17 @@ def tell_of_refund(
     refund_id: str,
     amount: int,
     currency: str,
+    line_ids: Sequence[str] | None = None,
 ) -> int:
-    """A refund (or a return's refund) completed: each vendor told of the order whose lines it
-    touches hears which and how much. A cancelled order's refund is not news: the cancellation
-    was."""
+    """A refund (or a return's refund) completed: each vendor whose lines it touches (those
+    asked for, ``line_ids``; all of the order's for a refund by amount) hears which and how
+    much. A cancelled order's refund is not news: the cancellation was."""
     return _tell(
         ports,
         tenant,
         state,
         refund_id,
-        lambda: _refund(ports, tenant, state, refund_id, amount, currency),
+        lambda: _refund(ports, tenant, state, refund_id, amount, currency, line_ids),
     )
 
 
@@ -99,13 +105,15 @@ def _refund(
     refund_id: str,
     amount: int,
     currency: str,
+    line_ids: Sequence[str] | None,
 ) -> list[VendorNews]:
     order = state.order
     assert order is not None
     if currency != order.currency or amount <= 0:
         return []
     returned = refund_id.startswith(RETURN_REFUND_PREFIX)
-    news = refund_news(order, _as_sold(ports, tenant, state), refund_id, amount, returned=returned)
+    sold = refunded_lines(_as_sold(ports, tenant, state), line_ids)
+    news = refund_news(order, sold, refund_id, amount, returned=returned)
     # Told only to vendors told of the order, and not once its cancellation was told: the
     # refund of a cancelled order is the customer's money back, not news to its vendors.
     return [
