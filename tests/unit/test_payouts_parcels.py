@@ -370,3 +370,14 @@ def test_a_void_and_a_refund_give_the_same_balances_in_either_order(
     # What is left to refund of the voided vase: 20.00 less its 6.67 share of the refund.
     assert book.balance("EUR", Account.platform(Book.REFUNDS_CLEARING)) == 2000 - 667
     assert book.total("EUR") == 0
+
+
+def test_a_refund_of_the_voided_line_alone_leaves_refunds_clearing_and_no_vendor() -> None:
+    ports, book, _ = sold_ports()
+    state = _lost_b()
+    order_released(ports, ACME, state, list(LINES))
+    decide(ports, ACME, "o-1", "void", reason="lost; refunded", who="ann")
+    refund_completed(ports, ACME, state, "r-vase", 2000, "EUR", line_ids=["l2"])
+    assert book.balance("EUR", Account.platform(Book.REFUNDS_CLEARING)) == 0
+    assert bal(book, "v-a", Book.AVAILABLE) == 3600 and bal(book, "v-b", Book.AVAILABLE) == 0
+    assert book.total("EUR") == 0
