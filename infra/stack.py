@@ -17,12 +17,14 @@ from infra.constructs.ingestion import Ingestion
 from infra.constructs.lambdas import LambdaToolkit, grant_send_email
 from infra.constructs.operator_api import OperatorApi
 from infra.constructs.orders import OrderLifecycle
+from infra.constructs.payout_links import PayoutLinks
 from infra.constructs.payouts import PayoutCycles
 from infra.constructs.platform import Platform
 from infra.constructs.reconciliation import Reconciliation
 from infra.constructs.refunds import RefundWorkflow
 from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
+from infra.constructs.tenant_secrets import API_AND_LINKS, grant_tenant_secrets
 
 
 class EcomOpsStack(Stack):
@@ -109,6 +111,13 @@ class EcomOpsStack(Stack):
         )
         self.payouts.cycles.add_environment("OPS_SENDER", config.ops_sender)
         self.payouts.cycles.add_environment("PUBLIC_API_URL", self.api.url)
+        # The cycle signs the finance e-mail's links (their own public function answers them)
+        # and, in Stripe Connect mode, pays connected accounts with the tenant's API key.
+        self.payouts.cycles.add_environment("TENANT_SECRET_PREFIX", config.tenant_secret_prefix)
+        grant_tenant_secrets(self.payouts.cycles, config, API_AND_LINKS)
+        self.payout_links = PayoutLinks(
+            self, "PayoutLinks", config=config, toolkit=self.toolkit, api=self.api, data=self.data
+        )
         # Notices (shared.alerts) come from the operations sender and point at the operator API;
         # the processor sends those the gateway causes after the fact (a refund failed later).
         processor = self.ingestion.processor
@@ -149,3 +158,4 @@ class EcomOpsStack(Stack):
         CfnOutput(self, "RefundStateMachine", value=self.refunds.state_machine.state_machine_arn)
         CfnOutput(self, "ReconcileFunction", value=self.reconciliation.daily.function_name)
         CfnOutput(self, "ReportsFunction", value=self.reports.summaries.function_name)
+        CfnOutput(self, "PayoutCyclesFunction", value=self.payouts.cycles.function_name)

@@ -58,6 +58,7 @@ def run_demo(
         )
         ok &= _health_round_trip(stack, outdir, echo)
         ok &= _selfcheck(stack, outdir, echo)
+        from local.demo_payouts import payout_cycle
         from local.sandboxes.stripe_sandbox import StripeSandbox
 
         # One gateway for the whole demo: the reconciliation's refunds go to the same Stripe.
@@ -66,6 +67,7 @@ def run_demo(
             day = _business_day(stack, outdir, echo, stripe_sandbox)
             ok &= day is not None
             ok &= _lifecycles(stack, outdir, echo)
+            ok &= payout_cycle(stack, outdir, echo)
             if day is not None:
                 ok &= _reconciliation(stack, outdir, echo, stripe_sandbox, day)
                 ok &= _desks(stack, outdir, echo, stripe_sandbox, day)
@@ -162,12 +164,14 @@ def _business_day(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any) -> 
     a payout, carrier tracking from EasyPost, AfterShip and Shippo, delivered with duplicates and
     out of order, as the real senders do."""
     from functions.webhooks.composition import event_stats
+    from local.demo_payouts import install_vendors
     from local.sandboxes.delivery import Deliverer
     from local.sandboxes.scenario import Mix, ScenarioConfig, business_day
 
     t = time.monotonic()
     table = stack.deployment.outputs["TableName"]
     _install_rules(table, echo)
+    install_vendors(table, echo)
     config = ScenarioConfig(
         base_url=stack.base_url,
         tenant="demo",

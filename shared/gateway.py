@@ -24,6 +24,11 @@ class StripeGateway:
             max_network_retries=max_network_retries,
         )
 
+    @property
+    def client(self) -> Any:
+        """The tenant's ``stripe.StripeClient``, for a context's own adapter (Connect transfers)."""
+        return self._client
+
     def balance_transactions_for_payout(self, payout_id: str) -> Iterator[dict[str, Any]]:
         """Every balance transaction a payout settled, following Stripe's pagination."""
         page = self._client.v1.balance_transactions.list(params={"payout": payout_id, "limit": 100})

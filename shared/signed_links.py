@@ -1,13 +1,19 @@
-"""Signed one-click links for operator decisions (approve / reject a held order).
+"""Signed one-click links for decisions taken from an e-mail: approve / reject a held order
+(``sign_link``, ``verify_link``), and any other subject with its own set of actions (a payout
+cycle, or one vendor's line of it, marked paid or failed: ``sign_action_links``,
+``verify_action_link``).
 
 A token is ``v1.<kid>.<payload>.<signature>``: the payload is base64url of compact JSON naming
-the tenant, order, decision, expiry and a nonce; the signature is HMAC-SHA256 over everything
-before it. The key id travels in clear so the verifier picks the key *before* reading any
-unauthenticated JSON, and so keys can rotate: sign with the new key, keep the old one in the
+the tenant, subject (the order), action (the decision), expiry and a nonce; the signature is
+HMAC-SHA256 over everything before it. A token verifies only for the set of actions it was
+signed under (the sets do not overlap), so a review link never passes as a payout link. The
+key id travels in clear so the verifier picks the key *before* reading any unauthenticated
+JSON, and so keys can rotate: sign with the new key, keep the old one in the
 verifier's key ring until the last link it signed has expired.
 
-Links are single use. The two links of one review share a nonce (``sign_decision_links``), so
-consuming either one spends both: the first click decides, the second is "already used".
+Links are single use. The two links of one review share a nonce (``sign_decision_links``, and
+``sign_action_links`` for any subject), so consuming either one spends both: the first click
+decides, the second is "already used".
 
 Mail scanners (Safe Links and the like) fetch every URL in a message. The HTTP handler should
 answer a GET with a confirmation page and only ``redeem`` on the POST it submits, or a scanner
@@ -25,7 +31,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -71,11 +77,19 @@ class LinkWrongTenant(LinkRefused):
     default_reason = "wrong tenant"
 
 
-class LinkWrongOrder(LinkRefused):
+class LinkWrongSubject(LinkRefused):
+    default_reason = "wrong subject"
+
+
+class LinkWrongOrder(LinkWrongSubject):
     default_reason = "wrong order"
 
 
-class LinkWrongDecision(LinkRefused):
+class LinkWrongAction(LinkRefused):
+    default_reason = "wrong action"
+
+
+class LinkWrongDecision(LinkWrongAction):
     default_reason = "wrong decision"
 
 
@@ -88,6 +102,18 @@ class LinkClaims:
     tenant: str
     order_id: str
     decision: Decision
+    expires_at: int
+    nonce: str
+    kid: str
+
+
+@dataclass(frozen=True)
+class ActionClaims:
+    """What a verified link of any subject says (``LinkClaims`` for an order's review)."""
+
+    tenant: str
+    subject: str
+    action: str
     expires_at: int
     nonce: str
     kid: str
@@ -121,6 +147,40 @@ def _mac(key: str, signed_part: str) -> bytes:
     return hmac.new(key.encode(), signed_part.encode("ascii"), hashlib.sha256).digest()
 
 
+def _sign(
+    *,
+    key: str,
+    tenant: str,
+    subject: str,
+    action: str,
+    actions: Sequence[str],
+    expires_at: int,
+    nonce: str | None,
+    kid: str | None,
+) -> str:
+    if not key:
+        raise ValueError("signing key is empty")
+    if action not in actions:
+        raise ValueError(f"the action must be one of {tuple(actions)}, not {action!r}")
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int) or expires_at <= 0:
+        raise ValueError("expires_at is a positive epoch second")
+    if not tenant or not subject:
+        raise ValueError("tenant and subject are required")
+    kid = kid if kid is not None else key_id(key)
+    if not _KID.match(kid):
+        raise ValueError(f"kid must match {_KID.pattern}")
+    nonce = nonce if nonce is not None else secrets.token_urlsafe(16)
+    if not _NONCE.match(nonce):
+        raise ValueError(f"nonce must match {_NONCE.pattern}")
+    payload = {"t": tenant, "o": subject, "d": action, "exp": expires_at, "n": nonce}
+    body = _b64encode(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+    signed_part = f"{_VERSION}.{kid}.{body}"
+    token = f"{signed_part}.{_b64encode(_mac(key, signed_part))}"
+    if len(token) > _MAX_TOKEN:
+        raise ValueError("tenant or subject too long for a link")
+    return token
+
+
 def sign_link(
     *,
     key: str,
@@ -133,84 +193,100 @@ def sign_link(
 ) -> str:
     """A URL-safe token for one decision on one order of one tenant, valid until ``expires_at``
     (epoch seconds). ``kid`` defaults to ``key_id(key)``."""
-    if not key:
-        raise ValueError("signing key is empty")
-    if decision not in DECISIONS:
-        raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
-    if isinstance(expires_at, bool) or not isinstance(expires_at, int) or expires_at <= 0:
-        raise ValueError("expires_at is a positive epoch second")
-    if not tenant or not order_id:
-        raise ValueError("tenant and order_id are required")
-    kid = kid if kid is not None else key_id(key)
-    if not _KID.match(kid):
-        raise ValueError(f"kid must match {_KID.pattern}")
-    nonce = nonce if nonce is not None else secrets.token_urlsafe(16)
-    if not _NONCE.match(nonce):
-        raise ValueError(f"nonce must match {_NONCE.pattern}")
-    payload = {"t": tenant, "o": order_id, "d": decision, "exp": expires_at, "n": nonce}
-    body = _b64encode(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
-    signed_part = f"{_VERSION}.{kid}.{body}"
-    token = f"{signed_part}.{_b64encode(_mac(key, signed_part))}"
-    if len(token) > _MAX_TOKEN:
-        raise ValueError("tenant or order id too long for a link")
-    return token
-
-
-def sign_decision_links(
-    *, key: str, tenant: str, order_id: str, expires_at: int, kid: str | None = None
-) -> dict[Decision, str]:
-    """Approve and reject tokens for one review, sharing one nonce so only one can be used."""
-    nonce = secrets.token_urlsafe(16)
-    return {
-        decision: sign_link(
-            key=key,
-            tenant=tenant,
-            order_id=order_id,
-            decision=decision,
-            expires_at=expires_at,
-            nonce=nonce,
-            kid=kid,
-        )
-        for decision in DECISIONS
-    }
-
-
-def _claims(kid: str, body: str) -> LinkClaims:
-    try:
-        payload = json.loads(_b64decode(body))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise LinkMalformed from None
-    if not isinstance(payload, dict):
-        raise LinkMalformed
-    tenant, order_id, decision = payload.get("t"), payload.get("o"), payload.get("d")
-    expires_at, nonce = payload.get("exp"), payload.get("n")
-    if not (isinstance(tenant, str) and isinstance(order_id, str) and isinstance(nonce, str)):
-        raise LinkMalformed
-    if isinstance(expires_at, bool) or not isinstance(expires_at, int):
-        raise LinkMalformed
-    if decision not in DECISIONS:
-        raise LinkMalformed
-    return LinkClaims(
+    return _sign(
+        key=key,
         tenant=tenant,
-        order_id=order_id,
-        decision="approve" if decision == "approve" else "reject",
+        subject=order_id,
+        action=decision,
+        actions=DECISIONS,
         expires_at=expires_at,
         nonce=nonce,
         kid=kid,
     )
 
 
-def verify_link(
+def sign_action_links(
+    *,
+    key: str,
+    tenant: str,
+    subject: str,
+    actions: Sequence[str],
+    expires_at: int,
+    kid: str | None = None,
+) -> dict[str, str]:
+    """One token per action on ``subject``, sharing one nonce: using one spends them all."""
+    nonce = secrets.token_urlsafe(16)
+    return {
+        action: _sign(
+            key=key,
+            tenant=tenant,
+            subject=subject,
+            action=action,
+            actions=actions,
+            expires_at=expires_at,
+            nonce=nonce,
+            kid=kid,
+        )
+        for action in actions
+    }
+
+
+def sign_decision_links(
+    *, key: str, tenant: str, order_id: str, expires_at: int, kid: str | None = None
+) -> dict[Decision, str]:
+    """Approve and reject tokens for one review, sharing one nonce so only one can be used."""
+    tokens = sign_action_links(
+        key=key,
+        tenant=tenant,
+        subject=order_id,
+        actions=DECISIONS,
+        expires_at=expires_at,
+        kid=kid,
+    )
+    return {decision: tokens[decision] for decision in DECISIONS}
+
+
+def _claims(kid: str, body: str, actions: Sequence[str]) -> ActionClaims:
+    try:
+        payload = json.loads(_b64decode(body))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise LinkMalformed from None
+    if not isinstance(payload, dict):
+        raise LinkMalformed
+    tenant, subject, action = payload.get("t"), payload.get("o"), payload.get("d")
+    expires_at, nonce = payload.get("exp"), payload.get("n")
+    if not (isinstance(tenant, str) and isinstance(subject, str) and isinstance(nonce, str)):
+        raise LinkMalformed
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int):
+        raise LinkMalformed
+    # Signed under another set of actions (a review link shown as a payout link): not ours.
+    if not isinstance(action, str) or action not in actions:
+        raise LinkMalformed
+    return ActionClaims(
+        tenant=tenant,
+        subject=subject,
+        action=action,
+        expires_at=expires_at,
+        nonce=nonce,
+        kid=kid,
+    )
+
+
+def verify_action_link(
     token: str,
     *,
     keys: Mapping[str, str],
     tenant: str,
-    order_id: str,
-    decision: str,
+    subject: str,
+    action: str,
+    actions: Sequence[str],
     now: int,
-) -> LinkClaims:
-    """The claims of a token signed by one of ``keys`` (kid → key) for exactly this tenant,
-    order and decision, not expired at ``now``; otherwise a ``LinkRefused`` saying why."""
+    wrong_subject: type[LinkRefused] = LinkWrongSubject,
+    wrong_action: type[LinkRefused] = LinkWrongAction,
+) -> ActionClaims:
+    """The claims of a token signed by one of ``keys`` (kid → key) under ``actions`` for
+    exactly this tenant, subject and action, not expired at ``now``; otherwise a
+    ``LinkRefused`` saying why."""
     if not isinstance(token, str) or len(token) > _MAX_TOKEN:
         raise LinkMalformed
     parts = token.split(".")
@@ -225,18 +301,50 @@ def verify_link(
         raise LinkUnknownKey
     if not hmac.compare_digest(_mac(key, f"{_VERSION}.{kid}.{body}"), given):
         raise LinkBadSignature
-    claims = _claims(kid, body)
+    claims = _claims(kid, body, actions)
     # Binding before expiry: a link pasted on the wrong order is a mistake worth naming even
     # when it has also expired.
     if claims.tenant != tenant:
         raise LinkWrongTenant
-    if claims.order_id != order_id:
-        raise LinkWrongOrder
-    if claims.decision != decision:
-        raise LinkWrongDecision
+    if claims.subject != subject:
+        raise wrong_subject
+    if claims.action != action:
+        raise wrong_action
     if now >= claims.expires_at:
         raise LinkExpired
     return claims
+
+
+def verify_link(
+    token: str,
+    *,
+    keys: Mapping[str, str],
+    tenant: str,
+    order_id: str,
+    decision: str,
+    now: int,
+) -> LinkClaims:
+    """The claims of a review token signed by one of ``keys`` (kid → key) for exactly this
+    tenant, order and decision, not expired at ``now``; otherwise a ``LinkRefused`` saying why."""
+    claims = verify_action_link(
+        token,
+        keys=keys,
+        tenant=tenant,
+        subject=order_id,
+        action=decision,
+        actions=DECISIONS,
+        now=now,
+        wrong_subject=LinkWrongOrder,
+        wrong_action=LinkWrongDecision,
+    )
+    return LinkClaims(
+        tenant=claims.tenant,
+        order_id=claims.subject,
+        decision="approve" if claims.action == "approve" else "reject",
+        expires_at=claims.expires_at,
+        nonce=claims.nonce,
+        kid=claims.kid,
+    )
 
 
 class LinkLedger(Protocol):
@@ -302,6 +410,26 @@ def redeem(
     """Verify, then spend the link's nonce: a second redemption is ``LinkAlreadyUsed``."""
     claims = verify_link(
         token, keys=keys, tenant=tenant, order_id=order_id, decision=decision, now=now
+    )
+    if not ledger.consume(claims.tenant, claims.nonce, claims.expires_at):
+        raise LinkAlreadyUsed
+    return claims
+
+
+def redeem_action(
+    token: str,
+    *,
+    keys: Mapping[str, str],
+    tenant: str,
+    subject: str,
+    action: str,
+    actions: Sequence[str],
+    now: int,
+    ledger: LinkLedger,
+) -> ActionClaims:
+    """``redeem`` for a link of any subject: verify, then spend its nonce."""
+    claims = verify_action_link(
+        token, keys=keys, tenant=tenant, subject=subject, action=action, actions=actions, now=now
     )
     if not ledger.consume(claims.tenant, claims.nonce, claims.expires_at):
         raise LinkAlreadyUsed

@@ -25,7 +25,8 @@ part          read by
 ``webhooks``  ingress (``functions/webhooks/handlers/ingress.py``, public)
 ``links``     links (``functions/api/handlers/links.py``, public); lifecycle steps (sign links)
 ``api``       processor, lifecycle steps, refund steps, operator API (return labels from
-              the tenant's EasyPost account), ``ecomops events replay``
+              the tenant's EasyPost account), ``ecomops events replay``, payout cycles
+              (Stripe Connect transfers)
 ============  =====================================================================
 
 ``TenantSecrets(parts)`` reads its parts in one ``GetParameters`` call and merges them into one

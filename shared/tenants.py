@@ -295,6 +295,13 @@ class PayoutSettings(BaseModel):
     debtor_name: str | None = Field(default=None, min_length=1, max_length=70)
     debtor_iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
     debtor_bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+    # How long the signed links of the instruction to finance (mark the cycle, or a vendor's
+    # line, paid or failed) may be used, counted from the cycle's run.
+    finance_link_days: int = Field(default=30, ge=1, le=90)
+    # Stripe Connect mode: vendors paid to a connected account are paid by the cycle's Stripe
+    # transfers (and refunds after a payout reverse them) instead of by finance. Off by
+    # default: finance pays them from the instruction's CSV.
+    connect_transfers: bool = False
 
 
 class TenantSettings(BaseModel):

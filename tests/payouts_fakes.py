@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from functions.payouts.domain.connect import ReversalOrder, TransferOrder, TransferRefused
 from functions.payouts.domain.cycles import Cycle, CycleConflict, CycleLine, CycleStatus
 from functions.payouts.domain.ledger import PLATFORM, Book, Entry, Ledger
+from functions.payouts.domain.parcels import Hold, HoldStatus
 from functions.payouts.domain.vendors import VendorVersion, VersionConflict
 from functions.payouts.ports import Ports
+from shared.events import OrderFulfilled, ShipmentStatus, ShipmentUpdated, Source
 from tests.alerts_fakes import FakeAlerts
 from tests.clocks import FixedClock
 
@@ -94,8 +98,42 @@ class InMemoryLedger:
 
 def payouts_ports(at: datetime = AT) -> tuple[Ports, InMemoryVendors, InMemoryLedger, FakeAlerts]:
     vendors, ledger, alerts = InMemoryVendors(), InMemoryLedger(), FakeAlerts()
-    ports = Ports(vendors, ledger, InMemoryCycles(), alerts, FixedClock(at))
+    ports = Ports(vendors, ledger, InMemoryCycles(), alerts, FixedClock(at), holds=InMemoryHolds())
     return ports, vendors, ledger, alerts
+
+
+class InMemoryHolds:
+    """``ports.HoldStore`` in memory, with the store's conditions."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str, str], Hold] = {}
+
+    def hold(self, hold: Hold) -> bool:
+        key = (hold.tenant, hold.order_id, hold.line_id)
+        if key in self.items:
+            return False
+        self.items[key] = hold
+        return True
+
+    def of_order(self, tenant: str, order_id: str) -> list[Hold]:
+        found = [h for (t, o, _), h in self.items.items() if (t, o) == (tenant, order_id)]
+        return sorted(found, key=lambda h: h.line_id)
+
+    def held(self, tenant: str, status: HoldStatus | None = None) -> list[Hold]:
+        found = [
+            h
+            for (t, _, _), h in self.items.items()
+            if t == tenant and (status is None or h.status is status)
+        ]
+        return sorted(found, key=lambda h: (h.held_at, h.order_id, h.line_id))
+
+    def decide(self, hold: Hold) -> bool:
+        key = (hold.tenant, hold.order_id, hold.line_id)
+        stored = self.items.get(key)
+        if stored is None or stored.status not in (HoldStatus.OPEN, hold.status):
+            return False
+        self.items[key] = hold
+        return True
 
 
 class InMemoryCycles:
@@ -123,6 +161,12 @@ class InMemoryCycles:
         for line in lines:
             held[(line.currency, line.vendor_id)] = line
 
+    def save_line(self, tenant: str, cycle_id: str, line: CycleLine, expected: CycleLine) -> None:
+        held = self.line_items.setdefault((tenant, cycle_id), {})
+        if held.get((line.currency, line.vendor_id)) != expected:
+            raise CycleConflict(f"the line of {line.vendor_id} changed meanwhile")
+        held[(line.currency, line.vendor_id)] = line
+
     def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]:
         return [v for _, v in sorted(self.line_items.get((tenant, cycle_id), {}).items())]
 
@@ -138,3 +182,85 @@ class InMemoryFiles:
     def put(self, key: str, body: bytes, content_type: str) -> str:
         self.files[key] = (body, content_type)
         return f"s3://reports/{key}"
+
+
+class FakeTransfers:
+    """Stripe Connect over memory, with Stripe's idempotency: the same key gives the same
+    transfer or reversal. ``balances`` (connected account → what it holds) makes a reversal
+    fail as Stripe does when the account's balance is too low; ``refuse`` refuses transfers;
+    ``timeouts`` times the next calls out after Stripe made the transfer (a lost answer)."""
+
+    def __init__(self) -> None:
+        self.transfers: dict[str, tuple[TransferOrder, str]] = {}
+        self.reversals: dict[str, tuple[ReversalOrder, str]] = {}
+        self.balances: dict[str, int] = {}
+        self.refuse: str | None = None
+        self.timeouts = 0
+        self.calls: list[str] = []
+
+    def transfer(self, tenant: str, order: TransferOrder) -> str:
+        self.calls.append("transfer")
+        if self.refuse:
+            raise TransferRefused(self.refuse, "account_invalid")
+        if order.key not in self.transfers:
+            self.transfers[order.key] = (order, f"tr_{len(self.transfers) + 1}")
+            self.balances[order.account_id] = self.balances.get(order.account_id, 0) + order.amount
+        if self.timeouts:
+            self.timeouts -= 1
+            raise TimeoutError("the answer was lost")
+        return self.transfers[order.key][1]
+
+    def find(self, tenant: str, order: TransferOrder) -> str | None:
+        self.calls.append("find")
+        made = self.transfers.get(order.key)
+        return made[1] if made and made[0].group == order.group else None
+
+    def reverse(self, tenant: str, order: ReversalOrder) -> str:
+        self.calls.append("reverse")
+        if order.key in self.reversals:
+            return self.reversals[order.key][1]
+        (account,) = {o.account_id for o, t in self.transfers.values() if t == order.transfer_id}
+        if self.balances.get(account, 0) < order.amount:
+            raise TransferRefused(
+                "Insufficient funds in the destination account", "balance_insufficient"
+            )
+        self.balances[account] -= order.amount
+        self.reversals[order.key] = (order, f"trr_{len(self.reversals) + 1}")
+        return self.reversals[order.key][1]
+
+
+def parcel(
+    order_id: str,
+    tracking_code: str,
+    at: datetime,
+    *,
+    lines: Sequence[str] = (),
+    status: str | None = "delivered",
+    tenant: str = "acme",
+) -> list[Any]:
+    """The shop's fulfilment of a parcel (``lines``: the lines it carries; none: the lines no
+    other parcel names) and, unless ``status`` is None, the carrier's scan of it."""
+    events: list[Any] = [
+        OrderFulfilled(
+            tenant=tenant,
+            source=Source.SHOP,
+            source_event_id=f"{order_id}-{tracking_code}-fulfilled",
+            occurred_at=at,
+            order_id=order_id,
+            tracking_code=tracking_code,
+            line_ids=tuple(lines),
+        )
+    ]
+    if status is not None:
+        events.append(
+            ShipmentUpdated(
+                tenant=tenant,
+                source=Source.EASYPOST,
+                source_event_id=f"{tracking_code}-{status}",
+                occurred_at=at + timedelta(days=1),
+                order_id=order_id,
+                tracking_code=tracking_code,
+                status=ShipmentStatus(status),
+            )
+        )
+    return events

@@ -73,7 +73,7 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
     from functions.orders.adapters.workflows import StepFunctionsWorkflows
     from functions.payouts.composition import vendor_ledger
     from functions.risk.composition import build_risk
-    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.alerts import Alerting, DynamoAlertLog, ops_sender_of
     from shared.gateway import money_movements_for
     from shared.lifecycle_store import LifecycleStore
     from shared.notify.mailers import mailer_for
@@ -119,7 +119,9 @@ def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
         refund_machine=settings.refund_machine,
         seconds_per_day=settings.seconds_per_day,
         return_labels=EasyPostReturnLabels(api_secrets, settings.carrier_api_base),
-        vendor_ledger=vendor_ledger(table, clock, alerts),
+        vendor_ledger=vendor_ledger(
+            table, clock, alerts, mailer, notifications, ops_sender_of(settings.ops_sender)
+        ),
     )
 
 

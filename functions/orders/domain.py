@@ -539,6 +539,18 @@ def check_return_window(delivered: datetime | None, days: int, now: datetime) ->
         )
 
 
+def asked_of(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A refund request as it was asked (kept as its JSON fingerprint)."""
+    asked = request.get("request") or {}
+    return dict(json.loads(asked) if isinstance(asked, str) else asked)
+
+
+def lines_asked(request: Mapping[str, Any]) -> list[str] | None:
+    """The lines a refund request named; None for a refund by amount."""
+    lines = asked_of(request).get("lines")
+    return sorted({str(line["line_id"]) for line in lines}) if lines else None
+
+
 def lines_refunded(order: OrderPlaced, requests: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """What refunds by lines (not returns' own refunds, not failed ones) took of each line."""
     bought = {line.line_id: line.quantity for line in order.lines}
@@ -548,10 +560,7 @@ def lines_refunded(order: OrderPlaced, requests: Iterable[Mapping[str, Any]]) ->
             RETURN_REFUND_PREFIX
         ):
             continue
-        asked = request.get("request") or {}
-        if isinstance(asked, str):
-            asked = json.loads(asked)
-        for line in asked.get("lines") or ():
+        for line in asked_of(request).get("lines") or ():
             line_id = line.get("line_id")
             quantity = line.get("quantity") or bought.get(line_id, 0)
             taken[line_id] = taken.get(line_id, 0) + int(quantity)

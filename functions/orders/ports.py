@@ -3,7 +3,7 @@ composition root (``composition.py``) wires them, tests wire fakes (``tests/orde
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -257,13 +257,37 @@ class VendorLedger(Protocol):
 
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None: ...
 
+    def delivery_problem(self, tenant: TenantSettings, state: OrderState) -> None:
+        """Every parcel settled and one did not arrive: its lines are held for an operator."""
+        ...
+
+    def claim_paid(
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        tracking_code: str,
+        amount: int,
+        lines: list[str],
+    ) -> None:
+        """The carrier paid the claim for a parcel (``amount`` in the order's currency)."""
+        ...
+
     def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
         """The order's disputes changed (funds withdrawn or reinstated, won or lost)."""
         ...
 
     def refund_completed(
-        self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
-    ) -> None: ...
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        refund_id: str,
+        amount: int,
+        currency: str,
+        line_ids: Sequence[str] | None = None,
+    ) -> None:
+        """``line_ids``: the lines the refund was asked for (a return's accepted lines, an
+        operator's refund by lines); None when it was asked as an amount of the order."""
+        ...
 
 
 @dataclass(frozen=True)

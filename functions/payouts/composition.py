@@ -8,7 +8,7 @@ the only payouts module that reads the environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
-    from functions.payouts.ports import Ports
+    from functions.payouts.ports import FinanceLinks, Mailer, NotificationLog, Ports
     from shared.alerts import Alerts
     from shared.order_aggregate import OrderState
     from shared.tenants import TenantDirectory, TenantSettings
@@ -33,6 +33,7 @@ _ENV = {
     "mail_dir": "MAIL_DIR",
     "ops_sender": "OPS_SENDER",
     "public_api_url": "PUBLIC_API_URL",
+    "tenant_secret_prefix": "TENANT_SECRET_PREFIX",
 }
 
 
@@ -46,6 +47,8 @@ class PayoutsSettings(BaseModel):
     mail_dir: str | None = None
     ops_sender: str | None = None
     public_api_url: str | None = None
+    # Where the tenants' link-signing keys are (the finance e-mail's signed links).
+    tenant_secret_prefix: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PayoutsSettings:
@@ -62,12 +65,16 @@ def build_ports(
     table_name: str, clock: Clock = SYSTEM_CLOCK, alerts: Alerts | None = None
 ) -> Ports:
     """The payouts ports on the table; ``alerts`` from the caller (the orders context's), or
-    built from the environment's settings."""
+    built from the environment's settings. Stripe Connect transfers use the tenant's API key
+    (the ``api`` part of its secrets, under ``TENANT_SECRET_PREFIX``)."""
     from functions.payouts.adapters.cycle_store import DynamoCycles
+    from functions.payouts.adapters.hold_store import DynamoHolds
     from functions.payouts.adapters.ledger_store import DynamoLedger
+    from functions.payouts.adapters.stripe_transfers import StripeTransfers
     from functions.payouts.adapters.vendor_store import DynamoVendors
     from functions.payouts.ports import Ports
     from shared.retention import table_retention
+    from shared.tenant_secrets import API, TenantSecrets
 
     retention = table_retention(table_name, clock)
     return Ports(
@@ -76,6 +83,9 @@ def build_ports(
         cycles=DynamoCycles(table_name, retention),
         alerts=alerts if alerts is not None else _alerts(table_name, clock),
         clock=clock,
+        # Used only for tenants in Stripe Connect mode; the API key is read when first needed.
+        transfers=StripeTransfers(TenantSecrets(parts=API)),
+        holds=DynamoHolds(table_name, retention),
     )
 
 
@@ -112,7 +122,19 @@ def ports_from_env(clock: Clock | None = None, env: Mapping[str, str] | None = N
         files=S3ReportFiles(settings.reports_bucket) if settings.reports_bucket else None,
         mailer=mailer_for(settings.mail_dir, clock),
         sender=ops_sender_of(settings.ops_sender),
+        finance_links=_finance_links(settings),
     )
+
+
+def _finance_links(settings: PayoutsSettings) -> FinanceLinks | None:
+    """Signed links in the instruction to finance, when the deployment has a public API."""
+    if not settings.public_api_url:
+        return None
+    from functions.payouts.adapters.finance_links import SignedFinanceLinks
+    from shared.tenant_secrets import LINKS, TenantSecrets
+
+    secrets = TenantSecrets(parts=LINKS, prefix=settings.tenant_secret_prefix)
+    return SignedFinanceLinks(secrets, settings.public_api_url)
 
 
 def tenant_directory(env: Mapping[str, str] | None = None) -> TenantDirectory:
@@ -125,25 +147,55 @@ def tenant_directory(env: Mapping[str, str] | None = None) -> TenantDirectory:
 
 
 class VendorLedgerHooks:
-    """The orders context's ``VendorLedger`` port: the payouts use cases on these ports."""
+    """The orders context's ``VendorLedger`` port: the payouts use cases on these ports.
+
+    Each hook posts the ledger's entries and tells the vendors (``use_cases.vendor_news``),
+    independently: the e-mails go out even when the ledger's write fails (the step raises and
+    is retried; nothing is sent twice), and a mail that fails never raises, so it cannot undo
+    or hold up the ledger's entries or the order."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
     def sold(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_sold
+        from functions.payouts.use_cases.vendor_news import tell_of_order
 
-        order_sold(self.ports, tenant, state)
+        try:
+            order_sold(self.ports, tenant, state)
+        finally:
+            tell_of_order(self.ports, tenant, state)
 
     def released(self, tenant: TenantSettings, state: OrderState, line_ids: list[str]) -> None:
         from functions.payouts.use_cases.flows import order_released
 
         order_released(self.ports, tenant, state, line_ids)
 
+    def delivery_problem(self, tenant: TenantSettings, state: OrderState) -> None:
+        from functions.payouts.use_cases.flows import order_delivery_problem
+
+        order_delivery_problem(self.ports, tenant, state)
+
+    def claim_paid(
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        tracking_code: str,
+        amount: int,
+        lines: list[str],
+    ) -> None:
+        from functions.payouts.use_cases.flows import order_claim_paid
+
+        order_claim_paid(self.ports, tenant, state, tracking_code, amount, lines)
+
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_cancelled
+        from functions.payouts.use_cases.vendor_news import tell_of_cancellation
 
-        order_cancelled(self.ports, tenant, state)
+        try:
+            order_cancelled(self.ports, tenant, state)
+        finally:
+            tell_of_cancellation(self.ports, tenant, state)
 
     def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_disputed
@@ -151,13 +203,37 @@ class VendorLedgerHooks:
         order_disputed(self.ports, tenant, state)
 
     def refund_completed(
-        self, tenant: TenantSettings, state: OrderState, refund_id: str, amount: int, currency: str
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        refund_id: str,
+        amount: int,
+        currency: str,
+        line_ids: Sequence[str] | None = None,
     ) -> None:
         from functions.payouts.use_cases.flows import refund_completed
+        from functions.payouts.use_cases.vendor_news import tell_of_refund
 
-        refund_completed(self.ports, tenant, state, refund_id, amount, currency)
+        try:
+            refund_completed(self.ports, tenant, state, refund_id, amount, currency, line_ids)
+        finally:
+            tell_of_refund(self.ports, tenant, state, refund_id, amount, currency, line_ids)
 
 
-def vendor_ledger(table_name: str, clock: Clock, alerts: Alerts) -> VendorLedgerHooks:
-    """Built by the orders composition root with its own alerts (one notice log)."""
-    return VendorLedgerHooks(build_ports(table_name, clock, alerts))
+def vendor_ledger(
+    table_name: str,
+    clock: Clock,
+    alerts: Alerts,
+    mailer: Mailer | None = None,
+    notifications: NotificationLog | None = None,
+    sender: str | None = None,
+) -> VendorLedgerHooks:
+    """Built by the orders composition root with its own alerts (one notice log), and its
+    mailer and notification log: vendors' e-mails are kept once beside the order, as the
+    customer's are. ``sender``: From: of the vendors' e-mails (the operations sender)."""
+    from dataclasses import replace
+
+    ports = build_ports(table_name, clock, alerts)
+    return VendorLedgerHooks(
+        replace(ports, mailer=mailer, notifications=notifications, sender=sender)
+    )

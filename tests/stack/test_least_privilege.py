@@ -18,6 +18,7 @@ PARAMETERS = (
 
 INGRESS = "functions.webhooks.handlers.ingress.handler"
 LINKS = "functions.api.handlers.links.handler"
+PAYOUT_LINKS = "functions.api.handlers.payout_links.handler"
 # What each function reads of tenants' secrets; every other function reads none.
 EXPECTED_PARTS = {
     INGRESS: {"webhooks"},
@@ -26,6 +27,10 @@ EXPECTED_PARTS = {
     "functions.orders.handlers.lifecycle.handler": {"api", "links"},
     "functions.orders.handlers.refunds.handler": {"api"},
     "functions.api.handlers.operator.handler": {"api"},
+    # The finance e-mail's payout links: the cycle signs them, their function verifies them;
+    # the cycle also makes Stripe Connect transfers with the tenant's API key.
+    "functions.payouts.handlers.cycles.handler": {"links", "api"},
+    PAYOUT_LINKS: {"links"},
 }
 
 
@@ -100,7 +105,10 @@ def test_the_links_function_reads_only_link_signing_keys(template: dict[str, Any
     assert resources == {f"{PARAMETERS}*/links"}
 
 
-@pytest.mark.parametrize(("handler", "part"), [(INGRESS, "webhooks"), (LINKS, "links")])
+@pytest.mark.parametrize(
+    ("handler", "part"),
+    [(INGRESS, "webhooks"), (LINKS, "links"), (PAYOUT_LINKS, "links")],
+)
 def test_no_public_function_can_read_api_keys(
     template: dict[str, Any], handler: str, part: str
 ) -> None:
@@ -157,3 +165,25 @@ def test_functions_are_told_the_parameters_prefix(template: dict[str, Any]) -> N
         ]
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["TENANT_SECRET_PREFIX"] == "/ecomops/dev/tenants/", handler
+
+
+def test_the_payout_links_function_cannot_delete_or_scan_the_table(
+    template: dict[str, Any],
+) -> None:
+    """Public: it marks a cycle's lines and posts ledger entries, nothing more."""
+    role = _role_of(template, PAYOUT_LINKS)
+    actions = {
+        action
+        for owner, statement in _statements(template)
+        if owner == role
+        for action in _listed(statement["Action"])
+        if action.startswith("dynamodb:")
+    }
+    assert actions == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+    }

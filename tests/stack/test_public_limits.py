@@ -25,6 +25,8 @@ def test_the_public_functions_have_reserved_concurrency(template: dict[str, Any]
         == 100
     )
     assert functions["functions.api.handlers.links.handler"]["ReservedConcurrentExecutions"] == 10
+    payout_links = functions["functions.api.handlers.payout_links.handler"]
+    assert payout_links["ReservedConcurrentExecutions"] == 10
     # The rest share the account's unreserved pool (which keeps at least 100).
     assert (
         "ReservedConcurrentExecutions"
@@ -46,6 +48,10 @@ def test_every_public_route_has_a_throttle_of_its_own(template: dict[str, Any]) 
         "POST /webhooks/{tenant}/shopify",
         "GET /links/{tenant}/{order_id}/{decision}",
         "POST /links/{tenant}/{order_id}/{decision}",
+        "GET /links/{tenant}/payouts/{cycle_id}/{mark}",
+        "POST /links/{tenant}/payouts/{cycle_id}/{mark}",
+        "GET /links/{tenant}/payouts/{cycle_id}/{currency}/{vendor_id}/{mark}",
+        "POST /links/{tenant}/payouts/{cycle_id}/{currency}/{vendor_id}/{mark}",
     }
     assert set(settings) == public
     for route in public:

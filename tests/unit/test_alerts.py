@@ -17,6 +17,7 @@ from shared.notices import (
     BreakLine,
     CallCustomer,
     ClaimWithdrawn,
+    ConnectReversalFailed,
     DeliveryProblem,
     DisputeCaseOpened,
     DisputeDeadlineReminder,
@@ -36,6 +37,8 @@ from shared.notices import (
     ReturnToInspect,
     Team,
     UnknownVendor,
+    VendorLinesHeld,
+    VendorNotTold,
 )
 from shared.tenants import Branding, TenantSettings
 from tests.alerts_fakes import API, FakeAlerts
@@ -209,6 +212,28 @@ SAMPLES: dict[type[Notice], Notice] = {
         amount=2490,
         currency="EUR",
     ),
+    VendorNotTold: VendorNotTold(
+        tenant="acme",
+        order_id="o-1",
+        vendor_id="v-a",
+        news="order",
+        reason="mail server down",
+    ),
+    ConnectReversalFailed: ConnectReversalFailed(
+        tenant="acme",
+        order_id="o-1",
+        event_id="r1",
+        vendor_id="v-c",
+        transfer_id="tr_1",
+        amount=4500,
+        currency="EUR",
+        reason="400: Insufficient funds in the destination account to reverse this transfer",
+    ),
+    VendorLinesHeld: VendorLinesHeld(
+        tenant="acme",
+        order_id="o-1",
+        lines=("l2 (not_delivered: 1Z9 lost)",),
+    ),
     ReconciliationFailed: ReconciliationFailed(
         tenant="acme",
         day="2026-11-20",
@@ -303,6 +328,7 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "reconciliation_breaks": "team_notice",
         "bank_file_problem": "team_notice",
         "unknown_vendor": "team_notice",
+        "vendor_not_told": "team_notice",
         "call_customer": "team_notice",
         "authorisation_ending": "team_notice",
         "return_to_inspect": "team_notice",
@@ -314,6 +340,8 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "dispute_ratio": "team_notice",
         "early_fraud_warning": "team_notice",
         "query_case_due": "team_notice",
+        "connect_reversal_failed": "team_notice",
+        "vendor_lines_held": "team_notice",
         "reconciliation_failed": "team_notice",
     }
 

@@ -19,7 +19,7 @@ from shared.money import Money
 from shared.notices import UnknownVendor
 from shared.order_aggregate import OrderState, apply
 from shared.tenants import PayoutSettings, TenantSettings
-from tests.payouts_fakes import payouts_ports
+from tests.payouts_fakes import parcel, payouts_ports
 
 T0 = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
 ACME = TenantSettings(
@@ -70,7 +70,12 @@ def order(order_id: str = "o-1") -> OrderState:
         shipping=eur(500),
         discount=eur(1_000),
     )
-    return apply(OrderState(tenant="acme", order_id=order_id), placed)
+    state = apply(OrderState(tenant="acme", order_id=order_id), placed)
+    # One parcel without line info (it carries every line), delivered: the release step's
+    # lines are all released.
+    for event in parcel(order_id, f"1Z-{order_id}", T0):
+        state = apply(state, event)
+    return state
 
 
 def _ports() -> Any:
@@ -155,3 +160,22 @@ def test_a_shop_that_is_not_a_marketplace_keeps_no_vendor_ledger_and_raises_no_a
     shop = ACME.model_copy(update={"payouts": PayoutSettings()})
     assert order_sold(ports, shop, order()) == 0
     assert ledger.ledger("acme").entries == [] and alerts.sent == []
+
+
+def test_a_refund_by_lines_takes_back_only_from_those_lines_vendors() -> None:
+    ports, ledger, _ = _ports()
+    state = order()
+    order_sold(ports, ACME, state)
+    order_released(ports, ACME, state, ["l1", "l2"])
+    book = ledger.ledger("acme")
+    before_a = book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE))
+    before_b = book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE))
+    # The return of the vase (v-b's line): v-a's mugs are not touched.
+    assert refund_completed(ports, ACME, state, "return-r1", 2_000, "EUR", ["l2"]) == 1
+    assert book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE)) == before_a
+    assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) < before_b
+    (entry,) = [e for e in book.entries if e.event_id == "return-r1"]
+    assert (entry.kind, entry.line) == (EntryKind.RETURN, "l2")
+    # Lines the sale does not know (or none): the order's lines pro rata, as by amount.
+    assert refund_completed(ports, ACME, state, "re_9", 300, "EUR", ["l-unknown"]) == 3
+    assert book.total("EUR") == 0

@@ -19,7 +19,7 @@ from shared.money import Money
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
-from tests.payouts_fakes import InMemoryLedger, payouts_ports
+from tests.payouts_fakes import InMemoryLedger, parcel, payouts_ports
 from tests.unit.test_orders_use_cases import paid
 from tests.unit.test_payouts_flows import vendor
 
@@ -62,12 +62,12 @@ def _placed() -> OrderPlaced:
     )
 
 
-def _wired() -> tuple[FakePorts, c.LifecycleAction, InMemoryLedger, Ports]:
+def _wired(shipped: bool = True) -> tuple[FakePorts, c.LifecycleAction, InMemoryLedger, Ports]:
     fake = FakePorts(clock=FixedClock(T0 + timedelta(days=20)), tenants=FakeTenants(ACME))
     ports, _, ledger, _ = payouts_ports(T0 + timedelta(days=20))
     save_vendor(ports, "acme", vendor("v-a"), "ops")
     save_vendor(ports, "acme", vendor("v-b"), "ops")
-    fake.orders.add(_placed(), paid())
+    fake.orders.add(_placed(), paid(), *(parcel("o-1", "1Z1", T0) if shipped else ()))
     orders = replace(fake.ports(), vendor_ledger=VendorLedgerHooks(ports))
     return fake, c.LifecycleAction.STAGE, ledger, orders
 
@@ -101,7 +101,7 @@ def test_confirmed_then_released_then_refunded() -> None:
 
 
 def test_a_cancellation_before_release_voids_the_sale() -> None:
-    _, _, ledger, orders = _wired()
+    _, _, ledger, orders = _wired(shipped=False)
     lifecycle.stage(orders, _step(c.StageInput, c.LifecycleAction.STAGE, stage=c.Stage.CONFIRMED))
     operations.cancel_order(orders, "acme", "o-1", "customer asked")
     book = ledger.ledger("acme")
@@ -153,3 +153,26 @@ def test_a_chargeback_lost_is_borne_by_the_vendors_when_the_tenant_says_so() -> 
     assert book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE)) == 2700 - 3000
     assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) == 1800 - 2000
     assert book.total("EUR") == 0
+
+
+def test_a_refund_asked_by_lines_reaches_the_ledger_with_those_lines() -> None:
+    _, _, ledger, orders = _wired()
+    lifecycle.stage(orders, _step(c.StageInput, c.LifecycleAction.STAGE, stage=c.Stage.CONFIRMED))
+    lifecycle.release(orders, _step(c.ReleaseInput, c.LifecycleAction.RELEASE))
+    book = ledger.ledger("acme")
+    # As the request was claimed: one of v-b's line, nothing of v-a's.
+    orders.refunds.claim("acme", "o-1", "r-lines", {"lines": [{"line_id": "l2"}], "amount": None})
+    refunds.complete(
+        orders,
+        c.CompleteInput(
+            tenant="acme",
+            order_id="o-1",
+            refund_id="r-lines",
+            action=c.RefundAction.COMPLETE,
+            prepared=c.Prepared(payment_id="pi_1", amount=1000, currency="EUR"),
+            cause=c.RefundCause.CUSTOMER_REQUEST,
+        ),
+    )
+    assert book.balance("EUR", Account.vendor("v-a", Book.AVAILABLE)) == 2700
+    assert book.balance("EUR", Account.vendor("v-b", Book.AVAILABLE)) == 1800 - 900
+    assert [e.line for e in book.entries if e.event_id == "r-lines"] == ["l2"]

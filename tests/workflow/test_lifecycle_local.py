@@ -48,9 +48,14 @@ def make_tenant(stack: Any, tmp_path: Path, tenant: str, **settings: Any) -> Non
     stack.install_tenants(path)
 
 
-def place(stack: Any, tenant: str, order_id: str, **order: Any) -> None:
+def place(
+    stack: Any, tenant: str, order_id: str, placed_at: datetime | None = None, **order: Any
+) -> None:
+    """The shop's order (placed on 2026-11-23 unless ``placed_at`` says when)."""
     document = shop_order(order_id, f"{order_id}-placed")
     document["order"].update(order)
+    if placed_at is not None:
+        document["occurred_at"] = placed_at.isoformat()
     status, answer = post_shop(stack.base_url, tenant, document)
     assert status == 200, answer
 
@@ -150,8 +155,10 @@ def execution(stack: Any, tenant: str, order_id: str) -> str:
 
 
 def wait_for_stage(
-    stack: Any, tenant: str, order_id: str, *stages: str, timeout_s: float = 30
+    stack: Any, tenant: str, order_id: str, *stages: str, timeout_s: float = 60
 ) -> str:
+    # 60 s: a step that takes a second on a quiet machine once took over 30 s on a loaded
+    # one (every worker of the suite plus other jobs); a stage that never comes fails anyway.
     store = LifecycleStore(stack.deployment.outputs["TableName"])
     deadline = time.monotonic() + timeout_s
     stage = None

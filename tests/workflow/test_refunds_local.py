@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,18 @@ def forward(stack: Any, sandbox: StripeSandbox, tenant: str) -> None:
 
 
 def paid_order(
-    stack: Any, sandbox: StripeSandbox, tenant: str, order_id: str, total: str = "50.00"
+    stack: Any,
+    sandbox: StripeSandbox,
+    tenant: str,
+    order_id: str,
+    total: str = "50.00",
+    placed_at: datetime | None = None,
 ) -> str:
     place(
         stack,
         tenant,
         order_id,
+        placed_at,
         total=total,
         lines=[
             {

@@ -13,52 +13,33 @@ are loaded only once a link has verified.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 from functions.api.composition import services
+from functions.api.link_pages import COMMON_REFUSALS, form_token, page, refusal_page, tenant_keys
 from shared.clock import epoch_seconds
 from shared.observability import logger
 from shared.signed_links import (
     DECISIONS,
     LinkAlreadyUsed,
-    LinkBadSignature,
     LinkClaims,
     LinkExpired,
-    LinkMalformed,
     LinkRefused,
-    LinkUnknownKey,
     LinkWrongDecision,
     LinkWrongOrder,
-    LinkWrongTenant,
-    keyring,
     redeem,
     verify_link,
 )
 from shared.tenant_secrets import UnknownTenant
 
-MAX_FORM_BYTES = 4096  # a token is at most 1 KB; anything larger is not our form
 BY = "signed-link"
 
 
 _REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
-    LinkMalformed: (
-        400,
-        "This link is incomplete or damaged. Open it again from the e-mail, making sure the "
-        "whole address was copied.",
-    ),
-    LinkUnknownKey: (
-        403,
-        "This link was signed with a key this shop no longer accepts; it may come from an old "
-        "e-mail.",
-    ),
-    LinkBadSignature: (403, "This link has been altered: its signature does not match."),
+    **COMMON_REFUSALS,
     LinkExpired: (403, "This link has expired: the time to review this order is over."),
-    LinkWrongTenant: (403, "This link belongs to another shop."),
     LinkWrongOrder: (403, "This link belongs to another order."),
     LinkWrongDecision: (403, "This link is for the other decision on this order."),
     LinkAlreadyUsed: (
@@ -68,48 +49,9 @@ _REFUSALS: dict[type[LinkRefused], tuple[int, str]] = {
     ),
 }
 
-_HEADERS = {
-    "content-type": "text/html; charset=utf-8",
-    "cache-control": "no-store",
-    # A confirmation button must not be framed by another site (clickjacking), and the page
-    # loads nothing, so the token in its URL cannot leak through a Referer.
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "x-content-type-options": "nosniff",
-}
-
-_STYLE = (
-    "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
-    "color:#1f2933}h1{font-size:1.4rem}dt{font-weight:600}dd{margin:0 0 .5rem}"
-    "button{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:6px;color:#fff;"
-    "background:#15803d;cursor:pointer}button.reject{background:#b91c1c}"
-)
-
-
-def _page(status: int, title: str, message: str, extra_html: str = "") -> dict[str, Any]:
-    """``extra_html`` is markup the caller built from escaped values; the rest is escaped here."""
-    document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{html.escape(title)} · Ecom OPS</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{extra_html}"
-        "</body></html>"
-    )
-    return {"statusCode": status, "headers": dict(_HEADERS), "body": document}
-
 
 def _refusal_page(refused: LinkRefused) -> dict[str, Any]:
-    status, message = _REFUSALS.get(type(refused), (400, f"This link was refused: {refused}."))
-    logger.info("link refused", extra={"refusal": refused.reason, "status": status})
-    return _page(status, "This link cannot be used", message)
-
-
-def _keys(tenant: str) -> dict[str, str]:
-    document = services().link_secrets.get(tenant)
-    return keyring(*((document.get("links") or {}).get("signing_keys") or []))
+    return refusal_page(refused, _REFUSALS)
 
 
 def _already_spent(claims: LinkClaims) -> bool:
@@ -133,7 +75,7 @@ def _confirm_page(
         f'<input type="hidden" name="token" value="{html.escape(token)}">'
         f'<button type="submit" class="{verb}">Confirm {verb}</button></form>'
     )
-    return _page(
+    return page(
         200,
         f"{decision.capitalize()} order {order_id}?",
         "Nothing has been decided yet. Confirm below; the link can be used only once.",
@@ -141,29 +83,14 @@ def _confirm_page(
     )
 
 
-def _form_token(event: dict[str, Any]) -> str | None:
-    raw = event.get("body") or ""
-    try:
-        data = (
-            base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
-        )
-        if len(data) > MAX_FORM_BYTES:
-            return None
-        fields = parse_qs(data.decode("utf-8"), max_num_fields=10)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    values = fields.get("token") or []
-    return values[0] if len(values) == 1 else None
-
-
 def _get(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> dict[str, Any]:
     token = (event.get("queryStringParameters") or {}).get("token")
     if not token:
-        return _page(400, "This link cannot be used", "The link has no token: open it again.")
+        return page(400, "This link cannot be used", "The link has no token: open it again.")
     try:
         claims = verify_link(
             token,
-            keys=_keys(tenant),
+            keys=tenant_keys(tenant),
             tenant=tenant,
             order_id=order_id,
             decision=decision,
@@ -178,15 +105,15 @@ def _get(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> di
 
 
 def _post(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> dict[str, Any]:
-    token = _form_token(event)
+    token = form_token(event)
     if not token:
-        return _page(
+        return page(
             400, "This link cannot be used", "The form carried no token: open the link again."
         )
     try:
         redeem(
             token,
-            keys=_keys(tenant),
+            keys=tenant_keys(tenant),
             tenant=tenant,
             order_id=order_id,
             decision=decision,
@@ -201,13 +128,13 @@ def _post(tenant: str, order_id: str, decision: str, event: dict[str, Any]) -> d
     logger.info("link redeemed", extra={"by": BY, **result})
     done = "approved" if decision == "approve" else "rejected"
     if not result.get("resumed"):
-        return _page(
+        return page(
             409,
             f"Order {order_id} was not {done}",
             "No review is waiting for this order: it was decided in the back office, or the "
             "time to review it ran out.",
         )
-    return _page(200, f"Order {order_id} {done}", f"Thank you: order {order_id} was {done}.")
+    return page(200, f"Order {order_id} {done}", f"Thank you: order {order_id} was {done}.")
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -218,18 +145,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET")
     logger.append_keys(tenant=tenant, order_id=order_id, decision=decision)
     if decision not in DECISIONS:
-        return _page(404, "No such link", "A review link is either approve or reject.")
+        return page(404, "No such link", "A review link is either approve or reject.")
     try:
         if method == "GET":
             return _get(tenant, order_id, decision, event)
         if method == "POST":
             return _post(tenant, order_id, decision, event)
-        return _page(405, "Not allowed", "Open the link from the e-mail.")
+        return page(405, "Not allowed", "Open the link from the e-mail.")
     except UnknownTenant:
-        return _page(404, "This link cannot be used", "This link names a shop we do not serve.")
+        return page(404, "This link cannot be used", "This link names a shop we do not serve.")
     except Exception:  # a person is reading this page: say so plainly, keep the trace in logs
         logger.exception("link handling failed")
-        return _page(
+        return page(
             500,
             "Something went wrong",
             "This request could not be completed. Open the order in the back office to see "

@@ -17,6 +17,7 @@ from functions.orders.domain import (
     amount_for_lines,
     choose_refund,
     failure_reason,
+    lines_asked,
     open_dispute_on,
     refund_room,
 )
@@ -134,16 +135,19 @@ def resume_refund_waits(ports: Ports, tenant: str, order_id: str, state: OrderSt
                 ports.workflows.resume(token, {"confirmed": refund_id})
 
 
-def _failed_at_gateway(ports: Ports, step: c.RefundStep) -> bool:
+def _request(ports: Ports, step: c.RefundStep) -> dict[str, Any]:
     known = ports.refunds.requests(step.tenant, step.order_id)
-    return any(
-        r["refund_id"] == step.refund_id and r.get("failed_step") == "gateway" for r in known
-    )
+    return next((r for r in known if r["refund_id"] == step.refund_id), {})
+
+
+def _failed_at_gateway(ports: Ports, step: c.RefundStep) -> bool:
+    return _request(ports, step).get("failed_step") == "gateway"
 
 
 def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
     tenant_id, order_id, refund_id = step.tenant, step.order_id, step.refund_id
-    if _failed_at_gateway(ports, step):
+    request = _request(ports, step)
+    if request.get("failed_step") == "gateway":
         # Confirmed, then failed before this step ran: the failure stands (no "refunded"
         # e-mail, no completion for the vendor ledger).
         return {"completed": refund_id, "failed_at_gateway": True}
@@ -153,8 +157,9 @@ def complete(ports: Ports, step: c.CompleteInput) -> dict[str, Any]:
     tenant = ports.tenants.get(tenant_id)
     state, _ = ports.orders.load(tenant_id, order_id)
     if ports.vendor_ledger is not None and tenant is not None:
+        # By the lines asked for: a return of one vendor's item is that vendor's.
         ports.vendor_ledger.refund_completed(
-            tenant, state, refund_id, prepared.amount, prepared.currency
+            tenant, state, refund_id, prepared.amount, prepared.currency, lines_asked(request)
         )
     if tenant is not None and state.order is not None:
         notify(

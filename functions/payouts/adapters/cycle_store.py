@@ -99,6 +99,27 @@ class DynamoCycles:
             while pending:
                 pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
 
+    def save_line(self, tenant: str, cycle_id: str, line: CycleLine, expected: CycleLine) -> None:
+        client = aws.client("dynamodb")
+        try:
+            client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "PK": {"S": keys.payout_cycle_pk(tenant, cycle_id)},
+                    "SK": {"S": keys.payout_cycle_line_sk(line.currency, line.vendor_id)},
+                    "kind": {"S": "payout_cycle_line"},
+                    "body": {"S": line.model_dump_json()},
+                    **self._ttl(tenant),
+                },
+                # The line as it was read, whole: two answers to one line cannot both win.
+                ConditionExpression="body = :expected",
+                ExpressionAttributeValues={":expected": {"S": expected.model_dump_json()}},
+            )
+        except client.exceptions.ConditionalCheckFailedException as error:
+            raise CycleConflict(
+                f"the line of {line.vendor_id} ({line.currency}) in {cycle_id} changed meanwhile"
+            ) from error
+
     def lines(self, tenant: str, cycle_id: str) -> list[CycleLine]:
         items = query_all(
             self.table_name,

@@ -61,6 +61,9 @@ class CycleLine(BaseModel):
     bic: str = ""
     account_id: str = ""
     emails: tuple[str, ...] = ()
+    # Stripe Connect mode: the transfer that paid the line, and the charge it drew on.
+    transfer_id: str = ""
+    source_transaction: str = ""
 
 
 class Cycle(BaseModel):
@@ -146,7 +149,9 @@ def recent_credit(entries: list[Entry], vendor_id: str, currency: str, since: da
     )
 
 
-_CYCLE_KINDS = frozenset({EntryKind.PAYOUT, EntryKind.CARRY, EntryKind.PAYOUT_FAILED})
+_CYCLE_KINDS = frozenset(
+    {EntryKind.PAYOUT, EntryKind.CARRY, EntryKind.PAYOUT_FAILED, EntryKind.TRANSFER_REVERSAL}
+)
 
 
 def recent_credits(entries: Iterable[Entry], since: datetime) -> dict[tuple[str, str], int]:
@@ -232,3 +237,24 @@ def line_entry(tenant: str, cycle_id: str, line: CycleLine, at: datetime) -> Ent
     return decide_from(
         tenant, cycle_id, line.vendor_id, line.currency, at, line.available, line.carried, 0
     ).entry
+
+
+# -- finance's answer by signed link ------------------------------------------------------------
+
+# What finance may answer for a cycle, or for one vendor's line of it (``sign_action_links``).
+MARKS: tuple[str, ...] = ("paid", "failed")
+MARKED = {"paid": LineStatus.PAID, "failed": LineStatus.FAILED}
+
+
+def link_subject(cycle_id: str, currency: str | None = None, vendor_id: str | None = None) -> str:
+    """What a finance link is about: ``payouts/<cycle>`` for the whole cycle, or
+    ``payouts/<cycle>/<currency>/<vendor>`` for one line (the token is bound to it)."""
+    if (currency is None) != (vendor_id is None):
+        raise ValueError("a line is named by its currency and its vendor together")
+    line = f"/{currency}/{vendor_id}" if currency is not None else ""
+    return f"payouts/{cycle_id}{line}"
+
+
+def answered(lines: Iterable[CycleLine]) -> bool:
+    """Finance has answered every payable line (each is paid or failed)."""
+    return all(line.status is not LineStatus.PAYABLE for line in lines)

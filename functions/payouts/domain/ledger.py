@@ -94,6 +94,7 @@ class EntryKind(StrEnum):
     CARRY = "carry"  # a negative balance moved into negative carried at a cycle
     PAYOUT = "payout"
     PAYOUT_FAILED = "payout_failed"
+    TRANSFER_REVERSAL = "transfer_reversal"  # paid money taken back from a Connect transfer
 
 
 class UnbalancedEntry(ValueError):

@@ -195,7 +195,11 @@ def sold_line(item: Entry) -> SaleLine:
     )
 
 
-def sale(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | None:
+def sale(
+    ctx: Context, event_id: str, line: SaleLine, at: datetime, charge: str = ""
+) -> Entry | None:
+    """``charge``: the one charge that paid the order, when one did (a Connect transfer may
+    draw on it: ``domain/connect.source_charge``)."""
     return _order_entry(
         ctx,
         EntryKind.SALE,
@@ -208,7 +212,9 @@ def sale(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | N
             (_P(Book.COMMISSION), line.commission),
             (_P(Book.FEES_BORNE), -(line.fee - line.vendor_fee)),
         ],
-        refs=_refs(line, allocation=allocation_text(line)),
+        refs=_refs(
+            line, allocation=allocation_text(line), **({"charge": charge} if charge else {})
+        ),
     )
 
 
@@ -260,13 +266,16 @@ def void(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | N
     )
 
 
-def refund_cash(ctx: Context, refund_id: str, amount: int, at: datetime) -> Entry | None:
-    """A voided order's refund completed: its cash leaves refunds clearing."""
+def refund_cash(
+    ctx: Context, refund_id: str, amount: int, at: datetime, line_id: str = ""
+) -> Entry | None:
+    """A voided order's refund completed (or, with ``line_id``, a voided held line's share of
+    a refund): its cash leaves refunds clearing."""
     return _order_entry(
         ctx,
         EntryKind.REFUND_CASH,
         refund_id,
-        "",
+        line_id,
         at,
         [(_P(Book.RECEIPTS), amount), (_P(Book.REFUNDS_CLEARING), -amount)],
         refs={"refund": refund_id},
@@ -277,6 +286,15 @@ def spread(amount: int, lines: Sequence[SaleLine]) -> list[int]:
     """An order-level amount over its lines in proportion to what each line charged (never to
     what is left of it, so the split does not depend on the order refunds arrive in)."""
     return split(amount, [max(0, line.charged) for line in lines])
+
+
+def reversal_parts(line: SaleLine, amount: int) -> tuple[int, int, int]:
+    """``amount`` given back on a line, split (largest remainder) into the vendor's part, the
+    vendor's fee share and the commission, in the proportions the sale posted them."""
+    vendor, fee_part, commission_part = split(
+        amount, [max(0, line.vendor_net), max(0, line.vendor_fee), max(0, line.commission)]
+    )
+    return vendor, fee_part, commission_part
 
 
 def reversal(
@@ -291,9 +309,7 @@ def reversal(
     """``amount`` of a line given back to the customer (a refund or a return): split over the
     vendor's net, the commission and the vendor's fee share in their proportions; the vendor's
     part leaves ``available``, the fee part is borne by the platform (the gateway keeps fees)."""
-    vendor, fee_part, commission_part = split(
-        amount, [max(0, line.vendor_net), max(0, line.vendor_fee), max(0, line.commission)]
-    )
+    vendor, fee_part, commission_part = reversal_parts(line, amount)
     return _order_entry(
         ctx,
         kind,

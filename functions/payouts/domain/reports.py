@@ -356,7 +356,8 @@ def statement(
         "totals": {c: dict(t) for c, t in totals.items()},
         "payout": (
             {"amount": line.amount, "currency": line.currency}
-            if line is not None and line.status is LineStatus.PAYABLE
+            # PAID already when a Stripe Connect transfer paid it during the cycle.
+            if line is not None and line.status in (LineStatus.PAYABLE, LineStatus.PAID)
             else None
         ),
         "held": [

@@ -13,11 +13,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from functions.payouts.domain.cycles import (
+    MARKED,
     Cycle,
     CycleConflict,
     CycleLine,
     CycleStatus,
     LineStatus,
+    answered,
     cycle_id_for,
     final_status,
     latest_cutoff,
@@ -30,6 +32,7 @@ from functions.payouts.domain.ledger import Book
 from functions.payouts.domain.postings import Refused
 from functions.payouts.domain.settlement import payout_failed
 from functions.payouts.ports import Ports
+from functions.payouts.use_cases.connect import pay_by_transfers
 from shared.observability import logger
 from shared.tenants import TenantSettings
 
@@ -40,6 +43,14 @@ Send = Callable[[Cycle, list[CycleLine]], object]
 
 class CycleNotFound(LookupError):
     pass
+
+
+class CyclesInterrupted(RuntimeError):
+    """Some tenants' cycles stopped half way (the others ran): each resumes at the next run."""
+
+    def __init__(self, tenants: list[str]) -> None:
+        super().__init__(f"payout cycles interrupted for {', '.join(tenants)}")
+        self.tenants = tenants
 
 
 def plan(ports: Ports, tenant: TenantSettings, cutoff: datetime) -> list[CycleLine]:
@@ -87,6 +98,7 @@ def run_cycle(
         if not ports.cycles.create(draft):
             logger.info("another run claimed the cycle", extra={"cycle": cycle_id})
         cycle = ports.cycles.get(tenant.id, cycle_id) or draft
+    resumed = cycle.lines_complete
     if not cycle.lines_complete:
         lines = plan(ports, tenant, cutoff)
         ports.cycles.put_lines(tenant.id, cycle_id, lines)
@@ -105,6 +117,9 @@ def run_cycle(
     # which the ledger keeps once.
     entries = [line_entry(tenant.id, cycle_id, line, now) for line in lines]
     ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    # Stripe Connect mode: the payable lines to connected accounts are paid by transfers now,
+    # each recorded on its line (finance is told they are paid, not asked to pay them).
+    lines = pay_by_transfers(ports, tenant, cycle, lines, resumed)
     if send is not None:
         send(cycle, lines)
     sent = cycle.model_copy(update={"status": CycleStatus.SENT, "sent_at": now})
@@ -153,11 +168,13 @@ def confirm(
     answered = []
     for line in lines:
         key = (line.currency, line.vendor_id)
-        if line.status is not LineStatus.PAYABLE:
+        if line.status is LineStatus.FAILED:
+            _give_back(ports, tenant, cycle_id, line, now)  # kept once: heals a mark cut short
+            answered.append(line)
+        elif line.status is not LineStatus.PAYABLE:
             answered.append(line)
         elif key in failed:
-            back = payout_failed(tenant, line.currency, cycle_id, line.vendor_id, line.amount, now)
-            ports.ledger.post(tenant, [back] if back else [])
+            _give_back(ports, tenant, cycle_id, line, now)
             answered.append(
                 line.model_copy(update={"status": LineStatus.FAILED, "reason": failed[key]})
             )
@@ -178,6 +195,85 @@ def confirm(
     return done
 
 
+def _give_back(ports: Ports, tenant: str, cycle_id: str, line: CycleLine, at: datetime) -> None:
+    """A line finance could not pay: its money back in the vendor's ``available`` (a new entry,
+    keyed by cycle and vendor, so posting it again adds nothing)."""
+    back = payout_failed(tenant, line.currency, cycle_id, line.vendor_id, line.amount, at)
+    ports.ledger.post(tenant, [back] if back else [])
+
+
+def mark_cycle(ports: Ports, tenant: str, cycle_id: str, mark: str, who: str) -> Cycle:
+    """Finance's answer for the whole cycle (a signed link): ``paid`` — every line still
+    waiting is paid; ``failed`` — every line still waiting failed, its money back with its
+    vendor. Lines answered one by one before keep their answer (``confirm``)."""
+    if mark not in MARKED:
+        raise Refused([f"a cycle is marked {' or '.join(MARKED)}, not {mark!r}"])
+    failed: dict[tuple[str, str], str] = {}
+    if MARKED[mark] is LineStatus.FAILED:
+        _, lines = show(ports, tenant, cycle_id)
+        failed = {
+            (line.currency, line.vendor_id): "finance could not pay it"
+            for line in lines
+            if line.status is LineStatus.PAYABLE
+        }
+    return confirm(ports, tenant, cycle_id, who, failed)
+
+
+def mark_line(
+    ports: Ports,
+    tenant: str,
+    cycle_id: str,
+    currency: str,
+    vendor_id: str,
+    mark: str,
+    who: str,
+    reason: str = "",
+) -> Cycle:
+    """Finance's answer for one vendor's line (a signed link): paid, or failed — its money
+    back in the vendor's balance. Once every payable line is answered the cycle is confirmed,
+    partly confirmed or failed. The same answer again changes nothing (a failed line's entry
+    is posted once); another answer to an answered line is refused."""
+    cycle, lines = show(ports, tenant, cycle_id)
+    status = MARKED.get(mark)
+    line = next((x for x in lines if (x.currency, x.vendor_id) == (currency, vendor_id)), None)
+    problems = [] if who.strip() else ["an answer names who gives it"]
+    if status is None:
+        problems.append(f"a line is marked {' or '.join(MARKED)}, not {mark!r}")
+    if line is None:
+        problems.append(f"{vendor_id} ({currency}) has no line in {cycle_id}")
+    elif status is not None and line.status is status:
+        if status is LineStatus.FAILED:
+            _give_back(ports, tenant, cycle_id, line, ports.clock.now())
+        return cycle  # answered so before: nothing changes
+    elif line.status is not LineStatus.PAYABLE:
+        problems.append(f"{vendor_id} ({currency}) is {line.status} in {cycle_id} already")
+    if cycle.status is not CycleStatus.SENT:
+        problems.append(f"cycle {cycle_id} is {cycle.status}, not sent: nothing to mark")
+    if problems or line is None or status is None:
+        raise Refused(problems)
+    now = ports.clock.now()
+    why = (reason.strip() or "finance could not pay it") if status is LineStatus.FAILED else ""
+    updated = line.model_copy(update={"status": status, "reason": why or line.reason})
+    try:
+        ports.cycles.save_line(tenant, cycle_id, updated, expected=line)
+    except CycleConflict:
+        raise Refused([f"the line of {vendor_id} ({currency}) was answered meanwhile"]) from None
+    if status is LineStatus.FAILED:
+        _give_back(ports, tenant, cycle_id, updated, now)
+    lines = ports.cycles.lines(tenant, cycle_id)
+    if not answered(lines):
+        return cycle
+    done = cycle.model_copy(
+        update={"status": final_status(lines), "confirmed_at": now, "confirmed_by": who.strip()}
+    )
+    try:
+        ports.cycles.save(done, CycleStatus.SENT)
+    except CycleConflict:
+        logger.info("the cycle was closed meanwhile", extra={"cycle": cycle_id})
+        return ports.cycles.get(tenant, cycle_id) or done
+    return done
+
+
 def run_due_cycles(
     ports: Ports,
     tenants: list[TenantSettings],
@@ -188,9 +284,18 @@ def run_due_cycles(
     (or whose last cycle was interrupted) gets its cycle run."""
     now = now or ports.clock.now()
     done = []
+    interrupted: list[str] = []
     for tenant in tenants:
         if not tenant.payouts.enabled or not cycle_due(ports, tenant, now):
             continue
         logger.append_keys(tenant=tenant.id)
-        done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+        try:
+            done.append(run_cycle(ports, tenant, send_for(tenant) if send_for else None, now))
+        except Exception:
+            # One tenant's gateway down (a Connect transfer timing out) must not hold back the
+            # others' cycles: its draft resumes at the next run.
+            logger.exception("payout cycle interrupted: it resumes at the next run")
+            interrupted.append(tenant.id)
+    if interrupted:
+        raise CyclesInterrupted(interrupted)
     return done

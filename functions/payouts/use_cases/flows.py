@@ -11,6 +11,8 @@ goes on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from functions.payouts.domain.ledger import Entry, EntryKind
 from functions.payouts.domain.postings import (
     Context,
@@ -21,23 +23,25 @@ from functions.payouts.domain.postings import (
     chargeback_lost,
     chargeback_opened,
     chargeback_won,
-    refund_by_amount,
     refund_cash,
     release,
+    reversal,
     sale,
     sold_line,
+    spread,
     void,
 )
 from functions.payouts.domain.vendors import Vendor
 from functions.payouts.ports import Ports
+from functions.payouts.use_cases import holds
+from functions.payouts.use_cases.connect import reverse_after_payout
+from functions.payouts.use_cases.holds import RELEASED, SOLD
 from shared.notices import UnknownVendor
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings
 
 # The events' ids: one sale, release and void per order (their lines make the entries' keys).
-SOLD = "paid"
-RELEASED = "release"
 CANCELLED = "cancel"
 RETURN_REFUND_PREFIX = "return-"
 
@@ -59,6 +63,35 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
     order = state.order
     if order is None or not tenant.payouts.enabled:
         return 0
+    allocated = allocated_lines(ports, tenant, state)
+    ctx = Context(tenant.id, order.currency, order.order_id)
+    at = order.occurred_at
+    charge = _single_charge(state)
+    entries = [
+        e for e in (sale(ctx, SOLD, line, at, charge) for line in allocated) if e is not None
+    ]
+    added = ports.ledger.post(tenant.id, entries)
+    for held in allocated:
+        if held.vendor_id is None:
+            ports.alerts.send(
+                UnknownVendor(
+                    tenant=tenant.id,
+                    order_id=order.order_id,
+                    line_id=held.line_id,
+                    vendor_id=held.named_vendor or None,
+                    amount=held.vendor_net,
+                    currency=order.currency,
+                )
+            )
+    return added
+
+
+def allocated_lines(ports: Ports, tenant: TenantSettings, state: OrderState) -> list[SaleLine]:
+    """The order's sale per line, as ``order_sold`` posts it: a line of a vendor unknown (or not
+    paid in the order's currency) has no vendor (suspense)."""
+    order = state.order
+    if order is None:
+        return []
     currency = order.currency
     vendors = _vendors(ports, tenant.id, state)
     sold_on = order.occurred_at.date()
@@ -80,7 +113,7 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
         )
         if vendor is not None and known:
             rates[line.line_id] = vendor.rate_for(category, sold_on)
-    allocated = allocate(
+    return allocate(
         lines,
         discount=order.discount.amount if order.discount else 0,
         shipping=order.shipping.amount if order.shipping else 0,
@@ -90,26 +123,27 @@ def order_sold(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
         rates=rates,
         fees_borne_by=FeeBearer(tenant.payouts.fees_borne_by),
     )
-    ctx = Context(tenant.id, currency, order.order_id)
-    at = order.occurred_at
-    entries = [e for e in (sale(ctx, SOLD, line, at) for line in allocated) if e is not None]
-    added = ports.ledger.post(tenant.id, entries)
-    for held in allocated:
-        if held.vendor_id is None:
-            ports.alerts.send(
-                UnknownVendor(
-                    tenant=tenant.id,
-                    order_id=order.order_id,
-                    line_id=held.line_id,
-                    vendor_id=held.named_vendor or None,
-                    amount=held.vendor_net,
-                    currency=currency,
-                )
-            )
-    return added
 
 
-def _sold_lines(ports: Ports, tenant: str, state: OrderState) -> list[SaleLine]:
+def refunded_lines(lines: list[SaleLine], line_ids: Sequence[str] | None) -> list[SaleLine]:
+    """The sold lines a refund takes back from: those it was asked for, or every line when it
+    was asked as an amount (or names none the sale knows)."""
+    wanted = set(line_ids or ())
+    return [line for line in lines if line.line_id in wanted] or lines
+
+
+def _single_charge(state: OrderState) -> str:
+    """The one charge that paid the order ("" when none or several did)."""
+    charges = {
+        charge
+        for payment in state.payments.values()
+        if payment.succeeded_at is not None or payment.captured > 0
+        for charge in payment.charge_ids
+    }
+    return charges.pop() if len(charges) == 1 else ""
+
+
+def sold_lines(ports: Ports, tenant: str, state: OrderState) -> list[SaleLine]:
     """The order's lines as their sale posted them (empty: not sold in the ledger)."""
     order = state.order
     if order is None:
@@ -135,13 +169,15 @@ def _posted(ports: Ports, tenant: str, state: OrderState, event_id: str, kind: E
 def order_released(
     ports: Ports, tenant: TenantSettings, state: OrderState, line_ids: list[str]
 ) -> int:
-    """The lifecycle released these lines (delivered, return window over): each moves from
-    pending to available, less its vendor's reserve. A line not sold in the ledger, or voided,
-    is not released."""
+    """The lifecycle released these lines (every parcel settled, the return window over): of
+    them, each line whose parcels were all delivered moves from pending to available, less its
+    vendor's reserve; the others are held until an operator decides (``use_cases.holds``). A
+    line not sold in the ledger, or voided, is not released."""
     if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
         return 0
     wanted = set(line_ids)
-    lines = [line for line in _sold_lines(ports, tenant.id, state) if line.line_id in wanted]
+    sold = [line for line in sold_lines(ports, tenant.id, state) if line.line_id in wanted]
+    lines = holds.releasable(ports, tenant, state, sold)
     if not lines or state.order is None:
         return 0
     vendors = _vendors(ports, tenant.id, state)
@@ -157,12 +193,36 @@ def order_released(
     return ports.ledger.post(tenant.id, entries)
 
 
+def order_delivery_problem(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
+    """Every parcel settled and one did not arrive: the lines it carried (and any line no
+    parcel carried) are held now; returns how many holds were new."""
+    if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
+        return 0
+    return holds.delivery_problem(ports, tenant, state, sold_lines(ports, tenant.id, state))
+
+
+def order_claim_paid(
+    ports: Ports,
+    tenant: TenantSettings,
+    state: OrderState,
+    tracking_code: str,
+    amount: int,
+    claim_lines: list[str],
+) -> int:
+    """The carrier paid the claim for a lost or damaged parcel: its lines' vendors are
+    credited (a carrier-claim entry per line, once per parcel)."""
+    if not tenant.payouts.enabled:
+        return 0
+    lines = sold_lines(ports, tenant.id, state)
+    return holds.claim_paid(ports, tenant, state, tracking_code, amount, lines, claim_lines)
+
+
 def order_cancelled(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
     """Cancelled: the sale is voided unless a line was released already (then the refund's
     reversal takes it back like any refund)."""
     if not tenant.payouts.enabled:
         return 0
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     if not lines or state.order is None:
         return 0
     if _posted(ports, tenant.id, state, RELEASED, EntryKind.RELEASE):
@@ -181,14 +241,16 @@ def refund_completed(
     refund_id: str,
     amount: int,
     currency: str,
+    line_ids: Sequence[str] | None = None,
 ) -> int:
     """A refund completed at the gateway. Of a voided order: its cash leaves refunds clearing.
-    Otherwise it is taken back from the lines pro rata to what each charged (a return's refund
-    is booked as a return). An order not sold in the ledger posts nothing."""
+    Otherwise it is taken back from the refunded lines (``line_ids``; all of the order's for a
+    refund by amount) pro rata to what each charged (a return's refund is booked as a return).
+    An order not sold in the ledger posts nothing."""
     if not tenant.payouts.enabled:
         return 0
     order = state.order
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = refunded_lines(sold_lines(ports, tenant.id, state), line_ids)
     if order is None or not lines:
         return 0
     if currency != order.currency:
@@ -201,8 +263,34 @@ def refund_completed(
         entries = [refund_cash(ctx, refund_id, amount, at)]
     else:
         kind = EntryKind.RETURN if refund_id.startswith(RETURN_REFUND_PREFIX) else EntryKind.REFUND
-        entries = list(refund_by_amount(ctx, refund_id, lines, amount, at, kind=kind))
-    return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+        voided = holds.held_voided(ports, tenant.id, state)
+        # A refund replayed after the void of a line it reversed before: the void re-booked
+        # that reversal already (``holds.refund_rebooked``), so the line stays as it is.
+        reversed_before = {
+            item.line
+            for vendor_id in sorted({line.vendor_id or "" for line in lines} - {""})
+            if voided
+            for item in ports.ledger.posted(
+                tenant.id, vendor_id, currency, order.order_id, refund_id, kind
+            )
+        }
+        kept = [line for line in lines if line.line_id not in voided - reversed_before]
+        shares = dict(zip((line.line_id for line in lines), spread(amount, lines), strict=True))
+        # The share of a line an operator voided leaves refunds clearing (its vendor gave
+        # it back with the void); the rest is taken back from the lines' vendors.
+        entries = [
+            refund_cash(ctx, refund_id, shares[line_id], at, line_id=line_id)
+            for line_id in sorted((voided - reversed_before) & shares.keys())
+        ]
+        entries += [
+            reversal(ctx, kind, refund_id, line, shares[line.line_id], at, refund=refund_id)
+            for line in kept
+        ]
+    made = [e for e in entries if e is not None]
+    added = ports.ledger.post(tenant.id, made)
+    # Paid out already to a Connect vendor: the part its unpaid money cannot cover is reversed.
+    reverse_after_payout(ports, tenant, order.order_id, refund_id, currency, made)
+    return added
 
 
 def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
@@ -213,12 +301,13 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
     if not tenant.payouts.enabled:
         return 0
     order = state.order
-    lines = _sold_lines(ports, tenant.id, state)
+    lines = sold_lines(ports, tenant.id, state)
     if order is None or not lines:
         return 0
     ctx = Context(tenant.id, order.currency, order.order_id)
     at = ports.clock.now()
     entries: list[Entry | None] = []
+    losses: list[tuple[str, list[Entry]]] = []
     for dispute in state.disputes.values():
         if dispute.currency != order.currency:
             continue
@@ -228,9 +317,14 @@ def order_disputed(ports: Ports, tenant: TenantSettings, state: OrderState) -> i
             entries.append(chargeback_won(ctx, dispute.dispute_id, dispute.amount, at))
         if dispute.status.value == "lost":
             vendors_bear = tenant.payouts.chargebacks_borne_by == "vendor"
-            entries.extend(
-                chargeback_lost(
-                    ctx, dispute.dispute_id, lines, dispute.amount, at, vendors_bear=vendors_bear
-                )
+            lost = chargeback_lost(
+                ctx, dispute.dispute_id, lines, dispute.amount, at, vendors_bear=vendors_bear
             )
-    return ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+            entries.extend(lost)
+            losses.append((dispute.dispute_id, lost))
+    added = ports.ledger.post(tenant.id, [e for e in entries if e is not None])
+    for dispute_id, lost_entries in losses:
+        reverse_after_payout(
+            ports, tenant, order.order_id, dispute_id, order.currency, lost_entries
+        )
+    return added

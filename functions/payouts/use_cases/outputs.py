@@ -180,6 +180,7 @@ def send_outputs(
     )
     payable = [line for line in lines if line.status is LineStatus.PAYABLE]
     if payable:
+        links = finance_links(ports, tenant, cycle, payable)
         _mail(
             ports,
             tenant,
@@ -189,9 +190,15 @@ def send_outputs(
                 "tenant_name": tenant.name,
                 "cycle_id": cycle.cycle_id,
                 "lines": [
-                    {**line.model_dump(), "money": _money(line.amount, line.currency)}
+                    {
+                        **line.model_dump(),
+                        "money": _money(line.amount, line.currency),
+                        "links": links.get((line.currency, line.vendor_id), {}),
+                    }
                     for line in payable
                 ],
+                "cycle_links": links.get(None, {}),
+                "links_until": ports.clock.now() + _link_life(tenant),
                 "files": files,
                 "sepa_file": debtor is not None and bool(sepa_lines(lines)),
                 "confirm_command": (
@@ -228,6 +235,33 @@ def send_outputs(
             team=False,
         )
     return files
+
+
+def _link_life(tenant: TenantSettings) -> timedelta:
+    return timedelta(days=tenant.payouts.finance_link_days)
+
+
+def finance_links(
+    ports: Ports, tenant: TenantSettings, cycle: Cycle, payable: Sequence[CycleLine]
+) -> dict[tuple[str, str] | None, dict[str, str]]:
+    """The signed links of the instruction: ``None`` → the whole cycle's, ``(currency,
+    vendor)`` → one line's; each ``{"paid": url, "failed": url}``. None at all without a public
+    API or a signing key (the e-mail then names the API route and the CLI command only)."""
+    if ports.finance_links is None:
+        return {}
+    expires_at = int((ports.clock.now() + _link_life(tenant)).timestamp())
+    signer = ports.finance_links
+    found: dict[tuple[str, str] | None, dict[str, str]] = {}
+    try:
+        found[None] = signer.cycle_links(tenant.id, cycle.cycle_id, expires_at)
+        for line in payable:
+            found[(line.currency, line.vendor_id)] = signer.line_links(
+                tenant.id, cycle.cycle_id, line.currency, line.vendor_id, expires_at
+            )
+    except Exception:  # the instruction still goes, with the route and the command
+        logger.exception("finance links not signed", extra={"tenant": tenant.id})
+        return {}
+    return {k: v for k, v in found.items() if v}
 
 
 def _debtor(tenant: TenantSettings) -> Debtor | None:

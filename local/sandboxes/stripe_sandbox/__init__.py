@@ -17,7 +17,8 @@ One module per concern; ``StripeSandbox`` (``sandbox``) composes the resources:
   checks; ``account``: the shared state (clock, objects, ids, rendering, event outbox, lists);
 - ``faults``, ``idempotency``, ``dispatch`` (one request to its answer), ``server`` (HTTP);
 - resources: ``payment_methods`` (test cards), ``payment_intents``, ``charges``, ``refunds``,
-  ``balance`` (balance transactions, balance), ``payouts``, ``disputes``, ``events``.
+  ``balance`` (balance transactions, balance), ``payouts``, ``transfers`` (Connect transfers,
+  reversals, connected accounts' balances), ``disputes``, ``events``.
 """
 
 from local.sandboxes.stripe_sandbox.account import DAY, MAX_EVENTS, MAX_OBJECTS, Clock

@@ -19,18 +19,20 @@ from local.sandboxes.stripe_sandbox.payment_methods import TEST_CARDS
 from local.sandboxes.stripe_sandbox.payouts import Payouts
 from local.sandboxes.stripe_sandbox.refunds import Refunds
 from local.sandboxes.stripe_sandbox.server import SandboxRequestHandler, SandboxServer
+from local.sandboxes.stripe_sandbox.transfers import Transfers
 
 # The client pinned in pyproject sends this version; events say the same so they parse alike.
 DEFAULT_API_VERSION = "2026-10-28.endive"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-class StripeSandbox(PaymentIntents, Refunds, Payouts, Events, Files, Dispatch):
+class StripeSandbox(PaymentIntents, Refunds, Payouts, Transfers, Events, Files, Dispatch):
     """An in-memory Stripe account with an HTTP front door on loopback.
 
     ``start()`` serves it and returns the base URL for ``StripeClient(base_addresses=…)``;
     ``request()`` runs the same dispatch in-process. Everything else is a sandbox-only control:
-    faults, time, disputes and payouts that on Stripe happen by themselves.
+    faults, time, disputes and payouts that on Stripe happen by themselves, connected accounts
+    and their balances.
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class StripeSandbox(PaymentIntents, Refunds, Payouts, Events, Files, Dispatch):
         self._objects = {}
         self._order = {}
         self._payout_of = {}
+        self._connected = {}
         self._cards = dict(TEST_CARDS)
         self._idempotency = {}
         self._faults = []
@@ -86,6 +89,11 @@ class StripeSandbox(PaymentIntents, Refunds, Payouts, Events, Files, Dispatch):
             ("POST", re.compile(r"/v1/payouts"), self._payout_create),
             ("GET", re.compile(r"/v1/payouts"), self._payout_list),
             ("GET", re.compile(r"/v1/payouts/([^/]+)"), self._payout_retrieve),
+            ("POST", re.compile(r"/v1/transfers"), self._transfer_create),
+            ("GET", re.compile(r"/v1/transfers"), self._transfer_list),
+            ("GET", re.compile(r"/v1/transfers/([^/]+)"), self._transfer_retrieve),
+            ("POST", re.compile(r"/v1/transfers/([^/]+)/reversals"), self._reversal_create),
+            ("GET", re.compile(r"/v1/transfers/([^/]+)/reversals"), self._reversal_list),
             ("GET", re.compile(r"/v1/balance_transactions"), self._txn_list),
             ("GET", re.compile(r"/v1/balance_transactions/([^/]+)"), self._txn_retrieve),
             ("GET", re.compile(r"/v1/balance"), self._balance),
