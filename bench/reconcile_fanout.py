@@ -25,7 +25,8 @@ moto answers a ``Query`` by sorting the whole table (``local/moto_index.py``), w
 each tenant's time grow with the other tenants' data; the bench installs
 ``local.moto_index.index_queries`` so a query reads its partition, as DynamoDB's does. moto's
 answers still cost ~1.4 ms per order (three items read per order), most of each tenant's time
-here; the function's own CPU is printed apart. Ends with ``RESULT total_s=… slowest_tenant_s=… tenants=… failed=…``.
+here; the function's own CPU is printed apart. Ends with
+``RESULT total_s=… slowest_tenant_s=… tenants=… failed=…``.
 """
 
 from __future__ import annotations
