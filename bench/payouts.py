@@ -388,6 +388,7 @@ def writes_per_line(orders: int, rng: random.Random, split: bool) -> tuple[float
     from tests.alerts_fakes import FakeAlerts
     from tests.clocks import FixedClock
     from tests.component.conftest import create_table
+    from tests.payouts_fakes import parcel
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
@@ -459,6 +460,9 @@ def writes_per_line(orders: int, rng: random.Random, split: bool) -> tuple[float
                 customer=Customer(email="c@x.example"),
             )
             state = apply(OrderState(tenant="bench", order_id=f"o{n}"), placed)
+            # One parcel carrying every line, delivered: the release step releases them all.
+            for event in parcel(f"o{n}", f"1Z{n}", MONTH_START, tenant="bench"):
+                state = apply(state, event)
             clock.set(MONTH_START)
             order_sold(ports, tenant, state)
             clock.set(MONTH_START + timedelta(days=20))

@@ -257,3 +257,68 @@ def cycle_confirm(
     except (Refused, CycleNotFound) as error:
         raise _refused(error) from None
     click.echo(f"{done.cycle_id}: {done.status} by {done.confirmed_by}")
+
+
+# -- held order lines ----------------------------------------------------------------------------
+
+
+@payouts.command("holds")
+@click.option("--tenant", required=True)
+@click.option("--order", "order_id", help="One order's holds, whatever their status.")
+@click.option(
+    "--status", type=click.Choice(["open", "released", "voided"]), default="open", show_default=True
+)
+@LOCAL_OPTION
+def holds_list(tenant: str, order_id: str | None, status: str, local_url: str | None) -> None:
+    """Order lines held from their vendors (parcel not delivered, reshipped)."""
+    from functions.payouts.domain.parcels import HoldStatus
+    from functions.payouts.use_cases.holds import holds_of
+
+    ports = _ports(local_url)
+    found = (
+        holds_of(ports, tenant, order_id)
+        if order_id
+        else ports.holds.held(tenant, HoldStatus(status))
+    )
+    for x in found:
+        decided = f"  {x.decided_by}: {x.decision_reason}" if x.decided_by else ""
+        click.echo(
+            f"{x.order_id} {x.line_id}  {x.vendor_id}  {x.status:8} {x.reason}: {x.detail}{decided}"
+        )
+
+
+@payouts.command("hold-decide")
+@click.option("--tenant", required=True)
+@click.argument("order_id")
+@click.argument("decision", type=click.Choice(["release", "void"]))
+@click.option("--reason", required=True)
+@click.option("--line", "line_ids", multiple=True, help="Only these lines (default: every open).")
+@LOCAL_OPTION
+def holds_decide(
+    tenant: str,
+    order_id: str,
+    decision: str,
+    reason: str,
+    line_ids: tuple[str, ...],
+    local_url: str | None,
+) -> None:
+    """Release the held lines to their vendors, or void them (the reason and who are kept)."""
+    from cli.risk import _who
+    from functions.payouts.domain.postings import Refused
+    from functions.payouts.use_cases.holds import NoHolds, decide
+
+    env = _env(local_url)
+    try:
+        moved = decide(
+            _ports(local_url, env),
+            _tenant(env, tenant),
+            order_id,
+            decision,
+            reason=reason,
+            who=_who(),
+            line_ids=line_ids,
+        )
+    except (Refused, NoHolds) as error:
+        raise _refused(error) from None
+    for x in moved:
+        click.echo(f"{x.order_id} {x.line_id}: {x.status} by {x.decided_by}")

@@ -121,10 +121,10 @@ class EcomOpsStack(Stack):
         # Notices (shared.alerts) come from the operations sender and point at the operator API;
         # the processor sends those the gateway causes after the fact (a refund failed later).
         processor = self.ingestion.processor
-        notifiers = (self.lifecycle.steps, self.refunds.steps, self.reconciliation.daily, processor)
-        for notifier in notifiers:
+        recon = (self.reconciliation.daily, self.reconciliation.tick)
+        for notifier in (self.lifecycle.steps, self.refunds.steps, *recon, processor):
             notifier.add_environment("OPS_SENDER", config.ops_sender)
-        for notifier in (self.refunds.steps, self.reconciliation.daily, processor):
+        for notifier in (self.refunds.steps, *recon, processor):
             notifier.add_environment("PUBLIC_API_URL", self.api.url)
         grant_send_email(processor)
         self.disputes = Disputes(

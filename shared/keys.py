@@ -49,6 +49,8 @@ ledger entries for a vendor (or ``platform``), written once (GSI2 ``T#<t>#VLEDGE
 ``<occurred>#<hash>``); ``T#<t>#VBAL#<holder>`` / ``<currency>`` the holder's cached balances;
 ``T#<t>#PCYCLE#<cycle>`` / ``CYCLE`` a payout cycle, ``LINE#<currency>#<vendor>`` its lines
 (GSI2 ``T#<t>#PCYCLES`` / ``<cut-off>#<cycle>``).
+Held order lines: ``T#<t>#VHOLD#<o>`` / ``L#<line>`` one held line and its decision (GSI2
+``T#<t>#VHOLDS`` / ``<held at>#<o>#<line>``).
 
 Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#alert#<hash>``
 without a tenant): the channels a notice went out on.
@@ -74,6 +76,9 @@ Others: ``TENANT#<t>`` / ``CONFIG`` tenant settings (GSI2 ``TENANTS`` / ``<t>``)
 ``CONFIG#V#<n>`` each saved version of the settings and ``SECRETS#V#<n>`` each change of the
 tenant's secrets (which fields, who, when; never the values), both immutable;
 ``T#<t>#LINK#<nonce>`` / ``LINK`` spent review links; ``SYSTEM#selfcheck#<run>`` / ``PROOF``.
+
+The reconciliation fan-out: ``SYSTEM#recontick#<UTC day>`` / ``<tick instant>`` the summary of
+an hourly tick (tenants reconciled, failed), kept 90 days.
 """
 
 from __future__ import annotations
@@ -469,3 +474,33 @@ def payout_cycles_index_sk(cutoff_iso: str, cycle_id: str) -> str:
 
 def payout_cycles_index(tenant: str) -> str:
     return f"T#{tenant}#PCYCLES"
+
+
+# -- vendor payouts: held order lines ----------------------------------------------------------
+
+
+def payout_holds_pk(tenant: str, order_id: str) -> str:
+    """An order's held lines (parcels not delivered, reshipped), one item a line."""
+    return f"T#{tenant}#VHOLD#{order_id}"
+
+
+def payout_hold_sk(line_id: str) -> str:
+    return f"L#{line_id}"
+
+
+def payout_holds_index(tenant: str) -> str:
+    """GSI2: the tenant's held lines by when they were held."""
+    return f"T#{tenant}#VHOLDS"
+
+
+def payout_holds_index_sk(held_iso: str, order_id: str, line_id: str) -> str:
+    return f"{held_iso}#{order_id}#{line_id}"
+
+
+# -- the reconciliation fan-out (functions/reconcile, the hourly tick) ----------------------------
+
+
+def reconcile_tick(tick_day: date, tick_instant: str) -> tuple[str, str]:
+    """One hourly tick's summary (tenants reconciled and failed): every tenant's, so a system
+    record, one partition per UTC day of ticks."""
+    return f"SYSTEM#recontick#{tick_day.isoformat()}", tick_instant

@@ -997,3 +997,104 @@ class ConnectReversalFailed(Notice):
                 command=f"ecomops payouts balances --tenant {self.tenant} {self.vendor_id}",
             ),
         ]
+
+
+class VendorLinesHeld(Notice):
+    """Order lines whose vendors are not paid until an operator decides (their parcel was not
+    delivered, or the shop reshipped them): release or void each, with a reason."""
+
+    kind: Literal["vendor_lines_held"] = "vendor_lines_held"
+    order_id: str
+    lines: tuple[str, ...]  # "l2 (not_delivered: 1Z9 lost)"
+
+    @property
+    def identity(self) -> str:
+        return f"{super().identity}|{'|'.join(sorted(self.lines))}"
+
+    @property
+    def headline(self) -> str:
+        return f"Order {self.order_id}: {len(self.lines)} line(s) held from the vendors"
+
+    def details(self) -> list[tuple[str, str]]:
+        return [("Held", "; ".join(self.lines))]
+
+    def actions(self) -> list[Action]:
+        return [
+            *super().actions(),
+            Action(
+                label="Release or void the held lines",
+                method="POST",
+                path=f"/ops/tenants/{self.tenant}/payouts/holds/{self.order_id}/decision",
+                command=(
+                    f"ecomops payouts hold-decide --tenant {self.tenant} {self.order_id} "
+                    "release|void --reason TEXT"
+                ),
+            ),
+        ]
+
+
+# -- the reconciliation fan-out (functions/reconcile, the hourly tick) ----------------------------
+
+
+class ReconciliationFailed(Notice):
+    """A tenant's daily reconciliation failed after its retries: no report, no breaks judged
+    for the day until someone looks. The other tenants of the tick went on."""
+
+    kind: Literal["reconciliation_failed"] = "reconciliation_failed"
+    severity: Severity = Severity.CRITICAL
+    tenant: str
+    day: str
+    error: str
+    cause: str | None = None
+
+    team: ClassVar[Team] = Team.FINANCE
+
+    @property
+    def headline(self) -> str:
+        return f"Reconciliation {self.day} failed: {self.error}"
+
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}|{self.tenant}|{self.day}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [("Day", self.day), ("Error", self.error), ("Cause", self.cause)]
+        return [(k, v) for k, v in rows if v]
+
+    def actions(self) -> list[Action]:
+        return [
+            Action(
+                label="Run the day again once the cause is fixed",
+                command=f"ecomops reconcile run --tenant {self.tenant} --date {self.day}",
+            )
+        ]
+
+
+class ReconciliationTickIncomplete(Notice):
+    """Operations' view of an hourly tick in which some tenants' reconciliations failed (each
+    tenant's finance people were told of theirs)."""
+
+    kind: Literal["reconciliation_tick_incomplete"] = "reconciliation_tick_incomplete"
+    severity: Severity = Severity.CRITICAL
+    tenant: None = None
+    tick: str
+    reconciled: int
+    failed: tuple[str, ...] = Field(min_length=1)
+
+    @property
+    def headline(self) -> str:
+        count = len(self.failed)
+        return (
+            f"Reconciliation tick {self.tick}: {count} tenant{'s' * (count != 1)} failed, "
+            f"{self.reconciled} reconciled"
+        )
+
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}|{self.tick}"
+
+    def details(self) -> list[tuple[str, str]]:
+        rows = [("Failed", ", ".join(self.failed[:20]))]
+        if len(self.failed) > 20:
+            rows.append(("More", f"{len(self.failed) - 20} more"))
+        return rows

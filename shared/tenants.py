@@ -418,13 +418,22 @@ class TenantDirectory:
         return TenantSettings.model_validate_json(item["settings"]["S"]) if item else None
 
     def all(self) -> list[TenantSettings]:
-        answer = aws.client("dynamodb").query(
-            TableName=self.table_name,
-            IndexName="ByStatus",
-            KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": "TENANTS"}},
+        # Every page: a tenant's settings are a few KB, so a 1 MB page holds a few hundred.
+        pages = (
+            aws.client("dynamodb")
+            .get_paginator("query")
+            .paginate(
+                TableName=self.table_name,
+                IndexName="ByStatus",
+                KeyConditionExpression="GSI2PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": "TENANTS"}},
+            )
         )
-        return [TenantSettings.model_validate_json(i["settings"]["S"]) for i in answer["Items"]]
+        return [
+            TenantSettings.model_validate_json(i["settings"]["S"])
+            for page in pages
+            for i in page["Items"]
+        ]
 
 
 class CachedTenants:

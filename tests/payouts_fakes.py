@@ -7,14 +7,16 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import TextIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
 
 from functions.payouts.domain.connect import ReversalOrder, TransferOrder, TransferRefused
 from functions.payouts.domain.cycles import Cycle, CycleConflict, CycleLine, CycleStatus
 from functions.payouts.domain.ledger import PLATFORM, Book, Entry, Ledger
+from functions.payouts.domain.parcels import Hold, HoldStatus
 from functions.payouts.domain.vendors import VendorVersion, VersionConflict
 from functions.payouts.ports import Ports
+from shared.events import OrderFulfilled, ShipmentStatus, ShipmentUpdated, Source
 from tests.alerts_fakes import FakeAlerts
 from tests.clocks import FixedClock
 
@@ -98,8 +100,42 @@ class InMemoryLedger:
 
 def payouts_ports(at: datetime = AT) -> tuple[Ports, InMemoryVendors, InMemoryLedger, FakeAlerts]:
     vendors, ledger, alerts = InMemoryVendors(), InMemoryLedger(), FakeAlerts()
-    ports = Ports(vendors, ledger, InMemoryCycles(), alerts, FixedClock(at))
+    ports = Ports(vendors, ledger, InMemoryCycles(), alerts, FixedClock(at), holds=InMemoryHolds())
     return ports, vendors, ledger, alerts
+
+
+class InMemoryHolds:
+    """``ports.HoldStore`` in memory, with the store's conditions."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str, str], Hold] = {}
+
+    def hold(self, hold: Hold) -> bool:
+        key = (hold.tenant, hold.order_id, hold.line_id)
+        if key in self.items:
+            return False
+        self.items[key] = hold
+        return True
+
+    def of_order(self, tenant: str, order_id: str) -> list[Hold]:
+        found = [h for (t, o, _), h in self.items.items() if (t, o) == (tenant, order_id)]
+        return sorted(found, key=lambda h: h.line_id)
+
+    def held(self, tenant: str, status: HoldStatus | None = None) -> list[Hold]:
+        found = [
+            h
+            for (t, _, _), h in self.items.items()
+            if t == tenant and (status is None or h.status is status)
+        ]
+        return sorted(found, key=lambda h: (h.held_at, h.order_id, h.line_id))
+
+    def decide(self, hold: Hold) -> bool:
+        key = (hold.tenant, hold.order_id, hold.line_id)
+        stored = self.items.get(key)
+        if stored is None or stored.status not in (HoldStatus.OPEN, hold.status):
+            return False
+        self.items[key] = hold
+        return True
 
 
 class InMemoryCycles:
@@ -205,3 +241,40 @@ class FakeTransfers:
         self.balances[account] -= order.amount
         self.reversals[order.key] = (order, f"trr_{len(self.reversals) + 1}")
         return self.reversals[order.key][1]
+
+
+def parcel(
+    order_id: str,
+    tracking_code: str,
+    at: datetime,
+    *,
+    lines: Sequence[str] = (),
+    status: str | None = "delivered",
+    tenant: str = "acme",
+) -> list[Any]:
+    """The shop's fulfilment of a parcel (``lines``: the lines it carries; none: the lines no
+    other parcel names) and, unless ``status`` is None, the carrier's scan of it."""
+    events: list[Any] = [
+        OrderFulfilled(
+            tenant=tenant,
+            source=Source.SHOP,
+            source_event_id=f"{order_id}-{tracking_code}-fulfilled",
+            occurred_at=at,
+            order_id=order_id,
+            tracking_code=tracking_code,
+            line_ids=tuple(lines),
+        )
+    ]
+    if status is not None:
+        events.append(
+            ShipmentUpdated(
+                tenant=tenant,
+                source=Source.EASYPOST,
+                source_event_id=f"{tracking_code}-{status}",
+                occurred_at=at + timedelta(days=1),
+                order_id=order_id,
+                tracking_code=tracking_code,
+                status=ShipmentStatus(status),
+            )
+        )
+    return events

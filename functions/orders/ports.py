@@ -257,6 +257,21 @@ class VendorLedger(Protocol):
 
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None: ...
 
+    def delivery_problem(self, tenant: TenantSettings, state: OrderState) -> None:
+        """Every parcel settled and one did not arrive: its lines are held for an operator."""
+        ...
+
+    def claim_paid(
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        tracking_code: str,
+        amount: int,
+        lines: list[str],
+    ) -> None:
+        """The carrier paid the claim for a parcel (``amount`` in the order's currency)."""
+        ...
+
     def disputed(self, tenant: TenantSettings, state: OrderState) -> None:
         """The order's disputes changed (funds withdrawn or reinstated, won or lost)."""
         ...

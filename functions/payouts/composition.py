@@ -68,6 +68,7 @@ def build_ports(
     built from the environment's settings. Stripe Connect transfers use the tenant's API key
     (the ``api`` part of its secrets, under ``TENANT_SECRET_PREFIX``)."""
     from functions.payouts.adapters.cycle_store import DynamoCycles
+    from functions.payouts.adapters.hold_store import DynamoHolds
     from functions.payouts.adapters.ledger_store import DynamoLedger
     from functions.payouts.adapters.stripe_transfers import StripeTransfers
     from functions.payouts.adapters.vendor_store import DynamoVendors
@@ -84,6 +85,7 @@ def build_ports(
         clock=clock,
         # Used only for tenants in Stripe Connect mode; the API key is read when first needed.
         transfers=StripeTransfers(TenantSecrets(parts=API)),
+        holds=DynamoHolds(table_name, retention),
     )
 
 
@@ -168,6 +170,23 @@ class VendorLedgerHooks:
         from functions.payouts.use_cases.flows import order_released
 
         order_released(self.ports, tenant, state, line_ids)
+
+    def delivery_problem(self, tenant: TenantSettings, state: OrderState) -> None:
+        from functions.payouts.use_cases.flows import order_delivery_problem
+
+        order_delivery_problem(self.ports, tenant, state)
+
+    def claim_paid(
+        self,
+        tenant: TenantSettings,
+        state: OrderState,
+        tracking_code: str,
+        amount: int,
+        lines: list[str],
+    ) -> None:
+        from functions.payouts.use_cases.flows import order_claim_paid
+
+        order_claim_paid(self.ports, tenant, state, tracking_code, amount, lines)
 
     def cancelled(self, tenant: TenantSettings, state: OrderState) -> None:
         from functions.payouts.use_cases.flows import order_cancelled

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from functions.payouts.domain.connect import ReversalOrder, TransferOrder
     from functions.payouts.domain.cycles import Cycle, CycleLine, CycleStatus
     from functions.payouts.domain.ledger import Book, Entry
+    from functions.payouts.domain.parcels import Hold, HoldStatus
     from functions.payouts.domain.vendors import VendorVersion
     from shared.alerts import Alerts
     from shared.notify.render import RenderedEmail
@@ -82,6 +83,25 @@ class CycleStore(Protocol):
 
     def recent(self, tenant: str, limit: int = 20) -> list[Cycle]:
         """The tenant's cycles, newest first."""
+        ...
+
+
+class HoldStore(Protocol):
+    """Held order lines (``domain/parcels.py``) and the operators' decisions on them."""
+
+    def hold(self, hold: Hold) -> bool:
+        """Writes the hold unless the line has one already (False then): a line is held once."""
+        ...
+
+    def of_order(self, tenant: str, order_id: str) -> list[Hold]: ...
+
+    def held(self, tenant: str, status: HoldStatus | None = None) -> list[Hold]:
+        """The tenant's holds (of one status), oldest first."""
+        ...
+
+    def decide(self, hold: Hold) -> bool:
+        """Writes the decided hold if the stored one is still open or decided the same way
+        (False else: another operator decided otherwise meanwhile)."""
         ...
 
 
@@ -167,3 +187,5 @@ class Ports:
     finance_links: FinanceLinks | None = None
     # Stripe Connect mode (``payouts.connect_transfers``): None where no gateway is wired.
     transfers: Transfers | None = None
+    # Held order lines (parcels not delivered, reshipped); None: nothing can be held.
+    holds: HoldStore | None = None

@@ -22,6 +22,8 @@ from shared.clock import SYSTEM_CLOCK, Clock
 if TYPE_CHECKING:
     from functions.reconcile.use_cases.bank_intake import Intake
     from functions.reconcile.use_cases.daily import DailyReconciliation
+    from functions.reconcile.use_cases.fanout import FanoutTick
+    from shared.alerts import Alerting
     from shared.refund_causes import RefundCause
     from shared.settlements import SettledPayout
     from shared.tenants import TenantDirectory, TenantSettings
@@ -167,8 +169,7 @@ def query_case_reminders(
     through the daily run's alerting."""
     from functions.reports.queries.composition import build_queries
 
-    alerts = daily_reconciliation(settings).alerts
-    queries = build_queries(settings.table_name, clock, alerts=alerts)
+    queries = build_queries(settings.table_name, clock, alerts=finance_alerting(settings, clock))
     tenants = tenant_directory(settings)
     return lambda now: queries.cases().remind([t.id for t in tenants.all()], now)
 
@@ -182,6 +183,22 @@ def tenant_directory(settings: ReconcileSettings) -> TenantDirectory:
     return TenantDirectory(settings.table_name)
 
 
+def finance_alerting(settings: ReconcileSettings, clock: Clock = CLOCK) -> Alerting:
+    """Notices for a tenant's finance people: the client alerts topic and their e-mail, from
+    the operations sender."""
+    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.notify.mailers import mailer_for
+
+    return Alerting(
+        settings.client_alerts_topic,
+        tenants=tenant_directory(settings),
+        mailer=mailer_for(settings.mail_dir, clock),
+        log=DynamoAlertLog(settings.table_name, clock),
+        ops_sender=settings.ops_sender,
+        api_url=settings.public_api_url,
+    )
+
+
 @cache
 def daily_reconciliation(settings: ReconcileSettings, clock: Clock = CLOCK) -> DailyReconciliation:
     from functions.reconcile.adapters.break_store import BreakStore
@@ -189,7 +206,6 @@ def daily_reconciliation(settings: ReconcileSettings, clock: Clock = CLOCK) -> D
     from functions.reconcile.adapters.s3 import S3Reports
     from functions.reconcile.adapters.team_notifier import TeamNotifier
     from functions.reconcile.use_cases.daily import DailyReconciliation
-    from shared.alerts import Alerting, DynamoAlertLog
     from shared.notify.mailers import mailer_for
 
     if not settings.reports_bucket:
@@ -202,14 +218,27 @@ def daily_reconciliation(settings: ReconcileSettings, clock: Clock = CLOCK) -> D
         open_case=QueryCaseOpener(settings, clock),
         reports=S3Reports(settings.reports_bucket),
         notifier=TeamNotifier(mailer, settings.ops_sender),
-        alerts=Alerting(
-            settings.client_alerts_topic,
-            tenants=tenant_directory(settings),
-            mailer=mailer,
+        alerts=finance_alerting(settings, clock),
+    )
+
+
+@cache
+def fanout_tick(settings: ReconcileSettings, clock: Clock = CLOCK) -> FanoutTick:
+    """The hourly tick's steps around the per-tenant Map: the tenants due, a failed tenant's
+    notice to its finance people, the tick's summary (operations hear of failures)."""
+    from functions.reconcile.adapters.tick_log import DynamoTickLog
+    from functions.reconcile.use_cases.fanout import FanoutTick
+    from shared.alerts import Alerting, DynamoAlertLog
+
+    return FanoutTick(
+        tenants=tenant_directory(settings),
+        alerts=finance_alerting(settings, clock),
+        ops_alerts=Alerting(
+            settings.ops_alerts_topic,
             log=DynamoAlertLog(settings.table_name, clock),
-            ops_sender=settings.ops_sender,
             api_url=settings.public_api_url,
         ),
+        log=DynamoTickLog(settings.table_name, clock),
     )
 
 

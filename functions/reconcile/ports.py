@@ -3,15 +3,17 @@
 The daily run (``use_cases.daily``) loads a tenant's day, keeps breaks and refund claims,
 starts refunds, writes the report, mails it and alerts; the bank intake
 (``use_cases.bank_intake``) reads a dropped file, keeps its lines and record, and alerts the
-operators. ``adapters`` implements these against DynamoDB, S3, SES and SNS;
-``composition`` wires them. Tests pass fakes (``tests/unit/reconcile_fakes.py``).
+operators; the hourly tick's fan-out (``use_cases.fanout``) lists the tenants due, alerts on a
+tenant whose run failed and keeps the tick's summary. ``adapters`` implements these against
+DynamoDB, S3, SES and SNS; ``composition`` wires them. Tests pass fakes
+(``tests/unit/reconcile_fakes.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from functions.reconcile.domain.bank.model import BankLine
@@ -33,6 +35,7 @@ __all__ = [
     "ReportMailer",
     "ReportSink",
     "TenantLookup",
+    "TickLog",
 ]
 
 
@@ -160,3 +163,13 @@ class CaseOpener(Protocol):
         payout_id: str | None,
         bank_line_id: str | None,
     ) -> str: ...
+
+
+# -- the hourly tick's fan-out -------------------------------------------------------------------
+
+
+class TickLog(Protocol):
+    """Where the summary of each hourly tick is kept (one record per tick, the tick's instant
+    its identity: a tick run again overwrites its record)."""
+
+    def save(self, tick: datetime, summary: dict[str, Any]) -> None: ...

@@ -13,6 +13,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
@@ -168,16 +169,31 @@ def grant_send_email(function: lambda_.Function) -> None:
     )
 
 
-def hourly(scope: Construct, function: lambda_.IFunction, description: str, minute: int) -> Any:
-    """An hourly EventBridge schedule for a function that decides per tenant whether its local
-    hour has come (one schedule serves every time zone; tenants are added without a deploy)."""
+def hourly(
+    scope: Construct,
+    function: lambda_.IFunction | sfn.StateMachine,
+    description: str,
+    minute: int,
+) -> Any:
+    """An hourly EventBridge schedule for a function (or a workflow) that decides per tenant
+    whether its local hour has come (one schedule serves every time zone; tenants are added
+    without a deploy). A workflow is started with the schedule's instant as ``{"time"}``."""
     from aws_cdk import aws_events as events
     from aws_cdk import aws_events_targets as targets
 
+    target: events.IRuleTarget
+    if isinstance(function, sfn.StateMachine):
+        target = targets.SfnStateMachine(
+            function,
+            input=events.RuleTargetInput.from_object({"time": events.EventField.time}),
+            retry_attempts=2,
+        )
+    else:
+        target = targets.LambdaFunction(function, retry_attempts=2)
     return events.Rule(
         scope,
         "Hourly",
         description=description,
         schedule=events.Schedule.cron(minute=str(minute)),
-        targets=[targets.LambdaFunction(function, retry_attempts=2)],
+        targets=[target],
     )

@@ -126,23 +126,27 @@ def test_chasing_a_missing_settlement_opens_a_query_case(aws_env: dict[str, Any]
     assert again["query_cases"] == {break_id: case_id}
 
 
-def test_the_hourly_tick_of_the_reconciliation_function_sends_the_reminders(
+def test_the_hourly_tick_of_the_reconciliation_sends_the_reminders(
     aws_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from functions.reconcile.handlers import daily
+    """The tick's state machine ends with the reminders step (``handlers.tick``, ``remind``)."""
+    from functions.reconcile.handlers import tick as tick_steps
     from tests.component.test_reconcile_daily import _Context
 
     TenantDirectory(TABLE).save(ACME)
-    aws_env["s3"].create_bucket(Bucket="reports")
     service = build_queries(TABLE, FixedClock(T0)).cases()
     case, _ = service.open("acme", "Where is po_9?", "fin@acme", CaseLinks(payout_id="po_9"))
-    monkeypatch.setenv("REPORTS_BUCKET", "reports")
     monkeypatch.setenv("MAIL_DIR", str(tmp_path))
     # 12:05 UTC: no tenant's reconciliation is due (acme runs at 06 local), reminders are.
     tick = (T0 + timedelta(days=1, hours=3, minutes=5)).isoformat()
-    answer = daily.handler({"time": tick}, _Context())
-    assert answer == {"reconciled": [], "query_case_reminders": [case.case_id]}
+    assert tick_steps.handler({"action": "due", "time": tick}, _Context()) == {
+        "tick": tick,
+        "due": [],
+    }
+    answer = tick_steps.handler({"action": "remind", "tick": tick}, _Context())
+    assert answer == {"query_case_reminders": [case.case_id]}
     mails = [p.read_text() for p in tmp_path.rglob("*.eml")]
     assert len(mails) == 1 and "finance@acme.example" in mails[0]
     assert f"Query case {case.case_id} is open: Where is po_9?" in mails[0]
-    assert daily.handler({"time": tick}, _Context())["query_case_reminders"] == []
+    again = tick_steps.handler({"action": "remind", "tick": tick}, _Context())
+    assert again["query_case_reminders"] == []

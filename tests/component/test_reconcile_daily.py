@@ -524,6 +524,8 @@ def test_the_daily_handler_reconciles_the_day_it_is_given_reports_mails_and_aler
     answer = daily.handler({"tenant": "acme", "day": DAY.isoformat()}, _Context())
 
     (summary,) = answer["reconciled"]
+    # What the tick's Map keeps of the run, at the top of the answer.
+    assert (answer["tenant"], answer["day"], answer["breaks_open"]) == ("acme", "2026-11-20", 3)
     assert summary["by_class"] == {
         "duplicate_payment": 1,
         "cancelled_not_refunded": 1,
@@ -568,3 +570,14 @@ def test_the_daily_handler_refuses_a_tenant_without_settings(
     monkeypatch.setenv("REPORTS_BUCKET", REPORTS)
     with pytest.raises(LookupError, match="has no settings"):
         daily.handler({"tenant": "nobody", "day": DAY.isoformat()}, _Context())
+
+
+def test_the_daily_handler_wants_a_tenant_and_a_day_the_tick_fans_out_elsewhere(
+    day: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.reconcile.handlers import daily
+
+    monkeypatch.setenv("REPORTS_BUCKET", REPORTS)
+    for event in ({"time": "2026-11-21T05:05:00+00:00"}, {"tenant": "acme"}, {"day": "2026-11-20"}):
+        with pytest.raises(ValueError, match="the tenant and the day"):
+            daily.handler(event, _Context())

@@ -29,12 +29,15 @@ from shared.notices import (
     PotentialFraud,
     QueryCaseDue,
     ReconciliationBreaks,
+    ReconciliationFailed,
+    ReconciliationTickIncomplete,
     RefundFailed,
     RefundFailedAtGateway,
     RefundUnconfirmed,
     ReturnToInspect,
     Team,
     UnknownVendor,
+    VendorLinesHeld,
     VendorNotTold,
 )
 from shared.tenants import Branding, TenantSettings
@@ -226,6 +229,23 @@ SAMPLES: dict[type[Notice], Notice] = {
         currency="EUR",
         reason="400: Insufficient funds in the destination account to reverse this transfer",
     ),
+    VendorLinesHeld: VendorLinesHeld(
+        tenant="acme",
+        order_id="o-1",
+        lines=("l2 (not_delivered: 1Z9 lost)",),
+    ),
+    ReconciliationFailed: ReconciliationFailed(
+        tenant="acme",
+        day="2026-11-20",
+        error="ValidationError",
+        cause="1 validation error for PayoutState",
+    ),
+}
+# Kinds about no tenant: the operations topic only, mailed to nobody.
+OPERATIONS_ONLY: dict[type[Notice], Notice] = {
+    ReconciliationTickIncomplete: ReconciliationTickIncomplete(
+        tick="2026-11-21T05:05:00+00:00", reconciled=99, failed=("acme:2026-11-20",)
+    ),
 }
 
 
@@ -236,7 +256,20 @@ def alerts(tenant: TenantSettings = ACME) -> tuple[FakeAlerts, FakeMailer]:
 
 def test_every_kind_of_notice_has_a_sample() -> None:
     """A kind added without a sample here is a kind nobody has read."""
-    assert set(Notice.__subclasses__()) == set(SAMPLES)
+    assert set(Notice.__subclasses__()) == set(SAMPLES) | set(OPERATIONS_ONLY)
+
+
+@pytest.mark.parametrize("notice", OPERATIONS_ONLY.values(), ids=lambda n: n.kind)
+def test_a_notice_about_no_tenant_is_published_for_operations_and_mailed_to_nobody(
+    notice: Notice,
+) -> None:
+    fake, mailer = alerts()
+    fake.send(notice)
+    (request,) = fake.published
+    assert request["Message"].splitlines()[0] == notice.headline
+    attributes = {k: v["StringValue"] for k, v in request["MessageAttributes"].items()}
+    assert "tenant" not in attributes and attributes["severity"] == "critical"
+    assert mailer.sent == []
 
 
 @pytest.mark.parametrize("notice", SAMPLES.values(), ids=lambda n: n.kind)
@@ -308,6 +341,8 @@ def test_notices_with_a_template_of_their_own_use_it() -> None:
         "early_fraud_warning": "team_notice",
         "query_case_due": "team_notice",
         "connect_reversal_failed": "team_notice",
+        "vendor_lines_held": "team_notice",
+        "reconciliation_failed": "team_notice",
     }
 
 

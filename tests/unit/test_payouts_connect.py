@@ -42,7 +42,7 @@ from shared.notices import ConnectReversalFailed
 from shared.order_aggregate import DisputeFacts, OrderState, PaymentFacts, Register, apply
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock
-from tests.payouts_fakes import FakeTransfers, payouts_ports
+from tests.payouts_fakes import FakeTransfers, parcel, payouts_ports
 
 ACCOUNT = "acct_1VendorC"
 MARKET = TenantSettings(
@@ -91,6 +91,8 @@ def paid_order(order_id: str, price: int, at: datetime, charges: tuple[str, ...]
         customer=Customer(email="bob@example.com", name="Bob"),
     )
     state = apply(OrderState(tenant="acme", order_id=order_id), placed)
+    for event in parcel(order_id, f"1Z-{order_id}", at):  # delivered: released at the step
+        state = apply(state, event)
     state.payments[f"pi_{order_id}"] = PaymentFacts(
         payment_id=f"pi_{order_id}",
         currency="EUR",

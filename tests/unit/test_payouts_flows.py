@@ -19,7 +19,7 @@ from shared.money import Money
 from shared.notices import UnknownVendor
 from shared.order_aggregate import OrderState, apply
 from shared.tenants import PayoutSettings, TenantSettings
-from tests.payouts_fakes import payouts_ports
+from tests.payouts_fakes import parcel, payouts_ports
 
 T0 = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
 ACME = TenantSettings(
@@ -70,7 +70,12 @@ def order(order_id: str = "o-1") -> OrderState:
         shipping=eur(500),
         discount=eur(1_000),
     )
-    return apply(OrderState(tenant="acme", order_id=order_id), placed)
+    state = apply(OrderState(tenant="acme", order_id=order_id), placed)
+    # One parcel without line info (it carries every line), delivered: the release step's
+    # lines are all released.
+    for event in parcel(order_id, f"1Z-{order_id}", T0):
+        state = apply(state, event)
+    return state
 
 
 def _ports() -> Any:

@@ -19,7 +19,7 @@ from shared.money import Money
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
-from tests.payouts_fakes import InMemoryLedger, payouts_ports
+from tests.payouts_fakes import InMemoryLedger, parcel, payouts_ports
 from tests.unit.test_orders_use_cases import paid
 from tests.unit.test_payouts_flows import vendor
 
@@ -62,12 +62,12 @@ def _placed() -> OrderPlaced:
     )
 
 
-def _wired() -> tuple[FakePorts, c.LifecycleAction, InMemoryLedger, Ports]:
+def _wired(shipped: bool = True) -> tuple[FakePorts, c.LifecycleAction, InMemoryLedger, Ports]:
     fake = FakePorts(clock=FixedClock(T0 + timedelta(days=20)), tenants=FakeTenants(ACME))
     ports, _, ledger, _ = payouts_ports(T0 + timedelta(days=20))
     save_vendor(ports, "acme", vendor("v-a"), "ops")
     save_vendor(ports, "acme", vendor("v-b"), "ops")
-    fake.orders.add(_placed(), paid())
+    fake.orders.add(_placed(), paid(), *(parcel("o-1", "1Z1", T0) if shipped else ()))
     orders = replace(fake.ports(), vendor_ledger=VendorLedgerHooks(ports))
     return fake, c.LifecycleAction.STAGE, ledger, orders
 
@@ -101,7 +101,7 @@ def test_confirmed_then_released_then_refunded() -> None:
 
 
 def test_a_cancellation_before_release_voids_the_sale() -> None:
-    _, _, ledger, orders = _wired()
+    _, _, ledger, orders = _wired(shipped=False)
     lifecycle.stage(orders, _step(c.StageInput, c.LifecycleAction.STAGE, stage=c.Stage.CONFIRMED))
     operations.cancel_order(orders, "acme", "o-1", "customer asked")
     book = ledger.ledger("acme")

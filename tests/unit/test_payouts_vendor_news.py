@@ -34,7 +34,7 @@ from shared.notices import VendorNotTold
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
-from tests.payouts_fakes import InMemoryLedger, payouts_ports
+from tests.payouts_fakes import InMemoryLedger, parcel, payouts_ports
 from tests.unit.test_orders_use_cases import paid
 from tests.unit.test_payouts_flows import vendor
 from tests.unit.test_payouts_orders_port import ACME, T0
@@ -222,6 +222,7 @@ def test_a_vendor_never_told_of_an_order_hears_nothing_of_its_cancellation() -> 
 def test_a_refund_by_amount_tells_each_vendor_its_share_as_the_ledger_takes_it() -> None:
     w = Wired()
     w.confirm()
+    w.fake.orders.add(*parcel("o-1", "1Z1", T0))  # delivered: the release step releases all
     lifecycle.release(
         w.orders, c.ReleaseInput(tenant="acme", order_id="o-1", action=c.LifecycleAction.RELEASE)
     )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 VENDORS = "/ops/tenants/<tenant>/payouts/vendors"
 CYCLES = "/ops/tenants/<tenant>/payouts/cycles"
+HOLDS = "/ops/tenants/<tenant>/payouts/holds"
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -58,6 +59,12 @@ class FailedLine(_Body):
 
 class ConfirmBody(_Body):
     failed: list[FailedLine] = Field(default_factory=list)
+
+
+class HoldDecisionBody(_Body):
+    decision: Annotated[str, StringConstraints(pattern=r"^(release|void)$")]
+    reason: Text
+    line_ids: list[Id] = Field(default_factory=list, description="none: every open hold")
 
 
 def _ports() -> Any:
@@ -245,3 +252,67 @@ def register(h: Helpers) -> None:
         except Refused as refused:
             _refused(refused)
         return _cycle_json(cycle, show(ports, tenant, cycle_id)[1])
+
+    _register_holds(h)
+
+
+def _register_holds(h: Helpers) -> None:
+    """Held order lines (parcels not delivered, reshipped) and operators' decisions."""
+    app = h.app
+
+    @app.get(HOLDS)
+    def list_holds(tenant: str) -> dict[str, Any]:
+        """The tenant's held lines (``?status=open|released|voided``; open by default)."""
+        h.authorize(tenant, "view")
+        from functions.payouts.domain.parcels import HoldStatus
+
+        wanted = app.current_event.get_query_string_value("status", HoldStatus.OPEN.value)
+        try:
+            status = HoldStatus(wanted)
+        except ValueError:
+            raise BadRequestError("status is open, released or voided") from None
+        holds = _ports().holds.held(tenant, status)
+        return {"tenant": tenant, "holds": [x.model_dump(mode="json") for x in holds]}
+
+    @app.get(f"{HOLDS}/<order_id>")
+    def order_holds(tenant: str, order_id: str) -> dict[str, Any]:
+        h.authorize(tenant, "view")
+        from functions.payouts.use_cases.holds import holds_of
+
+        found = holds_of(_ports(), tenant, order_id)
+        if not found:
+            raise NotFoundError(f"order {order_id!r} holds no line")
+        return {
+            "tenant": tenant,
+            "order_id": order_id,
+            "holds": [x.model_dump(mode="json") for x in found],
+        }
+
+    @app.post(f"{HOLDS}/<order_id>/decision")
+    def decide_holds(tenant: str, order_id: str) -> dict[str, Any]:
+        """Release or void the order's held lines (``line_ids``, or every open one); who is
+        the caller."""
+        who = h.authorize(tenant, "decide on held vendor lines")
+        from functions.payouts.domain.postings import Refused
+        from functions.payouts.use_cases.holds import NoHolds, decide
+
+        body = h.body(HoldDecisionBody)
+        try:
+            moved = decide(
+                _ports(),
+                h.tenant_settings(tenant),
+                order_id,
+                body.decision,
+                reason=body.reason,
+                who=who,
+                line_ids=body.line_ids,
+            )
+        except NoHolds as missing:
+            _missing(missing)
+        except Refused as refused:
+            _refused(refused)
+        return {
+            "tenant": tenant,
+            "order_id": order_id,
+            "holds": [x.model_dump(mode="json") for x in moved],
+        }

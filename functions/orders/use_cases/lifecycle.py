@@ -267,7 +267,10 @@ def _delivery_problem(
 ) -> None:
     """Every parcel is settled and one was not delivered (returned, or its claim decided): the
     customer and carrier were told parcel by parcel; the client team decides refund or
-    reship for what did not arrive."""
+    reship for what did not arrive. The vendors of what did not arrive are not paid for it
+    until an operator decides (the vendor ledger holds those lines)."""
+    if ports.vendor_ledger is not None:
+        ports.vendor_ledger.delivery_problem(tenant, state)
     claims = {k["tracking_code"]: k for k in ports.records.claims(tenant.id, state.order_id)}
     parcels = []
     for p in state.parcels():

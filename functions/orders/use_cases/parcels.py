@@ -177,9 +177,26 @@ def move_claim(
         amount_paid=amount_paid,
         note=note,
     )
+    if target is ClaimStatus.PAID:
+        # Before the claim is saved paid: a failure here leaves it as it was, to be recorded
+        # again (the credit is kept once per parcel, so the retry adds nothing twice).
+        _credit_vendors(ports, tenant_id, order_id, moved)
     if not ports.records.save_claim(tenant_id, order_id, moved, claim["version"]):
         raise OperationRefused("the claim changed meanwhile: read it again")
     return moved
+
+
+def _credit_vendors(ports: Ports, tenant_id: str, order_id: str, claim: dict[str, Any]) -> None:
+    """The carrier's payment credits the parcel's lines' vendors (the vendor ledger keeps it
+    once per parcel)."""
+    tenant = ports.tenants.get(tenant_id)
+    amount = claim.get("amount_paid")
+    if ports.vendor_ledger is None or tenant is None or not amount:
+        return
+    state, _ = ports.orders.load(tenant_id, order_id)
+    ports.vendor_ledger.claim_paid(
+        tenant, state, claim["tracking_code"], int(amount), list(claim.get("lines") or [])
+    )
 
 
 def _withdraw(

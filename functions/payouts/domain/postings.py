@@ -266,13 +266,16 @@ def void(ctx: Context, event_id: str, line: SaleLine, at: datetime) -> Entry | N
     )
 
 
-def refund_cash(ctx: Context, refund_id: str, amount: int, at: datetime) -> Entry | None:
-    """A voided order's refund completed: its cash leaves refunds clearing."""
+def refund_cash(
+    ctx: Context, refund_id: str, amount: int, at: datetime, line_id: str = ""
+) -> Entry | None:
+    """A voided order's refund completed (or, with ``line_id``, a voided held line's share of
+    a refund): its cash leaves refunds clearing."""
     return _order_entry(
         ctx,
         EntryKind.REFUND_CASH,
         refund_id,
-        "",
+        line_id,
         at,
         [(_P(Book.RECEIPTS), amount), (_P(Book.REFUNDS_CLEARING), -amount)],
         refs={"refund": refund_id},

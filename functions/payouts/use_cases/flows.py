@@ -23,24 +23,25 @@ from functions.payouts.domain.postings import (
     chargeback_lost,
     chargeback_opened,
     chargeback_won,
-    refund_by_amount,
     refund_cash,
     release,
+    reversal,
     sale,
     sold_line,
+    spread,
     void,
 )
 from functions.payouts.domain.vendors import Vendor
 from functions.payouts.ports import Ports
+from functions.payouts.use_cases import holds
 from functions.payouts.use_cases.connect import reverse_after_payout
+from functions.payouts.use_cases.holds import RELEASED, SOLD
 from shared.notices import UnknownVendor
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings
 
 # The events' ids: one sale, release and void per order (their lines make the entries' keys).
-SOLD = "paid"
-RELEASED = "release"
 CANCELLED = "cancel"
 RETURN_REFUND_PREFIX = "return-"
 
@@ -168,13 +169,15 @@ def _posted(ports: Ports, tenant: str, state: OrderState, event_id: str, kind: E
 def order_released(
     ports: Ports, tenant: TenantSettings, state: OrderState, line_ids: list[str]
 ) -> int:
-    """The lifecycle released these lines (delivered, return window over): each moves from
-    pending to available, less its vendor's reserve. A line not sold in the ledger, or voided,
-    is not released."""
+    """The lifecycle released these lines (every parcel settled, the return window over): of
+    them, each line whose parcels were all delivered moves from pending to available, less its
+    vendor's reserve; the others are held until an operator decides (``use_cases.holds``). A
+    line not sold in the ledger, or voided, is not released."""
     if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
         return 0
     wanted = set(line_ids)
-    lines = [line for line in sold_lines(ports, tenant.id, state) if line.line_id in wanted]
+    sold = [line for line in sold_lines(ports, tenant.id, state) if line.line_id in wanted]
+    lines = holds.releasable(ports, tenant, state, sold)
     if not lines or state.order is None:
         return 0
     vendors = _vendors(ports, tenant.id, state)
@@ -188,6 +191,30 @@ def order_released(
         if made is not None:
             entries.append(made)
     return ports.ledger.post(tenant.id, entries)
+
+
+def order_delivery_problem(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
+    """Every parcel settled and one did not arrive: the lines it carried (and any line no
+    parcel carried) are held now; returns how many holds were new."""
+    if not tenant.payouts.enabled or _posted(ports, tenant.id, state, CANCELLED, EntryKind.VOID):
+        return 0
+    return holds.delivery_problem(ports, tenant, state, sold_lines(ports, tenant.id, state))
+
+
+def order_claim_paid(
+    ports: Ports,
+    tenant: TenantSettings,
+    state: OrderState,
+    tracking_code: str,
+    amount: int,
+    claim_lines: list[str],
+) -> int:
+    """The carrier paid the claim for a lost or damaged parcel: its lines' vendors are
+    credited (a carrier-claim entry per line, once per parcel)."""
+    if not tenant.payouts.enabled:
+        return 0
+    lines = sold_lines(ports, tenant.id, state)
+    return holds.claim_paid(ports, tenant, state, tracking_code, amount, lines, claim_lines)
 
 
 def order_cancelled(ports: Ports, tenant: TenantSettings, state: OrderState) -> int:
@@ -236,7 +263,29 @@ def refund_completed(
         entries = [refund_cash(ctx, refund_id, amount, at)]
     else:
         kind = EntryKind.RETURN if refund_id.startswith(RETURN_REFUND_PREFIX) else EntryKind.REFUND
-        entries = list(refund_by_amount(ctx, refund_id, lines, amount, at, kind=kind))
+        voided = holds.held_voided(ports, tenant.id, state)
+        # A refund replayed after the void of a line it reversed before: the void re-booked
+        # that reversal already (``holds.refund_rebooked``), so the line stays as it is.
+        reversed_before = {
+            item.line
+            for vendor_id in sorted({line.vendor_id or "" for line in lines} - {""})
+            if voided
+            for item in ports.ledger.posted(
+                tenant.id, vendor_id, currency, order.order_id, refund_id, kind
+            )
+        }
+        kept = [line for line in lines if line.line_id not in voided - reversed_before]
+        shares = dict(zip((line.line_id for line in lines), spread(amount, lines), strict=True))
+        # The share of a line an operator voided leaves refunds clearing (its vendor gave
+        # it back with the void); the rest is taken back from the lines' vendors.
+        entries = [
+            refund_cash(ctx, refund_id, shares[line_id], at, line_id=line_id)
+            for line_id in sorted((voided - reversed_before) & shares.keys())
+        ]
+        entries += [
+            reversal(ctx, kind, refund_id, line, shares[line.line_id], at, refund=refund_id)
+            for line in kept
+        ]
     made = [e for e in entries if e is not None]
     added = ports.ledger.post(tenant.id, made)
     # Paid out already to a Connect vendor: the part its unpaid money cannot cover is reversed.

@@ -1,22 +1,20 @@
-"""The daily reconciliation function: every hour it reconciles yesterday for each tenant whose
-local clock has reached its ``reconciliation.run_hour``; on demand (``ecomops reconcile run``,
-an event with ``tenant`` and ``day``) it reconciles the tenant and day it is given. An event's
-``time`` (EventBridge's) is the tick's instant. The tick also sends the reminders of open query
-cases that are due (``functions.reports.queries``).
+"""The daily reconciliation function: one tenant's day, the one it is given (``tenant`` and
+``day``). The hourly tick's fan-out (``handlers.tick`` and the Map of the tick's state machine)
+invokes it once per tenant due; ``ecomops reconcile run`` and the demo invoke it on demand.
+It answers ``{"tenant", "day", "breaks_open", "reconciled": [the run's summary]}``.
 
 Settings: ``functions.reconcile.composition.ReconcileSettings``.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from functions.reconcile.composition import (
     CLOCK,
     ReconcileSettings,
     daily_reconciliation,
-    query_case_reminders,
     tenant_directory,
 )
 from functions.reconcile.use_cases.schedule import days_to_run
@@ -25,17 +23,21 @@ from shared.observability import logger
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    settings = ReconcileSettings.from_env()
     tenant = event.get("tenant") or None
-    day = date.fromisoformat(event["day"]) if tenant else None
-    now = datetime.fromisoformat(event["time"]) if event.get("time") else CLOCK.now()
-    work = days_to_run(tenant_directory(settings), tenant=tenant, day=day, now=now)
-    daily = daily_reconciliation(settings)
-    results = []
-    for settings_of_tenant, run_day in work:
-        logger.append_keys(tenant=settings_of_tenant.id, day=run_day.isoformat())
-        results.append(daily.run(settings_of_tenant, run_day))
-    if tenant is None:
-        # The hourly tick also reminds finance of the query cases still open.
-        return {"reconciled": results, "query_case_reminders": query_case_reminders(settings)(now)}
-    return {"reconciled": results}
+    if tenant is None or not event.get("day"):
+        # The tick no longer loops over tenants here: its state machine fans out (one
+        # invocation per tenant), so an event without both is a mistake, not a tick.
+        raise ValueError("expected the tenant and the day to reconcile ({'tenant', 'day'})")
+    settings = ReconcileSettings.from_env()
+    day = date.fromisoformat(event["day"])
+    (work,) = days_to_run(tenant_directory(settings), tenant=tenant, day=day, now=CLOCK.now())
+    settings_of_tenant, run_day = work
+    logger.append_keys(tenant=settings_of_tenant.id, day=run_day.isoformat())
+    summary = daily_reconciliation(settings).run(settings_of_tenant, run_day)
+    # Beside the summary, at the top, what the tick's Map keeps of each tenant's run.
+    return {
+        "tenant": summary["tenant"],
+        "day": summary["day"],
+        "breaks_open": summary["counts"]["breaks_open"],
+        "reconciled": [summary],
+    }
