@@ -171,3 +171,54 @@ def test_the_hourly_tick_runs_the_due_cycles_of_marketplaces_only() -> None:
     done = run_due_cycles(ports, [TENANT, shop])
     assert [(c.tenant, c.cycle_id) for c in done] == [("acme", "2026-11-02")]
     assert run_due_cycles(ports, [TENANT, shop]) == []
+
+
+def test_a_reserve_is_paid_by_the_first_cycle_after_its_reserve_days() -> None:
+    ports, ledger, _ = _setup(hold={"reserve_percent": "10", "reserve_days": 14})
+    book = ledger.ledger("acme")
+    reserved = book.balance("EUR", Account.vendor("v-b", Book.RESERVED))
+    assert reserved > 0
+    # Released 28 Oct; the 2 Nov cycle is within the 14 days: the reserve stays.
+    _at(ports, datetime(2026, 11, 2, 6, 30, tzinfo=UTC))
+    first = run_cycle(ports, TENANT)
+    line = {x.vendor_id: x for x in show(ports, "acme", first.cycle_id)[1]}["v-b"]
+    assert line.reserve_released == 0
+    assert book.balance("EUR", Account.vendor("v-b", Book.RESERVED)) == reserved
+    paid_before = book.balance("EUR", Account.vendor("v-b", Book.PAID))
+    # 9 Nov: 12 days after the release, still kept; 16 Nov: 19 days, due and paid.
+    _at(ports, datetime(2026, 11, 9, 6, 30, tzinfo=UTC))
+    second = run_cycle(ports, TENANT)
+    assert "v-b" not in {x.vendor_id for x in show(ports, "acme", second.cycle_id)[1]}
+    _at(ports, datetime(2026, 11, 16, 6, 30, tzinfo=UTC))
+    third = run_cycle(ports, TENANT)
+    line = {x.vendor_id: x for x in show(ports, "acme", third.cycle_id)[1]}["v-b"]
+    assert (line.reserve_released, line.amount, line.status) == (
+        reserved,
+        reserved,
+        LineStatus.PAYABLE,
+    )
+    assert book.balance("EUR", Account.vendor("v-b", Book.RESERVED)) == 0
+    assert book.balance("EUR", Account.vendor("v-b", Book.PAID)) == paid_before + reserved
+    # Run again, and resumed from its stored lines: the reserve moves once.
+    entries = len(book.entries)
+    assert run_cycle(ports, TENANT) == third
+    assert len(book.entries) == entries
+    assert [e.kind for e in book.entries].count(EntryKind.RESERVE_RELEASE) == 1
+    assert book.total("EUR") == 0
+
+
+def test_a_vendors_extra_hold_days_keep_a_release_for_a_later_cycle() -> None:
+    ports, ledger, _ = _setup(hold={"extra_days": 10})
+    book = ledger.ledger("acme")
+    # Released 28 Oct: past the tenant's two delay days on 2 Nov, not the vendor's ten.
+    _at(ports, datetime(2026, 11, 2, 6, 30, tzinfo=UTC))
+    first = run_cycle(ports, TENANT)
+    line = {x.vendor_id: x for x in show(ports, "acme", first.cycle_id)[1]}["v-b"]
+    assert line.status is not LineStatus.PAYABLE and line.held_back > 0
+    assert book.balance("EUR", Account.vendor("v-b", Book.PAID)) == 0
+    # 9 Nov: twelve days on, paid.
+    _at(ports, datetime(2026, 11, 9, 6, 30, tzinfo=UTC))
+    second = run_cycle(ports, TENANT)
+    line = {x.vendor_id: x for x in show(ports, "acme", second.cycle_id)[1]}["v-b"]
+    assert line.status is LineStatus.PAYABLE
+    assert book.balance("EUR", Account.vendor("v-b", Book.PAID)) == line.amount > 0

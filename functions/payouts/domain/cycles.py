@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.payouts.domain.ledger import Account, Book, Entry, EntryKind
+from functions.payouts.domain.postings import reserve_release
 from functions.payouts.domain.settlement import Outcome, decide_from
 from functions.payouts.domain.vendors import BankAccount, StripeConnect, Vendor
 from shared.tenants import PayoutSettings
@@ -52,6 +53,9 @@ class CycleLine(BaseModel):
     available: int
     carried: int
     held_back: int = 0  # released within the delay days: kept for the next cycle
+    # Moved from the vendor's reserve to available by this cycle (part of ``available``):
+    # what releases kept back longer ago than the vendor's ``hold.reserve_days``.
+    reserve_released: int = 0
     reason: str = ""
     status: LineStatus
     name: str = ""
@@ -150,8 +154,35 @@ def recent_credit(entries: list[Entry], vendor_id: str, currency: str, since: da
 
 
 _CYCLE_KINDS = frozenset(
-    {EntryKind.PAYOUT, EntryKind.CARRY, EntryKind.PAYOUT_FAILED, EntryKind.TRANSFER_REVERSAL}
+    {
+        EntryKind.PAYOUT,
+        EntryKind.CARRY,
+        EntryKind.PAYOUT_FAILED,
+        EntryKind.TRANSFER_REVERSAL,
+        EntryKind.RESERVE_RELEASE,
+    }
 )
+
+
+def reserve_still_held(entries: list[Entry], vendor_id: str, currency: str, since: datetime) -> int:
+    """What releases at or after ``since`` kept back in the vendor's reserve: it stays there
+    until its ``reserve_days`` have passed (the reserve of older releases is due)."""
+    account = Account.vendor(vendor_id, Book.RESERVED)
+    return sum(
+        max(0, e.amount_for(account))
+        for e in entries
+        if e.currency == currency and e.occurred_at >= since and e.kind is EntryKind.RELEASE
+    )
+
+
+def reserve_entry(tenant: str, cycle_id: str, line: CycleLine, at: datetime) -> Entry | None:
+    """The line's reserve that came due, moved to available before the payout takes it (one
+    entry per cycle, vendor and currency: a resumed run posts it once)."""
+    if line.reserve_released <= 0:
+        return None
+    return reserve_release(
+        tenant, line.currency, f"reserve:{cycle_id}", line.vendor_id, line.reserve_released, at
+    )
 
 
 def recent_credits(entries: Iterable[Entry], since: datetime) -> dict[tuple[str, str], int]:

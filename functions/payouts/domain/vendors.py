@@ -107,8 +107,9 @@ class CommissionRule(_Model):
 
 
 class HoldPolicy(_Model):
-    """Released after delivery plus the tenant's return window plus ``extra_days``; ``reserve``
-    percent of each release kept back for ``reserve_days``."""
+    """Released after delivery plus the tenant's return window, and paid no sooner than
+    ``extra_days`` after that release; ``reserve_percent`` of each release kept back for
+    ``reserve_days`` (docs/payouts.md, "Cycles")."""
 
     extra_days: int = Field(default=0, ge=0, le=365)
     reserve_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from functions.payouts.domain.cycles import (
     MARKED,
@@ -27,6 +27,8 @@ from functions.payouts.domain.cycles import (
     plan_line,
     recent_credit,
     release_threshold,
+    reserve_entry,
+    reserve_still_held,
 )
 from functions.payouts.domain.ledger import Book
 from functions.payouts.domain.postings import Refused
@@ -64,22 +66,32 @@ def plan(ports: Ports, tenant: TenantSettings, cutoff: datetime) -> list[CycleLi
             books[currency][book] = amount
         if not books:
             continue
-        recent = ports.ledger.entries(tenant.id, vendor.vendor_id, since=threshold)
+        # What reached available after the vendor's threshold waits for a later cycle: the
+        # tenant's delay days, or the vendor's hold policy's extra days if longer.
+        held_since = min(threshold, cutoff - timedelta(days=vendor.hold.extra_days))
+        # A reserve is kept ``reserve_days`` from its release: the releases of that window are
+        # read too when the vendor holds one.
+        reserve_since = cutoff - timedelta(days=vendor.hold.reserve_days)
+        reserving = any(book.get(Book.RESERVED, 0) > 0 for book in books.values())
+        since = min(held_since, reserve_since) if reserving else held_since
+        recent = ports.ledger.entries(tenant.id, vendor.vendor_id, since=since)
         for currency in sorted(books):
-            available = books[currency].get(Book.AVAILABLE, 0)
+            reserved = books[currency].get(Book.RESERVED, 0)
+            due = reserved - reserve_still_held(recent, vendor.vendor_id, currency, reserve_since)
+            due = max(0, due) if reserved > 0 else 0
+            available = books[currency].get(Book.AVAILABLE, 0) + due
             carried = books[currency].get(Book.NEGATIVE_CARRIED, 0)
             if available == 0 and carried == 0:
                 continue
-            lines.append(
-                plan_line(
-                    vendor,
-                    currency,
-                    available,
-                    carried,
-                    recent_credit(recent, vendor.vendor_id, currency, threshold),
-                    tenant.payouts.minimum_payout,
-                )
+            line = plan_line(
+                vendor,
+                currency,
+                available,
+                carried,
+                recent_credit(recent, vendor.vendor_id, currency, held_since),
+                tenant.payouts.minimum_payout,
             )
+            lines.append(line.model_copy(update={"reserve_released": due}) if due else line)
     return lines
 
 
@@ -115,7 +127,8 @@ def run_cycle(
         lines = ports.cycles.lines(tenant.id, cycle_id)
     # The lines are written before anything is posted: a resumed run posts the same entries,
     # which the ledger keeps once.
-    entries = [line_entry(tenant.id, cycle_id, line, now) for line in lines]
+    entries = [reserve_entry(tenant.id, cycle_id, line, now) for line in lines]
+    entries += [line_entry(tenant.id, cycle_id, line, now) for line in lines]
     ports.ledger.post(tenant.id, [e for e in entries if e is not None])
     # Stripe Connect mode: the payable lines to connected accounts are paid by transfers now,
     # each recorded on its line (finance is told they are paid, not asked to pay them).
