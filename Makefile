@@ -57,7 +57,7 @@ TRAVEL_WORKERS = $(words $(subst $(comma), ,$(TRAVEL)))
 test: setup
 	@mkdir -p build; \
 	$(MAKE) --no-print-directory lint typecheck > build/checks.log 2>&1 & checks=$$!; \
-	$(BIN)/python -m pytest -q -n $(TRAVEL_WORKERS) --dist each --travel=$(TRAVEL) \
+	$(BIN)/python -m pytest -q -n $(TRAVEL_WORKERS) --dist each --durations=15 --travel=$(TRAVEL) \
 		tests/component tests/workflow > build/clock-pass.log 2>&1 & clocks=$$!; \
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=12 tests/unit tests/stack tests/e2e; main=$$?; \
 	wait $$checks; checked=$$?; wait $$clocks; travelled=$$?; \
