@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +92,12 @@ def settings_of(stack: Any, tenant: str) -> TenantSettings:
 
 
 def cycle_on(day: int) -> datetime:
-    """A cut-off ``day`` days after now: every cycle of a test has its own."""
-    return SYSTEM_CLOCK.now() + timedelta(days=day, hours=1)
+    """An hour past the cut-off ``day`` days after today's (these tenants' cycles are daily at
+    midnight UTC): every cycle of a test has its own, and a run of it hours later (a resumed or
+    repeated one) stays in it whatever the hour the test runs at — ``now + day`` plus an hour
+    crossed into the next cycle when the test ran after 22:00."""
+    today = SYSTEM_CLOCK.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=day, hours=1)
 
 
 def books(ports: Ports, tenant: str, vendor_id: str) -> dict[Book, int]:

@@ -7,7 +7,7 @@ negative is carried by the next cycle and recovered from the vendor's next payou
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,9 @@ def test_connect_vendor_paid_by_transfer_refund_after_payout_reversal_fails_then
     assert _books(ports) == {Book.AVAILABLE: 2_700, Book.PAID: 0, Book.NEGATIVE_CARRIED: 0}
     settings = TenantDirectory(local_stack.deployment.outputs["TableName"]).get(TENANT)
     assert isinstance(settings, TenantSettings)
-    now = SYSTEM_CLOCK.now()
+    # Cycles an hour past a midnight-UTC cut-off: a second run an hour later stays in the same
+    # cycle whatever the hour the test runs at.
+    now = SYSTEM_CLOCK.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
     # The cycle's transfer: Stripe makes it, every answer is lost; the run stops a draft.
     sandbox.fail_next("/v1/transfers", status=500, take_effect=True, method="POST")
