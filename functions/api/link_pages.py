@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +22,7 @@ from shared.signed_links import (
     LinkWrongTenant,
     keyring,
 )
+from shared.tenant_secrets import UnknownTenant
 
 MAX_FORM_BYTES = 4096  # a token is at most 1 KB; anything larger is not our form
 
@@ -104,3 +106,29 @@ def form_fields(event: dict[str, Any]) -> dict[str, list[str]] | None:
 def form_token(event: dict[str, Any]) -> str | None:
     values = (form_fields(event) or {}).get("token") or []
     return values[0] if len(values) == 1 else None
+
+
+def answer(
+    method: str,
+    get: Callable[[], dict[str, Any]],
+    post: Callable[[], dict[str, Any]],
+    where_to_look: str,
+) -> dict[str, Any]:
+    """A signed link's request: GET shows the confirmation page, POST gives the answer; a link
+    of a shop we do not serve is a 404 page, anything else a plain 500 page (the trace in the
+    logs) that tells the person ``where_to_look``."""
+    try:
+        if method == "GET":
+            return get()
+        if method == "POST":
+            return post()
+        return page(405, "Not allowed", "Open the link from the e-mail.")
+    except UnknownTenant:
+        return page(404, "This link cannot be used", "This link names a shop we do not serve.")
+    except Exception:  # a person is reading this page: say so plainly, keep the trace in logs
+        logger.exception("link handling failed")
+        return page(
+            500,
+            "Something went wrong",
+            f"This request could not be completed. {where_to_look}",
+        )

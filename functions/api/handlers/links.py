@@ -18,7 +18,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.api.composition import services
-from functions.api.link_pages import COMMON_REFUSALS, form_token, page, refusal_page, tenant_keys
+from functions.api.link_pages import (
+    COMMON_REFUSALS,
+    answer,
+    form_token,
+    page,
+    refusal_page,
+    tenant_keys,
+)
 from shared.clock import epoch_seconds
 from shared.observability import logger
 from shared.signed_links import (
@@ -32,7 +39,6 @@ from shared.signed_links import (
     redeem,
     verify_link,
 )
-from shared.tenant_secrets import UnknownTenant
 
 BY = "signed-link"
 
@@ -146,19 +152,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(tenant=tenant, order_id=order_id, decision=decision)
     if decision not in DECISIONS:
         return page(404, "No such link", "A review link is either approve or reject.")
-    try:
-        if method == "GET":
-            return _get(tenant, order_id, decision, event)
-        if method == "POST":
-            return _post(tenant, order_id, decision, event)
-        return page(405, "Not allowed", "Open the link from the e-mail.")
-    except UnknownTenant:
-        return page(404, "This link cannot be used", "This link names a shop we do not serve.")
-    except Exception:  # a person is reading this page: say so plainly, keep the trace in logs
-        logger.exception("link handling failed")
-        return page(
-            500,
-            "Something went wrong",
-            "This request could not be completed. Open the order in the back office to see "
-            "where it stands.",
-        )
+    return answer(
+        method,
+        lambda: _get(tenant, order_id, decision, event),
+        lambda: _post(tenant, order_id, decision, event),
+        "Open the order in the back office to see where it stands.",
+    )

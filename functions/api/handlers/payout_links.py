@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.api.composition import services
-from functions.api.link_pages import COMMON_REFUSALS, form_fields, page, refusal_page, tenant_keys
+from functions.api.link_pages import (
+    COMMON_REFUSALS,
+    answer,
+    form_fields,
+    page,
+    refusal_page,
+    tenant_keys,
+)
 from shared.clock import epoch_seconds
 from shared.observability import logger
 from shared.signed_links import (
@@ -31,7 +38,6 @@ from shared.signed_links import (
     LinkWrongSubject,
     verify_action_link,
 )
-from shared.tenant_secrets import UnknownTenant
 
 BY = "finance (signed link)"
 MAX_REASON = 200
@@ -247,19 +253,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(tenant=target.tenant, cycle=target.cycle_id, mark=target.mark)
     if target.mark not in MARKS:
         return page(404, "No such link", "A payout link marks paid or failed.")
-    try:
-        if method == "GET":
-            return _get(target, event)
-        if method == "POST":
-            return _post(target, event)
-        return page(405, "Not allowed", "Open the link from the e-mail.")
-    except UnknownTenant:
-        return page(404, "This link cannot be used", "This link names a shop we do not serve.")
-    except Exception:  # a person is reading this page: say so plainly, keep the trace in logs
-        logger.exception("payout link handling failed")
-        return page(
-            500,
-            "Something went wrong",
-            "This request could not be completed. Look at the cycle in the back office "
-            "(ecomops payouts show) to see where it stands.",
-        )
+    return answer(
+        method,
+        lambda: _get(target, event),
+        lambda: _post(target, event),
+        "Look at the cycle in the back office (ecomops payouts show) to see where it stands.",
+    )
