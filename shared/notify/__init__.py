@@ -1,25 +1,7 @@
-"""Customer and client-team e-mails: rendering (``render``) and delivery (``mailers``).
+"""Customer and client-team e-mails: rendering (``shared.notify.render``) and delivery
+(``shared.notify.mailers``).
 
-``shared.notify.mailers`` is not imported here so that code which only renders (or only sends)
-loads no more than it needs.
+Nothing is imported here, so that code which only sends (a function's composition wiring a
+mailer) does not load the templates' engine (jinja2, babel) and the e-mail models, and code
+which only renders does not load the mailers. Import from the submodule you use.
 """
-
-from shared.notify.render import (
-    DEFAULT_LOCALE,
-    TEAM_KINDS,
-    ContextError,
-    EmailKind,
-    RenderedEmail,
-    format_money,
-    render,
-)
-
-__all__ = [
-    "DEFAULT_LOCALE",
-    "TEAM_KINDS",
-    "ContextError",
-    "EmailKind",
-    "RenderedEmail",
-    "format_money",
-    "render",
-]

@@ -13,10 +13,13 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.notify.render import RenderedEmail
+
+if TYPE_CHECKING:
+    # Only a type here: sending does not load the templates' engine (rendering does).
+    from shared.notify.render import RenderedEmail
 
 _TAG_VALUE = re.compile(r"[^A-Za-z0-9_-]")
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from shared.money import Money
-from shared.notify import ContextError, EmailKind, RenderedEmail, format_money, render
 from shared.notify.mailers import FileMailer, SesMailer, message_id_for
+from shared.notify.render import ContextError, EmailKind, RenderedEmail, format_money, render
 from shared.tenants import Branding, TenantSettings
 
 PLACED = datetime(2026, 3, 2, 14, 37, tzinfo=UTC)

@@ -41,11 +41,11 @@ from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefus
 from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from shared.observability import logger
 from shared.refund_causes import RefundCause
-from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
     from functions.orders.ports import Ports
     from functions.risk.use_cases.management import RiskAdmin
+    from shared.tenants import TenantSettings
 
 TENANTS_CLAIM = "ecomops:tenants"
 ALL_TENANTS = "*"
@@ -60,7 +60,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 class _Body(BaseModel):
     # Strict: "amount": "10" or a typo'd field is the caller's mistake, not something to guess.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: a request validates one body, so only that body's validator is built (on
+    # its first request), not every route's at the cold start.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Line(_Body):

@@ -33,7 +33,9 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 class _Body(BaseModel):
     # As the operator API's bodies: strict, nothing unknown.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: a request validates one body, so only that body's validator is built (on
+    # its first request), not every route's at the cold start.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Helpers(Protocol):

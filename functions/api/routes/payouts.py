@@ -29,7 +29,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 class _Body(BaseModel):
     # As operator.py's bodies: strict, and a typo'd field is the caller's mistake.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: a request validates one body, so only that body's validator is built (on
+    # its first request), not every route's at the cold start.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Helpers(NamedTuple):

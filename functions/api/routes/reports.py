@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -27,7 +27,10 @@ from aws_lambda_powertools.event_handler.exceptions import (
 
 from functions.api.composition import services
 from functions.reports.domain.periods import Period, parse_period
-from functions.reports.use_cases.records import TableReport
+
+if TYPE_CHECKING:
+    # The reports' use cases (and the e-mail templates behind them) load on a report route.
+    from functions.reports.use_cases.records import TableReport
 
 REPORTS = "/ops/tenants/<tenant>/reports"
 

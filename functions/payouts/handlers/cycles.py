@@ -9,19 +9,28 @@ Settings: ``functions.payouts.composition.PayoutsSettings``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.payouts.composition import ports_from_env, tenant_directory
 from functions.payouts.ports import Ports
 from functions.payouts.use_cases.cycles import Send, run_due_cycles
-from functions.payouts.use_cases.outputs import send_outputs
 from shared.observability import logger
 from shared.tenants import TenantSettings
+
+if TYPE_CHECKING:
+    from functions.payouts.domain.cycles import Cycle, CycleLine
 
 
 def sender(ports: Ports) -> Any:
     def send_for(tenant: TenantSettings) -> Send:
-        return lambda cycle, lines: send_outputs(ports, tenant, cycle, lines)
+        def send(cycle: Cycle, lines: list[CycleLine]) -> None:
+            # The outputs (SEPA file, statements, e-mail templates) load when a cycle sends:
+            # most hourly ticks find no tenant's cut-off passed and send nothing.
+            from functions.payouts.use_cases.outputs import send_outputs
+
+            send_outputs(ports, tenant, cycle, lines)
+
+        return send
 
     return send_for
 

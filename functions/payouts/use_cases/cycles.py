@@ -34,7 +34,6 @@ from functions.payouts.domain.ledger import Book
 from functions.payouts.domain.postings import Refused
 from functions.payouts.domain.settlement import payout_failed
 from functions.payouts.ports import Ports
-from functions.payouts.use_cases.connect import pay_by_transfers
 from shared.observability import logger
 from shared.tenants import TenantSettings
 
@@ -131,7 +130,10 @@ def run_cycle(
     entries += [line_entry(tenant.id, cycle_id, line, now) for line in lines]
     ports.ledger.post(tenant.id, [e for e in entries if e is not None])
     # Stripe Connect mode: the payable lines to connected accounts are paid by transfers now,
-    # each recorded on its line (finance is told they are paid, not asked to pay them).
+    # each recorded on its line (finance is told they are paid, not asked to pay them). Loaded
+    # here, when a cycle runs, not by the hourly tick that finds none due.
+    from functions.payouts.use_cases.connect import pay_by_transfers
+
     lines = pay_by_transfers(ports, tenant, cycle, lines, resumed)
     if send is not None:
         send(cycle, lines)

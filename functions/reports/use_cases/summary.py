@@ -24,7 +24,6 @@ from functions.reports.domain.periods import (
     local_day,
     periods_closing_on,
 )
-from functions.reports.domain.rendering import render_summary
 from functions.reports.domain.summary import BusinessSummary, summarise, summary_csv, summary_json
 from functions.reports.domain.tally import Tally, combine, tally_day
 from functions.reports.ports import Ports
@@ -141,6 +140,10 @@ def report_prefix(tenant: str, period: Period) -> str:
 def publish(ports: Ports, tenant: TenantSettings, summary: BusinessSummary) -> dict[str, Any]:
     """Store the summary as HTML, CSV and JSON and mail the HTML to the tenant's recipients
     (once per period: the mail's idempotency key is the period's)."""
+    # The e-mail templates (jinja2, babel) load here, on a tenant's report morning: most
+    # hourly ticks find no tenant due and render nothing.
+    from functions.reports.domain.rendering import render_summary
+
     subject, html, text = render_summary(summary, tenant)
     prefix = report_prefix(tenant.id, summary.period)
     stored = {
