@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +27,17 @@ _PROBE = (
 
 
 def _one_import_ms(module: str) -> float:
-    env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONDONTWRITEBYTECODE": "0"}
+    return run_ms(_PROBE.format(module=module))
+
+
+def run_ms(code: str, env: Mapping[str, str] | None = None) -> float:
+    """What ``code``, run in a fresh interpreter in the Lambda-like environment (plus ``env``),
+    prints last: a time in milliseconds."""
+    full_env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONDONTWRITEBYTECODE": "0", **(env or {})}
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(module=module)],
+        [sys.executable, "-c", code],
         cwd=ROOT,
-        env=env,
+        env=full_env,
         capture_output=True,
         text=True,
         check=True,
@@ -48,11 +55,19 @@ def paired_import_ratio(module: str, baseline: str, pairs: int = 7) -> tuple[flo
     """``module``'s import time against ``baseline``'s, measured in alternating pairs
     (A B A B …) so both see the same moment of a noisy machine: the median of the pair
     ratios, and the median times of each (milliseconds)."""
-    _one_import_ms(baseline), _one_import_ms(module)  # warm the bytecode caches
+    return paired_ratio(_PROBE.format(module=module), _PROBE.format(module=baseline), pairs=pairs)
+
+
+def paired_ratio(
+    code: str, baseline: str, env: Mapping[str, str] | None = None, pairs: int = 7
+) -> tuple[float, float, float]:
+    """Two probes (each prints its milliseconds last) run in fresh interpreters in alternating
+    pairs, baseline first: the median of the pair ratios and the median times of each."""
+    run_ms(baseline, env), run_ms(code, env)  # warm the bytecode caches
     base, mine = [], []
     for _ in range(pairs):
-        base.append(_one_import_ms(baseline))
-        mine.append(_one_import_ms(module))
+        base.append(run_ms(baseline, env))
+        mine.append(run_ms(code, env))
     ratio = statistics.median(m / b for m, b in zip(mine, base, strict=True))
     return ratio, statistics.median(mine), statistics.median(base)
 

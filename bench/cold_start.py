@@ -5,18 +5,35 @@ in alternating pairs with ``import boto3`` (A B A B …), and its figure is the 
 pair ratios: both halves of a pair see the same moment of the machine, so the ratio holds on a
 noisy machine (timing the baseline once, before all handlers, let the ratio drift with the
 load). Handlers are found by reading ``functions/`` for a module-level ``handler``.
+
+An import made lazy is paid on the request that needs it, so the import alone could flatter a
+handler: the cold start as a whole is measured too, for the operator API (the worst handler
+before its routes' modules loaded on use). A fresh interpreter imports it and answers its most
+common request (GET of an order) from a moto server, paired with a fresh ``import boto3`` that
+makes its DynamoDB client and reads one item from the same server: ``first_call_ratio``. The
+table says, for each handler, whether its import loads botocore: one that does not (its
+composition builds every adapter on the first request) pays botocore on that request instead.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import logging
+import os
+import socket
 import statistics
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import ROOT, paired_import_ratio, result_line
+from _harness import ROOT, paired_import_ratio, paired_ratio, result_line, run_ms
 
 
 def handler_modules() -> list[str]:
@@ -38,19 +55,188 @@ def _defines_handler(node: ast.stmt) -> bool:
     return any(isinstance(t, ast.Name) and t.id == "handler" for t in node.targets)
 
 
+TABLE = "bench-cold-start"
+TENANT = "bench"
+ORDER = "o-cold-1"
+
+_FIRST_CALL = """
+import time, importlib, json
+t = time.perf_counter()
+operator = importlib.import_module("functions.api.handlers.operator")
+class Context:
+    function_name = "operator"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:operator"
+    aws_request_id = "cold-start"
+answer = operator.handler(json.loads({event!r}), Context())
+elapsed = (time.perf_counter() - t) * 1000
+assert answer["statusCode"] == 200, answer
+print(elapsed)
+"""
+
+_BOTO3_CALL = """
+import time
+t = time.perf_counter()
+import boto3
+item = boto3.client("dynamodb").get_item(TableName={table!r}, Key={key!r})
+elapsed = (time.perf_counter() - t) * 1000
+print(elapsed)
+"""
+
+
+@contextmanager
+def moto_server() -> Iterator[dict[str, str]]:
+    """A moto server on loopback with the table and one paid order: the environment that
+    points a fresh interpreter's clients at it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": TABLE,
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+    saved = dict(os.environ)
+    os.environ.update(env)  # this bench process seeds the table through the project's store
+    try:
+        _seed()
+        yield env
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        server.stop()
+
+
+def _seed() -> None:
+    import boto3
+
+    from functions.webhooks.use_cases.apply import route
+    from shared import aws
+    from shared.events import Customer, LineItem, OrderPlaced, PaymentSucceeded, Source
+    from shared.money import Money
+    from shared.order_store import OrderStore
+    from tests.component.conftest import create_table
+
+    aws.reset()
+    create_table(boto3.client("dynamodb"), TABLE)
+    placed = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    total = Money(amount=2500, currency="EUR")
+    store = OrderStore(TABLE)
+    for event in (
+        OrderPlaced(
+            tenant=TENANT,
+            source=Source.SHOP,
+            source_event_id=f"{ORDER}-placed",
+            occurred_at=placed,
+            order_id=ORDER,
+            currency="EUR",
+            total=total,
+            lines=(
+                LineItem(line_id="l1", name="Mug", quantity=1, unit_price=total, vendor_id="v1"),
+            ),
+            customer=Customer(email="bob@example.com", name="Bob"),
+        ),
+        PaymentSucceeded(
+            tenant=TENANT,
+            source=Source.STRIPE,
+            source_event_id=f"{ORDER}-paid",
+            occurred_at=placed,
+            order_id=ORDER,
+            payment_id=f"pi_{ORDER}",
+            charge_id=f"ch_{ORDER}",
+            amount=total,
+        ),
+    ):
+        route(event, store)
+    aws.reset()
+
+
+def _get_order_event() -> dict[str, Any]:
+    path = f"/ops/tenants/{TENANT}/orders/{ORDER}"
+    route_key = "GET /ops/tenants/{tenant}/orders/{order_id}"
+    claims = {"sub": "u-bench", "email": "bench@ecomops.example", "ecomops:tenants": TENANT}
+    return {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "api.example.invalid"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.invalid",
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "10.0.0.1"},
+            "requestId": "cold-start",
+            "routeKey": route_key,
+            "stage": "$default",
+            "timeEpoch": 0,
+            "authorizer": {"jwt": {"claims": claims, "scopes": None}},
+        },
+        "pathParameters": {"tenant": TENANT, "order_id": ORDER},
+        "isBase64Encoded": False,
+    }
+
+
+def first_call() -> tuple[float, float, float]:
+    """The operator API's import and first GET of an order, against ``import boto3`` making
+    its client and one DynamoDB read: the median of the pair ratios, the median ms of each."""
+    from shared import keys
+
+    with moto_server() as env:
+        # The order's item (found or not, one read costs the same).
+        key = {
+            keys.TABLE.partition_key: {"S": keys.order_pk(TENANT, ORDER)},
+            keys.TABLE.sort_key: {"S": "ORDER"},
+        }
+        return paired_ratio(
+            _FIRST_CALL.format(event=json.dumps(_get_order_event())),
+            _BOTO3_CALL.format(table=TABLE, key=key),
+            env,
+        )
+
+
+_LOADS_BOTOCORE = (
+    "import importlib, sys; importlib.import_module({module!r}); "
+    "print(int('botocore.session' in sys.modules))"
+)
+
+
+def loads_botocore(module: str) -> bool:
+    """Whether importing ``module`` loads botocore: a handler that loads it on its first
+    request instead pays it there, so its import figure leaves it out."""
+    return bool(run_ms(_LOADS_BOTOCORE.format(module=module)))
+
+
 def main() -> None:
     rows = [(module, *paired_import_ratio(module, "boto3")) for module in handler_modules()]
     width = max(len(m) for m, *_ in rows)
-    print(f"{'module':{width}}  import_ms  boto3_ms  ratio (median of pairs)")
+    print(f"{'module':{width}}  import_ms  boto3_ms  ratio (median of pairs)  botocore at import")
     for module, ratio, ms, base in rows:
-        print(f"{module:{width}}  {ms:9.1f}  {base:8.1f}  {ratio:5.2f}")
+        at_import = "yes" if loads_botocore(module) else "no (first request)"
+        print(
+            f"{module:{width}}  {ms:9.1f}  {base:8.1f}  {ratio:5.2f}                    {at_import}"
+        )
     worst_module, worst, _, _ = max(rows, key=lambda row: row[1])
     ingress = next(ratio for module, ratio, _, _ in rows if module.endswith(".ingress"))
+    call_ratio, call_ms, boto3_call_ms = first_call()
+    print(
+        f"operator API import + first GET of an order: {call_ms:.1f} ms; "
+        f"import boto3 + one get_item: {boto3_call_ms:.1f} ms; ratio {call_ratio:.2f}"
+    )
     print(
         result_line(
             worst_ratio=worst,
             worst_module=worst_module,
             ingress_ratio=ingress,
+            first_call_ratio=call_ratio,
             boto3_import_ms=statistics.median(base for *_, base in rows),
             handlers=len(rows),
         )

@@ -41,11 +41,11 @@ from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefus
 from functions.risk.domain.errors import RulesetInvalid, VersionConflict
 from shared.observability import logger
 from shared.refund_causes import RefundCause
+from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
     from functions.orders.ports import Ports
     from functions.risk.use_cases.management import RiskAdmin
-    from shared.tenants import TenantSettings
 
 TENANTS_CLAIM = "ecomops:tenants"
 ALL_TENANTS = "*"
