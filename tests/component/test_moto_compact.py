@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import gc
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item
 
 from local.moto_compact import CompactItems, compact_table
 from local.moto_index import index_queries, restore_queries
@@ -358,6 +361,19 @@ def test_compact_items_read_back_what_was_loaded_and_index_it(credentials: None)
                 UpdateExpression="SET GSI2PK = :g",
                 ExpressionAttributeValues={":g": {"S": keys.status_index("acme", "refunded")}},
             )
+            # Reads leave nothing behind: moto's registry of the items it builds keeps none.
+            tracked = len(Item.instances_tracked)  # type: ignore[attr-defined]
+            ddb.query(
+                TableName=TABLE,
+                IndexName=INDEX,
+                KeyConditionExpression="GSI2PK = :p",
+                ExpressionAttributeValues={":p": {"S": paid}},
+                ProjectionExpression="PK, amount",
+            )
+            assert len(Item.instances_tracked) == tracked  # type: ignore[attr-defined]
+            decoded = weakref.ref(store.decode(store.rows["T#acme#O#o002"]["ORDER"]))
+            gc.collect()
+            assert decoded() is None
         finally:
             restore_queries()
     loaded = _order("acme", 1)
