@@ -355,7 +355,7 @@ def events() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @LOCAL_OPTION
 def events_stats(tenant: str, as_json: bool, local_url: str | None) -> None:
-    """Counts of stored events by source and status, orders by status, dead letters."""
+    """Raw events the table holds by source and status, orders by status, dead letters."""
     from cli.target import resolve
     from functions.webhooks.composition import event_stats
 
@@ -364,7 +364,10 @@ def events_stats(tenant: str, as_json: bool, local_url: str | None) -> None:
     if as_json:
         click.echo(json.dumps(stats, indent=2))
         return
-    click.echo(f"tenant {tenant}: {stats['raw_events_total']} stored events")
+    click.echo(
+        f"tenant {tenant}: {stats['raw_events_total']} raw events in the table "
+        "(received = processed unless ignored or rejected; older ones are in the archive)"
+    )
     for source, counts in stats["raw_events"].items():
         click.echo(f"  {source:10} " + "  ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     click.echo(
