@@ -327,9 +327,7 @@ class RawEventStore:
                 {"PK": i["PK"], "SK": i["SK"]} for i in missing[start : start + 100]
             ]
             while wanted:
-                answer = ddb.batch_get_item(
-                    RequestItems={self.table_name: {"Keys": wanted, "ConsistentRead": True}}
-                )
+                answer = ddb.batch_get_item(RequestItems={self.table_name: {"Keys": wanted}})
                 for item in answer["Responses"].get(self.table_name, []):
                     whole[item["PK"]["S"]] = item
                 wanted = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from functions.webhooks.use_cases.archive import ArchiveReport
     from functions.webhooks.use_cases.process import Dependencies
     from functions.webhooks.use_cases.replay import ReplayReport
+    from shared.clock import Clock
     from shared.order_store import OrderStore
 
 
@@ -204,7 +205,9 @@ def dispute_desk(table: str, orders: OrderStore) -> DisputeDesk:
 # -- the archiver ---------------------------------------------------------------------------------
 
 
-def archive_raw_events(env: Mapping[str, str] | None = None) -> ArchiveReport:
+def archive_raw_events(
+    env: Mapping[str, str] | None = None, clock: Clock | None = None
+) -> ArchiveReport:
     """Archive every tenant's ended hours of raw webhooks (``use_cases.archive``), for the
     function running now (or an operator's environment)."""
     from functions.webhooks.adapters.tenant_ids import DynamoTenantIds
@@ -216,7 +219,7 @@ def archive_raw_events(env: Mapping[str, str] | None = None) -> ArchiveReport:
     if not table or not bucket:
         raise SettingsError("TABLE_NAME and ARCHIVE_BUCKET are required")
     store = RawEventStore(table, bucket)
-    return archive_ended_hours(DynamoTenantIds(table).ids(), store, SYSTEM_CLOCK)
+    return archive_ended_hours(DynamoTenantIds(table).ids(), store, clock or SYSTEM_CLOCK)
 
 
 # -- what operators run (the CLI, the demo) -------------------------------------------------------

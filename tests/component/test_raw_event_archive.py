@@ -276,3 +276,19 @@ def test_an_applied_event_is_left_as_stored_and_an_ignored_one_is_marked(
 
     stats = event_stats(TABLE, "acme")
     assert stats["raw_events"] == {"stripe": {"ignored": 1}, "shop": {"received": 1}}
+
+
+def test_the_hourly_function_archives_up_to_the_schedules_instant(
+    aws_env: dict[str, Any],
+) -> None:
+    from functions.webhooks.handlers import archiver
+    from tests.component.test_ingress import _Context
+
+    save_tenant()
+    long_ago = datetime(2001, 1, 1, 8, 30, tzinfo=UTC)  # before any clock a test runs on
+    receive("a", long_ago)
+    receive("b", long_ago + timedelta(hours=2))
+    scheduled = {"time": (long_ago + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    summary = archiver.handler(scheduled, _Context())
+    assert (summary["objects_written"], summary["events"], summary["failed"]) == (1, 1, [])
+    assert list(objects(aws_env["s3"])) == [hour_key("acme", "shop", long_ago.replace(minute=0))]
