@@ -22,7 +22,6 @@ item as stored (``received``); only what processing could not use is marked (``i
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import re
 import zlib
@@ -344,6 +343,8 @@ class RawEventStore:
         """Write one ended hour of events as one object, unless the hour is archived already
         (an object once written is never replaced: the table may have let some of its events
         go since). True if this call wrote it."""
+        import gzip  # the archiver's and replays' only: the front door does not pay for it
+
         s3 = aws.client("s3")
         lines = (
             json.dumps(e.archive_line(None if e.archive_key else self.body_of(e)), sort_keys=True)
@@ -387,6 +388,8 @@ class RawEventStore:
     ) -> Iterator[RawEvent]:
         """Archived events of a tenant and source received in ``[since, before)``, oldest
         first, each once."""
+        import gzip
+
         s3 = aws.client("s3")
         bucket = self._bucket()
         first_hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
