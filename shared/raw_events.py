@@ -27,7 +27,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from shared import aws, keys
@@ -40,11 +40,9 @@ INLINE_LIMIT = 100_000  # DynamoDB items stop at 400 KB; leave room for attribut
 STATUS_RECEIVED = "received"  # stored; processed unless marked otherwise (no second write)
 STATUS_IGNORED = "ignored"
 STATUS_REJECTED = "rejected"
-# Items stored before processing stopped marking what it applied still say so.
-STATUS_APPLIED_BEFORE = "applied"
 
 ARCHIVE_SUFFIX = ".jsonl.gz"
-_HOUR_OBJECT = re.compile(r"/(\d\d)\.jsonl\.gz$")
+_HOUR_OBJECT = re.compile(r"/(\d{4})/(\d\d)/(\d\d)/(\d\d)\.jsonl\.gz$")
 _BODY_ATTRIBUTES = ("body", "body_z", "archive_key")
 
 
@@ -387,32 +385,38 @@ class RawEventStore:
         self, tenant: str, source: str, since: datetime, before: datetime
     ) -> Iterator[RawEvent]:
         """Archived events of a tenant and source received in ``[since, before)``, oldest
-        first, each once."""
+        first. Keys sort by time, so one listing from ``since``'s day serves the window (a page
+        is 1,000 hours of a source)."""
         import gzip
 
         s3 = aws.client("s3")
         bucket = self._bucket()
         first_hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        day = first_hour.replace(hour=0)
-        while day < before:
-            keys_of_day = sorted(
-                item["Key"]
-                for page in s3.get_paginator("list_objects_v2").paginate(
-                    Bucket=bucket, Prefix=_day_prefix(tenant, source, day)
-                )
-                for item in page.get("Contents", [])
-                if _HOUR_OBJECT.search(item["Key"])
-            )
-            for key in keys_of_day:
-                hour = day.replace(hour=int(key[-len("HH.jsonl.gz") :][:2]))
-                if hour < first_hour or hour >= before:
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket,
+            Prefix=f"raw/{tenant}/{source}/",
+            StartAfter=_day_prefix(tenant, source, first_hour),
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                found = _HOUR_OBJECT.search(item["Key"])
+                if not found:
+                    continue  # a body the front door archived on its own
+                year, month, day, hour_of_day = (int(part) for part in found.groups())
+                hour = datetime(year, month, day, hour_of_day, tzinfo=UTC)
+                if hour >= before:
+                    return
+                if hour < first_hour:
                     continue
-                data = gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                events = [RawEvent.from_archive_line(json.loads(x)) for x in data.splitlines() if x]
+                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                events = [
+                    RawEvent.from_archive_line(json.loads(line))
+                    for line in gzip.decompress(body).splitlines()
+                    if line
+                ]
                 for event in sorted(events, key=lambda e: e.received_at):
                     if since <= received_instant(event.received_at) < before:
                         yield event
-            day += timedelta(days=1)
 
     def _bucket(self) -> str:
         if not self.archive_bucket:
