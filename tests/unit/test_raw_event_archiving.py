@@ -185,6 +185,25 @@ def test_each_ended_hour_of_each_source_becomes_one_object_and_the_checkpoint_mo
     assert (again.objects_written, again.events) == (1, 1)
 
 
+def test_quiet_hours_move_the_checkpoint_only_once_they_add_up_to_a_day() -> None:
+    h7 = datetime(2026, 11, 23, 7, tzinfo=UTC)
+    archive = Archive(raw("a", h7))
+    clock = FixedClock(NOW)
+    archive_ended_hours(["acme"], archive, clock)
+    assert archive.through["acme"] == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    clock.advance(timedelta(hours=5))  # five hours without a webhook: no checkpoint written
+    archive_ended_hours(["acme"], archive, clock)
+    assert archive.through["acme"] == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    archive.table.append(raw("b", datetime(2026, 11, 23, 13, 30, tzinfo=UTC)))
+    clock.advance(timedelta(hours=1))
+    archive_ended_hours(["acme"], archive, clock)  # the quiet hours are asked again: "b" found
+    assert archive.objects[("acme", "shop", datetime(2026, 11, 23, 13, tzinfo=UTC))] == ["b"]
+    assert archive.through["acme"] == datetime(2026, 11, 23, 16, tzinfo=UTC)
+    clock.advance(timedelta(days=1))
+    archive_ended_hours(["acme"], archive, clock)
+    assert archive.through["acme"] == datetime(2026, 11, 24, 16, tzinfo=UTC)
+
+
 def test_one_tenants_failure_leaves_its_checkpoint_and_the_next_run_catches_up() -> None:
     h7 = datetime(2026, 11, 23, 7, tzinfo=UTC)
     archive = Archive(raw("a", h7), raw("b", h7, tenant="other"))

@@ -18,6 +18,9 @@ SETTLE = timedelta(minutes=10)
 # The most one run archives of a tenant (a first run over events stored before the archiver
 # existed, or catching up after an outage): the next run goes on from there.
 MOST_PER_RUN = timedelta(days=31)
+# Hours without events move the checkpoint only once they add up to this: a quiet tenant's
+# window is asked again (an empty query) instead of a checkpoint PUT every hour.
+QUIET_CHECKPOINT = timedelta(days=1)
 
 
 def hour_of(at: datetime) -> datetime:

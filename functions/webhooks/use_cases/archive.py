@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 
-from functions.webhooks.domain.archiving import archive_window, hour_of
+from functions.webhooks.domain.archiving import QUIET_CHECKPOINT, archive_window, hour_of
 from functions.webhooks.domain.sources import SOURCES
 from functions.webhooks.ports import RawEventArchive, StoredEvent
 from shared.clock import Clock
@@ -70,18 +70,19 @@ def _archive_tenant(
     if window is None:
         return
     start, end = window
+    hours = 0
     for source in sources:
         events = archive.received_between(tenant, source, start, end)
-        for hour, in_hour in groupby(
-            events, key=lambda e: hour_of(received_instant(e.received_at))
-        ):
+        for hour, in_hour in groupby(events, key=_hour_received):
             batch = list(in_hour)
+            hours += 1
             if archive.archive_hour(tenant, source, hour, batch):
                 report.objects_written += 1
                 report.events += len(batch)
             else:
                 report.objects_found += 1
-    archive.mark_archived_through(tenant, end)
+    if hours or end - start >= QUIET_CHECKPOINT:
+        archive.mark_archived_through(tenant, end)
 
 
 def _hour_received(event: StoredEvent) -> datetime:
