@@ -49,7 +49,8 @@ def replay_since(tenant: str, source: str, since: str, deps: Dependencies) -> Re
         for raw in deps.raw_events.archived(tenant, source, start, table_from):
             replayed.add(raw.event_id)
             report.add(raw, deps)
-    for raw in deps.raw_events.since(tenant, source, since):
+    # As the table's receive times are written: UTC, so an offset in ``since`` counts.
+    for raw in deps.raw_events.since(tenant, source, start.strftime("%Y-%m-%dT%H:%M:%S.%f")):
         if raw.event_id not in replayed:
             report.add(raw, deps)
     return report
