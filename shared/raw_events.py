@@ -43,7 +43,6 @@ STATUS_REJECTED = "rejected"
 
 ARCHIVE_SUFFIX = ".jsonl.gz"
 _HOUR_OBJECT = re.compile(r"/(\d{4})/(\d\d)/(\d\d)/(\d\d)\.jsonl\.gz$")
-_BODY_ATTRIBUTES = ("body", "body_z", "archive_key")
 
 
 def raw_pk(tenant: str, source: str, event_id: str) -> str:
@@ -310,28 +309,14 @@ class RawEventStore:
             IndexName="ByStatus",
             KeyConditionExpression=f"GSI2PK = :pk AND {condition}",
             ExpressionAttributeValues={":pk": {"S": keys.raw_index(tenant, source)}, **values},
+            ProjectionExpression="PK, SK",
         ):
-            yield from self._whole(page["Items"])
-
-    def _whole(self, items: list[dict[str, Any]]) -> Iterator[RawEvent]:
-        """The events of index items, read from the table by key where the index does not
-        project their bodies (in the index's order)."""
-        missing = [i for i in items if not any(name in i for name in _BODY_ATTRIBUTES)]
-        whole: dict[str, dict[str, Any]] = {}
-        ddb = aws.client("dynamodb")
-        for start in range(0, len(missing), 100):
-            wanted: list[dict[str, Any]] = [
-                {"PK": i["PK"], "SK": i["SK"]} for i in missing[start : start + 100]
-            ]
-            while wanted:
-                answer = ddb.batch_get_item(RequestItems={self.table_name: {"Keys": wanted}})
-                for item in answer["Responses"].get(self.table_name, []):
-                    whole[item["PK"]["S"]] = item
-                wanted = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
-        for item in items:
-            full = whole.get(item["PK"]["S"], item)
-            if any(name in full for name in _BODY_ATTRIBUTES):  # gone since the query: skipped
-                yield RawEvent.from_item(full)
+            # The index keeps no bodies (``keys.Index.projected``): read the page's items whole.
+            wanted = [{"PK": i["PK"], "SK": i["SK"]} for i in page["Items"]]
+            read = {i["PK"]["S"]: i for i in aws.batch_get(self.table_name, wanted)}
+            for key in wanted:
+                if key["PK"]["S"] in read:  # gone since the query: skipped
+                    yield RawEvent.from_item(read[key["PK"]["S"]])
 
     # -- the archive ----------------------------------------------------------------------------
 
