@@ -292,3 +292,19 @@ def test_the_hourly_function_archives_up_to_the_schedules_instant(
     summary = archiver.handler(scheduled, _Context())
     assert (summary["objects_written"], summary["events"], summary["failed"]) == (1, 1, [])
     assert list(objects(aws_env["s3"])) == [hour_key("acme", "shop", long_ago.replace(minute=0))]
+
+
+def test_the_tenants_period_is_read_once_in_a_while_and_unreadable_settings_keep_the_longest(
+    aws_env: dict[str, Any],
+) -> None:
+    from functions.webhooks.adapters.intake import TenantRawEventDays
+    from shared.retention import RAW_TABLE_LONGEST_DAYS
+
+    save_tenant(raw_event_days=20)
+    days = TenantRawEventDays(TABLE)
+    assert days.days("acme") == 20
+    save_tenant(raw_event_days=50)
+    assert days.days("acme") == 20  # cached: a change applies within ttl_s
+    assert TenantRawEventDays(TABLE, ttl_s=0).days("acme") == 50
+    assert days.days("nobody") == RAW_TABLE_DEFAULT_DAYS
+    assert TenantRawEventDays("no-such-table").days("acme") == RAW_TABLE_LONGEST_DAYS
