@@ -343,7 +343,9 @@ class RawEventStore:
                 IfNoneMatch="*",
             )
         except s3.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+            # 412: archived already; 409: another run is writing the same hour just now.
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
                 return False
             raise
         return True
