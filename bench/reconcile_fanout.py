@@ -25,13 +25,22 @@ moto answers a ``Query`` by sorting the whole table (``local/moto_index.py``), w
 each tenant's time grow with the other tenants' data; the bench installs
 ``local.moto_index.index_queries`` so a query reads its partition, as DynamoDB's does. moto's
 answers still cost ~1.4 ms per order (three items read per order), most of each tenant's time
-here; the function's own CPU is printed apart. Ends with
-``RESULT total_s=… slowest_tenant_s=… tenants=… failed=…``.
+here; the function's own CPU is printed apart.
+
+moto keeps an item as Python objects (~4.9 KB each for these items), so 100 tenants x 10,000
+orders (3 million items) would need ~15 GB: by default (``--storage compact``) the table keeps
+its items in ``local.moto_compact`` (one deflated blob each, ~0.4-0.5 KB) and the day is loaded
+straight into it; ``--storage moto`` writes through moto's backend as before.
+``--baseline-tenants N`` runs the sequential baseline over the first N tenants only (0: none):
+the RESULT line then says ``baseline_tenants=N`` and gives the baseline scaled to all tenants
+apart (``baseline_scaled_s``, not measured). Ends with
+``RESULT total_s=… slowest_tenant_s=… tenants=… failed=… baseline_s=… baseline_tenants=…``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import heapq
 import json
 import statistics
@@ -145,117 +154,139 @@ class Planted:
     per_tenant_net: dict[str, int] = field(default_factory=dict)
 
 
-def plant(table: str, tenants: list[str], orders: int) -> Planted:
-    """Every tenant's day, written through moto's backend (no HTTP round trip per item)."""
+def day_items(
+    tenant: str, orders: int, template: str, txn_template: str
+) -> Iterator[dict[str, Any]]:
+    """A tenant's day as table items (wire JSON): per order its item on the status index, its
+    change note and its balance transaction; then the day's payout of their net."""
+    from shared import keys
+    from shared.packed import packed_attribute
+    from shared.settlements import PayoutState
+
+    placed = (datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=10)).isoformat()
+    expires = {"N": str(int(time.time()) + 400 * 86400)}
+    payout_id = f"po_{tenant}"
+    txn_template = txn_template.replace("PAYOUTX", payout_id)
+    net_total = 0
+    for n in range(orders):
+        order_id = f"o{n:06d}"
+        amount = 1000 + (n % 97) * 10
+        text = (
+            template.replace("TENANTX", tenant)
+            .replace("ORDERX", order_id)
+            .replace(str(SENTINEL_AMOUNT), str(amount))
+        )
+        name, value, _ = packed_attribute("state", text.encode())
+        yield {
+            "PK": {"S": keys.order_pk(tenant, order_id)},
+            "SK": {"S": "ORDER"},
+            "kind": {"S": "order"},
+            "tenant": {"S": tenant},
+            "order_id": {"S": order_id},
+            "status": {"S": "paid"},
+            "GSI2PK": {"S": keys.status_index(tenant, "paid")},
+            "GSI2SK": {"S": f"{placed}#{order_id}"},
+            name: value,
+            "expires_at": expires,
+        }
+        yield {
+            "PK": {"S": keys.changed_orders_pk(tenant, DAY)},
+            "SK": {"S": keys.changed_order_sk(order_id)},
+            "kind": {"S": "order_changed"},
+            "order_id": {"S": order_id},
+            "expires_at": expires,
+        }
+        fee = amount * FEE_BP // 10_000
+        net_total += amount - fee
+        txn = (
+            txn_template.replace("ORDERX", order_id)
+            .replace(str(SENTINEL_AMOUNT), str(amount))
+            .replace("88888", str(fee))
+            .replace("77777", str(amount - fee))
+        )
+        yield {
+            "PK": {"S": keys.payout_pk(tenant, payout_id)},
+            "SK": {"S": f"BT#charge#txn_{order_id}"},
+            "kind": {"S": "balance_transaction"},
+            "txn": {"S": txn},
+            "expires_at": expires,
+        }
+    arrival = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=12)
+    payout = PayoutState(
+        tenant=tenant,
+        payout_id=payout_id,
+        currency=CURRENCY,
+        amount=net_total,
+        arrival_date=arrival,
+        statement_descriptor="STRIPE",
+        paid_at=arrival - timedelta(hours=2),
+    )
+    yield {
+        "PK": {"S": keys.payout_pk(tenant, payout_id)},
+        "SK": {"S": "PAYOUT"},
+        "kind": {"S": "payout"},
+        "GSI2PK": {"S": keys.payouts_index(tenant)},
+        "GSI2SK": {"S": f"{arrival.isoformat()}#{payout_id}"},
+        "state": {"S": payout.model_dump_json()},
+        "expires_at": expires,
+    }
+
+
+def net_of_day(orders: int) -> int:
+    return sum(
+        amount - amount * FEE_BP // 10_000
+        for amount in (1000 + (n % 97) * 10 for n in range(orders))
+    )
+
+
+def _txn_template() -> str:
+    from shared.money import Money
+    from shared.settlements import BalanceTransaction
+
+    placed = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=10)
+    return BalanceTransaction(
+        id="txn_ORDERX",
+        amount=Money.of(SENTINEL_AMOUNT, CURRENCY),
+        fee=Money.of(88888, CURRENCY),
+        net=Money.of(77777, CURRENCY),
+        type="charge",
+        reporting_category="charge",
+        source_id="ch_ORDERX",
+        created=placed,
+        payout_id="PAYOUTX",
+    ).model_dump_json()
+
+
+def plant(table: str, tenants: list[str], orders: int, storage: str) -> Planted:
+    """Every tenant's day, written through moto's backend (no HTTP round trip per item) or,
+    with compact storage, loaded straight into it (``local.moto_compact``: no ``Item`` built
+    per item, no stream record — the day stands for data already processed)."""
     from moto.dynamodb.models import dynamodb_backends
 
     from functions.reconcile.adapters.bank_store import BankStore
     from functions.reconcile.domain.bank.model import BankLine, SourcePosition
+    from local.moto_compact import CompactItems
     from local.stack import ACCOUNT, REGION
-    from shared import keys
-    from shared.money import Money
-    from shared.packed import packed_attribute
-    from shared.settlements import BalanceTransaction, PayoutState
 
     backend = dynamodb_backends[ACCOUNT][REGION]
+    items = backend.get_table(table).items
+    write: Callable[[dict[str, Any]], Any]
+    if storage == "compact":
+        assert isinstance(items, CompactItems)
+        write = items.load
+    else:
+        write = functools.partial(backend.put_item, table)
     template = _order_template()
-    placed = (datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=10)).isoformat()
-    expires = {"N": str(int(time.time()) + 400 * 86400)}
+    txn_template = _txn_template()
+    net_total = net_of_day(orders)
     started = time.perf_counter()
     planted = Planted()
     bank = BankStore(table)
     for tenant in tenants:
         payout_id = f"po_{tenant}"
-        net_total = 0
-        txn_template: str | None = None
-        for n in range(orders):
-            order_id = f"o{n:06d}"
-            amount = 1000 + (n % 97) * 10
-            text = (
-                template.replace("TENANTX", tenant)
-                .replace("ORDERX", order_id)
-                .replace(str(SENTINEL_AMOUNT), str(amount))
-            )
-            name, value, _ = packed_attribute("state", text.encode())
-            backend.put_item(
-                table,
-                {
-                    "PK": {"S": keys.order_pk(tenant, order_id)},
-                    "SK": {"S": "ORDER"},
-                    "kind": {"S": "order"},
-                    "tenant": {"S": tenant},
-                    "order_id": {"S": order_id},
-                    "status": {"S": "paid"},
-                    "GSI2PK": {"S": keys.status_index(tenant, "paid")},
-                    "GSI2SK": {"S": f"{placed}#{order_id}"},
-                    name: value,
-                    "expires_at": expires,
-                },
-            )
-            backend.put_item(
-                table,
-                {
-                    "PK": {"S": keys.changed_orders_pk(tenant, DAY)},
-                    "SK": {"S": keys.changed_order_sk(order_id)},
-                    "kind": {"S": "order_changed"},
-                    "order_id": {"S": order_id},
-                    "expires_at": expires,
-                },
-            )
-            fee = amount * FEE_BP // 10_000
-            net_total += amount - fee
-            if txn_template is None:
-                txn_template = BalanceTransaction(
-                    id="txn_ORDERX",
-                    amount=Money.of(SENTINEL_AMOUNT, CURRENCY),
-                    fee=Money.of(88888, CURRENCY),
-                    net=Money.of(77777, CURRENCY),
-                    type="charge",
-                    reporting_category="charge",
-                    source_id="ch_ORDERX",
-                    created=datetime.fromisoformat(placed),
-                    payout_id=payout_id,
-                ).model_dump_json()
-            txn = (
-                txn_template.replace("ORDERX", order_id)
-                .replace(str(SENTINEL_AMOUNT), str(amount))
-                .replace("88888", str(fee))
-                .replace("77777", str(amount - fee))
-            )
-            backend.put_item(
-                table,
-                {
-                    "PK": {"S": keys.payout_pk(tenant, payout_id)},
-                    "SK": {"S": f"BT#charge#txn_{order_id}"},
-                    "kind": {"S": "balance_transaction"},
-                    "txn": {"S": txn},
-                    "expires_at": expires,
-                },
-            )
-            planted.items += 3
-        arrival = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=12)
-        payout = PayoutState(
-            tenant=tenant,
-            payout_id=payout_id,
-            currency=CURRENCY,
-            amount=net_total,
-            arrival_date=arrival,
-            statement_descriptor="STRIPE",
-            paid_at=arrival - timedelta(hours=2),
-        )
-        backend.put_item(
-            table,
-            {
-                "PK": {"S": keys.payout_pk(tenant, payout_id)},
-                "SK": {"S": "PAYOUT"},
-                "kind": {"S": "payout"},
-                "GSI2PK": {"S": keys.payouts_index(tenant)},
-                "GSI2SK": {"S": f"{arrival.isoformat()}#{payout_id}"},
-                "state": {"S": payout.model_dump_json()},
-                "expires_at": expires,
-            },
-        )
-        planted.items += 1
+        for item in day_items(tenant, orders, template, txn_template):
+            write(item)
+            planted.items += 1
         source = SourcePosition(
             file=f"bank-statements/{tenant}/{DAY}.csv",
             file_sha256="b" * 64,
@@ -431,12 +462,27 @@ def main() -> None:
     parser.add_argument("--no-synth", action="store_true", help="reuse --cdk-out as it is")
     parser.add_argument("--per-tenant", action="store_true", help="print every tenant's line")
     parser.add_argument("--fanout-first", action="store_true", help="the fan-out pass first")
+    parser.add_argument(
+        "--storage",
+        choices=("compact", "moto"),
+        default="compact",
+        help="the table's items as compact blobs (local.moto_compact; bulk-loaded) or as "
+        "moto keeps them (written through its backend)",
+    )
+    parser.add_argument(
+        "--baseline-tenants",
+        type=int,
+        default=None,
+        help="the sequential baseline over only the first N tenants (0: none); printed as "
+        "measured over N, and scaled to all tenants apart",
+    )
     args = parser.parse_args()
 
     from cli.toolchain import use_project_node
 
     use_project_node()
     from infra.synth import synthesize
+    from local.moto_compact import compact_table
     from local.moto_index import index_queries
     from local.stack import LocalStack
 
@@ -460,12 +506,20 @@ def main() -> None:
         daily = _daily_function(stack)
         meter = DailyMeter(stack.dispatcher, "functions.reconcile.handlers.daily.handler")
         base_rss = rss_mb()
-        planted = plant(outputs["TableName"], tenants, args.orders)
+        if args.storage == "compact":
+            from moto.dynamodb.models import dynamodb_backends
+
+            from local.stack import ACCOUNT, REGION
+
+            compact_table(dynamodb_backends[ACCOUNT][REGION].get_table(outputs["TableName"]))
+        planted = plant(outputs["TableName"], tenants, args.orders, args.storage)
         print(
             f"planted {planted.orders:,} orders of {len(tenants)} tenants "
-            f"({planted.items:,} items) in {planted.seconds:.0f}s; "
-            f"process RSS {base_rss:.0f} → {rss_mb():.0f} MB"
+            f"({planted.items:,} items, {args.storage} storage) in {planted.seconds:.0f}s; "
+            f"process RSS {base_rss:.0f} → {rss_mb():.0f} MB",
+            flush=True,
         )
+        sampled = tenants if args.baseline_tenants is None else tenants[: args.baseline_tenants]
 
         # Both passes run warm: the function's modules imported once, on a day with no data.
         stack.invoke(daily, {"tenant": tenants[0], "day": (DAY - timedelta(days=30)).isoformat()})
@@ -474,7 +528,7 @@ def main() -> None:
         def run_baseline() -> float:
             # The baseline: the tenants one after the other in one process.
             started = time.perf_counter()
-            for tenant in tenants:
+            for tenant in sampled:
                 answer = stack.invoke(daily, {"tenant": tenant, "day": DAY.isoformat()})
                 assert answer["breaks_open"] == 1, (tenant, answer["reconciled"][0]["by_class"])
             return time.perf_counter() - started
@@ -520,7 +574,8 @@ def main() -> None:
             f"\n{len(tenants)} tenants x {args.orders:,} orders (day {DAY}), "
             f"Map MaxConcurrency {concurrency}"
         )
-        describe("baseline, sequential in one process", baseline)
+        if baseline:
+            describe(f"baseline, sequential in one process ({len(sampled)} tenants)", baseline)
         describe("fan-out, daily function per Map item", fanned)
         if args.per_tenant:
             for run in sorted(fanned, key=lambda r: r.tenant):
@@ -533,10 +588,14 @@ def main() -> None:
         projected = projected_makespan(durations, concurrency)
         overhead = total_s - sum(durations)
         print(f"  {'':44} {'wall s':>9} {'sum of runs s':>14}")
-        print(
-            f"  {'baseline (sequential, one process)':44} {baseline_s:9.1f} "
-            f"{sum(r.seconds for r in baseline):14.1f}"
-        )
+        baseline_label = f"baseline (sequential, {len(sampled)} tenants)"
+        print(f"  {baseline_label:44} {baseline_s:9.1f} {sum(r.seconds for r in baseline):14.1f}")
+        scaled = baseline_s * len(tenants) / len(sampled) if sampled else None
+        if sampled and len(sampled) < len(tenants):
+            print(
+                f"  {'baseline scaled to ' + str(len(tenants)) + ' tenants (not measured)':44} "
+                f"{scaled:9.1f}"
+            )
         print(f"  {'fan-out (state machine, local)':44} {total_s:9.1f} {sum(durations):14.1f}")
         print(
             f"  {'fan-out projected at MaxConcurrency ' + str(concurrency):44} {projected:9.1f}"
@@ -558,7 +617,12 @@ def main() -> None:
                 slowest_tenant_s=slowest.seconds,
                 tenants=summary["tenants"],
                 failed=summary["failed"],
-                baseline_s=baseline_s,
+                baseline_s=baseline_s if sampled else "skipped",
+                baseline_tenants=len(sampled),
+                baseline_scaled_s=(
+                    scaled if scaled is not None and len(sampled) < len(tenants) else "none"
+                ),
+                storage=args.storage,
                 projected_map_s=projected,
                 orders_per_tenant=args.orders,
                 max_tenant_mb=max(r.added_mb for r in fanned),

@@ -355,7 +355,7 @@ def events() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @LOCAL_OPTION
 def events_stats(tenant: str, as_json: bool, local_url: str | None) -> None:
-    """Counts of stored events by source and status, orders by status, dead letters."""
+    """Raw events the table holds by source and status, orders by status, dead letters."""
     from cli.target import resolve
     from functions.webhooks.composition import event_stats
 
@@ -364,7 +364,10 @@ def events_stats(tenant: str, as_json: bool, local_url: str | None) -> None:
     if as_json:
         click.echo(json.dumps(stats, indent=2))
         return
-    click.echo(f"tenant {tenant}: {stats['raw_events_total']} stored events")
+    click.echo(
+        f"tenant {tenant}: {stats['raw_events_total']} raw events in the table "
+        "(received = processed unless ignored or rejected; older ones are in the archive)"
+    )
     for source, counts in stats["raw_events"].items():
         click.echo(f"  {source:10} " + "  ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     click.echo(
@@ -387,7 +390,8 @@ def events_stats(tenant: str, as_json: bool, local_url: str | None) -> None:
 def events_replay(
     from_dlq: bool, tenant: str | None, source: str | None, since: str | None, local_url: str | None
 ) -> None:
-    """Apply stored events again. Applied events change nothing; the others are applied once."""
+    """Apply stored events again (those older than 14 days from the archive). Applied events
+    change nothing; the others are applied once."""
     from cli.target import resolve
     from functions.webhooks.composition import replay_dead_letters
     from functions.webhooks.use_cases.replay import replay_since
@@ -401,7 +405,10 @@ def events_replay(
     else:
         if not (tenant and source and since):
             raise click.UsageError("--tenant, --source and --since go together")
-        report = replay_since(tenant, source, since, deps)
+        try:
+            report = replay_since(tenant, source, since, deps)
+        except ValueError as bad:
+            raise click.UsageError(f"--since {since!r}: {bad}") from None
     click.echo(
         "replayed: "
         + ", ".join(f"{k}={v}" for k, v in sorted(report.outcomes.items()))
@@ -409,6 +416,28 @@ def events_replay(
     )
     for event_id, error in report.failures:
         click.echo(f"  failed {event_id}: {error}")
+    if report.failures:
+        sys.exit(1)
+
+
+@events.command("archive")
+@LOCAL_OPTION
+def events_archive(local_url: str | None) -> None:
+    """Archive every tenant's raw webhooks of the hours that ended (what the hourly archiver
+    does; an hour once archived is left as it is)."""
+    from cli.target import resolve
+    from functions.webhooks.composition import archive_raw_events
+
+    target = resolve(local_url)
+    report = archive_raw_events(
+        {"TABLE_NAME": target.table, "ARCHIVE_BUCKET": target.outputs["ArchiveBucket"]}
+    )
+    click.echo(
+        f"archived {report.events} events of {report.tenants} tenants in "
+        f"{report.objects_written} objects ({report.objects_found} hours found archived)"
+    )
+    for tenant, error in report.failures:
+        click.echo(f"  failed {tenant}: {error}")
     if report.failures:
         sys.exit(1)
 

@@ -22,10 +22,14 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+from local.moto_compact import CompactItems
+
 _lock = threading.RLock()
 # Bumped by every write: an index map older than this is rebuilt before it is used.
 _generation = [0]
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+# What index_queries replaced, for restore_queries.
+_originals: list[tuple[Any, str, Any]] = []
 
 
 def index_queries() -> None:
@@ -35,8 +39,10 @@ def index_queries() -> None:
 
     if getattr(Table.query, "_indexed", False):
         return
+    _originals.append((Table, "query", Table.query))
     for name in _WRITES:
         original = getattr(DynamoDBBackend, name)
+        _originals.append((DynamoDBBackend, name, original))
 
         @functools.wraps(original)
         def counted(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
@@ -56,7 +62,13 @@ def index_queries() -> None:
         if index_name is None and len(args) >= 7:
             index_name = args[6]
         conditions = kwargs.get("hash_key_conditions")
-        if index_name:
+        store = self.items if isinstance(self.items, CompactItems) else None
+        if store is not None and index_name and conditions and conditions[0][0] in store.by_value:
+            attribute, value = conditions[0]
+            candidates = store.index_items(attribute, value.type, value.value)
+        elif store is not None and not index_name and hash_key is not None:
+            candidates = store.partition_items(str(hash_key.value))
+        elif index_name:
             if not conditions:
                 return query(self, hash_key, *args, **kwargs)
             attribute, value = conditions[0]
@@ -78,6 +90,13 @@ def index_queries() -> None:
 
     indexed._indexed = True  # type: ignore[attr-defined]
     Table.query = indexed  # type: ignore[method-assign]
+
+
+def restore_queries() -> None:
+    """Undo ``index_queries`` (the tests that compare it with moto's own)."""
+    while _originals:
+        owner, name, original = _originals.pop()
+        setattr(owner, name, original)
 
 
 def _index_items(table: Any, attribute: str) -> dict[tuple[str, Any], list[Any]]:

@@ -7,11 +7,16 @@ vendors, payouts and their balance transactions, bank files and lines, reconcili
 actions and runs) carries a DynamoDB TTL of the tenant's ``retention.financial_years`` counted
 from each write, so a record lives that long after it last changed; reports and bank files in
 S3 expire by the stack's per-prefix lifecycle rules (``infra/constructs/storage.py``).
+
+Raw webhooks stay in the table only ``retention.raw_event_days`` (a tenant's setting, 35 days
+unless set; ``RAW_TABLE_*_DAYS``): long enough to deduplicate every sender's retries and serve
+recent replays. The hourly archiver copies each ended hour of them to the archive bucket first
+(docs/ingestion.md), which keeps them ``RAW_EVENT_DAYS``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared import keys
@@ -28,6 +33,30 @@ DEFAULT_FINANCIAL_YEARS = 7
 # read (never shorter than asked; the next write that reads them sets the tenant's own period).
 LONGEST_FINANCIAL_YEARS = 100
 TTL_ATTRIBUTE = keys.TABLE.ttl_attribute
+
+# How long a raw webhook stays in the table (the archive keeps it RAW_EVENT_DAYS). The shortest
+# outlives the dead-letter queue's 14 days, so a dead letter never points at an expired event;
+# the longest is about a year of recent replays served by the table.
+RAW_TABLE_DEFAULT_DAYS = 35
+RAW_TABLE_SHORTEST_DAYS = 14
+RAW_TABLE_LONGEST_DAYS = 400
+SECONDS_PER_DAY = 86_400
+
+
+def raw_table_days(days: int) -> int:
+    """``days`` within the bounds a tenant may set (what a raw webhook is kept in the table)."""
+    return max(RAW_TABLE_SHORTEST_DAYS, min(RAW_TABLE_LONGEST_DAYS, days))
+
+
+def received_instant(received_at: str) -> datetime:
+    """A raw event's ``received_at`` (ISO 8601; without an offset, UTC) as a UTC instant."""
+    at = datetime.fromisoformat(received_at)
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def raw_event_expiry(received_at: datetime, days: int) -> int:
+    """The epoch second a raw webhook received at ``received_at`` leaves the table."""
+    return int(received_at.timestamp()) + raw_table_days(days) * SECONDS_PER_DAY
 
 
 def shortest_days(years: int) -> int:

@@ -33,6 +33,9 @@ from shared.retention import (
     DEFAULT_FINANCIAL_YEARS,
     LONGEST_FINANCIAL_YEARS,
     RAW_EVENT_DAYS,
+    RAW_TABLE_DEFAULT_DAYS,
+    RAW_TABLE_LONGEST_DAYS,
+    RAW_TABLE_SHORTEST_DAYS,
     shortest_days,
 )
 from shared.risk_lists import ListSet
@@ -182,6 +185,12 @@ class RetentionSettings(BaseModel):
     # reconciliation breaks and runs: kept this many years after they last changed, never
     # less than the raw webhooks they are checked against.
     financial_years: int = Field(default=DEFAULT_FINANCIAL_YEARS, le=LONGEST_FINANCIAL_YEARS)
+    # Raw webhooks: days each stays in the table after it was received (deduplication of the
+    # senders' retries, recent replays); the archive bucket keeps them all RAW_EVENT_DAYS and
+    # replays older than this read the archive (docs/ingestion.md).
+    raw_event_days: int = Field(
+        default=RAW_TABLE_DEFAULT_DAYS, ge=RAW_TABLE_SHORTEST_DAYS, le=RAW_TABLE_LONGEST_DAYS
+    )
 
     @field_validator("financial_years")
     @classmethod

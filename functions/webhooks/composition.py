@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from functions.webhooks.adapters.intake import (
     LazyTenantSettings,
+    TenantRawEventDays,
     WebhookSecrets,
     check_stripe_header,
 )
@@ -31,8 +32,10 @@ from shared.tenant_secrets import API, WEBHOOKS, TenantSecrets
 
 if TYPE_CHECKING:
     from functions.webhooks.ports import DisputeDesk, LifecyclePort
+    from functions.webhooks.use_cases.archive import ArchiveReport
     from functions.webhooks.use_cases.process import Dependencies
     from functions.webhooks.use_cases.replay import ReplayReport
+    from shared.clock import Clock
     from shared.order_store import OrderStore
 
 
@@ -137,6 +140,7 @@ def intake_for(settings: IngressSettings) -> IntakeDependencies:
         stripe_signatures=check_stripe_header,
         tenants=LazyTenantSettings(settings.table_name),
         max_body_bytes=settings.max_body_bytes,
+        raw_event_days=TenantRawEventDays(settings.table_name),
     )
 
 
@@ -196,6 +200,26 @@ def dispute_desk(table: str, orders: OrderStore) -> DisputeDesk:
     from functions.disputes.composition import dispute_desk as desk
 
     return desk(table, orders)
+
+
+# -- the archiver ---------------------------------------------------------------------------------
+
+
+def archive_raw_events(
+    env: Mapping[str, str] | None = None, clock: Clock | None = None
+) -> ArchiveReport:
+    """Archive every tenant's ended hours of raw webhooks (``use_cases.archive``), for the
+    function running now (or an operator's environment)."""
+    from functions.webhooks.adapters.tenant_ids import DynamoTenantIds
+    from functions.webhooks.use_cases.archive import archive_ended_hours
+    from shared.clock import SYSTEM_CLOCK
+
+    source = os.environ if env is None else env
+    table, bucket = source.get("TABLE_NAME"), source.get("ARCHIVE_BUCKET")
+    if not table or not bucket:
+        raise SettingsError("TABLE_NAME and ARCHIVE_BUCKET are required")
+    store = RawEventStore(table, bucket)
+    return archive_ended_hours(DynamoTenantIds(table).ids(), store, clock or SYSTEM_CLOCK)
 
 
 # -- what operators run (the CLI, the demo) -------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Set
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import date, datetime
 
     from shared.events import PayoutFailed, PayoutPaid
     from shared.order_aggregate import OrderState, Outcome, TimelineEntry
@@ -49,8 +49,17 @@ class RawEventIntake(Protocol):
         body: bytes,
         received_at: str,
         hints: dict[str, str] | None = None,
+        keep_days: int | None = None,
     ) -> bool:
-        """Store the event unless its key exists; True if stored, False for a duplicate."""
+        """Store the event unless its key exists; True if stored, False for a duplicate. The
+        table keeps it ``keep_days`` after ``received_at`` (None: until deleted)."""
+        ...
+
+
+class RawEventDays(Protocol):
+    def days(self, tenant: str) -> int:
+        """How many days the table keeps the tenant's raw webhooks
+        (``retention.raw_event_days``); the archive keeps them all the same."""
         ...
 
 
@@ -86,11 +95,41 @@ class RawEventStore(Protocol[E]):
 
     def body_of(self, event: E) -> bytes: ...
     def mark(self, event: E, status: str, detail: str | None = None) -> None:
-        """Record what processing made of it (``domain.applying.APPLIED``, ``IGNORED``,
-        ``REJECTED``) with a detail."""
+        """Record, with a detail, what processing could not use (``domain.applying.IGNORED``,
+        ``REJECTED``). An applied event is left as stored: no second write."""
         ...
 
-    def since(self, tenant: str, source: str, since: str) -> Iterator[E]: ...
+    def since(self, tenant: str, source: str, since: str) -> Iterator[E]:
+        """What the table holds of a tenant and source, received at or after ``since``."""
+        ...
+
+    def archived(self, tenant: str, source: str, since: datetime, before: datetime) -> Iterator[E]:
+        """What the archive holds of a tenant and source, received in ``[since, before)``."""
+        ...
+
+
+class RawEventArchive(Protocol):
+    """The table's raw events by receive time, and the archive the archiver writes them to."""
+
+    def archived_through(self, tenant: str) -> datetime | None:
+        """Every hour of the tenant's events before this instant is archived."""
+        ...
+
+    def mark_archived_through(self, tenant: str, through: datetime) -> None: ...
+    def oldest_received(self, tenant: str, source: str) -> datetime | None: ...
+    def received_between(
+        self, tenant: str, source: str, start: datetime, end: datetime
+    ) -> Iterable[StoredEvent]: ...
+    def archive_hour(self, tenant: str, source: str, hour: datetime, events: list[Any]) -> bool:
+        """Write one hour of events as one object unless the hour is archived already (True
+        if this call wrote it)."""
+        ...
+
+
+class TenantIds(Protocol):
+    def ids(self) -> Iterable[str]:
+        """Every tenant with settings."""
+        ...
 
 
 class OrderRepository(Protocol):

@@ -1,9 +1,12 @@
-"""Webhook ingestion: the signed front door and the stream processor behind it."""
+"""Webhook ingestion: the signed front door, the stream processor behind it, and the hourly
+archiver of raw webhooks (the table lets them go after the tenant's period)."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -17,7 +20,7 @@ from infra.config import StackConfig
 from infra.constructs.alerting import Alerting
 from infra.constructs.api import HttpApi
 from infra.constructs.data import DataStore
-from infra.constructs.lambdas import LambdaToolkit
+from infra.constructs.lambdas import LambdaToolkit, hourly
 from infra.constructs.storage import Storage
 from infra.constructs.tenant_secrets import API, WEBHOOKS, grant_tenant_secrets
 
@@ -114,7 +117,44 @@ class Ingestion(Construct):
             )
         )
         alerting.key.grant_encrypt_decrypt(self.processor)
-        for fn in (self.ingress, self.processor):
+
+        # Hourly: each tenant's ended hours of raw webhooks, one object per hour and source,
+        # to the archive before the table lets them go (docs/ingestion.md).
+        self.archiver = toolkit.function(
+            self,
+            "Archiver",
+            handler="functions.webhooks.handlers.archiver.handler",
+            service="ingestion",
+            description="Archives each ended hour of raw webhooks, per tenant and source",
+            environment={
+                "TABLE_NAME": data.table.table_name,
+                "ARCHIVE_BUCKET": storage.archive.bucket_name,
+            },
+            timeout=Duration.minutes(15),
+        )
+        data.table.grant_read_data(self.archiver)
+        storage.archive.grant_read(self.archiver, "raw/*")
+        storage.archive.grant_put(self.archiver, "raw/*")
+        self.hourly = hourly(
+            self, self.archiver, "Archive each tenant's raw webhooks of the hours that ended", 12
+        )
+        # One failed run is caught up by the next; three in a row is an outage to look at
+        # (the table keeps raw webhooks 14 days at the least).
+        self.archiver_alarm = cloudwatch.Alarm(
+            self,
+            "ArchiverFailingAlarm",
+            alarm_description="The raw webhook archiver failed three hours in a row: its logs "
+            "name the tenants; raw webhooks leave the table after the tenant's "
+            "retention.raw_event_days (14 at the least), archived or not.",
+            metric=self.archiver.metric_errors(period=Duration.hours(1), statistic="Sum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=3,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.archiver_alarm.add_alarm_action(cw_actions.SnsAction(alerting.ops_alerts))
+
+        for fn in (self.ingress, self.processor, self.archiver):
             nag.acknowledge_table_grant(fn.role)  # type: ignore[arg-type]
             assert fn.role is not None
             NagSuppressions.add_resource_suppressions(

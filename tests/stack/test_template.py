@@ -161,7 +161,10 @@ def test_functions_are_arm64_traced_with_retention_and_no_docker_bundling(
         assert props["Architectures"] == ["arm64"], lid
         assert props["Runtime"].startswith("python3."), lid
         # Traced except where every webhook would be a trace of its own (docs/cost.md).
-        per_webhook = props["Handler"].startswith("functions.webhooks.handlers.")
+        per_webhook = props["Handler"] in (
+            "functions.webhooks.handlers.ingress.handler",
+            "functions.webhooks.handlers.processor.handler",
+        )
         assert props["TracingConfig"] == {"Mode": "PassThrough" if per_webhook else "Active"}, lid
         assert props["Layers"], lid
         assert "LoggingConfig" in props, lid

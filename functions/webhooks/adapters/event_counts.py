@@ -1,5 +1,6 @@
-"""Counting what ingestion holds: raw events and orders by the ``ByStatus`` index, and the
-dead-letter queue's depth (``use_cases.views.stats_view``)."""
+"""Counting what ingestion holds: raw events the table still keeps (the tenant's
+``retention.raw_event_days``; older ones are in the archive) and orders by the ``ByStatus``
+index, and the dead-letter queue's depth (``use_cases.views.stats_view``)."""
 
 from __future__ import annotations
 

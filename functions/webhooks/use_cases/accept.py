@@ -17,6 +17,7 @@ from shared.signing import SignatureError, StaleTimestamp
 
 if TYPE_CHECKING:  # annotations only: the front door does not pay for the protocols
     from functions.webhooks.ports import (
+        RawEventDays,
         RawEventIntake,
         SecretsReader,
         StripeSignatures,
@@ -35,6 +36,8 @@ class IntakeDependencies(NamedTuple):
     tenants: TenantSettingsReader | None = None
     clock: Clock = SYSTEM_CLOCK
     max_body_bytes: int = intake.MAX_BODY_BYTES
+    # How long the table keeps the tenant's raw webhooks (None: no expiry).
+    raw_event_days: RawEventDays | None = None
 
 
 def accept(request: WebhookRequest, deps: IntakeDependencies) -> Answer:
@@ -83,5 +86,6 @@ def accept(request: WebhookRequest, deps: IntakeDependencies) -> Answer:
         body=request.body,
         received_at=now.isoformat(timespec="microseconds"),
         hints=sources.unsigned_hints(request.source, request.headers),
+        keep_days=deps.raw_event_days.days(request.tenant) if deps.raw_event_days else None,
     )
     return intake.stored_answer(identified.event_id, stored)

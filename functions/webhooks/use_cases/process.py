@@ -2,6 +2,9 @@
 
 Used by the stream processor and by replays alike, so a replay does exactly what the first
 pass did (and, thanks to the timeline, changes nothing when the event was applied already).
+An applied event is left as stored (``received``): marking it would be a second write of the
+whole item and its index copy for every webhook, and the order's timeline already records what
+each event did. What could not be used is marked (``ignored``, ``rejected``) for operators.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from functions.webhooks.ports import (
     StoredEvent,
 )
 from functions.webhooks.use_cases.apply import route_to_order
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     DisputeClosed,
     DisputeFundsReinstated,
@@ -53,6 +57,8 @@ class Dependencies:
     changes: OrderChangeLog | None = None
     # The chargeback desk: a case per dispute (None: no cases kept).
     disputes: DisputeDesk | None = None
+    # Replays by time: which part of a window only the archive still holds.
+    clock: Clock = SYSTEM_CLOCK
 
 
 _DISPUTE_EVENTS = (
@@ -132,5 +138,5 @@ def process(raw: StoredEvent, deps: Dependencies) -> str:
             if isinstance(event, _DISPUTE_EVENTS) and deps.disputes is not None:
                 # Parked ones too: a dispute on a charge we never saw still gets its case.
                 deps.disputes.dispute_event(event, order_id)
-    deps.raw_events.mark(raw, APPLIED, ",".join(outcomes))
+    logger.debug("applied", extra={"event_id": raw.event_id, "outcomes": outcomes})
     return APPLIED

@@ -2,6 +2,13 @@
 
 Replays go through ``process.process``, the very function the stream processor calls, and the
 timeline makes an already applied event a no-op: replaying is always safe.
+
+A replay by time reads the archive for the part of its window older than what every tenant's
+table surely still holds (``domain.archiving.table_keeps_since``: the shortest period a tenant
+may set), and the table for the whole window: the table has the newest events (the archiver
+writes an hour once it has ended) and any older ones it has not let go yet; an event found in
+both is replayed once. The dead-letter drain reads the table: a dead letter never outlives the
+events it names (14 days' retention, the table's shortest period).
 """
 
 from __future__ import annotations
@@ -9,8 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from functions.webhooks.domain.archiving import table_keeps_since
 from functions.webhooks.ports import DeadLetters, StoredEvent
 from functions.webhooks.use_cases.process import Dependencies, process
+from shared.retention import received_instant
 
 
 @dataclass
@@ -30,9 +39,20 @@ class ReplayReport:
 
 
 def replay_since(tenant: str, source: str, since: str, deps: Dependencies) -> ReplayReport:
+    """Every event of ``tenant`` and ``source`` received at or after ``since`` (ISO 8601; UTC
+    when it names no offset), the archive's and the table's, each once."""
     report = ReplayReport()
-    for raw in deps.raw_events.since(tenant, source, since):
-        report.add(raw, deps)
+    start = received_instant(since)
+    table_from = table_keeps_since(deps.clock.now())
+    replayed: set[str] = set()
+    if start < table_from:
+        for raw in deps.raw_events.archived(tenant, source, start, table_from):
+            replayed.add(raw.event_id)
+            report.add(raw, deps)
+    # As the table's receive times are written: UTC, so an offset in ``since`` counts.
+    for raw in deps.raw_events.since(tenant, source, start.strftime("%Y-%m-%dT%H:%M:%S.%f")):
+        if raw.event_id not in replayed:
+            report.add(raw, deps)
     return report
 
 

@@ -84,14 +84,20 @@ def order_view(store: OrderReader, tenant: str, order_id: str) -> dict[str, Any]
     }
 
 
+# Processing leaves what it applied as stored (``received``); items stored before it stopped
+# marking them say ``applied``, and are counted as received like the rest.
+_STATUS_COUNTED_AS = {"applied": "received"}
+
+
 def stats_view(counts: EventCounts, tenant: str) -> dict[str, Any]:
-    """Stored events per source and status, event types, orders per status, dead letters."""
+    """Events the table holds per source and status (``received``: processed unless marked
+    ``ignored`` or ``rejected``), event types, orders per status, dead letters."""
     by_source: dict[str, Counter[str]] = {}
     by_type: Counter[str] = Counter()
     for source in SOURCES:
         per_status: Counter[str] = Counter()
         for status, event_type in counts.raw_events(tenant, source):
-            per_status[status] += 1
+            per_status[_STATUS_COUNTED_AS.get(status, status)] += 1
             by_type[f"{source}:{event_type}"] += 1
         if per_status:
             by_source[source] = per_status
