@@ -1,0 +1,33 @@
+"""The cold-start bench's parts run: its times are not judged here, what it measures is."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import cold_start  # noqa: E402
+from _harness import run_ms  # noqa: E402
+
+
+def test_every_lambda_handler_is_found() -> None:
+    found = cold_start.handler_modules()
+    assert "functions.api.handlers.operator" in found
+    assert "functions.webhooks.handlers.ingress" in found
+    assert all(module.startswith("functions.") for module in found)
+
+
+def test_the_botocore_column_tells_the_handlers_apart() -> None:
+    assert cold_start.loads_botocore("functions.webhooks.handlers.ingress")
+    assert not cold_start.loads_botocore("functions.api.handlers.health")
+
+
+def test_the_first_call_probe_answers_the_order_from_the_seeded_server() -> None:
+    # The probe asserts the operator API answered 200 (the order the bench placed, read by a
+    # fresh interpreter through the server): a failure there fails the subprocess.
+    with cold_start.moto_server() as env:
+        probe = cold_start._FIRST_CALL.format(event=json.dumps(cold_start._get_order_event()))
+        assert run_ms(probe, env) > 0
