@@ -550,8 +550,11 @@ def _final_state(sfn: Any, execution: dict[str, Any]) -> str:
     history = sfn.get_execution_history(
         executionArn=execution["executionArn"], reverseOrder=True, maxResults=25
     )["events"]
+    if execution["status"] != "SUCCEEDED":
+        return str(execution["status"])
+    # Its end state: the step that ended it (ReleaseFunds, a cancel) or a Succeed state.
     for event in history:
-        if event["type"] == "SucceedStateEntered":
+        if event["type"].endswith("StateEntered"):
             return str(event["stateEnteredEventDetails"]["name"])
     return str(execution["status"])
 
