@@ -190,17 +190,20 @@ def finished(stack: Any, tenant: str, order_id: str, timeout_s: float = 30) -> d
 def final_state(stack: Any, tenant: str, order_id: str) -> str:
     """The state a succeeded execution ended in (its end state: a step, or a Succeed state
     where no step ends the path)."""
-    history = stack.client("stepfunctions").get_execution_history(
-        executionArn=execution(stack, tenant, order_id),
-        reverseOrder=True,
-        maxResults=20,
-    )["events"]
+    pages = stack.client("stepfunctions").get_paginator("get_execution_history")
+    events = [
+        e
+        for page in pages.paginate(executionArn=execution(stack, tenant, order_id))
+        for e in page["events"]
+    ]
+    # Newest first by id: moto answers oldest first whatever reverseOrder says.
+    history = sorted(events, key=lambda e: int(e["id"]), reverse=True)
     assert history and history[0]["type"] == "ExecutionSucceeded", "the execution did not succeed"
-    for event in history:
-        details = event.get("stateEnteredEventDetails")
-        if details and event["type"].endswith("StateEntered"):
-            return str(details["name"])
-    raise AssertionError("no state entered in the execution's last events")
+    return next(
+        str(e["stateEnteredEventDetails"]["name"])
+        for e in history
+        if e["type"].endswith("StateEntered")
+    )
 
 
 def sent_mail(stack: Any, tenant: str, order_id: str) -> dict[str, EmailMessage]:
