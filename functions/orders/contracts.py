@@ -360,10 +360,6 @@ class PrepareInput(RefundStep, _Caused):
 class SubmitInput(RefundStep, _Caused):
     action: Literal[RefundAction.SUBMIT]
     prepared: Prepared
-    # With a token the step then waits for the gateway's confirmation (as ``RefundWaitInput``):
-    # submitting and waiting are one state. Without, it only submits (executions started
-    # before the two were one state).
-    task_token: str | None = None
 
 
 class RefundWaitInput(RefundStep):

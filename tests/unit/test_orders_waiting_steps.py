@@ -1,7 +1,6 @@
 """Steps that record a stage and then wait in the same state (issue 17: fewer state
 transitions): the stage's e-mail or alert goes once however often Step Functions delivers the
-invocation, a wait that only goes on waiting redoes nothing, and a refund submitted and
-awaited in one state is still one refund at the gateway."""
+invocation, and a wait that only goes on waiting redoes nothing."""
 
 from __future__ import annotations
 
@@ -11,11 +10,10 @@ from typing import Any
 import pytest
 
 from functions.orders import contracts as c
-from functions.orders.use_cases import lifecycle, refunds
-from shared.events import ChargeRefunded, Refund, Source
+from functions.orders.use_cases import lifecycle
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
-from tests.unit.test_orders_use_cases import ACME, T0, eur, paid, placed, prepare, shipment
+from tests.unit.test_orders_use_cases import ACME, T0, paid, placed, shipment
 
 
 @pytest.fixture
@@ -108,76 +106,3 @@ def test_a_wait_cannot_record_a_stage_that_is_not_a_waits_beginning() -> None:
             task_token="tok",
             stage=c.Stage.DELIVERED,
         )
-
-
-# -- a refund submitted and awaited in one state --------------------------------------------------
-
-
-def submit(fake: FakePorts, prepared: c.Prepared, token: str | None) -> c.Submitted:
-    return refunds.submit(
-        fake.ports(),
-        c.SubmitInput(
-            tenant="acme",
-            order_id="o-1",
-            refund_id="r1",
-            action=c.RefundAction.SUBMIT,
-            prepared=prepared,
-            task_token=token,
-        ),
-    )
-
-
-def test_submitting_and_waiting_makes_one_refund_and_parks_the_latest_token(
-    fake: FakePorts,
-) -> None:
-    fake.orders.add(placed(), paid())
-    prepared = prepare(fake, "r1", amount=1000)
-    for token in ("tok-1", "tok-2"):  # Step Functions retries the state
-        submitted = submit(fake, prepared, token)
-    assert len(fake.payments.of("re")) == 1
-    assert fake.records.waits[("acme", "o-1", f"refund:{submitted.gateway_refund_id}")] == "tok-2"
-    assert fake.workflows.resumed == []
-
-
-def test_a_refund_the_gateway_confirmed_already_resumes_at_once(fake: FakePorts) -> None:
-    fake.orders.add(placed(), paid())
-    prepared = prepare(fake, "r1", amount=1000)
-    confirmed = ChargeRefunded(
-        tenant="acme",
-        source=Source.STRIPE,
-        source_event_id="evt-refunded",
-        occurred_at=T0 + timedelta(minutes=5),
-        order_id="o-1",
-        payment_id="pi_1",
-        charge_id="ch-pi_1",
-        amount_refunded=eur(1000),
-        # FakePayments names its first call's refund ``re_1``.
-        refunds=(Refund(refund_id="re_1", amount=eur(1000), status="succeeded"),),
-    )
-    fake.orders.add(confirmed)
-    assert submit(fake, prepared, "tok").gateway_refund_id == "re_1"
-    assert fake.workflows.resumed == [("tok", {"confirmed": "re_1"})]
-
-
-def test_a_wait_that_fails_after_the_gateway_took_the_refund_is_not_a_refusal(
-    fake: FakePorts,
-) -> None:
-    fake.orders.add(placed(), paid())
-    prepared = prepare(fake, "r1", amount=1000)
-
-    def broken(tenant: str, order_id: str, wait: str, token: str) -> None:
-        raise ConnectionError("table unreachable")
-
-    fake.records.put_wait = broken  # type: ignore[method-assign]
-    with pytest.raises(refunds.ConfirmationNotAwaited, match="re_1: table unreachable"):
-        submit(fake, prepared, "tok")
-    assert fake.refunds.requests("acme", "o-1")[0]["status"] == "submitted"
-
-
-def test_a_submit_without_a_token_only_submits(fake: FakePorts) -> None:
-    """Executions started before the two were one state submit, then wait in a state."""
-    fake.orders.add(placed(), paid())
-    prepared = prepare(fake, "r1", amount=1000)
-    submit(fake, prepared, None)
-    assert len(fake.payments.of("re")) == 1
-    assert fake.records.waits == {}

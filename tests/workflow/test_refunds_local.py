@@ -250,12 +250,11 @@ def test_gateway_500_twice_then_success_makes_exactly_one_refund(
     assert len(refunds) == 1 and refunds[0].amount == 1000
 
 
-def test_a_gateway_failing_past_the_clients_retries_is_retried_by_the_state_once_refunded(
+def test_a_gateway_failing_past_the_clients_retries_is_retried_by_the_submit_state_once(
     local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
 ) -> None:
-    """Submitting and awaiting the confirmation are one state (issue 17): the state's retry on
-    GatewayRetryable runs the step again (the Stripe client's own three retries spent), and
-    the idempotency key still makes one refund."""
+    """The submit state's retry on GatewayRetryable runs the step again once the Stripe
+    client's own three retries are spent, and the idempotency key still makes one refund."""
     make_tenant(local_stack, tmp_path, "refund-flakier")
     intent = paid_order(local_stack, sandbox, "refund-flakier", "o-1")
     # Four answers fail the first attempt (the client tries four times), two more the second.

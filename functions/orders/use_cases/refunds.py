@@ -28,22 +28,7 @@ from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.refund_causes import refund_reason
 
-__all__ = [
-    "ConfirmationNotAwaited",
-    "NotRefundable",
-    "complete",
-    "fail",
-    "prepare",
-    "submit",
-    "unconfirmed",
-    "wait",
-]
-
-
-class ConfirmationNotAwaited(Exception):
-    """The gateway took the refund but its confirmation could not be awaited: the execution
-    fails as it did when waiting was a state of its own, with the reservation kept (never
-    read as the gateway's refusal, which would give the reservation back)."""
+__all__ = ["NotRefundable", "complete", "fail", "prepare", "submit", "unconfirmed", "wait"]
 
 
 def prepare(ports: Ports, step: c.PrepareInput) -> c.Prepared:
@@ -120,15 +105,7 @@ def submit(ports: Ports, step: c.SubmitInput) -> c.Submitted:
         gateway_refund_id=refund["id"],
         gateway_reason=reason or "none",
     )
-    submitted = c.Submitted(gateway_refund_id=refund["id"], status=refund.get("status"))
-    if step.task_token is not None:
-        # Submitted and waiting in one state: a retry submits again under the same idempotency
-        # key (the same refund) and parks its own token.
-        try:
-            _park(ports, step.tenant, step.order_id, submitted, step.task_token)
-        except Exception as failure:
-            raise ConfirmationNotAwaited(f"refund {refund['id']}: {failure}") from failure
-    return submitted
+    return c.Submitted(gateway_refund_id=refund["id"], status=refund.get("status"))
 
 
 def refund_confirmed(state: OrderState, gateway_refund_id: str) -> bool:
@@ -140,16 +117,11 @@ def refund_confirmed(state: OrderState, gateway_refund_id: str) -> bool:
 
 
 def wait(ports: Ports, step: c.RefundWaitInput) -> dict[str, Any]:
-    """Executions started before submitting and waiting were one state wait here."""
-    _park(ports, step.tenant, step.order_id, step.submitted, step.task_token)
-    return {"waiting": step.submitted.gateway_refund_id}
-
-
-def _park(ports: Ports, tenant: str, order_id: str, submitted: c.Submitted, token: str) -> None:
-    """Wait for the gateway's confirmation; resumed at once if it came already."""
-    ports.records.put_wait(tenant, order_id, f"refund:{submitted.gateway_refund_id}", token)
-    state, _ = ports.orders.load(tenant, order_id)
-    resume_refund_waits(ports, tenant, order_id, state)
+    gateway_id = step.submitted.gateway_refund_id
+    ports.records.put_wait(step.tenant, step.order_id, f"refund:{gateway_id}", step.task_token)
+    state, _ = ports.orders.load(step.tenant, step.order_id)
+    resume_refund_waits(ports, step.tenant, step.order_id, state)
+    return {"waiting": gateway_id}
 
 
 def resume_refund_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> None:
