@@ -77,6 +77,9 @@ def main() -> None:
         by_function[_short(function)] += units
     for target, units in by_target.most_common():
         print(f"    {target:28} {units / orders:8.1f}")
+    print("  write units by item written (sort key's first part; table and indexes):")
+    for kind, units in counts.write_units_by_item.most_common(12):
+        print(f"    {kind:28} {units / orders:8.1f}")
     print("  write units by function:")
     for function, units in by_function.most_common():
         print(f"    {function or '(outside a function)':28} {units / orders:8.1f}")
@@ -102,6 +105,8 @@ def main() -> None:
     print(
         f"  stored in the table (items and indexes, with overhead) {stored / orders / 1024:.1f} KB"
     )
+    for kind, size in readings.stored_by_item.most_common(10):
+        print(f"    {kind:28} {size / orders / 1024:8.1f} KB")
 
     report = {
         "orders": orders,

@@ -192,12 +192,17 @@ class HttpFrontDoor:
                     except Exception as exc:  # the front door answers, whatever broke behind it
                         print(f"local HTTP error: {exc!r}", flush=True)
                         status, headers, body = _json(502, {"message": "Bad Gateway"})
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The caller stopped waiting (a sender's timeout on a busy machine): it
+                    # retries as a real one would; what was stored stays stored.
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -94,6 +94,12 @@ class Index(NamedTuple):
     name: str
     partition_key: str
     sort_key: str
+    # The attributes besides the keys its readers take from a query (DynamoDB's INCLUDE
+    # projection). Never an order's aggregate or a raw webhook's body: they are most of what is
+    # written and stored, the order's is rewritten with every event, and each index that
+    # projected them would write and store them again. A reader that needs one reads the item
+    # by key (``shared.order_store.states_found``).
+    projected: tuple[str, ...] = ()
 
 
 class TableDefinition(NamedTuple):
@@ -107,8 +113,28 @@ TABLE = TableDefinition(
     partition_key="PK",
     sort_key="SK",
     indexes=(
-        Index("ByCustomer", "GSI1PK", "GSI1SK"),
-        Index("ByStatus", "GSI2PK", "GSI2SK"),
+        # dispute cases by month; lookup entries and orders give their order's id
+        Index("ByCustomer", "GSI1PK", "GSI1SK", ("case", "order_id")),
+        Index(
+            "ByStatus",
+            "GSI2PK",
+            "GSI2SK",
+            (
+                "body",  # vendors, held lines, payout cycles (their JSON)
+                "break",  # reconciliation breaks
+                "case",  # dispute and query cases
+                "claim",  # open carrier claims
+                "currency",  # ledger entries
+                "entries",
+                "event_type",  # raw webhooks, counted by type and status
+                "order_id",  # orders, lifecycle stages, claims
+                "record",  # bank files received
+                "settings",  # tenants
+                "state",  # gateway payouts (an order's aggregate is packed: state_z)
+                "status",
+                "updated_at",  # how long an order has been in its stage
+            ),
+        ),
         Index("ByGatewayRef", "GSI3PK", "GSI3SK"),
     ),
     ttl_attribute="expires_at",

@@ -124,6 +124,26 @@ class LifecycleStore:
         old = answer.get("Attributes")
         return old["token"]["S"] if old else None
 
+    def waiting(self, tenant: str, order_id: str) -> set[str]:
+        """The waits whose tokens are parked now: one consistent read of the order's ``WAIT#``
+        items, so an event redeems only what is there (a delete of an absent item is billed a
+        write unit all the same)."""
+        pages = (
+            aws.client("dynamodb")
+            .get_paginator("query")
+            .paginate(
+                TableName=self.table_name,
+                ConsistentRead=True,
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :w)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": order_pk(tenant, order_id)},
+                    ":w": {"S": "WAIT#"},
+                },
+                ProjectionExpression="SK",
+            )
+        )
+        return {i["SK"]["S"].removeprefix("WAIT#") for page in pages for i in page["Items"]}
+
     def _claim_item(self, tenant: str, order_id: str, claim: dict[str, Any]) -> dict[str, Any]:
         item: dict[str, Any] = {
             "PK": {"S": order_pk(tenant, order_id)},

@@ -53,6 +53,38 @@ def order_state_of(item: dict[str, Any]) -> OrderState:
     return OrderState.model_validate_json(data)
 
 
+# What an index query of orders asks for: the keys, to read the aggregate by.
+ORDER_KEYS_PROJECTION = "PK, SK"
+
+
+def states_found(table_name: str, found: Iterable[dict[str, Any]]) -> Iterator[OrderState]:
+    """The aggregates of the order items an index query ``found``, read from the table by key,
+    in the order found (a page at a time). The indexes keep the keys and a few small
+    attributes, not the aggregate (``shared.keys.Index.projected``); items found that are not
+    orders (a lookup entry, a stage) are skipped, and so is an order gone meanwhile."""
+    page: list[dict[str, Any]] = []
+    for item in found:
+        if item.get("SK", {}).get("S") == keys.ORDER_SK:
+            page.append({"PK": item["PK"], "SK": item["SK"]})
+            if len(page) == 100:
+                yield from _states_of(table_name, page)
+                page = []
+    yield from _states_of(table_name, page)
+
+
+def _states_of(table_name: str, wanted: list[dict[str, Any]]) -> Iterator[OrderState]:
+    if not wanted:
+        return
+    read = {
+        item["PK"]["S"]: item
+        for item in aws.batch_get(table_name, wanted, f"PK, {STATE_PROJECTION}", STATE_NAMES)
+    }
+    for key in wanted:
+        item = read.get(key["PK"]["S"])
+        if item is not None:
+            yield order_state_of(item)
+
+
 @dataclass(frozen=True)
 class _Cached:
     state: OrderState
@@ -254,16 +286,6 @@ class OrderStore:
         for item in self._query(order_pk(tenant, order_id), "TL#"):
             entries.append({k: next(iter(v.values())) for k, v in item.items()})
         return entries
-
-    def by_status(self, tenant: str, status: str) -> Iterator[dict[str, Any]]:
-        paginator = self._ddb.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.table_name,
-            IndexName="ByStatus",
-            KeyConditionExpression="GSI2PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": keys.status_index(tenant, status)}},
-        ):
-            yield from page["Items"]
 
     # -- references and parked events ----------------------------------------------------------
 

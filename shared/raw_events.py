@@ -196,6 +196,11 @@ class RawEventStore:
                 ":pk": {"S": keys.raw_index(tenant, source)},
                 ":since": {"S": since},
             },
+            ProjectionExpression="PK, SK",
         ):
-            for item in page["Items"]:
-                yield RawEvent.from_item(item)
+            # The index keeps no bodies (``keys.Index.projected``): read the page's items whole.
+            wanted = [{"PK": i["PK"], "SK": i["SK"]} for i in page["Items"]]
+            read = {i["PK"]["S"]: i for i in aws.batch_get(self.table_name, wanted)}
+            for key in wanted:
+                if key["PK"]["S"] in read:
+                    yield RawEvent.from_item(read[key["PK"]["S"]])

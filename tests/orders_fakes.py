@@ -75,6 +75,9 @@ class FakeRecords:
     def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None:
         return self.waits.pop((tenant, order_id, str(wait)), None)
 
+    def waiting(self, tenant: str, order_id: str) -> set[str]:
+        return {w for (t, o, w) in self.waits if (t, o) == (tenant, order_id)}
+
     def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> bool:
         key = (tenant, order_id, claim["tracking_code"])
         if key in self.claim_records:

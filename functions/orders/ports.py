@@ -50,6 +50,10 @@ class LifecycleRecords(Protocol):
 
     def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None: ...
 
+    def waiting(self, tenant: str, order_id: str) -> set[str]:
+        """The waits whose tokens are parked now (read consistently)."""
+        ...
+
     def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> bool:
         """Once per parcel: False when the parcel has a claim already."""
         ...

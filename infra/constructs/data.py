@@ -60,5 +60,8 @@ class DataStore(Construct):
                 sort_key=dynamodb.Attribute(
                     name=index.sort_key, type=dynamodb.AttributeType.STRING
                 ),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType.INCLUDE
+                if index.projected
+                else dynamodb.ProjectionType.KEYS_ONLY,
+                non_key_attributes=list(index.projected) or None,
             )

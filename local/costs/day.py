@@ -36,6 +36,8 @@ class DayReadings:
     transitions: Counter[str] = field(default_factory=Counter)
     stored_table: list[Stored] = field(default_factory=list)
     stored_s3: list[Stored] = field(default_factory=list)
+    # Bytes in the table (items, their index copies and overhead) by the sort key's first part.
+    stored_by_item: Counter[str] = field(default_factory=Counter)
     kms_keys: int = 0
     alarms: int = 0
     log_retention_days: int = 30
@@ -88,7 +90,7 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
                 readings.executions[name] += 1
                 readings.transitions[name] += _transitions(sfn, execution["executionArn"])
     now = SYSTEM_CLOCK.now().timestamp()  # TTLs are epoch seconds from the stores' clock
-    table_items, orders = _table(stack, outputs["TableName"], now)
+    table_items, orders = _table(stack, outputs["TableName"], now, readings.stored_by_item)
     readings.stored_table = table_items
     readings.orders = orders
     readings.stored_s3 = _buckets(
@@ -129,7 +131,7 @@ def _transitions(sfn: Any, execution_arn: str) -> int:
     return entered + retried
 
 
-def _table(stack: Any, table: str, now: float) -> tuple[list[Stored], int]:
+def _table(stack: Any, table: str, now: float, by_item: Counter[str]) -> tuple[list[Stored], int]:
     ddb = stack.client("dynamodb")
     description = ddb.describe_table(TableName=table)["Table"]
     table_keys = tuple(k["AttributeName"] for k in description["KeySchema"])
@@ -154,6 +156,7 @@ def _table(stack: Any, table: str, now: float) -> tuple[list[Stored], int]:
             for index in indexes:
                 if index.holds(item):
                     size += item_size(index.project(item)) + ITEM_OVERHEAD_BYTES
+            by_item[str(item.get("SK", {}).get("S", "")).split("#", 1)[0] or "?"] += size
             stored.append(Stored("dynamodb_storage_gb_month", size, kept))
             stored.append(Stored("dynamodb_pitr_gb_month", size, kept))
     return stored, orders

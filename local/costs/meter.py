@@ -38,6 +38,9 @@ class Counts:
     # (function, "table" or the index name): the function is the one the local runtime was
     # running when the write arrived (it runs one at a time), "" for writes from outside one.
     write_units: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # The same units by what was written: the item's sort key up to its first "#" (ORDER, TL,
+    # WAIT, RAW …), table and indexes together — which records the bill goes to.
+    write_units_by_item: Counter[str] = field(default_factory=Counter)
     read_units: float = 0.0
     invocations: Counter[str] = field(default_factory=Counter)
     gb_seconds: Counter[str] = field(default_factory=Counter)
@@ -51,6 +54,7 @@ class Counts:
         return Counts(
             requests=self.requests - earlier.requests,
             write_units=self.write_units - earlier.write_units,
+            write_units_by_item=self.write_units_by_item - earlier.write_units_by_item,
             read_units=self.read_units - earlier.read_units,
             invocations=self.invocations - earlier.invocations,
             gb_seconds=self.gb_seconds - earlier.gb_seconds,
@@ -87,6 +91,7 @@ class Meter:
             return Counts(
                 requests=Counter(self.counts.requests),
                 write_units=Counter(self.counts.write_units),
+                write_units_by_item=Counter(self.counts.write_units_by_item),
                 read_units=self.counts.read_units,
                 invocations=Counter(self.counts.invocations),
                 gb_seconds=Counter(self.counts.gb_seconds),
@@ -127,6 +132,7 @@ class Meter:
                                 meter.counts.write_units[(function, "table")] += cost.table
                                 for index, units in cost.indexes.items():
                                     meter.counts.write_units[(function, index)] += units
+                                meter.counts.write_units_by_item[_item_kind(key)] += cost.total
 
             setattr(DynamoHandler, name, metered)
             self._undo.append(functools.partial(setattr, DynamoHandler, name, original))
@@ -218,6 +224,11 @@ class Meter:
     def uninstall(self) -> None:
         while self._undo:
             self._undo.pop()()
+
+
+def _item_kind(key: dict[str, Any]) -> str:
+    sort_key = key.get("SK", {}).get("S", "")
+    return str(sort_key).split("#", 1)[0] or "?"
 
 
 def _writes_of(operation: str, body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], bool]]:

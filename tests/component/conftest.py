@@ -47,7 +47,11 @@ def create_table(client: Any, name: str = TABLE) -> None:
         GlobalSecondaryIndexes=[
             {
                 "IndexName": index.name,
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": (
+                    {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
+                    if index.projected
+                    else {"ProjectionType": "KEYS_ONLY"}
+                ),
                 "KeySchema": [
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},

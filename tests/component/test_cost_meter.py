@@ -26,7 +26,7 @@ def meter(aws_env: dict[str, Any]) -> Iterator[Meter]:
 def test_writes_and_reads_are_counted_as_dynamodb_bills_them(meter: Meter) -> None:
     ddb = aws.client("dynamodb")
     blob = {"S": "x" * 1500}
-    # 2 units on the table, 2 on ByStatus (its keys are there, everything projected)
+    # 2 units on the table, 2 on ByStatus (its keys are there, "body" is projected)
     ddb.put_item(
         TableName=TABLE,
         Item={
@@ -34,14 +34,25 @@ def test_writes_and_reads_are_counted_as_dynamodb_bills_them(meter: Meter) -> No
             "SK": {"S": "1"},
             "GSI2PK": {"S": "s"},
             "GSI2SK": {"S": "1"},
-            "b": blob,
+            "body": blob,
+        },
+    )
+    # 2 units on the table, 1 on ByStatus: the index keeps the keys, not the aggregate
+    ddb.put_item(
+        TableName=TABLE,
+        Item={
+            "PK": {"S": "T#a"},
+            "SK": {"S": "2"},
+            "GSI2PK": {"S": "s"},
+            "GSI2SK": {"S": "2"},
+            "state_z": {"B": b"x" * 1500},
         },
     )
     # the larger image (2 units); ByStatus rewritten with the smaller projection (2 units)
     ddb.update_item(
         TableName=TABLE,
         Key={"PK": {"S": "T#a"}, "SK": {"S": "1"}},
-        UpdateExpression="REMOVE b",
+        UpdateExpression="REMOVE body",
     )
     # a failed condition still costs the table its unit
     with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
@@ -60,8 +71,8 @@ def test_writes_and_reads_are_counted_as_dynamodb_bills_them(meter: Meter) -> No
     ddb.get_item(TableName=TABLE, Key={"PK": {"S": "T#a"}, "SK": {"S": "1"}})
 
     counts = meter.snapshot()
-    assert counts.write_units[("", "table")] == 2 + 2 + 1 + 2 * 2
-    assert counts.write_units[("", "ByStatus")] == 2 + 2
+    assert counts.write_units[("", "table")] == 2 + 2 + 2 + 1 + 2 * 2
+    assert counts.write_units[("", "ByStatus")] == 2 + 1 + 2
     assert counts.read_units == 0.5
-    assert counts.requests[("dynamodb", "PutItem")] == 2
+    assert counts.requests[("dynamodb", "PutItem")] == 3
     assert counts.requests[("dynamodb", "TransactWriteItems")] == 1

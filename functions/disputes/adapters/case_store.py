@@ -15,7 +15,7 @@ from functions.disputes.domain.evidence import SentEmail
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import OrderState, OrderStatus
-from shared.order_store import STATE_NAMES, STATE_PROJECTION, OrderStore, order_state_of
+from shared.order_store import ORDER_KEYS_PROJECTION, OrderStore, states_found
 from shared.retention import Retention, table_retention
 
 
@@ -164,18 +164,14 @@ class CustomerOrders:
         self.table_name = table_name
 
     def of_customer(self, tenant: str, email: str) -> Iterator[OrderState]:
-        paginator = aws.client("dynamodb").get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.table_name,
+        found = _query(
+            self.table_name,
             IndexName=keys.BY_CUSTOMER,
             KeyConditionExpression="GSI1PK = :pk",
             ExpressionAttributeValues={":pk": {"S": keys.customer_index(tenant, email)}},
-        ):
-            for item in page["Items"]:
-                if item.get("SK", {}).get("S") == keys.ORDER_SK and (
-                    "state" in item or "state_z" in item
-                ):
-                    yield order_state_of(item)
+            ProjectionExpression=ORDER_KEYS_PROJECTION,
+        )
+        yield from states_found(self.table_name, found)
 
 
 class TableRatioCounts:
@@ -216,7 +212,7 @@ class TableRatioCounts:
         )
         counts: dict[str, int] = {}
         for status in OrderStatus:
-            for item in _query(
+            found = _query(
                 self.table_name,
                 IndexName=keys.BY_STATUS,
                 KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :a AND :b",
@@ -225,10 +221,9 @@ class TableRatioCounts:
                     ":a": {"S": (start - timedelta(days=10)).isoformat()},
                     ":b": {"S": end.isoformat() + "#~"},
                 },
-                ProjectionExpression=STATE_PROJECTION,
-                ExpressionAttributeNames=STATE_NAMES,
-            ):
-                state = order_state_of(item)
+                ProjectionExpression=ORDER_KEYS_PROJECTION,
+            )
+            for state in states_found(self.table_name, found):
                 for payment in state.payments.values():
                     at = payment.succeeded_at
                     if at is None or not start <= at < end or payment.card is None:

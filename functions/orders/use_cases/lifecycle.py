@@ -172,10 +172,15 @@ def take_pending_decision(ports: Ports, tenant: str, order_id: str) -> bool:
 
 
 def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> list[str]:
-    """After an event changed the order: redeem the waits it satisfies."""
+    """After an event changed the order: redeem the waits it satisfies. Only the waits parked
+    now are tried: the event was committed before this read, and a wait parks its token before
+    it reads the order, so one of the two sees the other."""
     resumed = []
     claims: dict[str, dict[str, Any]] | None = None
+    parked = ports.records.waiting(tenant, order_id)
     for wait in c.WaitKind:
+        if str(wait) not in parked:
+            continue
         if wait == c.WaitKind.DELIVERY and state.parcels():
             claims = {k["tracking_code"]: k for k in ports.records.claims(tenant, order_id)}
         outcome = wait_outcome(state, wait, claims)

@@ -61,7 +61,8 @@ def cancel_order(
     ports.records.set_stage(tenant, order_id, c.Stage.CANCELLED, reason)
     # The stopped lifecycle leaves its waits behind: a late approve link or carrier scan must
     # find nothing to resume.
-    for wait in ("review", *c.WaitKind):
+    lifecycle_waits = {"review", *map(str, c.WaitKind)}
+    for wait in ports.records.waiting(tenant, order_id) & lifecycle_waits:
         ports.records.take_wait(tenant, order_id, wait)
     due = amount_due(state)
     settings = ports.tenants.get(tenant)

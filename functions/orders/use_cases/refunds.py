@@ -125,14 +125,23 @@ def wait(ports: Ports, step: c.RefundWaitInput) -> dict[str, Any]:
 
 
 def resume_refund_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> None:
-    """After a charge.refunded was applied: resume the workflows it confirms."""
-    for payment in state.payments.values():
-        for refund_id, facts in payment.refunds.items():
-            if facts.status.value != "succeeded":
-                continue
-            token = ports.records.take_wait(tenant, order_id, f"refund:{refund_id}")
-            if token:
-                ports.workflows.resume(token, {"confirmed": refund_id})
+    """After a charge.refunded was applied: resume the workflows it confirms (those parked
+    now; see ``lifecycle.resume_waits`` for why one read of them is enough)."""
+    succeeded = [
+        refund_id
+        for payment in state.payments.values()
+        for refund_id, facts in payment.refunds.items()
+        if facts.status.value == "succeeded"
+    ]
+    if not succeeded:
+        return
+    parked = ports.records.waiting(tenant, order_id)
+    for refund_id in succeeded:
+        if f"refund:{refund_id}" not in parked:
+            continue
+        token = ports.records.take_wait(tenant, order_id, f"refund:{refund_id}")
+        if token:
+            ports.workflows.resume(token, {"confirmed": refund_id})
 
 
 def _request(ports: Ports, step: c.RefundStep) -> dict[str, Any]:

@@ -42,7 +42,14 @@ from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.order_aggregate import ORDER_STATUSES, OrderState
 from shared.order_changes import OrderChanges, utc_days
-from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_pk, order_state_of
+from shared.order_store import (
+    ORDER_KEYS_PROJECTION,
+    STATE_NAMES,
+    STATE_PROJECTION,
+    order_pk,
+    order_state_of,
+    states_found,
+)
 from shared.settlements import BalanceTransaction, PayoutState
 
 
@@ -84,14 +91,13 @@ class DayLoader:
                     ":a": {"S": start.isoformat()},
                     ":b": {"S": (end - timedelta(microseconds=1)).isoformat() + "#~"},
                 }
-            for item in self._query(
+            found = self._query(
                 IndexName="ByStatus",
                 KeyConditionExpression=condition,
                 ExpressionAttributeValues=values,
-                ProjectionExpression=STATE_PROJECTION,
-                ExpressionAttributeNames=STATE_NAMES,
-            ):
-                yield order_state_of(item)
+                ProjectionExpression=ORDER_KEYS_PROJECTION,
+            )
+            yield from states_found(self.table_name, found)
 
     def _states_by_id(self, tenant: str, order_ids: Iterable[str]) -> Iterator[OrderState]:
         wanted = [{"PK": {"S": order_pk(tenant, o)}, "SK": {"S": "ORDER"}} for o in order_ids]

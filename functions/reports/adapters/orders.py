@@ -14,7 +14,13 @@ from functions.reports.domain.tally import OrderView
 from shared import aws, keys
 from shared.order_aggregate import OrderState
 from shared.order_changes import OrderChanges, utc_days
-from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_state_of
+from shared.order_store import (
+    ORDER_KEYS_PROJECTION,
+    STATE_NAMES,
+    STATE_PROJECTION,
+    order_state_of,
+    states_found,
+)
 
 # Orders read per batch: 50 orders are 100 keys, one BatchGetItem.
 _BATCH = 50
@@ -84,18 +90,18 @@ class DynamoOrderReader:
         ]
 
     def of_customer(self, tenant: str, email: str) -> list[OrderState]:
-        paginator = aws.client("dynamodb").get_paginator("query")
-        states = []
-        for page in paginator.paginate(
-            TableName=self.table_name,
-            IndexName=keys.BY_CUSTOMER,
-            KeyConditionExpression="GSI1PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": keys.customer_index(tenant, email)}},
-            ProjectionExpression=STATE_PROJECTION,
-            ExpressionAttributeNames=STATE_NAMES,
-        ):
-            states += [order_state_of(item) for item in page["Items"]]
-        return states
+        pages = (
+            aws.client("dynamodb")
+            .get_paginator("query")
+            .paginate(
+                TableName=self.table_name,
+                IndexName=keys.BY_CUSTOMER,
+                KeyConditionExpression="GSI1PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": keys.customer_index(tenant, email)}},
+                ProjectionExpression=ORDER_KEYS_PROJECTION,
+            )
+        )
+        return list(states_found(self.table_name, (i for page in pages for i in page["Items"])))
 
     def order(self, tenant: str, order_id: str) -> OrderState | None:
         item = (

@@ -11,7 +11,7 @@ from typing import Any
 from functions.risk.domain.backtest import LabeledOrder, StoredOrder, label_all
 from shared import aws, keys
 from shared.order_aggregate import ORDER_STATUSES, OrderState
-from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_pk, order_state_of
+from shared.order_store import ORDER_KEYS_PROJECTION, order_pk, states_found
 
 
 class StoredOrders:
@@ -23,16 +23,16 @@ class StoredOrders:
     def _orders(self, tenant: str) -> Iterator[OrderState]:
         paginator = aws.client("dynamodb").get_paginator("query")
         for status in ORDER_STATUSES:
-            for page in paginator.paginate(
+            pages = paginator.paginate(
                 TableName=self.table_name,
                 IndexName="ByStatus",
                 KeyConditionExpression="GSI2PK = :pk",
                 ExpressionAttributeValues={":pk": {"S": keys.status_index(tenant, status)}},
-                ProjectionExpression=STATE_PROJECTION,
-                ExpressionAttributeNames=STATE_NAMES,
-            ):
-                for item in page["Items"]:
-                    yield order_state_of(item)
+                ProjectionExpression=ORDER_KEYS_PROJECTION,
+            )
+            yield from states_found(
+                self.table_name, (item for page in pages for item in page["Items"])
+            )
 
     def _lifecycle(
         self, tenant: str, order_ids: list[str]

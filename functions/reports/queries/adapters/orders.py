@@ -12,7 +12,13 @@ from shared import aws, keys
 from shared.order_aggregate import OrderState
 from shared.order_changes import OrderChanges
 from shared.order_lookup import LookupKind
-from shared.order_store import STATE_NAMES, STATE_PROJECTION, order_state_of
+from shared.order_store import (
+    ORDER_KEYS_PROJECTION,
+    STATE_NAMES,
+    STATE_PROJECTION,
+    order_state_of,
+    states_found,
+)
 
 
 def _at(sort_key: str) -> datetime | None:
@@ -56,12 +62,17 @@ class TableOrderIndex:
             ExpressionAttributeValues=values,
             ScanIndexForward=False,
             Limit=limit + 1,  # one more than shown tells whether there are more
+            ProjectionExpression=f"{ORDER_KEYS_PROJECTION}, order_id, GSI1SK",
         )
         items = answer.get("Items", [])
+        # A customer's index entries are the orders themselves; a lookup entry's hit is loaded
+        # by the caller as before.
+        states = {s.order_id: s for s in states_found(self.table_name, items[:limit])}
         hits = []
         for item in items[:limit]:
-            state = order_state_of(item) if "state" in item or "state_z" in item else None
-            hits.append(OrderHit(item["order_id"]["S"], _at(item["GSI1SK"]["S"]), state))
+            order_id = item["order_id"]["S"]
+            state = states.get(order_id) if item["SK"]["S"] == keys.ORDER_SK else None
+            hits.append(OrderHit(order_id, _at(item["GSI1SK"]["S"]), state))
         return hits, len(items) > limit
 
     def load(self, tenant: str, order_id: str) -> OrderState | None:
