@@ -547,11 +547,16 @@ def _final_state(sfn: Any, execution: dict[str, Any]) -> str:
         if any(e["type"] in ("ExecutionAborted", "ExecutionFailed") for e in history):
             # A stopped lifecycle: the shop or an operator cancelled the order.
             return "Cancelled by shop/operator"
-    history = sfn.get_execution_history(
-        executionArn=execution["executionArn"], reverseOrder=True, maxResults=25
-    )["events"]
-    for event in history:
-        if event["type"] == "SucceedStateEntered":
+    if execution["status"] != "SUCCEEDED":
+        return str(execution["status"])
+    pages = sfn.get_paginator("get_execution_history")
+    events = [
+        e for page in pages.paginate(executionArn=execution["executionArn"]) for e in page["events"]
+    ]
+    # Its end state: the step that ended it (ReleaseFunds, a cancel) or a Succeed state. Newest
+    # first by id: moto answers oldest first whatever reverseOrder says.
+    for event in sorted(events, key=lambda e: int(e["id"]), reverse=True):
+        if event["type"].endswith("StateEntered"):
             return str(event["stateEnteredEventDetails"]["name"])
     return str(execution["status"])
 

@@ -141,10 +141,21 @@ class DecideInput(OrderStep):
     by: str = "operator"
 
 
+# The stages a step records just before it parks its token (``WaitInput.stage``).
+StageBeforeWait = Literal[
+    Stage.CONFIRMED, Stage.NOT_DISPATCHED, Stage.SHIPPED, Stage.DELIVERY_PROBLEM
+]
+
+
 class WaitInput(OrderStep):
     action: Literal[LifecycleAction.WAIT]
     wait: WaitKind
     task_token: str
+    # The stage the order reaches as it starts waiting (its e-mail or alert, as ``StageInput``
+    # does): recording it and parking the token is one state, not two. A wait that only goes
+    # on waiting (the delivery wait after a parcel moved) names none, so nothing is redone.
+    stage: StageBeforeWait | None = None
+    shipment: str | None = None
 
 
 class StageInput(OrderStep):

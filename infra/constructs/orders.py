@@ -91,38 +91,35 @@ class OrderLifecycle(Construct):
             return c.path("$.waits", c.Waits, field)
 
         def cancel(name: str, reason: c.CancelReason) -> sfn.IChainable:
-            return step(name, {"action": c.LifecycleAction.CANCEL, "reason": reason}).next(
-                sfn.Succeed(self, f"{name}Done", comment=f"cancelled: {reason}")
-            )
+            # The cancelling step ends the execution: no Succeed state after it to pay for.
+            return step(name, {"action": c.LifecycleAction.CANCEL, "reason": reason})
 
         screen = step("Screen", {"action": c.LifecycleAction.SCREEN}, c.SCREENING_RESULT)
         review = self._review_hold(step, wait_for, cancel)
-        stage = c.LifecycleAction.STAGE
-        confirm = step("Confirm", {"action": stage, "stage": c.Stage.CONFIRMED})
-        wait_shipment = wait_for(
-            "WaitForShipment",
-            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.SHIPMENT},
+        shipment_wait = {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.SHIPMENT}
+        # Each stage is recorded by the step that then waits for what comes next (one state).
+        confirm = wait_for(
+            "ConfirmAndWaitForShipment",
+            {**shipment_wait, "stage": c.Stage.CONFIRMED},
             waits("dispatch_s"),
             c.SHIPMENT_RESULT,
         )
-        not_dispatched = step("NotDispatched", {"action": stage, "stage": c.Stage.NOT_DISPATCHED})
-        wait_shipment_late = wait_for(
-            "WaitForLateShipment",
-            {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.SHIPMENT},
+        not_dispatched = wait_for(
+            "NotDispatchedAndWaitForShipment",
+            {**shipment_wait, "stage": c.Stage.NOT_DISPATCHED},
             waits("delivery_s"),
             c.SHIPMENT_RESULT,
         )
-        shipped = step("Shipped", {"action": stage, "stage": c.Stage.SHIPPED})
-        not_shipped = sfn.Succeed(self, "NeverShipped", comment="ops were alerted")
-
-        wait_shipment.add_catch(not_dispatched, errors=["States.Timeout"], result_path="$.error")
-        not_dispatched.next(wait_shipment_late)
-        wait_shipment_late.add_catch(not_shipped, errors=["States.Timeout"], result_path="$.error")
-        wait_shipment_late.next(shipped)
-
-        after_screening = (
-            confirm.next(wait_shipment).next(shipped).next(self._delivery(step, wait_for, waits))
+        shipped = self._delivery(step, wait_for, waits)
+        confirm.add_catch(not_dispatched, errors=["States.Timeout"], result_path="$.error")
+        not_dispatched.add_catch(
+            sfn.Succeed(self, "NeverShipped", comment="ops were alerted"),
+            errors=["States.Timeout"],
+            result_path="$.error",
         )
+        confirm.next(shipped)
+        not_dispatched.next(shipped)
+
         capture = step("Capture", {"action": c.LifecycleAction.CAPTURE})
         # The gateway's authorization may arrive after the order: wait for it a little.
         capture.add_retry(
@@ -137,19 +134,18 @@ class OrderLifecycle(Construct):
             result_path="$.error",
         )
         capture.next(confirm)
-        capture_mode_path = c.path("$", c.LifecycleInput, "capture_mode")
-        capture_mode = (
-            sfn.Choice(self, "CaptureMode")
-            .when(
-                sfn.Condition.and_(
-                    sfn.Condition.is_present(capture_mode_path),
-                    sfn.Condition.string_equals(capture_mode_path, "manual"),
-                ),
-                capture,
-            )
-            .otherwise(self._wait_for_payment(wait_for, waits, cancel).next(after_screening))
+        wait_payment = self._wait_for_payment(wait_for, waits, cancel).next(confirm)
+        capture_mode = c.path("$", c.LifecycleInput, "capture_mode")
+        manual_capture = sfn.Condition.and_(
+            sfn.Condition.is_present(capture_mode),
+            sfn.Condition.string_equals(capture_mode, "manual"),
         )
         decision = c.path(c.SCREENING_RESULT, c.ScreenResult, "decision")
+        approved = sfn.Condition.string_equals(
+            c.path(c.REVIEW_RESULT, c.ReviewOutcome, "decision"), c.ReviewDecision.APPROVE
+        )
+        # One Choice after screening and one after the review route by the decision and the
+        # capture mode together (ordered rules): no second Choice for the capture mode.
         definition = screen.next(
             sfn.Choice(self, "RiskDecision")
             .when(
@@ -160,17 +156,13 @@ class OrderLifecycle(Construct):
                 sfn.Condition.string_equals(decision, c.Decision.REVIEW),
                 review.next(
                     sfn.Choice(self, "ReviewDecision")
-                    .when(
-                        sfn.Condition.string_equals(
-                            c.path(c.REVIEW_RESULT, c.ReviewOutcome, "decision"),
-                            c.ReviewDecision.APPROVE,
-                        ),
-                        capture_mode,
-                    )
+                    .when(sfn.Condition.and_(approved, manual_capture), capture)
+                    .when(approved, wait_payment)
                     .otherwise(cancel("CancelRejected", c.CancelReason.REJECTED_IN_REVIEW))
                 ),
             )
-            .otherwise(capture_mode)
+            .when(manual_capture, capture)
+            .otherwise(wait_payment)
         )
 
         self.state_machine = standard_state_machine(
@@ -250,17 +242,25 @@ class OrderLifecycle(Construct):
             "action": c.LifecycleAction.WAIT,
             "wait": c.WaitKind.DELIVERY,
         }
-        wait_delivery = wait_for(
-            "WaitForDelivery", delivery_wait, waits("no_movement_s"), c.DELIVERY_RESULT
+        shipped = wait_for(
+            "ShippedAndWaitForDelivery",
+            {**delivery_wait, "stage": c.Stage.SHIPPED},
+            waits("no_movement_s"),
+            c.DELIVERY_RESULT,
+        )
+        # A parcel moved: the same wait again, without the shipped stage and its e-mail.
+        keep_waiting = wait_for(
+            "KeepWaitingForDelivery", delivery_wait, waits("no_movement_s"), c.DELIVERY_RESULT
         )
         check_movement = step(
             "CheckMovement", {"action": c.LifecycleAction.MOVEMENT}, c.MOVEMENT_RESULT
         )
-        no_movement = step(
-            "NoMovement",
-            {"action": stage, "stage": c.Stage.DELIVERY_PROBLEM, "shipment": "no_movement"},
+        wait_claims = wait_for(
+            "NoMovementAndWaitForClaims",
+            {**delivery_wait, "stage": c.Stage.DELIVERY_PROBLEM, "shipment": "no_movement"},
+            waits("claims_s"),
+            c.DELIVERY_RESULT,
         )
-        wait_claims = wait_for("WaitForClaims", delivery_wait, waits("claims_s"), c.DELIVERY_RESULT)
         problem = step(
             "DeliveryProblem",
             {
@@ -285,8 +285,8 @@ class OrderLifecycle(Construct):
         return_window = sfn.Wait(
             self, "ReturnWindow", time=sfn.WaitTime.seconds_path(waits("return_window_s"))
         )
+        # The release closes the order and ends the execution (no Succeed state after it).
         release = step("ReleaseFunds", {"action": c.LifecycleAction.RELEASE})
-        closed = sfn.Succeed(self, "Closed")
         exception = sfn.Succeed(
             self, "DeliveryException", comment="an operator decides refund or reship"
         )
@@ -297,7 +297,7 @@ class OrderLifecycle(Construct):
                     c.path(c.DELIVERY_RESULT, c.WaitOutcome, "outcome"),
                     c.WaitOutcomeKind.DELIVERED,
                 ),
-                delivered.next(return_window).next(release).next(closed),
+                delivered.next(return_window).next(release),
             )
             .otherwise(
                 problem.next(
@@ -306,26 +306,29 @@ class OrderLifecycle(Construct):
                         sfn.Condition.number_greater_than(
                             c.path(c.PROBLEM_RESULT, c.ProblemResult, "delivered_lines"), 0
                         ),
-                        partly_delivered.next(release_delivered).next(exception),
+                        # An operator decides for the rest after the release, as below.
+                        partly_delivered.next(release_delivered),
                     )
                     .otherwise(exception)
                 )
             )
         )
-        wait_delivery.add_catch(check_movement, errors=["States.Timeout"], result_path="$.error")
+        for wait in (shipped, keep_waiting):
+            wait.add_catch(check_movement, errors=["States.Timeout"], result_path="$.error")
+            wait.next(outcome)
         check_movement.next(
             sfn.Choice(self, "Moved")
             .when(
                 sfn.Condition.boolean_equals(
                     c.path(c.MOVEMENT_RESULT, c.MovementResult, "moved"), True
                 ),
-                wait_delivery,
+                keep_waiting,
             )
-            .otherwise(no_movement.next(wait_claims))
+            .otherwise(wait_claims)
         )
         wait_claims.add_catch(exception, errors=["States.Timeout"], result_path="$.error")
         wait_claims.next(outcome)
-        return wait_delivery.next(outcome)
+        return shipped
 
     def start_refunds(self, state_machine: sfn.IStateMachine) -> None:
         """Cancellations of paid orders start the refund workflow."""

@@ -150,7 +150,7 @@ def test_an_attempt_then_a_delivery_next_day_ends_closed_with_a_delivered_email(
     # The next day the carrier delivers.
     post_scans(local_stack, tenant, parcel, range(attempt + 1, len(parcel.checkpoints)))
     assert finished(local_stack, tenant, order_id)["status"] == "SUCCEEDED"
-    assert final_state(local_stack, tenant, order_id) == "Closed"
+    assert final_state(local_stack, tenant, order_id) == "ReleaseFunds"
     sent = wait_for_mail(local_stack, tenant, order_id, "order_delivered")
     assert {"order_shipped", "delivery_problem", "order_delivered"} <= sent
     assert claims(local_stack, tenant, order_id) == []
@@ -193,7 +193,7 @@ def test_two_parcels_are_delivered_only_when_the_second_arrives(
     assert "order_delivered" not in sent_mail(local_stack, tenant, order_id)
     post_scans(local_stack, tenant, second, range(len(second.checkpoints)))
     assert finished(local_stack, tenant, order_id)["status"] == "SUCCEEDED"
-    assert final_state(local_stack, tenant, order_id) == "Closed"
+    assert final_state(local_stack, tenant, order_id) == "ReleaseFunds"
     wait_for_mail(local_stack, tenant, order_id, "order_delivered")
 
 
@@ -218,7 +218,7 @@ def test_a_lost_parcel_opens_a_claim_and_its_delivery_closes_it_and_the_order(
     assert running(local_stack, tenant, order_id)
     post_scans(local_stack, tenant, parcel, range(lost + 1, len(parcel.checkpoints)))
     assert finished(local_stack, tenant, order_id)["status"] == "SUCCEEDED"
-    assert final_state(local_stack, tenant, order_id) == "Closed"
+    assert final_state(local_stack, tenant, order_id) == "ReleaseFunds"
     (claim,) = claims(local_stack, tenant, order_id)
     assert claim["status"] == "withdrawn"
     assert [h["status"] for h in claim["history"]] == ["filed", "withdrawn"]
@@ -253,7 +253,7 @@ def test_one_parcel_delivered_and_one_lost_pays_the_delivered_lines_only(
     # The carrier rejects the claim: every parcel is settled, one of them not delivered.
     record_claim(orders(local_stack), tenant, order_id, lost.tracking_code, "rejected", by="ops")
     assert finished(local_stack, tenant, order_id)["status"] == "SUCCEEDED"
-    assert final_state(local_stack, tenant, order_id) == "DeliveryException"
+    assert final_state(local_stack, tenant, order_id) == "ReleaseDeliveredFunds"
     assert stage(local_stack, tenant, order_id) == "delivery_problem"
     release = aws.client("dynamodb").get_item(
         TableName=local_stack.deployment.outputs["TableName"],

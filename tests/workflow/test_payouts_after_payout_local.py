@@ -375,7 +375,7 @@ def test_a_delivery_exception_holds_the_lost_lines_until_an_operator_releases_th
     boots_delivered(local_stack, tenant, "1ZBOOTS", "1ZSOCKS")
     carrier_update(local_stack, tenant, "1ZSOCKS", "return_to_sender", 40)
     assert finished(local_stack, tenant, "o-1", timeout_s=60)["status"] == "SUCCEEDED"
-    assert final_state(local_stack, tenant, "o-1") == "DeliveryException"
+    assert final_state(local_stack, tenant, "o-1") == "ReleaseDeliveredFunds"
     assert books(ports, tenant, "v1") == {Book.AVAILABLE: 2700}
     assert books(ports, tenant, "v2") == {Book.PENDING: 1800}
     (hold,) = ports.holds.held(tenant, HoldStatus.OPEN) if ports.holds else []
@@ -423,7 +423,7 @@ def test_a_lost_parcels_paid_claim_credits_its_vendor_and_the_voided_line_is_nev
         recorded = runner.invoke(main, [*claim, *answer, *where])
         assert recorded.exit_code == 0, recorded.output
     assert finished(local_stack, tenant, "o-1", timeout_s=60)["status"] == "SUCCEEDED"
-    assert final_state(local_stack, tenant, "o-1") == "DeliveryException"
+    assert final_state(local_stack, tenant, "o-1") == "ReleaseDeliveredFunds"
     assert books(ports, tenant, "v1") == {Book.AVAILABLE: 2700}
     # The carrier's 15.00 is the socks' vendor's; the socks' sale (18.00) stays held.
     assert books(ports, tenant, "v2") == {Book.PENDING: 1800, Book.AVAILABLE: 1500}

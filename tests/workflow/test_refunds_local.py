@@ -250,6 +250,39 @@ def test_gateway_500_twice_then_success_makes_exactly_one_refund(
     assert len(refunds) == 1 and refunds[0].amount == 1000
 
 
+def test_a_gateway_failing_past_the_clients_retries_is_retried_by_the_submit_state_once(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    """The submit state's retry on GatewayRetryable runs the step again once the Stripe
+    client's own three retries are spent, and the idempotency key still makes one refund."""
+    make_tenant(local_stack, tmp_path, "refund-flakier")
+    intent = paid_order(local_stack, sandbox, "refund-flakier", "o-1")
+    # Four answers fail the first attempt (the client tries four times), two more the second.
+    sandbox.fail_next("/v1/refunds", status=500, times=6, method="POST")
+    request_refund(orders(local_stack), "refund-flakier", "o-1", amount=1000, refund_id="r1")
+    wait_refund_submitted(local_stack, sandbox, "refund-flakier")
+    forward(local_stack, sandbox, "refund-flakier")
+    described = refund_execution(local_stack, "refund-flakier", "o-1", "r1", timeout_s=60)
+    assert described["status"] == "SUCCEEDED", why_it_failed(
+        local_stack, "refund-flakier", "o-1", "r1"
+    )
+    arn = refund_machine(local_stack).replace(":stateMachine:", ":execution:")
+    events = local_stack.client("stepfunctions").get_execution_history(
+        executionArn=f"{arn}:{execution_name('refund-flakier', 'o-1', 'refund', 'r1')}"
+    )["events"]
+    failed = [e for e in events if e["type"] in ("TaskFailed", "LambdaFunctionFailed")]
+    assert failed and all(
+        (e.get("taskFailedEventDetails") or e.get("lambdaFunctionFailedEventDetails") or {}).get(
+            "error"
+        )
+        == "GatewayRetryable"
+        for e in failed
+    )
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    refunds = client.v1.refunds.list(params={"payment_intent": intent}).data
+    assert len(refunds) == 1 and refunds[0].amount == 1000
+
+
 def test_cancelled_before_shipment_stops_the_lifecycle_and_refunds(
     local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
 ) -> None:

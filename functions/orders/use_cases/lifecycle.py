@@ -195,6 +195,21 @@ def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) ->
 
 
 def wait(ports: Ports, step: c.WaitInput) -> dict[str, Any]:
+    """Park the task token until the fact comes (``resume_waits``), after recording the stage
+    the order reaches as it starts waiting, if the state names one. A redelivered invocation
+    records that stage again: its e-mail goes once (``notify``), its alert as a retried
+    ``stage`` step's would."""
+    if step.stage is not None:
+        stage(
+            ports,
+            c.StageInput(
+                tenant=step.tenant,
+                order_id=step.order_id,
+                action=c.LifecycleAction.STAGE,
+                stage=step.stage,
+                shipment=step.shipment,
+            ),
+        )
     ports.records.put_wait(step.tenant, step.order_id, step.wait, step.task_token)
     ports.records.set_stage(step.tenant, step.order_id, f"awaiting_{step.wait}")
     # The fact may have arrived before the lifecycle got here: resume at once.

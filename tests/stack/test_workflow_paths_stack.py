@@ -1,0 +1,206 @@
+"""How many states an order's lifecycle and a refund enter, walked through the synthesized
+definitions: Step Functions bills every state entered, so a state added to the happy path shows
+here (issue 17: the lifecycle's happy path went from 13 states to 9, a refund's from 5 to 4).
+
+The walk evaluates each Choice's rules against what the steps would have written into the
+execution's state, takes a task's ``States.Timeout`` catch where the path says the wait timed
+out, and stops at the end state."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from functions.orders import contracts as c
+
+pytestmark = pytest.mark.stack
+
+
+def definition(template: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The ASL of the one state machine whose logical id starts with ``prefix``."""
+    (machine,) = [
+        r
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and lid.startswith(prefix)
+    ]
+    body = machine["Properties"]["DefinitionString"]
+    parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+    # A reference (a function's Arn) stands inside a JSON string of the definition.
+    text = "".join(p if isinstance(p, str) else "<ref>" for p in parts)
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def _read(data: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    value: Any = data
+    for part in path.removeprefix("$.").split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def _holds(rule: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    if "And" in rule:
+        return all(_holds(r, data) for r in rule["And"])
+    if "Or" in rule:
+        return any(_holds(r, data) for r in rule["Or"])
+    if "Not" in rule:
+        return not _holds(rule["Not"], data)
+    present, value = _read(data, rule["Variable"])
+    if "IsPresent" in rule:
+        return present is rule["IsPresent"]
+    if not present:
+        return False
+    if "StringEquals" in rule:
+        return bool(value == rule["StringEquals"])
+    if "BooleanEquals" in rule:
+        return bool(value is rule["BooleanEquals"])
+    if "NumericGreaterThan" in rule:
+        return bool(value > rule["NumericGreaterThan"])
+    raise AssertionError(f"the walk does not know the rule {rule}")
+
+
+def walk(
+    asl: Mapping[str, Any],
+    data: Mapping[str, Any],
+    timeouts: Sequence[str] = (),
+    results: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> list[str]:
+    """The states an execution enters, in order. ``data`` is what the steps have written by
+    the time a Choice reads it; ``results[name]`` what the state ``name`` writes on each of
+    its visits (a checkpoint's plan, a movement check); ``timeouts`` the waits that time out,
+    in the order they do."""
+    state: dict[str, Any] = json.loads(json.dumps(data))
+    pending = list(timeouts)
+    written = {name: list(values) for name, values in (results or {}).items()}
+    entered: list[str] = []
+    name = asl["StartAt"]
+    while True:
+        assert len(entered) < 100, f"the walk loops: {entered}"
+        entered.append(name)
+        spec = asl["States"][name]
+        if written.get(name):
+            state.update(written[name].pop(0))
+        if spec["Type"] in ("Succeed", "Fail"):
+            return entered
+        if spec["Type"] == "Choice":
+            name = next(
+                (rule["Next"] for rule in spec["Choices"] if _holds(rule, state)),
+                spec.get("Default"),
+            )
+            assert name is not None, f"no rule of {entered[-1]} holds for {state}"
+            continue
+        if pending and pending[0] == name:
+            pending.pop(0)
+            (name,) = [
+                catch["Next"]
+                for catch in spec.get("Catch", [])
+                if "States.Timeout" in catch["ErrorEquals"]
+            ]
+            continue
+        if spec.get("End"):
+            assert not pending, f"the waits {pending} never came: {entered}"
+            return entered
+        name = spec["Next"]
+
+
+HAPPY = {
+    "screening": {"decision": c.Decision.ALLOW},
+    "delivery": {"outcome": c.WaitOutcomeKind.DELIVERED},
+}
+
+
+@pytest.fixture(scope="module")
+def lifecycle(template: dict[str, Any]) -> dict[str, Any]:
+    return definition(template, "OrdersLifecycleStateMachine")
+
+
+@pytest.fixture(scope="module")
+def refund(template: dict[str, Any]) -> dict[str, Any]:
+    return definition(template, "OrdersRefundsStateMachine")
+
+
+def test_the_happy_path_enters_nine_states(lifecycle: dict[str, Any]) -> None:
+    assert walk(lifecycle, HAPPY) == [
+        "Screen",
+        "RiskDecision",
+        "WaitForPayment",
+        "ConfirmAndWaitForShipment",
+        "ShippedAndWaitForDelivery",
+        "DeliveryOutcome",
+        "Delivered",
+        "ReturnWindow",
+        "ReleaseFunds",
+    ]
+
+
+def test_manual_capture_enters_as_many_states_as_automatic(lifecycle: dict[str, Any]) -> None:
+    path = walk(lifecycle, {**HAPPY, "capture_mode": "manual"})
+    assert path[:4] == ["Screen", "RiskDecision", "Capture", "ConfirmAndWaitForShipment"]
+    assert len(path) == 9
+
+
+def test_an_approved_review_adds_only_the_review_states(lifecycle: dict[str, Any]) -> None:
+    path = walk(
+        lifecycle,
+        {
+            **HAPPY,
+            "screening": {"decision": c.Decision.REVIEW},
+            "review_plan": {"expired": False, "next_s": 60},
+            "review": {"decision": c.ReviewDecision.APPROVE, "by": "ops"},
+        },
+    )
+    assert path[:6] == [
+        "Screen",
+        "RiskDecision",
+        "ReviewCheckpoint",
+        "ReviewTimeLeft",
+        "HoldForReview",
+        "ReviewDecision",
+    ]
+    assert path[6:] == walk(lifecycle, HAPPY)[2:]
+
+
+def test_the_steps_that_wait_record_their_stage_and_the_rewaits_do_not(
+    lifecycle: dict[str, Any],
+) -> None:
+    """A wait after a parcel moved, or after the dispatch deadline, must not send the shipped
+    or confirmation e-mail again: only the first wait of each names a stage."""
+    states = lifecycle["States"]
+
+    def staged(name: str) -> str | None:
+        stage: str | None = states[name]["Parameters"]["Payload"].get("stage")
+        return stage
+
+    assert staged("ConfirmAndWaitForShipment") == c.Stage.CONFIRMED
+    assert staged("NotDispatchedAndWaitForShipment") == c.Stage.NOT_DISPATCHED
+    assert staged("ShippedAndWaitForDelivery") == c.Stage.SHIPPED
+    assert staged("KeepWaitingForDelivery") is None
+    moved = walk(
+        lifecycle,
+        HAPPY,
+        timeouts=["ShippedAndWaitForDelivery"],
+        results={"CheckMovement": [{"movement": {"moved": True}}]},
+    )
+    assert moved[4:9] == [
+        "ShippedAndWaitForDelivery",
+        "CheckMovement",
+        "Moved",
+        "KeepWaitingForDelivery",
+        "DeliveryOutcome",
+    ]
+    late = walk(lifecycle, HAPPY, timeouts=["ConfirmAndWaitForShipment"])
+    assert late[3:6] == [
+        "ConfirmAndWaitForShipment",
+        "NotDispatchedAndWaitForShipment",
+        "ShippedAndWaitForDelivery",
+    ]
+
+
+def test_a_refund_enters_four_states(refund: dict[str, Any]) -> None:
+    assert walk(refund, {}) == ["Prepare", "Submit", "AwaitConfirmation", "Complete"]
+    assert walk(refund, {}, timeouts=["AwaitConfirmation"])[-1] == "Unconfirmed"
