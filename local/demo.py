@@ -484,7 +484,9 @@ def _payout_summaries(stack: Any, table: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":pk": {"S": keys.payouts_index("demo")}},
     )["Items"]
     summaries = []
-    for item in items:
+    for found in items:
+        # The index keeps the payout's keys and status, not its fields: read it whole.
+        item = ddb.get_item(TableName=table, Key={"PK": found["PK"], "SK": found["SK"]})["Item"]
         pk = keys.payout_pk("demo", item["payout_id"]["S"])
         summary = ddb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": "SUMMARY"}}).get(
             "Item", {}

@@ -20,6 +20,7 @@ import pytest
 from local.sandboxes.delivery import Deliverer
 from local.sandboxes.scenario import ScenarioConfig, business_day
 from local.sandboxes.stripe_sandbox import StripeSandbox
+from shared import keys
 from shared.order_store import OrderStore
 from tests.e2e.ingestion_passes import in_order_pass
 from tests.e2e.test_ingestion_local import install_scenario_tenant
@@ -39,9 +40,10 @@ def _stored_event_ids(stack: Any, tenant: str) -> set[tuple[str, str]]:
             IndexName="ByStatus",
             KeyConditionExpression="GSI2PK = :pk",
             ExpressionAttributeValues={":pk": {"S": f"T#{tenant}#RAW#{source}"}},
-            ProjectionExpression="event_id",
+            ProjectionExpression="PK",  # the index keeps keys: the event id ends the key
         ):
-            found |= {(source, item["event_id"]["S"]) for item in page["Items"]}
+            prefix = keys.raw_pk(tenant, source, "")
+            found |= {(source, item["PK"]["S"].removeprefix(prefix)) for item in page["Items"]}
     return found
 
 
