@@ -125,6 +125,7 @@ TABLE = TableDefinition(
                 "case",  # dispute and query cases
                 "claim",  # open carrier claims
                 "currency",  # ledger entries
+                "detail",  # why an order is in its stage (cancelled by whom)
                 "entries",
                 "event_type",  # raw webhooks, counted by type and status
                 "order_id",  # orders, lifecycle stages, claims
