@@ -263,6 +263,11 @@ class OrderStore:
         self._put_timeline(tenant, order_id, entry)
 
     def _put_timeline(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
+        # The event as applied, kept for audit: most of the entry, written once per event and
+        # kept as long as the order, so packed like the aggregate when that is smaller.
+        name, value, _ = packed_attribute(
+            "event", json.dumps(entry.event, default=str).encode("utf-8")
+        )
         self._ddb.put_item(
             TableName=self.table_name,
             Item={
@@ -276,7 +281,7 @@ class OrderStore:
                 "event_id": {"S": entry.event_id},
                 "summary": {"S": entry.summary},
                 "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
-                "event": {"S": json.dumps(entry.event, default=str)},
+                name: value,
                 **self.retention.attribute(tenant),
             },
         )
@@ -284,7 +289,11 @@ class OrderStore:
     def timeline(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
         entries = []
         for item in self._query(order_pk(tenant, order_id), "TL#"):
-            entries.append({k: next(iter(v.values())) for k, v in item.items()})
+            event = unpacked(item, "event")
+            entry = {k: next(iter(v.values())) for k, v in item.items() if k != "event_z"}
+            if event is not None:
+                entry["event"] = event.decode("utf-8")
+            entries.append(entry)
         return entries
 
     # -- references and parked events ----------------------------------------------------------
