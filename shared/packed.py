@@ -2,9 +2,10 @@
 
 DynamoDB bills writes per started kilobyte of the whole item (and again for every index that
 projects it) and storage per byte, so the attributes that make items big — a raw webhook's
-body, an order's aggregate and the event each timeline entry keeps — are kept packed from ``PACK_FROM`` bytes: ``<name>_z``, binary,
-instead of ``<name>``, text. Readers take either form (items written before stay readable);
-the stream hands binary values as base64 text, the SDK as bytes.
+body, an order's aggregate and the event each timeline entry keeps — are kept packed from
+``PACK_FROM`` bytes: ``<name>_z``, binary, instead of ``<name>``, text. Readers take either
+form (items written before stay readable); the stream hands binary values as base64 text, the
+SDK as bytes.
 """
 
 from __future__ import annotations
