@@ -72,3 +72,21 @@ def batch_get(
             answer = ddb.batch_get_item(RequestItems={table: request})
             yield from answer["Responses"].get(table, [])
             pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+
+
+def batch_get_in_order(
+    table: str,
+    keys: list[dict[str, Any]],
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """``batch_get`` answered in the order of ``keys`` (as a query found them), keys gone since
+    skipped. A projection must name ``PK`` and ``SK``, by which the answers are matched."""
+    read = {
+        (item["PK"]["S"], item["SK"]["S"]): item
+        for item in batch_get(table, keys, projection, names)
+    }
+    for key in keys:
+        item = read.get((key["PK"]["S"], key["SK"]["S"]))
+        if item is not None:
+            yield item

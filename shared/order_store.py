@@ -73,16 +73,9 @@ def states_found(table_name: str, found: Iterable[dict[str, Any]]) -> Iterator[O
 
 
 def _states_of(table_name: str, wanted: list[dict[str, Any]]) -> Iterator[OrderState]:
-    if not wanted:
-        return
-    read = {
-        item["PK"]["S"]: item
-        for item in aws.batch_get(table_name, wanted, f"PK, {STATE_PROJECTION}", STATE_NAMES)
-    }
-    for key in wanted:
-        item = read.get(key["PK"]["S"])
-        if item is not None:
-            yield order_state_of(item)
+    projection = f"PK, SK, {STATE_PROJECTION}"
+    for item in aws.batch_get_in_order(table_name, wanted, projection, STATE_NAMES):
+        yield order_state_of(item)
 
 
 @dataclass(frozen=True)

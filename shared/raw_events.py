@@ -313,10 +313,8 @@ class RawEventStore:
         ):
             # The index keeps no bodies (``keys.Index.projected``): read the page's items whole.
             wanted = [{"PK": i["PK"], "SK": i["SK"]} for i in page["Items"]]
-            read = {i["PK"]["S"]: i for i in aws.batch_get(self.table_name, wanted)}
-            for key in wanted:
-                if key["PK"]["S"] in read:  # gone since the query: skipped
-                    yield RawEvent.from_item(read[key["PK"]["S"]])
+            for item in aws.batch_get_in_order(self.table_name, wanted):
+                yield RawEvent.from_item(item)
 
     # -- the archive ----------------------------------------------------------------------------
 
