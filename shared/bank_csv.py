@@ -5,8 +5,6 @@ a preset name or a full mapping) and are validated on load, while the reconcilia
 reads statements with it (``functions/reconcile/domain/bank/csv_statements``).
 """
 
-from __future__ import annotations
-
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -67,7 +65,7 @@ class CsvMapping(BaseModel):
             raise ValueError("decimal and thousands separators must differ")
         return self
 
-    def with_account(self, account: str) -> CsvMapping:
+    def with_account(self, account: str) -> "CsvMapping":
         """The same mapping for an export without an account column."""
         return self.model_copy(update={"account": account})
 

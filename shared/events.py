@@ -6,8 +6,6 @@ within an aggregate; never the time we received it). Amounts are ``Money``. Card
 what a token-free record may hold: fingerprint, BIN (first six), last four, brand, country.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal

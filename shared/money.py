@@ -4,8 +4,6 @@ Mixing currencies is an error, not a conversion. Decimal strings from shops (``"
 converted exactly or refused.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Self
@@ -97,26 +95,26 @@ class Money(BaseModel):
     def zero(cls, currency: str) -> Self:
         return cls.of(0, currency)
 
-    def _same(self, other: Money) -> None:
+    def _same(self, other: "Money") -> None:
         if other.currency != self.currency:
             raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
 
-    def __add__(self, other: Money) -> Money:
+    def __add__(self, other: "Money") -> "Money":
         self._same(other)
         return Money.of(self.amount + other.amount, self.currency)
 
-    def __sub__(self, other: Money) -> Money:
+    def __sub__(self, other: "Money") -> "Money":
         self._same(other)
         return Money.of(self.amount - other.amount, self.currency)
 
-    def __neg__(self) -> Money:
+    def __neg__(self) -> "Money":
         return Money.of(-self.amount, self.currency)
 
-    def __lt__(self, other: Money) -> bool:
+    def __lt__(self, other: "Money") -> bool:
         self._same(other)
         return self.amount < other.amount
 
-    def __le__(self, other: Money) -> bool:
+    def __le__(self, other: "Money") -> bool:
         self._same(other)
         return self.amount <= other.amount
 

@@ -13,8 +13,6 @@ template (``shared.notify.render.EmailKind``) when one exists; otherwise the e-m
 generic team notice. The kernel's domain: no AWS, no clock.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -570,7 +568,7 @@ class ReconciliationBreaks(Notice):
     team: ClassVar[Team] = Team.FINANCE
 
     @model_validator(mode="after")
-    def _ids(self) -> ReconciliationBreaks:
+    def _ids(self) -> "ReconciliationBreaks":
         # Subscribers filter on ``break_ids``: always the breaks the notice is about.
         object.__setattr__(self, "break_ids", tuple(b.break_id for b in self.breaks))
         return self

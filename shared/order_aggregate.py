@@ -11,8 +11,6 @@ times, gives the same state, and the status is derived from that state, never st
 transition. (Exactly-once effects on the timeline are the repository's job.)
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum

@@ -7,8 +7,6 @@ upper-case countries). In the shared kernel because a tenant's settings start it
 versions and changes (``functions/risk/domain/lists``).
 """
 
-from __future__ import annotations
-
 import ipaddress
 import re
 from typing import Literal, cast

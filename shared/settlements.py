@@ -5,8 +5,6 @@ Payout events merge order-free like orders do (paid and failed are facts with ti
 status is the latest by the gateway's time, and "failed after being paid" stays visible).
 """
 
-from __future__ import annotations
-
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime

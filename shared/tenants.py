@@ -7,8 +7,6 @@ or, on the local stack, from a tenants file. Every setting is typed and an unkno
 refused by name, so a misspelt setting cannot be silently ignored.
 """
 
-from __future__ import annotations
-
 import re
 import time
 from email.utils import parseaddr
@@ -41,16 +39,6 @@ from shared.retention import (
 from shared.risk_lists import ListSet
 from shared.secrets_layout import split
 
-
-class Branding(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    display_name: str
-    primary_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
-    logo_url: str | None = None
-    support_email: EmailAddress | None = None
-
-
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
@@ -77,6 +65,15 @@ def _time_zone(name: str) -> str:
 EmailAddress = Annotated[str, AfterValidator(_address)]
 Sender = Annotated[str, AfterValidator(_sender)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
+class Branding(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    display_name: str
+    primary_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo_url: str | None = None
+    support_email: EmailAddress | None = None
 
 
 def _known_preset(name: str) -> str:
@@ -357,7 +354,7 @@ class TenantSettings(BaseModel):
     payouts: PayoutSettings = PayoutSettings()
 
     @model_validator(mode="after")
-    def _capture_fits_the_authorisation(self) -> TenantSettings:
+    def _capture_fits_the_authorisation(self) -> "TenantSettings":
         # Refused when saved, not found out as a failed capture days later.
         problems = []
         if self.capture_mode == "manual" and (

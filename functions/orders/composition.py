@@ -6,8 +6,6 @@ The only orders module besides the adapters that reads the environment or reache
 context (risk's screening, behind the ``Screening`` port).
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from dataclasses import replace
@@ -52,7 +50,7 @@ class OrdersSettings(BaseModel):
     carrier_api_base: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> OrdersSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "OrdersSettings":
         source = os.environ if env is None else env
         return _parse(tuple((field, source.get(name) or None) for field, name in _ENV.items()))
 

@@ -7,8 +7,6 @@ steps functions parse their events with them. A renamed action or field therefor
 synthesis or a unit test, never a workflow at run time.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Any, Literal
 

@@ -4,8 +4,6 @@ Nothing here talks to AWS or Stripe, reads the environment or the clock: the use
 what these need.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import math

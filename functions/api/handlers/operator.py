@@ -10,8 +10,6 @@ Environment: ``TABLE_NAME``; ``LIFECYCLE_STATE_MACHINE`` (cancel stops the lifec
 ``REFUND_STATE_MACHINE`` (refunds), ``LIFECYCLE_SECONDS_PER_DAY``, ``TENANT_SECRET_PREFIX``.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from http import HTTPStatus
@@ -86,7 +84,7 @@ class RefundBody(_Body):
     refund_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
 
     @model_validator(mode="after")
-    def _amount_or_lines(self) -> RefundBody:
+    def _amount_or_lines(self) -> "RefundBody":
         if (self.amount is None) == (self.lines is None):
             raise ValueError("give exactly one of 'amount' (minor units) or 'lines'")
         return self
@@ -198,7 +196,7 @@ def _operator_cause(reason: str) -> RefundCause:
     return OPERATOR_REFUND_CAUSES[reason]
 
 
-def _orders() -> Ports:
+def _orders() -> "Ports":
     """The orders context's ports, on this deployment's table and state machines."""
     return services().orders()
 
@@ -276,7 +274,7 @@ def _tenant_settings(tenant: str) -> TenantSettings:
     return settings
 
 
-def _risk() -> RiskAdmin:
+def _risk() -> "RiskAdmin":
     # The rule engine (CEL, signal tables) loads only for the risk routes, not for every call.
     return services().risk()
 

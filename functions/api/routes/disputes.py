@@ -4,8 +4,6 @@ report; the dispute register as CSV. Tenant scope, bodies and errors through the
 own helpers, handed over by ``functions/api/handlers/operator.py`` when it registers these
 routes (``register``): this module does not import the handler, so the packages stay acyclic."""
 
-from __future__ import annotations
-
 import re
 from datetime import date
 from http import HTTPStatus
@@ -60,7 +58,7 @@ class CaseEdit(_Body):
     state: Literal["collecting", "ready"] | None = None
 
 
-def _desk() -> Ports:
+def _desk() -> "Ports":
     from functions.disputes.composition import DisputesSettings, ports_for
 
     return ports_for(DisputesSettings.from_env())

@@ -2,8 +2,6 @@
 others: vendors (versions), balances, entries and adjustments; cycles (run now, show,
 confirm). Registered by ``functions/api/handlers/operator.py``; errors answer in its words."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
@@ -38,11 +36,11 @@ class Helpers(NamedTuple):
     """operator.py's helpers, handed over when it registers these routes (importing it from
     here would make the api's packages import each other)."""
 
-    app: APIGatewayHttpResolver
+    app: "APIGatewayHttpResolver"
     authorize: Callable[[str, str], str]
     body: Callable[[type[Any]], Any]
     json_document: Callable[[], Any]
-    tenant_settings: Callable[[str], TenantSettings]
+    tenant_settings: "Callable[[str], TenantSettings]"
     conflict: Callable[[str], Exception]
 
 

@@ -14,8 +14,6 @@ each behind the operator API's tenant scope (``handlers/operator.py``).
 tenant lookup, so this module never imports the handler (which imports it).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
@@ -56,7 +54,7 @@ def register(
     app: APIGatewayHttpResolver,
     authorize: Callable[[str, str], str],
     parse_body: Callable[[Any], Any],
-    tenant_settings: Callable[[str], TenantSettings],
+    tenant_settings: "Callable[[str], TenantSettings]",
 ) -> None:
     """Add the queries' routes to ``app`` (the operator API's ``_authorize``, ``_body`` and
     ``_tenant_settings``). What the routes use is imported on the first call of one: the

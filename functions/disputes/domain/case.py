@@ -15,8 +15,6 @@ already applied changes nothing, so the same event delivered many times gives on
 entry. Stripe's status is kept by (rank, time), so events arriving out of order end the same.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -175,7 +173,7 @@ class DisputeCase(BaseModel):
     def charge_unknown(self) -> bool:
         return CaseFlag.CHARGE_UNKNOWN in self.flags
 
-    def with_entry(self, entry: TimelineEntry) -> DisputeCase:
+    def with_entry(self, entry: TimelineEntry) -> "DisputeCase":
         return self.model_copy(update={"timeline": [*self.timeline, entry]}, deep=True)
 
 

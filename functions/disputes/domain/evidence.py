@@ -13,8 +13,6 @@ sections of text rendered as PDF by an adapter; their size is checked against St
 together with the text fields (``limit_problems``).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime

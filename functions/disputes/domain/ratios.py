@@ -9,8 +9,6 @@ month's, already complete), and the client team is warned at 50 % and 75 % of a 
 as the smaller of the ratio's and the count's shares (both must be met).
 """
 
-from __future__ import annotations
-
 import calendar
 from dataclasses import dataclass
 from datetime import date

@@ -1,8 +1,6 @@
 """Whether to fight a dispute or accept it, and why: the evidence we hold against what the
 dispute costs. A suggestion for the operator, never an action."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict

@@ -7,8 +7,6 @@ gives its money back to the vendor's balance. Running a cycle again pays nothing
 interrupted half way resumes from its draft lines.
 """
 
-from __future__ import annotations
-
 import calendar
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta

@@ -5,8 +5,6 @@ Every change is a new version (who and when, what changed), never an edit. Bad i
 with every reason at once (``check_vendor``) and nothing is written.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum

@@ -6,8 +6,6 @@ orders), kept per currency: a tenant selling in two currencies gets two sections
 sum. A period that has not ended is summarised "so far".
 """
 
-from __future__ import annotations
-
 import csv
 import io
 from collections.abc import Callable, Iterable

@@ -14,8 +14,6 @@ delivery times are kept as a histogram of whole hours, and the median is read fr
 histogram (exact to the hour).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -47,7 +45,7 @@ class ProductSold(NamedTuple):
     quantity: int
     gross: int
 
-    def plus(self, other: ProductSold) -> ProductSold:
+    def plus(self, other: "ProductSold") -> "ProductSold":
         return self._replace(
             quantity=self.quantity + other.quantity, gross=self.gross + other.gross
         )
@@ -89,7 +87,7 @@ class CurrencyTally(_Model):
             return None
         return (2 * (self.gross - self.discounts) + self.orders) // (2 * self.orders)
 
-    def add(self, other: CurrencyTally) -> None:
+    def add(self, other: "CurrencyTally") -> None:
         for name in _COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         products = self.products
@@ -123,7 +121,7 @@ class Tally(_Model):
     def currency(self, code: str) -> CurrencyTally:
         return self.currencies.setdefault(code, CurrencyTally())
 
-    def add(self, other: Tally) -> None:
+    def add(self, other: "Tally") -> None:
         for code, figures in other.currencies.items():
             self.currency(code).add(figures)
         for name in ("placed", "placed_paid", "dispatched", "dispatched_in_sla"):
