@@ -13,7 +13,7 @@ from moto.ses.models import ses_backends
 
 from shared import keys
 from shared.alerts import Alerting, DynamoAlertLog
-from shared.notices import NotDispatched, RefundFailed
+from shared.notices.orders import NotDispatched, RefundFailed
 from shared.notify.mailers import SesMailer
 from shared.tenants import TenantDirectory, TenantSettings
 from tests.clocks import FixedClock

@@ -15,7 +15,8 @@ from functions.reconcile.composition import QueryCaseOpener, ReconcileSettings
 from functions.reconcile.use_cases.daily import DailyReconciliation
 from functions.reports.queries.composition import build_queries
 from functions.reports.queries.domain.cases import CaseLinks, CaseRefused, CaseStatus
-from shared.notices import Notice, QueryCaseDue
+from shared.notices import Notice
+from shared.notices.queries import QueryCaseDue
 from shared.tenants import QuerySettings, TenantDirectory, TenantSettings
 from tests.clocks import FixedClock
 from tests.component.conftest import TABLE

@@ -33,7 +33,8 @@ from shared.events import (
     ShipmentUpdated,
     Source,
 )
-from shared.notices import Notice, ReconciliationBreaks
+from shared.notices import Notice
+from shared.notices.reconcile import ReconciliationBreaks
 from shared.settlement_store import SettlementStore
 from shared.tenants import ReconciliationSettings, TenantDirectory, TenantSettings
 from tests.component import orders

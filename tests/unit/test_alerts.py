@@ -1,4 +1,4 @@
-"""Notices people can read (shared/notices.py, shared/alerts.py), over fakes: the SNS body is a
+"""Notices people can read (shared/notices/, shared/alerts.py), over fakes: the SNS body is a
 human line and its attributes the structured fields; the e-mail is rendered for the right team
 from the operations sender; each notice goes out once per identity and channel."""
 
@@ -10,35 +10,39 @@ import pytest
 
 from shared.alerts import ops_sender_of, render_notice
 from shared.money import Money
-from shared.notices import (
-    DEFAULT_OPS_SENDER,
-    AuthorisationEnding,
-    BankFileProblem,
-    BreakLine,
-    CallCustomer,
-    ClaimWithdrawn,
-    ConnectReversalFailed,
-    DeliveryProblem,
+from shared.notices import DEFAULT_OPS_SENDER, Notice, Team
+from shared.notices.disputes import (
     DisputeCaseOpened,
     DisputeDeadlineReminder,
     DisputeRatioWarning,
     EarlyFraudWarningNotice,
+)
+from shared.notices.orders import (
+    AuthorisationEnding,
+    CallCustomer,
+    ClaimWithdrawn,
+    DeliveryProblem,
     NotDispatched,
-    Notice,
     OrderNotDelivered,
     PotentialFraud,
-    QueryCaseDue,
-    ReconciliationBreaks,
-    ReconciliationFailed,
-    ReconciliationTickIncomplete,
     RefundFailed,
     RefundFailedAtGateway,
     RefundUnconfirmed,
     ReturnToInspect,
-    Team,
+)
+from shared.notices.payouts import (
+    ConnectReversalFailed,
     UnknownVendor,
     VendorLinesHeld,
     VendorNotTold,
+)
+from shared.notices.queries import QueryCaseDue
+from shared.notices.reconcile import (
+    BankFileProblem,
+    BreakLine,
+    ReconciliationBreaks,
+    ReconciliationFailed,
+    ReconciliationTickIncomplete,
 )
 from shared.tenants import Branding, TenantSettings
 from tests.alerts_fakes import API, FakeAlerts

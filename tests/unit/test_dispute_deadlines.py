@@ -16,7 +16,7 @@ from functions.disputes.use_cases.representment import submit_case
 from functions.orders import contracts as c
 from functions.orders.domain import NotRefundable
 from functions.orders.use_cases import lifecycle
-from shared.notices import DisputeCaseOpened, DisputeDeadlineReminder
+from shared.notices.disputes import DisputeCaseOpened, DisputeDeadlineReminder
 from tests.alerts_fakes import FakeAlerts
 from tests.clocks import FixedClock
 from tests.disputes_fakes import dispute_event, ports

@@ -18,7 +18,7 @@ from functions.disputes.use_cases.fraud_warnings import (
     fraud_warning_taken,
 )
 from shared.events import EarlyFraudWarningRaised, Source
-from shared.notices import EarlyFraudWarningNotice
+from shared.notices.disputes import EarlyFraudWarningNotice
 from shared.refund_causes import RefundCause, refund_reason
 from tests.alerts_fakes import FakeAlerts
 from tests.disputes_fakes import FakeCancellation, FakeWarnings, ports, tenant

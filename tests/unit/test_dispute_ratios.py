@@ -11,7 +11,7 @@ from typing import Any
 from functions.disputes.domain.ratios import warning_level
 from functions.disputes.ports import Ports
 from functions.disputes.use_cases.ratios import monthly_ratios, warn_ratios
-from shared.notices import DisputeRatioWarning
+from shared.notices.disputes import DisputeRatioWarning
 from tests.alerts_fakes import FakeAlerts
 from tests.disputes_fakes import FakeCounts, ports, tenant
 

@@ -13,7 +13,7 @@ from functions.orders import contracts as c
 from functions.orders.domain import OperationRefused
 from functions.orders.use_cases import lifecycle, operations, reviews
 from shared.events import Address, PaymentAuthorized
-from shared.notices import AuthorisationEnding, CallCustomer
+from shared.notices.orders import AuthorisationEnding, CallCustomer
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants

@@ -26,8 +26,8 @@ from shared.events import (
     Source,
 )
 from shared.money import Money
-from shared.notices import (
-    DEFAULT_OPS_SENDER,
+from shared.notices import DEFAULT_OPS_SENDER
+from shared.notices.orders import (
     DeliveryProblem,
     PotentialFraud,
     RefundFailed,

@@ -21,7 +21,7 @@ from shared.events import (
     Source,
 )
 from shared.money import Money
-from shared.notices import DeliveryProblem as DeliveryNotice
+from shared.notices.orders import DeliveryProblem as DeliveryNotice
 from shared.notify.render import DeliveryProblem
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock

@@ -38,7 +38,7 @@ from functions.payouts.use_cases.flows import (
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
-from shared.notices import ConnectReversalFailed
+from shared.notices.payouts import ConnectReversalFailed
 from shared.order_aggregate import DisputeFacts, OrderState, PaymentFacts, Register, apply
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock

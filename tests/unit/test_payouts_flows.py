@@ -16,7 +16,7 @@ from functions.payouts.use_cases.flows import (
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
-from shared.notices import UnknownVendor
+from shared.notices.payouts import UnknownVendor
 from shared.order_aggregate import OrderState, apply
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.payouts_fakes import parcel, payouts_ports

@@ -32,7 +32,7 @@ from functions.payouts.use_cases.flows import (
 from functions.payouts.use_cases.holds import NoHolds, decide, parcels_of
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Customer, LineItem, OrderPlaced, Source
-from shared.notices import VendorLinesHeld
+from shared.notices.payouts import VendorLinesHeld
 from shared.order_aggregate import OrderState, apply
 from tests.orders_fakes import FakePorts, FakeTenants
 from tests.payouts_fakes import parcel, payouts_ports

@@ -30,7 +30,7 @@ from functions.payouts.domain.vendor_news import order_news, refund_news
 from functions.payouts.use_cases.vendors import save_vendor
 from shared.events import Address, Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
-from shared.notices import VendorNotTold
+from shared.notices.payouts import VendorNotTold
 from shared.tenants import PayoutSettings, TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from functions.reconcile.use_cases.fanout import FanoutTick, TenantRun
-from shared.notices import ReconciliationFailed, ReconciliationTickIncomplete
+from shared.notices.reconcile import ReconciliationFailed, ReconciliationTickIncomplete
 from shared.tenants import ReconciliationSettings
 from tests.alerts_fakes import FakeAlerts
 from tests.unit.reconcile_fakes import FakeTenants

@@ -28,7 +28,7 @@ from functions.reconcile.use_cases.daily import DailyReconciliation
 from functions.reconcile.use_cases.schedule import days_to_run
 from local.sandboxes.bank import Entry, Statement, write_csv
 from local.sandboxes.recon_day import gateway_charge
-from shared.notices import BankFileProblem, ReconciliationBreaks
+from shared.notices.reconcile import BankFileProblem, ReconciliationBreaks
 from shared.tenants import ReconciliationSettings, TenantSettings
 from tests.alerts_fakes import FakeAlerts
 from tests.unit.reconcile_fakes import (

@@ -14,7 +14,7 @@ from functions.disputes.domain.evidence import EvidenceDraft
 from functions.disputes.domain.representment import suggest
 from functions.disputes.ports import Ports
 from functions.disputes.use_cases.cases import change_case
-from shared.notices import DisputeCaseOpened, DisputeDeadlineReminder
+from shared.notices.disputes import DisputeCaseOpened, DisputeDeadlineReminder
 
 
 def _timezone(ports: Ports, tenant: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.disputes.ports import CancellationRefused, Ports
-from shared.notices import EarlyFraudWarningNotice
+from shared.notices.disputes import EarlyFraudWarningNotice
 from shared.order_aggregate import OrderState
 
 RECORDED = "recorded"

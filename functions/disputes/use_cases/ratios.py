@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from functions.disputes.domain.ratios import BrandMonth, RatioLine, ratio_report, warning_level
 from functions.disputes.ports import Ports
-from shared.notices import DisputeRatioWarning
+from shared.notices.disputes import DisputeRatioWarning
 
 WARN_HOUR = 6
 

@@ -28,7 +28,7 @@ from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.parcels import moved_since_wait, no_movement
 from functions.orders.use_cases.refund_requests import refund_all_payments
 from shared.clock import decided_at, epoch_seconds
-from shared.notices import NotDispatched, OrderNotDelivered, PotentialFraud
+from shared.notices.orders import NotDispatched, OrderNotDelivered, PotentialFraud
 from shared.observability import logger
 from shared.order_aggregate import FRAUD_CANCELLATIONS, CancelReason, OrderState
 from shared.refund_causes import cancellation_reason

@@ -33,7 +33,7 @@ from functions.orders.domain import (
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from shared.events import PARCEL_EXCEPTIONS, PARCEL_LOSSES, PARCEL_NEWS, ShipmentStatus
-from shared.notices import ClaimWithdrawn, DeliveryProblem
+from shared.notices.orders import ClaimWithdrawn, DeliveryProblem
 from shared.observability import logger
 from shared.order_aggregate import OrderState, ShipmentFacts
 from shared.tenants import TenantSettings

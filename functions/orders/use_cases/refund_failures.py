@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.orders.ports import Ports
-from shared.notices import RefundFailedAtGateway
+from shared.notices.orders import RefundFailedAtGateway
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 

@@ -23,7 +23,7 @@ from functions.orders.domain import (
 )
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
-from shared.notices import RefundFailed, RefundUnconfirmed
+from shared.notices.orders import RefundFailed, RefundUnconfirmed
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.refund_causes import refund_reason

@@ -37,7 +37,7 @@ from functions.orders.errors import ReturnInvalid, ReturnRefused
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import request_refund
-from shared.notices import ReturnToInspect
+from shared.notices.orders import ReturnToInspect
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 

@@ -26,7 +26,7 @@ from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import load
 from shared.clock import decided_at
 from shared.keys import digest
-from shared.notices import AuthorisationEnding, CallCustomer
+from shared.notices.orders import AuthorisationEnding, CallCustomer
 from shared.order_aggregate import OrderState, TimelineEntry
 from shared.tenants import TenantSettings
 

@@ -29,7 +29,7 @@ from functions.payouts.domain.ledger import Entry, EntryKind
 from functions.payouts.domain.settlement import payout_failed
 from functions.payouts.domain.vendors import StripeConnect
 from functions.payouts.ports import Ports
-from shared.notices import ConnectReversalFailed
+from shared.notices.payouts import ConnectReversalFailed
 from shared.observability import logger
 from shared.tenants import TenantSettings
 

@@ -36,7 +36,7 @@ from functions.payouts.ports import Ports
 from functions.payouts.use_cases import holds
 from functions.payouts.use_cases.connect import reverse_after_payout
 from functions.payouts.use_cases.holds import RELEASED, SOLD
-from shared.notices import UnknownVendor
+from shared.notices.payouts import UnknownVendor
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings

@@ -36,7 +36,7 @@ from functions.payouts.domain.postings import (
     void,
 )
 from functions.payouts.ports import HoldStore, Ports
-from shared.notices import VendorLinesHeld
+from shared.notices.payouts import VendorLinesHeld
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings

@@ -31,7 +31,7 @@ from functions.payouts.use_cases.flows import (
     refunded_lines,
     sold_lines,
 )
-from shared.notices import VendorNotTold
+from shared.notices.payouts import VendorNotTold
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings

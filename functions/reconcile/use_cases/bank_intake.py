@@ -13,7 +13,7 @@ from typing import Any
 
 from functions.reconcile.domain.bank.file_record import file_summary
 from functions.reconcile.ports import Alerts, BankFiles, ObjectPort, TenantLookup
-from shared.notices import BankFileProblem
+from shared.notices.reconcile import BankFileProblem
 from shared.observability import logger
 
 PREFIX = "bank-statements/"

@@ -40,7 +40,7 @@ from functions.reconcile.ports import (
     ReportMailer,
     ReportSink,
 )
-from shared.notices import BreakLine, ReconciliationBreaks
+from shared.notices.reconcile import BreakLine, ReconciliationBreaks
 from shared.observability import logger
 from shared.refund_causes import RefundCause
 from shared.tenants import TenantSettings

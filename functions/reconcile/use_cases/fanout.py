@@ -19,7 +19,7 @@ from typing import Any
 
 from functions.reconcile.ports import Alerts, TenantLookup, TickLog
 from functions.reconcile.use_cases.schedule import due_tenants
-from shared.notices import ReconciliationFailed, ReconciliationTickIncomplete
+from shared.notices.reconcile import ReconciliationFailed, ReconciliationTickIncomplete
 from shared.observability import logger
 
 RECONCILED = "reconciled"

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from shared.keys import digest
-from shared.notices import QueryCaseDue
+from shared.notices.queries import QueryCaseDue
 from shared.tenants import QuerySettings
 
 
