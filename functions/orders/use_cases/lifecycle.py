@@ -28,11 +28,12 @@ from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.parcels import moved_since_wait, no_movement
 from functions.orders.use_cases.refund_requests import refund_all_payments
 from shared.clock import decided_at, epoch_seconds
-from shared.notices.orders import NotDispatched, OrderNotDelivered, PotentialFraud
 from shared.observability import logger
 from shared.order_aggregate import FRAUD_CANCELLATIONS, CancelReason, OrderState
 from shared.refund_causes import cancellation_reason
 from shared.tenants import TenantSettings
+
+# The notice kinds (shared.notices.orders) load in the step that raises one: most raise none.
 
 # Why the money goes back when the lifecycle cancels.
 CANCELLATION_CAUSES: dict[CancelReason, c.RefundCause] = {
@@ -109,6 +110,8 @@ def hold(ports: Ports, step: c.HoldInput) -> dict[str, Any]:
     reasons = screening.get("reasons") or ["held for review"]
     # Without a signing key there are no one-click links: the console decides instead.
     fallback = ports.review_links.console_url
+    from shared.notices.orders import PotentialFraud
+
     ports.alerts.send(
         PotentialFraud(
             tenant=tenant.id,
@@ -271,6 +274,8 @@ def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
             stage=str(step.stage), delivered_lines=len(delivered_lines(state))
         ).model_dump(mode="json")
     elif step.stage == c.Stage.NOT_DISPATCHED:
+        from shared.notices.orders import NotDispatched
+
         ports.alerts.send(
             NotDispatched(
                 tenant=tenant.id,
@@ -299,6 +304,8 @@ def _delivery_problem(
         parcels.append(
             f"{p.tracking_code}: {p.state}, lines {lines}" + (f", claim {claim}" if claim else "")
         )
+    from shared.notices.orders import OrderNotDelivered
+
     ports.alerts.send(
         OrderNotDelivered(
             tenant=tenant.id,

@@ -33,10 +33,11 @@ from functions.orders.domain import (
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from shared.events import PARCEL_EXCEPTIONS, PARCEL_LOSSES, PARCEL_NEWS, ShipmentStatus
-from shared.notices.orders import ClaimWithdrawn, DeliveryProblem
 from shared.observability import logger
 from shared.order_aggregate import OrderState, ShipmentFacts
 from shared.tenants import TenantSettings
+
+# The notice kinds (shared.notices.orders) load in the step that raises one: most raise none.
 
 # The customer e-mail's word for each thing a carrier may say (``render.DeliveryProblem``).
 _WORDING = {
@@ -210,6 +211,8 @@ def _withdraw(
         note="closed by delivery: the carrier delivered the parcel",
     )
     if ports.records.save_claim(tenant.id, state.order_id, moved, claim["version"]):
+        from shared.notices.orders import ClaimWithdrawn
+
         ports.alerts.send(
             ClaimWithdrawn(
                 tenant=tenant.id,
@@ -274,6 +277,8 @@ def _alert(
     what: str,
     occurrence: str | None = None,
 ) -> None:
+    from shared.notices.orders import DeliveryProblem
+
     ports.alerts.send(
         DeliveryProblem(
             tenant=tenant.id,

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from functions.orders.ports import Ports
-from shared.notices.orders import RefundFailedAtGateway
 from shared.observability import logger
 from shared.order_aggregate import OrderState
+
+# The notice kinds (shared.notices.orders) load in the step that raises one: most raise none.
 
 UNKNOWN_REASON = "unknown"
 
@@ -59,6 +60,8 @@ def refunds_failed_at_gateway(
         # One conditional write decides who tells the client team: exactly once per refund.
         if not ports.refunds.note_gateway_failure(tenant, order_id, gateway_id, details):
             continue
+        from shared.notices.orders import RefundFailedAtGateway
+
         ports.alerts.send(
             RefundFailedAtGateway(
                 tenant=tenant,

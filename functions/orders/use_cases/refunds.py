@@ -23,10 +23,11 @@ from functions.orders.domain import (
 )
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
-from shared.notices.orders import RefundFailed, RefundUnconfirmed
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.refund_causes import refund_reason
+
+# The notice kinds (shared.notices.orders) load in the step that raises one: most raise none.
 
 __all__ = ["NotRefundable", "complete", "fail", "prepare", "submit", "unconfirmed", "wait"]
 
@@ -192,6 +193,8 @@ def unconfirmed(ports: Ports, step: c.UnconfirmedInput) -> dict[str, Any]:
         return {"unconfirmed": step.refund_id, "failed_at_gateway": True}
     ports.refunds.record(step.tenant, step.order_id, step.refund_id, status="unconfirmed")
     prepared = step.prepared
+    from shared.notices.orders import RefundUnconfirmed
+
     ports.alerts.send(
         RefundUnconfirmed(
             tenant=step.tenant,
@@ -219,6 +222,8 @@ def fail(ports: Ports, step: c.FailInput) -> dict[str, Any]:
         failed_step=step.step,
     )
     prepared = step.prepared
+    from shared.notices.orders import RefundFailed
+
     ports.alerts.send(
         RefundFailed(
             tenant=step.tenant,

@@ -37,9 +37,10 @@ from functions.orders.errors import ReturnInvalid, ReturnRefused
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from functions.orders.use_cases.refund_requests import request_refund
-from shared.notices.orders import ReturnToInspect
 from shared.observability import logger
 from shared.order_aggregate import OrderState
+
+# The notice kinds (shared.notices.orders) load in the step that raises one: most raise none.
 
 
 def _refund_lines(lines: dict[str, int]) -> list[c.RefundLine]:
@@ -219,6 +220,8 @@ def return_parcels_moved(ports: Ports, tenant: str, order_id: str, state: OrderS
             continue
         if settings is not None and settings.returns.inspection:
             if received:
+                from shared.notices.orders import ReturnToInspect
+
                 ports.alerts.send(
                     ReturnToInspect(tenant=tenant, order_id=order_id, return_id=return_id)
                 )

@@ -26,9 +26,10 @@ from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import load
 from shared.clock import decided_at
 from shared.keys import digest
-from shared.notices.orders import AuthorisationEnding, CallCustomer
 from shared.order_aggregate import OrderState, TimelineEntry
 from shared.tenants import TenantSettings
+
+# The notice kinds (shared.notices.orders) load in the step that raises one: most raise none.
 
 
 def checkpoint(ports: Ports, step: c.ReviewCheckpointInput) -> c.ReviewPlan:
@@ -74,6 +75,8 @@ def _open_call_task(
     }
     if not ports.records.open_call_task(tenant.id, state.order_id, task):
         return  # a retried step: the task and its notice exist already
+    from shared.notices.orders import CallCustomer
+
     ports.alerts.send(
         CallCustomer(
             tenant=tenant.id,
@@ -97,6 +100,8 @@ def _alert_window(
 ) -> None:
     if not ports.records.mark_window_alerted(tenant.id, state.order_id, now):
         return
+    from shared.notices.orders import AuthorisationEnding
+
     ports.alerts.send(
         AuthorisationEnding(
             tenant=tenant.id,
