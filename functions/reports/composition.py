@@ -14,6 +14,7 @@ from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from functions.reports.ports import Ports
+    from shared.tenants import TenantDirectory
 
 CLOCK: Clock = SYSTEM_CLOCK
 
@@ -50,6 +51,13 @@ class _NoBucket:
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         raise RuntimeError("REPORTS_BUCKET is not set: reports cannot be stored")
+
+
+def tenant_directory(settings: ReportsSettings) -> TenantDirectory:
+    """The tenants alone: what an hourly tick reads to find whose morning it is."""
+    from shared.tenants import TenantDirectory
+
+    return TenantDirectory(settings.table_name)
 
 
 def reports_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Ports:

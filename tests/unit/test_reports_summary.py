@@ -17,10 +17,10 @@ import pytest
 from functions.reports.domain.periods import Period, PeriodKind, periods_closing_on
 from functions.reports.domain.summary import BusinessSummary
 from functions.reports.domain.tally import Tally, combine, tally_day
+from functions.reports.use_cases.schedule import due
 from functions.reports.use_cases.summary import (
     TenantsFailed,
     business_summary,
-    due,
     morning,
     tick,
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,10 +27,9 @@ from functions.reports.domain.periods import (
 from functions.reports.domain.summary import BusinessSummary, summarise, summary_csv, summary_json
 from functions.reports.domain.tally import Tally, combine, tally_day
 from functions.reports.ports import Ports
+from functions.reports.use_cases.schedule import due
 from shared.observability import logger
 from shared.tenants import TenantSettings
-
-TICK = timedelta(hours=1)
 
 
 def tally_of(ports: Ports, tenant: TenantSettings, day: date) -> Tally:
@@ -182,25 +181,6 @@ def recipients_of(tenant: TenantSettings) -> tuple[str, ...]:
 # -- the hourly tick ------------------------------------------------------------------------------
 
 
-def run_instant(tenant: TenantSettings, day: date) -> datetime:
-    """When the tenant's report hour begins on its local ``day`` (on a night clocks skip the
-    hour, the first instant after the gap; on a night they repeat it, the first)."""
-    wall = datetime.combine(day, time(tenant.reports.run_hour))
-    return wall.replace(tzinfo=ZoneInfo(tenant.timezone), fold=0).astimezone(UTC)
-
-
-def due(tenants: list[TenantSettings], now: datetime) -> list[tuple[TenantSettings, date]]:
-    """Each tenant whose report hour began in the hour up to ``now``, with its local
-    yesterday: once per local day, whatever the zone does."""
-    found = []
-    for tenant in tenants:
-        zone = ZoneInfo(tenant.timezone)
-        for day in sorted({now.astimezone(zone).date(), (now - TICK).astimezone(zone).date()}):
-            if now - TICK < run_instant(tenant, day) <= now:
-                found.append((tenant, day - timedelta(days=1)))
-    return found
-
-
 def morning(ports: Ports, tenant: TenantSettings, yesterday: date, now: datetime) -> list[Any]:
     """Tally yesterday and restate the days before it, then publish each enabled period
     that ended yesterday."""
@@ -224,14 +204,16 @@ class TenantsFailed(RuntimeError):
     """Some tenants' mornings failed (each named); the others were done."""
 
 
-def tick(ports: Ports, now: datetime) -> list[dict[str, Any]]:
+def tick(
+    ports: Ports, now: datetime, due_now: list[tuple[TenantSettings, date]] | None = None
+) -> list[dict[str, Any]]:
     """Each due tenant's morning. One tenant's failure does not keep the others from theirs:
     it is logged, the rest go on, and the tick fails at the end so the schedule retries it
     (a morning done twice tallies and stores the same, and mails once per period)."""
     results: list[dict[str, Any]] = []
     done: list[str] = []
     failed: dict[str, str] = {}
-    for tenant, yesterday in due(ports.tenants.all(), now):
+    for tenant, yesterday in due(ports.tenants.all(), now) if due_now is None else due_now:
         try:
             published = morning(ports, tenant, yesterday, now)
         except Exception as error:
