@@ -99,8 +99,8 @@ def main() -> None:
         f"{counts.log_bytes / orders / 1024:.1f}, custom metrics {len(counts.metrics)}"
     )
     floor = None
-    if readings.shortest_lifecycle is not None:
-        floor = floor_of(usage, volume, readings.emails_by_kind, readings.shortest_lifecycle)
+    if readings.happy_path_transitions is not None:
+        floor = floor_of(usage, volume, readings.emails_by_kind, readings.happy_path_transitions)
         print(
             "\n".join(
                 "  " + line for line in floor_lines(usage, volume, readings.emails_by_kind, floor)

@@ -27,6 +27,8 @@ STEP_FUNCTIONS = ("Steps", "SelfCheck")
 # Lambda writes START, END and REPORT lines (and the platform's JSON lines) for every call.
 PLATFORM_LOG_BYTES_PER_INVOCATION = 330
 SECONDS_PER_DAY = 86_400
+# The lifecycle's last state when an order went the whole way (infra/constructs/orders.py).
+HAPPY_PATH_END = "ReleaseFunds"
 
 
 @dataclass
@@ -45,8 +47,9 @@ class DayReadings:
     emails: int = 0
     # The day's e-mails by kind (the outbox file's name begins with it).
     emails_by_kind: Counter[str] = field(default_factory=Counter)
-    # The fewest transitions a lifecycle took that day to succeed: the shortest path run.
-    shortest_lifecycle: int | None = None
+    # The fewest transitions an order's lifecycle took that day to reach the end of the
+    # happy path (delivered, the return window over, the vendors' funds released).
+    happy_path_transitions: int | None = None
     traced_functions: set[str] = field(default_factory=set)
 
 
@@ -94,12 +97,12 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
         machine = outputs[output]
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
             for execution in page["executions"]:
-                taken = _transitions(sfn, execution["executionArn"])
+                taken, last = _transitions(sfn, execution["executionArn"])
                 readings.executions[name] += 1
                 readings.transitions[name] += taken
-                if name == "lifecycle" and execution["status"] == "SUCCEEDED":
-                    shortest = readings.shortest_lifecycle
-                    readings.shortest_lifecycle = (
+                if name == "lifecycle" and last == HAPPY_PATH_END:
+                    shortest = readings.happy_path_transitions
+                    readings.happy_path_transitions = (
                         taken if shortest is None else min(shortest, taken)
                     )
     now = SYSTEM_CLOCK.now().timestamp()  # TTLs are epoch seconds from the stores' clock
@@ -133,9 +136,11 @@ def email_kind(file_name: str) -> str:
     return file_name.split("-", 1)[0].removesuffix(".eml")
 
 
-def _transitions(sfn: Any, execution_arn: str) -> int:
-    """State transitions Step Functions bills: every state entered, and every retry."""
+def _transitions(sfn: Any, execution_arn: str) -> tuple[int, str | None]:
+    """State transitions Step Functions bills (every state entered, and every retry) and the
+    last state entered."""
     entered = retried = 0
+    last = None
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         scheduled_in_state = 0
         for event in page["events"]:
@@ -143,10 +148,11 @@ def _transitions(sfn: Any, execution_arn: str) -> int:
             if kind.endswith("StateEntered"):
                 entered += 1
                 scheduled_in_state = 0
+                last = event["stateEnteredEventDetails"]["name"]
             elif kind in ("LambdaFunctionScheduled", "TaskScheduled"):
                 scheduled_in_state += 1
                 retried += scheduled_in_state > 1
-    return entered + retried
+    return entered + retried, last
 
 
 def _table(stack: Any, table: str, now: float, by_item: Counter[str]) -> tuple[list[Stored], int]:

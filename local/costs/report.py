@@ -61,14 +61,15 @@ def by_audience(emails_by_kind: Mapping[str, int]) -> dict[str, int]:
 @dataclass(frozen=True)
 class Floor:
     """What the mission's own shape costs on a day, whatever the design: every customer e-mail
-    the day sent, every vendor e-mail, one Standard execution per order on the shortest path
-    any order took, and what is paid monthly (keys, alarms); per 1,000 orders at month 12."""
+    the day sent, every vendor e-mail, one Standard execution per order on the shortest happy
+    path an order took that day, and what is paid monthly (keys, alarms); per 1,000 orders at
+    month 12. (Cancelled orders take shorter paths; review holds and exceptions longer ones.)"""
 
     customer_emails: float
     vendor_emails: float
     lifecycle: float
     fixed: float
-    shortest_lifecycle: int
+    happy_path_transitions: int
 
     @property
     def total(self) -> float:
@@ -76,7 +77,7 @@ class Floor:
 
 
 def floor_of(
-    usage: Usage, volume: Volume, emails_by_kind: Mapping[str, int], shortest_lifecycle: int
+    usage: Usage, volume: Volume, emails_by_kind: Mapping[str, int], happy_path_transitions: int
 ) -> Floor:
     prices = load_prices()
     thousands = 1000 / usage.orders
@@ -85,9 +86,9 @@ def floor_of(
     return Floor(
         customer_emails=prices["ses_email"].of(by_whom["customers"] * thousands),
         vendor_emails=prices["ses_email"].of(by_whom["vendors"] * thousands),
-        lifecycle=prices["stepfunctions_transition"].of(shortest_lifecycle * 1000),
+        lifecycle=prices["stepfunctions_transition"].of(happy_path_transitions * 1000),
         fixed=sum(twelfth.per_1000_fixed.values()),
-        shortest_lifecycle=shortest_lifecycle,
+        happy_path_transitions=happy_path_transitions,
     )
 
 
@@ -102,8 +103,8 @@ def floor_lines(
         "what the mission's shape costs at least (month 12, per 1,000 orders):",
         f"  customers' e-mails          {floor.customer_emails:9.4f}",
         f"  vendors' e-mails            {floor.vendor_emails:9.4f}",
-        f"  one Standard execution an order, on the day's shortest path "
-        f"({floor.shortest_lifecycle} transitions) {floor.lifecycle:9.4f}",
+        f"  a Standard execution an order ({floor.happy_path_transitions} transitions, the happy "
+        f"path) {floor.lifecycle:9.4f}",
         f"  paid monthly (keys, alarms) {floor.fixed:9.4f}",
         f"  floor                       {floor.total:9.4f}   "
         f"(left to design: {twelfth.total - floor.total:.4f})",
