@@ -27,7 +27,7 @@ from _harness import ROOT, result_line
 
 from local.costs.bill import Volume
 from local.costs.day import DayMeter
-from local.costs.report import bill_lines, bills, by_service
+from local.costs.report import bill_lines, bills, by_service, floor_lines, floor_of
 
 OUTSIDE_BASELINE = {"month1": 1.45, "month12": 2.00}  # issue #17, measured from outside
 
@@ -98,6 +98,14 @@ def main() -> None:
         f"e-mails {readings.emails / orders:.1f}, log KB "
         f"{counts.log_bytes / orders / 1024:.1f}, custom metrics {len(counts.metrics)}"
     )
+    floor = None
+    if readings.happy_path_transitions is not None:
+        floor = floor_of(usage, volume, readings.emails_by_kind, readings.happy_path_transitions)
+        print(
+            "\n".join(
+                "  " + line for line in floor_lines(usage, volume, readings.emails_by_kind, floor)
+            )
+        )
     print("  requests by service and operation (per order):")
     for (service, operation), n in counts.requests.most_common(25):
         print(f"    {service:16} {operation:28} {n / orders:7.2f}")
@@ -113,6 +121,8 @@ def main() -> None:
         "month1": {"total": first.total, "by_service": one},
         "month12": {"total": twelfth.total, "by_service": twelve},
         "quantities": usage.quantities,
+        "emails_by_kind": dict(readings.emails_by_kind),
+        "floor_month12": None if floor is None else floor.total,
     }
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / "cost.json").write_text(json.dumps(report, indent=2, default=str))
@@ -122,6 +132,7 @@ def main() -> None:
             usd_per_1000_orders_month12=twelfth.total,
             wcu_per_order=wcu / orders,
             transitions_per_order=transitions / orders,
+            floor_month12=floor.total if floor else float("nan"),
             baseline_month12=OUTSIDE_BASELINE["month12"],
         )
     )

@@ -8,6 +8,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,14 +60,31 @@ def run_demo(
         ok &= _health_round_trip(stack, outdir, echo)
         ok &= _selfcheck(stack, outdir, echo)
         from local.demo_payouts import payout_cycle
+        from local.sandboxes.stripe_events import LivePush
         from local.sandboxes.stripe_sandbox import StripeSandbox
 
         # One gateway for the whole demo: the reconciliation's refunds go to the same Stripe.
         with StripeSandbox(seed=7) as stripe_sandbox:
             stack.dispatcher.overrides["STRIPE_API_BASE"] = stripe_sandbox.base_url
-            day = _business_day(stack, outdir, echo, stripe_sandbox)
-            ok &= day is not None
-            ok &= _lifecycles(stack, outdir, echo)
+            # The gateway's own events (refunds, captures) reach the stack as they happen while
+            # the day and its lifecycles run, as Stripe sends them.
+            push = LivePush(
+                stripe_sandbox,
+                base_url=stack.base_url,
+                tenant="demo",
+                secret=_demo_secrets().stripe,
+            )
+            with ExitStack() as live:
+                day = _business_day(
+                    stack, outdir, echo, stripe_sandbox, lambda: live.enter_context(push)
+                )
+                ok &= day is not None
+                ok &= _lifecycles(stack, outdir, echo)
+            echo(
+                f"gateway events sent as they happened during the day: {push.delivered}"
+                + (f", never acknowledged: {', '.join(push.failed)}" if push.failed else "")
+            )
+            ok &= not push.failed
             ok &= payout_cycle(stack, outdir, echo)
             if day is not None:
                 ok &= _reconciliation(stack, outdir, echo, stripe_sandbox, day)
@@ -159,7 +177,9 @@ def _demo_secrets() -> Any:
     )
 
 
-def _business_day(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any) -> Any:
+def _business_day(
+    stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any, go_live: Callable[[], object]
+) -> Any:
     """The sandboxes play a day: shop and Shopify orders, Stripe payments, refunds, disputes and
     a payout, carrier tracking from EasyPost, AfterShip and Shippo, delivered with duplicates and
     out of order, as the real senders do."""
@@ -182,6 +202,7 @@ def _business_day(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any) -> 
         mix=Mix(fraud=PLANTED_FRAUD, disputes=4, early_fraud_warnings=1),
     )
     scenario = business_day(config, stripe=stripe_sandbox)
+    go_live()  # after planning: the plan drains what the gateway did to make the day
     echo(
         f"sandboxes planned a day of {len(scenario.orders)} orders: "
         f"{scenario.unique_deliveries()} webhooks "

@@ -330,6 +330,10 @@ class TenantSettings(BaseModel):
     return_window_days: int = Field(default=14, ge=0)
     review_timeout_hours: int = Field(default=48, ge=1)
     delivery_timeout_days: int = Field(default=14, ge=1)
+    # How long the gateway has to confirm a refund (its signed webhook) before the team is told
+    # it is stuck: Stripe confirms a card refund in seconds; a refund by bank transfer can take
+    # days.
+    refund_confirmation_hours: int = Field(default=48, ge=1, le=720)
     # Automatic capture: an order is confirmed once paid; one still unpaid this long after
     # screening let it through is cancelled as unpaid.
     payment_timeout_hours: int = Field(default=24, ge=1)

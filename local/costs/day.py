@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,6 +27,8 @@ STEP_FUNCTIONS = ("Steps", "SelfCheck")
 # Lambda writes START, END and REPORT lines (and the platform's JSON lines) for every call.
 PLATFORM_LOG_BYTES_PER_INVOCATION = 330
 SECONDS_PER_DAY = 86_400
+# The lifecycle's last state when an order went the whole way (infra/constructs/orders.py).
+HAPPY_PATH_END = "ReleaseFunds"
 
 
 @dataclass
@@ -42,6 +45,11 @@ class DayReadings:
     alarms: int = 0
     log_retention_days: int = 30
     emails: int = 0
+    # The day's e-mails by kind (the outbox file's name begins with it).
+    emails_by_kind: Counter[str] = field(default_factory=Counter)
+    # The fewest transitions an order's lifecycle took that day to reach the end of the
+    # happy path (delivered, the return window over, the vendors' funds released).
+    happy_path_transitions: int | None = None
     traced_functions: set[str] = field(default_factory=set)
 
 
@@ -52,7 +60,7 @@ class DayMeter:
         self.show_logs = show_logs
         self._logs: Any = None
         self._baseline: Counts | None = None
-        self._mail_before = 0
+        self._mail_before: set[Path] = set()
         self.readings: DayReadings | None = None
 
     def started(self, stack: Any) -> None:
@@ -62,7 +70,7 @@ class DayMeter:
         self._logs = self.meter.counting_logs(pass_on=self.show_logs)
         self._logs.__enter__()
         self._baseline = self.meter.snapshot()
-        self._mail_before = _emails(stack)
+        self._mail_before = _outbox(stack)
 
     def finished(self, stack: Any) -> None:
         assert self._baseline is not None
@@ -71,7 +79,9 @@ class DayMeter:
         self.meter.uninstall()
         self.readings = read_day(stack, counts)
         # The local stack's mailer writes each e-mail to a file where SES would send it.
-        self.readings.emails = _emails(stack) - self._mail_before
+        sent = _outbox(stack) - self._mail_before
+        self.readings.emails = len(sent)
+        self.readings.emails_by_kind = Counter(email_kind(path.name) for path in sent)
 
     def usage(self) -> Usage:
         assert self.readings is not None, "the day has not been metered"
@@ -87,8 +97,14 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
         machine = outputs[output]
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
             for execution in page["executions"]:
+                taken, last = _transitions(sfn, execution["executionArn"])
                 readings.executions[name] += 1
-                readings.transitions[name] += _transitions(sfn, execution["executionArn"])
+                readings.transitions[name] += taken
+                if name == "lifecycle" and last == HAPPY_PATH_END:
+                    shortest = readings.happy_path_transitions
+                    readings.happy_path_transitions = (
+                        taken if shortest is None else min(shortest, taken)
+                    )
     now = SYSTEM_CLOCK.now().timestamp()  # TTLs are epoch seconds from the stores' clock
     table_items, orders = _table(stack, outputs["TableName"], now, readings.stored_by_item)
     readings.stored_table = table_items
@@ -111,13 +127,20 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
     return readings
 
 
-def _emails(stack: Any) -> int:
-    return sum(1 for _ in stack.mail_dir.rglob("*.eml"))
+def _outbox(stack: Any) -> set[Path]:
+    return set(stack.mail_dir.rglob("*.eml"))
 
 
-def _transitions(sfn: Any, execution_arn: str) -> int:
-    """State transitions Step Functions bills: every state entered, and every retry."""
+def email_kind(file_name: str) -> str:
+    """``order_shipped-<order>-<hash>.eml`` → ``order_shipped``."""
+    return file_name.split("-", 1)[0].removesuffix(".eml")
+
+
+def _transitions(sfn: Any, execution_arn: str) -> tuple[int, str | None]:
+    """State transitions Step Functions bills (every state entered, and every retry) and the
+    last state entered."""
     entered = retried = 0
+    last = None
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         scheduled_in_state = 0
         for event in page["events"]:
@@ -125,10 +148,11 @@ def _transitions(sfn: Any, execution_arn: str) -> int:
             if kind.endswith("StateEntered"):
                 entered += 1
                 scheduled_in_state = 0
+                last = event["stateEnteredEventDetails"]["name"]
             elif kind in ("LambdaFunctionScheduled", "TaskScheduled"):
                 scheduled_in_state += 1
                 retried += scheduled_in_state > 1
-    return entered + retried
+    return entered + retried, last
 
 
 def _table(stack: Any, table: str, now: float, by_item: Counter[str]) -> tuple[list[Stored], int]:

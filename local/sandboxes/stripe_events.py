@@ -78,3 +78,51 @@ def forward_outbox(
         sandbox.drain_events(), base_url=base_url, tenant=tenant, secret=secret
     )
     return (deliverer or Deliverer(concurrency=1)).deliver(deliveries)
+
+
+class LivePush:
+    """Stripe sends an event moments after it happens, not when someone asks: this delivers the
+    sandbox's new events every ``every_s`` seconds from its own thread while it runs, so a
+    refund the stack asked for is confirmed by the gateway's webhook within its wait, as with
+    the real gateway (drained in batches later, it looked unconfirmed). ``delivered`` counts
+    the events it sent, ``failed`` the ids the stack never acknowledged; leaving the ``with``
+    sends what is left first."""
+
+    def __init__(
+        self,
+        sandbox: StripeSandbox,
+        *,
+        base_url: str,
+        tenant: str,
+        secret: str | Sequence[str],
+        every_s: float = 0.5,
+    ) -> None:
+        import threading
+
+        self.sandbox = sandbox
+        self.base_url, self.tenant, self.secret = base_url, tenant, secret
+        self.every_s = every_s
+        self.delivered = 0
+        self.failed: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="stripe-live-push")
+
+    def __enter__(self) -> LivePush:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+        self._push()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self._push()
+
+    def _push(self) -> None:
+        report = forward_outbox(
+            self.sandbox, base_url=self.base_url, tenant=self.tenant, secret=self.secret
+        )
+        self.delivered += report.events
+        self.failed.extend(report.failed)

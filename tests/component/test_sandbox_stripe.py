@@ -451,3 +451,60 @@ def test_a_refund_can_fail_days_after_it_succeeded(
     assert all(e["created"] >= refund.created + 3 * DAY for e in events)
     with pytest.raises(ValueError, match="already failed"):
         sandbox.fail_refund(refund.id)
+
+
+def test_live_push_sends_each_new_event_moments_after_it_happens_signed_and_once(
+    client: stripe.StripeClient, sandbox: StripeSandbox
+) -> None:
+    """A refund asked of the gateway is told back while the asker still waits, not when a
+    batch is drained later; nothing the push took is left unsent when it stops."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from local.sandboxes.stripe_events import LivePush
+
+    arrivals: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            event = stripe.Webhook.construct_event(
+                body, self.headers["Stripe-Signature"], "whsec_live"
+            )
+            with lock:
+                arrivals.append((time.monotonic(), event["type"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
+    intent = pay(client, 3000)
+    sandbox.drain_events()  # the payment was someone else's business
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with LivePush(
+            sandbox, base_url=base, tenant="acme", secret="whsec_live", every_s=0.05
+        ) as push:
+            asked = time.monotonic()
+            client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})
+            deadline = asked + 5
+            while not arrivals and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert arrivals, "nothing was pushed while the push ran"
+            assert arrivals[0][0] - asked < 2  # within a refund's local confirmation wait
+            client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})
+        sent = [kind for _, kind in arrivals]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert push.failed == []
+    assert push.delivered == len(sent)
+    assert sent.count("refund.created") == 2  # the second, asked at the end, sent on the way out

@@ -144,3 +144,41 @@ def test_the_days_e_mails_are_billed_as_ses_sends() -> None:
 
     usage = usage_of(DayReadings(counts=Counts(), orders=10, emails=32), tenants=10)
     assert usage.quantities["ses_email"] == 32
+
+
+def test_an_outbox_files_name_gives_its_kind_and_the_kind_its_audience() -> None:
+    from local.costs.day import email_kind
+    from local.costs.report import audience
+
+    assert email_kind("order_shipped-5148316726571-229984f14fdd.eml") == "order_shipped"
+    assert email_kind("vendor_statement-282.eml") == "vendor_statement"
+    assert [audience(k) for k in ("order_shipped", "payment_verification", "refund_issued")] == [
+        "customers"
+    ] * 3
+    assert [audience(k) for k in ("vendor_order", "vendor_statement")] == ["vendors"] * 2
+    assert [
+        audience(k) for k in ("not_dispatched", "review_needed", "team_notice", "payout_report")
+    ] == ["teams"] * 4
+
+
+def test_the_floor_is_what_the_missions_shape_costs_worked_out_by_hand() -> None:
+    """10 orders: 20 customer e-mails, 10 to vendors, 5 to the team (not in the floor), the
+    shortest lifecycle 9 transitions; 2 keys and 10 alarms a month over 30,000 orders."""
+    from local.costs.report import floor_of
+
+    usage = Usage(orders=10)
+    usage.add("ses_email", 35)
+    usage.add("stepfunctions_transition", 120)
+    usage.monthly["kms_key_month"] = 2
+    usage.monthly["cloudwatch_alarm_month"] = 10
+    floor = floor_of(
+        usage,
+        Volume(tenants=10, orders_per_tenant_month=3000),
+        {"order_confirmation": 12, "order_shipped": 8, "vendor_order": 10, "not_dispatched": 5},
+        happy_path_transitions=9,
+    )
+    assert floor.customer_emails == pytest.approx(0.10 * 2000 / 1000)  # 2,000 per 1,000 orders
+    assert floor.vendor_emails == pytest.approx(0.10 * 1000 / 1000)
+    assert floor.lifecycle == pytest.approx(0.025 * 9)
+    assert floor.fixed == pytest.approx((2 * 1.00 + 10 * 0.10) / 30)  # $3 a month, 30 thousands
+    assert floor.total == pytest.approx(0.2 + 0.1 + 0.225 + 0.1)

@@ -306,6 +306,17 @@ def test_a_refund_request_is_accepted_once_per_id(fake: FakePorts) -> None:
     assert len(fake.workflows.started) == 1
 
 
+def test_a_refund_waits_for_the_gateway_as_long_as_the_tenant_allows(fake: FakePorts) -> None:
+    """Two days by default; a shop refunding by bank transfer allows longer. On a deployment
+    whose day lasts 10 seconds, 48 hours are 20 seconds and 120 hours 50."""
+    fake.orders.add(placed(), paid())
+    operations.request_refund(fake.ports(seconds_per_day=10), "acme", "o-1", refund_id="r1")
+    fake.tenants.by_id["acme"] = ACME.model_copy(update={"refund_confirmation_hours": 120})
+    operations.request_refund(fake.ports(seconds_per_day=10), "acme", "o-1", refund_id="r2")
+    waits = [document["waits"]["confirm_s"] for document in fake.workflows.started.values()]
+    assert waits == [20, 50]
+
+
 def prepare(fake: FakePorts, refund_id: str, **fields: Any) -> c.Prepared:
     return refunds.prepare(
         fake.ports(),

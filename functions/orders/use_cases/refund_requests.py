@@ -7,13 +7,26 @@ import uuid
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import RETURN_REFUND_PREFIX, OperationRefused, lines_refunded
+from functions.orders.domain import (
+    RETURN_REFUND_PREFIX,
+    OperationRefused,
+    lines_refunded,
+    real_seconds,
+)
 from functions.orders.ports import Ports
 from shared.order_aggregate import OrderState
+from shared.tenants import TenantSettings
 
 
-def refund_waits(ports: Ports) -> c.RefundWaits:
-    return c.RefundWaits(confirm_s=max(1, 2 * ports.seconds_per_day))
+def refund_waits(ports: Ports, tenant: str) -> c.RefundWaits:
+    settings = ports.tenants.get(tenant)
+    # A tenant unknown here (removed while its refund was asked) gets the settings' default.
+    hours = (
+        settings.refund_confirmation_hours
+        if settings
+        else TenantSettings.model_fields["refund_confirmation_hours"].default
+    )
+    return c.RefundWaits(confirm_s=real_seconds(hours, ports.seconds_per_day))
 
 
 def request_refund(
@@ -60,7 +73,7 @@ def request_refund(
         lines=[c.RefundLine.model_validate(line) for line in lines] if lines else None,
         cause=c.RefundCause(cause),
         payment_id=payment_id,
-        waits=refund_waits(ports),
+        waits=refund_waits(ports, tenant),
     )
     execution = document.model_dump(mode="json", exclude={"identity"})
     if document.lines:
