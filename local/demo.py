@@ -215,11 +215,16 @@ def _business_day(
         # runtime runs one invocation at a time, and a marketplace's orders also post to the
         # vendor ledger and mail their vendors): the bound is there to stop a stuck run, not to
         # race it.
+        # A sender retries a delivery that got no answer for longer than the local runtime
+        # (one invocation at a time) may take to answer on a busy minute: as the real senders
+        # do, if for minutes rather than days.
         report = Deliverer(
             duplicate_rate=0.2,
             reorder="window",
             reorder_window=25,
             concurrency=4,
+            max_attempts=8,
+            backoff_max=2.0,
             seed=7,
             deadline=600.0,
         ).deliver(scenario.deliveries)
