@@ -217,14 +217,14 @@ def _business_day(
         # race it.
         # A sender retries a delivery that got no answer for longer than the local runtime
         # (one invocation at a time) may take to answer on a busy minute: as the real senders
-        # do, if for minutes rather than days.
+        # do, if for seconds rather than days.
         report = Deliverer(
             duplicate_rate=0.2,
             reorder="window",
             reorder_window=25,
             concurrency=4,
             max_attempts=8,
-            backoff_max=2.0,
+            backoff_max=1.0,
             seed=7,
             deadline=600.0,
         ).deliver(scenario.deliveries)
