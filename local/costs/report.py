@@ -103,7 +103,7 @@ def floor_lines(
         "what the mission's shape costs at least (month 12, per 1,000 orders):",
         f"  customers' e-mails          {floor.customer_emails:9.4f}",
         f"  vendors' e-mails            {floor.vendor_emails:9.4f}",
-        f"  a Standard execution an order ({floor.happy_path_transitions} transitions, the happy "
+        f"  a Standard execution an order ({floor.happy_path_transitions} states, the happy "
         f"path) {floor.lifecycle:9.4f}",
         f"  paid monthly (keys, alarms) {floor.fixed:9.4f}",
         f"  floor                       {floor.total:9.4f}   "
