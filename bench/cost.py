@@ -99,13 +99,9 @@ def main() -> None:
         f"{counts.log_bytes / orders / 1024:.1f}, custom metrics {len(counts.metrics)}"
     )
     floor = None
-    if readings.happy_path_transitions is not None:
-        floor = floor_of(usage, volume, readings.emails_by_kind, readings.happy_path_transitions)
-        print(
-            "\n".join(
-                "  " + line for line in floor_lines(usage, volume, readings.emails_by_kind, floor)
-            )
-        )
+    if readings.happy_path_states is not None:
+        floor = floor_of(usage, volume, readings.emails_by_kind, readings.happy_path_states)
+        print("\n".join("  " + line for line in floor_lines(floor)))
     print("  requests by service and operation (per order):")
     for (service, operation), n in counts.requests.most_common(25):
         print(f"    {service:16} {operation:28} {n / orders:7.2f}")

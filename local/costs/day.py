@@ -50,7 +50,7 @@ class DayReadings:
     # The fewest different states an order's lifecycle entered that day to reach the end of
     # the happy path (delivered, the return window over, the vendors' funds released): a wait
     # entered again after a parcel moved counts once, as the mission's shape needs it once.
-    happy_path_transitions: int | None = None
+    happy_path_states: int | None = None
     traced_functions: set[str] = field(default_factory=set)
 
 
@@ -102,10 +102,8 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
                 readings.executions[name] += 1
                 readings.transitions[name] += taken
                 if name == "lifecycle" and last == HAPPY_PATH_END:
-                    fewest = readings.happy_path_transitions
-                    readings.happy_path_transitions = (
-                        states if fewest is None else min(fewest, states)
-                    )
+                    fewest = readings.happy_path_states
+                    readings.happy_path_states = states if fewest is None else min(fewest, states)
     now = SYSTEM_CLOCK.now().timestamp()  # TTLs are epoch seconds from the stores' clock
     table_items, orders = _table(stack, outputs["TableName"], now, readings.stored_by_item)
     readings.stored_table = table_items

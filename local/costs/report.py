@@ -61,15 +61,19 @@ def by_audience(emails_by_kind: Mapping[str, int]) -> dict[str, int]:
 @dataclass(frozen=True)
 class Floor:
     """What the mission's own shape costs on a day, whatever the design: every customer e-mail
-    the day sent, every vendor e-mail, one Standard execution per order on the shortest happy
-    path an order took that day, and what is paid monthly (keys, alarms); per 1,000 orders at
-    month 12. (Cancelled orders take shorter paths; review holds and exceptions longer ones.)"""
+    the day sent, every vendor e-mail, one Standard execution per order through the happy
+    path's states (the fewest different states an order entered that day to release its
+    funds), and what is paid monthly (keys, alarms); per 1,000 orders at month 12. (Cancelled
+    orders take shorter paths; review holds and exceptions longer ones.)"""
 
     customer_emails: float
     vendor_emails: float
     lifecycle: float
     fixed: float
-    happy_path_transitions: int
+    happy_path_states: int
+    # The day's e-mails per order by whom they are for, and the whole month-12 bill beside it.
+    emails_per_order: dict[str, float]
+    month12_total: float
 
     @property
     def total(self) -> float:
@@ -77,7 +81,7 @@ class Floor:
 
 
 def floor_of(
-    usage: Usage, volume: Volume, emails_by_kind: Mapping[str, int], happy_path_transitions: int
+    usage: Usage, volume: Volume, emails_by_kind: Mapping[str, int], happy_path_states: int
 ) -> Floor:
     prices = load_prices()
     thousands = 1000 / usage.orders
@@ -86,26 +90,24 @@ def floor_of(
     return Floor(
         customer_emails=prices["ses_email"].of(by_whom["customers"] * thousands),
         vendor_emails=prices["ses_email"].of(by_whom["vendors"] * thousands),
-        lifecycle=prices["stepfunctions_transition"].of(happy_path_transitions * 1000),
+        lifecycle=prices["stepfunctions_transition"].of(happy_path_states * 1000),
         fixed=sum(twelfth.per_1000_fixed.values()),
-        happy_path_transitions=happy_path_transitions,
+        happy_path_states=happy_path_states,
+        emails_per_order={who: n / usage.orders for who, n in by_whom.items()},
+        month12_total=twelfth.total,
     )
 
 
-def floor_lines(
-    usage: Usage, volume: Volume, emails_by_kind: Mapping[str, int], floor: Floor
-) -> list[str]:
-    by_whom = by_audience(emails_by_kind)
-    _, twelfth = bills(usage, volume)
+def floor_lines(floor: Floor) -> list[str]:
     return [
         "e-mails per order by whom they are for: "
-        + ", ".join(f"{who} {n / usage.orders:.2f}" for who, n in by_whom.items()),
+        + ", ".join(f"{who} {n:.2f}" for who, n in floor.emails_per_order.items()),
         "what the mission's shape costs at least (month 12, per 1,000 orders):",
         f"  customers' e-mails          {floor.customer_emails:9.4f}",
         f"  vendors' e-mails            {floor.vendor_emails:9.4f}",
-        f"  a Standard execution an order ({floor.happy_path_transitions} states, the happy "
+        f"  a Standard execution an order ({floor.happy_path_states} states, the happy "
         f"path) {floor.lifecycle:9.4f}",
         f"  paid monthly (keys, alarms) {floor.fixed:9.4f}",
         f"  floor                       {floor.total:9.4f}   "
-        f"(left to design: {twelfth.total - floor.total:.4f})",
+        f"(left to design: {floor.month12_total - floor.total:.4f})",
     ]

@@ -6,11 +6,12 @@ refund, breaks) that subscribers filter on. By e-mail it is rendered with the te
 for the team it is about (``Team``: the client's operations people, ``alert_emails``, or its
 finance people, ``finance_emails``), from the operations sender. ``shared.alerts`` sends both.
 
-Adding a kind is one subclass here: a ``kind`` literal, its fields, ``headline`` and, if it
-says more than the ids, ``details``; ``actions`` names the operator API route and ``ecomops``
-command that act on it (the ids-based defaults often suffice). ``email`` names a dedicated
-template (``shared.notify.render.EmailKind``) when one exists; otherwise the e-mail is the
-generic team notice. The kernel's domain: no AWS, no clock.
+Adding a kind is one subclass of ``Notice`` in the module of the context that raises it: a
+``kind`` literal, its fields, ``headline`` and, if it says more than the ids, ``details``;
+``actions`` names the operator API route and ``ecomops`` command that act on it (the ids-based
+defaults often suffice). ``email`` names a dedicated template
+(``shared.notify.render.EmailKind``) when one exists; otherwise the e-mail is the generic team
+notice. The kernel's domain: no AWS, no clock.
 
 The base is here; the kinds live beside it, one module per context that raises them
 (``shared.notices.orders``, ``.payouts``, ``.disputes``, ``.reconcile``, ``.queries``), so a

@@ -175,7 +175,7 @@ def test_the_floor_is_what_the_missions_shape_costs_worked_out_by_hand() -> None
         usage,
         Volume(tenants=10, orders_per_tenant_month=3000),
         {"order_confirmation": 12, "order_shipped": 8, "vendor_order": 10, "not_dispatched": 5},
-        happy_path_transitions=9,
+        happy_path_states=9,
     )
     assert floor.customer_emails == pytest.approx(0.10 * 2000 / 1000)  # 2,000 per 1,000 orders
     assert floor.vendor_emails == pytest.approx(0.10 * 1000 / 1000)

@@ -26,6 +26,7 @@ from shared.notify.render import DeliveryProblem
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
+from tests.unit.test_orders_waiting_steps import wait
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 ACME = TenantSettings(
@@ -102,16 +103,7 @@ def arrive(fake: FakePorts, *events: Any) -> None:
 
 
 def wait_for_delivery(fake: FakePorts) -> None:
-    lifecycle.wait(
-        fake.ports(),
-        c.WaitInput(
-            tenant="acme",
-            order_id="o-1",
-            action=c.LifecycleAction.WAIT,
-            wait=c.WaitKind.DELIVERY,
-            task_token="tok",
-        ),
-    )
+    wait(fake, c.WaitKind.DELIVERY, "tok")
 
 
 def problem_mails(fake: FakePorts) -> list[str]:
