@@ -1,4 +1,5 @@
-"""The Step Functions adapter: start a workflow once per identity, resume a waiting task.
+"""The Step Functions adapter: start a workflow once per identity, resume a waiting task or
+tell it it is still alive.
 
 An execution's name is its identity: Step Functions refuses a second execution of one name,
 which makes "start once" free. Names allow 80 characters of ``[A-Za-z0-9_-]``, and tenants and
@@ -89,6 +90,22 @@ def resume(token: str, output: dict[str, Any]) -> bool:
     client = aws.client("stepfunctions")
     try:
         client.send_task_success(taskToken=token, output=json.dumps(output))
+    except (
+        client.exceptions.TaskTimedOut,
+        client.exceptions.InvalidToken,
+        client.exceptions.TaskDoesNotExist,
+    ):
+        return False
+    return True
+
+
+def heartbeat(token: str) -> bool:
+    """Send a waiting task's heartbeat; False if the task is gone (its heartbeat limit passed,
+    it was resumed, its execution ended): the wait it kept alive is over, which the caller
+    expects now and then."""
+    client = aws.client("stepfunctions")
+    try:
+        client.send_task_heartbeat(taskToken=token)
     except (
         client.exceptions.TaskTimedOut,
         client.exceptions.InvalidToken,
