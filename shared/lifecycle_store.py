@@ -10,7 +10,8 @@
 - ``T#<t>#ORDER#<order>`` / ``CLAIM#<parcel>``: a carrier claim for one parcel, versioned (every
   change is one conditional write on the version it read, and appends who and when to its
   history); open ones are listed by the ``T#<t>#CLAIMS#open`` index;
-- ``T#<t>#ORDER#<order>`` / ``MOVEMENT``: the parcels' scans when the delivery wait began.
+- ``T#<t>#ORDER#<order>`` / ``MOVEMENT``: the parcels' scans when the delivery wait began (what
+  the movement check of executions on the definitions before the heartbeat compares with).
 """
 
 from __future__ import annotations

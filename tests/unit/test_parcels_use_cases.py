@@ -24,6 +24,7 @@ from shared.events import (
 from shared.money import Money
 from shared.notices.orders import DeliveryProblem as DeliveryNotice
 from shared.notify.render import DeliveryProblem
+from shared.observability import logger
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
@@ -293,9 +294,9 @@ def test_a_heartbeat_the_wait_no_longer_takes_fails_nothing(
     wait_for_delivery(fake)
     fake.workflows.live_tokens = {"the-claims-wait"}
     told: list[str] = []
-    monkeypatch.setattr(lifecycle.logger, "info", lambda message, **_: told.append(message))
-    monkeypatch.setattr(lifecycle.logger, "warning", lambda message, **_: told.append("warn"))
-    monkeypatch.setattr(lifecycle.logger, "error", lambda message, **_: told.append("error"))
+    monkeypatch.setattr(logger, "info", lambda message, **_: told.append(message))
+    monkeypatch.setattr(logger, "warning", lambda message, **_: told.append("warn"))
+    monkeypatch.setattr(logger, "error", lambda message, **_: told.append("error"))
     arrive(fake, scan("1ZA", ShipmentStatus.IN_TRANSIT, 10))
     assert fake.workflows.heartbeats == ["tok"]
     assert told == ["delivery wait already over: no heartbeat to send"]
