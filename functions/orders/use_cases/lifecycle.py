@@ -206,9 +206,10 @@ def resume_waits(
 def keep_waiting_for_delivery(ports: Ports, order_id: str, token: str) -> bool:
     """A parcel moved: the delivery wait's heartbeat, so its no-movement limit (the task's
     heartbeat limit) starts again. The wait may have ended meanwhile (its limit passed, another
-    event resumed it): expected now and then, it fails nothing; a claims wait parked by then
-    just ignores the heartbeat. Sent again for an event processed again (a retried batch), as
-    nothing says the first pass got this far."""
+    event resumed it): Step Functions refuses the heartbeat, which is expected now and then and
+    fails nothing. A claims wait parked by then has no heartbeat limit: the heartbeat changes
+    nothing for it. Sent again for an event processed again (a retried batch), as nothing says
+    the first pass got this far."""
     if ports.workflows.heartbeat(token):
         return True
     logger.info("delivery wait already over: no heartbeat to send", extra={"order_id": order_id})
