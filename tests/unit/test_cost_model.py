@@ -5,6 +5,7 @@ planted invocation."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 import pytest
 
@@ -261,8 +262,8 @@ def test_the_day_bills_lambda_as_modelled_not_as_timed_in_process() -> None:
     invocation = InvocationTime(
         "processor", 1769, wall_ms=1400.0, call_ms=1380.0, calls={("dynamodb", "GetItem"): 4}
     )
-    counts = Counts(invocation_times=[invocation])
-    counts.gb_seconds["processor"] = 1.4 * 1769 / 1024  # what was timed in-process
+    # the GB-seconds timed in-process (any figure) stay beside the bill, not in it
+    counts = Counts(invocation_times=[invocation], gb_seconds=Counter({"processor": 2}))
     usage = usage_of(DayReadings(counts=counts, orders=1), tenants=10, latencies=_table())
     # 20 ms own work on a full vCPU + 4 x 5 ms: 40 ms
     assert usage.quantities["lambda_gb_second_arm"] == pytest.approx(0.040 * 1769 / 1024)
@@ -278,3 +279,23 @@ def test_the_latency_table_gives_each_figure_its_source_and_date() -> None:
         assert latency.read_on and latency.basis, f"{service}:{operation}"
     with pytest.raises(KeyError, match="lambda:Invoke"):
         table.of("lambda", "Invoke")
+
+
+def test_the_meter_prints_lambda_both_ways() -> None:
+    from local.costs.report import lambda_lines
+
+    invocation = InvocationTime(
+        "EcomOps-ProcessorFnAB12CD34-XYZ",
+        512,
+        wall_ms=400.0,
+        call_ms=300.0,
+        calls={("dynamodb", "GetItem"): 3, ("stripe", "POST"): 1},
+    )
+    # two invocations over 2 orders: 0.2 GB-s an invocation in-process, 0.5 GB x 0.861 s
+    # modelled (100 x 1769/512 + 15 + 500 = 860.5 ms); per 1,000 orders at $0.0000133334
+    lines = lambda_lines(by_function([invocation] * 2, _table()), orders=2, latencies=_table())
+    total = next(line for line in lines if "per 1,000 orders" in line)
+    assert f"${200 * 0.0000133334:.4f}" in total  # $0.0027 as timed
+    assert f"${430.5 * 0.0000133334:.4f}" in total  # $0.0057 as modelled
+    assert any(line.strip().startswith("ProcessorFn ") for line in lines)
+    assert any("dynamodb:GetItem" in line and "x 5 ms" in line for line in lines)
