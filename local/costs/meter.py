@@ -319,6 +319,15 @@ class Meter:
             self._undo.pop()()
 
 
+@dataclass
+class _OpenCall:
+    service: str
+    operation: str
+    attempts: int = 0
+    sent: float | None = None  # the first attempt's send
+    answered: float | None = None  # the last attempt's answer
+
+
 class _CallClock:
     """Times the AWS requests made on a thread running an invocation and charges each to it:
     the attempts (each a round trip Lambda would wait for) and the wall time from the first
@@ -330,29 +339,28 @@ class _CallClock:
 
     def opened(self, model: Any, **_: Any) -> None:
         if running_invocation() is not None:
-            self._open.call = [model.service_model.service_name, model.name, 0, None, None]
+            self._open.call = _OpenCall(model.service_model.service_name, model.name)
 
     def sent(self, **_: Any) -> None:
-        call = getattr(self._open, "call", None)
+        call: _OpenCall | None = getattr(self._open, "call", None)
         if call is not None:
-            call[2] += 1
-            call[3] = call[3] or time.perf_counter()
-            call[4] = None
+            call.attempts += 1
+            call.sent = call.sent or time.perf_counter()
+            call.answered = None
 
     def answered(self, **_: Any) -> None:
-        call = getattr(self._open, "call", None)
-        if call is not None and call[3] is not None and call[4] is None:
-            call[4] = time.perf_counter()
+        call: _OpenCall | None = getattr(self._open, "call", None)
+        if call is not None and call.sent is not None and call.answered is None:
+            call.answered = time.perf_counter()
 
     def closed(self, **_: Any) -> None:
-        call = getattr(self._open, "call", None)
+        call: _OpenCall | None = getattr(self._open, "call", None)
         self._open.call = None
         invocation = running_invocation()
-        if call is None or invocation is None or call[3] is None:
+        if call is None or invocation is None or call.sent is None:
             return
-        service, operation, attempts, since, until = call
-        invocation.calls[(service, operation)] += attempts
-        invocation.call_ms += ((until or time.perf_counter()) - since) * 1000
+        invocation.calls[(call.service, call.operation)] += call.attempts
+        invocation.call_ms += ((call.answered or time.perf_counter()) - call.sent) * 1000
 
 
 @contextmanager
