@@ -256,8 +256,9 @@ class OrderLifecycle(Construct):
         The wait stays one state however long the parcels travel: its heartbeat limit is the
         tenant's no-movement limit, and the processor sends the parked token a heartbeat
         whenever a carrier's scan shows a parcel moved (an API call, not a transition). A
-        limit passed with no heartbeat fails the task (``States.Timeout``, which Step
-        Functions also raises as ``States.HeartbeatTimeout``) straight into the claims."""
+        limit passed with no heartbeat fails the task with a heartbeat timeout, and the catch
+        of ``States.Timeout`` (which covers ``States.HeartbeatTimeout`` on AWS, and is the
+        name moto gives it) goes straight into the claims."""
         stage = c.LifecycleAction.STAGE
         delivery_wait: dict[str, object] = {
             "action": c.LifecycleAction.WAIT,
