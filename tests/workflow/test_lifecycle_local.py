@@ -214,6 +214,12 @@ def entered(events: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def after_shipping(events: list[dict[str, Any]]) -> list[str]:
+    """The states entered from the delivery wait on."""
+    states = entered(events)
+    return states[states.index("ShippedAndWaitForDelivery") :]
+
+
 def final_state(stack: Any, tenant: str, order_id: str) -> str:
     """The state a succeeded execution ended in (its end state: a step, or a Succeed state
     where no step ends the path)."""
@@ -272,7 +278,8 @@ def test_happy_path_runs_to_close_and_releases_funds(local_stack: Any, tmp_path:
     carrier_update(local_stack, "life-happy", "1ZHAPPY", "in_transit", 1)
     carrier_update(local_stack, "life-happy", "1ZHAPPY", "delivered", 30)
     assert finished(local_stack, "life-happy", "o-1")["status"] == "SUCCEEDED"
-    assert final_state(local_stack, "life-happy", "o-1") == "ReleaseFunds"
+    # Paid as it was screened: the screening's state waited for the payment (one state).
+    assert entered(history(local_stack, "life-happy", "o-1")) == HAPPY_PATH
     assert (
         LifecycleStore(local_stack.deployment.outputs["TableName"]).stage("life-happy", "o-1")
         == "closed"
@@ -300,6 +307,11 @@ def test_blocked_order_is_cancelled_before_anything_ships(local_stack: Any, tmp_
     )
     place(local_stack, "life-block", "o-1")
     assert finished(local_stack, "life-block", "o-1")["status"] == "SUCCEEDED"
+    assert entered(history(local_stack, "life-block", "o-1")) == [
+        "ScreenAndWaitForPayment",
+        "RiskDecision",
+        "CancelBlocked",
+    ]
     assert final_state(local_stack, "life-block", "o-1") == "CancelBlocked"
     wait_for_mail(local_stack, "life-block", "o-1", "order_cancelled")
 
@@ -372,8 +384,49 @@ def test_lost_package_claim_rejected_takes_the_exception_path(
         "rejected",
     ]
     assert finished(local_stack, "life-lost", "o-1")["status"] == "SUCCEEDED"
-    assert final_state(local_stack, "life-lost", "o-1") == "DeliveryException"
+    # The decided claim fails the delivery wait (``DeliveryProblem``): no Choice before the
+    # problem's step.
+    assert after_shipping(history(local_stack, "life-lost", "o-1")) == [
+        "ShippedAndWaitForDelivery",
+        "DeliveryProblem",
+        "AnyDelivered",
+        "DeliveryException",
+    ]
     assert store.stage("life-lost", "o-1") == "delivery_problem"
+
+
+def test_a_returned_parcel_fails_the_delivery_wait_into_the_problem_path(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """The processor fails the delivery wait with ``DeliveryProblem`` (the outcome its cause);
+    the wait's catch runs the problem step, which reads the parcels' end from the cause."""
+    tenant = "life-returned"
+    make_tenant(local_stack, tmp_path, tenant)
+    place_paid(local_stack, tenant, "o-1")
+    fulfil(local_stack, tenant, "o-1", "1ZBACK")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
+    carrier_update(local_stack, tenant, "1ZBACK", "return_to_sender", 20)
+    assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
+    events = history(local_stack, tenant, "o-1")
+    assert entered(events) == [
+        *HAPPY_PATH[:4],
+        "DeliveryProblem",
+        "AnyDelivered",
+        "DeliveryException",
+    ]
+    (failed,) = [e for e in events if e["type"] == "TaskFailed"]
+    assert failed["taskFailedEventDetails"]["error"] == "DeliveryProblem"
+    cause = json.loads(failed["taskFailedEventDetails"]["cause"])
+    assert (cause["outcome"], cause["shipment"]) == ("problem", "return_to_sender")
+    (problem,) = [
+        json.loads(e["stateExitedEventDetails"]["output"])["problem"]
+        for e in events
+        if e["type"] == "TaskStateExited"
+        and e["stateExitedEventDetails"]["name"] == "DeliveryProblem"
+    ]
+    assert problem == {"stage": "delivery_problem", "delivered_lines": 0}
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    assert store.stage(tenant, "o-1") == "delivery_problem"
 
 
 def test_not_dispatched_within_the_sla_alerts_then_still_ships(
@@ -400,6 +453,8 @@ def test_an_order_is_confirmed_only_once_its_payment_arrives(
     pay(local_stack, "life-pay-later", "o-1")
     wait_for_stage(local_stack, "life-pay-later", "o-1", "awaiting_shipment")
     wait_for_mail(local_stack, "life-pay-later", "o-1", "order_confirmation")
+    # The payment answered the screening's own state: no state of its own for the wait.
+    assert entered(history(local_stack, "life-pay-later", "o-1")) == HAPPY_PATH[:3]
 
 
 def test_an_order_approved_in_review_is_confirmed_once_paid(
@@ -413,6 +468,17 @@ def test_an_order_approved_in_review_is_confirmed_once_paid(
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_payment")
     pay(local_stack, tenant, "o-1")
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
+    # After a review the payment is still waited for in a state of its own.
+    assert entered(history(local_stack, tenant, "o-1")) == [
+        "ScreenAndWaitForPayment",
+        "RiskDecision",
+        "ReviewCheckpoint",
+        "ReviewTimeLeft",
+        "HoldForReview",
+        "ReviewDecision",
+        "WaitForPayment",
+        "ConfirmAndWaitForShipment",
+    ]
 
 
 def test_a_payment_that_came_before_the_order_confirms_it_without_waiting(
@@ -423,6 +489,7 @@ def test_a_payment_that_came_before_the_order_confirms_it_without_waiting(
     local_stack.wait_idle(30)
     place(local_stack, "life-pay-first", "o-1")
     wait_for_stage(local_stack, "life-pay-first", "o-1", "awaiting_shipment")
+    assert entered(history(local_stack, "life-pay-first", "o-1")) == HAPPY_PATH[:3]
 
 
 def test_an_order_never_paid_is_cancelled_at_the_payment_timeout(
@@ -432,6 +499,11 @@ def test_an_order_never_paid_is_cancelled_at_the_payment_timeout(
     place(local_stack, "life-unpaid", "o-1")
     assert finished(local_stack, "life-unpaid", "o-1")["status"] == "SUCCEEDED"
     assert final_state(local_stack, "life-unpaid", "o-1") == "CancelUnpaid"
+    # The screening's state timed out at the payment timeout: straight to the cancellation.
+    assert entered(history(local_stack, "life-unpaid", "o-1")) == [
+        "ScreenAndWaitForPayment",
+        "CancelUnpaid",
+    ]
     store = LifecycleStore(local_stack.deployment.outputs["TableName"])
     assert store.stage("life-unpaid", "o-1") == "cancelled"
     sent = wait_for_mail(local_stack, "life-unpaid", "o-1", "order_cancelled")
@@ -507,7 +579,7 @@ def test_no_movement_past_the_tenants_limit_opens_a_claim(local_stack: Any, tmp_
     carrier_update(local_stack, tenant, "1ZSTILL", "in_transit", 1)
     # Nothing moves for three "days": a claim for the parcel, then the operator decides.
     assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
-    assert entered(history(local_stack, tenant, "o-1"))[4:] == [
+    assert after_shipping(history(local_stack, tenant, "o-1")) == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
         "DeliveryException",
@@ -600,7 +672,7 @@ def test_scans_that_stop_for_the_limit_open_claims(local_stack: Any, tmp_path: P
     assert store.claims(tenant, "o-1") == []  # still moving a limit after the wait began
     assert finished(local_stack, tenant, "o-1", timeout_s=60)["status"] == "SUCCEEDED"
     events = history(local_stack, tenant, "o-1")
-    assert entered(events)[4:] == [
+    assert after_shipping(events) == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
         "DeliveryException",
