@@ -1,6 +1,7 @@
 """How many states an order's lifecycle and a refund enter, walked through the synthesized
 definitions: Step Functions bills every state entered, so a state added to the happy path shows
-here (issue 17: the lifecycle's happy path went from 13 states to 9, then 7; a refund's from 5 to 4).
+here (issue 17: the lifecycle's happy path went from 13 states to 9, then 7; a refund's from 5
+to 4).
 
 The walk evaluates each Choice's rules against what the steps would have written into the
 execution's state, takes a task's catch where the path says the wait timed out (or failed with
@@ -117,6 +118,16 @@ HAPPY_PATH = [
     "ReturnWindow",
     "ReleaseFunds",
 ]
+# An approved review, up to where the happy path goes on (its payment waited for apart).
+REVIEWED = [
+    "ScreenAndWaitForPayment",
+    "RiskDecision",
+    "ReviewCheckpoint",
+    "ReviewTimeLeft",
+    "HoldForReview",
+    "ReviewDecision",
+    "WaitForPayment",
+]
 # The screening is what the screen-and-wait state is answered with, paid or not.
 HAPPY = {"screening": {"decision": c.Decision.ALLOW}}
 # A delivery wait's answer when a parcel was not delivered: the task fails with this error.
@@ -175,35 +186,16 @@ def test_manual_capture_enters_as_many_states_as_automatic_and_one_more(
 
 def test_an_approved_review_adds_only_the_review_states(lifecycle: dict[str, Any]) -> None:
     """After a review the payment is waited for in ``WaitForPayment``, as before."""
-    path = walk(
-        lifecycle,
-        {
-            **HAPPY,
-            "screening": {"decision": c.Decision.REVIEW},
-            "review_plan": {"expired": False, "next_s": 60},
-            "review": {"decision": c.ReviewDecision.APPROVE, "by": "ops"},
-        },
-    )
-    assert path[:7] == [
-        "ScreenAndWaitForPayment",
-        "RiskDecision",
-        "ReviewCheckpoint",
-        "ReviewTimeLeft",
-        "HoldForReview",
-        "ReviewDecision",
-        "WaitForPayment",
-    ]
+    approved = {
+        **HAPPY,
+        "screening": {"decision": c.Decision.REVIEW},
+        "review_plan": {"expired": False, "next_s": 60},
+        "review": {"decision": c.ReviewDecision.APPROVE, "by": "ops"},
+    }
+    path = walk(lifecycle, approved)
+    assert path[:7] == REVIEWED
     assert path[7:] == HAPPY_PATH[2:]
-    unpaid = walk(
-        lifecycle,
-        {
-            **HAPPY,
-            "screening": {"decision": c.Decision.REVIEW},
-            "review_plan": {"expired": False, "next_s": 60},
-            "review": {"decision": c.ReviewDecision.APPROVE, "by": "ops"},
-        },
-        timeouts=["WaitForPayment"],
-    )
+    unpaid = walk(lifecycle, approved, timeouts=["WaitForPayment"])
     assert unpaid[-2:] == ["WaitForPayment", "CancelUnpaid"]
 
 
