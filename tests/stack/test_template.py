@@ -391,3 +391,22 @@ def test_the_processor_may_keep_a_lifecycle_wait_alive(template: dict[str, Any])
         if "states:SendTaskHeartbeat" in statement["Action"]
     ]
     assert any(lifecycle in _referenced(s["Resource"]) for s in heartbeats)
+
+
+def test_the_lifecycle_steps_may_answer_their_own_tokens(template: dict[str, Any]) -> None:
+    """The screening's state is answered by its own step (block, review, manual capture at
+    once), and a wait whose fact is in already by the step that parks it: without the grant
+    Step Functions refuses those answers."""
+    role = _function_role(template, "functions.orders.handlers.lifecycle.handler")
+    (lifecycle,) = [
+        lid
+        for lid in resources(template, "AWS::StepFunctions::StateMachine")
+        if lid.startswith("OrdersLifecycleStateMachine")
+    ]
+    answers = [
+        statement
+        for policy in _policies_of_role(template, role)
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if {"states:SendTaskSuccess", "states:SendTaskFailure"} <= set(statement["Action"])
+    ]
+    assert answers and all(_referenced(s["Resource"]) == {lifecycle} for s in answers)

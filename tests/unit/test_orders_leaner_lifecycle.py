@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from functions.orders import contracts as c
+from functions.orders.domain import wait_outcome
 from functions.orders.handlers.lifecycle import STEPS
 from functions.orders.use_cases import changes, lifecycle
 from shared.notices.orders import OrderNotDelivered
@@ -221,7 +222,7 @@ def test_the_problem_step_reads_the_outcome_from_the_failures_cause(fake: FakePo
     """The new definition passes the caught cause; the old one passed the shipment: both tell
     the client team the same and find as many delivered lines."""
     fake.orders.add(placed(), paid(), shipment("return_to_sender"))
-    outcome = lifecycle.wait_outcome(fake.orders.load("acme", "o-1")[0], c.WaitKind.DELIVERY)
+    outcome = wait_outcome(fake.orders.load("acme", "o-1")[0], c.WaitKind.DELIVERY)
     assert outcome is not None
     cause = json.dumps(outcome.model_dump(mode="json"))
     from_cause = delivery_problem(fake, cause=cause)
