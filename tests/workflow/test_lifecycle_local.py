@@ -256,15 +256,22 @@ def wait_for_mail(
     return sent
 
 
-def decide(stack: Any, tenant: str, order_id: str, decision: str) -> dict[str, Any]:
-    steps = next(
-        name
-        for lid, name in stack.deployment.physical.items()
-        if lid.startswith("OrdersLifecycleSteps")
-        and stack.deployment.types[lid] == "AWS::Lambda::Function"
+def lifecycle_steps(stack: Any) -> str:
+    """The lifecycle steps function's name."""
+    return str(
+        next(
+            name
+            for lid, name in stack.deployment.physical.items()
+            if lid.startswith("OrdersLifecycleSteps")
+            and stack.deployment.types[lid] == "AWS::Lambda::Function"
+        )
     )
+
+
+def decide(stack: Any, tenant: str, order_id: str, decision: str) -> dict[str, Any]:
     answer: dict[str, Any] = stack.invoke(
-        steps, {"action": "decide", "tenant": tenant, "order_id": order_id, "decision": decision}
+        lifecycle_steps(stack),
+        {"action": "decide", "tenant": tenant, "order_id": order_id, "decision": decision},
     )
     return answer
 
@@ -427,6 +434,87 @@ def test_a_returned_parcel_fails_the_delivery_wait_into_the_problem_path(
     assert problem == {"stage": "delivery_problem", "delivered_lines": 0}
     store = LifecycleStore(local_stack.deployment.outputs["TableName"])
     assert store.stage(tenant, "o-1") == "delivery_problem"
+
+
+# A delivery wait as the definition before this one had it: success carries the outcome (its
+# ``DeliveryOutcome`` Choice routed it); a failure would end up in ``Failed``. The token goes to
+# a queue, where the test reads it and hands it to the steps function as that definition did.
+PREVIOUS_DELIVERY_WAIT = {
+    "StartAt": "Wait",
+    "States": {
+        "Wait": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 60,
+            "ResultPath": "$.delivery",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+            "Next": "Answered",
+        },
+        "Failed": {"Type": "Pass", "End": True},
+        "Answered": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def test_a_delivery_wait_parked_by_the_previous_definition_gets_the_outcome(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """A Standard execution finishes on the definition it started with: a delivery wait parked
+    by the previous definition (its payload names no answer) is still resumed with success and
+    the outcome when a parcel comes back, never failed."""
+    tenant = "life-previous"
+    make_tenant(local_stack, tmp_path, tenant)
+    place_paid(local_stack, tenant, "o-1")
+    fulfil(local_stack, tenant, "o-1", "1ZPREV")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
+    sfn = local_stack.client("stepfunctions")
+    # This execution's wait is replaced by the previous definition's.
+    sfn.stop_execution(executionArn=execution(local_stack, tenant, "o-1"))
+    sqs = local_stack.client("sqs")
+    queue = sqs.create_queue(QueueName="life-previous-tokens")["QueueUrl"]
+    machine = sfn.create_state_machine(
+        name="life-previous-delivery-wait",
+        definition=json.dumps(PREVIOUS_DELIVERY_WAIT),
+        roleArn="arn:aws:iam::123456789012:role/steps",
+    )["stateMachineArn"]
+    previous = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"queue": queue}))
+    token = None
+    deadline = time.monotonic() + 30
+    while token is None and time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages")
+        if messages:
+            token = json.loads(messages[0]["Body"])["token"]
+    assert token is not None, "the wait never sent its token"
+    # The previous definition's ``ShippedAndWaitForDelivery`` payload, exactly.
+    local_stack.invoke(
+        lifecycle_steps(local_stack),
+        {
+            "tenant": tenant,
+            "order_id": "o-1",
+            "action": "wait",
+            "wait": "delivery",
+            "stage": "shipped",
+            "task_token": token,
+        },
+    )
+    carrier_update(local_stack, tenant, "1ZPREV", "return_to_sender", 20)
+    local_stack.wait_idle(30)
+    arn = previous["executionArn"]
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the previous definition's wait was never answered"
+        time.sleep(0.2)
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    names = [
+        e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
+    ]
+    assert names == ["Wait", "Answered"]
+    output = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+    assert (output["delivery"]["outcome"], output["delivery"]["shipment"]) == (
+        "problem",
+        "return_to_sender",
+    )
 
 
 def test_not_dispatched_within_the_sla_alerts_then_still_ships(
