@@ -22,6 +22,7 @@ import pytest
 from shared import signing
 from shared.lifecycle_store import LifecycleStore
 from shared.workflows import execution_name
+from tests.component.test_task_heartbeat import DEFINITION as WAIT_FOR_A_TOKEN
 from tests.e2e.helpers import post, post_shop, shop_order, tenant_file
 from tests.stack.test_workflow_paths_stack import HAPPY_PATH, REVIEWED
 
@@ -436,27 +437,6 @@ def test_a_returned_parcel_fails_the_delivery_wait_into_the_problem_path(
     assert store.stage(tenant, "o-1") == "delivery_problem"
 
 
-# A delivery wait as the definition before this one had it: success carries the outcome (its
-# ``DeliveryOutcome`` Choice routed it); a failure would end up in ``Failed``. The token goes to
-# a queue, where the test reads it and hands it to the steps function as that definition did.
-PREVIOUS_DELIVERY_WAIT = {
-    "StartAt": "Wait",
-    "States": {
-        "Wait": {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token"}},
-            "TimeoutSeconds": 60,
-            "ResultPath": "$.delivery",
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
-            "Next": "Answered",
-        },
-        "Failed": {"Type": "Pass", "End": True},
-        "Answered": {"Type": "Pass", "End": True},
-    },
-}
-
-
 def test_a_delivery_wait_parked_by_the_previous_definition_gets_the_outcome(
     local_stack: Any, tmp_path: Path
 ) -> None:
@@ -473,12 +453,19 @@ def test_a_delivery_wait_parked_by_the_previous_definition_gets_the_outcome(
     sfn.stop_execution(executionArn=execution(local_stack, tenant, "o-1"))
     sqs = local_stack.client("sqs")
     queue = sqs.create_queue(QueueName="life-previous-tokens")["QueueUrl"]
+    # A wait whose token goes to a queue, where the test reads it and hands it to the steps
+    # function as the previous definition's delivery wait did: success goes to ``Delivered``
+    # with the outcome (that definition's ``DeliveryOutcome`` routed it), ``DeliveryProblem``
+    # to ``Problem``.
     machine = sfn.create_state_machine(
         name="life-previous-delivery-wait",
-        definition=json.dumps(PREVIOUS_DELIVERY_WAIT),
+        definition=json.dumps(WAIT_FOR_A_TOKEN),
         roleArn="arn:aws:iam::123456789012:role/steps",
     )["stateMachineArn"]
-    previous = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"queue": queue}))
+    waits = {"no_movement_s": 60}
+    previous = sfn.start_execution(
+        stateMachineArn=machine, input=json.dumps({"queue": queue, "waits": waits})
+    )
     token = None
     deadline = time.monotonic() + 30
     while token is None and time.monotonic() < deadline:
@@ -509,7 +496,7 @@ def test_a_delivery_wait_parked_by_the_previous_definition_gets_the_outcome(
     names = [
         e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
     ]
-    assert names == ["Wait", "Answered"]
+    assert names == ["Wait", "Delivered"]
     output = json.loads(sfn.describe_execution(executionArn=arn)["output"])
     assert (output["delivery"]["outcome"], output["delivery"]["shipment"]) == (
         "problem",
