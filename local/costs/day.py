@@ -49,8 +49,8 @@ class DayReadings:
     # The day's e-mails by kind (the outbox file's name begins with it).
     emails_by_kind: Counter[str] = field(default_factory=Counter)
     # The fewest different states an order's lifecycle entered that day to reach the end of
-    # the happy path (delivered, the return window over, the vendors' funds released): a wait
-    # entered again after a parcel moved counts once, as the mission's shape needs it once.
+    # the happy path (delivered, the return window over, the vendors' funds released): a state
+    # entered more than once by one execution counts once, as the mission's shape needs it once.
     happy_path_states: int | None = None
     traced_functions: set[str] = field(default_factory=set)
 
