@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aws_cdk import Duration
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -24,6 +23,7 @@ from infra.constructs.tenant_secrets import API_AND_LINKS
 from infra.constructs.workflow import (
     Step,
     acknowledge_steps_grants,
+    answer_own_tokens,
     grant_steps,
     standard_state_machine,
     step_factory,
@@ -201,26 +201,7 @@ class OrderLifecycle(Construct):
             self, definition, timeout=LIFECYCLE_TIMEOUT, steps_id="OrdersLifecycleSteps"
         )
         acknowledge_steps_grants(self.steps)
-        self._answer_own_tokens()
-
-    def _answer_own_tokens(self) -> None:
-        """The steps answer the token of the state that invoked them: the screening's at once
-        (block, review, manual capture), a wait's when its fact is already in (a paid order, a
-        returned parcel). A policy of its own, not the role's default one: the function waits
-        for its default policy, and the state machine names the function, so a grant there
-        would make a cycle."""
-        assert self.steps.role is not None
-        iam.Policy(
-            self,
-            "StepsAnswerTheirTokens",
-            roles=[self.steps.role],
-            statements=[
-                iam.PolicyStatement(
-                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
-                    resources=[self.state_machine.state_machine_arn],
-                )
-            ],
-        )
+        answer_own_tokens(self, self.steps, self.state_machine)
 
     def _review_hold(
         self,

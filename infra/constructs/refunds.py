@@ -16,6 +16,7 @@ from infra.constructs.lambdas import LambdaToolkit
 from infra.constructs.tenant_secrets import API
 from infra.constructs.workflow import (
     acknowledge_steps_grants,
+    answer_own_tokens,
     grant_steps,
     standard_state_machine,
     step_factory,
@@ -174,3 +175,4 @@ class RefundWorkflow(Construct):
             self, definition, timeout=Duration.days(30), steps_id="OrdersRefundsSteps"
         )
         acknowledge_steps_grants(self.steps)
+        answer_own_tokens(self, self.steps, self.state_machine)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -98,3 +99,25 @@ def acknowledge_steps_grants(steps: lambda_.Function) -> None:
     assert steps.role is not None
     nag.acknowledge_table_grant(steps.role)
     nag.acknowledge_kms_grant(steps.role, "the client alerts topic")
+
+
+def answer_own_tokens(
+    scope: Construct, steps: lambda_.Function, state_machine: sfn.StateMachine
+) -> None:
+    """A workflow's steps answer the token of the state that invoked them when what it waits
+    for is in already (a paid order, a returned parcel, a refund the gateway confirmed before
+    the wait parked) and, in the lifecycle, the screening's at once. A policy of its own, not
+    the role's default one: the function waits for its default policy, and the state machine
+    names the function, so a grant there would make a cycle."""
+    assert steps.role is not None
+    iam.Policy(
+        scope,
+        "StepsAnswerTheirTokens",
+        roles=[steps.role],
+        statements=[
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                resources=[state_machine.state_machine_arn],
+            )
+        ],
+    )

@@ -385,12 +385,16 @@ def test_the_processor_may_keep_a_lifecycle_wait_alive(template: dict[str, Any])
 
 
 def _lifecycle(template: dict[str, Any]) -> str:
-    (lifecycle,) = [
+    return _state_machine(template, "OrdersLifecycleStateMachine")
+
+
+def _state_machine(template: dict[str, Any], prefix: str) -> str:
+    (machine,) = [
         lid
         for lid in resources(template, "AWS::StepFunctions::StateMachine")
-        if lid.startswith("OrdersLifecycleStateMachine")
+        if lid.startswith(prefix)
     ]
-    return lifecycle
+    return machine
 
 
 def _statements_allowing(
@@ -416,3 +420,16 @@ def test_the_lifecycle_steps_may_answer_their_own_tokens(template: dict[str, Any
         {"states:SendTaskSuccess", "states:SendTaskFailure"},
     )
     assert answers and all(_referenced(s["Resource"]) == {_lifecycle(template)} for s in answers)
+
+
+def test_the_refund_steps_may_answer_their_own_wait(template: dict[str, Any]) -> None:
+    """A refund the gateway confirmed before its wait parked is answered by the step that
+    parks it: without the grant Step Functions refuses the answer and the refund waits out
+    its confirmation time for nothing."""
+    answers = _statements_allowing(
+        template,
+        "functions.orders.handlers.refunds.handler",
+        {"states:SendTaskSuccess", "states:SendTaskFailure"},
+    )
+    refunds = _state_machine(template, "OrdersRefunds")
+    assert answers and all(_referenced(s["Resource"]) == {refunds} for s in answers)
