@@ -10,9 +10,12 @@ An import made lazy is paid on the request that needs it, so the import alone co
 handler: the cold start as a whole is measured too, for the operator API (the worst handler
 before its routes' modules loaded on use). A fresh interpreter imports it and answers its most
 common request (GET of an order) from a moto server, paired with a fresh ``import boto3`` that
-makes its DynamoDB client and reads one item from the same server: ``first_call_ratio``. The
-table says, for each handler, whether its import loads botocore: one that does not (its
-composition builds every adapter on the first request) pays botocore on that request instead.
+makes its DynamoDB client and reads one item from the same server: ``first_call_ratio``; and
+for the lifecycle steps function (the worst import), its import and one step (the delivery
+wait's movement check: tenant settings, order state, a record read and written) against the
+same baseline: ``lifecycle_first_call_ratio``. The table says, for each handler, whether its
+import loads botocore: one that does not (its composition builds every adapter on the first
+request) pays botocore on that request instead.
 """
 
 from __future__ import annotations
@@ -74,6 +77,21 @@ assert answer["statusCode"] == 200, answer
 print(elapsed)
 """
 
+_LIFECYCLE_CALL = """
+import time, importlib
+t = time.perf_counter()
+lifecycle = importlib.import_module("functions.orders.handlers.lifecycle")
+class Context:
+    function_name = "lifecycle-steps"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:lifecycle-steps"
+    aws_request_id = "cold-start"
+answer = lifecycle.handler({event!r}, Context())
+elapsed = (time.perf_counter() - t) * 1000
+assert set(answer) == {{"moved"}}, answer
+print(elapsed)
+"""
+
 _BOTO3_CALL = """
 import time
 t = time.perf_counter()
@@ -123,10 +141,16 @@ def _seed() -> None:
     from shared.events import Customer, LineItem, OrderPlaced, PaymentSucceeded, Source
     from shared.money import Money
     from shared.order_store import OrderStore
+    from shared.tenants import TenantDirectory, TenantSettings
     from tests.component.conftest import create_table
 
     aws.reset()
     create_table(boto3.client("dynamodb"), TABLE)
+    TenantDirectory(TABLE).save(
+        TenantSettings(
+            id=TENANT, name="Bench", currency="EUR", customer_sender="shop@bench.example"
+        )
+    )
     placed = datetime(2026, 11, 23, 10, tzinfo=UTC)
     total = Money(amount=2500, currency="EUR")
     store = OrderStore(TABLE)
@@ -185,9 +209,16 @@ def _get_order_event() -> dict[str, Any]:
     }
 
 
-def first_call() -> tuple[float, float, float]:
-    """The operator API's import and first GET of an order, against ``import boto3`` making
-    its client and one DynamoDB read: the median of the pair ratios, the median ms of each."""
+# The delivery wait timed out: the step reads what every lifecycle step reads (the tenant's
+# settings, the order's state, its input contract), reads and writes the parcels' movement
+# record and answers with an output contract; it sends no e-mail and calls no payment gateway.
+_MOVEMENT_STEP = {"action": "movement", "tenant": TENANT, "order_id": ORDER}
+
+
+def first_calls() -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Whole cold starts against ``import boto3`` making its client and one DynamoDB read (the
+    median of the pair ratios, the median ms of each): the operator API's import and first GET
+    of an order, and the lifecycle steps function's import and first step."""
     from shared import keys
 
     with moto_server() as env:
@@ -196,11 +227,12 @@ def first_call() -> tuple[float, float, float]:
             keys.TABLE.partition_key: {"S": keys.order_pk(TENANT, ORDER)},
             keys.TABLE.sort_key: {"S": "ORDER"},
         }
-        return paired_ratio(
-            _FIRST_CALL.format(event=json.dumps(_get_order_event())),
-            _BOTO3_CALL.format(table=TABLE, key=key),
-            env,
+        baseline = _BOTO3_CALL.format(table=TABLE, key=key)
+        operator = paired_ratio(
+            _FIRST_CALL.format(event=json.dumps(_get_order_event())), baseline, env
         )
+        lifecycle = paired_ratio(_LIFECYCLE_CALL.format(event=_MOVEMENT_STEP), baseline, env)
+        return operator, lifecycle
 
 
 _LOADS_BOTOCORE = (
@@ -226,10 +258,14 @@ def main() -> None:
         )
     worst_module, worst, _, _ = max(rows, key=lambda row: row[1])
     ingress = next(ratio for module, ratio, _, _ in rows if module.endswith(".ingress"))
-    call_ratio, call_ms, boto3_call_ms = first_call()
+    (call_ratio, call_ms, boto3_call_ms), (step_ratio, step_ms, boto3_step_ms) = first_calls()
     print(
         f"operator API import + first GET of an order: {call_ms:.1f} ms; "
         f"import boto3 + one get_item: {boto3_call_ms:.1f} ms; ratio {call_ratio:.2f}"
+    )
+    print(
+        f"lifecycle steps import + first step (movement): {step_ms:.1f} ms; "
+        f"import boto3 + one get_item: {boto3_step_ms:.1f} ms; ratio {step_ratio:.2f}"
     )
     print(
         result_line(
@@ -237,6 +273,7 @@ def main() -> None:
             worst_module=worst_module,
             ingress_ratio=ingress,
             first_call_ratio=call_ratio,
+            lifecycle_first_call_ratio=step_ratio,
             boto3_import_ms=statistics.median(base for *_, base in rows),
             handlers=len(rows),
         )
