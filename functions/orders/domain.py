@@ -22,7 +22,7 @@ from functions.orders.contracts import (
     Waits,
 )
 from functions.orders.errors import NotRefundable, OperationRefused, ReturnInvalid, ReturnRefused
-from shared.events import Card, OrderPlaced
+from shared.event_parts import Card, OrderPlaced
 from shared.order_aggregate import OPEN_DISPUTE, DisputeFacts, OrderState, PaymentFacts
 from shared.tenants import TenantSettings
 

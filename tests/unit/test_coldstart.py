@@ -29,7 +29,7 @@ def test_the_collector_is_off_during_the_imports_and_on_after() -> None:
     gc.enable()
     with imports_without_gc():
         assert not gc.isenabled()
-        made = [[] for _ in range(100)]
+        made: list[list[int]] = [[] for _ in range(100)]
     assert gc.isenabled()
     # What the imports made is frozen: in no generation the collector walks.
     assert gc.is_tracked(made)
