@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -30,7 +29,5 @@ def test_the_first_call_probes_answer_from_the_seeded_server() -> None:
     # lifecycle step's movement contract for the seeded tenant and order), read by a fresh
     # interpreter through the server: a failure there fails the subprocess.
     with cold_start.moto_server() as env:
-        probe = cold_start._FIRST_CALL.format(event=json.dumps(cold_start._get_order_event()))
-        assert run_ms(probe, env) > 0
-        step = cold_start._LIFECYCLE_CALL.format(event=cold_start._MOVEMENT_STEP)
-        assert run_ms(step, env) > 0
+        assert run_ms(cold_start.operator_probe(), env) > 0
+        assert run_ms(cold_start.lifecycle_probe(), env) > 0
