@@ -3,9 +3,11 @@
 Runs ``make demo``'s day on the local stack (the very template ``cdk synth`` writes, on moto)
 with the cost meter on (``local/costs``): every request our functions make, DynamoDB write
 units sized from the items before and after each write (indexes included), read units, Lambda
-invocations and GB-seconds, API requests, state transitions from the execution histories,
-e-mails, SNS, KMS and Parameter Store calls, log bytes, trace roots, and what stays stored in
-the table and the buckets with how long it is kept. Prices come from
+invocations and their duration (as timed in-process, and as modelled, which is billed: the
+calls' time taken out, the own work at the function's share of CPU, a latency per call), API
+requests, state transitions from the execution histories, e-mails, SNS, KMS and Parameter
+Store calls, log bytes, trace roots, and what stays stored in the table and the buckets with
+how long it is kept. Prices come from
 ``local/costs/prices.json`` (each with its page and the date read). The model and its
 assumptions: docs/cost.md. The outside measurement that opened issue #17 is printed beside the
 figures as the baseline ($1.45 a 1,000 orders in month 1, $2.00 in month 12).
@@ -27,7 +29,16 @@ from _harness import ROOT, result_line
 
 from local.costs.bill import Volume
 from local.costs.day import DayMeter
-from local.costs.report import bill_lines, bills, by_service, floor_lines, floor_of
+from local.costs.lambda_time import by_function, load_latencies
+from local.costs.report import (
+    bill_lines,
+    bills,
+    by_service,
+    floor_lines,
+    floor_of,
+    lambda_lines,
+    short_name,
+)
 
 OUTSIDE_BASELINE = {"month1": 1.45, "month12": 2.00}  # issue #17, measured from outside
 
@@ -71,28 +82,25 @@ def main() -> None:
         f"  DynamoDB write units {wcu / orders:8.1f}  read units {counts.read_units / orders:8.1f}"
     )
     by_target: Counter[str] = Counter()
-    by_function: Counter[str] = Counter()
+    by_writer: Counter[str] = Counter()
     for (function, target), units in counts.write_units.items():
         by_target[target] += units
-        by_function[_short(function)] += units
+        by_writer[short_name(function)] += units
     for target, units in by_target.most_common():
         print(f"    {target:28} {units / orders:8.1f}")
     print("  write units by item written (sort key's first part; table and indexes):")
     for kind, units in counts.write_units_by_item.most_common(12):
         print(f"    {kind:28} {units / orders:8.1f}")
     print("  write units by function:")
-    for function, units in by_function.most_common():
+    for function, units in by_writer.most_common():
         print(f"    {function or '(outside a function)':28} {units / orders:8.1f}")
     print(
         f"  state transitions {transitions / orders:6.1f} "
         + ", ".join(f"{m}={n / orders:.1f}" for m, n in readings.transitions.items())
     )
-    print("  Lambda invocations and GB-seconds by function:")
-    for function, n in counts.invocations.most_common():
-        print(
-            f"    {_short(function):28} {n / orders:6.2f} "
-            f"{counts.gb_seconds[function] / orders:8.3f}"
-        )
+    latencies = load_latencies()
+    lambda_times = by_function(counts.invocation_times, latencies)
+    print("\n".join("  " + line for line in lambda_lines(lambda_times, orders, latencies)))
     print(
         f"  API requests {counts.api_requests / orders:.1f}, "
         f"e-mails {readings.emails / orders:.1f}, log KB "
@@ -119,6 +127,10 @@ def main() -> None:
         "quantities": usage.quantities,
         "emails_by_kind": dict(readings.emails_by_kind),
         "floor_month12": None if floor is None else floor.total,
+        "lambda_gb_seconds": {
+            "measured": sum(t.measured_gb_s for t in lambda_times.values()),
+            "modelled": sum(t.modelled_gb_s for t in lambda_times.values()),
+        },
     }
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / "cost.json").write_text(json.dumps(report, indent=2, default=str))
@@ -132,12 +144,6 @@ def main() -> None:
             baseline_month12=OUTSIDE_BASELINE["month12"],
         )
     )
-
-
-def _short(function: str) -> str:
-    # EcomOps-OrdersRefundsStepsA9015D9B-LJJ5AI1R76YN → OrdersRefundsSteps
-    parts = function.split("-")
-    return parts[1][:-8] if len(parts) >= 3 and len(parts[1]) > 8 else function
 
 
 if __name__ == "__main__":

@@ -459,7 +459,8 @@ def demo(outdir: Path, port: int) -> None:
     """Start the local stack, drive it, and print what happened and where the outputs are."""
     from local.costs.bill import Volume
     from local.costs.day import DayMeter
-    from local.costs.report import bill_lines
+    from local.costs.lambda_time import by_function, load_latencies
+    from local.costs.report import bill_lines, lambda_total_line
     from local.demo import run_demo
 
     started = time.monotonic()
@@ -469,6 +470,8 @@ def demo(outdir: Path, port: int) -> None:
     if ok and meter.readings is not None:
         for line in bill_lines(meter.usage(), Volume()):
             click.echo(line)
+        times = by_function(meter.readings.counts.invocation_times, load_latencies())
+        click.echo("  " + lambda_total_line(times, meter.readings.orders))
     click.echo(
         f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s; "
         f"outputs in {outdir}"

@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -104,6 +105,26 @@ class Invocation:
     function: str
     duration_ms: float
     error: str | None
+    memory_mb: int = 0
+    # The thread's CPU time over the invocation: below ``duration_ms`` by what it spent waiting
+    # (on moto and the sandboxes, which serve from other threads, or on the GIL).
+    cpu_ms: float = 0.0
+    # Calls out (AWS requests, the sandboxes' HTTP), filled in while the invocation runs by
+    # whoever times them (the cost meter): attempts per (service, operation) and the wall time
+    # spent inside them.
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    call_ms: float = 0.0
+
+
+# The invocations running, innermost last, per thread: what a call out made on this thread is
+# made for.
+_running = threading.local()
+
+
+def running_invocation() -> Invocation | None:
+    """The invocation this thread is running now, if any."""
+    stack: list[Invocation] = getattr(_running, "stack", [])
+    return stack[-1] if stack else None
 
 
 class Dispatcher:
@@ -146,15 +167,17 @@ class Dispatcher:
 
     def invoke(self, spec: FunctionSpec, event: Any) -> Any:
         """Run the handler; return its result or raise ``FunctionError`` with Lambda's payload."""
-        error: str | None = None
+        record = Invocation(spec.name, 0.0, None, memory_mb=spec.memory_mb)
         with _INVOKE_LOCK, self._environment(spec):
             # Timed from the moment it runs: waiting for the lock is not Lambda's duration.
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            stack = _running.__dict__.setdefault("stack", [])
+            stack.append(record)
             context = LambdaContext(spec.name, spec.arn, spec.memory_mb, spec.timeout_s)
             try:
                 return self.resolve(spec.handler)(event, context)
             except Exception as exc:
-                error = type(exc).__name__
+                record.error = type(exc).__name__
                 raise FunctionError(
                     {
                         "errorMessage": str(exc),
@@ -164,7 +187,9 @@ class Dispatcher:
                     }
                 ) from exc
             finally:
-                record = Invocation(spec.name, (time.perf_counter() - started) * 1000, error)
+                record.duration_ms = (time.perf_counter() - started) * 1000
+                record.cpu_ms = (time.thread_time() - started_cpu) * 1000
+                stack.pop()
                 self.invocations.append(record)
                 for listener in self.listeners:
                     listener(record)

@@ -10,7 +10,8 @@
 - ``T#<t>#ORDER#<order>`` / ``CLAIM#<parcel>``: a carrier claim for one parcel, versioned (every
   change is one conditional write on the version it read, and appends who and when to its
   history); open ones are listed by the ``T#<t>#CLAIMS#open`` index;
-- ``T#<t>#ORDER#<order>`` / ``MOVEMENT``: the parcels' scans when the delivery wait began.
+- ``T#<t>#ORDER#<order>`` / ``MOVEMENT``: the parcels' scans when the delivery wait began (what
+  the movement check of executions on the definitions before the heartbeat compares with).
 """
 
 from __future__ import annotations
@@ -128,6 +129,11 @@ class LifecycleStore:
         """The waits whose tokens are parked now: one consistent read of the order's ``WAIT#``
         items, so an event redeems only what is there (a delete of an absent item is billed a
         write unit all the same)."""
+        return set(self.parked(tenant, order_id))
+
+    def parked(self, tenant: str, order_id: str) -> dict[str, str]:
+        """The tokens parked now, by wait (``waiting``'s read, the tokens with it: a read is
+        billed by the items' size, whatever it projects), left in place."""
         pages = (
             aws.client("dynamodb")
             .get_paginator("query")
@@ -139,10 +145,15 @@ class LifecycleStore:
                     ":pk": {"S": order_pk(tenant, order_id)},
                     ":w": {"S": "WAIT#"},
                 },
-                ProjectionExpression="SK",
+                ProjectionExpression="SK, #token",
+                ExpressionAttributeNames={"#token": "token"},
             )
         )
-        return {i["SK"]["S"].removeprefix("WAIT#") for page in pages for i in page["Items"]}
+        return {
+            i["SK"]["S"].removeprefix("WAIT#"): i["token"]["S"]
+            for page in pages
+            for i in page["Items"]
+        }
 
     def _claim_item(self, tenant: str, order_id: str, claim: dict[str, Any]) -> dict[str, Any]:
         item: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""The Step Functions adapter: start a workflow once per identity, resume a waiting task.
+"""The Step Functions adapter: start a workflow once per identity, resume a waiting task or
+tell it it is still alive.
 
 An execution's name is its identity: Step Functions refuses a second execution of one name,
 which makes "start once" free. Names allow 80 characters of ``[A-Za-z0-9_-]``, and tenants and
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared import aws
@@ -86,9 +87,23 @@ def _check_same(client: Any, arn: str, identity: list[str]) -> None:
 
 def resume(token: str, output: dict[str, Any]) -> bool:
     """Complete a waiting task; False if the task is gone (timed out, already resumed)."""
+    return _to_task(
+        lambda client: client.send_task_success(taskToken=token, output=json.dumps(output))
+    )
+
+
+def heartbeat(token: str) -> bool:
+    """Send a waiting task's heartbeat; False if the task is gone (its heartbeat limit passed,
+    it was resumed, its execution ended): the wait it kept alive is over, which the caller
+    expects now and then."""
+    return _to_task(lambda client: client.send_task_heartbeat(taskToken=token))
+
+
+def _to_task(send: Callable[[Any], object]) -> bool:
+    """Send something to a waiting task by its token; False if the task is gone."""
     client = aws.client("stepfunctions")
     try:
-        client.send_task_success(taskToken=token, output=json.dumps(output))
+        send(client)
     except (
         client.exceptions.TaskTimedOut,
         client.exceptions.InvalidToken,

@@ -76,7 +76,10 @@ class FakeRecords:
         return self.waits.pop((tenant, order_id, str(wait)), None)
 
     def waiting(self, tenant: str, order_id: str) -> set[str]:
-        return {w for (t, o, w) in self.waits if (t, o) == (tenant, order_id)}
+        return set(self.parked(tenant, order_id))
+
+    def parked(self, tenant: str, order_id: str) -> dict[str, str]:
+        return {w: token for (t, o, w), token in self.waits.items() if (t, o) == (tenant, order_id)}
 
     def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> bool:
         key = (tenant, order_id, claim["tracking_code"])
@@ -218,6 +221,7 @@ class FakeWorkflows:
         self.resumed: list[tuple[str, dict[str, Any]]] = []
         self.stopped: list[tuple[str, tuple[str, ...], str]] = []
         self.live_tokens: set[str] = set()
+        self.heartbeats: list[str] = []
 
     def start(self, machine: str, identity: tuple[str, ...], document: dict[str, Any]) -> bool:
         if (machine, identity) in self.started:
@@ -227,6 +231,10 @@ class FakeWorkflows:
 
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         self.resumed.append((token, output))
+        return token in self.live_tokens if self.live_tokens else True
+
+    def heartbeat(self, token: str) -> bool:
+        self.heartbeats.append(token)
         return token in self.live_tokens if self.live_tokens else True
 
     def stop(self, machine: str, identity: tuple[str, ...], error: str, cause: str) -> None:

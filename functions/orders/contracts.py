@@ -151,7 +151,8 @@ class WaitInput(OrderStep):
     task_token: str
     # The stage the order reaches as it starts waiting (its e-mail or alert, as ``StageInput``
     # does): recording it and parking the token is one state, not two. A wait that only goes
-    # on waiting (the delivery wait after a parcel moved) names none, so nothing is redone.
+    # on waiting names none, so nothing is redone (``KeepWaitingForDelivery`` of the
+    # definitions before the delivery wait's heartbeat, whose executions may still run).
     stage: StageBeforeWait | None = None
     shipment: str | None = None
 
@@ -194,7 +195,10 @@ class ProblemResult(_Shape):
 
 
 class MovementInput(OrderStep):
-    """The delivery wait timed out: did any undelivered parcel move since it began?"""
+    """The delivery wait timed out: did any undelivered parcel move since it began? Asked only
+    by executions of the definitions that timed the wait in stretches (``CheckMovement``); the
+    current one is kept alive by heartbeats instead (a Standard execution finishes on the
+    definition it started with, so the action stays while those may run: 120 days)."""
 
     action: Literal[LifecycleAction.MOVEMENT]
 

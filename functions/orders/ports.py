@@ -54,6 +54,11 @@ class LifecycleRecords(Protocol):
         """The waits whose tokens are parked now (read consistently)."""
         ...
 
+    def parked(self, tenant: str, order_id: str) -> dict[str, str]:
+        """The tokens parked now, by wait (the same consistent read as ``waiting``); left
+        parked."""
+        ...
+
     def open_claim(self, tenant: str, order_id: str, claim: dict[str, Any]) -> bool:
         """Once per parcel: False when the parcel has a claim already."""
         ...
@@ -143,6 +148,11 @@ class Workflows(Protocol):
     def start(self, machine: str, identity: tuple[str, ...], document: dict[str, Any]) -> bool: ...
 
     def resume(self, token: str, output: dict[str, Any]) -> bool: ...
+
+    def heartbeat(self, token: str) -> bool:
+        """Tell a waiting task it is still alive (its heartbeat limit starts again); False when
+        the task is over already (timed out, resumed, its execution ended)."""
+        ...
 
     def stop(self, machine: str, identity: tuple[str, ...], error: str, cause: str) -> None: ...
 

@@ -28,10 +28,16 @@ from infra.constructs.workflow import (
     step_factory,
 )
 
+# How long an order's execution may last, all its waits included.
+LIFECYCLE_TIMEOUT = Duration.days(120)
+
 ORDER = {
     "tenant": sfn.JsonPath.string_at("$.tenant"),
     "order_id": sfn.JsonPath.string_at("$.order_id"),
 }
+
+
+WaitFor = Callable[..., tasks.LambdaInvoke]
 
 
 class OrderLifecycle(Construct):
@@ -73,7 +79,11 @@ class OrderLifecycle(Construct):
         step = step_factory(self, self.steps, ORDER)
 
         def wait_for(
-            name: str, payload: dict[str, object], timeout_path: str, result_path: str
+            name: str,
+            payload: dict[str, object],
+            timeout: str | Duration,
+            result_path: str,
+            heartbeat_path: str | None = None,
         ) -> tasks.LambdaInvoke:
             return tasks.LambdaInvoke(
                 self,
@@ -83,7 +93,12 @@ class OrderLifecycle(Construct):
                 payload=sfn.TaskInput.from_object(
                     {**ORDER, **payload, "task_token": sfn.JsonPath.task_token}
                 ),
-                task_timeout=sfn.Timeout.at(timeout_path),
+                task_timeout=(
+                    sfn.Timeout.at(timeout)
+                    if isinstance(timeout, str)
+                    else sfn.Timeout.duration(timeout)
+                ),
+                heartbeat_timeout=sfn.Timeout.at(heartbeat_path) if heartbeat_path else None,
                 result_path=result_path,
             )
 
@@ -166,14 +181,14 @@ class OrderLifecycle(Construct):
         )
 
         self.state_machine = standard_state_machine(
-            self, definition, timeout=Duration.days(120), steps_id="OrdersLifecycleSteps"
+            self, definition, timeout=LIFECYCLE_TIMEOUT, steps_id="OrdersLifecycleSteps"
         )
         acknowledge_steps_grants(self.steps)
 
     def _review_hold(
         self,
         step: Step,
-        wait_for: Callable[[str, dict[str, object], str, str], tasks.LambdaInvoke],
+        wait_for: WaitFor,
         cancel: Callable[[str, c.CancelReason], sfn.IChainable],
     ) -> sfn.Chain:
         """The review waits in stretches: a checkpoint does what has come due (the call task,
@@ -207,7 +222,7 @@ class OrderLifecycle(Construct):
 
     def _wait_for_payment(
         self,
-        wait_for: Callable[[str, dict[str, object], str, str], tasks.LambdaInvoke],
+        wait_for: WaitFor,
         waits: Callable[[str], str],
         cancel: Callable[[str, c.CancelReason], sfn.IChainable],
     ) -> tasks.LambdaInvoke:
@@ -230,30 +245,35 @@ class OrderLifecycle(Construct):
     def _delivery(
         self,
         step: Step,
-        wait_for: Callable[[str, dict[str, object], str, str], tasks.LambdaInvoke],
+        wait_for: WaitFor,
         waits: Callable[[str], str],
     ) -> sfn.IChainable:
         """From shipped to closed: wait until every parcel is settled (the processor resumes
         the wait with each parcel's end); while parcels move, keep waiting; when none moved
         for the tenant's limit, claims open for the stalled parcels and the order waits for
-        them (or a late delivery) a while longer before an operator decides."""
+        them (or a late delivery) a while longer before an operator decides.
+
+        The wait stays one state however long the parcels travel: its heartbeat limit is the
+        tenant's no-movement limit, and the processor sends the parked token a heartbeat
+        whenever a carrier's scan shows a parcel moved (an API call, not a transition). A
+        limit passed with no heartbeat fails the task with a heartbeat timeout, and the catch
+        of ``States.Timeout`` (which covers ``States.HeartbeatTimeout`` on AWS, and is the
+        name moto gives it) goes straight into the claims."""
         stage = c.LifecycleAction.STAGE
         delivery_wait: dict[str, object] = {
             "action": c.LifecycleAction.WAIT,
             "wait": c.WaitKind.DELIVERY,
         }
+        # The whole wait's bound is the execution's own: a parcel that keeps moving keeps the
+        # order waiting as long as the lifecycle may last, as it did when the wait was timed
+        # in no-movement stretches. No tenant wait is that long (``delivery_timeout_days``,
+        # 14 by default, would cut a moving parcel short).
         shipped = wait_for(
             "ShippedAndWaitForDelivery",
             {**delivery_wait, "stage": c.Stage.SHIPPED},
-            waits("no_movement_s"),
+            LIFECYCLE_TIMEOUT,
             c.DELIVERY_RESULT,
-        )
-        # A parcel moved: the same wait again, without the shipped stage and its e-mail.
-        keep_waiting = wait_for(
-            "KeepWaitingForDelivery", delivery_wait, waits("no_movement_s"), c.DELIVERY_RESULT
-        )
-        check_movement = step(
-            "CheckMovement", {"action": c.LifecycleAction.MOVEMENT}, c.MOVEMENT_RESULT
+            heartbeat_path=waits("no_movement_s"),
         )
         wait_claims = wait_for(
             "NoMovementAndWaitForClaims",
@@ -313,19 +333,8 @@ class OrderLifecycle(Construct):
                 )
             )
         )
-        for wait in (shipped, keep_waiting):
-            wait.add_catch(check_movement, errors=["States.Timeout"], result_path="$.error")
-            wait.next(outcome)
-        check_movement.next(
-            sfn.Choice(self, "Moved")
-            .when(
-                sfn.Condition.boolean_equals(
-                    c.path(c.MOVEMENT_RESULT, c.MovementResult, "moved"), True
-                ),
-                keep_waiting,
-            )
-            .otherwise(wait_claims)
-        )
+        shipped.add_catch(wait_claims, errors=["States.Timeout"], result_path="$.error")
+        shipped.next(outcome)
         wait_claims.add_catch(exception, errors=["States.Timeout"], result_path="$.error")
         wait_claims.next(outcome)
         return shipped

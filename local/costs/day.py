@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from local.costs.bill import ITEM_OVERHEAD_BYTES, Stored, Usage
+from local.costs.lambda_time import LatencyTable, by_function, load_latencies
 from local.costs.meter import Counts, Meter
 from local.costs.sizes import Index, item_size
 from shared import keys
@@ -48,8 +49,8 @@ class DayReadings:
     # The day's e-mails by kind (the outbox file's name begins with it).
     emails_by_kind: Counter[str] = field(default_factory=Counter)
     # The fewest different states an order's lifecycle entered that day to reach the end of
-    # the happy path (delivered, the return window over, the vendors' funds released): a wait
-    # entered again after a parcel moved counts once, as the mission's shape needs it once.
+    # the happy path (delivered, the return window over, the vendors' funds released): a state
+    # entered more than once by one execution counts once, as the mission's shape needs it once.
     happy_path_states: int | None = None
     traced_functions: set[str] = field(default_factory=set)
 
@@ -67,6 +68,7 @@ class DayMeter:
     def started(self, stack: Any) -> None:
         self.meter.meter_dynamodb_writes()
         self.meter.meter_clients()
+        self.meter.meter_calls_out()
         self.meter.meter_runtime(stack)
         self._logs = self.meter.counting_logs(pass_on=self.show_logs)
         self._logs.__enter__()
@@ -205,7 +207,7 @@ def _buckets(stack: Any, buckets: list[str]) -> list[Stored]:
     return stored
 
 
-def usage_of(readings: DayReadings, tenants: int) -> Usage:
+def usage_of(readings: DayReadings, tenants: int, latencies: LatencyTable | None = None) -> Usage:
     counts = readings.counts
     usage = Usage(orders=max(1, readings.orders))
     requests = counts.requests
@@ -213,7 +215,9 @@ def usage_of(readings: DayReadings, tenants: int) -> Usage:
     usage.add("dynamodb_read_unit", counts.read_units)
     invocations = sum(counts.invocations.values())
     usage.add("lambda_request", invocations)
-    usage.add("lambda_gb_second_arm", sum(counts.gb_seconds.values()))
+    # Billed as modelled (docs/cost.md): the in-process wall time is printed beside it.
+    times = by_function(counts.invocation_times, latencies or load_latencies())
+    usage.add("lambda_gb_second_arm", sum(t.modelled_gb_s for t in times.values()))
     usage.add("stepfunctions_transition", sum(readings.transitions.values()))
     usage.add("http_api_request", counts.api_requests)
     usage.add(

@@ -7,6 +7,11 @@
   client side, through hooks on the clients ``shared.aws`` hands out.
 - Lambda invocations and their durations come from the local runtime's dispatcher; API
   requests from its HTTP front door; log bytes from what the functions print.
+- The time an invocation spends inside calls out is timed where the call is made and charged to
+  the invocation the thread is running (``lambda_shim.running_invocation``): AWS requests through
+  the same client hooks, and the local stand-ins for what is not AWS — the Stripe library's HTTP
+  client (the Stripe sandbox), the carrier client (the carrier sandbox), the .eml mailer (SES).
+  ``lambda_time`` turns that into Lambda's billed duration.
 
 The harness's own calls (deploying, reading results) go through other clients, and what it
 writes is left out by reading the meter (``snapshot``) before and after the day.
@@ -18,16 +23,20 @@ import functools
 import io
 import json
 import logging
+import math
 import os
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.costs.lambda_time import InvocationTime
 from local.costs.sizes import Index, item_size, read_units, write_cost
+from local.lambda_shim import Dispatcher, Invocation, running_invocation
 
 _WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
 
@@ -43,7 +52,10 @@ class Counts:
     write_units_by_item: Counter[str] = field(default_factory=Counter)
     read_units: float = 0.0
     invocations: Counter[str] = field(default_factory=Counter)
+    # As timed in-process (wall time rounded up to the millisecond, by memory); what is billed is
+    # modelled from ``invocation_times`` (``lambda_time``).
     gb_seconds: Counter[str] = field(default_factory=Counter)
+    invocation_times: list[InvocationTime] = field(default_factory=list)
     api_requests: int = 0
     log_bytes: int = 0
     # Custom metrics (CloudWatch bills each name and set of dimension values a month): from the
@@ -58,6 +70,8 @@ class Counts:
             read_units=self.read_units - earlier.read_units,
             invocations=self.invocations - earlier.invocations,
             gb_seconds=self.gb_seconds - earlier.gb_seconds,
+            # Appended to, never changed: what came after the earlier reading.
+            invocation_times=self.invocation_times[len(earlier.invocation_times) :],
             api_requests=self.api_requests - earlier.api_requests,
             log_bytes=self.log_bytes - earlier.log_bytes,
             metrics=self.metrics - earlier.metrics,
@@ -85,6 +99,7 @@ class Meter:
         self.counts = Counts()
         self._lock = threading.Lock()
         self._undo: list[Callable[[], None]] = []
+        self._clock = _CallClock()
 
     def snapshot(self) -> Counts:
         with self._lock:
@@ -95,6 +110,7 @@ class Meter:
                 read_units=self.counts.read_units,
                 invocations=Counter(self.counts.invocations),
                 gb_seconds=Counter(self.counts.gb_seconds),
+                invocation_times=list(self.counts.invocation_times),
                 api_requests=self.counts.api_requests,
                 log_bytes=self.counts.log_bytes,
                 metrics=set(self.counts.metrics),
@@ -142,17 +158,50 @@ class Meter:
     def meter_clients(self) -> None:
         from shared import aws
 
-        original = aws.client
+        original, original_table = aws.client, aws.dynamodb_table
         meter = self
 
         @functools.cache
         def metered(service: str) -> Any:
             client = original(service)
-            client.meta.events.register("after-call", meter._after_call)
+            meter._hook(client)
             return client
 
+        @functools.cache
+        def metered_table(name: str) -> Any:
+            table = original_table(name)
+            meter._hook(table.meta.client)
+            return table
+
         aws.client = metered
+        aws.dynamodb_table = metered_table
         self._undo.append(functools.partial(setattr, aws, "client", original))
+        self._undo.append(functools.partial(setattr, aws, "dynamodb_table", original_table))
+
+    def _hook(self, client: Any) -> None:
+        # The time inside a call: from its first attempt's send to its last attempt's answer
+        # (retries' waits included), leaving out the client's own work (building, signing and
+        # parsing requests), which Lambda runs on the function's share of CPU.
+        hooks = [
+            ("after-call", self._after_call),
+            ("before-call", self._clock.opened),
+            ("before-send", self._clock.sent),
+            ("before-parse", self._clock.answered),
+            ("response-received", self._clock.answered),
+            ("after-call", self._clock.closed),
+            ("after-call-error", self._clock.closed),
+        ]
+        events = client.meta.events
+        for event, handler in hooks:
+            if event == "before-send":
+                # Ahead of moto's in-process mock (a before-send handler that answers the
+                # request itself), or its work would fall before the clock starts.
+                events.register_first(event, handler)
+            else:
+                events.register(event, handler)
+            # Clients outlive the meter (``shared.aws`` caches them): a later meter must not
+            # find this one's hooks still counting.
+            self._undo.append(functools.partial(events.unregister, event, handler))
 
     def _after_call(self, http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
         service = model.service_model.service_name
@@ -162,27 +211,48 @@ class Meter:
             self.counts.requests[(service, operation)] += 1
             self.counts.read_units += units
 
+    # --- calls out that are not AWS's, and the local mailer --------------------------------
+
+    def meter_calls_out(self) -> None:
+        """Time what a function waits for outside AWS (Stripe, the carrier) and the .eml files
+        the local stack writes where SES would be called, each as one call of its service."""
+        from stripe._http_client import HTTPClient
+
+        from functions.orders.adapters.return_labels import EasyPostReturnLabels
+        from shared.notify.mailers import FileMailer
+
+        # One Stripe API call, its retries included (the library's own loop; pinned version).
+        self._time_method(
+            HTTPClient,
+            "_request_with_retries_internal",
+            "stripe",
+            lambda method, *_: method.upper(),
+        )
+        self._time_method(
+            EasyPostReturnLabels, "_call", "carrier", lambda _, method, *__: method.upper()
+        )
+        self._time_method(FileMailer, "send", "sesv2", lambda *_: "SendEmail")
+
+    def _time_method(
+        self, owner: type, name: str, service: str, operation: Callable[..., str]
+    ) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed(instance: Any, *args: Any, **kwargs: Any) -> Any:
+            with charged(service, operation(*args)):
+                return original(instance, *args, **kwargs)
+
+        setattr(owner, name, timed)
+        self._undo.append(functools.partial(setattr, owner, name, original))
+
     # --- the local runtime ---------------------------------------------------------------
 
     def meter_runtime(self, stack: Any) -> None:
         from local.http_api import HttpFrontDoor
 
-        memory = {}
         meter = self
-
-        def invoked(invocation: Any) -> None:
-            if invocation.function not in memory:
-                memory[invocation.function] = stack.function_spec(invocation.function).memory_mb
-            # Lambda bills each invocation's duration rounded up to the millisecond.
-            seconds = -(-invocation.duration_ms // 1) / 1000
-            with meter._lock:
-                meter.counts.invocations[invocation.function] += 1
-                meter.counts.gb_seconds[invocation.function] += (
-                    seconds * memory[invocation.function] / 1024
-                )
-
-        stack.dispatcher.listeners.append(invoked)
-        self._undo.append(lambda: stack.dispatcher.listeners.remove(invoked))
+        self.meter_dispatcher(stack.dispatcher)
 
         original = HttpFrontDoor._call
 
@@ -194,6 +264,29 @@ class Meter:
 
         HttpFrontDoor._call = call  # type: ignore[method-assign,assignment]
         self._undo.append(functools.partial(setattr, HttpFrontDoor, "_call", original))
+
+    def meter_dispatcher(self, dispatcher: Dispatcher) -> None:
+        def invoked(invocation: Invocation) -> None:
+            # Lambda bills each invocation's duration rounded up to the millisecond.
+            seconds = math.ceil(invocation.duration_ms) / 1000
+            timed = InvocationTime(
+                function=invocation.function,
+                memory_mb=invocation.memory_mb,
+                wall_ms=invocation.duration_ms,
+                call_ms=invocation.call_ms,
+                calls=dict(invocation.calls),
+                cpu_ms=invocation.cpu_ms,
+            )
+            with self._lock:
+                self.counts.invocations[invocation.function] += 1
+                # A Counter of floats (typeshed types its counts as int).
+                self.counts.gb_seconds[invocation.function] += (
+                    seconds * invocation.memory_mb / 1024  # type: ignore[assignment]
+                )
+                self.counts.invocation_times.append(timed)
+
+        dispatcher.listeners.append(invoked)
+        self._undo.append(lambda: dispatcher.listeners.remove(invoked))
 
     @contextmanager
     def counting_logs(self, pass_on: bool = True) -> Iterator[None]:
@@ -224,6 +317,65 @@ class Meter:
     def uninstall(self) -> None:
         while self._undo:
             self._undo.pop()()
+
+
+@dataclass
+class _OpenCall:
+    service: str
+    operation: str
+    attempts: int = 0
+    sent: float | None = None  # the first attempt's send
+    answered: float | None = None  # the last attempt's answer
+
+
+class _CallClock:
+    """Times the AWS requests made on a thread running an invocation and charges each to it:
+    the attempts (each a round trip Lambda would wait for) and the wall time from the first
+    attempt's send to the last attempt's answer. A request is made on one thread, start to end,
+    so what is open is kept per thread."""
+
+    def __init__(self) -> None:
+        self._open = threading.local()
+
+    def opened(self, model: Any, **_: Any) -> None:
+        if running_invocation() is not None:
+            self._open.call = _OpenCall(model.service_model.service_name, model.name)
+
+    def sent(self, **_: Any) -> None:
+        call: _OpenCall | None = getattr(self._open, "call", None)
+        if call is not None:
+            call.attempts += 1
+            call.sent = call.sent or time.perf_counter()
+            call.answered = None
+
+    def answered(self, **_: Any) -> None:
+        call: _OpenCall | None = getattr(self._open, "call", None)
+        if call is not None and call.sent is not None and call.answered is None:
+            call.answered = time.perf_counter()
+
+    def closed(self, **_: Any) -> None:
+        call: _OpenCall | None = getattr(self._open, "call", None)
+        self._open.call = None
+        invocation = running_invocation()
+        if call is None or invocation is None or call.sent is None:
+            return
+        invocation.calls[(call.service, call.operation)] += call.attempts
+        invocation.call_ms += ((call.answered or time.perf_counter()) - call.sent) * 1000
+
+
+@contextmanager
+def charged(service: str, operation: str) -> Iterator[None]:
+    """Charge the time inside the block to the invocation this thread runs, as one call."""
+    invocation = running_invocation()
+    if invocation is None:
+        yield
+        return
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        invocation.calls[(service, operation)] += 1
+        invocation.call_ms += (time.perf_counter() - started) * 1000
 
 
 def _item_kind(key: dict[str, Any]) -> str:

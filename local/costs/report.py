@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from local.costs.bill import Bill, Usage, Volume, load_prices, per_1000_orders
+from local.costs.lambda_time import FunctionTime, LatencyTable
 
 
 def by_service(bill: Bill) -> dict[str, float]:
@@ -111,3 +113,55 @@ def floor_lines(floor: Floor) -> list[str]:
         f"  floor                       {floor.total:9.4f}   "
         f"(left to design: {floor.month12_total - floor.total:.4f})",
     ]
+
+
+def short_name(function: str) -> str:
+    """EcomOps-OrdersRefundsStepsA9015D9B-LJJ5AI1R76YN → OrdersRefundsSteps"""
+    parts = function.split("-")
+    return parts[1][:-8] if len(parts) >= 3 and len(parts[1]) > 8 else function
+
+
+def lambda_total_line(times: Mapping[str, FunctionTime], orders: int) -> str:
+    price = load_prices()["lambda_gb_second_arm"]
+    thousands = 1000 / max(1, orders)
+    measured = sum(t.measured_gb_s for t in times.values()) * thousands
+    modelled = sum(t.modelled_gb_s for t in times.values()) * thousands
+    return (
+        f"Lambda duration per 1,000 orders: as timed in-process ${price.of(measured):.4f}, "
+        f"as modelled ${price.of(modelled):.4f} (billed; docs/cost.md)"
+    )
+
+
+def lambda_lines(
+    times: Mapping[str, FunctionTime], orders: int, latencies: LatencyTable
+) -> list[str]:
+    """Lambda both ways: as timed in-process and as modelled (what the bill uses)."""
+    lines = [
+        "Lambda, in-process and as modelled (billed): per invocation the wall time, of it "
+        "the own work (outside calls) and the thread's CPU, calls out, the modelled duration; "
+        "GB-seconds per order both ways:",
+        f"  {'function':28} {'inv/order':>9} {'wall ms':>8} {'own ms':>7} {'cpu ms':>7} "
+        f"{'calls':>5} {'model ms':>8} {'GB-s meas.':>10} {'GB-s model':>10}",
+    ]
+    for function, t in sorted(times.items(), key=lambda kv: -kv[1].modelled_gb_s):
+        n = t.invocations
+        lines.append(
+            f"  {short_name(function):28} {n / orders:9.2f} {t.wall_ms / n:8.1f} "
+            f"{t.own_ms / n:7.1f} {t.cpu_ms / n:7.1f} {t.calls / n:5.1f} "
+            f"{t.modelled_ms / n:8.1f} {t.measured_gb_s / orders:10.4f} "
+            f"{t.modelled_gb_s / orders:10.4f}"
+        )
+    lines.append("  " + lambda_total_line(times, orders))
+    calls: Counter[tuple[str, str]] = Counter()
+    for t in times.values():
+        calls.update(t.by_call)
+    lines.append(
+        f"  model: own work x max(1, {latencies.full_vcpu_mb} MB / memory) + per call its "
+        "latency (local/costs/latencies.json); calls per order:"
+    )
+    for (service, operation), n in calls.most_common():
+        lines.append(
+            f"    {service + ':' + operation:40} {n / max(1, orders):7.2f} "
+            f"x {latencies.of(service, operation).ms:g} ms"
+        )
+    return lines

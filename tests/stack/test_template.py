@@ -374,3 +374,22 @@ def test_notices_come_from_the_operations_sender_and_point_at_the_operator_api(
     for env in found.values():
         assert env["OPS_SENDER"] == DEFAULT_OPS_SENDER
         assert "PUBLIC_API_URL" in env
+
+
+def test_the_processor_may_keep_a_lifecycle_wait_alive(template: dict[str, Any]) -> None:
+    """The delivery wait lasts while parcels move because the processor sends its token
+    heartbeats (infra/constructs/orders.py): without the grant each would be refused and the
+    wait would open claims for parcels still on their way."""
+    role = _function_role(template, "functions.webhooks.handlers.processor.handler")
+    (lifecycle,) = [
+        lid
+        for lid in resources(template, "AWS::StepFunctions::StateMachine")
+        if lid.startswith("OrdersLifecycleStateMachine")
+    ]
+    heartbeats = [
+        statement
+        for policy in _policies_of_role(template, role)
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "states:SendTaskHeartbeat" in statement["Action"]
+    ]
+    assert any(lifecycle in _referenced(s["Resource"]) for s in heartbeats)

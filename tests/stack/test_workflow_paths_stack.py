@@ -72,7 +72,8 @@ def walk(
 ) -> list[str]:
     """The states an execution enters, in order. ``data`` is what the steps have written by
     the time a Choice reads it; ``results[name]`` what the state ``name`` writes on each of
-    its visits (a checkpoint's plan, a movement check); ``timeouts`` the waits that time out,
+    its visits (a checkpoint's plan); ``timeouts`` the waits that time out (a heartbeat's limit
+    included),
     in the order they do."""
     state: dict[str, Any] = json.loads(json.dumps(data))
     pending = list(timeouts)
@@ -108,6 +109,18 @@ def walk(
         name = spec["Next"]
 
 
+# The states of the happy path, however many scans come between shipped and delivered.
+HAPPY_PATH = [
+    "Screen",
+    "RiskDecision",
+    "WaitForPayment",
+    "ConfirmAndWaitForShipment",
+    "ShippedAndWaitForDelivery",
+    "DeliveryOutcome",
+    "Delivered",
+    "ReturnWindow",
+    "ReleaseFunds",
+]
 HAPPY = {
     "screening": {"decision": c.Decision.ALLOW},
     "delivery": {"outcome": c.WaitOutcomeKind.DELIVERED},
@@ -125,17 +138,7 @@ def refund(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_happy_path_enters_nine_states(lifecycle: dict[str, Any]) -> None:
-    assert walk(lifecycle, HAPPY) == [
-        "Screen",
-        "RiskDecision",
-        "WaitForPayment",
-        "ConfirmAndWaitForShipment",
-        "ShippedAndWaitForDelivery",
-        "DeliveryOutcome",
-        "Delivered",
-        "ReturnWindow",
-        "ReleaseFunds",
-    ]
+    assert walk(lifecycle, HAPPY) == HAPPY_PATH
 
 
 def test_manual_capture_enters_as_many_states_as_automatic(lifecycle: dict[str, Any]) -> None:
@@ -168,8 +171,8 @@ def test_an_approved_review_adds_only_the_review_states(lifecycle: dict[str, Any
 def test_the_steps_that_wait_record_their_stage_and_the_rewaits_do_not(
     lifecycle: dict[str, Any],
 ) -> None:
-    """A wait after a parcel moved, or after the dispatch deadline, must not send the shipped
-    or confirmation e-mail again: only the first wait of each names a stage."""
+    """A wait after the dispatch deadline must not send the confirmation e-mail again: only
+    the first wait of each names a stage."""
     states = lifecycle["States"]
 
     def staged(name: str) -> str | None:
@@ -179,25 +182,51 @@ def test_the_steps_that_wait_record_their_stage_and_the_rewaits_do_not(
     assert staged("ConfirmAndWaitForShipment") == c.Stage.CONFIRMED
     assert staged("NotDispatchedAndWaitForShipment") == c.Stage.NOT_DISPATCHED
     assert staged("ShippedAndWaitForDelivery") == c.Stage.SHIPPED
-    assert staged("KeepWaitingForDelivery") is None
-    moved = walk(
-        lifecycle,
-        HAPPY,
-        timeouts=["ShippedAndWaitForDelivery"],
-        results={"CheckMovement": [{"movement": {"moved": True}}]},
-    )
-    assert moved[4:9] == [
-        "ShippedAndWaitForDelivery",
-        "CheckMovement",
-        "Moved",
-        "KeepWaitingForDelivery",
-        "DeliveryOutcome",
-    ]
+    assert staged("NoMovementAndWaitForClaims") == c.Stage.DELIVERY_PROBLEM
     late = walk(lifecycle, HAPPY, timeouts=["ConfirmAndWaitForShipment"])
     assert late[3:6] == [
         "ConfirmAndWaitForShipment",
         "NotDispatchedAndWaitForShipment",
         "ShippedAndWaitForDelivery",
+    ]
+
+
+def test_the_delivery_wait_is_one_state_kept_alive_by_heartbeats(
+    lifecycle: dict[str, Any],
+) -> None:
+    """Parcels that keep moving cost no state: the processor's heartbeats restart the wait's
+    limit, the tenant's no-movement limit; the wait as a whole may last as long as the
+    execution. No polling states are left: a stretch of no movement goes straight to the
+    claims."""
+    states = lifecycle["States"]
+    shipped = states["ShippedAndWaitForDelivery"]
+    assert shipped["HeartbeatSecondsPath"] == c.path("$.waits", c.Waits, "no_movement_s")
+    assert shipped["TimeoutSeconds"] == 120 * 86_400
+    assert "TimeoutSecondsPath" not in shipped
+    (catch,) = shipped["Catch"]
+    assert (catch["ErrorEquals"], catch["Next"]) == (
+        ["States.Timeout"],
+        "NoMovementAndWaitForClaims",
+    )
+    assert not {"CheckMovement", "Moved", "KeepWaitingForDelivery"} & set(states)
+    stalled = walk(
+        lifecycle,
+        {**HAPPY, "problem": {"stage": "delivery_problem", "delivered_lines": 0}},
+        timeouts=["ShippedAndWaitForDelivery", "NoMovementAndWaitForClaims"],
+    )
+    assert stalled[4:] == [
+        "ShippedAndWaitForDelivery",
+        "NoMovementAndWaitForClaims",
+        "DeliveryException",
+    ]
+    late_delivery = walk(lifecycle, HAPPY, timeouts=["ShippedAndWaitForDelivery"])
+    assert late_delivery[4:] == [
+        "ShippedAndWaitForDelivery",
+        "NoMovementAndWaitForClaims",
+        "DeliveryOutcome",
+        "Delivered",
+        "ReturnWindow",
+        "ReleaseFunds",
     ]
 
 

@@ -1,13 +1,24 @@
-"""The cost meter's model: item sizes and units as DynamoDB bills them, and the bill of a planted
-day whose figures are worked out by hand here."""
+"""The cost meter's model: item sizes and units as DynamoDB bills them, the bill of a planted
+day whose figures are worked out by hand here, and Lambda's billed duration modelled from a
+planted invocation."""
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 import pytest
 
 from local.costs.bill import Stored, Usage, Volume, load_prices, per_1000_orders
+from local.costs.lambda_time import (
+    InvocationTime,
+    Latency,
+    LatencyTable,
+    by_function,
+    load_latencies,
+    measured_ms,
+    modelled_ms,
+)
 from local.costs.sizes import Index, item_size, read_units, write_cost
 
 INDEX = Index("ByStatus", keys=("GSI2PK", "GSI2SK"), projection="ALL", table_keys=("PK", "SK"))
@@ -182,3 +193,109 @@ def test_the_floor_is_what_the_missions_shape_costs_worked_out_by_hand() -> None
     assert floor.lifecycle == pytest.approx(0.025 * 9)
     assert floor.fixed == pytest.approx((2 * 1.00 + 10 * 0.10) / 30)  # $3 a month, 30 thousands
     assert floor.total == pytest.approx(0.2 + 0.1 + 0.225 + 0.1)
+
+
+def _table() -> LatencyTable:
+    def figure(ms: float) -> Latency:
+        return Latency(ms, source="planted", read_on="2026-12-06", basis="planted")
+
+    return LatencyTable(
+        full_vcpu_mb=1769,
+        latencies={
+            ("dynamodb", "GetItem"): figure(5),
+            ("dynamodb", "Query"): figure(10),
+            ("stepfunctions", "SendTaskSuccess"): figure(30),
+            ("stripe", "POST"): figure(500),
+        },
+    )
+
+
+def test_a_planted_invocation_is_billed_the_duration_worked_out_by_hand() -> None:
+    """512 MB, 400 ms in-process of which 300 ms inside 7 calls: the own 100 ms at 512/1769 of
+    a core take 100 x 1769 / 512 = 345.51 ms; the calls wait 3 x 5 + 2 x 10 + 30 + 500 = 565
+    ms; 910.51 ms is billed as 911 ms, 0.4448 GB-s (in-process: 400 ms, 0.2 GB-s)."""
+    invocation = InvocationTime(
+        function="processor",
+        memory_mb=512,
+        wall_ms=400.0,
+        call_ms=300.0,
+        calls={
+            ("dynamodb", "GetItem"): 3,
+            ("dynamodb", "Query"): 2,
+            ("stepfunctions", "SendTaskSuccess"): 1,
+            ("stripe", "POST"): 1,
+        },
+    )
+    table = _table()
+    assert table.cpu_share(512) == pytest.approx(3.455, abs=1e-3)
+    assert modelled_ms(invocation, table) == 911
+    assert measured_ms(invocation) == 400
+
+    times = by_function([invocation, invocation], table)["processor"]
+    assert times.invocations == 2
+    assert times.modelled_gb_s == pytest.approx(2 * 0.911 * 512 / 1024)
+    assert times.measured_gb_s == pytest.approx(2 * 0.400 * 512 / 1024)
+    assert times.by_call[("dynamodb", "GetItem")] == 6
+
+
+def test_more_memory_than_a_vcpu_runs_the_own_work_no_faster() -> None:
+    big = InvocationTime("reconcile", 4096, wall_ms=50.2, call_ms=20.0, calls={})
+    small = InvocationTime("reconcile", 128, wall_ms=50.2, call_ms=20.0, calls={})
+    assert modelled_ms(big, _table()) == 31  # 30.2 ms on a core, rounded up
+    assert modelled_ms(small, _table()) == 418  # 30.2 x 1769 / 128 = 417.4
+
+
+def test_a_call_without_a_latency_is_refused() -> None:
+    invocation = InvocationTime(
+        "fn", 512, wall_ms=10, call_ms=5, calls={("dynamodb", "Scan"): 1, ("kms", "Sign"): 2}
+    )
+    with pytest.raises(KeyError, match="dynamodb:Scan, kms:Sign"):
+        by_function([invocation], _table())
+    with pytest.raises(KeyError, match="no latency for dynamodb:Scan"):
+        modelled_ms(invocation, _table())
+
+
+def test_the_day_bills_lambda_as_modelled_not_as_timed_in_process() -> None:
+    from local.costs.day import DayReadings, usage_of
+    from local.costs.meter import Counts
+
+    invocation = InvocationTime(
+        "processor", 1769, wall_ms=1400.0, call_ms=1380.0, calls={("dynamodb", "GetItem"): 4}
+    )
+    # the GB-seconds timed in-process (any figure) stay beside the bill, not in it
+    counts = Counts(invocation_times=[invocation], gb_seconds=Counter({"processor": 2}))
+    usage = usage_of(DayReadings(counts=counts, orders=1), tenants=10, latencies=_table())
+    # 20 ms own work on a full vCPU + 4 x 5 ms: 40 ms
+    assert usage.quantities["lambda_gb_second_arm"] == pytest.approx(0.040 * 1769 / 1024)
+
+
+def test_the_latency_table_gives_each_figure_its_source_and_date() -> None:
+    table = load_latencies()
+    assert table.full_vcpu_mb == 1769
+    assert table.of("dynamodb", "GetItem").ms < 10  # AWS's "single-digit milliseconds"
+    for (service, operation), latency in table.latencies.items():
+        assert latency.ms > 0, f"{service}:{operation}"
+        assert latency.source.startswith("https://"), f"{service}:{operation}"
+        assert latency.read_on and latency.basis, f"{service}:{operation}"
+    with pytest.raises(KeyError, match="lambda:Invoke"):
+        table.of("lambda", "Invoke")
+
+
+def test_the_meter_prints_lambda_both_ways() -> None:
+    from local.costs.report import lambda_lines
+
+    invocation = InvocationTime(
+        "EcomOps-ProcessorFnAB12CD34-XYZ",
+        512,
+        wall_ms=400.0,
+        call_ms=300.0,
+        calls={("dynamodb", "GetItem"): 3, ("stripe", "POST"): 1},
+    )
+    # two invocations over 2 orders: 0.2 GB-s an invocation in-process, 0.5 GB x 0.861 s
+    # modelled (100 x 1769/512 + 15 + 500 = 860.5 ms); per 1,000 orders at $0.0000133334
+    lines = lambda_lines(by_function([invocation] * 2, _table()), orders=2, latencies=_table())
+    total = next(line for line in lines if "per 1,000 orders" in line)
+    assert f"${200 * 0.0000133334:.4f}" in total  # $0.0027 as timed
+    assert f"${430.5 * 0.0000133334:.4f}" in total  # $0.0057 as modelled
+    assert any(line.strip().startswith("ProcessorFn ") for line in lines)
+    assert any("dynamodb:GetItem" in line and "x 5 ms" in line for line in lines)

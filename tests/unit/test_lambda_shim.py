@@ -101,3 +101,32 @@ def test_installing_the_runtime_makes_the_process_environment_a_snapshot_reader(
     finally:
         uninstall()
     assert type(os.environ) is os._Environ
+
+
+def test_the_running_invocation_is_known_on_its_thread_only() -> None:
+    import threading
+
+    from local.lambda_shim import running_invocation
+
+    seen: dict[str, Any] = {}
+    module = types.ModuleType("functions._shim_running")
+
+    def handler(event: Any, context: Any) -> None:
+        seen["inside"] = running_invocation()
+        other = threading.Thread(target=lambda: seen.update(other=running_invocation()))
+        other.start()
+        other.join()
+
+    module.handler = handler  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    try:
+        dispatcher = Dispatcher()
+        dispatcher.invoke(
+            FunctionSpec("fn", "arn", "functions._shim_running.handler", {}, 256, 3), {}
+        )
+    finally:
+        del sys.modules[module.__name__]
+    assert seen["inside"] is dispatcher.invocations[-1]
+    assert seen["inside"].memory_mb == 256
+    assert seen["other"] is None
+    assert running_invocation() is None

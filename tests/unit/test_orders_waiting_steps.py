@@ -65,7 +65,8 @@ def test_shipped_then_waiting_tells_the_customer_once_and_a_rewait_tells_nobody(
         wait(fake, c.WaitKind.DELIVERY, token, stage=c.Stage.SHIPPED)
     assert fake.mailer.kinds() == ["order_shipped"]
     assert fake.records.stage("acme", "o-1") == "awaiting_delivery"
-    # A parcel moved: the same wait again, without the stage.
+    # A parcel moved, on the definitions before the heartbeat (``KeepWaitingForDelivery``,
+    # which executions started on them still reach): the same wait again, without the stage.
     stages: list[str] = []
     recorded = fake.records.set_stage
 

@@ -12,6 +12,7 @@ from functions.orders import contracts as c
 from functions.orders.domain import OperationRefused
 from functions.orders.use_cases import changes, lifecycle, operations
 from shared.events import (
+    ChargeRefunded,
     Customer,
     LineItem,
     OrderFulfilled,
@@ -23,6 +24,7 @@ from shared.events import (
 from shared.money import Money
 from shared.notices.orders import DeliveryProblem as DeliveryNotice
 from shared.notify.render import DeliveryProblem
+from shared.observability import logger
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
@@ -220,12 +222,84 @@ def test_a_parcel_delivered_after_all_withdraws_its_claim_and_resumes_the_order(
 
 
 def test_no_movement_is_checked_against_where_the_parcels_were(fake: FakePorts) -> None:
+    """Executions started on the definitions that timed the delivery wait in stretches still
+    ask after each stretch (``CheckMovement``); the heartbeats sent meanwhile change nothing
+    of what they compare with."""
     arrive(fake, placed(), fulfilled("1ZA"), scan("1ZA", ShipmentStatus.IN_TRANSIT, 10))
     wait_for_delivery(fake)
     check = c.MovementInput(tenant="acme", order_id="o-1", action=c.LifecycleAction.MOVEMENT)
     arrive(fake, scan("1ZA", ShipmentStatus.IN_TRANSIT, 20))
+    assert fake.workflows.heartbeats == ["tok"]
     assert lifecycle.check_movement(fake.ports(), check).moved is True
     assert lifecycle.check_movement(fake.ports(), check).moved is False
+
+
+def test_a_scan_that_moves_a_parcel_keeps_the_delivery_wait_alive(fake: FakePorts) -> None:
+    arrive(fake, placed(), fulfilled("1ZA", "l1"), fulfilled("1ZB", "l2"))
+    arrive(fake, scan("1ZA", ShipmentStatus.IN_TRANSIT, 2))
+    assert fake.workflows.heartbeats == []  # no delivery wait yet: its limit starts later
+    wait_for_delivery(fake)
+    arrive(fake, scan("1ZA", ShipmentStatus.IN_TRANSIT, 10))
+    assert fake.workflows.heartbeats == ["tok"]
+    # Older than 1ZA's latest scan (it came late): the parcel did not move.
+    arrive(fake, scan("1ZA", ShipmentStatus.IN_TRANSIT, 5))
+    assert fake.workflows.heartbeats == ["tok"]
+    # One parcel of two delivered: it moved, and the wait goes on for the other.
+    arrive(fake, scan("1ZA", ShipmentStatus.DELIVERED, 20))
+    assert (fake.workflows.heartbeats, fake.workflows.resumed) == (["tok", "tok"], [])
+    # The last one delivered ends the wait: resumed, not kept alive.
+    arrive(fake, scan("1ZB", ShipmentStatus.DELIVERED, 30))
+    assert fake.workflows.heartbeats == ["tok", "tok"]
+    ((token, outcome),) = fake.workflows.resumed
+    assert (token, outcome["outcome"]) == ("tok", "delivered")
+
+
+def test_a_redelivered_scan_sends_its_heartbeat_again(fake: FakePorts) -> None:
+    """The stream retries a batch that failed after the scan was applied: nothing says the
+    first pass got as far as the heartbeat, and a second one is harmless."""
+    arrive(fake, placed(), fulfilled("1ZA"))
+    wait_for_delivery(fake)
+    moving = scan("1ZA", ShipmentStatus.IN_TRANSIT, 10)
+    arrive(fake, moving)
+    changes.order_changed(fake.ports(), moving, "o-1", "duplicate")
+    assert fake.workflows.heartbeats == ["tok", "tok"]
+
+
+def test_what_moves_no_parcel_keeps_nothing_alive(fake: FakePorts) -> None:
+    arrive(fake, placed(), fulfilled("1ZA"))
+    wait_for_delivery(fake)
+    # A return's parcel (not one the shop fulfilled) and a payment's news.
+    arrive(fake, scan("1ZRETURN", ShipmentStatus.IN_TRANSIT, 10))
+    refund = ChargeRefunded(
+        tenant="acme",
+        source=Source.STRIPE,
+        source_event_id="evt-refund",
+        occurred_at=T0 + timedelta(hours=11),
+        order_id="o-1",
+        payment_id="pi_1",
+        charge_id="ch_1",
+        amount_refunded=Money.of(100, "EUR"),
+    )
+    arrive(fake, refund)
+    assert fake.workflows.heartbeats == []
+
+
+def test_a_heartbeat_the_wait_no_longer_takes_fails_nothing(
+    fake: FakePorts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait's limit passed (or another event resumed it) while the scan was on its way:
+    Step Functions refuses the heartbeat; the processor's batch goes on, and it is logged as
+    expected news, not as an error."""
+    arrive(fake, placed(), fulfilled("1ZA"))
+    wait_for_delivery(fake)
+    fake.workflows.live_tokens = {"the-claims-wait"}
+    told: list[str] = []
+    monkeypatch.setattr(logger, "info", lambda message, **_: told.append(message))
+    monkeypatch.setattr(logger, "warning", lambda message, **_: told.append("warn"))
+    monkeypatch.setattr(logger, "error", lambda message, **_: told.append("error"))
+    arrive(fake, scan("1ZA", ShipmentStatus.IN_TRANSIT, 10))
+    assert fake.workflows.heartbeats == ["tok"]
+    assert told == ["delivery wait already over: no heartbeat to send"]
 
 
 def test_a_returned_parcel_is_settled_without_a_claim(fake: FakePorts) -> None:

@@ -23,6 +23,7 @@ from shared import signing
 from shared.lifecycle_store import LifecycleStore
 from shared.workflows import execution_name
 from tests.e2e.helpers import post, post_shop, shop_order, tenant_file
+from tests.stack.test_workflow_paths_stack import HAPPY_PATH
 
 pytestmark = pytest.mark.local
 
@@ -113,12 +114,18 @@ def fulfil(stack: Any, tenant: str, order_id: str, tracking: str) -> None:
 
 
 def carrier_update(
-    stack: Any, tenant: str, tracking: str, status: str, minute: int, detail: str | None = None
+    stack: Any,
+    tenant: str,
+    tracking: str,
+    status: str,
+    minute: int,
+    detail: str | None = None,
+    event_id: str | None = None,
 ) -> None:
     at = f"2026-11-23T12:{minute:02d}:00Z"
     body = json.dumps(
         {
-            "id": f"evt_{tracking}_{status}",
+            "id": event_id or f"evt_{tracking}_{status}",
             "object": "Event",
             "description": "tracker.updated",
             "created_at": at,
@@ -187,23 +194,32 @@ def finished(stack: Any, tenant: str, order_id: str, timeout_s: float = 30) -> d
         time.sleep(0.2)
 
 
-def final_state(stack: Any, tenant: str, order_id: str) -> str:
-    """The state a succeeded execution ended in (its end state: a step, or a Succeed state
-    where no step ends the path)."""
+def history(stack: Any, tenant: str, order_id: str) -> list[dict[str, Any]]:
+    """The execution's events, oldest first (by id: moto's order whatever reverseOrder says)."""
     pages = stack.client("stepfunctions").get_paginator("get_execution_history")
     events = [
         e
         for page in pages.paginate(executionArn=execution(stack, tenant, order_id))
         for e in page["events"]
     ]
-    # Newest first by id: moto answers oldest first whatever reverseOrder says.
-    history = sorted(events, key=lambda e: int(e["id"]), reverse=True)
-    assert history and history[0]["type"] == "ExecutionSucceeded", "the execution did not succeed"
-    return next(
+    return sorted(events, key=lambda e: int(e["id"]))
+
+
+def entered(events: list[dict[str, Any]]) -> list[str]:
+    """The states an execution entered, in order: what Step Functions bills."""
+    return [
         str(e["stateEnteredEventDetails"]["name"])
-        for e in history
+        for e in events
         if e["type"].endswith("StateEntered")
-    )
+    ]
+
+
+def final_state(stack: Any, tenant: str, order_id: str) -> str:
+    """The state a succeeded execution ended in (its end state: a step, or a Succeed state
+    where no step ends the path)."""
+    events = history(stack, tenant, order_id)
+    assert events and events[-1]["type"] == "ExecutionSucceeded", "the execution did not succeed"
+    return entered(events)[-1]
 
 
 def sent_mail(stack: Any, tenant: str, order_id: str) -> dict[str, EmailMessage]:
@@ -491,10 +507,108 @@ def test_no_movement_past_the_tenants_limit_opens_a_claim(local_stack: Any, tmp_
     carrier_update(local_stack, tenant, "1ZSTILL", "in_transit", 1)
     # Nothing moves for three "days": a claim for the parcel, then the operator decides.
     assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
-    assert final_state(local_stack, tenant, "o-1") == "DeliveryException"
+    assert entered(history(local_stack, tenant, "o-1"))[4:] == [
+        "ShippedAndWaitForDelivery",
+        "NoMovementAndWaitForClaims",
+        "DeliveryException",
+    ]
     (claim,) = LifecycleStore(local_stack.deployment.outputs["TableName"]).claims(tenant, "o-1")
     assert (claim["tracking_code"], claim["problem"], claim["status"]) == (
         "1ZSTILL",
+        "no_movement",
+        "filed",
+    )
+    wait_for_mail(local_stack, tenant, "o-1", "delivery_problem")
+
+
+# The no-movement limit of the heartbeat tests, in lifecycle days (a second each here): long
+# enough that a scan a second keeps it alive on a loaded machine.
+STILL_DAYS = 5
+
+
+def shipped_and_waiting(
+    stack: Any, tmp_path: Path, tenant: str, tracking: str, claims_days: int
+) -> None:
+    """Order ``o-1`` of a tenant whose no-movement limit is ``STILL_DAYS``, shipped in one
+    parcel, its lifecycle waiting for the delivery."""
+    make_tenant(
+        stack,
+        tmp_path,
+        tenant,
+        delivery={"no_movement_days": STILL_DAYS, "claims_days": claims_days},
+    )
+    place_paid(stack, tenant, "o-1")
+    fulfil(stack, tenant, "o-1", tracking)
+    wait_for_stage(stack, tenant, "o-1", "awaiting_delivery")
+
+
+def keep_scanning(stack: Any, tenant: str, tracking: str, seconds: float) -> int:
+    """A parcel scanned in transit about every second for ``seconds``, each scan later than
+    the last (so each moves it); the last scan's minute."""
+    began = time.monotonic()
+    minute = 0
+    while time.monotonic() - began < seconds:
+        minute += 1
+        carrier_update(
+            stack, tenant, tracking, "in_transit", minute, event_id=f"evt_{tracking}_{minute}"
+        )
+        time.sleep(1)
+    return minute
+
+
+def waited(events: list[dict[str, Any]], state: str) -> float:
+    """How long the execution stayed in ``state`` (entered once), in seconds."""
+    (began,) = [
+        e["timestamp"]
+        for e in events
+        if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
+    ]
+    (ended,) = [
+        e["timestamp"]
+        for e in events
+        if e["type"].endswith("StateExited") and e["stateExitedEventDetails"]["name"] == state
+    ]
+    return float((ended - began).total_seconds())
+
+
+def test_scans_keep_the_delivery_wait_alive_past_the_no_movement_limit(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """Each scan that moves the parcel sends the delivery wait a heartbeat: the wait outlasts
+    the tenant's no-movement limit as one state, where it used to time out, check for movement
+    and wait again (three more states each limit)."""
+    tenant = "life-moving"
+    shipped_and_waiting(local_stack, tmp_path, tenant, "1ZMOVING", claims_days=30)
+    last = keep_scanning(local_stack, tenant, "1ZMOVING", 2.5 * STILL_DAYS)
+    carrier_update(local_stack, tenant, "1ZMOVING", "delivered", last + 1)
+    assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
+    events = history(local_stack, tenant, "o-1")
+    assert entered(events) == HAPPY_PATH
+    assert waited(events, "ShippedAndWaitForDelivery") > 2 * STILL_DAYS
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    assert store.claims(tenant, "o-1") == []
+    assert "delivery_problem" not in mails(local_stack, tenant, "o-1")
+
+
+def test_scans_that_stop_for_the_limit_open_claims(local_stack: Any, tmp_path: Path) -> None:
+    """A parcel scanned for a while past one limit, then no more: its claim opens once a whole
+    limit passed without a scan, straight from the wait."""
+    tenant = "life-stalled"
+    shipped_and_waiting(local_stack, tmp_path, tenant, "1ZSTALLED", claims_days=2)
+    keep_scanning(local_stack, tenant, "1ZSTALLED", 1.5 * STILL_DAYS)
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    assert store.claims(tenant, "o-1") == []  # still moving a limit after the wait began
+    assert finished(local_stack, tenant, "o-1", timeout_s=60)["status"] == "SUCCEEDED"
+    events = history(local_stack, tenant, "o-1")
+    assert entered(events)[4:] == [
+        "ShippedAndWaitForDelivery",
+        "NoMovementAndWaitForClaims",
+        "DeliveryException",
+    ]
+    assert waited(events, "ShippedAndWaitForDelivery") > 1.5 * STILL_DAYS
+    (claim,) = store.claims(tenant, "o-1")
+    assert (claim["tracking_code"], claim["problem"], claim["status"]) == (
+        "1ZSTALLED",
         "no_movement",
         "filed",
     )

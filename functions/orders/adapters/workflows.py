@@ -1,5 +1,6 @@
 """The lifecycle and refund state machines through Step Functions (``shared.workflows``):
-executions named from their identity, started once, stopped, resumed by task token."""
+executions named from their identity, started once, stopped, resumed and kept alive (heartbeat)
+by task token."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ class StepFunctionsWorkflows:
 
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         return workflows.resume(token, output)
+
+    def heartbeat(self, token: str) -> bool:
+        return workflows.heartbeat(token)
 
     def stop(self, machine: str, identity: tuple[str, ...], error: str, cause: str) -> None:
         client = aws.client("stepfunctions")

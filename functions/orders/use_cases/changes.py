@@ -1,7 +1,8 @@
 """What the orders context does when the processor applied an event to an order: start its
 lifecycle, honour a shop's cancellation, act on what carriers say of each parcel, resume the
-waits the event satisfies, record and tell refunds the gateway failed, file refunds and
-chargebacks into the customer's history, move returns whose parcel was scanned."""
+waits the event satisfies (or keep the delivery wait alive when a parcel moved), record and
+tell refunds the gateway failed, file refunds and chargebacks into the customer's history, move
+returns whose parcel was scanned."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import contextlib
 from typing import Any
 
 from functions.orders import contracts as c
-from functions.orders.domain import OperationRefused, waits_for
+from functions.orders.domain import OperationRefused, parcel_moved, waits_for
 from functions.orders.ports import Ports
 from functions.orders.use_cases.lifecycle import resume_waits, void_authorizations
 from functions.orders.use_cases.operations import cancel_order
@@ -80,10 +81,12 @@ def order_changed(ports: Ports, event: Any, order_id: str, result: str) -> None:
                 cause=SHOP_CANCEL_CAUSES.get((event.reason or "").strip().lower(), SHOP_CANCELLED),
             )
     state, _ = ports.orders.load_for_update(event.tenant, order_id)
+    moved = False
     if isinstance(event, ShipmentUpdated | OrderFulfilled):
         # Before the waits: a delivery closes its parcel's claim, which the wait then reads.
         parcel_news(ports, event.tenant, order_id, state)
-    resume_waits(ports, event.tenant, order_id, state)
+        moved = parcel_moved(state, event)
+    resume_waits(ports, event.tenant, order_id, state, moved=moved)
     if isinstance(event, ChargeRefunded | RefundUpdated):
         resume_refund_waits(ports, event.tenant, order_id, state)
         refunds_failed_at_gateway(ports, event.tenant, order_id, state)

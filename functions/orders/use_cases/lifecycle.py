@@ -174,13 +174,17 @@ def take_pending_decision(ports: Ports, tenant: str, order_id: str) -> bool:
     return ports.workflows.resume(token, json.loads(pending))
 
 
-def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) -> list[str]:
+def resume_waits(
+    ports: Ports, tenant: str, order_id: str, state: OrderState, *, moved: bool = False
+) -> list[str]:
     """After an event changed the order: redeem the waits it satisfies. Only the waits parked
     now are tried: the event was committed before this read, and a wait parks its token before
-    it reads the order, so one of the two sees the other."""
+    it reads the order, so one of the two sees the other. An event that ``moved`` a parcel
+    (``domain.parcel_moved``) and does not end the delivery wait keeps it alive instead
+    (``keep_waiting_for_delivery``)."""
     resumed = []
     claims: dict[str, dict[str, Any]] | None = None
-    parked = ports.records.waiting(tenant, order_id)
+    parked = ports.records.parked(tenant, order_id)
     for wait in c.WaitKind:
         if str(wait) not in parked:
             continue
@@ -188,6 +192,8 @@ def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) ->
             claims = {k["tracking_code"]: k for k in ports.records.claims(tenant, order_id)}
         outcome = wait_outcome(state, wait, claims)
         if outcome is None:
+            if wait == c.WaitKind.DELIVERY and moved:
+                keep_waiting_for_delivery(ports, order_id, parked[str(wait)])
             continue
         token = ports.records.take_wait(tenant, order_id, wait)
         # Only the delivery wait names its parcels; the others resume as they always did.
@@ -195,6 +201,19 @@ def resume_waits(ports: Ports, tenant: str, order_id: str, state: OrderState) ->
         if token and ports.workflows.resume(token, document):
             resumed.append(str(wait))
     return resumed
+
+
+def keep_waiting_for_delivery(ports: Ports, order_id: str, token: str) -> bool:
+    """A parcel moved: the delivery wait's heartbeat, so its no-movement limit (the task's
+    heartbeat limit) starts again. The wait may have ended meanwhile (its limit passed, another
+    event resumed it): Step Functions refuses the heartbeat, which is expected now and then and
+    fails nothing. A claims wait parked by then has no heartbeat limit: the heartbeat changes
+    nothing for it. Sent again for an event processed again (a retried batch), as nothing says
+    the first pass got this far."""
+    if ports.workflows.heartbeat(token):
+        return True
+    logger.info("delivery wait already over: no heartbeat to send", extra={"order_id": order_id})
+    return False
 
 
 def wait(ports: Ports, step: c.WaitInput) -> dict[str, Any]:
@@ -221,7 +240,8 @@ def wait(ports: Ports, step: c.WaitInput) -> dict[str, Any]:
         step.wait == c.WaitKind.DELIVERY
         and ports.records.movement(step.tenant, step.order_id) is None
     ):
-        # Where the parcels were when the delivery wait first began (``check_movement``).
+        # Where the parcels were when the delivery wait first began: what ``check_movement``
+        # compares with, for executions of the definitions that timed the wait in stretches.
         ports.records.save_movement(step.tenant, step.order_id, movement(state))
     resume_waits(ports, step.tenant, step.order_id, state)
     return {"waiting": str(step.wait)}
@@ -229,7 +249,9 @@ def wait(ports: Ports, step: c.WaitInput) -> dict[str, Any]:
 
 def check_movement(ports: Ports, step: c.MovementInput) -> c.MovementResult:
     """The delivery wait timed out: if a parcel moved since it (last) began, it waits again;
-    if none did, the parcels have stood still for the tenant's limit (``no_movement_days``)."""
+    if none did, the parcels have stood still for the tenant's limit (``no_movement_days``).
+    Only executions started on the definitions before the heartbeat (``CheckMovement``) call
+    this: a Standard execution finishes on the definition it started with."""
     state, _ = load(ports, step.tenant, step.order_id)
     return c.MovementResult(moved=moved_since_wait(ports, step.tenant, step.order_id, state))
 
