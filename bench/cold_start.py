@@ -11,11 +11,11 @@ handler: the cold start as a whole is measured too, for the operator API (the wo
 before its routes' modules loaded on use). A fresh interpreter imports it and answers its most
 common request (GET of an order) from a moto server, paired with a fresh ``import boto3`` that
 makes its DynamoDB client and reads one item from the same server: ``first_call_ratio``; and
-for the lifecycle steps function (the worst import), its import and one step (the delivery
-wait's movement check: tenant settings, order state, a record read and written) against the
-same baseline: ``lifecycle_first_call_ratio``. The table says, for each handler, whether its
-import loads botocore: one that does not (its composition builds every adapter on the first
-request) pays botocore on that request instead.
+for the lifecycle steps function (the worst import), its import and the step every execution
+starts with (screening: tenant settings, order state, the rule engine, records read and
+written) against the same baseline: ``lifecycle_first_call_ratio``. The table says, for each
+handler, whether its import loads botocore: one that does not (its composition builds every
+adapter on the first request) pays botocore on that request instead.
 """
 
 from __future__ import annotations
@@ -89,12 +89,12 @@ def operator_probe() -> str:
 
 
 def lifecycle_probe() -> str:
-    """A fresh interpreter's lifecycle steps function: import, then the movement step."""
+    """A fresh interpreter's lifecycle steps function: import, then the screening step."""
     return _HANDLER_CALL.format(
         module="functions.orders.handlers.lifecycle",
         function="lifecycle-steps",
-        event=json.dumps(_MOVEMENT_STEP),
-        check='set(answer) == {"moved"}',
+        event=json.dumps(_SCREEN_STEP),
+        check='answer["decision"] in ("allow", "review", "block")',
     )
 
 
@@ -215,10 +215,10 @@ def _get_order_event() -> dict[str, Any]:
     }
 
 
-# The delivery wait timed out: the step reads what every lifecycle step reads (the tenant's
-# settings, the order's state, its input contract), reads and writes the parcels' movement
-# record and answers with an output contract; it sends no e-mail and calls no payment gateway.
-_MOVEMENT_STEP = {"action": "movement", "tenant": TENANT, "order_id": ORDER}
+# The step every execution starts with: it reads the tenant's settings and the order's state,
+# loads the rule engine, screens the order, keeps the customer's history and the screening, and
+# answers with an output contract (it sends no e-mail and calls no payment gateway).
+_SCREEN_STEP = {"action": "screen", "tenant": TENANT, "order_id": ORDER}
 
 
 def first_calls() -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -268,7 +268,7 @@ def main() -> None:
         f"import boto3 + one get_item: {boto3_call_ms:.1f} ms; ratio {call_ratio:.2f}"
     )
     print(
-        f"lifecycle steps import + first step (movement): {step_ms:.1f} ms; "
+        f"lifecycle steps import + first step (screen): {step_ms:.1f} ms; "
         f"import boto3 + one get_item: {boto3_step_ms:.1f} ms; ratio {step_ratio:.2f}"
     )
     print(

@@ -26,7 +26,7 @@ def test_the_botocore_column_tells_the_handlers_apart() -> None:
 
 def test_the_first_call_probes_answer_from_the_seeded_server() -> None:
     # Each probe asserts its answer (the operator API's 200 for the order the bench placed; the
-    # lifecycle step's movement contract for the seeded tenant and order), read by a fresh
+    # lifecycle's screening decision for the seeded tenant and order), read by a fresh
     # interpreter through the server: a failure there fails the subprocess.
     with cold_start.moto_server() as env:
         assert run_ms(cold_start.operator_probe(), env) > 0
