@@ -16,6 +16,11 @@ when the fact is already there, so a lifecycle starting at that moment failed a 
 (seen once in CI). An execution without an environment holds no token yet; the local runtime
 leaves it out of the search. Stopping such an execution (an order cancelled as its lifecycle
 starts) raised the same way; StopExecution waits for the environment, then stops it.
+
+``SendTaskFailure`` carries an error and a cause, and the state's Catch hands both on. moto's
+server reads only the error and drops the cause, so a catch that reads the cause (the delivery
+wait's ``DeliveryProblem``, whose cause is the delivery's outcome) found none. The local runtime
+passes the cause on.
 """
 
 from __future__ import annotations
@@ -83,3 +88,31 @@ def tokens_ignore_starting_executions() -> None:
 
     started._started_only = True  # type: ignore[attr-defined]
     StepFunctionsParserBackend._get_executions = started  # type: ignore[method-assign]
+
+
+def task_failures_keep_their_cause() -> None:
+    """Pass ``SendTaskFailure``'s cause on to the failed task, as AWS does (idempotent to call
+    again)."""
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.send_task_failure
+    if getattr(original, "_keeps_cause", False):
+        return
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    @functools.wraps(original)
+    def with_cause(self: Any) -> Any:
+        backend = self.stepfunction_backend
+        if not isinstance(backend, StepFunctionsParserBackend):
+            return original(self)  # executions not run: no task to hand a cause to
+        backend.send_task_failure(
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return EmptyResult()
+
+    with_cause._keeps_cause = True  # type: ignore[attr-defined]
+    StepFunctionResponse.send_task_failure = with_cause  # type: ignore[method-assign]

@@ -118,11 +118,13 @@ class LocalStack:
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         from local.moto_fidelity import (
             serialize_dynamodb_writes,
+            task_failures_keep_their_cause,
             tokens_ignore_starting_executions,
         )
 
         serialize_dynamodb_writes()
         tokens_ignore_starting_executions()
+        task_failures_keep_their_cause()
         self._uninstall = install(self.dispatcher)
         self._server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.moto_port, verbose=False

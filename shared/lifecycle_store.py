@@ -5,7 +5,8 @@
 - ``T#<t>#ORDER#<order>`` / ``REVIEW``: a review hold: when it began, the call task for the
   client team and the calls' outcomes, when the authorisation window's alert went out;
 - ``T#<t>#ORDER#<order>`` / ``WAIT#<kind>``: a Step Functions task token waiting for a fact
-  (shipment, delivery, review decision); the processor redeems it when the fact arrives;
+  (shipment, delivery, review decision), and how its state wants the answer (``answer``, absent
+  for the tokens of older definitions); the processor redeems it when the fact arrives;
 - ``T#<t>#ORDER#<order>`` / ``RELEASE``: funds releasable to the vendors (the ledger's input);
 - ``T#<t>#ORDER#<order>`` / ``CLAIM#<parcel>``: a carrier claim for one parcel, versioned (every
   change is one conditional write on the version it read, and appends who and when to its
@@ -112,18 +113,33 @@ class LifecycleStore:
         item = self._get(tenant, order_id, "SCREENING")
         return json.loads(item["result"]) if item else None
 
-    def put_wait(self, tenant: str, order_id: str, wait: str, token: str) -> None:
-        self._put(tenant, order_id, f"WAIT#{wait}", {"kind": "wait", "wait": wait, "token": token})
+    def put_wait(
+        self, tenant: str, order_id: str, wait: str, token: str, answer: str | None = None
+    ) -> None:
+        """Park a token; ``answer`` says how the waiting state wants to be answered (kept with
+        the token, read back by ``take_parked``)."""
+        fields = {"kind": "wait", "wait": wait, "token": token}
+        if answer is not None:
+            fields["answer"] = answer
+        self._put(tenant, order_id, f"WAIT#{wait}", fields)
 
     def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None:
         """Remove and return the waiting token (only one caller gets it)."""
+        taken = self.take_parked(tenant, order_id, wait)
+        return taken[0] if taken else None
+
+    def take_parked(self, tenant: str, order_id: str, wait: str) -> tuple[str, str | None] | None:
+        """Remove and return the waiting token and how it wants its answer (None: parked
+        without saying); only one caller gets it."""
         answer = aws.client("dynamodb").delete_item(
             TableName=self.table_name,
             Key={"PK": {"S": order_pk(tenant, order_id)}, "SK": {"S": f"WAIT#{wait}"}},
             ReturnValues="ALL_OLD",
         )
         old = answer.get("Attributes")
-        return old["token"]["S"] if old else None
+        if not old:
+            return None
+        return old["token"]["S"], old["answer"]["S"] if "answer" in old else None
 
     def waiting(self, tenant: str, order_id: str) -> set[str]:
         """The waits whose tokens are parked now: one consistent read of the order's ``WAIT#``

@@ -92,6 +92,14 @@ def resume(token: str, output: dict[str, Any]) -> bool:
     )
 
 
+def fail(token: str, error: str, cause: str) -> bool:
+    """Fail a waiting task with ``error`` (its state's Catch takes it from there); False if the
+    task is gone (timed out, already answered)."""
+    return _to_task(
+        lambda client: client.send_task_failure(taskToken=token, error=error, cause=cause)
+    )
+
+
 def heartbeat(token: str) -> bool:
     """Send a waiting task's heartbeat; False if the task is gone (its heartbeat limit passed,
     it was resumed, its execution ended): the wait it kept alive is over, which the caller

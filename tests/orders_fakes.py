@@ -55,6 +55,7 @@ class FakeRecords:
         self.movements: dict[tuple[str, str], str] = {}
         self.released: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.reviews: dict[tuple[str, str], dict[str, Any]] = {}
+        self.answers: dict[tuple[str, str, str], str] = {}
 
     def set_stage(self, tenant: str, order_id: str, stage: str, detail: str = "") -> None:
         self.stages[(tenant, order_id)] = (str(stage), str(detail))
@@ -69,11 +70,23 @@ class FakeRecords:
     def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None:
         return self.screenings.get((tenant, order_id))
 
-    def put_wait(self, tenant: str, order_id: str, wait: str, token: str) -> None:
+    def put_wait(
+        self, tenant: str, order_id: str, wait: str, token: str, answer: str | None = None
+    ) -> None:
         self.waits[(tenant, order_id, str(wait))] = token
+        if answer is not None:
+            self.answers[(tenant, order_id, str(wait))] = str(answer)
+        else:
+            self.answers.pop((tenant, order_id, str(wait)), None)
 
     def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None:
-        return self.waits.pop((tenant, order_id, str(wait)), None)
+        taken = self.take_parked(tenant, order_id, wait)
+        return taken[0] if taken else None
+
+    def take_parked(self, tenant: str, order_id: str, wait: str) -> tuple[str, str | None] | None:
+        token = self.waits.pop((tenant, order_id, str(wait)), None)
+        answer = self.answers.pop((tenant, order_id, str(wait)), None)
+        return (token, answer) if token is not None else None
 
     def waiting(self, tenant: str, order_id: str) -> set[str]:
         return set(self.parked(tenant, order_id))
@@ -222,6 +235,7 @@ class FakeWorkflows:
         self.stopped: list[tuple[str, tuple[str, ...], str]] = []
         self.live_tokens: set[str] = set()
         self.heartbeats: list[str] = []
+        self.failed: list[tuple[str, str, str]] = []
 
     def start(self, machine: str, identity: tuple[str, ...], document: dict[str, Any]) -> bool:
         if (machine, identity) in self.started:
@@ -231,6 +245,10 @@ class FakeWorkflows:
 
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         self.resumed.append((token, output))
+        return token in self.live_tokens if self.live_tokens else True
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        self.failed.append((token, error, cause))
         return token in self.live_tokens if self.live_tokens else True
 
     def heartbeat(self, token: str) -> bool:

@@ -39,6 +39,7 @@ def path(result_path: str, model: type[BaseModel], field: str) -> str:
 
 class LifecycleAction(StrEnum):
     SCREEN = "screen"
+    SCREEN_AND_WAIT = "screen_and_wait"
     HOLD = "hold"
     DECIDE = "decide"
     WAIT = "wait"
@@ -128,6 +129,16 @@ class ScreenResult(_Shape):
     ruleset_version: str | None = None
 
 
+class ScreenAndWaitInput(OrderStep):
+    """Screen, then (accepted, automatic capture) wait for the payment in the same state: the
+    token is answered with the screening's ``ScreenResult`` at once, or once the order is paid.
+    ``Screen`` (``ScreenInput``) stays for the executions started on the definitions before."""
+
+    action: Literal[LifecycleAction.SCREEN_AND_WAIT]
+    task_token: str
+    capture_mode: Literal["automatic", "manual"] = "automatic"
+
+
 class HoldInput(OrderStep):
     action: Literal[LifecycleAction.HOLD]
     task_token: str
@@ -145,10 +156,30 @@ StageBeforeWait = Literal[
 ]
 
 
+class WaitAnswer(StrEnum):
+    """How a parked wait wants the processor's answer, stored with its token. A wait parked by
+    an older definition names none and gets ``OUTCOME``: a Standard execution finishes on the
+    definition it started with, so every answer stays while such tokens may be parked."""
+
+    # SendTaskSuccess with the ``WaitOutcome`` (every wait of the definitions before).
+    OUTCOME = "outcome"
+    # The payment wait parked by the screening: SendTaskSuccess with the saved screening's
+    # ``ScreenResult`` (the Choice after it reads the decision).
+    SCREENING = "screening"
+    # The delivery waits: SendTaskSuccess (the ``WaitOutcome``) only when every parcel is
+    # delivered; any other end is SendTaskFailure ``DELIVERY_PROBLEM``, the outcome its cause.
+    DELIVERED_OR_PROBLEM = "delivered_or_problem"
+
+
+# The error a delivery wait fails with when a parcel was not delivered (``DELIVERED_OR_PROBLEM``).
+DELIVERY_PROBLEM = "DeliveryProblem"
+
+
 class WaitInput(OrderStep):
     action: Literal[LifecycleAction.WAIT]
     wait: WaitKind
     task_token: str
+    answer: WaitAnswer = WaitAnswer.OUTCOME
     # The stage the order reaches as it starts waiting (its e-mail or alert, as ``StageInput``
     # does): recording it and parking the token is one state, not two. A wait that only goes
     # on waiting names none, so nothing is redone (``KeepWaitingForDelivery`` of the
@@ -169,6 +200,9 @@ class StageInput(OrderStep):
     detail: str = ""
     # The carrier's word for the problem (``failure``, ``return_to_sender``, ``no_movement``).
     shipment: str | None = None
+    # A delivery wait's failure cause (``DELIVERY_PROBLEM``): the ``WaitOutcome`` as JSON,
+    # whose ``shipment`` names the problem (the definitions before passed ``shipment``).
+    cause: str | None = None
 
 
 class CancelInput(OrderStep):
@@ -222,6 +256,7 @@ class ReviewPlan(_Shape):
 
 LIFECYCLE_INPUTS: dict[LifecycleAction, type[OrderStep]] = {
     LifecycleAction.SCREEN: ScreenInput,
+    LifecycleAction.SCREEN_AND_WAIT: ScreenAndWaitInput,
     LifecycleAction.HOLD: HoldInput,
     LifecycleAction.DECIDE: DecideInput,
     LifecycleAction.WAIT: WaitInput,

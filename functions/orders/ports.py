@@ -46,9 +46,15 @@ class LifecycleRecords(Protocol):
 
     def screening(self, tenant: str, order_id: str) -> dict[str, Any] | None: ...
 
-    def put_wait(self, tenant: str, order_id: str, wait: str, token: str) -> None: ...
+    def put_wait(
+        self, tenant: str, order_id: str, wait: str, token: str, answer: str | None = None
+    ) -> None: ...
 
     def take_wait(self, tenant: str, order_id: str, wait: str) -> str | None: ...
+
+    def take_parked(self, tenant: str, order_id: str, wait: str) -> tuple[str, str | None] | None:
+        """The token and how its state wants the answer (None: not said), taken once."""
+        ...
 
     def waiting(self, tenant: str, order_id: str) -> set[str]:
         """The waits whose tokens are parked now (read consistently)."""
@@ -148,6 +154,11 @@ class Workflows(Protocol):
     def start(self, machine: str, identity: tuple[str, ...], document: dict[str, Any]) -> bool: ...
 
     def resume(self, token: str, output: dict[str, Any]) -> bool: ...
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        """Fail a waiting task with ``error`` (the state's Catch routes it); False when the
+        task is over already."""
+        ...
 
     def heartbeat(self, token: str) -> bool:
         """Tell a waiting task it is still alive (its heartbeat limit starts again); False when

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -109,7 +110,6 @@ class OrderLifecycle(Construct):
             # The cancelling step ends the execution: no Succeed state after it to pay for.
             return step(name, {"action": c.LifecycleAction.CANCEL, "reason": reason})
 
-        screen = step("Screen", {"action": c.LifecycleAction.SCREEN}, c.SCREENING_RESULT)
         review = self._review_hold(step, wait_for, cancel)
         shipment_wait = {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.SHIPMENT}
         # Each stage is recorded by the step that then waits for what comes next (one state).
@@ -149,8 +149,24 @@ class OrderLifecycle(Construct):
             result_path="$.error",
         )
         capture.next(confirm)
-        wait_payment = self._wait_for_payment(wait_for, waits, cancel).next(confirm)
         capture_mode = c.path("$", c.LifecycleInput, "capture_mode")
+        cancel_unpaid = cancel("CancelUnpaid", c.CancelReason.PAYMENT_NOT_RECEIVED)
+        # Automatic capture confirms only a paid order. An accepted order waits for its payment
+        # in the screening's own state (the step parks the token and resumes it at once if the
+        # payment is in; the processor answers it with the screening when the payment comes);
+        # any other decision, or manual capture, is answered at once. An order unpaid at the
+        # tenant's payment timeout is cancelled, as after a review.
+        screen = wait_for(
+            "ScreenAndWaitForPayment",
+            {
+                "action": c.LifecycleAction.SCREEN_AND_WAIT,
+                "capture_mode": sfn.JsonPath.string_at(capture_mode),
+            },
+            waits("payment_s"),
+            c.SCREENING_RESULT,
+        )
+        screen.add_catch(cancel_unpaid, errors=["States.Timeout"], result_path="$.error")
+        wait_payment = self._wait_for_payment(wait_for, waits, cancel_unpaid).next(confirm)
         manual_capture = sfn.Condition.and_(
             sfn.Condition.is_present(capture_mode),
             sfn.Condition.string_equals(capture_mode, "manual"),
@@ -160,7 +176,8 @@ class OrderLifecycle(Construct):
             c.path(c.REVIEW_RESULT, c.ReviewOutcome, "decision"), c.ReviewDecision.APPROVE
         )
         # One Choice after screening and one after the review route by the decision and the
-        # capture mode together (ordered rules): no second Choice for the capture mode.
+        # capture mode together (ordered rules): no second Choice for the capture mode. After
+        # screening, an accepted order with automatic capture is paid already.
         definition = screen.next(
             sfn.Choice(self, "RiskDecision")
             .when(
@@ -177,13 +194,33 @@ class OrderLifecycle(Construct):
                 ),
             )
             .when(manual_capture, capture)
-            .otherwise(wait_payment)
+            .otherwise(confirm)
         )
 
         self.state_machine = standard_state_machine(
             self, definition, timeout=LIFECYCLE_TIMEOUT, steps_id="OrdersLifecycleSteps"
         )
         acknowledge_steps_grants(self.steps)
+        self._answer_own_tokens()
+
+    def _answer_own_tokens(self) -> None:
+        """The steps answer the token of the state that invoked them: the screening's at once
+        (block, review, manual capture), a wait's when its fact is already in (a paid order, a
+        returned parcel). A policy of its own, not the role's default one: the function waits
+        for its default policy, and the state machine names the function, so a grant there
+        would make a cycle."""
+        assert self.steps.role is not None
+        iam.Policy(
+            self,
+            "StepsAnswerTheirTokens",
+            roles=[self.steps.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[self.state_machine.state_machine_arn],
+                )
+            ],
+        )
 
     def _review_hold(
         self,
@@ -221,25 +258,19 @@ class OrderLifecycle(Construct):
         return sfn.Chain.custom(checkpoint, [hold], hold)
 
     def _wait_for_payment(
-        self,
-        wait_for: WaitFor,
-        waits: Callable[[str], str],
-        cancel: Callable[[str, c.CancelReason], sfn.IChainable],
+        self, wait_for: WaitFor, waits: Callable[[str], str], cancel_unpaid: sfn.IChainable
     ) -> tasks.LambdaInvoke:
-        """Automatic capture: confirm only a paid order. The step parks its token and resumes
-        at once if the payment is already in; the processor resumes it when the payment
-        succeeds; an order unpaid at the tenant's payment timeout is cancelled."""
+        """Automatic capture after an approved review: confirm only a paid order. The step
+        parks its token and resumes at once if the payment is already in; the processor
+        resumes it when the payment succeeds; an order unpaid at the tenant's payment timeout
+        is cancelled."""
         wait_payment = wait_for(
             "WaitForPayment",
             {"action": c.LifecycleAction.WAIT, "wait": c.WaitKind.PAYMENT},
             waits("payment_s"),
             c.PAYMENT_RESULT,
         )
-        wait_payment.add_catch(
-            cancel("CancelUnpaid", c.CancelReason.PAYMENT_NOT_RECEIVED),
-            errors=["States.Timeout"],
-            result_path="$.error",
-        )
+        wait_payment.add_catch(cancel_unpaid, errors=["States.Timeout"], result_path="$.error")
         return wait_payment
 
     def _delivery(
@@ -260,9 +291,13 @@ class OrderLifecycle(Construct):
         of ``States.Timeout`` (which covers ``States.HeartbeatTimeout`` on AWS, and is the
         name moto gives it) goes straight into the claims."""
         stage = c.LifecycleAction.STAGE
+        # The processor answers these waits with success only when every parcel is delivered
+        # (on to ``Delivered``), any other end with the task failure ``DELIVERY_PROBLEM``,
+        # whose catch takes the problem path: no Choice between the wait and either path.
         delivery_wait: dict[str, object] = {
             "action": c.LifecycleAction.WAIT,
             "wait": c.WaitKind.DELIVERY,
+            "answer": c.WaitAnswer.DELIVERED_OR_PROBLEM,
         }
         # The whole wait's bound is the execution's own: a parcel that keeps moving keeps the
         # order waiting as long as the lifecycle may last, as it did when the wait was timed
@@ -281,14 +316,14 @@ class OrderLifecycle(Construct):
             waits("claims_s"),
             c.DELIVERY_RESULT,
         )
+        # The caught failure ({Error, Cause}) is kept where the outcome would have been; its
+        # cause is the outcome (parcels, shipment) as JSON, which the step reads.
         problem = step(
             "DeliveryProblem",
             {
                 "action": stage,
                 "stage": c.Stage.DELIVERY_PROBLEM,
-                "shipment": sfn.JsonPath.string_at(
-                    c.path(c.DELIVERY_RESULT, c.WaitOutcome, "shipment")
-                ),
+                "cause": sfn.JsonPath.string_at(f"{c.DELIVERY_RESULT}.Cause"),
             },
             c.PROBLEM_RESULT,
         )
@@ -310,33 +345,23 @@ class OrderLifecycle(Construct):
         exception = sfn.Succeed(
             self, "DeliveryException", comment="an operator decides refund or reship"
         )
-        outcome = (
-            sfn.Choice(self, "DeliveryOutcome")
+        delivered.next(return_window).next(release)
+        problem.next(
+            sfn.Choice(self, "AnyDelivered")
             .when(
-                sfn.Condition.string_equals(
-                    c.path(c.DELIVERY_RESULT, c.WaitOutcome, "outcome"),
-                    c.WaitOutcomeKind.DELIVERED,
+                sfn.Condition.number_greater_than(
+                    c.path(c.PROBLEM_RESULT, c.ProblemResult, "delivered_lines"), 0
                 ),
-                delivered.next(return_window).next(release),
+                # An operator decides for the rest after the release, as below.
+                partly_delivered.next(release_delivered),
             )
-            .otherwise(
-                problem.next(
-                    sfn.Choice(self, "AnyDelivered")
-                    .when(
-                        sfn.Condition.number_greater_than(
-                            c.path(c.PROBLEM_RESULT, c.ProblemResult, "delivered_lines"), 0
-                        ),
-                        # An operator decides for the rest after the release, as below.
-                        partly_delivered.next(release_delivered),
-                    )
-                    .otherwise(exception)
-                )
-            )
+            .otherwise(exception)
         )
+        for wait in (shipped, wait_claims):
+            wait.add_catch(problem, errors=[c.DELIVERY_PROBLEM], result_path=c.DELIVERY_RESULT)
+            wait.next(delivered)
         shipped.add_catch(wait_claims, errors=["States.Timeout"], result_path="$.error")
-        shipped.next(outcome)
         wait_claims.add_catch(exception, errors=["States.Timeout"], result_path="$.error")
-        wait_claims.next(outcome)
         return shipped
 
     def start_refunds(self, state_machine: sfn.IStateMachine) -> None:

@@ -14,9 +14,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.moto_fidelity import task_failures_keep_their_cause
 from shared import aws
 from shared.lifecycle_store import LifecycleStore
-from shared.workflows import heartbeat
+from shared.workflows import fail, heartbeat
 from tests.component.conftest import TABLE
 
 ROLE = "arn:aws:iam::123456789012:role/steps"
@@ -33,10 +34,12 @@ DEFINITION = {
             "TimeoutSeconds": 60,
             "ResultPath": "$.delivery",
             "Catch": [
-                {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "Stalled"}
+                {"ErrorEquals": ["DeliveryProblem"], "ResultPath": "$.delivery", "Next": "Problem"},
+                {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "Stalled"},
             ],
             "Next": "Delivered",
         },
+        "Problem": {"Type": "Pass", "End": True},
         "Stalled": {"Type": "Pass", "End": True},
         "Delivered": {"Type": "Pass", "End": True},
     },
@@ -112,6 +115,35 @@ def test_a_resumed_wait_takes_its_output_and_a_heartbeat_after_it_is_refused(sfn
     assert ended(sfn, execution) == ["Wait", "Delivered"]
     assert heartbeat(token) is False
     assert heartbeat("never-a-token") is False
+
+
+def test_a_failed_wait_hands_its_error_and_cause_to_the_catch(sfn: Any) -> None:
+    """The delivery wait's ``DeliveryProblem``: the catch takes the error, and the cause (the
+    outcome as JSON) reaches the next state (moto's server drops the cause unless the local
+    runtime's correction is in)."""
+    task_failures_keep_their_cause()
+    execution, token = start_waiting(sfn)
+    cause = json.dumps({"outcome": "problem", "shipment": "return_to_sender"})
+    assert fail(token, "DeliveryProblem", cause) is True
+    assert ended(sfn, execution) == ["Wait", "Problem"]
+    output = json.loads(sfn.describe_execution(executionArn=execution)["output"])
+    assert output["delivery"] == {"Error": "DeliveryProblem", "Cause": cause}
+
+
+def test_a_parked_token_keeps_how_it_wants_its_answer(aws_env: dict[str, Any]) -> None:
+    """The new definition's waits say how they want their answer; a token parked without
+    saying (by an older definition, or before the store kept answers) reads back as None."""
+    store = LifecycleStore(TABLE)
+    store.put_wait("acme", "o-1", "payment", "tok-p", "screening")
+    store.put_wait("acme", "o-1", "delivery", "tok-d")
+    assert store.parked("acme", "o-1") == {"payment": "tok-p", "delivery": "tok-d"}
+    assert store.take_parked("acme", "o-1", "payment") == ("tok-p", "screening")
+    assert store.take_parked("acme", "o-1", "delivery") == ("tok-d", None)
+    assert store.take_parked("acme", "o-1", "delivery") is None
+    # Parked again without an answer, the earlier answer is gone with the earlier item.
+    store.put_wait("acme", "o-1", "payment", "tok-1", "screening")
+    store.put_wait("acme", "o-1", "payment", "tok-2")
+    assert store.take_parked("acme", "o-1", "payment") == ("tok-2", None)
 
 
 def test_the_parked_tokens_are_read_by_wait_and_left_parked(aws_env: dict[str, Any]) -> None:

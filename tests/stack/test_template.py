@@ -380,16 +380,41 @@ def test_the_processor_may_keep_a_lifecycle_wait_alive(template: dict[str, Any])
     """The delivery wait lasts while parcels move because the processor sends its token
     heartbeats (infra/constructs/orders.py): without the grant each would be refused and the
     wait would open claims for parcels still on their way."""
-    role = _function_role(template, "functions.webhooks.handlers.processor.handler")
+    heartbeats = _statements_allowing(
+        template, "functions.webhooks.handlers.processor.handler", {"states:SendTaskHeartbeat"}
+    )
+    assert any(_lifecycle(template) in _referenced(s["Resource"]) for s in heartbeats)
+
+
+def _lifecycle(template: dict[str, Any]) -> str:
     (lifecycle,) = [
         lid
         for lid in resources(template, "AWS::StepFunctions::StateMachine")
         if lid.startswith("OrdersLifecycleStateMachine")
     ]
-    heartbeats = [
+    return lifecycle
+
+
+def _statements_allowing(
+    template: dict[str, Any], handler: str, actions: set[str]
+) -> list[dict[str, Any]]:
+    """The statements of a function's role's policies that allow all of ``actions``."""
+    role = _function_role(template, handler)
+    return [
         statement
         for policy in _policies_of_role(template, role)
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "states:SendTaskHeartbeat" in statement["Action"]
+        if actions <= set(statement["Action"])
     ]
-    assert any(lifecycle in _referenced(s["Resource"]) for s in heartbeats)
+
+
+def test_the_lifecycle_steps_may_answer_their_own_tokens(template: dict[str, Any]) -> None:
+    """The screening's state is answered by its own step (block, review, manual capture at
+    once), and a wait whose fact is in already by the step that parks it: without the grant
+    Step Functions refuses those answers."""
+    answers = _statements_allowing(
+        template,
+        "functions.orders.handlers.lifecycle.handler",
+        {"states:SendTaskSuccess", "states:SendTaskFailure"},
+    )
+    assert answers and all(_referenced(s["Resource"]) == {_lifecycle(template)} for s in answers)

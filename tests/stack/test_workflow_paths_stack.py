@@ -1,10 +1,11 @@
 """How many states an order's lifecycle and a refund enter, walked through the synthesized
 definitions: Step Functions bills every state entered, so a state added to the happy path shows
-here (issue 17: the lifecycle's happy path went from 13 states to 9, a refund's from 5 to 4).
+here (issue 17: the lifecycle's happy path went from 13 states to 9, then 7; a refund's from 5
+to 4).
 
 The walk evaluates each Choice's rules against what the steps would have written into the
-execution's state, takes a task's ``States.Timeout`` catch where the path says the wait timed
-out, and stops at the end state."""
+execution's state, takes a task's catch where the path says the wait timed out (or failed with
+an error), and stops at the end state."""
 
 from __future__ import annotations
 
@@ -67,16 +68,15 @@ def _holds(rule: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
 def walk(
     asl: Mapping[str, Any],
     data: Mapping[str, Any],
-    timeouts: Sequence[str] = (),
+    timeouts: Sequence[str | tuple[str, str]] = (),
     results: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> list[str]:
     """The states an execution enters, in order. ``data`` is what the steps have written by
     the time a Choice reads it; ``results[name]`` what the state ``name`` writes on each of
     its visits (a checkpoint's plan); ``timeouts`` the waits that time out (a heartbeat's limit
-    included),
-    in the order they do."""
+    included), or ``(name, error)`` the tasks that fail with ``error``, in the order they do."""
     state: dict[str, Any] = json.loads(json.dumps(data))
-    pending = list(timeouts)
+    pending = [(t, "States.Timeout") if isinstance(t, str) else t for t in timeouts]
     written = {name: list(values) for name, values in (results or {}).items()}
     entered: list[str] = []
     name = asl["StartAt"]
@@ -95,13 +95,12 @@ def walk(
             )
             assert name is not None, f"no rule of {entered[-1]} holds for {state}"
             continue
-        if pending and pending[0] == name:
-            pending.pop(0)
-            (name,) = [
-                catch["Next"]
-                for catch in spec.get("Catch", [])
-                if "States.Timeout" in catch["ErrorEquals"]
-            ]
+        if pending and pending[0][0] == name:
+            _, error = pending.pop(0)
+            # The first catcher that names the error takes it, as Step Functions does.
+            name = next(
+                catch["Next"] for catch in spec.get("Catch", []) if error in catch["ErrorEquals"]
+            )
             continue
         if spec.get("End"):
             assert not pending, f"the waits {pending} never came: {entered}"
@@ -111,20 +110,28 @@ def walk(
 
 # The states of the happy path, however many scans come between shipped and delivered.
 HAPPY_PATH = [
-    "Screen",
+    "ScreenAndWaitForPayment",
     "RiskDecision",
-    "WaitForPayment",
     "ConfirmAndWaitForShipment",
     "ShippedAndWaitForDelivery",
-    "DeliveryOutcome",
     "Delivered",
     "ReturnWindow",
     "ReleaseFunds",
 ]
-HAPPY = {
-    "screening": {"decision": c.Decision.ALLOW},
-    "delivery": {"outcome": c.WaitOutcomeKind.DELIVERED},
-}
+# An approved review, up to where the happy path goes on (its payment waited for apart).
+REVIEWED = [
+    "ScreenAndWaitForPayment",
+    "RiskDecision",
+    "ReviewCheckpoint",
+    "ReviewTimeLeft",
+    "HoldForReview",
+    "ReviewDecision",
+    "WaitForPayment",
+]
+# The screening is what the screen-and-wait state is answered with, paid or not.
+HAPPY = {"screening": {"decision": c.Decision.ALLOW}}
+# A delivery wait's answer when a parcel was not delivered: the task fails with this error.
+PROBLEM = c.DELIVERY_PROBLEM
 
 
 @pytest.fixture(scope="module")
@@ -137,35 +144,97 @@ def refund(template: dict[str, Any]) -> dict[str, Any]:
     return definition(template, "OrdersRefundsStateMachine")
 
 
-def test_the_happy_path_enters_nine_states(lifecycle: dict[str, Any]) -> None:
+def test_the_happy_path_enters_seven_states(lifecycle: dict[str, Any]) -> None:
     assert walk(lifecycle, HAPPY) == HAPPY_PATH
 
 
-def test_manual_capture_enters_as_many_states_as_automatic(lifecycle: dict[str, Any]) -> None:
+def test_screening_and_the_payment_wait_are_one_state(lifecycle: dict[str, Any]) -> None:
+    """The screening step waits for the payment itself (automatic capture, accepted): its
+    timeout is the payment's, and an order unpaid by then is cancelled as before."""
+    states = lifecycle["States"]
+    screen = states["ScreenAndWaitForPayment"]
+    assert lifecycle["StartAt"] == "ScreenAndWaitForPayment"
+    assert screen["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert screen["TimeoutSecondsPath"] == c.path("$.waits", c.Waits, "payment_s")
+    assert screen["ResultPath"] == c.SCREENING_RESULT
+    payload = screen["Parameters"]["Payload"]
+    assert payload["action"] == c.LifecycleAction.SCREEN_AND_WAIT
+    assert payload["capture_mode.$"] == "$.capture_mode"
+    assert "Screen" not in states
+    unpaid = walk(lifecycle, HAPPY, timeouts=["ScreenAndWaitForPayment"])
+    assert unpaid == ["ScreenAndWaitForPayment", "CancelUnpaid"]
+    assert walk(lifecycle, {"screening": {"decision": c.Decision.BLOCK}}) == [
+        "ScreenAndWaitForPayment",
+        "RiskDecision",
+        "CancelBlocked",
+    ]
+
+
+def test_manual_capture_enters_as_many_states_as_automatic_and_one_more(
+    lifecycle: dict[str, Any],
+) -> None:
+    """Manual capture has no payment to wait for but takes the money in a state of its own."""
     path = walk(lifecycle, {**HAPPY, "capture_mode": "manual"})
-    assert path[:4] == ["Screen", "RiskDecision", "Capture", "ConfirmAndWaitForShipment"]
-    assert len(path) == 9
+    assert path[:4] == [
+        "ScreenAndWaitForPayment",
+        "RiskDecision",
+        "Capture",
+        "ConfirmAndWaitForShipment",
+    ]
+    assert len(path) == len(HAPPY_PATH) + 1
 
 
 def test_an_approved_review_adds_only_the_review_states(lifecycle: dict[str, Any]) -> None:
-    path = walk(
-        lifecycle,
-        {
-            **HAPPY,
-            "screening": {"decision": c.Decision.REVIEW},
-            "review_plan": {"expired": False, "next_s": 60},
-            "review": {"decision": c.ReviewDecision.APPROVE, "by": "ops"},
-        },
-    )
-    assert path[:6] == [
-        "Screen",
-        "RiskDecision",
-        "ReviewCheckpoint",
-        "ReviewTimeLeft",
-        "HoldForReview",
-        "ReviewDecision",
+    """After a review the payment is waited for in ``WaitForPayment``, as before."""
+    approved = {
+        **HAPPY,
+        "screening": {"decision": c.Decision.REVIEW},
+        "review_plan": {"expired": False, "next_s": 60},
+        "review": {"decision": c.ReviewDecision.APPROVE, "by": "ops"},
+    }
+    path = walk(lifecycle, approved)
+    assert path[:7] == REVIEWED
+    assert path[7:] == HAPPY_PATH[2:]
+    unpaid = walk(lifecycle, approved, timeouts=["WaitForPayment"])
+    assert unpaid[-2:] == ["WaitForPayment", "CancelUnpaid"]
+
+
+def test_a_delivery_problem_fails_the_wait_into_the_problem_path(
+    lifecycle: dict[str, Any],
+) -> None:
+    """No Choice after the delivery waits: success is delivered, the ``DeliveryProblem``
+    failure is caught into the problem step, which reads the outcome from the cause."""
+    states = lifecycle["States"]
+    assert "DeliveryOutcome" not in states
+    for name in ("ShippedAndWaitForDelivery", "NoMovementAndWaitForClaims"):
+        wait = states[name]
+        assert wait["Next"] == "Delivered"
+        assert wait["Parameters"]["Payload"]["answer"] == c.WaitAnswer.DELIVERED_OR_PROBLEM
+        (caught,) = [k for k in wait["Catch"] if PROBLEM in k["ErrorEquals"]]
+        assert (caught["Next"], caught["ResultPath"]) == ("DeliveryProblem", c.DELIVERY_RESULT)
+    problem = states["DeliveryProblem"]["Parameters"]
+    assert problem["cause.$"] == f"{c.DELIVERY_RESULT}.Cause"
+    nothing_arrived = {**HAPPY, "problem": {"stage": "delivery_problem", "delivered_lines": 0}}
+    returned = walk(lifecycle, nothing_arrived, timeouts=[("ShippedAndWaitForDelivery", PROBLEM)])
+    assert returned == [
+        *HAPPY_PATH[:4],
+        "DeliveryProblem",
+        "AnyDelivered",
+        "DeliveryException",
     ]
-    assert path[6:] == walk(lifecycle, HAPPY)[2:]
+    some_arrived = {**HAPPY, "problem": {"stage": "delivery_problem", "delivered_lines": 1}}
+    claimed = walk(
+        lifecycle,
+        some_arrived,
+        timeouts=["ShippedAndWaitForDelivery", ("NoMovementAndWaitForClaims", PROBLEM)],
+    )
+    assert claimed[4:] == [
+        "NoMovementAndWaitForClaims",
+        "DeliveryProblem",
+        "AnyDelivered",
+        "ReturnWindowDelivered",
+        "ReleaseDeliveredFunds",
+    ]
 
 
 def test_the_steps_that_wait_record_their_stage_and_the_rewaits_do_not(
@@ -184,7 +253,7 @@ def test_the_steps_that_wait_record_their_stage_and_the_rewaits_do_not(
     assert staged("ShippedAndWaitForDelivery") == c.Stage.SHIPPED
     assert staged("NoMovementAndWaitForClaims") == c.Stage.DELIVERY_PROBLEM
     late = walk(lifecycle, HAPPY, timeouts=["ConfirmAndWaitForShipment"])
-    assert late[3:6] == [
+    assert late[2:5] == [
         "ConfirmAndWaitForShipment",
         "NotDispatchedAndWaitForShipment",
         "ShippedAndWaitForDelivery",
@@ -203,7 +272,7 @@ def test_the_delivery_wait_is_one_state_kept_alive_by_heartbeats(
     assert shipped["HeartbeatSecondsPath"] == c.path("$.waits", c.Waits, "no_movement_s")
     assert shipped["TimeoutSeconds"] == 120 * 86_400
     assert "TimeoutSecondsPath" not in shipped
-    (catch,) = shipped["Catch"]
+    (catch,) = [k for k in shipped["Catch"] if "States.Timeout" in k["ErrorEquals"]]
     assert (catch["ErrorEquals"], catch["Next"]) == (
         ["States.Timeout"],
         "NoMovementAndWaitForClaims",
@@ -214,16 +283,15 @@ def test_the_delivery_wait_is_one_state_kept_alive_by_heartbeats(
         {**HAPPY, "problem": {"stage": "delivery_problem", "delivered_lines": 0}},
         timeouts=["ShippedAndWaitForDelivery", "NoMovementAndWaitForClaims"],
     )
-    assert stalled[4:] == [
+    assert stalled[3:] == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
         "DeliveryException",
     ]
     late_delivery = walk(lifecycle, HAPPY, timeouts=["ShippedAndWaitForDelivery"])
-    assert late_delivery[4:] == [
+    assert late_delivery[3:] == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
-        "DeliveryOutcome",
         "Delivered",
         "ReturnWindow",
         "ReleaseFunds",

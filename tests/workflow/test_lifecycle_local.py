@@ -22,8 +22,9 @@ import pytest
 from shared import signing
 from shared.lifecycle_store import LifecycleStore
 from shared.workflows import execution_name
+from tests.component.test_task_heartbeat import DEFINITION as WAIT_FOR_A_TOKEN
 from tests.e2e.helpers import post, post_shop, shop_order, tenant_file
-from tests.stack.test_workflow_paths_stack import HAPPY_PATH
+from tests.stack.test_workflow_paths_stack import HAPPY_PATH, REVIEWED
 
 pytestmark = pytest.mark.local
 
@@ -214,6 +215,12 @@ def entered(events: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def after_shipping(events: list[dict[str, Any]]) -> list[str]:
+    """The states entered from the delivery wait on."""
+    states = entered(events)
+    return states[states.index("ShippedAndWaitForDelivery") :]
+
+
 def final_state(stack: Any, tenant: str, order_id: str) -> str:
     """The state a succeeded execution ended in (its end state: a step, or a Succeed state
     where no step ends the path)."""
@@ -250,15 +257,22 @@ def wait_for_mail(
     return sent
 
 
-def decide(stack: Any, tenant: str, order_id: str, decision: str) -> dict[str, Any]:
-    steps = next(
-        name
-        for lid, name in stack.deployment.physical.items()
-        if lid.startswith("OrdersLifecycleSteps")
-        and stack.deployment.types[lid] == "AWS::Lambda::Function"
+def lifecycle_steps(stack: Any) -> str:
+    """The lifecycle steps function's name."""
+    return str(
+        next(
+            name
+            for lid, name in stack.deployment.physical.items()
+            if lid.startswith("OrdersLifecycleSteps")
+            and stack.deployment.types[lid] == "AWS::Lambda::Function"
+        )
     )
+
+
+def decide(stack: Any, tenant: str, order_id: str, decision: str) -> dict[str, Any]:
     answer: dict[str, Any] = stack.invoke(
-        steps, {"action": "decide", "tenant": tenant, "order_id": order_id, "decision": decision}
+        lifecycle_steps(stack),
+        {"action": "decide", "tenant": tenant, "order_id": order_id, "decision": decision},
     )
     return answer
 
@@ -272,7 +286,8 @@ def test_happy_path_runs_to_close_and_releases_funds(local_stack: Any, tmp_path:
     carrier_update(local_stack, "life-happy", "1ZHAPPY", "in_transit", 1)
     carrier_update(local_stack, "life-happy", "1ZHAPPY", "delivered", 30)
     assert finished(local_stack, "life-happy", "o-1")["status"] == "SUCCEEDED"
-    assert final_state(local_stack, "life-happy", "o-1") == "ReleaseFunds"
+    # Paid as it was screened: the screening's state waited for the payment (one state).
+    assert entered(history(local_stack, "life-happy", "o-1")) == HAPPY_PATH
     assert (
         LifecycleStore(local_stack.deployment.outputs["TableName"]).stage("life-happy", "o-1")
         == "closed"
@@ -300,6 +315,11 @@ def test_blocked_order_is_cancelled_before_anything_ships(local_stack: Any, tmp_
     )
     place(local_stack, "life-block", "o-1")
     assert finished(local_stack, "life-block", "o-1")["status"] == "SUCCEEDED"
+    assert entered(history(local_stack, "life-block", "o-1")) == [
+        "ScreenAndWaitForPayment",
+        "RiskDecision",
+        "CancelBlocked",
+    ]
     assert final_state(local_stack, "life-block", "o-1") == "CancelBlocked"
     wait_for_mail(local_stack, "life-block", "o-1", "order_cancelled")
 
@@ -372,8 +392,116 @@ def test_lost_package_claim_rejected_takes_the_exception_path(
         "rejected",
     ]
     assert finished(local_stack, "life-lost", "o-1")["status"] == "SUCCEEDED"
-    assert final_state(local_stack, "life-lost", "o-1") == "DeliveryException"
+    # The decided claim fails the delivery wait (``DeliveryProblem``): no Choice before the
+    # problem's step.
+    assert after_shipping(history(local_stack, "life-lost", "o-1")) == [
+        "ShippedAndWaitForDelivery",
+        "DeliveryProblem",
+        "AnyDelivered",
+        "DeliveryException",
+    ]
     assert store.stage("life-lost", "o-1") == "delivery_problem"
+
+
+def test_a_returned_parcel_fails_the_delivery_wait_into_the_problem_path(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """The processor fails the delivery wait with ``DeliveryProblem`` (the outcome its cause);
+    the wait's catch runs the problem step, which reads the parcels' end from the cause."""
+    tenant = "life-returned"
+    make_tenant(local_stack, tmp_path, tenant)
+    place_paid(local_stack, tenant, "o-1")
+    fulfil(local_stack, tenant, "o-1", "1ZBACK")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
+    carrier_update(local_stack, tenant, "1ZBACK", "return_to_sender", 20)
+    assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
+    events = history(local_stack, tenant, "o-1")
+    assert entered(events) == [
+        *HAPPY_PATH[:4],
+        "DeliveryProblem",
+        "AnyDelivered",
+        "DeliveryException",
+    ]
+    (failed,) = [e for e in events if e["type"] == "TaskFailed"]
+    assert failed["taskFailedEventDetails"]["error"] == "DeliveryProblem"
+    cause = json.loads(failed["taskFailedEventDetails"]["cause"])
+    assert (cause["outcome"], cause["shipment"]) == ("problem", "return_to_sender")
+    (problem,) = [
+        json.loads(e["stateExitedEventDetails"]["output"])["problem"]
+        for e in events
+        if e["type"] == "TaskStateExited"
+        and e["stateExitedEventDetails"]["name"] == "DeliveryProblem"
+    ]
+    assert problem == {"stage": "delivery_problem", "delivered_lines": 0}
+    store = LifecycleStore(local_stack.deployment.outputs["TableName"])
+    assert store.stage(tenant, "o-1") == "delivery_problem"
+
+
+def test_a_delivery_wait_parked_by_the_previous_definition_gets_the_outcome(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    """A Standard execution finishes on the definition it started with: a delivery wait parked
+    by the previous definition (its payload names no answer) is still resumed with success and
+    the outcome when a parcel comes back, never failed."""
+    tenant = "life-previous"
+    make_tenant(local_stack, tmp_path, tenant)
+    place_paid(local_stack, tenant, "o-1")
+    fulfil(local_stack, tenant, "o-1", "1ZPREV")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_delivery")
+    sfn = local_stack.client("stepfunctions")
+    # This execution's wait is replaced by the previous definition's.
+    sfn.stop_execution(executionArn=execution(local_stack, tenant, "o-1"))
+    sqs = local_stack.client("sqs")
+    queue = sqs.create_queue(QueueName="life-previous-tokens")["QueueUrl"]
+    # A wait whose token goes to a queue, where the test reads it and hands it to the steps
+    # function as the previous definition's delivery wait did: success goes to ``Delivered``
+    # with the outcome (that definition's ``DeliveryOutcome`` routed it), ``DeliveryProblem``
+    # to ``Problem``.
+    machine = sfn.create_state_machine(
+        name="life-previous-delivery-wait",
+        definition=json.dumps(WAIT_FOR_A_TOKEN),
+        roleArn="arn:aws:iam::123456789012:role/steps",
+    )["stateMachineArn"]
+    waits = {"no_movement_s": 60}
+    previous = sfn.start_execution(
+        stateMachineArn=machine, input=json.dumps({"queue": queue, "waits": waits})
+    )
+    token = None
+    deadline = time.monotonic() + 30
+    while token is None and time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages")
+        if messages:
+            token = json.loads(messages[0]["Body"])["token"]
+    assert token is not None, "the wait never sent its token"
+    # The previous definition's ``ShippedAndWaitForDelivery`` payload, exactly.
+    local_stack.invoke(
+        lifecycle_steps(local_stack),
+        {
+            "tenant": tenant,
+            "order_id": "o-1",
+            "action": "wait",
+            "wait": "delivery",
+            "stage": "shipped",
+            "task_token": token,
+        },
+    )
+    carrier_update(local_stack, tenant, "1ZPREV", "return_to_sender", 20)
+    local_stack.wait_idle(30)
+    arn = previous["executionArn"]
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the previous definition's wait was never answered"
+        time.sleep(0.2)
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    names = [
+        e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
+    ]
+    assert names == ["Wait", "Delivered"]
+    output = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+    assert (output["delivery"]["outcome"], output["delivery"]["shipment"]) == (
+        "problem",
+        "return_to_sender",
+    )
 
 
 def test_not_dispatched_within_the_sla_alerts_then_still_ships(
@@ -400,6 +528,8 @@ def test_an_order_is_confirmed_only_once_its_payment_arrives(
     pay(local_stack, "life-pay-later", "o-1")
     wait_for_stage(local_stack, "life-pay-later", "o-1", "awaiting_shipment")
     wait_for_mail(local_stack, "life-pay-later", "o-1", "order_confirmation")
+    # The payment answered the screening's own state: no state of its own for the wait.
+    assert entered(history(local_stack, "life-pay-later", "o-1")) == HAPPY_PATH[:3]
 
 
 def test_an_order_approved_in_review_is_confirmed_once_paid(
@@ -413,6 +543,8 @@ def test_an_order_approved_in_review_is_confirmed_once_paid(
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_payment")
     pay(local_stack, tenant, "o-1")
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
+    # After a review the payment is still waited for in a state of its own.
+    assert entered(history(local_stack, tenant, "o-1")) == [*REVIEWED, "ConfirmAndWaitForShipment"]
 
 
 def test_a_payment_that_came_before_the_order_confirms_it_without_waiting(
@@ -423,6 +555,7 @@ def test_a_payment_that_came_before_the_order_confirms_it_without_waiting(
     local_stack.wait_idle(30)
     place(local_stack, "life-pay-first", "o-1")
     wait_for_stage(local_stack, "life-pay-first", "o-1", "awaiting_shipment")
+    assert entered(history(local_stack, "life-pay-first", "o-1")) == HAPPY_PATH[:3]
 
 
 def test_an_order_never_paid_is_cancelled_at_the_payment_timeout(
@@ -432,6 +565,11 @@ def test_an_order_never_paid_is_cancelled_at_the_payment_timeout(
     place(local_stack, "life-unpaid", "o-1")
     assert finished(local_stack, "life-unpaid", "o-1")["status"] == "SUCCEEDED"
     assert final_state(local_stack, "life-unpaid", "o-1") == "CancelUnpaid"
+    # The screening's state timed out at the payment timeout: straight to the cancellation.
+    assert entered(history(local_stack, "life-unpaid", "o-1")) == [
+        "ScreenAndWaitForPayment",
+        "CancelUnpaid",
+    ]
     store = LifecycleStore(local_stack.deployment.outputs["TableName"])
     assert store.stage("life-unpaid", "o-1") == "cancelled"
     sent = wait_for_mail(local_stack, "life-unpaid", "o-1", "order_cancelled")
@@ -507,7 +645,7 @@ def test_no_movement_past_the_tenants_limit_opens_a_claim(local_stack: Any, tmp_
     carrier_update(local_stack, tenant, "1ZSTILL", "in_transit", 1)
     # Nothing moves for three "days": a claim for the parcel, then the operator decides.
     assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
-    assert entered(history(local_stack, tenant, "o-1"))[4:] == [
+    assert after_shipping(history(local_stack, tenant, "o-1")) == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
         "DeliveryException",
@@ -600,7 +738,7 @@ def test_scans_that_stop_for_the_limit_open_claims(local_stack: Any, tmp_path: P
     assert store.claims(tenant, "o-1") == []  # still moving a limit after the wait began
     assert finished(local_stack, tenant, "o-1", timeout_s=60)["status"] == "SUCCEEDED"
     events = history(local_stack, tenant, "o-1")
-    assert entered(events)[4:] == [
+    assert after_shipping(events) == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
         "DeliveryException",

@@ -364,6 +364,29 @@ def authorized_order(stack: Any, sandbox: StripeSandbox, tenant: str, order_id: 
     return str(intent.id)
 
 
+def test_manual_capture_of_an_accepted_order_captures_after_screening(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    """Manual capture: the screening's state is answered at once (no payment to wait for),
+    the Choice routes to ``Capture``, and the order is confirmed once the money is taken."""
+    from tests.workflow.test_lifecycle_local import entered, history
+
+    tenant = "capture-accepted"
+    make_tenant(
+        local_stack, tmp_path, tenant, capture_mode="manual", authorisation_window_hours=720
+    )
+    intent = authorized_order(local_stack, sandbox, tenant, "o-1")
+    wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment")
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sandbox.base_url or ""})
+    assert client.v1.payment_intents.retrieve(intent).status == "succeeded"
+    assert entered(history(local_stack, tenant, "o-1")) == [
+        "ScreenAndWaitForPayment",
+        "RiskDecision",
+        "Capture",
+        "ConfirmAndWaitForShipment",
+    ]
+
+
 @pytest.mark.parametrize(
     ("decision", "expected", "report_fraud"),
     [("approve", "succeeded", False), ("reject", "canceled", False), ("reject", "canceled", True)],

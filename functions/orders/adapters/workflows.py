@@ -1,6 +1,6 @@
 """The lifecycle and refund state machines through Step Functions (``shared.workflows``):
-executions named from their identity, started once, stopped, resumed and kept alive (heartbeat)
-by task token."""
+executions named from their identity, started once, stopped, resumed, failed and kept alive
+(heartbeat) by task token."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ class StepFunctionsWorkflows:
 
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         return workflows.resume(token, output)
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        return workflows.fail(token, error, cause)
 
     def heartbeat(self, token: str) -> bool:
         return workflows.heartbeat(token)

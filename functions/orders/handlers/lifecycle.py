@@ -15,6 +15,7 @@ with imports_without_gc():
 
 STEPS: dict[c.LifecycleAction, Callable[..., Any]] = {
     c.LifecycleAction.SCREEN: lifecycle.screen,
+    c.LifecycleAction.SCREEN_AND_WAIT: lifecycle.screen_and_wait,
     c.LifecycleAction.HOLD: lifecycle.hold,
     c.LifecycleAction.DECIDE: lifecycle.decide,
     c.LifecycleAction.WAIT: lifecycle.wait,

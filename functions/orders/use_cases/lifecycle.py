@@ -62,11 +62,62 @@ def load(ports: Ports, tenant_id: str, order_id: str) -> tuple[OrderState, Tenan
 
 
 def screen(ports: Ports, step: c.ScreenInput) -> c.ScreenResult:
-    """Risk decides (``Screening`` port); the whole screening is kept beside the order."""
+    """Risk decides (``Screening`` port); the whole screening is kept beside the order. Only
+    executions started on the definitions before ``ScreenAndWaitForPayment`` call this."""
     state, tenant = load(ports, step.tenant, step.order_id)
     assert state.order is not None
     screening = ports.screening.screen(tenant, state.order, card_of(state))
     ports.records.save_screening(tenant.id, state.order_id, screening)
+    _log_screening(screening)
+    return screen_result(screening)
+
+
+def screen_and_wait(ports: Ports, step: c.ScreenAndWaitInput) -> dict[str, Any]:
+    """Screen, then, for an accepted order whose payment is captured automatically, wait for
+    the payment in the same state (``wait``'s payment wait, answered with the screening:
+    ``WaitAnswer.SCREENING``). Any other decision, or manual capture, answers the token at once
+    with the screening's result, which the Choice after the state routes as it did after
+    ``Screen``.
+
+    A retried invocation (Lambda retries a step that failed or timed out) screens no second
+    time: the screening saved by the first is the order's, so its counters and its decision
+    are taken once."""
+    screening = ports.records.screening(step.tenant, step.order_id)
+    if screening is None:
+        state, tenant = load(ports, step.tenant, step.order_id)
+        assert state.order is not None
+        screening = ports.screening.screen(tenant, state.order, card_of(state))
+        ports.records.save_screening(tenant.id, state.order_id, screening)
+        _log_screening(screening)
+    result = screen_result(screening)
+    if result.decision == c.Decision.ALLOW and step.capture_mode == "automatic":
+        return wait(
+            ports,
+            c.WaitInput(
+                tenant=step.tenant,
+                order_id=step.order_id,
+                action=c.LifecycleAction.WAIT,
+                wait=c.WaitKind.PAYMENT,
+                task_token=step.task_token,
+                answer=c.WaitAnswer.SCREENING,
+            ),
+        )
+    # False only for a retry whose first invocation had answered already.
+    ports.workflows.resume(step.task_token, result.model_dump(mode="json"))
+    return {"screened": str(result.decision)}
+
+
+def screen_result(screening: dict[str, Any]) -> c.ScreenResult:
+    """What the state machine keeps of a screening (``SCREENING_RESULT``)."""
+    return c.ScreenResult(
+        decision=screening["decision"],
+        score=screening["score"],
+        reasons=list(screening.get("reasons") or []),
+        ruleset_version=screening.get("ruleset_version"),
+    )
+
+
+def _log_screening(screening: dict[str, Any]) -> None:
     logger.info(
         "screened",
         extra={
@@ -75,12 +126,6 @@ def screen(ports: Ports, step: c.ScreenInput) -> c.ScreenResult:
             "rules": screening.get("matched_rules"),
             "ruleset": screening.get("ruleset_version"),
         },
-    )
-    return c.ScreenResult(
-        decision=screening["decision"],
-        score=screening["score"],
-        reasons=list(screening.get("reasons") or []),
-        ruleset_version=screening.get("ruleset_version"),
     )
 
 
@@ -195,12 +240,34 @@ def resume_waits(
             if wait == c.WaitKind.DELIVERY and moved:
                 keep_waiting_for_delivery(ports, order_id, parked[str(wait)])
             continue
-        token = ports.records.take_wait(tenant, order_id, wait)
-        # Only the delivery wait names its parcels; the others resume as they always did.
-        document = outcome.model_dump(mode="json", exclude=None if outcome.parcels else {"parcels"})
-        if token and ports.workflows.resume(token, document):
+        taken = ports.records.take_parked(tenant, order_id, wait)
+        if taken and answer_wait(ports, tenant, order_id, *taken, outcome):
             resumed.append(str(wait))
     return resumed
+
+
+def answer_wait(
+    ports: Ports,
+    tenant: str,
+    order_id: str,
+    token: str,
+    answer: str | None,
+    outcome: c.WaitOutcome,
+) -> bool:
+    """Answer a parked wait as its state asked (``WaitAnswer``, stored with the token); a
+    token parked without saying is an older definition's and gets the outcome, as it always
+    did. False when the task was over already."""
+    # Only the delivery wait names its parcels; the others resume as they always did.
+    document = outcome.model_dump(mode="json", exclude=None if outcome.parcels else {"parcels"})
+    if answer == c.WaitAnswer.SCREENING:
+        screening = ports.records.screening(tenant, order_id)
+        if screening is None:
+            raise LookupError(f"order {order_id!r} waits for its payment without a screening")
+        return ports.workflows.resume(token, screen_result(screening).model_dump(mode="json"))
+    delivered = outcome.outcome == c.WaitOutcomeKind.DELIVERED
+    if answer == c.WaitAnswer.DELIVERED_OR_PROBLEM and not delivered:
+        return ports.workflows.fail(token, c.DELIVERY_PROBLEM, json.dumps(document))
+    return ports.workflows.resume(token, document)
 
 
 def keep_waiting_for_delivery(ports: Ports, order_id: str, token: str) -> bool:
@@ -232,7 +299,9 @@ def wait(ports: Ports, step: c.WaitInput) -> dict[str, Any]:
                 shipment=step.shipment,
             ),
         )
-    ports.records.put_wait(step.tenant, step.order_id, step.wait, step.task_token)
+    # Only a wait that asks for another answer than the older definitions' says so.
+    answer = None if step.answer == c.WaitAnswer.OUTCOME else str(step.answer)
+    ports.records.put_wait(step.tenant, step.order_id, step.wait, step.task_token, answer)
     ports.records.set_stage(step.tenant, step.order_id, f"awaiting_{step.wait}")
     # The fact may have arrived before the lifecycle got here: resume at once.
     state, _ = ports.orders.load(step.tenant, step.order_id)
@@ -259,6 +328,10 @@ def check_movement(ports: Ports, step: c.MovementInput) -> c.MovementResult:
 def stage(ports: Ports, step: c.StageInput) -> dict[str, Any]:
     """Record a stage and tell the customer (or the client team) what it means for them."""
     state, tenant = load(ports, step.tenant, step.order_id)
+    if step.cause is not None:
+        # The delivery wait failed with the outcome as its cause: its shipment is the problem.
+        problem = c.WaitOutcome.model_validate_json(step.cause).shipment
+        step = step.model_copy(update={"shipment": problem, "cause": None})
     ports.records.set_stage(tenant.id, state.order_id, step.stage, step.detail)
     customer = customer_of(state)
     shipment = next(iter(state.shipments.values()), None)
