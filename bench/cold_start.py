@@ -11,8 +11,8 @@ handler: the cold start as a whole is measured too, for the operator API (the wo
 before its routes' modules loaded on use). A fresh interpreter imports it and answers its most
 common request (GET of an order) from a moto server, paired with a fresh ``import boto3`` that
 makes its DynamoDB client and reads one item from the same server: ``first_call_ratio``; and
-for the lifecycle steps function (the worst import), its import and the step every execution
-starts with (screening: tenant settings, order state, the rule engine, records read and
+for the lifecycle steps function (the worst import), its import and the screening every
+execution starts with (tenant settings, order state, the rule engine, records read and
 written) against the same baseline: ``lifecycle_first_call_ratio``. The table says, for each
 handler, whether its import loads botocore: one that does not (its composition builds every
 adapter on the first request) pays botocore on that request instead.
@@ -215,9 +215,11 @@ def _get_order_event() -> dict[str, Any]:
     }
 
 
-# The step every execution starts with: it reads the tenant's settings and the order's state,
-# loads the rule engine, screens the order, keeps the customer's history and the screening, and
-# answers with an output contract (it sends no e-mail and calls no payment gateway).
+# The screening every execution starts with: it reads the tenant's settings and the order's
+# state, loads the rule engine, screens the order, keeps the customer's history and the
+# screening, and answers with an output contract (no e-mail, no payment gateway). The current
+# definition's first step, ``screen_and_wait``, screens the same way and then parks the payment
+# wait, but screens once per order: repeated here, it would screen on the first run only.
 _SCREEN_STEP = {"action": "screen", "tenant": TENANT, "order_id": ORDER}
 
 
