@@ -18,6 +18,8 @@ LAMBDA_LIKE_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "TABLE_NAME": "bench",
+    # As every function's environment sets it (infra/constructs/lambdas.py).
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
 }
 
 _PROBE = (

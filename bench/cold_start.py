@@ -10,9 +10,12 @@ An import made lazy is paid on the request that needs it, so the import alone co
 handler: the cold start as a whole is measured too, for the operator API (the worst handler
 before its routes' modules loaded on use). A fresh interpreter imports it and answers its most
 common request (GET of an order) from a moto server, paired with a fresh ``import boto3`` that
-makes its DynamoDB client and reads one item from the same server: ``first_call_ratio``. The
-table says, for each handler, whether its import loads botocore: one that does not (its
-composition builds every adapter on the first request) pays botocore on that request instead.
+makes its DynamoDB client and reads one item from the same server: ``first_call_ratio``; and
+for the lifecycle steps function (the worst import), its import and the screening every
+execution starts with (tenant settings, order state, the rule engine, records read and
+written) against the same baseline: ``lifecycle_first_call_ratio``. The table says, for each
+handler, whether its import loads botocore: one that does not (its composition builds every
+adapter on the first request) pays botocore on that request instead.
 """
 
 from __future__ import annotations
@@ -59,20 +62,41 @@ TABLE = "bench-cold-start"
 TENANT = "bench"
 ORDER = "o-cold-1"
 
-_FIRST_CALL = """
+_HANDLER_CALL = """
 import time, importlib, json
 t = time.perf_counter()
-operator = importlib.import_module("functions.api.handlers.operator")
+module = importlib.import_module({module!r})
 class Context:
-    function_name = "operator"
+    function_name = {function!r}
     memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:operator"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + {function!r}
     aws_request_id = "cold-start"
-answer = operator.handler(json.loads({event!r}), Context())
+answer = module.handler(json.loads({event!r}), Context())
 elapsed = (time.perf_counter() - t) * 1000
-assert answer["statusCode"] == 200, answer
+assert {check}, answer
 print(elapsed)
 """
+
+
+def operator_probe() -> str:
+    """A fresh interpreter's operator API: import, then a GET of the seeded order (200)."""
+    return _HANDLER_CALL.format(
+        module="functions.api.handlers.operator",
+        function="operator",
+        event=json.dumps(_get_order_event()),
+        check='answer["statusCode"] == 200',
+    )
+
+
+def lifecycle_probe() -> str:
+    """A fresh interpreter's lifecycle steps function: import, then the screening step."""
+    return _HANDLER_CALL.format(
+        module="functions.orders.handlers.lifecycle",
+        function="lifecycle-steps",
+        event=json.dumps(_SCREEN_STEP),
+        check='answer["decision"] in ("allow", "review", "block")',
+    )
+
 
 _BOTO3_CALL = """
 import time
@@ -123,10 +147,16 @@ def _seed() -> None:
     from shared.events import Customer, LineItem, OrderPlaced, PaymentSucceeded, Source
     from shared.money import Money
     from shared.order_store import OrderStore
+    from shared.tenants import TenantDirectory, TenantSettings
     from tests.component.conftest import create_table
 
     aws.reset()
     create_table(boto3.client("dynamodb"), TABLE)
+    TenantDirectory(TABLE).save(
+        TenantSettings(
+            id=TENANT, name="Bench", currency="EUR", customer_sender="shop@bench.example"
+        )
+    )
     placed = datetime(2026, 11, 23, 10, tzinfo=UTC)
     total = Money(amount=2500, currency="EUR")
     store = OrderStore(TABLE)
@@ -185,9 +215,18 @@ def _get_order_event() -> dict[str, Any]:
     }
 
 
-def first_call() -> tuple[float, float, float]:
-    """The operator API's import and first GET of an order, against ``import boto3`` making
-    its client and one DynamoDB read: the median of the pair ratios, the median ms of each."""
+# The screening every execution starts with: it reads the tenant's settings and the order's
+# state, loads the rule engine, screens the order, keeps the customer's history and the
+# screening, and answers with an output contract (no e-mail, no payment gateway). The current
+# definition's first step, ``screen_and_wait``, screens the same way and then parks the payment
+# wait, but screens once per order: repeated here, it would screen on the first run only.
+_SCREEN_STEP = {"action": "screen", "tenant": TENANT, "order_id": ORDER}
+
+
+def first_calls() -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Whole cold starts against ``import boto3`` making its client and one DynamoDB read (the
+    median of the pair ratios, the median ms of each): the operator API's import and first GET
+    of an order, and the lifecycle steps function's import and first step."""
     from shared import keys
 
     with moto_server() as env:
@@ -196,11 +235,10 @@ def first_call() -> tuple[float, float, float]:
             keys.TABLE.partition_key: {"S": keys.order_pk(TENANT, ORDER)},
             keys.TABLE.sort_key: {"S": "ORDER"},
         }
-        return paired_ratio(
-            _FIRST_CALL.format(event=json.dumps(_get_order_event())),
-            _BOTO3_CALL.format(table=TABLE, key=key),
-            env,
-        )
+        baseline = _BOTO3_CALL.format(table=TABLE, key=key)
+        operator = paired_ratio(operator_probe(), baseline, env)
+        lifecycle = paired_ratio(lifecycle_probe(), baseline, env)
+        return operator, lifecycle
 
 
 _LOADS_BOTOCORE = (
@@ -226,10 +264,14 @@ def main() -> None:
         )
     worst_module, worst, _, _ = max(rows, key=lambda row: row[1])
     ingress = next(ratio for module, ratio, _, _ in rows if module.endswith(".ingress"))
-    call_ratio, call_ms, boto3_call_ms = first_call()
+    (call_ratio, call_ms, boto3_call_ms), (step_ratio, step_ms, boto3_step_ms) = first_calls()
     print(
         f"operator API import + first GET of an order: {call_ms:.1f} ms; "
         f"import boto3 + one get_item: {boto3_call_ms:.1f} ms; ratio {call_ratio:.2f}"
+    )
+    print(
+        f"lifecycle steps import + first step (screen): {step_ms:.1f} ms; "
+        f"import boto3 + one get_item: {boto3_step_ms:.1f} ms; ratio {step_ratio:.2f}"
     )
     print(
         result_line(
@@ -237,6 +279,7 @@ def main() -> None:
             worst_module=worst_module,
             ingress_ratio=ingress,
             first_call_ratio=call_ratio,
+            lifecycle_first_call_ratio=step_ratio,
             boto3_import_ms=statistics.median(base for *_, base in rows),
             handlers=len(rows),
         )

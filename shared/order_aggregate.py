@@ -14,33 +14,21 @@ transition. (Exactly-once effects on the timeline are the repository's job.)
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import (
+from shared.event_parts import (
     PARCEL_EXCEPTIONS,
     PARCEL_LOSSES,
     PARCEL_NEWS,
-    ChargeRefunded,
-    CheckoutExpired,
-    DisputeClosed,
-    DisputeFundsReinstated,
-    DisputeFundsWithdrawn,
-    DisputeOpened,
-    DisputeUpdated,
-    OrderCancelled,
-    OrderFulfilled,
     OrderPlaced,
-    PaymentAuthorized,
-    PaymentFailed,
-    PaymentSucceeded,
-    Refund,
-    RefundUpdated,
     ShipmentStatus,
-    ShipmentUpdated,
 )
 from shared.money import Money
+
+if TYPE_CHECKING:
+    from shared.events import PaymentAuthorized, PaymentFailed, PaymentSucceeded, Refund
 
 T = TypeVar("T")
 
@@ -458,7 +446,7 @@ def _add_charge(facts: PaymentFacts, charge_id: str | None) -> None:
 
 
 def _payment_common(
-    facts: PaymentFacts, event: PaymentAuthorized | PaymentSucceeded | PaymentFailed
+    facts: PaymentFacts, event: "PaymentAuthorized | PaymentSucceeded | PaymentFailed"
 ) -> None:
     facts.amount = max(facts.amount, event.amount.amount)
     _add_charge(facts, event.charge_id)
@@ -484,6 +472,25 @@ def _payment_common(
 
 def apply(state: OrderState, event: Any) -> OrderState:
     """Merge one domain event into a copy of ``state``."""
+    # Imported here: reading an order (every lifecycle step) needs none of these classes,
+    # applying an event (the processor, which has them loaded already) all of them.
+    from shared.events import (
+        ChargeRefunded,
+        CheckoutExpired,
+        DisputeClosed,
+        DisputeFundsReinstated,
+        DisputeFundsWithdrawn,
+        DisputeOpened,
+        DisputeUpdated,
+        OrderCancelled,
+        OrderFulfilled,
+        PaymentAuthorized,
+        PaymentFailed,
+        PaymentSucceeded,
+        RefundUpdated,
+        ShipmentUpdated,
+    )
+
     new = state.model_copy(deep=True)
     at, eid = event.occurred_at, event.source_event_id
     match event:
@@ -600,7 +607,7 @@ def apply(state: OrderState, event: Any) -> OrderState:
     return new
 
 
-def _apply_refund(facts: PaymentFacts, refund: Refund, at: datetime, eid: str) -> None:
+def _apply_refund(facts: PaymentFacts, refund: "Refund", at: datetime, eid: str) -> None:
     status: Register[str] = Register(
         value=refund.status, at=at, rank=REFUND_RANK.get(refund.status, 0), event_id=eid
     )
@@ -628,6 +635,8 @@ def _apply_refund(facts: PaymentFacts, refund: Refund, at: datetime, eid: str) -
 
 
 def _apply_dispute(state: OrderState, event: Any) -> None:
+    from shared.events import DisputeFundsReinstated, DisputeFundsWithdrawn, DisputeOpened
+
     rank = DISPUTE_RANK.get(event.status, 0)
     status: Register[str] = Register(
         value=event.status, at=event.occurred_at, rank=rank, event_id=event.source_event_id

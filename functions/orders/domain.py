@@ -11,7 +11,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.orders.contracts import (
     ParcelOutcome,
@@ -22,9 +22,12 @@ from functions.orders.contracts import (
     Waits,
 )
 from functions.orders.errors import NotRefundable, OperationRefused, ReturnInvalid, ReturnRefused
-from shared.events import Card, OrderFulfilled, OrderPlaced, ShipmentStatus, ShipmentUpdated
+from shared.event_parts import Card, OrderPlaced, ShipmentStatus
 from shared.order_aggregate import OPEN_DISPUTE, DisputeFacts, OrderState, PaymentFacts
 from shared.tenants import TenantSettings
+
+if TYPE_CHECKING:
+    from shared.events import OrderFulfilled, ShipmentUpdated
 
 __all__ = [
     "SHIPPED",
@@ -182,11 +185,15 @@ def movement(state: OrderState) -> str:
     return hashlib.sha256("\n".join(scans).encode()).hexdigest()
 
 
-def parcel_moved(state: OrderState, event: ShipmentUpdated | OrderFulfilled) -> bool:
+def parcel_moved(state: OrderState, event: "ShipmentUpdated | OrderFulfilled") -> bool:
     """Whether an event just applied to ``state`` moved one of its parcels, as ``movement``
     sees movement: a carrier's scan that became its outbound parcel's latest (or delivered it),
     or the shop's fulfilment naming a parcel. A scan older than the parcel's latest, or a
     return parcel's, moves nothing."""
+    # Imported here, as the aggregate's ``apply`` does: only whoever applies events (the
+    # processor, which has them loaded) asks this, and a lifecycle step creates no event class.
+    from shared.events import OrderFulfilled
+
     parcels = {p.tracking_code: p for p in state.parcels()}
     parcel = parcels.get(event.tracking_code)
     if parcel is None:

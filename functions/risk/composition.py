@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.events import Card, OrderPlaced
+from shared.event_parts import Card, OrderPlaced
 from shared.order_aggregate import OrderState
 from shared.tenants import TenantSettings
 

@@ -77,6 +77,9 @@ class LambdaToolkit(Construct):
             "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            # No pydantic plugin is installed: without this, the first validator built (at import)
+            # reads every installed distribution's entry points looking for one.
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
             "STAGE": self._config.stage,
             "CODE_VERSION": self.code_version,
             **(environment or {}),

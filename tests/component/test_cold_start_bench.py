@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -25,9 +24,10 @@ def test_the_botocore_column_tells_the_handlers_apart() -> None:
     assert not cold_start.loads_botocore("functions.api.handlers.health")
 
 
-def test_the_first_call_probe_answers_the_order_from_the_seeded_server() -> None:
-    # The probe asserts the operator API answered 200 (the order the bench placed, read by a
-    # fresh interpreter through the server): a failure there fails the subprocess.
+def test_the_first_call_probes_answer_from_the_seeded_server() -> None:
+    # Each probe asserts its answer (the operator API's 200 for the order the bench placed; the
+    # lifecycle's screening decision for the seeded tenant and order), read by a fresh
+    # interpreter through the server: a failure there fails the subprocess.
     with cold_start.moto_server() as env:
-        probe = cold_start._FIRST_CALL.format(event=json.dumps(cold_start._get_order_event()))
-        assert run_ms(probe, env) > 0
+        assert run_ms(cold_start.operator_probe(), env) > 0
+        assert run_ms(cold_start.lifecycle_probe(), env) > 0

@@ -170,6 +170,8 @@ def test_functions_are_arm64_traced_with_retention_and_no_docker_bundling(
         assert "LoggingConfig" in props, lid
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_SERVICE_NAME"] and env["POWERTOOLS_METRICS_NAMESPACE"], lid
+        # Cold start: no entry-point scan for pydantic plugins (none is installed).
+        assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__", lid
     retention = {
         g["Properties"].get("RetentionInDays")
         for g in resources(template, "AWS::Logs::LogGroup").values()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared.coldstart import imports_without_gc
 
-from shared import settings
-from shared.clock import SYSTEM_CLOCK
-from shared.observability import logger
+with imports_without_gc():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from shared import settings
+    from shared.clock import SYSTEM_CLOCK
+    from shared.observability import logger
 
 
 @logger.inject_lambda_context

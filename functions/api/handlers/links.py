@@ -17,28 +17,31 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.api.composition import services
-from functions.api.link_pages import (
-    COMMON_REFUSALS,
-    answer,
-    form_token,
-    page,
-    refusal_page,
-    tenant_keys,
-)
-from shared.clock import epoch_seconds
-from shared.observability import logger
-from shared.signed_links import (
-    DECISIONS,
-    LinkAlreadyUsed,
-    LinkClaims,
-    LinkExpired,
-    LinkRefused,
-    LinkWrongDecision,
-    LinkWrongOrder,
-    redeem,
-    verify_link,
-)
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.api.composition import services
+    from functions.api.link_pages import (
+        COMMON_REFUSALS,
+        answer,
+        form_token,
+        page,
+        refusal_page,
+        tenant_keys,
+    )
+    from shared.clock import epoch_seconds
+    from shared.observability import logger
+    from shared.signed_links import (
+        DECISIONS,
+        LinkAlreadyUsed,
+        LinkClaims,
+        LinkExpired,
+        LinkRefused,
+        LinkWrongDecision,
+        LinkWrongOrder,
+        redeem,
+        verify_link,
+    )
 
 BY = "signed-link"
 

@@ -15,31 +15,38 @@ import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import (
-    BadRequestError,
-    ForbiddenError,
-    NotFoundError,
-    ServiceError,
-    UnauthorizedError,
-)
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from shared.coldstart import imports_without_gc
 
-from functions.api.composition import services
-from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefused
-from functions.risk.domain.errors import RulesetInvalid, VersionConflict
-from shared.observability import logger
-from shared.refund_causes import RefundCause
-from shared.tenants import TenantSettings
+with imports_without_gc():
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+    from aws_lambda_powertools.event_handler.exceptions import (
+        BadRequestError,
+        ForbiddenError,
+        NotFoundError,
+        ServiceError,
+        UnauthorizedError,
+    )
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from pydantic import (
+        BaseModel,
+        ConfigDict,
+        Field,
+        StringConstraints,
+        ValidationError,
+        model_validator,
+    )
+
+    from functions.api.composition import services
+    from functions.api.routes import disputes as dispute_routes
+    from functions.api.routes import payouts as _payouts_routes
+    from functions.api.routes import queries as _queries_routes
+    from functions.api.routes import reports as _reports_routes
+    from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefused
+    from functions.risk.domain.errors import RulesetInvalid, VersionConflict
+    from shared.observability import logger
+    from shared.refund_causes import RefundCause
+    from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
     from functions.orders.ports import Ports
@@ -590,20 +597,12 @@ class _Helpers:
     conflict = staticmethod(_conflict)
 
 
-from functions.api.routes import disputes as dispute_routes  # noqa: E402
-
 dispute_routes.register(app, _Helpers())
 
 
 # Routes of the contexts added since, one module each, registered on ``app`` with the helpers above.
-from functions.api.routes import queries as _queries_routes  # noqa: E402
-
 _queries_routes.register(app, _authorize, _body, _tenant_settings)
-from functions.api.routes import reports as _reports_routes  # noqa: E402
-
 _reports_routes.register(app, _authorize)
-from functions.api.routes import payouts as _payouts_routes  # noqa: E402
-
 _payouts_routes.register(
     _payouts_routes.Helpers(app, _authorize, _body, _json_document, _tenant_settings, _conflict)
 )

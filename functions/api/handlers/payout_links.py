@@ -18,26 +18,29 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.api.composition import services
-from functions.api.link_pages import (
-    COMMON_REFUSALS,
-    answer,
-    form_fields,
-    page,
-    refusal_page,
-    tenant_keys,
-)
-from shared.clock import epoch_seconds
-from shared.observability import logger
-from shared.signed_links import (
-    ActionClaims,
-    LinkAlreadyUsed,
-    LinkExpired,
-    LinkRefused,
-    LinkWrongAction,
-    LinkWrongSubject,
-    verify_action_link,
-)
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.api.composition import services
+    from functions.api.link_pages import (
+        COMMON_REFUSALS,
+        answer,
+        form_fields,
+        page,
+        refusal_page,
+        tenant_keys,
+    )
+    from shared.clock import epoch_seconds
+    from shared.observability import logger
+    from shared.signed_links import (
+        ActionClaims,
+        LinkAlreadyUsed,
+        LinkExpired,
+        LinkRefused,
+        LinkWrongAction,
+        LinkWrongSubject,
+        verify_action_link,
+    )
 
 BY = "finance (signed link)"
 MAX_REASON = 200

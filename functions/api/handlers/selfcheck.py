@@ -11,13 +11,16 @@ import hashlib
 import platform
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from shared.coldstart import imports_without_gc
 
-from functions.api.composition import services
-from shared import keys, settings
-from shared.clock import SYSTEM_CLOCK, Clock
-from shared.observability import logger
+with imports_without_gc():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from pydantic import BaseModel, Field
+
+    from functions.api.composition import services
+    from shared import keys, settings
+    from shared.clock import SYSTEM_CLOCK, Clock
+    from shared.observability import logger
 
 PROOF_SALT = "ecomops-selfcheck-v1"
 

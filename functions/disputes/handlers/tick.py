@@ -13,11 +13,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from functions.disputes.composition import CLOCK, DisputesSettings, ports_for
-from functions.disputes.use_cases.deadlines import remind
-from functions.disputes.use_cases.intake import link_unknown_charges
-from functions.disputes.use_cases.ratios import warn_ratios
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.disputes.composition import CLOCK, DisputesSettings, ports_for
+    from functions.disputes.use_cases.deadlines import remind
+    from functions.disputes.use_cases.intake import link_unknown_charges
+    from functions.disputes.use_cases.ratios import warn_ratios
+    from shared.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

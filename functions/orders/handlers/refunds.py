@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from functions.orders import contracts as c
-from functions.orders.composition import ports_from_env
-from functions.orders.use_cases import refunds
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.orders import contracts as c
+    from functions.orders.composition import ports_from_env
+    from functions.orders.use_cases import refunds
+    from shared.observability import logger
 
 STEPS: dict[c.RefundAction, Callable[..., Any]] = {
     c.RefundAction.PREPARE: refunds.prepare,

@@ -32,7 +32,7 @@ from functions.orders.domain import (
 )
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
-from shared.events import PARCEL_EXCEPTIONS, PARCEL_LOSSES, PARCEL_NEWS, ShipmentStatus
+from shared.event_parts import PARCEL_EXCEPTIONS, PARCEL_LOSSES, PARCEL_NEWS, ShipmentStatus
 from shared.observability import logger
 from shared.order_aggregate import OrderState, ShipmentFacts
 from shared.tenants import TenantSettings

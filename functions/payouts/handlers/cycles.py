@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from functions.payouts.composition import ports_from_env, tenant_directory
-from functions.payouts.ports import Ports
-from functions.payouts.use_cases.cycles import Send, run_due_cycles
-from shared.observability import logger
-from shared.tenants import TenantSettings
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.payouts.composition import ports_from_env, tenant_directory
+    from functions.payouts.ports import Ports
+    from functions.payouts.use_cases.cycles import Send, run_due_cycles
+    from shared.observability import logger
+    from shared.tenants import TenantSettings
 
 if TYPE_CHECKING:
     from functions.payouts.domain.cycles import Cycle, CycleLine

@@ -9,8 +9,11 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from functions.reconcile.composition import ReconcileSettings, bank_intake
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.reconcile.composition import ReconcileSettings, bank_intake
+    from shared.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,14 +11,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from functions.reconcile.composition import (
-    CLOCK,
-    ReconcileSettings,
-    daily_reconciliation,
-    tenant_directory,
-)
-from functions.reconcile.use_cases.schedule import days_to_run
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.reconcile.composition import (
+        CLOCK,
+        ReconcileSettings,
+        daily_reconciliation,
+        tenant_directory,
+    )
+    from functions.reconcile.use_cases.schedule import days_to_run
+    from shared.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

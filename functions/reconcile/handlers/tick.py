@@ -16,13 +16,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from functions.reconcile.composition import (
-    CLOCK,
-    ReconcileSettings,
-    fanout_tick,
-    query_case_reminders,
-)
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.reconcile.composition import (
+        CLOCK,
+        ReconcileSettings,
+        fanout_tick,
+        query_case_reminders,
+    )
+    from shared.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

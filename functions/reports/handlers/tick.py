@@ -11,9 +11,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from functions.reports.composition import CLOCK, ReportsSettings, reports_ports, tenant_directory
-from functions.reports.use_cases.schedule import due
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.reports.composition import (
+        CLOCK,
+        ReportsSettings,
+        reports_ports,
+        tenant_directory,
+    )
+    from functions.reports.use_cases.schedule import due
+    from shared.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

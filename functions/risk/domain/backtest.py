@@ -27,7 +27,7 @@ from functions.risk.domain.customers import CustomerHistory, CustomerTimeline, c
 from functions.risk.domain.rules import CompiledRuleset, Decision, evaluate, load_ruleset
 from functions.risk.domain.signals import SignalConfig, compute, velocity_keys
 from functions.risk.domain.velocity import VelocityTally
-from shared.events import Card, OrderPlaced
+from shared.event_parts import Card, OrderPlaced
 from shared.order_aggregate import FRAUD_CANCELLATIONS, OrderState
 
 Label = Literal["fraud_chargeback", "refunded_fraud", "fine"]

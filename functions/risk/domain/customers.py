@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from shared.events import OrderPlaced
+from shared.event_parts import OrderPlaced
 from shared.order_aggregate import OrderState
 
 HistoryEvent = Literal["order", "refund", "chargeback", "fraud_decision"]

@@ -24,7 +24,7 @@ from disposable_email_domains import blocklist as _disposable
 from iptocc import country_code
 
 from functions.risk.domain.backtest import Label, LabeledOrder
-from shared.events import Address, Card, Customer, LineItem, OrderPlaced, Source
+from shared.event_parts import Address, Card, Customer, LineItem, OrderPlaced, Source
 from shared.money import Money
 
 TENANT = "demo"

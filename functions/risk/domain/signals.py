@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.risk.domain.customers import CustomerHistory, customer_key
 from functions.risk.domain.velocity import DIMENSIONS, WINDOWS, VelocityCounts
-from shared.events import Address, Card, OrderPlaced
+from shared.event_parts import Address, Card, OrderPlaced
 from shared.risk_lists import ListSet
 from shared.tenants import RiskSettings, Thresholds
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from functions.risk.domain.customers import customer_key, outcome_facts
-from shared.events import OrderPlaced
+from shared.event_parts import OrderPlaced
 from shared.order_aggregate import OrderState
 
 if TYPE_CHECKING:

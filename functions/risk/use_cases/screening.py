@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from functions.risk.domain.customers import CustomerHistory, customer_key
 from functions.risk.domain.rules import evaluate
 from functions.risk.domain.signals import SignalConfig, compute, velocity_keys
-from shared.events import Card, OrderPlaced
+from shared.event_parts import Card, OrderPlaced
 
 if TYPE_CHECKING:
     from functions.risk.ports import HistoryPort, HistoryReader, VelocityPort

@@ -12,9 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from functions.webhooks.composition import archive_raw_events
-from shared.clock import SYSTEM_CLOCK
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.webhooks.composition import archive_raw_events
+    from shared.clock import SYSTEM_CLOCK
+    from shared.observability import logger
 
 
 class _ScheduledAt:

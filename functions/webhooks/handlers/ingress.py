@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.webhooks.composition import ingress_dependencies
-from functions.webhooks.use_cases.accept import BadRequest, WebhookRequest, accept, decode_body
-from shared.observability import logger
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.webhooks.composition import ingress_dependencies
+    from functions.webhooks.use_cases.accept import BadRequest, WebhookRequest, accept, decode_body
+    from shared.observability import logger
 
 
 def source_of(path: str) -> str:

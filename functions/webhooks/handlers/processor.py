@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from functions.webhooks.composition import processor_dependencies
-from functions.webhooks.use_cases.process import process
-from shared.observability import logger
-from shared.raw_events import RawEvent
+from shared.coldstart import imports_without_gc
+
+with imports_without_gc():
+    from functions.webhooks.composition import processor_dependencies
+    from functions.webhooks.use_cases.process import process
+    from shared.observability import logger
+    from shared.raw_events import RawEvent
 
 
 class ItemFailure(TypedDict):

@@ -1,0 +1,103 @@
+"""Handlers import without the cyclic garbage collector and give it back before any request."""
+
+import ast
+import gc
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.coldstart import imports_without_gc
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def gc_state() -> Iterator[None]:
+    enabled = gc.isenabled()
+    yield
+    gc.unfreeze()  # the test process's objects back where the collector looks
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("gc_state")
+def test_the_collector_is_off_during_the_imports_and_on_after() -> None:
+    gc.enable()
+    with imports_without_gc():
+        assert not gc.isenabled()
+        made: list[list[int]] = [[] for _ in range(100)]
+    assert gc.isenabled()
+    # What the imports made is frozen: in no generation the collector walks.
+    assert gc.is_tracked(made)
+    assert gc.get_freeze_count() > len(made)
+    assert all(o is not made for o in gc.get_objects())
+
+
+@pytest.mark.usefixtures("gc_state")
+def test_a_collector_turned_off_before_stays_off() -> None:
+    gc.disable()
+    with imports_without_gc():
+        pass
+    assert not gc.isenabled()
+
+
+@pytest.mark.usefixtures("gc_state")
+def test_the_collector_comes_back_when_an_import_fails() -> None:
+    gc.enable()
+    with pytest.raises(ImportError), imports_without_gc():
+        raise ImportError("no such module")
+    assert gc.isenabled()
+
+
+def _handler_modules() -> list[Path]:
+    found = []
+    for path in sorted((ROOT / "functions").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        if any(
+            (isinstance(node, ast.FunctionDef) and node.name == "handler")
+            or (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "handler" for t in node.targets)
+            )
+            for node in tree.body
+        ):
+            found.append(path)
+    return found
+
+
+def _top_level(module: ast.Import | ast.ImportFrom) -> str:
+    if isinstance(module, ast.ImportFrom):
+        return (module.module or "").split(".")[0]
+    return module.names[0].name.split(".")[0]
+
+
+def test_every_handler_imports_beyond_the_standard_library_without_the_collector() -> None:
+    handlers = _handler_modules()
+    assert len(handlers) >= 10
+    for path in handlers:
+        tree = ast.parse(path.read_text())
+        outside = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            and _top_level(node) not in sys.stdlib_module_names
+            and _top_level(node) != "__future__"
+            and not (isinstance(node, ast.ImportFrom) and node.module == "shared.coldstart")
+        ]
+        assert not outside, f"{path.relative_to(ROOT)}: imports outside imports_without_gc()"
+        guarded = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.With)
+            and any(
+                isinstance(item.context_expr, ast.Call)
+                and isinstance(item.context_expr.func, ast.Name)
+                and item.context_expr.func.id == "imports_without_gc"
+                for item in node.items
+            )
+        ]
+        assert len(guarded) == 1, f"{path.relative_to(ROOT)}: no imports_without_gc() block"
