@@ -101,3 +101,26 @@ def test_every_handler_imports_beyond_the_standard_library_without_the_collector
             )
         ]
         assert len(guarded) == 1, f"{path.relative_to(ROOT)}: no imports_without_gc() block"
+
+
+def test_screening_rules_load_the_cel_engine_without_the_packages_command_line() -> None:
+    """The package's __init__ imports its REPL (typer, prompt_toolkit, rich): in a fresh
+    interpreter the rules compile and run on the engine alone, and a later ``import cel``
+    finds that same engine (its types are the types the rules hold)."""
+    import subprocess
+
+    probe = (
+        "import sys\n"
+        "from functions.risk.domain import rules\n"
+        "heavy = sorted(m for m in ('cel.cli', 'prompt_toolkit', 'typer', 'rich') "
+        "if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "program = rules.cel.compile('amount > 100')\n"
+        "assert program.execute(rules.cel.Context({'amount': 150})) is True\n"
+        "import cel\n"
+        "assert cel.Program is rules.cel.Program and cel.compile is rules.cel.compile\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -20,14 +20,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import cel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions.risk.domain.errors import RulesetInvalid
 from functions.risk.domain.screening import Screening
 from functions.risk.domain.signals import VOCABULARY
+
+if TYPE_CHECKING:
+    import cel
+else:
+    from functions.risk.domain.cel_engine import load_engine
+
+    # The compiled engine alone, not the package's command line (cel_engine).
+    cel = load_engine()
 
 Action = Literal["allow", "block", "review"]
 # A tenant keeps one ruleset per business category; "*" screens every category without its own.
