@@ -7,16 +7,35 @@ context (risk's screening, behind the ``Screening`` port).
 """
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import cache
-from typing import Any
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.orders.ports import Ports
+from functions.orders.ports import (
+    LifecycleRecords,
+    Mailer,
+    NotificationLog,
+    Orders,
+    Payments,
+    Ports,
+    RefundLedger,
+    ReturnLabels,
+    Returns,
+    ReviewLinks,
+    Screening,
+    VendorLedger,
+    Workflows,
+)
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.refund_causes import RefundCause
+
+if TYPE_CHECKING:
+    from shared.alerts import Alerting
+    from shared.tenant_secrets import TenantSecrets
+    from shared.tenants import TenantDirectory
 
 _ENV = {
     "table_name": "TABLE_NAME",
@@ -60,66 +79,177 @@ def _parse(values: tuple[tuple[str, str | None], ...]) -> OrdersSettings:
     return OrdersSettings.model_validate({k: v for k, v in values if v is not None})
 
 
+class _Adapters:
+    """Every adapter the orders context is wired to, in one place, each built when first read
+    and then kept. Every step reads the tenant's settings, the order and its lifecycle
+    records, so ``ports_for`` builds those three at once; the others (screening, the payouts
+    ledger, the mailer and alerts, refunds, returns, labels, links, Step Functions) are built
+    by the first step that uses them, so a step pays for what it uses only."""
+
+    def __init__(self, settings: OrdersSettings, clock: Clock) -> None:
+        from shared.retention import table_retention
+
+        self.settings = settings
+        self.clock = clock
+        self.table = settings.table_name
+        self.retention = table_retention(self.table, clock)
+
+    @cached_property
+    def orders(self) -> Orders:
+        from shared.order_store import OrderStore
+
+        return OrderStore(self.table, self.clock, self.retention)
+
+    @cached_property
+    def records(self) -> LifecycleRecords:
+        from shared.lifecycle_store import LifecycleStore
+
+        return LifecycleStore(self.table, self.clock, self.retention)
+
+    @cached_property
+    def tenants(self) -> "TenantDirectory":
+        from shared.tenants import TenantDirectory
+
+        return TenantDirectory(self.table)
+
+    @cached_property
+    def api_secrets(self) -> "TenantSecrets":
+        from shared.tenant_secrets import API, TenantSecrets
+
+        return TenantSecrets(parts=API, prefix=self.settings.tenant_secret_prefix)
+
+    def payments_for(self, tenant: str) -> Payments:
+        from shared.gateway import money_movements_for
+
+        payments: Payments = money_movements_for(self.api_secrets, tenant)
+        return payments
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from shared.notify.mailers import mailer_for
+
+        return mailer_for(self.settings.mail_dir, self.clock)
+
+    @cached_property
+    def notifications(self) -> NotificationLog:
+        from functions.orders.adapters.notification_log import DynamoNotificationLog
+
+        return DynamoNotificationLog(self.table, self.clock)
+
+    @cached_property
+    def alerts(self) -> "Alerting":
+        from functions.orders.adapters.alert_log import OrderAlertLog
+        from shared.alerts import Alerting, DynamoAlertLog
+
+        return Alerting(
+            self.settings.client_alerts_topic,
+            tenants=self.tenants,
+            mailer=self.mailer,
+            log=OrderAlertLog(DynamoAlertLog(self.table, self.clock), self.notifications),
+            ops_sender=self.settings.ops_sender,
+            api_url=self.settings.public_api_url,
+        )
+
+    @cached_property
+    def workflows(self) -> Workflows:
+        from functions.orders.adapters.workflows import StepFunctionsWorkflows
+
+        return StepFunctionsWorkflows()
+
+    @cached_property
+    def screening(self) -> Screening:
+        from functions.risk.composition import build_risk
+
+        return build_risk(self.table, self.clock)
+
+    @cached_property
+    def refunds(self) -> RefundLedger:
+        from functions.orders.adapters.refund_ledger import DynamoRefundLedger
+
+        return DynamoRefundLedger(self.table, self.clock, self.retention)
+
+    @cached_property
+    def returns(self) -> Returns:
+        from functions.orders.adapters.returns import DynamoReturns
+
+        return DynamoReturns(self.table)
+
+    @cached_property
+    def review_links(self) -> ReviewLinks:
+        from functions.orders.adapters.review_links import SignedReviewLinks
+        from shared.tenant_secrets import LINKS, TenantSecrets
+
+        secrets = TenantSecrets(parts=LINKS, prefix=self.settings.tenant_secret_prefix)
+        return SignedReviewLinks(secrets, self.settings.public_api_url)
+
+    @cached_property
+    def return_labels(self) -> ReturnLabels:
+        from functions.orders.adapters.return_labels import EasyPostReturnLabels
+
+        return EasyPostReturnLabels(self.api_secrets, self.settings.carrier_api_base)
+
+    @cached_property
+    def vendor_ledger(self) -> VendorLedger:
+        from functions.payouts.composition import vendor_ledger
+        from shared.alerts import ops_sender_of
+
+        return vendor_ledger(
+            self.table,
+            self.clock,
+            self.alerts,
+            self.mailer,
+            self.notifications,
+            ops_sender_of(self.settings.ops_sender),
+        )
+
+
+_T = TypeVar("_T")
+
+
+class _OnFirstUse:
+    """Stands for an adapter until one of its attributes is first read: then it is built (by
+    ``_Adapters``, once) and every read goes to it."""
+
+    __slots__ = ("_build",)
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
+
+    def __repr__(self) -> str:
+        return f"<built on first use: {self._build()!r}>"
+
+
+def _on_first_use(build: Callable[[], _T]) -> _T:
+    return cast(_T, _OnFirstUse(build))
+
+
 @cache
 def ports_for(settings: OrdersSettings, clock: Clock = SYSTEM_CLOCK) -> Ports:
-    from functions.orders.adapters.alert_log import OrderAlertLog
-    from functions.orders.adapters.notification_log import DynamoNotificationLog
-    from functions.orders.adapters.refund_ledger import DynamoRefundLedger
-    from functions.orders.adapters.return_labels import EasyPostReturnLabels
-    from functions.orders.adapters.returns import DynamoReturns
-    from functions.orders.adapters.review_links import SignedReviewLinks
-    from functions.orders.adapters.workflows import StepFunctionsWorkflows
-    from functions.payouts.composition import vendor_ledger
-    from functions.risk.composition import build_risk
-    from shared.alerts import Alerting, DynamoAlertLog, ops_sender_of
-    from shared.gateway import money_movements_for
-    from shared.lifecycle_store import LifecycleStore
-    from shared.notify.mailers import mailer_for
-    from shared.order_store import OrderStore
-    from shared.retention import table_retention
-    from shared.tenant_secrets import API, LINKS, TenantSecrets
-    from shared.tenants import TenantDirectory
-
-    table = settings.table_name
-    retention = table_retention(table, clock)
-    api_secrets = TenantSecrets(parts=API, prefix=settings.tenant_secret_prefix)
-    link_secrets = TenantSecrets(parts=LINKS, prefix=settings.tenant_secret_prefix)
-
-    def payments_for(tenant: str) -> Any:
-        return money_movements_for(api_secrets, tenant)
-
-    tenants = TenantDirectory(table)
-    mailer = mailer_for(settings.mail_dir, clock)
-    notifications = DynamoNotificationLog(table, clock)
-    alerts = Alerting(
-        settings.client_alerts_topic,
-        tenants=tenants,
-        mailer=mailer,
-        log=OrderAlertLog(DynamoAlertLog(table, clock), notifications),
-        ops_sender=settings.ops_sender,
-        api_url=settings.public_api_url,
-    )
+    """The orders ports on the settings' table: the three every step reads built now, the
+    rest on their first use (``_Adapters``)."""
+    built = _Adapters(settings, clock)
     return Ports(
-        orders=OrderStore(table, clock, retention),
-        records=LifecycleStore(table, clock, retention),
-        tenants=tenants,
-        payments_for=payments_for,
-        mailer=mailer,
-        notifications=notifications,
-        alerts=alerts,
-        workflows=StepFunctionsWorkflows(),
-        screening=build_risk(table, clock),
-        refunds=DynamoRefundLedger(table, clock, retention),
-        returns=DynamoReturns(table),
-        review_links=SignedReviewLinks(link_secrets, settings.public_api_url),
+        orders=built.orders,
+        records=built.records,
+        tenants=built.tenants,
+        payments_for=built.payments_for,
+        mailer=_on_first_use(lambda: built.mailer),
+        notifications=_on_first_use(lambda: built.notifications),
+        alerts=_on_first_use(lambda: built.alerts),
+        workflows=_on_first_use(lambda: built.workflows),
+        screening=_on_first_use(lambda: built.screening),
+        refunds=_on_first_use(lambda: built.refunds),
+        returns=_on_first_use(lambda: built.returns),
+        review_links=_on_first_use(lambda: built.review_links),
         clock=clock,
         lifecycle_machine=settings.lifecycle_machine,
         refund_machine=settings.refund_machine,
         seconds_per_day=settings.seconds_per_day,
-        return_labels=EasyPostReturnLabels(api_secrets, settings.carrier_api_base),
-        vendor_ledger=vendor_ledger(
-            table, clock, alerts, mailer, notifications, ops_sender_of(settings.ops_sender)
-        ),
+        return_labels=_on_first_use(lambda: built.return_labels),
+        vendor_ledger=_on_first_use(lambda: built.vendor_ledger),
     )
 
 
