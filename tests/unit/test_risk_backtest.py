@@ -4,6 +4,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import yaml
 
 from functions.risk.domain import history_gen
 from functions.risk.domain.backtest import (
@@ -15,8 +16,9 @@ from functions.risk.domain.backtest import (
     write_history,
 )
 from functions.risk.domain.rules import (
-    DEFAULT_RULESET_YAML,
+    DEFAULT_RULESET,
     compile_ruleset,
+    default_ruleset,
     evaluate,
     load_ruleset_text,
 )
@@ -36,7 +38,7 @@ def history() -> list[LabeledOrder]:
 
 
 def test_backtest_finds_the_planted_catches(history: list[LabeledOrder]) -> None:
-    rules = compile_ruleset(load_ruleset_text(DEFAULT_RULESET_YAML))
+    rules = default_ruleset()
     decisions = {
         labeled.order.order_id: evaluate(rules, attrs).decision
         for labeled, attrs in replay(history, CONFIG)
@@ -76,7 +78,7 @@ def test_signals_never_see_later_orders(history: list[LabeledOrder]) -> None:
 
 def test_backtest_file_roundtrip(tmp_path: Path, history: list[LabeledOrder]) -> None:
     rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(DEFAULT_RULESET_YAML)
+    rules_path.write_text(yaml.safe_dump(DEFAULT_RULESET, sort_keys=False))
     base_path = tmp_path / "base.yaml"
     base_path.write_text(BASELINE)
     data = tmp_path / "history.jsonl"
@@ -94,7 +96,7 @@ def test_fifty_thousand_orders_the_backtest_reports_every_planted_pattern() -> N
     for pattern, order_id in history_gen.planted_ids(history):
         planted[pattern].add(order_id)
     assert set(planted) == {"card_testing", "geo_ring", "disposable", "blocked_bin"}
-    rules = compile_ruleset(load_ruleset_text(DEFAULT_RULESET_YAML))
+    rules = default_ruleset()
 
     report = backtest(history, rules, CONFIG)
 

@@ -1,18 +1,24 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from functions.risk.domain.errors import RulesetInvalid
 from functions.risk.domain.rules import (
+    DEFAULT_RULESET,
     Rule,
     Ruleset,
     check_rules_file,
     compile_ruleset,
     default_ruleset,
     evaluate,
+    load_ruleset_text,
+    parse_ruleset,
     validate,
 )
 from functions.risk.domain.signals import VOCABULARY
@@ -139,3 +145,22 @@ def test_check_rules_file(tmp_path: Path) -> None:
 
 def test_default_ruleset_is_valid() -> None:
     assert default_ruleset().rules
+
+
+def test_the_default_ruleset_compiles_without_a_yaml_parser() -> None:
+    # A fresh interpreter: this test process has loaded PyYAML already.
+    code = (
+        "import sys; from functions.risk.domain.rules import default_ruleset; "
+        "assert len(default_ruleset().rules) == 9; assert 'yaml' not in sys.modules"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=root, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def test_the_default_ruleset_as_a_yaml_file_is_the_same_ruleset(tmp_path: Path) -> None:
+    text = yaml.safe_dump(DEFAULT_RULESET, sort_keys=False)
+    assert load_ruleset_text(text) == parse_ruleset(DEFAULT_RULESET)
+    assert load_ruleset_text(text).rules == default_ruleset().ruleset.rules

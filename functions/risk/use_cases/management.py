@@ -8,7 +8,7 @@ version carrying who and when (the ``RiskStorePort``), which makes the audit tra
 before, after) a read of the versions.
 
 Which ruleset screens an order: the tenant's ruleset for the order's business category, else
-the tenant's ``*`` ruleset, else the built-in default (``rules.DEFAULT_RULESET_YAML``).
+the tenant's ``*`` ruleset, else the built-in default (``rules.DEFAULT_RULESET``).
 Which lists: the managed lists once an operator has changed them, else those in the tenant's
 settings file (the first change starts from those).
 """
