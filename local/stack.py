@@ -19,6 +19,7 @@ import uuid
 import warnings
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -391,8 +392,9 @@ class LocalStack:
         except FunctionError as failure:
             print(f"async invoke of {function_name} failed: {failure}", flush=True)
 
-    def fire(self, rule: str) -> list[str]:
-        """Fire a schedule rule (logical id or physical name) as EventBridge would."""
+    def fire(self, rule: str, at: datetime | None = None) -> list[str]:
+        """Fire a schedule rule (logical id or physical name) as EventBridge would, at ``at``
+        (the event's time; now when not given)."""
         assert self.deployment is not None
         for schedule in tpl.schedules(self.deployment.template):
             names = {
@@ -411,7 +413,11 @@ class LocalStack:
             "source": "aws.events",
             "account": ACCOUNT,
             "region": REGION,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "time": (
+                at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                if at is not None
+                else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            ),
             "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"],
             "detail": {},
         }
