@@ -23,7 +23,6 @@ import functools
 import io
 import json
 import logging
-import math
 import os
 import sys
 import threading
@@ -52,9 +51,8 @@ class Counts:
     write_units_by_item: Counter[str] = field(default_factory=Counter)
     read_units: float = 0.0
     invocations: Counter[str] = field(default_factory=Counter)
-    # As timed in-process (wall time rounded up to the millisecond, by memory); what is billed is
-    # modelled from ``invocation_times`` (``lambda_time``).
-    gb_seconds: Counter[str] = field(default_factory=Counter)
+    # Each invocation as run, from which ``lambda_time`` works out Lambda's duration both ways
+    # (as timed in-process, and as modelled: what is billed).
     invocation_times: list[InvocationTime] = field(default_factory=list)
     api_requests: int = 0
     log_bytes: int = 0
@@ -69,7 +67,6 @@ class Counts:
             write_units_by_item=self.write_units_by_item - earlier.write_units_by_item,
             read_units=self.read_units - earlier.read_units,
             invocations=self.invocations - earlier.invocations,
-            gb_seconds=self.gb_seconds - earlier.gb_seconds,
             # Appended to, never changed: what came after the earlier reading.
             invocation_times=self.invocation_times[len(earlier.invocation_times) :],
             api_requests=self.api_requests - earlier.api_requests,
@@ -109,7 +106,6 @@ class Meter:
                 write_units_by_item=Counter(self.counts.write_units_by_item),
                 read_units=self.counts.read_units,
                 invocations=Counter(self.counts.invocations),
-                gb_seconds=Counter(self.counts.gb_seconds),
                 invocation_times=list(self.counts.invocation_times),
                 api_requests=self.counts.api_requests,
                 log_bytes=self.counts.log_bytes,
@@ -267,8 +263,6 @@ class Meter:
 
     def meter_dispatcher(self, dispatcher: Dispatcher) -> None:
         def invoked(invocation: Invocation) -> None:
-            # Lambda bills each invocation's duration rounded up to the millisecond.
-            seconds = math.ceil(invocation.duration_ms) / 1000
             timed = InvocationTime(
                 function=invocation.function,
                 memory_mb=invocation.memory_mb,
@@ -279,10 +273,6 @@ class Meter:
             )
             with self._lock:
                 self.counts.invocations[invocation.function] += 1
-                # A Counter of floats (typeshed types its counts as int).
-                self.counts.gb_seconds[invocation.function] += (
-                    seconds * invocation.memory_mb / 1024  # type: ignore[assignment]
-                )
                 self.counts.invocation_times.append(timed)
 
         dispatcher.listeners.append(invoked)

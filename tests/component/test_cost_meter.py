@@ -162,7 +162,8 @@ def test_aws_calls_in_an_invocation_are_timed_and_charged_to_it(
     # billed: the own time at 512 MB's share of a vCPU, plus 5 ms per item and 10 per query
     table = load_latencies()
     assert modelled_ms(timed, table) == math.ceil(timed.own_ms * 1769 / 512 + 3 * 5 + 10)
-    assert counts.gb_seconds["probe"] == pytest.approx(math.ceil(timed.wall_ms) / 1000 / 2)
+    measured = by_function(counts.invocation_times, table)["probe"].measured_gb_s
+    assert measured == pytest.approx(math.ceil(timed.wall_ms) / 1000 / 2)
 
 
 def test_stripe_the_carrier_and_the_local_mailer_are_timed_as_their_calls(

@@ -5,7 +5,6 @@ planted invocation."""
 from __future__ import annotations
 
 import sys
-from collections import Counter
 
 import pytest
 
@@ -262,8 +261,8 @@ def test_the_day_bills_lambda_as_modelled_not_as_timed_in_process() -> None:
     invocation = InvocationTime(
         "processor", 1769, wall_ms=1400.0, call_ms=1380.0, calls={("dynamodb", "GetItem"): 4}
     )
-    # the GB-seconds timed in-process (any figure) stay beside the bill, not in it
-    counts = Counts(invocation_times=[invocation], gb_seconds=Counter({"processor": 2}))
+    # the 1,400 ms timed in-process stay beside the bill, not in it
+    counts = Counts(invocation_times=[invocation])
     usage = usage_of(DayReadings(counts=counts, orders=1), tenants=10, latencies=_table())
     # 20 ms own work on a full vCPU + 4 x 5 ms: 40 ms
     assert usage.quantities["lambda_gb_second_arm"] == pytest.approx(0.040 * 1769 / 1024)
