@@ -243,12 +243,16 @@ def install(dispatcher: Dispatcher) -> Callable[[], None]:
         # the writer's PutItem and drop the records.
         return None
 
+    # Uninstalling puts back what was there when this was installed, not moto's originals: a
+    # process may install twice (a test of the runtime while a session's stack is running),
+    # and the outer one must keep its dispatcher and its snapshot-reading environment.
+    original_environ = type(os.environ)
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
     LambdaBackend.send_dynamodb_items = no_stream_trigger  # type: ignore[method-assign,assignment]
     os.environ.__class__ = SnapshotEnviron
 
     def uninstall() -> None:
-        os.environ.__class__ = os._Environ
+        os.environ.__class__ = original_environ
         LambdaSimpleBackend.invoke = original_invoke  # type: ignore[method-assign]
         LambdaBackend.send_dynamodb_items = original_stream  # type: ignore[method-assign]
 

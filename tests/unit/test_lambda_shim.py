@@ -103,6 +103,30 @@ def test_installing_the_runtime_makes_the_process_environment_a_snapshot_reader(
     assert type(os.environ) is os._Environ
 
 
+def test_an_inner_install_leaves_the_outer_one_in_place_when_it_is_removed() -> None:
+    # A test of the runtime may run in a worker whose session stack is up: removing the inner
+    # install must give the stack back its own dispatcher and environment, not moto's.
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    moto_invoke, moto_stream = LambdaSimpleBackend.invoke, LambdaBackend.send_dynamodb_items
+    outer = install(Dispatcher())
+    try:
+        outer_invoke = LambdaSimpleBackend.invoke
+        outer_stream = LambdaBackend.send_dynamodb_items
+        inner = install(Dispatcher())
+        assert LambdaSimpleBackend.invoke is not outer_invoke
+        inner()
+        assert type(os.environ) is SnapshotEnviron
+        assert LambdaSimpleBackend.invoke is outer_invoke
+        assert LambdaBackend.send_dynamodb_items is outer_stream
+    finally:
+        outer()
+    assert type(os.environ) is os._Environ
+    assert LambdaSimpleBackend.invoke is moto_invoke
+    assert LambdaBackend.send_dynamodb_items is moto_stream
+
+
 def test_the_running_invocation_is_known_on_its_thread_only() -> None:
     import threading
 
