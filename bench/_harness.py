@@ -32,12 +32,35 @@ def _one_import_ms(module: str) -> float:
     return run_ms(_PROBE.format(module=module))
 
 
+# The interpreter the probes run in: this one, unless a bench is pointed at another (the
+# functions' runtime is newer than the Python the project develops on; ``bench/cold_start.py
+# --python``).
+PROBES = {"python": sys.executable}
+
+
+def python_version(path: str) -> str:
+    """The version of the interpreter at ``path`` (``3.13.0``)."""
+    return subprocess.run(
+        [path, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def use_interpreter(path: str) -> str:
+    """Run the probes in ``path`` from now on; returns its version."""
+    version = python_version(path)
+    PROBES["python"] = path
+    return version
+
+
 def run_ms(code: str, env: Mapping[str, str] | None = None) -> float:
     """What ``code``, run in a fresh interpreter in the Lambda-like environment (plus ``env``),
     prints last: a time in milliseconds."""
     full_env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONDONTWRITEBYTECODE": "0", **(env or {})}
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [PROBES["python"], "-c", code],
         cwd=ROOT,
         env=full_env,
         capture_output=True,

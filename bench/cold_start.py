@@ -20,10 +20,12 @@ adapter on the first request) pays botocore on that request instead.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 import logging
 import os
+import platform
 import socket
 import statistics
 import sys
@@ -36,7 +38,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import ROOT, paired_import_ratio, paired_ratio, result_line, run_ms
+from _harness import (
+    ROOT,
+    paired_import_ratio,
+    paired_ratio,
+    result_line,
+    run_ms,
+    use_interpreter,
+)
 
 
 def handler_modules() -> list[str]:
@@ -254,6 +263,15 @@ def loads_botocore(module: str) -> bool:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--python",
+        help="run the probes in this interpreter (one with the functions' packages: "
+        "bench/runtime_python.py makes it), e.g. the Lambda runtime's Python version",
+    )
+    args = parser.parse_args()
+    python = use_interpreter(args.python) if args.python else platform.python_version()
+    print(f"probes run in Python {python}")
     rows = [(module, *paired_import_ratio(module, "boto3")) for module in handler_modules()]
     width = max(len(m) for m, *_ in rows)
     print(f"{'module':{width}}  import_ms  boto3_ms  ratio (median of pairs)  botocore at import")
@@ -282,6 +300,7 @@ def main() -> None:
             lifecycle_first_call_ratio=step_ratio,
             boto3_import_ms=statistics.median(base for *_, base in rows),
             handlers=len(rows),
+            python=python,
         )
     )
 

@@ -31,3 +31,20 @@ def test_the_first_call_probes_answer_from_the_seeded_server() -> None:
     with cold_start.moto_server() as env:
         assert run_ms(cold_start.operator_probe(), env) > 0
         assert run_ms(cold_start.lifecycle_probe(), env) > 0
+
+
+def test_the_probes_run_in_the_interpreter_they_are_pointed_at(tmp_path: Path) -> None:
+    # ``--python``: the functions' runtime is a newer Python than the project's; every probe
+    # (the handlers' and the baseline's) must then run in that one, never in this one.
+    import _harness
+
+    stand_in = tmp_path / "python"
+    stand_in.write_text("#!/bin/sh\necho 42.5\n")
+    stand_in.chmod(0o755)
+    before = dict(_harness.PROBES)
+    try:
+        assert _harness.use_interpreter(str(stand_in)) == "42.5"
+        assert run_ms("import boto3") == 42.5
+    finally:
+        _harness.PROBES.update(before)
+    assert run_ms("print(1.0)") == 1.0
