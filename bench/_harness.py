@@ -28,8 +28,13 @@ _PROBE = (
 )
 
 
+def import_probe(module: str) -> str:
+    """Code that imports ``module`` and prints how long it took, in milliseconds."""
+    return _PROBE.format(module=module)
+
+
 def _one_import_ms(module: str) -> float:
-    return run_ms(_PROBE.format(module=module))
+    return run_ms(import_probe(module))
 
 
 # The interpreter the probes run in: this one, unless a bench is pointed at another (the
@@ -80,7 +85,7 @@ def paired_import_ratio(module: str, baseline: str, pairs: int = 7) -> tuple[flo
     """``module``'s import time against ``baseline``'s, measured in alternating pairs
     (A B A B …) so both see the same moment of a noisy machine: the median of the pair
     ratios, and the median times of each (milliseconds)."""
-    return paired_ratio(_PROBE.format(module=module), _PROBE.format(module=baseline), pairs=pairs)
+    return paired_ratio(import_probe(module), import_probe(baseline), pairs=pairs)
 
 
 def paired_ratio(

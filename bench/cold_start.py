@@ -16,6 +16,13 @@ execution starts with (tenant settings, order state, the rule engine, records re
 written) against the same baseline: ``lifecycle_first_call_ratio``. The table says, for each
 handler, whether its import loads botocore: one that does not (its composition builds every
 adapter on the first request) pays botocore on that request instead.
+
+Lambda mounts the code and the layer read-only, so bytecode the build did not write is written
+nowhere: each cold start compiles every module it reads from them. The build writes it when it
+has the runtime's Python (``infra/packaging.runtime_python``), and the figures above assume it
+did (the probes' caches are warm, as the runtime's own boto3 and standard library are). The
+"without bytecode" column times each handler as a build without that Python ships it:
+``source_only_worst_ratio``.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import (
     ROOT,
+    import_probe,
     paired_import_ratio,
     paired_ratio,
     result_line,
@@ -250,6 +258,46 @@ def first_calls() -> tuple[tuple[float, float, float], tuple[float, float, float
         return operator, lifecycle
 
 
+# What Lambda's Python runtime brings compiled: the standard library, and the boto3 it ships
+# with its dependencies. The code asset and the layer carry bytecode only when they were built
+# with the runtime's Python (``infra/packaging.runtime_python``); without it, every module read
+# from them is compiled from source in each cold start, since Lambda's mounts are read-only.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
+
+# Before the clock starts, a probe is made to ignore the bytecode of every module but those:
+# how a deployment built without the runtime's Python starts.
+_SOURCE_ONLY = """
+import os, sys, importlib._bootstrap_external as _external
+_cached = _external.cache_from_source
+_stdlib = os.path.dirname(os.__file__) + os.sep
+_runtime = tuple(
+    os.sep + "site-packages" + os.sep + name + tail
+    for name in {packages!r}
+    for tail in (os.sep, ".py")
+)
+def _source_only(path, debug_override=None, *, optimization=None):
+    shipped_compiled = (
+        path.startswith(_stdlib) and os.sep + "site-packages" + os.sep not in path
+    ) or any(part in path for part in _runtime)
+    if shipped_compiled:
+        return _cached(path, debug_override, optimization=optimization)
+    return os.path.join(os.sep, "nonexistent-bytecode", path.lstrip(os.sep) + "c")
+sys.dont_write_bytecode = True
+_external.cache_from_source = _source_only
+"""
+
+
+def source_only_probe(module: str) -> str:
+    """``module``'s import, timed as a deployment without the runtime's bytecode starts."""
+    return (
+        _SOURCE_ONLY.format(packages=RUNTIME_PACKAGES)
+        + "import time, importlib\n"
+        + "t = time.perf_counter()\n"
+        + f"importlib.import_module({module!r})\n"
+        + "print((time.perf_counter() - t) * 1000)\n"
+    )
+
+
 _LOADS_BOTOCORE = (
     "import importlib, sys; importlib.import_module({module!r}); "
     "print(int('botocore.session' in sys.modules))"
@@ -260,6 +308,15 @@ def loads_botocore(module: str) -> bool:
     """Whether importing ``module`` loads botocore: a handler that loads it on its first
     request instead pays it there, so its import figure leaves it out."""
     return bool(run_ms(_LOADS_BOTOCORE.format(module=module)))
+
+
+def _assets_built_here() -> str:
+    from infra.packaging import LAMBDA_PYTHON, runtime_python
+
+    python = runtime_python()
+    if python is None:
+        return f"without bytecode (no Python {LAMBDA_PYTHON} here)"
+    return f"with Python {LAMBDA_PYTHON}'s bytecode ({python})"
 
 
 def main() -> None:
@@ -273,13 +330,28 @@ def main() -> None:
     python = use_interpreter(args.python) if args.python else platform.python_version()
     print(f"probes run in Python {python}")
     rows = [(module, *paired_import_ratio(module, "boto3")) for module in handler_modules()]
+    source_only = {
+        module: paired_ratio(source_only_probe(module), import_probe("boto3"))
+        for module, *_ in rows
+    }
     width = max(len(m) for m, *_ in rows)
-    print(f"{'module':{width}}  import_ms  boto3_ms  ratio (median of pairs)  botocore at import")
+    print(
+        f"{'module':{width}}  import_ms  boto3_ms  ratio (median of pairs)  "
+        "without bytecode: ms  ratio  botocore at import"
+    )
     for module, ratio, ms, base in rows:
         at_import = "yes" if loads_botocore(module) else "no (first request)"
+        bare_ratio, bare_ms, _ = source_only[module]
         print(
-            f"{module:{width}}  {ms:9.1f}  {base:8.1f}  {ratio:5.2f}                    {at_import}"
+            f"{module:{width}}  {ms:9.1f}  {base:8.1f}  {ratio:5.2f}                    "
+            f"{bare_ms:19.1f}  {bare_ratio:5.2f}  {at_import}"
         )
+    bare_module, (bare_worst, _, _) = max(source_only.items(), key=lambda item: item[1][0])
+    print(
+        "without bytecode: the code and layer as a build without the runtime's Python ships "
+        "them (every module compiled in each cold start; the runtime's boto3 and standard "
+        f"library compiled). This machine builds them {_assets_built_here()}."
+    )
     worst_module, worst, _, _ = max(rows, key=lambda row: row[1])
     ingress = next(ratio for module, ratio, _, _ in rows if module.endswith(".ingress"))
     (call_ratio, call_ms, boto3_call_ms), (step_ratio, step_ms, boto3_step_ms) = first_calls()
@@ -301,6 +373,8 @@ def main() -> None:
             boto3_import_ms=statistics.median(base for *_, base in rows),
             handlers=len(rows),
             python=python,
+            source_only_worst_ratio=bare_worst,
+            source_only_worst_module=bare_module,
         )
     )
 

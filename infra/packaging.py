@@ -8,6 +8,7 @@ machine builds it. Both are cached under ``build/`` and rebuilt only when their 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -40,19 +41,103 @@ LAYER_REQUIREMENTS = (
 
 CODE_PACKAGES = ("functions", "shared")
 
+# Where Lambda puts the code asset and the layer's packages: the paths compiled modules name,
+# so a traceback in Lambda points at the file Lambda has.
+CODE_MOUNT = "/var/task"
+LAYER_MOUNT = "/opt/python"
+
+# An interpreter of the runtime's Python version to compile the assets' bytecode with (below).
+BUILD_PYTHON_ENV = "LAMBDA_BUILD_PYTHON"
+
+
+class WrongPython(ValueError):
+    pass
+
+
+def _version_of(python: str) -> str:
+    return subprocess.run(  # noqa: S603 - the interpreter asked for, fixed arguments
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def runtime_python() -> str | None:
+    """An interpreter of the functions' Python (``LAMBDA_PYTHON``) to write their bytecode, or
+    None when this machine has none.
+
+    Lambda's ``/var/task`` and ``/opt`` are read-only: a module shipped without bytecode for the
+    runtime's version is compiled from source in every cold start, and never cached. Bytecode is
+    tied to the Python version that wrote it, so only an interpreter of that version can write
+    it: ``LAMBDA_BUILD_PYTHON`` if set (refused if it is another version), else
+    ``python<version>`` on the PATH.
+    """
+    chosen = os.environ.get(BUILD_PYTHON_ENV)
+    if chosen:
+        found = _version_of(chosen)
+        if found != LAMBDA_PYTHON:
+            raise WrongPython(
+                f"{BUILD_PYTHON_ENV}={chosen} is Python {found}; the functions run on "
+                f"Python {LAMBDA_PYTHON}, and bytecode only loads in the version that wrote it"
+            )
+        return chosen
+    on_path = shutil.which(f"python{LAMBDA_PYTHON}")
+    if on_path is None:
+        return None
+    try:
+        found = _version_of(on_path)
+    except (OSError, subprocess.CalledProcessError):
+        return None  # a launcher that has no such interpreter behind it (pyenv's shims)
+    return on_path if found == LAMBDA_PYTHON else None
+
+
+def compile_bytecode(directory: Path, mounted_at: str, python: str) -> None:
+    """Write ``python``'s bytecode beside every module under ``directory``, naming each file as
+    Lambda will mount it (``mounted_at``). Hash-based and unchecked: nothing in the read-only
+    mount can change under it, so Python neither reads the source's time nor hashes it.
+
+    A module that does not compile is left to compile at import, as without this step (a
+    package may carry files for other versions it never imports); those files are printed."""
+    done = subprocess.run(  # noqa: S603 - the runtime's interpreter, fixed arguments
+        [
+            python,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(directory),
+            "-p",
+            mounted_at,
+            str(directory),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print(f"not compiled, left to compile at import:\n{done.stdout}{done.stderr}")
+
 
 def _ignore(_dir: str, names: list[str]) -> set[str]:
     return {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))}
 
 
-def build_code_asset() -> Path:
-    """Copy the packages Lambda imports into a clean directory and return it."""
+def build_code_asset(python: str | None = None) -> Path:
+    """Copy the packages Lambda imports into a clean directory, with ``python``'s bytecode when
+    given (``runtime_python``), and return it."""
     target = BUILD / "code"
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     for package in CODE_PACKAGES:
         shutil.copytree(ROOT / package, target / package, ignore=_ignore)
+    if python:
+        compile_bytecode(target, CODE_MOUNT, python)
     return target
 
 
@@ -65,16 +150,18 @@ def tree_digest(directory: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def _layer_stamp() -> str:
-    text = "\n".join((LAMBDA_PYTHON, LAMBDA_PLATFORM, *LAYER_REQUIREMENTS))
+def _layer_stamp(python: str | None) -> str:
+    bytecode = f"bytecode {_version_of(python)}" if python else "source only"
+    text = "\n".join((LAMBDA_PYTHON, LAMBDA_PLATFORM, bytecode, *LAYER_REQUIREMENTS))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def build_dependency_layer() -> Path:
-    """Install the runtime dependencies for the Lambda platform; reuse the last build if current."""
+def build_dependency_layer(python: str | None = None) -> Path:
+    """Install the runtime dependencies for the Lambda platform, with ``python``'s bytecode
+    when given; reuse the last build if current."""
     target = BUILD / "layer"
     stamp_file = BUILD / "layer.stamp"
-    stamp = _layer_stamp()
+    stamp = _layer_stamp(python)
     if (target / "python").is_dir() and stamp_file.is_file() and stamp_file.read_text() == stamp:
         return target
     if target.exists():
@@ -105,5 +192,9 @@ def build_dependency_layer() -> Path:
     for extra in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"):
         for path in site.glob(f"{extra}*"):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
+    # pip compiles nothing here (--no-compile): it runs on this machine's Python, whose
+    # bytecode the runtime could not load.
+    if python:
+        compile_bytecode(site, LAYER_MOUNT, python)
     stamp_file.write_text(stamp)
     return target

@@ -59,6 +59,10 @@ def _synthesis_inputs_digest() -> str:
     for path in paths:
         if path.is_file():
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    # The assets differ with the machine too: with the runtime's Python they carry bytecode.
+    from infra.packaging import runtime_python
+
+    digest.update(f"bytecode by {runtime_python()}".encode())
     return digest.hexdigest()
 
 

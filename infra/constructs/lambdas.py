@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -30,8 +30,18 @@ class LambdaToolkit(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id)
         self._config = config
-        code_dir = packaging.build_code_asset()
-        layer_dir = packaging.build_dependency_layer()
+        python = packaging.runtime_python()
+        if python is None:
+            Annotations.of(self).add_warning_v2(
+                "ecomops:no-runtime-bytecode",
+                f"No Python {packaging.LAMBDA_PYTHON} on this machine (PATH or "
+                f"{packaging.BUILD_PYTHON_ENV}): the code and layer assets carry no bytecode, "
+                "so every cold start compiles the modules it imports from source. Synthesize "
+                "for a deployment where that Python is installed (docs/architecture.md, Cold "
+                "starts).",
+            )
+        code_dir = packaging.build_code_asset(python)
+        layer_dir = packaging.build_dependency_layer(python)
         self.code = lambda_.Code.from_asset(str(code_dir))
         self.code_version = packaging.tree_digest(code_dir)
         self.layer = lambda_.LayerVersion(

@@ -48,3 +48,23 @@ def test_the_probes_run_in_the_interpreter_they_are_pointed_at(tmp_path: Path) -
     finally:
         _harness.PROBES.update(before)
     assert run_ms("print(1.0)") == 1.0
+
+
+def test_without_bytecode_only_the_runtimes_own_modules_keep_theirs() -> None:
+    # As Lambda starts a build made without the runtime's Python: the standard library and the
+    # runtime's boto3 come compiled, the code asset and the layer's packages are compiled anew.
+    import subprocess
+
+    code = cold_start.source_only_probe("shared.clock").replace(
+        "print((time.perf_counter() - t) * 1000)",
+        "import json, boto3, pydantic, shared.clock\n"
+        "for m in (json, boto3, pydantic, shared.clock): print(m.__name__, m.__cached__)",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    cached = dict(line.split(" ", 1) for line in out.splitlines())
+    assert not cached["json"].startswith("/nonexistent-bytecode")
+    assert not cached["boto3"].startswith("/nonexistent-bytecode")
+    assert cached["pydantic"].startswith("/nonexistent-bytecode")
+    assert cached["shared.clock"].startswith("/nonexistent-bytecode")

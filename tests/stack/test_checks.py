@@ -40,3 +40,16 @@ def test_cfn_lint_finds_no_error(synthesis) -> None:  # type: ignore[no-untyped-
         f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.severity.lower() == "error"
     ]
     assert errors == []
+
+
+def test_synthesis_warns_when_the_assets_carry_no_bytecode(synthesis) -> None:  # type: ignore[no-untyped-def]
+    # Without the runtime's Python the build cannot write bytecode Lambda would load, and every
+    # cold start compiles what it imports: whoever synthesizes a deployment must be told.
+    from infra.packaging import runtime_python
+
+    warned = [
+        f.path
+        for f in synthesis.findings
+        if f.level == "warning" and "carry no bytecode" in f.message
+    ]
+    assert warned == ([] if runtime_python() else ["/EcomOps/Lambda"])
