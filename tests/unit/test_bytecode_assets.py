@@ -95,3 +95,16 @@ def test_a_launcher_with_no_interpreter_behind_it_counts_as_none(
     shim.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert packaging.runtime_python() is None
+
+
+def test_the_same_sources_give_the_same_asset_wherever_they_are_built(tmp_path: Path) -> None:
+    # The asset's hash decides whether a deployment updates every function: building the same
+    # sources in another directory, or again, must not change a byte.
+    built = []
+    for where in ("one", "two"):
+        root = tmp_path / where
+        root.mkdir()
+        module = _package(root)
+        packaging.compile_bytecode(root, packaging.CODE_MOUNT, sys.executable)
+        built.append(Path(importlib.util.cache_from_source(str(module))).read_bytes())
+    assert built[0] == built[1]
