@@ -95,7 +95,8 @@ def runtime_python() -> str | None:
 def compile_bytecode(directory: Path, mounted_at: str, python: str) -> None:
     """Write ``python``'s bytecode beside every module under ``directory``, naming each file as
     Lambda will mount it (``mounted_at``). Hash-based and unchecked: nothing in the read-only
-    mount can change under it, so Python neither reads the source's time nor hashes it.
+    mount can change under it, so Python never compares the source's time with it, nor reads
+    and hashes the source.
 
     A module that does not compile is left to compile at import, as without this step (a
     package may carry files for other versions it never imports); those files are printed."""
