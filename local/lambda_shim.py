@@ -134,6 +134,17 @@ class Dispatcher:
         self.overrides = dict(overrides or {})
         self.invocations: list[Invocation] = []
         self.listeners: list[Callable[[Invocation], None]] = []
+        self._closed = False
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Refuse invocations from now on and wait (at most ``timeout_s``) for the one running.
+
+        A stopping stack shuts its server and puts the environment back; a request the server
+        had already taken (a Step Functions task's Invoke) would otherwise run its handler after
+        that, against a server that is gone and without its region."""
+        self._closed = True
+        if _INVOKE_LOCK.acquire(timeout=timeout_s):
+            _INVOKE_LOCK.release()
 
     @staticmethod
     def resolve(handler: str) -> Callable[[Any, Any], Any]:
@@ -169,6 +180,10 @@ class Dispatcher:
         """Run the handler; return its result or raise ``FunctionError`` with Lambda's payload."""
         record = Invocation(spec.name, 0.0, None, memory_mb=spec.memory_mb)
         with _INVOKE_LOCK, self._environment(spec):
+            if self._closed:
+                raise FunctionError(
+                    {"errorMessage": "the local stack has stopped", "errorType": "StackStopped"}
+                )
             # Timed from the moment it runs: waiting for the lock is not Lambda's duration.
             started, started_cpu = time.perf_counter(), time.thread_time()
             stack = _running.__dict__.setdefault("stack", [])

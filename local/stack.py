@@ -169,6 +169,8 @@ class LocalStack:
             self._http.stop()
         if self._streams is not None:
             self._streams.stop()
+        # Before the server goes: the handler running may still be using it.
+        self.dispatcher.close()
         if self._server is not None:
             self._server.stop()
         if self._uninstall is not None:

@@ -63,6 +63,38 @@ def test_exception_becomes_lambdas_error_payload(fake_module: Any) -> None:
     assert dispatcher.invocations[-1].error == "ValueError"
 
 
+def test_a_closed_dispatcher_refuses_what_comes_after_and_waits_for_what_runs(
+    fake_module: Any,
+) -> None:
+    import threading
+    import time
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow(event: Any, context: Any) -> Any:
+        started.set()
+        release.wait(5)
+        return {"done": True}
+
+    fake_module.handler = slow
+    dispatcher = Dispatcher()
+    results: list[Any] = []
+    running = threading.Thread(target=lambda: results.append(dispatcher.invoke(spec({}), {})))
+    running.start()
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    began = time.monotonic()
+    dispatcher.close(timeout_s=5)
+    # close() returned only once the running handler had: it was let finish, not cut off.
+    assert time.monotonic() - began >= 0.15
+    running.join(5)
+    assert results == [{"done": True}]
+    with pytest.raises(FunctionError) as refused:
+        dispatcher.invoke(spec({}), {})
+    assert refused.value.payload["errorType"] == "StackStopped"
+    assert len(dispatcher.invocations) == 1
+
+
 def test_code_outside_the_project_is_not_run() -> None:
     with pytest.raises(LookupError, match="not project code"):
         Dispatcher.resolve("index.handler")
