@@ -43,18 +43,10 @@ def _one_import_ms(module: str) -> float:
 PROBES = {"python": sys.executable}
 
 
-def python_version(path: str) -> str:
-    """The version of the interpreter at ``path`` (``3.13.0``)."""
-    return subprocess.run(
-        [path, "-c", "import platform; print(platform.python_version())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-
-
 def use_interpreter(path: str) -> str:
-    """Run the probes in ``path`` from now on; returns its version."""
+    """Run the probes in ``path`` from now on; returns its version (``3.13.0``)."""
+    from infra.packaging import python_version
+
     version = python_version(path)
     PROBES["python"] = path
     return version

@@ -20,12 +20,9 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import python_version
-
-from infra.packaging import LAYER_REQUIREMENTS, ROOT
+from infra.packaging import LAYER_REQUIREMENTS, ROOT, python_version
 
 
 def make(python: str) -> Path:

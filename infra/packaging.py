@@ -54,13 +54,19 @@ class WrongPython(ValueError):
     pass
 
 
-def _version_of(python: str) -> str:
+def python_version(python: str) -> str:
+    """The version of the interpreter at ``python``, in full (``3.14.0``)."""
     return subprocess.run(  # noqa: S603 - the interpreter asked for, fixed arguments
-        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        [python, "-c", "import platform; print(platform.python_version())"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def _feature_version(python: str) -> str:
+    """``3.14`` of ``3.14.0``: what bytecode and the Lambda runtime are tied to."""
+    return ".".join(python_version(python).split(".")[:2])
 
 
 def runtime_python() -> str | None:
@@ -75,7 +81,7 @@ def runtime_python() -> str | None:
     """
     chosen = os.environ.get(BUILD_PYTHON_ENV)
     if chosen:
-        found = _version_of(chosen)
+        found = _feature_version(chosen)
         if found != LAMBDA_PYTHON:
             raise WrongPython(
                 f"{BUILD_PYTHON_ENV}={chosen} is Python {found}; the functions run on "
@@ -86,7 +92,7 @@ def runtime_python() -> str | None:
     if on_path is None:
         return None
     try:
-        found = _version_of(on_path)
+        found = _feature_version(on_path)
     except (OSError, subprocess.CalledProcessError):
         return None  # a launcher that has no such interpreter behind it (pyenv's shims)
     return on_path if found == LAMBDA_PYTHON else None
@@ -152,14 +158,15 @@ def tree_digest(directory: Path) -> str:
 
 
 def _layer_stamp(python: str | None) -> str:
-    bytecode = f"bytecode {_version_of(python)}" if python else "source only"
+    # ``python`` comes from ``runtime_python``: its version is LAMBDA_PYTHON, already stamped.
+    bytecode = "with bytecode" if python else "source only"
     text = "\n".join((LAMBDA_PYTHON, LAMBDA_PLATFORM, bytecode, *LAYER_REQUIREMENTS))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def build_dependency_layer(python: str | None = None) -> Path:
     """Install the runtime dependencies for the Lambda platform, with ``python``'s bytecode
-    when given; reuse the last build if current."""
+    when given (``runtime_python``); reuse the last build if current."""
     target = BUILD / "layer"
     stamp_file = BUILD / "layer.stamp"
     stamp = _layer_stamp(python)
