@@ -90,6 +90,7 @@ def run_demo(
                 ok &= _reconciliation(stack, outdir, echo, stripe_sandbox, day)
                 ok &= _desks(stack, outdir, echo, stripe_sandbox, day)
             stack.dispatcher.overrides.pop("STRIPE_API_BASE", None)
+        _team_digests(stack, outdir, echo)
         if observer is not None:
             observer.finished(stack)
     finally:
@@ -487,6 +488,28 @@ def _desks(stack: Any, outdir: Path, echo: Echo, stripe_sandbox: Any, scenario: 
         echo(f"{name}: {'ok' if held else 'FAILED'} ({time.monotonic() - t:.1f}s)")
         ok &= held
     return ok
+
+
+def _team_digests(stack: Any, outdir: Path, echo: Echo) -> None:
+    """The day's routine notices (orders not dispatched in time, parcels in trouble) reach the
+    client team as its hourly digest: the reports function's next tick, run now."""
+    from datetime import UTC, datetime, timedelta
+
+    next_tick = datetime.now(UTC) + timedelta(hours=1)
+    result = stack.invoke(
+        stack.deployment.outputs["ReportsFunction"],
+        {"digests": True, "time": next_tick.isoformat()},
+    )
+    digests = result.get("digests", [])
+    (outdir / "digests.json").write_text(json.dumps(digests, indent=2))
+    echo(
+        "team digests of routine notices: "
+        + (
+            ", ".join(f"{d['team']} {d['notices']} notices in one e-mail" for d in digests)
+            if digests
+            else "none held"
+        )
+    )
 
 
 def _bank_files(table: str) -> list[dict[str, Any]]:

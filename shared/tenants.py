@@ -232,6 +232,50 @@ class DisputeSettings(BaseModel):
     network_region: str | None = None
 
 
+# The notice kinds that are follow-up work (``shared.notices``: the classes that say
+# ``routine``): the team's digest collects them unless ``NoticeSettings.immediate`` names them.
+# Here rather than gathered from the classes, so reading a tenant loads no notice module; a
+# unit test holds the two together.
+ROUTINE_NOTICE_KINDS = frozenset(
+    {
+        "not_dispatched",
+        "delivery_problem",
+        "order_not_delivered",
+        "claim_withdrawn",
+        "return_to_inspect",
+    }
+)
+
+
+class NoticeSettings(BaseModel):
+    """How the client's teams get notices by e-mail (``shared.alerts``). Whatever is set here,
+    every notice is published on SNS at once, and what needs someone now (a fraud review, a
+    failed refund, a dispute, reconciliation's breaks) is mailed at once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Routine notices (a parcel late or in trouble, a return to inspect) are mailed together:
+    # ``hourly``, one e-mail per team for the hour's, sent when the hour ends; ``daily``, the
+    # day's at ``reports.run_hour``; ``off``, each at once in an e-mail of its own.
+    digest: Literal["hourly", "daily", "off"] = "hourly"
+    # Routine kinds this tenant's teams want at once all the same.
+    immediate: tuple[str, ...] = ()
+
+    @field_validator("immediate")
+    @classmethod
+    def _routine_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(kinds) - ROUTINE_NOTICE_KINDS)
+        if unknown:
+            raise ValueError(
+                f"not routine notice kinds: {', '.join(unknown)} (routine: "
+                f"{', '.join(sorted(ROUTINE_NOTICE_KINDS))}; every other kind is mailed at once)"
+            )
+        return kinds
+
+    def held_for_digest(self, kind: str) -> bool:
+        return self.digest != "off" and kind in ROUTINE_NOTICE_KINDS and kind not in self.immediate
+
+
 class ReportSettings(BaseModel):
     """The business summaries (functions/reports): which periods are mailed, when, to whom."""
 
@@ -354,6 +398,7 @@ class TenantSettings(BaseModel):
     returns: ReturnSettings = ReturnSettings()
     disputes: DisputeSettings = DisputeSettings()
     reports: ReportSettings = ReportSettings()
+    notices: NoticeSettings = NoticeSettings()
     queries: QuerySettings = QuerySettings()
     payouts: PayoutSettings = PayoutSettings()
 

@@ -3,10 +3,11 @@ rendering, once per identity) with a recorded topic, an in-memory log and the te
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from shared.alerts import Alerting, TenantLookup
+from shared.alerts import Alerting, HeldNotice, NoticeDigest, TenantLookup
 from shared.notices import Notice
 from shared.notify.mailers import Mailer
 
@@ -27,6 +28,30 @@ class FakeAlertLog:
         )
 
 
+class FakeNoticeDigest:
+    """``NoticeDigest`` in memory, by tenant and team; ``now`` is when the next is held."""
+
+    def __init__(self, now: datetime = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)) -> None:
+        self.now = now
+        self.kept: dict[tuple[str, str], list[HeldNotice]] = {}
+
+    def hold(self, notice: Notice, line: Mapping[str, Any]) -> str:
+        assert notice.tenant is not None
+        kept = self.kept.setdefault((notice.tenant, str(notice.team)), [])
+        key = f"{notice.team}#{self.now.isoformat()}#{len(kept)}"
+        kept.append(HeldNotice(key=key, held_at=self.now, line=dict(line)))
+        return key
+
+    def held(self, tenant: str, team: str, before: datetime) -> list[HeldNotice]:
+        return [h for h in self.kept.get((tenant, str(team)), []) if h.held_at < before]
+
+    def release(self, tenant: str, held: Sequence[HeldNotice]) -> None:
+        gone = {h.key for h in held}
+        for (t, team), kept in self.kept.items():
+            if t == tenant:
+                self.kept[(t, team)] = [h for h in kept if h.key not in gone]
+
+
 class FakeAlerts:
     """``Alerts``: ``sent`` the notices as given, ``published`` the SNS requests made of them
     (e-mails land in the mailer given, if any)."""
@@ -36,6 +61,7 @@ class FakeAlerts:
         tenants: TenantLookup | None = None,
         mailer: Mailer | None = None,
         ops_sender: str | None = None,
+        digest: NoticeDigest | None = None,
     ) -> None:
         self.sent: list[Notice] = []
         self.published: list[dict[str, Any]] = []
@@ -49,6 +75,7 @@ class FakeAlerts:
             ops_sender=ops_sender,
             api_url=API,
             publish=self._publish,
+            digest=digest,
         )
 
     def _publish(self, **request: Any) -> Mapping[str, Any]:

@@ -311,8 +311,11 @@ class FakeTeamMailer:
         html: str,
         text: str,
         key: str,
+        kind: str = "business_summary",
     ) -> str | None:
-        self.sent.append({"to": to, "subject": subject, "html": html, "text": text, "key": key})
+        self.sent.append(
+            {"to": to, "subject": subject, "html": html, "text": text, "key": key, "kind": kind}
+        )
         return f"msg-{len(self.sent)}"
 
 

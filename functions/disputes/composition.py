@@ -73,7 +73,7 @@ def build_ports(
     from functions.disputes.adapters.programmes import load_programmes
     from functions.disputes.adapters.stripe_disputes import StripeDisputes
     from functions.disputes.ports import Ports
-    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
     from shared.notify.mailers import mailer_for
     from shared.retention import table_retention
     from shared.tenant_secrets import API, TenantSecrets
@@ -98,6 +98,7 @@ def build_ports(
             log=DynamoAlertLog(table, clock),
             ops_sender=settings.ops_sender,
             api_url=settings.public_api_url,
+            digest=DynamoNoticeDigest(table, clock),
         ),
         directory=directory,
         counts=TableRatioCounts(table, cases),

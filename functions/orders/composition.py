@@ -139,7 +139,7 @@ class _Adapters:
     @cached_property
     def alerts(self) -> "Alerting":
         from functions.orders.adapters.alert_log import OrderAlertLog
-        from shared.alerts import Alerting, DynamoAlertLog
+        from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
 
         return Alerting(
             self.settings.client_alerts_topic,
@@ -148,6 +148,7 @@ class _Adapters:
             log=OrderAlertLog(DynamoAlertLog(self.table, self.clock), self.notifications),
             ops_sender=self.settings.ops_sender,
             api_url=self.settings.public_api_url,
+            digest=DynamoNoticeDigest(self.table, self.clock),
         )
 
     @cached_property

@@ -90,7 +90,7 @@ def build_ports(
 
 
 def _alerts(table_name: str, clock: Clock) -> Alerts:
-    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
     from shared.notify.mailers import mailer_for
     from shared.tenants import TenantDirectory
 
@@ -102,6 +102,7 @@ def _alerts(table_name: str, clock: Clock) -> Alerts:
         log=DynamoAlertLog(table_name, clock),
         ops_sender=settings.ops_sender,
         api_url=settings.public_api_url,
+        digest=DynamoNoticeDigest(table_name, clock),
     )
 
 

@@ -186,7 +186,7 @@ def tenant_directory(settings: ReconcileSettings) -> TenantDirectory:
 def finance_alerting(settings: ReconcileSettings, clock: Clock = CLOCK) -> Alerting:
     """Notices for a tenant's finance people: the client alerts topic and their e-mail, from
     the operations sender."""
-    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
     from shared.notify.mailers import mailer_for
 
     return Alerting(
@@ -196,6 +196,7 @@ def finance_alerting(settings: ReconcileSettings, clock: Clock = CLOCK) -> Alert
         log=DynamoAlertLog(settings.table_name, clock),
         ops_sender=settings.ops_sender,
         api_url=settings.public_api_url,
+        digest=DynamoNoticeDigest(settings.table_name, clock),
     )
 
 

@@ -14,6 +14,7 @@ from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from functions.reports.ports import Ports
+    from functions.reports.use_cases.digest import Digests
     from shared.tenants import TenantDirectory
 
 CLOCK: Clock = SYSTEM_CLOCK
@@ -58,6 +59,25 @@ def tenant_directory(settings: ReportsSettings) -> TenantDirectory:
     from shared.tenants import TenantDirectory
 
     return TenantDirectory(settings.table_name)
+
+
+def digest_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Digests:
+    """What the teams' digests need: the held notices and the team mailer, nothing else."""
+    from functions.reports.adapters.delivery import TeamMailer
+    from functions.reports.use_cases.digest import Digests
+    from shared.alerts import DynamoNoticeDigest
+    from shared.notify.mailers import mailer_for
+    from shared.retention import table_retention
+
+    return Digests(
+        digest=DynamoNoticeDigest(settings.table_name, clock),
+        mailer=TeamMailer(
+            mailer_for(settings.mail_dir, clock),
+            settings.ops_sender,
+            settings.table_name,
+            table_retention(settings.table_name, clock),
+        ),
+    )
 
 
 def reports_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Ports:

@@ -85,6 +85,7 @@ class TeamMailer(Protocol):
         html: str,
         text: str,
         key: str,
+        kind: str = "business_summary",
     ) -> str | None: ...
 
 

@@ -27,6 +27,10 @@ from shared.clock import SYSTEM_CLOCK
 STEP_FUNCTIONS = ("Steps", "SelfCheck")
 # Lambda writes START, END and REPORT lines (and the platform's JSON lines) for every call.
 PLATFORM_LOG_BYTES_PER_INVOCATION = 330
+# The e-mail kind of a team's digest (``shared.notify.render.EmailKind.TEAM_DIGEST``), and the
+# most one team gets in a month: one an hour.
+DIGEST_KIND = "team_digest"
+DIGESTS_A_TEAM_MONTH = 24 * 30
 SECONDS_PER_DAY = 86_400
 # The lifecycle's last state when an order went the whole way (infra/constructs/orders.py).
 HAPPY_PATH_END = "ReleaseFunds"
@@ -48,6 +52,9 @@ class DayReadings:
     emails: int = 0
     # The day's e-mails by kind (the outbox file's name begins with it).
     emails_by_kind: Counter[str] = field(default_factory=Counter)
+    # The teams that got a digest of routine notices (their recipient lists): each gets one
+    # every hour at most, however many orders the hour had.
+    digest_teams: int = 0
     # The fewest different states an order's lifecycle entered that day to reach the end of
     # the happy path (delivered, the return window over, the vendors' funds released): a state
     # entered more than once by one execution counts once, as the mission's shape needs it once.
@@ -85,6 +92,9 @@ class DayMeter:
         sent = _outbox(stack) - self._mail_before
         self.readings.emails = len(sent)
         self.readings.emails_by_kind = Counter(email_kind(path.name) for path in sent)
+        self.readings.digest_teams = len(
+            {_recipients(path) for path in sent if email_kind(path.name) == DIGEST_KIND}
+        )
 
     def usage(self) -> Usage:
         assert self.readings is not None, "the day has not been metered"
@@ -130,6 +140,13 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
 
 def _outbox(stack: Any) -> set[Path]:
     return set(stack.mail_dir.rglob("*.eml"))
+
+
+def _recipients(path: Path) -> str:
+    from email.parser import BytesHeaderParser
+
+    with path.open("rb") as mail:
+        return str(BytesHeaderParser().parse(mail).get("To", ""))
 
 
 def email_kind(file_name: str) -> str:
@@ -220,10 +237,17 @@ def usage_of(readings: DayReadings, tenants: int, latencies: LatencyTable | None
     usage.add("lambda_gb_second_arm", sum(t.modelled_gb_s for t in times.values()))
     usage.add("stepfunctions_transition", sum(readings.transitions.values()))
     usage.add("http_api_request", counts.api_requests)
+    # A team's digest of routine notices goes out once an hour at most whatever the orders,
+    # so it is priced per month, not scaled with them: every hour of every day, for each team
+    # that had one today, at each tenant (the most an hourly digest can send).
+    digests = readings.emails_by_kind.get(DIGEST_KIND, 0)
+    if readings.digest_teams:
+        usage.monthly["ses_email"] = readings.digest_teams * tenants * DIGESTS_A_TEAM_MONTH
     usage.add(
         "ses_email",
         # The local stack's mailer writes each e-mail where SES would send it.
         readings.emails
+        - digests
         + sum(
             n for (service, op), n in requests.items() if service.startswith("ses") and "Send" in op
         ),

@@ -93,7 +93,8 @@ def floor_of(
         customer_emails=prices["ses_email"].of(by_whom["customers"] * thousands),
         vendor_emails=prices["ses_email"].of(by_whom["vendors"] * thousands),
         lifecycle=prices["stepfunctions_transition"].of(happy_path_states * 1000),
-        fixed=sum(twelfth.per_1000_fixed.values()),
+        # Keys, alarms and metrics; not the teams' digests (priced per month too).
+        fixed=sum(v for k, v in twelfth.per_1000_fixed.items() if k != "ses_email"),
         happy_path_states=happy_path_states,
         emails_per_order={who: n / usage.orders for who, n in by_whom.items()},
         month12_total=twelfth.total,

@@ -79,6 +79,12 @@ class Notice(BaseModel):
     team: ClassVar[Team] = Team.OPERATIONS
     # A dedicated e-mail template (an EmailKind value), or None for the generic team notice.
     email: ClassVar[str | None] = None
+    # Follow-up work measured in hours, not minutes (a parcel late or in trouble, a return to
+    # inspect): mailed in the team's digest with the others of its hour, unless the tenant
+    # asks for it at once (``TenantSettings.notices``). SNS always has it at once. A new kind
+    # goes out at once until someone decides it can wait
+    # (``shared.tenants.ROUTINE_NOTICE_KINDS`` names them all).
+    routine: ClassVar[bool] = False
 
     @property
     def headline(self) -> str:

@@ -54,6 +54,7 @@ class PotentialFraud(Notice):
 
 class NotDispatched(Notice):
     kind: Literal["not_dispatched"] = "not_dispatched"
+    routine: ClassVar[bool] = True
     order_id: str
     days: int = Field(ge=1)
 
@@ -89,6 +90,7 @@ class DeliveryProblem(Notice):
     filed), a return to the shop."""
 
     kind: Literal["delivery_problem"] = "delivery_problem"
+    routine: ClassVar[bool] = True
     order_id: str
     problem: str = "unknown"
     carrier: str | None = None
@@ -138,6 +140,7 @@ class OrderNotDelivered(Notice):
     did not."""
 
     kind: Literal["order_not_delivered"] = "order_not_delivered"
+    routine: ClassVar[bool] = True
     order_id: str
     # One line per parcel: "<tracking>: <state>, lines …, claim <status>".
     parcels: tuple[str, ...] = ()
@@ -168,6 +171,7 @@ class ClaimWithdrawn(Notice):
     """A parcel with an open carrier claim was delivered after all: the claim is withdrawn."""
 
     kind: Literal["claim_withdrawn"] = "claim_withdrawn"
+    routine: ClassVar[bool] = True
     severity: Severity = Severity.INFO
     order_id: str
     tracking_code: str
@@ -324,6 +328,7 @@ class ReturnToInspect(Notice):
     """A return parcel is back and the tenant inspects returns before refunding."""
 
     kind: Literal["return_to_inspect"] = "return_to_inspect"
+    routine: ClassVar[bool] = True
     order_id: str
     return_id: str
 

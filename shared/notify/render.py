@@ -75,6 +75,8 @@ class EmailKind(StrEnum):
     DISPUTE_OPENED = "dispute_opened"
     # any other notice (``shared.notices``): its headline, details and actions
     TEAM_NOTICE = "team_notice"
+    # routine notices held for the hour or the day, in one e-mail (``shared.alerts``)
+    TEAM_DIGEST = "team_digest"
 
 
 TEAM_KINDS = frozenset(
@@ -85,6 +87,7 @@ TEAM_KINDS = frozenset(
         EmailKind.DELIVERY_EXCEPTION_OPS,
         EmailKind.DISPUTE_OPENED,
         EmailKind.TEAM_NOTICE,
+        EmailKind.TEAM_DIGEST,
     }
 )
 
@@ -427,6 +430,34 @@ class TeamNotice(_ForTeam, _Context):
     order_id: str | None = None
 
 
+class DigestLine(_Model):
+    """One notice in a digest (``shared.alerts.digest_line``)."""
+
+    kind: str
+    label: str
+    severity: Literal["info", "warning", "critical"] = "warning"
+    headline: str = Field(min_length=1)
+    order_id: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    to_act: tuple[TeamAction, ...] = ()
+    held_at: datetime
+
+
+class TeamDigest(_Context):
+    """A team's routine notices of an hour or a day, oldest first, grouped by kind."""
+
+    period: Literal["hour", "day"]
+    since: datetime
+    until: datetime
+    lines: tuple[DigestLine, ...] = Field(min_length=1)
+
+    def by_kind(self) -> list[tuple[str, list[DigestLine]]]:
+        groups: dict[str, list[DigestLine]] = {}
+        for line in self.lines:
+            groups.setdefault(line.label, []).append(line)
+        return sorted(groups.items(), key=lambda group: (-len(group[1]), group[0]))
+
+
 class ReturnInspected(_OrderContext):
     """What the shop decided about the items sent back: accept, partial or reject."""
 
@@ -453,6 +484,7 @@ CONTEXTS: dict[EmailKind, type[_Context]] = {
     EmailKind.DELIVERY_EXCEPTION_OPS: DeliveryExceptionOps,
     EmailKind.DISPUTE_OPENED: DisputeOpened,
     EmailKind.TEAM_NOTICE: TeamNotice,
+    EmailKind.TEAM_DIGEST: TeamDigest,
 }
 
 
@@ -604,6 +636,10 @@ def _subject(kind: EmailKind, ctx: Any, brand: Brand, money: Any) -> str:
             return f"[{name}] {what} on {on}: {money(ctx.amount)}{due}"
         case EmailKind.TEAM_NOTICE:
             return f"[{name}] {ctx.heading}"
+        case EmailKind.TEAM_DIGEST:
+            count = len(ctx.lines)
+            what = f"{count} notice{'s' if count != 1 else ''} to follow up"
+            return f"[{name}] {what} from the last {ctx.period}"
 
 
 # -- the rendered e-mail ---------------------------------------------------------------------

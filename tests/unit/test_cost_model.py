@@ -5,6 +5,7 @@ planted invocation."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 import pytest
 
@@ -156,6 +157,32 @@ def test_the_days_e_mails_are_billed_as_ses_sends() -> None:
     assert usage.quantities["ses_email"] == 32
 
 
+def test_a_teams_digest_is_priced_as_one_an_hour_every_hour_at_every_tenant() -> None:
+    """10 orders sent 30 e-mails, 2 of them digests to two teams: 28 scale with the orders;
+    the digests are priced per month, 2 teams x 10 tenants x 24 a day x 30 days, whatever
+    the orders, and are not part of the floor's fixed costs."""
+    from local.costs.day import DayReadings, usage_of
+    from local.costs.meter import Counts
+    from local.costs.report import floor_of
+
+    readings = DayReadings(
+        counts=Counts(),
+        orders=10,
+        emails=30,
+        emails_by_kind=Counter({"team_digest": 2, "order_shipped": 28}),
+        digest_teams=2,
+    )
+    usage = usage_of(readings, tenants=10)
+    assert usage.quantities["ses_email"] == 28
+    assert usage.monthly["ses_email"] == 2 * 10 * 24 * 30
+    volume = Volume(tenants=10, orders_per_tenant_month=3000)
+    month12 = per_1000_orders(usage, load_prices(), month=12, volume=volume)
+    # $1.44 a month of digests over 30 thousand orders.
+    assert month12.per_1000_fixed["ses_email"] == pytest.approx(0.10 * 14_400 / 1000 / 30)
+    floor = floor_of(usage, volume, readings.emails_by_kind, happy_path_states=7)
+    assert floor.fixed == pytest.approx(0.0)
+
+
 def test_an_outbox_files_name_gives_its_kind_and_the_kind_its_audience() -> None:
     from local.costs.day import email_kind
     from local.costs.report import audience
@@ -167,8 +194,9 @@ def test_an_outbox_files_name_gives_its_kind_and_the_kind_its_audience() -> None
     ] * 3
     assert [audience(k) for k in ("vendor_order", "vendor_statement")] == ["vendors"] * 2
     assert [
-        audience(k) for k in ("not_dispatched", "review_needed", "team_notice", "payout_report")
-    ] == ["teams"] * 4
+        audience(k)
+        for k in ("not_dispatched", "review_needed", "team_notice", "team_digest", "payout_report")
+    ] == ["teams"] * 5
 
 
 def test_the_floor_is_what_the_missions_shape_costs_worked_out_by_hand() -> None:

@@ -4,8 +4,12 @@ the client team from the operations sender, never from the shop's customer sende
 
 from __future__ import annotations
 
+import email
+import email.policy
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from shared.order_store import OrderStore
 from tests.workflow.alerts import TopicInbox
 from tests.workflow.orders_api import orders
 from tests.workflow.test_lifecycle_local import (
+    mails,
     make_tenant,
     place,
     place_paid,
@@ -35,7 +40,8 @@ def test_an_order_not_dispatched_in_time_is_told_to_its_team_in_words_and_by_e_m
     local_stack: Any, tmp_path: Path
 ) -> None:
     tenant = "alert-late"
-    make_tenant(local_stack, tmp_path, tenant, dispatch_sla_days=1)
+    # A team that wants each one at once (the default holds it for the hour's digest: below).
+    make_tenant(local_stack, tmp_path, tenant, dispatch_sla_days=1, notices={"digest": "off"})
     # The client team's subscription: its own tenant's dispatch notices only.
     team = TopicInbox(local_stack, filter_policy={"tenant": [tenant], "kind": ["not_dispatched"]})
     # A finance subscription on the same topic hears nothing of it.
@@ -73,6 +79,57 @@ def test_an_order_not_dispatched_in_time_is_told_to_its_team_in_words_and_by_e_m
     # The lifecycle waits on and ships; the notice went out once.
     wait_for_stage(local_stack, tenant, "o-1", "awaiting_shipment", timeout_s=10)
     assert team.messages(tenant) == []
+
+
+def test_by_default_the_late_order_reaches_its_team_in_the_hours_digest(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    tenant = "alert-digest"
+    make_tenant(local_stack, tmp_path, tenant, dispatch_sla_days=1)
+    team = TopicInbox(local_stack, filter_policy={"tenant": [tenant], "kind": ["not_dispatched"]})
+    place_paid(local_stack, tenant, "o-1")
+    place_paid(local_stack, tenant, "o-2")
+    for order in ("o-1", "o-2"):
+        wait_for_stage(local_stack, tenant, order, "not_dispatched", "awaiting_shipment")
+    # SNS has each at once; the order's story says it waits for the digest.
+    assert team.wait_for(tenant, "not_dispatched")["order_id"] in {"o-1", "o-2"}
+    store = OrderStore(local_stack.deployment.outputs["TableName"])
+    for order in ("o-1", "o-2"):
+        held = (
+            f"held for the team's digest notice:not_dispatched: "
+            f"Order {order} not dispatched after 1 day"
+        )
+        deadline = time.monotonic() + 15
+        while held not in (summaries := {e["summary"] for e in store.timeline(tenant, order)}):
+            assert time.monotonic() < deadline, summaries
+            time.sleep(0.2)
+        assert "not_dispatched" not in mails(local_stack, tenant, order)
+
+    # The reports function's next hourly tick mails the team both, in one e-mail.
+    next_tick = datetime.now(UTC) + timedelta(hours=1)
+    result = local_stack.invoke(
+        local_stack.deployment.outputs["ReportsFunction"],
+        {"digests": True, "time": next_tick.isoformat()},
+    )
+    (digest,) = [d for d in result["digests"] if d["tenant"] == tenant]
+    assert (digest["team"], digest["notices"]) == ("operations", 2)
+    (mail,) = [m for m in digest_mails(local_stack) if m["X-EcomOps-Tenant"] == tenant]
+    assert mail["From"] == OPS_SENDER and mail["To"] == f"ops@{tenant}.example"
+    assert mail["Subject"] == f"[Tenant {tenant}] 2 notices to follow up from the last hour"
+    text = mail.get_body(preferencelist=("plain",))
+    assert text is not None
+    for order in ("o-1", "o-2"):
+        assert f"ecomops orders show --tenant {tenant} {order}" in text.get_content()
+
+
+def digest_mails(stack: Any) -> list[EmailMessage]:
+    found = []
+    for path in Path(stack.mail_dir).glob("team_digest-*.eml"):
+        with path.open("rb") as handle:
+            message = email.message_from_binary_file(handle, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        found.append(message)
+    return found
 
 
 def test_an_order_held_for_review_asks_the_team_from_operations_with_its_links(

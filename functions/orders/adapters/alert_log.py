@@ -1,11 +1,12 @@
 """The alert log of the orders context: which channels a notice went out on
 (``shared.alerts.DynamoAlertLog``), and, for a notice about an order, an entry on the order's
-timeline when its team's e-mail went, so ``ecomops orders show`` tells what the team was told."""
+timeline when its team's e-mail went (or the notice was held for the team's digest), so
+``ecomops orders show`` tells what the team was told."""
 
 from __future__ import annotations
 
 from functions.orders.ports import NotificationLog
-from shared.alerts import EMAIL, AlertLog
+from shared.alerts import DIGEST_MESSAGE, EMAIL, AlertLog
 from shared.notices import Notice
 
 
@@ -20,11 +21,12 @@ class OrderAlertLog:
     def record(self, notice: Notice, channel: str, message_id: str) -> None:
         self.alerts.record(notice, channel, message_id)
         if channel == EMAIL and notice.tenant and notice.order_id:
+            held = message_id.startswith(DIGEST_MESSAGE)
             self.notifications.record(
                 notice.tenant,
                 notice.order_id,
                 f"notice:{notice.kind}",
-                "sent",
+                "held" if held else "sent",
                 message_id,
                 notice.headline,
             )

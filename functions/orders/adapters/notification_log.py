@@ -44,7 +44,7 @@ class DynamoNotificationLog:
                 "at": {"S": now},
             },
         )
-        if status == "sent":
+        if status in ("sent", "held"):
             ddb.put_item(
                 TableName=self.table,
                 Item={
@@ -57,7 +57,11 @@ class DynamoNotificationLog:
                     "source": {"S": "notify"},
                     "event_id": {"S": message_id or kind},
                     "occurred_at": {"S": now},
-                    "summary": {"S": f"e-mail {kind}: {summary}"},
+                    "summary": {
+                        "S": f"e-mail {kind}: {summary}"
+                        if status == "sent"
+                        else f"held for the team's digest {kind}: {summary}"
+                    },
                     "event": {"S": "{}"},
                 },
             )

@@ -18,7 +18,8 @@ __all__ = ["S3Reports", "TeamMailer"]
 
 
 class TeamMailer:
-    """``TeamMailer``: a business summary to the recipients the use case chose, once."""
+    """``TeamMailer``: a business summary (or a team's digest) to the recipients the use case
+    chose, once."""
 
     def __init__(
         self,
@@ -43,6 +44,7 @@ class TeamMailer:
         html: str,
         text: str,
         key: str,
+        kind: str = "business_summary",
     ) -> str | None:
         client = aws.client("dynamodb")
         try:
@@ -58,7 +60,7 @@ class TeamMailer:
             )
         except client.exceptions.ConditionalCheckFailedException:
             return None  # sent before (a retried tick, a re-run)
-        sent = self.mail.send(tenant, "business_summary", to, subject, html, text, key)
+        sent = self.mail.send(tenant, kind, to, subject, html, text, key)
         if sent is None:
             client.delete_item(TableName=self.table_name, Key=self._item_key(tenant.id, key))
         return sent

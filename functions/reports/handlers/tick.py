@@ -1,7 +1,9 @@
 """The reports function: every hour (EventBridge) it tallies yesterday for each tenant whose
-local clock reached its ``reports.run_hour`` and publishes the periods that ended; on demand
-(an event with ``tenant``, ``kind`` and ``day``) it publishes that period. An event's ``time``
-(EventBridge's) is the tick's instant.
+local clock reached its ``reports.run_hour`` and publishes the periods that ended, and mails
+each tenant's teams the routine notices held for their digest (``use_cases.digest``); on demand
+(an event with ``tenant``, ``kind`` and ``day``) it publishes that period, and an event with
+``digests`` sends only the digests due. An event's ``time`` (EventBridge's) is the tick's
+instant.
 
 Settings: ``functions.reports.composition.ReportsSettings``.
 """
@@ -17,9 +19,11 @@ with imports_without_gc():
     from functions.reports.composition import (
         CLOCK,
         ReportsSettings,
+        digest_ports,
         reports_ports,
         tenant_directory,
     )
+    from functions.reports.use_cases.digest import send_digests
     from functions.reports.use_cases.schedule import due
     from shared.observability import logger
 
@@ -41,9 +45,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             ports, tenant.id, PeriodKind(event["kind"]), date.fromisoformat(event["day"]), now
         )
         return {"published": [publish(ports, tenant, summary)]}
-    due_now = due(tenant_directory(settings).all(), now)
+    tenants = tenant_directory(settings).all()
+    digests = send_digests(digest_ports(settings), tenants, now)
+    if event.get("digests"):
+        return {"digests": digests}
+    due_now = due(tenants, now)
     if not due_now:
-        return {"ticked": []}
+        return {"ticked": [], "digests": digests}
     from functions.reports.use_cases.summary import tick
 
-    return {"ticked": tick(reports_ports(settings), now, due_now)}
+    return {"ticked": tick(reports_ports(settings), now, due_now), "digests": digests}

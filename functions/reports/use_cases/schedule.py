@@ -20,13 +20,23 @@ def run_instant(tenant: TenantSettings, day: date) -> datetime:
     return wall.replace(tzinfo=ZoneInfo(tenant.timezone), fold=0).astimezone(UTC)
 
 
+def morning(tenant: TenantSettings, now: datetime) -> tuple[date, datetime] | None:
+    """The tenant's local day whose report hour began in the hour up to ``now``, and that
+    instant; None in the other hours of its day."""
+    zone = ZoneInfo(tenant.timezone)
+    for day in sorted({now.astimezone(zone).date(), (now - TICK).astimezone(zone).date()}):
+        instant = run_instant(tenant, day)
+        if now - TICK < instant <= now:
+            return day, instant
+    return None
+
+
 def due(tenants: list[TenantSettings], now: datetime) -> list[tuple[TenantSettings, date]]:
     """Each tenant whose report hour began in the hour up to ``now``, with its local
     yesterday: once per local day, whatever the zone does."""
     found = []
     for tenant in tenants:
-        zone = ZoneInfo(tenant.timezone)
-        for day in sorted({now.astimezone(zone).date(), (now - TICK).astimezone(zone).date()}):
-            if now - TICK < run_instant(tenant, day) <= now:
-                found.append((tenant, day - timedelta(days=1)))
+        began = morning(tenant, now)
+        if began is not None:
+            found.append((tenant, began[0] - timedelta(days=1)))
     return found

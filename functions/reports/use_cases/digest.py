@@ -1,0 +1,109 @@
+"""The teams' digests: routine notices (``shared.alerts``: a parcel late or in trouble, a
+return to inspect) held for a team are mailed to it together, one e-mail per team, then let go.
+
+Each hourly tick sends, per tenant and team, what was held before the hour began (``hourly``)
+or, once a day at the tenant's report hour, what was held before it (``daily``). A tenant that
+turned its digest ``off`` gets what was held before, on the hour. A digest is claimed before it
+is sent (``TeamMailer``: once per tenant, team and end of period); its notices are let go only
+once it went out, so a failed mail carries them into the next digest: a repeat, never a loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from functions.reports.ports import TeamMailer
+from functions.reports.use_cases.schedule import morning
+from shared.alerts import NoticeDigest, recipients
+from shared.notices import Team
+from shared.observability import logger
+from shared.tenants import TenantSettings
+
+Period = Literal["hour", "day"]
+_LENGTH: dict[Period, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+class DigestPorts(Protocol):
+    @property
+    def digest(self) -> NoticeDigest: ...
+
+    @property
+    def mailer(self) -> TeamMailer: ...
+
+
+@dataclass(frozen=True)
+class Digests:
+    digest: NoticeDigest
+    mailer: TeamMailer
+
+
+def period_ending(tenant: TenantSettings, now: datetime) -> tuple[datetime, Period] | None:
+    """Where this tick's digest for ``tenant`` ends, and the period it covers; None when the
+    tenant's digest is not due in this tick (``daily``, outside its report hour)."""
+    if tenant.notices.digest == "daily":
+        began = morning(tenant, now)
+        return (began[1], "day") if began else None
+    return now.replace(minute=0, second=0, microsecond=0), "hour"
+
+
+def send_digests(
+    ports: DigestPorts, tenants: list[TenantSettings], now: datetime
+) -> list[dict[str, object]]:
+    """Mail each tenant's teams their held notices due at ``now``; one summary per mail."""
+    from shared.notify.render import EmailKind, render
+
+    sent: list[dict[str, object]] = []
+    for tenant in tenants:
+        ending = period_ending(tenant, now)
+        if ending is None:
+            continue
+        until, period = ending
+        for team in Team:
+            held = ports.digest.held(tenant.id, team, until)
+            if not held:
+                continue
+            to = recipients(team, tenant)
+            if not to:
+                # Nobody to mail (the list was emptied since): SNS had them at once.
+                ports.digest.release(tenant.id, held)
+                continue
+            since = min(*(h.held_at for h in held), until - _LENGTH[period])
+            email = render(
+                EmailKind.TEAM_DIGEST,
+                {
+                    "period": period,
+                    "since": since,
+                    "until": until,
+                    "lines": [{**h.line, "held_at": h.held_at} for h in held],
+                },
+                tenant,
+                to,
+            )
+            message = ports.mailer.email(
+                tenant,
+                to,
+                email.subject,
+                email.html,
+                email.text,
+                f"digest:{tenant.id}:{team}:{until.isoformat()}",
+                kind=str(EmailKind.TEAM_DIGEST),
+            )
+            if message is None:
+                logger.warning(
+                    "digest not sent: its notices wait for the next one",
+                    extra={"tenant": tenant.id, "team": str(team), "held": len(held)},
+                )
+                continue
+            ports.digest.release(tenant.id, held)
+            sent.append(
+                {
+                    "tenant": tenant.id,
+                    "team": str(team),
+                    "until": until.isoformat(),
+                    "notices": len(held),
+                    "message_id": message,
+                }
+            )
+    return sent
