@@ -276,6 +276,62 @@ def samples() -> dict[EmailKind, dict[str, Any]]:
                 },
             ],
         },
+        EmailKind.TEAM_DIGEST: {
+            "period": "hour",
+            "since": PLACED,
+            "until": PLACED + timedelta(hours=1),
+            "lines": [
+                _digest_line(
+                    "not_dispatched",
+                    f"Order {order} not dispatched after 3 days",
+                    order,
+                    [
+                        (
+                            "What to do",
+                            "check with the warehouse or vendor; tell the customer if late",
+                        )
+                    ],
+                    minutes,
+                )
+                for order, minutes in (("NW-10417", 4), ("NW-10431", 26), ("NW-10452", 51))
+            ]
+            + [
+                _digest_line(
+                    "delivery_problem",
+                    "Delivery problem: order NW-10398, parcel 1Z999AA10123456784: exception",
+                    "NW-10398",
+                    [("Carrier", "UPS"), ("What to do", "contact the carrier about the address")],
+                    38,
+                ),
+                _digest_line(
+                    "return_to_inspect",
+                    "Return received, to inspect: order NW-10077",
+                    "NW-10077",
+                    [("Return", "RMA-311")],
+                    44,
+                ),
+            ],
+        },
+    }
+
+
+def _digest_line(
+    kind: str, headline: str, order: str, details: list[tuple[str, str]], minutes: int
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "label": kind.replace("_", " ").capitalize(),
+        "headline": headline,
+        "order_id": order,
+        "details": details,
+        "to_act": [
+            {
+                "label": "Look at the order",
+                "url": f"https://api.ecomops.example/ops/tenants/northwind/orders/{order}",
+                "command": f"ecomops orders show --tenant northwind {order}",
+            }
+        ],
+        "held_at": PLACED + timedelta(minutes=minutes),
     }
 
 
@@ -386,7 +442,9 @@ WHAT = {
     "dispute_opened": "a chargeback's case: amount, reason, the evidence deadline in the tenant's "
     "time zone, fight or accept",
     "team_notice": "any other notice (refund failed, reconciliation breaks, bank files, call "
-    "the customer, authorisation ending, return to inspect): headline, details, what to do",
+    "the customer, authorisation ending): headline, details, what to do",
+    "team_digest": "the hour's routine notices in one e-mail (late orders, parcel problems, "
+    "returns to inspect), by kind, each with how to act",
     "order_confirmation_kwd": "KWD: three minor digits, Kuwait time",
     "refund_issued_jpy": "JPY: no minor digits; a light brand colour gets dark header text",
 }

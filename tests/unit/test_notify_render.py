@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,22 @@ CONTEXTS: dict[EmailKind, dict[str, Any]] = {
         "details": [("Order", "NW-1"), ("Reason", "card expired")],
         "order_id": "NW-1",
     },
+    EmailKind.TEAM_DIGEST: {
+        "period": "hour",
+        "since": PLACED,
+        "until": PLACED + timedelta(hours=1),
+        "lines": [
+            {
+                "kind": "not_dispatched",
+                "label": "Not dispatched",
+                "headline": "Order NW-1 not dispatched after 3 days",
+                "order_id": "NW-1",
+                "details": [("What to do", "check with the warehouse")],
+                "to_act": [{"label": "Look at the order", "command": "ecomops orders show NW-1"}],
+                "held_at": PLACED + timedelta(minutes=20),
+            }
+        ],
+    },
 }
 
 SUBJECTS = {
@@ -119,6 +135,7 @@ SUBJECTS = {
         "[Northwind] Chargeback on order NW-1: $49.00, evidence due Mon 09 Mar 2026 23:59 EST"
     ),
     EmailKind.TEAM_NOTICE: "[Northwind] Refund for order NW-1 failed",
+    EmailKind.TEAM_DIGEST: "[Northwind] 1 notice to follow up from the last hour",
 }
 
 
