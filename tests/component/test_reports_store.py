@@ -17,7 +17,9 @@ from functions.reports.composition import ReportsSettings, reports_ports
 from functions.reports.domain.periods import PeriodKind
 from functions.reports.use_cases.history_mail import TooSoon, mail_order_history
 from functions.reports.use_cases.summary import business_summary, publish
+from shared.alerts import DynamoNoticeDigest, digest_line
 from shared.lifecycle_store import LifecycleStore
+from shared.notices.orders import NotDispatched
 from shared.order_aggregate import TimelineEntry
 from shared.order_changes import OrderChanges
 from shared.order_store import OrderStore
@@ -153,9 +155,19 @@ def test_the_hourly_tick_publishes_the_tenants_whose_hour_it_is(
             "aws_request_id": "r1",
         },
     )()
+    # A late order, held at 04:30 UTC for the operations team's hourly digest.
+    shop = TENANT.model_copy(update={"alert_emails": ("ops@multi-shop.example",)})
+    TenantDirectory(TABLE).save(shop)
+    late = NotDispatched(tenant=shop.id, order_id="o-9", days=3)
+    DynamoNoticeDigest(TABLE, FixedClock(datetime(2026, 10, 26, 4, 30, tzinfo=UTC))).hold(
+        late, digest_line(late)
+    )
     # 06:20 UTC on Monday 26 October is 07:20 in Amsterdam: the tenant's hour has come.
     quiet = tick.handler({"time": "2026-10-26T05:20:00Z"}, context)
-    assert quiet == {"ticked": []}
+    (digest,) = quiet["digests"]
+    assert quiet["ticked"] == [] and (digest["team"], digest["notices"]) == ("operations", 1)
+    (mail,) = tmp_path.glob("team_digest-*.eml")
+    assert "Order o-9 not dispatched after 3 days" in mail.read_text()
     answer = tick.handler({"time": "2026-10-26T06:20:00Z"}, context)
     (done,) = answer["ticked"]
     assert [p["kind"] for p in done["published"]] == ["daily", "weekly"]

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 import shared.notices
 from functions.reports.use_cases.digest import Digests, period_ending, send_digests
+from shared.alerts import HeldNotice
 from shared.notices import Notice, Team
 from shared.notices.orders import (
     ClaimWithdrawn,
@@ -235,3 +236,21 @@ def test_each_parcels_problem_is_its_own_line() -> None:
         ClaimWithdrawn(tenant="acme", order_id="o-2", tracking_code="T2"),
     )
     assert len(digest.kept[("acme", "operations")]) == 3
+
+
+class _Unreadable(FakeNoticeDigest):
+    def held(self, tenant: str, team: str, before: datetime) -> list[HeldNotice]:
+        if tenant == "acme":
+            raise ConnectionError("the table did not answer")
+        return super().held(tenant, team, before)
+
+
+def test_one_shops_trouble_leaves_the_other_shops_digests_going() -> None:
+    globex = ACME.model_copy(update={"id": "globex", "alert_emails": ("ops@globex.example",)})
+    digest, mailer = _Unreadable(NINE), FakeTeamMailer()
+    FakeAlerts(FakeTenants(globex), FakeMailer(), digest=digest).send(
+        LATE.model_copy(update={"tenant": "globex"})
+    )
+    ports = Digests(digest=digest, mailer=mailer)
+    sent = send_digests(ports, [ACME, globex], datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
+    assert [s["tenant"] for s in sent] == ["globex"] and len(mailer.sent) == 1

@@ -52,58 +52,68 @@ def send_digests(
     ports: DigestPorts, tenants: list[TenantSettings], now: datetime
 ) -> list[dict[str, object]]:
     """Mail each tenant's teams their held notices due at ``now``; one summary per mail."""
-    from shared.notify.render import EmailKind, render
-
     sent: list[dict[str, object]] = []
     for tenant in tenants:
         ending = period_ending(tenant, now)
         if ending is None:
             continue
-        until, period = ending
-        for team in Team:
-            held = ports.digest.held(tenant.id, team, until)
-            if not held:
-                continue
-            to = recipients(team, tenant)
-            if not to:
-                # Nobody to mail (the list was emptied since): SNS had them at once.
-                ports.digest.release(tenant.id, held)
-                continue
-            since = min(*(h.held_at for h in held), until - _LENGTH[period])
-            email = render(
-                EmailKind.TEAM_DIGEST,
-                {
-                    "period": period,
-                    "since": since,
-                    "until": until,
-                    "lines": [{**h.line, "held_at": h.held_at} for h in held],
-                },
-                tenant,
-                to,
-            )
-            message = ports.mailer.email(
-                tenant,
-                to,
-                email.subject,
-                email.html,
-                email.text,
-                f"digest:{tenant.id}:{team}:{until.isoformat()}",
-                kind=str(EmailKind.TEAM_DIGEST),
-            )
-            if message is None:
-                logger.warning(
-                    "digest not sent: its notices wait for the next one",
-                    extra={"tenant": tenant.id, "team": str(team), "held": len(held)},
-                )
-                continue
+        try:
+            sent.extend(_tenant_digests(ports, tenant, *ending))
+        except Exception:  # one shop's trouble keeps its notices for the next tick, not others'
+            logger.exception("digests not sent", extra={"tenant": tenant.id})
+    return sent
+
+
+def _tenant_digests(
+    ports: DigestPorts, tenant: TenantSettings, until: datetime, period: Period
+) -> list[dict[str, object]]:
+    from shared.notify.render import EmailKind, render
+
+    sent: list[dict[str, object]] = []
+    for team in Team:
+        held = ports.digest.held(tenant.id, team, until)
+        if not held:
+            continue
+        to = recipients(team, tenant)
+        if not to:
+            # Nobody to mail (the list was emptied since): SNS had them at once.
             ports.digest.release(tenant.id, held)
-            sent.append(
-                {
-                    "tenant": tenant.id,
-                    "team": str(team),
-                    "until": until.isoformat(),
-                    "notices": len(held),
-                    "message_id": message,
-                }
+            continue
+        since = min(*(h.held_at for h in held), until - _LENGTH[period])
+        email = render(
+            EmailKind.TEAM_DIGEST,
+            {
+                "period": period,
+                "since": since,
+                "until": until,
+                "lines": [{**h.line, "held_at": h.held_at} for h in held],
+            },
+            tenant,
+            to,
+        )
+        message = ports.mailer.email(
+            tenant,
+            to,
+            email.subject,
+            email.html,
+            email.text,
+            f"digest:{tenant.id}:{team}:{until.isoformat()}",
+            kind=str(EmailKind.TEAM_DIGEST),
+        )
+        if message is None:
+            logger.warning(
+                "digest not sent: its notices wait for the next one",
+                extra={"tenant": tenant.id, "team": str(team), "held": len(held)},
             )
+            continue
+        ports.digest.release(tenant.id, held)
+        sent.append(
+            {
+                "tenant": tenant.id,
+                "team": str(team),
+                "until": until.isoformat(),
+                "notices": len(held),
+                "message_id": message,
+            }
+        )
     return sent
