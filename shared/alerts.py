@@ -11,8 +11,9 @@
 
 A routine notice (``Notice.routine``: a parcel late or in trouble, a return to inspect) is not
 mailed on its own where the tenant's teams take a digest (``TenantSettings.notices``): its line
-is held (``NoticeDigest``) and the reports function mails the team every notice held in the hour
-(or the day) in one e-mail (``functions/reports/use_cases/digest.py``). SNS has it at once.
+is held (``shared.notice_digest``) and the reports function mails the team every notice held
+in the hour (or the day) in one e-mail (``functions/reports/use_cases/digest.py``). SNS has it
+at once.
 
 Each notice goes out at most once per identity and channel: a record per identity
 (``shared.keys.alert_sent``) says which channels it went out on, so a retried step sends
@@ -23,9 +24,7 @@ recorded as not sent, and tried again the next time the same notice is sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
 from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,6 +33,7 @@ from shared.notices import DEFAULT_OPS_SENDER, Notice, Team, absolute
 from shared.observability import logger
 
 if TYPE_CHECKING:
+    from shared.notice_digest import NoticeDigest
     from shared.notify.mailers import Mailer
     from shared.notify.render import RenderedEmail
     from shared.tenants import TenantSettings
@@ -52,31 +52,6 @@ class Alerts(Protocol):
 
 class TenantLookup(Protocol):
     def get(self, tenant: str) -> TenantSettings | None: ...
-
-
-@dataclass(frozen=True)
-class HeldNotice:
-    """A routine notice's line, waiting for its team's digest."""
-
-    key: str  # where it is kept (the item's sort key)
-    held_at: datetime
-    line: Mapping[str, Any]  # ``digest_line``
-
-
-class NoticeDigest(Protocol):
-    """Routine notices waiting for their team's digest, per tenant and team."""
-
-    def hold(self, notice: Notice, line: Mapping[str, Any]) -> str:
-        """Keep ``line`` for the next digest of the notice's team; returns where it is kept."""
-        ...
-
-    def held(self, tenant: str, team: str, before: datetime) -> list[HeldNotice]:
-        """The team's notices held before ``before``, oldest first."""
-        ...
-
-    def release(self, tenant: str, held: Sequence[HeldNotice]) -> None:
-        """Forget notices a digest has carried."""
-        ...
 
 
 class AlertLog(Protocol):
@@ -239,96 +214,6 @@ class DynamoAlertLog:
                 ":at": {"S": self.clock.now().isoformat()},
             },
         )
-
-
-class DynamoNoticeDigest:
-    """``NoticeDigest`` in the table: one item per held notice under the tenant's digest
-    partition (``keys.notice_held``), sorted by team and time so a digest is one query. An item
-    a digest never carries (the reports function stopped for weeks) expires after ``keep``; the
-    notice is on SNS and in the alert log all the same."""
-
-    def __init__(
-        self, table: str, clock: Clock = SYSTEM_CLOCK, keep: timedelta = timedelta(days=30)
-    ) -> None:
-        self.table = table
-        self.clock = clock
-        self.keep = keep
-
-    def hold(self, notice: Notice, line: Mapping[str, Any]) -> str:
-        from shared import aws, keys
-
-        if notice.tenant is None:
-            raise ValueError("a notice about no tenant has no team to hold it for")
-        now = self.clock.now().astimezone(UTC)
-        pk, sk = keys.notice_held(notice.tenant, notice.team, _stamp(now), notice.identity)
-        aws.client("dynamodb").put_item(
-            TableName=self.table,
-            Item={
-                "PK": {"S": pk},
-                "SK": {"S": sk},
-                "kind": {"S": "notice_held"},
-                "notice": {"S": notice.kind},
-                "team": {"S": str(notice.team)},
-                "held_at": {"S": now.isoformat()},
-                "line": {"S": json.dumps(line, separators=(",", ":"))},
-                keys.TABLE.ttl_attribute: {"N": str(int((now + self.keep).timestamp()))},
-            },
-        )
-        return sk
-
-    def held(self, tenant: str, team: str, before: datetime) -> list[HeldNotice]:
-        from shared import aws, keys
-
-        pk, _ = keys.notice_held(tenant, team, "", "")
-        low, high = keys.notices_held_before(team, _stamp(before.astimezone(UTC)))
-        query: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": pk},
-                ":low": {"S": low},
-                ":high": {"S": high},
-            },
-            "ConsistentRead": True,
-        }
-        found: list[HeldNotice] = []
-        client = aws.client("dynamodb")
-        while True:
-            page = client.query(**query)
-            for item in page.get("Items", []):
-                found.append(
-                    HeldNotice(
-                        key=item["SK"]["S"],
-                        held_at=datetime.fromisoformat(item["held_at"]["S"]),
-                        line=json.loads(item["line"]["S"]),
-                    )
-                )
-            if "LastEvaluatedKey" not in page:
-                return found
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def release(self, tenant: str, held: Sequence[HeldNotice]) -> None:
-        from shared import aws, keys
-
-        pk, _ = keys.notice_held(tenant, "", "", "")
-        client = aws.client("dynamodb")
-        for start in range(0, len(held), 25):
-            requests: list[dict[str, Any]] = [
-                {"DeleteRequest": {"Key": {"PK": {"S": pk}, "SK": {"S": h.key}}}}
-                for h in held[start : start + 25]
-            ]
-            for _ in range(5):
-                answer = client.batch_write_item(RequestItems={self.table: requests})
-                requests = answer.get("UnprocessedItems", {}).get(self.table, [])
-                if not requests:
-                    break
-            if requests:  # carried again by the next digest: a repeat, never a loss
-                logger.warning("held notices not released", extra={"left": len(requests)})
-
-
-def _stamp(at: datetime) -> str:
-    # One fixed width, so that sort keys order as the times do.
-    return at.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 class NoAlertLog:

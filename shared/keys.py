@@ -54,7 +54,7 @@ Held order lines: ``T#<t>#VHOLD#<o>`` / ``L#<line>`` one held line and its decis
 
 Alerts: ``T#<t>#ALERT#<hash of the notice's identity>`` / ``ALERT`` (``SYSTEM#alert#<hash>``
 without a tenant): the channels a notice went out on. Routine notices waiting for their team's
-digest: ``T#<t>#DIGEST`` / ``<team>#<held at>#<hash of the identity>`` (with a TTL).
+digest: ``T#<t>#DIGEST`` / ``<held at>#<hash of the identity>`` (with a TTL).
 
 Disputes (the chargeback desk): ``T#<t>#DISPUTE#<dispute>`` / ``CASE`` one case per dispute,
 versioned, with its timeline and evidence draft (GSI2 ``T#<t>#DISPUTES#<open|closed>`` /
@@ -355,15 +355,10 @@ def alert_sent(tenant: str | None, identity: str) -> tuple[str, str]:
     return f"T#{tenant}#ALERT#{digest(identity)}", "ALERT"
 
 
-def notice_held(tenant: str, team: str, at: str, identity: str) -> tuple[str, str]:
-    """A routine notice waiting for its team's digest (``shared.alerts``): a team's are read
-    up to a time with one query."""
-    return f"T#{tenant}#DIGEST", f"{team}#{at}#{digest(identity)}"
-
-
-def notices_held_before(team: str, before: str) -> tuple[str, str]:
-    """The sort-key range of a team's notices held before ``before`` (an ISO time, UTC)."""
-    return f"{team}#", f"{team}#{before}"
+def notice_held(tenant: str, at: str, identity: str) -> tuple[str, str]:
+    """A routine notice waiting for its team's digest (``shared.notice_digest``): sorted by
+    the time it was held, so what was held before a moment is one query."""
+    return f"T#{tenant}#DIGEST", f"{at}#{digest(identity)}"
 
 
 # -- disputes (the chargeback desk) --------------------------------------------------------------

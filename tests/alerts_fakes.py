@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.alerts import Alerting, HeldNotice, NoticeDigest, TenantLookup
+from shared.alerts import Alerting, TenantLookup
+from shared.notice_digest import HeldNotice, NoticeDigest
 from shared.notices import Notice
 from shared.notify.mailers import Mailer
 
@@ -29,27 +30,25 @@ class FakeAlertLog:
 
 
 class FakeNoticeDigest:
-    """``NoticeDigest`` in memory, by tenant and team; ``now`` is when the next is held."""
+    """``NoticeDigest`` in memory, by tenant; ``now`` is when the next is held."""
 
     def __init__(self, now: datetime = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)) -> None:
         self.now = now
-        self.kept: dict[tuple[str, str], list[HeldNotice]] = {}
+        self.kept: dict[str, list[HeldNotice]] = {}
 
     def hold(self, notice: Notice, line: Mapping[str, Any]) -> str:
         assert notice.tenant is not None
-        kept = self.kept.setdefault((notice.tenant, str(notice.team)), [])
-        key = f"{notice.team}#{self.now.isoformat()}#{len(kept)}"
-        kept.append(HeldNotice(key=key, held_at=self.now, line=dict(line)))
+        kept = self.kept.setdefault(notice.tenant, [])
+        key = f"{self.now.isoformat()}#{len(kept)}"
+        kept.append(HeldNotice(key=key, team=str(notice.team), held_at=self.now, line=dict(line)))
         return key
 
-    def held(self, tenant: str, team: str, before: datetime) -> list[HeldNotice]:
-        return [h for h in self.kept.get((tenant, str(team)), []) if h.held_at < before]
+    def held(self, tenant: str, before: datetime) -> list[HeldNotice]:
+        return [h for h in self.kept.get(tenant, []) if h.held_at < before]
 
     def release(self, tenant: str, held: Sequence[HeldNotice]) -> None:
         gone = {h.key for h in held}
-        for (t, team), kept in self.kept.items():
-            if t == tenant:
-                self.kept[(t, team)] = [h for h in kept if h.key not in gone]
+        self.kept[tenant] = [h for h in self.kept.get(tenant, []) if h.key not in gone]
 
 
 class FakeAlerts:

@@ -73,7 +73,8 @@ def build_ports(
     from functions.disputes.adapters.programmes import load_programmes
     from functions.disputes.adapters.stripe_disputes import StripeDisputes
     from functions.disputes.ports import Ports
-    from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
+    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.notice_digest import DynamoNoticeDigest
     from shared.notify.mailers import mailer_for
     from shared.retention import table_retention
     from shared.tenant_secrets import API, TenantSecrets

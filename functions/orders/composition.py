@@ -139,7 +139,8 @@ class _Adapters:
     @cached_property
     def alerts(self) -> "Alerting":
         from functions.orders.adapters.alert_log import OrderAlertLog
-        from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
+        from shared.alerts import Alerting, DynamoAlertLog
+        from shared.notice_digest import DynamoNoticeDigest
 
         return Alerting(
             self.settings.client_alerts_topic,

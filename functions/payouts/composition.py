@@ -90,7 +90,8 @@ def build_ports(
 
 
 def _alerts(table_name: str, clock: Clock) -> Alerts:
-    from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
+    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.notice_digest import DynamoNoticeDigest
     from shared.notify.mailers import mailer_for
     from shared.tenants import TenantDirectory
 

@@ -186,7 +186,8 @@ def tenant_directory(settings: ReconcileSettings) -> TenantDirectory:
 def finance_alerting(settings: ReconcileSettings, clock: Clock = CLOCK) -> Alerting:
     """Notices for a tenant's finance people: the client alerts topic and their e-mail, from
     the operations sender."""
-    from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
+    from shared.alerts import Alerting, DynamoAlertLog
+    from shared.notice_digest import DynamoNoticeDigest
     from shared.notify.mailers import mailer_for
 
     return Alerting(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
+    from functions.reports.adapters.delivery import TeamMailer
     from functions.reports.ports import Ports
-    from functions.reports.use_cases.digest import Digests
+    from functions.reports.use_cases.digest import DigestPorts
     from shared.tenants import TenantDirectory
 
 CLOCK: Clock = SYSTEM_CLOCK
@@ -61,23 +62,33 @@ def tenant_directory(settings: ReportsSettings) -> TenantDirectory:
     return TenantDirectory(settings.table_name)
 
 
-def digest_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Digests:
-    """What the teams' digests need: the held notices and the team mailer, nothing else."""
-    from functions.reports.adapters.delivery import TeamMailer
-    from functions.reports.use_cases.digest import Digests
-    from shared.alerts import DynamoNoticeDigest
-    from shared.notify.mailers import mailer_for
-    from shared.retention import table_retention
+class _DigestPorts:
+    """The held notices; the team mailer only once a tick has something to send."""
 
-    return Digests(
-        digest=DynamoNoticeDigest(settings.table_name, clock),
-        mailer=TeamMailer(
-            mailer_for(settings.mail_dir, clock),
-            settings.ops_sender,
-            settings.table_name,
-            table_retention(settings.table_name, clock),
-        ),
-    )
+    def __init__(self, settings: ReportsSettings, clock: Clock) -> None:
+        from shared.notice_digest import DynamoNoticeDigest
+
+        self.settings = settings
+        self.clock = clock
+        self.digest = DynamoNoticeDigest(settings.table_name, clock)
+
+    @cached_property
+    def mailer(self) -> TeamMailer:
+        from functions.reports.adapters.delivery import TeamMailer
+        from shared.notify.mailers import mailer_for
+        from shared.retention import table_retention
+
+        return TeamMailer(
+            mailer_for(self.settings.mail_dir, self.clock),
+            self.settings.ops_sender,
+            self.settings.table_name,
+            table_retention(self.settings.table_name, self.clock),
+        )
+
+
+def digest_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> DigestPorts:
+    """What the teams' digests need: the held notices and the team mailer, nothing else."""
+    return _DigestPorts(settings, clock)
 
 
 def reports_ports(settings: ReportsSettings, clock: Clock = CLOCK) -> Ports:

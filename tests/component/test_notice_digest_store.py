@@ -1,4 +1,4 @@
-"""Routine notices held in the table (``shared.alerts.DynamoNoticeDigest``) and the reports'
+"""Routine notices held in the table (``shared.notice_digest.DynamoNoticeDigest``) and the reports'
 digest over moto: held by team and time, read up to a moment with one query, mailed by SES
 from the operations sender once, then let go; the order's timeline says the notice was held."""
 
@@ -14,7 +14,8 @@ from moto.ses.models import ses_backends
 from functions.reports.adapters.delivery import TeamMailer
 from functions.reports.use_cases.digest import Digests, send_digests
 from shared import keys
-from shared.alerts import Alerting, DynamoAlertLog, DynamoNoticeDigest
+from shared.alerts import Alerting, DynamoAlertLog
+from shared.notice_digest import DynamoNoticeDigest
 from shared.notices.orders import NotDispatched, RefundFailed, ReturnToInspect
 from shared.notify.mailers import SesMailer
 from shared.retention import table_retention
@@ -34,7 +35,7 @@ OPS = "Ecom OPS <ops@ecomops.test>"
 
 
 def _held_items() -> list[dict[str, Any]]:
-    pk, _ = keys.notice_held("acme", "", "", "")
+    pk, _ = keys.notice_held("acme", "", "")
     return boto3.client("dynamodb").query(
         TableName=TABLE,
         KeyConditionExpression="PK = :pk",
@@ -42,7 +43,9 @@ def _held_items() -> list[dict[str, Any]]:
     )["Items"]
 
 
-def test_held_notices_are_read_by_team_up_to_a_moment_and_let_go(aws_env: dict[str, Any]) -> None:
+def test_held_notices_are_read_up_to_a_moment_with_their_team_and_let_go(
+    aws_env: dict[str, Any],
+) -> None:
     clock = FixedClock(datetime(2026, 11, 23, 9, 59, 59, 999000, tzinfo=UTC))
     digest = DynamoNoticeDigest(TABLE, clock)
     digest.hold(NotDispatched(tenant="acme", order_id="o-1", days=3), {"headline": "first"})
@@ -50,10 +53,11 @@ def test_held_notices_are_read_by_team_up_to_a_moment_and_let_go(aws_env: dict[s
     digest.hold(NotDispatched(tenant="acme", order_id="o-2", days=3), {"headline": "second"})
     ten = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
-    (first,) = digest.held("acme", "operations", ten)
+    (first,) = digest.held("acme", ten)
     assert first.line == {"headline": "first"} and first.held_at < ten
-    assert digest.held("acme", "finance", ten + timedelta(hours=1)) == []
-    both = digest.held("acme", "operations", ten + timedelta(hours=1))
+    assert first.team == "operations"
+    assert digest.held("globex", ten + timedelta(hours=1)) == []
+    both = digest.held("acme", ten + timedelta(hours=1))
     assert [h.line["headline"] for h in both] == ["first", "second"]
     (item, _) = _held_items()
     # Gone from the table on its own if no digest ever carries it.

@@ -17,8 +17,9 @@ from functions.reports.composition import ReportsSettings, reports_ports
 from functions.reports.domain.periods import PeriodKind
 from functions.reports.use_cases.history_mail import TooSoon, mail_order_history
 from functions.reports.use_cases.summary import business_summary, publish
-from shared.alerts import DynamoNoticeDigest, digest_line
+from shared.alerts import digest_line
 from shared.lifecycle_store import LifecycleStore
+from shared.notice_digest import DynamoNoticeDigest
 from shared.notices.orders import NotDispatched
 from shared.order_aggregate import TimelineEntry
 from shared.order_changes import OrderChanges

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 import shared.notices
 from functions.reports.use_cases.digest import Digests, period_ending, send_digests
-from shared.alerts import HeldNotice
-from shared.notices import Notice, Team
+from shared.notice_digest import HeldNotice
+from shared.notices import Notice
 from shared.notices.orders import (
     ClaimWithdrawn,
     DeliveryProblem,
@@ -87,14 +87,15 @@ def test_a_routine_notice_is_published_at_once_and_held_for_the_digest_not_maile
         "not_dispatched"
     ]
     assert mailer.sent == []
-    (held,) = digest.kept[("acme", "operations")]
+    (held,) = digest.kept["acme"]
+    assert held.team == "operations"
     assert held.line["headline"] == LATE.headline
     assert held.line["kind"] == "not_dispatched" and held.line["order_id"] == "o-1"
     actions = held.line["to_act"]
     assert "ecomops orders show --tenant acme o-1" in [a["command"] for a in actions]
     # Held once: the step that raised it may run again.
     fake.send(LATE)
-    assert len(digest.kept[("acme", "operations")]) == 1 and len(fake.published) == 1
+    assert len(digest.kept["acme"]) == 1 and len(fake.published) == 1
     channels = fake.log.channels_by_identity[("acme", LATE.identity)]
     assert channels["email"].startswith("digest:")
 
@@ -140,7 +141,7 @@ def test_the_hourly_tick_mails_what_was_held_before_the_hour_in_one_e_mail() -> 
     for headline in (LATE.headline, PARCEL.headline, "Order o-3 not dispatched after 3 days"):
         assert headline in mail["text"] and headline in mail["html"]
     assert "Not dispatched (2)" in mail["text"] and "Delivery problem (1)" in mail["text"]
-    assert digest.kept[("acme", "operations")] == []
+    assert digest.kept["acme"] == []
 
     # The next hour has nothing held: no e-mail.
     assert send_digests(ports, [ACME], datetime(2026, 11, 23, 11, 5, tzinfo=UTC)) == []
@@ -166,7 +167,7 @@ def test_a_digest_that_failed_keeps_its_notices_for_the_next_one() -> None:
     _held(digest, NINE, LATE)
     ten = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
     assert send_digests(Digests(digest=digest, mailer=_FailingMailer()), [ACME], ten) == []
-    assert len(digest.kept[("acme", "operations")]) == 1
+    assert len(digest.kept["acme"]) == 1
     mailer = FakeTeamMailer()
     sent = send_digests(Digests(digest=digest, mailer=mailer), [ACME], ten + timedelta(hours=1))
     assert [s["notices"] for s in sent] == [1] and LATE.headline in mailer.sent[0]["text"]
@@ -223,7 +224,7 @@ def test_with_nobody_left_on_the_list_the_held_notices_are_let_go_unmailed() -> 
     nobody = ACME.model_copy(update={"alert_emails": ()})
     ten = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
     assert send_digests(Digests(digest=digest, mailer=mailer), [nobody], ten) == []
-    assert mailer.sent == [] and digest.kept[("acme", str(Team.OPERATIONS))] == []
+    assert mailer.sent == [] and digest.kept["acme"] == []
 
 
 def test_each_parcels_problem_is_its_own_line() -> None:
@@ -235,14 +236,14 @@ def test_each_parcels_problem_is_its_own_line() -> None:
         PARCEL.model_copy(update={"tracking_code": "T3"}),
         ClaimWithdrawn(tenant="acme", order_id="o-2", tracking_code="T2"),
     )
-    assert len(digest.kept[("acme", "operations")]) == 3
+    assert len(digest.kept["acme"]) == 3
 
 
 class _Unreadable(FakeNoticeDigest):
-    def held(self, tenant: str, team: str, before: datetime) -> list[HeldNotice]:
+    def held(self, tenant: str, before: datetime) -> list[HeldNotice]:
         if tenant == "acme":
             raise ConnectionError("the table did not answer")
-        return super().held(tenant, team, before)
+        return super().held(tenant, before)
 
 
 def test_one_shops_trouble_leaves_the_other_shops_digests_going() -> None:

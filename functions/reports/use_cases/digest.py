@@ -12,20 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from functions.reports.ports import TeamMailer
 from functions.reports.use_cases.schedule import morning
-from shared.alerts import NoticeDigest, recipients
-from shared.notices import Team
 from shared.observability import logger
 from shared.tenants import TenantSettings
+
+if TYPE_CHECKING:
+    from functions.reports.ports import TeamMailer
+    from shared.notice_digest import HeldNotice, NoticeDigest
 
 Period = Literal["hour", "day"]
 _LENGTH: dict[Period, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
 class DigestPorts(Protocol):
+    """The held notices, and the team mailer (built only for a tick that has something to
+    send: most have nothing)."""
+
     @property
     def digest(self) -> NoticeDigest: ...
 
@@ -35,6 +39,8 @@ class DigestPorts(Protocol):
 
 @dataclass(frozen=True)
 class Digests:
+    """``DigestPorts`` as given, both at hand."""
+
     digest: NoticeDigest
     mailer: TeamMailer
 
@@ -67,53 +73,80 @@ def send_digests(
 def _tenant_digests(
     ports: DigestPorts, tenant: TenantSettings, until: datetime, period: Period
 ) -> list[dict[str, object]]:
-    from shared.notify.render import EmailKind, render
+    held = ports.digest.held(tenant.id, until)
+    if not held:
+        return []
+    from shared.alerts import recipients
+    from shared.notices import Team
 
+    by_team: dict[str, list[HeldNotice]] = {}
+    for notice in held:
+        by_team.setdefault(notice.team, []).append(notice)
     sent: list[dict[str, object]] = []
     for team in Team:
-        held = ports.digest.held(tenant.id, team, until)
-        if not held:
-            continue
-        to = recipients(team, tenant)
-        if not to:
-            # Nobody to mail (the list was emptied since): SNS had them at once.
-            ports.digest.release(tenant.id, held)
-            continue
-        since = min(*(h.held_at for h in held), until - _LENGTH[period])
-        email = render(
-            EmailKind.TEAM_DIGEST,
-            {
-                "period": period,
-                "since": since,
-                "until": until,
-                "lines": [{**h.line, "held_at": h.held_at} for h in held],
-            },
-            tenant,
-            to,
-        )
-        message = ports.mailer.email(
-            tenant,
-            to,
-            email.subject,
-            email.html,
-            email.text,
-            f"digest:{tenant.id}:{team}:{until.isoformat()}",
-            kind=str(EmailKind.TEAM_DIGEST),
-        )
-        if message is None:
-            logger.warning(
-                "digest not sent: its notices wait for the next one",
-                extra={"tenant": tenant.id, "team": str(team), "held": len(held)},
+        lines = by_team.pop(str(team), [])
+        if lines:
+            message = _mail(
+                ports, tenant, recipients(team, tenant), str(team), lines, until, period
             )
-            continue
-        ports.digest.release(tenant.id, held)
-        sent.append(
-            {
-                "tenant": tenant.id,
-                "team": str(team),
-                "until": until.isoformat(),
-                "notices": len(held),
-                "message_id": message,
-            }
-        )
+            if message is not None:
+                sent.append(
+                    {
+                        "tenant": tenant.id,
+                        "team": str(team),
+                        "until": until.isoformat(),
+                        "notices": len(lines),
+                        "message_id": message,
+                    }
+                )
+    for unknown, lines in by_team.items():  # a team this deployment no longer has
+        logger.warning("held notices for an unknown team", extra={"team": unknown})
+        ports.digest.release(tenant.id, lines)
     return sent
+
+
+def _mail(
+    ports: DigestPorts,
+    tenant: TenantSettings,
+    to: tuple[str, ...],
+    team: str,
+    held: list[HeldNotice],
+    until: datetime,
+    period: Period,
+) -> str | None:
+    """The team's digest sent and its notices let go: the message id; None when nothing went
+    (nobody to mail: let go, SNS had them; the mail failed: kept for the next digest)."""
+    from shared.notify.render import EmailKind, render
+
+    if not to:
+        ports.digest.release(tenant.id, held)
+        return None
+    since = min(*(h.held_at for h in held), until - _LENGTH[period])
+    email = render(
+        EmailKind.TEAM_DIGEST,
+        {
+            "period": period,
+            "since": since,
+            "until": until,
+            "lines": [{**h.line, "held_at": h.held_at} for h in held],
+        },
+        tenant,
+        to,
+    )
+    message = ports.mailer.email(
+        tenant,
+        to,
+        email.subject,
+        email.html,
+        email.text,
+        f"digest:{tenant.id}:{team}:{until.isoformat()}",
+        kind=str(EmailKind.TEAM_DIGEST),
+    )
+    if message is None:
+        logger.warning(
+            "digest not sent: its notices wait for the next one",
+            extra={"tenant": tenant.id, "team": team, "held": len(held)},
+        )
+        return None
+    ports.digest.release(tenant.id, held)
+    return message
