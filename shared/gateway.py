@@ -10,6 +10,19 @@ import os
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from shared.gateway_errors import GatewayRefused, GatewayRetryable
+
+__all__ = [
+    "GatewayRefused",
+    "GatewayRetryable",
+    "MoneyMovements",
+    "SecretsReader",
+    "StripeGateway",
+    "gateway_error",
+    "gateway_for",
+    "money_movements_for",
+]
+
 
 class StripeGateway:
     def __init__(
@@ -53,14 +66,6 @@ def money_movements_for(secrets: SecretsReader, tenant: str) -> MoneyMovements:
     return MoneyMovements(gateway_for(secrets, tenant))
 
 
-class GatewayRetryable(Exception):
-    """The gateway did not answer or asked us to slow down (5xx, 429, network): retry."""
-
-
-class GatewayRefused(Exception):
-    """The gateway said no (4xx other than 429): retrying the same request cannot help."""
-
-
 def _translate(error: Exception) -> Exception:
     import stripe
 
@@ -70,7 +75,9 @@ def _translate(error: Exception) -> Exception:
         status = getattr(error, "http_status", None) or 500
         if status >= 500 or status == 429:
             return GatewayRetryable(f"{status}: {error.user_message or error}")
-        return GatewayRefused(f"{status}: {error.user_message or error}")
+        return GatewayRefused(
+            f"{status}: {error.user_message or error}", code=getattr(error, "code", None)
+        )
     return error
 
 
@@ -107,6 +114,26 @@ class MoneyMovements:
         if reason in ("duplicate", "fraudulent", "requested_by_customer"):
             params["reason"] = reason
         return self._call(self._client.v1.refunds.create, params, key)
+
+    def refunded(self, *, payment_id: str) -> dict[str, int]:
+        """What the gateway says of a payment now: ``captured`` and ``refunded`` (minor units),
+        whoever refunded it."""
+        try:
+            if payment_id.startswith("pi_"):
+                intent = self._client.v1.payment_intents.retrieve(
+                    payment_id, params={"expand": ["latest_charge"]}
+                ).to_dict()
+                charge = intent.get("latest_charge") or {}
+            else:
+                charge = self._client.v1.charges.retrieve(payment_id).to_dict()
+        except Exception as error:
+            raise _translate(error) from error
+        if not isinstance(charge, dict):
+            raise GatewayRefused(f"payment {payment_id} has no charge to read")
+        return {
+            "captured": int(charge.get("amount_captured") or 0),
+            "refunded": int(charge.get("amount_refunded") or 0),
+        }
 
     def capture(self, *, payment_id: str, amount: int | None, key: str) -> dict[str, Any]:
         params = {"amount_to_capture": amount} if amount else {}

@@ -170,12 +170,16 @@ class FakePayments:
     def __init__(self) -> None:
         self.calls: dict[str, tuple[str, dict[str, Any]]] = {}
         self.refuse: str | None = None
+        # Stripe's error code with the refusal (``charge_already_refunded``…).
+        self.refuse_code: str | None = None
+        # What the gateway says of a payment: captured and refunded, by payment id.
+        self.figures: dict[str, dict[str, int]] = {}
 
     def _call(self, kind: str, key: str, **params: Any) -> dict[str, Any]:
         if self.refuse:
-            from shared.gateway import GatewayRefused
+            from shared.gateway_errors import GatewayRefused
 
-            raise GatewayRefused(self.refuse)
+            raise GatewayRefused(self.refuse, code=self.refuse_code)
         self.calls.setdefault(key, (kind, params))
         return {"id": f"{kind}_{len(self.calls)}", "status": "succeeded"}
 
@@ -195,6 +199,9 @@ class FakePayments:
         metadata: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         return self._call("re", key, payment_id=payment_id, amount=amount, reason=reason)
+
+    def refunded(self, *, payment_id: str) -> dict[str, int]:
+        return self.figures[payment_id]
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [params for k, params in self.calls.values() if k == kind]

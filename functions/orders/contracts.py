@@ -321,6 +321,7 @@ class RefundAction(StrEnum):
     COMPLETE = "complete"
     UNCONFIRMED = "unconfirmed"
     FAIL = "fail"
+    COVERED = "covered"
 
 
 class RefundWaits(_Shape):
@@ -424,6 +425,13 @@ class FailInput(RefundStep):
     error: dict[str, Any] = Field(default_factory=dict)
 
 
+class CoveredInput(RefundStep):
+    action: Literal[RefundAction.COVERED]
+    prepared: Prepared | None = None
+    # Step Functions' caught error: {"Error": "RefundCovered", "Cause": …}.
+    error: dict[str, Any] = Field(default_factory=dict)
+
+
 REFUND_INPUTS: dict[RefundAction, type[RefundStep]] = {
     RefundAction.PREPARE: PrepareInput,
     RefundAction.SUBMIT: SubmitInput,
@@ -431,6 +439,7 @@ REFUND_INPUTS: dict[RefundAction, type[RefundStep]] = {
     RefundAction.COMPLETE: CompleteInput,
     RefundAction.UNCONFIRMED: UnconfirmedInput,
     RefundAction.FAIL: FailInput,
+    RefundAction.COVERED: CoveredInput,
 }
 
 PREPARED_RESULT = "$.prepared"

@@ -25,3 +25,9 @@ class ReturnRefused(OperationRefused):
 class ReturnInvalid(ReturnRefused):
     """A return request that can never be right for this order (400): a line it does not
     have, more than was bought, an inspection's lines outside the return."""
+
+
+class RefundCovered(Exception):
+    """Nothing is left to refund: refunds not made here (the shop's own, in the gateway's
+    dashboard, that we had not heard of yet) gave the payment back in full. The refund
+    workflow ends the request ``covered``, not failed (``use_cases.refunds.covered``)."""

@@ -123,6 +123,10 @@ class Payments(Protocol):
         metadata: dict[str, str] | None = None,
     ) -> dict[str, Any]: ...
 
+    def refunded(self, *, payment_id: str) -> dict[str, int]:
+        """The gateway's figures for a payment now: ``captured`` and ``refunded``."""
+        ...
+
 
 class PaymentsFor(Protocol):
     def __call__(self, tenant: str) -> Payments: ...

@@ -159,8 +159,20 @@ class RefundWorkflow(Construct):
                 cause="the gateway refused the refund or never answered through every retry",
             )
         )
+        # Refunds not made here gave the payment back in full before ours reached the
+        # gateway: the request ends covered (its reservation released), nobody is told it
+        # failed, and the execution succeeds.
+        covered = step(
+            "RecordCovered",
+            {
+                "action": c.RefundAction.COVERED,
+                "prepared": sfn.JsonPath.object_at(c.PREPARED_RESULT),
+                "error": sfn.JsonPath.object_at("$.error"),
+            },
+        )
         prepare.add_catch(refused, errors=["NotRefundable"], result_path="$.error")
         prepare.add_catch(refused, errors=["States.ALL"], result_path="$.error")
+        submit.add_catch(covered, errors=["RefundCovered"], result_path="$.error")
         submit.add_catch(
             gateway_refused, errors=["GatewayRefused", "GatewayRetryable"], result_path="$.error"
         )

@@ -9,6 +9,7 @@ import pytest
 
 from functions.orders import contracts as c
 from functions.orders.domain import NotRefundable, OperationRefused
+from functions.orders.errors import RefundCovered
 from functions.orders.use_cases import changes, lifecycle, operations, refunds
 from functions.orders.use_cases.notify import notify
 from shared.events import (
@@ -25,6 +26,7 @@ from shared.events import (
     ShipmentUpdated,
     Source,
 )
+from shared.gateway_errors import GatewayRefused
 from shared.money import Money
 from shared.notices import DEFAULT_OPS_SENDER
 from shared.notices.orders import (
@@ -394,6 +396,69 @@ def test_a_refund_that_fails_is_recorded_released_and_alerted(fake: FakePorts) -
     assert notice.reason == "GatewayRefused: 400: charge refunded"
     # The money is free again.
     assert prepare(fake, "r2", amount=5000).amount == 5000
+
+
+def submit(fake: FakePorts, prepared: c.Prepared) -> c.Submitted:
+    return refunds.submit(
+        fake.ports(),
+        c.SubmitInput(
+            tenant="acme",
+            order_id="o-1",
+            refund_id="r1",
+            action=c.RefundAction.SUBMIT,
+            prepared=prepared,
+            cause=c.RefundCause.SHOP_CANCELLED,
+        ),
+    )
+
+
+def test_a_refund_the_dashboard_made_before_we_heard_of_it_covers_ours(fake: FakePorts) -> None:
+    """The gateway refuses ours as already refunded; its own figures say the payment is back
+    in full: the request ends covered, its money released, and nobody is told it failed."""
+    fake.orders.add(placed(), paid("pi_1", 5000))
+    prepared = prepare(fake, "r1", amount=5000)
+    fake.payments.refuse, fake.payments.refuse_code = (
+        "400: already refunded",
+        "charge_already_refunded",
+    )
+    fake.payments.figures["pi_1"] = {"captured": 5000, "refunded": 5000}
+    with pytest.raises(RefundCovered, match=r"refunded in full at the gateway \(5000 of 5000\)"):
+        submit(fake, prepared)
+    error = {"Error": "RefundCovered", "Cause": '{"errorMessage": "payment pi_1 is refunded"}'}
+    result = refunds.covered(
+        fake.ports(),
+        c.CoveredInput(
+            tenant="acme",
+            order_id="o-1",
+            refund_id="r1",
+            action=c.RefundAction.COVERED,
+            prepared=prepared,
+            error=error,
+        ),
+    )
+    assert result["released"] == 5000
+    record = fake.refunds.records[("acme", "o-1", "r1")]
+    assert record["status"] == "covered"
+    assert record["covered_by"] == "RefundCovered: payment pi_1 is refunded"
+    assert fake.alerts.sent == [] and fake.refunds.completions == []
+
+
+def test_a_refusal_with_money_left_stands_and_says_how_much(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid("pi_1", 5000))
+    prepared = prepare(fake, "r1", amount=5000)
+    fake.payments.refuse, fake.payments.refuse_code = "400: too large", "amount_too_large"
+    fake.payments.figures["pi_1"] = {"captured": 5000, "refunded": 2000}
+    with pytest.raises(GatewayRefused, match="3000 of payment pi_1 is left to refund") as refused:
+        submit(fake, prepared)
+    assert refused.value.code == "amount_too_large"
+
+
+def test_any_other_refusal_stands_as_the_gateway_gave_it(fake: FakePorts) -> None:
+    fake.orders.add(placed(), paid("pi_1", 5000))
+    prepared = prepare(fake, "r1", amount=5000)
+    fake.payments.refuse, fake.payments.refuse_code = "400: card expired", "expired_card"
+    with pytest.raises(GatewayRefused, match=r"^400: card expired$"):
+        submit(fake, prepared)  # no figures are read: none are planted
 
 
 def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_customer(

@@ -95,9 +95,9 @@ def test_a_refund_the_gateway_refuses_ends_failed_releases_its_money_and_alerts(
     place_order(local_stack, tenant, "o-1", 5000)
     intent = pay(sandbox, "o-1", 5000)
     forward(local_stack, sandbox, tenant)
-    # Refunded in the gateway's dashboard, and we have not heard of it yet: the gateway will
-    # refuse our refund of the same money.
-    _stripe(sandbox).v1.refunds.create({"payment_intent": intent})
+    # Part refunded in the gateway's dashboard, and we have not heard of it yet: the gateway
+    # will refuse our refund of the whole.
+    _stripe(sandbox).v1.refunds.create({"payment_intent": intent, "amount": 2000})
     sandbox.drain_events()
     request_refund(
         orders(local_stack),
@@ -111,11 +111,38 @@ def test_a_refund_the_gateway_refuses_ends_failed_releases_its_money_and_alerts(
     ledger = RefundLedger(table)
     (record,) = [r for r in ledger.requests(tenant, "o-1") if r["SK"] == "REFUND#r1"]
     assert record["status"] == "failed"
-    assert "charge" in record["failure"].lower() and "refunded" in record["failure"].lower()
+    # The reason says what the gateway has left of the payment, read from the gateway.
+    assert "greater than unrefunded amount" in record["failure"]
+    assert f"3000 of payment {intent} is left to refund" in record["failure"]
     assert ledger.reserved(tenant, "o-1", intent) == 0
     (alert,) = alerts.messages(tenant)
     assert (alert["kind"], alert["refund_id"]) == ("refund_failed", "r1")
     assert f"Reason: {record['failure']}" in alert["message"]
+
+
+def test_a_refund_the_dashboard_already_made_in_full_ends_covered_and_nobody_is_alarmed(
+    local_stack: Any, sandbox: StripeSandbox, tmp_path: Path
+) -> None:
+    """The demo's cancellations: the shop refunded the payment in its dashboard and then
+    cancelled the order; our cancellation refund reached the gateway before the dashboard
+    refund's webhook reached us. The customer has the money back: no "refund failed"."""
+    tenant = "money-covered"
+    make_tenant(local_stack, tmp_path, tenant)
+    alerts = TopicInbox(local_stack)
+    place_order(local_stack, tenant, "o-1", 5000)
+    intent = pay(sandbox, "o-1", 5000)
+    forward(local_stack, sandbox, tenant)
+    _stripe(sandbox).v1.refunds.create({"payment_intent": intent})
+    sandbox.drain_events()
+    request_refund(orders(local_stack), tenant, "o-1", amount=5000, refund_id="r1")
+    assert refund_execution(local_stack, tenant, "o-1", "r1")["status"] == "SUCCEEDED"
+    ledger = RefundLedger(local_stack.deployment.outputs["TableName"])
+    (record,) = [r for r in ledger.requests(tenant, "o-1") if r["SK"] == "REFUND#r1"]
+    assert record["status"] == "covered"
+    assert "refunded in full at the gateway (5000 of 5000)" in record["covered_by"]
+    assert ledger.reserved(tenant, "o-1", intent) == 0
+    assert refunds_at_the_gateway(sandbox, intent) == [5000]  # the dashboard's, only
+    assert alerts.messages(tenant) == []
 
 
 def test_a_refused_request_releases_what_it_held_so_the_next_one_can_go(

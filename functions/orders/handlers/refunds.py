@@ -20,6 +20,7 @@ STEPS: dict[c.RefundAction, Callable[..., Any]] = {
     c.RefundAction.COMPLETE: refunds.complete,
     c.RefundAction.UNCONFIRMED: refunds.unconfirmed,
     c.RefundAction.FAIL: refunds.fail,
+    c.RefundAction.COVERED: refunds.covered,
 }
 
 

@@ -9,7 +9,7 @@ create exactly one refund at the gateway.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from functions.orders import contracts as c
 from functions.orders.domain import (
@@ -21,15 +21,33 @@ from functions.orders.domain import (
     open_dispute_on,
     refund_room,
 )
+from functions.orders.errors import RefundCovered
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
+from shared.gateway_errors import GatewayRefused
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.refund_causes import refund_reason
 
+if TYPE_CHECKING:
+    from functions.orders.ports import Payments
+
 # The notice kinds (shared.notices.orders) load in the step that raises one: most raise none.
 
-__all__ = ["NotRefundable", "complete", "fail", "prepare", "submit", "unconfirmed", "wait"]
+# Stripe's codes for a refund larger than what is left of the charge: refunds we had not heard
+# of yet (the shop's own, made in the dashboard as it cancelled) may have taken it.
+_TAKEN_BY_OTHER_REFUNDS = frozenset({"charge_already_refunded", "amount_too_large"})
+
+__all__ = [
+    "NotRefundable",
+    "complete",
+    "covered",
+    "fail",
+    "prepare",
+    "submit",
+    "unconfirmed",
+    "wait",
+]
 
 
 def prepare(ports: Ports, step: c.PrepareInput) -> c.Prepared:
@@ -86,18 +104,24 @@ def submit(ports: Ports, step: c.SubmitInput) -> c.Submitted:
         step.cause,
         report_fraud=settings is not None and settings.refunds.report_fraud_to_gateway,
     )
-    refund = ports.payments_for(tenant).refund(
-        payment_id=step.prepared.payment_id,
-        amount=step.prepared.amount,
-        key=f"{tenant}:{order_id}:refund:{refund_id}",
-        reason=reason,
-        metadata={
-            "order_id": order_id,
-            "refund_request": refund_id,
-            "tenant": tenant,
-            "cause": step.cause.value,
-        },
-    )
+    payments = ports.payments_for(tenant)
+    try:
+        refund = payments.refund(
+            payment_id=step.prepared.payment_id,
+            amount=step.prepared.amount,
+            key=f"{tenant}:{order_id}:refund:{refund_id}",
+            reason=reason,
+            metadata={
+                "order_id": order_id,
+                "refund_request": refund_id,
+                "tenant": tenant,
+                "cause": step.cause.value,
+            },
+        )
+    except GatewayRefused as refused:
+        if refused.code not in _TAKEN_BY_OTHER_REFUNDS:
+            raise
+        _taken_by_other_refunds(payments, step.prepared, refused)
     ports.refunds.record(
         tenant,
         order_id,
@@ -107,6 +131,29 @@ def submit(ports: Ports, step: c.SubmitInput) -> c.Submitted:
         gateway_reason=reason or "none",
     )
     return c.Submitted(gateway_refund_id=refund["id"], status=refund.get("status"))
+
+
+def _taken_by_other_refunds(
+    payments: Payments, prepared: c.Prepared, refused: Exception
+) -> NoReturn:
+    """The gateway has less of the payment left than we reserved: refunds not made here took
+    it before we heard of them (their webhooks come after the cancellation that started ours).
+    Its own figures decide: nothing left, the customer has this payment back and the request
+    is covered; something left, the refusal stands and says how much is left, for the team to
+    refund once it knows why."""
+    held = payments.refunded(payment_id=prepared.payment_id)
+    left = held["captured"] - held["refunded"]
+    if left <= 0:
+        raise RefundCovered(
+            f"payment {prepared.payment_id} is refunded in full at the gateway ("
+            f"{held['refunded']} of {held['captured']}) by refunds not made here: the "
+            "customer has it back"
+        )
+    raise GatewayRefused(
+        f"{refused}; {left} of payment {prepared.payment_id} is left to refund after "
+        f"refunds not made here took {held['refunded']} of {held['captured']}",
+        code=getattr(refused, "code", None),
+    ) from refused
 
 
 def refund_confirmed(state: OrderState, gateway_refund_id: str) -> bool:
@@ -205,6 +252,19 @@ def unconfirmed(ports: Ports, step: c.UnconfirmedInput) -> dict[str, Any]:
         )
     )
     return {"unconfirmed": step.refund_id}
+
+
+def covered(ports: Ports, step: c.CoveredInput) -> dict[str, Any]:
+    """Nothing was left to refund: refunds not made here gave the payment back in full
+    (``RefundCovered``). The request ends ``covered`` with the gateway's figures and its
+    reservation is released; nobody is told it failed, because the customer has the money."""
+    reason = failure_reason(step.error)
+    released = ports.refunds.release(step.tenant, step.order_id, step.refund_id)
+    ports.refunds.record(
+        step.tenant, step.order_id, step.refund_id, status="covered", covered_by=reason
+    )
+    logger.info("refund covered by refunds not made here", extra={"why": reason})
+    return {"covered": step.refund_id, "reason": reason, "released": released}
 
 
 def fail(ports: Ports, step: c.FailInput) -> dict[str, Any]:
