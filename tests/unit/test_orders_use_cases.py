@@ -398,7 +398,9 @@ def test_a_refund_that_fails_is_recorded_released_and_alerted(fake: FakePorts) -
     assert prepare(fake, "r2", amount=5000).amount == 5000
 
 
-def submit(fake: FakePorts, prepared: c.Prepared) -> c.Submitted:
+def submit(
+    fake: FakePorts, prepared: c.Prepared, cause: c.RefundCause = c.RefundCause.SHOP_CANCELLED
+) -> c.Submitted:
     return refunds.submit(
         fake.ports(),
         c.SubmitInput(
@@ -407,7 +409,7 @@ def submit(fake: FakePorts, prepared: c.Prepared) -> c.Submitted:
             refund_id="r1",
             action=c.RefundAction.SUBMIT,
             prepared=prepared,
-            cause=c.RefundCause.SHOP_CANCELLED,
+            cause=cause,
         ),
     )
 
@@ -467,17 +469,7 @@ def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_cust
     fake.orders.add(placed(), paid())
     prepared = prepare(fake, "r1", amount=1000)
     for _ in range(2):  # Step Functions retries: one refund at the gateway
-        refunds.submit(
-            fake.ports(),
-            c.SubmitInput(
-                tenant="acme",
-                order_id="o-1",
-                refund_id="r1",
-                action=c.RefundAction.SUBMIT,
-                prepared=prepared,
-                cause=c.RefundCause.DUPLICATE_CHARGE,
-            ),
-        )
+        submit(fake, prepared, c.RefundCause.DUPLICATE_CHARGE)
     assert len(fake.payments.of("re")) == 1
     refunds.complete(
         fake.ports(),
