@@ -424,7 +424,7 @@ def test_a_refund_the_dashboard_made_before_we_heard_of_it_covers_ours(fake: Fak
         "charge_already_refunded",
     )
     fake.payments.figures["pi_1"] = {"captured": 5000, "refunded": 5000}
-    with pytest.raises(RefundCovered, match=r"refunded in full at the gateway \(5000 of 5000\)"):
+    with pytest.raises(RefundCovered, match=r"in full at the gateway \(EUR 50.00 of EUR 50.00\)"):
         submit(fake, prepared)
     error = {"Error": "RefundCovered", "Cause": '{"errorMessage": "payment pi_1 is refunded"}'}
     result = refunds.covered(
@@ -450,7 +450,9 @@ def test_a_refusal_with_money_left_stands_and_says_how_much(fake: FakePorts) -> 
     prepared = prepare(fake, "r1", amount=5000)
     fake.payments.refuse, fake.payments.refuse_code = "400: too large", "amount_too_large"
     fake.payments.figures["pi_1"] = {"captured": 5000, "refunded": 2000}
-    with pytest.raises(GatewayRefused, match="3000 of payment pi_1 is left to refund") as refused:
+    with pytest.raises(
+        GatewayRefused, match=r"EUR 30\.00 of payment pi_1 is left to refund"
+    ) as refused:
         submit(fake, prepared)
     assert refused.value.code == "amount_too_large"
 

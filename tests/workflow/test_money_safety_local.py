@@ -113,7 +113,7 @@ def test_a_refund_the_gateway_refuses_ends_failed_releases_its_money_and_alerts(
     assert record["status"] == "failed"
     # The reason says what the gateway has left of the payment, read from the gateway.
     assert "greater than unrefunded amount" in record["failure"]
-    assert f"3000 of payment {intent} is left to refund" in record["failure"]
+    assert f"USD 30.00 of payment {intent} is left to refund" in record["failure"]
     assert ledger.reserved(tenant, "o-1", intent) == 0
     (alert,) = alerts.messages(tenant)
     assert (alert["kind"], alert["refund_id"]) == ("refund_failed", "r1")
@@ -139,7 +139,7 @@ def test_a_refund_the_dashboard_already_made_in_full_ends_covered_and_nobody_is_
     ledger = RefundLedger(local_stack.deployment.outputs["TableName"])
     (record,) = [r for r in ledger.requests(tenant, "o-1") if r["SK"] == "REFUND#r1"]
     assert record["status"] == "covered"
-    assert "refunded in full at the gateway (5000 of 5000)" in record["covered_by"]
+    assert "refunded in full at the gateway (USD 50.00 of USD 50.00)" in record["covered_by"]
     assert ledger.reserved(tenant, "o-1", intent) == 0
     assert refunds_at_the_gateway(sandbox, intent) == [5000]  # the dashboard's, only
     assert alerts.messages(tenant) == []

@@ -25,6 +25,7 @@ from functions.orders.errors import RefundCovered
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from shared.gateway_errors import GatewayRefused
+from shared.money import Money
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.refund_causes import refund_reason
@@ -143,15 +144,19 @@ def _taken_by_other_refunds(
     refund once it knows why."""
     held = payments.refunded(payment_id=prepared.payment_id)
     left = held["captured"] - held["refunded"]
+
+    def money(amount: int) -> str:
+        return Money.of(amount, prepared.currency).format(grouping=True)
+
     if left <= 0:
         raise RefundCovered(
             f"payment {prepared.payment_id} is refunded in full at the gateway ("
-            f"{held['refunded']} of {held['captured']}) by refunds not made here: the "
-            "customer has it back"
+            f"{money(held['refunded'])} of {money(held['captured'])}) by refunds not made "
+            "here: the customer has it back"
         )
     raise GatewayRefused(
-        f"{refused}; {left} of payment {prepared.payment_id} is left to refund after "
-        f"refunds not made here took {held['refunded']} of {held['captured']}",
+        f"{refused}; {money(left)} of payment {prepared.payment_id} is left to refund after "
+        f"refunds not made here took {money(held['refunded'])} of {money(held['captured'])}",
         code=getattr(refused, "code", None),
     ) from refused
 
