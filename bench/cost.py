@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import ROOT, result_line
 
-from local.costs.bill import Volume, load_prices
+from local.costs.bill import Volume
 from local.costs.day import DIGEST_KIND, DayMeter
 from local.costs.lambda_time import by_function, load_latencies
 from local.costs.report import (
@@ -107,15 +107,12 @@ def main() -> None:
         f"{counts.log_bytes / orders / 1024:.1f}, custom metrics {len(counts.metrics)}"
     )
     if readings.digest_teams:
-        prices = load_prices()
-        digests = usage.monthly.get("ses_email", 0.0)
         print(
             f"  team digests: {readings.emails_by_kind.get(DIGEST_KIND, 0)} sent today to "
             f"{readings.digest_teams} team(s), {sum(readings.emails_by_kind.values())} e-mails "
             f"in all; priced as one an hour to each team at each of {volume.tenants} tenants: "
-            f"{digests:.0f} a month, "
-            f"{prices['ses_email'].of(digests) / (volume.orders_per_month / 1000):.4f} per 1,000 "
-            "orders"
+            f"{usage.monthly.get('ses_email', 0.0):.0f} a month, "
+            f"{twelfth.per_1000_fixed.get('ses_email', 0.0):.4f} per 1,000 orders"
         )
     floor = None
     if readings.happy_path_states is not None:

@@ -107,13 +107,18 @@ def render_notice(
     generic = {
         **(notice.order or {}),
         "heading": notice.headline,
-        "label": notice.kind.replace("_", " ").capitalize(),
+        "label": _label(notice),
         "severity": str(notice.severity),
         "details": notice.all_details(),
         "order_id": notice.order_id,
         "to_act": actions,
     }
     return render(EmailKind.TEAM_NOTICE, generic, tenant, to, sender=sender)
+
+
+def _label(notice: Notice) -> str:
+    """The kind as a team reads it: ``not_dispatched`` → "Not dispatched"."""
+    return notice.kind.replace("_", " ").capitalize()
 
 
 def _web(url: str) -> bool:
@@ -144,7 +149,7 @@ def digest_line(notice: Notice, api_url: str | None = None) -> dict[str, Any]:
     """What a digest shows of a notice: its headline and details, and how to act on it."""
     return {
         "kind": notice.kind,
-        "label": notice.kind.replace("_", " ").capitalize(),
+        "label": _label(notice),
         "severity": str(notice.severity),
         "headline": notice.headline,
         "order_id": notice.order_id,
@@ -287,7 +292,11 @@ class Alerting:
             to = recipients(notice.team, tenant) if tenant else ()
             if tenant is None or not to:
                 return
-            if self.digest is not None and tenant.notices.held_for_digest(notice.kind):
+            if (
+                self.digest is not None
+                and notice.routine
+                and tenant.notices.held_for_digest(notice.kind)
+            ):
                 where = self.digest.hold(notice, digest_line(notice, self.api_url))
                 self.log.record(notice, EMAIL, f"{DIGEST_MESSAGE}{where}")
                 return

@@ -19,19 +19,10 @@ from shared.notice_digest import DynamoNoticeDigest
 from shared.notices.orders import NotDispatched, RefundFailed, ReturnToInspect
 from shared.notify.mailers import SesMailer
 from shared.retention import table_retention
-from shared.tenants import TenantDirectory, TenantSettings
+from shared.tenants import TenantDirectory
 from tests.clocks import FixedClock
 from tests.component.conftest import TABLE
-
-ACME = TenantSettings(
-    id="acme",
-    name="Acme",
-    currency="USD",
-    customer_sender="Acme <orders@acme.example>",
-    alert_emails=("ops@acme.example",),
-    finance_emails=("finance@acme.example",),
-)
-OPS = "Ecom OPS <ops@ecomops.test>"
+from tests.component.test_alerting import ACME, OPS
 
 
 def _held_items() -> list[dict[str, Any]]:

@@ -117,6 +117,15 @@ def test_a_tenant_without_the_digest_or_wanting_the_kind_at_once_gets_it_mailed(
     assert [m.kind for m in mailer.sent] == ["not_dispatched"] and digest.kept == {}
 
 
+GLOBEX = ACME.model_copy(update={"id": "globex", "alert_emails": ("ops@globex.example",)})
+
+
+def _held_for_globex(digest: FakeNoticeDigest) -> None:
+    """Another shop's late order, held at 09:15 with ACME's."""
+    fake = FakeAlerts(FakeTenants(GLOBEX), FakeMailer(), digest=digest)
+    fake.send(LATE.model_copy(update={"tenant": "globex"}))
+
+
 def _held(digest: FakeNoticeDigest, at: datetime, *notices: Notice) -> None:
     fake = FakeAlerts(FakeTenants(ACME), FakeMailer(), digest=digest)
     digest.now = at
@@ -176,13 +185,11 @@ def test_a_digest_that_failed_keeps_its_notices_for_the_next_one() -> None:
 def test_each_tenants_digest_is_claimed_under_its_own_key() -> None:
     """The key is what makes a retried tick send a digest once (``TeamMailer``) and what the
     mailer derives the Message-ID from: two shops' digests of one hour are two e-mails."""
-    globex = ACME.model_copy(update={"id": "globex", "alert_emails": ("ops@globex.example",)})
     digest, mailer = FakeNoticeDigest(), FakeTeamMailer()
     _held(digest, NINE, LATE)
-    fake = FakeAlerts(FakeTenants(globex), FakeMailer(), digest=digest)
-    fake.send(LATE.model_copy(update={"tenant": "globex"}))
+    _held_for_globex(digest)
     ports = Digests(digest=digest, mailer=mailer)
-    send_digests(ports, [ACME, globex], datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
+    send_digests(ports, [ACME, GLOBEX], datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
     assert [m["key"] for m in mailer.sent] == [
         "digest:acme:operations:2026-11-23T10:00:00+00:00",
         "digest:globex:operations:2026-11-23T10:00:00+00:00",
@@ -247,11 +254,8 @@ class _Unreadable(FakeNoticeDigest):
 
 
 def test_one_shops_trouble_leaves_the_other_shops_digests_going() -> None:
-    globex = ACME.model_copy(update={"id": "globex", "alert_emails": ("ops@globex.example",)})
     digest, mailer = _Unreadable(NINE), FakeTeamMailer()
-    FakeAlerts(FakeTenants(globex), FakeMailer(), digest=digest).send(
-        LATE.model_copy(update={"tenant": "globex"})
-    )
+    _held_for_globex(digest)
     ports = Digests(digest=digest, mailer=mailer)
-    sent = send_digests(ports, [ACME, globex], datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
+    sent = send_digests(ports, [ACME, GLOBEX], datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
     assert [s["tenant"] for s in sent] == ["globex"] and len(mailer.sent) == 1

@@ -25,7 +25,6 @@ from functions.orders.errors import RefundCovered
 from functions.orders.ports import Ports
 from functions.orders.use_cases.notify import customer_of, notify
 from shared.gateway_errors import GatewayRefused
-from shared.money import Money
 from shared.observability import logger
 from shared.order_aggregate import OrderState
 from shared.refund_causes import refund_reason
@@ -135,18 +134,20 @@ def submit(ports: Ports, step: c.SubmitInput) -> c.Submitted:
 
 
 def _taken_by_other_refunds(
-    payments: Payments, prepared: c.Prepared, refused: Exception
+    payments: Payments, prepared: c.Prepared, refused: GatewayRefused
 ) -> NoReturn:
     """The gateway has less of the payment left than we reserved: refunds not made here took
     it before we heard of them (their webhooks come after the cancellation that started ours).
     Its own figures decide: nothing left, the customer has this payment back and the request
     is covered; something left, the refusal stands and says how much is left, for the team to
     refund once it knows why."""
+    from shared.notices import money_line
+
     held = payments.refunded(payment_id=prepared.payment_id)
     left = held["captured"] - held["refunded"]
 
-    def money(amount: int) -> str:
-        return Money.of(amount, prepared.currency).format(grouping=True)
+    def money(amount: int) -> str | None:
+        return money_line(amount, prepared.currency)
 
     if left <= 0:
         raise RefundCovered(
@@ -157,7 +158,7 @@ def _taken_by_other_refunds(
     raise GatewayRefused(
         f"{refused}; {money(left)} of payment {prepared.payment_id} is left to refund after "
         f"refunds not made here took {money(held['refunded'])} of {money(held['captured'])}",
-        code=getattr(refused, "code", None),
+        code=refused.code,
     ) from refused
 
 
