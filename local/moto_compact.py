@@ -25,8 +25,8 @@ stream record): the bench's bulk load of a day that stands for data already proc
 
 Limits: tables whose hash and range keys are strings (the project's single table); items are
 read back as moto builds them from a request (binary values as bytes).
-Opt-in (the fan-out bench installs it); the tests run moto unchanged, and
-``tests/component/test_moto_compact.py`` runs the same calls against both and compares.
+Opt-in (the fan-out bench installs it); the tests and the local stack keep moto's own storage,
+and ``tests/component/test_moto_compact.py`` runs the same calls against both and compares.
 """
 
 from __future__ import annotations

@@ -116,3 +116,132 @@ def task_failures_keep_their_cause() -> None:
 
     with_cause._keeps_cause = True  # type: ignore[attr-defined]
     StepFunctionResponse.send_task_failure = with_cause  # type: ignore[method-assign]
+
+
+def transactions_copy_what_they_write() -> None:
+    """Let a transaction keep a copy of the items it writes, not of the whole table
+    (idempotent to call again).
+
+    To roll a failed transaction back, moto (5.x) deep-copies every table it names before it
+    starts and puts the copies back on failure: each ``TransactWriteItems`` costs time in
+    proportion to the table, and a local stack's table only grows (on a long test session a
+    fifth of the stack's CPU went to those copies). DynamoDB's transaction touches only its
+    items, and so does this rollback: each named item as it was, and the table's stream as long
+    as it was, put back if moto's transaction fails. moto's own code still checks and applies
+    every operation; what a failed transaction leaves is what moto's rollback left. A stream
+    read waits for a transaction under way, so no reader sees records that are rolled back.
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_copies_what_it_writes", False):
+        return
+    models.copy = _TablesKept()  # type: ignore[attr-defined,assignment]
+
+    @functools.wraps(original)
+    def transact(self: Any, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        with _lock:  # the snapshot, the writes and a rollback as one step among the writes
+            saved = _snapshot(self, transact_items)
+            try:
+                return original(self, transact_items, *args, **kwargs)
+            except BaseException:
+                _roll_back(saved)
+                raise
+
+    transact._copies_what_it_writes = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
+
+    # moto writes a transaction's items (and their stream records) one by one before it knows
+    # whether the transaction holds: a stream read in between would hand a reader records that
+    # are then rolled back, and the sequence numbers they took go to the next writes. DynamoDB
+    # streams only what was committed, so a read waits for a transaction under way.
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    read = DynamoDBStreamsBackend.get_records
+
+    @functools.wraps(read)
+    def committed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            return read(self, *args, **kwargs)
+
+    DynamoDBStreamsBackend.get_records = committed  # type: ignore[method-assign]
+
+
+class _TablesKept:
+    """``copy`` as ``moto.dynamodb.models`` sees it once ``transactions_copy_what_they_write``
+    is installed: a table "copied" for a rollback is the table itself (the rollback is ours)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import copy
+
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        import copy
+
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+# (table, hash key, range key or None, the item as it was or None) per item, and the length of
+# each table's stream.
+_Saved = tuple[list[tuple[Any, Any, Any, Any]], list[tuple[Any, int]]]
+
+
+def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> _Saved:
+    import copy
+
+    items: list[tuple[Any, Any, Any, Any]] = []
+    tables: dict[int, Any] = {}
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            if table is None:
+                continue  # moto refuses it before it writes anything
+            tables[id(table)] = table
+            named = _named_key(table, op.get("Item" if op_type == "Put" else "Key"))
+            if named is None:
+                continue  # a malformed key: moto refuses the operation itself
+            hash_key, range_key = named
+            current = table.get_item(hash_key, range_key)
+            items.append((table, hash_key, range_key, copy.deepcopy(current)))
+    streams = [
+        (table.stream_shard, len(table.stream_shard.items))
+        for table in tables.values()
+        if table.stream_shard is not None
+    ]
+    return items, streams
+
+
+def _named_key(table: Any, key: Any) -> tuple[Any, Any] | None:
+    """The hash and range key an operation names, as moto keeps them; None if malformed."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if not isinstance(key, dict) or not isinstance(key.get(table.hash_key_attr), dict):
+        return None
+    if not table.range_key_attr:
+        return DynamoType(key[table.hash_key_attr]), None
+    if not isinstance(key.get(table.range_key_attr), dict):
+        return None
+    return DynamoType(key[table.hash_key_attr]), DynamoType(key[table.range_key_attr])
+
+
+def _roll_back(saved: _Saved) -> None:
+    items, streams = saved
+    # Backwards, so that an item named twice (which moto refuses) ends as it was before both.
+    for table, hash_key, range_key, before in reversed(items):
+        if table.range_key_attr:
+            partition = table.items[hash_key]
+            if before is None:
+                partition.pop(range_key, None)
+            else:
+                partition[range_key] = before
+        elif before is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = before
+    for shard, length in streams:
+        del shard.items[length:]  # a failed transaction's writes were never streamed

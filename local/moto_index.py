@@ -12,7 +12,9 @@ itself, the items of the hash key's partition (moto keeps them by hash key alrea
 index, the items holding the index's hash key value, from a map rebuilt lazily after any write
 (one pass over the table, a fraction of a second per 100,000 items). moto's own query code still
 does everything else (key conditions, sorting, pages, filters, projections), so the answers are
-the same. Opt-in (the fan-out bench installs it); the tests run moto unchanged.
+the same. The local stack installs it (its table only grows over a test session or a demo),
+and so does the fan-out bench; ``tests/component/test_moto_compact.py`` compares it with moto's
+own query.
 """
 
 from __future__ import annotations

@@ -121,9 +121,13 @@ class LocalStack:
             serialize_dynamodb_writes,
             task_failures_keep_their_cause,
             tokens_ignore_starting_executions,
+            transactions_copy_what_they_write,
         )
+        from local.moto_index import index_queries
 
         serialize_dynamodb_writes()
+        transactions_copy_what_they_write()
+        index_queries()
         tokens_ignore_starting_executions()
         task_failures_keep_their_cause()
         self._uninstall = install(self.dispatcher)

@@ -12,7 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.moto_fidelity import tokens_ignore_starting_executions
+from local.moto_fidelity import (
+    tokens_ignore_starting_executions,
+    transactions_copy_what_they_write,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/steps"
 
@@ -78,3 +81,89 @@ def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.E
             assert time.monotonic() < deadline, "the stopped execution kept running"
             time.sleep(0.05)
         assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+
+
+def _streamed_table() -> Any:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName="txn",
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    return ddb
+
+
+def _stream_records() -> list[str]:
+    # moto's decorator routes the streams endpoint to DynamoDB itself: read its shard.
+    from moto.dynamodb.models import dynamodb_backends
+
+    shard = dynamodb_backends["123456789012"]["us-east-1"].tables["txn"].stream_shard
+    assert shard is not None
+    return [record.record["eventName"] for record in shard.items]
+
+
+def _key(sk: str) -> dict[str, Any]:
+    return {"PK": {"S": "money"}, "SK": {"S": sk}}
+
+
+def test_a_failed_transaction_leaves_its_items_and_stream_as_they_were_without_copying_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.dynamodb.models.table import Table
+
+    transactions_copy_what_they_write()
+
+    def refuse(self: Any, memo: Any) -> Any:
+        raise AssertionError("a transaction copied the whole table")
+
+    monkeypatch.setattr(Table, "__deepcopy__", refuse, raising=False)
+    with mock_aws():
+        ddb = _streamed_table()
+        ddb.put_item(TableName="txn", Item={**_key("held"), "amount": {"N": "5000"}})
+        ddb.put_item(TableName="txn", Item={**_key("gone"), "note": {"S": "stays"}})
+        ddb.put_item(TableName="txn", Item=_key("guard"))
+        # Every write applies before the last condition fails: moto writes as it goes.
+        with pytest.raises(ddb.exceptions.TransactionCanceledException):
+            ddb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "txn", "Item": {**_key("new"), "n": {"N": "1"}}}},
+                    {
+                        "Update": {
+                            "TableName": "txn",
+                            "Key": _key("held"),
+                            "UpdateExpression": "SET amount = :a",
+                            "ExpressionAttributeValues": {":a": {"N": "2000"}},
+                        }
+                    },
+                    {"Delete": {"TableName": "txn", "Key": _key("gone")}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": "txn",
+                            "Key": _key("guard"),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        assert "Item" not in ddb.get_item(TableName="txn", Key=_key("new"))
+        assert ddb.get_item(TableName="txn", Key=_key("held"))["Item"]["amount"] == {"N": "5000"}
+        assert ddb.get_item(TableName="txn", Key=_key("gone"))["Item"]["note"] == {"S": "stays"}
+        assert _stream_records() == ["INSERT", "INSERT", "INSERT"]
+
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "txn", "Item": {**_key("new"), "n": {"N": "1"}}}},
+                {"Delete": {"TableName": "txn", "Key": _key("gone")}},
+            ]
+        )
+        assert ddb.get_item(TableName="txn", Key=_key("new"))["Item"]["n"] == {"N": "1"}
+        assert "Item" not in ddb.get_item(TableName="txn", Key=_key("gone"))
+        assert _stream_records() == ["INSERT", "INSERT", "INSERT", "INSERT", "REMOVE"]

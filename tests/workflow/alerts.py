@@ -53,13 +53,20 @@ class TopicInbox:
         return [m for m in self.read() if m.get("tenant") == tenant]
 
     def wait_for(self, tenant: str, kind: str, timeout_s: float = 30) -> dict[str, Any]:
+        (found,) = self.wait_for_each(tenant, kind, 1, timeout_s)
+        return found
+
+    def wait_for_each(
+        self, tenant: str, kind: str, count: int, timeout_s: float = 30
+    ) -> list[dict[str, Any]]:
+        """The tenant's notices of ``kind`` once ``count`` of them came (never more)."""
         deadline = time.monotonic() + timeout_s
         seen: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             seen += self.messages(tenant)
             matching = [m for m in seen if m.get("kind") == kind]
-            if matching:
-                (found,) = matching
-                return found
+            if len(matching) >= count:
+                assert len(matching) == count, matching
+                return matching
             time.sleep(0.2)
         raise AssertionError(f"no {kind} notice for {tenant}; saw {[m.get('kind') for m in seen]}")

@@ -92,7 +92,8 @@ def test_by_default_the_late_order_reaches_its_team_in_the_hours_digest(
     for order in ("o-1", "o-2"):
         wait_for_stage(local_stack, tenant, order, "not_dispatched", "awaiting_shipment")
     # SNS has each at once; the order's story says it waits for the digest.
-    assert team.wait_for(tenant, "not_dispatched")["order_id"] in {"o-1", "o-2"}
+    notices = team.wait_for_each(tenant, "not_dispatched", 2)
+    assert sorted(n["order_id"] for n in notices) == ["o-1", "o-2"]
     store = OrderStore(local_stack.deployment.outputs["TableName"])
     for order in ("o-1", "o-2"):
         held = (
