@@ -32,6 +32,8 @@ _generation = [0]
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 # What index_queries replaced, for restore_queries.
 _originals: list[tuple[Any, str, Any]] = []
+# The candidates of the query this thread is answering: (table, items).
+_chosen = threading.local()
 
 
 def index_queries() -> None:
@@ -42,6 +44,18 @@ def index_queries() -> None:
     if getattr(Table.query, "_indexed", False):
         return
     _originals.append((Table, "query", Table.query))
+    _originals.append((Table, "all_items", Table.all_items))
+    every_item = Table.all_items
+
+    def all_items(self: Any) -> Any:
+        # moto's server answers on many threads, several of them querying one table at once:
+        # each query's candidates are its own thread's.
+        chosen = getattr(_chosen, "candidates", None)
+        if chosen is not None and chosen[0] is self:
+            return chosen[1]
+        return every_item(self)
+
+    Table.all_items = all_items  # type: ignore[method-assign]
     for name in _WRITES:
         original = getattr(DynamoDBBackend, name)
         _originals.append((DynamoDBBackend, name, original))
@@ -84,14 +98,22 @@ def index_queries() -> None:
             else:
                 candidates = [partition]
         # moto's query walks ``self.all_items()``: for this call, only the candidates.
-        self.all_items = lambda: candidates
+        outer = getattr(_chosen, "candidates", None)
+        _chosen.candidates = (self, candidates)
         try:
             return query(self, hash_key, *args, **kwargs)
         finally:
-            del self.all_items
+            _chosen.candidates = outer
 
     indexed._indexed = True  # type: ignore[attr-defined]
     Table.query = indexed  # type: ignore[method-assign]
+
+
+def installed() -> bool:
+    """Whether ``index_queries`` is in place."""
+    from moto.dynamodb.models.table import Table
+
+    return bool(getattr(Table.query, "_indexed", False))
 
 
 def restore_queries() -> None:

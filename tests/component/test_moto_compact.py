@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import functools
 import gc
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -22,7 +23,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 
 from local.moto_compact import CompactItems, compact_table
-from local.moto_index import index_queries, restore_queries
+from local.moto_index import index_queries, installed, restore_queries
 from shared import keys
 from tests.component.conftest import create_table
 
@@ -39,6 +40,18 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def plain_moto() -> Iterator[None]:
+    """Each test starts on moto's own queries; a local stack this worker started before (which
+    installs the indexed ones) gets them back after."""
+    was = installed()
+    restore_queries()
+    yield
+    restore_queries()
+    if was:
+        index_queries()
 
 
 def _stable(value: Any) -> Any:
@@ -386,3 +399,52 @@ def test_compact_items_read_back_what_was_loaded_and_index_it(credentials: None)
         keys.status_index("acme", "shipped"): 100,
         keys.status_index("acme", "refunded"): 1,
     }
+
+
+def test_queries_answered_at_once_on_many_threads_each_get_their_own_partition(
+    credentials: None,
+) -> None:
+    """moto's server answers on many threads: each query sees only its own candidates."""
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(ddb, TABLE)
+        tenants = [f"t{n}" for n in range(4)]
+        for tenant in tenants:
+            for n in range(20 + 10 * len(tenant)):
+                ddb.put_item(TableName=TABLE, Item=_order(tenant, n))
+        index_queries()
+        start = threading.Barrier(len(tenants))
+        wrong: list[str] = []
+
+        def ask(tenant: str) -> None:
+            try:
+                asked(tenant)
+            except Exception as error:  # a thread's failure is the test's
+                wrong.append(f"{tenant}: {error!r}")
+
+        def asked(tenant: str) -> None:
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            start.wait()
+            for n in range(30):
+                partition = client.query(
+                    TableName=TABLE,
+                    KeyConditionExpression="PK = :p",
+                    ExpressionAttributeValues={":p": {"S": f"T#{tenant}#O#o{n:03d}"}},
+                )["Items"]
+                paid = client.query(
+                    TableName=TABLE,
+                    IndexName=INDEX,
+                    KeyConditionExpression="GSI2PK = :p",
+                    ExpressionAttributeValues={":p": {"S": keys.status_index(tenant, "paid")}},
+                )["Items"]
+                if [i["PK"]["S"] for i in partition] != [f"T#{tenant}#O#o{n:03d}"]:
+                    wrong.append(f"{tenant} partition {n}: {partition}")
+                if {i["GSI2PK"]["S"] for i in paid} != {keys.status_index(tenant, "paid")}:
+                    wrong.append(f"{tenant} index {n}")
+
+        threads = [threading.Thread(target=ask, args=(t,)) for t in tenants]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert wrong == []
