@@ -161,9 +161,9 @@ class _MappingPoller:
             iterator = previous
             last = self._last_sequence.get(shard_id)
             if last is not None:
-                # A fresh iterator from the last sequence number each time: moto replaces a
-                # table's stream object when it rolls back a failed transaction, leaving
-                # iterators that point at the old one.
+                # A fresh iterator from the last sequence number each time: an iterator holds
+                # a stream object, and moto's own rollback of a failed transaction replaces it
+                # (the local stack's rollback keeps it; the poller need not rely on that).
                 iterator = self._streams.get_shard_iterator(
                     StreamArn=self.stream_arn,
                     ShardId=shard_id,
