@@ -52,6 +52,25 @@ def reset() -> None:
     dynamodb_table.cache_clear()
 
 
+def batch_write(
+    table: str, requests: list[dict[str, Any]], attempts: int | None = None
+) -> list[dict[str, Any]]:
+    """Put and delete requests, 25 a request, sending again what DynamoDB hands back
+    unprocessed: until it is taken, or at most ``attempts`` sends of each 25. Returns what is
+    left unwritten (nothing without ``attempts``)."""
+    ddb = client("dynamodb")
+    left: list[dict[str, Any]] = []
+    for start in range(0, len(requests), 25):
+        pending = requests[start : start + 25]
+        sends = 0
+        while pending and (attempts is None or sends < attempts):
+            answer = ddb.batch_write_item(RequestItems={table: pending})
+            pending = answer.get("UnprocessedItems", {}).get(table, [])
+            sends += 1
+        left.extend(pending)
+    return left
+
+
 def batch_get(
     table: str,
     keys: list[dict[str, Any]],

@@ -115,19 +115,13 @@ class DynamoNoticeDigest:
         from shared import aws, keys
 
         pk, _ = keys.notice_held(tenant, "", "")
-        client = aws.client("dynamodb")
-        for start in range(0, len(held), 25):
-            requests: list[dict[str, Any]] = [
-                {"DeleteRequest": {"Key": {"PK": {"S": pk}, "SK": {"S": h.key}}}}
-                for h in held[start : start + 25]
-            ]
-            for _ in range(5):
-                answer = client.batch_write_item(RequestItems={self.table: requests})
-                requests = answer.get("UnprocessedItems", {}).get(self.table, [])
-                if not requests:
-                    break
-            if requests:  # carried again by the next digest: a repeat, never a loss
-                logger.warning("held notices not released", extra={"left": len(requests)})
+        left = aws.batch_write(
+            self.table,
+            [{"DeleteRequest": {"Key": {"PK": {"S": pk}, "SK": {"S": h.key}}}} for h in held],
+            attempts=5,
+        )
+        if left:  # carried again by the next digest: a repeat, never a loss
+            logger.warning("held notices not released", extra={"left": len(left)})
 
 
 def _stamp(at: datetime) -> str:

@@ -98,8 +98,9 @@ class SettlementStore:
         pk = self.pk(tenant, payout_id)
         transactions = list(transactions)
         keep = self.retention.attribute(tenant)
-        for start in range(0, len(transactions), 25):
-            requests = [
+        aws.batch_write(
+            self.table_name,
+            [
                 {
                     "PutRequest": {
                         "Item": {
@@ -111,12 +112,9 @@ class SettlementStore:
                         }
                     }
                 }
-                for txn in transactions[start : start + 25]
-            ]
-            pending: dict[str, Any] = {self.table_name: requests}
-            while pending:
-                answer = ddb.batch_write_item(RequestItems=pending)
-                pending = answer.get("UnprocessedItems") or {}
+                for txn in transactions
+            ],
+        )
         totals = summarise(transactions)
         ddb.put_item(
             TableName=self.table_name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -39,6 +39,8 @@ from shared.order_aggregate import CancelReason
 from shared.tenants import TenantSettings
 from tests.clocks import FixedClock
 from tests.orders_fakes import FakePorts, FakeTenants
+
+Step = TypeVar("Step", bound=c.RefundStep)
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 ACME = TenantSettings(
@@ -319,17 +321,17 @@ def test_a_refund_waits_for_the_gateway_as_long_as_the_tenant_allows(fake: FakeP
     assert waits == [20, 50]
 
 
-def prepare(fake: FakePorts, refund_id: str, **fields: Any) -> c.Prepared:
-    return refunds.prepare(
-        fake.ports(),
-        c.PrepareInput(
-            tenant="acme",
-            order_id="o-1",
-            refund_id=refund_id,
-            action=c.RefundAction.PREPARE,
-            **fields,
-        ),
+def refund_step(model: type[Step], **fields: Any) -> Step:
+    """A refund workflow step's input for acme's order o-1, request r1 unless ``fields`` say
+    otherwise; the action is the one the model takes."""
+    (action,) = [a for a, m in c.REFUND_INPUTS.items() if m is model]
+    return model.model_validate(
+        {"tenant": "acme", "order_id": "o-1", "refund_id": "r1", "action": action, **fields}
     )
+
+
+def prepare(fake: FakePorts, refund_id: str, **fields: Any) -> c.Prepared:
+    return refunds.prepare(fake.ports(), refund_step(c.PrepareInput, refund_id=refund_id, **fields))
 
 
 def test_reservations_never_exceed_what_was_captured(fake: FakePorts) -> None:
@@ -374,15 +376,7 @@ def test_a_refund_that_fails_is_recorded_released_and_alerted(fake: FakePorts) -
     error = {"Error": "GatewayRefused", "Cause": '{"errorMessage": "400: charge refunded"}'}
     result = refunds.fail(
         fake.ports(),
-        c.FailInput(
-            tenant="acme",
-            order_id="o-1",
-            refund_id="r1",
-            action=c.RefundAction.FAIL,
-            step="submit",
-            prepared=prepared,
-            error=error,
-        ),
+        refund_step(c.FailInput, step="submit", prepared=prepared, error=error),
     )
     assert result == {
         "failed": "r1",
@@ -403,14 +397,7 @@ def submit(
 ) -> c.Submitted:
     return refunds.submit(
         fake.ports(),
-        c.SubmitInput(
-            tenant="acme",
-            order_id="o-1",
-            refund_id="r1",
-            action=c.RefundAction.SUBMIT,
-            prepared=prepared,
-            cause=cause,
-        ),
+        refund_step(c.SubmitInput, prepared=prepared, cause=cause),
     )
 
 
@@ -429,14 +416,7 @@ def test_a_refund_the_dashboard_made_before_we_heard_of_it_covers_ours(fake: Fak
     error = {"Error": "RefundCovered", "Cause": '{"errorMessage": "payment pi_1 is refunded"}'}
     result = refunds.covered(
         fake.ports(),
-        c.CoveredInput(
-            tenant="acme",
-            order_id="o-1",
-            refund_id="r1",
-            action=c.RefundAction.COVERED,
-            prepared=prepared,
-            error=error,
-        ),
+        refund_step(c.CoveredInput, prepared=prepared, error=error),
     )
     assert result["released"] == 5000
     record = fake.refunds.records[("acme", "o-1", "r1")]
@@ -475,14 +455,7 @@ def test_submit_carries_the_requests_idempotency_key_and_complete_tells_the_cust
     assert len(fake.payments.of("re")) == 1
     refunds.complete(
         fake.ports(),
-        c.CompleteInput(
-            tenant="acme",
-            order_id="o-1",
-            refund_id="r1",
-            action=c.RefundAction.COMPLETE,
-            prepared=prepared,
-            cause=c.RefundCause.DUPLICATE_CHARGE,
-        ),
+        refund_step(c.CompleteInput, prepared=prepared, cause=c.RefundCause.DUPLICATE_CHARGE),
     )
     assert fake.refunds.completions == [("r1", 1000, "EUR")]
     assert fake.mailer.kinds() == ["refund_issued"]
@@ -580,19 +553,10 @@ def test_a_refund_the_gateway_fails_days_later_is_recorded_released_and_told_onc
     assert told[0].amount == 5000
     assert told[0].reason == "expired_or_canceled_card" and told[0].refund_id == "r1"
     # A workflow still waiting for the confirmation times out without hiding why.
-    step = c.UnconfirmedInput(
-        tenant="acme", order_id="o-1", refund_id="r1", action=c.RefundAction.UNCONFIRMED
-    )
+    step = refund_step(c.UnconfirmedInput)
     assert refunds.unconfirmed(ports, step)["failed_at_gateway"] is True
     # Nor does a completion step that ran late say it was refunded.
-    late = c.CompleteInput(
-        tenant="acme",
-        order_id="o-1",
-        refund_id="r1",
-        action=c.RefundAction.COMPLETE,
-        prepared=prepared,
-        cause=c.RefundCause.CUSTOMER_REQUEST,
-    )
+    late = refund_step(c.CompleteInput, prepared=prepared, cause=c.RefundCause.CUSTOMER_REQUEST)
     assert refunds.complete(ports, late)["failed_at_gateway"] is True
     # The client team's notice only: the customer is not told of a refund they did not get.
     assert fake.mailer.kinds() == ["team_notice"] and fake.refunds.completions == []

@@ -12,8 +12,6 @@ from functions.payouts.domain.cycles import Cycle, CycleConflict, CycleLine, Cyc
 from shared import aws, keys
 from shared.retention import Retention
 
-_BATCH = 25  # BatchWriteItem's limit
-
 
 class DynamoCycles:
     def __init__(self, table_name: str, retention: Retention | None = None) -> None:
@@ -93,11 +91,7 @@ class DynamoCycles:
             }
             for line in lines
         ]
-        client = aws.client("dynamodb")
-        for start in range(0, len(requests), _BATCH):
-            pending: dict[str, Any] = {self.table_name: requests[start : start + _BATCH]}
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
+        aws.batch_write(self.table_name, requests)
 
     def save_line(self, tenant: str, cycle_id: str, line: CycleLine, expected: CycleLine) -> None:
         client = aws.client("dynamodb")

@@ -67,15 +67,11 @@ class BankStore:
         return json.loads(item["record"]["S"]) if item else None
 
     def put_lines(self, lines: Iterable[BankLine]) -> int:
-        client = aws.client("dynamodb")
         written = 0
         batch: list[dict[str, Any]] = []
 
         def flush() -> None:
-            pending: dict[str, Any] = {self.table_name: list(batch)}
-            while pending:
-                answer = client.batch_write_item(RequestItems=pending)
-                pending = answer.get("UnprocessedItems") or {}
+            aws.batch_write(self.table_name, batch)
             batch.clear()
 
         seen: set[tuple[str, str]] = set()

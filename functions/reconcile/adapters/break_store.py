@@ -89,7 +89,6 @@ class BreakStore:
     def save(
         self, tenant: str, day: date, open_now: Iterable[Break], closed: Iterable[Break]
     ) -> None:
-        client = aws.client("dynamodb")
         items = []
         keep = self.retention.attribute(tenant)
         for status, breaks in (("open", open_now), ("closed", closed)):
@@ -110,13 +109,7 @@ class BreakStore:
                         **keep,
                     }
                 )
-        for start in range(0, len(items), 25):
-            pending: dict[str, Any] = {
-                self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
-            }
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-                pending = pending or {}
+        aws.batch_write(self.table_name, [{"PutRequest": {"Item": i}} for i in items])
 
     def claim_action(self, tenant: str, key: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """Record an action once; returns the earlier record when it was taken already."""

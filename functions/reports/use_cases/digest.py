@@ -85,20 +85,20 @@ def _tenant_digests(
     sent: list[dict[str, object]] = []
     for team in Team:
         lines = by_team.pop(str(team), [])
-        if lines:
-            message = _mail(
-                ports, tenant, recipients(team, tenant), str(team), lines, until, period
-            )
-            if message is not None:
-                sent.append(
-                    {
-                        "tenant": tenant.id,
-                        "team": str(team),
-                        "until": until.isoformat(),
-                        "notices": len(lines),
-                        "message_id": message,
-                    }
-                )
+        if not lines:
+            continue
+        message = _mail(ports, tenant, recipients(team, tenant), str(team), lines, until, period)
+        if message is None:
+            continue
+        sent.append(
+            {
+                "tenant": tenant.id,
+                "team": str(team),
+                "until": until.isoformat(),
+                "notices": len(lines),
+                "message_id": message,
+            }
+        )
     for unknown, lines in by_team.items():  # a team this deployment no longer has
         logger.warning("held notices for an unknown team", extra={"team": unknown})
         ports.digest.release(tenant.id, lines)
