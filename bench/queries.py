@@ -172,7 +172,7 @@ def lookup_bench(orders: int, lookups: int) -> dict[str, float | int]:
         for number in orders_of[customer]:
             state = order_state(number, customer)
             table.capturing = number
-            entry = TimelineEntry(T0, "bench", f"o{number}", "OrderPlaced", "placed", {})
+            entry = TimelineEntry(T0, "bench", f"o{number}", "OrderPlaced", "placed")
             assert store.commit(state, 0, entry) == "applied"
             written += 1
     table.capturing = None

@@ -188,6 +188,13 @@ def timeline_sk(at_iso: str, source: str, event_id: str) -> str:
     return f"TL#{at_iso}#{source}#{event_id}"
 
 
+def timeline_parts(sk: str) -> tuple[str, str, str]:
+    """A timeline entry's sort key as (time, source, event id): the entry does not store them
+    again. The time and the source hold no ``#``; an event id may."""
+    _, at_iso, source, event_id = sk.split("#", 3)
+    return at_iso, source, event_id
+
+
 def status_index(tenant: str, status: str) -> str:
     return f"T#{tenant}#STATUS#{status}"
 

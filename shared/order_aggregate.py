@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared import keys
 from shared.event_parts import (
     PARCEL_EXCEPTIONS,
     PARCEL_LOSSES,
@@ -38,16 +39,20 @@ Outcome = Literal["applied", "duplicate", "conflict"]
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """What the order's story says about one event or act. The event itself is not copied
+    here: its source and id name it, and the raw webhook, as signed, is in the archive."""
+
     occurred_at: datetime
     source: str
     event_id: str
     kind: str
     summary: str
-    event: dict[str, Any]
 
     @property
     def sort_key(self) -> str:
-        return f"TL#{self.occurred_at.astimezone(UTC).isoformat()}#{self.source}#{self.event_id}"
+        return keys.timeline_sk(
+            self.occurred_at.astimezone(UTC).isoformat(), self.source, self.event_id
+        )
 
 
 class OrderStatus(StrEnum):

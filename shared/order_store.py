@@ -40,6 +40,21 @@ def order_pk(tenant: str, order_id: str) -> str:
     return keys.order_pk(tenant, order_id)
 
 
+def timeline_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A timeline item as plain values, with what its sort key holds spelled out. An e-mail's
+    entry keeps the message id it was sent as (its key names the e-mail's kind); entries written
+    before the key stopped being repeated carry every field themselves, and the event they
+    applied, which is left out."""
+    at_iso, source, event_id = keys.timeline_parts(item["SK"]["S"])
+    found = {"occurred_at": at_iso, "source": source, "event_id": event_id}
+    found.update(
+        (k, next(iter(v.values())))
+        for k, v in item.items()
+        if k not in ("PK", "SK", "event", "event_z")
+    )
+    return found
+
+
 # What a reader of the aggregate projects: the text form and the packed one.
 STATE_PROJECTION = "#s, state_z"
 STATE_NAMES = {"#s": "state"}
@@ -256,38 +271,24 @@ class OrderStore:
         self._put_timeline(tenant, order_id, entry)
 
     def _put_timeline(self, tenant: str, order_id: str, entry: TimelineEntry) -> None:
-        # The event as applied, kept for audit: most of the entry, written once per event and
-        # kept as long as the order, so packed like the aggregate when that is smaller.
-        name, value, _ = packed_attribute(
-            "event", json.dumps(entry.event, default=str).encode("utf-8")
-        )
+        # Kept as long as the order, written once per event: only what the sort key does not
+        # already say (its time, source and event id; the partition names tenant and order).
         self._ddb.put_item(
             TableName=self.table_name,
             Item={
                 "PK": {"S": order_pk(tenant, order_id)},
                 "SK": {"S": entry.sort_key},
                 "kind": {"S": "timeline"},
-                "tenant": {"S": tenant},
-                "order_id": {"S": order_id},
                 "event_kind": {"S": entry.kind},
-                "source": {"S": entry.source},
-                "event_id": {"S": entry.event_id},
                 "summary": {"S": entry.summary},
-                "occurred_at": {"S": entry.occurred_at.astimezone(UTC).isoformat()},
-                name: value,
                 **self.retention.attribute(tenant),
             },
         )
 
     def timeline(self, tenant: str, order_id: str) -> list[dict[str, Any]]:
-        entries = []
-        for item in self._query(order_pk(tenant, order_id), "TL#"):
-            event = unpacked(item, "event")
-            entry = {k: next(iter(v.values())) for k, v in item.items() if k != "event_z"}
-            if event is not None:
-                entry["event"] = event.decode("utf-8")
-            entries.append(entry)
-        return entries
+        """The order's story, oldest first: each entry's time, source, event id, kind and
+        summary."""
+        return [timeline_fields(item) for item in self._query(order_pk(tenant, order_id), "TL#")]
 
     # -- references and parked events ----------------------------------------------------------
 

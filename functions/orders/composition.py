@@ -134,7 +134,7 @@ class _Adapters:
     def notifications(self) -> NotificationLog:
         from functions.orders.adapters.notification_log import DynamoNotificationLog
 
-        return DynamoNotificationLog(self.table, self.clock)
+        return DynamoNotificationLog(self.table, self.clock, self.retention)
 
     @cached_property
     def alerts(self) -> "Alerting":

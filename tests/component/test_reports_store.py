@@ -39,7 +39,7 @@ def store_planted(clock: FixedClock) -> None:
         LifecycleStore(TABLE, clock),
     )
     for order in planted():
-        entry = TimelineEntry(order.times[0], "shop", f"e-{order.order_id}", "OrderPlaced", "", {})
+        entry = TimelineEntry(order.times[0], "shop", f"e-{order.order_id}", "OrderPlaced", "")
         assert orders.commit(order.state, 0, entry) == "applied"
         changes.note(TENANT.id, order.order_id, sorted({t.date() for t in order.times}))
         if order.screening:

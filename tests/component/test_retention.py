@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from functions.orders.adapters.notification_log import DynamoNotificationLog
 from functions.orders.adapters.refund_ledger import DynamoRefundLedger
 from functions.reconcile.adapters.bank_store import BankStore
 from functions.reconcile.adapters.break_store import BreakStore
@@ -53,6 +54,10 @@ def write_every_financial_record(tenant: str, clock: FixedClock) -> None:
         amount=eur(5000),
     )
     assert route(paid, orders) == "applied"  # the aggregate, its timeline, its references
+    # An e-mail the order was sent, and its entry on the order's timeline.
+    DynamoNotificationLog(TABLE, clock).record(
+        tenant, "o-1", "order_confirmed", "sent", "m-1", "Your order o-1 is confirmed"
+    )
     lifecycle = LifecycleStore(TABLE, clock)
     lifecycle.set_stage(tenant, "o-1", "confirmed")
     lifecycle.release_funds(tenant, "o-1", [{"line_id": "l1", "gross": 5000}])
@@ -156,6 +161,7 @@ def test_every_financial_record_is_kept_the_tenants_period_from_its_write(
     assert {
         "order",
         "timeline",
+        "notification",
         "ref",
         "workflow",
         "funds_releasable",

@@ -1,16 +1,21 @@
 """Which e-mails an order was sent, in the table: ``NOTIFY#<kind>`` beside the order, and a
-timeline entry per e-mail sent (``shared.keys``)."""
+timeline entry per e-mail sent (``shared.keys``). Both are kept as long as the order's other
+records (``shared.retention``)."""
 
 from __future__ import annotations
 
 from shared import aws, keys
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.retention import Retention, table_retention
 
 
 class DynamoNotificationLog:
-    def __init__(self, table: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, table: str, clock: Clock = SYSTEM_CLOCK, retention: Retention | None = None
+    ) -> None:
         self.table = table
         self.clock = clock
+        self.retention = retention or table_retention(table, clock)
 
     def sent(self, tenant: str, order_id: str, kind: str) -> bool:
         item = (
@@ -32,6 +37,7 @@ class DynamoNotificationLog:
     ) -> None:
         now = self.clock.now().isoformat()
         pk = {"S": keys.order_pk(tenant, order_id)}
+        kept = self.retention.attribute(tenant)
         ddb = aws.client("dynamodb")
         ddb.put_item(
             TableName=self.table,
@@ -42,26 +48,25 @@ class DynamoNotificationLog:
                 "status": {"S": status},
                 "message_id": {"S": message_id},
                 "at": {"S": now},
+                **kept,
             },
         )
         if status in ("sent", "held"):
+            # The entry's key names the e-mail's kind where an event's names the event: the
+            # message id is kept beside it (``shared.order_store.timeline_fields``).
             ddb.put_item(
                 TableName=self.table,
                 Item={
                     "PK": pk,
                     "SK": {"S": keys.timeline_sk(now, "notify", kind)},
                     "kind": {"S": "timeline"},
-                    "tenant": {"S": tenant},
-                    "order_id": {"S": order_id},
                     "event_kind": {"S": "NotificationSent"},
-                    "source": {"S": "notify"},
                     "event_id": {"S": message_id or kind},
-                    "occurred_at": {"S": now},
                     "summary": {
                         "S": f"e-mail {kind}: {summary}"
                         if status == "sent"
                         else f"held for the team's digest {kind}: {summary}"
                     },
-                    "event": {"S": "{}"},
+                    **kept,
                 },
             )

@@ -141,7 +141,6 @@ def record_call_outcome(
             event_id=f"call-{digest(f'{by}|{at.isoformat()}|{kind.value}|{note}')}",
             kind="CallOutcome",
             summary=summary,
-            event=record,
         ),
     )
     still_held = ports.records.stage(tenant_id, order_id) == c.Stage.POTENTIAL_FRAUD

@@ -94,6 +94,5 @@ class DynamoHistoryMail:
                 event_id=f"history-mail-{at.isoformat()}",
                 kind="OrderHistoryMailed",
                 summary=summary,
-                event={},
             ),
         )

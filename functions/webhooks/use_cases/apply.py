@@ -25,7 +25,6 @@ def timeline_entry(event: Any) -> TimelineEntry:
         event_id=event.source_event_id,
         kind=event.kind,
         summary=summary(event),
-        event=event.model_dump(mode="json"),
     )
 
 
