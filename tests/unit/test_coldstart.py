@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.coldstart import imports_without_gc
+from shared.coldstart import imports_without_gc, package_without_init
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,3 +124,53 @@ def test_screening_rules_load_the_cel_engine_without_the_packages_command_line()
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def eager_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A package whose ``__init__`` imports all its modules, as Powertools' event handler does."""
+    root = tmp_path / "eager_pkg"
+    root.mkdir()
+    (root / "__init__.py").write_text(
+        "from eager_pkg.wanted import Wanted\nfrom eager_pkg.heavy import Heavy\nWHOLE = True\n"
+    )
+    (root / "wanted.py").write_text("class Wanted: ...\n")
+    (root / "heavy.py").write_text("class Heavy: ...\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield "eager_pkg"
+    for name in [n for n in sys.modules if n.split(".")[0] == "eager_pkg"]:
+        del sys.modules[name]
+
+
+def test_a_package_without_init_imports_only_the_module_asked_for(eager_package: str) -> None:
+    package_without_init(eager_package)
+    from eager_pkg.wanted import Wanted  # type: ignore[import-not-found]
+
+    assert Wanted.__module__ == "eager_pkg.wanted"
+    assert "eager_pkg.heavy" not in sys.modules
+    # A submodule asked of the package itself (``from package import module``) is imported.
+    from eager_pkg import wanted  # type: ignore[import-not-found]
+
+    assert wanted.Wanted is Wanted and "eager_pkg.heavy" not in sys.modules
+
+
+def test_a_name_only_its_init_defines_runs_the_init(eager_package: str) -> None:
+    package_without_init(eager_package)
+    from eager_pkg import WHOLE, Heavy
+
+    assert WHOLE is True and Heavy.__module__ == "eager_pkg.heavy"
+    import eager_pkg
+
+    assert eager_pkg.Wanted.__module__ == "eager_pkg.wanted"
+
+
+def test_a_package_already_imported_is_left_alone(eager_package: str) -> None:
+    import eager_pkg
+
+    package_without_init(eager_package)
+    assert sys.modules[eager_package] is eager_pkg and eager_pkg.WHOLE
+
+
+def test_a_module_that_is_no_package_is_refused(eager_package: str) -> None:
+    with pytest.raises(ImportError, match="not a package"):
+        package_without_init(f"{eager_package}.heavy")

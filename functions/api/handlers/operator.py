@@ -12,13 +12,17 @@ Environment: ``TABLE_NAME``; ``LIFECYCLE_STATE_MACHINE`` (cancel stops the lifec
 
 import json
 import re
+import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
-from shared.coldstart import imports_without_gc
+from shared.coldstart import imports_without_gc, package_without_init
 
+package_without_init("aws_lambda_powertools.event_handler")
 with imports_without_gc():
-    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+    from aws_lambda_powertools.event_handler import content_types
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
     from aws_lambda_powertools.event_handler.exceptions import (
         BadRequestError,
         ForbiddenError,
@@ -38,10 +42,6 @@ with imports_without_gc():
     )
 
     from functions.api.composition import services
-    from functions.api.routes import disputes as dispute_routes
-    from functions.api.routes import payouts as _payouts_routes
-    from functions.api.routes import queries as _queries_routes
-    from functions.api.routes import reports as _reports_routes
     from functions.orders.errors import OperationRefused, ReturnInvalid, ReturnRefused
     from functions.risk.domain.errors import RulesetInvalid, VersionConflict
     from shared.observability import logger
@@ -597,19 +597,61 @@ class _Helpers:
     conflict = staticmethod(_conflict)
 
 
-dispute_routes.register(app, _Helpers())
+def _register_disputes() -> None:
+    from functions.api.routes import disputes
+
+    disputes.register(app, _Helpers())
 
 
-# Routes of the contexts added since, one module each, registered on ``app`` with the helpers above.
-_queries_routes.register(app, _authorize, _body, _tenant_settings)
-_reports_routes.register(app, _authorize)
-_payouts_routes.register(
-    _payouts_routes.Helpers(app, _authorize, _body, _json_document, _tenant_settings, _conflict)
-)
+def _register_queries() -> None:
+    from functions.api.routes import queries
+
+    queries.register(app, _authorize, _body, _tenant_settings)
+
+
+def _register_reports() -> None:
+    from functions.api.routes import reports
+
+    reports.register(app, _authorize)
+
+
+def _register_payouts() -> None:
+    from functions.api.routes import payouts
+
+    payouts.register(
+        payouts.Helpers(app, _authorize, _body, _json_document, _tenant_settings, _conflict)
+    )
+
+
+# The routes of the contexts added since live in a module each (``functions/api/routes/``),
+# under their own segment of the tenant's path. Each is imported and registered on the first
+# request under its segment: most cold starts answer a request about an order and pay for none
+# of them (their modules, their models and one regular expression a route).
+_ROUTE_GROUPS: dict[str, Callable[[], None]] = {
+    "disputes": _register_disputes,
+    "queries": _register_queries,
+    "reports": _register_reports,
+    "payouts": _register_payouts,
+}
+_GROUP_SEGMENT = re.compile(r"/ops/tenants/[^/]+/([^/]+)")
+# The local stack may run requests of one function on several threads: none resolves before
+# the routes of its segment are all registered.
+_REGISTERING = threading.Lock()
+
+
+def _register_routes_for(path: str) -> None:
+    found = _GROUP_SEGMENT.search(path)
+    if found is None or found.group(1) not in _ROUTE_GROUPS:
+        return
+    with _REGISTERING:
+        register = _ROUTE_GROUPS.pop(found.group(1), None)
+        if register is not None:
+            register()
 
 
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _register_routes_for(str(event.get("rawPath") or event.get("path") or ""))
     return app.resolve(event, context)

@@ -9,7 +9,7 @@ from datetime import date
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, Protocol
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 

@@ -14,7 +14,7 @@ from functions.api.composition import services
 from shared.money import Currency
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
 
     from shared.tenants import TenantSettings
 
