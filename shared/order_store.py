@@ -239,7 +239,10 @@ class OrderStore:
             "status": {"S": status},
             "version": {"N": str(version)},
             "applied": {"SS": sorted(applied)},
-            "updated_at": {"S": now},
+            # Not ``updated_at``: that name is projected into the status index (for the stage
+            # items), and a value that changes with every event would rewrite the order's
+            # index entry with every event, its status unchanged.
+            "changed_at": {"S": now},
             "paid": {"N": str(state.paid())},
             "refunded": {"N": str(state.refunded())},
             "GSI2PK": {"S": keys.status_index(state.tenant, status)},
