@@ -41,16 +41,14 @@ def order_pk(tenant: str, order_id: str) -> str:
 
 
 def timeline_fields(item: dict[str, Any]) -> dict[str, Any]:
-    """A timeline item as plain values, with what its sort key holds spelled out. An e-mail's
-    entry keeps the message id it was sent as (its key names the e-mail's kind); entries written
-    before the key stopped being repeated carry every field themselves, and the event they
-    applied, which is left out."""
+    """A timeline item as plain values (its keys too), with what its sort key holds spelled
+    out. An e-mail's entry keeps the message id it was sent as (its key names the e-mail's
+    kind); entries written before the key stopped being repeated carry every field themselves,
+    and the event they applied, which is left out."""
     at_iso, source, event_id = keys.timeline_parts(item["SK"]["S"])
     found = {"occurred_at": at_iso, "source": source, "event_id": event_id}
     found.update(
-        (k, next(iter(v.values())))
-        for k, v in item.items()
-        if k not in ("PK", "SK", "event", "event_z")
+        (k, next(iter(v.values()))) for k, v in item.items() if k not in ("event", "event_z")
     )
     return found
 

@@ -36,6 +36,8 @@ def test_an_entry_keeps_only_what_its_key_does_not_say(aws_env: dict[str, Any]) 
     assert set(item) == {"PK", "SK", "kind", "event_kind", "summary", TTL}
     assert store.timeline("acme", "o-1") == [
         {
+            "PK": "T#acme#ORDER#o-1",
+            "SK": item["SK"]["S"],
             "occurred_at": "2026-03-02T12:00:00+00:00",
             "source": "shop",
             "event_id": "e#1",
