@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from local.costs.bill import ITEM_OVERHEAD_BYTES, Stored, Usage
 from local.costs.lambda_time import LatencyTable, by_function, load_latencies
 from local.costs.meter import Counts, Meter
-from local.costs.sizes import Index, item_size
+from local.costs.sizes import Index, stored_size
 from shared import keys
 from shared.clock import SYSTEM_CLOCK
 
@@ -196,13 +196,12 @@ def _table(stack: Any, table: str, now: float, by_item: Counter[str]) -> tuple[l
             orders += item.get("SK", {}).get("S") == keys.ORDER_SK
             ttl = item.get(keys.TABLE.ttl_attribute, {}).get("N")
             kept = None if ttl is None else max(0.0, (float(ttl) - now) / SECONDS_PER_DAY)
-            size = item_size(item) + ITEM_OVERHEAD_BYTES
-            for index in indexes:
-                if index.holds(item):
-                    size += item_size(index.project(item)) + ITEM_OVERHEAD_BYTES
-            by_item[str(item.get("SK", {}).get("S", "")).split("#", 1)[0] or "?"] += size
-            stored.append(Stored("dynamodb_storage_gb_month", size, kept))
-            stored.append(Stored("dynamodb_pitr_gb_month", size, kept))
+            size = stored_size(item, indexes, ITEM_OVERHEAD_BYTES)
+            by_item[str(item.get("SK", {}).get("S", "")).split("#", 1)[0] or "?"] += (
+                size.with_indexes
+            )
+            stored.append(Stored("dynamodb_storage_gb_month", size.with_indexes, kept))
+            stored.append(Stored("dynamodb_pitr_gb_month", size.table, kept))
     return stored, orders
 
 

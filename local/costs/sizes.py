@@ -82,6 +82,23 @@ class Index:
         return {k: v for k, v in item.items() if k in kept}
 
 
+@dataclass(frozen=True)
+class StoredSize:
+    """What one item takes, as DynamoDB bills storage (the item and its copy in each index that
+    holds it, each with the per-item overhead) and continuous backups (the table's own items
+    only: point-in-time recovery is priced on the table's data and its local secondary
+    indexes, not its global ones)."""
+
+    with_indexes: int
+    table: int
+
+
+def stored_size(item: Item, indexes: Sequence[Index], overhead: int) -> StoredSize:
+    table = item_size(item) + overhead
+    copies = sum(item_size(i.project(item)) + overhead for i in indexes if i.holds(item))
+    return StoredSize(with_indexes=table + copies, table=table)
+
+
 def write_units(size: int, transactional: bool = False) -> int:
     return max(1, math.ceil(size / KB)) * (2 if transactional else 1)
 

@@ -326,3 +326,32 @@ def test_the_meter_prints_lambda_both_ways() -> None:
     assert f"${430.5 * 0.0000133334:.4f}" in total  # $0.0057 as modelled
     assert any(line.strip().startswith("ProcessorFn ") for line in lines)
     assert any("dynamodb:GetItem" in line and "x 5 ms" in line for line in lines)
+
+
+def test_continuous_backups_are_priced_on_the_tables_own_items_not_its_global_indexes() -> None:
+    """DynamoDB prices point-in-time recovery on a table's data and its local secondary
+    indexes; a global index's copy is stored (and billed as storage) but not backed up."""
+    from local.costs.sizes import stored_size
+
+    item = {
+        "PK": s("T#acme#ORDER#o-1"),
+        "SK": s("ORDER"),
+        "GSI2PK": s("T#acme#STATUS#paid"),
+        "GSI2SK": s("2026-03-02#o-1"),
+        "status": s("paid"),
+        "state": s("x" * 900),
+    }
+    include = Index(
+        "ByStatus",
+        keys=("GSI2PK", "GSI2SK"),
+        projection="INCLUDE",
+        table_keys=("PK", "SK"),
+        include=("status",),
+    )
+    size = stored_size(item, [include, KEYS_ONLY], overhead=100)
+
+    # PK 2+16, SK 2+5, GSI2PK 6+18, GSI2SK 6+14, status 6+4, state 5+900 = 984, +100
+    assert size.table == 984 + 100
+    # the index copy: the four keys and status (79 bytes), +100; the keys-only index does not
+    # hold the item (no GSI3 keys)
+    assert size.with_indexes == size.table + 79 + 100
