@@ -52,6 +52,9 @@ def reset() -> None:
     dynamodb_table.cache_clear()
 
 
+BATCH_WRITE_LIMIT = 25  # requests one BatchWriteItem takes
+
+
 def batch_write(
     table: str, requests: list[dict[str, Any]], attempts: int | None = None
 ) -> list[dict[str, Any]]:
@@ -60,8 +63,8 @@ def batch_write(
     left unwritten (nothing without ``attempts``)."""
     ddb = client("dynamodb")
     left: list[dict[str, Any]] = []
-    for start in range(0, len(requests), 25):
-        pending = requests[start : start + 25]
+    for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+        pending = requests[start : start + BATCH_WRITE_LIMIT]
         sends = 0
         while pending and (attempts is None or sends < attempts):
             answer = ddb.batch_write_item(RequestItems={table: pending})

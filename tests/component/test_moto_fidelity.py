@@ -16,6 +16,7 @@ from local.moto_fidelity import (
     tokens_ignore_starting_executions,
     transactions_copy_what_they_write,
 )
+from tests.component.conftest import create_table
 
 ROLE = "arn:aws:iam::123456789012:role/steps"
 
@@ -85,19 +86,7 @@ def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.E
 
 def _streamed_table() -> Any:
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="txn",
-        KeySchema=[
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    create_table(ddb, "txn")  # the stack's table, its stream included
     return ddb
 
 

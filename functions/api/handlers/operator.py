@@ -640,6 +640,8 @@ _REGISTERING = threading.Lock()
 
 
 def _register_routes_for(path: str) -> None:
+    if not _ROUTE_GROUPS:  # every group registered: nothing to look for
+        return
     found = _GROUP_SEGMENT.search(path)
     if found is None or found.group(1) not in _ROUTE_GROUPS:
         return

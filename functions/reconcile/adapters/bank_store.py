@@ -67,13 +67,8 @@ class BankStore:
         return json.loads(item["record"]["S"]) if item else None
 
     def put_lines(self, lines: Iterable[BankLine]) -> int:
-        written = 0
+        # Written a batch at a time as the lines come: a bank file's lines are never all held.
         batch: list[dict[str, Any]] = []
-
-        def flush() -> None:
-            aws.batch_write(self.table_name, batch)
-            batch.clear()
-
         seen: set[tuple[str, str]] = set()
         for line in lines:
             key = (day_pk(line.tenant, line.booking_date), f"L#{line.account}#{line.line_id}")
@@ -94,12 +89,11 @@ class BankStore:
                     }
                 }
             )
-            written += 1
-            if len(batch) == 25:
-                flush()
-        if batch:
-            flush()
-        return written
+            if len(batch) == aws.BATCH_WRITE_LIMIT:
+                aws.batch_write(self.table_name, batch)
+                batch.clear()
+        aws.batch_write(self.table_name, batch)
+        return len(seen)
 
     def put_file_record(self, tenant: str, sha256: str, key: str, record: dict[str, Any]) -> None:
         now = self.clock.now().isoformat(timespec="seconds")
