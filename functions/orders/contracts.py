@@ -203,6 +203,9 @@ class StageInput(OrderStep):
     # A delivery wait's failure cause (``DELIVERY_PROBLEM``): the ``WaitOutcome`` as JSON,
     # whose ``shipment`` names the problem (the definitions before passed ``shipment``).
     cause: str | None = None
+    # A stage whose state then sits out a time (``DeliveredAndReturnWindow``: the return
+    # window) carries its token; nothing answers it, the task's timeout ends the wait.
+    task_token: str | None = None
 
 
 class CancelInput(OrderStep):
