@@ -59,8 +59,11 @@ def grant_steps(
 def standard_state_machine(
     scope: Construct, definition: sfn.IChainable, *, timeout: Duration, steps_id: str
 ) -> sfn.StateMachine:
-    """A Standard state machine logging every event (without execution data: it holds
-    customers' details) and traced with X-Ray."""
+    """A Standard state machine logging its errors (without execution data: it holds
+    customers' details) and traced with X-Ray. Not every event: Step Functions keeps each
+    execution's whole history itself, free to read while it runs and 90 days after; a log
+    line for each of an order's ~40 events would be paid for again, and what one searches
+    across executions is what went wrong."""
     log_group = logs.LogGroup(
         scope,
         "Logs",
@@ -75,7 +78,7 @@ def standard_state_machine(
         timeout=timeout,
         tracing_enabled=True,
         logs=sfn.LogOptions(
-            destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            destination=log_group, level=sfn.LogLevel.ERROR, include_execution_data=False
         ),
     )
     NagSuppressions.add_resource_suppressions(
@@ -86,7 +89,13 @@ def standard_state_machine(
                 reason="Step Functions log delivery and X-Ray need '*'; the Lambda grant "
                 "covers the steps function's versions (<arn>:*), nothing else.",
                 applies_to=["Resource::*", {"regex": f"/^Resource::<{steps_id}.*\\.Arn>:\\*$/g"}],
-            )
+            ),
+            NagPackSuppression(
+                id="AwsSolutions-SF1",
+                reason="Errors only: Step Functions keeps every execution's whole history "
+                "(GetExecutionHistory, while it runs and 90 days after), and the order's "
+                "timeline is its audit; every event again in CloudWatch Logs is paid twice.",
+            ),
         ],
         apply_to_children=True,
     )

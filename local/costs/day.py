@@ -27,6 +27,27 @@ from shared.clock import SYSTEM_CLOCK
 STEP_FUNCTIONS = ("Steps", "SelfCheck")
 # Lambda writes START, END and REPORT lines (and the platform's JSON lines) for every call.
 PLATFORM_LOG_BYTES_PER_INVOCATION = 330
+# A state machine logs the history events its level takes, one JSON line each (id, type, the
+# previous event's id, the time, the execution's ARN, details without execution data): about
+# 400 bytes, assumed from the format's fields, as no size is published.
+WORKFLOW_LOG_BYTES_PER_EVENT = 400
+# Step Functions' log levels: ERROR takes every event of an error (a task failed or timed out,
+# the execution failed, timed out or was aborted), FATAL only the execution's own end so.
+FATAL_EVENTS = frozenset({"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
+ERROR_ENDINGS = ("Failed", "TimedOut", "Aborted")
+
+
+def logged_by_level(level: str, event_type: str) -> bool:
+    """Whether a state machine logging at ``level`` writes a history event of ``event_type``."""
+    if level == "ALL":
+        return True
+    if level == "ERROR":
+        return event_type.endswith(ERROR_ENDINGS)
+    if level == "FATAL":
+        return event_type in FATAL_EVENTS
+    return False
+
+
 # The e-mail kind of a team's digest (``shared.notify.render.EmailKind.TEAM_DIGEST``), and the
 # most one team gets in a month: one an hour.
 DIGEST_KIND = "team_digest"
@@ -60,6 +81,8 @@ class DayReadings:
     # entered more than once by one execution counts once, as the mission's shape needs it once.
     happy_path_states: int | None = None
     traced_functions: set[str] = field(default_factory=set)
+    # The lines the state machines' own log groups took (at each machine's level), in bytes.
+    workflow_log_bytes: int = 0
 
 
 class DayMeter:
@@ -106,13 +129,16 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
     sfn = stack.client("stepfunctions")
     readings = DayReadings(counts=counts, orders=0)
     machines = {"lifecycle": "LifecycleStateMachine", "refunds": "RefundStateMachine"}
+    levels = _log_levels(stack)
     for name, output in machines.items():
         machine = outputs[output]
+        level = levels.get(machine, "OFF")
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
             for execution in page["executions"]:
-                taken, last, states = _transitions(sfn, execution["executionArn"])
+                taken, last, states, logged = _transitions(sfn, execution["executionArn"], level)
                 readings.executions[name] += 1
                 readings.transitions[name] += taken
+                readings.workflow_log_bytes += logged * WORKFLOW_LOG_BYTES_PER_EVENT
                 if name == "lifecycle" and last == HAPPY_PATH_END:
                     fewest = readings.happy_path_states
                     readings.happy_path_states = states if fewest is None else min(fewest, states)
@@ -154,16 +180,31 @@ def email_kind(file_name: str) -> str:
     return file_name.split("-", 1)[0].removesuffix(".eml")
 
 
-def _transitions(sfn: Any, execution_arn: str) -> tuple[int, str | None, int]:
+def _log_levels(stack: Any) -> dict[str, str]:
+    """Each state machine's log level (by ARN), from the template."""
+    levels = {}
+    for lid, resource in stack.deployment.template["Resources"].items():
+        if (
+            resource["Type"] == "AWS::StepFunctions::StateMachine"
+            and lid in stack.deployment.physical
+        ):
+            config = resource["Properties"].get("LoggingConfiguration") or {}
+            levels[stack.deployment.physical[lid]] = str(config.get("Level", "OFF"))
+    return levels
+
+
+def _transitions(sfn: Any, execution_arn: str, level: str) -> tuple[int, str | None, int, int]:
     """State transitions Step Functions bills (every state entered, and every retry), the last
-    state entered, and how many different states were entered."""
-    entered = retried = 0
+    state entered, how many different states were entered, and how many events the machine's
+    log level wrote to its log group."""
+    entered = retried = logged = 0
     last = None
     states: set[str] = set()
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         scheduled_in_state = 0
         for event in page["events"]:
             kind = event["type"]
+            logged += logged_by_level(level, kind)
             if kind.endswith("StateEntered"):
                 entered += 1
                 scheduled_in_state = 0
@@ -172,7 +213,7 @@ def _transitions(sfn: Any, execution_arn: str) -> tuple[int, str | None, int]:
             elif kind in ("LambdaFunctionScheduled", "TaskScheduled"):
                 scheduled_in_state += 1
                 retried += scheduled_in_state > 1
-    return entered + retried, last, len(states)
+    return entered + retried, last, len(states), logged
 
 
 def _table(stack: Any, table: str, now: float, by_item: Counter[str]) -> tuple[list[Stored], int]:
@@ -278,7 +319,11 @@ def usage_of(readings: DayReadings, tenants: int, latencies: LatencyTable | None
             n for (svc, op), n in requests.items() if svc == "ssm" and op.startswith("GetParameter")
         ),
     )
-    log_bytes = counts.log_bytes + PLATFORM_LOG_BYTES_PER_INVOCATION * invocations
+    log_bytes = (
+        counts.log_bytes
+        + PLATFORM_LOG_BYTES_PER_INVOCATION * invocations
+        + readings.workflow_log_bytes
+    )
     usage.add("logs_ingest_gb", log_bytes / 1024**3)
     roots = sum(
         n

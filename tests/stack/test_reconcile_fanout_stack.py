@@ -74,7 +74,7 @@ def test_the_hourly_schedule_starts_the_fanout_with_the_ticks_instant(
             "StateMachineType": "STANDARD",
             "TracingConfiguration": {"Enabled": True},
             "LoggingConfiguration": Match.object_like(
-                {"IncludeExecutionData": False, "Level": "ALL"}
+                {"IncludeExecutionData": False, "Level": "ERROR"}
             ),
         },
     )

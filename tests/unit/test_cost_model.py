@@ -149,6 +149,54 @@ def test_log_bytes_and_custom_metrics_are_counted_from_what_functions_print() ->
     assert counts.metrics == {("EcomOps", "Orders", (("tenant", "acme"),))}
 
 
+def test_a_workflows_log_lines_are_the_history_events_its_level_takes() -> None:
+    """A lifecycle that sat out its return window and a refund whose task failed once: at
+    ERROR only the timeout and the failure are written, at FATAL neither (the executions
+    succeeded), at ALL every event. The lines join the functions' as logs ingested."""
+    from local.costs.day import (
+        PLATFORM_LOG_BYTES_PER_INVOCATION,
+        WORKFLOW_LOG_BYTES_PER_EVENT,
+        DayReadings,
+        logged_by_level,
+        usage_of,
+    )
+    from local.costs.meter import Counts
+
+    history = [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskTimedOut",
+        "TaskStateExited",
+        "TaskStateEntered",
+        "TaskFailed",
+        "TaskSucceeded",
+        "ExecutionSucceeded",
+    ]
+    taken = {
+        level: [kind for kind in history if logged_by_level(level, kind)]
+        for level in ("ALL", "ERROR", "FATAL", "OFF")
+    }
+    assert taken == {
+        "ALL": history,
+        "ERROR": ["TaskTimedOut", "TaskFailed"],
+        "FATAL": [],
+        "OFF": [],
+    }
+    assert logged_by_level("FATAL", "ExecutionAborted")
+    assert logged_by_level("ERROR", "ExecutionTimedOut")
+
+    counts = Counts()
+    counts.log_bytes = 1_000
+    readings = DayReadings(counts=counts, orders=1, workflow_log_bytes=2 * 400)
+    usage = usage_of(readings, tenants=10)
+    assert WORKFLOW_LOG_BYTES_PER_EVENT == 400
+    assert usage.quantities["logs_ingest_gb"] * 1024**3 == pytest.approx(1_000 + 800)
+    assert PLATFORM_LOG_BYTES_PER_INVOCATION > 0  # no invocations here: none of it counted
+
+
 def test_the_days_e_mails_are_billed_as_ses_sends() -> None:
     from local.costs.day import DayReadings, usage_of
     from local.costs.meter import Counts
