@@ -141,10 +141,13 @@ class EcomOpsStack(Stack):
         self.ingestion.alert_client_teams(self.alerting.client_alerts)
         self.lifecycle.start_refunds(self.refunds.state_machine)
 
-        # Every state machine, today's and any added later: failures reach operations.
+        # Every state machine, today's and any added later: failures reach operations. The
+        # lifecycle is stopped to cancel an order: those stops are the order's news, not theirs.
         for machine in self.node.find_all():
             if isinstance(machine, sfn.StateMachine):
-                self.alerting.alarm_on_executions(machine)
+                self.alerting.tell_of_executions(
+                    machine, aborts=machine is not self.lifecycle.state_machine
+                )
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)

@@ -29,8 +29,8 @@ NOT_EMULATED = {
     "AWS::SQS::QueuePolicy": "TLS-only policy; asserted in stack tests",
     "AWS::SNS::Subscription": "e-mail subscriptions; local e-mail is written to files instead",
     "AWS::CloudWatch::Alarm": (
-        "alarms (the DLQ depth, failed, timed-out and aborted executions); the DLQ depth is "
-        "checked by `ecomops events stats`"
+        "alarms (the DLQ's depth, the archiver's errors); the DLQ depth is checked by "
+        "`ecomops events stats`"
     ),
     "AWS::Lambda::LayerVersion": "dependencies come from the virtual environment",
     "AWS::StepFunctions::Activity": "no activities are used",

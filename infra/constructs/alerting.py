@@ -1,11 +1,14 @@
-"""Where trouble is reported: client-team and operations topics, the dead-letter queue, alarms
-(the queue's depth; every state machine's failed, timed-out and aborted executions)."""
+"""Where trouble is reported: client-team and operations topics, the dead-letter queue and the
+alarm on its depth, and a rule per state machine for its failed, timed-out and aborted
+executions."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -16,6 +19,10 @@ from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from infra.config import StackConfig
+
+# Step Functions' status events on the default bus (free: AWS services' events cost nothing).
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+ENDED_BADLY = ("FAILED", "TIMED_OUT")
 
 
 class Alerting(Construct):
@@ -28,8 +35,9 @@ class Alerting(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        # CloudWatch alarms publish to the encrypted ops topic.
-        self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        # CloudWatch alarms and EventBridge rules publish to the encrypted ops topic.
+        for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+            self.key.grant_encrypt_decrypt(iam.ServicePrincipal(service))
         # What client teams act on (potential fraud, breaks, disputes); messages carry the tenant
         # as an attribute so each client team can subscribe with a filter policy.
         self.client_alerts = sns.Topic(
@@ -88,30 +96,36 @@ class Alerting(Construct):
         )
         self.dead_letter_alarm.add_alarm_action(cw_actions.SnsAction(self.ops_alerts))
 
-    def alarm_on_executions(self, machine: sfn.StateMachine) -> list[cloudwatch.Alarm]:
-        """Operations hear of every execution of ``machine`` that failed, timed out or was
-        aborted (an operator's stop included: someone should know why)."""
+    def tell_of_executions(self, machine: sfn.StateMachine, *, aborts: bool = True) -> events.Rule:
+        """Operations hear of each execution of ``machine`` that failed, timed out or (when
+        ``aborts``) was aborted: one message per execution, naming it, from Step Functions'
+        own status events. A rule costs nothing; an alarm for each outcome of each machine
+        cost $0.10 a month and said only that some execution had ended so within 5 minutes.
+        A machine whose executions are stopped as part of the work (the lifecycle, stopped to
+        cancel its order) passes ``aborts=False``: its stops are on the order's timeline."""
         name = machine.node.path.replace("/", " ")
-        # metric → (its builder, what happened, list-executions' --status-filter)
-        metrics = {
-            "ExecutionsFailed": (machine.metric_failed, "failed", "FAILED"),
-            "ExecutionsTimedOut": (machine.metric_timed_out, "timed out", "TIMED_OUT"),
-            "ExecutionsAborted": (machine.metric_aborted, "were aborted", "ABORTED"),
-        }
-        alarms = []
-        for metric_name, (metric, what, status) in metrics.items():
-            alarm = cloudwatch.Alarm(
-                machine,
-                f"{metric_name}Alarm",
-                alarm_description=f"Executions of {name} {what}: list them with `aws "
-                "stepfunctions list-executions --state-machine-arn <arn> --status-filter "
-                f"{status}`; `ecomops orders show` tells the order's story.",
-                metric=metric(period=Duration.minutes(5), statistic="Sum"),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        statuses = [*ENDED_BADLY, *(["ABORTED"] if aborts else [])]
+        detail = events.EventField.from_path
+        rule = events.Rule(
+            machine,
+            "EndedBadly",
+            description=f"Executions of {name} that ended {', '.join(statuses)}",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=[EXECUTION_STATUS_CHANGE],
+                detail={"stateMachineArn": [machine.state_machine_arn], "status": statuses},
+            ),
+        )
+        rule.add_target(
+            targets.SnsTopic(
+                self.ops_alerts,
+                message=events.RuleTargetInput.from_text(
+                    f"An execution of {name} ended {detail('$.detail.status')}: "
+                    f"{detail('$.detail.name')}. See why with `aws stepfunctions "
+                    f"get-execution-history --execution-arn {detail('$.detail.executionArn')} "
+                    "--reverse-order --max-items 5`; `ecomops orders show` tells an order's "
+                    "story."
+                ),
             )
-            alarm.add_alarm_action(cw_actions.SnsAction(self.ops_alerts))
-            alarms.append(alarm)
-        return alarms
+        )
+        return rule

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
+from moto.events.utils import EventMessageType
 
 pytestmark = pytest.mark.stack
 
@@ -325,33 +326,90 @@ def test_reconciliation_runs_hourly_with_room_for_a_million_orders(
     assert not {a for a in actions if a.startswith("s3:") and a.startswith("s3:Delete")}
 
 
-EXECUTION_OUTCOMES = {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+def _status_change(machine_arn: str, status: str) -> EventMessageType:
+    """Step Functions' event for an execution that ended, as EventBridge delivers it."""
+    execution = machine_arn.replace(":stateMachine:", ":execution:") + ":T#t1#o-1"
+    return {
+        "version": "0",
+        "id": "315c1398-40ff-a850-213b-158f73e60175",
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": "123456789012",
+        "time": "2026-12-05T19:42:21Z",
+        "region": "us-east-1",
+        "resources": [execution],
+        "detail": {
+            "executionArn": execution,
+            "stateMachineArn": machine_arn,
+            "name": "T#t1#o-1",
+            "status": status,
+            "startDate": 1551225014968,
+            "stopDate": 1551225017576,
+            "input": "{}",
+            "output": None,
+        },
+    }
 
 
-def test_every_state_machine_alarms_operations_on_failed_timed_out_and_aborted_executions(
-    template: dict[str, Any],
-) -> None:
+def test_operations_hear_of_each_execution_that_ended_badly(template: dict[str, Any]) -> None:
     """The README's promise: operations hear of every execution that failed, timed out or was
-    aborted, of every workflow (the lifecycle, refunds, the self-check, and any added later)."""
+    aborted, of every workflow (the lifecycle, refunds, the self-check, and any added later),
+    one message per execution naming it. The lifecycle's aborts are left out: stopping it is
+    how an order is cancelled. Each rule's pattern is run on Step Functions' events by
+    EventBridge's matching (moto's), not read as text."""
+    from moto.events.models import EventPattern
+
     machines = resources(template, "AWS::StepFunctions::StateMachine")
     assert len(machines) >= 3
     (ops_topic,) = [
         lid for lid in resources(template, "AWS::SNS::Topic") if lid.startswith("AlertingOpsAlerts")
     ]
-    watched: dict[str, set[str]] = {lid: set() for lid in machines}
-    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
-        props = alarm["Properties"]
-        if props.get("Namespace") != "AWS/States":
+    told: dict[str, set[str]] = {lid: set() for lid in machines}
+    for rule in resources(template, "AWS::Events::Rule").values():
+        props = rule["Properties"]
+        pattern = props.get("EventPattern")
+        if not pattern or pattern.get("source") != ["aws.states"]:
             continue
-        (dimension,) = props["Dimensions"]
-        assert dimension["Name"] == "StateMachineArn"
-        watched[dimension["Value"]["Ref"]].add(props["MetricName"])
-        assert props["AlarmActions"] == [{"Ref": ops_topic}]
-        assert (props["Threshold"], props["EvaluationPeriods"], props["Statistic"]) == (1, 1, "Sum")
-        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-        assert props["TreatMissingData"] == "notBreaching"
-        assert "list-executions" in props["AlarmDescription"]
-    assert watched == dict.fromkeys(machines, EXECUTION_OUTCOMES)
+        ((machine,),) = [[arn["Ref"] for arn in pattern["detail"]["stateMachineArn"]]]
+        arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}"
+        pattern["detail"]["stateMachineArn"] = [arn]
+        matcher = EventPattern(json.dumps(pattern), pattern)
+        for status in ("FAILED", "TIMED_OUT", "ABORTED", "SUCCEEDED", "RUNNING"):
+            if matcher.matches_event(_status_change(arn, status)):
+                told[machine].add(status)
+        other = arn.replace(machine, "SomeOtherMachine")
+        assert not matcher.matches_event(_status_change(other, "FAILED"))
+        (target,) = props["Targets"]
+        assert target["Arn"] == {"Ref": ops_topic}
+        transformer = target["InputTransformer"]
+        paths = transformer["InputPathsMap"]
+        assert set(paths.values()) == {"$.detail.status", "$.detail.name", "$.detail.executionArn"}
+        assert all(f"<{name}>" in transformer["InputTemplate"] for name in paths)
+        assert "get-execution-history" in transformer["InputTemplate"]
+    lifecycle = next(lid for lid in machines if lid.startswith("OrdersLifecycle"))
+    assert told == {
+        lid: {"FAILED", "TIMED_OUT"} | (set() if lid == lifecycle else {"ABORTED"})
+        for lid in machines
+    }
+    assert not [
+        a
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/States"
+    ]
+
+
+def test_the_alert_key_lets_eventbridge_and_cloudwatch_publish_to_the_ops_topic(
+    template: dict[str, Any],
+) -> None:
+    (key,) = [
+        k for lid, k in resources(template, "AWS::KMS::Key").items() if lid.startswith("Alerting")
+    ]
+    granted: set[str] = set()
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        services = (statement.get("Principal") or {}).get("Service", [])
+        if "kms:GenerateDataKey*" in statement["Action"]:
+            granted |= {services} if isinstance(services, str) else set(services)
+    assert granted == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
 
 
 def test_notices_come_from_the_operations_sender_and_point_at_the_operator_api(
