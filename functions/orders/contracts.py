@@ -137,6 +137,20 @@ class ScreenAndWaitInput(OrderStep):
     action: Literal[LifecycleAction.SCREEN_AND_WAIT]
     task_token: str
     capture_mode: Literal["automatic", "manual"] = "automatic"
+    # How an answer given at once routes: ``errors`` fails the task with the route's error
+    # (``SCREENING_ROUTES``), which the state's catches take, so no Choice follows it; the
+    # definitions before answered with the result for their ``RiskDecision`` Choice.
+    route: Literal["choice", "errors"] = "choice"
+
+
+class ScreeningRoute(StrEnum):
+    """The errors a screening's wait fails with when the order does not go straight on to be
+    confirmed (an accepted order with automatic capture does, once paid): blocked, held for
+    review, or accepted to be captured by hand. The cause is the ``ScreenResult`` as JSON."""
+
+    BLOCKED = "ScreenedBlocked"
+    REVIEW = "ScreenedForReview"
+    CAPTURE = "ScreenedCaptureManually"
 
 
 class HoldInput(OrderStep):

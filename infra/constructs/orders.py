@@ -153,14 +153,17 @@ class OrderLifecycle(Construct):
         cancel_unpaid = cancel("CancelUnpaid", c.CancelReason.PAYMENT_NOT_RECEIVED)
         # Automatic capture confirms only a paid order. An accepted order waits for its payment
         # in the screening's own state (the step parks the token and resumes it at once if the
-        # payment is in; the processor answers it with the screening when the payment comes);
-        # any other decision, or manual capture, is answered at once. An order unpaid at the
+        # payment is in; the processor answers it with the screening when the payment comes)
+        # and goes on to be confirmed. Any other decision, or manual capture, fails the task at
+        # once with its route (``ScreeningRoute``), which a catch takes: no Choice on any
+        # order's path, as the delivery wait's problem is routed. An order unpaid at the
         # tenant's payment timeout is cancelled, as after a review.
         screen = wait_for(
             "ScreenAndWaitForPayment",
             {
                 "action": c.LifecycleAction.SCREEN_AND_WAIT,
                 "capture_mode": sfn.JsonPath.string_at(capture_mode),
+                "route": "errors",
             },
             waits("payment_s"),
             c.SCREENING_RESULT,
@@ -171,31 +174,29 @@ class OrderLifecycle(Construct):
             sfn.Condition.is_present(capture_mode),
             sfn.Condition.string_equals(capture_mode, "manual"),
         )
-        decision = c.path(c.SCREENING_RESULT, c.ScreenResult, "decision")
         approved = sfn.Condition.string_equals(
             c.path(c.REVIEW_RESULT, c.ReviewOutcome, "decision"), c.ReviewDecision.APPROVE
         )
-        # One Choice after screening and one after the review route by the decision and the
-        # capture mode together (ordered rules): no second Choice for the capture mode. After
-        # screening, an accepted order with automatic capture is paid already.
-        definition = screen.next(
-            sfn.Choice(self, "RiskDecision")
-            .when(
-                sfn.Condition.string_equals(decision, c.Decision.BLOCK),
-                cancel("CancelBlocked", c.CancelReason.BLOCKED_BY_SCREENING),
-            )
-            .when(
-                sfn.Condition.string_equals(decision, c.Decision.REVIEW),
-                review.next(
-                    sfn.Choice(self, "ReviewDecision")
-                    .when(sfn.Condition.and_(approved, manual_capture), capture)
-                    .when(approved, wait_payment)
-                    .otherwise(cancel("CancelRejected", c.CancelReason.REJECTED_IN_REVIEW))
-                ),
-            )
-            .when(manual_capture, capture)
-            .otherwise(confirm)
+        # One Choice after the review routes by its decision and the capture mode together
+        # (ordered rules): no second Choice for the capture mode.
+        reviewed = review.next(
+            sfn.Choice(self, "ReviewDecision")
+            .when(sfn.Condition.and_(approved, manual_capture), capture)
+            .when(approved, wait_payment)
+            .otherwise(cancel("CancelRejected", c.CancelReason.REJECTED_IN_REVIEW))
         )
+        routes: list[tuple[c.ScreeningRoute, sfn.IChainable]] = [
+            (
+                c.ScreeningRoute.BLOCKED,
+                cancel("CancelBlocked", c.CancelReason.BLOCKED_BY_SCREENING),
+            ),
+            (c.ScreeningRoute.REVIEW, reviewed),
+            (c.ScreeningRoute.CAPTURE, capture),
+        ]
+        for route, then in routes:
+            # The cause (the screening's result as JSON) is kept where the result would be.
+            screen.add_catch(then, errors=[route], result_path=c.SCREENING_RESULT)
+        definition = screen.next(confirm)
 
         self.state_machine = standard_state_machine(
             self, definition, timeout=LIFECYCLE_TIMEOUT, steps_id="OrdersLifecycleSteps"

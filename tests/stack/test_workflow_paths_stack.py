@@ -1,6 +1,6 @@
 """How many states an order's lifecycle and a refund enter, walked through the synthesized
 definitions: Step Functions bills every state entered, so a state added to the happy path shows
-here (issue 17: the lifecycle's happy path went from 13 states to 9, then 7, then 6; a refund's
+here (issue 17: the lifecycle's happy path went from 13 states to 9, then 7, then 5; a refund's
 from 5 to 4).
 
 The walk evaluates each Choice's rules against what the steps would have written into the
@@ -111,7 +111,6 @@ def walk(
 # The states of the happy path, however many scans come between shipped and delivered.
 HAPPY_PATH = [
     "ScreenAndWaitForPayment",
-    "RiskDecision",
     "ConfirmAndWaitForShipment",
     "ShippedAndWaitForDelivery",
     "DeliveredAndReturnWindow",
@@ -120,7 +119,6 @@ HAPPY_PATH = [
 # An approved review, up to where the happy path goes on (its payment waited for apart).
 REVIEWED = [
     "ScreenAndWaitForPayment",
-    "RiskDecision",
     "ReviewCheckpoint",
     "ReviewTimeLeft",
     "HoldForReview",
@@ -131,6 +129,8 @@ REVIEWED = [
 HAPPY = {"screening": {"decision": c.Decision.ALLOW}}
 # A delivery wait's answer when a parcel was not delivered: the task fails with this error.
 PROBLEM = c.DELIVERY_PROBLEM
+# What the screening's wait fails with when the order does not go straight on to be confirmed.
+BLOCKED, REVIEW, CAPTURE = c.ScreeningRoute
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def refund(template: dict[str, Any]) -> dict[str, Any]:
     return definition(template, "OrdersRefundsStateMachine")
 
 
-def test_the_happy_path_enters_six_states(lifecycle: dict[str, Any]) -> None:
+def test_the_happy_path_enters_five_states(lifecycle: dict[str, Any]) -> None:
     assert walk(lifecycle, HAPPY) == HAPPY_PATH
 
 
@@ -182,21 +182,43 @@ def test_screening_and_the_payment_wait_are_one_state(lifecycle: dict[str, Any])
     assert "Screen" not in states
     unpaid = walk(lifecycle, HAPPY, timeouts=["ScreenAndWaitForPayment"])
     assert unpaid == ["ScreenAndWaitForPayment", "CancelUnpaid"]
-    assert walk(lifecycle, {"screening": {"decision": c.Decision.BLOCK}}) == [
-        "ScreenAndWaitForPayment",
-        "RiskDecision",
-        "CancelBlocked",
-    ]
+    blocked = walk(lifecycle, HAPPY, timeouts=[("ScreenAndWaitForPayment", BLOCKED)])
+    assert blocked == ["ScreenAndWaitForPayment", "CancelBlocked"]
+
+
+def test_the_screening_routes_by_its_waits_errors_with_no_choice_after_it(
+    lifecycle: dict[str, Any],
+) -> None:
+    """An accepted order with automatic capture goes on to be confirmed when the wait is
+    answered (paid); blocked, held for review or to be captured by hand, the step fails the
+    wait with the route at once, and a catch takes it, keeping the cause (the screening) where
+    the result would be. No state is spent on a Choice."""
+    states = lifecycle["States"]
+    screen = states["ScreenAndWaitForPayment"]
+    assert screen["Parameters"]["Payload"]["route"] == "errors"
+    assert screen["Next"] == "ConfirmAndWaitForShipment"
+    caught = {k["ErrorEquals"][0]: (k["Next"], k["ResultPath"]) for k in screen["Catch"]}
+    assert caught == {
+        "States.Timeout": ("CancelUnpaid", "$.error"),
+        BLOCKED: ("CancelBlocked", c.SCREENING_RESULT),
+        REVIEW: ("ReviewCheckpoint", c.SCREENING_RESULT),
+        CAPTURE: ("Capture", c.SCREENING_RESULT),
+    }
+    assert all(len(k["ErrorEquals"]) == 1 for k in screen["Catch"])
+    assert "RiskDecision" not in states
 
 
 def test_manual_capture_enters_as_many_states_as_automatic_and_one_more(
     lifecycle: dict[str, Any],
 ) -> None:
     """Manual capture has no payment to wait for but takes the money in a state of its own."""
-    path = walk(lifecycle, {**HAPPY, "capture_mode": "manual"})
-    assert path[:4] == [
+    path = walk(
+        lifecycle,
+        {**HAPPY, "capture_mode": "manual"},
+        timeouts=[("ScreenAndWaitForPayment", CAPTURE)],
+    )
+    assert path[:3] == [
         "ScreenAndWaitForPayment",
-        "RiskDecision",
         "Capture",
         "ConfirmAndWaitForShipment",
     ]
@@ -211,10 +233,12 @@ def test_an_approved_review_adds_only_the_review_states(lifecycle: dict[str, Any
         "review_plan": {"expired": False, "next_s": 60},
         "review": {"decision": c.ReviewDecision.APPROVE, "by": "ops"},
     }
-    path = walk(lifecycle, approved)
-    assert path[:7] == REVIEWED
-    assert path[7:] == HAPPY_PATH[2:]
-    unpaid = walk(lifecycle, approved, timeouts=["WaitForPayment"])
+    path = walk(lifecycle, approved, timeouts=[("ScreenAndWaitForPayment", REVIEW)])
+    assert path[:6] == REVIEWED
+    assert path[6:] == HAPPY_PATH[1:]
+    unpaid = walk(
+        lifecycle, approved, timeouts=[("ScreenAndWaitForPayment", REVIEW), "WaitForPayment"]
+    )
     assert unpaid[-2:] == ["WaitForPayment", "CancelUnpaid"]
 
 
@@ -236,7 +260,7 @@ def test_a_delivery_problem_fails_the_wait_into_the_problem_path(
     nothing_arrived = {**HAPPY, "problem": {"stage": "delivery_problem", "delivered_lines": 0}}
     returned = walk(lifecycle, nothing_arrived, timeouts=[("ShippedAndWaitForDelivery", PROBLEM)])
     assert returned == [
-        *HAPPY_PATH[:4],
+        *HAPPY_PATH[:3],
         "DeliveryProblem",
         "AnyDelivered",
         "DeliveryException",
@@ -247,7 +271,7 @@ def test_a_delivery_problem_fails_the_wait_into_the_problem_path(
         some_arrived,
         timeouts=["ShippedAndWaitForDelivery", ("NoMovementAndWaitForClaims", PROBLEM)],
     )
-    assert claimed[4:] == [
+    assert claimed[3:] == [
         "NoMovementAndWaitForClaims",
         "DeliveryProblem",
         "AnyDelivered",
@@ -272,7 +296,7 @@ def test_the_steps_that_wait_record_their_stage_and_the_rewaits_do_not(
     assert staged("ShippedAndWaitForDelivery") == c.Stage.SHIPPED
     assert staged("NoMovementAndWaitForClaims") == c.Stage.DELIVERY_PROBLEM
     late = walk(lifecycle, HAPPY, timeouts=["ConfirmAndWaitForShipment"])
-    assert late[2:5] == [
+    assert late[1:4] == [
         "ConfirmAndWaitForShipment",
         "NotDispatchedAndWaitForShipment",
         "ShippedAndWaitForDelivery",
@@ -302,13 +326,13 @@ def test_the_delivery_wait_is_one_state_kept_alive_by_heartbeats(
         {**HAPPY, "problem": {"stage": "delivery_problem", "delivered_lines": 0}},
         timeouts=["ShippedAndWaitForDelivery", "NoMovementAndWaitForClaims"],
     )
-    assert stalled[3:] == [
+    assert stalled[2:] == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
         "DeliveryException",
     ]
     late_delivery = walk(lifecycle, HAPPY, timeouts=["ShippedAndWaitForDelivery"])
-    assert late_delivery[3:] == [
+    assert late_delivery[2:] == [
         "ShippedAndWaitForDelivery",
         "NoMovementAndWaitForClaims",
         "DeliveredAndReturnWindow",

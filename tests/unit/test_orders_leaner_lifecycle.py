@@ -26,7 +26,9 @@ def fake() -> FakePorts:
     return FakePorts(clock=FixedClock(T0 + timedelta(hours=1)), tenants=FakeTenants(ACME))
 
 
-def screen_and_wait(fake: FakePorts, capture_mode: str = "automatic") -> dict[str, Any]:
+def screen_and_wait(
+    fake: FakePorts, capture_mode: str = "automatic", route: str = "choice"
+) -> dict[str, Any]:
     return lifecycle.screen_and_wait(
         fake.ports(),
         step(
@@ -34,6 +36,7 @@ def screen_and_wait(fake: FakePorts, capture_mode: str = "automatic") -> dict[st
             c.LifecycleAction.SCREEN_AND_WAIT,
             task_token="tok",
             capture_mode=capture_mode,
+            route=route,
         ),
     )
 
@@ -96,6 +99,49 @@ def test_what_does_not_wait_for_the_payment_is_answered_at_once_with_the_screeni
     assert fake.records.parked("acme", "o-1") == {}
     # Nothing is recorded as awaited: the review hold or the capture comes next.
     assert fake.records.stage("acme", "o-1") is None
+
+
+@pytest.mark.parametrize(
+    ("decision", "capture_mode", "route"),
+    [
+        ("block", "automatic", c.ScreeningRoute.BLOCKED),
+        ("block", "manual", c.ScreeningRoute.BLOCKED),
+        ("review", "automatic", c.ScreeningRoute.REVIEW),
+        ("review", "manual", c.ScreeningRoute.REVIEW),
+        ("allow", "manual", c.ScreeningRoute.CAPTURE),
+    ],
+)
+def test_the_definition_that_routes_by_errors_fails_the_wait_with_the_route_at_once(
+    fake: FakePorts, decision: str, capture_mode: str, route: c.ScreeningRoute
+) -> None:
+    """No Choice after the state: the route is the task's error, the screening its cause."""
+    fake.orders.add(placed())
+    fake.screening.decision = decision
+    assert screen_and_wait(fake, capture_mode, route="errors") == {"screened": decision}
+    assert fake.workflows.resumed == []
+    ((token, error, cause),) = fake.workflows.failed
+    assert (token, error) == ("tok", route)
+    assert json.loads(cause) == screened(decision)
+    assert fake.records.parked("acme", "o-1") == {}
+
+
+def test_an_accepted_order_of_the_errors_definition_waits_and_is_answered_with_success(
+    fake: FakePorts,
+) -> None:
+    """Paid, it goes on to be confirmed: the processor's answer is the screening, as before."""
+    fake.orders.add(placed())
+    assert screen_and_wait(fake, route="errors") == {"waiting": "payment"}
+    event = paid()
+    fake.orders.add(event)
+    changes.order_changed(fake.ports(), event, "o-1", "applied")
+    assert fake.workflows.resumed == [("tok", screened("allow"))]
+    assert fake.workflows.failed == []
+
+
+def test_an_accepted_order_with_automatic_capture_has_no_route_of_its_own() -> None:
+    result = c.ScreenResult(decision=c.Decision.ALLOW, score=1, reasons=[])
+    with pytest.raises(ValueError, match="waits for its payment"):
+        lifecycle.screening_route(result, "automatic")
 
 
 @pytest.mark.parametrize("decision", ["allow", "block"])

@@ -317,7 +317,6 @@ def test_blocked_order_is_cancelled_before_anything_ships(local_stack: Any, tmp_
     assert finished(local_stack, "life-block", "o-1")["status"] == "SUCCEEDED"
     assert entered(history(local_stack, "life-block", "o-1")) == [
         "ScreenAndWaitForPayment",
-        "RiskDecision",
         "CancelBlocked",
     ]
     assert final_state(local_stack, "life-block", "o-1") == "CancelBlocked"
@@ -417,7 +416,7 @@ def test_a_returned_parcel_fails_the_delivery_wait_into_the_problem_path(
     assert finished(local_stack, tenant, "o-1")["status"] == "SUCCEEDED"
     events = history(local_stack, tenant, "o-1")
     assert entered(events) == [
-        *HAPPY_PATH[:4],
+        *HAPPY_PATH[:3],
         "DeliveryProblem",
         "AnyDelivered",
         "DeliveryException",
@@ -529,7 +528,7 @@ def test_an_order_is_confirmed_only_once_its_payment_arrives(
     wait_for_stage(local_stack, "life-pay-later", "o-1", "awaiting_shipment")
     wait_for_mail(local_stack, "life-pay-later", "o-1", "order_confirmation")
     # The payment answered the screening's own state: no state of its own for the wait.
-    assert entered(history(local_stack, "life-pay-later", "o-1")) == HAPPY_PATH[:3]
+    assert entered(history(local_stack, "life-pay-later", "o-1")) == HAPPY_PATH[:2]
 
 
 def test_an_order_approved_in_review_is_confirmed_once_paid(
@@ -555,7 +554,7 @@ def test_a_payment_that_came_before_the_order_confirms_it_without_waiting(
     local_stack.wait_idle(30)
     place(local_stack, "life-pay-first", "o-1")
     wait_for_stage(local_stack, "life-pay-first", "o-1", "awaiting_shipment")
-    assert entered(history(local_stack, "life-pay-first", "o-1")) == HAPPY_PATH[:3]
+    assert entered(history(local_stack, "life-pay-first", "o-1")) == HAPPY_PATH[:2]
 
 
 def test_an_order_never_paid_is_cancelled_at_the_payment_timeout(

@@ -75,9 +75,9 @@ def screen(ports: Ports, step: c.ScreenInput) -> c.ScreenResult:
 def screen_and_wait(ports: Ports, step: c.ScreenAndWaitInput) -> dict[str, Any]:
     """Screen, then, for an accepted order whose payment is captured automatically, wait for
     the payment in the same state (``wait``'s payment wait, answered with the screening:
-    ``WaitAnswer.SCREENING``). Any other decision, or manual capture, answers the token at once
-    with the screening's result, which the Choice after the state routes as it did after
-    ``Screen``.
+    ``WaitAnswer.SCREENING``). Any other decision, or manual capture, answers the token at once:
+    by failing it with the route's error, which the state's catches take (``route="errors"``),
+    or, for the definitions before, with the screening's result for their Choice.
 
     A retried invocation (Lambda retries a step that failed or timed out) screens no second
     time: the screening saved by the first is the order's, so its counters and its decision
@@ -103,8 +103,28 @@ def screen_and_wait(ports: Ports, step: c.ScreenAndWaitInput) -> dict[str, Any]:
             ),
         )
     # False only for a retry whose first invocation had answered already.
-    ports.workflows.resume(step.task_token, result.model_dump(mode="json"))
+    if step.route == "errors":
+        ports.workflows.fail(
+            step.task_token,
+            str(screening_route(result, step.capture_mode)),
+            result.model_dump_json(),
+        )
+    else:
+        ports.workflows.resume(step.task_token, result.model_dump(mode="json"))
     return {"screened": str(result.decision)}
+
+
+def screening_route(result: c.ScreenResult, capture_mode: str) -> c.ScreeningRoute:
+    """Where an order that does not wait for its payment after screening goes: blocked,
+    reviewed (whatever the capture mode: the review's decision routes that), or captured by
+    hand."""
+    if result.decision == c.Decision.BLOCK:
+        return c.ScreeningRoute.BLOCKED
+    if result.decision == c.Decision.REVIEW:
+        return c.ScreeningRoute.REVIEW
+    if capture_mode != "manual":
+        raise ValueError(f"an accepted order with {capture_mode} capture waits for its payment")
+    return c.ScreeningRoute.CAPTURE
 
 
 def screen_result(screening: dict[str, Any]) -> c.ScreenResult:
