@@ -19,8 +19,10 @@ version condition and is read again, so the cache saves reads without ever decid
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -91,11 +93,30 @@ def _states_of(table_name: str, wanted: list[dict[str, Any]]) -> Iterator[OrderS
         yield order_state_of(item)
 
 
+def applied_identity(sort_key: str) -> bytes:
+    """How the order item records an event as applied: the SHA-256 of the event's whole
+    timeline key (time, source and event id), 32 bytes where the key is 60 to 80 characters.
+    The item is rewritten with every event, so the set's size is paid on every write."""
+    return hashlib.sha256(sort_key.encode("utf-8")).digest()
+
+
+def applied_identities(item: Mapping[str, Any]) -> frozenset[bytes]:
+    """The applied set of an order item: digests (``BS``), or the timeline keys themselves
+    (``SS``) as items written before 2026-12-06 keep them, digested here."""
+    value = item.get("applied") or {}
+    if "SS" in value:
+        return frozenset(applied_identity(key) for key in value["SS"])
+    return frozenset(
+        digest if isinstance(digest, bytes) else base64.b64decode(digest)
+        for digest in value.get("BS", [])
+    )
+
+
 @dataclass(frozen=True)
 class _Cached:
     state: OrderState
     version: int
-    applied: frozenset[str]
+    applied: frozenset[bytes]
 
 
 class OrderStore:
@@ -131,10 +152,6 @@ class OrderStore:
             cached = self._read(tenant, order_id)
         return cached.state.model_copy(deep=True), cached.version
 
-    def load_with_applied(self, tenant: str, order_id: str) -> tuple[OrderState, int, set[str]]:
-        cached = self._read(tenant, order_id)
-        return cached.state.model_copy(deep=True), cached.version, set(cached.applied)
-
     def _read(self, tenant: str, order_id: str) -> _Cached:
         answer = self._ddb.get_item(
             TableName=self.table_name,
@@ -150,7 +167,7 @@ class OrderStore:
             cached = _Cached(
                 order_state_of(item),
                 int(item["version"]["N"]),
-                frozenset(item.get("applied", {}).get("SS", [])),
+                applied_identities(item),
             )
         self._keep(tenant, order_id, cached)
         return cached
@@ -175,13 +192,14 @@ class OrderStore:
             known = self._read(*key)
             if known.version != expected_version:
                 return "conflict"
-        if entry.sort_key in known.applied:
+        identity = applied_identity(entry.sort_key)
+        if identity in known.applied:
             self._put_timeline(state.tenant, state.order_id, entry)
             # A pass cut short after the aggregate's write left its lookup entries unwritten:
             # the redelivery writes them (the same puts again, at worst).
             self._put_lookups(known.state, lookup_entries(known.state))
             return "duplicate"
-        applied = known.applied | {entry.sort_key}
+        applied = known.applied | {identity}
         item = self._item(state, expected_version + 1, applied)
         condition: dict[str, Any] = (
             {"ConditionExpression": "attribute_not_exists(PK)"}
@@ -223,7 +241,7 @@ class OrderStore:
                 item["bin"] = {"S": found.bin}
             self._ddb.put_item(TableName=self.table_name, Item=item)
 
-    def _item(self, state: OrderState, version: int, applied: frozenset[str]) -> dict[str, Any]:
+    def _item(self, state: OrderState, version: int, applied: frozenset[bytes]) -> dict[str, Any]:
         now = self.clock.now().isoformat(timespec="milliseconds")
         status = state.status()
         placed = state.placed_at()
@@ -236,7 +254,7 @@ class OrderStore:
             "order_id": {"S": state.order_id},
             "status": {"S": status},
             "version": {"N": str(version)},
-            "applied": {"SS": sorted(applied)},
+            "applied": {"BS": sorted(applied)},
             # Not ``updated_at``: that name is projected into the status index (for the stage
             # items), and a value that changes with every event would rewrite the order's
             # index entry with every event, its status unchanged.
