@@ -35,7 +35,7 @@ class EcomOpsStack(Stack):
         self.config = config
         self.data = DataStore(self, "Data")
         self.storage = Storage(self, "Storage", config=config)
-        self.alerting = Alerting(self, "Alerting", config=config)
+        self.alerting = Alerting(self, "Alerting", config=config, key=self.data.key)
         self.api = HttpApi(self, "Http", config=config)
         self.toolkit = LambdaToolkit(self, "Lambda", config=config)
         self.platform = Platform(

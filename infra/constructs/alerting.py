@@ -4,7 +4,7 @@ executions."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
@@ -26,15 +26,15 @@ ENDED_BADLY = ("FAILED", "TIMED_OUT")
 
 
 class Alerting(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StackConfig, key: kms.IKey
+    ) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
-            self,
-            "AlertsKey",
-            description="ecomops alert topics and dead-letter queue",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # The deployment's one customer-managed key (the table's): a key of their own for the
+        # topics and the dead letters cost $1 a month and separated nothing that IAM does
+        # not. A key policy lets a principal use the key, not read the table: that takes the
+        # table's own permissions, which these services do not have.
+        self.key = key
         # CloudWatch alarms and EventBridge rules publish to the encrypted ops topic.
         for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
             self.key.grant_encrypt_decrypt(iam.ServicePrincipal(service))

@@ -27,7 +27,7 @@ class DataStore(Construct):
         self.key = kms.Key(
             self,
             "TableKey",
-            description="ecomops table encryption",
+            description="ecomops data at rest: the table, the alert topics, the dead letters",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -54,6 +54,26 @@ def test_kms_keys_rotate(template: dict[str, Any]) -> None:
     assert all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
 
 
+def test_one_key_encrypts_the_table_the_alert_topics_and_the_dead_letters(
+    template: dict[str, Any],
+) -> None:
+    """A customer-managed key is $1 a month: the deployment has one, and every resource that
+    takes a key takes it."""
+    (key,) = resources(template, "AWS::KMS::Key")
+    (table,) = resources(template, "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["SSESpecification"]["KMSMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
+    topics = resources(template, "AWS::SNS::Topic").values()
+    queues = resources(template, "AWS::SQS::Queue").values()
+    assert {json.dumps(t["Properties"]["KmsMasterKeyId"]) for t in topics} == {
+        json.dumps({"Fn::GetAtt": [key, "Arn"]})
+    }
+    encrypted = [q for q in queues if "KmsMasterKeyId" in q["Properties"]]
+    assert encrypted
+    assert {json.dumps(q["Properties"]["KmsMasterKeyId"]) for q in encrypted} == {
+        json.dumps({"Fn::GetAtt": [key, "Arn"]})
+    }
+
+
 def test_every_bucket_blocks_public_access_encrypts_and_logs(template: dict[str, Any]) -> None:
     buckets = resources(template, "AWS::S3::Bucket")
     assert len(buckets) == 4  # statements, reports, archive, access logs
@@ -398,12 +418,10 @@ def test_operations_hear_of_each_execution_that_ended_badly(template: dict[str, 
     ]
 
 
-def test_the_alert_key_lets_eventbridge_and_cloudwatch_publish_to_the_ops_topic(
+def test_the_one_key_lets_eventbridge_and_cloudwatch_publish_to_the_ops_topic(
     template: dict[str, Any],
 ) -> None:
-    (key,) = [
-        k for lid, k in resources(template, "AWS::KMS::Key").items() if lid.startswith("Alerting")
-    ]
+    (key,) = resources(template, "AWS::KMS::Key").values()
     granted: set[str] = set()
     for statement in key["Properties"]["KeyPolicy"]["Statement"]:
         services = (statement.get("Principal") or {}).get("Service", [])
