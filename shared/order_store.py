@@ -19,7 +19,6 @@ version condition and is read again, so the cache saves reads without ever decid
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -101,15 +100,12 @@ def applied_identity(sort_key: str) -> bytes:
 
 
 def applied_identities(item: Mapping[str, Any]) -> frozenset[bytes]:
-    """The applied set of an order item: digests (``BS``), or the timeline keys themselves
-    (``SS``) as items written before 2026-12-06 keep them, digested here."""
+    """The applied set of an order item as the SDK reads it: digests (``BS``), or the timeline
+    keys themselves (``SS``) as items written before 2026-12-06 keep them, digested here."""
     value = item.get("applied") or {}
     if "SS" in value:
         return frozenset(applied_identity(key) for key in value["SS"])
-    return frozenset(
-        digest if isinstance(digest, bytes) else base64.b64decode(digest)
-        for digest in value.get("BS", [])
-    )
+    return frozenset(value.get("BS", []))
 
 
 @dataclass(frozen=True)

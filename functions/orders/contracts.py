@@ -138,7 +138,7 @@ class ScreenAndWaitInput(OrderStep):
     task_token: str
     capture_mode: Literal["automatic", "manual"] = "automatic"
     # How an answer given at once routes: ``errors`` fails the task with the route's error
-    # (``SCREENING_ROUTES``), which the state's catches take, so no Choice follows it; the
+    # (``ScreeningRoute``), which the state's catches take, so no Choice follows it; the
     # definitions before answered with the result for their ``RiskDecision`` Choice.
     route: Literal["choice", "errors"] = "choice"
 
