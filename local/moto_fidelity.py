@@ -17,6 +17,11 @@ when the fact is already there, so a lifecycle starting at that moment failed a 
 leaves it out of the search. Stopping such an execution (an order cancelled as its lifecycle
 starts) raised the same way; StopExecution waits for the environment, then stops it.
 
+Step Functions tells EventBridge of each execution that ends ("Step Functions Execution Status
+Change"); moto's does not, and a stopped execution of moto's ends only when what it was waiting
+for ends, as failed. The runtime hands each execution that ends to its listeners, aborted as
+it is stopped (``executions_report_their_end``).
+
 ``SendTaskFailure`` carries an error and a cause, and the state's Catch hands both on. moto's
 server reads only the error and drops the cause, so a catch that reads the cause (the delivery
 wait's ``DeliveryProblem``, whose cause is the delivery's outcome) found none. The local runtime
@@ -26,9 +31,14 @@ passes the cause on.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+
+LOG = logging.getLogger(__name__)
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 _lock = threading.RLock()
@@ -88,6 +98,71 @@ def tokens_ignore_starting_executions() -> None:
 
     started._started_only = True  # type: ignore[attr-defined]
     StepFunctionsParserBackend._get_executions = started  # type: ignore[method-assign]
+
+
+# Whoever wants to know of each execution that ended: called with (execution ARN, state
+# machine ARN, name, status, start, stop) on the execution's worker thread.
+EndedListener = Callable[[str, str, str, str, datetime, datetime], None]
+_ended_listeners: list[EndedListener] = []
+_ended_lock = threading.Lock()
+
+
+def executions_report_their_end(listener: EndedListener) -> Callable[[], None]:
+    """Hand every execution that ends to ``listener``, once, with its status as AWS reports it;
+    returns what removes the listener again. A stopped execution is reported ``ABORTED`` when
+    it is stopped: moto's carries on waiting for whatever its state waits for (a task token,
+    a timeout) before its thread ends, and then calls it failed."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    stop = ExecutionWorker.stop
+    if not getattr(stop, "_reports_stop", False):
+
+        @functools.wraps(stop)
+        def reporting_stop(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = stop(self, *args, **kwargs)
+            stopped = kwargs.get("stop_date") or (args[0] if args else None)
+            _report_end(self, "ABORTED", stopped or datetime.now(UTC))
+            return result
+
+        reporting_stop._reports_stop = True  # type: ignore[attr-defined]
+        ExecutionWorker.stop = reporting_stop  # type: ignore[method-assign]
+
+    terminated = BaseExecutionWorkerCommunication.terminated
+    if not getattr(terminated, "_reports_end", False):
+
+        @functools.wraps(terminated)
+        def reporting_end(self: Any) -> None:
+            terminated(self)
+            execution = self.execution
+            status = str(getattr(execution.exec_status, "value", execution.exec_status))
+            _report_end(execution.exec_worker, status, execution.stop_date or datetime.now(UTC))
+
+        reporting_end._reports_end = True  # type: ignore[attr-defined]
+        BaseExecutionWorkerCommunication.terminated = reporting_end  # type: ignore[method-assign]
+
+    _ended_listeners.append(listener)
+    return lambda: _ended_listeners.remove(listener) if listener in _ended_listeners else None
+
+
+def _report_end(worker: Any, status: str, stopped: datetime) -> None:
+    with _ended_lock:
+        if worker is None or getattr(worker, "_end_reported", False):
+            return
+        worker._end_reported = True
+    execution = worker._execution_communication.execution
+    for each in list(_ended_listeners):
+        try:
+            each(
+                execution.exec_arn,
+                execution.state_machine.arn,
+                execution.name,
+                status,
+                execution.start_date,
+                stopped,
+            )
+        except Exception:  # a listener's trouble must not undo the execution's end
+            LOG.exception("a listener of ended executions failed")
 
 
 def task_failures_keep_their_cause() -> None:

@@ -3,8 +3,8 @@
 ``LocalStack.start()`` starts moto as a threaded server on loopback, installs the in-process
 Lambda dispatcher, uploads the CDK assets to the bootstrap bucket, creates the stack through
 moto's CloudFormation and then wires, from the same template, what moto leaves unwired (see
-docs/local-stack.md): HTTP API routes, state machines' executor, schedules, stream event source
-mappings and S3 notifications.
+docs/local-stack.md): HTTP API routes, state machines' executor, schedules, Step Functions'
+status events to the rules that match them, stream event source mappings and S3 notifications.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ class LocalStack:
         self.deployment: Deployment | None = None
         self._server: Any = None
         self._uninstall: Any = None
+        self._unlisten: Any = None
         self._http: Any = None
         self._streams: Any = None
         self._lock = threading.Lock()
@@ -169,6 +170,8 @@ class LocalStack:
         return DEFAULT_PREFIX
 
     def stop(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
         if self._http is not None:
             self._http.stop()
         if self._streams is not None:
@@ -328,10 +331,12 @@ class LocalStack:
 
     def _wire(self) -> None:
         from local.http_api import HttpFrontDoor
+        from local.moto_fidelity import executions_report_their_end
         from local.streams import StreamPoller
 
         assert self.deployment is not None
         self._wire_bucket_notifications()
+        self._unlisten = executions_report_their_end(self._execution_ended)
         self._streams = StreamPoller(self)
         self._streams.start()
         self._http = HttpFrontDoor(self)
@@ -427,21 +432,74 @@ class LocalStack:
             "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"],
             "detail": {},
         }
-        started = []
-        for kind, logical_id, target_input in schedule.targets:
-            payload = tpl.render_target_input(target_input, event)
-            if kind == "lambda":
-                self.invoke(self.deployment.physical[logical_id], payload)
-                started.append(f"lambda:{self.deployment.physical[logical_id]}")
-            else:
-                sfn = self.client("stepfunctions")
-                execution = sfn.start_execution(
-                    stateMachineArn=self.deployment.physical[logical_id],
-                    name=f"schedule-{event['id']}",
-                    input=json.dumps(payload),
-                )
-                started.append(execution["executionArn"])
-        return started
+        return [
+            self._deliver(
+                kind,
+                logical_id,
+                tpl.render_target_input(target_input, event),
+                f"schedule-{event['id']}",
+            )
+            for kind, logical_id, target_input in schedule.targets
+        ]
+
+    def _execution_ended(
+        self,
+        execution_arn: str,
+        machine_arn: str,
+        name: str,
+        status: str,
+        started: datetime,
+        stopped: datetime,
+    ) -> None:
+        """Step Functions' status event for an execution that ended, to the rules whose pattern
+        it matches (EventBridge's matching, moto's), as EventBridge would deliver it."""
+        from moto.events.models import EventPattern
+
+        assert self.deployment is not None
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": ACCOUNT,
+            "region": REGION,
+            "time": stopped.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": [execution_arn],
+            "detail": {
+                "executionArn": execution_arn,
+                "stateMachineArn": machine_arn,
+                "name": name,
+                "status": status,
+                "startDate": int(started.timestamp() * 1000),
+                "stopDate": int(stopped.timestamp() * 1000),
+                "input": None,
+                "output": None,
+            },
+        }
+        for rule in tpl.event_rules(self.deployment.template):
+            pattern = tpl.resolved(rule.pattern, self.deployment.physical)
+            if not EventPattern(json.dumps(pattern), pattern).matches_event(event):  # type: ignore[arg-type]
+                continue
+            for kind, logical_id, target_input in rule.targets:
+                payload = tpl.render_target_input(target_input, event)
+                self._deliver(kind, logical_id, payload, f"rule-{event['id']}")
+
+    def _deliver(self, kind: str, logical_id: str, payload: Any, execution_name: str) -> str:
+        """Hand a rule's target what EventBridge would: a function invoked, an execution
+        started, a message published."""
+        assert self.deployment is not None
+        target = self.deployment.physical[logical_id]
+        if kind == "lambda":
+            self.invoke(target, payload)
+            return f"lambda:{target}"
+        if kind == "sns":
+            # EventBridge delivers the input as its JSON text: a string keeps its quotes.
+            self.client("sns").publish(TopicArn=target, Message=json.dumps(payload))
+            return f"sns:{target}"
+        execution = self.client("stepfunctions").start_execution(
+            stateMachineArn=target, name=execution_name, input=json.dumps(payload)
+        )
+        return str(execution["executionArn"])
 
     @property
     def streams(self) -> Any:

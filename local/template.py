@@ -40,6 +40,16 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class EventRule:
+    """A rule matching events by pattern (not a schedule): the pattern as the template has it
+    (references to resources left in) and its targets."""
+
+    rule_logical_id: str
+    pattern: dict[str, Any]
+    targets: tuple[tuple[str, str, Any], ...]  # (kind "sns"|"lambda"|"states", logical id, input)
+
+
+@dataclass(frozen=True)
 class StreamMapping:
     logical_id: str
     function_logical_id: str
@@ -125,31 +135,52 @@ def routes(template: Template) -> list[Route]:
     return sorted(found, key=rank)
 
 
+_TARGET_KINDS = {
+    "AWS::Lambda::Function": "lambda",
+    "AWS::StepFunctions::StateMachine": "states",
+    "AWS::SNS::Topic": "sns",
+}
+
+
+def _rule_targets(template: Template, props: dict[str, Any]) -> tuple[tuple[str, str, Any], ...]:
+    targets = []
+    for target in props.get("Targets", []):
+        ref = logical_id_of(target["Arn"])
+        if ref is None:
+            continue
+        kind = _TARGET_KINDS.get(template["Resources"][ref]["Type"])
+        if kind is not None:
+            targets.append((kind, ref, target.get("Input") or target.get("InputTransformer")))
+    return tuple(targets)
+
+
 def schedules(template: Template) -> list[Schedule]:
     found = []
     for lid, res in _resources(template, "AWS::Events::Rule"):
         props = res["Properties"]
         if "ScheduleExpression" not in props:
             continue
-        targets = []
-        for target in props.get("Targets", []):
-            ref = logical_id_of(target["Arn"])
-            if ref is None:
-                continue
-            kind = template["Resources"][ref]["Type"]
-            name = {"AWS::Lambda::Function": "lambda", "AWS::StepFunctions::StateMachine": "states"}
-            if kind in name:
-                given = target.get("Input") or target.get("InputTransformer")
-                targets.append((name[kind], ref, given))
         found.append(
             Schedule(
                 lid,
                 props["ScheduleExpression"],
                 props.get("State", "ENABLED") == "ENABLED",
-                tuple(targets),
+                _rule_targets(template, props),
             )
         )
     return found
+
+
+def event_rules(template: Template) -> list[EventRule]:
+    """The enabled rules that match events by pattern (Step Functions' status changes)."""
+    return [
+        EventRule(
+            lid, res["Properties"]["EventPattern"], _rule_targets(template, res["Properties"])
+        )
+        for lid, res in _resources(template, "AWS::Events::Rule")
+        if "EventPattern" in res["Properties"]
+        and res["Properties"].get("State", "ENABLED") == "ENABLED"
+    ]
 
 
 def stream_mappings(template: Template) -> list[StreamMapping]:
@@ -215,6 +246,17 @@ def _json_path(document: Any, path: str) -> Any:
     return value
 
 
+def resolved(value: Any, physical: dict[str, str]) -> Any:
+    """``value`` with each ``{"Ref": logical id}`` replaced by what the deployment made of it."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in physical:
+            return physical[value["Ref"]]
+        return {key: resolved(item, physical) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolved(item, physical) for item in value]
+    return value
+
+
 def render_target_input(target_input: Any, event: dict[str, Any]) -> Any:
     """What EventBridge hands a target: the event, a constant Input, or an InputTransformer."""
     if target_input is None:
@@ -223,7 +265,12 @@ def render_target_input(target_input: Any, event: dict[str, Any]) -> Any:
         return json.loads(target_input)
     if isinstance(target_input, dict) and "InputTemplate" in target_input:
         text = target_input["InputTemplate"]
+        # A template that is one JSON string takes each value as its text, within the string;
+        # elsewhere a value goes in as JSON.
+        within_string = text.lstrip().startswith('"')
         for name, path in (target_input.get("InputPathsMap") or {}).items():
-            text = text.replace(f"<{name}>", json.dumps(_json_path(event, path)))
+            value = _json_path(event, path)
+            filled = json.dumps(value if not within_string else str(value))
+            text = text.replace(f"<{name}>", filled[1:-1] if within_string else filled)
         return json.loads(text)
     raise ValueError(f"unsupported target input {target_input!r}")

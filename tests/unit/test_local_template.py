@@ -71,6 +71,46 @@ def test_input_transformer_renders_event_fields() -> None:
     assert tpl.render_target_input(None, {"id": "abc"}) == {"id": "abc"}
 
 
+def test_a_string_template_takes_each_value_as_text_within_it() -> None:
+    """``RuleTargetInput.from_text``: one JSON string, each value its text (quotes escaped)."""
+    given = {
+        "InputPathsMap": {"s": "$.detail.status", "n": "$.detail.name"},
+        "InputTemplate": '"ended <s>: <n>"',
+    }
+    event = {"detail": {"status": "FAILED", "name": 'T#a#"o-1"'}}
+    assert tpl.render_target_input(given, event) == 'ended FAILED: T#a#"o-1"'
+
+
+def test_rules_with_a_pattern_and_their_references_resolved() -> None:
+    template = {
+        "Resources": {
+            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {}},
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+            "Ended": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "EventPattern": {"detail": {"stateMachineArn": [{"Ref": "Machine"}]}},
+                    "Targets": [{"Arn": {"Ref": "Topic"}, "Id": "1", "Input": '"x"'}],
+                },
+            },
+            "Off": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {"EventPattern": {"source": ["x"]}, "State": "DISABLED"},
+            },
+            "Hourly": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {"ScheduleExpression": "rate(1 hour)"},
+            },
+        }
+    }
+    (rule,) = tpl.event_rules(template)
+    assert (rule.rule_logical_id, rule.targets) == ("Ended", (("sns", "Topic", '"x"'),))
+    physical = {"Machine": "arn:aws:states:us-east-1:1:stateMachine:m"}
+    assert tpl.resolved(rule.pattern, physical) == {
+        "detail": {"stateMachineArn": ["arn:aws:states:us-east-1:1:stateMachine:m"]}
+    }
+
+
 def test_stream_mapping_reads_retry_bisect_and_destination() -> None:
     template = {
         "Resources": {
