@@ -14,7 +14,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 import warnings
 import zipfile
@@ -93,6 +92,8 @@ class LocalStack:
         self._server: Any = None
         self._uninstall: Any = None
         self._unlisten: Any = None
+        # The template's rules with a pattern, each with its matcher (references resolved).
+        self._event_rules: list[tuple[Any, tpl.EventRule]] = []
         self._http: Any = None
         self._streams: Any = None
         self._lock = threading.Lock()
@@ -336,6 +337,7 @@ class LocalStack:
 
         assert self.deployment is not None
         self._wire_bucket_notifications()
+        self._event_rules = _matchers(self.deployment)
         self._unlisten = executions_report_their_end(self._execution_ended)
         self._streams = StreamPoller(self)
         self._streams.start()
@@ -417,21 +419,13 @@ class LocalStack:
         else:
             known = [s.rule_logical_id for s in tpl.schedules(self.deployment.template)]
             raise KeyError(f"no schedule rule {rule!r}; the template has {known}")
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": ACCOUNT,
-            "region": REGION,
-            "time": (
-                at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                if at is not None
-                else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            ),
-            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"],
-            "detail": {},
-        }
+        event = _eventbridge_event(
+            "aws.events",
+            "Scheduled Event",
+            at or datetime.now(UTC),
+            f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}",
+            {},
+        )
         return [
             self._deliver(
                 kind,
@@ -453,19 +447,12 @@ class LocalStack:
     ) -> None:
         """Step Functions' status event for an execution that ended, to the rules whose pattern
         it matches (EventBridge's matching, moto's), as EventBridge would deliver it."""
-        from moto.events.models import EventPattern
-
-        assert self.deployment is not None
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Step Functions Execution Status Change",
-            "source": "aws.states",
-            "account": ACCOUNT,
-            "region": REGION,
-            "time": stopped.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "resources": [execution_arn],
-            "detail": {
+        event = _eventbridge_event(
+            "aws.states",
+            "Step Functions Execution Status Change",
+            stopped,
+            execution_arn,
+            {
                 "executionArn": execution_arn,
                 "stateMachineArn": machine_arn,
                 "name": name,
@@ -475,10 +462,9 @@ class LocalStack:
                 "input": None,
                 "output": None,
             },
-        }
-        for rule in tpl.event_rules(self.deployment.template):
-            pattern = tpl.resolved(rule.pattern, self.deployment.physical)
-            if not EventPattern(json.dumps(pattern), pattern).matches_event(event):  # type: ignore[arg-type]
+        )
+        for matcher, rule in self._event_rules:
+            if not matcher.matches_event(event):
                 continue
             for kind, logical_id, target_input in rule.targets:
                 payload = tpl.render_target_input(target_input, event)
@@ -509,6 +495,35 @@ class LocalStack:
         """Block until the stream pollers have nothing left to deliver."""
         if self._streams is not None:
             self._streams.wait_idle(timeout_s)
+
+
+def _eventbridge_event(
+    source: str, detail_type: str, at: datetime, resource: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """An event as EventBridge hands it to a rule's targets."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": ACCOUNT,
+        "region": REGION,
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "resources": [resource],
+        "detail": detail,
+    }
+
+
+def _matchers(deployment: Deployment) -> list[tuple[Any, tpl.EventRule]]:
+    """Each rule with a pattern and its matcher (EventBridge's matching, moto's), made once: the
+    rules do not change after the deployment, and every execution that ends is matched."""
+    from moto.events.models import EventPattern
+
+    found = []
+    for rule in tpl.event_rules(deployment.template):
+        pattern = tpl.resolved(rule.pattern, deployment.physical)
+        found.append((EventPattern(json.dumps(pattern), pattern), rule))
+    return found
 
 
 # Resources moto's CloudFormation cannot create: it runs a custom resource's function in

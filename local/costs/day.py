@@ -182,15 +182,11 @@ def email_kind(file_name: str) -> str:
 
 def _log_levels(stack: Any) -> dict[str, str]:
     """Each state machine's log level (by ARN), from the template."""
-    levels = {}
-    for lid, resource in stack.deployment.template["Resources"].items():
-        if (
-            resource["Type"] == "AWS::StepFunctions::StateMachine"
-            and lid in stack.deployment.physical
-        ):
-            config = resource["Properties"].get("LoggingConfiguration") or {}
-            levels[stack.deployment.physical[lid]] = str(config.get("Level", "OFF"))
-    return levels
+    resources = stack.deployment.template["Resources"]
+    return {
+        arn: str(resources[lid]["Properties"].get("LoggingConfiguration", {}).get("Level", "OFF"))
+        for lid, arn in stack.deployment.of_type("AWS::StepFunctions::StateMachine").items()
+    }
 
 
 def _transitions(sfn: Any, execution_arn: str, level: str) -> tuple[int, str | None, int, int]:
