@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import ROOT, result_line
 
-from local.costs.bill import Volume
+from local.costs.bill import Volume, load_prices, storage_by_what
 from local.costs.day import DIGEST_KIND, DayMeter
 from local.costs.lambda_time import by_function, load_latencies
 from local.costs.report import (
@@ -125,8 +125,10 @@ def main() -> None:
     print(
         f"  stored in the table (items and indexes, with overhead) {stored / orders / 1024:.1f} KB"
     )
+    held = storage_by_what(usage, load_prices(), 12, volume)
+    print(f"    {'item':28} {'KB/order':>8} {'month 12 USD/1,000 orders':>27}")
     for kind, size in readings.stored_by_item.most_common(10):
-        print(f"    {kind:28} {size / orders / 1024:8.1f} KB")
+        print(f"    {kind:28} {size / orders / 1024:8.1f} {held.get(kind, 0.0):27.4f}")
 
     report = {
         "orders": orders,

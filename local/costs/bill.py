@@ -43,6 +43,8 @@ class Stored:
     price: str
     bytes: int
     kept_days: float | None = None
+    # What was stored (a table item's kind, a bucket): to say where month 12's storage goes.
+    what: str = ""
 
 
 @dataclass
@@ -83,6 +85,20 @@ def stored_gb_at_month(usage: Usage, month: int, volume: Volume) -> dict[str, fl
         per_order = item.bytes / usage.orders
         held[item.price] = held.get(item.price, 0.0) + per_order * orders_per_day * days / GB
     return held
+
+
+def storage_by_what(
+    usage: Usage, prices: Mapping[str, Price], month: int, volume: Volume = Volume()
+) -> dict[str, float]:
+    """What holding each kind of stored thing costs at the end of ``month``, per 1,000 orders
+    (its storage prices together: a table item's bytes and their backup)."""
+    thousands_a_month = volume.orders_per_month / 1000
+    costs: dict[str, float] = {}
+    for item in usage.stored:
+        alone = Usage(orders=usage.orders, stored=[item])
+        for key, gb in stored_gb_at_month(alone, month, volume).items():
+            costs[item.what] = costs.get(item.what, 0.0) + prices[key].of(gb) / thousands_a_month
+    return costs
 
 
 @dataclass(frozen=True)

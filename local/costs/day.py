@@ -234,11 +234,10 @@ def _table(stack: Any, table: str, now: float, by_item: Counter[str]) -> tuple[l
             ttl = item.get(keys.TABLE.ttl_attribute, {}).get("N")
             kept = None if ttl is None else max(0.0, (float(ttl) - now) / SECONDS_PER_DAY)
             size = stored_size(item, indexes, ITEM_OVERHEAD_BYTES)
-            by_item[str(item.get("SK", {}).get("S", "")).split("#", 1)[0] or "?"] += (
-                size.with_indexes
-            )
-            stored.append(Stored("dynamodb_storage_gb_month", size.with_indexes, kept))
-            stored.append(Stored("dynamodb_pitr_gb_month", size.table, kept))
+            what = str(item.get("SK", {}).get("S", "")).split("#", 1)[0] or "?"
+            by_item[what] += size.with_indexes
+            stored.append(Stored("dynamodb_storage_gb_month", size.with_indexes, kept, what))
+            stored.append(Stored("dynamodb_pitr_gb_month", size.table, kept, what))
     return stored, orders
 
 
