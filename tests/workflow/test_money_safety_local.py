@@ -5,8 +5,6 @@ orders paid twice, and concurrent refund requests in separate processes."""
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
 from tests.workflow.alerts import TopicInbox
 from tests.workflow.orders_api import orders
+from tests.workflow.racers import race
 from tests.workflow.test_lifecycle_local import make_tenant, place, wait_for_stage
 from tests.workflow.test_refunds_local import (
     STRIPE_KEY,
@@ -286,64 +285,12 @@ def test_reconciliation_refunds_every_payment_of_a_cancelled_order_paid_twice(
 # -- races in separate processes (defect 7 and the refund id of defect 13) -----------------------
 
 
-def _prepare_in_another_process(
-    env: dict[str, str], barrier: Any, tenant: str, refund_id: str, amount: int, out: Any
-) -> None:
-    os.environ.update(env)
-    from functions.orders import contracts as c
-    from functions.orders.composition import ports_with
-    from functions.orders.domain import NotRefundable
-    from functions.orders.use_cases.refunds import prepare
-
-    ports = ports_with(table_name=env["TABLE_NAME"])
-    step = c.PrepareInput(
-        tenant=tenant,
-        order_id="o-1",
-        refund_id=refund_id,
-        action=c.RefundAction.PREPARE,
-        amount=amount,
-    )
-    barrier.wait(timeout=60)
-    try:
-        prepared = prepare(ports, step)
-    except NotRefundable as refused:
-        out.put((refund_id, "refused", str(refused)))
-    else:
-        out.put((refund_id, "reserved", prepared.amount))
-
-
-def _request_in_another_process(
-    env: dict[str, str], barrier: Any, tenant: str, machine: str, out: Any
-) -> None:
-    os.environ.update(env)
-    from functions.orders.composition import ports_with
-    from functions.orders.use_cases.operations import request_refund as request
-
-    ports = ports_with(table_name=env["TABLE_NAME"], refund_machine=machine)
-    barrier.wait(timeout=60)
-    answer = request(ports, tenant, "o-1", amount=1000, refund_id="same")
-    out.put(answer["started"])
-
-
-def _run_together(targets: list[tuple[Any, tuple[Any, ...]]]) -> list[Any]:
-    """Start one process per target, released together by a barrier; their answers."""
-    spawn = multiprocessing.get_context("spawn")
-    barrier, out = spawn.Barrier(len(targets)), spawn.Queue()
-    workers = [
-        spawn.Process(target=target, args=(args[0], barrier, *args[1:], out))
-        for target, args in targets
-    ]
-    for worker in workers:
-        worker.start()
-    results = [out.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-    return results
-
-
 def _race_prepares(env: dict[str, str], tenant: str, requests: list[tuple[str, int]]) -> list[Any]:
-    return _run_together(
-        [(_prepare_in_another_process, (env, tenant, rid, amount)) for rid, amount in requests]
+    return race(
+        [
+            {"act": "prepare", "env": env, "tenant": tenant, "refund_id": rid, "amount": amount}
+            for rid, amount in requests
+        ]
     )
 
 
@@ -385,8 +332,8 @@ def test_concurrent_requests_with_one_refund_id_start_it_once(
     intent = paid_tenant(local_stack, sandbox, tmp_path, tenant)
     env = _process_env(local_stack)
     machine = refund_machine(local_stack)
-    answers = _run_together(
-        [(_request_in_another_process, (env, tenant, machine)) for _ in range(8)]
+    answers = race(
+        [{"act": "request", "env": env, "tenant": tenant, "machine": machine} for _ in range(8)]
     )
     assert sorted(answers) == [False] * 7 + [True]
     forward_until_done(local_stack, sandbox, tenant, "o-1", "same")
