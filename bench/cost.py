@@ -88,9 +88,19 @@ def main() -> None:
         by_writer[short_name(function)] += units
     for target, units in by_target.most_common():
         print(f"    {target:28} {units / orders:8.1f}")
-    print("  write units by item written (sort key's first part; table and indexes):")
-    for kind, units in counts.write_units_by_item.most_common(12):
-        print(f"    {kind:28} {units / orders:8.1f}")
+    print("  write units by item written (sort key's first part): all, then table and indexes:")
+    by_item: Counter[str] = Counter()
+    for (kind, _), units in counts.write_units_by_item.items():
+        by_item[kind] += units
+    for kind, units in by_item.most_common(12):
+        parts = sorted(
+            ((where, n) for (k, where), n in counts.write_units_by_item.items() if k == kind),
+            key=lambda part: part[0] != "table",
+        )
+        print(
+            f"    {kind:28} {units / orders:8.1f}  "
+            + ", ".join(f"{where} {n / orders:.1f}" for where, n in parts if n)
+        )
     print("  write units by function:")
     for function, units in by_writer.most_common():
         print(f"    {function or '(outside a function)':28} {units / orders:8.1f}")

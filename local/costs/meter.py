@@ -47,8 +47,8 @@ class Counts:
     # running when the write arrived (it runs one at a time), "" for writes from outside one.
     write_units: Counter[tuple[str, str]] = field(default_factory=Counter)
     # The same units by what was written: the item's sort key up to its first "#" (ORDER, TL,
-    # WAIT, RAW …), table and indexes together — which records the bill goes to.
-    write_units_by_item: Counter[str] = field(default_factory=Counter)
+    # WAIT, RAW …) and where ("table" or the index), which records the bill goes to.
+    write_units_by_item: Counter[tuple[str, str]] = field(default_factory=Counter)
     read_units: float = 0.0
     invocations: Counter[str] = field(default_factory=Counter)
     # Each invocation as run, from which ``lambda_time`` works out Lambda's duration both ways
@@ -144,7 +144,10 @@ class Meter:
                                 meter.counts.write_units[(function, "table")] += cost.table
                                 for index, units in cost.indexes.items():
                                     meter.counts.write_units[(function, index)] += units
-                                meter.counts.write_units_by_item[_item_kind(key)] += cost.total
+                                kind = _item_kind(key)
+                                meter.counts.write_units_by_item[(kind, "table")] += cost.table
+                                for index, units in cost.indexes.items():
+                                    meter.counts.write_units_by_item[(kind, index)] += units
 
             setattr(DynamoHandler, name, metered)
             self._undo.append(functools.partial(setattr, DynamoHandler, name, original))
