@@ -66,6 +66,7 @@ class Ingestion(Construct):
             timeout=Duration.seconds(10),
             reserved_concurrency=config.ingress_concurrency,
             traced=False,  # ~21 calls an order, each its own trace: the log line says enough
+            call_reports=False,
         )
         # The front door only stores: it may put and read raw events, and write the archive.
         self.ingress.add_to_role_policy(
@@ -101,6 +102,7 @@ class Ingestion(Construct):
             memory_mb=512,
             timeout=Duration.seconds(60),
             traced=False,  # a trace per stream batch; each record's log line names its event
+            call_reports=False,
         )
         data.table.grant_read_write_data(self.processor)
         storage.archive.grant_read(self.processor, "raw/*")

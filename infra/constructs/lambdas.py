@@ -67,10 +67,16 @@ class LambdaToolkit(Construct):
         timeout: Duration | None = None,
         reserved_concurrency: int | None = None,
         traced: bool = True,
+        call_reports: bool = True,
     ) -> lambda_.Function:
         """``traced=False`` for functions called per webhook (or per stream batch): with active
         tracing each call is a trace of its own, billed per trace, for calls whose JSON log
-        line already names the tenant, the event and the request (docs/cost.md)."""
+        line already names the tenant, the event and the request (docs/cost.md).
+
+        ``call_reports=False`` for functions called several times an order: Lambda's own lines
+        for each call (its start, and the report of its duration and memory) are left out; a
+        call that fails, times out or runs out of memory is still logged, at WARN. Their
+        duration, errors and throttles remain as metrics."""
         log_group = logs.LogGroup(
             scope,
             f"{construct_id}Logs",
@@ -110,6 +116,7 @@ class LambdaToolkit(Construct):
             description=description,
             environment=env,
             reserved_concurrent_executions=reserved_concurrency,
+            **({} if call_reports else _WITHOUT_CALL_REPORTS),
         )
         # Only this function's own log group, not logs:* on every group.
         role.add_to_policy(
@@ -121,6 +128,15 @@ class LambdaToolkit(Construct):
         nag.acknowledge_function_basics(role, f"{construct_id}Logs")
         return fn
 
+
+# Lambda filters its own lines by level only for a function that logs JSON; the application's
+# level is the one its Powertools logger is given (POWERTOOLS_LOG_LEVEL), so nothing it logs is
+# dropped.
+_WITHOUT_CALL_REPORTS: dict[str, Any] = {
+    "logging_format": lambda_.LoggingFormat.JSON,
+    "system_log_level_v2": lambda_.SystemLogLevel.WARN,
+    "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
+}
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,

@@ -54,6 +54,7 @@ class RefundWorkflow(Construct):
             },
             memory_mb=512,
             timeout=Duration.seconds(30),
+            call_reports=False,  # four or more calls a refund
         )
         grant_steps(
             self.steps,

@@ -25,7 +25,8 @@ from shared.clock import SYSTEM_CLOCK
 # invocation of an actively traced function (API requests, stream batches, schedules) starts a
 # trace of its own.
 STEP_FUNCTIONS = ("Steps", "SelfCheck")
-# Lambda writes START, END and REPORT lines (and the platform's JSON lines) for every call.
+# Lambda writes START, END and REPORT lines for every call of a function at its default system
+# log level (INFO); at WARN, only for a call that fails.
 PLATFORM_LOG_BYTES_PER_INVOCATION = 330
 # A state machine logs the history events its level takes, one JSON line each (id, type, the
 # previous event's id, the time, the execution's ARN, details without execution data): about
@@ -81,6 +82,9 @@ class DayReadings:
     # entered more than once by one execution counts once, as the mission's shape needs it once.
     happy_path_states: int | None = None
     traced_functions: set[str] = field(default_factory=set)
+    # Functions whose Lambda lines for each call (START, END, REPORT) are left out: their
+    # system log level is WARN (the template's LoggingConfig).
+    without_call_reports: set[str] = field(default_factory=set)
     # The lines the state machines' own log groups took (at each machine's level), in bytes.
     workflow_log_bytes: int = 0
 
@@ -156,6 +160,13 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
         if resource["Type"] == "AWS::Lambda::Function"
         and lid in stack.deployment.physical
         and resource["Properties"].get("TracingConfig", {}).get("Mode") == "Active"
+    }
+    readings.without_call_reports = {
+        stack.deployment.physical[lid]
+        for lid, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and lid in stack.deployment.physical
+        and resource["Properties"].get("LoggingConfig", {}).get("SystemLogLevel") == "WARN"
     }
     # From the template: moto need not create a resource for it to be billed.
     kinds = Counter(stack.deployment.types.values())
@@ -316,7 +327,8 @@ def usage_of(readings: DayReadings, tenants: int, latencies: LatencyTable | None
     )
     log_bytes = (
         counts.log_bytes
-        + PLATFORM_LOG_BYTES_PER_INVOCATION * invocations
+        + PLATFORM_LOG_BYTES_PER_INVOCATION
+        * sum(n for f, n in counts.invocations.items() if f not in readings.without_call_reports)
         + readings.workflow_log_bytes
     )
     usage.add("logs_ingest_gb", log_bytes / 1024**3)

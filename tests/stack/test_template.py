@@ -167,6 +167,38 @@ def test_dead_letter_queue_depth_alarms_to_ops(assertions: Template) -> None:
     )
 
 
+def test_functions_called_per_order_leave_out_lambdas_lines_for_each_call(
+    template: dict[str, Any],
+) -> None:
+    """The front door, the processor and the workflows' steps log JSON with Lambda's own lines
+    at WARN (no START and REPORT for each of the ~30 calls an order; a failed call still
+    logged), and take every line their Powertools logger writes; the others keep the reports."""
+    per_order = {
+        "functions.webhooks.handlers.ingress.handler",
+        "functions.webhooks.handlers.processor.handler",
+        "functions.orders.handlers.lifecycle.handler",
+        "functions.orders.handlers.refunds.handler",
+    }
+    seen = set()
+    for lid, fn in resources(template, "AWS::Lambda::Function").items():
+        props = fn["Properties"]
+        handler = props.get("Handler", "")
+        if not handler.startswith("functions."):
+            continue
+        logging = props["LoggingConfig"]
+        if handler in per_order:
+            seen.add(handler)
+            assert logging == {
+                "LogFormat": "JSON",
+                "SystemLogLevel": "WARN",
+                "ApplicationLogLevel": props["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"],
+                "LogGroup": logging["LogGroup"],
+            }, lid
+        else:
+            assert "SystemLogLevel" not in logging and "LogFormat" not in logging, lid
+    assert seen == per_order
+
+
 def test_functions_are_arm64_traced_with_retention_and_no_docker_bundling(
     template: dict[str, Any],
 ) -> None:

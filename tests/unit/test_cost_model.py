@@ -197,6 +197,21 @@ def test_a_workflows_log_lines_are_the_history_events_its_level_takes() -> None:
     assert PLATFORM_LOG_BYTES_PER_INVOCATION > 0  # no invocations here: none of it counted
 
 
+def test_lambdas_lines_for_each_call_are_counted_only_where_the_function_keeps_them() -> None:
+    """Ten calls of a function at the default system log level write START, END and REPORT
+    each; thirty calls of one at WARN write none."""
+    from local.costs.day import PLATFORM_LOG_BYTES_PER_INVOCATION, DayReadings, usage_of
+    from local.costs.meter import Counts
+
+    counts = Counts()
+    counts.invocations.update({"reports": 10, "ingress": 30})
+    readings = DayReadings(counts=counts, orders=1, without_call_reports={"ingress"})
+    usage = usage_of(readings, tenants=10)
+    assert usage.quantities["logs_ingest_gb"] * 1024**3 == pytest.approx(
+        10 * PLATFORM_LOG_BYTES_PER_INVOCATION
+    )
+
+
 def test_the_days_e_mails_are_billed_as_ses_sends() -> None:
     from local.costs.day import DayReadings, usage_of
     from local.costs.meter import Counts
