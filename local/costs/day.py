@@ -153,20 +153,18 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
     readings.stored_s3 = _buckets(
         stack, [outputs[k] for k in ("ArchiveBucket", "ReportsBucket", "BankStatementsBucket")]
     )
-    resources = stack.deployment.template["Resources"]
+    functions = {
+        stack.deployment.physical[lid]: resource["Properties"]
+        for lid, resource in stack.deployment.template["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function" and lid in stack.deployment.physical
+    }
     readings.traced_functions = {
-        stack.deployment.physical[lid]
-        for lid, resource in resources.items()
-        if resource["Type"] == "AWS::Lambda::Function"
-        and lid in stack.deployment.physical
-        and resource["Properties"].get("TracingConfig", {}).get("Mode") == "Active"
+        name for name, p in functions.items() if p.get("TracingConfig", {}).get("Mode") == "Active"
     }
     readings.without_call_reports = {
-        stack.deployment.physical[lid]
-        for lid, resource in resources.items()
-        if resource["Type"] == "AWS::Lambda::Function"
-        and lid in stack.deployment.physical
-        and resource["Properties"].get("LoggingConfig", {}).get("SystemLogLevel") == "WARN"
+        name
+        for name, p in functions.items()
+        if p.get("LoggingConfig", {}).get("SystemLogLevel") == "WARN"
     }
     # From the template: moto need not create a resource for it to be billed.
     kinds = Counter(stack.deployment.types.values())
