@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _harness import ROOT, result_line
 
-from local.costs.bill import Volume, load_prices, storage_by_what
-from local.costs.day import DIGEST_KIND, DayMeter
+from local.costs.bill import TABLE_CLASSES, Volume, load_prices, storage_by_what
+from local.costs.day import DIGEST_KIND, DayMeter, usage_of
 from local.costs.lambda_time import by_function, load_latencies
 from local.costs.report import (
     bill_lines,
@@ -37,6 +37,7 @@ from local.costs.report import (
     floor_lines,
     floor_of,
     lambda_lines,
+    later_lines,
     short_name,
 )
 
@@ -71,6 +72,17 @@ def main() -> None:
     wcu = sum(counts.write_units.values())
     transitions = sum(readings.transitions.values())
     print("\n".join(bill_lines(usage, volume)))
+    print("\n".join(later_lines(usage, volume, months=(24, 48, 84))))
+    other = next(c for c in TABLE_CLASSES if c != readings.table_class)
+    print(
+        "\n".join(
+            later_lines(
+                usage_of(readings, args.tenants, table_class=other),
+                volume,
+                title=f"the same day with the table in class {other}:",
+            )
+        )
+    )
     one, twelve = by_service(first), by_service(twelfth)
     print(
         f"  {'outside measurement (#17)':30} {OUTSIDE_BASELINE['month1']:9.2f} "
@@ -131,7 +143,7 @@ def main() -> None:
     print("  requests by service and operation (per order):")
     for (service, operation), n in counts.requests.most_common(25):
         print(f"    {service:16} {operation:28} {n / orders:7.2f}")
-    stored = sum(s.bytes for s in usage.stored if s.price == "dynamodb_storage_gb_month")
+    stored = sum(s.bytes for s in usage.stored if s.price.startswith("dynamodb_storage_gb_month"))
     print(
         f"  stored in the table (items and indexes, with overhead) {stored / orders / 1024:.1f} KB"
     )

@@ -33,7 +33,7 @@ class EcomOpsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        self.data = DataStore(self, "Data")
+        self.data = DataStore(self, "Data", table_class=config.table_class)
         self.storage = Storage(self, "Storage", config=config)
         self.alerting = Alerting(self, "Alerting", config=config, key=self.data.key)
         self.api = HttpApi(self, "Http", config=config)

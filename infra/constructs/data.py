@@ -22,7 +22,9 @@ TTL_ATTRIBUTE = TABLE.ttl_attribute
 
 
 class DataStore(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, table_class: str = "STANDARD"
+    ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,
@@ -41,6 +43,7 @@ class DataStore(Construct):
             ),
             sort_key=dynamodb.Attribute(name=TABLE.sort_key, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            table_class=dynamodb.TableClass(table_class),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),

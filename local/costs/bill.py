@@ -68,6 +68,31 @@ class Volume:
         return self.tenants * self.orders_per_tenant_month
 
 
+# DynamoDB's table classes: what a table's requests and storage are priced as. Standard-IA
+# (``STANDARD_INFREQUENT_ACCESS``) stores for 40 % of Standard's price and serves requests for
+# 125 %; continuous backups cost the same in both.
+TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
+_IA_PRICED = ("dynamodb_write_unit", "dynamodb_read_unit", "dynamodb_storage_gb_month")
+
+
+def in_table_class(usage: Usage, table_class: str) -> Usage:
+    """``usage`` (metered on a Standard table) priced as if the table were of ``table_class``."""
+    if table_class not in TABLE_CLASSES:
+        raise ValueError(f"no such table class: {table_class}")
+    if table_class == "STANDARD":
+        return usage
+
+    def key(price: str) -> str:
+        return f"{price}_ia" if price in _IA_PRICED else price
+
+    return Usage(
+        orders=usage.orders,
+        quantities={key(k): v for k, v in usage.quantities.items()},
+        stored=[Stored(key(s.price), s.bytes, s.kept_days, s.what) for s in usage.stored],
+        monthly=dict(usage.monthly),
+    )
+
+
 def day_costs(usage: Usage, prices: Mapping[str, Price]) -> dict[str, float]:
     """What the day's traffic costs, per price key."""
     unknown = sorted(set(usage.quantities) - set(prices))

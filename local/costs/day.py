@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local.costs.bill import ITEM_OVERHEAD_BYTES, Stored, Usage
+from local.costs.bill import ITEM_OVERHEAD_BYTES, Stored, Usage, in_table_class
 from local.costs.lambda_time import LatencyTable, by_function, load_latencies
 from local.costs.meter import Counts, Meter
 from local.costs.sizes import Index, stored_size
@@ -82,6 +82,8 @@ class DayReadings:
     # entered more than once by one execution counts once, as the mission's shape needs it once.
     happy_path_states: int | None = None
     traced_functions: set[str] = field(default_factory=set)
+    # The table's class (the template's TableClass): what its requests and storage are priced as.
+    table_class: str = "STANDARD"
     # Functions whose Lambda lines for each call (START, END, REPORT) are left out: their
     # system log level is WARN (the template's LoggingConfig).
     without_call_reports: set[str] = field(default_factory=set)
@@ -166,6 +168,12 @@ def read_day(stack: Any, counts: Counts) -> DayReadings:
         for name, p in functions.items()
         if p.get("LoggingConfig", {}).get("SystemLogLevel") == "WARN"
     }
+    (table,) = [
+        r
+        for r in stack.deployment.template["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    ]
+    readings.table_class = table["Properties"].get("TableClass", "STANDARD")
     # From the template: moto need not create a resource for it to be billed.
     kinds = Counter(stack.deployment.types.values())
     readings.kms_keys = kinds["AWS::KMS::Key"]
@@ -268,7 +276,19 @@ def _buckets(stack: Any, buckets: list[str]) -> list[Stored]:
     return stored
 
 
-def usage_of(readings: DayReadings, tenants: int, latencies: LatencyTable | None = None) -> Usage:
+def usage_of(
+    readings: DayReadings,
+    tenants: int,
+    latencies: LatencyTable | None = None,
+    table_class: str | None = None,
+) -> Usage:
+    """What the day uses, priced for the table's class (or for ``table_class``, to compare)."""
+    return in_table_class(
+        _usage_of(readings, tenants, latencies), table_class or readings.table_class
+    )
+
+
+def _usage_of(readings: DayReadings, tenants: int, latencies: LatencyTable | None) -> Usage:
     counts = readings.counts
     usage = Usage(orders=max(1, readings.orders))
     requests = counts.requests

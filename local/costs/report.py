@@ -41,6 +41,23 @@ def bill_lines(usage: Usage, volume: Volume) -> list[str]:
     return lines
 
 
+def later_lines(
+    usage: Usage,
+    volume: Volume,
+    months: tuple[int, ...] = (1, 12, 24, 48, 84),
+    title: str = "the same day in later months (storage grows until records expire):",
+) -> list[str]:
+    """The day's bill in later months: storage keeps growing until what was stored expires
+    (financial records after the tenant's years: seven by default, month 84)."""
+    prices = load_prices()
+    line = title
+    for month in months:
+        bill = per_1000_orders(usage, prices, month=month, volume=volume)
+        stored = sum(bill.per_1000_storage.values())
+        line += f" month {month} {bill.total:.3f} (storage {stored:.3f});"
+    return [line.rstrip(";")]
+
+
 def audience(kind: str) -> str:
     """Whom an e-mail of ``kind`` is for: the shop's ``customers``, its ``vendors`` (a
     marketplace's sellers), or the client's own ``teams`` (operations and finance)."""

@@ -48,6 +48,16 @@ def test_table_has_the_indexes_the_design_queries_by(template: dict[str, Any]) -
     assert names == {"ByCustomer", "ByStatus", "ByGatewayRef"}
 
 
+def test_the_table_is_of_the_class_for_records_kept_for_years(template: dict[str, Any]) -> None:
+    """Standard-IA by default (financial records stay for years: storage outweighs requests
+    within months, docs/cost.md); on demand, with continuous backups, whatever the class."""
+    (table,) = resources(template, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
 def test_kms_keys_rotate(template: dict[str, Any]) -> None:
     keys = resources(template, "AWS::KMS::Key")
     assert keys

@@ -107,6 +107,66 @@ def test_a_planted_day_prices_to_the_figures_worked_out_by_hand() -> None:
     assert twelfth.total > first.total
 
 
+def test_what_is_kept_for_good_keeps_growing_in_later_months_and_each_kind_is_priced_apart() -> (
+    None
+):
+    """An item kind kept for good costs seven times at month 84 what it costs at month 12; one
+    kept 45 days costs the same; the later months' line says so."""
+    from local.costs.bill import storage_by_what
+    from local.costs.report import later_lines
+
+    prices = load_prices()
+    usage = Usage(orders=100)
+    usage.stored.append(Stored("dynamodb_storage_gb_month", 100 * 1024 * 1024, None, "TL"))
+    usage.stored.append(Stored("dynamodb_pitr_gb_month", 50 * 1024 * 1024, None, "TL"))
+    usage.stored.append(Stored("dynamodb_storage_gb_month", 100 * 1024 * 1024, 45, "RAW"))
+    volume = Volume(tenants=10, orders_per_tenant_month=3000)
+    gb_month_1 = 30_000 / 1024  # 1 MiB an order, 30,000 orders a month
+
+    at_12 = storage_by_what(usage, prices, 12, volume)
+    assert at_12["TL"] == pytest.approx(12 * gb_month_1 * (0.25 + 0.5 * 0.20) / 30)
+    assert at_12["RAW"] == pytest.approx(1.5 * gb_month_1 * 0.25 / 30)
+    at_84 = storage_by_what(usage, prices, 84, volume)
+    assert at_84["TL"] == pytest.approx(7 * at_12["TL"])
+    assert at_84["RAW"] == pytest.approx(at_12["RAW"])
+    (line,) = later_lines(usage, volume, months=(84,))
+    assert f"month 84 {at_84['TL'] + at_84['RAW']:.3f}" in line
+
+
+def test_a_day_on_the_infrequent_access_table_class_pays_more_a_request_and_less_to_store() -> None:
+    """Standard-IA: requests at 125 % of Standard's price, storage at 40 %, continuous backups
+    the same; what is not DynamoDB's is untouched; an unknown class is refused."""
+    from local.costs.bill import in_table_class
+
+    prices = load_prices()
+    usage = Usage(orders=100)
+    usage.add("dynamodb_write_unit", 40_000)
+    usage.add("dynamodb_read_unit", 8_000)
+    usage.add("ses_email", 300)
+    usage.stored.append(Stored("dynamodb_storage_gb_month", 100 * 1024 * 1024, None, "TL"))
+    usage.stored.append(Stored("dynamodb_pitr_gb_month", 50 * 1024 * 1024, None, "TL"))
+    volume = Volume(tenants=10, orders_per_tenant_month=3000)
+
+    standard = per_1000_orders(usage, prices, month=12, volume=volume)
+    ia = per_1000_orders(in_table_class(usage, "STANDARD_INFREQUENT_ACCESS"), prices, 12, volume)
+    assert ia.per_1000_traffic["dynamodb_write_unit_ia"] == pytest.approx(
+        1.25 * standard.per_1000_traffic["dynamodb_write_unit"]
+    )
+    assert ia.per_1000_traffic["dynamodb_read_unit_ia"] == pytest.approx(
+        1.25 * standard.per_1000_traffic["dynamodb_read_unit"]
+    )
+    assert ia.per_1000_storage["dynamodb_storage_gb_month_ia"] == pytest.approx(
+        0.4 * standard.per_1000_storage["dynamodb_storage_gb_month"]
+    )
+    assert ia.per_1000_storage["dynamodb_pitr_gb_month"] == pytest.approx(
+        standard.per_1000_storage["dynamodb_pitr_gb_month"]
+    )
+    assert ia.per_1000_traffic["ses_email"] == standard.per_1000_traffic["ses_email"]
+    assert in_table_class(usage, "STANDARD") is usage
+    with pytest.raises(ValueError, match="no such table class"):
+        in_table_class(usage, "GLACIER")
+
+
 def test_a_quantity_without_a_price_is_refused() -> None:
     usage = Usage(orders=1)
     usage.add("carrier_pigeon", 1)
