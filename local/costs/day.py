@@ -119,8 +119,11 @@ class DayMeter:
         self.readings = read_day(stack, counts)
         # The local stack's mailer writes each e-mail to a file where SES would send it.
         sent = _outbox(stack) - self._mail_before
-        self.readings.emails = len(sent)
-        self.readings.emails_by_kind = Counter(email_kind(path.name) for path in sent)
+        # SES bills each recipient of a message as an e-mail.
+        self.readings.emails_by_kind = Counter()
+        for path in sent:
+            self.readings.emails_by_kind[email_kind(path.name)] += recipients_of(path)
+        self.readings.emails = sum(self.readings.emails_by_kind.values())
         self.readings.digest_teams = len(
             {_recipients(path) for path in sent if email_kind(path.name) == DIGEST_KIND}
         )
@@ -190,6 +193,17 @@ def _recipients(path: Path) -> str:
 
     with path.open("rb") as mail:
         return str(BytesHeaderParser().parse(mail).get("To", ""))
+
+
+def recipients_of(path: Path) -> int:
+    """How many addresses an outbox file was sent to (To, Cc and Bcc): what SES bills."""
+    from email.parser import BytesHeaderParser
+    from email.utils import getaddresses
+
+    with path.open("rb") as mail:
+        headers = BytesHeaderParser().parse(mail)
+    fields = [v for name in ("To", "Cc", "Bcc") for v in headers.get_all(name, [])]
+    return max(1, len([a for _, a in getaddresses(fields) if a]))
 
 
 def email_kind(file_name: str) -> str:

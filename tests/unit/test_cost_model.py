@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -304,6 +305,21 @@ def test_a_teams_digest_is_priced_as_one_an_hour_every_hour_at_every_tenant() ->
     assert month12.per_1000_fixed["ses_email"] == pytest.approx(0.10 * 14_400 / 1000 / 30)
     floor = floor_of(usage, volume, readings.emails_by_kind, happy_path_states=7)
     assert floor.fixed == pytest.approx(0.0)
+
+
+def test_an_e_mail_is_billed_once_per_recipient(tmp_path: Path) -> None:
+    """SES counts each address a message goes to: To, Cc and Bcc together."""
+    from local.costs.day import recipients_of
+
+    one = tmp_path / "order_shipped-o-1-abc.eml"
+    one.write_bytes(b"To: ada@example.com\r\nSubject: shipped\r\n\r\nbody\r\n")
+    three = tmp_path / "team_notice-o-2-def.eml"
+    three.write_bytes(
+        b"To: Ops <ops@shop.example>, finance@shop.example\r\n"
+        b"Cc: lead@shop.example\r\nSubject: notice\r\n\r\nbody\r\n"
+    )
+    assert recipients_of(one) == 1
+    assert recipients_of(three) == 3
 
 
 def test_an_outbox_files_name_gives_its_kind_and_the_kind_its_audience() -> None:
