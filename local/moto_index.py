@@ -134,8 +134,11 @@ def _index_items(table: Any, attribute: str) -> dict[tuple[str, Any], list[Any]]
             cached[1] if cached is not None and cached[0] == generation else {}
         )
         by_value: dict[tuple[str, Any], list[Any]] = defaultdict(list)
-        for partition in table.items.values():
-            items = partition.values() if table.range_key_attr else [partition]
+        # Writers in other threads change the table meanwhile (they hold moto's write lock, not
+        # this one): each dict is copied in one step (``list`` of a dict's values runs without
+        # letting another thread in), never walked while it may grow.
+        for partition in list(table.items.values()):
+            items = list(partition.values()) if table.range_key_attr else [partition]
             for item in items:
                 value = item.attrs.get(attribute)
                 if value is not None:

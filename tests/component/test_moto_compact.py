@@ -448,3 +448,30 @@ def test_queries_answered_at_once_on_many_threads_each_get_their_own_partition(
         for thread in threads:
             thread.join()
         assert wrong == []
+
+
+def test_the_index_map_is_built_from_a_copy_of_what_writers_change_meanwhile() -> None:
+    """moto's server threads write while a query builds the index map of a table kept in
+    moto's own dicts: it once walked the table's dict as a writer added a partition
+    ("dictionary changed size during iteration", a 500 to the caller, seen in the cost bench).
+    Here a write lands between two items of the walk, as another thread's would."""
+    from types import SimpleNamespace
+
+    from local.moto_index import _index_items
+
+    table = SimpleNamespace(range_key_attr="SK", items={})
+
+    class Written:
+        """An item whose reading lets a writer in: the next partition appears."""
+
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+        @property
+        def attrs(self) -> dict[str, Any]:
+            table.items[f"new-{self.n}"] = {"ORDER": Written(self.n + 100)}
+            return {"GSI2PK": SimpleNamespace(type="S", value="wanted")}
+
+    table.items.update({f"p{n}": {"ORDER": Written(n)} for n in range(3)})
+    found = _index_items(table, "GSI2PK")
+    assert len(found[("S", "wanted")]) == 3
