@@ -116,7 +116,7 @@ class LambdaToolkit(Construct):
             description=description,
             environment=env,
             reserved_concurrent_executions=reserved_concurrency,
-            **({} if call_reports else _WITHOUT_CALL_REPORTS),
+            **({} if call_reports else _without_call_reports(env["POWERTOOLS_LOG_LEVEL"])),
         )
         # Only this function's own log group, not logs:* on every group.
         role.add_to_policy(
@@ -129,14 +129,15 @@ class LambdaToolkit(Construct):
         return fn
 
 
-# Lambda filters its own lines by level only for a function that logs JSON; the application's
-# level is the one its Powertools logger is given (POWERTOOLS_LOG_LEVEL), so nothing it logs is
-# dropped.
-_WITHOUT_CALL_REPORTS: dict[str, Any] = {
-    "logging_format": lambda_.LoggingFormat.JSON,
-    "system_log_level_v2": lambda_.SystemLogLevel.WARN,
-    "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
-}
+def _without_call_reports(application_level: str) -> dict[str, Any]:
+    # Lambda filters its own lines by level only for a function that logs JSON; it filters the
+    # application's lines too, at the level its Powertools logger is given, so none is dropped.
+    return {
+        "logging_format": lambda_.LoggingFormat.JSON,
+        "system_log_level_v2": lambda_.SystemLogLevel.WARN,
+        "application_log_level_v2": lambda_.ApplicationLogLevel(application_level),
+    }
+
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
