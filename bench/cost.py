@@ -72,6 +72,11 @@ def main() -> None:
     wcu = sum(counts.write_units.values())
     transitions = sum(readings.transitions.values())
     print("\n".join(bill_lines(usage, volume)))
+    one, twelve = by_service(first), by_service(twelfth)
+    print(
+        f"  {'outside measurement (#17)':30} {OUTSIDE_BASELINE['month1']:9.2f} "
+        f"{OUTSIDE_BASELINE['month12']:9.2f}"
+    )
     print("\n".join(later_lines(usage, volume, months=(24, 48, 84))))
     other = next(c for c in TABLE_CLASSES if c != readings.table_class)
     print(
@@ -82,11 +87,6 @@ def main() -> None:
                 title=f"the same day with the table in class {other}:",
             )
         )
-    )
-    one, twelve = by_service(first), by_service(twelfth)
-    print(
-        f"  {'outside measurement (#17)':30} {OUTSIDE_BASELINE['month1']:9.2f} "
-        f"{OUTSIDE_BASELINE['month12']:9.2f}"
     )
 
     print("\nper order:")
