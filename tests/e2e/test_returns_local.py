@@ -7,7 +7,6 @@ are refused."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from local.sandboxes.stripe_sandbox import StripeSandbox
 from shared.order_store import OrderStore
 from tests.clocks import FixedClock
 from tests.workflow.orders_api import orders
+from tests.workflow.racers import race
 from tests.workflow.test_lifecycle_local import (
     carrier_update,
     fulfil,
@@ -35,7 +35,7 @@ from tests.workflow.test_lifecycle_local import (
     sent_mail,
     wait_for_mail,
 )
-from tests.workflow.test_money_safety_local import _process_env, _run_together
+from tests.workflow.test_money_safety_local import _process_env
 from tests.workflow.test_refunds_local import (
     forward,
     paid_order,
@@ -161,22 +161,6 @@ def test_a_return_after_the_window_is_refused_and_nothing_is_labelled(
     assert orders(local_stack).returns.all(tenant, "o-1") == []
 
 
-def _return_in_another_process(env: dict[str, str], barrier: Any, tenant: str, out: Any) -> None:
-    os.environ.update(env)
-    from functions.orders.composition import ports_with
-
-    ports = ports_with(
-        clock=FixedClock(DELIVERED + timedelta(days=1)), table_name=env["TABLE_NAME"]
-    )
-    barrier.wait(timeout=60)
-    try:
-        opened = returns.open_return(ports, tenant, "o-1", [{"line_id": "l1"}], "race")
-    except ReturnRefused as refused:
-        out.put(("refused", refused.line))
-    else:
-        out.put(("opened", opened["lines"]))
-
-
 def test_concurrent_returns_of_a_line_in_separate_processes_let_one_through_then_it_is_refunded(
     local_stack: Any, sandbox: StripeSandbox, carrier: CarrierSandbox, tmp_path: Path
 ) -> None:
@@ -184,8 +168,9 @@ def test_concurrent_returns_of_a_line_in_separate_processes_let_one_through_then
     make_tenant(local_stack, tmp_path, tenant, return_window_days=14)
     delivered(local_stack, sandbox, tenant, "o-1")
     env = {**_process_env(local_stack), "CARRIER_API_BASE": carrier.base_url or ""}
-    answers = _run_together([(_return_in_another_process, (env, tenant)) for _ in range(5)])
-    assert sorted(answers) == [("opened", {"l1": 2})] + [("refused", "l1")] * 4
+    now = (DELIVERED + timedelta(days=1)).isoformat()
+    answers = race([{"act": "return", "env": env, "tenant": tenant, "now": now} for _ in range(5)])
+    assert sorted(answers) == [["opened", {"l1": 2}]] + [["refused", "l1"]] * 4
     assert len(carrier.returns()) == 1
     assert orders(local_stack).returns.returned(tenant, "o-1") == {"l1": 2}
 

@@ -1,4 +1,5 @@
-"""Races between separate processes on the local stack (``test_money_safety_local``).
+"""Races between separate processes on the local stack (``test_money_safety_local``,
+``test_returns_local``).
 
 Each racer is its own Python process, started with ``python -m tests.workflow.racers JOB``
 (``JOB`` is JSON: the act, its arguments and the environment the functions read). It imports
@@ -65,9 +66,32 @@ def _request(job: dict[str, Any]) -> Callable[[], Any]:
     return act
 
 
+def _open_return(job: dict[str, Any]) -> Callable[[], Any]:
+    from datetime import datetime
+
+    from functions.orders.composition import ports_with
+    from functions.orders.errors import ReturnRefused
+    from functions.orders.use_cases import returns
+    from tests.clocks import FixedClock
+
+    ports = ports_with(
+        clock=FixedClock(datetime.fromisoformat(job["now"])), table_name=job["env"]["TABLE_NAME"]
+    )
+
+    def act() -> Any:
+        try:
+            opened = returns.open_return(ports, job["tenant"], "o-1", [{"line_id": "l1"}], "race")
+        except ReturnRefused as refused:
+            return ["refused", refused.line]
+        return ["opened", opened["lines"]]
+
+    return act
+
+
 ACTS: dict[str, Callable[[dict[str, Any]], Callable[[], Any]]] = {
     "prepare": _prepare,
     "request": _request,
+    "return": _open_return,
 }
 
 
