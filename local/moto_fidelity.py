@@ -165,6 +165,38 @@ def _report_end(worker: Any, status: str, stopped: datetime) -> None:
             LOG.exception("a listener of ended executions failed")
 
 
+# How often a Wait state looks whether its execution is still running.
+_WAIT_SLICE_S = 0.2
+
+
+def waits_hear_their_stop() -> None:
+    """A Wait state ends as soon as its execution is stopped, as on AWS (idempotent to call
+    again). moto wakes a waiting state with a pulse of the execution's state event (set, then
+    cleared at once): a Wait that had not begun to wait when the stop came misses it and
+    sleeps its whole time, so a stopped execution stayed running for as long as its Wait was.
+    Here it waits in slices and looks between them."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+        WaitFunction,
+    )
+
+    original = WaitFunction._wait_interval
+    if getattr(original, "_sliced", False):
+        return
+
+    @functools.wraps(original)
+    def sliced(self: Any, env: Any, wait_seconds: int) -> None:
+        # Durations, not the clock: a test that moves the clock does not move monotonic time.
+        deadline = time.monotonic() + max(0, wait_seconds)
+        while env.is_running():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            env.program_state_event.wait(min(left, _WAIT_SLICE_S))
+
+    sliced._sliced = True  # type: ignore[attr-defined]
+    WaitFunction._wait_interval = sliced  # type: ignore[method-assign]
+
+
 def task_failures_keep_their_cause() -> None:
     """Pass ``SendTaskFailure``'s cause on to the failed task, as AWS does (idempotent to call
     again)."""

@@ -124,6 +124,7 @@ class LocalStack:
             task_failures_keep_their_cause,
             tokens_ignore_starting_executions,
             transactions_copy_what_they_write,
+            waits_hear_their_stop,
         )
         from local.moto_index import index_queries
 
@@ -131,6 +132,7 @@ class LocalStack:
         transactions_copy_what_they_write()
         index_queries()
         tokens_ignore_starting_executions()
+        waits_hear_their_stop()
         task_failures_keep_their_cause()
         self._uninstall = install(self.dispatcher)
         self._server = ThreadedMotoServer(

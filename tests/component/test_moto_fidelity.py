@@ -15,6 +15,7 @@ from moto import mock_aws
 from local.moto_fidelity import (
     tokens_ignore_starting_executions,
     transactions_copy_what_they_write,
+    waits_hear_their_stop,
 )
 from tests.component.conftest import create_table
 
@@ -62,6 +63,7 @@ def test_a_token_is_answered_while_another_execution_is_still_starting(
 
 def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.Event) -> None:
     tokens_ignore_starting_executions()
+    waits_hear_their_stop()
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):
@@ -80,6 +82,46 @@ def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.E
         deadline = time.monotonic() + 10
         while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
             assert time.monotonic() < deadline, "the stopped execution kept running"
+            time.sleep(0.05)
+        assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+
+
+def test_a_wait_stopped_before_it_began_to_wait_ends_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stop lands while the Wait state works out how long to wait: moto's wake-up pulse
+    comes before anyone waits for it, and its Wait slept all 30 s (a full clock pass once
+    failed on it under load). The execution ends ABORTED at once instead."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds import Seconds
+
+    waits_hear_their_stop()
+    computing, stopped = threading.Event(), threading.Event()
+    seconds = Seconds._get_wait_seconds
+
+    def slow_to_compute(self: Any, env: Any) -> int:
+        computing.set()
+        stopped.wait(10)
+        return int(seconds(self, env))
+
+    monkeypatch.setattr(Seconds, "_get_wait_seconds", slow_to_compute)
+    with mock_aws(
+        config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    ):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = sfn.create_state_machine(
+            name="napping",
+            definition=json.dumps(
+                {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 30, "End": True}}}
+            ),
+            roleArn=ROLE,
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        assert computing.wait(10)
+        sfn.stop_execution(executionArn=execution)
+        stopped.set()
+        deadline = time.monotonic() + 5
+        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the stopped execution slept through its Wait"
             time.sleep(0.05)
         assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
 

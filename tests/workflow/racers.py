@@ -14,15 +14,17 @@ race failed with a ``BrokenPipeError`` before any racer had acted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "ready"
@@ -111,42 +113,53 @@ def race(jobs: list[dict[str, Any]], ready_within_s: float = 120.0) -> list[Any]
     """Start a racer per job, release them together once all are ready; their outcomes, in
     the order of ``jobs``. A racer that dies or is not ready in time fails the race, with
     what it wrote on stderr."""
-    racers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.workflow.racers", json.dumps(job)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for job in jobs
-    ]
-    try:
-        _all_ready(racers, time.monotonic() + ready_within_s)
-        for racer in racers:
-            assert racer.stdin is not None
-            racer.stdin.write("go\n")
-            racer.stdin.flush()
-        outcomes = []
-        for racer in racers:
-            out, err = racer.communicate(timeout=120)
-            if racer.returncode != 0:
-                raise AssertionError(f"a racer failed ({racer.returncode}):\n{err}")
-            outcomes.append(json.loads(out))
-        return outcomes
-    finally:
-        for racer in racers:
-            if racer.poll() is None:
-                racer.kill()
-                racer.communicate()
+    # What a racer logs goes to a file, not a pipe: a pipe nobody reads until the end would
+    # stop a racer that logs more than it holds, before it is ready.
+    with contextlib.ExitStack() as files:
+        logs = [files.enter_context(tempfile.TemporaryFile()) for _ in jobs]
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.workflow.racers", json.dumps(job)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+            for job, log in zip(jobs, logs, strict=True)
+        ]
+        try:
+            _all_ready(racers, logs, time.monotonic() + ready_within_s)
+            for racer in racers:
+                assert racer.stdin is not None
+                racer.stdin.write("go\n")
+                racer.stdin.flush()
+            outcomes = []
+            for racer, log in zip(racers, logs, strict=True):
+                out, _ = racer.communicate(timeout=120)
+                if racer.returncode != 0:
+                    raise AssertionError(f"a racer failed ({racer.returncode}):\n{_logged(log)}")
+                outcomes.append(json.loads(out))
+            return outcomes
+        finally:
+            for racer in racers:
+                if racer.poll() is None:
+                    racer.kill()
+                    racer.communicate()
 
 
-def _all_ready(racers: list[subprocess.Popen[str]], deadline: float) -> None:
+def _logged(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode("utf-8", "replace")
+
+
+def _all_ready(
+    racers: list[subprocess.Popen[str]], logs: Sequence[IO[bytes]], deadline: float
+) -> None:
     waiting = selectors.DefaultSelector()
-    for racer in racers:
+    for racer, log in zip(racers, logs, strict=True):
         assert racer.stdout is not None
-        waiting.register(racer.stdout, selectors.EVENT_READ, racer)
+        waiting.register(racer.stdout, selectors.EVENT_READ, (racer, log))
     try:
         while waiting.get_map():
             left = deadline - time.monotonic()
@@ -154,12 +167,12 @@ def _all_ready(racers: list[subprocess.Popen[str]], deadline: float) -> None:
             if not events:
                 raise AssertionError("racers not ready in time")
             for key, _ in events:
-                racer = key.data
+                racer, log = key.data
                 line = key.fileobj.readline()  # type: ignore[union-attr]
                 if line.strip() != READY:
                     racer.kill()
-                    _, err = racer.communicate()
-                    raise AssertionError(f"a racer died before the race:\n{line}{err}")
+                    racer.communicate()
+                    raise AssertionError(f"a racer died before the race:\n{line}{_logged(log)}")
                 waiting.unregister(key.fileobj)
     finally:
         waiting.close()
