@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -61,29 +62,39 @@ def test_a_token_is_answered_while_another_execution_is_still_starting(
         held_start.set()
 
 
-def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.Event) -> None:
-    tokens_ignore_starting_executions()
-    waits_hear_their_stop()
+@contextmanager
+def _a_napping_execution() -> Iterator[tuple[Any, str]]:
+    """Step Functions on moto (executions run) and an execution of a 30-second Wait."""
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         machine = sfn.create_state_machine(
-            name="stopped",
+            name="napping",
             definition=json.dumps(
                 {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 30, "End": True}}}
             ),
             roleArn=ROLE,
         )["stateMachineArn"]
-        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        yield sfn, sfn.start_execution(stateMachineArn=machine)["executionArn"]
+
+
+def _aborted_within(sfn: Any, execution: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the stopped execution kept running"
+        time.sleep(0.05)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+
+
+def test_an_execution_stopped_while_it_starts_is_aborted(held_start: threading.Event) -> None:
+    tokens_ignore_starting_executions()
+    waits_hear_their_stop()
+    with _a_napping_execution() as (sfn, execution):
         threading.Timer(0.3, held_start.set).start()
         sfn.stop_execution(executionArn=execution)
         # The stop is taken at once; the execution's thread then winds down.
-        deadline = time.monotonic() + 10
-        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "the stopped execution kept running"
-            time.sleep(0.05)
-        assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+        _aborted_within(sfn, execution, 10)
 
 
 def test_a_wait_stopped_before_it_began_to_wait_ends_at_once(
@@ -104,26 +115,11 @@ def test_a_wait_stopped_before_it_began_to_wait_ends_at_once(
         return int(seconds(self, env))
 
     monkeypatch.setattr(Seconds, "_get_wait_seconds", slow_to_compute)
-    with mock_aws(
-        config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-    ):
-        sfn = boto3.client("stepfunctions", region_name="us-east-1")
-        machine = sfn.create_state_machine(
-            name="napping",
-            definition=json.dumps(
-                {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 30, "End": True}}}
-            ),
-            roleArn=ROLE,
-        )["stateMachineArn"]
-        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    with _a_napping_execution() as (sfn, execution):
         assert computing.wait(10)
         sfn.stop_execution(executionArn=execution)
         stopped.set()
-        deadline = time.monotonic() + 5
-        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "the stopped execution slept through its Wait"
-            time.sleep(0.05)
-        assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+        _aborted_within(sfn, execution, 5)
 
 
 def _streamed_table() -> Any:
