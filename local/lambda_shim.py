@@ -60,6 +60,23 @@ class SnapshotEnviron(os._Environ):  # type: ignore[type-arg]
         return self._snapshot().values()
 
 
+def _set_for_python(key: str, value: str | None) -> None:
+    """Set ``key`` (remove it, for None) in Python's view of the environment only.
+
+    The functions read their variables through ``os.environ``. Setting them through it would
+    also change the C library's environment, whose array moves as variables come and go; a
+    child process that another thread starts meanwhile without ``env`` execs with that array,
+    and its exec failed with EFAULT ("Bad address"): twice in the race tests (once through
+    multiprocessing's resource tracker). Left alone, the C environment stays what the process
+    had before any invocation."""
+    environ: Any = os.environ
+    name = environ.encodekey(key)
+    if value is None:
+        environ._data.pop(name, None)
+    else:
+        environ._data[name] = environ.encodevalue(value)
+
+
 @dataclass
 class LambdaContext:
     """What the Lambda runtime hands a handler as ``context``."""
@@ -166,15 +183,13 @@ class Dispatcher:
         # Only the keys this function sets are touched (never a clear()): other threads of the
         # process (moto's Step Functions executor) read the environment meanwhile.
         saved = {key: os.environ.get(key) for key in wanted}
-        os.environ.update(wanted)
+        for key, value in wanted.items():
+            _set_for_python(key, value)
         try:
             yield
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            for key, old in saved.items():
+                _set_for_python(key, old)
 
     def invoke(self, spec: FunctionSpec, event: Any) -> Any:
         """Run the handler; return its result or raise ``FunctionError`` with Lambda's payload."""

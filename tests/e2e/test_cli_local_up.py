@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from local.stack import free_port
-from tests.spawn import inherited_environment
 
 pytestmark = pytest.mark.local
 
@@ -33,7 +32,6 @@ def test_local_up_serves_fires_and_stops_cleanly_on_sigterm(synthesis: Any) -> N
             "--cdk-out",
             str(synthesis.outdir),
         ],
-        env=inherited_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -63,7 +61,6 @@ def test_local_up_serves_fires_and_stops_cleanly_on_sigterm(synthesis: Any) -> N
         )
         fired = subprocess.run(
             [sys.executable, "-m", "cli.main", "local", "fire", rule, "--url", ready],
-            env=inherited_environment(),
             capture_output=True,
             text=True,
             timeout=60,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
+import time
 import types
 from typing import Any
 
@@ -187,3 +190,32 @@ def test_the_running_invocation_is_known_on_its_thread_only() -> None:
     assert seen["inside"].memory_mb == 256
     assert seen["other"] is None
     assert running_invocation() is None
+
+
+def test_children_started_while_functions_run_start_every_time(fake_module: Any) -> None:
+    """A child process started without ``env`` execs with the C library's environment. An
+    invocation sets its function's variables in Python's view of the environment only, so
+    invocations on another thread never move that array under a starting child (when they did,
+    about a third of these children failed with EFAULT, "Bad address")."""
+    dispatcher = Dispatcher()
+    function = spec({f"ECOMOPS_PROBE_{n}": "x" * 50 for n in range(20)})
+    stop = threading.Event()
+
+    def invoke_again_and_again() -> None:
+        while not stop.is_set():
+            dispatcher.invoke(function, {})
+            time.sleep(0)  # let the spawning thread in
+
+    invoker = threading.Thread(target=invoke_again_and_again, daemon=True)
+    invoker.start()
+    failures = []
+    try:
+        for _ in range(300):
+            try:
+                subprocess.run(["/bin/true"], check=True)
+            except (OSError, subprocess.CalledProcessError) as failure:
+                failures.append(failure)
+    finally:
+        stop.set()
+        invoker.join(timeout=5)
+    assert failures == []

@@ -26,8 +26,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from tests.spawn import inherited_environment
-
 ROOT = Path(__file__).resolve().parents[2]
 READY = "ready"
 
@@ -123,7 +121,6 @@ def race(jobs: list[dict[str, Any]], ready_within_s: float = 120.0) -> list[Any]
             subprocess.Popen(
                 [sys.executable, "-m", "tests.workflow.racers", json.dumps(job)],
                 cwd=ROOT,
-                env=inherited_environment(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
