@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +122,14 @@ class DayMeter:
         sent = _outbox(stack) - self._mail_before
         # SES bills each recipient of a message as an e-mail.
         self.readings.emails_by_kind = Counter()
+        digested: set[str] = set()  # each team's recipient list
         for path in sent:
-            self.readings.emails_by_kind[email_kind(path.name)] += recipients_of(path)
+            kind, headers = email_kind(path.name), _headers(path)
+            self.readings.emails_by_kind[kind] += _recipient_count(headers)
+            if kind == DIGEST_KIND:
+                digested.add(str(headers.get("To", "")))
         self.readings.emails = sum(self.readings.emails_by_kind.values())
-        self.readings.digest_teams = len(
-            {_recipients(path) for path in sent if email_kind(path.name) == DIGEST_KIND}
-        )
+        self.readings.digest_teams = len(digested)
 
     def usage(self) -> Usage:
         assert self.readings is not None, "the day has not been metered"
@@ -188,22 +191,23 @@ def _outbox(stack: Any) -> set[Path]:
     return set(stack.mail_dir.rglob("*.eml"))
 
 
-def _recipients(path: Path) -> str:
+def _headers(path: Path) -> Message:
     from email.parser import BytesHeaderParser
 
     with path.open("rb") as mail:
-        return str(BytesHeaderParser().parse(mail).get("To", ""))
+        return BytesHeaderParser().parse(mail)
+
+
+def _recipient_count(headers: Message) -> int:
+    from email.utils import getaddresses
+
+    fields = [v for name in ("To", "Cc", "Bcc") for v in headers.get_all(name, [])]
+    return max(1, len([a for _, a in getaddresses(fields) if a]))
 
 
 def recipients_of(path: Path) -> int:
     """How many addresses an outbox file was sent to (To, Cc and Bcc): what SES bills."""
-    from email.parser import BytesHeaderParser
-    from email.utils import getaddresses
-
-    with path.open("rb") as mail:
-        headers = BytesHeaderParser().parse(mail)
-    fields = [v for name in ("To", "Cc", "Bcc") for v in headers.get_all(name, [])]
-    return max(1, len([a for _, a in getaddresses(fields) if a]))
+    return _recipient_count(_headers(path))
 
 
 def email_kind(file_name: str) -> str:
